@@ -1,0 +1,40 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
+YEAR ?= 2024-2025
+
+.PHONY: demo test lint sample check-sample bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Cần Python 3.11 ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+## demo: set up .venv and run the whole pipeline on the committed sample inbox; outputs go to out/
+demo: $(STAMP)
+	$(BIN)/cds run --inbox sample_exports/inbox --warehouse data/warehouse.duckdb --out out --year $(YEAR)
+
+## test: set up .venv and run the default test suite (no network, no secrets)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## sample: regenerate the committed sample inbox from the generator
+sample: $(STAMP)
+	rm -rf sample_exports/inbox
+	$(BIN)/cds generate --preset small --seed 7 --years 2023-2024,2024-2025 --messiness 1 --out sample_exports/inbox
+
+bench: $(STAMP)
+	$(BIN)/cds bench
+
+clean:
+	rm -rf out data .pytest_cache

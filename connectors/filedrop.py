@@ -1,0 +1,345 @@
+"""File-drop connector: walk an inbox, identify each file's layout by header signature, parse it and
+load it into the raw layer, one transaction per file, with a manifest row and quarantine reasons.
+
+Unchanged files (same path and sha256) are skipped; changed files replace their previous rows;
+files that disappeared are retired. A bad file or row never stops the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from connectors import raw_store
+from connectors.layouts import Layout, load_layouts
+from connectors.messages import reason_text
+from connectors.normalize import norm
+from connectors.readers import SUPPORTED, FileRejected, read_grids
+from connectors.sheet_parser import Grid, HeaderMatch, ParseContext, SheetResult, find_headers, parse_table
+
+_YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class FileResult:
+    """The outcome of parsing one file (before it is stored)."""
+
+    source_file: str
+    sha256: str
+    size: int
+    status: str  # loaded | partly_loaded | quarantined
+    reason_code: str | None = None
+    reason: str | None = None
+    sheets: list[SheetResult] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(s.rows_read for s in self.sheets)
+
+    @property
+    def rows_kept(self) -> int:
+        return 0 if self.status == "quarantined" else sum(len(s.rows) for s in self.sheets)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(len(s.rejects) for s in self.sheets)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def delivery_of(rel: Path) -> tuple[str | None, str | None]:
+    """`<school year>/<school code>/<file>` → (year, school); `province` gives no school."""
+    parts = rel.parts
+    year = parts[0] if parts and _YEAR_DIR.match(parts[0]) else None
+    school = None
+    if year and len(parts) >= 3 and parts[1] != "province":
+        school = parts[1]
+    return year, school
+
+
+def iter_inbox(inbox: Path, year: str | None = None) -> Iterable[Path]:
+    """Files under the inbox (recursively), skipping names starting with `_` or `.`; sorted, with the
+    province folders first so that the registry is known before school files are read."""
+    files = []
+    for p in inbox.rglob("*"):
+        rel = p.relative_to(inbox)
+        if any(part.startswith(("_", ".")) for part in rel.parts):
+            continue
+        if not p.is_file() and not p.is_symlink():
+            continue
+        if p.is_dir():
+            continue
+        y, _ = delivery_of(rel)
+        if year and y and y != year:
+            continue
+        files.append(p)
+
+    def order(p: Path) -> tuple:
+        rel = p.relative_to(inbox)
+        return (0 if "province" in rel.parts else 1, str(rel))
+
+    return sorted(files, key=order)
+
+
+def choose(matches: list[HeaderMatch]) -> tuple[HeaderMatch | None, str | None]:
+    """Most mapped header cells wins; same-entity ties go to the first listed; else ambiguous."""
+    if not matches:
+        return None, "unrecognized_layout"
+    best = max(m.score for m in matches)
+    top = [m for m in matches if m.score == best]
+    if len({m.layout.entity for m in top}) > 1:
+        return None, "ambiguous_layout"
+    return top[0], None
+
+
+def parse_file(
+    path: Path,
+    rel: str,
+    ctx: ParseContext,
+    layouts: tuple[Layout, ...] | None = None,
+    sha: str | None = None,
+) -> FileResult:
+    """Read, detect and parse one file. Never raises for bad input: the result says what happened."""
+    layouts = layouts or load_layouts()
+    size = path.stat().st_size
+    sha = sha or sha256_of(path)
+    res = FileResult(rel, sha, size, "quarantined")
+    ext = path.suffix.lower()
+    try:
+        if ext not in SUPPORTED:
+            raise FileRejected("unsupported_type", ext)
+        if size == 0:
+            raise FileRejected("empty_file")
+        if size > MAX_FILE_BYTES:
+            raise FileRejected("file_too_large")
+        if ext == ".json":
+            from connectors import json_layouts
+
+            res.sheets = json_layouts.parse_json_file(path, ctx)
+        else:
+            grids = read_grids(path)
+            res.sheets = parse_grids(grids, ctx, layouts)
+    except FileRejected as exc:
+        res.reason_code = exc.code
+        detail = _scrub(exc.detail, path, rel)
+        res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
+        return res
+    except Exception as exc:  # a parser bug must not stop the run: quarantine with the detail
+        res.reason_code = "unreadable_file"
+        detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
+        res.reason = f"{reason_text('unreadable_file')} ({detail})"
+        return res
+    file_errors = [s.file_error for s in res.sheets if s.file_error]
+    if file_errors:
+        res.reason_code = file_errors[0]
+        res.reason = reason_text(file_errors[0])
+        return res
+    if res.rows_read == 0:
+        res.reason_code = "empty_file"
+        res.reason = reason_text("empty_file")
+        return res
+    if res.rows_rejected > 0.5 * res.rows_read:
+        res.reason_code = "too_many_rejects"
+        res.reason = f"{reason_text('too_many_rejects')} ({res.rows_rejected}/{res.rows_read} dòng)"
+        return res
+    res.status = "partly_loaded" if res.rows_rejected else "loaded"
+    return res
+
+
+def _scrub(detail: str, path: Path, rel: str) -> str:
+    """Library messages name absolute paths; reports must only name the file relative to the inbox."""
+    detail = (detail or "").replace(str(path), rel).replace(str(path.parent), "")
+    return " ".join(detail.split())[:200]
+
+
+def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...]) -> list[SheetResult]:
+    """Parse every sheet that carries a signature; raise when none does (or when it is ambiguous)."""
+    from connectors import reshapers
+
+    results: list[SheetResult] = []
+    errors: list[str] = []
+    for grid in grids:
+        if grid.cells.empty:
+            continue
+        match, err = choose(find_headers(grid, layouts))
+        if match is None:
+            if err == "ambiguous_layout":
+                errors.append(err)
+            continue
+        if match.layout.shape == "table":
+            results.append(parse_table(grid, match, ctx))
+        else:
+            results.append(reshapers.get(match.layout.shape)(grid, match, ctx))
+    if not results:
+        raise FileRejected(errors[0] if errors else "unrecognized_layout")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class IngestSummary:
+    """Counts of one ingest run (per file actions and rows)."""
+
+    run_id: str
+    files_seen: int = 0
+    ingested: int = 0
+    replaced: int = 0
+    skipped: int = 0
+    quarantined: int = 0
+    retired: int = 0
+    rows_kept: int = 0
+    rows_rejected: int = 0
+    rows_by_entity: dict[str, int] = field(default_factory=dict)
+    changed_files: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.ingested or self.replaced or self.quarantined or self.retired)
+
+
+def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute("SELECT DISTINCT name, school_code FROM raw_school WHERE name IS NOT NULL").fetchall()
+    return {norm(n): c for n, c in rows}
+
+
+def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, year: str | None,
+               school: str | None, replaced: bool) -> None:  # fmt: skip
+    """Write one parsed file atomically: old rows out, new rows, rejects and manifest in."""
+    now = dt.datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        raw_store.delete_file_rows(con, res.source_file)
+        layouts = sorted({s.layout.id for s in res.sheets})
+        entities = sorted({s.layout.entity for s in res.sheets})
+        if res.status != "quarantined":
+            for s in res.sheets:
+                frame = s.rows.copy()
+                frame["source_file"] = res.source_file
+                frame["file_sha256"] = res.sha256
+                frame["ingested_at"] = now
+                frame["layout_id"] = s.layout.id
+                if "source_system" not in frame.columns:
+                    frame["source_system"] = s.layout.source_system
+                raw_store.insert_rows(con, s.layout.entity, frame)
+        rej = [
+            {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
+             "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
+            for s in res.sheets for r in s.rejects
+        ]  # fmt: skip
+        if rej:
+            q = pd.DataFrame(rej).rename(
+                columns={"sheet": "source_sheet", "row": "source_row", "column": "column_letter",
+                         "canonical": "canonical_column"}
+            )  # fmt: skip
+            q["school_code"] = school
+            q["school_year"] = year
+            q["check_name"] = q["reason_code"]
+            raw_store.insert_frame(con, "quarantine_rows", q)
+        warns = [
+            {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
+             "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("count", ""))}
+            for s in res.sheets for w in s.warnings
+        ]  # fmt: skip
+        if warns:
+            raw_store.insert_frame(con, "ingest_warnings", pd.DataFrame(warns))
+        raw_store.upsert_manifest(
+            con,
+            {
+                "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
+                "delivery_year": year, "delivery_school": school, "layout_ids": ",".join(layouts),
+                "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
+                "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
+                "rows_rejected": res.rows_rejected,
+                "rows_skipped": sum(s.rows_skipped for s in res.sheets),
+                "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
+                "ingested_at": now, "run_id": run_id,
+            },
+        )  # fmt: skip
+        action = "quarantined" if res.status == "quarantined" else ("replaced" if replaced else "ingested")
+        raw_store.log_event(con, run_id, res.source_file, res.sha256, action)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def ingest_inbox(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    year: str | None = None,
+    hash_key: str = "",
+    run_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    """Ingest every new or changed file of the inbox (for one delivery year when given)."""
+    raw_store.ensure_schema(con)
+    run_id = run_id or uuid.uuid4().hex[:12]
+    summary = IngestSummary(run_id)
+    inbox = Path(inbox)
+    known = {r[0]: (r[1], r[2]) for r in con.execute(
+        "SELECT source_file, file_sha256, status FROM ingest_manifest").fetchall()}  # fmt: skip
+    seen: set[str] = set()
+    layouts = load_layouts()
+    for path in iter_inbox(inbox, year):
+        rel = path.relative_to(inbox).as_posix()
+        seen.add(rel)
+        summary.files_seen += 1
+        fy, fs = delivery_of(Path(rel))
+        try:
+            sha = sha256_of(path)
+        except OSError:
+            sha = ""
+        prev = known.get(rel)
+        if prev and prev[0] == sha and prev[1] != "retired":
+            summary.skipped += 1
+            raw_store.log_event(con, run_id, rel, sha, "skipped")
+            continue
+        if progress:
+            progress(rel)
+        ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=school_names(con),
+                           hash_key=hash_key)  # fmt: skip
+        res = parse_file(path, rel, ctx, layouts, sha=sha or None)
+        store_file(con, res, run_id, fy, fs, replaced=prev is not None)
+        summary.changed_files.append(rel)
+        if res.status == "quarantined":
+            summary.quarantined += 1
+        elif prev is not None:
+            summary.replaced += 1
+        else:
+            summary.ingested += 1
+        summary.rows_kept += res.rows_kept
+        summary.rows_rejected += res.rows_rejected
+        for s in res.sheets:
+            if res.status != "quarantined":
+                summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
+    for rel, (sha, status) in known.items():
+        fy, _ = delivery_of(Path(rel))
+        if rel in seen or status == "retired" or (year and fy and fy != year):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        raw_store.delete_file_rows(con, rel)
+        con.execute(
+            "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, run_id = ?, ingested_at = ? "
+            "WHERE source_file = ?",
+            [run_id, dt.datetime.now(), rel],
+        )
+        raw_store.log_event(con, run_id, rel, sha, "retired")
+        con.execute("COMMIT")
+        summary.retired += 1
+        summary.changed_files.append(rel)
+    return summary

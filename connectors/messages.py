@@ -1,0 +1,76 @@
+"""User-facing reason texts (Vietnamese) for quarantined files and rejected rows, keyed by reason code.
+
+The reason codes are those of EXPORTS.md §1.6; the texts are what a school's data officer reads.
+"""
+
+from __future__ import annotations
+
+from string import ascii_uppercase
+
+REASONS_VI: dict[str, str] = {
+    # file level
+    "unsupported_type": "Loại tệp không được hỗ trợ (chỉ nhận .xlsx, .xls, .csv, .json)",
+    "unreadable_file": "Không đọc được tệp (tệp hỏng, bị mã hóa hoặc không đúng định dạng)",
+    "bad_encoding": "Tệp CSV không ở mã UTF-8",
+    "unrecognized_layout": "Không nhận ra mẫu báo cáo: không trang nào có đủ các cột bắt buộc",
+    "ambiguous_layout": "Mẫu báo cáo khớp với nhiều loại dữ liệu khác nhau",
+    "missing_metadata": "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
+    "missing_required_column": "Tệp JSON thiếu trường bắt buộc",
+    "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
+    "empty_file": "Tệp không có dòng dữ liệu nào",
+    "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
+    "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
+    "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
+    # row level
+    "missing_key": "Thiếu giá trị ở cột khóa",
+    "bad_id_format": "Mã không đúng định dạng",
+    "bad_date": "Ngày không hợp lệ (cần dạng dd/mm/yyyy)",
+    "bad_number": "Không phải số hợp lệ",
+    "bad_school_year": "Năm học không hợp lệ (cần dạng 2024-2025)",
+    "out_of_range": "Giá trị nằm ngoài khoảng cho phép",
+    "unknown_value": "Giá trị không có trong danh mục",
+    "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
+    # warnings
+    "unresolved_reference": "Không tìm thấy đối tượng được tham chiếu",
+    "avg_mismatch": "Điểm trung bình trong tệp khác điểm tính lại",
+    "total_mismatch": "Tổng điểm trong tệp khác tổng tính lại",
+    "incomplete_tx": "Chưa đủ số điểm đánh giá thường xuyên",
+    "implausible_value": "Giá trị bất thường",
+    "precision": "Điểm có hơn 1 chữ số thập phân, đã làm tròn",
+    "folder_mismatch": "Năm học trong tệp khác năm học của thư mục nộp",
+}
+
+
+def reason_text(code: str) -> str:
+    """The Vietnamese text of a reason code (the code itself when unknown)."""
+    return REASONS_VI.get(code, code)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 27 → AB)."""
+    s = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = ascii_uppercase[r] + s
+    return s
+
+
+def row_message(
+    file: str, sheet: str, row: int, column: str, header: str, value: object, code: str, expected: str = ""
+) -> str:
+    """One sentence naming file, sheet, row and column, what was found and what was expected."""
+    shown = "" if value is None else str(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "…"
+    where = f"Tệp {file}, trang {sheet}, dòng {row}"
+    if column:
+        where += f", cột {column}"
+        if header:
+            where += f" ({header})"
+    text = f"{where}: {reason_text(code)}"
+    if shown:
+        text += f" — giá trị '{shown}'"
+    if expected:
+        text += f"; yêu cầu: {expected}"
+    return text + "."

@@ -1,0 +1,279 @@
+"""Normalisers for header text and cell values (EXPORTS.md §1.3, §1.5, §2, §6).
+
+Header functions work on single strings (headers are few); value functions work on whole pandas
+Series of text and return the parsed Series plus a boolean mask of the cells that failed, so that no
+Python loop runs over rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+# ---------------------------------------------------------------------------------------------
+# Header text
+# ---------------------------------------------------------------------------------------------
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PARENS = re.compile(r"\([^)]*\)")
+
+
+def norm(text: object) -> str:
+    """`norm` of EXPORTS.md §1.3: strip accents, đ→d, casefold, keep [a-z0-9], collapse spaces."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("đ", "d").replace("Đ", "D").casefold()
+    return _NON_ALNUM.sub(" ", s).strip()
+
+
+def header_forms(text: object) -> list[str]:
+    """The three forms a header is matched in: full, without `(…)`, first line only."""
+    raw = "" if text is None else str(text)
+    forms = [norm(raw), norm(_PARENS.sub(" ", raw)), norm(raw.splitlines()[0] if raw else "")]
+    seen: list[str] = []
+    for f in forms:
+        if f and f not in seen:
+            seen.append(f)
+    return seen
+
+
+def nfc(text: object) -> str:
+    """Clean one text value: NFC, NBSP→space, trim, drop a leading apostrophe."""
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").strip()
+    if s.startswith("'"):
+        s = s[1:].strip()
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorised value parsers: each returns (values, bad_mask)
+# ---------------------------------------------------------------------------------------------
+def clean_text(s: pd.Series) -> pd.Series:
+    """NFC, NBSP→space, trim, leading `'` removed; empty strings become missing."""
+    s = s.astype("string")
+    s = s.str.normalize("NFC").str.replace("\u00a0", " ", regex=False).str.strip()
+    s = s.str.replace(r"^'\s*", "", regex=True)
+    return s.mask(s == "")
+
+
+_INT_DOT_ZERO = re.compile(r"^(\d+)\.0+$")
+_SCI = re.compile(r"^\d+([.,]\d+)?[eE][+-]?\d+$")
+
+
+def parse_id(s: pd.Series, width: int | None = None, upper: bool = False) -> tuple[pd.Series, pd.Series]:
+    """IDs are text: strip spaces, `.0` tails; pad digit-only ids to `width`; sci notation is bad."""
+    v = clean_text(s).str.replace(" ", "", regex=False)
+    bad = v.str.match(_SCI.pattern).fillna(False).astype(bool)
+    v = v.str.replace(_INT_DOT_ZERO.pattern, r"\1", regex=True)
+    if width:
+        digits = v.str.fullmatch(r"\d+").fillna(False).astype(bool)
+        v = v.where(~digits, v.str.zfill(width))
+    if upper:
+        v = v.str.upper()
+    v = v.mask(bad)
+    return v, bad
+
+
+def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Decimal numbers; a lone `,` is the decimal point. Returns float Series and bad mask."""
+    v = clean_text(s).str.replace(" ", "", regex=False)
+    only_comma = v.str.contains(",", regex=False).fillna(False) & ~v.str.contains(".", regex=False).fillna(
+        False
+    )
+    v = v.where(~only_comma, v.str.replace(",", ".", regex=False))
+    out = pd.to_numeric(v, errors="coerce")
+    bad = v.notna() & out.isna()
+    return out.astype("float64"), bad
+
+
+def parse_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Integer VND amounts: strip currency marks and thousands separators."""
+    v = clean_text(s)
+    v = v.str.replace(r"(?i)(vnđ|vnd|đ|₫)", "", regex=True).str.replace(r"\s", "", regex=True)
+    v = v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    grouped = v.str.fullmatch(r"\d{1,3}([.,]\d{3})+").fillna(False).astype(bool)
+    v = v.where(~grouped, v.str.replace(r"[.,]", "", regex=True))
+    ok = v.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    out = pd.to_numeric(v.where(ok), errors="coerce")
+    bad = v.notna() & ~ok
+    return out.astype("Int64"), bad
+
+
+_DMY = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
+
+
+def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as d/m/yyyy, d-m-yyyy (day first), yyyy-mm-dd (+ optional time), or Excel serials."""
+    v = clean_text(s)
+    out = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
+    parts = []
+    for rx, order in ((_DMY, (3, 2, 1)), (_YMD, (1, 2, 3))):
+        m = v.str.extract(rx.pattern)
+        if m.empty:
+            continue
+        y, mo, d = (pd.to_numeric(m[i - 1], errors="coerce") for i in order)
+        hh = pd.to_numeric(m[3], errors="coerce").fillna(0)
+        mi = pd.to_numeric(m[4], errors="coerce").fillna(0)
+        ss = pd.to_numeric(m[5], errors="coerce").fillna(0)
+        frame = pd.DataFrame({"year": y, "month": mo, "day": d, "hour": hh, "minute": mi, "second": ss})
+        parts.append(pd.to_datetime(frame, errors="coerce"))
+    for p in parts:
+        out = out.fillna(p)
+    num = pd.to_numeric(v, errors="coerce")
+    serial = num.between(20000, 60000)
+    if serial.any():
+        conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")
+        out = out.where(~(out.isna() & serial), conv.dt.round("s"))
+    bad = v.notna() & out.isna()
+    return out, bad
+
+
+def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Like `parse_datetime`, truncated to the date."""
+    out, bad = parse_datetime(s)
+    return out.dt.normalize(), bad
+
+
+_TRUE = {"x", "co", "1", "true", "dat"}
+_FALSE = {"", "khong", "0", "false", "chua dat"}
+
+
+def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Flags: x/X/Có/1/TRUE → true; blank/Không/0/FALSE → false; anything else is bad."""
+    keys = clean_text(s).fillna("").map(norm)
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[keys.isin(_TRUE)] = True
+    out[keys.isin(_FALSE)] = False
+    bad = out.isna()
+    return out, bad
+
+
+def parse_sex(s: pd.Series) -> pd.Series:
+    """Nam/1 → M; Nữ/2 → F; anything else → U."""
+    keys = clean_text(s).fillna("").map(norm)
+    return pd.Series(np.select([keys.isin(["nam", "1"]), keys.isin(["nu", "2"])], ["M", "F"], "U"), index=s.index)
+
+
+def parse_female_flag(s: pd.Series) -> pd.Series:
+    """A `Nữ` column: x → F, blank → M."""
+    keys = clean_text(s).fillna("").map(norm)
+    return pd.Series(np.where(keys.isin(["x", "1", "co", "nu"]), "F", "M"), index=s.index)
+
+
+_SY = re.compile(r"(\d{4})\s*[-–/]\s*(\d{4})")
+
+
+def school_year_of(text: object) -> str | None:
+    """`2024-2025`, `2024 - 2025`, `2024–2025`, `2024/2025`, `Năm học …`, `NH …` → `2024-2025`.
+
+    Returns None when there is no year pair; raises ValueError when the years are not consecutive.
+    """
+    if text is None:
+        return None
+    s = str(text).strip()
+    if re.fullmatch(r"\d{4}", s):
+        return f"{s}-{int(s) + 1}"
+    m = _SY.search(s)
+    if not m:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    if b != a + 1:
+        raise ValueError(f"bad_school_year: {s}")
+    return f"{a}-{b}"
+
+
+def parse_school_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Vectorised `school_year_of`."""
+    v = clean_text(s)
+    m = v.str.extract(_SY.pattern)
+    a = pd.to_numeric(m[0], errors="coerce")
+    b = pd.to_numeric(m[1], errors="coerce")
+    single = pd.to_numeric(v.where(v.str.fullmatch(r"\d{4}").fillna(False).astype(bool)), errors="coerce")
+    a = a.fillna(single)
+    b = b.fillna(single + 1)
+    ok = a.notna() & (b == a + 1)
+    out = (a.astype("Int64").astype("string") + "-" + b.astype("Int64").astype("string")).where(ok)
+    bad = v.notna() & ~ok
+    return out.astype("string"), bad
+
+
+_SEMESTER = {"1": "1", "i": "1", "hk1": "1", "hki": "1", "hoc ky i": "1", "hoc ky 1": "1",
+             "2": "2", "ii": "2", "hk2": "2", "hkii": "2", "hoc ky ii": "2", "hoc ky 2": "2",
+             "ca nam": "CN", "cn": "CN"}  # fmt: skip
+
+
+def semester_of(text: object) -> str | None:
+    """`1`, `I`, `HK1`, `Học kỳ I` → 1; the same with 2/II → 2; `Cả năm`/`CN` → CN."""
+    return _SEMESTER.get(norm(text))
+
+
+_PERIOD = {"dau nam": "DN", "giua hoc ky i": "GK1", "giua hk1": "GK1", "gki": "GK1", "gk1": "GK1",
+           "cuoi hoc ky i": "CK1", "cuoi hk1": "CK1", "cki": "CK1", "ck1": "CK1",
+           "giua hoc ky ii": "GK2", "giua hk2": "GK2", "gkii": "GK2", "gk2": "GK2",
+           "cuoi nam": "CN", "cuoi hk2": "CN", "ckii": "CN", "ca nam": "CN", "cn": "CN", "dn": "DN",
+           "122": "GK1", "222": "GK2", "3": "CN"}  # fmt: skip
+
+
+def period_of(text: object, numeric_codes: bool = False) -> str | None:
+    """Period labels (EXPORTS.md §1.5); `numeric_codes` adds the sync-log codes 1 → CK1, 2/3 → CN."""
+    key = norm(text)
+    if numeric_codes and key in {"1", "2"}:
+        return {"1": "CK1", "2": "CN"}[key]
+    return _PERIOD.get(key)
+
+
+def class_name_of(s: pd.Series) -> pd.Series:
+    """`Lớp 6 a` → `6A`; strip a leading Lớp/LỚP/L before a digit; upper-case; no spaces."""
+    v = clean_text(s)
+    v = v.str.replace(r"^(?i:lớp|lop|l)\s*(?=\d)", "", regex=True)
+    return v.str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def grade_of_class(class_name: pd.Series) -> pd.Series:
+    """The leading number 1–12 of a class name (`1+2A` takes the lower grade)."""
+    m = class_name.astype("string").str.extract(r"^(\d{1,2})(?:\+(\d{1,2}))?")
+    g = pd.to_numeric(m[0], errors="coerce")
+    g2 = pd.to_numeric(m[1], errors="coerce")
+    g = g.where(g2.isna() | (g <= g2), g2)
+    return g.where(g.between(1, 12)).astype("Int64")
+
+
+# ---------------------------------------------------------------------------------------------
+# Privacy: keyed hashes (EXPORTS.md §6)
+# ---------------------------------------------------------------------------------------------
+def normalise_citizen_id(s: pd.Series) -> pd.Series:
+    """Digits only, 11-digit values left-padded to 12."""
+    v, _ = parse_id(s)
+    v = v.str.replace(r"\D", "", regex=True)
+    v = v.where(v.str.len() != 11, v.str.zfill(12))
+    return v.mask(v == "")
+
+
+def normalise_phone(s: pd.Series) -> pd.Series:
+    """10-digit national form: +84/84 → 0; 9 digits get a leading 0."""
+    v, _ = parse_id(s)
+    v = v.str.replace(r"\D", "", regex=True)
+    v = v.str.replace(r"^84(?=\d{9}$)", "0", regex=True)
+    v = v.where(v.str.len() != 9, "0" + v)
+    return v.mask(v == "")
+
+
+def hmac_hex(values: pd.Series, key: str) -> pd.Series:
+    """HMAC-SHA-256 (lower-case hex) of each non-missing value."""
+    k = key.encode("utf-8")
+
+    def one(x: object) -> object:
+        if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
+            return pd.NA
+        return hmac.new(k, str(x).encode("utf-8"), hashlib.sha256).hexdigest()
+
+    return values.astype("object").map(one).astype("string")

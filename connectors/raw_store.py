@@ -1,0 +1,149 @@
+"""The raw layer in DuckDB: raw_<entity> tables, the ingest manifest, its event log and quarantine.
+
+Every write for one file happens in one transaction: its previous rows are removed and its new rows,
+rejects and manifest row are written together, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from connectors.entities import load_entities
+
+MANIFEST_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_manifest (
+  source_file VARCHAR PRIMARY KEY,
+  file_sha256 VARCHAR,
+  size_bytes BIGINT,
+  delivery_year VARCHAR,
+  delivery_school VARCHAR,
+  layout_ids VARCHAR,
+  entities VARCHAR,
+  status VARCHAR,          -- loaded | partly_loaded | quarantined | retired
+  reason_code VARCHAR,
+  reason VARCHAR,
+  rows_read BIGINT,
+  rows_kept BIGINT,
+  rows_rejected BIGINT,
+  rows_skipped BIGINT,
+  duplicates_dropped BIGINT,
+  ingested_at TIMESTAMP,
+  run_id VARCHAR
+)
+"""
+
+EVENTS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_events (
+  run_id VARCHAR,
+  source_file VARCHAR,
+  file_sha256 VARCHAR,
+  action VARCHAR,          -- ingested | replaced | skipped | retired | quarantined
+  event_at TIMESTAMP
+)
+"""
+
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS quarantine_rows (
+  stage VARCHAR,           -- ingest | validate
+  entity VARCHAR,
+  layout_id VARCHAR,
+  school_code VARCHAR,
+  school_year VARCHAR,
+  source_file VARCHAR,
+  file_sha256 VARCHAR,
+  source_sheet VARCHAR,
+  source_row BIGINT,
+  column_letter VARCHAR,
+  header VARCHAR,
+  canonical_column VARCHAR,
+  value VARCHAR,
+  reason_code VARCHAR,
+  check_name VARCHAR,
+  message VARCHAR,
+  recorded_at TIMESTAMP
+)
+"""
+
+WARNINGS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_warnings (
+  source_file VARCHAR,
+  file_sha256 VARCHAR,
+  source_sheet VARCHAR,
+  source_row BIGINT,
+  reason_code VARCHAR,
+  detail VARCHAR
+)
+"""
+
+
+def connect(path: Path | str, threads: int = 2, memory_limit: str = "4GB") -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file with settings for this machine."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET memory_limit = ?", [memory_limit])
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables, manifest, events, quarantine and warnings tables when missing."""
+    for ddl in (MANIFEST_DDL, EVENTS_DDL, QUARANTINE_DDL, WARNINGS_DDL):
+        con.execute(ddl)
+    for ent in load_entities().values():
+        con.execute(ent.ddl())
+
+
+def manifest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT * FROM ingest_manifest ORDER BY source_file").df()
+
+
+def delete_file_rows(con: duckdb.DuckDBPyConnection, source_file: str) -> None:
+    """Remove every row a file contributed (raw tables, rejects, warnings)."""
+    for ent in load_entities().values():
+        con.execute(f"DELETE FROM {ent.table} WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM quarantine_rows WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM ingest_warnings WHERE source_file = ?", [source_file])
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, entity: str, frame: pd.DataFrame) -> int:
+    """Insert canonical rows by column name (missing columns become NULL)."""
+    if frame.empty:
+        return 0
+    ent = load_entities()[entity]
+    cols = ent.all_columns()
+    keep = [c for c in frame.columns if c in cols]
+    part = frame[keep]
+    con.register("_incoming", part)
+    try:
+        select = ", ".join(f'CAST("{c}" AS {cols[c]}) AS "{c}"' for c in keep)
+        con.execute(f"INSERT INTO {ent.table} BY NAME SELECT {select} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    return len(part)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("_incoming", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    con.execute("DELETE FROM ingest_manifest WHERE source_file = ?", [row["source_file"]])
+    insert_frame(con, "ingest_manifest", pd.DataFrame([row]))
+
+
+def log_event(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str, sha: str | None, action: str) -> None:
+    con.execute(
+        "INSERT INTO ingest_events VALUES (?, ?, ?, ?, ?)",
+        [run_id, source_file, sha, action, dt.datetime.now()],
+    )

@@ -1,0 +1,89 @@
+"""Read a file into sheet grids of text cells: .xlsx/.xls through fastexcel (Arrow), .csv through the
+csv module after encoding and delimiter detection. Raises `FileRejected` with a reason code.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from connectors.sheet_parser import Grid
+
+EXCEL_TYPES = {".xlsx", ".xlsm", ".xls"}
+CSV_TYPES = {".csv"}
+JSON_TYPES = {".json"}
+SUPPORTED = EXCEL_TYPES | CSV_TYPES | JSON_TYPES
+
+
+class FileRejected(Exception):
+    """A whole file cannot be read; `code` is an EXPORTS.md §1.6 file-level reason."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+def read_excel_grids(path: Path) -> list[Grid]:
+    """Every sheet of a workbook as a Grid (rows keep their sheet row numbers)."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:
+        raise FileRejected("unreadable_file", str(exc)[:200]) from exc
+    grids: list[Grid] = []
+    for name in reader.sheet_names:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            table = sheet.to_arrow()
+        except Exception as exc:
+            if "empty" in str(exc).lower():
+                continue
+            raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
+        frame = table.to_pandas(types_mapper=None)
+        frame = frame.astype("object").where(frame.notna(), None)
+        frame.columns = range(frame.shape[1])
+        frame.index = np.arange(1, len(frame) + 1)
+        grids.append(Grid(name, frame))
+    return grids
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 with or without BOM; anything else is `bad_encoding`."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected("bad_encoding", str(exc)[:120]) from exc
+
+
+def read_csv_grid(path: Path) -> list[Grid]:
+    """One Grid for a CSV; the delimiter is `,` or `;`, whichever splits the header into more fields."""
+    text = decode_csv(path.read_bytes())
+    lines = text.splitlines()[:40]
+    best = ","
+    best_n = 0
+    for delim in (",", ";"):
+        n = max((len(next(csv.reader([ln], delimiter=delim))) for ln in lines if ln.strip()), default=0)
+        if n > best_n:
+            best, best_n = delim, n
+    rows = list(csv.reader(io.StringIO(text), delimiter=best))
+    width = max((len(r) for r in rows), default=0)
+    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype="object")
+    frame = frame.where(frame.notna() & (frame != ""), None)
+    frame.index = np.arange(1, len(frame) + 1)
+    return [Grid(path.stem, frame)]
+
+
+def read_grids(path: Path) -> list[Grid]:
+    """Grids of a spreadsheet or CSV file."""
+    ext = path.suffix.lower()
+    if ext in EXCEL_TYPES:
+        return read_excel_grids(path)
+    if ext in CSV_TYPES:
+        return read_csv_grid(path)
+    raise FileRejected("unsupported_type", ext or "(no extension)")

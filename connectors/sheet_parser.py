@@ -1,0 +1,597 @@
+"""Turn one sheet grid (all cells as text) into canonical rows of a layout (EXPORTS.md §1.2–§1.6).
+
+Steps: detect the layout by anchors in the first 40 rows, build column paths from the header rows,
+read title metadata, split repeated blocks, skip footers, parse and map values column by column
+(vectorised), and collect rejected rows with a reason a school data officer understands.
+Layouts whose shape is not a plain table hand the located header to a reshaper
+(`connectors.reshapers`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from connectors import normalize as nz
+from connectors.layouts import ColumnSpec, Layout, value_lookup
+from connectors.messages import column_letter, row_message
+
+HEADER_SCAN_ROWS = 40
+FOOTER_PREFIXES = ("tổng", "cộng", "người lập", "hiệu trưởng", "giáo viên", "xác nhận", "ghi chú:")
+_FOOTER_DATE = re.compile(r",\s*ngày\s.*tháng\s.*năm\s", re.IGNORECASE)
+_COLNUM = re.compile(r"^\(?\d{1,3}\)?$")
+_TITLE_KEYS = {
+    "nam hoc": "school_year", "hoc ky": "semester", "ky danh gia": "period", "lop": "class_name",
+    "khoi": "grade", "mon hoc": "subject", "mon": "subject", "ma truong": "school_code",
+    "truong": "school_name", "tu ngay": "date_from", "den ngay": "date_to",
+}  # fmt: skip
+_CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Grid:
+    """One sheet as text cells. Index = 1-based sheet row; columns = 0-based absolute column."""
+
+    sheet: str
+    cells: pd.DataFrame
+
+
+@dataclass
+class HeaderMatch:
+    layout: Layout
+    row: int  # 1-based sheet row of the top header row
+    depth: int
+    mapping: dict[int, str]  # grid column → canonical column
+    paths: dict[int, list[str]]  # grid column → header tier labels
+    score: int
+
+
+@dataclass
+class ParseContext:
+    """What the parser needs to know about the file it reads."""
+
+    file: str  # path relative to the inbox
+    folder_year: str | None = None
+    folder_school: str | None = None
+    school_names: dict[str, str] = field(default_factory=dict)  # norm(name) → school_code
+    hash_key: str = ""
+    platform_by_school: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SheetResult:
+    """Canonical rows and rejects of one sheet."""
+
+    layout: Layout
+    sheet: str
+    rows: pd.DataFrame
+    rejects: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    rows_read: int
+    rows_skipped: int
+    duplicates_dropped: int = 0
+    file_error: str | None = None  # a reason code that quarantines the whole file
+
+
+# ---------------------------------------------------------------------------------------------
+# Header detection
+# ---------------------------------------------------------------------------------------------
+def _forms_table(top: pd.DataFrame) -> dict[tuple[int, int], list[str]]:
+    out: dict[tuple[int, int], list[str]] = {}
+    for r, row in top.iterrows():
+        for c, v in row.items():
+            if isinstance(v, str) and v.strip():
+                out[(int(r), int(c))] = nz.header_forms(v)
+    return out
+
+
+def _cell_matches(forms: list[str], keys: set[str]) -> bool:
+    return any(f in keys for f in forms)
+
+
+def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
+    """Every layout whose anchors all appear in one row of the first 40 rows, with its score."""
+    top = grid.cells.iloc[:HEADER_SCAN_ROWS]
+    forms = _forms_table(top)
+    by_row: dict[int, list[tuple[int, list[str]]]] = {}
+    for (r, c), f in forms.items():
+        by_row.setdefault(r, []).append((c, f))
+    matches: list[HeaderMatch] = []
+    for layout in layouts:
+        anchors = layout.anchors
+        if not anchors:
+            continue
+        need = layout.min_anchor_count or len(anchors)
+        for r in sorted(by_row):
+            cells = by_row[r]
+            found = {a for a, keys in anchors.items() if any(_cell_matches(f, keys) for _, f in cells)}
+            if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
+                depth = int(layout.options.get("header_rows", 1))
+                mapping, paths = map_columns(grid, r, depth, layout)
+                matches.append(HeaderMatch(layout, r, depth, mapping, paths, len(mapping)))
+                break
+    return matches
+
+
+def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
+    """Tier labels per column: merged/blank cells forward-filled rightward (parents) and downward."""
+    block = grid.cells.loc[row : row + depth - 1]
+    tiers: list[list[str]] = []
+    cols = list(grid.cells.columns)
+    for i, (_, r) in enumerate(block.iterrows()):
+        labels = [nz.nfc(v) if isinstance(v, str) else "" for v in r.tolist()]
+        if i < depth - 1:  # parent tiers fill rightward while the next tier still has labels
+            last = ""
+            for j, lab in enumerate(labels):
+                if lab:
+                    last = lab
+                elif last:
+                    labels[j] = last
+        tiers.append(labels)
+    paths: dict[int, list[str]] = {}
+    for j, c in enumerate(cols):
+        path: list[str] = []
+        for t in tiers:
+            lab = t[j] if j < len(t) else ""
+            if lab and (not path or path[-1] != lab):
+                path.append(lab)
+        if path:
+            paths[int(c)] = path
+    return paths
+
+
+def map_columns(grid: Grid, row: int, depth: int, layout: Layout) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """Map grid columns to canonical columns by leaf label (parent decides when ambiguous)."""
+    paths = header_paths(grid, row, depth)
+    index = layout.header_index()
+    mapping: dict[int, str] = {}
+    used: set[str] = set()
+    for c, path in paths.items():
+        leaf = path[-1]
+        cands: list[str] = []
+        for f in nz.header_forms(leaf):
+            cands = index.get(f, [])
+            if cands:
+                break
+        if len(cands) > 1:
+            parents = {nz.norm(p) for p in path[:-1]}
+            narrowed = [n for n in cands if layout.columns[n].parent in parents]
+            cands = narrowed or [n for n in cands if layout.columns[n].parent is None] or cands
+        for name in cands:
+            if name not in used:
+                mapping[c] = name
+                used.add(name)
+                break
+    return mapping, paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Title metadata
+# ---------------------------------------------------------------------------------------------
+def parse_title(rows: pd.DataFrame) -> dict[str, str]:
+    """`Key: value` segments (separated by ` - ` or cells), a school year anywhere, `LỚP x` endings."""
+    meta: dict[str, str] = {}
+    texts: list[str] = []
+    for _, r in rows.iterrows():
+        for v in r.tolist():
+            if isinstance(v, str) and v.strip():
+                texts.append(nz.nfc(v))
+    for text in texts:
+        for seg in re.split(r"\s+-\s+(?=[^\d\s])", text):
+            if ":" in seg:
+                k, _, val = seg.partition(":")
+                key = _TITLE_KEYS.get(nz.norm(k))
+                if key and val.strip():
+                    meta.setdefault(key, val.strip())
+        m = _CLASS_TITLE.search(text)
+        if m:
+            meta.setdefault("class_name", m.group(1).strip())
+    for text in texts:
+        try:
+            sy = nz.school_year_of(text)
+        except ValueError:
+            meta.setdefault("school_year_error", text)
+            continue
+        if sy and not re.fullmatch(r"\d{4}", text.strip()):
+            meta.setdefault("school_year", sy)
+            break
+    if "school_year" in meta:
+        try:
+            meta["school_year"] = nz.school_year_of(meta["school_year"]) or meta["school_year"]
+        except ValueError:
+            meta["school_year_error"] = meta.pop("school_year")
+    meta["_texts"] = "\n".join(texts)
+    return meta
+
+
+# ---------------------------------------------------------------------------------------------
+# Row classification and blocks
+# ---------------------------------------------------------------------------------------------
+def _footer_mask(data: pd.DataFrame) -> pd.Series:
+    first = data.bfill(axis=1).iloc[:, 0].astype("string").str.strip().str.lower()
+    starts = first.str.startswith(FOOTER_PREFIXES).fillna(False)
+    dated = first.str.contains(_FOOTER_DATE.pattern, regex=True).fillna(False)
+    return (starts | dated).astype(bool)
+
+
+@dataclass
+class Block:
+    header_row: int
+    data_rows: list[int]
+    meta: dict[str, str]
+
+
+def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
+    """Data rows per block; returns blocks and the count of skipped rows (blank, footer, titles)."""
+    cells = grid.cells
+    key_col = next((c for c, n in match.mapping.items() if n == match.layout.key), None)
+    body = cells.loc[match.row + match.depth :]
+    if body.empty:
+        return [Block(match.row, [], parse_title(cells.loc[: match.row - 1]))], 0
+    nonblank = body.notna() & body.astype("string").apply(lambda s: s.str.strip() != "").fillna(False)
+    is_blank = ~nonblank.any(axis=1)
+    key_vals = body[key_col].astype("string").str.strip() if key_col is not None else pd.Series("", index=body.index)
+    key_empty = key_vals.isna() | (key_vals == "")
+    footer = key_empty & _footer_mask(body) & ~is_blank
+    # a repeated header row: the key column holds one of the key's header texts
+    key_keys = match.layout.columns[match.layout.key].header_keys()
+    is_header = key_vals.fillna("").map(lambda v: bool(v) and any(f in key_keys for f in nz.header_forms(v)))
+    # column-number row right under the header
+    first_idx = body.index[0]
+    colnum = pd.Series(False, index=body.index)
+    first_vals = [v for v in body.loc[first_idx].tolist() if isinstance(v, str) and v.strip()]
+    if first_vals and all(_COLNUM.match(v.strip()) for v in first_vals) and len(first_vals) >= 3:
+        colnum[first_idx] = True
+
+    events = sorted(
+        [(int(r), "footer") for r in footer[footer].index] + [(int(r), "header") for r in is_header[is_header].index]
+    )
+    skip = is_blank | colnum | footer | is_header
+    blocks: list[Block] = []
+    current_header = match.row
+    title_rows = cells.loc[: match.row - 1]
+    meta = parse_title(title_rows)
+    in_footer = False
+    seg_start = int(body.index[0])
+    bounds: list[tuple[int, int, int, dict[str, str]]] = []
+    for r, kind in events:
+        if kind == "footer":
+            if not in_footer:
+                bounds.append((seg_start, r - 1, current_header, meta))
+            in_footer = True
+        else:  # header repeat: title rows are the non-data rows right above it
+            if not in_footer:
+                bounds.append((seg_start, r - 1, current_header, meta))
+            prev_data = [b for b in bounds if b[1] >= b[0]]
+            lo = max((b[1] for b in prev_data), default=match.row) + 1
+            above = cells.loc[lo : r - 1]
+            above = above[above.apply(lambda row: not _is_data_like(row, key_col), axis=1)] if len(above) else above
+            new_meta = parse_title(above)
+            meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
+            current_header = r
+            in_footer = False
+            seg_start = r + match.depth
+    if not in_footer:
+        bounds.append((seg_start, int(body.index[-1]), current_header, meta))
+    in_block = pd.Series(False, index=body.index)
+    for lo, hi, hdr, m in bounds:
+        if hi < lo:
+            continue
+        idx = body.loc[lo:hi].index
+        rows = [int(i) for i in idx if not skip[i]]
+        in_block[idx] = True
+        blocks.append(Block(hdr, rows, m))
+    skipped = int((~in_block).sum() + (skip & in_block).sum())
+    return blocks, skipped
+
+
+def _is_data_like(row: pd.Series, key_col: int | None) -> bool:
+    if key_col is None:
+        return False
+    v = row.get(key_col)
+    return isinstance(v, str) and bool(v.strip()) and not v.strip().isalpha()
+
+
+# ---------------------------------------------------------------------------------------------
+# Value parsing
+# ---------------------------------------------------------------------------------------------
+_EXPECTED = {
+    "id": "mã dạng chữ số, không ở dạng số mũ (E+)",
+    "school_code": "mã trường 1–20 ký tự chữ/số",
+    "int": "số nguyên",
+    "float": "số (dấu thập phân là , hoặc .)",
+    "amount": "số tiền nguyên (VNĐ)",
+    "date": "ngày dạng dd/mm/yyyy",
+    "datetime": "ngày giờ dạng dd/mm/yyyy hh:mm",
+    "flag": "x hoặc để trống",
+    "school_year": "năm học dạng 2024-2025",
+}
+
+
+def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[pd.Series, pd.Series, str, str]:
+    """Parse one column: returns values, bad mask, reason code for bad cells, expected text."""
+    p = spec.parse
+    bad = pd.Series(False, index=raw.index)
+    reason = "bad_number"
+    if spec.values is not None:
+        lookup = value_lookup(spec)
+        text = nz.clean_text(raw)
+        keys = text.fillna("").map(nz.norm)
+        mapped = keys.map(lambda k: lookup.get(k, _MISSING))
+        unknown = mapped.map(lambda v: v is _MISSING)
+        if spec.unknown == "reject":
+            bad = unknown & text.notna()
+            out = mapped.where(~unknown, None)
+        elif spec.unknown in (None, "null"):
+            out = mapped.where(~unknown, None)
+        elif spec.unknown == "keep":
+            out = mapped.where(~unknown, text)
+        else:
+            out = mapped.where(~unknown, spec.unknown)
+            out = out.where(text.notna() | ~unknown, None)
+        vals = pd.Series(out, index=raw.index, dtype="object")
+        allowed = ", ".join(str(k) for k in (spec.values or {}) if k)
+        return vals, bad.astype(bool), "unknown_value", f"một trong: {allowed}"
+    if p == "text":
+        return nz.clean_text(raw), bad, reason, ""
+    if p in ("id", "school_code"):
+        vals, bad = nz.parse_id(raw, width=spec.width, upper=spec.upper)
+        if p == "school_code":
+            ok = vals.str.fullmatch(r"[0-9A-Za-z]{1,20}").fillna(True).astype(bool)
+            digits = vals.str.fullmatch(r"\d{1,7}").fillna(False).astype(bool)
+            vals = vals.where(~digits, vals.str.zfill(8))
+            bad = bad | ~ok
+        return vals, bad, "bad_id_format", _EXPECTED["id"]
+    if p in ("int", "float", "grade"):
+        vals, bad = nz.parse_number(raw)
+        if p in ("int", "grade"):
+            frac = vals.notna() & (vals % 1 != 0)
+            bad = bad | frac
+            vals = vals.where(~frac).round().astype("Int64")
+        return vals, bad, "bad_number", _EXPECTED["int" if p != "float" else "float"]
+    if p == "amount":
+        vals, bad = nz.parse_amount(raw)
+        return vals, bad, "bad_number", _EXPECTED["amount"]
+    if p in ("date", "datetime"):
+        vals, bad = nz.parse_date(raw) if p == "date" else nz.parse_datetime(raw)
+        return vals, bad, "bad_date", _EXPECTED[p]
+    if p == "flag":
+        vals, bad = nz.parse_flag(raw)
+        return vals, bad, "unknown_value", _EXPECTED["flag"]
+    if p == "sex":
+        return nz.parse_sex(raw), bad, reason, ""
+    if p == "female_flag":
+        return nz.parse_female_flag(raw), bad, reason, ""
+    if p == "class_name":
+        return nz.class_name_of(raw), bad, reason, ""
+    if p == "school_year":
+        vals, bad = nz.parse_school_year(raw)
+        return vals, bad, "bad_school_year", _EXPECTED["school_year"]
+    if p == "semester":
+        text = nz.clean_text(raw)
+        vals = text.map(lambda v: nz.semester_of(v) if isinstance(v, str) else None)
+        return vals, text.notna() & vals.isna(), "unknown_value", "1, 2 hoặc Cả năm"
+    if p == "period":
+        text = nz.clean_text(raw)
+        vals = text.map(lambda v: nz.period_of(v, numeric_codes=True) if isinstance(v, str) else None)
+        return vals, text.notna() & vals.isna(), "unknown_value", "Đầu năm, Giữa/Cuối học kỳ I, Cuối năm…"
+    if p == "citizen_id":
+        v = nz.normalise_citizen_id(raw)
+        bad = v.notna() & ~v.str.fullmatch(r"\d{12}").fillna(False).astype(bool)
+        return nz.hmac_hex(v.where(~bad), ctx.hash_key), bad, "bad_id_format", "số định danh 12 chữ số"
+    if p == "phone":
+        v = nz.normalise_phone(raw)
+        bad = v.notna() & ~v.str.fullmatch(r"0\d{9}").fillna(False).astype(bool)
+        return nz.hmac_hex(v.where(~bad), ctx.hash_key), bad, "bad_id_format", "số điện thoại 10 chữ số"
+    raise ValueError(f"unknown parse kind {p}")  # pragma: no cover
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def parse_table(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """Parse a plain-table layout into canonical rows plus rejects."""
+    layout = match.layout
+    blocks, skipped = split_blocks(grid, match)
+    frames: list[pd.DataFrame] = []
+    for b in blocks:
+        if not b.data_rows:
+            continue
+        part = grid.cells.loc[b.data_rows]
+        f = pd.DataFrame(index=part.index)
+        for c, name in match.mapping.items():
+            if layout.columns[name].role != "ignore":
+                f[name] = part[c]
+        extra_cols = [c for c in match.paths if c not in match.mapping]
+        if extra_cols:
+            ex = part[extra_cols].copy()
+            ex.columns = [" / ".join(match.paths[c]) for c in extra_cols]
+            ex = ex.dropna(how="all", axis=1)
+            f["src_extra"] = ex.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(
+                ex.columns
+            ) else None
+        for k, v in b.meta.items():
+            if not k.startswith("_"):
+                f[f"_meta_{k}"] = v
+        f["_meta_texts"] = b.meta.get("_texts", "")
+        frames.append(f)
+    header_texts = {name: " / ".join(match.paths.get(c, [name])) for c, name in match.mapping.items()}
+    col_of = {name: c for c, name in match.mapping.items()}
+    if not frames:
+        empty = pd.DataFrame(columns=[*layout.columns])
+        return SheetResult(layout, grid.sheet, empty, [], [], 0, skipped)
+    raw = pd.concat(frames)
+    return finish_rows(raw, layout, grid.sheet, ctx, header_texts, col_of, skipped)
+
+
+def finish_rows(
+    raw: pd.DataFrame,
+    layout: Layout,
+    sheet: str,
+    ctx: ParseContext,
+    header_texts: dict[str, str],
+    col_of: dict[str, int],
+    skipped: int,
+) -> SheetResult:
+    """Parse values, resolve school and year, apply row checks and de-duplicate (shared by reshapers)."""
+    rows_read = len(raw)
+    out = pd.DataFrame(index=raw.index)
+    rejects: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    bad_any = pd.Series(False, index=raw.index)
+
+    def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
+        nonlocal bad_any
+        mask = mask & ~bad_any
+        if not mask.any():
+            return
+        letter = column_letter(col_of[column]) if column in col_of else ""
+        header = header_texts.get(column, "")
+        for r in mask[mask].index:
+            value = raw.at[r, column] if column in raw.columns else None
+            rejects.append(
+                {
+                    "sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": column,
+                    "value": None if value is None or value is pd.NA else str(value)[:200],
+                    "reason_code": code,
+                    "message": row_message(ctx.file, sheet, int(r), letter, header, value, code, expected),
+                }
+            )  # fmt: skip
+        bad_any = bad_any | mask
+
+    key = layout.key
+    if key in raw.columns:
+        key_text = nz.clean_text(raw[key])
+        reject(key_text.isna(), key, "missing_key", "không được để trống")
+    for name, spec in layout.columns.items():
+        if spec.role == "ignore" or name not in raw.columns:
+            continue
+        vals, bad, code, expected = parse_column(spec, raw[name], ctx)
+        reject(bad & raw[name].notna(), name, code, expected)
+        if spec.min is not None or spec.max is not None:
+            num = pd.to_numeric(vals, errors="coerce")
+            oor = pd.Series(False, index=raw.index)
+            if spec.min is not None:
+                oor |= num < spec.min
+            if spec.max is not None:
+                oor |= num > spec.max
+            rng = f"từ {spec.min:g}" if spec.min is not None else ""
+            rng += f" đến {spec.max:g}" if spec.max is not None else ""
+            reject(oor.fillna(False).astype(bool), name, "out_of_range", rng.strip())
+        out[name] = vals
+    for chk in layout.row_checks:
+        try:
+            ok = out.eval(chk.rule)
+        except Exception:  # columns absent in this file: nothing to check
+            continue
+        failed = ~ok.fillna(True).astype(bool)
+        reject(failed, chk.column, chk.reason, chk.expected)
+    for name, d in layout.derived.items():
+        src = out.get(d.get("from"))
+        if src is not None and "prefixes" in d:
+            res = pd.Series(None, index=out.index, dtype="object")
+            for prefix, val in d["prefixes"].items():
+                hit = src.astype("string").str.startswith(prefix).fillna(False).astype(bool)
+                res = res.where(~(hit & res.isna()), val)
+            out[name] = res
+    for name, val in layout.constants.items():
+        out[name] = val
+
+    # metadata: school and year from columns, title, or delivery folder
+    meta = raw.filter(like="_meta_")
+    if "school_year" not in out.columns or out["school_year"].isna().all():
+        sy = meta.get("_meta_school_year")
+        out["school_year"] = sy if sy is not None else ctx.folder_year
+        out["school_year"] = out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
+    if "school_code" not in out.columns or out["school_code"].isna().all():
+        out["school_code"] = _resolve_school(meta, ctx)
+    for m in ("class_name", "semester", "period", "grade", "subject"):
+        col = f"_meta_{m}"
+        if col in meta.columns and m in layout.required_metadata and m not in out.columns:
+            out[m] = meta[col]
+    if "_meta_school_year_error" in meta.columns:
+        reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
+    if "src_extra" in raw.columns:
+        out["src_extra"] = raw["src_extra"]
+    file_error = None
+    for req in layout.required_metadata:
+        if req not in out.columns or out[req].isna().all():
+            file_error = "school_unresolved" if req == "school_code" else "missing_metadata"
+    if ctx.folder_year and "school_year" in out.columns:
+        mism = out["school_year"].notna() & (out["school_year"] != ctx.folder_year)
+        if mism.any():
+            warnings.append({"sheet": sheet, "row": int(mism[mism].index[0]), "reason_code": "folder_mismatch",
+                             "count": int(mism.sum())})  # fmt: skip
+
+    good = out[~bad_any].copy()
+    good["source_sheet"] = sheet
+    good["source_row"] = good.index.astype("int64")
+    good, dups, n_exact = _dedupe(good, layout)
+    for r in dups:
+        rejects.append({"sheet": sheet, "row": int(r), "column": "", "header": "", "canonical": layout.key,
+                        "value": None, "reason_code": "duplicate_key",
+                        "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
+    return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
+                       n_exact, file_error)  # fmt: skip
+
+
+def _resolve_school(meta: pd.DataFrame, ctx: ParseContext) -> pd.Series:
+    """Title `Mã trường`, then the school name in the title against the registry, then the folder."""
+    idx = meta.index
+    res = pd.Series(pd.NA, index=idx, dtype="string")
+    if "_meta_school_code" in meta.columns:
+        codes, _ = nz.parse_id(meta["_meta_school_code"])
+        codes = codes.where(~codes.str.fullmatch(r"\d{1,7}").fillna(False).astype(bool), codes.str.zfill(8))
+        res = res.fillna(codes)
+    if ctx.school_names and "_meta_texts" in meta.columns:
+        def by_name(texts: object) -> object:
+            for line in str(texts).splitlines():
+                code = ctx.school_names.get(nz.norm(line))
+                if code:
+                    return code
+            return pd.NA
+
+        res = res.fillna(meta["_meta_texts"].map(by_name).astype("string"))
+    if ctx.folder_school:
+        res = res.fillna(ctx.folder_school)
+    return res
+
+
+def _dedupe(df: pd.DataFrame, layout: Layout) -> tuple[pd.DataFrame, list[int], int]:
+    """Exact duplicates are dropped and counted; same grain key with other values: last row wins."""
+    from connectors.entities import load_entities
+
+    grain = [g for g in load_entities()[layout.entity].grain if g in df.columns]
+    if not grain or df.empty:
+        return df, [], 0
+    value_cols = [c for c in df.columns if c not in ("source_row", "source_sheet", "src_extra")]
+    exact = df.duplicated(subset=value_cols, keep="last")
+    n_exact = int(exact.sum())
+    df = df[~exact]
+    dup = df.duplicated(subset=grain, keep="last")
+    dropped = [int(x) for x in df.loc[dup, "source_row"].tolist()]
+    return df[~dup], dropped, n_exact
+
+
+def to_grid(rows: list[list[Any]], sheet: str) -> Grid:
+    """Build a Grid from Python rows (tests and small readers)."""
+    frame = pd.DataFrame(rows).astype("object")
+    frame = frame.where(frame.notna(), None)
+    frame = frame.map(lambda v: v if v is None or isinstance(v, str) else _cell_text(v))
+    frame.index = np.arange(1, len(frame) + 1)
+    return Grid(sheet, frame)
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

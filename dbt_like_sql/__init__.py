@@ -1,0 +1,1 @@
+"""Plain DuckDB SQL models (staging, intermediate, marts, audits); this file only marks the folder."""

@@ -1,0 +1,50 @@
+"""Settings from one place: environment variables (prefix ``CDS_``) with defaults.
+
+Resolved when called (`get_settings()`), never at import time, so `dagster dev`, the CLI and the
+tests each see the environment they were started with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HASH_KEY = "cds-dev-key-change-me"
+
+
+def current_school_year(today: dt.date | None = None) -> str:
+    """The school year containing `today`: a year runs from 1 August to 31 July."""
+    today = today or dt.date.today()
+    start = today.year if today.month >= 8 else today.year - 1
+    return f"{start}-{start + 1}"
+
+
+class Settings(BaseSettings):
+    """Effective settings of one run; every field can be set as ``CDS_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
+
+    inbox: Path = Field(default=REPO_ROOT / "sample_exports" / "inbox", description="Inbox of exports")
+    warehouse: Path = Field(default=REPO_ROOT / "data" / "warehouse.duckdb", description="DuckDB file")
+    out: Path = Field(default=REPO_ROOT / "out", description="Output folder")
+    school_year: str = Field(default_factory=current_school_year, description="School year YYYY-YYYY")
+    indicator_set: Path = Field(
+        default=REPO_ROOT / "indicator_sets" / "qd4725_2022.yaml", description="Indicator-set YAML"
+    )
+    hash_key: SecretStr = Field(default=SecretStr(DEFAULT_HASH_KEY), description="HMAC key for ids/phones")
+    api_base_url: str = Field(default="", description="LMS metrics API base URL (empty = off)")
+    api_key: SecretStr = Field(default=SecretStr(""), description="LMS metrics API key")
+    mode: Literal["development", "production"] = Field(default="development", description="Run mode")
+    duckdb_threads: int = Field(default=2, description="DuckDB threads")
+    duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory limit")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. from CLI options)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Synthetic province generator and the committed sample inbox (`sample_exports/inbox/`)."""
