@@ -1,0 +1,28 @@
+"""Validate stage: pandera schemas over newly ingested rows; failing rows are quarantined."""
+
+
+import dagster as dg
+
+from pipelines.assets.ingest import raw_asset_keys
+from pipelines.resources import WarehouseResource
+from quality.validate import validate_new_files
+
+
+def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(name="quarantine_rows", group_name="validate", partitions_def=partitions,
+              deps=raw_asset_keys(), kinds={"duckdb", "pandera"},
+              description="Rows rejected at ingest or by the pandera schemas, with the reason.")  # fmt: skip
+    def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            failed = validate_new_files(con, context.partition_key)
+            by_stage = dict(con.execute(
+                "SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
+        return dg.MaterializeResult(
+            metadata={
+                "failed_rows_this_run": sum(failed.values()),
+                "quarantined_at_ingest": int(by_stage.get("ingest", 0)),
+                "quarantined_at_validate": int(by_stage.get("validate", 0)),
+            }
+        )
+
+    return [_validate]

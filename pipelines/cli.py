@@ -1,0 +1,80 @@
+"""The `cds` command line: run the pipeline in-process, generate sample data, check an indicator set,
+show the effective settings. Options are English; help texts are Vietnamese."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+console = Console(stderr=False)
+
+
+@click.group(help="Pipeline kiểm tra tự đánh giá chuyển đổi số (QĐ 4725) của Sở GD&ĐT.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Chạy toàn bộ pipeline (Dagster, trong tiến trình) cho một năm học.")
+@click.option("--inbox", type=click.Path(path_type=Path), default=None, help="Thư mục nhận tệp xuất.")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Thư mục kết quả.")
+@click.option("--year", default=None, help="Năm học, dạng YYYY-YYYY (mặc định: năm học hiện tại).")
+def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None) -> None:
+    from pipelines.runner import run_pipeline
+    from pipelines.settings import get_settings
+
+    settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=year)
+    t0 = time.perf_counter()
+    ok = run_pipeline(settings, console)
+    console.print(f"[bold]Thời gian chạy:[/bold] {time.perf_counter() - t0:.1f} s")
+    sys.exit(0 if ok else 1)
+
+
+@main.group(name="indicator-set", help="Bộ chỉ số (YAML).")
+def indicator_set() -> None:
+    pass
+
+
+@indicator_set.command(name="check", help="Kiểm tra tệp bộ chỉ số: tổng điểm nhóm và mọi lỗi kèm số dòng.")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+def indicator_set_check(file: Path) -> None:
+    from indicator_sets.model import check
+
+    iset, problems = check(file)
+    if iset is not None:
+        for g in iset.groups:
+            console.print(f"Nhóm {g.roman} ({g.code}): tổng điểm tối đa {iset.group_max_sum(g.code):g}/{g.max_points:g}")
+        console.print(f"Số tiêu chí: {len(iset.leaves())}")
+    for p in problems:
+        console.print(str(p), style="red" if p.severity == "error" else "yellow", markup=False)
+    sys.exit(1 if iset is None else 0)
+
+
+@main.command(name="config", help="In các thiết lập đang có hiệu lực (che khóa bí mật).")
+def config_cmd() -> None:
+    from pipelines.settings import get_settings
+
+    s = get_settings()
+    for name, value in s.model_dump().items():
+        shown = "********" if "key" in name and str(value) else value
+        console.print(f"CDS_{name.upper():<22} {shown}", markup=False)
+
+
+def _register_optional() -> None:
+    """Commands that live with their component (the generator, benchmarks)."""
+    try:
+        from sample_exports.generator.cli import generate
+
+        main.add_command(generate, name="generate")
+    except ImportError:
+        pass
+
+
+_register_optional()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

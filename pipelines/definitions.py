@@ -1,0 +1,48 @@
+"""Assembles the Dagster definitions (assets by stage, job, resources); nothing else lives here.
+
+`dagster dev` loads `defs` (resolved when the code location loads, not at import); `cds run` calls
+`build_definitions` with its own settings and runs the same job in-process.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.exports import build_export_assets
+from pipelines.assets.ingest import build_ingest_assets
+from pipelines.assets.models import build_model_assets
+from pipelines.assets.scoring import build_scoring_assets
+from pipelines.assets.validate import build_validate_assets
+from pipelines.partitions import school_year_partitions
+from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.settings import Settings, get_settings
+
+YEAR_JOB = "cds_school_year_job"
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    parts = school_year_partitions()
+    assets = [
+        *build_ingest_assets(parts),
+        *build_validate_assets(parts),
+        *build_model_assets(parts),
+        *build_scoring_assets(parts),
+        *build_export_assets(parts),
+    ]
+    job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(), partitions_def=parts,
+                              description="Materialise every stage for one school year.")  # fmt: skip
+    resources = {
+        "warehouse": WarehouseResource(path=str(settings.warehouse), threads=settings.duckdb_threads,
+                                       memory_limit=settings.duckdb_memory_limit),  # fmt: skip
+        "pipeline": PipelineConfig(
+            inbox=str(settings.inbox), out=str(settings.out), indicator_set=str(settings.indicator_set),
+            hash_key=settings.hash_key.get_secret_value(), api_base_url=settings.api_base_url,
+            api_key=settings.api_key.get_secret_value(),
+        ),  # fmt: skip
+    }
+    return dg.Definitions(assets=assets, jobs=[job], resources=resources)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(get_settings())

@@ -1,0 +1,122 @@
+"""Discover the SQL models in `dbt_like_sql/`, read their dependencies from the SQL with sqlglot, and
+run them on a DuckDB connection in dependency order.
+
+A model is one `.sql` file holding one SELECT (CTEs allowed) that starts with a comment giving its
+purpose and grain. Staging models become views; intermediate models and marts become tables. Audits
+(`audits/`) are queries that return offending rows and are run by the asset checks, never
+materialised. There is no hand-kept list of dependencies anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+LAYERS = ("staging", "intermediate", "marts")
+_HEADER = re.compile(r"^\s*--", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    """One SQL file: its name, layer, text and the tables it reads."""
+
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    reads: tuple[str, ...]
+    purpose: str
+    grain: str
+
+    @property
+    def materialization(self) -> str:
+        return "view" if self.layer == "staging" else "table"
+
+
+def referenced_tables(sql: str) -> list[str]:
+    """Names of the tables a query reads (CTE names excluded), in first-seen order."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    out: list[str] = []
+    for t in tree.find_all(exp.Table):
+        name = t.name
+        if name and name not in ctes and name not in out:
+            out.append(name)
+    return out
+
+
+def _header_value(text: str, key: str) -> str:
+    m = re.search(rf"^--\s*{key}\s*:\s*(.+)$", text, re.IGNORECASE | re.MULTILINE)
+    return m.group(1).strip() if m else ""
+
+
+def load_model(path: Path, layer: str) -> SqlModel:
+    text = path.read_text(encoding="utf-8")
+    return SqlModel(
+        name=path.stem,
+        layer=layer,
+        path=path,
+        sql=text,
+        reads=tuple(referenced_tables(text)),
+        purpose=_header_value(text, "purpose"),
+        grain=_header_value(text, "grain"),
+    )
+
+
+@cache
+def discover(root: Path = SQL_ROOT) -> dict[str, SqlModel]:
+    """All models under the layer folders, keyed by name (file stem)."""
+    models: dict[str, SqlModel] = {}
+    for layer in LAYERS:
+        for path in sorted((root / layer).glob("*.sql")):
+            m = load_model(path, layer)
+            if m.name in models:
+                raise ValueError(f"duplicate model name {m.name}: {path} and {models[m.name].path}")
+            models[m.name] = m
+    return models
+
+
+def discover_audits(root: Path = SQL_ROOT) -> dict[str, SqlModel]:
+    """Audit queries (they return the offending rows)."""
+    return {p.stem: load_model(p, "audits") for p in sorted((root / "audits").glob("*.sql"))}
+
+
+def model_deps(models: dict[str, SqlModel]) -> dict[str, list[str]]:
+    """Model → the models it reads."""
+    return {n: [r for r in m.reads if r in models] for n, m in models.items()}
+
+
+def source_tables(models: dict[str, SqlModel]) -> set[str]:
+    """Tables read by models that are not themselves models (raw tables, quarantine, config)."""
+    return {r for m in models.values() for r in m.reads if r not in models}
+
+
+def run_order(models: dict[str, SqlModel], selected: list[str] | None = None) -> list[str]:
+    order = list(TopologicalSorter(model_deps(models)).static_order())
+    return [n for n in order if selected is None or n in selected]
+
+
+def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
+    """(Re)create one model as a view or table; returns its row count."""
+    body = model.sql.strip().rstrip(";")
+    kind = "VIEW" if model.materialization == "view" else "TABLE"
+    con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{body}")
+    return int(con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0])
+
+
+def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel] | None = None) -> dict[str, int]:
+    models = models or discover()
+    return {n: build_model(con, models[n]) for n in run_order(models)}
+
+
+def has_header(model: SqlModel) -> bool:
+    """The file starts with a comment giving its purpose and its grain."""
+    return bool(_HEADER.match(model.sql)) and bool(model.purpose) and bool(model.grain)
