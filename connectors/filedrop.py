@@ -252,7 +252,7 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
             raw_store.insert_frame(con, "quarantine_rows", q)
         warns = [
             {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
-             "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("count", ""))}
+             "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
             for s in res.sheets for w in s.warnings
         ]  # fmt: skip
         if warns:

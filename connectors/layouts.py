@@ -34,7 +34,7 @@ class ColumnSpec(BaseModel):
 
     headers: list[str]
     anchor: bool = False
-    role: Literal["value", "ignore"] = "value"
+    role: Literal["value", "ignore", "mark"] = "value"  # mark: a wide column a reshaper turns into rows
     parse: Parse = "text"
     width: int | None = None
     upper: bool = False
@@ -78,6 +78,7 @@ class Layout(BaseModel):
     derived: dict[str, dict[str, Any]] = Field(default_factory=dict)
     constants: dict[str, Any] = Field(default_factory=dict)
     shape: str = "table"  # "table" or the name of a reshaper in connectors.reshapers
+    post: list[str] = Field(default_factory=list)  # named row post-processors (connectors.derive)
     options: dict[str, Any] = Field(default_factory=dict)
     min_anchor_count: int | None = None
 

@@ -277,3 +277,60 @@ def hmac_hex(values: pd.Series, key: str) -> pd.Series:
         return hmac.new(k, str(x).encode("utf-8"), hashlib.sha256).hexdigest()
 
     return values.astype("object").map(one).astype("string")
+
+
+# ---------------------------------------------------------------------------------------------
+# Subjects (EXPORTS.md §4) and grades
+# ---------------------------------------------------------------------------------------------
+SUBJECT_NAMES: dict[str, str] = {
+    "TOAN": "Toán", "VAN": "Ngữ văn|Văn", "NN1": "Ngoại ngữ 1|Tiếng Anh|Ngoại ngữ|Anh văn",
+    "GDCD": "Giáo dục công dân", "LSDL": "Lịch sử và Địa lí|Lịch sử và Địa lý|LS&ĐL",
+    "KHTN": "Khoa học tự nhiên", "LS": "Lịch sử", "DL": "Địa lí|Địa lý",
+    "GDKTPL": "Giáo dục kinh tế và pháp luật", "LY": "Vật lí|Vật lý", "HOA": "Hóa học|Hoá học",
+    "SINH": "Sinh học", "CNGH": "Công nghệ", "TIN": "Tin học", "GDQPAN": "Giáo dục quốc phòng và an ninh",
+    "GDTC": "Giáo dục thể chất", "NT": "Nghệ thuật", "AN": "Âm nhạc|Nghệ thuật (Âm nhạc)",
+    "MT": "Mĩ thuật|Mỹ thuật|Nghệ thuật (Mĩ thuật)",
+    "HDTN": "Hoạt động trải nghiệm, hướng nghiệp|HĐTN-HN|Hoạt động trải nghiệm|HĐTN",
+    "GDDP": "Nội dung giáo dục địa phương|GDĐP|Giáo dục địa phương",
+    "TV": "Tiếng Việt|TV", "DD": "Đạo đức", "TNXH": "Tự nhiên và xã hội|TN&XH|TNXH", "KH": "Khoa học",
+    "TDT": "Tiếng dân tộc", "TINCN": "TH-CN|TH-CN (Tin học)|Tin học và Công nghệ",
+}  # fmt: skip
+SUBJECT_LOOKUP: dict[str, str] = {norm(code): code for code in SUBJECT_NAMES}
+for _code, _names in SUBJECT_NAMES.items():
+    for _n in _names.split("|"):
+        SUBJECT_LOOKUP[norm(_n)] = _code
+COMMENT_SUBJECTS = frozenset({"GDTC", "NT", "AN", "MT", "HDTN", "GDDP"})
+
+
+def subject_code_of(text: object) -> str | None:
+    """Project subject code of a subject name or code; None when unknown."""
+    key = norm(text)
+    if not key:
+        return None
+    return SUBJECT_LOOKUP.get(key) or SUBJECT_LOOKUP.get(norm(_PARENS.sub(" ", str(text))))
+
+
+def parse_subject(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Subject names → codes; unknown names → `UNKNOWN` (the mask marks them for a warning)."""
+    text = clean_text(s)
+    uniq = {v: subject_code_of(v) for v in text.dropna().unique()}
+    codes = text.map(uniq)
+    unknown = text.notna() & codes.isna()
+    return codes.where(~unknown, "UNKNOWN").astype("string"), unknown
+
+
+def parse_grade(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`Khối 6`, `Lớp 6`, `6`, `06`, `6A` → 6; values outside 1–12 are bad."""
+    text = clean_text(s)
+    m = text.str.extract(r"^(?:\D*?)(\d{1,2})(?:\.0+)?(?!\d)")[0]
+    g = pd.to_numeric(m, errors="coerce")
+    ok = g.between(1, 12)
+    bad = text.notna() & ~ok.fillna(False).astype(bool)
+    return g.where(ok).astype("Int64"), bad
+
+
+def round_half_up(values: pd.Series, decimals: int = 1) -> pd.Series:
+    """Round half-up with decimal semantics (6.65 → 6.7), vectorised via scaled integers."""
+    scale = 10**decimals
+    scaled = (values * scale).round(6)  # remove binary noise first (6.65*10 = 66.49999…)
+    return np.floor(scaled + 0.5) / scale

@@ -29,28 +29,75 @@ class FileRejected(Exception):
 
 
 def read_excel_grids(path: Path) -> list[Grid]:
-    """Every sheet of a workbook as a Grid (rows keep their sheet row numbers)."""
+    """Every sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
+    0-based Excel column index even when leading columns are empty).
+
+    Tolerant open (EXPORTS.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
+    compound container), xlrd with `ignore_workbook_corruption=True`; only then `unreadable_file`.
+    """
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:
+        if path.suffix.lower() == ".xls":
+            return _read_xls_xlrd(path, exc)
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
     grids: list[Grid] = []
     for name in reader.sheet_names:
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
             table = sheet.to_arrow()
+            # fastexcel drops leading empty columns: keep each column's absolute index
+            cols = [c.absolute_index for c in sheet.available_columns()]
         except Exception as exc:
             if "empty" in str(exc).lower():
                 continue
+            if path.suffix.lower() == ".xls":
+                return _read_xls_xlrd(path, exc)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
         frame = table.to_pandas(types_mapper=None)
         frame = frame.astype("object").where(frame.notna(), None)
-        frame.columns = range(frame.shape[1])
+        frame.columns = cols if len(cols) == frame.shape[1] else range(frame.shape[1])
         frame.index = np.arange(1, len(frame) + 1)
         grids.append(Grid(name, frame))
     return grids
+
+
+def _read_xls_xlrd(path: Path, first_error: Exception) -> list[Grid]:
+    """Fallback for BIFF8 files whose compound container is corrupt (vendor `.xls` exports)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), ignore_workbook_corruption=True, logfile=io.StringIO())
+    except Exception as exc:
+        raise FileRejected("unreadable_file", f"{str(first_error)[:100]}; xlrd: {str(exc)[:100]}") from exc
+    grids: list[Grid] = []
+    for sh in book.sheets():
+        if sh.nrows == 0:
+            continue
+        cols = []
+        for c in range(sh.ncols):
+            values = sh.col_values(c)
+            types = sh.col_types(c)
+            cols.append([_xlrd_text(v, t) for v, t in zip(values, types, strict=False)])
+        frame = pd.DataFrame(dict(enumerate(cols)), dtype="object")
+        frame = frame.where(frame.notna(), None)
+        frame.index = np.arange(1, len(frame) + 1)
+        grids.append(Grid(sh.name, frame))
+    return grids
+
+
+def _xlrd_text(value: object, ctype: int) -> str | None:
+    """xlrd cell → text as fastexcel would give it (numbers without a `.0` tail)."""
+    if ctype in (0, 6) or value == "":  # empty, blank
+        return None
+    if ctype in (2, 3):  # number, date serial
+        f = float(value)  # type: ignore[arg-type]
+        return str(int(f)) if f.is_integer() else repr(f)
+    if ctype == 4:
+        return "TRUE" if value else "FALSE"
+    return str(value)
 
 
 def decode_csv(data: bytes) -> str:

@@ -107,15 +107,51 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
         if not anchors:
             continue
         need = layout.min_anchor_count or len(anchors)
+        code_rx = layout.options.get("code_regex")
         for r in sorted(by_row):
             cells = by_row[r]
             found = {a for a, keys in anchors.items() if any(_cell_matches(f, keys) for _, f in cells)}
             if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
-                depth = int(layout.options.get("header_rows", 1))
+                n_codes = 0
+                if code_rx:
+                    texts = [str(v) for rr in (r, r + 1, r + 2) if rr in top.index for v in top.loc[rr].tolist()
+                             if isinstance(v, str)]  # fmt: skip
+                    n_codes = len({m.group(0) for t in texts for m in [re.search(code_rx, t)] if m})
+                    if n_codes < int(layout.options.get("min_code_columns", 1)):
+                        continue
+                key_col = next((c for c, f in cells if _cell_matches(f, layout.columns[layout.key].header_keys())),
+                               None)  # fmt: skip
+                depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
                 mapping, paths = map_columns(grid, r, depth, layout)
-                matches.append(HeaderMatch(layout, r, depth, mapping, paths, len(mapping)))
+                matches.append(HeaderMatch(layout, r, depth, mapping, paths, len(mapping) + n_codes))
                 break
     return matches
+
+
+def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> int:
+    """1 + the rows under the header (at most `max_depth - 1`) that hold sub-labels: the key cell is
+    blank while some other cell is not (data rows always carry a key)."""
+    depth = 1
+    if key_col is None:
+        return max_depth
+    for r in range(row + 1, row + max_depth):
+        if r not in grid.cells.index:
+            break
+        vals = grid.cells.loc[r]
+        key = vals.get(key_col)
+        others = [v for v in vals.tolist() if isinstance(v, str) and v.strip()]
+        if (isinstance(key, str) and key.strip()) or not others:
+            break
+        if all(_COLNUM.match(v.strip()) for v in others) and len(others) >= 3 and _is_colnum_run(others):
+            break
+        depth += 1
+    return depth
+
+
+def _is_colnum_run(vals: list[str]) -> bool:
+    """`1 2 3 … n` or `(1) (2) …` over the whole row: a column-number row, not sub-labels."""
+    nums = [int(v.strip().strip("()")) for v in vals]
+    return nums == list(range(nums[0], nums[0] + len(nums))) and len(nums) >= 5
 
 
 def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
@@ -123,15 +159,22 @@ def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
     block = grid.cells.loc[row : row + depth - 1]
     tiers: list[list[str]] = []
     cols = list(grid.cells.columns)
-    for i, (_, r) in enumerate(block.iterrows()):
-        labels = [nz.nfc(v) if isinstance(v, str) else "" for v in r.tolist()]
-        if i < depth - 1:  # parent tiers fill rightward while the next tier still has labels
+    raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r.tolist()] for _, r in block.iterrows()]
+    for i, labels in enumerate(raw_tiers):
+        labels = list(labels)
+        if i < depth - 1:
+            # a merged parent fills rightward only over columns that have a label in a lower tier
+            # (a vertically merged column ends the span) and never across a grandparent boundary
             last = ""
             for j, lab in enumerate(labels):
+                below = any(raw_tiers[k][j] for k in range(i + 1, len(raw_tiers)))
+                same_parent = i == 0 or (j > 0 and tiers[i - 1][j] == tiers[i - 1][j - 1])
                 if lab:
                     last = lab
-                elif last:
+                elif last and below and same_parent:
                     labels[j] = last
+                else:
+                    last = ""
         tiers.append(labels)
     paths: dict[int, list[str]] = {}
     for j, c in enumerate(cols):
@@ -347,9 +390,15 @@ def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[p
             vals = vals.where(~digits, vals.str.zfill(8))
             bad = bad | ~ok
         return vals, bad, "bad_id_format", _EXPECTED["id"]
-    if p in ("int", "float", "grade"):
+    if p == "subject":
+        vals, unknown = nz.parse_subject(raw)
+        return vals, pd.Series(False, index=raw.index), "unknown_value", ""
+    if p == "grade":
+        vals, bad = nz.parse_grade(raw)
+        return vals, bad, "out_of_range", "khối từ 1 đến 12"
+    if p in ("int", "float"):
         vals, bad = nz.parse_number(raw)
-        if p in ("int", "grade"):
+        if p == "int":
             frac = vals.notna() & (vals % 1 != 0)
             bad = bad | frac
             vals = vals.where(~frac).round().astype("Int64")
@@ -398,38 +447,60 @@ class _Missing:
 _MISSING = _Missing()
 
 
-def parse_table(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
-    """Parse a plain-table layout into canonical rows plus rejects."""
-    layout = match.layout
+def collect_rows(grid: Grid, match: HeaderMatch) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The data rows of every block: (grid cells, block metadata per row, rows skipped)."""
     blocks, skipped = split_blocks(grid, match)
-    frames: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = []
+    metas: list[pd.DataFrame] = []
     for b in blocks:
         if not b.data_rows:
             continue
         part = grid.cells.loc[b.data_rows]
-        f = pd.DataFrame(index=part.index)
-        for c, name in match.mapping.items():
-            if layout.columns[name].role != "ignore":
-                f[name] = part[c]
-        extra_cols = [c for c in match.paths if c not in match.mapping]
-        if extra_cols:
-            ex = part[extra_cols].copy()
-            ex.columns = [" / ".join(match.paths[c]) for c in extra_cols]
-            ex = ex.dropna(how="all", axis=1)
-            f["src_extra"] = ex.to_json(orient="records", lines=True, force_ascii=False).splitlines() if len(
-                ex.columns
-            ) else None
-        for k, v in b.meta.items():
-            if not k.startswith("_"):
-                f[f"_meta_{k}"] = v
-        f["_meta_texts"] = b.meta.get("_texts", "")
-        frames.append(f)
+        parts.append(part)
+        m = {f"_meta_{k}": v for k, v in b.meta.items() if not k.startswith("_")}
+        m["_meta_texts"] = b.meta.get("_texts", "")
+        metas.append(pd.DataFrame(m, index=part.index))
+    if not parts:
+        return grid.cells.iloc[0:0], pd.DataFrame(), skipped
+    return pd.concat(parts), pd.concat(metas), skipped
+
+
+def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
+    """Unknown columns of each row as one JSON object (`src_extra`, raw storage only)."""
+    if not cols:
+        return None
+    ex = part[cols].copy()
+    ex.columns = [" / ".join(match.paths[c]) for c in cols]
+    ex = ex.loc[:, ~ex.columns.duplicated()].dropna(how="all", axis=1)
+    if not len(ex.columns):
+        return None
+    return pd.Series(ex.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=part.index)
+
+
+def mapped_frame(part: pd.DataFrame, meta: pd.DataFrame, match: HeaderMatch, extra_cols: list[int]) -> pd.DataFrame:
+    """Canonical raw columns (still text) + src_extra + block metadata, indexed by sheet row."""
+    layout = match.layout
+    f = pd.DataFrame(index=part.index)
+    for c, name in match.mapping.items():
+        if layout.columns[name].role == "value":
+            f[name] = part[c]
+    ex = extra_json(part, match, extra_cols)
+    if ex is not None:
+        f["src_extra"] = ex
+    return pd.concat([f, meta], axis=1)
+
+
+def parse_table(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """Parse a plain-table layout into canonical rows plus rejects."""
+    layout = match.layout
+    part, meta, skipped = collect_rows(grid, match)
     header_texts = {name: " / ".join(match.paths.get(c, [name])) for c, name in match.mapping.items()}
     col_of = {name: c for c, name in match.mapping.items()}
-    if not frames:
+    if part.empty:
         empty = pd.DataFrame(columns=[*layout.columns])
         return SheetResult(layout, grid.sheet, empty, [], [], 0, skipped)
-    raw = pd.concat(frames)
+    extra_cols = [c for c in match.paths if c not in match.mapping]
+    raw = mapped_frame(part, meta, match, extra_cols)
     return finish_rows(raw, layout, grid.sheet, ctx, header_texts, col_of, skipped)
 
 
@@ -468,14 +539,26 @@ def finish_rows(
             )  # fmt: skip
         bad_any = bad_any | mask
 
+    def warn(mask: pd.Series, code: str, detail: str = "") -> None:
+        mask = mask.fillna(False).astype(bool) & ~bad_any
+        warnings.extend({"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail}
+                        for r in mask[mask].index)  # fmt: skip
+
     key = layout.key
     if key in raw.columns:
         key_text = nz.clean_text(raw[key])
         reject(key_text.isna(), key, "missing_key", "không được để trống")
     for name, spec in layout.columns.items():
-        if spec.role == "ignore" or name not in raw.columns:
+        if spec.role != "value" or name not in raw.columns:
             continue
         vals, bad, code, expected = parse_column(spec, raw[name], ctx)
+        if spec.parse == "subject":
+            warn(nz.clean_text(raw[name]).notna() & (vals == "UNKNOWN").fillna(False), "unknown_value",
+                 f"{name}: môn học không có trong danh mục")  # fmt: skip
+        if spec.values is not None and spec.unknown not in (None, "reject", "null", "keep"):
+            text = nz.clean_text(raw[name])
+            unk = text.notna() & ~text.fillna("").map(nz.norm).isin(set(value_lookup(spec)))
+            warn(unk, "unknown_value", f"{name}: {spec.unknown}")
         reject(bad & raw[name].notna(), name, code, expected)
         if spec.min is not None or spec.max is not None:
             num = pd.to_numeric(vals, errors="coerce")
@@ -514,10 +597,14 @@ def finish_rows(
         out["school_year"] = out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
     if "school_code" not in out.columns or out["school_code"].isna().all():
         out["school_code"] = _resolve_school(meta, ctx)
-    for m in ("class_name", "semester", "period", "grade", "subject"):
+    title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
+    for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
         col = f"_meta_{m}"
-        if col in meta.columns and m in layout.required_metadata and m not in out.columns:
-            out[m] = meta[col]
+        target = "subject_code" if m == "subject" else m
+        if col not in meta.columns or (m not in title_fields and target not in title_fields):
+            continue
+        from_title = _title_value(m, meta[col])
+        out[target] = out[target].fillna(from_title) if target in out.columns else from_title
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
@@ -532,7 +619,33 @@ def finish_rows(
             warnings.append({"sheet": sheet, "row": int(mism[mism].index[0]), "reason_code": "folder_mismatch",
                              "count": int(mism.sum())})  # fmt: skip
 
+    if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
+        out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
+    if layout.post:
+        from connectors import derive
+
+        ops = derive.RowOps(raw=raw, reject=reject, warn=warn, ctx=ctx, layout=layout, sheet=sheet,
+                            header_texts=header_texts, col_of=col_of)  # fmt: skip
+        for name in layout.post:
+            out = derive.get(name)(out, ops)
+        bad_any = bad_any.loc[out.index]
+        skipped += ops.skipped
     good = out[~bad_any].copy()
+    explode = layout.options.get("explode")
+    if explode and explode in good.columns:  # a cell listing several values → one row per value
+        good[explode] = good[explode].astype("string").str.split(r"[,;]+", regex=True)
+        good = good.explode(explode)
+        good[explode] = good[explode].astype("string").str.strip().replace("", pd.NA)
+        good = good[good[explode].notna()]
+        if explode == "class_name":
+            good[explode] = nz.class_name_of(good[explode])
+    melt = layout.options.get("melt")  # metric columns → one row per non-blank cell
+    if melt:
+        cols = [c for c in melt["columns"] if c in good.columns]
+        ids = [c for c in good.columns if c not in melt["columns"]]
+        good = good.rename_axis("_row").reset_index()
+        good = good.melt(id_vars=["_row", *ids], value_vars=cols, var_name=melt["var"], value_name=melt["value"])
+        good = good[good[melt["value"]].notna()].set_index("_row").rename_axis(None)
     good["source_sheet"] = sheet
     good["source_row"] = good.index.astype("int64")
     good, dups, n_exact = _dedupe(good, layout)
@@ -542,6 +655,24 @@ def finish_rows(
                         "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
                        n_exact, file_error)  # fmt: skip
+
+
+def _title_value(field_name: str, values: pd.Series) -> pd.Series:
+    """A title metadata value parsed like its column would be."""
+    text = nz.clean_text(values)
+    if field_name == "class_name":
+        return nz.class_name_of(text)
+    if field_name == "semester":
+        return text.map(lambda v: nz.semester_of(v) if isinstance(v, str) else None)
+    if field_name == "period":
+        return text.map(lambda v: nz.period_of(v) if isinstance(v, str) else None)
+    if field_name == "grade":
+        return nz.parse_grade(text)[0]
+    if field_name == "subject":
+        return nz.parse_subject(text)[0]
+    if field_name in ("date_from", "date_to"):
+        return nz.parse_date(text)[0]
+    return text
 
 
 def _resolve_school(meta: pd.DataFrame, ctx: ParseContext) -> pd.Series:
