@@ -1,0 +1,49 @@
+"""Project conventions that reviews would otherwise have to catch: every module says what belongs in
+it, every SQL model states its purpose and grain, no tracked file names a machine path."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipelines.sql_models import discover, discover_audits, has_header
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ["pipelines", "connectors", "indicator_sets", "sample_exports", "quality", "reports"]
+
+
+def python_modules() -> list[Path]:
+    return [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py")) if "inbox" not in p.parts]
+
+
+@pytest.mark.parametrize("path", python_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_has_a_docstring(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no module docstring"
+
+
+def test_every_sql_model_states_purpose_and_grain() -> None:
+    models = {**discover(), **discover_audits()}
+    assert models, "no SQL models found"
+    missing = [m.name for m in models.values() if not has_header(m)]
+    assert not missing, f"models without '-- purpose:' and '-- grain:' header: {missing}"
+
+
+def test_no_machine_paths_in_tracked_files() -> None:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    bad = []
+    for f in files:
+        p = ROOT / f
+        if p.suffix.lower() not in {".py", ".md", ".yaml", ".yml", ".toml", ".sql", ".txt", ".cfg", ""}:
+            continue
+        if not p.is_file():
+            continue
+        text = p.read_text(encoding="utf-8", errors="ignore")
+        for marker in ("/work/", "/root/", "/home/", "/tmp/"):
+            if marker in text and f != "tests/unit/test_conventions.py":
+                bad.append(f"{f}: {marker}")
+    assert not bad, bad
