@@ -6,9 +6,23 @@ A layout names its reshaper in `shape:`; `get()` finds it. Plain tables never co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from connectors.sheet_parser import Grid, HeaderMatch, ParseContext, SheetResult
+import numpy as np
+import pandas as pd
+
+from connectors import normalize as nz
+from connectors.messages import column_letter, row_message
+from connectors.sheet_parser import (
+    Grid,
+    HeaderMatch,
+    ParseContext,
+    SheetResult,
+    collect_rows,
+    finish_rows,
+    mapped_frame,
+)
 
 Reshaper = Callable[[Grid, HeaderMatch, ParseContext], SheetResult]
 REGISTRY: dict[str, Reshaper] = {}
@@ -26,3 +40,327 @@ def get(name: str) -> Reshaper:
     if name not in REGISTRY:
         raise KeyError(f"no reshaper named {name!r}")
     return REGISTRY[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared: identity columns through finish_rows, wide cells → long rows with per-cell rejects
+# ---------------------------------------------------------------------------------------------
+
+
+
+_TX_FLAT = re.compile(r"^(ddg ?tx|diem tx|tx) ?([1-9])$")
+
+
+def _identity(grid: Grid, match: HeaderMatch, ctx: ParseContext, mark_cols: list[int]
+              ) -> tuple[SheetResult, pd.DataFrame]:  # fmt: skip
+    """Identity columns of each row parsed as a table; returns the result and the raw cells."""
+    part, meta, skipped = collect_rows(grid, match)
+    header_texts = {n: " / ".join(match.paths.get(c, [n])) for c, n in match.mapping.items()}
+    col_of = {n: c for c, n in match.mapping.items()}
+    if part.empty:
+        return SheetResult(match.layout, grid.sheet, pd.DataFrame(), [], [], 0, skipped), part
+    extra = [c for c in match.paths if c not in match.mapping and c not in mark_cols]
+    raw = mapped_frame(part, meta, match, extra)
+    return finish_rows(raw, match.layout, grid.sheet, ctx, header_texts, col_of, skipped), part
+
+
+def _cells(part: pd.DataFrame, rows: pd.Series, cols: list[int]) -> pd.DataFrame:
+    """Non-blank cells of `cols` for the given sheet rows: columns row, col, text."""
+    if not cols or rows.empty:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "col": pd.Series(dtype="int64"),
+                             "text": pd.Series(dtype="string")})  # fmt: skip
+    block = part.loc[rows.to_numpy(), cols]
+    st = block.stack(future_stack=True) if hasattr(block, "stack") else block.stack()
+    st = nz.clean_text(st.astype("string")).dropna()
+    out = st.rename("text").reset_index()
+    out.columns = ["row", "col", "text"]
+    return out
+
+
+def _cell_rejects(cells: pd.DataFrame, mask: pd.Series, code: str, expected: str, ctx: ParseContext,
+                  sheet: str, paths: dict[int, list[str]]) -> list[dict]:  # fmt: skip
+    bad = cells[mask.to_numpy()]
+    out = []
+    for r, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
+        letter = column_letter(int(c))
+        header = " / ".join(paths.get(int(c), []))
+        out.append({"sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": "value",
+                    "value": str(t)[:200], "reason_code": code,
+                    "message": row_message(ctx.file, sheet, int(r), letter, header, t, code, expected)})  # fmt: skip
+    return out
+
+
+def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], warnings: list[dict],
+                 n_cells: int, grain_extra: list[str]) -> SheetResult:  # fmt: skip
+    """Join identity columns onto long rows and de-duplicate on the grain (last wins)."""
+    idn = ident.rows.set_index("source_row", drop=False)
+    drop = [c for c in ("src_extra",) if c in idn.columns]
+    long = long.join(idn.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
+    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
+    grain = ["school_code", "school_year", *grain_extra]
+    grain = [g for g in grain if g in long.columns]
+    dup = long.duplicated(subset=grain, keep="last")
+    for r in long.loc[dup, "row"].tolist():
+        rejects.append({"sheet": ident.sheet, "row": int(r), "column": "", "header": "", "canonical": "",
+                        "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
+    n_ident_rejected = len({r["row"] for r in ident.rejects})
+    return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
+                       n_cells + n_ident_rejected, ident.rows_skipped, ident.duplicates_dropped,
+                       ident.file_error)  # fmt: skip
+
+
+def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, sheet: str, detail: str) -> list[dict]:
+    rows = cells.loc[mask.to_numpy(), "row"].tolist()
+    return [{"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail} for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# TT22 grade books (EXPORTS.md §3.6 A/B/C)
+# ---------------------------------------------------------------------------------------------
+_TT22_KEYS = {
+    "tx": {"ddgtx", "ddg tx", "diem tx", "tx", "thuong xuyen"},
+    "gk": {"ddggk", "ddg gk", "diem gk", "gk", "giua ky"},
+    "ck": {"ddgck", "ddg ck", "diem ck", "ck", "cuoi ky"},
+    "avg1": {"dtbmhki", "dtbmhk1", "dtb hk1", "dtb hki", "tbmhk1", "tbm hk1", "tbmhki", "tbm hki"},
+    "avg2": {"dtbmhkii", "dtbmhk2", "dtb hk2", "dtb hkii", "tbmhk2", "tbm hk2", "tbmhkii", "tbm hkii"},
+    "avg": {"dtbmhk", "dtb hk", "tbmhk"},
+    "avgcn": {"dtbmcn", "dtb cn", "dtb ca nam", "tbmcn", "tbm cn"},
+    "comment": {"nhan xet", "noi dung nhan xet"},
+}
+
+
+def classify_tt22(path: list[str]) -> tuple[str, int] | None:
+    """A TT22 header path → (kind, slot); None for identity or unknown columns."""
+    leaf = nz.norm(path[-1])
+    parents = [nz.norm(p) for p in path[:-1]]
+    m = _TX_FLAT.match(leaf)
+    if m:
+        return "tx", int(m.group(2))
+    if parents and any(p in _TT22_KEYS["tx"] for p in parents) and re.fullmatch(r"[1-9]", leaf):
+        return "tx", int(leaf)
+    for kind, keys in _TT22_KEYS.items():
+        if leaf in keys:
+            return kind, 1 if kind == "tx" else 0
+    return None
+
+
+def _semester_period(sem: pd.Series) -> pd.Series:
+    return sem.map({"1": "CK1", "2": "CN", "CN": "CN"})
+
+
+@register("tt22")
+def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """Wide TT22 grade book → one row per student × subject × semester × component × slot."""
+    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt22(p)) is not None}
+    mark_cols = [c for c, k in kinds.items() if k[0] != "comment"]
+    comment_cols = [c for c, k in kinds.items() if k[0] == "comment"]
+    ident, part = _identity(grid, match, ctx, list(kinds))
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    cells = _cells(part, rows, mark_cols)
+    kind = cells["col"].map(lambda c: kinds[c][0])
+    slot = cells["col"].map(lambda c: kinds[c][1]).astype("int64")
+    file_sem = ident.rows.set_index("source_row")["semester"].reindex(cells["row"]).to_numpy() \
+        if "semester" in ident.rows.columns else np.full(len(cells), None)  # fmt: skip
+    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
+                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
+    sem = pd.Series(file_sem, index=cells.index, dtype="object")
+    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    text = cells["text"]
+    key = text.map(nz.norm)
+    is_text = key.isin(["d", "cd", "m"])
+    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    num, bad = nz.parse_number(text.where(~is_text))
+    oor = (num < 0) | (num > 10)
+    rejects = _cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
+                            match.paths)  # fmt: skip
+    rejects += _cell_rejects(cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, grid.sheet,
+                             match.paths)  # fmt: skip
+    rounded = nz.round_half_up(num, 1)
+    precise = num.notna() & ((rounded - num).abs() > 1e-9)
+    warnings = _warn_rows(cells, precise, "precision", grid.sheet, "điểm làm tròn 1 chữ số thập phân")
+    keep = ~((bad & ~is_text) | oor.fillna(False))
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
+        "slot": slot.where(component == "tx", 0), "semester": sem, "period": _semester_period(sem),
+        "value_num": rounded, "value_text": value_text,
+    })[keep.to_numpy()]  # fmt: skip
+    if comment_cols:
+        com = nz.clean_text(part.loc[rows.to_numpy(), comment_cols[0]].astype("string"))
+        long["comment"] = long["row"].map(com)
+    subject = ident.rows.get("subject_code")
+    if subject is None or subject.isna().all():
+        long["subject_code"] = nz.subject_code_of(grid.sheet) or "UNKNOWN"
+    return _long_result(ident, long, rejects, warnings, len(cells),
+                        ["student_key", "subject_code", "semester", "period", "component", "slot"])
+
+
+# ---------------------------------------------------------------------------------------------
+# TT27 primary results (EXPORTS.md §3.6 D and vnEdu variant)
+# ---------------------------------------------------------------------------------------------
+_TT27_GROUPS = {"mon hoc va hoat dong giao duc": "subject", "danh gia kqgd": "subject",
+                "nang luc cot loi": "competence", "pham chat chu yeu": "quality"}  # fmt: skip
+_COMPETENCES = {
+    "tu chu va tu hoc": "NL_TUCHU", "giao tiep va hop tac": "NL_GIAOTIEP",
+    "giai quyet van de va sang tao": "NL_GQVD", "ngon ngu": "NL_NGONNGU", "tinh toan": "NL_TINHTOAN",
+    "khoa hoc": "NL_KHOAHOC", "cong nghe": "NL_CONGNGHE", "tin hoc": "NL_TINHOC", "tham mi": "NL_THAMMI",
+    "tham my": "NL_THAMMI", "the chat": "NL_THECHAT",
+}  # fmt: skip
+_QUALITIES = {"yeu nuoc": "PC_YEUNUOC", "nhan ai": "PC_NHANAI", "cham chi": "PC_CHAMCHI",
+              "trung thuc": "PC_TRUNGTHUC", "trach nhiem": "PC_TRACHNHIEM"}  # fmt: skip
+_TT27_END = {"hoan thanh chuong trinh lop hoc": "completed", "len lop": "promoted", "xep loai": "final"}
+_LEVEL_LEAF = {"muc dat duoc", "muc dat"}
+_TEST_LEAF = {"diem ktdk", "ktdk", "diem kiem tra dinh ky"}
+_TT27_VALUES = {
+    "level": {"t": "T", "h": "H", "c": "C", "m": "M", "hoan thanh tot": "T", "hoan thanh": "H",
+              "chua hoan thanh": "C", "mien": "M"},
+    "competence": {"t": "T", "d": "Đ", "c": "C", "tot": "T", "dat": "Đ", "can co gang": "C"},
+    "final": {"htxs": "HTXS", "htt": "HTT", "ht": "HT", "cht": "CHT", "hoan thanh xuat sac": "HTXS",
+              "hoan thanh tot": "HTT", "hoan thanh": "HT", "chua hoan thanh": "CHT"},
+}  # fmt: skip
+_TT27_VALUES["quality"] = _TT27_VALUES["competence"]
+
+
+def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
+    """A TT27 header path → (component, subject/competence/quality key)."""
+    normed = [nz.norm(p) for p in path]
+    leaf = normed[-1]
+    if leaf in _TT27_END:
+        return _TT27_END[leaf], None
+    group = next((_TT27_GROUPS[p] for p in normed if p in _TT27_GROUPS), None)
+    if group == "subject" and len(path) >= 2:
+        subject_label = path[-2] if leaf in _LEVEL_LEAF | _TEST_LEAF else path[-1]
+        code = nz.subject_code_of(subject_label) or "UNKNOWN"
+        return ("test_score" if leaf in _TEST_LEAF else "level"), code
+    if group == "competence":
+        return ("competence", _COMPETENCES[leaf]) if leaf in _COMPETENCES else None
+    if group == "quality":
+        return ("quality", _QUALITIES[leaf]) if leaf in _QUALITIES else None
+    return None
+
+
+@register("tt27")
+def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """TT27 3-tier sheet → one row per student × subject/competence/quality × period × component."""
+    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+    ident, part = _identity(grid, match, ctx, list(kinds))
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    period_by_row = ident.rows.set_index("source_row")["period"] if "period" in ident.rows.columns else None
+    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted")]
+    cells = _cells(part, rows, list(kinds))
+    # at CN, completed/promoted always give a row: blank → 0
+    if end_cols and period_by_row is not None:
+        cn_rows = period_by_row[period_by_row == "CN"].index
+        grid_full = pd.MultiIndex.from_product([cn_rows, end_cols], names=["row", "col"]).to_frame(index=False)
+        have = cells.set_index(["row", "col"]).index
+        missing = grid_full[~grid_full.set_index(["row", "col"]).index.isin(have)]
+        cells = pd.concat([cells, missing.assign(text="")], ignore_index=True)
+    comp = cells["col"].map(lambda c: kinds[c][0])
+    subj = cells["col"].map(lambda c: kinds[c][1])
+    period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
+    period = pd.Series(period, index=cells.index, dtype="object")
+    text = cells["text"].astype("string").fillna("")
+    key = text.map(nz.norm)
+    value_text = pd.Series(None, index=cells.index, dtype="object")
+    for kind, lookup in _TT27_VALUES.items():
+        sel = comp == kind
+        value_text = value_text.mask(sel, key[sel].map(lookup))
+    num = pd.Series(np.nan, index=cells.index)
+    test = comp == "test_score"
+    tnum, tbad = nz.parse_number(text.where(test & (text != "")))
+    num = num.mask(test, tnum)
+    end = comp.isin(["completed", "promoted"])
+    flag_true = key.isin(["x", "co", "1", "true"])
+    num = num.mask(end, flag_true.astype(float))
+    bad_code = comp.isin(list(_TT27_VALUES)) & value_text.isna()
+    bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
+    oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
+    bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    sheet, paths = grid.sheet, match.paths
+    rejects = _cell_rejects(cells, bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT", ctx, sheet, paths)
+    rejects += _cell_rejects(cells, bad_num, "bad_number", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
+    rejects += _cell_rejects(cells, oor, "out_of_range", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
+    rejects += _cell_rejects(cells, bad_flag, "unknown_value", "x hoặc để trống", ctx, sheet, paths)
+    warnings = _warn_rows(cells, (comp.isin(["completed", "promoted", "final"]) & (period != "CN") & (text != "")),
+                          "implausible_value", sheet, "kết quả cuối năm ở kỳ khác Cuối năm")  # fmt: skip
+    keep = ~(bad_code | bad_num | oor | bad_flag)
+    semester = period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": comp, "slot": 0,
+        "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
+        "value_text": value_text,
+    })[keep.to_numpy()]  # fmt: skip
+    return _long_result(ident, long, rejects, warnings, len(cells),
+                        ["student_key", "subject_code", "semester", "period", "component", "slot"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Wide self-assessment (EXPORTS.md §3.19 B)
+# ---------------------------------------------------------------------------------------------
+@register("self_assessment_wide")
+def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""
+    from connectors import derive
+
+    codes: dict[int, str] = {}
+    totals: dict[int, str] = {}
+    for c, path in match.paths.items():
+        leaf = path[-1]
+        m = derive.CRITERION_RX.search(leaf)
+        n = nz.norm(leaf)
+        if m and c not in match.mapping:
+            codes[c] = m.group(0)
+        elif n.startswith("tong diem nhom 1"):
+            totals[c] = "1"
+        elif n.startswith("tong diem nhom 2"):
+            totals[c] = "2"
+        elif n == "muc":
+            totals[c] = "level"
+    ident, part = _identity(grid, match, ctx, [*codes, *totals])
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    leaf_cols = [c for c, code in codes.items() if code in derive.LEAF_CRITERIA]
+    block = part.loc[rows.to_numpy(), leaf_cols]
+    st = block.stack(future_stack=True)
+    st = nz.clean_text(st.astype("string"))
+    cells = st.rename("text").reset_index()
+    cells.columns = ["row", "col", "text"]
+    cells["criterion_code"] = cells["col"].map(codes)
+    mandatory = cells["criterion_code"].isin(derive.MANDATORY_CRITERIA)
+    cells = cells[cells["text"].notna() | mandatory].reset_index(drop=True)
+    mandatory = cells["criterion_code"].isin(derive.MANDATORY_CRITERIA)
+    # mandatory cells: Đạt/x → true, Chưa đạt/blank → false
+    df = pd.DataFrame({"criterion_code": cells["criterion_code"]}, index=cells.index)
+    key = cells["text"].fillna("").map(nz.norm)
+    df["mandatory_met"] = pd.Series(np.where(key.isin(["dat", "x", "co", "1"]), True, False), index=cells.index,
+                                    dtype="object").where(mandatory, None)  # fmt: skip
+    warnings: list[dict] = []
+
+    class _Ops:  # the subset of RowOps that score_columns uses
+        def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:
+            warnings.extend(_warn_rows(cells, mask, code, grid.sheet, detail))
+
+    df = derive.score_columns(df, _Ops(), cells["text"].where(~mandatory))  # type: ignore[arg-type]
+    df["mandatory_met"] = df["mandatory_met"].where(mandatory, None)
+    df["self_score_raw"] = cells["text"]
+    df["row"], df["col"] = cells["row"], cells["col"]
+    # recompute group totals and compare with the file's
+    grp = cells["criterion_code"].str[0]
+    sums = df.assign(g=grp).groupby(["row", "g"])["self_score"].sum()
+    for c, which in totals.items():
+        declared, _ = nz.parse_number(part.loc[rows.to_numpy(), c].astype("string"))
+        if which == "level":
+            df["declared_level"] = df["row"].map(pd.to_numeric(declared, errors="coerce")).astype("Int64")
+            continue
+        calc = sums.xs(which, level="g") if which in sums.index.get_level_values("g") else pd.Series(dtype=float)
+        diff = (declared - calc.reindex(declared.index).fillna(0)).abs() > 0.05
+        for r in diff[diff.fillna(False)].index:
+            warnings.append({"sheet": grid.sheet, "row": int(r), "reason_code": "total_mismatch",
+                             "detail": f"Tổng điểm nhóm {which}"})  # fmt: skip
+    ident.rows = ident.rows.drop(columns=[c for c in ("criterion_code",) if c in ident.rows.columns])
+    return _long_result(ident, df, [], warnings, len(df), ["criterion_code"])

@@ -142,16 +142,8 @@ def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> i
         others = [v for v in vals.tolist() if isinstance(v, str) and v.strip()]
         if (isinstance(key, str) and key.strip()) or not others:
             break
-        if all(_COLNUM.match(v.strip()) for v in others) and len(others) >= 3 and _is_colnum_run(others):
-            break
         depth += 1
     return depth
-
-
-def _is_colnum_run(vals: list[str]) -> bool:
-    """`1 2 3 … n` or `(1) (2) …` over the whole row: a column-number row, not sub-labels."""
-    nums = [int(v.strip().strip("()")) for v in vals]
-    return nums == list(range(nums[0], nums[0] + len(nums))) and len(nums) >= 5
 
 
 def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
