@@ -7,12 +7,13 @@ unusable (a group whose maximum sum is not 100) are warnings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 RULE_TYPES = ("presence", "ratio", "composite", "document", "mandatory")
 
@@ -59,6 +60,7 @@ class Criterion(BaseModel):
     verified: bool = False
     rule: Rule | None = None
     bands: list[Band] = Field(default_factory=list)
+    inputs: list[str] = Field(default_factory=list)  # canonical entities whose rows feed the value
     note: str = ""
 
 
@@ -69,6 +71,15 @@ class Group(BaseModel):
     roman: str
     name: str
     max_points: float = 100
+
+
+class SchoolYearWindow(BaseModel):
+    """The school-year window as MM-DD of its first and last day (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(default="08-01", pattern=r"^\d{2}-\d{2}$")
+    end: str = Field(default="07-31", pattern=r"^\d{2}-\d{2}$")
 
 
 class Levels(BaseModel):
@@ -102,11 +113,19 @@ class IndicatorSet(BaseModel):
     id: str
     name: str
     decision: str = ""
+    school_year: SchoolYearWindow = Field(default_factory=SchoolYearWindow)
+    seeds: dict[str, str] = Field(default_factory=dict)  # cfg table name → CSV path (relative to the YAML)
     groups: list[Group]
     levels: Levels = Field(default_factory=Levels)
     mandatory_policy: MandatoryPolicy = Field(default_factory=MandatoryPolicy)
     reconciliation: Reconciliation = Field(default_factory=Reconciliation)
     criteria: list[Criterion]
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The YAML file the set was loaded from (seed paths are relative to it)."""
+        return self._source
 
     def leaves(self) -> list[Criterion]:
         """Scored or mandatory criteria (not composite subtotals)."""
@@ -208,6 +227,7 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
             problems.append(Problem(line, f"tiêu chí {c.code}: thiếu quy tắc tính điểm (rule)"))
         if c.mandatory and c.max_points:
             problems.append(Problem(line, f"tiêu chí {c.code}: điều kiện bắt buộc không mang điểm"))
+        problems.extend(_rule_problems(c, line))
         if c.bands:
             problems.extend(_band_problems(c, line))
     codes = {c.code for c in iset.criteria}
@@ -223,15 +243,60 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
                     Problem(line, f"tiêu chí {c.code}: tổng điểm tối đa của tiêu chí con ({total:g}) "
                                   f"vượt điểm tối đa ({c.max_points:g})")  # fmt: skip
                 )
+    group_nodes = {g.get("code"): g.get("__line__") for g in data.get("groups", []) if isinstance(g, dict)}
     for g in iset.groups:
         s = iset.group_max_sum(g.code)
-        if abs(s - g.max_points) > 1e-9:
+        gline = group_nodes.get(g.code)
+        if s - g.max_points > 1e-9:
             problems.append(
-                Problem(None, f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, không phải "
-                              f"{g.max_points:g}", "warning")  # fmt: skip
+                Problem(gline, f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, vượt {g.max_points:g}")
             )
+        elif abs(s - g.max_points) > 1e-9:
+            problems.append(
+                Problem(gline, f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, không phải "
+                               f"{g.max_points:g}: thiếu {g.max_points - s:g} điểm chưa rõ tiêu chí",
+                        "warning")  # fmt: skip
+            )
+    base = Path(path).parent
+    seed_nodes = data.get("seeds") or {}
+    for table, rel in iset.seeds.items():
+        if not re.fullmatch(r"cfg_[a-z0-9_]+", table):
+            problems.append(Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: tên phải có dạng cfg_<tên>"))
+        if not (base / rel).is_file():
+            problems.append(Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: không tìm thấy tệp {rel}"))
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else iset), problems
+
+
+_KIND_RULES = {
+    "data": {"presence", "ratio", "composite"},
+    "document": {"document", "mandatory"},
+    "composite": set(),
+}
+
+
+def _rule_problems(c: Criterion, line: int | None) -> list[Problem]:
+    """A leaf's rule must fit its kind; ratio targets are positive; composite weights sum to 1."""
+    out: list[Problem] = []
+    if c.kind == "composite" and c.rule is not None:
+        out.append(Problem(line, f"tiêu chí {c.code}: tiêu chí tổng hợp (composite) không có quy tắc riêng"))
+    r = c.rule
+    if r is None:
+        return out
+    if c.kind != "composite" and r.type not in _KIND_RULES[c.kind]:
+        out.append(Problem(line, f"tiêu chí {c.code}: quy tắc '{r.type}' không dùng được cho loại '{c.kind}'"))
+    if (r.type == "mandatory") != c.mandatory:
+        out.append(Problem(line, f"tiêu chí {c.code}: chỉ điều kiện bắt buộc (mandatory: true) dùng quy tắc 'mandatory'"))
+    if r.type in ("ratio", "composite") and r.target <= 0:
+        out.append(Problem(line, f"tiêu chí {c.code}: target phải lớn hơn 0"))
+    if r.type == "composite":
+        if not r.parts:
+            out.append(Problem(line, f"tiêu chí {c.code}: quy tắc composite cần 'parts'"))
+        elif abs(sum(r.parts.values()) - 1) > 1e-9:
+            out.append(Problem(line, f"tiêu chí {c.code}: tổng trọng số các phần ({sum(r.parts.values()):g}) phải bằng 1"))
+    if c.kind != "composite" and not c.mandatory and c.max_points <= 0:
+        out.append(Problem(line, f"tiêu chí {c.code}: điểm tối đa phải lớn hơn 0"))
+    return out
 
 
 def _band_problems(c: Criterion, line: int | None) -> list[Problem]:
@@ -254,4 +319,5 @@ def load_indicator_set(path: Path | str) -> IndicatorSet:
     iset, problems = check(Path(path))
     if iset is None:
         raise IndicatorSetError(Path(path), [p for p in problems if p.severity == "error"])
+    iset._source = Path(path)
     return iset
