@@ -1,0 +1,7 @@
+"""Synthetic province generator (issue 3): emits every export layout and quirk of EXPORTS.md and the truth.
+
+Modules: presets (scale + school skeleton), plan (per school-year records), curriculum (§4 rules),
+layouts (one builder per reference layout), sheets (grid model + cell quirks), writers (file formats +
+container quirks), quirks (switch choice), truth (indicator values, findings, levels), rules (constants
+mirroring INDICATORS.md), selfassess (planted self-assessments), province (orchestration), cli.
+"""

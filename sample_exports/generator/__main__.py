@@ -1,0 +1,5 @@
+"""`python -m sample_exports.generator ...` runs the `generate` command."""
+
+from .cli import generate
+
+generate()
