@@ -1,10 +1,19 @@
 """The validate stage: run each entity's pandera schema (lazily, all failures at once) over the rows
 of files not yet validated, and put failing rows in `quarantine_rows` (stage `validate`) with the
-failed check and value. Good rows are untouched; staging models exclude the quarantined ones."""
+failed check, the value, the reason code and a Vietnamese message naming file, sheet, row and column.
+Good rows are untouched; staging models exclude the quarantined ones.
+
+What belongs here: turning pandera failure cases into quarantine rows, and the bookkeeping of which
+file versions were validated. The rules themselves live in `quality/schemas.py` only.
+
+Speed: one pandera run per entity over all of its new or changed files (not one per file), vectorised
+checks, and set-based writes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import duckdb
 import pandas as pd
@@ -13,7 +22,9 @@ import pandera.pandas as pa
 from connectors import raw_store
 from connectors.entities import load_entities
 from connectors.messages import row_message
-from quality.schemas import schema_for
+from quality.schemas import BUILTIN_REASONS, rules_for, schema_for
+
+log = logging.getLogger(__name__)
 
 VALIDATED_DDL = """
 CREATE TABLE IF NOT EXISTS validated_files (
@@ -22,65 +33,154 @@ CREATE TABLE IF NOT EXISTS validated_files (
 )
 """
 
+FAILURE_COLUMNS = ["index", "column", "check", "failure_case", "reason_code", "expected"]
+
 
 def failures(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
-    """Failure cases of one entity's schema: one row per (row index, column, check)."""
+    """Failure cases of one entity's schema: one row per (row index, blamed column, rule).
+
+    Columns: index (frame index), column, check (rule name), failure_case (the value), reason_code,
+    expected (Vietnamese text of what was expected).
+    """
     schema = schema_for(entity)
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
-        fc = fc[fc["index"].notna()]
-        return fc[["index", "column", "check", "failure_case"]].reset_index(drop=True)
-    return pd.DataFrame(columns=["index", "column", "check", "failure_case"])
+    else:
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
+    dataset_level = fc[fc["index"].isna()]
+    for row in dataset_level[["column", "check"]].drop_duplicates().itertuples(index=False):
+        log.warning("entity %s: dataset-level schema failure %s on column %s", entity, row.check, row.column)
+    fc = fc[fc["index"].notna()].copy()
+    if fc.empty:
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
+    fc["index"] = fc["index"].astype(int)
+    fc["check"] = fc["check"].astype(str)
+    rules = rules_for(entity)
+    meta = pd.DataFrame(
+        [(n, r.column, r.reason_code, r.expected, r.wide) for n, r in rules.items()],
+        columns=["check", "rule_column", "reason_code", "expected", "wide"],
+    )
+    fc = fc.merge(meta, on="check", how="left")
+    fc["wide"] = fc["wide"].astype("boolean").fillna(False).astype(bool)
+    # a wide (dataframe-level) check reports one failure per column of the row: keep the blamed column
+    fc["column"] = fc["rule_column"].where(fc["wide"], fc["column"])
+    fc = fc.drop_duplicates(subset=["index", "column", "check"]).reset_index(drop=True)
+    wide = fc["wide"]
+    if wide.any():
+        cols = fc.loc[wide, "column"]
+        idx = fc.loc[wide, "index"]
+        fc.loc[wide, "failure_case"] = [
+            frame.at[i, c] if c in frame.columns else None for i, c in zip(idx, cols, strict=True)
+        ]
+    builtin = fc["reason_code"].isna()
+    fc.loc[builtin, "reason_code"] = fc.loc[builtin, "check"].map(BUILTIN_REASONS).fillna("out_of_range")
+    fc.loc[builtin, "expected"] = (
+        fc.loc[builtin, "check"].map({"not_nullable": "không được để trống"}).fillna("")
+    )
+    return fc[FAILURE_COLUMNS]
+
+
+def _value_text(v: object) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime | dt.date):  # pd.Timestamp is a datetime
+        ts = pd.Timestamp(v)
+        return ts.strftime("%d/%m/%Y") if ts == ts.normalize() else ts.strftime("%d/%m/%Y %H:%M:%S")
+    return str(v)
+
+
+def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt.datetime) -> pd.DataFrame:
+    """quarantine_rows rows (stage `validate`) for the failure cases of `frame`."""
+    rows = frame.loc[fc["index"].to_numpy()].reset_index(drop=True)
+    values = [_value_text(v) for v in fc["failure_case"]]
+    q = pd.DataFrame(
+        {
+            "stage": "validate", "entity": entity, "layout_id": rows["layout_id"],
+            "school_code": rows["school_code"], "school_year": rows["school_year"],
+            "source_file": rows["source_file"], "file_sha256": rows["file_sha256"],
+            "source_sheet": rows["source_sheet"], "source_row": rows["source_row"], "column_letter": "",
+            "header": "", "canonical_column": fc["column"].astype(str).to_numpy(), "value": values,
+            "reason_code": fc["reason_code"].to_numpy(), "check_name": fc["check"].to_numpy(),
+            "recorded_at": now,
+        }
+    )  # fmt: skip
+    q["message"] = [
+        row_message(f, s, int(r) if pd.notna(r) else 0, col, "", v, code, exp)
+        for f, s, r, col, v, code, exp in zip(q["source_file"], q["source_sheet"], q["source_row"],
+                                              q["canonical_column"], q["value"], q["reason_code"],
+                                              fc["expected"], strict=True)
+    ]  # fmt: skip
+    return q
 
 
 def validate_new_files(con: duckdb.DuckDBPyConnection, school_year: str | None = None) -> dict[str, int]:
-    """Validate rows of files whose current hash has not been validated yet; returns failures per entity."""
+    """Validate rows of files whose current hash has not been validated yet; returns failed rows per entity.
+
+    `school_year` limits the work to one partition (None: every year).
+    """
     raw_store.ensure_schema(con)
     con.execute(VALIDATED_DDL)
     out: dict[str, int] = {}
     now = dt.datetime.now()
     for ent in load_entities().values():
+        year_filter = "" if school_year is None else "WHERE r.school_year = ?"
+        params: list[object] = [ent.name] + ([] if school_year is None else [school_year])
         todo = con.execute(
             f"""SELECT DISTINCT r.source_file, r.file_sha256 FROM {ent.table} r
-                ANTI JOIN validated_files v ON v.entity = ? AND v.source_file = r.source_file
-                    AND v.file_sha256 = r.file_sha256"""
-            , [ent.name]).fetchall()  # fmt: skip
-        for source_file, sha in todo:
-            frame = con.execute(f"SELECT * FROM {ent.table} WHERE source_file = ?", [source_file]).df()
-            fc = failures(frame, ent.name)
+                ANTI JOIN (SELECT * FROM validated_files WHERE entity = ?) v
+                    ON v.source_file = r.source_file AND v.file_sha256 IS NOT DISTINCT FROM r.file_sha256
+                {year_filter}""",
+            params,
+        ).df()  # fmt: skip
+        if todo.empty:
+            continue
+        con.register("_todo_files", todo)
+        try:
+            frame = con.execute(
+                f"SELECT r.* FROM {ent.table} r SEMI JOIN _todo_files t ON t.source_file = r.source_file"
+            ).df()
+        finally:
+            con.unregister("_todo_files")
+        fc = failures(frame, ent.name)
+        q = quarantine_frame(frame, fc, ent.name, now) if not fc.empty else pd.DataFrame()
+        failed_rows = (
+            frame.loc[fc["index"].unique(), "source_file"].value_counts()
+            if not fc.empty
+            else pd.Series(dtype="int64")
+        )
+        stats = (
+            frame.groupby(["source_file", "file_sha256"], dropna=False)
+            .size()
+            .reset_index(name="rows_checked")
+        )
+        stats["rows_failed"] = stats["source_file"].map(failed_rows).fillna(0).astype("int64")
+        stats.insert(0, "entity", ent.name)
+        stats["validated_at"] = now
+        con.register("_todo_files", todo)
+        try:
             con.execute("BEGIN TRANSACTION")
             con.execute(
-                "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? AND source_file = ?",
-                [ent.name, source_file],
-            )
-            con.execute("DELETE FROM validated_files WHERE entity = ? AND source_file = ?", [ent.name, source_file])
-            if not fc.empty:
-                rows = frame.loc[fc["index"].astype(int)].reset_index(drop=True)
-                q = pd.DataFrame(
-                    {
-                        "stage": "validate", "entity": ent.name, "layout_id": rows["layout_id"],
-                        "school_code": rows["school_code"], "school_year": rows["school_year"],
-                        "source_file": source_file, "file_sha256": sha, "source_sheet": rows["source_sheet"],
-                        "source_row": rows["source_row"], "column_letter": "", "header": "",
-                        "canonical_column": fc["column"].astype(str), "value": fc["failure_case"].astype(str),
-                        "reason_code": "out_of_range", "check_name": fc["check"].astype(str),
-                        "recorded_at": now,
-                    }
-                )  # fmt: skip
-                q["message"] = [
-                    row_message(source_file, s, int(r), "", col, v, "out_of_range", chk)
-                    for s, r, col, v, chk in zip(q["source_sheet"], q["source_row"], q["canonical_column"],
-                                                 q["value"], q["check_name"], strict=True)
-                ]  # fmt: skip
-                q = q.drop_duplicates(subset=["source_sheet", "source_row", "canonical_column", "check_name"])
-                raw_store.insert_frame(con, "quarantine_rows", q)
-            n_failed = int(fc["index"].nunique()) if not fc.empty else 0
+                "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? "
+                "AND source_file IN (SELECT source_file FROM _todo_files)", [ent.name])  # fmt: skip
             con.execute(
-                "INSERT INTO validated_files VALUES (?, ?, ?, ?, ?, ?)",
-                [ent.name, source_file, sha, len(frame), n_failed, now],
-            )
+                "DELETE FROM validated_files WHERE entity = ? "
+                "AND source_file IN (SELECT source_file FROM _todo_files)", [ent.name])  # fmt: skip
+            if not q.empty:
+                q = q.drop_duplicates(subset=["source_file", "source_sheet", "source_row", "canonical_column",
+                                              "check_name"])  # fmt: skip
+                raw_store.insert_frame(con, "quarantine_rows", q)
+            raw_store.insert_frame(con, "validated_files", stats)
             con.execute("COMMIT")
-            out[ent.name] = out.get(ent.name, 0) + n_failed
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_todo_files")
+        n_failed = int(stats["rows_failed"].sum())
+        log.info("validated %s: %d file(s), %d row(s), %d failed", ent.name, len(stats), len(frame), n_failed)
+        out[ent.name] = out.get(ent.name, 0) + n_failed
     return out

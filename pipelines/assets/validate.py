@@ -1,4 +1,5 @@
-"""Validate stage: pandera schemas over newly ingested rows; failing rows are quarantined."""
+"""Validate stage: pandera schemas (quality/schemas.py) over rows of new or changed files; failing rows
+go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`."""
 
 
 import dagster as dg
@@ -20,6 +21,7 @@ def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
         return dg.MaterializeResult(
             metadata={
                 "failed_rows_this_run": sum(failed.values()),
+                **{f"failed_rows_{entity}": n for entity, n in sorted(failed.items()) if n},
                 "quarantined_at_ingest": int(by_stage.get("ingest", 0)),
                 "quarantined_at_validate": int(by_stage.get("validate", 0)),
             }

@@ -1,0 +1,127 @@
+"""The validate stage quarantines each kind of violation with the exact Vietnamese message naming file,
+sheet, row and column, leaves good rows alone, and re-validates only new or changed files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from connectors import raw_store
+from quality.validate import validate_new_files
+
+pytestmark = pytest.mark.unit
+
+YEAR = "2024-2025"
+FILE = "2024-2025/08000001/bad.xlsx"
+
+
+def _prov(n: int, sheet: str, file: str = FILE, sha: str = "sha1") -> dict[str, list]:
+    return {
+        "school_code": ["08000001"] * n, "school_year": [YEAR] * n, "source_system": ["vnedu"] * n,
+        "layout_id": ["test.v1"] * n, "source_file": [file] * n, "source_sheet": [sheet] * n,
+        "source_row": list(range(8, 8 + n)), "file_sha256": [sha] * n,
+        "ingested_at": [dt.datetime(2025, 1, 1)] * n,
+    }  # fmt: skip
+
+
+@pytest.fixture()
+def con() -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect(":memory:")
+    raw_store.ensure_schema(c)
+    # grade entries: row 8 good, 9 TT22 > 10, 10 two decimals, 11 TT27 0, 12 TT27 7.5, 13 bad text
+    raw_store.insert_rows(c, "grade_entry", pd.DataFrame({
+        **_prov(6, "Toan"), "scheme": ["TT22", "TT22", "TT22", "TT27", "TT27", "TT27"],
+        "student_key": ["0800000001"] * 6, "moet_id": ["0800000001"] * 6, "subject_code": ["TOAN"] * 6,
+        "semester": ["1"] * 6, "period": ["CK1"] * 6,
+        "component": ["tx", "gk", "ck", "test_score", "test_score", "level"], "slot": [1, 0, 0, 0, 0, 0],
+        "value_num": [8.5, 10.5, 7.25, 0, 7.5, None], "value_text": [None, None, None, None, None, "X"],
+    }))  # fmt: skip
+    # health: row 8 good, 9 height 400, 10 weight 0.5, 11 exam outside the year, 12 bad moet_id
+    raw_store.insert_rows(c, "health_record", pd.DataFrame({
+        **_prov(5, "SucKhoe"), "student_key": ["0800000001"] * 5,
+        "moet_id": ["0800000001"] * 4 + ["12345"],
+        "measured_at": [dt.date(2024, 10, 1)] * 3 + [dt.date(2025, 9, 1), dt.date(2024, 10, 1)],
+        "height_cm": [140.0, 400.0, 140.0, 140.0, 140.0], "weight_kg": [35.0, 35.0, 0.5, 35.0, 35.0],
+    }))  # fmt: skip
+    # fees: row 8 good, 9 negative amount, 10 unknown channel
+    raw_store.insert_rows(c, "fee_transaction", pd.DataFrame({
+        **_prov(3, "GiaoDich"), "transaction_id": ["T1", "T2", "T3"], "amount_due": [100000] * 3,
+        "amount_paid": [100000, -5, 100000], "channel": ["bank", "cash", "pigeon"],
+    }))  # fmt: skip
+    return c
+
+
+EXPECTED = {
+    ("grade_entry", 9, "value_num:tt22_mark_0_10"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 9, cột value_num: Giá trị nằm ngoài khoảng cho "
+        "phép — giá trị '10.5'; yêu cầu: điểm TT22 (tx, gk, ck, trung bình) từ 0 đến 10.",
+    ("grade_entry", 9, "value_num:max"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 9, cột value_num: Giá trị nằm ngoài khoảng cho "
+        "phép — giá trị '10.5'; yêu cầu: ≤ 10.",
+    ("grade_entry", 10, "value_num:tt22_one_decimal"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 10, cột value_num: Không phải số hợp lệ — giá trị "
+        "'7.25'; yêu cầu: điểm TT22 có tối đa 1 chữ số thập phân.",
+    ("grade_entry", 11, "value_num:tt27_test_score_1_10"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 11, cột value_num: Giá trị nằm ngoài khoảng cho "
+        "phép — giá trị '0'; yêu cầu: điểm KTĐK TT27 từ 1 đến 10.",
+    ("grade_entry", 12, "value_num:tt27_test_score_integer"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 12, cột value_num: Không phải số hợp lệ — giá trị "
+        "'7.5'; yêu cầu: điểm KTĐK TT27 là số nguyên.",
+    ("grade_entry", 13, "value_text:allowed_for_component"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 13, cột value_text: Giá trị không có trong danh mục "
+        "— giá trị 'X'; yêu cầu: Đ/CĐ (TT22), T/H/C (mức đạt), T/Đ/C (năng lực, phẩm chất), HTXS/HTT/HT/CHT "
+        "(xếp loại).",
+    ("health_record", 9, "height_cm:max"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 9, cột height_cm: Giá trị nằm ngoài khoảng cho "
+        "phép — giá trị '400'; yêu cầu: ≤ 300.",
+    ("health_record", 10, "weight_kg:min"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 10, cột weight_kg: Giá trị nằm ngoài khoảng cho "
+        "phép — giá trị '0.5'; yêu cầu: ≥ 1.",
+    ("health_record", 11, "measured_at:school_year_window"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 11, cột measured_at: Giá trị nằm ngoài khoảng "
+        "cho phép — giá trị '01/09/2025'; yêu cầu: trong năm học (01/08 đến 31/07).",
+    ("health_record", 12, "moet_id:pattern"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 12, cột moet_id: Mã không đúng định dạng — giá "
+        "trị '12345'; yêu cầu: đúng 10 chữ số.",
+    ("fee_transaction", 9, "amount_paid:min"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang GiaoDich, dòng 9, cột amount_paid: Giá trị nằm ngoài khoảng "
+        "cho phép — giá trị '-5'; yêu cầu: ≥ 0.",
+    ("fee_transaction", 10, "channel:allowed"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang GiaoDich, dòng 10, cột channel: Giá trị không có trong danh "
+        "mục — giá trị 'pigeon'; yêu cầu: một trong: cash, bank, vietqr, ewallet, other.",
+}  # fmt: skip
+
+
+def test_each_violation_quarantined_with_exact_message(con: duckdb.DuckDBPyConnection) -> None:
+    failed = validate_new_files(con, YEAR)
+    assert failed == {"grade_entry": 5, "health_record": 4, "fee_transaction": 2}
+    q = con.execute(
+        "SELECT entity, source_row, check_name, message, reason_code, stage FROM quarantine_rows"
+    ).df()
+    got = {(e, int(r), c): m for e, r, c, m in zip(q["entity"], q["source_row"], q["check_name"], q["message"],
+                                                  strict=True)}  # fmt: skip
+    assert got == EXPECTED
+    assert set(q["stage"]) == {"validate"}
+    assert 8 not in set(q["source_row"])  # the good rows (row 8 of every sheet) are not quarantined
+
+
+def test_only_new_or_changed_files_are_validated(con: duckdb.DuckDBPyConnection) -> None:
+    validate_new_files(con, YEAR)
+    assert validate_new_files(con, YEAR) == {}
+    n = con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0]
+    # the file changes: its rows are replaced by good ones
+    con.execute("DELETE FROM raw_fee_transaction")
+    raw_store.insert_rows(con, "fee_transaction", pd.DataFrame({
+        **_prov(1, "GiaoDich", sha="sha2"), "transaction_id": ["T1"], "amount_due": [1], "amount_paid": [1],
+        "channel": ["cash"]}))  # fmt: skip
+    assert validate_new_files(con, YEAR) == {"fee_transaction": 0}
+    left = con.execute("SELECT count(*) FROM quarantine_rows WHERE entity = 'fee_transaction'").fetchone()[0]
+    assert left == 0
+    assert con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0] == n - 2
+
+
+def test_other_year_not_validated(con: duckdb.DuckDBPyConnection) -> None:
+    assert validate_new_files(con, "2023-2024") == {}

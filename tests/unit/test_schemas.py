@@ -1,0 +1,81 @@
+"""The pandera schemas are generated for every canonical entity from entities.yaml, every field is
+described, and every rule carries a reason code and a Vietnamese expectation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from connectors.entities import load_entities
+from connectors.messages import REASONS_VI
+from quality.schemas import rules_for, schema_for
+from quality.validate import failures
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("entity", sorted(load_entities()))
+def test_schema_generated_for_every_entity(entity: str) -> None:
+    schema = schema_for(entity)
+    ent = load_entities()[entity]
+    assert isinstance(schema, pa.DataFrameSchema)
+    assert set(ent.column_names) <= set(schema.columns)
+    assert all(schema.columns[c].description for c in ent.column_names)
+    for rule in rules_for(entity).values():
+        assert rule.reason_code in REASONS_VI
+        assert rule.expected
+        assert rule.column in schema.columns or rule.column in ("school_code", "school_year")
+
+
+@pytest.mark.parametrize("entity", sorted(load_entities()))
+def test_empty_frame_passes(entity: str) -> None:
+    cols = ["school_code", "school_year", *load_entities()[entity].column_names]
+    assert failures(pd.DataFrame(columns=cols), entity).empty
+
+
+def test_allowed_min_max_pattern_come_from_metadata() -> None:
+    rules = rules_for("health_record")
+    assert {"height_cm:min", "height_cm:max", "weight_kg:min", "weight_kg:max", "moet_id:pattern",
+            "measured_at:school_year_window"} <= set(rules)  # fmt: skip
+    assert "channel:allowed" in rules_for("fee_transaction")
+    assert "amount_paid:min" in rules_for("fee_transaction")
+    assert "value_num:tt27_test_score_1_10" in rules_for("grade_entry")
+
+
+def _grades(**cols: list) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base = {"school_code": ["08000001"] * n, "school_year": ["2024-2025"] * n}
+    return pd.DataFrame({**base, **cols})
+
+
+def test_grade_entry_component_dependent_rules() -> None:
+    df = _grades(
+        scheme=["TT22", "TT22", "TT22", "TT22", "TT27", "TT27", "TT27", "TT27", "TT22"],
+        component=["tx", "gk", "ck", "avg_sem", "test_score", "test_score", "test_score", "level", "ck"],
+        slot=[1, 0, 0, 0, 0, 0, 0, 0, 0],
+        value_num=[8.5, 10.5, 7.25, 10.0, 0.0, 7.5, 10.0, None, None],
+        value_text=[None, None, None, None, None, None, None, "T", "Đ"],
+    )
+    fc = failures(df, "grade_entry")
+    got = set(zip(fc["index"], fc["check"], strict=True))
+    assert got == {
+        (1, "value_num:tt22_mark_0_10"), (1, "value_num:max"), (2, "value_num:tt22_one_decimal"),
+        (4, "value_num:tt27_test_score_1_10"), (5, "value_num:tt27_test_score_integer"),
+    }  # fmt: skip
+
+
+def test_typed_and_untyped_frames_give_same_answer() -> None:
+    typed = pd.DataFrame({"school_code": ["08000001", "08000001"], "school_year": ["2024-2025"] * 2,
+                          "height_cm": [150.0, 400.0], "weight_kg": [40.0, 0.5]})  # fmt: skip
+    text = typed.astype(object)
+    a = failures(typed, "health_record")[["index", "check"]]
+    b = failures(text, "health_record")[["index", "check"]]
+    assert a.values.tolist() == b.values.tolist() == [[1, "height_cm:max"], [1, "weight_kg:min"]]
+
+
+def test_school_year_window() -> None:
+    df = pd.DataFrame({"school_code": ["08000001"] * 3, "school_year": ["2024-2025"] * 3,
+                       "measured_at": pd.to_datetime(["2024-08-01", "2025-07-31", "2025-08-01"])})  # fmt: skip
+    fc = failures(df, "health_record")
+    assert fc[["index", "check"]].values.tolist() == [[2, "measured_at:school_year_window"]]
