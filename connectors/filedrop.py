@@ -217,6 +217,15 @@ def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {norm(n): c for n, c in rows}
 
 
+def school_platforms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """school_code → management_platform (latest year) from the registry."""
+    rows = con.execute(
+        "SELECT school_code, arg_max(management_platform, school_year) FROM raw_school "
+        "WHERE management_platform IS NOT NULL GROUP BY school_code"
+    ).fetchall()
+    return dict(rows)
+
+
 def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, year: str | None,
                school: str | None, replaced: bool) -> None:  # fmt: skip
     """Write one parsed file atomically: old rows out, new rows, rejects and manifest in."""
@@ -312,7 +321,7 @@ def ingest_inbox(
         if progress:
             progress(rel)
         ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=school_names(con),
-                           hash_key=hash_key)  # fmt: skip
+                           hash_key=hash_key, platform_by_school=school_platforms(con))  # fmt: skip
         res = parse_file(path, rel, ctx, layouts, sha=sha or None)
         store_file(con, res, run_id, fy, fs, replaced=prev is not None)
         summary.changed_files.append(rel)
@@ -342,4 +351,8 @@ def ingest_inbox(
         con.execute("COMMIT")
         summary.retired += 1
         summary.changed_files.append(rel)
+    if summary.changed:
+        from connectors import references
+
+        references.resolve_all(con)
     return summary

@@ -120,15 +120,16 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         m = v.str.extract(rx.pattern)
         if m.empty:
             continue
-        y, mo, d = (pd.to_numeric(m[i - 1], errors="coerce") for i in order)
-        hh = pd.to_numeric(m[3], errors="coerce").fillna(0)
-        mi = pd.to_numeric(m[4], errors="coerce").fillna(0)
-        ss = pd.to_numeric(m[5], errors="coerce").fillna(0)
+        def num(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
+            return pd.to_numeric(col, errors="coerce").astype("float64")
+
+        y, mo, d = (num(m[i - 1]) for i in order)
+        hh, mi, ss = (num(m[i]).fillna(0) for i in (3, 4, 5))
         frame = pd.DataFrame({"year": y, "month": mo, "day": d, "hour": hh, "minute": mi, "second": ss})
         parts.append(pd.to_datetime(frame, errors="coerce"))
     for p in parts:
         out = out.fillna(p)
-    num = pd.to_numeric(v, errors="coerce")
+    num = pd.to_numeric(v, errors="coerce").astype("float64")
     serial = num.between(20000, 60000)
     if serial.any():
         conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")

@@ -299,9 +299,12 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
             if not in_footer:
                 bounds.append((seg_start, r - 1, current_header, meta))
             in_footer = True
-        else:  # header repeat: title rows are the non-data rows right above it
+        else:  # header repeat: title rows are the key-less rows right above it
+            t0 = r
+            while t0 - 1 >= seg_start and bool(key_empty.get(t0 - 1, False)):
+                t0 -= 1
             if not in_footer:
-                bounds.append((seg_start, r - 1, current_header, meta))
+                bounds.append((seg_start, t0 - 1, current_header, meta))
             prev_data = [b for b in bounds if b[1] >= b[0]]
             lo = max((b[1] for b in prev_data), default=match.row) + 1
             above = cells.loc[lo : r - 1]
@@ -587,8 +590,15 @@ def finish_rows(
         sy = meta.get("_meta_school_year")
         out["school_year"] = sy if sy is not None else ctx.folder_year
         out["school_year"] = out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
+    name_col = layout.options.get("school_name_column")
+    if name_col and name_col in out.columns and ctx.school_names:  # province files: a school per row
+        by_name = out[name_col].astype("string").map(lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str)
+                                                     else None)  # fmt: skip
+        out["school_code"] = out["school_code"].fillna(by_name) if "school_code" in out.columns else by_name
     if "school_code" not in out.columns or out["school_code"].isna().all():
         out["school_code"] = _resolve_school(meta, ctx)
+    elif out["school_code"].isna().any():
+        out["school_code"] = out["school_code"].fillna(_resolve_school(meta, ctx))
     title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
     for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
         col = f"_meta_{m}"
