@@ -66,11 +66,17 @@ def severity(iset: IndicatorSet, key: str) -> str:
 
 
 def _has_text(s: pd.Series) -> pd.Series:
-    return s.astype("object").map(lambda v: v is not None and not pd.isna(v) and str(v).strip() != "").astype(bool)
+    return (
+        s.astype("object")
+        .map(lambda v: v is not None and not pd.isna(v) and str(v).strip() != "")
+        .astype(bool)
+    )
 
 
 def _bool(s: pd.Series) -> pd.Series:
-    return s.astype("object").map(lambda v: bool(v) if v is not None and not pd.isna(v) else False).astype(bool)
+    return (
+        s.astype("object").map(lambda v: bool(v) if v is not None and not pd.isna(v) else False).astype(bool)
+    )
 
 
 def self_points(self_assessment: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
@@ -216,7 +222,9 @@ def mixed_scores(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
 
 
 def _total(scores: pd.DataFrame, iset: IndicatorSet) -> pd.Series:
-    return sum((scores[f"group_{g.code.lower()}_points"] for g in iset.groups), pd.Series(0.0, index=scores.index))
+    return sum(
+        (scores[f"group_{g.code.lower()}_points"] for g in iset.groups), pd.Series(0.0, index=scores.index)
+    )
 
 
 def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
@@ -229,7 +237,9 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     group_cap = {g.code: f"group_{g.code.lower()}_mandatory_met" for g in iset.groups}
     cap = iset.mandatory_policy.unmet_caps_group_at
 
-    def add(r: pd.Series, finding: str, sev: str, self_p: float | None, comp: float | None, stake: float) -> None:
+    def add(
+        r: pd.Series, finding: str, sev: str, self_p: float | None, comp: float | None, stake: float
+    ) -> None:
         rows.append({
             "school_code": r["school_code"], "school_year": r["school_year"],
             "criterion_code": r.get("criterion_code", "") or "", "finding": finding, "severity": sev,
@@ -249,7 +259,14 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
             continue
         if kind == "document":
             if self_p > 0 and not r["has_evidence"]:
-                add(r, "MISSING_EVIDENCE", severity(iset, "MISSING_EVIDENCE"), self_p, comp, self_p - (comp or 0))
+                add(
+                    r,
+                    "MISSING_EVIDENCE",
+                    severity(iset, "MISSING_EVIDENCE"),
+                    self_p,
+                    comp,
+                    self_p - (comp or 0),
+                )
             continue
         if status == "ok" and comp is not None:
             tol = tolerance(iset, mx)
@@ -296,7 +313,9 @@ def sort_queue(findings: pd.DataFrame) -> pd.DataFrame:
         return findings.reset_index(drop=True)
     f = findings.assign(
         _sev=findings["severity"].map(SEVERITY_RANK).fillna(9),
-        _code=findings["criterion_code"].map(lambda k: tuple(int(p) for p in str(k).split(".") if p.isdigit())),
+        _code=findings["criterion_code"].map(
+            lambda k: tuple(int(p) for p in str(k).split(".") if p.isdigit())
+        ),
     )
     f = f.sort_values(["_sev", "points_at_stake", "school_code", "_code", "finding"],
                       ascending=[True, False, True, True, True], kind="stable")  # fmt: skip
@@ -334,8 +353,12 @@ def proposed_values(
         whole = d[(d["finding"] == "LEVEL_CHANGE") & (d["decision"] == "accept_self")]
         for r in whole.itertuples(index=False):
             m = (p["school_code"] == r.school_code) & (p["school_year"] == r.school_year)
-            p.loc[m, "proposed_points"] = p.loc[m, "self_points"].where(p.loc[m, "kind"] != "mandatory", np.nan)
-            p.loc[m, "proposed_met"] = p.loc[m, "self_met"].astype("float64").where(p.loc[m, "kind"] == "mandatory")
+            p.loc[m, "proposed_points"] = p.loc[m, "self_points"].where(
+                p.loc[m, "kind"] != "mandatory", np.nan
+            )
+            p.loc[m, "proposed_met"] = (
+                p.loc[m, "self_met"].astype("float64").where(p.loc[m, "kind"] == "mandatory")
+            )
             p.loc[m, "origin"] = "reviewer"
             p.loc[m, "decision"] = "accept_self"
         per = d[(d["finding"] != "LEVEL_CHANGE") & (d["decision"] != "request_evidence")]
@@ -353,7 +376,9 @@ def proposed_values(
                 pts = {"accept_self": row["self_points"],
                        "use_computed": 0.0 if pd.isna(row["points"]) else row["points"],
                        "adjust": r.adjusted_points}[r.decision]  # fmt: skip
-                p.iat[i, p.columns.get_loc("proposed_points")] = float(min(max(float(pts), 0.0), row["max_points"]))
+                p.iat[i, p.columns.get_loc("proposed_points")] = float(
+                    min(max(float(pts), 0.0), row["max_points"])
+                )
             p.iat[i, p.columns.get_loc("origin")] = "reviewer"
             p.iat[i, p.columns.get_loc("decision")] = r.decision
     return p
@@ -391,7 +416,9 @@ def verification_factors(final: pd.DataFrame, schools: pd.DataFrame | None = Non
         ok = ok.merge(schools[[*KEYS, "managing_unit"]].drop_duplicates(KEYS), on=KEYS, how="left")
     else:
         ok["managing_unit"] = None
-    ok["managing_unit"] = ok["managing_unit"].astype("object").where(ok["managing_unit"].notna(), UNKNOWN_UNIT)
+    ok["managing_unit"] = (
+        ok["managing_unit"].astype("object").where(ok["managing_unit"].notna(), UNKNOWN_UNIT)
+    )
 
     def agg(by: list[str]) -> pd.DataFrame:
         if ok.empty:

@@ -114,7 +114,11 @@ def test_over_claim_severity_high_only_when_it_changes_a_level() -> None:
     _, f = run(data, rows)
     over = f[f["finding"] == "OVER_CLAIM"].iloc[0]
     assert (over["severity"], over["points_at_stake"], over["self_points"], over["computed_points"]) == (
-        "medium", 14.0, 44.0, 30.0)
+        "medium",
+        14.0,
+        44.0,
+        30.0,
+    )
     # 2.3.3 computed 0 → QT 56 → Mức 2: high, and the school's level changes
     data = [(c, s, 0.0 if c == "2.3.3" else p) for c, s, p in BASE_DATA]
     _, f = run(data, rows)
@@ -156,7 +160,9 @@ def test_document_criteria_points_from_evidence() -> None:
     rows = [*BASE_SELF[:2], ("1.7.3", "15", 15.0, None, None, None), ("2.3.1", "0", 0.0, None, None, None),
             *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA]]  # fmt: skip
     final, f = run(BASE_DATA, rows)
-    assert kinds(f[f["finding"] != "LEVEL_CHANGE"]) == {("1.7.3", "MISSING_EVIDENCE")}  # 0 without evidence: none
+    assert kinds(f[f["finding"] != "LEVEL_CHANGE"]) == {
+        ("1.7.3", "MISSING_EVIDENCE")
+    }  # 0 without evidence: none
     v = final.set_index("criterion_code")
     assert v.loc["1.7.3", "points"] == 0 and v.loc["1.7.3", "self_points"] == 15
     me = f[f["finding"] == "MISSING_EVIDENCE"].iloc[0]
@@ -194,7 +200,9 @@ def test_level_change_one_per_school_year() -> None:
 def test_finding_ids_are_stable() -> None:
     a = finding_id("S1", Y, "1.4", "OVER_CLAIM")
     assert a == finding_id("S1", Y, "1.4", "OVER_CLAIM") and a != finding_id("S1", Y, "1.4", "UNDER_CLAIM")
-    assert len(a) == 16 and finding_id("S1", Y, None, "LEVEL_CHANGE") == finding_id("S1", Y, "", "LEVEL_CHANGE")
+    assert len(a) == 16 and finding_id("S1", Y, None, "LEVEL_CHANGE") == finding_id(
+        "S1", Y, "", "LEVEL_CHANGE"
+    )
 
 
 def test_note_never_reaches_the_final_values() -> None:
