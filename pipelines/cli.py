@@ -23,13 +23,23 @@ def main() -> None:
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Thư mục kết quả.")
 @click.option("--year", default=None, help="Năm học, dạng YYYY-YYYY (mặc định: năm học hiện tại).")
-def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None) -> None:
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=None,
+              help="Số giây chờ nếu một lượt chạy khác đang dùng kho dữ liệu (mặc định: CDS_LOCK_WAIT_SECONDS).")
+@click.option("--force", is_flag=True, default=False,
+              help="Chạy mọi bước kể cả khi thư mục nhận không có thay đổi.")  # fmt: skip
+def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None,
+        wait_seconds: float | None, force: bool) -> None:  # fmt: skip
+    from pipelines.lock import WarehouseBusyError
     from pipelines.runner import run_pipeline
     from pipelines.settings import get_settings
 
     settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=year)
     t0 = time.perf_counter()
-    ok = run_pipeline(settings, console)
+    try:
+        ok = run_pipeline(settings, console, force=force, wait_seconds=wait_seconds)
+    except WarehouseBusyError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        sys.exit(3)
     console.print(f"[bold]Thời gian chạy:[/bold] {time.perf_counter() - t0:.1f} s")
     sys.exit(0 if ok else 1)
 

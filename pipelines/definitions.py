@@ -13,8 +13,11 @@ from pipelines.assets.ingest import build_ingest_assets
 from pipelines.assets.models import build_model_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
+from pipelines.lock_resource import LockedWarehouseResource
 from pipelines.partitions import school_year_partitions
-from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.resources import PipelineConfig
+from pipelines.schedules import build_nightly_schedule
+from pipelines.sensors import build_inbox_sensor, build_summary_sensor
 from pipelines.settings import Settings, get_settings
 
 YEAR_JOB = "cds_school_year_job"
@@ -29,18 +32,29 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_scoring_assets(parts),
         *build_export_assets(parts),
     ]
+    # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
     job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(), partitions_def=parts,
-                              description="Materialise every stage for one school year.")  # fmt: skip
+                              description="Materialise every stage for one school year.",
+                              executor_def=dg.in_process_executor, tags={"cds/warehouse": "exclusive"})  # fmt: skip
     resources = {
-        "warehouse": WarehouseResource(path=str(settings.warehouse), threads=settings.duckdb_threads,
-                                       memory_limit=settings.duckdb_memory_limit),  # fmt: skip
+        "warehouse": LockedWarehouseResource(path=str(settings.warehouse), threads=settings.duckdb_threads,
+                                             memory_limit=settings.duckdb_memory_limit,
+                                             lock_wait_seconds=settings.run_lock_wait_seconds),
         "pipeline": PipelineConfig(
             inbox=str(settings.inbox), out=str(settings.out), indicator_set=str(settings.indicator_set),
             hash_key=settings.hash_key.get_secret_value(), api_base_url=settings.api_base_url,
             api_key=settings.api_key.get_secret_value(),
-        ),  # fmt: skip
+        ),
     }
-    return dg.Definitions(assets=assets, jobs=[job], resources=resources)
+    keys = parts.get_partition_keys()
+    group_of_step = {a.node_def.name: g for a in assets for g in a.group_names_by_key.values()}
+    schedules = [build_nightly_schedule(YEAR_JOB, keys)]
+    sensors = [
+        build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
+                           settings.sensor_interval_seconds),
+        build_summary_sensor(job, settings.warehouse, settings.out, group_of_step, settings.run_lock_wait_seconds),
+    ]  # fmt: skip
+    return dg.Definitions(assets=assets, jobs=[job], resources=resources, schedules=schedules, sensors=sensors)
 
 
 @dg.definitions

@@ -1,16 +1,33 @@
 """Run the school-year job in-process (the same definitions `dagster dev` loads) and show progress:
-one line per step as it starts and finishes, then a summary of where the outputs are."""
+one line per step as it starts and finishes, then the run summary (also written to
+out/run_summary_<year>.json).
+
+The whole run holds the warehouse lock (`pipelines.lock`). Before starting Dagster it compares the
+inbox with the last successful run (`pipelines.inbox_state`): when nothing changed and the previous
+outputs still exist it stops there ("không có thay đổi" / no changes) without importing Dagster.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
+import duckdb
 from rich.console import Console
 
-from pipelines.definitions import YEAR_JOB, build_definitions
+from pipelines import inbox_state
+from pipelines.lock import warehouse_lock
+from pipelines.run_summary import build_summary, summary_lines, summary_path, write_summary
 from pipelines.settings import Settings
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+log = logging.getLogger(__name__)
 
 _EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "ASSET_MATERIALIZATION"}
 
@@ -27,7 +44,9 @@ class _ProgressHandler(logging.Handler):
         step = meta.get("step_key") or ""
         if event is None:
             if record.levelno >= logging.WARNING:
-                self.console.print(f"  [yellow]![/yellow] {record.getMessage()}", markup=True, highlight=False)
+                self.console.print(
+                    f"  [yellow]![/yellow] {record.getMessage()}", markup=True, highlight=False
+                )
             return
         kind = event.event_type_value
         if kind == "STEP_START":
@@ -41,6 +60,8 @@ class _ProgressHandler(logging.Handler):
 
 
 def progress_logger(console: Console) -> dg.LoggerDefinition:
+    import dagster as dg
+
     @dg.logger(description="Progress lines for the cds CLI")
     def _logger(_init_context: dg.InitLoggerContext) -> logging.Logger:
         log = logging.Logger("cds_progress", level=logging.DEBUG)
@@ -50,27 +71,157 @@ def progress_logger(console: Console) -> dg.LoggerDefinition:
     return _logger
 
 
-def run_pipeline(settings: Settings, console: Console | None = None) -> bool:
-    """Execute every stage for `settings.school_year`; returns True on success."""
-    console = console or Console()
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(YEAR_JOB)
-    job = job.with_logger_defs({"progress": progress_logger(console)})
-    console.print(
-        f"[bold]Chạy pipeline năm học {settings.school_year}[/bold] — thư mục nhận: {settings.inbox}, "
-        f"kho dữ liệu: {settings.warehouse}",
-        highlight=False,
+@dataclass
+class RunOutcome:
+    """Result of `run_pipeline`; truthy when the run succeeded (or had nothing to do)."""
+
+    ok: bool
+    status: str  # success | failed | no_changes
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _previous_outputs_exist(settings: Settings) -> bool:
+    """The files the last successful run wrote (listed in its summary) are all still there."""
+    import json
+
+    path = summary_path(settings.out, settings.school_year)
+    try:
+        prev = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    outputs = prev.get("outputs") or []
+    return (
+        prev.get("status") in ("success", "no_changes")
+        and bool(outputs)
+        and all(Path(p).exists() for p in outputs)
     )
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(settings.warehouse))
+
+
+def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str, float], dict[str, str]]:
+    """Execute the job in-process; returns (success, run id, seconds per step, group of each step)."""
+    import dagster as dg
+
+    from pipelines.definitions import YEAR_JOB, build_definitions
+    from pipelines.sensors import step_seconds_of
+
+    defs = build_definitions(settings)
+    group_of_step = {
+        a.node_def.name: g
+        for a in (defs.assets or [])
+        if isinstance(a, dg.AssetsDefinition)
+        for g in a.group_names_by_key.values()
+    }
+    job = defs.resolve_job_def(YEAR_JOB).with_logger_defs({"progress": progress_logger(console)})
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             partition_key=settings.school_year, instance=instance, raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
+            run_config={"loggers": {"progress": {}}}, tags={"cds/trigger": "cli"},
         )  # fmt: skip
-    if not result.success:
+        steps = step_seconds_of(instance, result.run_id)
+    return result.success, result.run_id, steps, group_of_step
+
+
+def run_pipeline(
+    settings: Settings,
+    console: Console | None = None,
+    *,
+    force: bool = False,
+    wait_seconds: float | None = None,
+) -> RunOutcome:
+    """Execute every stage for `settings.school_year` unless nothing changed since the last successful
+    run (`force` runs anyway). Raises `pipelines.lock.WarehouseBusyError` when another run holds the
+    warehouse for longer than `wait_seconds` (default: the `lock_wait_seconds` setting)."""
+    console = console or Console()
+    year = settings.school_year
+    wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
+    started = dt.datetime.now()
+    with warehouse_lock(settings.warehouse, wait, owner="cds run"):
+        snap = inbox_state.snapshot(settings.inbox, year)
+        config_sha = inbox_state.config_fingerprint(settings.indicator_set)
+        check = inbox_state.ChangeCheck(files_seen=len(snap), reason="forced" if force else "")
+        if not force:
+            if not Path(settings.warehouse).exists():
+                check.reason = "no warehouse yet"
+            elif not _previous_outputs_exist(settings):
+                check.reason = "previous outputs missing"
+            else:
+                con = _connect(settings)
+                try:
+                    check = inbox_state.check_changes(con, settings.inbox, year, snap, config_sha)
+                finally:
+                    con.close()
+        if not check.has_changes:
+            return _no_changes(settings, console, started, check)
+        log.info("full run for %s: %s", year, check.reason)
+        console.print(
+            f"[bold]Chạy pipeline năm học {year}[/bold] — thư mục nhận: {settings.inbox}, "
+            f"kho dữ liệu: {settings.warehouse}",
+            highlight=False,
+        )
+        con = _connect(settings)
+        try:
+            inbox_state.invalidate_state(con, year)
+        finally:
+            con.close()
+        ok, run_id, steps, group_of_step = _execute(settings, console)
+        con = _connect(settings)
+        try:
+            if ok:
+                inbox_state.record_state(con, year, snap, config_sha)
+            summary = build_summary(
+                con, year=year, status="success" if ok else "failed", started_at=started,
+                finished_at=dt.datetime.now(), trigger="cli", run_id=run_id, files_seen=len(snap),
+                step_seconds=steps, group_of_step=group_of_step, changed_files=check.changed,
+            )  # fmt: skip
+        finally:
+            con.close()
+        outputs = sorted(
+            str(p) for p in settings.out.glob(f"*{year}*") if not p.name.startswith("run_summary_")
+        )
+        summary["outputs"] = outputs if ok else []
+        path = write_summary(settings.out, summary)
+    for line in summary_lines(summary):
+        console.print(f"  {line}", highlight=False, markup=False)
+    if not ok:
         console.print("[red]Pipeline thất bại.[/red]")
-        return False
-    out = settings.out
+        return RunOutcome(False, "failed", summary)
     console.print("[bold green]Xong.[/bold green] Kết quả:", highlight=False)
-    for p in sorted(out.glob(f"*{settings.school_year}*")):
+    for p in [*outputs, str(path)]:
         console.print(f"  • {p}", highlight=False)
-    return True
+    return RunOutcome(True, "success", summary)
+
+
+def _no_changes(
+    settings: Settings, console: Console, started: dt.datetime, check: inbox_state.ChangeCheck
+) -> RunOutcome:
+    """Nothing changed: refresh the summary from the warehouse and stop (the lock is still held)."""
+    import json
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        summary = build_summary(
+            con, year=settings.school_year, status="no_changes", started_at=started,
+            finished_at=dt.datetime.now(), trigger="cli", files_seen=check.files_seen,
+        )  # fmt: skip
+    finally:
+        con.close()
+    prev = json.loads(summary_path(settings.out, settings.school_year).read_text(encoding="utf-8"))
+    summary["outputs"] = prev.get("outputs", [])
+    summary["files_hashed"] = check.files_hashed
+    write_summary(settings.out, summary)
+    console.print(
+        f"[bold]Năm học {settings.school_year}: không có thay đổi trong thư mục nhận (no changes)[/bold] — "
+        f"giữ nguyên kết quả lần chạy trước.",
+        highlight=False,
+    )
+    for line in summary_lines(summary)[1:]:
+        console.print(f"  {line}", highlight=False, markup=False)
+    return RunOutcome(True, "no_changes", summary)

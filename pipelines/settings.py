@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
     duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory limit")
+    sensor_debounce_seconds: int = Field(
+        default=300, ge=0, description="Inbox sensor: seconds the inbox must stay unchanged before a run"
+    )
+    sensor_interval_seconds: int = Field(default=60, ge=5, description="Inbox sensor: seconds between checks")
+    lock_wait_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="Seconds `cds run` waits for the warehouse lock before giving up (0 = none)",
+    )
+    run_lock_wait_seconds: int = Field(
+        default=1800, ge=0, description="Seconds a Dagster run (schedule/sensor) waits for the warehouse lock"
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

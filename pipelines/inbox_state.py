@@ -1,0 +1,199 @@
+"""What is in the inbox, cheaply: a snapshot of (relative path → size, mtime) per school year, its
+fingerprint, and the check "did anything change since the last successful run?".
+
+The check compares the snapshot with the one recorded (table `ops_inbox_state`) at the start of the
+last successful run; only files whose size or mtime differ are hashed, and their sha256 is compared
+with the ingest manifest. Used by the inbox sensor (fingerprint) and by the no-change fast path of
+`cds run`. Kept free of Dagster and pandas imports so that a no-change `cds run` starts fast.
+
+The walk follows `connectors.filedrop.iter_inbox` (same skip rules); a unit test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+FileStat = tuple[int, int]  # (size in bytes, mtime in ns)
+_YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+STATE_DDL = (
+    """CREATE TABLE IF NOT EXISTS ops_inbox_state (
+  school_year VARCHAR, source_file VARCHAR, size_bytes BIGINT, mtime_ns BIGINT
+)""",
+    """CREATE TABLE IF NOT EXISTS ops_run_state (
+  school_year VARCHAR PRIMARY KEY, config_sha256 VARCHAR, inbox_fingerprint VARCHAR,
+  finished_at TIMESTAMP
+)""",
+)
+
+
+def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
+    """Files the file-drop connector would read for `year` (all years when None), with size and mtime."""
+    out: dict[str, FileStat] = {}
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        return out
+    for p in inbox.rglob("*"):
+        rel = p.relative_to(inbox)
+        if any(part.startswith(("_", ".")) for part in rel.parts):
+            continue
+        if p.is_dir() or not (p.is_file() or p.is_symlink()):
+            continue
+        folder_year = rel.parts[0] if rel.parts and _YEAR_DIR.match(rel.parts[0]) else None
+        if year and folder_year and folder_year != year:
+            continue
+        try:
+            st = p.stat()
+        except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
+            out[rel.as_posix()] = (-1, -1)
+            continue
+        out[rel.as_posix()] = (st.st_size, st.st_mtime_ns)
+    return dict(sorted(out.items()))
+
+
+def years_in(inbox: Path) -> list[str]:
+    """School-year folders present in the inbox."""
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        return []
+    return sorted(p.name for p in inbox.iterdir() if p.is_dir() and _YEAR_DIR.match(p.name))
+
+
+def fingerprint(snap: dict[str, FileStat]) -> str:
+    """Stable hash of a snapshot: any added, removed, resized or re-saved file changes it."""
+    payload = json.dumps(sorted(snap.items()), separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def config_fingerprint(indicator_set: Path) -> str:
+    """Hash of what, besides the inbox, decides the outputs: the indicator set and the SQL models."""
+    h = hashlib.sha256()
+    files = [Path(indicator_set), *sorted((_REPO_ROOT / "dbt_like_sql").rglob("*.sql"))]
+    for f in files:
+        h.update(str(f.name).encode())
+        h.update(f.read_bytes() if f.is_file() else b"<missing>")
+    return h.hexdigest()
+
+
+@dataclass
+class ChangeCheck:
+    """Outcome of comparing the inbox with the last successful run."""
+
+    changed: list[str] = field(default_factory=list)
+    files_seen: int = 0
+    files_hashed: int = 0
+    reason: str = ""  # why a full run is needed ("" when nothing changed)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.reason)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def check_changes(
+    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], config_sha: str
+) -> ChangeCheck:
+    """Has anything that feeds `year` changed since the last successful run?"""
+    res = ChangeCheck(files_seen=len(snap))
+    if not (_table_exists(con, "ops_run_state") and _table_exists(con, "ingest_manifest")):
+        res.reason = "no previous successful run"
+        return res
+    row = con.execute("SELECT config_sha256 FROM ops_run_state WHERE school_year = ?", [year]).fetchone()
+    if row is None:
+        res.reason = "no previous successful run for this year"
+        return res
+    if row[0] != config_sha:
+        res.reason = "indicator set or SQL models changed"
+        return res
+    stored = {
+        r[0]: (int(r[1]), int(r[2]))
+        for r in con.execute(
+            "SELECT source_file, size_bytes, mtime_ns FROM ops_inbox_state WHERE school_year = ?", [year]
+        ).fetchall()
+    }
+    known = {
+        r[0]: (r[1], r[2], r[3])
+        for r in con.execute(
+            "SELECT source_file, file_sha256, status, delivery_year FROM ingest_manifest"
+        ).fetchall()
+    }
+    for rel, stat in snap.items():
+        prev = known.get(rel)
+        if prev is None or prev[1] == "retired":
+            res.changed.append(rel)
+            continue
+        if stored.get(rel) == stat:
+            continue
+        res.files_hashed += 1
+        try:
+            sha = sha256_of(Path(inbox) / rel)
+        except OSError:
+            sha = ""
+        if sha != prev[0]:
+            res.changed.append(rel)
+    for rel, (_sha, status, delivery_year) in known.items():
+        if status == "retired" or rel in snap:
+            continue
+        if delivery_year in (None, year):  # a file of this year vanished: it must be retired
+            res.changed.append(rel)
+    if res.changed:
+        res.reason = f"{len(res.changed)} file(s) new, changed or removed"
+    return res
+
+
+def record_state(
+    con: duckdb.DuckDBPyConnection, year: str, snap: dict[str, FileStat], config_sha: str
+) -> None:
+    """Remember the snapshot taken at the start of a successful run (one transaction)."""
+    for ddl in STATE_DDL:
+        con.execute(ddl)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM ops_inbox_state WHERE school_year = ?", [year])
+        if snap:
+            con.executemany(
+                "INSERT INTO ops_inbox_state VALUES (?, ?, ?, ?)",
+                [[year, rel, size, mtime] for rel, (size, mtime) in snap.items()],
+            )
+        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
+        con.execute(
+            "INSERT INTO ops_run_state VALUES (?, ?, ?, ?)",
+            [year, config_sha, fingerprint(snap), dt.datetime.now()],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def invalidate_state(con: duckdb.DuckDBPyConnection, year: str | None) -> None:
+    """Forget the last successful run of `year` (all years when None): called when a run starts, so a
+    run that fails or is killed half-way can never let the next `cds run` take the no-change path."""
+    if not _table_exists(con, "ops_run_state"):
+        return
+    if year:
+        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
+    else:
+        con.execute("DELETE FROM ops_run_state")

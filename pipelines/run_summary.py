@@ -1,0 +1,171 @@
+"""The summary of one run, for people: files seen/ingested/skipped/quarantined, rows, findings by
+severity, schools by level and time per stage. Written to `out/run_summary_<year>.json` after every
+run (by `cds run` and, for Dagster runs, by the run-status sensor) and printed by `cds run`.
+
+Pure functions over a DuckDB connection and plain values; no Dagster or pandas imports, so the
+no-change path of `cds run` stays fast. Keys of the JSON are English; the printed text is Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SEVERITIES = ("error", "warning", "info")
+FILE_ACTIONS = ("ingested", "replaced", "skipped", "quarantined", "retired")
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def file_counts(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str, int]:
+    """Ingest actions logged since `since` (the start of this run)."""
+    counts = dict.fromkeys(FILE_ACTIONS, 0)
+    if not _table_columns(con, "ingest_events"):
+        return counts
+    for action, n in con.execute(
+        "SELECT action, count(*) FROM ingest_events WHERE event_at >= ? GROUP BY action", [since]
+    ).fetchall():
+        counts[str(action)] = int(n)
+    return counts
+
+
+def row_counts(con: duckdb.DuckDBPyConnection, year: str, since: dt.datetime) -> dict[str, int]:
+    out = {"loaded_this_run": 0, "kept_in_year": 0, "rejected_in_year": 0}
+    if _table_columns(con, "ingest_manifest"):
+        loaded, kept = con.execute(
+            "SELECT coalesce(sum(rows_kept) FILTER (WHERE ingested_at >= ?), 0), "
+            "coalesce(sum(rows_kept) FILTER (WHERE status <> 'retired' AND "
+            "(delivery_year = ? OR delivery_year IS NULL)), 0) FROM ingest_manifest",
+            [since, year],
+        ).fetchone()  # type: ignore[misc]
+        out["loaded_this_run"], out["kept_in_year"] = int(loaded), int(kept)
+    if _table_columns(con, "quarantine_rows"):
+        row = con.execute("SELECT count(*) FROM quarantine_rows WHERE school_year = ?", [year]).fetchone()
+        out["rejected_in_year"] = int(row[0]) if row else 0
+    return out
+
+
+def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
+    """Counts from the reconciliation `findings` table when it exists (zeros until then)."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    cols = _table_columns(con, "findings")
+    if "severity" not in cols:
+        return counts
+    where, params = ("WHERE school_year = ?", [year]) if "school_year" in cols else ("", [])
+    for sev, n in con.execute(
+        f"SELECT severity, count(*) FROM findings {where} GROUP BY severity", params
+    ).fetchall():
+        counts[str(sev)] = int(n)
+    return counts
+
+
+def schools_by_level(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
+    cols = _table_columns(con, "school_scores")
+    if not {"level", "school_year"} <= cols:
+        return {}
+    rows = con.execute(
+        "SELECT level, count(*) FROM school_scores WHERE school_year = ? GROUP BY level ORDER BY level",
+        [year],
+    ).fetchall()
+    return {str(level): int(n) for level, n in rows}
+
+
+def stage_seconds(step_seconds: Mapping[str, float], group_of_step: Mapping[str, str]) -> dict[str, float]:
+    """Sum step durations per asset group (= stage); unknown steps go under their own key."""
+    out: dict[str, float] = {}
+    for step, secs in step_seconds.items():
+        group = group_of_step.get(step, step)
+        out[group] = round(out.get(group, 0.0) + float(secs), 3)
+    return out
+
+
+def build_summary(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    year: str,
+    status: str,
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+    trigger: str,
+    run_id: str = "",
+    files_seen: int | None = None,
+    step_seconds: Mapping[str, float] | None = None,
+    group_of_step: Mapping[str, str] | None = None,
+    changed_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """Assemble the summary of one run from the warehouse and the run's timings."""
+    files: dict[str, int] = {"seen": 0, **file_counts(con, started_at)}
+    counted = sum(files[a] for a in ("ingested", "replaced", "skipped", "quarantined"))
+    files["seen"] = files_seen if files_seen is not None else counted
+    if status == "no_changes":
+        files["skipped"] = files["seen"]
+    return {
+        "school_year": year,
+        "status": status,
+        "trigger": trigger,
+        "run_id": run_id,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": finished_at.isoformat(timespec="seconds"),
+        "duration_s": round((finished_at - started_at).total_seconds(), 3),
+        "files": files,
+        "rows": row_counts(con, year, started_at),
+        "findings_by_severity": findings_by_severity(con, year),
+        "schools_by_level": schools_by_level(con, year),
+        "stage_seconds": stage_seconds(step_seconds or {}, group_of_step or {}),
+        "changed_files": (changed_files or [])[:100],
+    }
+
+
+def summary_path(out: Path, year: str) -> Path:
+    return Path(out) / f"run_summary_{year}.json"
+
+
+def write_summary(out: Path, summary: Mapping[str, Any]) -> Path:
+    path = summary_path(out, str(summary["school_year"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+_STATUS_VI = {
+    "success": "thành công",
+    "failed": "thất bại",
+    "no_changes": "không có thay đổi (no changes) — bỏ qua các bước xử lý",
+}
+_STAGE_VI = {"ingest": "nạp tệp", "validate": "kiểm tra", "models": "mô hình SQL", "scoring": "chấm điểm",
+             "reconcile": "đối chiếu", "exports": "xuất kết quả"}  # fmt: skip
+
+
+def summary_lines(summary: Mapping[str, Any]) -> list[str]:
+    """The summary as short Vietnamese lines for the terminal."""
+    f, r = summary["files"], summary["rows"]
+    lines = [
+        f"Năm học {summary['school_year']}: {_STATUS_VI.get(summary['status'], summary['status'])}",
+        f"Tệp: thấy {f['seen']}, nạp mới {f['ingested']}, thay thế {f['replaced']}, bỏ qua (không đổi) "
+        f"{f['skipped']}, cách ly {f['quarantined']}, gỡ bỏ {f['retired']}",
+        f"Dòng: nạp trong lượt này {r['loaded_this_run']}, đang giữ {r['kept_in_year']}, "
+        f"bị loại {r['rejected_in_year']}",
+        "Phát hiện theo mức độ: " + ", ".join(f"{k} {v}" for k, v in summary["findings_by_severity"].items()),
+    ]
+    levels = summary["schools_by_level"]
+    lines.append(
+        "Trường theo mức: " + (", ".join(f"mức {k}: {v}" for k, v in levels.items()) if levels else "chưa có")
+    )
+    if summary["stage_seconds"]:
+        lines.append(
+            "Thời gian theo giai đoạn: "
+            + ", ".join(f"{_STAGE_VI.get(k, k)} {v:.1f} s" for k, v in summary["stage_seconds"].items())
+        )
+    return lines

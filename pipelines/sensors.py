@@ -1,0 +1,172 @@
+"""Sensors: the debounced inbox sensor that starts a school-year run when files arrive or change, and
+the run-status sensor that writes the run summary after every successful Dagster run.
+
+Debounce: per school-year folder the sensor keeps, in its cursor, the last fingerprint it saw, since
+when it has been unchanged, and the last fingerprint it started a run for. It starts a run only when
+the fingerprint differs from the last one it ran for AND has stayed the same for `debounce_seconds`,
+so a school uploading 30 files over ten minutes starts one run, not 30. The run key is the
+fingerprint, so the same inbox state never starts two runs. The decision is the pure function
+`debounce`, which the tests drive with a fake clock.
+"""
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines import inbox_state
+from pipelines.lock import warehouse_lock
+
+INBOX_SENSOR = "cds_inbox_sensor"
+SUMMARY_SENSOR = "cds_run_summary_sensor"
+
+
+@dataclass
+class Decision:
+    """What one sensor tick decided: runs to start (year, fingerprint), why not, and the new cursor."""
+
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    waiting: dict[str, float] = field(default_factory=dict)  # year → seconds still to wait
+    cursor: str = "{}"
+
+    def skip_reason(self) -> str:
+        if self.waiting:
+            parts = ", ".join(f"{y} ({s:.0f} s)" for y, s in sorted(self.waiting.items()))
+            return f"inbox changed; waiting for it to stay unchanged: {parts}"
+        return "no new or changed files"
+
+
+def debounce(
+    fingerprints: Mapping[str, str], cursor: str | None, now: float, debounce_seconds: float
+) -> Decision:
+    """Decide which school years to run. `fingerprints`: year → inbox fingerprint of that year."""
+    try:
+        state: dict[str, dict] = json.loads(cursor or "{}").get("years", {})
+    except (ValueError, AttributeError):
+        state = {}
+    decision = Decision()
+    new_state: dict[str, dict] = {}
+    for year, fp in sorted(fingerprints.items()):
+        st = dict(state.get(year, {}))
+        if st.get("seen") != fp:
+            st.update(seen=fp, since=now)
+        stable_for = now - float(st.get("since", now))
+        if st.get("fired") != fp:
+            if stable_for >= debounce_seconds:
+                decision.requests.append((year, fp))
+                st["fired"] = fp
+            else:
+                decision.waiting[year] = debounce_seconds - stable_for
+        new_state[year] = st
+    decision.cursor = json.dumps({"years": new_state}, sort_keys=True)
+    return decision
+
+
+def year_fingerprints(inbox: Path, years: list[str]) -> dict[str, str]:
+    """Fingerprint of every school-year folder of the inbox that is also a partition."""
+    return {y: inbox_state.fingerprint(inbox_state.snapshot(inbox, y)) for y in inbox_state.years_in(inbox)
+            if y in years}  # fmt: skip
+
+
+def build_inbox_sensor(
+    inbox: Path,
+    job_name: str,
+    partition_keys: list[str],
+    debounce_seconds: int,
+    interval_seconds: int = 60,
+    clock: Callable[[], float] = time.time,
+) -> dg.SensorDefinition:
+    """The inbox sensor for `job_name` (STOPPED by default)."""
+
+    @dg.sensor(
+        name=INBOX_SENSOR,
+        job_name=job_name,
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=f"Chạy khi có tệp mới hoặc tệp thay đổi trong thư mục nhận, sau {debounce_seconds} giây "
+        "không còn thay đổi.",
+    )
+    def _inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        decision = debounce(
+            year_fingerprints(inbox, partition_keys), context.cursor, clock(), debounce_seconds
+        )
+        runs = [
+            dg.RunRequest(
+                run_key=f"{year}:{fp[:16]}",
+                partition_key=year,
+                tags={"cds/trigger": "inbox_sensor", "cds/inbox_fingerprint": fp[:16]},
+            )
+            for year, fp in decision.requests
+        ]
+        return dg.SensorResult(
+            run_requests=runs,
+            skip_reason=None if runs else dg.SkipReason(decision.skip_reason()),
+            cursor=decision.cursor,
+        )
+
+    return _inbox_sensor
+
+
+def step_seconds_of(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Duration of each finished step of a run, from the event log."""
+    out: dict[str, float] = {}
+    for st in instance.get_run_step_stats(run_id):
+        if st.start_time and st.end_time:
+            out[st.step_key] = st.end_time - st.start_time
+    return out
+
+
+def build_summary_sensor(
+    job: object,
+    warehouse: Path,
+    out: Path,
+    group_of_step: Mapping[str, str],
+    lock_wait_seconds: int,
+) -> dg.SensorDefinition:
+    """After each successful run of `job`, write out/run_summary_<year>.json and tag the run with it."""
+
+    @dg.run_status_sensor(
+        name=SUMMARY_SENSOR,
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[job],  # type: ignore[list-item]
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Ghi tóm tắt lượt chạy (out/run_summary_<năm học>.json) sau mỗi lượt chạy thành công.",
+    )
+    def _summary(context: dg.RunStatusSensorContext) -> None:
+        from pipelines.run_summary import build_summary, write_summary
+
+        run = context.dagster_run
+        year = run.tags.get("dagster/partition")
+        if not year:
+            return
+        stats = context.instance.get_run_stats(run.run_id)
+        started = dt.datetime.fromtimestamp(stats.start_time or time.time())
+        finished = dt.datetime.fromtimestamp(stats.end_time or time.time())
+        import duckdb
+
+        with warehouse_lock(warehouse, lock_wait_seconds, owner=f"summary:{run.run_id}"):
+            con = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                summary = build_summary(
+                    con, year=year, status="success", started_at=started, finished_at=finished,
+                    trigger=run.tags.get("cds/trigger", "dagster"), run_id=run.run_id,
+                    step_seconds=step_seconds_of(context.instance, run.run_id), group_of_step=group_of_step,
+                )  # fmt: skip
+            finally:
+                con.close()
+        path = write_summary(out, summary)
+        f = summary["files"]
+        context.instance.add_run_tags(
+            run.run_id,
+            {"cds/summary_path": str(path), "cds/files_seen": str(f["seen"]),
+             "cds/files_changed": str(f["ingested"] + f["replaced"] + f["retired"]),
+             "cds/files_quarantined": str(f["quarantined"]),
+             "cds/schools_by_level": json.dumps(summary["schools_by_level"])},
+        )  # fmt: skip
+        context.log.info(f"run summary written to {path}")
+
+    return _summary
