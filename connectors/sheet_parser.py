@@ -248,7 +248,7 @@ def parse_title(rows: pd.DataFrame) -> dict[str, str]:
 # Row classification and blocks
 # ---------------------------------------------------------------------------------------------
 def _footer_mask(data: pd.DataFrame) -> pd.Series:
-    first = data.bfill(axis=1).iloc[:, 0].astype("string").str.strip().str.lower()
+    first = data.bfill(axis=1).iloc[:, 0].astype("string").str.normalize("NFC").str.strip().str.lower()
     starts = first.str.startswith(FOOTER_PREFIXES).fillna(False)
     dated = first.str.contains(_FOOTER_DATE.pattern, regex=True).fillna(False)
     return (starts | dated).astype(bool)

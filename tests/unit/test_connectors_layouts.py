@@ -1,3 +1,4 @@
+# ruff: noqa: RUF005  (title + header + rows reads best as concatenation)
 """Each reference layout of EXPORTS.md §3 parses from a small hand-built file (tests build the
 files with openpyxl/xlwt/csv; see tests/fixtures/connectors/builders.py)."""
 
@@ -10,11 +11,11 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "connectors"))
-import builders as B  # noqa: E402
+import builders as B
 
-from connectors.filedrop import parse_file  # noqa: E402
-from connectors.layouts import load_layouts  # noqa: E402
-from connectors.sheet_parser import ParseContext  # noqa: E402
+from connectors.filedrop import parse_file
+from connectors.layouts import load_layouts
+from connectors.sheet_parser import ParseContext
 
 pytestmark = pytest.mark.unit
 SCHOOL = "08000123"
