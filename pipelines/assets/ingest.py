@@ -9,6 +9,21 @@ from connectors.filedrop import ingest_inbox
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 
+def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
+    """Pull the LMS metrics API when configured; a failing API is reported, not fatal for the files."""
+    if not pipeline.api_base_url:
+        return {"lms_api": "off (CDS_API_BASE_URL not set)"}
+    from connectors.http_lms import PullError, pull_lms_metrics
+
+    try:
+        summary = pull_lms_metrics(con, pipeline.api_base_url, year, api_key=pipeline.api_key or None,
+                                   hash_key=pipeline.hash_key)  # fmt: skip
+    except PullError as exc:
+        log.warning(f"LMS API pull failed: {exc}")
+        return {"lms_api": "failed", "lms_api_error": getattr(exc, "message_vi", str(exc))}
+    return {f"lms_api_{k}": v for k, v in summary.as_metadata().items()}
+
+
 def raw_asset_keys() -> list[str]:
     return [e.table for e in load_entities().values()]
 
@@ -26,6 +41,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         with warehouse.connect() as con:
             summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
                                    progress=lambda f: context.log.debug(f"ingesting {f}"))  # fmt: skip
+            api_meta = pull_api(con, pipeline, year, context.log)
             counts = {
                 e.table: con.execute(f"SELECT count(*) FROM {e.table} WHERE school_year = ?", [year]).fetchone()[0]
                 for e in load_entities().values()
@@ -44,6 +60,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                     "files_changed": len(summary.changed_files),
                     "files_quarantined": summary.quarantined,
                     "rows_rejected_this_run": summary.rows_rejected,
+                    **(api_meta if e.name == "lms_activity" else {}),
                 },
             )
 
