@@ -1,0 +1,71 @@
+-- purpose: grade-book entries of students who are not enrolled in that school and year (unknown, transferred out, dropped out), for schools that delivered a student list; they would inflate criterion 2.3.3
+-- grain: one row per school × school year × student key found in the grade book
+-- asset: raw_grade_entry
+-- blocking: true
+with grades as (
+    select * from raw_grade_entry
+),
+
+students as (
+    select * from raw_student
+),
+
+schools_with_list as (
+    select distinct school_code, school_year
+    from students
+),
+
+enrolled_ids as (
+    select school_code, school_year, moet_id as student_id
+    from students
+    where is_enrolled and moet_id is not null
+    union
+    select school_code, school_year, local_id as student_id
+    from students
+    where is_enrolled and local_id is not null
+    union
+    select school_code, school_year, student_key as student_id
+    from students
+    where is_enrolled and student_key is not null
+),
+
+graded as (
+    select
+        grades.school_code,
+        grades.school_year,
+        coalesce(grades.moet_id, grades.student_key) as student_id,
+        grades.student_key,
+        grades.local_id,
+        grades.source_file
+    from grades
+    semi join schools_with_list
+        on grades.school_code = schools_with_list.school_code
+        and grades.school_year = schools_with_list.school_year
+),
+
+not_enrolled as (
+    select graded.*
+    from graded
+    anti join enrolled_ids
+        on graded.school_code = enrolled_ids.school_code
+        and graded.school_year = enrolled_ids.school_year
+        and (
+            graded.student_id = enrolled_ids.student_id
+            or graded.student_key = enrolled_ids.student_id
+            or graded.local_id = enrolled_ids.student_id
+        )
+),
+
+final as (
+    select
+        school_code,
+        school_year,
+        student_id,
+        count(*) as n_entries,
+        string_agg(distinct source_file, ', ' order by source_file) as source_files
+    from not_enrolled
+    group by school_code, school_year, student_id
+)
+
+select * from final
+order by school_code, school_year, student_id

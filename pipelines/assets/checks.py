@@ -1,0 +1,58 @@
+"""Asset checks: each SQL audit of `dbt_like_sql/audits/` becomes a check on the asset named in its header,
+and the Great Expectations suites (quality/gx_suites.py) become checks at the two boundaries. Checks
+are thin: they run a pure function from `quality/` and publish the count and a markdown preview.
+
+Blocking vs warning (the `-- blocking:` header of each audit; blocking = severity ERROR and the
+downstream assets are not materialised while offending rows exist):
+
+| audit | asset | kind | why |
+|---|---|---|---|
+| audit_student__duplicate_in_school_year | raw_student | blocking | duplicates inflate every per-student denominator, so published ratios would be wrong |
+| audit_grade_entry__student_not_enrolled | raw_grade_entry | blocking | grade books of non-enrolled students would be counted in 2.3.3 and its ratio could pass 100 % |
+| audit_student__class_of_other_school | raw_student | warning | the student still counts for its own school; only the class link is wrong |
+| audit_teaching_assignment__class_missing | raw_teaching_assignment | warning | no criterion is scored from assignments to unknown classes; the school must fix its class list |
+| audit_csdl_sync_log__unknown_school | raw_csdl_sync_log | warning | rows of an unknown school reach no published score; the registry must be completed |
+| audit_fee_transaction__paid_above_due | raw_fee_transaction | warning | 2.4.3 counts cashless payments, not amounts; overpayment is a finance issue to report |
+
+The Great Expectations checks are warnings on the raw side (completeness, freshness and volume are
+findings for the data-quality report, not reasons to stop) and blocking on the published side
+(`scored_indicator_values`: a duplicated school × criterion or points outside 0..max are wrong scores).
+"""
+
+import dagster as dg
+
+from pipelines.resources import WarehouseResource
+from quality.audits import Audit, load_audits, run_audit
+
+
+def _audit_check(audit: Audit, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+    # partitions_def on a check is a Dagster preview feature; it gives the check its school year.
+    @dg.asset_check(asset=audit.asset, name=audit.name, description=audit.description, blocking=audit.blocking,
+                    partitions_def=partitions,
+                    metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}",
+                              "blocking": audit.blocking})  # fmt: skip
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        year = context.partition_key if context.has_partition_key else None
+        with warehouse.connect() as con:
+            result = run_audit(con, audit, year)
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            severity=dg.AssetCheckSeverity.ERROR if audit.blocking else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "offending_rows": dg.MetadataValue.int(result.count),
+                "preview": dg.MetadataValue.md(result.preview_markdown()),
+                "grain": audit.model.grain,
+            },
+        )
+
+    return _check
+
+
+def build_audit_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """One asset check per SQL audit."""
+    return [_audit_check(a, partitions) for a in load_audits().values()]
+
+
+def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """Every asset check of the project (audits and Great Expectations suites)."""
+    return [*build_audit_checks(partitions)]
