@@ -7,6 +7,7 @@ unusable (a group whose maximum sum is not 100) are warnings.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,7 +202,7 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
     """Load and check a file; returns the set (None when it has errors) and every problem found."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(mark.line + 1 if mark else None, f"YAML không hợp lệ: {exc}")]
@@ -241,7 +242,7 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
             if c.max_points and total > c.max_points:
                 problems.append(
                     Problem(line, f"tiêu chí {c.code}: tổng điểm tối đa của tiêu chí con ({total:g}) "
-                                  f"vượt điểm tối đa ({c.max_points:g})")  # fmt: skip
+                                  f"vượt điểm tối đa ({c.max_points:g})")
                 )
     group_nodes = {g.get("code"): g.get("__line__") for g in data.get("groups", []) if isinstance(g, dict)}
     for g in iset.groups:
@@ -255,7 +256,7 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
             problems.append(
                 Problem(gline, f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, không phải "
                                f"{g.max_points:g}: thiếu {g.max_points - s:g} điểm chưa rõ tiêu chí",
-                        "warning")  # fmt: skip
+                        "warning")
             )
     base = Path(path).parent
     seed_nodes = data.get("seeds") or {}
@@ -306,7 +307,7 @@ def _band_problems(c: Criterion, line: int | None) -> list[Problem]:
         out.append(Problem(line, f"tiêu chí {c.code}: khoảng đầu tiên '{bands[0].label}' phải không có cận dưới"))
     if bands and bands[-1].max is not None:
         out.append(Problem(line, f"tiêu chí {c.code}: khoảng cuối '{bands[-1].label}' phải không có cận trên"))
-    for a, b in zip(bands, bands[1:], strict=False):
+    for a, b in itertools.pairwise(bands):
         meet = a.max is not None and b.min is not None and abs(a.max - b.min) < 1e-9
         if not meet or (a.max_inclusive == b.min_inclusive):
             kind = "chồng nhau" if meet and a.max_inclusive and b.min_inclusive else "có chỗ hở"

@@ -23,20 +23,32 @@ def round_half_up(x: float | None, places: int = 2) -> float | None:
     return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
-def points_for(c: Criterion, numerator: float | None, value: float | None, status: str) -> float | None:
-    """Points of one computed criterion value (None when nothing was computed)."""
+def _missing(x: object) -> bool:
+    return x is None or bool(pd.isna(x))
+
+
+def points_for(
+    c: Criterion, numerator: float | None, value: float | None, status: str, value_exact: float | None = None
+) -> float | None:
+    """Points of one computed criterion value (None when nothing was computed).
+
+    Ratio and composite points use the unrounded value when given (`value_exact`): points come from the
+    exact value and are then rounded half-up (float noise below 1e-9 is removed first).
+    """
     if c.rule is None or status != "ok":
         return None
     r = c.rule
     if r.type == "mandatory":
         return None
     if r.type == "presence":
-        n = numerator if numerator is not None and not pd.isna(numerator) else value
-        raw = c.max_points if n is not None and not pd.isna(n) and n >= r.min_count else 0.0
+        n = value if _missing(numerator) else numerator
+        raw = c.max_points if not _missing(n) and n >= r.min_count else 0.0
     elif r.type in ("ratio", "composite"):
-        if value is None or pd.isna(value):
+        x = value if _missing(value_exact) else value_exact
+        if _missing(x):
             return None
-        raw = c.max_points * min(1.0, float(value) / r.target) if r.target > 0 else 0.0
+        raw = c.max_points * max(0.0, min(1.0, float(x) / r.target)) if r.target > 0 else 0.0
+        raw = round(raw, 9)
     else:  # document: points come from the self-assessment, not from data
         return None
     return min(round_half_up(raw) or 0.0, c.max_points)
@@ -46,12 +58,13 @@ def score_values(values: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     """Add `points`, `max_points`, `group_code` to mart rows (one per school × criterion × year)."""
     crit = iset.by_code()
     out = values.copy()
+    exact = out["value_exact"] if "value_exact" in out.columns else pd.Series([None] * len(out), index=out.index)
     pts = []
-    for code, num, val, status in zip(
-        out["criterion_code"], out["numerator"], out["value"], out["status"], strict=True
+    for code, num, val, status, vex in zip(
+        out["criterion_code"], out["numerator"], out["value"], out["status"], exact, strict=True
     ):
         c = crit.get(code)
-        pts.append(points_for(c, num, val, status) if c else None)
+        pts.append(points_for(c, num, val, status, vex) if c else None)
     out["points"] = pd.array(pts, dtype="Float64")
     out["max_points"] = out["criterion_code"].map(lambda k: crit[k].max_points if k in crit else None)
     out["group_code"] = out["criterion_code"].map(lambda k: crit[k].group if k in crit else None)
@@ -71,13 +84,13 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     cap = iset.mandatory_policy.unmet_caps_group_at
     school_level = pd.Series(3, index=out.index)
     for g in iset.groups:
-        in_group = points["criterion_code"].map(lambda k, g=g: k in crit and crit[k].group == g.code)
+        in_group = points["criterion_code"].map(lambda k, g=g: k in crit and crit[k].group == g.code).astype(bool)
         part = points[in_group]
         totals = part.groupby(keys)["points"].sum(min_count=0).reset_index(name="total")
         merged = out[keys].merge(totals, on=keys, how="left")
         total = merged["total"].astype("float64").fillna(0.0).map(round_half_up)
         level = total.map(iset.level_of)
-        mand = part[part["criterion_code"].map(lambda k: crit[k].mandatory)]
+        mand = part[part["criterion_code"].map(lambda k: crit[k].mandatory).astype(bool)]
         if cap is not None and not mand.empty:
             unmet = mand[mand["value"].astype("float64").fillna(0) < 1].groupby(keys).size().reset_index(name="n")
             flag = out[keys].merge(unmet, on=keys, how="left")["n"].fillna(0) > 0
@@ -87,6 +100,16 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         out[f"group_{g.code.lower()}_level"] = level.astype(int)
         school_level = np.minimum(school_level, level)
     out["level"] = school_level.astype(int)
+    for c in iset.criteria:  # composite criteria with bands (1.3): subtotal of the children and its band
+        if c.kind != "composite" or not c.bands:
+            continue
+        kids = {k.code for k in iset.criteria if k.parent == c.code}
+        part = points[points["criterion_code"].isin(kids)]
+        sub = part.groupby(keys)["points"].sum(min_count=0).reset_index(name="sub")
+        subtotal = out[keys].merge(sub, on=keys, how="left")["sub"].astype("float64").fillna(0.0).map(round_half_up)
+        slug = c.code.replace(".", "_")
+        out[f"criterion_{slug}_points"] = subtotal
+        out[f"criterion_{slug}_band"] = subtotal.map(lambda v, code=c.code: band_of(iset, code, v))
     return out
 
 

@@ -1,32 +1,85 @@
--- purpose: the value of every criterion the data can prove, with numerator, denominator, status and source files
+-- purpose: the value of every leaf criterion for every known school: computed ones (ok, no_data, not_applicable) with numerator, denominator and value, document and mandatory ones as self_declared (their points come from the self-assessment), with the source files behind each value
 -- grain: one row per school × criterion × school year
 with schools as (
     select * from int_schools__universe
 ),
 
-classrooms as (
-    select * from int_facility__classrooms
+criteria as (
+    select * from cfg_criteria where is_leaf
 ),
 
-c_1_7_1 as (
+computed as (
+    select * from int_criteria__lms
+    union all select * from int_criteria__resources
+    union all select * from int_criteria__tests
+    union all select * from int_criteria__teachers
+    union all select * from int_criteria__facility
+    union all select * from int_criteria__students
+    union all select * from int_criteria__staff
+    union all select * from int_criteria__gradebook
+    union all select * from int_criteria__vouchers
+    union all select * from int_criteria__sync
+    union all select * from int_criteria__admission
+    union all select * from int_criteria__fees
+),
+
+inputs as (
+    select * from cfg_criterion_inputs
+),
+
+source_rows as (
+    select * from int_sources__rows
+),
+
+files as (
+    select
+        source_rows.school_code,
+        source_rows.school_year,
+        inputs.criterion_code,
+        list(distinct source_rows.source_file order by source_rows.source_file) as source_files
+    from inputs
+    inner join source_rows on inputs.entity = source_rows.entity
+    group by source_rows.school_code, source_rows.school_year, inputs.criterion_code
+),
+
+joined as (
     select
         schools.school_code,
         schools.school_year,
-        '1.7.1' as criterion_code,
-        classrooms.n_classrooms_equipped::double as numerator,
-        classrooms.n_classrooms::double as denominator,
-        case when classrooms.n_classrooms > 0
-            then round(classrooms.n_classrooms_equipped / classrooms.n_classrooms, 6) end as value,
-        case when classrooms.n_classrooms > 0 then 'ok' else 'no_data' end as status,
-        coalesce(classrooms.source_files, []) as source_files
+        criteria.criterion_code,
+        criteria.kind,
+        case
+            when criteria.kind = 'document' then 'self_declared'
+            else coalesce(computed.status, 'no_data')
+        end as status,
+        computed.numerator,
+        computed.denominator,
+        computed.value,
+        files.source_files
     from schools
-    left join classrooms
-        on schools.school_code = classrooms.school_code
-        and schools.school_year = classrooms.school_year
+    cross join criteria
+    left join computed
+        on schools.school_code = computed.school_code
+        and schools.school_year = computed.school_year
+        and criteria.criterion_code = computed.criterion_code
+    left join files
+        on schools.school_code = files.school_code
+        and schools.school_year = files.school_year
+        and criteria.criterion_code = files.criterion_code
 ),
 
 final as (
-    select * from c_1_7_1
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        case when status = 'ok' then numerator end as numerator,
+        case when status = 'ok' then denominator end as denominator,
+        case when status = 'ok' then round(value, 6) end as value,
+        case when status = 'ok' then value end as value_exact,
+        status,
+        coalesce(source_files, []) as source_files
+    from joined
 )
 
 select * from final

@@ -1,14 +1,36 @@
-"""Scoring stage: apply the indicator set to the computed values (points, totals, levels)."""
+"""Scoring stage: load the indicator set as cfg_* tables (the SQL models read its parameters as data),
+then apply it to the computed values (points, totals, levels, bands)."""
 
+
+from collections.abc import Iterator
 
 import dagster as dg
 
+from indicator_sets.config import load_config_tables
 from indicator_sets.model import load_indicator_set
 from indicator_sets.scoring import school_scores, score_values
 from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.sql_models import discover, source_tables
+
+
+def config_table_names() -> list[str]:
+    """The cfg_* tables the SQL models read (found in the SQL, not kept by hand)."""
+    return sorted(t for t in source_tables(discover()) if t.startswith("cfg_"))
 
 
 def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    specs = [dg.AssetSpec(t, group_name="scoring", kinds={"duckdb", "yaml"},
+                          description="Bảng cấu hình từ tệp bộ chỉ số (YAML và bảng tham chiếu CSV)")
+             for t in config_table_names()]  # fmt: skip
+
+    @dg.multi_asset(name="indicator_set_config", specs=specs, partitions_def=partitions, can_subset=False)
+    def _config(warehouse: WarehouseResource, pipeline: PipelineConfig) -> Iterator[dg.MaterializeResult]:
+        iset = load_indicator_set(pipeline.indicator_set)
+        with warehouse.connect() as con:
+            counts = load_config_tables(con, iset)
+        for t in config_table_names():
+            yield dg.MaterializeResult(asset_key=t, metadata={"rows": counts.get(t, 0), "indicator_set": iset.id})
+
     @dg.asset(name="scored_indicator_values", group_name="scoring", partitions_def=partitions,
               deps=["mart_indicator_values"], kinds={"duckdb", "python"},
               description="Points per school × criterion × year from the indicator-set rules.")  # fmt: skip
@@ -38,9 +60,11 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
             con.execute("CREATE TABLE IF NOT EXISTS school_scores AS SELECT * FROM scores LIMIT 0")
             con.execute("DELETE FROM school_scores WHERE school_year = ?", [year])
             con.execute("INSERT INTO school_scores BY NAME SELECT * FROM scores")
+        pipeline.out_path.mkdir(parents=True, exist_ok=True)
+        scores.to_csv(pipeline.out_path / f"school_scores_{year}.csv", index=False)
         levels = scores["level"].value_counts().sort_index()
         return dg.MaterializeResult(
             metadata={"schools": len(scores), **{f"schools_level_{k}": int(v) for k, v in levels.items()}}
         )
 
-    return [_scored, _school_scores]
+    return [_config, _scored, _school_scores]

@@ -1,0 +1,116 @@
+-- purpose: room-list criteria: 1.7.1 classrooms with projector/TV and Internet, 1.7.2 working computers in IT labs over the largest class of the Informatics grades (not applicable without such a class), 2.3.5 rooms in the year's room list
+-- grain: one row per school × criterion × school year
+with schools as (
+    select * from int_schools__universe
+),
+
+rooms as (
+    select * from stg_csdl__rooms
+),
+
+classes as (
+    select * from int_classes__sizes
+),
+
+classroom_types as (
+    select value from cfg_params where criterion_code = '1.7.1' and param = 'room_type'
+),
+
+lab_types as (
+    select value from cfg_params where criterion_code = '1.7.2' and param = 'room_type'
+),
+
+grade_range as (
+    select
+        max(try_cast(value as integer)) filter (where param = 'grade_min') as grade_min,
+        max(try_cast(value as integer)) filter (where param = 'grade_max') as grade_max
+    from cfg_params
+    where criterion_code = '1.7.2'
+),
+
+room_counts as (
+    select
+        school_code,
+        school_year,
+        count(*) as n_rooms,
+        count(*) filter (where room_type in (select value from classroom_types)) as n_classrooms,
+        count(*) filter (
+            where room_type in (select value from classroom_types) and has_projector_or_tv and has_internet
+        ) as n_classrooms_equipped,
+        coalesce(sum(computers_working) filter (where room_type in (select value from lab_types)), 0)
+            as n_lab_computers
+    from rooms
+    group by school_code, school_year
+),
+
+class_info as (
+    select
+        classes.school_code,
+        classes.school_year,
+        count(*) as n_classes,
+        max(classes.class_size) filter (
+            where classes.grade between grade_range.grade_min and grade_range.grade_max
+        ) as largest_class,
+        count(*) filter (
+            where classes.grade between grade_range.grade_min and grade_range.grade_max
+        ) as n_classes_in_range
+    from classes
+    cross join grade_range
+    group by classes.school_code, classes.school_year
+),
+
+c_1_7_1 as (
+    select
+        school_code,
+        school_year,
+        '1.7.1' as criterion_code,
+        cast(n_classrooms_equipped as double) as numerator,
+        cast(n_classrooms as double) as denominator,
+        n_classrooms_equipped / n_classrooms as value,
+        case when n_classrooms > 0 then 'ok' else 'no_data' end as status
+    from room_counts
+),
+
+c_1_7_2 as (
+    select
+        schools.school_code,
+        schools.school_year,
+        '1.7.2' as criterion_code,
+        cast(room_counts.n_lab_computers as double) as numerator,
+        cast(class_info.largest_class as double) as denominator,
+        room_counts.n_lab_computers / class_info.largest_class as value,
+        case
+            when class_info.n_classes > 0 and class_info.n_classes_in_range = 0 then 'not_applicable'
+            when room_counts.school_code is null or coalesce(class_info.largest_class, 0) = 0 then 'no_data'
+            else 'ok'
+        end as status
+    from schools
+    left join room_counts
+        on schools.school_code = room_counts.school_code
+        and schools.school_year = room_counts.school_year
+    left join class_info
+        on schools.school_code = class_info.school_code
+        and schools.school_year = class_info.school_year
+),
+
+c_2_3_5 as (
+    select
+        school_code,
+        school_year,
+        '2.3.5' as criterion_code,
+        cast(n_rooms as double) as numerator,
+        cast(null as double) as denominator,
+        cast(n_rooms as double) as value,
+        'ok' as status
+    from room_counts
+),
+
+final as (
+    select * from c_1_7_1
+    union all
+    select * from c_1_7_2
+    union all
+    select * from c_2_3_5
+)
+
+select * from final

@@ -1,0 +1,260 @@
+-- purpose: 2.3.3 electronic grade book and học bạ số: weighted sum (cfg_params.parts) of semester-1 grade-book completeness over (class, subject) pairs (TT22: required tx marks from cfg_subjects/cfg_tx_required plus gk and ck; TT27: level at CK1 and test_score where cfg_subjects has a CK1 test; exempt students complete) and the share of enrolled students with an issued transcript
+-- grain: one row per school × criterion × school year
+with assignments as (
+    select * from stg_school__teaching_assignments
+),
+
+entries as (
+    select * from stg_school__grade_entries
+),
+
+transcripts as (
+    select * from stg_school__transcripts
+),
+
+enrolled as (
+    select * from int_students__enrolled
+),
+
+crosswalk as (
+    select * from int_students__crosswalk
+),
+
+classes as (
+    select * from int_classes__sizes
+),
+
+subjects as (
+    select * from cfg_subjects
+),
+
+tx_required as (
+    select * from cfg_tx_required
+),
+
+grade_schemes as (
+    select * from cfg_grade_schemes
+),
+
+params as (
+    select
+        max(value) filter (where param = 'semester') as semester,
+        max(value) filter (where param = 'tt27_period') as tt27_period,
+        max(try_cast(value as double)) filter (where param = 'parts' and key = 'gradebook_completeness')
+            as weight_gradebook,
+        max(try_cast(value as double)) filter (where param = 'parts' and key = 'transcript_share')
+            as weight_transcript
+    from cfg_params
+    where criterion_code = '2.3.3'
+),
+
+exempt_values as (
+    select value from cfg_params where criterion_code = '2.3.3' and param = 'exempt_value'
+),
+
+issued_values as (
+    select value from cfg_params where criterion_code = '2.3.3' and param = 'sign_status'
+),
+
+pairs as (
+    select
+        assignments.school_code,
+        assignments.school_year,
+        assignments.class_name,
+        assignments.subject_code,
+        max(assignments.periods_per_week) as periods_per_week
+    from assignments
+    cross join params
+    where assignments.semester = params.semester and assignments.class_name is not null
+    group by assignments.school_code, assignments.school_year, assignments.class_name, assignments.subject_code
+),
+
+pair_rules as (
+    select
+        pairs.school_code,
+        pairs.school_year,
+        pairs.class_name,
+        pairs.subject_code,
+        coalesce(subjects.scheme, grade_schemes.scheme) as scheme,
+        coalesce(subjects.ck1_test, false) as needs_test_score,
+        coalesce(subjects.periods_per_year, pairs.periods_per_week * 35) as periods_per_year
+    from pairs
+    left join classes
+        on pairs.school_code = classes.school_code
+        and pairs.school_year = classes.school_year
+        and pairs.class_name = classes.class_name
+    left join subjects
+        on pairs.subject_code = subjects.subject_code
+        and classes.grade between subjects.grade_min and subjects.grade_max
+    left join grade_schemes
+        on classes.grade = grade_schemes.grade
+),
+
+pair_required as (
+    select
+        pair_rules.*,
+        coalesce(tx_required.tx_required, (select min(tx_required) from tx_required)) as n_tx_required
+    from pair_rules
+    left join tx_required
+        on pair_rules.periods_per_year > tx_required.periods_above
+        and (tx_required.periods_max is null or pair_rules.periods_per_year <= tx_required.periods_max)
+),
+
+marks as (
+    select
+        entries.school_code,
+        entries.school_year,
+        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key) as student_id,
+        entries.subject_code,
+        count(distinct entries.slot) filter (
+            where entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'tx'
+        ) as n_tx,
+        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'gk')
+            as has_gk,
+        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'ck')
+            as has_ck,
+        bool_or(entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'level')
+            as has_level,
+        bool_or(
+            entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'test_score'
+        ) as has_test_score,
+        bool_or(
+            entries.value_text in (select value from exempt_values)
+            and (
+                (entries.scheme = 'TT22' and entries.semester = params.semester)
+                or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
+            )
+        ) as is_exempt
+    from entries
+    cross join params
+    left join crosswalk
+        on entries.school_code = crosswalk.school_code
+        and entries.school_year = crosswalk.school_year
+        and entries.student_key = crosswalk.code
+    group by entries.school_code, entries.school_year,
+        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key), entries.subject_code
+),
+
+student_pairs as (
+    select
+        pair_required.school_code,
+        pair_required.school_year,
+        pair_required.class_name,
+        pair_required.subject_code,
+        enrolled.student_id,
+        coalesce(marks.is_exempt, false)
+        or case
+            when pair_required.scheme = 'TT27' then
+                coalesce(marks.has_level, false)
+                and (not pair_required.needs_test_score or coalesce(marks.has_test_score, false))
+            else
+                coalesce(marks.n_tx, 0) >= pair_required.n_tx_required
+                and coalesce(marks.has_gk, false) and coalesce(marks.has_ck, false)
+        end as is_complete
+    from pair_required
+    inner join enrolled
+        on pair_required.school_code = enrolled.school_code
+        and pair_required.school_year = enrolled.school_year
+        and pair_required.class_name = enrolled.class_name
+    left join marks
+        on enrolled.school_code = marks.school_code
+        and enrolled.school_year = marks.school_year
+        and enrolled.student_id = marks.student_id
+        and pair_required.subject_code = marks.subject_code
+),
+
+pair_status as (
+    select
+        pair_required.school_code,
+        pair_required.school_year,
+        pair_required.class_name,
+        pair_required.subject_code,
+        coalesce(bool_and(student_pairs.is_complete), true) as is_complete
+    from pair_required
+    left join student_pairs
+        on pair_required.school_code = student_pairs.school_code
+        and pair_required.school_year = student_pairs.school_year
+        and pair_required.class_name = student_pairs.class_name
+        and pair_required.subject_code = student_pairs.subject_code
+    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+        pair_required.subject_code
+),
+
+gradebook as (
+    select
+        school_code,
+        school_year,
+        count(*) as n_pairs,
+        count(*) filter (where is_complete) as n_pairs_complete
+    from pair_status
+    group by school_code, school_year
+),
+
+has_entries as (
+    select distinct school_code, school_year from entries
+),
+
+issued as (
+    select distinct school_code, school_year, moet_id
+    from transcripts
+    where sign_status in (select value from issued_values) and moet_id is not null
+),
+
+transcript_counts as (
+    select
+        enrolled.school_code,
+        enrolled.school_year,
+        count(*) as n_enrolled,
+        count(issued.moet_id) as n_issued
+    from enrolled
+    left join issued
+        on enrolled.school_code = issued.school_code
+        and enrolled.school_year = issued.school_year
+        and enrolled.student_id = issued.moet_id
+    group by enrolled.school_code, enrolled.school_year
+),
+
+has_transcripts as (
+    select distinct school_code, school_year from transcripts
+),
+
+school_years as (
+    select school_code, school_year from gradebook
+    union
+    select school_code, school_year from has_transcripts
+),
+
+final as (
+    select
+        school_years.school_code,
+        school_years.school_year,
+        '2.3.3' as criterion_code,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator,
+        params.weight_gradebook * gradebook.n_pairs_complete / gradebook.n_pairs
+        + params.weight_transcript * transcript_counts.n_issued / transcript_counts.n_enrolled as value,
+        case
+            when coalesce(gradebook.n_pairs, 0) > 0
+                and has_entries.school_code is not null
+                and has_transcripts.school_code is not null
+                and coalesce(transcript_counts.n_enrolled, 0) > 0
+            then 'ok'
+            else 'no_data'
+        end as status
+    from school_years
+    cross join params
+    left join gradebook
+        on school_years.school_code = gradebook.school_code
+        and school_years.school_year = gradebook.school_year
+    left join has_entries
+        on school_years.school_code = has_entries.school_code
+        and school_years.school_year = has_entries.school_year
+    left join has_transcripts
+        on school_years.school_code = has_transcripts.school_code
+        and school_years.school_year = has_transcripts.school_year
+    left join transcript_counts
+        on school_years.school_code = transcript_counts.school_code
+        and school_years.school_year = transcript_counts.school_year
+)
+
+select * from final

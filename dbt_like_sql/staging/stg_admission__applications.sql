@@ -1,0 +1,31 @@
+-- purpose: admission applications (the school year is the year of entry); rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × application
+with raw as (
+    select * from raw_admission_application
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'admission_application'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.application_id,
+        raw.target_grade,
+        raw.channel,
+        raw.status,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

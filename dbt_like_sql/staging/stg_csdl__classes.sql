@@ -1,0 +1,31 @@
+-- purpose: classes with grade and Sĩ số; rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × class
+with raw as (
+    select * from raw_class
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'class'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.class_code,
+        raw.class_name,
+        raw.grade,
+        raw.n_students,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- purpose: staff with employment status, position and subjects; rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × staff member
+with raw as (
+    select * from raw_staff
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'staff'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        upper(trim(raw.staff_id)) as staff_id,
+        raw.employment_status,
+        raw.position,
+        raw.is_teacher,
+        raw.subjects,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

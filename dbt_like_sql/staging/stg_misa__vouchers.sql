@@ -1,0 +1,30 @@
+-- purpose: accounting vouchers (no descriptions); rows quarantined by the validate stage are excluded
+-- grain: one row per school × delivered school year × voucher
+with raw as (
+    select * from raw_accounting_voucher
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'accounting_voucher'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.voucher_no,
+        raw.voucher_date,
+        raw.voucher_type,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

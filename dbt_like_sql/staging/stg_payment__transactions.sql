@@ -1,0 +1,32 @@
+-- purpose: fee payments with channel and status; rows quarantined by the validate stage are excluded
+-- grain: one row per school × delivered school year × transaction
+with raw as (
+    select * from raw_fee_transaction
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'fee_transaction'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.transaction_id,
+        raw.amount_paid,
+        raw.channel,
+        raw.paid_at,
+        raw.status,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

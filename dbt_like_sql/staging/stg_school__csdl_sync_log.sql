@@ -1,0 +1,31 @@
+-- purpose: attempts to sync data to CSDL ngành; rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × sync attempt
+with raw as (
+    select * from raw_csdl_sync_log
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'csdl_sync_log'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.sent_at,
+        raw.entity,
+        raw.period,
+        raw.result,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

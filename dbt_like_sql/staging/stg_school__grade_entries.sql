@@ -1,0 +1,39 @@
+-- purpose: grade-book marks in long form (TT22 and TT27); rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × student × subject × semester × period × component × slot
+with raw as (
+    select * from raw_grade_entry
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'grade_entry'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.scheme,
+        raw.class_name,
+        raw.student_key,
+        raw.moet_id,
+        raw.local_id,
+        raw.subject_code,
+        raw.semester,
+        raw.period,
+        raw.component,
+        raw.slot,
+        raw.value_num,
+        raw.value_text,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

@@ -1,0 +1,31 @@
+-- purpose: student health examinations (dates only, no health values); rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × student × examination
+with raw as (
+    select * from raw_health_record
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'health_record'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.student_key,
+        raw.moet_id,
+        raw.class_name,
+        raw.measured_at,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- purpose: parent-app accounts per student; rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × student × parent account
+with raw as (
+    select * from raw_parent_app_account
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'parent_app_account'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.student_key,
+        raw.moet_id,
+        raw.class_name,
+        raw.last_active_at,
+        raw.status,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

@@ -1,0 +1,31 @@
+-- purpose: digital school records (học bạ số) and their signing status; rows quarantined by the validate stage are excluded
+-- grain: one row per school × school year × student
+with raw as (
+    select * from raw_transcript
+),
+
+rejected as (
+    select source_file, source_sheet, source_row
+    from quarantine_rows
+    where stage = 'validate' and entity = 'transcript'
+),
+
+final as (
+    select
+        raw.school_code,
+        raw.school_year,
+        raw.moet_id,
+        raw.class_name,
+        raw.sign_status,
+        raw.issued_at,
+        raw.source_file,
+        raw.source_sheet,
+        raw.source_row
+    from raw
+    anti join rejected
+        on raw.source_file = rejected.source_file
+        and raw.source_sheet = rejected.source_sheet
+        and raw.source_row = rejected.source_row
+)
+
+select * from final

@@ -1,0 +1,265 @@
+"""Reviewer decisions: read the filled-in reviewer workbooks dropped back into the inbox, validate each
+row, keep them across runs (keyed by finding id) and say which are still in force.
+
+What belongs here: the decision vocabulary, the workbook reader (openpyxl, read-only), validation,
+the upsert into the stored decisions and their state (in force, stale, orphaned, pending). Pure apart
+from reading the given files; no Dagster.
+
+A row is applied only when it names a known finding of the year, an allowed decision and, for
+`Điều chỉnh điểm`, points within 0..max of the criterion from the indicator set (0 or 1 for a
+mandatory condition). Invalid rows are returned with a reason and never applied. A stored decision is
+stale when the self or computed points under it differ from those the reviewer saw (the workbook's own
+columns); stale decisions are reported and not applied until a reviewer confirms them again.
+The reviewer's free-text comment is kept in the decisions table only, never copied into an output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from indicator_sets.model import IndicatorSet
+
+#: Vietnamese label in the workbook → decision code.
+DECISIONS: dict[str, str] = {
+    "Chấp nhận điểm tự đánh giá": "accept_self",
+    "Dùng điểm tính từ dữ liệu": "use_computed",
+    "Điều chỉnh điểm": "adjust",
+    "Yêu cầu bổ sung minh chứng": "request_evidence",
+}
+DECISION_LABELS = {v: k for k, v in DECISIONS.items()}
+
+# Workbook column headers shared by the writer (reports/reviewer_workbook.py) and this reader. They are
+# chosen so that no connector layout recognises the sheet (no `Mã trường`/`Mã tiêu chí` anchors).
+COL_ID = "Mã phát hiện"
+COL_DECISION = "Quyết định của người thẩm định"
+COL_ADJUSTED = "Điểm điều chỉnh"
+COL_COMMENT = "Nhận xét của người thẩm định"
+COL_SELF = "Điểm trường tự chấm"
+COL_COMPUTED = "Điểm tính từ dữ liệu"
+FILE_GLOB = "reviewer_*.xlsx"
+
+RAW_COLUMNS = ["finding_id", "decision_text", "adjusted_raw", "comment", "seen_self_points",
+               "seen_computed_points", "source_file", "source_sheet", "source_row", "file_sha256"]  # fmt: skip
+STORED_COLUMNS = [
+    "finding_id", "school_code", "school_year", "criterion_code", "finding", "decision", "adjusted_points",
+    "comment", "self_points_at_decision", "computed_points_at_decision", "source_file", "source_sheet",
+    "source_row", "file_sha256", "recorded_at",
+]  # fmt: skip
+REJECT_COLUMNS = ["school_year", "finding_id", "decision_text", "adjusted_raw", "source_file", "source_sheet",
+                  "source_row", "reason_code", "message"]  # fmt: skip
+_TOL = 0.005
+
+
+def find_decision_files(inbox: Path, year: str) -> list[Path]:
+    """`reviewer_*.xlsx` anywhere under `<inbox>/<year>/` (also in `_`-folders, which the connector
+    ignores: `<inbox>/<year>/_tham_dinh/` is the recommended place), oldest first."""
+    root = Path(inbox) / year
+    if not root.is_dir():
+        return []
+    files = [p for p in root.rglob("*.xlsx") if p.name.lower().startswith("reviewer_") and p.is_file()]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, str(p)))
+
+
+def _text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _num(v: object) -> float | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        return float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def read_decision_files(paths: Iterable[Path], root: Path | None = None) -> pd.DataFrame:
+    """Every non-empty decision row of the given reviewer workbooks (sheets with a `Mã phát hiện`
+    header in row 1); rows are in file order, so a later row for the same finding wins."""
+    import openpyxl
+
+    rows: list[dict] = []
+    for path in paths:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        rel = str(path.relative_to(root)) if root and path.is_relative_to(root) else path.name
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # an unreadable workbook is one reject row, not a failed run
+            rows.append({"source_file": rel, "file_sha256": sha, "_error": f"{type(exc).__name__}"})
+            continue
+        try:
+            for ws in wb.worksheets:
+                it = ws.iter_rows(values_only=True)
+                header = next(it, None)
+                if not header:
+                    continue
+                pos = {_text(h): i for i, h in enumerate(header) if h is not None}
+                if COL_ID not in pos or COL_DECISION not in pos:
+                    continue
+
+                def cell(r: tuple, name: str, pos: dict = pos) -> object:
+                    i = pos.get(name)
+                    return r[i] if i is not None and i < len(r) else None
+
+                for n, r in enumerate(it, start=2):
+                    fid, dec = _text(cell(r, COL_ID)), _text(cell(r, COL_DECISION))
+                    adj, com = cell(r, COL_ADJUSTED), _text(cell(r, COL_COMMENT))
+                    if not fid or (not dec and _text(adj) == ""):
+                        continue
+                    rows.append({
+                        "finding_id": fid, "decision_text": dec, "adjusted_raw": _text(adj), "comment": com,
+                        "seen_self_points": _num(cell(r, COL_SELF)),
+                        "seen_computed_points": _num(cell(r, COL_COMPUTED)),
+                        "source_file": rel, "source_sheet": ws.title, "source_row": n, "file_sha256": sha,
+                    })  # fmt: skip
+        finally:
+            wb.close()
+    frame = pd.DataFrame(rows, columns=[*RAW_COLUMNS, "_error"])
+    return frame
+
+
+def validate_decisions(
+    raw: pd.DataFrame, findings: pd.DataFrame, iset: IndicatorSet, year: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split read rows into (valid decisions in the stored layout, rejected rows with a reason)."""
+    crit = iset.by_code()
+    known = findings.set_index("finding_id") if not findings.empty else pd.DataFrame()
+    ok: list[dict] = []
+    bad: list[dict] = []
+    now = dt.datetime.now().replace(microsecond=0)
+    for r in raw.to_dict("records"):
+
+        def reject(code: str, message: str, r: dict = r) -> None:
+            bad.append({"school_year": year, **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
+                        "reason_code": code, "message": message})  # fmt: skip
+
+        if isinstance(r.get("_error"), str):
+            reject("unreadable_file", "Không đọc được tệp quyết định thẩm định")
+            continue
+        fid = r["finding_id"]
+        if fid not in known.index:
+            reject("unknown_finding", f"Mã phát hiện {fid} không có trong năm học {year}")
+            continue
+        f = known.loc[fid]
+        code = DECISIONS.get(r["decision_text"])
+        if code is None:
+            if not r["decision_text"]:
+                reject("missing_decision", "Có điểm điều chỉnh nhưng chưa chọn quyết định")
+            else:
+                reject("invalid_decision", "Quyết định không thuộc danh sách cho phép")
+            continue
+        adjusted = None
+        if code == "adjust":
+            c = crit.get(str(f["criterion_code"]))
+            if c is None:
+                reject("not_adjustable", "Phát hiện cấp trường (không gắn tiêu chí) không điều chỉnh điểm được")
+                continue
+            adjusted = _num(r["adjusted_raw"])
+            hi = 1.0 if c.mandatory else float(c.max_points)
+            if r["adjusted_raw"] == "":
+                reject("missing_points", "Chọn 'Điều chỉnh điểm' nhưng chưa nhập điểm điều chỉnh")
+                continue
+            if adjusted is None:
+                reject("bad_points", "Điểm điều chỉnh không phải là số")
+                continue
+            if adjusted < 0 or adjusted > hi + 1e-9:
+                reject("out_of_range", f"Điểm điều chỉnh phải từ 0 đến {hi:g} (điểm tối đa của tiêu chí {c.code})")
+                continue
+        seen_self = r.get("seen_self_points")
+        seen_comp = r.get("seen_computed_points")
+        ok.append({
+            "finding_id": fid, "school_code": f["school_code"], "school_year": f["school_year"],
+            "criterion_code": f["criterion_code"], "finding": f["finding"], "decision": code,
+            "adjusted_points": adjusted, "comment": r.get("comment") or "",
+            "self_points_at_decision": f["self_points"] if seen_self is None else seen_self,
+            "computed_points_at_decision": f["computed_points"] if seen_comp is None else seen_comp,
+            "source_file": r["source_file"], "source_sheet": r["source_sheet"], "source_row": r["source_row"],
+            "file_sha256": r["file_sha256"], "recorded_at": now,
+        })  # fmt: skip
+    valid = pd.DataFrame(ok, columns=STORED_COLUMNS).drop_duplicates("finding_id", keep="last")
+    return valid, pd.DataFrame(bad, columns=REJECT_COLUMNS)
+
+
+def _same(a: object, b: object) -> bool:
+    na, nb = a is None or pd.isna(a), b is None or pd.isna(b)  # type: ignore[arg-type]
+    if na or nb:
+        return na and nb
+    try:
+        return abs(float(a) - float(b)) <= _TOL  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return a == b
+
+
+def merge_decisions(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Upsert `new` into `stored` by finding id. A row equal to the stored one (same decision, points
+    and snapshot) keeps the stored row, so its recording time survives re-reading the same file."""
+    if stored is None or stored.empty:
+        return new.reset_index(drop=True)
+    if new.empty:
+        return stored.reset_index(drop=True)
+    keep = stored.set_index("finding_id")
+    out = keep.copy()
+    for r in new.to_dict("records"):
+        fid = r["finding_id"]
+        if fid in keep.index:
+            old = keep.loc[fid]
+            same = (old["decision"] == r["decision"] and _same(old["adjusted_points"], r["adjusted_points"])
+                    and _same(old["self_points_at_decision"], r["self_points_at_decision"])
+                    and _same(old["computed_points_at_decision"], r["computed_points_at_decision"])
+                    and (old["comment"] or "") == (r["comment"] or ""))  # fmt: skip
+            if same:
+                continue
+        row = pd.DataFrame([r]).set_index("finding_id")
+        out = pd.concat([out.drop(index=fid, errors="ignore"), row])
+    return out.reset_index().reindex(columns=STORED_COLUMNS)
+
+
+def decision_states(stored: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """Stored decisions of the findings' year(s) with `state` and `in_force`:
+    `in_force` — applied; `pending` — evidence requested, the finding stays open; `stale` — the self or
+    computed points changed since the decision; `orphaned` — the finding is no longer raised."""
+    cols = [*STORED_COLUMNS, "state", "in_force", "current_self_points", "current_computed_points"]
+    if stored is None or stored.empty:
+        return pd.DataFrame(columns=cols)
+    cur = findings.set_index("finding_id") if not findings.empty else pd.DataFrame(
+        columns=["self_points", "computed_points"])  # fmt: skip
+    states, cs, cc = [], [], []
+    for r in stored.to_dict("records"):
+        fid = r["finding_id"]
+        if fid not in cur.index:
+            states.append("orphaned")
+            cs.append(None)
+            cc.append(None)
+            continue
+        s, c = cur.at[fid, "self_points"], cur.at[fid, "computed_points"]
+        cs.append(s)
+        cc.append(c)
+        if not (_same(s, r["self_points_at_decision"]) and _same(c, r["computed_points_at_decision"])):
+            states.append("stale")
+        elif r["decision"] == "request_evidence":
+            states.append("pending")
+        else:
+            states.append("in_force")
+    out = stored.copy()
+    out["state"] = states
+    out["in_force"] = out["state"] == "in_force"
+    out["current_self_points"] = pd.to_numeric(pd.Series(cs, index=out.index), errors="coerce")
+    out["current_computed_points"] = pd.to_numeric(pd.Series(cc, index=out.index), errors="coerce")
+    return out.reindex(columns=cols)
+
+
+STATE_LABELS = {
+    "in_force": "Đã áp dụng",
+    "pending": "Chờ bổ sung minh chứng",
+    "stale": "Dữ liệu đã thay đổi sau quyết định — cần xem lại",
+    "orphaned": "Phát hiện không còn",
+}
