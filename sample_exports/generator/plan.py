@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import curriculum as cur
-from .ids import (ETHNICITIES, adult_birth_date, birth_date, citizen_id, fake_uuid4, person_name, phone,
-                  random_day)
+from .ids import (
+    ETHNICITIES,
+    adult_birth_date,
+    birth_date,
+    citizen_id,
+    fake_uuid4,
+    person_name,
+    phone,
+    random_day,
+)
 from .presets import School
 
 #: Sources a school-year may lack entirely (so that `no_data` happens).

@@ -36,7 +36,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 45), False),
+    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 40), False),
     "province-mountain": Preset("province-mountain", "14", "SƠN LA", 600, 250_000,
                                 (("TH", 0.30), ("THCS", 0.25), ("TH_THCS", 0.20), ("THCS_THPT", 0.07),
                                  ("TH_THCS_THPT", 0.03), ("THPT", 0.10), ("GDTX", 0.05)), (15, 30), True),
@@ -97,7 +97,7 @@ def build_schools(preset: Preset, seed: int) -> list[School]:
         communes.append((f"{int(preset.province_code) * 1000 + 100 + k:05d}", f"{kind} {nm}"))
     if preset.name == "small":
         levels = ["TH", "THCS", "THPT", "TH_THCS", "GDTX"]
-        pupils = [600, 550, 700, 400, 250]
+        pupils = [450, 380, 420, 300, 200]
         platforms = ["vnedu", "smas", "vnedu", "misa", "smas"]
         maturity = [0.85, 0.55, 0.95, 0.3, 0.6]
     else:
@@ -128,7 +128,7 @@ def build_schools(preset: Preset, seed: int) -> list[School]:
             idx=i, code=f"{preset.province_code}{i + 1:06d}", name=name, level=lv,
             province_code=preset.province_code, commune_code=ccode, commune_name=cname,
             ownership="Tư thục" if rng.random() < 0.03 else "Công lập", managing_unit=managing,
-            n_sites=n_sites, disadvantaged=preset.mountain and rng.random() < 0.6 or (preset.name == "small" and i == 3),
+            n_sites=n_sites, disadvantaged=(preset.mountain and rng.random() < 0.6) or (preset.name == "small" and i == 3),
             has_internet=rng.random() < 0.97, platform=platforms[i], pupils=pupils[i],
             class_size=(preset.class_size[0], min(preset.class_size[1], 30) if multi and preset.mountain else preset.class_size[1]),
             maturity=mat, seed=rng.randrange(2**31),

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import json_layouts as J
 from . import layouts as L
+from . import layouts_school as S
 from . import rules as R
+from . import selfassess as SA
 from .plan import IdCounter, YearPlan, build_year
 from .presets import PRESETS, School, build_schools
 from .quirks import QuirkPicker, eligible
@@ -123,13 +126,97 @@ def emit_json(run: Run, relpath: str, layout_id: str, obj: Any) -> None:
     run.layouts_seen.add(layout_id)
 
 
-def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str]) -> None:
-    """Every per-school file of one school-year."""
+def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list[dict[str, Any]]) -> None:
+    """Every per-school file of one school-year (sources in `plan.missing` are not written)."""
     sch = plan.school
     d = f"{plan.year}/{sch.code}"
-    if "rooms" not in plan.missing:
-        emit(run, f"{d}/DanhSachPhong.xlsx", "csdl.rooms.v1", lambda c: L.rooms(c, plan, f"{d}/DanhSachPhong.xlsx"), ctxb,
-             fmt="xlsx", bad_rows=True)
+    m = plan.missing
+    plat = sch.platform
+
+    def go(name: str, layout: str, fn: Callable[[L.Ctx, str], Book], fmt: str = "xlsx", **kw: Any) -> None:
+        rel = f"{d}/{name}"
+        emit(run, rel, layout, lambda c: fn(c, rel), ctxb, fmt=fmt, **kw)
+
+    go("DS_Lop.xls", "csdl.class.v1", lambda c, r: S.classes(c, plan, r), "xls", has_title=False)
+    if "csdl_student" not in m:
+        go("CSDL_HocSinh.xls", "csdl.student.v1", lambda c, r: S.students_csdl(c, plan, r), "xls", has_title=False,
+           bad_rows=True)
+    fmt_b = "xls" if plat == "vnedu" else "xlsx"
+    go(f"DanhSachHocSinh.{fmt_b}", "school.student_list.v1", lambda c, r: S.student_list(c, plan, r, fmt_b), fmt_b,
+       bad_rows=True)
+    go("CSDL_GiaoVien.xls", "csdl.staff.v1", lambda c, r: S.staff(c, plan, r), "xls", has_title=False)
+    for sem in (1, 2):
+        go(f"PhanCong_HK{sem}.xlsx", "school.assignment.v1", lambda c, r, s=sem: S.assignments(c, plan, r, s))
+    if "gradebook" not in m:
+        secondary = [ci for ci, c in enumerate(plan.classes) if c.grade >= 6]
+        primary = any(c.grade <= 5 for c in plan.classes)
+        if secondary:
+            if plat == "misa":
+                go("BangDiem_HK1.xlsx", "csdl.tt22_import.v1", lambda c, r: S.tt22_csdl(c, plan, r), single_tier=False,
+                   bad_rows=True)
+            else:
+                flat = plat == "smas"
+                lid = "smas.tt22_gradebook.v1" if flat else "school.tt22_gradebook.v1"
+                for ci in secondary:
+                    cname = plan.classes[ci].name
+                    go(f"SoDiem_{cname}_HK1.xlsx", lid, lambda c, r, ci=ci: S.tt22_class_book(c, plan, r, ci, flat),
+                       single_tier=flat, bad_rows=True)
+        if primary:
+            vn = plat == "vnedu"
+            go("TT27_CK1.xlsx", "vnedu.tt27.v1" if vn else "csdl.tt27_import.v1",
+               lambda c, r: S.tt27_book(c, plan, r, vn), single_tier=False, bad_rows=True)
+    if "transcripts" not in m:
+        go("HocBaSo.xlsx", "school.transcript_status.v1", lambda c, r: S.transcripts(c, plan, r), repeat=True, bad_rows=True)
+    if "lms" not in m and plan.lms_users:
+        if sch.formats["lms"] == "excel":
+            go("ThongKeLMS_HK1.xlsx", "lms.activity_report.v1", lambda c, r: S.lms_report(c, plan, r))
+        else:
+            prov_lms.extend(J.push_users(run.out, plan, lambda rel, lid, obj: emit_json(run, rel, lid, obj)))
+    if "resources" not in m:
+        if sch.formats["resources"] == "json":
+            emit_json(run, f"{d}/HocLieu.json", "lms.resources.v1", J.resources_json(plan))
+        else:
+            go("HocLieu.xlsx", "school.resource_list.v1", lambda c, r: S.resources(c, plan, r))
+    if "cbt" not in m:
+        go("KiemTraTrenMay.xlsx", "cbt.test_list.v1", lambda c, r: S.tests(c, plan, r), bad_rows=True)
+    if "rooms" not in m:
+        go("DanhSachPhong.xlsx", "csdl.rooms.v1", lambda c, r: L.rooms(c, plan, r), bad_rows=True)
+    if sch.formats["training"] == "school":
+        go("TaiKhoanTapHuan.xlsx", "taphuan.accounts.v1",
+           lambda c, r: S.training(c, sch.name, S.training_rows(plan), r))
+    if "parent_accounts" not in m:
+        go("TaiKhoanPhuHuynh.xlsx", "school.parent_accounts.v1", lambda c, r: S.parent_accounts(c, plan, r), repeat=True)
+    if "fees" not in m:
+        ff = "csv" if sch.formats["fees"] == "csv" else "xlsx"
+        go(f"DoiSoatThuPhi.{ff}", "payment.transactions.v1", lambda c, r: S.fees(c, plan, r, ff), ff, bad_rows=True)
+    if "admissions" not in m and plan.admissions:
+        if sch.formats["admissions"] == "class_split":
+            go("ChiaLop_TuyenSinh.xlsx", "admission.class_split.v1", lambda c, r: S.admissions_split(c, plan, r),
+               has_title=False)
+        else:
+            for g in sorted({a["grade"] for a in plan.admissions}):
+                go(f"TuyenSinh_Khoi{g}.xlsx", "admission.portal.v1",
+                   lambda c, r, g=g: S.admissions_portal(c, plan, r, g), bad_rows=True)
+    if "health" not in m:
+        go("KhamSucKhoe.xlsx", "school.health.v1", lambda c, r: S.health(c, plan, r), repeat=True, bad_rows=True)
+    if "vouchers" not in m:
+        go("BangKeChungTu.xlsx", "misa.vouchers.v1", lambda c, r: S.vouchers(c, plan, r), bad_rows=True)
+    if "sync_log" not in m:
+        go("LichSuDongBo.xlsx", "school.csdl_sync_log.v1", lambda c, r: S.sync_log(c, plan, r), bad_rows=True)
+
+
+def write_truth(run: Run, code: str, year: str, data: dict[str, Any], selfrows: dict[str, Any]) -> None:
+    """Append one school-year's truth rows."""
+    values, findings, (dh, qt, lvl) = reconcile(code, year, data, selfrows)
+    for v in values:
+        run.truth("indicator_values.csv", [
+            code, year, v.code, "" if v.numerator is None else v.numerator,
+            "" if v.denominator is None else v.denominator,
+            "" if v.value is None else R.fmt_decimal(R.round_half_up(v.value, 6)),
+            R.fmt_decimal(v.points) if v.points is not None else "", v.status])
+    for f in findings:
+        run.truth("findings.csv", list(f))
+    run.truth("school_levels.csv", [code, year, R.fmt_decimal(dh), R.fmt_decimal(qt), lvl])
 
 
 def generate(preset_name: str, seed: int, years: list[str], out: Path, messiness: float,
@@ -156,20 +243,43 @@ def generate(preset_name: str, seed: int, years: list[str], out: Path, messiness
             emit(run, f"{prov}/DanhSachTruong.xlsx", "csdl.school.v1",
                  lambda c, y=year: L.registry(c, schools, f"{y}/province/DanhSachTruong.xlsx"), ctxb, fmt="xlsx", bad_rows=True)
             it: Iterable[School] = schools if progress is None else progress(schools, len(schools), f"{year}")
+            training_rows: list[list[Any]] = []
+            self_entries: dict[str, list[tuple[School, dict[str, Any]]]] = {}
+            prov_lms: list[dict[str, Any]] = []
             for sch in it:
                 plan = build_year(sch, year, ids, small=preset_name == "small")
-                school_files(run, plan, ctxb)
+                school_files(run, plan, ctxb, prov_lms)
+                if sch.formats["training"] == "province":
+                    training_rows += S.training_rows(plan)
                 data = computed_values(plan)
-                values, findings, (dh, qt, lvl) = reconcile(sch.code, year, data, {})
-                for v in values:
-                    run.truth("indicator_values.csv", [
-                        sch.code, year, v.code, "" if v.numerator is None else v.numerator,
-                        "" if v.denominator is None else v.denominator,
-                        "" if v.value is None else R.fmt_decimal(R.round_half_up(v.value, 6)),
-                        R.fmt_decimal(v.points) if v.points is not None else "", v.status])
-                for f in findings:
-                    run.truth("findings.csv", list(f))
-                run.truth("school_levels.csv", [sch.code, year, R.fmt_decimal(dh), R.fmt_decimal(qt), lvl])
+                fmt = sch.formats["self"]
+                selfrows = SA.plant_self(data, random.Random(f"self:{sch.seed}:{year}"), wide=fmt.startswith("wide"))
+                self_entries.setdefault(fmt, []).append((sch, selfrows))
+                write_truth(run, sch.code, year, data, selfrows)
+                del plan
+            if training_rows:
+                rel = f"{prov}/TaiKhoanTapHuan_ToanTinh.xlsx"
+                emit(run, rel, "taphuan.accounts.v1",
+                     lambda c, rel=rel, rows=training_rows: S.training(c, "SỞ GIÁO DỤC VÀ ĐÀO TẠO", rows, rel), ctxb, fmt="xlsx")
+            for fmt, entries in sorted(self_entries.items()):
+                for part in range(0, len(entries), 400):
+                    chunk = entries[part : part + 400]
+                    suffix = f"_{part // 400 + 1}" if len(entries) > 400 else ""
+                    if fmt.startswith("long"):
+                        ext = "csv" if fmt == "long_csv" else "xlsx"
+                        rel = f"{prov}/TuDanhGia_Doc{suffix}.{ext}"
+                        emit(run, rel, "cds.self_assessment_long.v1",
+                             lambda c, rel=rel, ch=chunk, ext=ext: SA.long_book(c, ch, rel, ext), ctxb, fmt=ext,
+                             has_title=False)
+                    else:
+                        two = fmt == "wide2"
+                        rel = f"{prov}/TuDanhGia_{'Ngang2Tang' if two else 'Ngang'}{suffix}.xlsx"
+                        emit(run, rel, "cds.self_assessment_wide.v1",
+                             lambda c, rel=rel, ch=chunk, two=two: SA.wide_book(c, ch, rel, two), ctxb, fmt="xlsx",
+                             single_tier=False)
+            if prov_lms:
+                J.push_schools(prov_lms, preset.province_code, year,
+                               lambda rel, lid, obj: emit_json(run, rel, lid, obj))
     finally:
         for fh in handles:
             fh.close()

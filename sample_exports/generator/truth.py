@@ -194,9 +194,7 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         out["2.4.1"] = _ratio("2.4.1", len(good & enr), len(enrolled), 8)
     # 2.4.2
     entry = [g for g in (1, 6, 10) if g in p.school.grades] if p.school.level != "GDTX" else []
-    if not entry:
-        out["2.4.2"] = Value("2.4.2", None, None, None, None, "not_applicable")
-    elif "admissions" in p.missing:
+    if not entry or "admissions" in p.missing:
         out["2.4.2"] = Value("2.4.2", None, None, None, None, "not_applicable")
     elif p.school.formats.get("admissions") == "class_split":
         out["2.4.2"] = _nodata("2.4.2")
