@@ -1,0 +1,83 @@
+"""What arrived, per school × source (entity), for one school year: files, rows, rejects and the sources
+each school is expected to deliver. Shared by the Great Expectations raw-input suite and the
+data-quality report, so both count the same way. Codes and aggregates only (no personal data).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from connectors import raw_store
+from connectors.entities import load_entities
+
+# Sources every school is expected to deliver each year (the registry and the LMS are province-level;
+# fees, admissions, accounting and resources depend on the school's platforms and are not required).
+EXPECTED_SOURCES: tuple[str, ...] = (
+    "class", "student", "staff", "teaching_assignment", "grade_entry", "transcript", "facility",
+    "health_record", "csdl_sync_log", "self_assessment",
+)  # fmt: skip
+
+SOURCE_LABELS_VI: dict[str, str] = {
+    "school": "Danh sách trường", "class": "Danh sách lớp", "student": "Danh sách học sinh",
+    "staff": "Danh sách cán bộ, giáo viên", "teaching_assignment": "Phân công giảng dạy",
+    "grade_entry": "Sổ điểm (TT22/TT27)", "transcript": "Học bạ số", "lms_activity": "Hoạt động dạy học trực tuyến",
+    "learning_resource": "Học liệu số", "computer_based_test": "Kiểm tra trên máy tính",
+    "facility": "Phòng học, phòng chức năng", "training_account": "Tài khoản bồi dưỡng giáo viên",
+    "parent_app_account": "Tài khoản phụ huynh", "fee_transaction": "Thu phí không dùng tiền mặt",
+    "admission_application": "Hồ sơ tuyển sinh", "health_record": "Khám sức khỏe học sinh",
+    "accounting_voucher": "Chứng từ kế toán", "csdl_sync_log": "Nhật ký đồng bộ CSDL ngành",
+    "self_assessment": "Tự đánh giá chuyển đổi số",
+}  # fmt: skip
+
+
+def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """Every school known for the year (registry, deliveries, raw rows): school_code, school_name."""
+    raw_store.ensure_schema(con)
+    parts = ["SELECT school_code, name AS school_name FROM raw_school WHERE school_year = $year"]
+    parts.append("SELECT delivery_school, NULL FROM ingest_manifest WHERE delivery_year = $year")
+    parts += [
+        f"SELECT DISTINCT school_code, NULL FROM {e.table} WHERE school_year = $year"
+        for e in load_entities().values()
+        if e.name != "school"
+    ]
+    sql = (
+        "SELECT school_code, any_value(school_name) AS school_name FROM ("
+        + " UNION ALL ".join(parts)
+        + ") WHERE school_code IS NOT NULL GROUP BY school_code ORDER BY school_code"
+    )
+    return con.execute(sql, {"year": year}).df()
+
+
+def rows_by_source(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """Rows kept in the raw tables per school × source: school_code, entity, n_files, n_rows, newest_ingest."""
+    raw_store.ensure_schema(con)
+    parts = [
+        f"SELECT school_code, '{e.name}' AS entity, count(DISTINCT source_file) AS n_files, count(*) AS n_rows, "
+        f"max(ingested_at) AS newest_ingest FROM {e.table} WHERE school_year = $year GROUP BY school_code"
+        for e in load_entities().values()
+    ]
+    return con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", {"year": year}).df()
+
+
+def files(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The manifest rows of the year's deliveries (one row per file)."""
+    raw_store.ensure_schema(con)
+    return con.execute(
+        "SELECT source_file, delivery_school AS school_code, entities, status, reason_code, rows_read, "
+        "rows_kept, rows_rejected, ingested_at FROM ingest_manifest WHERE delivery_year = ? "
+        "AND coalesce(status, '') <> 'retired' ORDER BY source_file",
+        [year],
+    ).df()
+
+
+def delivery_matrix(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """One row per school × expected source: school_code, entity, n_files, n_rows, delivered."""
+    sch = schools(con, year)[["school_code"]]
+    exp = pd.DataFrame({"entity": list(EXPECTED_SOURCES)})
+    grid = sch.merge(exp, how="cross")
+    got = rows_by_source(con, year)[["school_code", "entity", "n_files", "n_rows"]]
+    out = grid.merge(got, on=["school_code", "entity"], how="left")
+    out[["n_files", "n_rows"]] = out[["n_files", "n_rows"]].fillna(0).astype("int64")
+    out["delivered"] = out["n_rows"] > 0
+    return out

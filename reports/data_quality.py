@@ -1,0 +1,245 @@
+"""The data-quality report `out/data_quality_<year>.html`: per school and source, what arrived (files,
+rows), what was rejected and why (reason texts, counts, a few examples with file/sheet/row/column),
+which files were quarantined and which expected sources are missing, worst schools first; in
+Vietnamese.
+
+What belongs here: collecting those aggregates from the warehouse (`collect`) and rendering them
+(`render`, jinja2 with autoescape, so every value is HTML-escaped). Privacy (EXPORTS.md §6): codes and
+aggregates only; a rejected value is shown only when its column is not personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pandas as pd
+
+from connectors import raw_store
+from connectors.entities import load_entities
+from connectors.messages import reason_text
+from quality import coverage
+from quality.audits import load_audits, run_audit
+
+EXAMPLES_PER_REASON = 3
+
+
+@dataclass
+class SchoolSection:
+    """Everything the report says about one school."""
+
+    school_code: str
+    school_name: str
+    arrived: list[dict] = field(default_factory=list)  # per source: label, files, rows
+    rejected: list[dict] = field(default_factory=list)  # per source × reason: label, reason, count, examples
+    quarantined_files: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    audits: list[dict] = field(default_factory=list)  # audit purpose, count
+    n_rows: int = 0
+    n_rejected: int = 0
+
+    @property
+    def severity(self) -> tuple[int, int, int]:
+        """Sort key, worst first: quarantined files and missing sources, then rejected rows."""
+        return (
+            len(self.quarantined_files) + len(self.missing),
+            self.n_rejected,
+            sum(a["count"] for a in self.audits),
+        )
+
+
+@dataclass
+class ReportData:
+    school_year: str
+    generated_at: dt.datetime
+    schools: list[SchoolSection]
+    unassigned_files: list[dict]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "schools": len(self.schools),
+            "rows": sum(s.n_rows for s in self.schools),
+            "rejected": sum(s.n_rejected for s in self.schools),
+            "quarantined_files": sum(len(s.quarantined_files) for s in self.schools)
+            + len(self.unassigned_files),
+            "missing": sum(len(s.missing) for s in self.schools),
+        }
+
+
+def _label(entity: str) -> str:
+    return coverage.SOURCE_LABELS_VI.get(entity, entity)
+
+
+def _pii_columns() -> set[tuple[str, str]]:
+    return {(e.name, c) for e in load_entities().values() for c in e.pii_columns}
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
+        "canonical_column, reason_code, check_name, value FROM quarantine_rows WHERE school_year = ? "
+        "ORDER BY school_code, entity, reason_code, source_file, source_sheet, source_row",
+        [year],
+    ).df()
+
+
+def collect(con: duckdb.DuckDBPyConnection, year: str, with_audits: bool = True) -> ReportData:
+    """Gather the report's aggregates for one school year (codes and counts only)."""
+    raw_store.ensure_schema(con)
+    schools = coverage.schools(con, year)
+    by_source = coverage.rows_by_source(con, year)
+    matrix = coverage.delivery_matrix(con, year)
+    files = coverage.files(con, year)
+    rejects = _rejects(con, year)
+    pii = _pii_columns()
+    audit_counts: dict[str, list[dict]] = {}
+    if with_audits:
+        for audit in load_audits().values():
+            res = run_audit(con, audit, year)
+            if res.count:
+                for code, n in res.rows.groupby("school_code").size().items():
+                    audit_counts.setdefault(str(code), []).append(
+                        {
+                            "name": audit.name,
+                            "purpose": audit.model.purpose,
+                            "count": int(n),
+                            "blocking": audit.blocking,
+                        }
+                    )
+    sections: list[SchoolSection] = []
+    for code, name in zip(schools["school_code"], schools["school_name"], strict=True):
+        sec = SchoolSection(str(code), "" if pd.isna(name) else str(name))
+        mine = by_source[by_source["school_code"] == code]
+        sec.arrived = [
+            {"label": _label(e), "entity": e, "files": int(f), "rows": int(r)}
+            for e, f, r in zip(mine["entity"], mine["n_files"], mine["n_rows"], strict=True)
+        ]
+        sec.n_rows = int(mine["n_rows"].sum())
+        rej = rejects[rejects["school_code"] == code]
+        sec.n_rejected = int(rej.drop_duplicates(["source_file", "source_sheet", "source_row"]).shape[0])
+        for (entity, reason), grp in rej.groupby(["entity", "reason_code"], sort=True, dropna=False):
+            examples = []
+            for r in grp.head(EXAMPLES_PER_REASON).itertuples(index=False):
+                column = r.canonical_column or r.header or r.column_letter or ""
+                hidden = (entity, r.canonical_column) in pii or r.canonical_column not in _known_columns(
+                    entity
+                )
+                examples.append({
+                    "file": r.source_file, "sheet": r.source_sheet or "", "row": "" if pd.isna(r.source_row)
+                    else int(r.source_row), "column": column, "check": r.check_name or "",
+                    "value": "(dữ liệu cá nhân, không hiển thị)" if hidden and r.value else (r.value or ""),
+                })  # fmt: skip
+            sec.rejected.append({
+                "label": _label(str(entity)), "reason_code": reason, "reason": reason_text(str(reason)),
+                "count": int(grp.drop_duplicates(["source_file", "source_sheet", "source_row"]).shape[0]),
+                "examples": examples,
+            })  # fmt: skip
+        qf = files[(files["school_code"] == code) & (files["status"] == "quarantined")]
+        sec.quarantined_files = [
+            {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
+            for f, rc in zip(qf["source_file"], qf["reason_code"], strict=True)
+        ]
+        miss = matrix[(matrix["school_code"] == code) & ~matrix["delivered"]]
+        sec.missing = [_label(e) for e in miss["entity"]]
+        sec.audits = audit_counts.get(str(code), [])
+        sections.append(sec)
+    sections.sort(key=lambda s: (tuple(-x for x in s.severity), s.school_code))
+    unassigned = files[files["school_code"].isna() & (files["status"] == "quarantined")]
+    return ReportData(
+        school_year=year,
+        generated_at=dt.datetime.now().replace(microsecond=0),
+        schools=sections,
+        unassigned_files=[
+            {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
+            for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
+        ],
+    )
+
+
+def _known_columns(entity: str) -> set[str]:
+    ent = load_entities().get(str(entity))
+    base = {"school_code", "school_year"}
+    return base | set(ent.column_names) if ent else base
+
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<title>Báo cáo chất lượng dữ liệu năm học {{ d.school_year }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.bad { color: #a00; } .ok { color: #070; } section.school { border-top: 2px solid #999; margin-top: 1.5rem; }
+</style>
+</head>
+<body>
+<h1>Báo cáo chất lượng dữ liệu năm học {{ d.school_year }}</h1>
+<p>Lập lúc {{ d.generated_at.strftime('%H:%M %d/%m/%Y') }}. Báo cáo chỉ gồm mã và số liệu tổng hợp,
+không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất được xếp trước.</p>
+<section id="tong-quan">
+<h2>Tổng quan</h2>
+<table>
+<tr><th>Số trường</th><td>{{ d.totals.schools }}</td></tr>
+<tr><th>Số dòng đã nhận</th><td>{{ d.totals.rows }}</td></tr>
+<tr><th>Số dòng bị loại</th><td>{{ d.totals.rejected }}</td></tr>
+<tr><th>Số tệp bị cách ly</th><td>{{ d.totals.quarantined_files }}</td></tr>
+<tr><th>Số nguồn dữ liệu còn thiếu</th><td>{{ d.totals.missing }}</td></tr>
+</table>
+{% if d.unassigned_files %}
+<h3>Tệp không xác định được trường</h3>
+<table><tr><th>Tệp</th><th>Lý do</th></tr>
+{% for f in d.unassigned_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
+{% endfor %}</table>
+{% endif %}
+</section>
+{% for s in d.schools %}
+<section class="school" id="truong-{{ s.school_code }}">
+<h2>Trường {{ s.school_code }}{% if s.school_name %} — {{ s.school_name }}{% endif %}</h2>
+<h3>Dữ liệu đã nhận</h3>
+{% if s.arrived %}<table><tr><th>Nguồn dữ liệu</th><th>Số tệp</th><th>Số dòng</th></tr>
+{% for a in s.arrived %}<tr><td>{{ a.label }}</td><td>{{ a.files }}</td><td>{{ a.rows }}</td></tr>
+{% endfor %}</table>{% else %}<p class="bad">Chưa nhận được dữ liệu nào.</p>{% endif %}
+<h3>Dữ liệu bị loại</h3>
+{% if s.rejected %}<table><tr><th>Nguồn dữ liệu</th><th>Lý do</th><th>Số dòng</th><th>Ví dụ</th></tr>
+{% for r in s.rejected %}<tr><td>{{ r.label }}</td><td>{{ r.reason }} ({{ r.reason_code }})</td><td>{{ r.count }}</td>
+<td><ul>{% for e in r.examples %}<li>Tệp {{ e.file }}{% if e.sheet %}, trang {{ e.sheet }}{% endif %}, dòng {{ e.row }}{% if e.column %}, cột {{ e.column }}{% endif %}{% if e.value %}: giá trị “{{ e.value }}”{% endif %}{% if e.check %} [{{ e.check }}]{% endif %}</li>
+{% endfor %}</ul></td></tr>
+{% endfor %}</table>{% else %}<p class="ok">Không có dòng nào bị loại.</p>{% endif %}
+<h3>Tệp bị cách ly</h3>
+{% if s.quarantined_files %}<table><tr><th>Tệp</th><th>Lý do</th></tr>
+{% for f in s.quarantined_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
+{% endfor %}</table>{% else %}<p class="ok">Không có tệp nào bị cách ly.</p>{% endif %}
+<h3>Nguồn dữ liệu còn thiếu</h3>
+{% if s.missing %}<ul>{% for m in s.missing %}<li>{{ m }}</li>{% endfor %}</ul>
+{% else %}<p class="ok">Đã có đủ các nguồn dữ liệu bắt buộc.</p>{% endif %}
+<h3>Kiểm tra chéo</h3>
+{% if s.audits %}<table><tr><th>Nội dung kiểm tra</th><th>Số trường hợp</th><th>Mức độ</th></tr>
+{% for a in s.audits %}<tr><td>{{ a.purpose }}</td><td>{{ a.count }}</td><td>{{ 'Chặn công bố' if a.blocking else 'Cảnh báo' }}</td></tr>
+{% endfor %}</table>{% else %}<p class="ok">Không phát hiện vấn đề.</p>{% endif %}
+</section>
+{% endfor %}
+</body>
+</html>
+"""
+
+
+def render(data: ReportData) -> str:
+    """The report as HTML; every value is escaped (autoescape)."""
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(TEMPLATE).render(d=data)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path, year: str) -> tuple[Path, ReportData]:
+    """Collect, render and write `out_dir/data_quality_<year>.html`."""
+    data = collect(con, year)
+    path = Path(out_dir) / f"data_quality_{year}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(data), encoding="utf-8")
+    return path, data
