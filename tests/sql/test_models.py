@@ -1,0 +1,111 @@
+"""Fixture tests of the SQL models: one folder per case, `tests/sql/<model>/<case>/`.
+
+A case holds input CSVs named after the table they fill (`raw_<entity>.csv`, `quarantine_rows.csv`,
+or a `cfg_*` table to override the indicator set's) and `expect.csv`. The runner creates every raw table
+and the quarantine table in an in-memory DuckDB, loads the cfg tables from the indicator-set YAML, loads
+the inputs, builds the model and the models it reads (found by `pipelines.sql_models`), and compares
+the rows on the grain keys present in `expect.csv`: same keys, same values in every expected column.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from connectors import raw_store
+from indicator_sets.config import load_config_tables
+from pipelines.sql_models import build_model, discover, model_deps
+
+pytestmark = pytest.mark.sql
+
+CASES_ROOT = Path(__file__).parent
+YAML = Path(__file__).resolve().parents[2] / "indicator_sets" / "qd4725_2022.yaml"
+GRAIN_KEYS = ("school_code", "school_year", "criterion_code", "entity", "student_id", "staff_id", "class_name",
+              "code", "room_code", "source_file", "source_sheet", "source_row")  # fmt: skip
+
+
+def _cases() -> list[tuple[str, Path]]:
+    out = []
+    for model_dir in sorted(p for p in CASES_ROOT.iterdir() if p.is_dir() and not p.name.startswith("_")):
+        out.extend((model_dir.name, case) for case in sorted(model_dir.iterdir()) if (case / "expect.csv").exists())
+    return out
+
+
+def _upstream(name: str, deps: dict[str, list[str]]) -> list[str]:
+    """The model and every model it reads, dependencies first."""
+    order: list[str] = []
+
+    def visit(n: str) -> None:
+        for d in deps[n]:
+            visit(d)
+        if n not in order:
+            order.append(n)
+
+    visit(name)
+    return order
+
+
+def _load_inputs(con: duckdb.DuckDBPyConnection, case: Path) -> None:
+    for csv in sorted(case.glob("*.csv")):
+        if csv.name == "expect.csv":
+            continue
+        table = csv.stem
+        src = f"read_csv('{csv.as_posix()}', all_varchar = true, header = true)"
+        if table.startswith("cfg_"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
+
+
+def _same(a: object, b: object) -> bool:
+    a_null = a is None or (isinstance(a, float) and math.isnan(a)) or a is pd.NA or a == ""
+    b_null = b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA or b == ""
+    if a_null or b_null:
+        return a_null and b_null
+    try:
+        return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-6)
+    except (TypeError, ValueError):
+        return str(a).strip().lower() == str(b).strip().lower()
+
+
+def _as_text(v: object) -> object:
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.isoformat(sep=" ")
+    if isinstance(v, list | tuple):
+        return ";".join(str(x) for x in v)
+    if hasattr(v, "tolist"):
+        return ";".join(str(x) for x in v.tolist())
+    return v
+
+
+@pytest.mark.parametrize(("model", "case"), _cases(), ids=[f"{m}/{c.name}" for m, c in _cases()])
+def test_model_case(model: str, case: Path) -> None:
+    models = discover()
+    assert model in models, f"no SQL model named {model}"
+    con = duckdb.connect(config={"threads": 1})
+    raw_store.ensure_schema(con)
+    load_config_tables(con, YAML)
+    _load_inputs(con, case)
+    for name in _upstream(model, model_deps(models)):
+        build_model(con, models[name])
+    expect = pd.read_csv(case / "expect.csv", dtype=str, keep_default_na=False)
+    got = con.execute(f"SELECT * FROM {model}").df()
+    keys = [k for k in GRAIN_KEYS if k in expect.columns]
+    assert keys, "expect.csv needs at least one grain key column"
+    got_keys = {tuple(str(x) for x in r) for r in got[keys].itertuples(index=False)}
+    exp_keys = {tuple(r) for r in expect[keys].itertuples(index=False)}
+    assert got_keys == exp_keys, f"keys differ: missing {exp_keys - got_keys}, unexpected {got_keys - exp_keys}"
+    got_by_key = {tuple(str(x) for x in r[keys]): r for _, r in got.iterrows()}
+    problems = []
+    for _, row in expect.iterrows():
+        k = tuple(row[keys])
+        for col in expect.columns:
+            if col in keys:
+                continue
+            have = _as_text(got_by_key[k][col])
+            if not _same(have, row[col]):
+                problems.append(f"{k} {col}: expected {row[col]!r}, got {have!r}")
+    assert not problems, "\n".join(problems)
