@@ -326,7 +326,7 @@ def tt27_book(ctx: Ctx, plan: YearPlan, relpath: str, vnedu: bool) -> Book:
             bad[1 if vnedu else 2] = f"HS9{ctx.rng.randrange(10**7):07d}" if vnedu else fake_moet(plan, ctx, 0)
             if vnedu:
                 bad[2] = fake_moet(plan, ctx, 0)
-            bad[(5 if vnedu else 5) + 1] = 11  # Toán Điểm KTĐK
+            bad[6] = 11  # Toán Điểm KTĐK
             plant(b, ctx.rng, [(bad, "out_of_range")])
             renumber(b)
         sheets.append(Sheet(c.name.replace("+", "_"), [b], shuffle_ok=False))

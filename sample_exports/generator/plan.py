@@ -220,7 +220,7 @@ def build_year(school: School, year: str, ids: IdCounter, small: bool) -> YearPl
     """Plan every entity of one school in one school year."""
     rng = random.Random(f"{school.seed}:{year}")
     start = int(year[:4])
-    w0, w1 = year_window(year)
+    w0, _w1 = year_window(year)
     mat = school.maturity
     missing = _pick_missing(rng, school, small, year)
     sites = _site_names(school)
@@ -448,7 +448,7 @@ def _plan_activity(plan: YearPlan, rng: random.Random, ids: IdCounter, ethnic_la
         plan.lms_users.append((st.moet_id, "Học sinh", plan.classes[st.klass].grade, None,
                                {"questions_answered": 0, "active_events": rng.randint(0, 40)}))
     if rng.random() < mat + 0.2:
-        for i in enrolled[: max(1, len(enrolled) // 20)]:
+        for _i in enrolled[: max(1, len(enrolled) // 20)]:
             ids.parent += 1
             plan.lms_users.append((f"PH{ids.parent:08d}", "Phụ huynh", None, None,
                                    {"parent_views": rng.randint(0, 15)}))

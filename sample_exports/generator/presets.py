@@ -36,7 +36,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 40), False),
+    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 35), False),
     "province-mountain": Preset("province-mountain", "14", "SƠN LA", 600, 250_000,
                                 (("TH", 0.30), ("THCS", 0.25), ("TH_THCS", 0.20), ("THCS_THPT", 0.07),
                                  ("TH_THCS_THPT", 0.03), ("THPT", 0.10), ("GDTX", 0.05)), (15, 30), True),
@@ -97,7 +97,7 @@ def build_schools(preset: Preset, seed: int) -> list[School]:
         communes.append((f"{int(preset.province_code) * 1000 + 100 + k:05d}", f"{kind} {nm}"))
     if preset.name == "small":
         levels = ["TH", "THCS", "THPT", "TH_THCS", "GDTX"]
-        pupils = [450, 380, 420, 300, 200]
+        pupils = [240, 210, 240, 170, 120]
         platforms = ["vnedu", "smas", "vnedu", "misa", "smas"]
         maturity = [0.85, 0.55, 0.95, 0.3, 0.6]
     else:

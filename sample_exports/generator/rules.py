@@ -72,11 +72,8 @@ def tolerance(max_points: int) -> Decimal:
 
 def round_half_up(x: Fraction | Decimal | float | int, places: int) -> Decimal:
     """Round half-up with decimal arithmetic (6.65 -> 6.7)."""
-    if isinstance(x, Fraction):
-        d = Decimal(x.numerator) / Decimal(x.denominator)
-        # exact enough: 28 significant digits, far beyond the 6 places we keep
-    else:
-        d = Decimal(str(x))
+    # Fractions: 28 significant digits, far beyond the 6 places we keep
+    d = Decimal(x.numerator) / Decimal(x.denominator) if isinstance(x, Fraction) else Decimal(str(x))
     q = Decimal(1).scaleb(-places)
     return d.quantize(q, rounding=ROUND_HALF_UP)
 

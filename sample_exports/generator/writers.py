@@ -26,7 +26,7 @@ XLS_CELL_LIMIT = 32767
 
 def write_xlsx(path: Path, grids: list[tuple[str, Grid]]) -> None:
     """Write sheets to an .xlsx with fixed document properties."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"created": FIXED_CREATED, "author": "cds-generator"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
