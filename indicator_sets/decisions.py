@@ -56,8 +56,9 @@ _TOL = 0.005
 
 
 def find_decision_files(inbox: Path, year: str) -> list[Path]:
-    """`reviewer_*.xlsx` anywhere under `<inbox>/<year>/` (also in `_`-folders, which the connector
-    ignores: `<inbox>/<year>/_tham_dinh/` is the recommended place), oldest first."""
+    """`reviewer_*.xlsx` anywhere under `<inbox>/<year>/`, oldest first. The recommended place is
+    `<inbox>/<year>/province/reviewer_<year>.xlsx`: a file in a `_`-folder is read here too, but the
+    inbox sensor and `cds run` ignore such folders, so dropping it there alone starts no run."""
     root = Path(inbox) / year
     if not root.is_dir():
         return []

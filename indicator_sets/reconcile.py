@@ -427,9 +427,11 @@ def verification_factors(final: pd.DataFrame, schools: pd.DataFrame | None = Non
                                              computed_points=("points", "sum")).reset_index()  # fmt: skip
         g["self_points"] = g["self_points"].map(round_half_up)
         g["computed_points"] = g["computed_points"].map(round_half_up)
-        g["factor"] = [round(c / s, 4) if s and s > 0 else None
-                       for c, s in zip(g["computed_points"], g["self_points"], strict=True)]  # fmt: skip
-        g["factor"] = g["factor"].astype("Float64")
+        g["factor"] = [
+            round(c / s, 4) if s and s > 0 else float("nan")
+            for c, s in zip(g["computed_points"], g["self_points"], strict=True)
+        ]
+        g["factor"] = g["factor"].astype("float64")
         return g
 
     province = agg(["school_year"])

@@ -10,6 +10,7 @@ the rows on the grain keys present in `expect.csv`: same keys, same values in ev
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -81,13 +82,24 @@ def _as_text(v: object) -> object:
     return v
 
 
-@pytest.mark.parametrize(("model", "case"), _cases(), ids=[f"{m}/{c.name}" for m, c in _cases()])
-def test_model_case(model: str, case: Path) -> None:
-    models = discover()
-    assert model in models, f"no SQL model named {model}"
-    con = duckdb.connect(config={"threads": 1})
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse file with every raw table, the quarantine table and the cfg tables, built once."""
+    path = tmp_path_factory.mktemp("sql_models") / "template.duckdb"
+    con = duckdb.connect(str(path))
     raw_store.ensure_schema(con)
     load_config_tables(con, YAML)
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize(("model", "case"), _cases(), ids=[f"{m}/{c.name}" for m, c in _cases()])
+def test_model_case(model: str, case: Path, template_db: Path, tmp_path: Path) -> None:
+    models = discover()
+    assert model in models, f"no SQL model named {model}"
+    db = tmp_path / "case.duckdb"
+    shutil.copyfile(template_db, db)
+    con = duckdb.connect(str(db), config={"threads": 1})
     _load_inputs(con, case)
     for name in _upstream(model, model_deps(models)):
         build_model(con, models[name])
