@@ -133,3 +133,34 @@ def test_bad_rows_point_at_existing_files(small: tuple[Path, object]) -> None:
         assert (out / b["file"]).is_file()
         assert b["reason_code"] in REJECT_CODES
         assert int(b["row"]) >= 1
+
+
+def test_every_spreadsheet_is_readable_and_some_xls_are_corrupt() -> None:
+    import python_calamine as pc
+    import xlrd
+
+    corrupt = 0
+    for p in sorted(INBOX.rglob("*.xls*")):
+        wb = pc.CalamineWorkbook.from_path(str(p))
+        assert wb.get_sheet_by_index(0).to_python()
+        if p.suffix == ".xls":
+            try:
+                xlrd.open_workbook(str(p), logfile=open("/dev/null", "w"))  # noqa: SIM115
+            except xlrd.compdoc.CompDocError:
+                corrupt += 1
+                book = xlrd.open_workbook(str(p), ignore_workbook_corruption=True)
+                assert book.sheet_by_index(0).nrows > 1
+    assert corrupt >= 1
+
+
+def test_cli_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sample_exports.generator.cli import generate as cmd
+
+    res = CliRunner().invoke(cmd, ["--preset", "small", "--seed", "1", "--years", "2024-2025", "--out",
+                                   str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "_truth" / "indicator_values.csv").is_file()
+    bad = CliRunner().invoke(cmd, ["--years", "2024-2026", "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0
