@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.assets.checks import build_checks  # data quality: audits + GX suites
 from pipelines.assets.exports import build_export_assets
 from pipelines.assets.ingest import build_ingest_assets
 from pipelines.assets.models import build_model_assets
+from pipelines.assets.quality_report import build_quality_report_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
 from pipelines.lock_resource import LockedWarehouseResource
@@ -31,6 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_model_assets(parts),
         *build_scoring_assets(parts),
         *build_export_assets(parts),
+        *build_quality_report_assets(parts),
     ]
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
     job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(), partitions_def=parts,
@@ -54,7 +57,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                            settings.sensor_interval_seconds),
         build_summary_sensor(job, settings.warehouse, settings.out, group_of_step, settings.run_lock_wait_seconds),
     ]  # fmt: skip
-    return dg.Definitions(assets=assets, jobs=[job], resources=resources, schedules=schedules, sensors=sensors)
+    return dg.Definitions(assets=assets, asset_checks=build_checks(parts), jobs=[job], resources=resources,
+                          schedules=schedules, sensors=sensors)  # fmt: skip
 
 
 @dg.definitions

@@ -21,8 +21,10 @@ findings for the data-quality report, not reasons to stop) and blocking on the p
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource
+from indicator_sets.model import load_indicator_set
+from pipelines.resources import PipelineConfig, WarehouseResource
 from quality.audits import Audit, load_audits, run_audit
+from quality.gx_suites import SuiteOutcome, run_published_suite, run_raw_inputs_suite
 
 
 def _audit_check(audit: Audit, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
@@ -53,6 +55,49 @@ def build_audit_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChec
     return [_audit_check(a, partitions) for a in load_audits().values()]
 
 
+def _gx_result(outcome: SuiteOutcome, blocking: bool) -> dg.AssetCheckResult:
+    failed = [f"{f['expectation']} {f['kwargs']}: {f['result']}" for f in outcome.failed]
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "expectations": outcome.n_expectations,
+            "failed_expectations": len(failed),
+            "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed) or "_(none)_"),
+            "data_docs": dg.MetadataValue.path(str(outcome.docs_index)),
+        },
+    )
+
+
+def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
+    """The two Great Expectations suites as checks (raw inputs: warning; published outputs: blocking)."""
+
+    @dg.asset_check(asset="quarantine_rows", name="gx_raw_inputs", blocking=False, partitions_def=partitions,
+                    description="GX: completeness per school, freshness of the newest file, row counts vs "
+                                "the previous run.")  # fmt: skip
+    def _raw(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+             pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+        with warehouse.connect() as con:
+            outcome = run_raw_inputs_suite(con, context.partition_key, pipeline.out_path / "data_docs")
+        return _gx_result(outcome, blocking=False)
+
+    @dg.asset_check(asset="school_scores", name="gx_published_outputs", blocking=True, partitions_def=partitions,
+                    additional_deps=["scored_indicator_values"],
+                    description="GX: one row per school × criterion, points within 0..max, levels consistent "
+                                "with group totals.")  # fmt: skip
+    def _published(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+                   pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+        year = context.partition_key
+        iset = load_indicator_set(pipeline.indicator_set)
+        with warehouse.connect() as con:
+            scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
+            scores = con.execute("SELECT * FROM school_scores WHERE school_year = ?", [year]).df()
+        outcome = run_published_suite(scored, scores, pipeline.out_path / "data_docs", iset.level_of)
+        return _gx_result(outcome, blocking=True)
+
+    return [_raw, _published]
+
+
 def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
     """Every asset check of the project (audits and Great Expectations suites)."""
-    return [*build_audit_checks(partitions)]
+    return [*build_audit_checks(partitions), *build_gx_checks(partitions)]
