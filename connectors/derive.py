@@ -91,7 +91,7 @@ def is_enrolled(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
 def staff(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """is_teacher from the position; subjects split on `,`/`;` and mapped to codes."""
     pos = _col(df, "position").astype("string").fillna("")
-    df["is_teacher"] = pos.map(nz.norm).str.startswith("giao vien")
+    df["is_teacher"] = pos.pipe(nz.norm_series).str.startswith("giao vien")
     if "subjects" in df.columns:
         parts = df["subjects"].astype("string").str.split(r"[,;]", regex=True).explode().str.strip()
         parts = parts[parts.notna() & (parts != "")]
@@ -146,7 +146,7 @@ def health(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     for c in ("eye_disease", "spine_disease", "congenital_disease"):
         if c in df.columns:
             v = df[c].astype("string")
-            df[c] = v.mask(v.fillna("").map(nz.norm).isin(["", "khong"]))
+            df[c] = v.mask(v.fillna("").pipe(nz.norm_series).isin(["", "khong"]))
     if "blood_group" in df.columns:
         bg = df["blood_group"].astype("string").str.upper().str.replace(" ", "", regex=False)
         df["blood_group"] = bg.where(bg.isin(["A", "B", "AB", "O"]), "unknown").where(bg.notna())
@@ -214,7 +214,7 @@ def score_columns(df: pd.DataFrame, ops: RowOps, raw_score: pd.Series | None) ->
     num, bad = nz.parse_number(text)
     mandatory = df["criterion_code"].isin(MANDATORY_CRITERIA)
     met_text = text.where(mandatory)
-    flag_keys = met_text.fillna("").map(nz.norm)
+    flag_keys = met_text.fillna("").pipe(nz.norm_series)
     from_score = pd.Series(np.where(flag_keys.isin(["dat", "x", "co"]), True,
                                     np.where(flag_keys.isin(["chua dat", "khong"]), False, None)),
                            index=df.index, dtype="object")  # fmt: skip

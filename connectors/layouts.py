@@ -45,9 +45,13 @@ class ColumnSpec(BaseModel):
     parent: str | None = None  # required parent header (norm form) when the leaf is ambiguous
 
     def header_keys(self) -> set[str]:
+        cached = self.__dict__.get("_keys_cache")
+        if cached is not None:
+            return cached
         keys: set[str] = set()
         for h in self.headers:
             keys.update(header_forms(h))
+        self.__dict__["_keys_cache"] = keys
         return keys
 
 

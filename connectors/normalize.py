@@ -150,7 +150,7 @@ _FALSE = {"", "khong", "0", "false", "chua dat"}
 
 def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Flags: x/X/Có/1/TRUE → true; blank/Không/0/FALSE → false; anything else is bad."""
-    keys = clean_text(s).fillna("").map(norm)
+    keys = clean_text(s).fillna("").pipe(norm_series)
     out = pd.Series(pd.NA, index=s.index, dtype="boolean")
     out[keys.isin(_TRUE)] = True
     out[keys.isin(_FALSE)] = False
@@ -160,13 +160,13 @@ def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_sex(s: pd.Series) -> pd.Series:
     """Nam/1 → M; Nữ/2 → F; anything else → U."""
-    keys = clean_text(s).fillna("").map(norm)
+    keys = clean_text(s).fillna("").pipe(norm_series)
     return pd.Series(np.select([keys.isin(["nam", "1"]), keys.isin(["nu", "2"])], ["M", "F"], "U"), index=s.index)
 
 
 def parse_female_flag(s: pd.Series) -> pd.Series:
     """A `Nữ` column: x → F, blank → M."""
-    keys = clean_text(s).fillna("").map(norm)
+    keys = clean_text(s).fillna("").pipe(norm_series)
     return pd.Series(np.where(keys.isin(["x", "1", "co", "nu"]), "F", "M"), index=s.index)
 
 
@@ -255,7 +255,8 @@ def normalise_citizen_id(s: pd.Series) -> pd.Series:
     """Digits only, 11-digit values left-padded to 12."""
     v, _ = parse_id(s)
     v = v.str.replace(r"\D", "", regex=True)
-    v = v.where(v.str.len() != 11, v.str.zfill(12))
+    # ids stored as numbers lose leading zeros (province codes 001–096): restore them to 12 digits
+    v = v.where(~v.str.len().between(9, 11).fillna(False).astype(bool), v.str.zfill(12))
     return v.mask(v == "")
 
 
@@ -335,3 +336,9 @@ def round_half_up(values: pd.Series, decimals: int = 1) -> pd.Series:
     scale = 10**decimals
     scaled = (values * scale).round(6)  # remove binary noise first (6.65*10 = 66.49999…)
     return np.floor(scaled + 0.5) / scale
+
+
+def norm_series(s: pd.Series) -> pd.Series:
+    """`norm` of every value, computed once per distinct value (columns repeat few values)."""
+    uniq = {v: norm(v) for v in s.dropna().unique()}
+    return s.map(uniq)

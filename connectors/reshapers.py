@@ -160,8 +160,8 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         return ident
     rows = ident.rows["source_row"]
     cells = _cells(part, rows, mark_cols)
-    kind = cells["col"].map(lambda c: kinds[c][0])
-    slot = cells["col"].map(lambda c: kinds[c][1]).astype("int64")
+    kind = cells["col"].map({c: k[0] for c, k in kinds.items()})
+    slot = cells["col"].map({c: k[1] for c, k in kinds.items()}).astype("int64")
     file_sem = ident.rows.set_index("source_row")["semester"].reindex(cells["row"]).to_numpy() \
         if "semester" in ident.rows.columns else np.full(len(cells), None)  # fmt: skip
     component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
@@ -169,7 +169,8 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     sem = pd.Series(file_sem, index=cells.index, dtype="object")
     sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
     text = cells["text"]
-    key = text.map(nz.norm)
+    uniq = {t: nz.norm(t) for t in text.dropna().unique()}  # marks repeat: norm each distinct text once
+    key = text.map(uniq)
     is_text = key.isin(["d", "cd", "m"])
     value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
@@ -259,12 +260,12 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         have = cells.set_index(["row", "col"]).index
         missing = grid_full[~grid_full.set_index(["row", "col"]).index.isin(have)]
         cells = pd.concat([cells, missing.assign(text="")], ignore_index=True)
-    comp = cells["col"].map(lambda c: kinds[c][0])
-    subj = cells["col"].map(lambda c: kinds[c][1])
+    comp = cells["col"].map({c: k[0] for c, k in kinds.items()})
+    subj = cells["col"].map({c: k[1] for c, k in kinds.items()})
     period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
     period = pd.Series(period, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
-    key = text.map(nz.norm)
+    key = text.map({t: nz.norm(t) for t in text.unique()})
     value_text = pd.Series(None, index=cells.index, dtype="object")
     for kind, lookup in _TT27_VALUES.items():
         sel = comp == kind
@@ -336,7 +337,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     mandatory = cells["criterion_code"].isin(derive.MANDATORY_CRITERIA)
     # mandatory cells: Đạt/x → true, Chưa đạt/blank → false
     df = pd.DataFrame({"criterion_code": cells["criterion_code"]}, index=cells.index)
-    key = cells["text"].fillna("").map(nz.norm)
+    key = cells["text"].fillna("").pipe(nz.norm_series)
     df["mandatory_met"] = pd.Series(np.where(key.isin(["dat", "x", "co", "1"]), True, False), index=cells.index,
                                     dtype="object").where(mandatory, None)  # fmt: skip
     warnings: list[dict] = []

@@ -275,7 +275,10 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     footer = key_empty & _footer_mask(body) & ~is_blank
     # a repeated header row: the key column holds one of the key's header texts
     key_keys = match.layout.columns[match.layout.key].header_keys()
-    is_header = key_vals.fillna("").map(lambda v: bool(v) and any(f in key_keys for f in nz.header_forms(v)))
+    is_header = pd.Series(False, index=body.index)
+    cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
+    if cand.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
+        is_header[cand] = key_vals[cand].map(lambda v: any(f in key_keys for f in nz.header_forms(v))).astype(bool)
     # column-number row right under the header
     first_idx = body.index[0]
     colnum = pd.Series(False, index=body.index)
@@ -359,7 +362,7 @@ def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[p
     if spec.values is not None:
         lookup = value_lookup(spec)
         text = nz.clean_text(raw)
-        keys = text.fillna("").map(nz.norm)
+        keys = text.fillna("").pipe(nz.norm_series)
         mapped = keys.map(lambda k: lookup.get(k, _MISSING))
         unknown = mapped.map(lambda v: v is _MISSING)
         if spec.unknown == "reject":
@@ -552,7 +555,7 @@ def finish_rows(
                  f"{name}: môn học không có trong danh mục")  # fmt: skip
         if spec.values is not None and spec.unknown not in (None, "reject", "null", "keep"):
             text = nz.clean_text(raw[name])
-            unk = text.notna() & ~text.fillna("").map(nz.norm).isin(set(value_lookup(spec)))
+            unk = text.notna() & ~text.fillna("").pipe(nz.norm_series).isin(set(value_lookup(spec)))
             warn(unk, "unknown_value", f"{name}: {spec.unknown}")
         reject(bad & raw[name].notna(), name, code, expected)
         if spec.min is not None or spec.max is not None:
