@@ -1,4 +1,4 @@
--- purpose: enrolled students of each school and year: the CSDL ngành export (csdl.student.v1) when the school has one for the year, else its platform student list; student_id is the moet_id, else the local code
+-- purpose: enrolled students of each school and year: the CSDL ngành export (csdl.student.v1) when the school has one for the year, else its platform student list; student_id is the moet_id, else the local code; the class comes from the row, else from the class list by class_code, else from the platform list
 -- grain: one row per school × school year × student
 with students as (
     select * from stg_school__students
@@ -18,17 +18,50 @@ chosen as (
         and students.is_csdl = (csdl_delivered.school_code is not null)
 ),
 
+class_list as (
+    select school_code, school_year, class_code, any_value(class_name) as class_name, max(grade) as grade
+    from stg_csdl__classes
+    where class_code is not null
+    group by school_code, school_year, class_code
+),
+
+platform_classes as (
+    select school_code, school_year, moet_id, any_value(class_name) as class_name, max(grade) as grade
+    from students
+    where not is_csdl and moet_id is not null and class_name is not null
+    group by school_code, school_year, moet_id
+),
+
+located as (
+    select
+        chosen.school_code,
+        chosen.school_year,
+        coalesce(chosen.moet_id, chosen.student_key) as student_id,
+        chosen.moet_id,
+        coalesce(chosen.class_name, class_list.class_name, platform_classes.class_name) as class_name,
+        coalesce(chosen.grade, class_list.grade, platform_classes.grade) as grade
+    from chosen
+    left join class_list
+        on chosen.school_code = class_list.school_code
+        and chosen.school_year = class_list.school_year
+        and chosen.class_code = class_list.class_code
+    left join platform_classes
+        on chosen.school_code = platform_classes.school_code
+        and chosen.school_year = platform_classes.school_year
+        and chosen.moet_id = platform_classes.moet_id
+),
+
 final as (
     select
         school_code,
         school_year,
-        coalesce(moet_id, student_key) as student_id,
+        student_id,
         any_value(moet_id) as moet_id,
         any_value(class_name) as class_name,
         max(grade) as grade
-    from chosen
-    where coalesce(moet_id, student_key) is not null
-    group by school_code, school_year, coalesce(moet_id, student_key)
+    from located
+    where student_id is not null
+    group by school_code, school_year, student_id
 )
 
 select * from final

@@ -19,6 +19,7 @@ final as (
         raw.local_id,
         raw.status,
         raw.is_enrolled,
+        raw.class_code,
         raw.class_name,
         raw.grade,
         raw.layout_id,
