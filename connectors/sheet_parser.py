@@ -101,6 +101,7 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     by_row: dict[int, list[tuple[int, list[str]]]] = {}
     for (r, c), f in forms.items():
         by_row.setdefault(r, []).append((c, f))
+    row_forms = {r: {f for _, fs in cells for f in fs} for r, cells in by_row.items()}
     matches: list[HeaderMatch] = []
     for layout in layouts:
         anchors = layout.anchors
@@ -110,7 +111,8 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
         code_rx = layout.options.get("code_regex")
         for r in sorted(by_row):
             cells = by_row[r]
-            found = {a for a, keys in anchors.items() if any(_cell_matches(f, keys) for _, f in cells)}
+            forms_here = row_forms[r]
+            found = {a for a, keys in anchors.items() if keys & forms_here}
             if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
                 n_codes = 0
                 if code_rx:
