@@ -11,7 +11,7 @@ import pytest
 from connectors import raw_store
 from connectors.filedrop import ingest_inbox
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # whole sample inbox: minutes at current speed
 INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
 
 
