@@ -71,7 +71,7 @@ def config_cmd() -> None:
     s = get_settings()
     for name, value in s.model_dump().items():
         shown = "********" if "key" in name and str(value) else value
-        console.print(f"CDS_{name.upper():<22} {shown}", markup=False)
+        console.print(f"CDS_{name.upper():<26} {shown}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _register_optional() -> None:
