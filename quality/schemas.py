@@ -47,11 +47,11 @@ PATTERN_TEXT_VI: dict[str, str] = {
 }
 
 # Date columns that must fall inside the row's school year (1 Aug of the start year to 31 Jul).
-# Left out on purpose: admission dates (filed before the year of entry), accounting vouchers (calendar
+# Left out on purpose: health examinations (the sample inbox has pre-entry exams on 15 July, before the
+# year starts, and EXPORTS.md §3.16 sets no window), admission dates (filed before the year of entry), accounting vouchers (calendar
 # fiscal year), transcripts and sync logs (end-of-year signing or syncing may run into August),
 # student status dates (a status may date from an earlier year), fees (paid in advance).
 SCHOOL_YEAR_DATES: dict[str, tuple[str, ...]] = {
-    "health_record": ("measured_at",),
     "computer_based_test": ("held_at",),
     "lms_activity": ("period_start", "period_end"),
 }

@@ -39,12 +39,17 @@ def con() -> duckdb.DuckDBPyConnection:
         "component": ["tx", "gk", "ck", "test_score", "test_score", "level"], "slot": [1, 0, 0, 0, 0, 0],
         "value_num": [8.5, 10.5, 7.25, 0, 7.5, None], "value_text": [None, None, None, None, None, "X"],
     }))  # fmt: skip
-    # health: row 8 good, 9 height 400, 10 weight 0.5, 11 exam outside the year, 12 bad moet_id
+    # health: row 8 good, 9 height 400, 10 weight 0.5, 11 bad moet_id
     raw_store.insert_rows(c, "health_record", pd.DataFrame({
-        **_prov(5, "SucKhoe"), "student_key": ["0800000001"] * 5,
-        "moet_id": ["0800000001"] * 4 + ["12345"],
-        "measured_at": [dt.date(2024, 10, 1)] * 3 + [dt.date(2025, 9, 1), dt.date(2024, 10, 1)],
-        "height_cm": [140.0, 400.0, 140.0, 140.0, 140.0], "weight_kg": [35.0, 35.0, 0.5, 35.0, 35.0],
+        **_prov(4, "SucKhoe"), "student_key": ["0800000001"] * 4,
+        "moet_id": ["0800000001"] * 3 + ["12345"], "measured_at": [dt.date(2024, 10, 1)] * 4,
+        "height_cm": [140.0, 400.0, 140.0, 140.0], "weight_kg": [35.0, 35.0, 0.5, 35.0],
+    }))  # fmt: skip
+    # computer-based tests: row 8 good, 9 held after the year, 10 more submissions than candidates
+    raw_store.insert_rows(c, "computer_based_test", pd.DataFrame({
+        **_prov(3, "BaiKiemTra"), "test_id": ["K1", "K2", "K3"],
+        "held_at": [dt.datetime(2024, 10, 1, 8), dt.datetime(2025, 9, 1, 8), dt.datetime(2024, 10, 1, 8)],
+        "n_candidates": [40, 40, 40], "n_submitted": [40, 40, 41],
     }))  # fmt: skip
     # fees: row 8 good, 9 negative amount, 10 unknown channel
     raw_store.insert_rows(c, "fee_transaction", pd.DataFrame({
@@ -80,11 +85,14 @@ EXPECTED = {
     ("health_record", 10, "weight_kg:min"):
         "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 10, cột weight_kg: Giá trị nằm ngoài khoảng cho "
         "phép — giá trị '0.5'; yêu cầu: ≥ 1.",
-    ("health_record", 11, "measured_at:school_year_window"):
-        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 11, cột measured_at: Giá trị nằm ngoài khoảng "
-        "cho phép — giá trị '01/09/2025'; yêu cầu: trong năm học (01/08 đến 31/07).",
-    ("health_record", 12, "moet_id:pattern"):
-        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 12, cột moet_id: Mã không đúng định dạng — giá "
+    ("computer_based_test", 9, "held_at:school_year_window"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang BaiKiemTra, dòng 9, cột held_at: Giá trị nằm ngoài khoảng "
+        "cho phép — giá trị '01/09/2025 08:00:00'; yêu cầu: trong năm học (01/08 đến 31/07).",
+    ("computer_based_test", 10, "n_submitted:not_above_candidates"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang BaiKiemTra, dòng 10, cột n_submitted: Giá trị nằm ngoài khoảng "
+        "cho phép — giá trị '41'; yêu cầu: không lớn hơn Số thí sinh.",
+    ("health_record", 11, "moet_id:pattern"):
+        "Tệp 2024-2025/08000001/bad.xlsx, trang SucKhoe, dòng 11, cột moet_id: Mã không đúng định dạng — giá "
         "trị '12345'; yêu cầu: đúng 10 chữ số.",
     ("fee_transaction", 9, "amount_paid:min"):
         "Tệp 2024-2025/08000001/bad.xlsx, trang GiaoDich, dòng 9, cột amount_paid: Giá trị nằm ngoài khoảng "
@@ -97,7 +105,7 @@ EXPECTED = {
 
 def test_each_violation_quarantined_with_exact_message(con: duckdb.DuckDBPyConnection) -> None:
     failed = validate_new_files(con, YEAR)
-    assert failed == {"grade_entry": 5, "health_record": 4, "fee_transaction": 2}
+    assert failed == {"grade_entry": 5, "health_record": 3, "computer_based_test": 2, "fee_transaction": 2}
     q = con.execute(
         "SELECT entity, source_row, check_name, message, reason_code, stage FROM quarantine_rows"
     ).df()

@@ -36,8 +36,10 @@ def test_empty_frame_passes(entity: str) -> None:
 
 def test_allowed_min_max_pattern_come_from_metadata() -> None:
     rules = rules_for("health_record")
-    assert {"height_cm:min", "height_cm:max", "weight_kg:min", "weight_kg:max", "moet_id:pattern",
-            "measured_at:school_year_window"} <= set(rules)  # fmt: skip
+    assert {"height_cm:min", "height_cm:max", "weight_kg:min", "weight_kg:max", "moet_id:pattern"} <= set(
+        rules
+    )
+    assert "held_at:school_year_window" in rules_for("computer_based_test")
     assert "channel:allowed" in rules_for("fee_transaction")
     assert "amount_paid:min" in rules_for("fee_transaction")
     assert "value_num:tt27_test_score_1_10" in rules_for("grade_entry")
@@ -76,6 +78,6 @@ def test_typed_and_untyped_frames_give_same_answer() -> None:
 
 def test_school_year_window() -> None:
     df = pd.DataFrame({"school_code": ["08000001"] * 3, "school_year": ["2024-2025"] * 3,
-                       "measured_at": pd.to_datetime(["2024-08-01", "2025-07-31", "2025-08-01"])})  # fmt: skip
-    fc = failures(df, "health_record")
-    assert fc[["index", "check"]].values.tolist() == [[2, "measured_at:school_year_window"]]
+                       "held_at": pd.to_datetime(["2024-08-01 00:00", "2025-07-31 23:00", "2025-08-01 00:00"])})  # fmt: skip
+    fc = failures(df, "computer_based_test")
+    assert fc[["index", "check"]].values.tolist() == [[2, "held_at:school_year_window"]]
