@@ -347,7 +347,7 @@ def proposed_values(
     p["origin"] = origin
     p["decision"] = None
     if decisions is not None and not decisions.empty and not findings.empty:
-        d = decisions[decisions["in_force"].astype(bool)]
+        d = decisions.loc[decisions["in_force"].astype(bool), ["finding_id", "decision", "adjusted_points"]]
         d = d.merge(findings[["finding_id", *VKEYS, "finding"]], on="finding_id", how="inner")
         idx = p.set_index(VKEYS).index
         whole = d[(d["finding"] == "LEVEL_CHANGE") & (d["decision"] == "accept_self")]

@@ -1,5 +1,12 @@
-"""The thi đua workbook for the emulation board: one row per school with its computed group totals and
-levels (widened by the reconciliation issue with self-declared totals, proposals and ranks)."""
+"""The thi đua workbook for the emulation board (`out/thi_dua_<year>.xlsx`).
+
+One row per school: the self-declared group totals and level, the computed-side totals and level
+(`school_scores_final`), the proposed externally-verified totals and level (reviewer decision where
+present, else computed points where available, else self points) with the origin of each group's points,
+the rank within the managing unit and within the province, and the counts of open findings. Further
+sheets: a summary per managing unit with the verification factor, the factor per criterion, and a
+legend. Codes, names of schools and units and aggregates only: no personal data.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +14,219 @@ from pathlib import Path
 
 import pandas as pd
 
+from indicator_sets.model import IndicatorSet
+from indicator_sets.reconcile import KEYS, UNKNOWN_UNIT
 from reports.excel import write_sheets
+
+ORIGIN_LABELS = {
+    "computed": "Dữ liệu",
+    "evidence": "Minh chứng",
+    "self": "Tự đánh giá",
+    "reviewer": "Thẩm định",
+}
+ORIGIN_LEGEND = {
+    "computed": "Điểm tính từ dữ liệu phần mềm quản lý (trạng thái ok)",
+    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0",
+    "self": "Không có số liệu (thiếu dữ liệu hoặc không áp dụng): tạm lấy điểm tự đánh giá",
+    "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
+}
 
 HEADERS = {
     "rank_province": "Xếp hạng toàn tỉnh",
+    "rank_unit": "Xếp hạng trong đơn vị quản lý",
     "school_code": "Mã trường",
     "school_name": "Tên trường",
     "managing_unit": "Đơn vị quản lý",
     "school_year": "Năm học",
+    "self_dh_points": "Tự đánh giá – điểm nhóm I",
+    "self_qt_points": "Tự đánh giá – điểm nhóm II",
+    "self_level": "Mức tự đánh giá",
     "group_dh_points": "Điểm nhóm I (dạy, học) – tính từ dữ liệu",
     "group_dh_level": "Mức nhóm I",
     "group_qt_points": "Điểm nhóm II (quản trị) – tính từ dữ liệu",
     "group_qt_level": "Mức nhóm II",
     "level": "Mức chuyển đổi số (tính từ dữ liệu)",
+    "prop_dh_points": "Đề xuất – điểm nhóm I",
+    "prop_dh_origin": "Nguồn điểm đề xuất nhóm I",
+    "prop_qt_points": "Đề xuất – điểm nhóm II",
+    "prop_qt_origin": "Nguồn điểm đề xuất nhóm II",
+    "prop_level": "Mức đề xuất (đánh giá ngoài)",
+    "level_differs": "Mức đề xuất khác mức tự đánh giá",
+    "n_open_findings": "Số phát hiện chưa xử lý",
+    "n_open_high": "Trong đó mức cao",
+    "verification_factor": "Hệ số xác thực",
     "n_criteria_computed": "Số tiêu chí tính được từ dữ liệu",
+}
+SUMMARY_HEADERS = {
+    "managing_unit": "Đơn vị quản lý",
+    "n_schools": "Số trường",
+    "self_level_1": "Tự ĐG: Mức 1",
+    "self_level_2": "Tự ĐG: Mức 2",
+    "self_level_3": "Tự ĐG: Mức 3",
+    "prop_level_1": "Đề xuất: Mức 1",
+    "prop_level_2": "Đề xuất: Mức 2",
+    "prop_level_3": "Đề xuất: Mức 3",
+    "n_open_findings": "Số phát hiện chưa xử lý",
+    "self_points": "Tổng điểm tự ĐG (tiêu chí có dữ liệu)",
+    "computed_points": "Tổng điểm tính từ dữ liệu",
+    "factor": "Hệ số xác thực",
+}
+FACTOR_HEADERS = {
+    "criterion_code": "Mã tiêu chí",
+    "criterion_name": "Tên tiêu chí",
+    "n_criteria": "Số trường có dữ liệu",
+    "self_points": "Tổng điểm tự ĐG",
+    "computed_points": "Tổng điểm tính từ dữ liệu",
+    "factor": "Hệ số xác thực",
 }
 
 
-def build_table(scores: pd.DataFrame, schools: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """One row per school: names from the registry (codes when absent), totals, levels, rank."""
-    t = scores.merge(schools, on=["school_code", "school_year"], how="left")
-    computed = values[values["status"] == "ok"].groupby(["school_code", "school_year"]).size()
-    t["n_criteria_computed"] = t.set_index(["school_code", "school_year"]).index.map(computed).fillna(0).astype(int)
-    t["school_name"] = t.get("school_name", pd.Series(index=t.index, dtype=object)).fillna("")
-    t["managing_unit"] = t.get("managing_unit", pd.Series(index=t.index, dtype=object)).fillna("")
-    t["_total"] = t["group_dh_points"] + t["group_qt_points"]
-    t = t.sort_values(["level", "_total", "school_code"], ascending=[False, False, True]).reset_index(drop=True)
-    t["rank_province"] = t["_total"].rank(method="min", ascending=False).astype(int)
-    return t
+def _origin_text(row: pd.Series, group: str) -> str:
+    parts = [
+        f"{ORIGIN_LABELS[o]} {row.get(f'{group}_pts_{o}', 0.0):.2f}".replace(".", ",")
+        for o in ORIGIN_LABELS
+        if (row.get(f"{group}_pts_{o}", 0.0) or 0.0) > 0
+    ]
+    return " · ".join(parts) if parts else "—"
 
 
-def write_thi_dua(path: Path, table: pd.DataFrame, year: str) -> Path:
-    return write_sheets(path, {f"Thi đua {year}": (table, HEADERS)})
+def open_findings(findings: pd.DataFrame, states: pd.DataFrame | None) -> pd.DataFrame:
+    """Findings without a decision in force (no decision, evidence requested, or stale)."""
+    if findings.empty:
+        return findings
+    closed = set(states.loc[states["in_force"].astype(bool), "finding_id"]) if states is not None and len(states) else set()
+    return findings[~findings["finding_id"].isin(closed)]
+
+
+def build_table(
+    final_scores: pd.DataFrame,
+    schools: pd.DataFrame,
+    final_values: pd.DataFrame,
+    *,
+    self_scores: pd.DataFrame | None = None,
+    proposed_scores: pd.DataFrame | None = None,
+    proposed: pd.DataFrame | None = None,
+    findings: pd.DataFrame | None = None,
+    states: pd.DataFrame | None = None,
+    factors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per school, ranked by the proposed level then the proposed total (both groups)."""
+    t = final_scores.merge(schools, on=KEYS, how="left") if len(schools) else final_scores.copy()
+    for c in ("school_name", "managing_unit"):
+        if c not in t.columns:
+            t[c] = None
+    t["school_name"] = t["school_name"].astype("object").where(t["school_name"].notna(), "")
+    t["managing_unit"] = t["managing_unit"].astype("object").where(t["managing_unit"].notna(), UNKNOWN_UNIT)
+    computed = final_values[final_values["status"] == "ok"].groupby(KEYS).size()
+    idx = pd.MultiIndex.from_frame(t[KEYS])
+    t["n_criteria_computed"] = pd.Series(idx.map(computed), index=t.index).fillna(0).astype(int)
+    if self_scores is not None and len(self_scores):
+        s = self_scores.rename(columns={"group_dh_points": "self_dh_points", "group_qt_points": "self_qt_points",
+                                        "level": "self_level"})[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]  # fmt: skip
+        t = t.merge(s, on=KEYS, how="left")
+    if proposed_scores is not None and len(proposed_scores):
+        p = proposed_scores.rename(columns={"group_dh_points": "prop_dh_points", "group_qt_points": "prop_qt_points",
+                                            "level": "prop_level"})[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]  # fmt: skip
+        t = t.merge(p, on=KEYS, how="left")
+    else:
+        t["prop_dh_points"], t["prop_qt_points"], t["prop_level"] = t["group_dh_points"], t["group_qt_points"], t["level"]
+    if proposed is not None and len(proposed):
+        from indicator_sets.reconcile import origin_summary
+
+        o = origin_summary(proposed)
+        for g in ("DH", "QT"):
+            part = o[o["group_code"] == g].drop(columns="group_code")
+            part = part.rename(columns={c: f"{g.lower()}_{c}" for c in part.columns if c.startswith("pts_")})
+            t = t.merge(part, on=KEYS, how="left")
+        t["prop_dh_origin"] = t.apply(lambda r: _origin_text(r, "dh"), axis=1)
+        t["prop_qt_origin"] = t.apply(lambda r: _origin_text(r, "qt"), axis=1)
+    if "self_level" in t.columns:
+        t["level_differs"] = (t["self_level"] != t["prop_level"]).map({True: "Có", False: "Không"})
+    if findings is not None:
+        of = open_findings(findings, states)
+        n = of.groupby(KEYS).size()
+        nh = of[of["severity"] == "high"].groupby(KEYS).size()
+        t["n_open_findings"] = pd.Series(idx.map(n), index=t.index).fillna(0).astype(int)
+        t["n_open_high"] = pd.Series(idx.map(nh), index=t.index).fillna(0).astype(int)
+    if factors is not None and len(factors):
+        f = factors.set_index(KEYS)["factor"]
+        t["verification_factor"] = pd.Series(idx.map(f), index=t.index).astype("float64")
+    t["_total"] = (t["prop_dh_points"] + t["prop_qt_points"]).astype("float64")
+    t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(drop=True)
+    rank_key = t["prop_level"].astype("float64") * 1000 + t["_total"]
+    t["rank_province"] = rank_key.rank(method="min", ascending=False).astype(int)
+    t["rank_unit"] = rank_key.groupby(t["managing_unit"]).rank(method="min", ascending=False).astype(int)
+    return t.drop(columns="_total")
+
+
+def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, province_factor: float | None,
+                  iset: IndicatorSet | None = None) -> pd.DataFrame:  # fmt: skip
+    """One row per managing unit plus a province row: level counts (self vs proposed), open findings and
+    the verification factor."""
+    rows = []
+    uf = unit_factors.set_index("managing_unit") if unit_factors is not None and len(unit_factors) else None
+    for unit, part in [*sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])), ("Toàn tỉnh", table)]:
+        r: dict = {"managing_unit": unit, "n_schools": len(part)}
+        for lv in (1, 2, 3):
+            r[f"self_level_{lv}"] = int((part.get("self_level", pd.Series(dtype=float)) == lv).sum())
+            r[f"prop_level_{lv}"] = int((part["prop_level"] == lv).sum())
+        r["n_open_findings"] = int(part.get("n_open_findings", pd.Series(0, index=part.index)).sum())
+        if unit == "Toàn tỉnh":
+            r["factor"] = province_factor
+            if uf is not None:
+                r["self_points"] = float(uf["self_points"].sum())
+                r["computed_points"] = float(uf["computed_points"].sum())
+        elif uf is not None and unit in uf.index:
+            r["self_points"] = float(uf.at[unit, "self_points"])
+            r["computed_points"] = float(uf.at[unit, "computed_points"])
+            f = uf.at[unit, "factor"]
+            r["factor"] = None if pd.isna(f) else float(f)
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def legend(iset: IndicatorSet | None) -> pd.DataFrame:
+    rows = [{"item": f"Nguồn: {ORIGIN_LABELS[k]}", "meaning": v} for k, v in ORIGIN_LEGEND.items()]
+    rows.append({"item": "Hệ số xác thực", "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
+                 "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu."})  # fmt: skip
+    rows.append({"item": "Xếp hạng", "meaning": "Theo mức đề xuất, rồi tổng điểm đề xuất hai nhóm (cao xếp trước)."})
+    rows.append({"item": "Phát hiện chưa xử lý", "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
+                 "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định)."})  # fmt: skip
+    if iset is not None:
+        names = iset.levels.names
+        rows.append({"item": "Mức", "meaning": f"Tổng < {iset.levels.level_2_min:g}: {names.get(1, 'Mức 1')}; "
+                     f"từ {iset.levels.level_2_min:g} đến {iset.levels.level_3_above:g}: {names.get(2, 'Mức 2')}; "
+                     f"> {iset.levels.level_3_above:g}: {names.get(3, 'Mức 3')}. Mức của trường là mức thấp hơn "
+                     "của hai nhóm."})  # fmt: skip
+        if iset.mandatory_policy.description:
+            rows.append({"item": "Điều kiện bắt buộc", "meaning": iset.mandatory_policy.description})
+        for g in iset.groups:
+            s = iset.group_max_sum(g.code)
+            if abs(s - g.max_points) > 1e-9:
+                rows.append({"item": f"Lưu ý nhóm {g.roman}", "meaning": f"Tổng điểm tối đa các tiêu chí của nhóm "
+                             f"{g.roman} trong bộ chỉ số hiện là {s:g}, không phải {g.max_points:g} (phần còn thiếu "
+                             "chưa xác định được, không tự bổ sung)."})  # fmt: skip
+        rows.append({"item": "Bộ chỉ số", "meaning": f"{iset.name} ({iset.id})"})
+    return pd.DataFrame(rows)
+
+
+def write_thi_dua(
+    path: Path,
+    table: pd.DataFrame,
+    year: str,
+    *,
+    summary: pd.DataFrame | None = None,
+    criterion_factors: pd.DataFrame | None = None,
+    iset: IndicatorSet | None = None,
+) -> Path:
+    cols = {k: v for k, v in HEADERS.items() if k in table.columns}
+    sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {f"Thi đua {year}": (table, cols)}
+    if summary is not None:
+        sheets["Tổng hợp"] = (summary, {k: v for k, v in SUMMARY_HEADERS.items() if k in summary.columns})
+    if criterion_factors is not None and len(criterion_factors):
+        cf = criterion_factors.copy()
+        if iset is not None:
+            cf["criterion_name"] = cf["criterion_code"].map(lambda k: iset.by_code()[k].name if k in iset.by_code() else "")
+        sheets["Hệ số xác thực theo TC"] = (cf, {k: v for k, v in FACTOR_HEADERS.items() if k in cf.columns})
+    sheets["Chú thích"] = (legend(iset), {"item": "Mục", "meaning": "Ý nghĩa"})
+    return write_sheets(path, sheets)

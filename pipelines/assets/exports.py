@@ -1,29 +1,82 @@
-"""Exports stage: the files users take away (thi đua workbook, indicator values CSV)."""
-
+"""Exports stage: the files users take away — the thi đua workbook, the findings CSV, the reviewer
+workbook and the static HTML report (all for one school year, in the output folder)."""
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
+from indicator_sets import decisions as dec
+from indicator_sets import reconcile as rc
+from indicator_sets.model import IndicatorSet, load_indicator_set
 from pipelines.resources import PipelineConfig, WarehouseResource
-from reports.thi_dua import build_table, write_thi_dua
+from reports.reviewer_html import write_reviewer_html
+from reports.reviewer_workbook import ReviewData, findings_csv, write_reviewer_workbook
+from reports.thi_dua import build_summary, build_table, write_thi_dua
+
+REVIEW_DEPS = ["findings", "final_indicator_values", "school_scores_final", "school_scores_self",
+               "reviewer_decisions", "proposed_indicator_values", "school_scores_proposed"]  # fmt: skip
+
+
+def previous_year(year: str) -> str:
+    a, b = (int(x) for x in year.split("-"))
+    return f"{a - 1}-{b - 1}"
+
+
+def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFrame:
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+    if not exists or not exists[0]:
+        return pd.DataFrame()
+    return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
+
+
+def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:
+    """Read every table the reviewer outputs need for `year` (and last year's final values)."""
+    schools = con.execute(
+        "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
+        "FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
+    findings = _table(con, "findings", year)
+    if findings.empty:
+        findings = pd.DataFrame(columns=rc.FINDING_COLUMNS)
+    stored = _table(con, "reviewer_decisions", year)
+    return ReviewData(
+        year=year, iset=iset, schools=schools, final=_table(con, "final_indicator_values", year), findings=findings,
+        states=dec.decision_states(stored, findings), rejects=_table(con, "reviewer_decision_rejects", year),
+        self_scores=_table(con, "school_scores_self", year), final_scores=_table(con, "school_scores_final", year),
+        proposed=_table(con, "proposed_indicator_values", year),
+        proposed_scores=_table(con, "school_scores_proposed", year),
+        previous=_table(con, "final_indicator_values", previous_year(year)),
+    )  # fmt: skip
+
+
+def thi_dua_frames(data: ReviewData) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """(main table, summary per unit, verification factors) of the thi đua workbook."""
+    units = data.units()
+    factors = rc.verification_factors(data.final, units) if len(data.final) else {}
+    table = build_table(
+        data.final_scores, units.drop_duplicates(rc.KEYS), data.final, self_scores=data.self_scores,
+        proposed_scores=data.proposed_scores, proposed=data.proposed, findings=data.findings, states=data.states,
+        factors=factors.get("school"),
+    )  # fmt: skip
+    prov = factors.get("province")
+    pf = None if prov is None or prov.empty or pd.isna(prov["factor"].iloc[0]) else float(prov["factor"].iloc[0])
+    summary = build_summary(table, factors.get("managing_unit"), pf, data.iset)
+    return table, summary, factors
 
 
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions,
-              deps=["school_scores", "scored_indicator_values"], kinds={"excel"},
-              description="out/thi_dua_<year>.xlsx for the emulation board.")  # fmt: skip
+    @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
+              kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
+                                           "out/indicator_values_<year>.csv (scored data criteria).")  # fmt: skip
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
+        iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
-            scores = con.execute("SELECT * FROM school_scores WHERE school_year = ?", [year]).df()
-            values = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
-            schools = con.execute(
-                "SELECT school_code, school_year, any_value(name) AS school_name, "
-                "any_value(managing_unit) AS managing_unit FROM raw_school WHERE school_year = ? "
-                "GROUP BY ALL", [year]).df()  # fmt: skip
-        table = build_table(scores, schools, values)
-        path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year)
+            data = load_review_data(con, year, iset)
+            values = _table(con, "scored_indicator_values", year)
+        table, summary, factors = thi_dua_frames(data)
+        path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
+                             criterion_factors=factors.get("criterion"), iset=iset)  # fmt: skip
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"
@@ -33,7 +86,43 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                       "indicator_values_csv": dg.MetadataValue.path(str(csv_path))}  # fmt: skip
         )
 
-    return [_thi_dua]
+    @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["findings"],
+              kinds={"csv"}, description="out/findings_<year>.csv: one row per finding, reviewer-queue order.")  # fmt: skip
+    def _findings_csv(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                      pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
+        with warehouse.connect() as con:
+            found = _table(con, "findings", year)
+        frame = findings_csv(found if len(found) else pd.DataFrame(columns=rc.FINDING_COLUMNS))
+        path = pipeline.out_path / f"findings_{year}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(path, index=False)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "rows": len(frame)})
 
+    @dg.asset(name="reviewer_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
+              kinds={"excel"}, description="out/reviewer_<year>.xlsx: findings per managing unit with a "
+                                           "decision drop-down, to fill in and drop back into the inbox.")  # fmt: skip
+    def _reviewer(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
+        iset = load_indicator_set(pipeline.indicator_set)
+        with warehouse.connect() as con:
+            data = load_review_data(con, year, iset)
+        path = write_reviewer_workbook(pipeline.out_path / f"reviewer_{year}.xlsx", data)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+                                              "findings": len(data.findings)})  # fmt: skip
 
-__all__ = ["build_export_assets", "pd"]
+    @dg.asset(name="reviewer_report_html", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
+              kinds={"html"}, description="out/reviewer_<year>.html: static report (overview, findings, "
+                                          "one section per school with the year-over-year analysis).")  # fmt: skip
+    def _html(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+              pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
+        iset = load_indicator_set(pipeline.indicator_set)
+        with warehouse.connect() as con:
+            data = load_review_data(con, year, iset)
+        table, summary, factors = thi_dua_frames(data)
+        path = write_reviewer_html(pipeline.out_path / f"reviewer_{year}.html", data, table, factors)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+    return [_thi_dua, _findings_csv, _reviewer, _html]

@@ -1,0 +1,163 @@
+"""Reconcile stage: the schools' own scores against the computed ones, and the reviewers' decisions.
+
+Tables written (one school year per run; other years are kept):
+- `final_indicator_values` — THE final computed side: every leaf criterion of every school, `data`
+  criteria as scored, `document` criteria and mandatory conditions filled from the self-assessment
+  (status `self_declared`), with the self-side columns beside them;
+- `school_scores_final` — the computed-side totals and levels over `final_indicator_values`;
+- `school_scores_self` — the self-declared totals and levels;
+- `findings` — one row per finding (stable `finding_id`), in reviewer-queue order;
+- `reviewer_decisions` — decisions read from reviewer workbooks in the inbox, kept across runs;
+- `reviewer_decision_rejects` — decision rows that were not applied, with the reason;
+- `proposed_indicator_values` / `school_scores_proposed` — the proposed external points and levels
+  (reviewer decision, else computed, else self) that the thi đua workbook shows.
+"""
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from indicator_sets import decisions as dec
+from indicator_sets import reconcile as rc
+from indicator_sets.model import load_indicator_set
+from pipelines.resources import PipelineConfig, WarehouseResource
+
+FINDINGS_DDL = """
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id VARCHAR, school_code VARCHAR, school_year VARCHAR, criterion_code VARCHAR, finding VARCHAR,
+    severity VARCHAR, self_points DOUBLE, computed_points DOUBLE, points_at_stake DOUBLE)
+"""
+DECISIONS_DDL = """
+CREATE TABLE IF NOT EXISTS reviewer_decisions (
+    finding_id VARCHAR PRIMARY KEY, school_code VARCHAR, school_year VARCHAR, criterion_code VARCHAR,
+    finding VARCHAR, decision VARCHAR, adjusted_points DOUBLE, comment VARCHAR,
+    self_points_at_decision DOUBLE, computed_points_at_decision DOUBLE, source_file VARCHAR,
+    source_sheet VARCHAR, source_row INTEGER, file_sha256 VARCHAR, recorded_at TIMESTAMP)
+"""
+REJECTS_DDL = """
+CREATE TABLE IF NOT EXISTS reviewer_decision_rejects (
+    school_year VARCHAR, finding_id VARCHAR, decision_text VARCHAR, adjusted_raw VARCHAR, source_file VARCHAR,
+    source_sheet VARCHAR, source_row INTEGER, reason_code VARCHAR, message VARCHAR)
+"""
+
+
+def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, year: str) -> None:
+    """Replace the year's rows of `table` with `frame` (creating the table from the frame if needed;
+    columns the table lacks are added)."""
+    frame = frame.copy()
+    for c in frame.columns:  # an all-null object column would give DuckDB's NULL type: make it text
+        if frame[c].dtype == object and frame[c].isna().all():
+            frame[c] = frame[c].astype("string")
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
+        described = con.execute(f"DESCRIBE {table}").fetchall()
+        for row in described:
+            if row[1] == '"NULL"' or row[1] == "NULL":
+                con.execute(f'ALTER TABLE {table} ALTER COLUMN "{row[0]}" TYPE VARCHAR')
+        have = {r[0] for r in described}
+        for row in con.execute("DESCRIBE SELECT * FROM _frame").fetchall():
+            name, typ = row[0], row[1]
+            if name not in have:
+                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {typ}')
+        con.execute(f"DELETE FROM {table} WHERE school_year = ?", [year])
+        if len(frame):
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
+        "FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
+
+
+def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    specs = [
+        dg.AssetSpec("final_indicator_values", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     description="Final computed side: data criteria as scored, document/mandatory criteria "
+                                 "from the self-assessment (self_declared), self-side columns beside.",
+                     deps=["scored_indicator_values", "raw_self_assessment"]),
+        dg.AssetSpec("school_scores_final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     description="Computed-side totals and levels over final_indicator_values."),
+        dg.AssetSpec("school_scores_self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     description="Self-declared totals and levels."),
+        dg.AssetSpec("findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     description="Reconciliation findings, reviewer-queue order."),
+    ]  # fmt: skip
+
+    @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
+    def _findings(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
+        iset = load_indicator_set(pipeline.indicator_set)
+        year = context.partition_key
+        with warehouse.connect() as con:
+            scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
+            selfs = con.execute("SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]).df()
+            sp = rc.self_points(selfs, iset)
+            final = rc.final_values(scored, sp, iset)
+            found = rc.reconcile_findings(final, iset)
+            comp = rc.computed_scores(final, iset) if len(final) else pd.DataFrame()
+            own = rc.self_scores(final, iset) if len(final) else pd.DataFrame()
+            con.execute(FINDINGS_DDL)
+            replace_year(con, "findings", found, year)
+            replace_year(con, "final_indicator_values", final, year)
+            if len(final):
+                replace_year(con, "school_scores_final", comp, year)
+                replace_year(con, "school_scores_self", own, year)
+        by = found["finding"].value_counts().to_dict() if len(found) else {}
+        context.log.info(f"reconcile {year}: {len(final)} values, {len(found)} findings {by}")
+        yield dg.MaterializeResult(asset_key="final_indicator_values", metadata={"rows": len(final)})
+        yield dg.MaterializeResult(asset_key="school_scores_final", metadata={"schools": len(comp)})
+        yield dg.MaterializeResult(asset_key="school_scores_self", metadata={"schools": len(own)})
+        yield dg.MaterializeResult(asset_key="findings", metadata={
+            "findings": len(found), **{f"n_{k.lower()}": int(v) for k, v in by.items()}})  # fmt: skip
+
+    dspecs = [
+        dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     deps=["findings"],
+                     description="Reviewer decisions read from reviewer_*.xlsx in the inbox, kept across runs."),
+        dg.AssetSpec("reviewer_decision_rejects", group_name="reconcile", partitions_def=partitions,
+                     kinds={"duckdb"}, description="Decision rows not applied, with the reason."),
+        dg.AssetSpec("proposed_indicator_values", group_name="reconcile", partitions_def=partitions,
+                     kinds={"duckdb"}, deps=["final_indicator_values"],
+                     description="Proposed external points per criterion with their origin."),
+        dg.AssetSpec("school_scores_proposed", group_name="reconcile", partitions_def=partitions,
+                     kinds={"duckdb"}, description="Proposed external totals and levels."),
+    ]  # fmt: skip
+
+    @dg.multi_asset(name="reviewer_decisions_ingest", specs=dspecs, partitions_def=partitions, can_subset=False)
+    def _decisions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
+        iset = load_indicator_set(pipeline.indicator_set)
+        year = context.partition_key
+        files = dec.find_decision_files(pipeline.inbox_path, year)
+        raw = dec.read_decision_files(files, pipeline.inbox_path)
+        with warehouse.connect() as con:
+            con.execute(FINDINGS_DDL)
+            con.execute(DECISIONS_DDL)
+            con.execute(REJECTS_DDL)
+            found = con.execute("SELECT * FROM findings WHERE school_year = ?", [year]).df()
+            final = con.execute("SELECT * FROM final_indicator_values WHERE school_year = ?", [year]).df()
+            stored = con.execute("SELECT * FROM reviewer_decisions WHERE school_year = ?", [year]).df()
+            valid, rejects = dec.validate_decisions(raw, found, iset, year)
+            merged = dec.merge_decisions(stored, valid)
+            replace_year(con, "reviewer_decisions", merged.reindex(columns=dec.STORED_COLUMNS), year)
+            replace_year(con, "reviewer_decision_rejects", rejects, year)
+            states = dec.decision_states(merged, found)
+            prop = rc.proposed_values(final, found, states, iset) if len(final) else pd.DataFrame()
+            pscores = rc.proposed_scores(prop, iset) if len(prop) else pd.DataFrame()
+            if len(prop):
+                replace_year(con, "proposed_indicator_values", prop, year)
+                replace_year(con, "school_scores_proposed", pscores, year)
+        counts = states["state"].value_counts().to_dict() if len(states) else {}
+        context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
+                         f"rejected={len(rejects)} states={counts}")  # fmt: skip
+        if len(rejects):
+            context.log.warning(f"{len(rejects)} reviewer decision rows rejected (see reviewer_decision_rejects)")
+        yield dg.MaterializeResult(asset_key="reviewer_decisions", metadata={
+            "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
+        yield dg.MaterializeResult(asset_key="reviewer_decision_rejects", metadata={"rows": len(rejects)})
+        yield dg.MaterializeResult(asset_key="proposed_indicator_values", metadata={"rows": len(prop)})
+        yield dg.MaterializeResult(asset_key="school_scores_proposed", metadata={"schools": len(pscores)})
+
+    return [_findings, _decisions]

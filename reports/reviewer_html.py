@@ -1,0 +1,186 @@
+"""The static reviewer report (`out/reviewer_<year>.html`): one self-contained file, no server, no CDN.
+
+Province overview (level distribution per managing unit, self vs computed totals, the criteria most
+often over-claimed, the verification factor), a searchable findings table (a small inline script), and
+one section per school with its criteria, findings and the year-over-year analysis (which criteria lost
+or gained points against last year's final values, and the numerator/denominator changes behind it).
+Charts are inline SVG built here; every value reaches the page through Jinja2 autoescaping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from indicator_sets.reconcile import KEYS, VKEYS, round_half_up
+from reports.reviewer_workbook import (
+    FINDING_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    ReviewData,
+    _fmt,
+    review_rows,
+)
+from reports.thi_dua import ORIGIN_LABELS
+
+TEMPLATES = Path(__file__).parent / "templates"
+LEVEL_COLORS = {1: "#e06666", 2: "#f6b26b", 3: "#93c47d"}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(default=True, default_for_string=True))  # fmt: skip
+    env.filters["pts"] = _fmt
+    return env
+
+
+def _num(v: object) -> float | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return None
+    return float(v)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------ charts
+def level_bars(table: pd.DataFrame) -> dict:
+    """Level distribution per managing unit, self-declared vs proposed: rows of stacked-bar segments."""
+    rows = []
+    for unit, part in sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])):
+        n = max(len(part), 1)
+        for kind, col in (("Tự đánh giá", "self_level"), ("Đề xuất", "prop_level")):
+            if col not in part.columns:
+                continue
+            segs, x = [], 0.0
+            for lv in (1, 2, 3):
+                k = int((part[col] == lv).sum())
+                w = 300.0 * k / n
+                segs.append({"x": round(x, 1), "w": round(w, 1), "n": k, "level": lv, "color": LEVEL_COLORS[lv]})
+                x += w
+            rows.append({"unit": str(unit), "kind": kind, "segs": segs, "n": len(part)})
+    for i, r in enumerate(rows):
+        r["y"] = 10 + i * 22
+    return {"rows": rows, "height": 20 + 22 * len(rows)}
+
+
+def scatter(table: pd.DataFrame, size: int = 320) -> dict:
+    """Self-declared total (x) vs computed total (y) per school, both out of 200."""
+    pts = []
+    if "self_dh_points" in table.columns:
+        for r in table.itertuples(index=False):
+            s = (_num(r.self_dh_points) or 0) + (_num(r.self_qt_points) or 0)
+            c = (_num(r.group_dh_points) or 0) + (_num(r.group_qt_points) or 0)
+            pts.append({"cx": round(30 + s / 200 * (size - 40), 1), "cy": round(size - 30 - c / 200 * (size - 40), 1),
+                        "label": f"{r.school_code}: tự ĐG {_fmt(s)}, dữ liệu {_fmt(c)}",
+                        "color": "#cc0000" if c < s - 1e-9 else "#3c78d8"})  # fmt: skip
+    return {"points": pts, "size": size, "lo": size - 30, "hi": 10}
+
+
+def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
+    f = findings[findings["finding"] == "OVER_CLAIM"] if len(findings) else findings
+    counts = f.groupby("criterion_code").size().sort_values(ascending=False).head(top) if len(f) else pd.Series()
+    mx = max([int(v) for v in counts.to_numpy()] or [1])
+    rows = [{"code": str(k), "n": int(v), "w": round(260 * int(v) / mx, 1), "y": 10 + i * 20}
+            for i, (k, v) in enumerate(counts.items())]  # fmt: skip
+    return {"rows": rows, "height": 20 + 20 * len(rows)}
+
+
+# ----------------------------------------------------------------------------------- year over year
+def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Criteria whose points changed against last year's final values, with the reason in data terms."""
+    cols = [*VKEYS, "points", "numerator", "denominator", "status", "value"]
+    if previous is None or previous.empty or final.empty:
+        return pd.DataFrame(columns=["school_code", "criterion_code", "prev_points", "points", "delta", "reason"])
+    cur = final[final["kind"] != "mandatory"].reindex(columns=cols)
+    prev = previous[previous.get("kind", pd.Series("", index=previous.index)) != "mandatory"].reindex(columns=cols)
+    m = cur.merge(prev.drop(columns="school_year"), on=["school_code", "criterion_code"], how="left",
+                  suffixes=("", "_prev"))  # fmt: skip
+    out = []
+    for r in m.itertuples(index=False):
+        a, b = _num(r.points_prev), _num(r.points)
+        if a is None and b is None:
+            continue
+        d = round_half_up((b or 0.0) - (a or 0.0)) or 0.0
+        if abs(d) < 0.005 and r.status == r.status_prev:
+            continue
+        reasons = []
+        if r.status != r.status_prev:
+            reasons.append(f"trạng thái: {STATUS_LABELS.get(str(r.status_prev), 'không có')} → "
+                           f"{STATUS_LABELS.get(str(r.status), str(r.status))}")  # fmt: skip
+        for label, x, y in (("tử số", r.numerator_prev, r.numerator), ("mẫu số", r.denominator_prev, r.denominator)):
+            if _num(x) != _num(y) and not (_num(x) is None and _num(y) is None):
+                reasons.append(f"{label} {_fmt(_num(x))} → {_fmt(_num(y))}")
+        if not reasons and r.status == "self_declared":
+            reasons.append("điểm tự khai/minh chứng thay đổi")
+        out.append({"school_code": r.school_code, "criterion_code": r.criterion_code, "prev_points": a,
+                    "points": b, "delta": d, "reason": "; ".join(reasons) or "giá trị thay đổi"})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------------------------------ render
+def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFrame]) -> str:
+    """The report as one HTML string."""
+    crit = data.iset.by_code()
+    rows = review_rows(data)
+    units = data.units()
+    yoy = year_over_year(data.final, data.previous)
+    prop = data.proposed.set_index(VKEYS) if len(data.proposed) else None
+    schools = []
+    by_school_findings = {k: g for k, g in rows.groupby("school_code")} if len(rows) else {}
+    by_school_yoy = {k: g for k, g in yoy.groupby("school_code")} if len(yoy) else {}
+    trow = table.set_index("school_code") if len(table) else pd.DataFrame()
+    for (code, year), vals in data.final.groupby(KEYS, sort=True):
+        crit_rows = []
+        for r in vals.itertuples(index=False):
+            p = prop.loc[(code, year, r.criterion_code)] if prop is not None and (code, year, r.criterion_code) in prop.index else None  # fmt: skip
+            mand = r.kind == "mandatory"
+            crit_rows.append({
+                "code": r.criterion_code, "name": crit[r.criterion_code].name if r.criterion_code in crit else "",
+                "max": "ĐKBB" if mand else _fmt(r.max_points),
+                "self": ("Đạt" if r.self_met else "Chưa đạt") if mand else _fmt(r.self_points),
+                "computed": ("Đạt" if _num(r.value) == 1 else "Chưa đạt") if mand else _fmt(_num(r.points)),
+                "status": STATUS_LABELS.get(r.status, r.status), "numerator": _fmt(_num(r.numerator)),
+                "denominator": _fmt(_num(r.denominator)),
+                "value": "—" if mand or _num(r.value) is None else f"{_num(r.value):.4f}".rstrip("0").rstrip("."),
+                "proposed": "" if p is None else (("Đạt" if _num(p["proposed_met"]) == 1 else "Chưa đạt") if mand
+                                                   else _fmt(_num(p["proposed_points"]))),
+                "origin": "" if p is None else ORIGIN_LABELS.get(str(p["origin"]), ""),
+                "evidence": "có" if r.has_evidence else "không",
+            })  # fmt: skip
+        t = trow.loc[code] if code in trow.index else None
+        u = units[units["school_code"] == code]
+        schools.append({
+            "code": code, "name": u["school_name"].iloc[0] if len(u) else "",
+            "unit": u["managing_unit"].iloc[0] if len(u) else "",
+            "self_level": None if t is None else t.get("self_level"),
+            "level": None if t is None else t.get("level"),
+            "prop_level": None if t is None else t.get("prop_level"),
+            "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
+            "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
+            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}",
+            "criteria": crit_rows,
+            "findings": by_school_findings.get(code, pd.DataFrame()).to_dict("records"),
+            "yoy": by_school_yoy.get(code, pd.DataFrame()).to_dict("records"),
+        })  # fmt: skip
+    fac = {k: v.to_dict("records") for k, v in factors.items()} if factors else {}
+    for r in fac.get("criterion", []):
+        r["name"] = crit[r["criterion_code"]].name if r["criterion_code"] in crit else ""
+    province = fac.get("province", [{}])
+    prov_factor = province[0].get("factor") if province else None
+    missing = [f"Nhóm {g.roman}: tổng điểm tối đa các tiêu chí là {data.iset.group_max_sum(g.code):g}, không phải "
+               f"{g.max_points:g} (phần còn thiếu chưa xác định)" for g in data.iset.groups
+               if abs(data.iset.group_max_sum(g.code) - g.max_points) > 1e-9]  # fmt: skip
+    return _env().get_template("reviewer_report.html.j2").render(
+        year=data.year, iset=data.iset, n_schools=len(schools), findings=rows.to_dict("records"),
+        n_findings=len(rows), severity_labels=SEVERITY_LABELS, finding_labels=FINDING_LABELS,
+        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table),
+        over=over_claim_bars(data.findings), factors=fac, province_factor=prov_factor, schools=schools,
+        level_colors=LEVEL_COLORS, has_previous=len(data.previous) > 0, warnings=missing,
+        n_rejects=len(data.rejects), n_stale=int((data.states["state"] == "stale").sum()) if len(data.states) else 0,
+    )  # fmt: skip
+
+
+def write_reviewer_html(path: Path, data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFrame]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(data, table, factors), encoding="utf-8")
+    return path
