@@ -13,6 +13,7 @@ from pipelines.assets.exports import build_export_assets
 from pipelines.assets.ingest import build_ingest_assets
 from pipelines.assets.models import build_model_assets
 from pipelines.assets.quality_report import build_quality_report_assets
+from pipelines.assets.reconcile import build_reconcile_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
 from pipelines.lock_resource import LockedWarehouseResource
@@ -32,6 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_validate_assets(parts),
         *build_model_assets(parts),
         *build_scoring_assets(parts),
+        *build_reconcile_assets(parts),
         *build_export_assets(parts),
         *build_quality_report_assets(parts),
     ]
