@@ -28,7 +28,7 @@ def resolve_students(con: duckdb.DuckDBPyConnection, table: str) -> None:
         FROM (SELECT DISTINCT school_code, school_year, moet_id FROM raw_student WHERE moet_id IS NOT NULL) s
         WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
           AND s.moet_id = t.student_key
-    """)  # noqa: S608 - table names come from a fixed tuple
+    """)
     has_local = "local_id" in [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     set_local = ", local_id = t.student_key" if has_local else ""
     con.execute(f"""
@@ -37,13 +37,13 @@ def resolve_students(con: duckdb.DuckDBPyConnection, table: str) -> None:
               WHERE local_id IS NOT NULL AND moet_id IS NOT NULL GROUP BY ALL) s
         WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
           AND s.local_id = t.student_key
-    """)  # noqa: S608
+    """)
     con.execute(f"""
         INSERT INTO ingest_warnings
         SELECT DISTINCT source_file, file_sha256, source_sheet, source_row, 'unresolved_reference',
                '{_DETAIL}student_key ' || student_key
         FROM {table} WHERE moet_id IS NULL AND student_key IS NOT NULL
-    """)  # noqa: S608
+    """)
 
 
 def match_training_accounts(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,14 +67,14 @@ def match_training_accounts(con: duckdb.DuckDBPyConnection) -> None:
               WHERE full_name IS NOT NULL GROUP BY ALL HAVING count(DISTINCT staff_id) = 1) s
         WHERE t.match_method IS NULL AND t.full_name IS NOT NULL AND s.school_code = t.school_code
           AND s.nm = {name_t}
-    """)  # noqa: S608 - the expression is a constant template
+    """)
     con.execute("UPDATE raw_training_account SET match_method = 'none' WHERE match_method IS NULL")
     con.execute(f"""
         INSERT INTO ingest_warnings
         SELECT source_file, file_sha256, source_sheet, source_row, 'unresolved_reference',
                '{_DETAIL}account ' || account_id
         FROM raw_training_account WHERE match_method = 'none'
-    """)  # noqa: S608
+    """)
 
 
 def resolve_all(con: duckdb.DuckDBPyConnection) -> None:
