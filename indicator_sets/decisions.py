@@ -162,7 +162,9 @@ def validate_decisions(
         if code == "adjust":
             c = crit.get(str(f["criterion_code"]))
             if c is None:
-                reject("not_adjustable", "Phát hiện cấp trường (không gắn tiêu chí) không điều chỉnh điểm được")
+                reject(
+                    "not_adjustable", "Phát hiện cấp trường (không gắn tiêu chí) không điều chỉnh điểm được"
+                )
                 continue
             adjusted = _num(r["adjusted_raw"])
             hi = 1.0 if c.mandatory else float(c.max_points)
@@ -173,7 +175,10 @@ def validate_decisions(
                 reject("bad_points", "Điểm điều chỉnh không phải là số")
                 continue
             if adjusted < 0 or adjusted > hi + 1e-9:
-                reject("out_of_range", f"Điểm điều chỉnh phải từ 0 đến {hi:g} (điểm tối đa của tiêu chí {c.code})")
+                reject(
+                    "out_of_range",
+                    f"Điểm điều chỉnh phải từ 0 đến {hi:g} (điểm tối đa của tiêu chí {c.code})",
+                )
                 continue
         seen_self = r.get("seen_self_points")
         seen_comp = r.get("seen_computed_points")

@@ -55,7 +55,9 @@ def level_bars(table: pd.DataFrame) -> dict:
             for lv in (1, 2, 3):
                 k = int((part[col] == lv).sum())
                 w = 300.0 * k / n
-                segs.append({"x": round(x, 1), "w": round(w, 1), "n": k, "level": lv, "color": LEVEL_COLORS[lv]})
+                segs.append(
+                    {"x": round(x, 1), "w": round(w, 1), "n": k, "level": lv, "color": LEVEL_COLORS[lv]}
+                )
                 x += w
             rows.append({"unit": str(unit), "kind": kind, "segs": segs, "n": len(part)})
     for i, r in enumerate(rows):
@@ -78,7 +80,9 @@ def scatter(table: pd.DataFrame, size: int = 320) -> dict:
 
 def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
     f = findings[findings["finding"] == "OVER_CLAIM"] if len(findings) else findings
-    counts = f.groupby("criterion_code").size().sort_values(ascending=False).head(top) if len(f) else pd.Series()
+    counts = (
+        f.groupby("criterion_code").size().sort_values(ascending=False).head(top) if len(f) else pd.Series()
+    )
     mx = max([int(v) for v in counts.to_numpy()] or [1])
     rows = [{"code": str(k), "n": int(v), "w": round(260 * int(v) / mx, 1), "y": 10 + i * 20}
             for i, (k, v) in enumerate(counts.items())]  # fmt: skip
@@ -90,9 +94,13 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """Criteria whose points changed against last year's final values, with the reason in data terms."""
     cols = [*VKEYS, "points", "numerator", "denominator", "status", "value"]
     if previous is None or previous.empty or final.empty:
-        return pd.DataFrame(columns=["school_code", "criterion_code", "prev_points", "points", "delta", "reason"])
+        return pd.DataFrame(
+            columns=["school_code", "criterion_code", "prev_points", "points", "delta", "reason"]
+        )
     cur = final[final["kind"] != "mandatory"].reindex(columns=cols)
-    prev = previous[previous.get("kind", pd.Series("", index=previous.index)) != "mandatory"].reindex(columns=cols)
+    prev = previous[previous.get("kind", pd.Series("", index=previous.index)) != "mandatory"].reindex(
+        columns=cols
+    )
     m = cur.merge(prev.drop(columns="school_year"), on=["school_code", "criterion_code"], how="left",
                   suffixes=("", "_prev"))  # fmt: skip
     out = []
@@ -107,7 +115,10 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         if r.status != r.status_prev:
             reasons.append(f"trạng thái: {STATUS_LABELS.get(str(r.status_prev), 'không có')} → "
                            f"{STATUS_LABELS.get(str(r.status), str(r.status))}")  # fmt: skip
-        for label, x, y in (("tử số", r.numerator_prev, r.numerator), ("mẫu số", r.denominator_prev, r.denominator)):
+        for label, x, y in (
+            ("tử số", r.numerator_prev, r.numerator),
+            ("mẫu số", r.denominator_prev, r.denominator),
+        ):
             if _num(x) != _num(y) and not (_num(x) is None and _num(y) is None):
                 reasons.append(f"{label} {_fmt(_num(x))} → {_fmt(_num(y))}")
         if not reasons and r.status == "self_declared":
@@ -180,7 +191,9 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     )  # fmt: skip
 
 
-def write_reviewer_html(path: Path, data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFrame]) -> Path:
+def write_reviewer_html(
+    path: Path, data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFrame]
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(data, table, factors), encoding="utf-8")
     return path

@@ -85,8 +85,14 @@ class ReviewData:
 
     def units(self) -> pd.DataFrame:
         """School × year → name and managing unit (`Chưa rõ đơn vị` when missing)."""
-        codes = pd.concat([self.final[KEYS], self.findings[KEYS] if len(self.findings) else None]).drop_duplicates()
-        s = self.schools if len(self.schools) else pd.DataFrame(columns=[*KEYS, "school_name", "managing_unit"])
+        codes = pd.concat(
+            [self.final[KEYS], self.findings[KEYS] if len(self.findings) else None]
+        ).drop_duplicates()
+        s = (
+            self.schools
+            if len(self.schools)
+            else pd.DataFrame(columns=[*KEYS, "school_name", "managing_unit"])
+        )
         u = codes.merge(s.drop_duplicates(KEYS), on=KEYS, how="left")
         u["school_name"] = u["school_name"].astype("object").where(u["school_name"].notna(), "")
         mu = u["managing_unit"].astype("object")
@@ -133,7 +139,9 @@ def review_rows(data: ReviewData) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "managing_unit", "severity", "finding", "state"])
     crit = data.iset.by_code()
     f = sort_queue(data.findings).merge(data.units(), on=KEYS, how="left")
-    vals = data.final[[*VKEYS, "numerator", "denominator", "value", "status", "source_files", "self_score_raw"]]
+    vals = data.final[
+        [*VKEYS, "numerator", "denominator", "value", "status", "source_files", "self_score_raw"]
+    ]
     f = f.merge(vals, on=VKEYS, how="left")
     f["severity_label"] = f["severity"].map(SEVERITY_LABELS)
     f["finding_label"] = f["finding"].map(FINDING_LABELS)
@@ -141,12 +149,18 @@ def review_rows(data: ReviewData) -> pd.DataFrame:
     f["max_points"] = f["criterion_code"].map(lambda k: float(crit[k].max_points) if k in crit else None)
     f["status_label"] = f["status"].map(STATUS_LABELS)
     f["source_files"] = f["source_files"].map(
-        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or hasattr(v, "__len__") and not isinstance(v, str) else (v or ""))  # fmt: skip
+        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v or ""))  # fmt: skip
     f["explanation"] = [
         explain(r, tolerance(data.iset, r["max_points"]) if r["finding"] == "OVER_CLAIM" else None)
         for _, r in f.iterrows()
     ]
-    f["previous"], f["decision_label"], f["adjusted_points"], f["comment"], f["state"] = "", None, None, None, None
+    f["previous"], f["decision_label"], f["adjusted_points"], f["comment"], f["state"] = (
+        "",
+        None,
+        None,
+        None,
+        None,
+    )
     if len(data.states):
         st = data.states.set_index("finding_id")
         for i, fid in enumerate(f["finding_id"]):
@@ -159,7 +173,9 @@ def review_rows(data: ReviewData) -> pd.DataFrame:
             f.at[i, "state"] = s["state"]
             if s["state"] in ("in_force", "pending"):  # pre-filled so that re-dropping the file keeps it
                 f.at[i, "decision_label"] = label
-                f.at[i, "adjusted_points"] = None if pd.isna(s["adjusted_points"]) else float(s["adjusted_points"])
+                f.at[i, "adjusted_points"] = (
+                    None if pd.isna(s["adjusted_points"]) else float(s["adjusted_points"])
+                )
     return f
 
 
@@ -173,7 +189,9 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _write_frame(wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, headers: dict[str, str], fmts: dict) -> None:  # type: ignore[no-untyped-def]
+def _write_frame(
+    wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, headers: dict[str, str], fmts: dict
+) -> None:  # type: ignore[no-untyped-def]
     cols = list(headers)
     for j, c in enumerate(cols):
         ws.write_string(0, j, headers[c], fmts["input_head" if c in INPUT_COLUMNS else "head"])
@@ -205,7 +223,7 @@ def unit_summary(rows: pd.DataFrame, data: ReviewData) -> pd.DataFrame:
     for unit, part in sorted(units.groupby("managing_unit"), key=lambda x: str(x[0])):
         fr = rows[rows["managing_unit"] == unit] if len(rows) else rows
         r = {"managing_unit": unit, "n_schools": len(part), "n_findings": len(fr)}
-        for sev, lab in SEVERITY_LABELS.items():
+        for sev, _lab in SEVERITY_LABELS.items():
             r[f"n_{sev}"] = int((fr["severity"] == sev).sum()) if len(fr) else 0
         r["n_decided"] = int(fr["decision_label"].notna().sum()) if len(fr) else 0
         r["n_stale"] = int((fr["state"] == "stale").sum()) if len(fr) else 0
@@ -251,11 +269,16 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "nan_inf_to_errors": True})  # fmt: skip
-    wb.set_properties({"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.year}"})
+    wb.set_properties(
+        {"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.year}"}
+    )
     fmts = {
-        "head": wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}),
-        "input_head": wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#FFF2CC",
-                                     "border": 1}),  # fmt: skip
+        "head": wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+        ),
+        "input_head": wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#FFF2CC", "border": 1}
+        ),
         "input": wb.add_format({"bg_color": "#FFFBEA"}),
         "num": wb.add_format({"num_format": "0.00"}),
     }

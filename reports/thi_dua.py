@@ -94,7 +94,11 @@ def open_findings(findings: pd.DataFrame, states: pd.DataFrame | None) -> pd.Dat
     """Findings without a decision in force (no decision, evidence requested, or stale)."""
     if findings.empty:
         return findings
-    closed = set(states.loc[states["in_force"].astype(bool), "finding_id"]) if states is not None and len(states) else set()
+    closed = (
+        set(states.loc[states["in_force"].astype(bool), "finding_id"])
+        if states is not None and len(states)
+        else set()
+    )
     return findings[~findings["finding_id"].isin(closed)]
 
 
@@ -129,7 +133,11 @@ def build_table(
                                             "level": "prop_level"})[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]  # fmt: skip
         t = t.merge(p, on=KEYS, how="left")
     else:
-        t["prop_dh_points"], t["prop_qt_points"], t["prop_level"] = t["group_dh_points"], t["group_qt_points"], t["level"]
+        t["prop_dh_points"], t["prop_qt_points"], t["prop_level"] = (
+            t["group_dh_points"],
+            t["group_qt_points"],
+            t["level"],
+        )
     if proposed is not None and len(proposed):
         from indicator_sets.reconcile import origin_summary
 
@@ -152,7 +160,9 @@ def build_table(
         f = factors.set_index(KEYS)["factor"]
         t["verification_factor"] = pd.Series(idx.map(f), index=t.index).astype("float64")
     t["_total"] = (t["prop_dh_points"] + t["prop_qt_points"]).astype("float64")
-    t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(drop=True)
+    t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(
+        drop=True
+    )
     rank_key = t["prop_level"].astype("float64") * 1000 + t["_total"]
     t["rank_province"] = rank_key.rank(method="min", ascending=False).astype(int)
     t["rank_unit"] = rank_key.groupby(t["managing_unit"]).rank(method="min", ascending=False).astype(int)
@@ -165,7 +175,10 @@ def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, provin
     the verification factor."""
     rows = []
     uf = unit_factors.set_index("managing_unit") if unit_factors is not None and len(unit_factors) else None
-    for unit, part in [*sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])), ("Toàn tỉnh", table)]:
+    for unit, part in [
+        *sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])),
+        ("Toàn tỉnh", table),
+    ]:
         r: dict = {"managing_unit": unit, "n_schools": len(part)}
         for lv in (1, 2, 3):
             r[f"self_level_{lv}"] = int((part.get("self_level", pd.Series(dtype=float)) == lv).sum())
@@ -189,7 +202,9 @@ def legend(iset: IndicatorSet | None) -> pd.DataFrame:
     rows = [{"item": f"Nguồn: {ORIGIN_LABELS[k]}", "meaning": v} for k, v in ORIGIN_LEGEND.items()]
     rows.append({"item": "Hệ số xác thực", "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
                  "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu."})  # fmt: skip
-    rows.append({"item": "Xếp hạng", "meaning": "Theo mức đề xuất, rồi tổng điểm đề xuất hai nhóm (cao xếp trước)."})
+    rows.append(
+        {"item": "Xếp hạng", "meaning": "Theo mức đề xuất, rồi tổng điểm đề xuất hai nhóm (cao xếp trước)."}
+    )
     rows.append({"item": "Phát hiện chưa xử lý", "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
                  "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định)."})  # fmt: skip
     if iset is not None:
@@ -226,7 +241,9 @@ def write_thi_dua(
     if criterion_factors is not None and len(criterion_factors):
         cf = criterion_factors.copy()
         if iset is not None:
-            cf["criterion_name"] = cf["criterion_code"].map(lambda k: iset.by_code()[k].name if k in iset.by_code() else "")
+            cf["criterion_name"] = cf["criterion_code"].map(
+                lambda k: iset.by_code()[k].name if k in iset.by_code() else ""
+            )
         sheets["Hệ số xác thực theo TC"] = (cf, {k: v for k, v in FACTOR_HEADERS.items() if k in cf.columns})
     sheets["Chú thích"] = (legend(iset), {"item": "Mục", "meaning": "Ý nghĩa"})
     return write_sheets(path, sheets)

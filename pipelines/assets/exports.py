@@ -23,7 +23,9 @@ def previous_year(year: str) -> str:
 
 
 def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFrame:
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchone()
     if not exists or not exists[0]:
         return pd.DataFrame()
     return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
@@ -58,7 +60,11 @@ def thi_dua_frames(data: ReviewData) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
         factors=factors.get("school"),
     )  # fmt: skip
     prov = factors.get("province")
-    pf = None if prov is None or prov.empty or pd.isna(prov["factor"].iloc[0]) else float(prov["factor"].iloc[0])
+    pf = (
+        None
+        if prov is None or prov.empty or pd.isna(prov["factor"].iloc[0])
+        else float(prov["factor"].iloc[0])
+    )
     summary = build_summary(table, factors.get("managing_unit"), pf, data.iset)
     return table, summary, factors
 
@@ -80,10 +86,15 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"
-        values.reindex(columns=cols).sort_values(["school_code", "criterion_code"]).to_csv(csv_path, index=False)
+        values.reindex(columns=cols).sort_values(["school_code", "criterion_code"]).to_csv(
+            csv_path, index=False
+        )
         return dg.MaterializeResult(
-            metadata={"path": dg.MetadataValue.path(str(path)), "schools": len(table),
-                      "indicator_values_csv": dg.MetadataValue.path(str(csv_path))}  # fmt: skip
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "schools": len(table),
+                "indicator_values_csv": dg.MetadataValue.path(str(csv_path)),
+            }
         )
 
     @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["findings"],
@@ -121,7 +132,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
             data = load_review_data(con, year, iset)
-        table, summary, factors = thi_dua_frames(data)
+        table, _summary, factors = thi_dua_frames(data)
         path = write_reviewer_html(pipeline.out_path / f"reviewer_{year}.html", data, table, factors)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 

@@ -93,7 +93,9 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         year = context.partition_key
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
-            selfs = con.execute("SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]).df()
+            selfs = con.execute(
+                "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]
+            ).df()
             sp = rc.self_points(selfs, iset)
             final = rc.final_values(scored, sp, iset)
             found = rc.reconcile_findings(final, iset)
@@ -126,7 +128,9 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
                      kinds={"duckdb"}, description="Proposed external totals and levels."),
     ]  # fmt: skip
 
-    @dg.multi_asset(name="reviewer_decisions_ingest", specs=dspecs, partitions_def=partitions, can_subset=False)
+    @dg.multi_asset(
+        name="reviewer_decisions_ingest", specs=dspecs, partitions_def=partitions, can_subset=False
+    )
     def _decisions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         iset = load_indicator_set(pipeline.indicator_set)
         year = context.partition_key
@@ -153,7 +157,9 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
                          f"rejected={len(rejects)} states={counts}")  # fmt: skip
         if len(rejects):
-            context.log.warning(f"{len(rejects)} reviewer decision rows rejected (see reviewer_decision_rejects)")
+            context.log.warning(
+                f"{len(rejects)} reviewer decision rows rejected (see reviewer_decision_rejects)"
+            )
         yield dg.MaterializeResult(asset_key="reviewer_decisions", metadata={
             "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
         yield dg.MaterializeResult(asset_key="reviewer_decision_rejects", metadata={"rows": len(rejects)})

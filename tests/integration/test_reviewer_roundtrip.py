@@ -69,7 +69,9 @@ def inbox(tmp_path: Path) -> Path:
 
 
 def run(inbox: Path, tmp_path: Path) -> Path:
-    settings = get_settings(inbox=inbox, warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", school_year=YEAR)
+    settings = get_settings(
+        inbox=inbox, warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", school_year=YEAR
+    )
     outcome = run_pipeline(settings)
     assert getattr(outcome, "ok", outcome)
     return tmp_path / "out"
@@ -100,13 +102,19 @@ def fill(path: Path, target: Path, decisions: dict[tuple[str, str, str], tuple[s
                 ws.cell(r, col["Điểm điều chỉnh"], pts)
                 ws.cell(r, col["Nhận xét của người thẩm định"], f"Đã gọi {PII[4]}")
         if ws.title == "UBND xã Thử Nghiệm":
-            ws.append(["khong-co-ma-nay"] + [None] * (col["Quyết định của người thẩm định"] - 2) + ["Chấp nhận điểm tự đánh giá"])
+            ws.append(
+                ["khong-co-ma-nay"]
+                + [None] * (col["Quyết định của người thẩm định"] - 2)
+                + ["Chấp nhận điểm tự đánh giá"]
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
 
 
 def thi_dua(out: Path) -> pd.DataFrame:
-    return pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str}).set_index("Mã trường")
+    return pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str}).set_index(
+        "Mã trường"
+    )
 
 
 def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -> None:
@@ -123,7 +131,9 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert (over["severity"], over["self_points"], over["computed_points"], over["points_at_stake"]) == (
         "high", 8.0, 5.33, 2.67)  # fmt: skip
     t = thi_dua(out)
-    assert t.loc["08000001", "Mức tự đánh giá"] == 2 and t.loc["08000001", "Mức đề xuất (đánh giá ngoài)"] == 1
+    assert (
+        t.loc["08000001", "Mức tự đánh giá"] == 2 and t.loc["08000001", "Mức đề xuất (đánh giá ngoài)"] == 1
+    )
     assert t.loc["08000001", "Đề xuất – điểm nhóm I"] == pytest.approx(45.33)
 
     # the reviewer's round trip: 1.7.1 adjusted to 8, the missing evidence accepted; two bad rows
@@ -132,7 +142,9 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert {"Tổng hợp", "UBND xã Thử Nghiệm", "Sở GD&ĐT", "Chưa rõ đơn vị"} <= set(wb.sheetnames)
     ws = wb["UBND xã Thử Nghiệm"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
-    assert any('"Chấp nhận điểm tự đánh giá,' in (dv.formula1 or "") for dv in ws.data_validations.dataValidation)
+    assert any(
+        '"Chấp nhận điểm tự đánh giá,' in (dv.formula1 or "") for dv in ws.data_validations.dataValidation
+    )
     dropped = inbox / YEAR / "province" / f"reviewer_{YEAR}.xlsx"
     fill(reviewer, dropped, {
         ("08000001", "1.7.1", "Tự đánh giá cao hơn dữ liệu"): ("Điều chỉnh điểm", 8),

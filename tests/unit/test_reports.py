@@ -1,0 +1,140 @@
+"""Unit tests of the reviewer outputs and the decisions reader on small frames (no Dagster): the
+reviewer workbook → decisions → proposals round trip, validation of bad rows, stale decisions, formula
+injection in the workbooks and HTML escaping."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from indicator_sets import decisions as dec
+from indicator_sets import reconcile as rc
+from reports.reviewer_html import render, year_over_year
+from reports.reviewer_workbook import ReviewData, write_reviewer_workbook
+from reports.thi_dua import build_summary, build_table, write_thi_dua
+from tests.unit.test_reconcile import BASE_DATA, BASE_SELF, Y, scored, selfs, small_set
+
+pytestmark = pytest.mark.unit
+EVIL = '=HYPERLINK("http://evil.example","x")'
+
+
+def review_data(states: pd.DataFrame | None = None) -> ReviewData:
+    iset = small_set()
+    data = [(c, s, 0.0 if c == "2.3.3" else p) for c, s, p in BASE_DATA]
+    rows = [*BASE_SELF, *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA]]
+    sa = pd.concat([selfs(rows), selfs([("1.4", "abc", None, "bad_number", None, "e")], school="S2")])
+    final = rc.final_values(
+        pd.concat([scored(data), scored(BASE_DATA, school="S2")]), rc.self_points(sa, iset), iset
+    )
+    found = rc.reconcile_findings(final, iset)
+    schools = pd.DataFrame({"school_code": ["S1", "S2"], "school_year": [Y, Y], "school_name": [EVIL, "<script>x()</script>"],
+                            "managing_unit": ["UBND xã A", None]})  # fmt: skip
+    st = dec.decision_states(states, found) if states is not None else pd.DataFrame()
+    prop = rc.proposed_values(final, found, st if len(st) else None, iset)
+    return ReviewData(year=Y, iset=iset, schools=schools, final=final, findings=found, states=st,
+                      self_scores=rc.self_scores(final, iset), final_scores=rc.computed_scores(final, iset),
+                      proposed=prop, proposed_scores=rc.proposed_scores(prop, iset))  # fmt: skip
+
+
+def table_of(data: ReviewData) -> tuple[pd.DataFrame, dict]:
+    factors = rc.verification_factors(data.final, data.units())
+    t = build_table(data.final_scores, data.units(), data.final, self_scores=data.self_scores,
+                    proposed_scores=data.proposed_scores, proposed=data.proposed, findings=data.findings,
+                    states=data.states, factors=factors["school"])  # fmt: skip
+    return t, factors
+
+
+def test_workbook_round_trip_applies_valid_and_rejects_invalid(tmp_path: Path) -> None:
+    data = review_data()
+    path = write_reviewer_workbook(tmp_path / "reviewer.xlsx", data)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["Tổng hợp", "Chưa rõ đơn vị", "UBND xã A"]
+    ws = wb["UBND xã A"]
+    head = {c.value: c.column for c in ws[1]}
+    first = ws.cell(2, head["Loại phát hiện"]).value
+    assert ws.cell(2, head["Mức độ"]).value == "Cao" and first  # queue order: high first
+    over = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, head["Mã TC"]).value == "2.3.3"
+                and ws.cell(r, head["Loại phát hiện"]).value == "Tự đánh giá cao hơn dữ liệu")  # fmt: skip
+    ws.cell(over, head[dec.COL_DECISION], "Điều chỉnh điểm")
+    ws.cell(over, head[dec.COL_ADJUSTED], 30)
+    ws.cell(over, head[dec.COL_COMMENT], "Đã liên hệ cô Lan")
+    ws.append(["khong-co"] + [None] * (head[dec.COL_DECISION] - 2) + ["Chấp nhận điểm tự đánh giá"])
+    ws2 = wb["Chưa rõ đơn vị"]
+    ws2.cell(2, head[dec.COL_DECISION], "Điều chỉnh điểm")
+    ws2.cell(2, head[dec.COL_ADJUSTED], 99)
+    (tmp_path / "inbox" / Y / "province").mkdir(parents=True)
+    wb.save(tmp_path / "inbox" / Y / "province" / f"reviewer_{Y}.xlsx")
+
+    files = dec.find_decision_files(tmp_path / "inbox", Y)
+    raw = dec.read_decision_files(files, tmp_path / "inbox")
+    valid, rejects = dec.validate_decisions(raw, data.findings, data.iset, Y)
+    assert list(valid["decision"]) == ["adjust"] and valid.iloc[0]["adjusted_points"] == 30
+    assert sorted(rejects["reason_code"]) == ["out_of_range", "unknown_finding"]
+    stored = dec.merge_decisions(pd.DataFrame(columns=dec.STORED_COLUMNS), valid)
+    after = review_data(stored)
+    t, _ = table_of(after)
+    s1 = t.set_index("school_code").loc["S1"]
+    assert s1["prop_qt_points"] == 86.0 and "Thẩm định" in s1["prop_qt_origin"]
+    # the regenerated workbook pre-fills the decision but never the comment
+    wb = openpyxl.load_workbook(write_reviewer_workbook(tmp_path / "again.xlsx", after))
+    texts = [c.value for r in wb["UBND xã A"].iter_rows() for c in r if isinstance(c.value, str)]
+    assert "Điều chỉnh điểm" in texts and not any("cô Lan" in v for v in texts)
+
+
+def test_stale_decision_not_applied() -> None:
+    data = review_data()
+    fid = data.findings[data.findings["criterion_code"] == "2.3.3"].iloc[0]["finding_id"]
+    stored = pd.DataFrame([{**dict.fromkeys(dec.STORED_COLUMNS), "finding_id": fid, "decision": "adjust",
+                            "adjusted_points": 30.0, "self_points_at_decision": 44.0,
+                            "computed_points_at_decision": 10.0}])  # fmt: skip
+    st = dec.decision_states(stored, data.findings)  # the data said 10 then, 0 now
+    assert st.iloc[0]["state"] == "stale" and not st.iloc[0]["in_force"]
+    after = review_data(stored)
+    assert after.proposed_scores.iloc[0]["group_qt_points"] == 56.0
+    gone = dec.decision_states(stored.assign(finding_id="zzz"), data.findings)
+    assert gone.iloc[0]["state"] == "orphaned"
+
+
+def test_merge_keeps_recorded_row_when_unchanged() -> None:
+    row = {**dict.fromkeys(dec.STORED_COLUMNS), "finding_id": "a", "decision": "adjust", "adjusted_points": 1.0,
+           "comment": "", "recorded_at": pd.Timestamp("2025-01-01")}  # fmt: skip
+    stored = pd.DataFrame([row])
+    same = dec.merge_decisions(stored, pd.DataFrame([{**row, "recorded_at": pd.Timestamp("2025-06-01")}]))
+    assert same.iloc[0]["recorded_at"] == pd.Timestamp("2025-01-01")
+    changed = dec.merge_decisions(stored, pd.DataFrame([{**row, "adjusted_points": 2.0}]))
+    assert len(changed) == 1 and changed.iloc[0]["adjusted_points"] == 2.0
+
+
+def test_formula_injection_and_html_escaping(tmp_path: Path) -> None:
+    data = review_data()
+    t, factors = table_of(data)
+    summary = build_summary(t, factors["managing_unit"], 0.5, data.iset)
+    paths = [write_thi_dua(tmp_path / "t.xlsx", t, Y, summary=summary, criterion_factors=factors["criterion"],
+                           iset=data.iset), write_reviewer_workbook(tmp_path / "r.xlsx", data)]  # fmt: skip
+    for p in paths:
+        with zipfile.ZipFile(p) as z:
+            sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any("<f>" in s for s in sheets)
+        wb = openpyxl.load_workbook(p)
+        cells = [c for ws in wb.worksheets for r in ws.iter_rows() for c in r]
+        assert not any(c.data_type == "f" for c in cells)
+        assert any(isinstance(c.value, str) and "HYPERLINK" in c.value for c in cells)
+    html = render(data, t, factors)
+    assert "<script>x()</script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
+    assert html.count("<script>") == 1 and "http" not in html.replace("http://evil.example", "")
+
+
+def test_year_over_year_explains_with_numerator_and_denominator() -> None:
+    iset = small_set()
+    cur = scored([("1.4", "ok", 20.0)]).assign(numerator=2.0, denominator=4.0, value=0.5)
+    prev = scored([("1.4", "ok", 40.0)]).assign(
+        numerator=4.0, denominator=4.0, value=1.0, school_year="2023-2024"
+    )
+    sp = rc.self_points(selfs([]), iset)
+    yoy = year_over_year(rc.final_values(cur, sp, iset), rc.final_values(prev, sp, iset))
+    r = yoy.set_index("criterion_code").loc["1.4"]
+    assert r["delta"] == -20.0 and "tử số 4 → 2" in r["reason"]
