@@ -20,7 +20,7 @@ from pipelines.lock_resource import LockedWarehouseResource
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import PipelineConfig
 from pipelines.schedules import build_nightly_schedule
-from pipelines.sensors import build_inbox_sensor, build_summary_sensor
+from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_groups
 from pipelines.settings import Settings, get_settings
 
 YEAR_JOB = "cds_school_year_job"
@@ -52,14 +52,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ),
     }
     keys = parts.get_partition_keys()
-    group_of_step = {a.node_def.name: g for a in assets for g in a.group_names_by_key.values()}
+    checks = build_checks(parts)
     schedules = [build_nightly_schedule(YEAR_JOB, keys)]
     sensors = [
         build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
                            settings.sensor_interval_seconds),
-        build_summary_sensor(job, settings.warehouse, settings.out, group_of_step, settings.run_lock_wait_seconds),
+        build_summary_sensor(job, settings.warehouse, settings.out, step_groups(assets, checks),
+                             settings.run_lock_wait_seconds),
     ]  # fmt: skip
-    return dg.Definitions(assets=assets, asset_checks=build_checks(parts), jobs=[job], resources=resources,
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job], resources=resources,
                           schedules=schedules, sensors=sensors)  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = ("high", "medium", "low")  # reconciliation findings; other values are counted too
 FILE_ACTIONS = ("ingested", "replaced", "skipped", "quarantined", "retired")
 
 
@@ -145,7 +145,8 @@ _STATUS_VI = {
     "no_changes": "không có thay đổi (no changes) — bỏ qua các bước xử lý",
 }
 _STAGE_VI = {"ingest": "nạp tệp", "validate": "kiểm tra", "models": "mô hình SQL", "scoring": "chấm điểm",
-             "reconcile": "đối chiếu", "exports": "xuất kết quả"}  # fmt: skip
+             "reconcile": "đối chiếu", "exports": "xuất kết quả", "checks": "kiểm tra chất lượng",
+             "quality": "báo cáo chất lượng"}  # fmt: skip
 
 
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:

@@ -110,15 +110,10 @@ def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str,
     import dagster as dg
 
     from pipelines.definitions import YEAR_JOB, build_definitions
-    from pipelines.sensors import step_seconds_of
+    from pipelines.sensors import step_groups, step_seconds_of
 
     defs = build_definitions(settings)
-    group_of_step = {
-        a.node_def.name: g
-        for a in (defs.assets or [])
-        if isinstance(a, dg.AssetsDefinition)
-        for g in a.group_names_by_key.values()
-    }
+    group_of_step = step_groups(defs.assets or [], defs.asset_checks or [])
     job = defs.resolve_job_def(YEAR_JOB).with_logger_defs({"progress": progress_logger(console)})
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(

@@ -12,7 +12,7 @@ fingerprint, so the same inbox state never starts two runs. The decision is the 
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +109,20 @@ def build_inbox_sensor(
         )
 
     return _inbox_sensor
+
+
+def step_groups(assets: Iterable[object], checks: Iterable[object] = ()) -> dict[str, str]:
+    """Step key → stage: an asset's step goes to its group; a stand-alone asset check's step goes to
+    "checks" (data-quality audits)."""
+    out: dict[str, str] = {}
+    for a in assets:
+        if isinstance(a, dg.AssetsDefinition):
+            for group in a.group_names_by_key.values():
+                out[a.node_def.name] = group
+    for c in checks:
+        if isinstance(c, dg.AssetsDefinition):
+            out.setdefault(c.node_def.name, "checks")
+    return out
 
 
 def step_seconds_of(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
