@@ -13,7 +13,7 @@ import pytest
 from pipelines.runner import run_pipeline
 from pipelines.settings import get_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # whole sample inbox, both years
+pytestmark = pytest.mark.integration
 INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
 TRUTH = INBOX / "_truth"
 
@@ -36,6 +36,7 @@ def _df(wh: Path, sql: str) -> pd.DataFrame:
         con.close()
 
 
+@pytest.mark.slow  # whole sample inbox through every stage, both years
 @pytest.mark.skipif(not (TRUTH / "findings.csv").exists(), reason="sample inbox not generated")
 def test_findings_equal_planted(warehouse: Path) -> None:
     want = pd.read_csv(TRUTH / "findings.csv", dtype=str, keep_default_na=False)
@@ -48,6 +49,7 @@ def test_findings_equal_planted(warehouse: Path) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (TRUTH / "school_levels.csv").exists(), reason="sample inbox not generated")
 def test_levels_equal_truth(warehouse: Path) -> None:
     want = pd.read_csv(TRUTH / "school_levels.csv", dtype={"school_code": str})
@@ -57,3 +59,44 @@ def test_levels_equal_truth(warehouse: Path) -> None:
     bad = m[(m["level"] != m["level_truth"]) | ((m["group_dh_points"] - m["group_dh_points_truth"]).abs() > 0.011)
             | ((m["group_qt_points"] - m["group_qt_points_truth"]).abs() > 0.011)]  # fmt: skip
     assert bad.empty, bad.to_string()
+
+
+@pytest.mark.skipif(not (TRUTH / "indicator_values.csv").exists(), reason="sample inbox not generated")
+def test_reconcile_reproduces_truth_from_truth_values(tmp_path: Path) -> None:
+    """The reconciliation alone, independent of the SQL models: the truth's own data-criterion values
+    plus the ingested self-assessment files give exactly the planted findings and the true levels."""
+    import shutil
+
+    from connectors import raw_store
+    from connectors.filedrop import ingest_inbox
+    from indicator_sets import reconcile as rc
+    from indicator_sets.model import load_indicator_set
+    from pipelines.settings import REPO_ROOT
+
+    for f in INBOX.glob("*/province/*"):
+        if f.name.startswith(("TuDanhGia", "DanhSachTruong")):
+            dst = tmp_path / f.relative_to(INBOX)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, dst)
+    con = raw_store.connect(":memory:")
+    ingest_inbox(con, tmp_path, hash_key="test")
+    selfs = con.execute("SELECT * EXCLUDE (note) FROM raw_self_assessment").df()
+    iset = load_indicator_set(REPO_ROOT / "indicator_sets" / "qd4725_2022.yaml")
+    iv = pd.read_csv(TRUTH / "indicator_values.csv", dtype={"school_code": str, "criterion_code": str})
+    scored = iv[iv["status"] != "self_declared"].assign(source_files=lambda d: [[] for _ in range(len(d))])
+    final = rc.final_values(scored, rc.self_points(selfs, iset), iset)
+    found = rc.reconcile_findings(final, iset)
+    want = pd.read_csv(TRUTH / "findings.csv", dtype=str, keep_default_na=False)
+    w = set(map(tuple, want[["school_code", "school_year", "criterion_code", "finding"]].to_numpy().tolist()))
+    g = set(
+        map(tuple, found[["school_code", "school_year", "criterion_code", "finding"]].to_numpy().tolist())
+    )
+    assert w == g, f"missing: {sorted(w - g)}\nextra: {sorted(g - w)}"
+    truth = pd.read_csv(TRUTH / "school_levels.csv", dtype={"school_code": str})
+    m = truth.merge(
+        rc.computed_scores(final, iset), on=["school_code", "school_year"], suffixes=("_truth", "")
+    )
+    assert len(m) == len(truth)
+    assert (m["level"] == m["level_truth"]).all()
+    assert ((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= 0.011).all()
+    assert ((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= 0.011).all()
