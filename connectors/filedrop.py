@@ -23,6 +23,7 @@ from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
 from connectors.readers import SUPPORTED, FileRejected, read_grids
+from connectors.safety import preflight
 from connectors.sheet_parser import Grid, HeaderMatch, ParseContext, SheetResult, find_headers, parse_table
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
@@ -309,10 +310,14 @@ def ingest_inbox(
         seen.add(rel)
         summary.files_seen += 1
         fy, fs = delivery_of(Path(rel))
-        try:
-            sha = sha256_of(path)
-        except OSError:
-            sha = ""
+        blocked = preflight(path, inbox)
+        if blocked:  # never read a file that must not be parsed (links out of the inbox, bombs…)
+            sha = "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
+        else:
+            try:
+                sha = sha256_of(path)
+            except OSError:
+                sha = ""
         prev = known.get(rel)
         if prev and prev[0] == sha and prev[1] != "retired":
             summary.skipped += 1
@@ -322,7 +327,11 @@ def ingest_inbox(
             progress(rel)
         ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=school_names(con),
                            hash_key=hash_key, platform_by_school=school_platforms(con))  # fmt: skip
-        res = parse_file(path, rel, ctx, layouts, sha=sha or None)
+        if blocked:
+            size = path.lstat().st_size
+            res = FileResult(rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})")
+        else:
+            res = parse_file(path, rel, ctx, layouts, sha=sha or None)
         store_file(con, res, run_id, fy, fs, replaced=prev is not None)
         summary.changed_files.append(rel)
         if res.status == "quarantined":

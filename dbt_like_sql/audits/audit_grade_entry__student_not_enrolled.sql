@@ -1,7 +1,7 @@
 -- purpose: grade-book entries of students who are not enrolled in that school and year (unknown, transferred out, dropped out), for schools that delivered a student list; they would inflate criterion 2.3.3
 -- grain: one row per school × school year × student key found in the grade book
 -- asset: raw_grade_entry
--- blocking: true
+-- blocking: false
 with grades as (
     select * from raw_grade_entry
 ),

@@ -1,7 +1,7 @@
 -- purpose: students recorded more than once in one school and year: the same student id on several rows of one source system, or in several classes (inflates every per-student denominator)
 -- grain: one row per school × school year × student id that is duplicated
 -- asset: raw_student
--- blocking: true
+-- blocking: false
 with students as (
     select * from raw_student
 ),

@@ -7,8 +7,8 @@ downstream assets are not materialised while offending rows exist):
 
 | audit | asset | kind | why |
 |---|---|---|---|
-| audit_student__duplicate_in_school_year | raw_student | blocking | duplicates inflate every per-student denominator, so published ratios would be wrong |
-| audit_grade_entry__student_not_enrolled | raw_grade_entry | blocking | grade books of non-enrolled students would be counted in 2.3.3 and its ratio could pass 100 % |
+| audit_student__duplicate_in_school_year | raw_student | warning | the models count enrolled students by distinct moet_id, so duplicates cannot inflate a published ratio; the school must still fix its list |
+| audit_grade_entry__student_not_enrolled | raw_grade_entry | warning | 2.3.3 only looks at enrolled students' marks, so these rows cannot change a score; one school's messy grade book must not stop the province's publication |
 | audit_student__class_of_other_school | raw_student | warning | the student still counts for its own school; only the class link is wrong |
 | audit_teaching_assignment__class_missing | raw_teaching_assignment | warning | no criterion is scored from assignments to unknown classes; the school must fix its class list |
 | audit_csdl_sync_log__unknown_school | raw_csdl_sync_log | warning | rows of an unknown school reach no published score; the registry must be completed |

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "connectors"))
-import builders as B  # noqa: E402
+import builders as B
 
-from connectors import raw_store  # noqa: E402
-from connectors.filedrop import ingest_inbox  # noqa: E402
+from connectors import raw_store
+from connectors.filedrop import ingest_inbox
 
 pytestmark = pytest.mark.integration
 Y, S = "2024-2025", "08000123"
