@@ -70,7 +70,10 @@ def points_from_workbook(out: Path) -> dict[str, float]:
 def test_slice_scores_each_school_by_hand(inbox: Path, tmp_path: Path) -> None:
     out = run(inbox, tmp_path)
     assert points_from_workbook(out) == EXPECTED_POINTS
-    values = pd.read_csv(out / f"indicator_values_{YEAR}.csv", dtype={"school_code": str})
+    values = pd.read_csv(out / f"indicator_values_{YEAR}.csv", dtype={"school_code": str, "criterion_code": str})
+    values = values[values["criterion_code"] == "1.7.1"]
+    assert set(values["school_code"]) == set(EXPECTED_POINTS)
+    assert dict(zip(values["school_code"], values["points"], strict=True)) == EXPECTED_POINTS
     row = values.set_index("school_code").loc["08000001"]
     assert (row["numerator"], row["denominator"], row["status"]) == (2, 3, "ok")
     assert row["value"] == pytest.approx(0.666667)
