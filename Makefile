@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
-YEAR ?= 2024-2025
+YEARS ?= 2023-2024 2024-2025
 
 .PHONY: demo test lint sample check-sample bench clean
 
@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 
 ## demo: set up .venv and run the whole pipeline on the committed sample inbox; outputs go to out/
 demo: $(STAMP)
-	$(BIN)/cds run --inbox sample_exports/inbox --warehouse data/warehouse.duckdb --out out --year $(YEAR)
+	@for y in $(YEARS); do \
+	  $(BIN)/cds run --inbox sample_exports/inbox --warehouse data/warehouse.duckdb --out out --year $$y || exit $$?; \
+	done
 
 ## test: set up .venv and run the default test suite (no network, no secrets)
 test: $(STAMP)
