@@ -82,6 +82,15 @@ def _register_optional() -> None:
         main.add_command(generate, name="generate")
     except ImportError:
         pass
+    try:  # benchmarks/ is not an installed package: import it from the checkout (the repo root)
+        root = str(Path(__file__).resolve().parent.parent)
+        if (Path(root) / "benchmarks" / "cli.py").is_file() and root not in sys.path:
+            sys.path.append(root)
+        from benchmarks.cli import bench
+
+        main.add_command(bench, name="bench")
+    except ImportError:
+        pass
 
 
 _register_optional()

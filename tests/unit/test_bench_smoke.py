@@ -1,0 +1,103 @@
+"""Smoke test of the benchmark's pure helpers (no pipeline run, no timing assertions)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from benchmarks.core import (
+    cache_key,
+    evaluate_targets,
+    growth_exponent,
+    markdown_table,
+    n_to_change,
+    render_markdown,
+    select_sample,
+    stage_rows,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_growth_exponent_recovers_the_power() -> None:
+    xs = [1.0, 10.0, 100.0]
+    assert growth_exponent(xs, [2 * x for x in xs]) == pytest.approx(1.0)
+    assert growth_exponent(xs, [3 * x**1.5 for x in xs]) == pytest.approx(1.5)
+    assert growth_exponent([5.0], [1.0]) is None
+    assert growth_exponent([5.0, 5.0], [1.0, 2.0]) is None
+
+
+def test_change_selector_is_deterministic_and_order_free() -> None:
+    names = [f"2024-2025/{i:08d}/f{j}.xlsx" for i in range(20) for j in range(5)]
+    n = n_to_change(len(names), 0.05)
+    assert n == 5
+    a = select_sample(names, n, seed=7)
+    assert a == select_sample(list(reversed(names)), n, seed=7)
+    assert len(a) == n and set(a) <= set(names)
+    assert select_sample(names, n, seed=8) != a
+    assert n_to_change(3, 0.05) == 1 and n_to_change(0, 0.05) == 0
+
+
+def test_cache_key_changes_with_every_input() -> None:
+    base = cache_key("small", 7, ["2024-2025"], 0.5, "abcdef1234567890")
+    assert base == cache_key("small", 7, ["2024-2025"], 0.5, "abcdef1234567890")
+    others = {
+        cache_key("medium", 7, ["2024-2025"], 0.5, "abcdef1234567890"),
+        cache_key("small", 8, ["2024-2025"], 0.5, "abcdef1234567890"),
+        cache_key("small", 7, ["2023-2024", "2024-2025"], 0.5, "abcdef1234567890"),
+        cache_key("small", 7, ["2024-2025"], 1.0, "abcdef1234567890"),
+        cache_key("small", 7, ["2024-2025"], 0.5, "fedcba0987654321"),
+    }
+    assert base not in others and len(others) == 5
+
+
+def test_markdown_table_and_report() -> None:
+    table = markdown_table(["a", "b"], [["x", 1], ["yy", 22]])
+    lines = table.splitlines()
+    assert lines[0].startswith("| a") and lines[1].startswith("|:") and len(lines) == 4
+    assert len({len(ln) for ln in lines}) == 1
+
+    run = {"ok": True, "status": "success", "wall_s": 10.0, "rows_kept": 1000, "rows_loaded": 1000,
+           "input_bytes": 2**20, "bytes_ingested": 2**20, "peak_rss_bytes": 2**28,
+           "stage_seconds": {"models": 2.0, "ingest": 5.0, "checks": 1.0},
+           "stage_peak_rss_bytes": {"ingest": 2**27}}  # fmt: skip
+    rows = stage_rows(run)
+    assert [r["stage"] for r in rows] == ["ingest", "models", "checks"]
+    assert rows[0]["rows_per_s"] == pytest.approx(200.0) and rows[0]["mb_per_s"] == pytest.approx(0.2)
+    results = {
+        "meta": {"commit": "0123456789abcdef"},
+        "sizes": {"small": {"inbox": {"files": 3, "bytes": 2**20, "schools": 5}, "cold": run,
+                            "incremental": {**run, "wall_s": 0.5},
+                            "scan": {"table": "raw_x", "rows": 10, "scan_s": 1.0, "marts_s": 2.0,
+                                     "marts_vs_scan": 2.0}}},
+        "ratios": {"connector_vs_fastexcel": 0.4, "connector_vs_pandas": 12.0},
+        "growth": {"exponent_vs_mb": None},
+    }  # fmt: skip
+    targets = {t["target"]: t["verdict"] for t in evaluate_targets(results)}
+    assert targets["incremental 5% < 10% of cold"] == "met"
+    assert targets["ingest ≥ 0.5× fastexcel floor"] == "NOT met"
+    assert targets["ingest ≥ 10× pandas+openpyxl"] == "met"
+    assert targets["marts ≤ 2× one scan"] == "met"
+    assert targets["growth exponent ≤ 1.1"] == "not measured"
+    assert targets["province-mountain cold < 15 min & peak < 4 GiB"] == "not measured"
+    md = render_markdown({**results, "targets": evaluate_targets(results)})
+    assert "small cold" in md and "**total**" in md and "## Targets" in md
+
+
+def test_touch_xlsx_changes_bytes_not_cells(tmp_path: Path) -> None:
+    from benchmarks.datasets import touch_xlsx
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("docProps/core.xml", "<cp:coreProperties/>")
+        z.writestr("xl/worksheets/sheet1.xml", "<worksheet>cells</worksheet>")
+    path = tmp_path / "a.xlsx"
+    path.write_bytes(buf.getvalue())
+    touch_xlsx(path, "s1")
+    assert path.read_bytes() != buf.getvalue()
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/worksheets/sheet1.xml") == b"<worksheet>cells</worksheet>"
+        assert b"cds bench s1" in z.read("docProps/core.xml")
