@@ -11,9 +11,12 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # ---------------------------------------------------------------------------------------------
 # Header text
@@ -26,7 +29,12 @@ def norm(text: object) -> str:
     """`norm` of EXPORTS.md §1.3: strip accents, đ→d, casefold, keep [a-z0-9], collapse spaces."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFD", str(text))
+    return _norm_str(text if type(text) is str else str(text))
+
+
+@lru_cache(maxsize=1 << 17)
+def _norm_str(text: str) -> str:
+    s = unicodedata.normalize("NFD", text)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.replace("đ", "d").replace("Đ", "D").casefold()
     return _NON_ALNUM.sub(" ", s).strip()
@@ -34,20 +42,30 @@ def norm(text: object) -> str:
 
 def header_forms(text: object) -> list[str]:
     """The three forms a header is matched in: full, without `(…)`, first line only."""
-    raw = "" if text is None else str(text)
+    return list(header_forms_t("" if text is None else str(text)))
+
+
+@lru_cache(maxsize=1 << 16)
+def header_forms_t(raw: str) -> tuple[str, ...]:
+    """`header_forms` of a string as a (cached, shared) tuple."""
     forms = [norm(raw), norm(_PARENS.sub(" ", raw)), norm(raw.splitlines()[0] if raw else "")]
     seen: list[str] = []
     for f in forms:
         if f and f not in seen:
             seen.append(f)
-    return seen
+    return tuple(seen)
 
 
 def nfc(text: object) -> str:
     """Clean one text value: NFC, NBSP→space, trim, drop a leading apostrophe."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").strip()
+    return _nfc_str(text if type(text) is str else str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _nfc_str(text: str) -> str:
+    s = unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip()
     if s.startswith("'"):
         s = s[1:].strip()
     return s
@@ -58,10 +76,36 @@ def nfc(text: object) -> str:
 # ---------------------------------------------------------------------------------------------
 def clean_text(s: pd.Series) -> pd.Series:
     """NFC, NBSP→space, trim, leading `'` removed; empty strings become missing."""
+    fast = _clean_text_fast(s)
+    if fast is not None:
+        return fast
     s = s.astype("string")
     s = s.str.normalize("NFC").str.replace("\u00a0", " ", regex=False).str.strip()
     s = s.str.replace(r"^'\s*", "", regex=True)
     return s.mask(s == "")
+
+
+@lru_cache(maxsize=1 << 17)
+def _nfc_only(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _clean_text_fast(s: pd.Series) -> pd.Series | None:
+    """`clean_text` computed once per distinct value (same pyarrow kernels as the pandas string
+    methods, NFC through unicodedata as pandas does); None when the input is not plain text."""
+    if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
+        return None
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    uniq = list(uniques)
+    if any(type(u) is not str for u in uniq):
+        return None
+    arr = pa.array([_nfc_only(u) for u in uniq], type=pa.large_string())
+    arr = pc.utf8_trim_whitespace(pc.replace_substring(arr, "\u00a0", " "))
+    arr = pc.replace_substring_regex(arr, r"^'\s*", "")
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+    idx = pa.array(codes, type=pa.int64(), mask=codes < 0)
+    out = pc.take(arr, idx)
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([out])), index=s.index, name=s.name)
 
 
 _INT_DOT_ZERO = re.compile(r"^(\d+)\.0+$")
@@ -270,7 +314,7 @@ def normalise_phone(s: pd.Series) -> pd.Series:
 
 
 def hmac_hex(values: pd.Series, key: str) -> pd.Series:
-    """HMAC-SHA-256 (lower-case hex) of each non-missing value."""
+    """HMAC-SHA-256 (lower-case hex) of each non-missing value (each distinct value hashed once)."""
     k = key.encode("utf-8")
 
     def one(x: object) -> object:
@@ -278,7 +322,10 @@ def hmac_hex(values: pd.Series, key: str) -> pd.Series:
             return pd.NA
         return hmac.new(k, str(x).encode("utf-8"), hashlib.sha256).hexdigest()
 
-    return values.astype("object").map(one).astype("string")
+    obj = values.astype("object")
+    codes, uniques = pd.factorize(obj.to_numpy(dtype=object), use_na_sentinel=True)
+    hashed = np.array([one(u) for u in uniques] + [pd.NA], dtype=object)
+    return pd.Series(hashed[codes], index=values.index, name=values.name).astype("string")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ _TITLE_KEYS = {
     "khoi": "grade", "mon hoc": "subject", "mon": "subject", "ma truong": "school_code",
     "truong": "school_name", "tu ngay": "date_from", "den ngay": "date_to",
 }  # fmt: skip
+_TITLE_SPLIT = re.compile(r"\s+-\s+(?=[^\d\s])")
 _CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
 
 
@@ -81,12 +82,16 @@ class SheetResult:
 # ---------------------------------------------------------------------------------------------
 # Header detection
 # ---------------------------------------------------------------------------------------------
-def _forms_table(top: pd.DataFrame) -> dict[tuple[int, int], list[str]]:
-    out: dict[tuple[int, int], list[str]] = {}
-    for r, row in top.iterrows():
-        for c, v in row.items():
-            if isinstance(v, str) and v.strip():
-                out[(int(r), int(c))] = nz.header_forms(v)
+def _forms_table(top: pd.DataFrame) -> dict[tuple[int, int], tuple[str, ...]]:
+    """Header forms of every non-blank text cell of the top rows (forms cached per distinct text)."""
+    out: dict[tuple[int, int], tuple[str, ...]] = {}
+    arr = top.to_numpy(dtype=object)
+    rows = [int(r) for r in top.index]
+    cols = [int(c) for c in top.columns]
+    for i, j in zip(*np.nonzero(pd.notna(arr)), strict=True):
+        v = arr[i, j]
+        if isinstance(v, str) and v.strip():
+            out[(rows[i], cols[j])] = nz.header_forms_t(v)
     return out
 
 
@@ -136,12 +141,13 @@ def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> i
     depth = 1
     if key_col is None:
         return max_depth
+    cells = grid.cells
     for r in range(row + 1, row + max_depth):
-        if r not in grid.cells.index:
+        if r not in cells.index:
             break
-        vals = grid.cells.loc[r]
+        vals = cells.loc[r]
         key = vals.get(key_col)
-        others = [v for v in vals.tolist() if isinstance(v, str) and v.strip()]
+        others = any(isinstance(v, str) and v.strip() for v in vals.to_numpy(dtype=object))
         if (isinstance(key, str) and key.strip()) or not others:
             break
         depth += 1
@@ -153,7 +159,7 @@ def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
     block = grid.cells.loc[row : row + depth - 1]
     tiers: list[list[str]] = []
     cols = list(grid.cells.columns)
-    raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r.tolist()] for _, r in block.iterrows()]
+    raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r] for r in block.to_numpy(dtype=object)]
     for i, labels in enumerate(raw_tiers):
         labels = list(labels)
         if i < depth - 1:
@@ -214,12 +220,12 @@ def parse_title(rows: pd.DataFrame) -> dict[str, str]:
     """`Key: value` segments (separated by ` - ` or cells), a school year anywhere, `LỚP x` endings."""
     meta: dict[str, str] = {}
     texts: list[str] = []
-    for _, r in rows.iterrows():
-        for v in r.tolist():
+    for r in rows.to_numpy(dtype=object):
+        for v in r:
             if isinstance(v, str) and v.strip():
                 texts.append(nz.nfc(v))
     for text in texts:
-        for seg in re.split(r"\s+-\s+(?=[^\d\s])", text):
+        for seg in _TITLE_SPLIT.split(text):
             if ":" in seg:
                 k, _, val = seg.partition(":")
                 key = _TITLE_KEYS.get(nz.norm(k))
@@ -250,10 +256,26 @@ def parse_title(rows: pd.DataFrame) -> dict[str, str]:
 # Row classification and blocks
 # ---------------------------------------------------------------------------------------------
 def _footer_mask(data: pd.DataFrame) -> pd.Series:
-    first = data.bfill(axis=1).iloc[:, 0].astype("string").str.normalize("NFC").str.strip().str.lower()
+    arr = data.to_numpy(dtype=object)
+    present = pd.notna(arr)
+    first_pos = present.argmax(axis=1) if arr.shape[1] else np.zeros(len(arr), dtype=int)
+    first_vals = arr[np.arange(len(arr)), first_pos] if arr.shape[1] else np.full(len(arr), None, dtype=object)
+    first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)
+    first = pd.Series(first_vals, index=data.index, dtype=object).astype("string")
+    first = first.str.normalize("NFC").str.strip().str.lower()
     starts = first.str.startswith(FOOTER_PREFIXES).fillna(False)
     dated = first.str.contains(_FOOTER_DATE.pattern, regex=True).fillna(False)
     return (starts | dated).astype(bool)
+
+
+def _nonblank(arr: np.ndarray) -> np.ndarray:
+    """Cells (an object matrix) that hold text other than whitespace; each distinct text checked once."""
+    codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=True)
+    if not len(uniques):
+        return np.zeros(arr.shape, dtype=bool)
+    ok = (pd.Series(uniques, dtype=object).astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+    ok = np.append(ok, False)  # code -1 (missing) → position -1
+    return ok[codes].reshape(arr.shape)
 
 
 @dataclass
@@ -270,35 +292,39 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     body = cells.loc[match.row + match.depth :]
     if body.empty:
         return [Block(match.row, [], parse_title(cells.loc[: match.row - 1]))], 0
-    nonblank = body.notna() & body.astype("string").apply(lambda s: s.str.strip() != "").fillna(False)
+    arr = body.to_numpy(dtype=object)
+    idx = body.index.to_numpy(dtype=np.int64)
+    nonblank = _nonblank(arr)
     is_blank = ~nonblank.any(axis=1)
     key_vals = body[key_col].astype("string").str.strip() if key_col is not None else pd.Series("", index=body.index)
-    key_empty = key_vals.isna() | (key_vals == "")
-    footer = key_empty & _footer_mask(body) & ~is_blank
+    key_empty_s = key_vals.isna() | (key_vals == "")
+    key_empty = key_empty_s.to_numpy(dtype=bool)
+    footer = key_empty & ~is_blank
+    if footer.any():
+        footer[footer] = _footer_mask(body[footer]).to_numpy(dtype=bool)
     # a repeated header row: the key column holds one of the key's header texts
     key_keys = match.layout.columns[match.layout.key].header_keys()
-    is_header = pd.Series(False, index=body.index)
+    is_header = np.zeros(len(idx), dtype=bool)
     cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
-    if cand.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
-        is_header[cand] = key_vals[cand].map(lambda v: any(f in key_keys for f in nz.header_forms(v))).astype(bool)
+    cand_np = cand.to_numpy(dtype=bool)
+    if cand_np.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
+        is_header[cand_np] = [any(f in key_keys for f in nz.header_forms_t(v)) for v in key_vals[cand].tolist()]
     # column-number row right under the header
-    first_idx = body.index[0]
-    colnum = pd.Series(False, index=body.index)
-    first_vals = [v for v in body.loc[first_idx].tolist() if isinstance(v, str) and v.strip()]
+    colnum = np.zeros(len(idx), dtype=bool)
+    first_vals = [v for v in arr[0] if isinstance(v, str) and v.strip()]
     if first_vals and all(_COLNUM.match(v.strip()) for v in first_vals) and len(first_vals) >= 3:
-        colnum[first_idx] = True
+        colnum[0] = True
 
-    events = sorted(
-        [(int(r), "footer") for r in footer[footer].index] + [(int(r), "header") for r in is_header[is_header].index]
-    )
+    events = sorted([(int(r), "footer") for r in idx[footer]] + [(int(r), "header") for r in idx[is_header]])
     skip = is_blank | colnum | footer | is_header
     blocks: list[Block] = []
     current_header = match.row
     title_rows = cells.loc[: match.row - 1]
     meta = parse_title(title_rows)
     in_footer = False
-    seg_start = int(body.index[0])
+    seg_start = int(idx[0])
     bounds: list[tuple[int, int, int, dict[str, str]]] = []
+    key_empty_at = dict(zip(idx.tolist(), key_empty.tolist(), strict=True)) if events else {}
     for r, kind in events:
         if kind == "footer":
             if not in_footer:
@@ -306,7 +332,7 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
             in_footer = True
         else:  # header repeat: title rows are the key-less rows right above it
             t0 = r
-            while t0 - 1 >= seg_start and bool(key_empty.get(t0 - 1, False)):
+            while t0 - 1 >= seg_start and bool(key_empty_at.get(t0 - 1, False)):
                 t0 -= 1
             if not in_footer:
                 bounds.append((seg_start, t0 - 1, current_header, meta))
@@ -320,15 +346,14 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
             in_footer = False
             seg_start = r + match.depth
     if not in_footer:
-        bounds.append((seg_start, int(body.index[-1]), current_header, meta))
-    in_block = pd.Series(False, index=body.index)
+        bounds.append((seg_start, int(idx[-1]), current_header, meta))
+    in_block = np.zeros(len(idx), dtype=bool)
     for lo, hi, hdr, m in bounds:
         if hi < lo:
             continue
-        idx = body.loc[lo:hi].index
-        rows = [int(i) for i in idx if not skip[i]]
-        in_block[idx] = True
-        blocks.append(Block(hdr, rows, m))
+        sel = (idx >= lo) & (idx <= hi)
+        in_block |= sel
+        blocks.append(Block(hdr, idx[sel & ~skip].tolist(), m))
     skipped = int((~in_block).sum() + (skip & in_block).sum())
     return blocks, skipped
 
