@@ -181,7 +181,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _x(v: float | None) -> str:
-    return "not measured" if v is None else f"{v:.2f}×"
+    return "not measured" if v is None else f"{v:.3g}×"
 
 
 def render_markdown(results: Mapping[str, Any]) -> str:
