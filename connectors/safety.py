@@ -1,40 +1,158 @@
-"""Pre-flight checks on an inbox file before any parser touches it: symlinks leading out of the inbox,
-names that are not valid text, oversized files and zip bombs. Each returns a reason code that
-quarantines the file with a clear message; none of them reads more than the file's directory entry
-and, for zip containers, its central directory.
+"""Pre-flight checks on an inbox file before any parser touches it, so that a hostile or broken file
+ends in a clear quarantine reason (EXPORTS.md §1.6) instead of a hang, a crash or a memory blow-up.
+
+Checked, in order:
+
+- the path: links leading out of the inbox, broken or looping links, names that are not valid text,
+  anything that is not a regular file (devices, FIFOs: reading them would block or never end);
+- the size (`MAX_FILE_BYTES`);
+- workbooks: a compound (CFB) container named `.xlsx` that holds an `EncryptionInfo` stream is a
+  password-protected workbook; a zip container is read through its central directory only (member
+  count, declared sizes and ratios, declared sizes that cannot be true, macros) and the first
+  `SHEET_PEEK_BYTES` of each worksheet are scanned for the widest column that holds a value;
+- CSV: nothing but a BOM, separators and blanks (empty); the number of fields of the first lines.
+
+Each check returns `(reason_code, detail)`; the detail is Vietnamese, meant for the school's data
+officer. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
 """
 
 from __future__ import annotations
 
+import re
+import stat
 import zipfile
 from pathlib import Path
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+MAX_ZIP_MEMBERS = 2000
+MAX_COLUMNS = 1000
+SHEET_PEEK_BYTES = 4 * 1024 * 1024
+CSV_PEEK_BYTES = 1024 * 1024
+CSV_PEEK_LINES = 40
+
+CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_ENCRYPTION_MARKERS = tuple(n.encode("utf-16-le") for n in ("EncryptionInfo", "EncryptedPackage"))
+_VALUE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})[0-9]+"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')  # fmt: skip
+_WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+
+Blocked = tuple[str, str]
 
 
-def preflight(path: Path, inbox: Path) -> tuple[str, str] | None:
+def preflight(path: Path, inbox: Path) -> Blocked | None:
     """(reason_code, detail) when the file must not be parsed, else None."""
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
-        return "unreadable_file", "đường dẫn không tồn tại hoặc là liên kết hỏng"
+        return "unreadable_file", "đường dẫn không tồn tại, là liên kết hỏng hoặc liên kết vòng"
     if not resolved.is_relative_to(inbox.resolve()):
         return "unsafe_path", "liên kết trỏ ra ngoài thư mục nhận"
     try:
         str(path.relative_to(inbox)).encode("utf-8")
     except UnicodeEncodeError:
         return "unsafe_path", "tên tệp không phải văn bản UTF-8 hợp lệ"
-    size = resolved.stat().st_size
+    try:
+        st = resolved.stat()
+    except OSError:
+        return "unreadable_file", "không đọc được thông tin tệp"
+    if not stat.S_ISREG(st.st_mode):
+        return "unsafe_path", "không phải tệp thông thường (thiết bị, ống dẫn hoặc socket)"
+    size = st.st_size
     if size > MAX_FILE_BYTES:
-        return "file_too_large", f"{size} byte"
-    if path.suffix.lower() in {".xlsx", ".xlsm"} and size:
-        try:
-            with zipfile.ZipFile(resolved) as zf:
-                total = sum(i.file_size for i in zf.infolist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None  # the reader reports a broken container as unreadable_file
-        if total > MAX_UNZIPPED_BYTES or (size and total / size > MAX_ZIP_RATIO and total > 50 * 1024 * 1024):
-            return "file_too_large", f"giải nén ra {total} byte từ {size} byte"
+        return "file_too_large", f"{size} byte, tối đa {MAX_FILE_BYTES} byte"
+    if not size:
+        return None  # the parser reports empty_file
+    ext = path.suffix.lower()
+    try:
+        if ext in {".xlsx", ".xlsm", ".xls"}:
+            with resolved.open("rb") as fh:
+                head = fh.read(8)
+            if head == CFB_MAGIC:
+                return _check_cfb(resolved) if ext != ".xls" else None
+            if head.startswith(b"PK"):
+                return _check_zip(resolved, size)
+        elif ext == ".csv":
+            return _check_csv(resolved)
+    except OSError:
+        return "unreadable_file", "không đọc được tệp"
+    return None
+
+
+def _check_cfb(path: Path) -> Blocked | None:
+    """A compound file named `.xlsx`: encrypted OOXML when it holds the encryption streams."""
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(1 << 20):
+            block = tail + chunk
+            if any(m in block for m in _ENCRYPTION_MARKERS):
+                return ("unreadable_file",
+                        "tệp được đặt mật khẩu (mã hóa); hãy gỡ mật khẩu, lưu lại rồi gửi lại")  # fmt: skip
+            tail = chunk[-40:]
+    return None  # another compound file (e.g. a renamed .xls): the reader decides
+
+
+def _check_zip(path: Path, size: int) -> Blocked | None:
+    """Central directory only (plus a bounded peek into each worksheet for its width)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                return "file_too_large", f"tệp nén có {len(infos)} mục, tối đa {MAX_ZIP_MEMBERS}"
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNZIPPED_BYTES or (total / size > MAX_ZIP_RATIO and total > 50 * 1024 * 1024):
+                return "file_too_large", f"giải nén ra {total} byte từ {size} byte"
+            for i in infos:
+                # deflate never grows data by more than a few bytes per 16 kB block: a member whose
+                # compressed size exceeds its declared size lies about it (a disguised zip bomb)
+                if i.compress_type == zipfile.ZIP_DEFLATED and i.compress_size > i.file_size * 1.01 + 1024:
+                    return "unreadable_file", "tệp nén khai báo sai kích thước (nghi là bom nén)"
+            if any(i.filename.lower().endswith("vbaproject.bin") for i in infos):
+                return ("unsupported_type",
+                        "tệp chứa macro (vbaProject.bin); hãy lưu lại dạng .xlsx không có macro")  # fmt: skip
+            for i in infos:
+                if _WORKSHEET.match(i.filename):
+                    with zf.open(i) as fh:
+                        width = max_value_column(fh.read(SHEET_PEEK_BYTES))
+                    if width > MAX_COLUMNS:
+                        return (
+                            "file_too_large",
+                            f"trang tính có dữ liệu ở cột thứ {width}, tối đa {MAX_COLUMNS} cột",
+                        )
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+    ):
+        return None  # the reader reports a broken container as unreadable_file
+    return None
+
+
+def max_value_column(xml: bytes) -> int:
+    """1-based index of the rightmost cell that holds a value (or inline string) in worksheet XML;
+    formatted empty cells (`<c r="Z9" s="1"/>`) do not count."""
+    best = 0
+    for letters in set(_VALUE_CELL.findall(xml)):
+        n = 0
+        for ch in letters:
+            n = n * 26 + ch - 64
+        best = max(best, n)
+    return best
+
+
+def _check_csv(path: Path) -> Blocked | None:
+    """Too many fields in the first lines (a header a person could not have typed)."""
+    with path.open("rb") as fh:
+        head = fh.read(CSV_PEEK_BYTES)
+    if len(head) < CSV_PEEK_BYTES and not head.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n,;"):
+        return "empty_file", "chỉ có dấu BOM, dấu phân cách hoặc khoảng trắng"
+    lines = head.splitlines()[:CSV_PEEK_LINES]
+    if len(head) == CSV_PEEK_BYTES and len(lines) <= 1:
+        return "file_too_large", f"dòng đầu dài hơn {CSV_PEEK_BYTES} byte"
+    width = max((max(ln.count(b","), ln.count(b";")) + 1 for ln in lines), default=0)
+    if width > MAX_COLUMNS:
+        return "file_too_large", f"tệp CSV có {width} cột, tối đa {MAX_COLUMNS} cột"
     return None

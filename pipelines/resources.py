@@ -3,9 +3,9 @@ from `Settings` when the definitions load."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -39,6 +39,13 @@ class PipelineConfig(dg.ConfigurableResource):
     hash_key: str
     api_base_url: str = ""
     api_key: str = ""
+    mode: str = ""  # development | production; empty = from the environment (CDS_MODE) at run start
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse to start a production run with the default hash key (before any step runs)."""
+        from pipelines.settings import check_hash_key, get_settings
+
+        check_hash_key(self.mode or get_settings().mode, self.hash_key)
 
     @property
     def inbox_path(self) -> Path:

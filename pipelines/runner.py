@@ -22,7 +22,7 @@ from rich.console import Console
 from pipelines import inbox_state
 from pipelines.lock import warehouse_lock
 from pipelines.run_summary import build_summary, summary_lines, summary_path, write_summary
-from pipelines.settings import Settings
+from pipelines.settings import InsecureHashKeyError, Settings, check_hash_key
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -76,7 +76,7 @@ class RunOutcome:
     """Result of `run_pipeline`; truthy when the run succeeded (or had nothing to do)."""
 
     ok: bool
-    status: str  # success | failed | no_changes
+    status: str  # success | failed | no_changes | refused
     summary: dict[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
@@ -135,6 +135,12 @@ def run_pipeline(
     run (`force` runs anyway). Raises `pipelines.lock.WarehouseBusyError` when another run holds the
     warehouse for longer than `wait_seconds` (default: the `lock_wait_seconds` setting)."""
     console = console or Console()
+    try:
+        check_hash_key(settings.mode, settings.hash_key.get_secret_value())
+    except InsecureHashKeyError as exc:  # refuse before touching the warehouse
+        log.error("refused: production mode with the default hash key")
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        return RunOutcome(False, "refused")
     year = settings.school_year
     wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
     started = dt.datetime.now()

@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     )
 
 
+class InsecureHashKeyError(RuntimeError):
+    """Production mode with the default (or an empty) hash key: ids and phones would be hashed with a
+    key anyone can read in the repository, so the run must not start."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Chế độ production (CDS_MODE=production) không được chạy với khóa băm mặc định hoặc rỗng: "
+            "hãy đặt CDS_HASH_KEY là một khóa bí mật riêng (ngoài kho mã nguồn). / "
+            "Refusing to run in production mode with the default or an empty hash key: set CDS_HASH_KEY "
+            "to a secret key kept outside the repository."
+        )
+
+
+def check_hash_key(mode: str, hash_key: str) -> None:
+    """Raise `InsecureHashKeyError` in production mode when the HMAC key is the default or empty."""
+    if mode == "production" and hash_key in ("", DEFAULT_HASH_KEY):
+        raise InsecureHashKeyError()
+
+
 def get_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (e.g. from CLI options)."""
     clean = {k: v for k, v in overrides.items() if v is not None}
