@@ -7,6 +7,7 @@ files that disappeared are retired. A bad file or row never stops the run.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 import re
@@ -228,16 +229,24 @@ def school_platforms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, year: str | None,
-               school: str | None, replaced: bool) -> None:  # fmt: skip
-    """Write one parsed file atomically: old rows out, new rows, rejects and manifest in."""
+               school: str | None, replaced: bool, prev_entities: list[str] | None = None,
+               fresh: bool = False) -> None:  # fmt: skip
+    """Write one parsed file atomically: old rows out, new rows, rejects and manifest in.
+
+    Old rows are removed from the raw tables of `prev_entities` (the entities of its manifest row)
+    when given, else from every raw table; `fresh` (the manifest never knew the file) skips that."""
     now = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
-        raw_store.delete_file_rows(con, res.source_file)
+        if not fresh:  # a file the manifest never knew has no rows to remove
+            raw_store.delete_file_rows(con, res.source_file, prev_entities)
         layouts = sorted({s.layout.id for s in res.sheets})
         entities = sorted({s.layout.entity for s in res.sheets})
         if res.status != "quarantined":
+            by_entity: dict[str, list[pd.DataFrame]] = {}
             for s in res.sheets:
+                if s.rows.empty:
+                    continue
                 frame = s.rows.copy()
                 frame["source_file"] = res.source_file
                 frame["file_sha256"] = res.sha256
@@ -245,7 +254,9 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
                 frame["layout_id"] = s.layout.id
                 if "source_system" not in frame.columns:
                     frame["source_system"] = s.layout.source_system
-                raw_store.insert_rows(con, s.layout.entity, frame)
+                by_entity.setdefault(s.layout.entity, []).append(frame)
+            for entity, frames in by_entity.items():  # one statement per entity of the file
+                raw_store.insert_many(con, entity, frames)
         rej = [
             {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
              "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
@@ -288,6 +299,45 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
         raise
 
 
+INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
+POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
+POOL_WINDOW = 8  # files in flight per worker: bounds the parsed results held in memory
+
+
+@dataclass
+class _Registry:
+    """Registry lookups (school names and platforms) cached for the run; `version` changes whenever
+    a stored file may have changed raw_school, so parses done with an older context are redone."""
+
+    con: duckdb.DuckDBPyConnection
+    version: int = 0
+    names: dict[str, str] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)
+
+    def refresh(self) -> None:
+        self.names = school_names(self.con)
+        self.platforms = school_platforms(self.con)
+        self.version += 1
+
+    def context(self, rel: str, hash_key: str) -> ParseContext:
+        fy, fs = delivery_of(Path(rel))
+        return ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=self.names,
+                            hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
+
+
+def _parse_job(path: str, rel: str, ctx: ParseContext, sha: str | None) -> FileResult:
+    """Worker side of the parse pool (module level so that it pickles)."""
+    return parse_file(Path(path), rel, ctx, load_layouts(), sha=sha)
+
+
+def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["connectors.filedrop", "connectors.reshapers", "connectors.json_layouts"])
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
@@ -295,21 +345,30 @@ def ingest_inbox(
     hash_key: str = "",
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
-    """Ingest every new or changed file of the inbox (for one delivery year when given)."""
+    """Ingest every new or changed file of the inbox (for one delivery year when given).
+
+    Files are parsed in a bounded process pool (`workers`, default `INGEST_WORKERS`; 0/1 or a small
+    inbox parse in this process) and stored here one transaction per file, in inbox order; the
+    result is the same as parsing them one after another."""
     raw_store.ensure_schema(con)
     run_id = run_id or uuid.uuid4().hex[:12]
     summary = IngestSummary(run_id)
     inbox = Path(inbox)
-    known = {r[0]: (r[1], r[2]) for r in con.execute(
-        "SELECT source_file, file_sha256, status FROM ingest_manifest").fetchall()}  # fmt: skip
+    known = {r[0]: (r[1], r[2], r[3]) for r in con.execute(
+        "SELECT source_file, file_sha256, status, entities FROM ingest_manifest").fetchall()}  # fmt: skip
     seen: set[str] = set()
     layouts = load_layouts()
+    registry = _Registry(con)
+    registry.refresh()
+
+    # 1. decide per file (preflight, hash, unchanged → skipped), in inbox order
+    todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]] = []
     for path in iter_inbox(inbox, year):
         rel = path.relative_to(inbox).as_posix()
         seen.add(rel)
         summary.files_seen += 1
-        fy, fs = delivery_of(Path(rel))
         blocked = preflight(path, inbox)
         if blocked:  # never read a file that must not be parsed (links out of the inbox, bombs…)
             sha = "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
@@ -323,29 +382,66 @@ def ingest_inbox(
             summary.skipped += 1
             raw_store.log_event(con, run_id, rel, sha, "skipped")
             continue
-        if progress:
-            progress(rel)
-        ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=school_names(con),
-                           hash_key=hash_key, platform_by_school=school_platforms(con))  # fmt: skip
-        if blocked:
-            size = path.lstat().st_size
-            res = FileResult(rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})")
-        else:
-            res = parse_file(path, rel, ctx, layouts, sha=sha or None)
-        store_file(con, res, run_id, fy, fs, replaced=prev is not None)
-        summary.changed_files.append(rel)
-        if res.status == "quarantined":
-            summary.quarantined += 1
-        elif prev is not None:
-            summary.replaced += 1
-        else:
-            summary.ingested += 1
-        summary.rows_kept += res.rows_kept
-        summary.rows_rejected += res.rows_rejected
-        for s in res.sheets:
-            if res.status != "quarantined":
-                summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
-    for rel, (sha, status) in known.items():
+        todo.append((path, rel, sha, blocked, prev))
+
+    # 2. parse (in a pool when worth it) and store in order
+    n_parse = sum(1 for t in todo if not t[3])
+    workers = INGEST_WORKERS if workers is None else workers
+    pool = _make_pool(min(workers, n_parse)) if workers > 1 and n_parse >= POOL_MIN_FILES else None
+    pending: dict[int, tuple[int, object]] = {}  # todo index → (registry version, future)
+
+    def submit_upto(i: int) -> None:
+        for j in range(i, min(len(todo), i + POOL_WINDOW * workers)):
+            path, rel, sha, blocked, _ = todo[j]
+            if j in pending or blocked or pool is None:
+                continue
+            fut = pool.submit(_parse_job, str(path), rel, registry.context(rel, hash_key), sha or None)
+            pending[j] = (registry.version, fut)
+
+    try:
+        for i, (path, rel, sha, blocked, prev) in enumerate(todo):
+            fy, fs = delivery_of(Path(rel))
+            if progress:
+                progress(rel)
+            if blocked:
+                size = path.lstat().st_size
+                res = FileResult(rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})")
+            else:
+                submit_upto(i)
+                job = pending.pop(i, None)
+                res = None
+                if job is not None:
+                    version, fut = job
+                    try:
+                        res = fut.result()  # type: ignore[attr-defined]
+                    except Exception:  # a dead worker must not stop the run: parse it here
+                        res = None
+                    if version != registry.version:  # parsed before the registry changed: redo
+                        res = None
+                if res is None:
+                    res = parse_file(path, rel, registry.context(rel, hash_key), layouts, sha=sha or None)
+            prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
+            store_file(con, res, run_id, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
+                       fresh=prev is None)  # fmt: skip
+            touched = {s.layout.entity for s in res.sheets} | set(prev_entities or [])
+            if "school" in touched:
+                registry.refresh()
+            summary.changed_files.append(rel)
+            if res.status == "quarantined":
+                summary.quarantined += 1
+            elif prev is not None:
+                summary.replaced += 1
+            else:
+                summary.ingested += 1
+            summary.rows_kept += res.rows_kept
+            summary.rows_rejected += res.rows_rejected
+            for s in res.sheets:
+                if res.status != "quarantined":
+                    summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for rel, (sha, status, _ents) in known.items():
         fy, _ = delivery_of(Path(rel))
         if rel in seen or status == "retired" or (year and fy and fy != year):
             continue

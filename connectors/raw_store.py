@@ -102,29 +102,47 @@ def manifest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM ingest_manifest ORDER BY source_file").df()
 
 
-def delete_file_rows(con: duckdb.DuckDBPyConnection, source_file: str) -> None:
-    """Remove every row a file contributed (raw tables, rejects, warnings)."""
-    for ent in load_entities().values():
-        con.execute(f"DELETE FROM {ent.table} WHERE source_file = ?", [source_file])
+def delete_file_rows(con: duckdb.DuckDBPyConnection, source_file: str, entities: list[str] | None = None) -> None:
+    """Remove every row a file contributed (raw tables, rejects, warnings). `entities` narrows the raw
+    tables to those the file had rows in (from its manifest row); None means every raw table."""
+    ents = load_entities()
+    names = list(ents) if entities is None else [e for e in entities if e in ents]
+    for name in names:
+        con.execute(f"DELETE FROM {ents[name].table} WHERE source_file = ?", [source_file])
     con.execute("DELETE FROM quarantine_rows WHERE source_file = ?", [source_file])
     con.execute("DELETE FROM ingest_warnings WHERE source_file = ?", [source_file])
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: str, frame: pd.DataFrame) -> int:
     """Insert canonical rows by column name (missing columns become NULL)."""
-    if frame.empty:
+    return insert_many(con, entity, [frame])
+
+
+def insert_many(con: duckdb.DuckDBPyConnection, entity: str, frames: list[pd.DataFrame]) -> int:
+    """Insert several frames of one entity in one statement; each frame is cast to the table types
+    on its own (as separate inserts would), then the parts are unioned by name."""
+    frames = [f for f in frames if not f.empty]
+    if not frames:
         return 0
     ent = load_entities()[entity]
     cols = ent.all_columns()
-    keep = [c for c in frame.columns if c in cols]
-    part = frame[keep]
-    con.register("_incoming", part)
+    selects: list[str] = []
+    names: list[str] = []
+    n = 0
     try:
-        select = ", ".join(f'CAST("{c}" AS {cols[c]}) AS "{c}"' for c in keep)
-        con.execute(f"INSERT INTO {ent.table} BY NAME SELECT {select} FROM _incoming")
+        for i, frame in enumerate(frames):
+            keep = [c for c in frame.columns if c in cols]
+            name = f"_incoming_{i}"
+            con.register(name, frame[keep])
+            names.append(name)
+            n += len(frame)
+            select = ", ".join(f'CAST("{c}" AS {cols[c]}) AS "{c}"' for c in keep)
+            selects.append(f"SELECT {select} FROM {name}")
+        con.execute(f"INSERT INTO {ent.table} BY NAME " + " UNION ALL BY NAME ".join(selects))
     finally:
-        con.unregister("_incoming")
-    return len(part)
+        for name in names:
+            con.unregister(name)
+    return n
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
