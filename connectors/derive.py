@@ -122,6 +122,35 @@ def billing_period(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
+_AMOUNT_COLUMNS = ("amount", "amount_due", "amount_paid", "payer_fee")
+_CURRENCY = r"(?i)(vnđ|vnd|đ|₫)"
+
+
+def parse_vnd(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Integer VND (EXPORTS.md §1.5): currency marks and spaces stripped; `1.250.000`, `1,250,000` and
+    `150.000` are thousands groups (checked before the `1250000.0` form, so `150.000` is 150000, not 150);
+    anything else is bad."""
+    v = nz.clean_text(s).str.replace(_CURRENCY, "", regex=True).str.replace(r"\s", "", regex=True)
+    grouped = v.str.fullmatch(r"\d{1,3}([.,]\d{3})+").fillna(False).astype(bool)
+    v = v.where(~grouped, v.str.replace(r"[.,]", "", regex=True))
+    v = v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    ok = v.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    out = pd.to_numeric(v.where(ok), errors="coerce").astype("Int64")
+    return out, v.notna() & ~ok
+
+
+@register("vnd_amounts")
+def vnd_amounts(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
+    """Amount columns re-read from their raw text with `parse_vnd` (the generic `amount` parse kind
+    strips a `.000` tail before it looks for thousands groups, reading `150.000` as 150)."""
+    for c in _AMOUNT_COLUMNS:
+        if c in df.columns and c in ops.raw.columns:
+            vals, bad = parse_vnd(ops.raw[c].reindex(df.index))
+            ops.reject(bad & ops.raw[c].reindex(df.index).notna(), c, "bad_number", "số tiền nguyên (VNĐ)")
+            df[c] = vals
+    return df
+
+
 @register("cbt_sync")
 def cbt_sync(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Đồng bộ kết quả → synced_to (mapped in YAML) and results_synced; n_submitted ≤ n_candidates."""
