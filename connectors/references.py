@@ -21,22 +21,54 @@ _DETAIL = "ref:"
 _NORM = "trim(regexp_replace(lower(strip_accents(replace(replace({x}, 'đ', 'd'), 'Đ', 'd'))), '[^a-z0-9]+', ' ', 'g'))"
 
 
+#: A digit-only code shorter than 10 restored to 10 digits: moet_ids and vnEdu local codes are 10 digits,
+#: and `ids_as_numbers` exports drop their leading zeros (`329535838` for `0329535838`, §1.4).
+STUDENT_CODE_WIDTH = 10
+_PAD = "CASE WHEN regexp_full_match({x}, '[0-9]{{1,9}}') THEN lpad({x}, 10, '0') ELSE {x} END"
+
+
+def padded(x: str) -> str:
+    """SQL for the zero-padded form of a student code expression (unchanged unless 1–9 digits)."""
+    return _PAD.format(x=x)
+
+
 def resolve_students(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Fill moet_id (and local_id when the key was a local code) from raw_student."""
+    """Fill moet_id (and local_id when the key was a local code) from raw_student.
+
+    Order (§2): the code as written among the school's moet_ids, then among its local codes; then the
+    zero-padded code (leading zeros lost in numeric cells) against the zero-padded moet_ids and local
+    codes. A key matched in its padded form is stored restored (`student_key` gets the padded code)."""
+    has_local = "local_id" in [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    moets = "(SELECT DISTINCT school_code, school_year, moet_id FROM raw_student WHERE moet_id IS NOT NULL)"
+    locals_ = """(SELECT school_code, school_year, local_id, any_value(moet_id) AS moet_id FROM raw_student
+                 WHERE local_id IS NOT NULL AND moet_id IS NOT NULL GROUP BY ALL)"""
     con.execute(f"""
         UPDATE {table} AS t SET moet_id = t.student_key
-        FROM (SELECT DISTINCT school_code, school_year, moet_id FROM raw_student WHERE moet_id IS NOT NULL) s
+        FROM {moets} s
         WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
           AND s.moet_id = t.student_key
     """)
-    has_local = "local_id" in [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     set_local = ", local_id = t.student_key" if has_local else ""
     con.execute(f"""
         UPDATE {table} AS t SET moet_id = s.moet_id{set_local}
-        FROM (SELECT school_code, school_year, local_id, any_value(moet_id) AS moet_id FROM raw_student
-              WHERE local_id IS NOT NULL AND moet_id IS NOT NULL GROUP BY ALL) s
+        FROM {locals_} s
         WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
           AND s.local_id = t.student_key
+    """)
+    key = padded("t.student_key")
+    con.execute(f"""
+        UPDATE {table} AS t SET moet_id = s.moet_id, student_key = s.moet_id
+        FROM {moets} s
+        WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
+          AND {padded("s.moet_id")} = {key} AND regexp_full_match(t.student_key, '[0-9]{{1,9}}')
+    """)
+    set_local = f", local_id = {key}" if has_local else ""
+    con.execute(f"""
+        UPDATE {table} AS t SET moet_id = s.moet_id, student_key = {key}{set_local}
+        FROM (SELECT school_code, school_year, {padded("local_id")} AS code, any_value(moet_id) AS moet_id
+              FROM {locals_} GROUP BY ALL) s
+        WHERE t.moet_id IS NULL AND s.school_code = t.school_code AND s.school_year = t.school_year
+          AND s.code = {key}
     """)
     con.execute(f"""
         INSERT INTO ingest_warnings
@@ -90,4 +122,3 @@ def resolve_all(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
-

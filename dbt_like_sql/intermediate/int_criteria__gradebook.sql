@@ -130,7 +130,10 @@ marks as (
     left join crosswalk
         on entries.school_code = crosswalk.school_code
         and entries.school_year = crosswalk.school_year
-        and entries.student_key = crosswalk.code
+        and crosswalk.code = case
+            when regexp_full_match(entries.student_key, '[0-9]{1,9}') then lpad(entries.student_key, 10, '0')
+            else entries.student_key
+        end
     group by entries.school_code, entries.school_year,
         coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key), entries.subject_code
 ),
@@ -191,7 +194,8 @@ gradebook as (
 ),
 
 has_entries as (
-    select distinct school_code, school_year from entries
+    -- a delivered grade book counts even when it holds no marks (header-only files)
+    select school_code, school_year from int_sources__delivered where entity = 'grade_entry'
 ),
 
 issued as (
@@ -215,7 +219,7 @@ transcript_counts as (
 ),
 
 has_transcripts as (
-    select distinct school_code, school_year from transcripts
+    select school_code, school_year from int_sources__delivered where entity = 'transcript'
 ),
 
 school_years as (

@@ -90,7 +90,10 @@ health_ids as (
     left join crosswalk
         on health.school_code = crosswalk.school_code
         and health.school_year = crosswalk.school_year
-        and health.student_key = crosswalk.code
+        and crosswalk.code = case
+            when regexp_full_match(health.student_key, '[0-9]{1,9}') then lpad(health.student_key, 10, '0')
+            else health.student_key
+        end
     where cast(health.measured_at as date) between schools.year_start and schools.year_end
 ),
 
@@ -104,7 +107,10 @@ parent_ids as (
     left join crosswalk
         on parents.school_code = crosswalk.school_code
         and parents.school_year = crosswalk.school_year
-        and parents.student_key = crosswalk.code
+        and crosswalk.code = case
+            when regexp_full_match(parents.student_key, '[0-9]{1,9}') then lpad(parents.student_key, 10, '0')
+            else parents.student_key
+        end
     where parents.status in (select value from parent_status_ok)
         and cast(parents.last_active_at as date) between schools.year_start and schools.year_end
 ),
@@ -137,7 +143,7 @@ c_2_3_6 as (
         cast(c.n_enrolled as double) as denominator,
         c.n_health / c.n_enrolled as value,
         case when c.n_enrolled > 0 then 'ok' else 'no_data' end as status
-    from (select distinct school_code, school_year from health) as has_health
+    from (select school_code, school_year from int_sources__delivered where entity = 'health_record') as has_health
     left join enrolled_counts as c
         on has_health.school_code = c.school_code
         and has_health.school_year = c.school_year
@@ -152,7 +158,7 @@ c_2_4_1 as (
         cast(c.n_enrolled as double) as denominator,
         c.n_parent / c.n_enrolled as value,
         case when c.n_enrolled > 0 then 'ok' else 'no_data' end as status
-    from (select distinct school_code, school_year from parents) as has_parents
+    from (select school_code, school_year from int_sources__delivered where entity = 'parent_app_account') as has_parents
     left join enrolled_counts as c
         on has_parents.school_code = c.school_code
         and has_parents.school_year = c.school_year

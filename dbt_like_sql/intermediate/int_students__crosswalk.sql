@@ -1,4 +1,4 @@
--- purpose: local-code → moet_id cross-walk of each school and year (platform student lists), plus every moet_id mapped to itself, used to match students in other entities
+-- purpose: local-code → moet_id cross-walk of each school and year (platform student lists), plus every moet_id mapped to itself, used to match students in other entities; `code` is the zero-padded form (a 1–9 digit code left-padded to 10: moet_ids and vnEdu local codes are 10 digits and lose leading zeros when stored as numbers), so callers join on the padded form of their key
 -- grain: one row per school × school year × student code
 with students as (
     select * from stg_school__students
@@ -15,9 +15,13 @@ pairs as (
 ),
 
 final as (
-    select school_code, school_year, code, min(moet_id) as moet_id
+    select
+        school_code,
+        school_year,
+        case when regexp_full_match(code, '[0-9]{1,9}') then lpad(code, 10, '0') else code end as code,
+        min(moet_id) as moet_id
     from pairs
-    group by school_code, school_year, code
+    group by all
 )
 
 select * from final
