@@ -28,7 +28,7 @@ grade_range as (
     where criterion_code = '1.7.2'
 ),
 
-room_counts as (
+room_rows as (
     select
         school_code,
         school_year,
@@ -41,6 +41,25 @@ room_counts as (
             as n_lab_computers
     from rooms
     group by school_code, school_year
+),
+
+delivered as (
+    -- a delivered room list, even one with no rows, is a list of zero rooms
+    select school_code, school_year from int_sources__delivered where entity = 'facility'
+),
+
+room_counts as (
+    select
+        delivered.school_code,
+        delivered.school_year,
+        coalesce(room_rows.n_rooms, 0) as n_rooms,
+        coalesce(room_rows.n_classrooms, 0) as n_classrooms,
+        coalesce(room_rows.n_classrooms_equipped, 0) as n_classrooms_equipped,
+        coalesce(room_rows.n_lab_computers, 0) as n_lab_computers
+    from delivered
+    left join room_rows
+        on delivered.school_code = room_rows.school_code
+        and delivered.school_year = room_rows.school_year
 ),
 
 class_info as (

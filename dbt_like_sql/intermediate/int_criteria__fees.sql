@@ -27,7 +27,7 @@ paid as (
 ),
 
 has_list as (
-    select distinct school_code, school_year from transactions
+    select school_code, school_year from int_sources__delivered where entity = 'fee_transaction'
 ),
 
 sums as (

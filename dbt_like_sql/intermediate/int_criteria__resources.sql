@@ -50,7 +50,8 @@ approved as (
 ),
 
 has_list as (
-    select distinct school_code, school_year from resources
+    -- a delivered resource list, even one with no rows, counts as a list
+    select school_code, school_year from int_sources__delivered where entity = 'learning_resource'
 ),
 
 counts as (

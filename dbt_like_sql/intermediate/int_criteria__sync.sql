@@ -23,7 +23,8 @@ ok_results as (
 ),
 
 has_log as (
-    select distinct school_code, school_year from sync_log
+    -- a delivered sync log, even one with no rows, counts as a log
+    select school_code, school_year from int_sources__delivered where entity = 'csdl_sync_log'
 ),
 
 required as (

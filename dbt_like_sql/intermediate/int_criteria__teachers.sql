@@ -118,8 +118,9 @@ inputs as (
             where activity.school_code = schools.school_code and activity.school_year = schools.school_year
         ) as has_activity,
         exists (
-            select 1 from resources
-            where resources.school_code = schools.school_code and resources.school_year = schools.school_year
+            select 1 from int_sources__delivered as delivered
+            where delivered.entity = 'learning_resource'
+                and delivered.school_code = schools.school_code and delivered.school_year = schools.school_year
         ) as has_resources
     from schools
 ),

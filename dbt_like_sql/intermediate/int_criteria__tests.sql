@@ -58,7 +58,8 @@ tested_subjects as (
 ),
 
 has_list as (
-    select distinct school_code, school_year from tests
+    -- a delivered test list, even one with no rows (a header-only file), is a list of zero tests
+    select school_code, school_year from int_sources__delivered where entity = 'computer_based_test'
 ),
 
 subject_counts as (

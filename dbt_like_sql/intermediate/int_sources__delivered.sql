@@ -1,0 +1,74 @@
+-- purpose: which entities each school delivered for each school year, from the ingest manifest: a file of a recognised layout counts as delivered when it was loaded, partly loaded, or quarantined only because it has no data rows (`empty_file`: the school sent its list and the list is empty, so a rule reads it as zero rows, not as missing data); every school and year with rows in a raw table delivered that entity; a file without rows (header-only) names its delivery folder's school and year; province files without rows name no school
+-- grain: one row per entity × school × school year
+with manifest as (
+    select * from ingest_manifest
+),
+
+counted_files as (
+    select source_file, delivery_school, delivery_year, entities
+    from manifest
+    where status in ('loaded', 'partly_loaded')
+        or (status = 'quarantined' and reason_code = 'empty_file')
+),
+
+file_entities as (
+    select
+        counted_files.source_file,
+        counted_files.delivery_school,
+        counted_files.delivery_year,
+        trim(entity.unnest) as entity
+    from counted_files,
+        unnest(string_split(coalesce(counted_files.entities, ''), ',')) as entity
+    where trim(entity.unnest) <> ''
+),
+
+row_schools as (
+    select 'school' as entity, source_file, school_code, school_year from raw_school
+    union all select 'class', source_file, school_code, school_year from raw_class
+    union all select 'student', source_file, school_code, school_year from raw_student
+    union all select 'staff', source_file, school_code, school_year from raw_staff
+    union all select 'teaching_assignment', source_file, school_code, school_year from raw_teaching_assignment
+    union all select 'grade_entry', source_file, school_code, school_year from raw_grade_entry
+    union all select 'transcript', source_file, school_code, school_year from raw_transcript
+    union all select 'lms_activity', source_file, school_code, school_year from raw_lms_activity
+    union all select 'learning_resource', source_file, school_code, school_year from raw_learning_resource
+    union all select 'computer_based_test', source_file, school_code, school_year from raw_computer_based_test
+    union all select 'facility', source_file, school_code, school_year from raw_facility
+    union all select 'training_account', source_file, school_code, school_year from raw_training_account
+    union all select 'parent_app_account', source_file, school_code, school_year from raw_parent_app_account
+    union all select 'fee_transaction', source_file, school_code, school_year from raw_fee_transaction
+    union all select 'admission_application', source_file, school_code, school_year from raw_admission_application
+    union all select 'health_record', source_file, school_code, school_year from raw_health_record
+    union all select 'accounting_voucher', source_file, school_code, school_year from raw_accounting_voucher
+    union all select 'csdl_sync_log', source_file, school_code, school_year from raw_csdl_sync_log
+    union all select 'self_assessment', source_file, school_code, school_year from raw_self_assessment
+),
+
+from_rows as (
+    select distinct entity, school_code, school_year from row_schools
+),
+
+files_with_rows as (
+    select distinct source_file, entity from row_schools
+),
+
+from_folder as (
+    select distinct
+        file_entities.entity,
+        file_entities.delivery_school as school_code,
+        file_entities.delivery_year as school_year
+    from file_entities
+    anti join files_with_rows
+        on file_entities.source_file = files_with_rows.source_file
+        and file_entities.entity = files_with_rows.entity
+    where file_entities.delivery_school is not null and file_entities.delivery_year is not null
+),
+
+final as (
+    select entity, school_code, school_year from from_rows
+    where school_code is not null and school_year is not null
+    union
+    select entity, school_code, school_year from from_folder
+)
+
+select * from final
