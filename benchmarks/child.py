@@ -112,6 +112,8 @@ def main(spec_path: str, result_path: str) -> int:
         "peak_rss_bytes": max([state["between"], *step_peak.values()]),
         "outside_steps_peak_rss_bytes": state["between"],
         "self_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        # worker processes of the run (e.g. an ingest parse pool): the largest one's peak; not in the above
+        "workers_maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
     }
     Path(result_path).write_text(json.dumps(result, indent=2), encoding="utf-8")
     if log_file is not sys.stdout:

@@ -172,6 +172,8 @@ NOTES = [
     "(read + layout detection + parse, no DuckDB writes).",
     "One scan: `SELECT count(*), sum(hash(COLUMNS(*)))` over the largest raw_* table (every column read), "
     "best of 3, same thread count as the pipeline; compared with the models stage time.",
+    "RSS figures are of the pipeline's main process; worker processes (e.g. the ingest parse pool) are "
+    "not in them: the largest worker's peak (RUSAGE_CHILDREN) is shown next to the run's total.",
     "MB = 2^20 bytes of the files as delivered (xlsx/xls/csv/json).",
     "`medium` = province-mountain scaled to 60 schools (preset added in the bench process; generator unchanged).",
 ]

@@ -203,6 +203,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                 rows.append([label, st["stage"], fmt_num(st["seconds"]), fmt_num(st["rows_per_s"], 0),
                              fmt_num(st["mb_per_s"], 3), fmt_mib(st["peak_rss_bytes"])])  # fmt: skip
             status = "" if run.get("ok") else f" ({run.get('status')})"
+            if run.get("workers_maxrss_bytes"):
+                status += f" (+ worker ≤ {fmt_mib(run['workers_maxrss_bytes'])} MiB each)"
             rows.append([label, f"**total**{status}", fmt_num(run.get("wall_s")),
                          fmt_num(rate(run.get("rows_kept", 0), run.get("wall_s")), 0),
                          fmt_num(rate(inp.get("bytes", 0) / MIB, run.get("wall_s")), 3),
