@@ -37,7 +37,7 @@ def _echo(msg: str) -> None:
 def _git(*args: str) -> str:
     try:
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()  # fmt: skip
+                              check=True).stdout.rstrip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return ""
 
