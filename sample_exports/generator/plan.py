@@ -216,6 +216,18 @@ def _site_names(school: School) -> list[str]:
     return [main] + [f"Điểm trường bản {k}" for k in range(1, school.n_sites)]
 
 
+def id_budget(school: School) -> tuple[int, int, int]:
+    """Upper bounds of the (student, staff, parent) identifiers `build_year` draws for one school-year."""
+    grades = school.grades
+    per_grade = max(1, round(school.pupils / len(grades)))
+    lo, hi = school.class_size
+    n_cls = len(grades) * max(1, math.ceil(per_grade / ((lo + hi) / 2)))
+    students = n_cls * hi
+    n_teachers = max(4, round(school.pupils / 18))
+    staff = n_teachers + max(2, round(n_teachers * 0.2)) + 1
+    return students, staff, max(1, students // 20)
+
+
 def build_year(school: School, year: str, ids: IdCounter, small: bool) -> YearPlan:
     """Plan every entity of one school in one school year."""
     rng = random.Random(f"{school.seed}:{year}")

@@ -1,15 +1,24 @@
 """Orchestration: generate a whole province inbox, school by school, streaming files and truth to disk.
 
-Memory stays bounded by one school-year plan plus the small province-wide lists (registry, training
-accounts, self-assessments). Truth CSVs are appended as each school is finished.
+Memory stays bounded by one school-year plan per process plus the small province-wide lists (registry,
+training accounts, self-assessments). Truth CSVs are appended as each school is finished.
+
+Presets other than `small` generate school-years in a bounded pool of worker processes: each school-year
+has its own quirk stream and a reserved block of identifiers, workers write its files directly and send
+back its truth rows, which this process appends in school order — the output depends only on the
+arguments. `small` keeps the single-process order that produced the committed sample inbox.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+import os
 import random
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +28,10 @@ from . import layouts as L
 from . import layouts_school as S
 from . import rules as R
 from . import selfassess as SA
-from .plan import IdCounter, YearPlan, build_year
+from .plan import IdCounter, YearPlan, build_year, id_budget
 from .presets import PRESETS, School, build_schools
 from .quirks import QuirkPicker, eligible
-from .sheets import Book, render_sheet
+from .sheets import QUIRKS, Book, render_sheet
 from .truth import computed_values, reconcile
 from .writers import break_xlsx_dimension, corrupt_xls_container, write_csv, write_json, write_xls, write_xlsx
 
@@ -48,13 +57,17 @@ class Run:
     writers: dict[str, Any] = field(default_factory=dict)
     files: int = 0
     layouts_seen: set[str] = field(default_factory=set)
+    buffer: dict[str, list[list[Any]]] | None = None  # truth rows kept in memory (worker processes)
 
     def file_rng(self, relpath: str) -> random.Random:
         h = hashlib.sha256(f"{self.seed}:{relpath}".encode()).hexdigest()
         return random.Random(int(h[:16], 16))
 
     def truth(self, name: str, row: list[Any]) -> None:
-        self.writers[name][1].writerow(row)
+        if self.buffer is not None:
+            self.buffer[name].append(row)
+        else:
+            self.writers[name][1].writerow(row)
 
 
 def assign_formats(schools: list[School], preset: str) -> None:
@@ -219,9 +232,87 @@ def write_truth(run: Run, code: str, year: str, data: dict[str, Any], selfrows: 
     run.truth("school_levels.csv", [code, year, R.fmt_decimal(dh), R.fmt_decimal(qt), lvl])
 
 
+@dataclass
+class SchoolYear:
+    """What the province-level files and the truth need from one finished school-year."""
+
+    training_rows: list[list[Any]]
+    self_fmt: str
+    selfrows: dict[str, Any]
+    prov_lms: list[dict[str, Any]]
+
+
+def school_year(run: Run, sch: School, year: str, ids: IdCounter, small: bool) -> SchoolYear:
+    """Plan one school-year, write its files and its truth rows."""
+    ctxb = (PRESETS[run.preset_name], year)
+    plan = build_year(sch, year, ids, small=small)
+    prov_lms: list[dict[str, Any]] = []
+    school_files(run, plan, ctxb, prov_lms)
+    training_rows = S.training_rows(plan) if sch.formats["training"] == "province" else []
+    data = computed_values(plan)
+    fmt = sch.formats["self"]
+    selfrows = SA.plant_self(data, random.Random(f"self:{sch.seed}:{year}"), wide=fmt.startswith("wide"))
+    write_truth(run, sch.code, year, data, selfrows)
+    return SchoolYear(training_rows, fmt, selfrows, prov_lms)
+
+
+def province_files(run: Run, year: str, schools: list[School], done: Iterable[tuple[School, SchoolYear]]) -> None:
+    """Consume the finished school-years of `year` (in school order) and write the province-wide files."""
+    preset = PRESETS[run.preset_name]
+    ctxb = (preset, year)
+    prov = f"{year}/province"
+    training_rows: list[list[Any]] = []
+    self_entries: dict[str, list[tuple[School, dict[str, Any]]]] = {}
+    prov_lms: list[dict[str, Any]] = []
+    for sch, res in done:
+        prov_lms += res.prov_lms
+        training_rows += res.training_rows
+        self_entries.setdefault(res.self_fmt, []).append((sch, res.selfrows))
+    if training_rows:
+        rel = f"{prov}/TaiKhoanTapHuan_ToanTinh.xlsx"
+        emit(run, rel, "taphuan.accounts.v1",
+             lambda c, rel=rel, rows=training_rows: S.training(c, "SỞ GIÁO DỤC VÀ ĐÀO TẠO", rows, rel), ctxb, fmt="xlsx")
+    for fmt, entries in sorted(self_entries.items()):
+        for part in range(0, len(entries), 400):
+            chunk = entries[part : part + 400]
+            suffix = f"_{part // 400 + 1}" if len(entries) > 400 else ""
+            if fmt.startswith("long"):
+                ext = "csv" if fmt == "long_csv" else "xlsx"
+                rel = f"{prov}/TuDanhGia_Doc{suffix}.{ext}"
+                emit(run, rel, "cds.self_assessment_long.v1",
+                     lambda c, rel=rel, ch=chunk, ext=ext: SA.long_book(c, ch, rel, ext), ctxb, fmt=ext,
+                     has_title=False)
+            else:
+                two = fmt == "wide2"
+                rel = f"{prov}/TuDanhGia_{'Ngang2Tang' if two else 'Ngang'}{suffix}.xlsx"
+                emit(run, rel, "cds.self_assessment_wide.v1",
+                     lambda c, rel=rel, ch=chunk, two=two: SA.wide_book(c, ch, rel, two), ctxb, fmt="xlsx",
+                     single_tier=False)
+    if prov_lms:
+        J.push_schools(prov_lms, preset.province_code, year, lambda rel, lid, obj: emit_json(run, rel, lid, obj))
+
+
+def registry_file(run: Run, year: str, schools: list[School]) -> None:
+    emit(run, f"{year}/province/DanhSachTruong.xlsx", "csdl.school.v1",
+         lambda c: L.registry(c, schools, f"{year}/province/DanhSachTruong.xlsx"), (PRESETS[run.preset_name], year),
+         fmt="xlsx", bad_rows=True)
+
+
+def default_workers() -> int:
+    """Worker processes for large presets: 2, or 1 on a single-core machine."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def generate(preset_name: str, seed: int, years: list[str], out: Path, messiness: float,
-             progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None) -> Run:
-    """Generate the inbox and its truth into `out`."""
+             progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
+             workers: int | None = None) -> Run:
+    """Generate the inbox and its truth into `out`.
+
+    The `small` preset runs in one process with province-wide sequential identifiers and one quirk stream
+    (its output is the committed sample inbox). Larger presets plan every school-year independently — own
+    quirk stream, identifiers from a block reserved for it — so that school-years can be generated by
+    `workers` processes in parallel; their output depends only on the arguments, not on `workers`.
+    """
     preset = PRESETS[preset_name]
     schools = build_schools(preset, seed)
     assign_formats(schools, preset_name)
@@ -235,52 +326,128 @@ def generate(preset_name: str, seed: int, years: list[str], out: Path, messiness
         w.writerow(header)
         run.writers[name] = (fh, w)
         handles.append(fh)
+
+    def track(items: Iterable[Any], label: str) -> Iterable[Any]:
+        return items if progress is None else progress(items, len(schools), label)
+
     try:
-        ids = IdCounter(preset.province_code)
-        for year in years:
-            ctxb = (preset, year)
-            prov = f"{year}/province"
-            emit(run, f"{prov}/DanhSachTruong.xlsx", "csdl.school.v1",
-                 lambda c, y=year: L.registry(c, schools, f"{y}/province/DanhSachTruong.xlsx"), ctxb, fmt="xlsx", bad_rows=True)
-            it: Iterable[School] = schools if progress is None else progress(schools, len(schools), f"{year}")
-            training_rows: list[list[Any]] = []
-            self_entries: dict[str, list[tuple[School, dict[str, Any]]]] = {}
-            prov_lms: list[dict[str, Any]] = []
-            for sch in it:
-                plan = build_year(sch, year, ids, small=preset_name == "small")
-                school_files(run, plan, ctxb, prov_lms)
-                if sch.formats["training"] == "province":
-                    training_rows += S.training_rows(plan)
-                data = computed_values(plan)
-                fmt = sch.formats["self"]
-                selfrows = SA.plant_self(data, random.Random(f"self:{sch.seed}:{year}"), wide=fmt.startswith("wide"))
-                self_entries.setdefault(fmt, []).append((sch, selfrows))
-                write_truth(run, sch.code, year, data, selfrows)
-                del plan
-            if training_rows:
-                rel = f"{prov}/TaiKhoanTapHuan_ToanTinh.xlsx"
-                emit(run, rel, "taphuan.accounts.v1",
-                     lambda c, rel=rel, rows=training_rows: S.training(c, "SỞ GIÁO DỤC VÀ ĐÀO TẠO", rows, rel), ctxb, fmt="xlsx")
-            for fmt, entries in sorted(self_entries.items()):
-                for part in range(0, len(entries), 400):
-                    chunk = entries[part : part + 400]
-                    suffix = f"_{part // 400 + 1}" if len(entries) > 400 else ""
-                    if fmt.startswith("long"):
-                        ext = "csv" if fmt == "long_csv" else "xlsx"
-                        rel = f"{prov}/TuDanhGia_Doc{suffix}.{ext}"
-                        emit(run, rel, "cds.self_assessment_long.v1",
-                             lambda c, rel=rel, ch=chunk, ext=ext: SA.long_book(c, ch, rel, ext), ctxb, fmt=ext,
-                             has_title=False)
-                    else:
-                        two = fmt == "wide2"
-                        rel = f"{prov}/TuDanhGia_{'Ngang2Tang' if two else 'Ngang'}{suffix}.xlsx"
-                        emit(run, rel, "cds.self_assessment_wide.v1",
-                             lambda c, rel=rel, ch=chunk, two=two: SA.wide_book(c, ch, rel, two), ctxb, fmt="xlsx",
-                             single_tier=False)
-            if prov_lms:
-                J.push_schools(prov_lms, preset.province_code, year,
-                               lambda rel, lid, obj: emit_json(run, rel, lid, obj))
+        if preset_name == "small":
+            ids = IdCounter(preset.province_code)
+            for year in years:
+                registry_file(run, year, schools)
+
+                def seq(year: str = year) -> Iterable[tuple[School, SchoolYear]]:
+                    for sch in track(schools, year):
+                        yield sch, school_year(run, sch, year, ids, small=True)
+
+                province_files(run, year, schools, seq())
+        else:
+            _generate_parallel(run, schools, years, track, workers or default_workers())
     finally:
         for fh in handles:
             fh.close()
     return run
+
+
+# ------------------------------------------------------------------------------------- parallel presets
+@dataclass
+class JobResult:
+    res: SchoolYear
+    truth: dict[str, list[list[Any]]]
+    files: int
+    layouts: set[str]
+    seen: set[str]
+    counts: dict[str, int]
+
+
+def id_blocks(schools: list[School], years: list[str]) -> list[list[tuple[int, int, int]]]:
+    """First (student, staff, parent) sequence number of every school-year: consecutive reserved blocks."""
+    base = [0, 0, 0]
+    blocks: list[list[tuple[int, int, int]]] = []
+    for _year in years:
+        row = []
+        for sch in schools:
+            row.append((base[0], base[1], base[2]))
+            for k, n in enumerate(id_budget(sch)):
+                base[k] += n
+        blocks.append(row)
+    if base[0] >= 99_000_000:  # `fake_moet` uses the 99xxxxxx range
+        raise ValueError("too many pupils for 8-digit moet sequence numbers")
+    return blocks
+
+
+def _job(task: tuple[Any, ...]) -> JobResult:
+    """One school-year in a worker process: files on disk, truth rows returned."""
+    preset_name, seed, messiness, out, year, sch, base, seen = task
+    picker = QuirkPicker(messiness, seed)
+    picker.rng = random.Random(f"quirks:{seed}:{year}:{sch.idx}")
+    picker.seen = set(seen)
+    run = Run(out, preset_name, seed, messiness, picker, buffer={name: [] for name in TRUTH_FILES})
+    ids = IdCounter(PRESETS[preset_name].province_code)
+    ids.student, ids.staff, ids.parent = base
+    res = school_year(run, sch, year, ids, small=False)
+    used = (ids.student - base[0], ids.staff - base[1], ids.parent - base[2])
+    if any(u > b for u, b in zip(used, id_budget(sch), strict=True)):
+        raise RuntimeError(f"identifier block overflow for school {sch.code}: {used} > {id_budget(sch)}")
+    assert run.buffer is not None
+    return JobResult(res, run.buffer, run.files, run.layouts_seen, picker.seen, picker.counts)
+
+
+def _generate_parallel(run: Run, schools: list[School], years: list[str],
+                       track: Callable[[Iterable[Any], str], Iterable[Any]], workers: int) -> None:
+    """School-years in `workers` processes (bounded queue); truth and province files in this process, in order."""
+    blocks = id_blocks(schools, years)
+    registry_file(run, years[0], schools)
+    # with messiness > 0, the first school-year forces the switches not seen yet (see quirks.py)
+    first_seen = frozenset(run.picker.seen)
+    tasks = [(run.preset_name, run.seed, run.messiness, run.out, year, sch, blocks[y][k],
+              first_seen if (y, k) == (0, 0) else frozenset(QUIRKS))
+             for y, year in enumerate(years) for k, sch in enumerate(schools)]
+    results = _ordered(tasks, workers)
+    try:
+        for y, year in enumerate(years):
+            if y:
+                registry_file(run, year, schools)
+
+            def done(year: str = year) -> Iterable[tuple[School, SchoolYear]]:
+                for sch in track(schools, year):
+                    r = next(results)
+                    for name, rows in r.truth.items():
+                        for row in rows:
+                            run.truth(name, row)
+                    run.files += r.files
+                    run.layouts_seen |= r.layouts
+                    run.picker.seen |= r.seen
+                    for q, n in r.counts.items():
+                        run.picker.counts[q] += n
+                    yield sch, r.res
+
+            province_files(run, year, schools, done())
+    finally:
+        results.close()
+
+
+def _ordered(tasks: list[tuple[Any, ...]], workers: int) -> Generator[JobResult, None, None]:
+    """Results of `_job` over `tasks`, in order, with at most 2 × workers tasks queued (bounded memory)."""
+    if workers <= 1:
+        for t in tasks:
+            yield _job(t)
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque[Future[JobResult]] = deque()
+        it = iter(tasks)
+        try:
+            for t in it:
+                pending.append(pool.submit(_job, t))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                r = pending.popleft().result()
+                for t in it:
+                    pending.append(pool.submit(_job, t))
+                    break
+                yield r
+        finally:
+            for f in pending:
+                f.cancel()

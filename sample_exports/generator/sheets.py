@@ -242,23 +242,93 @@ def render_sheet(sheet: Sheet, quirks: frozenset[str], rng: random.Random) -> Gr
         if block.numbering_row:
             out.append([None] * offset + [str(j + 1) for j in range(ncols)])
         # data rows
-        for i, drow in enumerate(block.rows):
-            tag = block.tags[i] if i < len(block.tags) else None
-            row = [None] * offset
-            for src in order:
-                if src is None:
-                    row.append(rng.choice((None, "", f"{rng.randrange(10**8):08d}", "x")))
-                    continue
-                v = drow[src]
-                row.append(_raw(v, quirks) if block.raw_cells else styler.cell(v, cols[src].kind))
-            out.append(row)
-            if tag:
-                bad.append((len(out), tag))
-            if "blank_rows" in quirks and rng.random() < 0.05 and i < len(block.rows) - 1:
-                out.append([])
+        _data_rows(block, order, offset, quirks, rng, styler, out, bad)
         for frow in block.footer:
             out.append([None] * offset + [styler.cell(v, "text") if isinstance(v, str) else v for v in frow])
     return Grid(out, merges, bad)
+
+
+# column modes of the data-row fast path (`_data_rows`)
+_EXTRA, _ID, _TEXT, _NUM, _OTHER, _PLAIN = range(6)
+
+
+def _data_rows(block: Block, order: list[int | None], offset: int, quirks: frozenset[str], rng: random.Random,
+               styler: CellStyler, out: list[list[Any]], bad: list[tuple[int, str]]) -> None:
+    """Append a block's data rows to `out`: `CellStyler.cell` / `_raw` per cell, inlined for the common cases.
+
+    Must draw from `rng` exactly as the per-cell calls do (same values, same order): the small preset's
+    output is committed and compared byte for byte.
+    """
+    cols = block.cols
+    tags = block.tags
+    ntags = len(tags)
+    nrows = len(block.rows)
+    blank_rows = "blank_rows" in quirks
+    nfd = "nfd" in quirks
+    ids_num = "ids_as_numbers" in quirks
+    dec = "decimal_comma" in quirks
+    rand = rng.random
+    cell = styler.cell
+    pre = [None] * offset
+    modes: list[tuple[int, int, str]] = []
+    for src in order:
+        if src is None:
+            modes.append((_EXTRA, 0, ""))
+            continue
+        kind = cols[src].kind
+        if block.raw_cells:
+            m = _OTHER
+        elif kind in ("id", "phone"):
+            m = _ID
+        elif kind == "text":
+            m = _TEXT
+        elif kind == "num":
+            m = _NUM
+        elif kind in ("date", "datetime"):
+            m = _OTHER
+        else:
+            m = _PLAIN  # int, money, flag, ...: only str values are touched (NFD)
+        modes.append((m, src, kind))
+    raw = block.raw_cells
+    for i, drow in enumerate(block.rows):
+        row = pre[:]
+        add = row.append
+        for m, src, kind in modes:
+            if m == _EXTRA:
+                add(rng.choice((None, "", f"{rng.randrange(10**8):08d}", "x")))
+                continue
+            v = drow[src]
+            if v is None:
+                add(None)
+                continue
+            t = type(v)
+            if m == _OTHER:
+                add(_raw(v, quirks) if raw else cell(v, kind))
+            elif t is str:
+                if m == _ID:
+                    if ids_num and v.isdigit() and len(v) <= 15:
+                        add(float(int(v)))
+                        continue
+                    r = rand()
+                    add("'" + v if r < 0.01 else v + NBSP if r < 0.02 else v)
+                    continue
+                if nfd:
+                    v = unicodedata.normalize("NFD", v)
+                if m == _TEXT and v and rand() < 0.01:
+                    v = v + " "
+                add(v)
+            elif t is int or t is bool:
+                add(v)
+            elif t is float:
+                add(f"{v:g}".replace(".", ",") if (m == _NUM and dec) else v)
+            else:
+                add(cell(v, kind))
+        out.append(row)
+        tag = tags[i] if i < ntags else None
+        if tag:
+            bad.append((len(out), tag))
+        if blank_rows and rand() < 0.05 and i < nrows - 1:
+            out.append([])
 
 
 def _raw(v: Any, quirks: frozenset[str]) -> Any:

@@ -59,13 +59,29 @@ def test_every_layout_and_quirk_appears(small: tuple[Path, object]) -> None:
     assert all(run.picker.counts[q] > 0 for q in QUIRKS), run.picker.counts  # type: ignore[attr-defined]
 
 
-def test_other_seed_differs_and_same_seed_repeats(tmp_path: Path) -> None:
-    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    generate("small", 3, ["2024-2025"], a, 0.5)
-    generate("small", 3, ["2024-2025"], b, 0.5)
-    generate("small", 4, ["2024-2025"], c, 0.5)
+def test_other_seed_differs(tmp_path: Path) -> None:
+    # same seed → same bytes is covered by the committed inbox comparison above
+    generate("small", 4, YEARS[1:], tmp_path, 1.0)
+    mine, committed = hashes(tmp_path), hashes(INBOX)
+    common = set(mine) & set(committed)
+    assert common and any(mine[k] != committed[k] for k in common)
+
+
+def test_large_presets_do_not_depend_on_worker_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Presets other than `small` plan school-years independently: 1 or 2 processes write the same bytes."""
+    import sample_exports.generator.province as P
+
+    full = P.build_schools
+    # the three smallest schools keep the test quick
+    monkeypatch.setattr(P, "build_schools", lambda preset, seed: sorted(full(preset, seed), key=lambda s: s.pupils)[:3])
+    a, b = tmp_path / "a", tmp_path / "b"
+    run = P.generate("province-mountain", 5, YEARS, a, 0.5, workers=1)
+    P.generate("province-mountain", 5, YEARS, b, 0.5, workers=2)
     assert hashes(a) == hashes(b)
-    assert hashes(a) != hashes(c)
+    assert run.files == sum(1 for p in a.rglob("*") if p.is_file() and "_truth" not in p.parts)
+    levels = _read(a / "_truth" / "school_levels.csv")
+    assert len(levels) == 3 * len(YEARS)
+    assert _read(a / "_truth" / "bad_rows.csv")
 
 
 def test_plan_invariants() -> None:
