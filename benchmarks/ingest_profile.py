@@ -2,8 +2,8 @@
 with a golden dump. A script, not a test.
 
     python benchmarks/ingest_profile.py --inbox sample_exports/inbox --year 2024-2025
-    python benchmarks/ingest_profile.py --inbox sample_exports/inbox --dump /tmp/golden        # both years
-    python benchmarks/ingest_profile.py --inbox sample_exports/inbox --compare /tmp/golden
+    python benchmarks/ingest_profile.py --inbox sample_exports/inbox --dump GOLDEN_DIR        # both years
+    python benchmarks/ingest_profile.py --inbox sample_exports/inbox --compare GOLDEN_DIR
     python benchmarks/ingest_profile.py --inbox sample_exports/inbox --year 2024-2025 --profile
     python benchmarks/ingest_profile.py --inbox sample_exports/inbox --year 2024-2025 --floor
 
