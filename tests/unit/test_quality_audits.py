@@ -172,7 +172,8 @@ def test_audits_run_as_asset_checks(tmp_path: Path) -> None:
     evals = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evals) == set(EXPECTED_KEYS)
     dup = evals["audit_student__duplicate_in_school_year"]
-    assert not dup.passed and dup.severity == dg.AssetCheckSeverity.ERROR
+    # raw-data audits warn (the models are robust to them); only the published-output suite blocks
+    assert not dup.passed and dup.severity == dg.AssetCheckSeverity.WARN
     assert dup.metadata["offending_rows"].value == 2
     assert "0800000002" in dup.metadata["preview"].value
     fee = evals["audit_fee_transaction__paid_above_due"]
