@@ -1,10 +1,10 @@
 """Crash safety: `cds run` killed with SIGKILL at seeded random moments never leaves the warehouse
 unusable or inconsistent, and running again gives the outputs of an uninterrupted run.
 
-One uninterrupted run gives the reference outputs, raw rows and stage timings. Then `TRIALS` runs
-on one warehouse are each killed after a random delay; every third trial starts from an empty
-warehouse and is killed during or just after ingest (where raw rows are written), the others
-continue from the killed state and are killed anywhere up to the full run time. After every kill:
+One uninterrupted run gives the reference outputs, raw rows and its list of steps. Then `TRIALS` runs
+on one warehouse are each killed at a seeded random moment: every third trial starts from an empty
+warehouse and is killed at a random point of the ingest step (where raw rows are written); the others
+continue from the killed state and are killed 0–1 s after a randomly chosen step starts. After every kill:
 the warehouse opens, each manifest row's raw rows exist iff it is loaded/partly loaded (and match
 its row count), no raw or reject row belongs to a file without a manifest row. At two checkpoints
 (half-way and at the end) a run is let finish and its CSV outputs and raw tables must equal the
@@ -39,32 +39,45 @@ def _cds_run(inbox: Path, warehouse: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run", "--force", "--inbox", str(inbox), "--warehouse",
          str(warehouse), "--out", str(out), "--year", harness.YEAR],
-        cwd=harness.REPO_ROOT, env=harness.child_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
+        cwd=harness.REPO_ROOT, env=harness.child_env(PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
 
 
-def _run_to_end(inbox: Path, warehouse: Path, out: Path) -> tuple[float, float]:
-    """(seconds until the ingest step finished, total seconds) of a run that is let finish."""
-    t0 = time.monotonic()
+def _run_to_end(inbox: Path, warehouse: Path, out: Path) -> tuple[list[str], float]:
+    """Let a run finish: (the steps it started, in order; seconds its ingest step took)."""
     proc = _cds_run(inbox, warehouse, out)
-    ingest_done = 0.0
+    steps: list[str] = []
+    started = ingest_s = 0.0
     assert proc.stdout is not None
     for line in proc.stdout:
-        if "✓ ingest" in line and not ingest_done:
-            ingest_done = time.monotonic() - t0
+        if line.strip().startswith("▶"):
+            steps.append(line.strip())
+            if "ingest_inbox" in line:
+                started = time.monotonic()
+        elif "✓ ingest_inbox" in line:
+            ingest_s = time.monotonic() - started
     assert proc.wait(timeout=600) == 0
-    return ingest_done, time.monotonic() - t0
+    assert steps and ingest_s > 0
+    return steps, ingest_s
 
 
-def _kill_after(inbox: Path, warehouse: Path, out: Path, delay: float) -> str:
-    """Start a run, SIGKILL its process group after `delay` s; the last progress line it printed."""
+def _kill_at(inbox: Path, warehouse: Path, out: Path, marker: str, delay: float) -> str:
+    """Start a run; once it prints `marker` (a step start), wait `delay` s and SIGKILL its process
+    group. Returns the last progress line it printed."""
     proc = _cds_run(inbox, warehouse, out)
-    time.sleep(delay)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line.strip())
+        if line.strip() == marker:
+            time.sleep(delay)
+            break
     os.killpg(proc.pid, signal.SIGKILL)
-    text, _ = proc.communicate(timeout=60)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else "(before any output)"
+    rest, _ = proc.communicate(timeout=60)
+    lines += [ln.strip() for ln in rest.splitlines()]
+    shown = [ln for ln in lines if ln.startswith(("▶", "✓"))]
+    return shown[-1] if shown else "(before the first step)"
 
 
 def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -124,24 +137,27 @@ def snapshot(warehouse: Path, out: Path) -> dict[str, str]:
 
 def test_killed_runs_leave_a_consistent_warehouse_and_rerun_matches(tmp_path: Path) -> None:
     inbox = harness.good_inbox(tmp_path / "inbox")
-    ingest_s, full_s = _run_to_end(inbox, tmp_path / "ref.duckdb", tmp_path / "ref_out")
+    steps, ingest_s = _run_to_end(inbox, tmp_path / "ref.duckdb", tmp_path / "ref_out")
     assert check_consistent(tmp_path / "ref.duckdb") == []
     reference = snapshot(tmp_path / "ref.duckdb", tmp_path / "ref_out")
     assert any(k.startswith("out/") for k in reference)
+    ingest_step = next(st for st in steps if "ingest_inbox" in st)
 
     rng = random.Random(SEED)
     warehouse, out = tmp_path / "wh.duckdb", tmp_path / "out"
     log: list[str] = []
     for trial in range(1, TRIALS + 1):
         fresh = trial % 3 == 1
-        if fresh:
+        if fresh:  # an empty warehouse, killed while files are being loaded
             for p in tmp_path.glob("wh.duckdb*"):
                 p.unlink()
             shutil.rmtree(out, ignore_errors=True)
-        delay = rng.uniform(0.5, (ingest_s + 2.0) if fresh else full_s)
-        last = _kill_after(inbox, warehouse, out, delay)
+            marker, delay = ingest_step, rng.uniform(0.0, ingest_s)
+        else:  # continue from the killed state, killed in a random stage
+            marker, delay = rng.choice(steps), rng.uniform(0.0, 1.0)
+        last = _kill_at(inbox, warehouse, out, marker, delay)
         problems = check_consistent(warehouse)
-        log.append(f"trial {trial}: {'fresh' if fresh else 'continued'}, killed at {delay:.1f} s after {last!r}: "
+        log.append(f"trial {trial}: {'fresh' if fresh else 'continued'}, killed {delay:.1f} s after {marker!r} (last {last!r}): "
                    f"{problems or 'consistent'}")  # fmt: skip
         assert not problems, "\n".join(log)
         if trial in CHECKPOINTS:

@@ -162,9 +162,12 @@ def test_workbooks_are_formula_safe_and_html_escapes(corpus_run: harness.CorpusR
                         assert not cell.value.startswith(("=", "+", "-", "@")), (
                             f"{book.name}!{cell.coordinate}"
                         )
+    escaped = 0
     for page in corpus_run.out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "<script>alert(1)" not in text, page.name
+        escaped += "&lt;script&gt;alert(1)" in text
+    assert escaped, "the planted <script> file name reached a page, escaped"
 
 
 # ----------------------------------------------------------------------------- production hash key
