@@ -6,8 +6,9 @@ Checked, in order:
 - the path: links leading out of the inbox, broken or looping links, names that are not valid text,
   anything that is not a regular file (devices, FIFOs: reading them would block or never end);
 - the size (`MAX_FILE_BYTES`);
-- workbooks: a compound (CFB) container named `.xlsx` that holds an `EncryptionInfo` stream is a
-  password-protected workbook; a zip container is read through its central directory only (member
+- workbooks: a compound (CFB) container that holds an `EncryptionInfo` stream is a
+  password-protected workbook; a compound file whose sectors or stream sizes point nowhere is
+  broken (calamine panics on some); a zip container is read through its central directory only (member
   count, declared sizes and ratios, declared sizes that cannot be true, macros) and the first
   `SHEET_PEEK_BYTES` of each worksheet are scanned for the widest column that holds a value;
 - CSV: nothing but a BOM, separators and blanks (empty); the number of fields of the first lines.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 import stat
+import struct
 import zipfile
 from pathlib import Path
 
@@ -69,7 +71,7 @@ def preflight(path: Path, inbox: Path) -> Blocked | None:
             with resolved.open("rb") as fh:
                 head = fh.read(8)
             if head == CFB_MAGIC:
-                return _check_cfb(resolved) if ext != ".xls" else None
+                return _check_cfb(resolved) or _check_cfb_structure(resolved, size)
             if head.startswith(b"PK"):
                 return _check_zip(resolved, size)
         elif ext == ".csv":
@@ -90,6 +92,57 @@ def _check_cfb(path: Path) -> Blocked | None:
                         "tệp được đặt mật khẩu (mã hóa); hãy gỡ mật khẩu, lưu lại rồi gửi lại")  # fmt: skip
             tail = chunk[-40:]
     return None  # another compound file (e.g. a renamed .xls): the reader decides
+
+
+def _check_cfb_structure(path: Path, size: int) -> Blocked | None:
+    """Sector numbers and stream sizes of a compound file that point nowhere: calamine panics on some
+    (a Rust panic is not an `Exception` and would stop the whole ingest), so they never reach it."""
+    bad = ("unreadable_file", "cấu trúc tệp Excel 97-2003 (CFB) bị hỏng")
+    with path.open("rb") as fh:
+        header = fh.read(512)
+        if len(header) < 512:
+            return bad
+        shift, mini_shift = struct.unpack_from("<HH", header, 30)
+        n_fat, first_dir = struct.unpack_from("<II", header, 44)
+        cutoff, first_minifat, n_minifat = struct.unpack_from("<III", header, 56)
+        if shift not in (9, 12) or mini_shift != 6 or cutoff != 4096:
+            return bad
+        sec = 1 << shift
+        n_sectors = (size - sec) // sec + (1 if (size - sec) % sec else 0)
+
+        def ok(i: int) -> bool:
+            return i < n_sectors
+
+        difat = struct.unpack_from("<109I", header, 76)[: min(n_fat, 109)]
+        if not n_fat or not all(ok(i) for i in difat) or not ok(first_dir):
+            return bad
+        fat: list[int] = []
+        for i in difat:
+            fh.seek(sec + i * sec)
+            fat += struct.unpack(f"<{sec // 4}I", fh.read(sec).ljust(sec, b"\0"))
+        entries = b""
+        cur, seen = first_dir, 0
+        while cur < 0xFFFFFFFA and seen < 64:  # the first 64 directory sectors are plenty
+            if not ok(cur) or cur >= len(fat):
+                return bad
+            fh.seek(sec + cur * sec)
+            entries += fh.read(sec)
+            cur, seen = fat[cur], seen + 1
+    root_size = 0
+    for k in range(len(entries) // 128):
+        entry = entries[k * 128 : (k + 1) * 128]
+        kind = entry[66]
+        start, stream_size = struct.unpack_from("<IQ", entry, 116)
+        if sec == 512:
+            stream_size &= 0xFFFFFFFF
+        if kind == 5:
+            root_size = stream_size
+        elif kind == 2 and stream_size:
+            if stream_size < cutoff and (not root_size or not n_minifat or not ok(first_minifat)):
+                return bad
+            if stream_size >= cutoff and (not ok(start) or stream_size > size):
+                return bad
+    return None
 
 
 def _check_zip(path: Path, size: int) -> Blocked | None:

@@ -47,7 +47,9 @@ def test_encrypted_ooxml_is_named_as_such(inbox: Path) -> None:
     enc = cfb({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": struct.pack("<Q", 10) + b"x" * 10})
     code, detail = preflight(put(inbox, "pw.xlsx", enc), inbox)  # type: ignore[misc]
     assert code == "unreadable_file" and "mật khẩu" in detail
-    assert preflight(put(inbox, "other.xlsx", cfb({"Workbook": b"x"})), inbox) is None  # the reader decides
+    assert preflight(put(inbox, "bad.xls", cfb({"Workbook": b"x"})), inbox)[0] == "unreadable_file"  # type: ignore[index]
+    sample = Path(__file__).resolve().parents[2] / "sample_exports/inbox/2024-2025/08000001/DS_Lop.xls"
+    assert preflight(put(inbox, "good.xls", sample.read_bytes()), inbox) is None
 
 
 def test_zip_guards(inbox: Path) -> None:
