@@ -23,9 +23,17 @@ from connectors import raw_store
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
-from connectors.readers import SUPPORTED, FileRejected, read_grids
+from connectors.readers import CSV_TYPES, EXCEL_TYPES, SUPPORTED, FileRejected, read_grids
 from connectors.safety import preflight
-from connectors.sheet_parser import Grid, HeaderMatch, ParseContext, SheetResult, find_headers, parse_table
+from connectors.sheet_parser import (
+    Grid,
+    HeaderMatch,
+    ParseContext,
+    SheetResult,
+    find_headers,
+    groupable,
+    parse_table,
+)
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -115,13 +123,23 @@ def parse_file(
     ctx: ParseContext,
     layouts: tuple[Layout, ...] | None = None,
     sha: str | None = None,
+    data: bytes | None = None,
 ) -> FileResult:
-    """Read, detect and parse one file. Never raises for bad input: the result says what happened."""
+    """Read, detect and parse one file. Never raises for bad input: the result says what happened.
+
+    `data` is the file's content when the caller has already read it (for its hash): the file is
+    then not read again; without it a spreadsheet or CSV is read once, for its hash and its grids."""
     layouts = layouts or load_layouts()
-    size = path.stat().st_size
-    sha = sha or sha256_of(path)
-    res = FileResult(rel, sha, size, "quarantined")
+    size = path.stat().st_size if data is None else len(data)
     ext = path.suffix.lower()
+    if data is None and ext in EXCEL_TYPES | CSV_TYPES and 0 < size <= MAX_FILE_BYTES:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+    if not sha:
+        sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
+    res = FileResult(rel, sha, size, "quarantined")
     try:
         if ext not in SUPPORTED:
             raise FileRejected("unsupported_type", ext)
@@ -134,7 +152,7 @@ def parse_file(
 
             res.sheets = json_layouts.parse_json_file(path, ctx)
         else:
-            grids = read_grids(path)
+            grids = read_grids(path, data)
             res.sheets = parse_grids(grids, ctx, layouts)
     except FileRejected as exc:
         res.reason_code = exc.code
@@ -173,7 +191,7 @@ def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...
     """Parse every sheet that carries a signature; raise when none does (or when it is ambiguous)."""
     from connectors import reshapers
 
-    results: list[SheetResult] = []
+    found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
     for grid in grids:
         if grid.cells.empty:
@@ -183,10 +201,25 @@ def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...
             if err == "ambiguous_layout":
                 errors.append(err)
             continue
+        found.append((grid, match))
+    # TT22 grade books: the sheets sharing a layout and header structure are parsed together
+    out: list[SheetResult | None] = [None] * len(found)
+    groups: dict[tuple, list[int]] = {}
+    for i, (_grid, match) in enumerate(found):
+        if match.layout.shape == "tt22" and groupable(match.layout):
+            groups.setdefault(reshapers.group_key(match), []).append(i)
+    for idxs in groups.values():
+        parsed = reshapers.tt22_group([found[i][0] for i in idxs], [found[i][1] for i in idxs], ctx)
+        for i, r in zip(idxs, parsed, strict=True):
+            out[i] = r
+    for i, (grid, match) in enumerate(found):
+        if out[i] is not None:
+            continue
         if match.layout.shape == "table":
-            results.append(parse_table(grid, match, ctx))
+            out[i] = parse_table(grid, match, ctx)
         else:
-            results.append(reshapers.get(match.layout.shape)(grid, match, ctx))
+            out[i] = reshapers.get(match.layout.shape)(grid, match, ctx)
+    results = [r for r in out if r is not None]
     if not results:
         raise FileRejected(errors[0] if errors else "unrecognized_layout")
     return results
@@ -243,18 +276,25 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
         layouts = sorted({s.layout.id for s in res.sheets})
         entities = sorted({s.layout.entity for s in res.sheets})
         if res.status != "quarantined":
-            by_entity: dict[str, list[pd.DataFrame]] = {}
+            # sheets of one layout whose frames have the same columns and dtypes are concatenated
+            # first (casting their union equals casting each), then one statement per entity
+            same: dict[tuple, list[pd.DataFrame]] = {}
             for s in res.sheets:
                 if s.rows.empty:
                     continue
-                frame = s.rows.copy()
+                sig = (s.layout.entity, s.layout.id, s.layout.source_system, tuple(s.rows.columns),
+                       tuple(map(str, s.rows.dtypes)))  # fmt: skip
+                same.setdefault(sig, []).append(s.rows)
+            by_entity: dict[str, list[pd.DataFrame]] = {}
+            for (entity, layout_id, source_system, cols, _), parts in same.items():
+                frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
                 frame["source_file"] = res.source_file
                 frame["file_sha256"] = res.sha256
                 frame["ingested_at"] = now
-                frame["layout_id"] = s.layout.id
-                if "source_system" not in frame.columns:
-                    frame["source_system"] = s.layout.source_system
-                by_entity.setdefault(s.layout.entity, []).append(frame)
+                frame["layout_id"] = layout_id
+                if "source_system" not in cols:
+                    frame["source_system"] = source_system
+                by_entity.setdefault(entity, []).append(frame)
             for entity, frames in by_entity.items():  # one statement per entity of the file
                 raw_store.insert_many(con, entity, frames)
         rej = [
@@ -302,6 +342,7 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
 INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
 POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
 POOL_WINDOW = 8  # files in flight per worker: bounds the parsed results held in memory
+HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
 
 
 @dataclass
@@ -325,9 +366,9 @@ class _Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
-def _parse_job(path: str, rel: str, ctx: ParseContext, sha: str | None) -> FileResult:
+def _parse_job(path: str, rel: str, ctx: ParseContext, sha: str | None, data: bytes | None = None) -> FileResult:
     """Worker side of the parse pool (module level so that it pickles)."""
-    return parse_file(Path(path), rel, ctx, load_layouts(), sha=sha)
+    return parse_file(Path(path), rel, ctx, load_layouts(), sha=sha, data=data)
 
 
 def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
@@ -365,6 +406,8 @@ def ingest_inbox(
 
     # 1. decide per file (preflight, hash, unchanged → skipped), in inbox order
     todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]] = []
+    contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
+    held = 0
     for path in iter_inbox(inbox, year):
         rel = path.relative_to(inbox).as_posix()
         seen.add(rel)
@@ -373,15 +416,24 @@ def ingest_inbox(
         if blocked:  # never read a file that must not be parsed (links out of the inbox, bombs…)
             sha = "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
         else:
+            data = None
             try:
-                sha = sha256_of(path)
+                size = path.stat().st_size
+                if size <= MAX_FILE_BYTES and held + size <= HOLD_BYTES:  # read once: hash and parse
+                    data = path.read_bytes()
+                    sha = hashlib.sha256(data).hexdigest()
+                else:
+                    sha = sha256_of(path)
             except OSError:
-                sha = ""
+                sha, data = "", None
         prev = known.get(rel)
         if prev and prev[0] == sha and prev[1] != "retired":
             summary.skipped += 1
             raw_store.log_event(con, run_id, rel, sha, "skipped")
             continue
+        if not blocked and data is not None:
+            contents[len(todo)] = data
+            held += len(data)
         todo.append((path, rel, sha, blocked, prev))
 
     # 2. parse (in a pool when worth it) and store in order
@@ -395,7 +447,8 @@ def ingest_inbox(
             path, rel, sha, blocked, _ = todo[j]
             if j in pending or blocked or pool is None:
                 continue
-            fut = pool.submit(_parse_job, str(path), rel, registry.context(rel, hash_key), sha or None)
+            fut = pool.submit(_parse_job, str(path), rel, registry.context(rel, hash_key), sha or None,
+                              contents.get(j))  # fmt: skip
             pending[j] = (registry.version, fut)
 
     try:
@@ -419,7 +472,9 @@ def ingest_inbox(
                     if version != registry.version:  # parsed before the registry changed: redo
                         res = None
                 if res is None:
-                    res = parse_file(path, rel, registry.context(rel, hash_key), layouts, sha=sha or None)
+                    res = parse_file(path, rel, registry.context(rel, hash_key), layouts, sha=sha or None,
+                                     data=contents.get(i))  # fmt: skip
+                held -= len(contents.pop(i, b""))
             prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
             store_file(con, res, run_id, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
                        fresh=prev is None)  # fmt: skip

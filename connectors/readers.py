@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from connectors.sheet_parser import Grid
 
@@ -28,20 +29,21 @@ class FileRejected(Exception):
         self.detail = detail
 
 
-def read_excel_grids(path: Path) -> list[Grid]:
+def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
     """Every sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
     0-based Excel column index even when leading columns are empty).
 
     Tolerant open (EXPORTS.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
     compound container), xlrd with `ignore_workbook_corruption=True`; only then `unreadable_file`.
+    `data` is the file's content when the caller has already read it (it is not read again).
     """
     import fastexcel
 
     try:
-        reader = fastexcel.read_excel(str(path))
+        reader = fastexcel.read_excel(data if data is not None else str(path))
     except Exception as exc:
         if path.suffix.lower() == ".xls":
-            return _read_xls_xlrd(path, exc)
+            return _read_xls_xlrd(path, exc, data)
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
     grids: list[Grid] = []
     for name in reader.sheet_names:
@@ -54,22 +56,33 @@ def read_excel_grids(path: Path) -> list[Grid]:
             if "empty" in str(exc).lower():
                 continue
             if path.suffix.lower() == ".xls":
-                return _read_xls_xlrd(path, exc)
+                return _read_xls_xlrd(path, exc, data)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
-        frame = table.to_pandas(types_mapper=None)
-        frame = frame.astype("object").where(frame.notna(), None)
-        frame.columns = cols if len(cols) == frame.shape[1] else range(frame.shape[1])
-        frame.index = np.arange(1, len(frame) + 1)
-        grids.append(Grid(name, frame))
+        grids.append(Grid(name, _arrow_frame(table, cols)))
     return grids
 
 
-def _read_xls_xlrd(path: Path, first_error: Exception) -> list[Grid]:
+def _arrow_frame(table: object, cols: list[int]) -> pd.DataFrame:
+    """An Arrow table of text columns → one object block of str/None cells (no per-cell pandas work)."""
+    n_rows, n_cols = table.num_rows, table.num_columns  # type: ignore[attr-defined]
+    arr = np.empty((n_rows, n_cols), dtype=object)
+    for j, col in enumerate(table.columns):  # type: ignore[attr-defined]
+        if col.type != pa.string() and col.type != pa.large_string() and col.type != pa.null():
+            col = col.cast(pa.string())
+        arr[:, j] = col.to_numpy(zero_copy_only=False) if n_rows else []
+    columns = cols if len(cols) == n_cols else list(range(n_cols))
+    return pd.DataFrame(arr, index=np.arange(1, n_rows + 1), columns=columns, dtype=object, copy=False)
+
+
+def _read_xls_xlrd(path: Path, first_error: Exception, data: bytes | None = None) -> list[Grid]:
     """Fallback for BIFF8 files whose compound container is corrupt (vendor `.xls` exports)."""
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), ignore_workbook_corruption=True, logfile=io.StringIO())
+        if data is not None:
+            book = xlrd.open_workbook(file_contents=data, ignore_workbook_corruption=True, logfile=io.StringIO())
+        else:
+            book = xlrd.open_workbook(str(path), ignore_workbook_corruption=True, logfile=io.StringIO())
     except Exception as exc:
         raise FileRejected("unreadable_file", f"{str(first_error)[:100]}; xlrd: {str(exc)[:100]}") from exc
     grids: list[Grid] = []
@@ -108,9 +121,9 @@ def decode_csv(data: bytes) -> str:
         raise FileRejected("bad_encoding", str(exc)[:120]) from exc
 
 
-def read_csv_grid(path: Path) -> list[Grid]:
+def read_csv_grid(path: Path, data: bytes | None = None) -> list[Grid]:
     """One Grid for a CSV; the delimiter is `,` or `;`, whichever splits the header into more fields."""
-    text = decode_csv(path.read_bytes())
+    text = decode_csv(path.read_bytes() if data is None else data)
     lines = text.splitlines()[:40]
     best = ","
     best_n = 0
@@ -126,11 +139,11 @@ def read_csv_grid(path: Path) -> list[Grid]:
     return [Grid(path.stem, frame)]
 
 
-def read_grids(path: Path) -> list[Grid]:
-    """Grids of a spreadsheet or CSV file."""
+def read_grids(path: Path, data: bytes | None = None) -> list[Grid]:
+    """Grids of a spreadsheet or CSV file (`data`: its content, when already read)."""
     ext = path.suffix.lower()
     if ext in EXCEL_TYPES:
-        return read_excel_grids(path)
+        return read_excel_grids(path, data)
     if ext in CSV_TYPES:
-        return read_csv_grid(path)
+        return read_csv_grid(path, data)
     raise FileRejected("unsupported_type", ext or "(no extension)")

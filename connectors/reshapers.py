@@ -21,6 +21,7 @@ from connectors.sheet_parser import (
     SheetResult,
     collect_rows,
     finish_rows,
+    finish_rows_group,
     mapped_frame,
 )
 
@@ -196,6 +197,142 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         long["subject_code"] = nz.subject_code_of(grid.sheet) or "UNKNOWN"
     return _long_result(ident, long, rejects, warnings, len(cells),
                         ["student_key", "subject_code", "semester", "period", "component", "slot"])
+
+
+def group_key(match: HeaderMatch) -> tuple:
+    """Sheets with equal keys have the same layout and header structure (mapping and paths)."""
+    return (match.layout.id, match.depth, tuple(sorted(match.mapping.items())),
+            tuple(sorted((c, tuple(p)) for c, p in match.paths.items())))  # fmt: skip
+
+
+def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext) -> list[SheetResult]:
+    """`tt22` of several sheets with one `group_key`: parsing and reshaping run once over all their
+    rows (each row carries its sheet and sheet row); the results equal `tt22` of each sheet."""
+    match = matches[0]
+    layout = match.layout
+    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt22(p)) is not None}
+    mark_cols = [c for c, k in kinds.items() if k[0] != "comment"]
+    comment_cols = [c for c, k in kinds.items() if k[0] == "comment"]
+    header_texts = {n: " / ".join(match.paths.get(c, [n])) for c, n in match.mapping.items()}
+    col_of = {n: c for c, n in match.mapping.items()}
+    extra = [c for c in match.paths if c not in match.mapping and c not in kinds]
+    results: list[SheetResult | None] = [None] * len(grids)
+    members: list[int] = []
+    raws: list[pd.DataFrame] = []
+    parts: list[pd.DataFrame] = []
+    skipped: list[int] = []
+    for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
+        part, meta, skip = collect_rows(grid, m)
+        if part.empty:
+            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, skip)
+            continue
+        members.append(i)
+        raws.append(mapped_frame(part, meta, m, extra))
+        parts.append(part[[*mark_cols, *comment_cols[:1]]])
+        skipped.append(skip)
+    if not members:
+        return results  # type: ignore[return-value]
+    sheets = [grids[i].sheet for i in members]
+    sizes = [len(r) for r in raws]
+    sid = np.repeat(np.arange(len(members)), sizes)
+    srow = np.concatenate([r.index.to_numpy(dtype=np.int64) for r in raws])
+    raw = pd.concat(raws, ignore_index=True)
+    part_all = pd.concat(parts, ignore_index=True)
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, header_texts, col_of, skipped)
+    idents = grp.results
+    good, gsid = grp.good, grp.sid
+    nonempty = np.array([not r.rows.empty for r in idents], dtype=bool)
+    for k, r in enumerate(idents):
+        if not nonempty[k]:
+            results[members[k]] = r
+    if not nonempty.any():
+        return results  # type: ignore[return-value]
+    gpos = good.index.to_numpy()
+    cells = _cells(part_all, pd.Series(gpos), mark_cols)
+    csid = sid[cells["row"].to_numpy()]
+    kind = cells["col"].map({c: k[0] for c, k in kinds.items()})
+    slot = cells["col"].map({c: k[1] for c, k in kinds.items()}).astype("int64")
+    file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
+        else np.full(len(cells), None)  # fmt: skip
+    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
+                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
+    sem = pd.Series(file_sem, index=cells.index, dtype="object")
+    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    text = cells["text"]
+    uniq = {t: nz.norm(t) for t in text.dropna().unique()}
+    key = text.map(uniq)
+    is_text = key.isin(["d", "cd", "m"])
+    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    num, bad = nz.parse_number(text.where(~is_text))
+    oor = (num < 0) | (num > 10)
+    rejects: list[list[dict]] = [[] for _ in members]
+    warnings: list[list[dict]] = [[] for _ in members]
+    _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, sheets,
+                        sid, srow, match.paths)  # fmt: skip
+    _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, sheets,
+                        sid, srow, match.paths)  # fmt: skip
+    rounded = nz.round_half_up(num, 1)
+    precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
+    for g in cells["row"].to_numpy()[precise].tolist():
+        k = int(sid[g])
+        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "precision",
+                            "detail": "điểm làm tròn 1 chữ số thập phân"})  # fmt: skip
+    keep = ~((bad & ~is_text) | oor.fillna(False))
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
+        "slot": slot.where(component == "tx", 0), "semester": sem, "period": _semester_period(sem),
+        "value_num": rounded, "value_text": value_text,
+    })[keep.to_numpy()]  # fmt: skip
+    if comment_cols:
+        com = nz.clean_text(part_all.loc[gpos, comment_cols[0]].astype("string"))
+        long["comment"] = long["row"].map(com)
+    # subject from the sheet name where the sheet gives none (title or column)
+    subj = good["subject_code"] if "subject_code" in good.columns else pd.Series(pd.NA, index=good.index)
+    has_subj = np.bincount(gsid[subj.notna().to_numpy()], minlength=len(members)) > 0
+    fallback = {k: nz.subject_code_of(sheets[k]) or "UNKNOWN" for k in range(len(members)) if not has_subj[k]}
+    # join identity columns, de-duplicate per sheet on the grain (last wins)
+    drop = [c for c in ("src_extra",) if c in good.columns]
+    idn = good.drop(columns=drop)
+    long = long.join(idn, on="row", how="inner", rsuffix="__ident")
+    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
+    lsid = sid[long["row"].to_numpy()]
+    if fallback:
+        fb = pd.Series(lsid).map(fallback).to_numpy()
+        cur = long["subject_code"].astype("object").to_numpy() if "subject_code" in long.columns \
+            else np.full(len(long), None, dtype=object)  # fmt: skip
+        long["subject_code"] = np.where(pd.notna(fb), fb, cur)
+    grain = ["school_code", "school_year", "student_key", "subject_code", "semester", "period", "component", "slot"]
+    grain = [g for g in grain if g in long.columns]
+    dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
+    for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
+        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
+                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
+    lsid = lsid[~dup]
+    n_cells = np.bincount(csid, minlength=len(members))
+    bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
+    for k, ident in enumerate(idents):
+        if not nonempty[k]:
+            continue
+        rows_k = long.iloc[bounds[k]: bounds[k + 1]].reset_index(drop=True)
+        n_ident_rejected = len({r["row"] for r in ident.rejects})
+        results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
+                                          ident.warnings + warnings[k], int(n_cells[k]) + n_ident_rejected,
+                                          ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
+    return results  # type: ignore[return-value]
+
+
+def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
+                        ctx: ParseContext, sheets: list[str], sid: np.ndarray, srow: np.ndarray,
+                        paths: dict[int, list[str]]) -> None:  # fmt: skip
+    bad = cells[mask.to_numpy()]
+    for g, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
+        k, r = int(sid[g]), int(srow[g])
+        letter = column_letter(int(c))
+        header = " / ".join(paths.get(int(c), []))
+        out[k].append({"sheet": sheets[k], "row": r, "column": letter, "header": header, "canonical": "value",
+                       "value": str(t)[:200], "reason_code": code,
+                       "message": row_message(ctx.file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

@@ -758,3 +758,208 @@ def _cell_text(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several sheets of one layout and header structure at once (grade books: a sheet per subject)
+# ---------------------------------------------------------------------------------------------
+def groupable(layout: Layout) -> bool:
+    """Layouts whose `finish_rows` work is row-wise apart from the per-sheet checks that
+    `finish_rows_group` keeps per sheet (no school-name column, explode, melt or other post-processors)."""
+    opts = layout.options
+    return not (opts.get("school_name_column") or opts.get("explode") or opts.get("melt")) and set(layout.post) <= {
+        "student_key"}  # fmt: skip
+
+
+@dataclass
+class GroupRows:
+    """`finish_rows_group` output: per-sheet results and the kept rows of every sheet together
+    (index = position in the concatenated raw frame, `sid` = the sheet's position in the group)."""
+
+    results: list[SheetResult]
+    good: pd.DataFrame
+    sid: np.ndarray
+
+
+def finish_rows_group(
+    raw: pd.DataFrame,
+    sid: np.ndarray,
+    srow: np.ndarray,
+    layout: Layout,
+    sheets: list[str],
+    ctx: ParseContext,
+    header_texts: dict[str, str],
+    col_of: dict[str, int],
+    skipped: list[int],
+) -> GroupRows:
+    """`finish_rows` of several sheets concatenated (raw index 0..n-1; `sid`/`srow` give each row's
+    sheet and sheet row). Value parsing runs once; the whole-column tests, required metadata,
+    folder-year warning and de-duplication stay per sheet, so each result equals `finish_rows` of
+    its sheet alone."""
+    n_sheets = len(sheets)
+    rows_read = np.bincount(sid, minlength=n_sheets)
+    out = pd.DataFrame(index=raw.index)
+    rejects: list[list[dict[str, Any]]] = [[] for _ in sheets]
+    warnings: list[list[dict[str, Any]]] = [[] for _ in sheets]
+    bad_any = pd.Series(False, index=raw.index)
+    sid_s = pd.Series(sid, index=raw.index)
+
+    def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
+        nonlocal bad_any
+        mask = mask & ~bad_any
+        if not mask.any():
+            return
+        letter = column_letter(col_of[column]) if column in col_of else ""
+        header = header_texts.get(column, "")
+        for g in mask[mask].index:
+            k, r = int(sid[g]), int(srow[g])
+            sheet = sheets[k]
+            value = raw.at[g, column] if column in raw.columns else None
+            rejects[k].append(
+                {
+                    "sheet": sheet, "row": r, "column": letter, "header": header, "canonical": column,
+                    "value": None if value is None or value is pd.NA else str(value)[:200],
+                    "reason_code": code,
+                    "message": row_message(ctx.file, sheet, r, letter, header, value, code, expected),
+                }
+            )  # fmt: skip
+        bad_any = bad_any | mask
+
+    def warn(mask: pd.Series, code: str, detail: str = "") -> None:
+        mask = mask.fillna(False).astype(bool) & ~bad_any
+        for g in mask[mask].index:
+            k = int(sid[g])
+            warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": code, "detail": detail})
+
+    def all_na(s: pd.Series) -> pd.Series:
+        """Per row: is the column missing in every row of that row's sheet."""
+        return s.isna().groupby(sid_s).transform("all").astype(bool)
+
+    key = layout.key
+    if key in raw.columns:
+        key_text = nz.clean_text(raw[key])
+        reject(key_text.isna(), key, "missing_key", "không được để trống")
+    for name, spec in layout.columns.items():
+        if spec.role != "value" or name not in raw.columns:
+            continue
+        vals, bad, code, expected = parse_column(spec, raw[name], ctx)
+        if spec.parse == "subject":
+            warn(nz.clean_text(raw[name]).notna() & (vals == "UNKNOWN").fillna(False), "unknown_value",
+                 f"{name}: môn học không có trong danh mục")  # fmt: skip
+        if spec.values is not None and spec.unknown not in (None, "reject", "null", "keep"):
+            text = nz.clean_text(raw[name])
+            unk = text.notna() & ~text.fillna("").pipe(nz.norm_series).isin(set(value_lookup(spec)))
+            warn(unk, "unknown_value", f"{name}: {spec.unknown}")
+        reject(bad & raw[name].notna(), name, code, expected)
+        if spec.min is not None or spec.max is not None:
+            num = pd.to_numeric(vals, errors="coerce")
+            oor = pd.Series(False, index=raw.index)
+            if spec.min is not None:
+                oor |= num < spec.min
+            if spec.max is not None:
+                oor |= num > spec.max
+            rng = f"từ {spec.min:g}" if spec.min is not None else ""
+            rng += f" đến {spec.max:g}" if spec.max is not None else ""
+            reject(oor.fillna(False).astype(bool), name, "out_of_range", rng.strip())
+        out[name] = vals
+    for chk in layout.row_checks:
+        try:
+            ok = out.eval(chk.rule)
+        except Exception:  # columns absent in this file: nothing to check
+            continue
+        failed = ~ok.fillna(True).astype(bool)
+        reject(failed, chk.column, chk.reason, chk.expected)
+    for name, d in layout.derived.items():
+        src = out.get(d.get("from"))
+        if src is not None and "prefixes" in d:
+            res = pd.Series(None, index=out.index, dtype="object")
+            for prefix, val in d["prefixes"].items():
+                hit = src.astype("string").str.startswith(prefix).fillna(False).astype(bool)
+                res = res.where(~(hit & res.isna()), val)
+            out[name] = res
+    for name, val in layout.constants.items():
+        out[name] = val
+
+    meta = raw.filter(like="_meta_")
+    sy = meta.get("_meta_school_year")
+    fill = sy if sy is not None else pd.Series(ctx.folder_year, index=out.index, dtype="object")
+    if ctx.folder_year:
+        fill = fill.fillna(ctx.folder_year)
+    if "school_year" not in out.columns:
+        out["school_year"] = fill
+    else:
+        out["school_year"] = out["school_year"].astype("object").where(~all_na(out["school_year"]), fill)
+    resolved = _resolve_school(meta, ctx)
+    out["school_code"] = out["school_code"].fillna(resolved) if "school_code" in out.columns else resolved
+    title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
+    for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
+        col = f"_meta_{m}"
+        target = "subject_code" if m == "subject" else m
+        if col not in meta.columns or (m not in title_fields and target not in title_fields):
+            continue
+        from_title = _title_value(m, meta[col])
+        out[target] = out[target].fillna(from_title) if target in out.columns else from_title
+    if "_meta_school_year_error" in meta.columns:
+        reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
+    if "src_extra" in raw.columns:
+        out["src_extra"] = raw["src_extra"]
+    file_errors: list[str | None] = [None] * n_sheets
+    for req in layout.required_metadata:
+        if req not in out.columns:
+            missing = np.ones(n_sheets, dtype=bool)
+        else:
+            missing = out[req].notna().groupby(sid_s).sum().reindex(range(n_sheets), fill_value=0).to_numpy() == 0
+        for k in np.flatnonzero(missing):
+            file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
+    if ctx.folder_year and "school_year" in out.columns:
+        mism = (out["school_year"].notna() & (out["school_year"] != ctx.folder_year)).fillna(False).astype(bool)
+        if mism.any():
+            hit = mism.to_numpy()
+            counts = np.bincount(sid[hit], minlength=n_sheets)
+            first: dict[int, int] = {}
+            for g in np.flatnonzero(hit):
+                first.setdefault(int(sid[g]), int(srow[g]))
+            for k, r in first.items():
+                warnings[k].append({"sheet": sheets[k], "row": r, "reason_code": "folder_mismatch",
+                                    "count": int(counts[k])})  # fmt: skip
+
+    if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
+        out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
+    if layout.post:
+        from connectors import derive
+
+        ops = derive.RowOps(raw=raw, reject=reject, warn=warn, ctx=ctx, layout=layout, sheet=sheets[0],
+                            header_texts=header_texts, col_of=col_of)  # fmt: skip
+        for name in layout.post:
+            out = derive.get(name)(out, ops)
+        bad_any = bad_any.loc[out.index]
+    keep = ~bad_any.to_numpy(dtype=bool)
+    good = out[keep].copy()
+    gsid = sid[out.index.to_numpy()][keep]
+    good["source_sheet"] = np.array(sheets, dtype=object)[gsid]
+    good["source_row"] = srow[good.index.to_numpy()].astype("int64")
+    # de-duplicate per sheet (as `_dedupe` of each sheet alone)
+    from connectors.entities import load_entities
+
+    grain = [g for g in load_entities()[layout.entity].grain if g in good.columns]
+    n_exact = np.zeros(n_sheets, dtype=np.int64)
+    if grain and not good.empty:
+        value_cols = [c for c in good.columns if c not in ("source_row", "source_sheet", "src_extra")]
+        tmp = good[value_cols].assign(_sid=gsid) if value_cols else pd.DataFrame({"_sid": gsid}, index=good.index)
+        exact = tmp.duplicated(subset=[*value_cols, "_sid"], keep="last").to_numpy()
+        n_exact = np.bincount(gsid[exact], minlength=n_sheets)
+        good, gsid, tmp = good[~exact], gsid[~exact], tmp[~exact]
+        dup = tmp.duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
+        for k, r in zip(gsid[dup].tolist(), good.loc[dup, "source_row"].tolist(), strict=True):
+            rejects[k].append({"sheet": sheets[k], "row": int(r), "column": "", "header": "", "canonical": layout.key,
+                               "value": None, "reason_code": "duplicate_key",
+                               "message": row_message(ctx.file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
+        good, gsid = good[~dup], gsid[~dup]
+    results: list[SheetResult] = []
+    order = np.argsort(gsid, kind="stable")
+    bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
+    for k in range(n_sheets):
+        rows_k = good.iloc[order[bounds[k]: bounds[k + 1]]].reset_index(drop=True)
+        results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
+                                   skipped[k], int(n_exact[k]), file_errors[k]))  # fmt: skip
+    return GroupRows(results, good, gsid)
