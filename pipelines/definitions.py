@@ -48,7 +48,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         "pipeline": PipelineConfig(
             inbox=str(settings.inbox), out=str(settings.out), indicator_set=str(settings.indicator_set),
             hash_key=settings.hash_key.get_secret_value(), api_base_url=settings.api_base_url,
-            api_key=settings.api_key.get_secret_value(),
+            api_key=settings.api_key.get_secret_value(), mode=settings.mode,
         ),
     }
     keys = parts.get_partition_keys()
