@@ -6,7 +6,7 @@ hand-made binary. `build_corpus(inbox)` writes the cases into `<inbox>/<YEAR>/<C
 the odd symlink, FIFO and folder elsewhere) and returns the `Case` list with each case's accepted
 outcomes. Run as a script to write a corpus into a folder for manual inspection:
 
-    python -m tests.corpus.make_corpus /tmp/corpus_inbox
+    python -m tests.corpus.make_corpus DIR   (any scratch folder)
 """
 
 from __future__ import annotations
