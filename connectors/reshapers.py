@@ -199,46 +199,65 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
                         ["student_key", "subject_code", "semester", "period", "component", "slot"])
 
 
+def _tt22_kinds(match: HeaderMatch) -> dict[int, tuple[str, int]]:
+    return {c: k for c, p in match.paths.items() if (k := classify_tt22(p)) is not None}
+
+
 def group_key(match: HeaderMatch) -> tuple:
-    """Sheets with equal keys have the same layout and header structure (mapping and paths)."""
-    return (match.layout.id, match.depth, tuple(sorted(match.mapping.items())),
-            tuple(sorted((c, tuple(p)) for c, p in match.paths.items())))  # fmt: skip
+    """Sheets with equal keys can be parsed together: same layout, same mapped columns and the same
+    mark kinds in the same order (their positions and header texts may differ per sheet)."""
+    kinds = _tt22_kinds(match)
+    marks = tuple(k for k in kinds.values() if k[0] != "comment")
+    return (match.layout.id, tuple(sorted(match.mapping.values())), marks,
+            any(k[0] == "comment" for k in kinds.values()))  # fmt: skip
 
 
 def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext) -> list[SheetResult]:
     """`tt22` of several sheets with one `group_key`: parsing and reshaping run once over all their
     rows (each row carries its sheet and sheet row); the results equal `tt22` of each sheet."""
-    match = matches[0]
-    layout = match.layout
-    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt22(p)) is not None}
-    mark_cols = [c for c, k in kinds.items() if k[0] != "comment"]
-    comment_cols = [c for c, k in kinds.items() if k[0] == "comment"]
-    header_texts = {n: " / ".join(match.paths.get(c, [n])) for c, n in match.mapping.items()}
-    col_of = {n: c for c, n in match.mapping.items()}
-    extra = [c for c in match.paths if c not in match.mapping and c not in kinds]
+    layout = matches[0].layout
     results: list[SheetResult | None] = [None] * len(grids)
     members: list[int] = []
     raws: list[pd.DataFrame] = []
     parts: list[pd.DataFrame] = []
     skipped: list[int] = []
+    texts_of: list[dict[str, str]] = []
+    cols_of: list[dict[str, int]] = []
+    mark_abs: list[list[int]] = []  # per member: absolute column of each mark position
+    paths_of: list[dict[int, list[str]]] = []
+    n_marks = 0
     for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
+        kinds = _tt22_kinds(m)
+        marks = [c for c, k in kinds.items() if k[0] != "comment"]
+        comments = [c for c, k in kinds.items() if k[0] == "comment"]
+        n_marks = len(marks)
         part, meta, skip = collect_rows(grid, m)
         if part.empty:
             results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, skip)
             continue
         members.append(i)
+        extra = [c for c in m.paths if c not in m.mapping and c not in kinds]
         raws.append(mapped_frame(part, meta, m, extra))
-        parts.append(part[[*mark_cols, *comment_cols[:1]]])
+        sel = part[[*marks, *comments[:1]]]
+        sel.columns = [*range(len(marks)), *(["comment"] if comments else [])]
+        parts.append(sel)
         skipped.append(skip)
+        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
+        cols_of.append({n: c for c, n in m.mapping.items()})
+        mark_abs.append(marks)
+        paths_of.append(m.paths)
     if not members:
         return results  # type: ignore[return-value]
+    kinds0 = [k for k in _tt22_kinds(matches[members[0]]).values() if k[0] != "comment"]
+    mark_cols = list(range(n_marks))
+    has_comment = "comment" in parts[0].columns
     sheets = [grids[i].sheet for i in members]
     sizes = [len(r) for r in raws]
     sid = np.repeat(np.arange(len(members)), sizes)
     srow = np.concatenate([r.index.to_numpy(dtype=np.int64) for r in raws])
     raw = pd.concat(raws, ignore_index=True)
     part_all = pd.concat(parts, ignore_index=True)
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, header_texts, col_of, skipped)
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped)
     idents = grp.results
     good, gsid = grp.good, grp.sid
     nonempty = np.array([not r.rows.empty for r in idents], dtype=bool)
@@ -250,8 +269,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     gpos = good.index.to_numpy()
     cells = _cells(part_all, pd.Series(gpos), mark_cols)
     csid = sid[cells["row"].to_numpy()]
-    kind = cells["col"].map({c: k[0] for c, k in kinds.items()})
-    slot = cells["col"].map({c: k[1] for c, k in kinds.items()}).astype("int64")
+    kind = cells["col"].map({j: k[0] for j, k in enumerate(kinds0)})
+    slot = cells["col"].map({j: k[1] for j, k in enumerate(kinds0)}).astype("int64")
     file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
         else np.full(len(cells), None)  # fmt: skip
     component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
@@ -267,10 +286,9 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     oor = (num < 0) | (num > 10)
     rejects: list[list[dict]] = [[] for _ in members]
     warnings: list[list[dict]] = [[] for _ in members]
-    _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, sheets,
-                        sid, srow, match.paths)  # fmt: skip
-    _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, sheets,
-                        sid, srow, match.paths)  # fmt: skip
+    where = (sheets, sid, srow, mark_abs, paths_of)
+    _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, where)
+    _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, where)
     rounded = nz.round_half_up(num, 1)
     precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
     for g in cells["row"].to_numpy()[precise].tolist():
@@ -283,8 +301,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
         "slot": slot.where(component == "tx", 0), "semester": sem, "period": _semester_period(sem),
         "value_num": rounded, "value_text": value_text,
     })[keep.to_numpy()]  # fmt: skip
-    if comment_cols:
-        com = nz.clean_text(part_all.loc[gpos, comment_cols[0]].astype("string"))
+    if has_comment:
+        com = nz.clean_text(part_all.loc[gpos, "comment"].astype("string"))
         long["comment"] = long["row"].map(com)
     # subject from the sheet name where the sheet gives none (title or column)
     subj = good["subject_code"] if "subject_code" in good.columns else pd.Series(pd.NA, index=good.index)
@@ -292,8 +310,7 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     fallback = {k: nz.subject_code_of(sheets[k]) or "UNKNOWN" for k in range(len(members)) if not has_subj[k]}
     # join identity columns, de-duplicate per sheet on the grain (last wins)
     drop = [c for c in ("src_extra",) if c in good.columns]
-    idn = good.drop(columns=drop)
-    long = long.join(idn, on="row", how="inner", rsuffix="__ident")
+    long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
     long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
     lsid = sid[long["row"].to_numpy()]
     if fallback:
@@ -323,13 +340,15 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
 
 
 def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
-                        ctx: ParseContext, sheets: list[str], sid: np.ndarray, srow: np.ndarray,
-                        paths: dict[int, list[str]]) -> None:  # fmt: skip
+                        ctx: ParseContext, where: tuple) -> None:  # fmt: skip
+    """`_cell_rejects` for grouped cells (row = group position, col = mark position)."""
+    sheets, sid, srow, mark_abs, paths_of = where
     bad = cells[mask.to_numpy()]
-    for g, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
+    for g, j, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
         k, r = int(sid[g]), int(srow[g])
-        letter = column_letter(int(c))
-        header = " / ".join(paths.get(int(c), []))
+        c = int(mark_abs[k][int(j)])
+        letter = column_letter(c)
+        header = " / ".join(paths_of[k].get(c, []))
         out[k].append({"sheet": sheets[k], "row": r, "column": letter, "header": header, "canonical": "value",
                        "value": str(t)[:200], "reason_code": code,
                        "message": row_message(ctx.file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip

@@ -788,14 +788,14 @@ def finish_rows_group(
     layout: Layout,
     sheets: list[str],
     ctx: ParseContext,
-    header_texts: dict[str, str],
-    col_of: dict[str, int],
+    header_texts: list[dict[str, str]],
+    col_of: list[dict[str, int]],
     skipped: list[int],
 ) -> GroupRows:
     """`finish_rows` of several sheets concatenated (raw index 0..n-1; `sid`/`srow` give each row's
     sheet and sheet row). Value parsing runs once; the whole-column tests, required metadata,
     folder-year warning and de-duplication stay per sheet, so each result equals `finish_rows` of
-    its sheet alone."""
+    its sheet alone. `header_texts`/`col_of` are per sheet (columns may sit elsewhere in each)."""
     n_sheets = len(sheets)
     rows_read = np.bincount(sid, minlength=n_sheets)
     out = pd.DataFrame(index=raw.index)
@@ -809,11 +809,11 @@ def finish_rows_group(
         mask = mask & ~bad_any
         if not mask.any():
             return
-        letter = column_letter(col_of[column]) if column in col_of else ""
-        header = header_texts.get(column, "")
         for g in mask[mask].index:
             k, r = int(sid[g]), int(srow[g])
             sheet = sheets[k]
+            letter = column_letter(col_of[k][column]) if column in col_of[k] else ""
+            header = header_texts[k].get(column, "")
             value = raw.at[g, column] if column in raw.columns else None
             rejects[k].append(
                 {
@@ -929,7 +929,7 @@ def finish_rows_group(
         from connectors import derive
 
         ops = derive.RowOps(raw=raw, reject=reject, warn=warn, ctx=ctx, layout=layout, sheet=sheets[0],
-                            header_texts=header_texts, col_of=col_of)  # fmt: skip
+                            header_texts=header_texts[0], col_of=col_of[0])  # fmt: skip
         for name in layout.post:
             out = derive.get(name)(out, ops)
         bad_any = bad_any.loc[out.index]
