@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
 YEARS ?= 2023-2024 2024-2025
 
-.PHONY: demo test lint sample check-sample bench clean
+.PHONY: demo test test-slow lint sample check-sample bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Cần Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,11 @@ demo: $(STAMP)
 ## test: set up .venv and run the default test suite (no network, no secrets)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-slow: the long acceptance tests (truth comparisons, kill test, round trip); CI runs them too
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider \
+	  --deselect tests/integration/test_generator_large.py::test_province_mountain
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
