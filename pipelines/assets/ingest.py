@@ -31,9 +31,12 @@ def raw_asset_keys() -> list[str]:
 def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     specs = [
         dg.AssetSpec(e.table, description=e.description, group_name="ingest", partitions_def=partitions,
-                     kinds={"duckdb"})  # fmt: skip
+                     kinds={"duckdb"})
         for e in load_entities().values()
     ]
+    specs.append(dg.AssetSpec("ingest_manifest", group_name="ingest", partitions_def=partitions, kinds={"duckdb"},
+                              description="One row per inbox file: hash, layout, rows read/kept/rejected, status "
+                                          "and the reason when quarantined."))  # fmt: skip
 
     @dg.multi_asset(name="ingest_inbox", specs=specs, partitions_def=partitions, can_subset=False)
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
@@ -63,5 +66,12 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                     **(api_meta if e.name == "lms_activity" else {}),
                 },
             )
+
+        yield dg.MaterializeResult(
+            asset_key="ingest_manifest",
+            metadata={"files_seen": summary.files_seen, "files_ingested": summary.ingested,
+                      "files_replaced": summary.replaced, "files_skipped": summary.skipped,
+                      "files_quarantined": summary.quarantined, "files_retired": summary.retired},
+        )  # fmt: skip
 
     return [_ingest]

@@ -44,6 +44,13 @@ def test_every_materialisable_asset_belongs_to_a_stage(defs: dg.Definitions) -> 
     assert set(_groups(defs)) <= STAGES
 
 
+def test_no_asset_node_outside_a_stage(defs: dg.Definitions) -> None:
+    """Tables the SQL reads must be produced by a stage, not appear as external assets in `default`."""
+    graph = defs.resolve_asset_graph()
+    stray = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name not in STAGES]
+    assert not stray
+
+
 def test_expected_assets_per_stage(defs: dg.Definitions) -> None:
     groups = _groups(defs)
     assert {e.table for e in load_entities().values()} <= groups["ingest"]
