@@ -9,6 +9,7 @@ Charts are inline SVG built here; every value reaches the page through Jinja2 au
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jinja2
@@ -178,6 +179,8 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
         r["name"] = crit[r["criterion_code"]].name if r["criterion_code"] in crit else ""
     province = fac.get("province", [{}])
     prov_factor = province[0].get("factor") if province else None
+    if prov_factor is not None and not math.isfinite(float(prov_factor)):
+        prov_factor = None  # no self-declared points to compare with: shown as "—"
     missing = [f"Nhóm {g.roman}: tổng điểm tối đa các tiêu chí là {data.iset.group_max_sum(g.code):g}, không phải "
                f"{g.max_points:g} (phần còn thiếu chưa xác định)" for g in data.iset.groups
                if abs(data.iset.group_max_sum(g.code) - g.max_points) > 1e-9]  # fmt: skip
