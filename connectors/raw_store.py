@@ -156,8 +156,12 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 
 def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    """Replace a file's manifest row (one parameterised INSERT: no DataFrame to register)."""
     con.execute("DELETE FROM ingest_manifest WHERE source_file = ?", [row["source_file"]])
-    insert_frame(con, "ingest_manifest", pd.DataFrame([row]))
+    cols = list(row)
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    con.execute(f"INSERT INTO ingest_manifest ({names}) VALUES ({marks})", [row[c] for c in cols])
 
 
 def log_event(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str, sha: str | None, action: str) -> None:

@@ -99,6 +99,24 @@ def _cell_matches(forms: list[str], keys: set[str]) -> bool:
     return any(f in keys for f in forms)
 
 
+_ANCHOR_INDEX: list[tuple[tuple[Layout, ...], dict[str, tuple[int, ...]]]] = []
+
+
+def _anchor_index(layouts: tuple[Layout, ...]) -> dict[str, tuple[int, ...]]:
+    """Anchor header form → positions of the layouts having it (cached for the layouts tuple)."""
+    for lays, idx in _ANCHOR_INDEX:
+        if lays is layouts:
+            return idx
+    acc: dict[str, set[int]] = {}
+    for li, layout in enumerate(layouts):
+        for keys in layout.anchors.values():
+            for k in keys:
+                acc.setdefault(k, set()).add(li)
+    idx = {k: tuple(sorted(v)) for k, v in acc.items()}
+    _ANCHOR_INDEX[:] = [(layouts, idx)]
+    return idx
+
+
 def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     """Every layout whose anchors all appear in one row of the first 40 rows, with its score."""
     top = grid.cells.iloc[:HEADER_SCAN_ROWS]
@@ -107,14 +125,21 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     for (r, c), f in forms.items():
         by_row.setdefault(r, []).append((c, f))
     row_forms = {r: {f for _, fs in cells for f in fs} for r, cells in by_row.items()}
+    # rows holding at least one anchor form of each layout (the others cannot match it)
+    index = _anchor_index(layouts)
+    cand: dict[int, set[int]] = {}
+    for r, fs in row_forms.items():
+        for f in fs:
+            for li in index.get(f, ()):
+                cand.setdefault(li, set()).add(r)
     matches: list[HeaderMatch] = []
-    for layout in layouts:
+    for li, layout in enumerate(layouts):
         anchors = layout.anchors
-        if not anchors:
+        if not anchors or li not in cand:
             continue
         need = layout.min_anchor_count or len(anchors)
         code_rx = layout.options.get("code_regex")
-        for r in sorted(by_row):
+        for r in sorted(cand[li]):
             cells = by_row[r]
             forms_here = row_forms[r]
             found = {a for a, keys in anchors.items() if keys & forms_here}
