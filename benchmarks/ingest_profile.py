@@ -101,6 +101,9 @@ def run_ingest(inbox: Path, years: list[str], db: str, workers: int | None, prof
     if workers is not None and "workers" in filedrop.ingest_inbox.__code__.co_varnames:
         kwargs["workers"] = workers
     prof = cProfile.Profile() if profile else None
+    # forkserver pool workers are not children of this process: their CPU is not in RUSAGE_CHILDREN
+    pooled = (filedrop.INGEST_WORKERS if workers is None else workers) > 1
+    cpu_scope = "of this process only: pool workers not counted" if pooled else "single process"
     total_rows = 0
     for year in years:
         files = list(filedrop.iter_inbox(inbox, year))
@@ -116,7 +119,7 @@ def run_ingest(inbox: Path, years: list[str], db: str, workers: int | None, prof
         cpu = _cpu() - c0
         total_rows += s.rows_kept
         print(f"{year}: {len(files)} files, {mb:.2f} MB, {s.rows_kept} rows kept, {s.rows_rejected} rejected, "
-              f"{dt_:.2f} s wall ({cpu:.2f} s CPU incl. workers) → {s.rows_kept / dt_:,.0f} rows/s, "
+              f"{dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → {s.rows_kept / dt_:,.0f} rows/s, "
               f"{mb / dt_:.2f} MB/s")  # fmt: skip
     if prof:
         buf = io.StringIO()

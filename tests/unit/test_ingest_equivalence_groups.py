@@ -1,0 +1,105 @@
+"""Grade-book sheets parsed together (`reshapers.tt22_group`) give exactly what `reshapers.tt22` gives
+for each sheet alone: rows, rejects, warnings, counts and file errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors import filedrop, reshapers
+from connectors.layouts import load_layouts
+from connectors.readers import read_grids
+from connectors.sheet_parser import Grid, ParseContext, SheetResult, find_headers, groupable, to_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+HDR = ["STT", "Mã HS", "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2", "Điểm TX3", "Điểm TX4", "Điểm GK", "Điểm CK",
+       "ĐTB HK1", "ĐTB HK2", "ĐTB CN"]  # fmt: skip
+
+
+def _sheet(name: str, rows: list[list], title_subject: str | None, offset: int = 0, year: str = "2024-2025") -> Grid:
+    subj = f" - Môn học: {title_subject}" if title_subject else ""
+    title = [["BẢNG ĐIỂM MÔN HỌC"], [f"Lớp: 6A{subj} - Học kỳ: I - Năm học: {year}"]]
+    body = [[None] * offset + r for r in [*title, HDR, *rows, ["Giáo viên bộ môn"]]]
+    return to_grid(body, name)
+
+
+def _rows(seed: int) -> list[list]:
+    out = []
+    for i in range(1, 9):
+        code = f"25012345{i + seed:02d}"
+        marks = [str(5 + (i + seed) % 5), "7,5", None, "8", "6.25", "9", None, None, None]
+        out.append([i, code, f"HS {i}", "01/01/2012", *marks])
+    out.append([9, None, "Không mã", "01/01/2012", "8"] + [None] * 8)  # missing key
+    out.append([10, "2501234598", "Điểm lạ", "01/01/2012", "abc", "11", "Đ"] + [None] * 6)  # bad cells
+    out.append([11, "2501234599", "Trùng", "01/01/2012", "6"] + [None] * 8)  # duplicate student
+    return out
+
+
+def _canon(res: SheetResult) -> tuple:
+    rows = res.rows.astype(object).where(res.rows.notna(), None)
+    recs = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if v is not None)) for r in rows.to_dict("records"))
+    rej = sorted(str(sorted(d.items())) for d in res.rejects)
+    warn = sorted(str(sorted(d.items())) for d in res.warnings)
+    return (res.sheet, res.rows_read, res.rows_skipped, res.duplicates_dropped, res.file_error, recs, rej, warn)
+
+
+def _compare(grids: list[Grid], ctx: ParseContext) -> int:
+    layouts = load_layouts()
+    found = []
+    for g in grids:
+        m, _ = filedrop.choose(find_headers(g, layouts))
+        assert m is not None and m.layout.shape == "tt22" and groupable(m.layout)
+        found.append((g, m))
+    groups: dict[tuple, list] = {}
+    for g, m in found:
+        groups.setdefault(reshapers.group_key(m), []).append((g, m))
+    n = 0
+    for items in groups.values():
+        together = reshapers.tt22_group([g for g, _ in items], [m for _, m in items], ctx)
+        for (g, m), got in zip(items, together, strict=True):
+            assert _canon(got) == _canon(reshapers.tt22(g, m, ctx)), g.sheet
+            n += 1
+    return n
+
+
+def test_grouped_tt22_equals_per_sheet() -> None:
+    grids = [
+        _sheet("TOAN", _rows(0), "Toán"),
+        _sheet("VAN", _rows(1), None),  # subject from the sheet name
+        _sheet("NN1", _rows(2), "Tiếng Anh", offset=2),  # columns elsewhere: same group, other letters
+        _sheet("XYZ", _rows(3), None, year="2023-2024"),  # unknown subject, folder-year mismatch
+        _sheet("TIN", _rows(4), "Tin học"),
+    ]
+    ctx = ParseContext(file="2024-2025/08000001/SoDiem.xlsx", folder_year="2024-2025", folder_school="08000001",
+                       hash_key="k")  # fmt: skip
+    keys = {reshapers.group_key(filedrop.choose(find_headers(g, load_layouts()))[0]) for g in grids}
+    assert len(keys) == 1  # one group: the parsing runs once
+    assert _compare(grids, ctx) == 5
+
+
+def test_grouped_tt22_without_school_is_per_sheet_error() -> None:
+    grids = [_sheet("TOAN", _rows(0), "Toán"), _sheet("VAN", _rows(1), "Ngữ văn")]
+    ctx = ParseContext(file="x.xlsx", hash_key="k")  # no folder: school unresolved in every sheet
+    assert _compare(grids, ctx) == 2
+
+
+@pytest.mark.parametrize("rel", ["2024-2025/08000004/BangDiem_HK1.xlsx", "2024-2025/08000005/SoDiem_10A_HK1.xlsx"])
+def test_grouped_tt22_on_sample_grade_books(rel: str) -> None:
+    path = ROOT / "sample_exports" / "inbox" / rel
+    if not path.exists():
+        pytest.skip("sample inbox not generated")
+    fy, fs = filedrop.delivery_of(Path(rel))
+    ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, hash_key="test")
+    grids = [g for g in read_grids(path) if not g.cells.empty and find_headers(g, load_layouts())]
+    assert _compare(grids, ctx) >= 2
+
+
+def test_arrow_grid_cells_are_text_or_none() -> None:
+    path = ROOT / "sample_exports" / "inbox" / "2024-2025" / "08000004" / "BangDiem_HK1.xlsx"
+    if not path.exists():
+        pytest.skip("sample inbox not generated")
+    for g in read_grids(path, path.read_bytes()):
+        assert all(v is None or type(v) is str for v in g.cells.to_numpy().ravel())
+        assert all(str(dt) == "object" for dt in g.cells.dtypes)
+        assert g.cells.index[0] == 1
