@@ -159,7 +159,9 @@ def parse_file(
         detail = _scrub(exc.detail, path, rel)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
         return res
-    except Exception as exc:  # a parser bug must not stop the run: quarantine with the detail
+    except BaseException as exc:  # a parser bug (or a Rust panic in a reader) must not stop the run
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
         res.reason_code = "unreadable_file"
         detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
         res.reason = f"{reason_text('unreadable_file')} ({detail})"
@@ -179,6 +181,12 @@ def parse_file(
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def printable_name(rel: str) -> str:
+    """A file name as text that DuckDB and reports can hold: bytes that are not UTF-8 (kept by Python as
+    surrogate escapes) become `\\xNN`, so the file is still reported and quarantined, never crashes."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _scrub(detail: str, path: Path, rel: str) -> str:
@@ -409,7 +417,7 @@ def ingest_inbox(
     contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
     held = 0
     for path in iter_inbox(inbox, year):
-        rel = path.relative_to(inbox).as_posix()
+        rel = printable_name(path.relative_to(inbox).as_posix())
         seen.add(rel)
         summary.files_seen += 1
         blocked = preflight(path, inbox)

@@ -41,7 +41,9 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
 
     try:
         reader = fastexcel.read_excel(data if data is not None else str(path))
-    except Exception as exc:
+    except BaseException as exc:  # calamine may panic (a BaseException) on broken containers
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
         if path.suffix.lower() == ".xls":
             return _read_xls_xlrd(path, exc, data)
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
@@ -52,7 +54,9 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
             table = sheet.to_arrow()
             # fastexcel drops leading empty columns: keep each column's absolute index
             cols = [c.absolute_index for c in sheet.available_columns()]
-        except Exception as exc:
+        except BaseException as exc:  # calamine may panic (a BaseException) on broken sheets
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise
             if "empty" in str(exc).lower():
                 continue
             if path.suffix.lower() == ".xls":

@@ -99,10 +99,6 @@ def test_good_files_raw_rows_are_unchanged(corpus_run: harness.CorpusRun) -> Non
         assert hostile[table] == baseline[table], f"{table}: good files' rows changed"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connectors/filedrop.py passes the surrogate-escaped name of a non-UTF-8 file to DuckDB "
-    "(store_file → upsert_manifest), which raises and stops the whole ingest; the manifest key needs a "
-    "printable form, e.g. rel.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')"))  # fmt: skip
 def test_non_utf8_file_name_is_quarantined(tmp_path: Path) -> None:
     from connectors import raw_store
     from connectors.filedrop import ingest_inbox
