@@ -90,9 +90,7 @@ def iter_inbox(inbox: Path, year: str | None = None) -> Iterable[Path]:
         rel = p.relative_to(inbox)
         if any(part.startswith(("_", ".")) for part in rel.parts):
             continue
-        if not p.is_file() and not p.is_symlink():
-            continue
-        if p.is_dir():
+        if p.is_dir():  # every other entry (files, links, FIFOs, devices) is listed: preflight decides
             continue
         y, _ = delivery_of(rel)
         if year and y and y != year:

@@ -45,7 +45,7 @@ def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
         rel = p.relative_to(inbox)
         if any(part.startswith(("_", ".")) for part in rel.parts):
             continue
-        if p.is_dir() or not (p.is_file() or p.is_symlink()):
+        if p.is_dir():  # same rule as connectors.filedrop.iter_inbox: nothing else is skipped silently
             continue
         folder_year = rel.parts[0] if rel.parts and _YEAR_DIR.match(rel.parts[0]) else None
         if year and folder_year and folder_year != year:

@@ -518,7 +518,7 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         Case("symlink_fifo_inside", f"{s}/fifo.csv", frozenset({"unsafe_path"}), note="must not block")
     )
     fifo(school / "ong_dan_truc_tiep.csv")
-    cases.append(Case("fifo_plain", f"{s}/ong_dan_truc_tiep.csv", frozenset({"unsafe_path", ABSENT})))
+    cases.append(Case("fifo_plain", f"{s}/ong_dan_truc_tiep.csv", frozenset({"unsafe_path"})))
     link(school / "vong_a.csv", school / "vong_b.csv")
     link(school / "vong_b.csv", school / "vong_a.csv")
     cases.append(Case("symlink_loop_a", f"{s}/vong_a.csv", UNREADABLE))
