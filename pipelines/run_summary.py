@@ -70,14 +70,17 @@ def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str,
 
 
 def schools_by_level(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
-    cols = _table_columns(con, "school_scores")
-    if not {"level", "school_year"} <= cols:
-        return {}
-    rows = con.execute(
-        "SELECT level, count(*) FROM school_scores WHERE school_year = ? GROUP BY level ORDER BY level",
-        [year],
-    ).fetchall()
-    return {str(level): int(n) for level, n in rows}
+    """Schools per computed level: the final computed side (after reconciliation fills the mandatory and
+    document criteria) when it exists, else the scoring stage's table."""
+    for table in ("school_scores_final", "school_scores"):
+        if {"level", "school_year"} <= _table_columns(con, table):
+            rows = con.execute(
+                f"SELECT level, count(*) FROM {table} WHERE school_year = ? GROUP BY level ORDER BY level",
+                [year],
+            ).fetchall()
+            if rows:
+                return {str(level): int(n) for level, n in rows}
+    return {}
 
 
 def stage_seconds(step_seconds: Mapping[str, float], group_of_step: Mapping[str, str]) -> dict[str, float]:

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     """Effective settings of one run; every field can be set as ``CDS_<FIELD>``."""
 
     model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
+
+    @field_validator("inbox", "warehouse", "out", "indicator_set", mode="after")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        """Relative paths (e.g. `--out out`) are taken from the working directory, once, here."""
+        return v.expanduser().resolve()
 
     inbox: Path = Field(default=REPO_ROOT / "sample_exports" / "inbox", description="Inbox of exports")
     warehouse: Path = Field(default=REPO_ROOT / "data" / "warehouse.duckdb", description="DuckDB file")

@@ -72,14 +72,17 @@ def thi_dua_frames(data: ReviewData) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
               kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
-                                           "out/indicator_values_<year>.csv (scored data criteria).")  # fmt: skip
+                                           "out/indicator_values_<year>.csv and out/school_scores_<year>.csv (final computed side).")  # fmt: skip
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
             data = load_review_data(con, year, iset)
-            values = _table(con, "scored_indicator_values", year)
+            values = _table(con, "final_indicator_values", year)  # document/mandatory points filled
+            if values.empty:
+                values = _table(con, "scored_indicator_values", year)
+            final_scores = _table(con, "school_scores_final", year)
         table, summary, factors = thi_dua_frames(data)
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
                              criterion_factors=factors.get("criterion"), iset=iset)  # fmt: skip
@@ -89,10 +92,15 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         values.reindex(columns=cols).sort_values(["school_code", "criterion_code"]).to_csv(
             csv_path, index=False
         )
+        scores_path = pipeline.out_path / f"school_scores_{year}.csv"
+        if not final_scores.empty:  # computed side after reconciliation (mandatory cap from evidence)
+            score_cols = [c for c in final_scores.columns if c.startswith(("school_", "group_", "level", "criterion_1_3"))]
+            final_scores[score_cols].sort_values("school_code").to_csv(scores_path, index=False)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
                 "schools": len(table),
+                "school_scores_csv": dg.MetadataValue.path(str(scores_path)),
                 "indicator_values_csv": dg.MetadataValue.path(str(csv_path)),
             }
         )

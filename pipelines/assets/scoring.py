@@ -60,8 +60,6 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
             con.execute("CREATE TABLE IF NOT EXISTS school_scores AS SELECT * FROM scores LIMIT 0")
             con.execute("DELETE FROM school_scores WHERE school_year = ?", [year])
             con.execute("INSERT INTO school_scores BY NAME SELECT * FROM scores")
-        pipeline.out_path.mkdir(parents=True, exist_ok=True)
-        scores.to_csv(pipeline.out_path / f"school_scores_{year}.csv", index=False)
         levels = scores["level"].value_counts().sort_index()
         return dg.MaterializeResult(
             metadata={"schools": len(scores), **{f"schools_level_{k}": int(v) for k, v in levels.items()}}
