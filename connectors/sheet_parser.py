@@ -10,6 +10,7 @@ Layouts whose shape is not a plain table hand the located header to a reshaper
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -554,46 +555,10 @@ def parse_table(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResul
     return finish_rows(raw, layout, grid.sheet, ctx, header_texts, col_of, skipped)
 
 
-def finish_rows(
-    raw: pd.DataFrame,
-    layout: Layout,
-    sheet: str,
-    ctx: ParseContext,
-    header_texts: dict[str, str],
-    col_of: dict[str, int],
-    skipped: int,
-) -> SheetResult:
-    """Parse values, resolve school and year, apply row checks and de-duplicate (shared by reshapers)."""
-    rows_read = len(raw)
-    out = pd.DataFrame(index=raw.index)
-    rejects: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
-    bad_any = pd.Series(False, index=raw.index)
-
-    def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
-        nonlocal bad_any
-        mask = mask & ~bad_any
-        if not mask.any():
-            return
-        letter = column_letter(col_of[column]) if column in col_of else ""
-        header = header_texts.get(column, "")
-        for r in mask[mask].index:
-            value = raw.at[r, column] if column in raw.columns else None
-            rejects.append(
-                {
-                    "sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": column,
-                    "value": None if value is None or value is pd.NA else str(value)[:200],
-                    "reason_code": code,
-                    "message": row_message(ctx.file, sheet, int(r), letter, header, value, code, expected),
-                }
-            )  # fmt: skip
-        bad_any = bad_any | mask
-
-    def warn(mask: pd.Series, code: str, detail: str = "") -> None:
-        mask = mask.fillna(False).astype(bool) & ~bad_any
-        warnings.extend({"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail}
-                        for r in mask[mask].index)  # fmt: skip
-
+def _parse_values(raw: pd.DataFrame, out: pd.DataFrame, layout: Layout, ctx: ParseContext,
+                  reject: Callable[[pd.Series, str, str, str], None], warn: Callable[..., None]) -> None:
+    """Shared by `finish_rows` and `finish_rows_group`: key check, per-column parsing with rejects and
+    warnings, row checks, derived and constant columns, written into `out`."""
     key = layout.key
     if key in raw.columns:
         key_text = nz.clean_text(raw[key])
@@ -639,6 +604,61 @@ def finish_rows(
     for name, val in layout.constants.items():
         out[name] = val
 
+
+def _fill_title_fields(out: pd.DataFrame, meta: pd.DataFrame, layout: Layout) -> None:
+    """Columns a layout takes from the title (class, semester, period, grade, subject, dates)."""
+    title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
+    for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
+        col = f"_meta_{m}"
+        target = "subject_code" if m == "subject" else m
+        if col not in meta.columns or (m not in title_fields and target not in title_fields):
+            continue
+        from_title = _title_value(m, meta[col])
+        out[target] = out[target].fillna(from_title) if target in out.columns else from_title
+
+
+def finish_rows(
+    raw: pd.DataFrame,
+    layout: Layout,
+    sheet: str,
+    ctx: ParseContext,
+    header_texts: dict[str, str],
+    col_of: dict[str, int],
+    skipped: int,
+) -> SheetResult:
+    """Parse values, resolve school and year, apply row checks and de-duplicate (shared by reshapers)."""
+    rows_read = len(raw)
+    out = pd.DataFrame(index=raw.index)
+    rejects: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    bad_any = pd.Series(False, index=raw.index)
+
+    def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
+        nonlocal bad_any
+        mask = mask & ~bad_any
+        if not mask.any():
+            return
+        letter = column_letter(col_of[column]) if column in col_of else ""
+        header = header_texts.get(column, "")
+        for r in mask[mask].index:
+            value = raw.at[r, column] if column in raw.columns else None
+            rejects.append(
+                {
+                    "sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": column,
+                    "value": None if value is None or value is pd.NA else str(value)[:200],
+                    "reason_code": code,
+                    "message": row_message(ctx.file, sheet, int(r), letter, header, value, code, expected),
+                }
+            )  # fmt: skip
+        bad_any = bad_any | mask
+
+    def warn(mask: pd.Series, code: str, detail: str = "") -> None:
+        mask = mask.fillna(False).astype(bool) & ~bad_any
+        warnings.extend({"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail}
+                        for r in mask[mask].index)  # fmt: skip
+
+    _parse_values(raw, out, layout, ctx, reject, warn)
+
     # metadata: school and year from columns, title, or delivery folder
     meta = raw.filter(like="_meta_")
     if "school_year" not in out.columns or out["school_year"].isna().all():
@@ -654,14 +674,7 @@ def finish_rows(
         out["school_code"] = _resolve_school(meta, ctx)
     elif out["school_code"].isna().any():
         out["school_code"] = out["school_code"].fillna(_resolve_school(meta, ctx))
-    title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
-    for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
-        col = f"_meta_{m}"
-        target = "subject_code" if m == "subject" else m
-        if col not in meta.columns or (m not in title_fields and target not in title_fields):
-            continue
-        from_title = _title_value(m, meta[col])
-        out[target] = out[target].fillna(from_title) if target in out.columns else from_title
+    _fill_title_fields(out, meta, layout)
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
@@ -860,50 +873,7 @@ def finish_rows_group(
         """Per row: is the column missing in every row of that row's sheet."""
         return s.isna().groupby(sid_s).transform("all").astype(bool)
 
-    key = layout.key
-    if key in raw.columns:
-        key_text = nz.clean_text(raw[key])
-        reject(key_text.isna(), key, "missing_key", "không được để trống")
-    for name, spec in layout.columns.items():
-        if spec.role != "value" or name not in raw.columns:
-            continue
-        vals, bad, code, expected = parse_column(spec, raw[name], ctx)
-        if spec.parse == "subject":
-            warn(nz.clean_text(raw[name]).notna() & (vals == "UNKNOWN").fillna(False), "unknown_value",
-                 f"{name}: môn học không có trong danh mục")  # fmt: skip
-        if spec.values is not None and spec.unknown not in (None, "reject", "null", "keep"):
-            text = nz.clean_text(raw[name])
-            unk = text.notna() & ~text.fillna("").pipe(nz.norm_series).isin(set(value_lookup(spec)))
-            warn(unk, "unknown_value", f"{name}: {spec.unknown}")
-        reject(bad & raw[name].notna(), name, code, expected)
-        if spec.min is not None or spec.max is not None:
-            num = pd.to_numeric(vals, errors="coerce")
-            oor = pd.Series(False, index=raw.index)
-            if spec.min is not None:
-                oor |= num < spec.min
-            if spec.max is not None:
-                oor |= num > spec.max
-            rng = f"từ {spec.min:g}" if spec.min is not None else ""
-            rng += f" đến {spec.max:g}" if spec.max is not None else ""
-            reject(oor.fillna(False).astype(bool), name, "out_of_range", rng.strip())
-        out[name] = vals
-    for chk in layout.row_checks:
-        try:
-            ok = out.eval(chk.rule)
-        except Exception:  # columns absent in this file: nothing to check
-            continue
-        failed = ~ok.fillna(True).astype(bool)
-        reject(failed, chk.column, chk.reason, chk.expected)
-    for name, d in layout.derived.items():
-        src = out.get(d.get("from"))
-        if src is not None and "prefixes" in d:
-            res = pd.Series(None, index=out.index, dtype="object")
-            for prefix, val in d["prefixes"].items():
-                hit = src.astype("string").str.startswith(prefix).fillna(False).astype(bool)
-                res = res.where(~(hit & res.isna()), val)
-            out[name] = res
-    for name, val in layout.constants.items():
-        out[name] = val
+    _parse_values(raw, out, layout, ctx, reject, warn)
 
     meta = raw.filter(like="_meta_")
     sy = meta.get("_meta_school_year")
@@ -916,14 +886,7 @@ def finish_rows_group(
         out["school_year"] = out["school_year"].astype("object").where(~all_na(out["school_year"]), fill)
     resolved = _resolve_school(meta, ctx)
     out["school_code"] = out["school_code"].fillna(resolved) if "school_code" in out.columns else resolved
-    title_fields = set(layout.required_metadata) | set(layout.options.get("title_meta", []))
-    for m in ("class_name", "semester", "period", "grade", "subject", "date_from", "date_to"):
-        col = f"_meta_{m}"
-        target = "subject_code" if m == "subject" else m
-        if col not in meta.columns or (m not in title_fields and target not in title_fields):
-            continue
-        from_title = _title_value(m, meta[col])
-        out[target] = out[target].fillna(from_title) if target in out.columns else from_title
+    _fill_title_fields(out, meta, layout)
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
