@@ -10,6 +10,7 @@ materialised. There is no hand-kept list of dependencies anywhere.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from functools import cache
 from graphlib import TopologicalSorter
@@ -104,17 +105,38 @@ def run_order(models: dict[str, SqlModel], selected: list[str] | None = None) ->
     return [n for n in order if selected is None or n in selected]
 
 
-def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
-    """(Re)create one model as a view or table; returns its row count."""
+def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int | None:
+    """(Re)create one model as a view or table; returns a table's row count (None for a view: counting
+    a view would run its whole query once more just for the figure)."""
     body = model.sql.strip().rstrip(";")
     kind = "VIEW" if model.materialization == "view" else "TABLE"
-    con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{body}")
-    return int(con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0])
+    res = con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{body}").fetchone()
+    if kind == "VIEW":
+        return None
+    # CREATE TABLE AS returns the number of rows it wrote
+    return int(res[0]) if res else int(con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0])
 
 
-def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel] | None = None) -> dict[str, int]:
+def build_models(
+    con: duckdb.DuckDBPyConnection,
+    models: dict[str, SqlModel] | None = None,
+    selected: list[str] | None = None,
+) -> list[tuple[str, int | None, float]]:
+    """Build the (selected) models in dependency order in one transaction (one commit instead of one
+    per model; a failure leaves every model as it was); returns (name, table rows, seconds) per model."""
     models = models or discover()
-    return {n: build_model(con, models[n]) for n in run_order(models)}
+    out: list[tuple[str, int | None, float]] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in run_order(models, selected):
+            t0 = time.perf_counter()
+            n = build_model(con, models[name])
+            out.append((name, n, time.perf_counter() - t0))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return out
 
 
 def has_header(model: SqlModel) -> bool:

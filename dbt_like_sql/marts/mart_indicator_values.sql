@@ -31,15 +31,21 @@ source_rows as (
     select * from int_sources__rows
 ),
 
+entity_files as (
+    -- one row per entity × school × year × file before the join: the join then multiplies files, not rows
+    select distinct entity, school_code, school_year, source_file
+    from source_rows
+),
+
 files as (
     select
-        source_rows.school_code,
-        source_rows.school_year,
+        entity_files.school_code,
+        entity_files.school_year,
         inputs.criterion_code,
-        list(distinct source_rows.source_file order by source_rows.source_file) as source_files
+        list(distinct entity_files.source_file order by entity_files.source_file) as source_files
     from inputs
-    inner join source_rows on inputs.entity = source_rows.entity
-    group by source_rows.school_code, source_rows.school_year, inputs.criterion_code
+    inner join entity_files on inputs.entity = entity_files.entity
+    group by entity_files.school_code, entity_files.school_year, inputs.criterion_code
 ),
 
 joined as (

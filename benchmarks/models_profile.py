@@ -1,0 +1,116 @@
+"""Time every SQL model of `dbt_like_sql/` on a copy of a built warehouse, next to one scan of the
+largest raw table, and optionally compare every intermediate/mart table with a saved snapshot.
+
+    python benchmarks/models_profile.py WAREHOUSE [--repeat 2] [--save DIR] [--compare DIR]
+
+The warehouse is copied to a temporary file first (the original is never written). `--save DIR`
+writes every intermediate and mart table as Parquet; `--compare DIR` checks that each table equals
+the saved one as a multiset of rows (EXCEPT ALL both ways) and exits 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.readers import one_scan  # noqa: E402
+from pipelines.settings import get_settings  # noqa: E402
+from pipelines.sql_models import build_model, discover, run_order  # noqa: E402
+
+
+def _tables(models: dict) -> list[str]:
+    return [n for n in run_order(models) if models[n].materialization == "table"]
+
+
+def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> list[str]:
+    """Tables whose rows differ from the snapshot (as multisets), with the counts of each side."""
+    bad = []
+    for name in names:
+        path = snap / f"{name}.parquet"
+        if not path.exists():
+            bad.append(f"{name}: not in snapshot")
+            continue
+        src = f"read_parquet('{path}')"
+        extra = con.execute(f"SELECT count(*) FROM (FROM {name} EXCEPT ALL FROM {src})").fetchone()[0]
+        missing = con.execute(f"SELECT count(*) FROM (FROM {src} EXCEPT ALL FROM {name})").fetchone()[0]
+        if extra or missing:
+            bad.append(f"{name}: {extra} row(s) not in snapshot, {missing} snapshot row(s) missing")
+    return bad
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("warehouse", type=Path)
+    ap.add_argument("--repeat", type=int, default=1, help="build the models this many times (best kept)")
+    ap.add_argument("--save", type=Path, help="write every intermediate/mart table as Parquet here")
+    ap.add_argument("--compare", type=Path, help="compare every intermediate/mart table with this snapshot")
+    args = ap.parse_args()
+    s = get_settings()
+    models = discover()
+    with tempfile.TemporaryDirectory(prefix="cds_models_") as tmp:
+        copy = Path(tmp) / "wh.duckdb"
+        shutil.copy(args.warehouse, copy)
+        scan = one_scan(copy, s.duckdb_threads)
+        con = duckdb.connect(str(copy))
+        con.execute(f"SET threads = {int(s.duckdb_threads)}")
+        con.execute("SET memory_limit = ?", [s.duckdb_memory_limit])
+        best: dict[str, tuple[float, float]] = {}
+        totals = []
+        for _ in range(max(1, args.repeat)):
+            # per model: wall and CPU (process time: every DuckDB thread included), as build_models does it
+            t0, c0 = time.perf_counter(), time.process_time()
+            con.execute("BEGIN TRANSACTION")
+            for name in run_order(models):
+                m0, mc0 = time.perf_counter(), time.process_time()
+                build_model(con, models[name])
+                cur = (time.perf_counter() - m0, time.process_time() - mc0)
+                best[name] = min(best.get(name, cur), cur)
+            m0, mc0 = time.perf_counter(), time.process_time()
+            con.execute("COMMIT")
+            cur = (time.perf_counter() - m0, time.process_time() - mc0)
+            best["(commit)"] = min(best.get("(commit)", cur), cur)
+            totals.append((time.perf_counter() - t0, time.process_time() - c0))
+        wall, cpu = min(totals)
+        c0 = time.process_time()
+        for _ in range(3):
+            con.execute(scan["sql"]).fetchall()
+        scan_cpu = (time.process_time() - c0) / 3
+        print(
+            f"scan {scan.get('table')} ({scan.get('rows')} rows): wall {scan.get('scan_s')} s, cpu {scan_cpu:.3f} s"
+        )
+        print(
+            f"models: wall {wall:.3f} s ({wall / scan['scan_s']:.1f}× scan), "
+            f"cpu {cpu:.3f} s ({cpu / scan_cpu:.1f}× scan cpu)"
+        )
+        print("  wall s    cpu s  model")
+        for name, (w, c) in sorted(best.items(), key=lambda kv: -kv[1][1])[:15]:
+            print(f"  {w:6.3f}  {c:7.3f}  {name}")
+        names = _tables(models)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                con.execute(f"COPY {name} TO '{args.save / (name + '.parquet')}' (FORMAT parquet)")
+            print(f"saved {len(names)} tables to {args.save}")
+        if args.compare:
+            bad = compare(con, names, args.compare)
+            for b in bad:
+                print("DIFF", b)
+            print(f"compared {len(names)} tables: {'IDENTICAL' if not bad else 'DIFFERENT'}")
+            con.close()
+            return 1 if bad else 0
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
