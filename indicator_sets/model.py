@@ -7,6 +7,7 @@ unusable (a group whose maximum sum is not 100) are warnings.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass
@@ -315,10 +316,21 @@ def _band_problems(c: Criterion, line: int | None) -> list[Problem]:
     return out
 
 
+_LOADED: dict[tuple[str, str], IndicatorSet] = {}
+
+
 def load_indicator_set(path: Path | str) -> IndicatorSet:
-    """Load a file, raising `IndicatorSetError` (with the lines) when it has errors."""
+    """Load a file, raising `IndicatorSetError` (with the lines) when it has errors.
+
+    The result is kept per (file, content hash): every stage of a run asks for the set, and parsing and
+    checking it costs a noticeable share of a small run. Treat the returned set as read-only."""
+    key = (str(Path(path).resolve()), hashlib.sha256(Path(path).read_bytes()).hexdigest())
+    hit = _LOADED.get(key)
+    if hit is not None and hit._source == Path(path):
+        return hit
     iset, problems = check(Path(path))
     if iset is None:
         raise IndicatorSetError(Path(path), [p for p in problems if p.severity == "error"])
     iset._source = Path(path)
+    _LOADED[key] = iset
     return iset

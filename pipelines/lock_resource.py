@@ -3,8 +3,10 @@
 The school-year job uses the in-process executor, so resources are set up once per run: the lock is
 taken before the first step and released after the last one (or when the process dies). Under
 `cds run` the CLI already holds the lock and the re-entrant lock lets the in-process job through.
-Starting a run also forgets the "last successful run" state of its year, so that a run which fails or
-is killed half-way never lets the next `cds run` take the no-change path.
+The database is opened once for the run (after the lock is taken) and closed before the lock is
+released; steps work on cursors of it (see `WarehouseResource`). Starting a run also forgets the "last
+successful run" state of its year, so that a run which fails or is killed half-way never lets the next
+`cds run` take the no-change path.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ class LockedWarehouseResource(WarehouseResource):
         self._stack = stack
         year = context.dagster_run.tags.get("dagster/partition") if context.dagster_run else None
         try:
+            self.open_shared()
             with self.connect() as con:
                 inbox_state.invalidate_state(con, year)
         except Exception:
+            self.close_shared()
             stack.close()
             self._stack = None
             raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.close_shared()  # before the lock is released
         if self._stack is not None:
             self._stack.close()
             self._stack = None

@@ -9,19 +9,54 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from connectors import raw_store
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The embedded DuckDB file (created on first use)."""
+    """The embedded DuckDB file (created on first use).
+
+    During a Dagster run the database is opened once (`setup_for_execution`) and every step gets its
+    own cursor on it: opening the file, checking the schema and closing (with its checkpoint) once per
+    run instead of once per step. Outside a run, `connect()` opens and closes the file each time."""
 
     path: str
     threads: int = 2
     memory_limit: str = "4GB"
+    _shared: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    def open_shared(self) -> None:
+        """Open the database for the rest of the run (idempotent)."""
+        if self._shared is None:
+            con = raw_store.connect(self.path, self.threads, self.memory_limit)
+            try:
+                raw_store.ensure_schema(con)
+            except Exception:
+                con.close()
+                raise
+            self._shared = con
+
+    def close_shared(self) -> None:
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.open_shared()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.close_shared()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._shared is not None:
+            cur = self._shared.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+            return
         con = raw_store.connect(self.path, self.threads, self.memory_limit)
         try:
             raw_store.ensure_schema(con)
