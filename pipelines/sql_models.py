@@ -2,7 +2,9 @@
 run them on a DuckDB connection in dependency order.
 
 A model is one `.sql` file holding one SELECT (CTEs allowed) that starts with a comment giving its
-purpose and grain. Staging models become views; intermediate models and marts become tables. Audits
+purpose and grain. Staging models become views; intermediate models and marts become tables, unless
+the header says otherwise (`-- materialized: view`, for a model read by one other model only, so
+that its rows are not written once more). Audits
 (`audits/`) are queries that return offending rows and are run by the asset checks, never
 materialised. There is no hand-kept list of dependencies anywhere.
 """
@@ -37,8 +39,12 @@ class SqlModel:
     purpose: str
     grain: str
 
+    materialized: str = ""  # from a `-- materialized: view|table` header line; empty = by layer
+
     @property
     def materialization(self) -> str:
+        if self.materialized in ("view", "table"):
+            return self.materialized
         return "view" if self.layer == "staging" else "table"
 
 
@@ -69,6 +75,7 @@ def load_model(path: Path, layer: str) -> SqlModel:
         reads=tuple(referenced_tables(text)),
         purpose=_header_value(text, "purpose"),
         grain=_header_value(text, "grain"),
+        materialized=(_header_value(text, "materialized").split() or [""])[0].lower(),
     )
 
 
@@ -117,6 +124,22 @@ def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int | None:
     return int(res[0]) if res else int(con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0])
 
 
+def drop_changed_kinds(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -> None:
+    """Drop a model left as a table that is now a view, or the other way round (CREATE OR REPLACE
+    cannot change the kind of an object)."""
+    existing = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    )
+    for m in models:
+        kind = existing.get(m.name)
+        if kind == "VIEW" and m.materialization == "table":
+            con.execute(f"DROP VIEW {m.name}")
+        elif kind == "BASE TABLE" and m.materialization == "view":
+            con.execute(f"DROP TABLE {m.name}")
+
+
 def build_models(
     con: duckdb.DuckDBPyConnection,
     models: dict[str, SqlModel] | None = None,
@@ -126,9 +149,11 @@ def build_models(
     per model; a failure leaves every model as it was); returns (name, table rows, seconds) per model."""
     models = models or discover()
     out: list[tuple[str, int | None, float]] = []
+    order = run_order(models, selected)
     con.execute("BEGIN TRANSACTION")
     try:
-        for name in run_order(models, selected):
+        drop_changed_kinds(con, [models[n] for n in order])
+        for name in order:
             t0 = time.perf_counter()
             n = build_model(con, models[name])
             out.append((name, n, time.perf_counter() - t0))

@@ -23,29 +23,19 @@ computed as (
     union all select * from int_criteria__fees
 ),
 
-inputs as (
-    select * from cfg_criterion_inputs
-),
-
-source_rows as (
-    select * from int_sources__rows
-),
-
-entity_files as (
-    -- one row per entity × school × year × file before the join: the join then multiplies files, not rows
-    select distinct entity, school_code, school_year, source_file
-    from source_rows
+provenance as (
+    -- the source rows behind each criterion value (criterion inputs × validated source rows)
+    select * from mart_indicator_provenance
 ),
 
 files as (
     select
-        entity_files.school_code,
-        entity_files.school_year,
-        inputs.criterion_code,
-        list(distinct entity_files.source_file order by entity_files.source_file) as source_files
-    from inputs
-    inner join entity_files on inputs.entity = entity_files.entity
-    group by entity_files.school_code, entity_files.school_year, inputs.criterion_code
+        school_code,
+        school_year,
+        criterion_code,
+        list(distinct source_file order by source_file) as source_files
+    from provenance
+    group by school_code, school_year, criterion_code
 ),
 
 joined as (
