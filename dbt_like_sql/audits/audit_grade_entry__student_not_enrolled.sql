@@ -44,16 +44,22 @@ graded as (
 ),
 
 not_enrolled as (
+    -- no enrolled id equals the entry's student id, student key or local id: three anti joins on
+    -- equalities (hash joins) instead of one on an OR of them (a nested-loop join)
     select graded.*
     from graded
-    anti join enrolled_ids
-        on graded.school_code = enrolled_ids.school_code
-        and graded.school_year = enrolled_ids.school_year
-        and (
-            graded.student_id = enrolled_ids.student_id
-            or graded.student_key = enrolled_ids.student_id
-            or graded.local_id = enrolled_ids.student_id
-        )
+    anti join enrolled_ids as by_id
+        on graded.school_code = by_id.school_code
+        and graded.school_year = by_id.school_year
+        and graded.student_id = by_id.student_id
+    anti join enrolled_ids as by_key
+        on graded.school_code = by_key.school_code
+        and graded.school_year = by_key.school_year
+        and graded.student_key = by_key.student_id
+    anti join enrolled_ids as by_local
+        on graded.school_code = by_local.school_code
+        and graded.school_year = by_local.school_year
+        and graded.local_id = by_local.student_id
 ),
 
 final as (
