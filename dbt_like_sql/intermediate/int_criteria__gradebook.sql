@@ -100,15 +100,41 @@ pair_required as (
         and (tx_required.periods_max is null or pair_rules.periods_per_year <= tx_required.periods_max)
 ),
 
-marks as (
+keyed_entries as (
+    select
+        entries.*,
+        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key) as student_id
+    from entries
+    left join crosswalk
+        on entries.school_code = crosswalk.school_code
+        and entries.school_year = crosswalk.school_year
+        and crosswalk.code = case
+            when regexp_full_match(entries.student_key, '[0-9]{1,9}') then lpad(entries.student_key, 10, '0')
+            else entries.student_key
+        end
+),
+
+tx_counts as (
+    -- distinct tx slots per student × subject, counted apart from the flags below (a DISTINCT
+    -- aggregate beside them costs more than this second, smaller aggregation)
+    select school_code, school_year, student_id, subject_code, count(slot) as n_tx
+    from (
+        select distinct keyed_entries.school_code, keyed_entries.school_year, keyed_entries.student_id,
+            keyed_entries.subject_code, keyed_entries.slot
+        from keyed_entries
+        cross join params
+        where keyed_entries.scheme = 'TT22' and keyed_entries.semester = params.semester
+            and keyed_entries.component = 'tx'
+    )
+    group by school_code, school_year, student_id, subject_code
+),
+
+mark_flags as (
     select
         entries.school_code,
         entries.school_year,
-        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key) as student_id,
+        entries.student_id,
         entries.subject_code,
-        count(distinct entries.slot) filter (
-            where entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'tx'
-        ) as n_tx,
         bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'gk')
             as has_gk,
         bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'ck')
@@ -125,17 +151,29 @@ marks as (
                 or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
             )
         ) as is_exempt
-    from entries
+    from keyed_entries as entries
     cross join params
-    left join crosswalk
-        on entries.school_code = crosswalk.school_code
-        and entries.school_year = crosswalk.school_year
-        and crosswalk.code = case
-            when regexp_full_match(entries.student_key, '[0-9]{1,9}') then lpad(entries.student_key, 10, '0')
-            else entries.student_key
-        end
-    group by entries.school_code, entries.school_year,
-        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key), entries.subject_code
+    group by entries.school_code, entries.school_year, entries.student_id, entries.subject_code
+),
+
+marks as (
+    select
+        mark_flags.school_code,
+        mark_flags.school_year,
+        mark_flags.student_id,
+        mark_flags.subject_code,
+        coalesce(tx_counts.n_tx, 0) as n_tx,
+        mark_flags.has_gk,
+        mark_flags.has_ck,
+        mark_flags.has_level,
+        mark_flags.has_test_score,
+        mark_flags.is_exempt
+    from mark_flags
+    left join tx_counts
+        on mark_flags.school_code is not distinct from tx_counts.school_code
+        and mark_flags.school_year is not distinct from tx_counts.school_year
+        and mark_flags.student_id is not distinct from tx_counts.student_id
+        and mark_flags.subject_code is not distinct from tx_counts.subject_code
 ),
 
 student_pairs as (
