@@ -11,8 +11,10 @@ materialised. There is no hand-kept list of dependencies anywhere.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from graphlib import TopologicalSorter
@@ -140,23 +142,85 @@ def drop_changed_kinds(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
             con.execute(f"DROP TABLE {m.name}")
 
 
+STATE_DDL = "CREATE TABLE IF NOT EXISTS ops_models_state (fingerprint VARCHAR, built_at TIMESTAMP)"
+# Bookkeeping columns of the source tables: the same for every row of one source file (its hash, when it
+# was ingested or validated, by which run, its size). A model that neither names them nor outputs them
+# cannot see them change, so they stay out of the inputs' fingerprint: re-saving a file with the same
+# rows then leaves the models as they are.
+BOOKKEEPING_COLUMNS = ("file_sha256", "size_bytes", "ingested_at", "run_id", "recorded_at", "validated_at")
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel] | None = None) -> str:
+    """A hash of everything the models' results depend on: the DuckDB version, every model's SQL and
+    the rows (as multisets: count and sum of row hashes) of every source table they read, bookkeeping
+    columns left out unless a model names one or has one among its columns."""
+    models = models or discover()
+    texts = "\n".join(models[n].sql for n in sorted(models))
+    skip = {c for c in BOOKKEEPING_COLUMNS if not re.search(rf"\b{c}\b", texts, re.IGNORECASE)}
+    columns: dict[str, list[str]] = defaultdict(list)
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        columns[table].append(column)
+    if any(c in skip for n in models for c in columns.get(n, [])):
+        skip = set()  # a model passes a bookkeeping column on (e.g. through *): hash every column
+    h = hashlib.sha256(f"duckdb {duckdb.__version__}\n{texts}".encode())
+    for table in sorted(source_tables(models)):
+        if table not in columns:
+            h.update(f"\n{table}: missing".encode())
+            continue
+        excluded = [f'"{c}"' for c in columns[table] if c in skip]
+        select = "*" + (f" EXCLUDE ({', '.join(excluded)})" if excluded else "")
+        n, total = con.execute(
+            f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}) r"
+        ).fetchone()
+        h.update(f"\n{table}: {n} {total}".encode())
+    return h.hexdigest()
+
+
+def models_current(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, models: dict[str, SqlModel] | None = None
+) -> bool:
+    """True when the last full build recorded `fingerprint` and every model still exists as its kind."""
+    models = models or discover()
+    con.execute(STATE_DDL)
+    row = con.execute("SELECT fingerprint FROM ops_models_state").fetchall()
+    if len(row) != 1 or row[0][0] != fingerprint:
+        return False
+    kinds = dict(
+        con.execute(
+            "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    )
+    want = {"view": "VIEW", "table": "BASE TABLE"}
+    return all(kinds.get(n) == want[m.materialization] for n, m in models.items())
+
+
 def build_models(
     con: duckdb.DuckDBPyConnection,
     models: dict[str, SqlModel] | None = None,
     selected: list[str] | None = None,
+    fingerprint: str | None = None,
 ) -> list[tuple[str, int | None, float]]:
     """Build the (selected) models in dependency order in one transaction (one commit instead of one
-    per model; a failure leaves every model as it was); returns (name, table rows, seconds) per model."""
+    per model; a failure leaves every model as it was); returns (name, table rows, seconds) per model.
+
+    `fingerprint` (of a build of every model, see `inputs_fingerprint`) is recorded with the build, so
+    that the next run can tell the models are current; any other build forgets the recorded one."""
     models = models or discover()
     out: list[tuple[str, int | None, float]] = []
     order = run_order(models, selected)
+    con.execute(STATE_DDL)
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("DELETE FROM ops_models_state")
         drop_changed_kinds(con, [models[n] for n in order])
         for name in order:
             t0 = time.perf_counter()
             n = build_model(con, models[name])
             out.append((name, n, time.perf_counter() - t0))
+        if fingerprint is not None and len(order) == len(models):
+            con.execute("INSERT INTO ops_models_state VALUES (?, now())", [fingerprint])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
