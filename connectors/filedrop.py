@@ -160,6 +160,9 @@ def parse_file(
             res.sheets = json_layouts.parse_json_file(path, ctx)
         else:
             grids = read_grids(path, data)
+            if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
+                for g in grids:
+                    g.sheet = ""
             res.sheets = parse_grids(grids, ctx, layouts)
     except FileRejected as exc:
         res.reason_code = exc.code
