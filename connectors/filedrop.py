@@ -207,7 +207,7 @@ def _scrub(detail: str, path: Path, rel: str) -> str:
 
 def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...]) -> list[SheetResult]:
     """Parse every sheet that carries a signature; raise when none does (or when it is ambiguous)."""
-    from connectors import reshapers
+    from connectors import gradebook_checks, reshapers
 
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
@@ -240,6 +240,7 @@ def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...
     results = [r for r in out if r is not None]
     if not results:
         raise FileRejected(errors[0] if errors else "unrecognized_layout")
+    gradebook_checks.add_tt22_warnings(results)  # TT22 grade books: incomplete_tx / avg_mismatch (rows kept)
     return results
 
 

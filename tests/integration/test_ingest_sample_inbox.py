@@ -5,6 +5,7 @@ entity, in source rows: a grade-book row melted into one record per mark counts 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -202,3 +203,54 @@ def test_good_rows_per_file_and_entity_match_the_generator(con: duckdb.DuckDBPyC
     print(f"\nper-file comparison: {len(planted)} files, {int(planted['good_rows'].sum())} good and "
           f"{int(planted['bad_rows'].sum())} bad source rows; {len(want)} entities")  # fmt: skip
 
+
+def expected_grade_warnings(plans: list[Any]) -> set[tuple[str, ...]]:
+    """(reason, school, year, subject, student key) of the TT22 warnings the generator's marks call for,
+    decided with the generator's own rules: `incomplete_tx` where a student's semester has a ck mark and
+    fewer tx marks than its curriculum requires; `avg_mismatch` where the average written in the file
+    (from every tx mark) differs from the average of the tx marks the layout has columns for (SMAS: 4)."""
+    from sample_exports.generator import curriculum as cur
+    from sample_exports.generator.layouts_school import avg_sem, skey
+
+    out: set[tuple[str, ...]] = set()
+    for plan in plans:
+        platform = plan.school.platform
+        if "gradebook" in plan.missing:
+            continue
+        shown = 4 if platform in ("smas", "misa") else 5  # tx columns of the layout the platform writes
+        for (klass, subject), pair in plan.marks.items():
+            grade = plan.classes[klass].grade
+            if grade < 6:  # TT27
+                continue
+            need = cur.required_tx(cur.periods_per_year(subject, grade))
+            for i, m in pair.items():
+                key = (plan.school.code, plan.year, subject, skey(plan, i))
+                if m.ck is not None and len(m.tx) < need:
+                    out.add(("incomplete_tx", *key))
+                written = avg_sem(m)  # csdl.tt22_import.v1 (MISA) has no average column
+                seen = avg_sem(dataclasses.replace(m, tx=m.tx[:shown]))
+                if platform != "misa" and written is not None and seen != written:
+                    out.add(("avg_mismatch", *key))
+    return out
+
+
+def test_grade_book_warnings_match_the_generator_marks(con: duckdb.DuckDBPyConnection,
+                                                       generated: Generated) -> None:  # fmt: skip
+    want = expected_grade_warnings(generated.plans)
+    rows = con.execute(
+        "SELECT DISTINCT w.reason_code, g.school_code, g.school_year, g.subject_code, g.student_key, "
+        "w.source_file, w.source_sheet, w.source_row "
+        "FROM ingest_warnings w JOIN raw_grade_entry g ON g.source_file = w.source_file "
+        "AND g.source_sheet = w.source_sheet AND g.source_row = w.source_row "
+        "WHERE w.reason_code IN ('incomplete_tx', 'avg_mismatch')"
+    ).fetchall()
+    n_warnings = con.execute(
+        "SELECT count(*) FROM ingest_warnings WHERE reason_code IN ('incomplete_tx', 'avg_mismatch')"
+    ).fetchone()[0]
+    assert n_warnings == len(rows)  # one warning per row and semester (all sample books are semester 1)
+    got = {r[:5] for r in rows}
+    assert {w[0] for w in want} == {"incomplete_tx", "avg_mismatch"}
+    assert got - want == set(), sorted(got - want)[:10]
+    assert want - got == set(), sorted(want - got)[:10]
+    print(f"\ngrade-book warnings: {sum(w[0] == 'incomplete_tx' for w in got)} incomplete_tx, "
+          f"{sum(w[0] == 'avg_mismatch' for w in got)} avg_mismatch")  # fmt: skip
