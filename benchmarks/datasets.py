@@ -1,7 +1,7 @@
 """Generated inboxes for the benchmark, cached under benchmarks/cache/ (gitignored), and the 5% change.
 
 Sizes: `small` and `province-mountain` are the generator's presets; `medium` is province-mountain
-scaled to 60 schools (a preset registered here at run time, in the bench process only, so the
+scaled to 60 schools (`sample_exports.medium`, registered at run time in this process only, so the
 generator code is not edited). The cache key holds preset, seed, years, messiness and the git tree
 hash of sample_exports/generator (plus a content hash of uncommitted generator edits).
 """
@@ -15,15 +15,14 @@ import shutil
 import subprocess
 import time
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.core import cache_key, n_to_change, select_sample
+from sample_exports.medium import register_medium
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / "benchmarks" / "cache"
 GENERATOR_DIR = REPO_ROOT / "sample_exports" / "generator"
-MEDIUM_SCHOOLS = 60
 SIZES = ("small", "medium", "province-mountain")
 DONE = ".bench-complete.json"
 
@@ -43,19 +42,6 @@ def generator_tree_hash() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "c" + content.hexdigest()[:15]
     return f"{tree[:12]}{('+' + content.hexdigest()[:8]) if dirty else ''}"
-
-
-def register_medium() -> None:
-    """Add the `medium` preset (province-mountain with 60 schools, pupils scaled alike) to the
-    generator's preset table of this process."""
-    from sample_exports.generator.presets import PRESETS
-
-    if "medium" not in PRESETS:
-        base = PRESETS["province-mountain"]
-        scale = MEDIUM_SCHOOLS / base.n_schools
-        PRESETS["medium"] = replace(
-            base, name="medium", n_schools=MEDIUM_SCHOOLS, pupils=round(base.pupils * scale)
-        )
 
 
 def school_count(size: str) -> int:
