@@ -166,7 +166,8 @@ NOTES = [
     "and VmHWM read at the step's end (steps run sequentially in-process); a stage's figure is its "
     "largest step. The run's peak also covers the time between steps (Dagster start-up, summary).",
     "5% change: ceil(5% of the year's files), a deterministic sha256-ranked pick among the .xlsx files; "
-    "each gets an XML comment in docProps/core.xml, so sha256 and mtime change but no cell does.",
+    "in each the last plain-number cell of the first sheet changes by one (a real change of data, so the "
+    "stages after ingest cannot skip their work) and docProps/core.xml gets an XML comment.",
     "Readers: one untimed pass (warms the page cache, drops files any reader cannot read), then one timed "
     "pass per reader over the same Excel files. The ingest targets use the connector's parse_file "
     "(read + layout detection + parse, no DuckDB writes).",

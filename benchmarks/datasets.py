@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -106,21 +107,43 @@ def pick_changes(inbox: Path, year: str, fraction: float, seed: int) -> list[str
     return select_sample(change_candidates(inbox, year), n_to_change(total, fraction), seed)
 
 
-def touch_xlsx(path: Path, stamp: str) -> None:
-    """Change a workbook's content so its sha256 (and mtime) change while every cell stays the same: the
-    document property `docProps/core.xml` gets an XML comment (as a re-save by the school would)."""
+_NUM_CELL = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?(?: t="n")?>)<v>(-?\d+(?:\.\d+)?)</v>')
+
+
+def _bump(value: bytes) -> bytes:
+    """A different number of the same kind: one less (one more below 1), decimals kept."""
+    num = float(value)
+    new = num - 1 if num >= 1 else num + 1
+    return (str(int(new)) if b"." not in value else repr(round(new, 6))).encode()
+
+
+def touch_xlsx(path: Path, stamp: str) -> bool:
+    """Change a workbook as a school's re-export would: the last plain-number cell of its first worksheet
+    changes by one (a mark, an amount, a count or a date serial: a real change of data that every later
+    stage has to see) and the document property `docProps/core.xml` gets an XML comment, so sha256, mtime
+    and the rows change. Returns whether a cell was changed (a sheet of text only keeps its cells)."""
     src = path.read_bytes()
     buf = io.BytesIO()
+    changed = False
     with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
         names = zin.namelist()
+        sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+        first = sheets[0] if sheets else None
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "docProps/core.xml":
                 data = data.rstrip() + f"<!-- cds bench {stamp} -->".encode()
+            elif item.filename == first:
+                hits = list(_NUM_CELL.finditer(data))
+                if hits:
+                    m = hits[-1]
+                    data = data[: m.start(2)] + _bump(m.group(2)) + data[m.end(2) :]
+                    changed = True
             zout.writestr(item, data)
         if "docProps/core.xml" not in names:  # no property part: add an unreferenced custom XML part
             zout.writestr("customXml/cds-bench.xml", f"<bench>{stamp}</bench>")
     path.write_bytes(buf.getvalue())
+    return changed
 
 
 def apply_changes(inbox: Path, rel_paths: list[str], stamp: str) -> int:

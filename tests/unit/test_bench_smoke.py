@@ -87,17 +87,28 @@ def test_markdown_table_and_report() -> None:
     assert "small cold" in md and "**total**" in md and "## Targets" in md
 
 
-def test_touch_xlsx_changes_bytes_not_cells(tmp_path: Path) -> None:
+def test_touch_xlsx_changes_one_number_of_the_first_sheet(tmp_path: Path) -> None:
     from benchmarks.datasets import touch_xlsx
 
+    sheet = (b'<worksheet><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+             b'<row r="2"><c r="A2" s="1"><v>8.5</v></c><c r="B2"><v>1</v></c><c r="C2" t="s"><v>3</v></c></row>'
+             b"</worksheet>")  # fmt: skip
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("docProps/core.xml", "<cp:coreProperties/>")
-        z.writestr("xl/worksheets/sheet1.xml", "<worksheet>cells</worksheet>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        z.writestr("xl/worksheets/sheet2.xml", sheet)
     path = tmp_path / "a.xlsx"
     path.write_bytes(buf.getvalue())
-    touch_xlsx(path, "s1")
-    assert path.read_bytes() != buf.getvalue()
+    assert touch_xlsx(path, "s1")
     with zipfile.ZipFile(path) as z:
-        assert z.read("xl/worksheets/sheet1.xml") == b"<worksheet>cells</worksheet>"
+        first = z.read("xl/worksheets/sheet1.xml")
+        assert first == sheet.replace(b'<c r="B2"><v>1</v>', b'<c r="B2"><v>0</v>')  # last number, 1 → 0
+        assert z.read("xl/worksheets/sheet2.xml") == sheet  # other sheets untouched
         assert b"cds bench s1" in z.read("docProps/core.xml")
+    text_only = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(text_only, "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", b'<worksheet><c r="A1" t="s"><v>0</v></c></worksheet>')
+    assert not touch_xlsx(text_only, "s2")
+    with zipfile.ZipFile(text_only) as z:
+        assert "customXml/cds-bench.xml" in z.namelist()
