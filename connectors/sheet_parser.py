@@ -467,7 +467,7 @@ def _distinct(raw: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
         return None
     codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
     k = len(uniques)
-    if k + 1 > n // 2:
+    if k + 1 > n // 2 or not all(type(u) is str for u in uniques):
         return None
     small = pd.Series([*uniques.tolist(), None], dtype=object, name=raw.name)
     return small, np.where(codes < 0, k, codes)
@@ -484,7 +484,7 @@ def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[p
 
     Every parser is elementwise (and starts by cleaning the text, so all missing values are alike):
     a column with repeated values is parsed once per distinct value and expanded back."""
-    if raw.dtype == object:
+    if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
         d = _distinct(raw)
         if d is not None:
             small, pos = d
@@ -616,13 +616,18 @@ def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Se
 def mapped_frame(part: pd.DataFrame, meta: pd.DataFrame, match: HeaderMatch, extra_cols: list[int]) -> pd.DataFrame:
     """Canonical raw columns (still text) + src_extra + block metadata, indexed by sheet row."""
     layout = match.layout
-    f = pd.DataFrame(index=part.index)
+    data: dict[str, pd.Series] = {}
     for c, name in match.mapping.items():
         if layout.columns[name].role == "value":
-            f[name] = part[c]
+            data[name] = part[c]
     ex = extra_json(part, match, extra_cols)
     if ex is not None:
-        f["src_extra"] = ex
+        data["src_extra"] = ex
+    if meta.index.equals(part.index) and not (set(meta.columns) & set(data)):  # one frame, no setitem/concat
+        for col in meta.columns:
+            data[col] = meta[col]
+        return pd.DataFrame(data, index=part.index)
+    f = pd.DataFrame(data, index=part.index)
     return pd.concat([f, meta], axis=1)
 
 
@@ -815,7 +820,7 @@ def finish_rows(
 def _title_value(field_name: str, values: pd.Series) -> pd.Series:
     """A title metadata value parsed like its column would be (once per distinct value: a title
     value is the same for every row of its block)."""
-    if values.dtype == object:
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         d = _distinct(values)
         if d is not None:
             return _expand(_title_value_of(field_name, d[0]), d[1], values.index)
