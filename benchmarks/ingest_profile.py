@@ -117,10 +117,11 @@ def run_ingest(inbox: Path, years: list[str], db: str, workers: int | None, prof
             prof.disable()
         dt_ = time.perf_counter() - t0
         cpu = _cpu() - c0
-        total_rows += s.rows_kept
-        print(f"{year}: {len(files)} files, {mb:.2f} MB, {s.rows_kept} rows kept, {s.rows_rejected} rejected, "
-              f"{dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → {s.rows_kept / dt_:,.0f} rows/s, "
-              f"{mb / dt_:.2f} MB/s")  # fmt: skip
+        records = getattr(s, "records_written", s.rows_kept)  # older code counted records in rows_kept
+        total_rows += records
+        print(f"{year}: {len(files)} files, {mb:.2f} MB, {records} records written ({s.rows_kept} source rows "
+              f"kept, {s.rows_rejected} rejected), {dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → "
+              f"{records / dt_:,.0f} records/s, {mb / dt_:.2f} MB/s")  # fmt: skip
     if prof:
         buf = io.StringIO()
         st = pstats.Stats(prof, stream=buf).sort_stats("cumulative")

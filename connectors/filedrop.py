@@ -54,15 +54,24 @@ class FileResult:
 
     @property
     def rows_read(self) -> int:
+        """Source data rows (JSON: one per record of the export, e.g. a user's metric)."""
         return sum(s.rows_read for s in self.sheets)
 
     @property
     def rows_kept(self) -> int:
-        return 0 if self.status == "quarantined" else sum(len(s.rows) for s in self.sheets)
+        """Source rows loaded (read and not rejected); 0 for a quarantined file."""
+        return 0 if self.status == "quarantined" else sum(s.rows_kept for s in self.sheets)
 
     @property
     def rows_rejected(self) -> int:
-        return sum(len(s.rejects) for s in self.sheets)
+        """Source rows with at least one reject: rows read = kept + rejected for a loaded file."""
+        return sum(s.rows_rejected for s in self.sheets)
+
+    @property
+    def records_written(self) -> int:
+        """Records written to the raw tables: more than the rows kept where a layout explodes a list
+        cell, melts metric columns or reshapes a wide grade book (one record per mark)."""
+        return 0 if self.status == "quarantined" else sum(len(s.rows) for s in self.sheets)
 
 
 def sha256_of(path: Path) -> str:
@@ -152,6 +161,9 @@ def parse_file(
             res.sheets = json_layouts.parse_json_file(path, ctx)
         else:
             grids = read_grids(path, data)
+            if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
+                for g in grids:
+                    g.sheet = ""
             res.sheets = parse_grids(grids, ctx, layouts)
     except FileRejected as exc:
         res.reason_code = exc.code
@@ -196,7 +208,7 @@ def _scrub(detail: str, path: Path, rel: str) -> str:
 
 def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...]) -> list[SheetResult]:
     """Parse every sheet that carries a signature; raise when none does (or when it is ambiguous)."""
-    from connectors import reshapers
+    from connectors import gradebook_checks, reshapers
 
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
@@ -229,6 +241,7 @@ def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...
     results = [r for r in out if r is not None]
     if not results:
         raise FileRejected(errors[0] if errors else "unrecognized_layout")
+    gradebook_checks.add_tt22_warnings(results)  # TT22 grade books: incomplete_tx / avg_mismatch (rows kept)
     return results
 
 
@@ -244,9 +257,10 @@ class IngestSummary:
     skipped: int = 0
     quarantined: int = 0
     retired: int = 0
-    rows_kept: int = 0
+    rows_kept: int = 0  # source rows (see FileResult)
     rows_rejected: int = 0
-    rows_by_entity: dict[str, int] = field(default_factory=dict)
+    records_written: int = 0  # records written to the raw tables
+    rows_by_entity: dict[str, int] = field(default_factory=dict)  # records written per entity
     changed_files: list[str] = field(default_factory=list)
 
     @property
@@ -266,6 +280,12 @@ def school_platforms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "WHERE management_platform IS NOT NULL GROUP BY school_code"
     ).fetchall()
     return dict(rows)
+
+
+def ensure_manifest_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns added to `ingest_manifest` after its first release (warehouses created earlier get them
+    here): `records_written` = records in the raw tables, next to the source-row counts."""
+    con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS records_written BIGINT")
 
 
 @dataclass
@@ -365,7 +385,7 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                     "delivery_year": it.year, "delivery_school": it.school, "layout_ids": ",".join(layouts),
                     "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
                     "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
-                    "rows_rejected": res.rows_rejected,
+                    "rows_rejected": res.rows_rejected, "records_written": res.records_written,
                     "rows_skipped": sum(s.rows_skipped for s in res.sheets),
                     "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
                     "ingested_at": now, "run_id": run_id,
@@ -442,6 +462,7 @@ def ingest_inbox(
     inbox parse in this process) and stored here in inbox order, a batch of files per transaction; the
     result is the same as parsing them one after another."""
     raw_store.ensure_schema(con)
+    ensure_manifest_columns(con)
     run_id = run_id or uuid.uuid4().hex[:12]
     summary = IngestSummary(run_id)
     inbox = Path(inbox)
@@ -552,6 +573,7 @@ def ingest_inbox(
                 summary.ingested += 1
             summary.rows_kept += res.rows_kept
             summary.rows_rejected += res.rows_rejected
+            summary.records_written += res.records_written
             for s in res.sheets:
                 if res.status != "quarantined":
                     summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
@@ -566,7 +588,8 @@ def ingest_inbox(
         con.execute("BEGIN TRANSACTION")
         raw_store.delete_file_rows(con, rel)
         con.execute(
-            "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, run_id = ?, ingested_at = ? "
+            "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, records_written = 0, run_id = ?, "
+            "ingested_at = ? "
             "WHERE source_file = ?",
             [run_id, dt.datetime.now(), rel],
         )

@@ -63,7 +63,7 @@ def row_message(
     shown = "" if value is None else str(value)
     if len(shown) > 60:
         shown = shown[:57] + "…"
-    where = f"Tệp {file}, trang {sheet}, dòng {row}"
+    where = f"Tệp {file}, trang {sheet}, dòng {row}" if sheet else f"Tệp {file}, dòng {row}"  # CSV: no sheet
     if column:
         where += f", cột {column}"
         if header:

@@ -92,8 +92,9 @@ def _cell_rejects(cells: pd.DataFrame, mask: pd.Series, code: str, expected: str
 
 
 def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], warnings: list[dict],
-                 n_cells: int, grain_extra: list[str]) -> SheetResult:  # fmt: skip
-    """Join identity columns onto long rows and de-duplicate on the grain (last wins)."""
+                 grain_extra: list[str]) -> SheetResult:  # fmt: skip
+    """Join identity columns onto long rows and de-duplicate on the grain (last wins). Rows read are the
+    identity parse's source rows (not the cells or long records)."""
     idn = ident.rows.set_index("source_row", drop=False)
     drop = [c for c in ("src_extra",) if c in idn.columns]
     long = long.join(idn.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
@@ -105,9 +106,8 @@ def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], wa
         rejects.append({"sheet": ident.sheet, "row": int(r), "column": "", "header": "", "canonical": "",
                         "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
-    n_ident_rejected = len({r["row"] for r in ident.rejects})
     return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
-                       n_cells + n_ident_rejected, ident.rows_skipped, ident.duplicates_dropped,
+                       ident.rows_read, ident.rows_skipped, ident.duplicates_dropped,
                        ident.file_error)  # fmt: skip
 
 
@@ -195,7 +195,7 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     subject = ident.rows.get("subject_code")
     if subject is None or subject.isna().all():
         long["subject_code"] = nz.subject_code_of(grid.sheet) or "UNKNOWN"
-    return _long_result(ident, long, rejects, warnings, len(cells),
+    return _long_result(ident, long, rejects, warnings,
                         ["student_key", "subject_code", "semester", "period", "component", "slot"])
 
 
@@ -268,7 +268,6 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
         return results  # type: ignore[return-value]
     gpos = good.index.to_numpy()
     cells = _cells(part_all, pd.Series(gpos), mark_cols)
-    csid = sid[cells["row"].to_numpy()]
     kind = cells["col"].map({j: k[0] for j, k in enumerate(kinds0)})
     slot = cells["col"].map({j: k[1] for j, k in enumerate(kinds0)}).astype("int64")
     file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
@@ -326,15 +325,13 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
                            "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
     lsid = lsid[~dup]
-    n_cells = np.bincount(csid, minlength=len(members))
     bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
         rows_k = long.iloc[bounds[k]: bounds[k + 1]].reset_index(drop=True)
-        n_ident_rejected = len({r["row"] for r in ident.rejects})
         results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
-                                          ident.warnings + warnings[k], int(n_cells[k]) + n_ident_rejected,
+                                          ident.warnings + warnings[k], ident.rows_read,
                                           ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
     return results  # type: ignore[return-value]
 
@@ -451,7 +448,7 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
         "value_text": value_text,
     })[keep.to_numpy()]  # fmt: skip
-    return _long_result(ident, long, rejects, warnings, len(cells),
+    return _long_result(ident, long, rejects, warnings,
                         ["student_key", "subject_code", "semester", "period", "component", "slot"])
 
 
@@ -520,4 +517,4 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
             warnings.append({"sheet": grid.sheet, "row": int(r), "reason_code": "total_mismatch",
                              "detail": f"Tổng điểm nhóm {which}"})  # fmt: skip
     ident.rows = ident.rows.drop(columns=[c for c in ("criterion_code",) if c in ident.rows.columns])
-    return _long_result(ident, df, [], warnings, len(df), ["criterion_code"])
+    return _long_result(ident, df, [], warnings, ["criterion_code"])

@@ -70,7 +70,12 @@ class ParseContext:
 
 @dataclass
 class SheetResult:
-    """Canonical rows and rejects of one sheet."""
+    """Canonical rows and rejects of one sheet.
+
+    `rows` holds the records written to the raw table: one per source row for plain tables, several
+    per source row where a layout explodes, melts or reshapes (grade books: one per mark).
+    `rows_read` counts source data rows (not skipped: blank, title, header, footer or subtotal rows);
+    a source row is rejected when `rejects` names it at least once, otherwise it is kept."""
 
     layout: Layout
     sheet: str
@@ -81,6 +86,17 @@ class SheetResult:
     rows_skipped: int
     duplicates_dropped: int = 0
     file_error: str | None = None  # a reason code that quarantines the whole file
+
+    @property
+    def rows_rejected(self) -> int:
+        """Source rows named by at least one reject (a grade-book row with one bad mark is rejected,
+        though its other marks are written)."""
+        return len({r["row"] for r in self.rejects})
+
+    @property
+    def rows_kept(self) -> int:
+        """Source rows read and not rejected."""
+        return self.rows_read - self.rows_rejected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -790,6 +806,7 @@ def finish_rows(
             out = derive.get(name)(out, ops)
         bad_any = bad_any.loc[out.index]
         skipped += ops.skipped
+        rows_read -= ops.skipped  # rows a post-processor skips (subtotals) are skipped, not read
     good = out[~bad_any].copy()
     explode = layout.options.get("explode")
     if explode and explode in good.columns:  # a cell listing several values → one row per value

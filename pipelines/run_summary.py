@@ -40,11 +40,16 @@ def file_counts(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str,
 
 
 def row_counts(con: duckdb.DuckDBPyConnection, year: str, since: dt.datetime) -> dict[str, int]:
+    """Records written to the raw tables (this run; held for the year) and rows rejected in the year."""
     out = {"loaded_this_run": 0, "kept_in_year": 0, "rejected_in_year": 0}
-    if _table_columns(con, "ingest_manifest"):
+    cols = _table_columns(con, "ingest_manifest")
+    if cols:
+        # records in the raw tables (a grade-book row gives one per mark); warehouses from before the
+        # column existed counted records in rows_kept
+        records = "records_written" if "records_written" in cols else "rows_kept"
         loaded, kept = con.execute(
-            "SELECT coalesce(sum(rows_kept) FILTER (WHERE ingested_at >= ?), 0), "
-            "coalesce(sum(rows_kept) FILTER (WHERE status <> 'retired' AND "
+            f"SELECT coalesce(sum({records}) FILTER (WHERE ingested_at >= ?), 0), "
+            f"coalesce(sum({records}) FILTER (WHERE status <> 'retired' AND "
             "(delivery_year = ? OR delivery_year IS NULL)), 0) FROM ingest_manifest",
             [since, year],
         ).fetchone()  # type: ignore[misc]

@@ -35,7 +35,8 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         for e in load_entities().values()
     ]
     specs.append(dg.AssetSpec("ingest_manifest", group_name="ingest", partitions_def=partitions, kinds={"duckdb"},
-                              description="One row per inbox file: hash, layout, rows read/kept/rejected, status "
+                              description="One row per inbox file: hash, layout, source rows read/kept/rejected "
+                                          "(read = kept + rejected), records written to the raw tables, status "
                                           "and the reason when quarantined."))  # fmt: skip
 
     @dg.multi_asset(name="ingest_inbox", specs=specs, partitions_def=partitions, can_subset=False)

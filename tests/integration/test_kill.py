@@ -95,7 +95,15 @@ def check_consistent(warehouse: Path) -> list[str]:
         if "ingest_manifest" not in tables:
             return []  # killed before the schema existed: nothing to be inconsistent about
         manifest = dict(con.execute("SELECT source_file, status FROM ingest_manifest").fetchall())
-        kept = dict(con.execute("SELECT source_file, rows_kept FROM ingest_manifest").fetchall())
+        cols = {
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'ingest_manifest'"
+            ).fetchall()
+        }
+        # records in the raw tables (killed before the column was added: no manifest row has it either)
+        records = "records_written" if "records_written" in cols else "rows_kept"
+        kept = dict(con.execute(f"SELECT source_file, {records} FROM ingest_manifest").fetchall())
         counts: dict[str, int] = {}
         for t in _raw_tables(con):
             for f, n in con.execute(f"SELECT source_file, count(*) FROM {t} GROUP BY 1").fetchall():
@@ -103,7 +111,7 @@ def check_consistent(warehouse: Path) -> list[str]:
         for f, status in manifest.items():
             n = counts.get(f, 0)
             if status in ("loaded", "partly_loaded") and n != kept[f]:
-                problems.append(f"{f}: {status} with {kept[f]} rows kept but {n} raw rows")
+                problems.append(f"{f}: {status} with {kept[f]} records written but {n} raw rows")
             if status not in ("loaded", "partly_loaded") and n:
                 problems.append(f"{f}: {status} but {n} raw rows")
         problems += [

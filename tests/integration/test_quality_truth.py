@@ -27,9 +27,8 @@ def quarantine(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     ingest_inbox(con, INBOX, None, hash_key="test-key")
     validate_new_files(con, None)
     q = con.execute(
-        # a CSV has no sheets: the truth leaves its sheet blank, the connector names the grid after the file
-        "SELECT DISTINCT source_file AS file, CASE WHEN lower(source_file) LIKE '%.csv' THEN '' "
-        "ELSE coalesce(source_sheet, '') END AS sheet, source_row AS row, "
+        # a CSV has no sheets: the connector, like the truth, gives its rows a blank sheet
+        "SELECT DISTINCT source_file AS file, coalesce(source_sheet, '') AS sheet, source_row AS row, "
         "reason_code, stage, check_name FROM quarantine_rows WHERE source_row IS NOT NULL"
     ).df()
     con.close()
