@@ -1,5 +1,6 @@
 """File-drop connector: walk an inbox, identify each file's layout by header signature, parse it and
-load it into the raw layer, one transaction per file, with a manifest row and quarantine reasons.
+load it into the raw layer, a batch of files per transaction (each file atomic), with a manifest row and
+quarantine reasons.
 
 Unchanged files (same path and sha256) are skipped; changed files replace their previous rows;
 files that disappeared are retired. A bad file or row never stops the run.
@@ -287,6 +288,18 @@ def ensure_manifest_columns(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS records_written BIGINT")
 
 
+@dataclass
+class StoreItem:
+    """A parsed file waiting to be stored, with what `store_files` needs to know about it."""
+
+    res: FileResult
+    year: str | None
+    school: str | None
+    replaced: bool
+    prev_entities: list[str] | None = None
+    fresh: bool = False
+
+
 def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, year: str | None,
                school: str | None, replaced: bool, prev_entities: list[str] | None = None,
                fresh: bool = False) -> None:  # fmt: skip
@@ -294,71 +307,98 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
 
     Old rows are removed from the raw tables of `prev_entities` (the entities of its manifest row)
     when given, else from every raw table; `fresh` (the manifest never knew the file) skips that."""
+    store_files(con, [StoreItem(res, year, school, replaced, prev_entities, fresh)], run_id)
+
+
+def _entity_frames(res: FileResult, now: dt.datetime) -> dict[str, list[pd.DataFrame]]:
+    """The raw rows of one file per entity: sheets of one layout whose frames have the same columns
+    and dtypes are concatenated (casting their union equals casting each), with provenance columns."""
+    by_entity: dict[str, list[pd.DataFrame]] = {}
+    if res.status == "quarantined":
+        return by_entity
+    same: dict[tuple, list[pd.DataFrame]] = {}
+    for s in res.sheets:
+        if s.rows.empty:
+            continue
+        sig = (s.layout.entity, s.layout.id, s.layout.source_system, tuple(s.rows.columns),
+               tuple(map(str, s.rows.dtypes)))  # fmt: skip
+        same.setdefault(sig, []).append(s.rows)
+    for (entity, layout_id, source_system, cols, _), parts in same.items():
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
+        frame["source_file"] = res.source_file
+        frame["file_sha256"] = res.sha256
+        frame["ingested_at"] = now
+        frame["layout_id"] = layout_id
+        if "source_system" not in cols:
+            frame["source_system"] = source_system
+        by_entity.setdefault(entity, []).append(frame)
+    return by_entity
+
+
+def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: str) -> None:
+    """Write several parsed files in one transaction (so each is atomic: a crash never leaves half a
+    file, its manifest row goes in with its rows): old rows out, then one INSERT per raw table for
+    all their rows (each file's frames still cast on their own), rejects, warnings, manifest, events."""
+    if not items:
+        return
     now = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
-        if not fresh:  # a file the manifest never knew has no rows to remove
-            raw_store.delete_file_rows(con, res.source_file, prev_entities)
-        layouts = sorted({s.layout.id for s in res.sheets})
-        entities = sorted({s.layout.entity for s in res.sheets})
-        if res.status != "quarantined":
-            # sheets of one layout whose frames have the same columns and dtypes are concatenated
-            # first (casting their union equals casting each), then one statement per entity
-            same: dict[tuple, list[pd.DataFrame]] = {}
-            for s in res.sheets:
-                if s.rows.empty:
-                    continue
-                sig = (s.layout.entity, s.layout.id, s.layout.source_system, tuple(s.rows.columns),
-                       tuple(map(str, s.rows.dtypes)))  # fmt: skip
-                same.setdefault(sig, []).append(s.rows)
-            by_entity: dict[str, list[pd.DataFrame]] = {}
-            for (entity, layout_id, source_system, cols, _), parts in same.items():
-                frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
-                frame["source_file"] = res.source_file
-                frame["file_sha256"] = res.sha256
-                frame["ingested_at"] = now
-                frame["layout_id"] = layout_id
-                if "source_system" not in cols:
-                    frame["source_system"] = source_system
-                by_entity.setdefault(entity, []).append(frame)
-            for entity, frames in by_entity.items():  # one statement per entity of the file
-                raw_store.insert_many(con, entity, frames)
-        rej = [
-            {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
-             "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
-            for s in res.sheets for r in s.rejects
-        ]  # fmt: skip
-        if rej:
-            q = pd.DataFrame(rej).rename(
-                columns={"sheet": "source_sheet", "row": "source_row", "column": "column_letter",
-                         "canonical": "canonical_column"}
+        old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
+        if old:  # files the manifest knew: remove what they contributed before
+            raw_store.delete_files_rows(con, old)
+        by_entity: dict[str, list[pd.DataFrame]] = {}
+        rejects: list[pd.DataFrame] = []
+        warnings: list[pd.DataFrame] = []
+        manifest: list[dict] = []
+        events: list[tuple[str, str, str]] = []
+        for it in items:
+            res = it.res
+            for entity, frames in _entity_frames(res, now).items():
+                by_entity.setdefault(entity, []).extend(frames)
+            rej = [
+                {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
+                 "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
+                for s in res.sheets for r in s.rejects
+            ]  # fmt: skip
+            if rej:
+                q = pd.DataFrame(rej).rename(
+                    columns={"sheet": "source_sheet", "row": "source_row", "column": "column_letter",
+                             "canonical": "canonical_column"}
+                )  # fmt: skip
+                q["school_code"] = it.school
+                q["school_year"] = it.year
+                q["check_name"] = q["reason_code"]
+                rejects.append(q)
+            warns = [
+                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
+                 "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
+                for s in res.sheets for w in s.warnings
+            ]  # fmt: skip
+            if warns:
+                warnings.append(pd.DataFrame(warns))
+            layouts = sorted({s.layout.id for s in res.sheets})
+            entities = sorted({s.layout.entity for s in res.sheets})
+            manifest.append(
+                {
+                    "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
+                    "delivery_year": it.year, "delivery_school": it.school, "layout_ids": ",".join(layouts),
+                    "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
+                    "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
+                    "rows_rejected": res.rows_rejected, "records_written": res.records_written,
+                    "rows_skipped": sum(s.rows_skipped for s in res.sheets),
+                    "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
+                    "ingested_at": now, "run_id": run_id,
+                }
             )  # fmt: skip
-            q["school_code"] = school
-            q["school_year"] = year
-            q["check_name"] = q["reason_code"]
-            raw_store.insert_frame(con, "quarantine_rows", q)
-        warns = [
-            {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
-             "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
-            for s in res.sheets for w in s.warnings
-        ]  # fmt: skip
-        if warns:
-            raw_store.insert_frame(con, "ingest_warnings", pd.DataFrame(warns))
-        raw_store.upsert_manifest(
-            con,
-            {
-                "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
-                "delivery_year": year, "delivery_school": school, "layout_ids": ",".join(layouts),
-                "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
-                "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
-                "rows_rejected": res.rows_rejected, "records_written": res.records_written,
-                "rows_skipped": sum(s.rows_skipped for s in res.sheets),
-                "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
-                "ingested_at": now, "run_id": run_id,
-            },
-        )  # fmt: skip
-        action = "quarantined" if res.status == "quarantined" else ("replaced" if replaced else "ingested")
-        raw_store.log_event(con, run_id, res.source_file, res.sha256, action)
+            action = "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
+            events.append((res.source_file, res.sha256, action))
+        for entity, frames in by_entity.items():  # one statement per entity of the batch
+            raw_store.insert_many(con, entity, frames)
+        raw_store.insert_frames(con, "quarantine_rows", rejects)
+        raw_store.insert_frames(con, "ingest_warnings", warnings)
+        raw_store.upsert_manifest_rows(con, manifest)
+        raw_store.log_events(con, run_id, events)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -369,6 +409,8 @@ INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses i
 POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
 POOL_WINDOW = 8  # files in flight per worker: bounds the parsed results held in memory
 HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
+STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
+STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
 
 
 @dataclass
@@ -417,7 +459,7 @@ def ingest_inbox(
     """Ingest every new or changed file of the inbox (for one delivery year when given).
 
     Files are parsed in a bounded process pool (`workers`, default `INGEST_WORKERS`; 0/1 or a small
-    inbox parse in this process) and stored here one transaction per file, in inbox order; the
+    inbox parse in this process) and stored here in inbox order, a batch of files per transaction; the
     result is the same as parsing them one after another."""
     raw_store.ensure_schema(con)
     ensure_manifest_columns(con)
@@ -433,6 +475,7 @@ def ingest_inbox(
 
     # 1. decide per file (preflight, hash, unchanged → skipped), in inbox order
     todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]] = []
+    skipped: list[tuple[str, str, str]] = []  # unchanged files' events, logged together
     contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
     held = 0
     for path in iter_inbox(inbox, year):
@@ -456,12 +499,15 @@ def ingest_inbox(
         prev = known.get(rel)
         if prev and prev[0] == sha and prev[1] != "retired":
             summary.skipped += 1
-            raw_store.log_event(con, run_id, rel, sha, "skipped")
+            skipped.append((rel, sha, "skipped"))
             continue
         if not blocked and data is not None:
             contents[len(todo)] = data
             held += len(data)
         todo.append((path, rel, sha, blocked, prev))
+
+    for k in range(0, len(skipped), 1000):
+        raw_store.log_events(con, run_id, skipped[k : k + 1000])
 
     # 2. parse (in a pool when worth it) and store in order
     n_parse = sum(1 for t in todo if not t[3])
@@ -478,6 +524,8 @@ def ingest_inbox(
                               contents.get(j))  # fmt: skip
             pending[j] = (registry.version, fut)
 
+    batch: list[StoreItem] = []  # parsed files not stored yet (stored together: one transaction)
+    batch_rows = 0
     try:
         for i, (path, rel, sha, blocked, prev) in enumerate(todo):
             fy, fs = delivery_of(Path(rel))
@@ -503,11 +551,19 @@ def ingest_inbox(
                                      data=contents.get(i))  # fmt: skip
                 held -= len(contents.pop(i, b""))
             prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
-            store_file(con, res, run_id, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
-                       fresh=prev is None)  # fmt: skip
+            batch.append(StoreItem(res, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
+                                   fresh=prev is None))  # fmt: skip
+            batch_rows += sum(len(s.rows) for s in res.sheets) + len(res.sheets)
             touched = {s.layout.entity for s in res.sheets} | set(prev_entities or [])
+            if "school" in touched or len(batch) >= STORE_BATCH_FILES or batch_rows >= STORE_BATCH_ROWS:
+                store_files(con, batch, run_id)
+                batch, batch_rows = [], 0
             if "school" in touched:
                 registry.refresh()
+                for j, (version, fut) in list(pending.items()):  # parsed with the old registry: redo
+                    if version != registry.version:
+                        fut.cancel()  # type: ignore[attr-defined]
+                        del pending[j]
             summary.changed_files.append(rel)
             if res.status == "quarantined":
                 summary.quarantined += 1
@@ -521,6 +577,7 @@ def ingest_inbox(
             for s in res.sheets:
                 if res.status != "quarantined":
                     summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
+        store_files(con, batch, run_id)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

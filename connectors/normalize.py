@@ -7,6 +7,7 @@ Python loop runs over rows.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -158,6 +159,9 @@ _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{
 def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Dates as d/m/yyyy, d-m-yyyy (day first), yyyy-mm-dd (+ optional time), or Excel serials."""
     v = clean_text(s)
+    fast = _parse_datetime_fast(v)
+    if fast is not None:
+        return fast
     out = pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
     parts = []
     for rx, order in ((_DMY, (3, 2, 1)), (_YMD, (1, 2, 3))):
@@ -178,6 +182,65 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if serial.any():
         conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")
         out = out.where(~(out.isna() & serial), conv.dt.round("s"))
+    bad = v.notna() & out.isna()
+    return out, bad
+
+
+_SERIAL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _dt_of(m: re.Match[str], ymd: tuple[int, int, int]) -> dt.datetime | bool | None:
+    """One matched date as `pd.to_datetime` of its parts would give it (the date must exist; hours,
+    minutes and seconds are added, so 25:00 rolls into the next day); False: not handled here."""
+    g = m.groups()
+    parts = [g[i - 1] for i in ymd] + [g[3], g[4], g[5]]
+    if not all(p is None or p.isascii() for p in parts):
+        return False
+    y, mo, d = int(parts[0]), int(parts[1]), int(parts[2])
+    if not 1700 <= y <= 2200:  # far years: pandas' bounds and resolution rules decide
+        return False
+    try:
+        day = dt.datetime(y, mo, d)
+    except ValueError:
+        return None
+    h, mi, sec = (int(p) if p is not None else 0 for p in parts[3:])
+    return day + dt.timedelta(hours=h, minutes=mi, seconds=sec)
+
+
+def _parse_datetime_fast(v: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """`parse_datetime` of cleaned text, each distinct value parsed once with the same regular
+    expressions (pandas runs these patterns with `re` too); None hands unusual values to pandas."""
+    if not isinstance(v.dtype, pd.StringDtype):
+        return None
+    codes, uniques = pd.factorize(v.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    k = len(uniques)
+    vals = np.full(k + 1, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    rest: list[int] = []
+    for i, u in enumerate(uniques.tolist()):
+        if type(u) is not str:
+            return None
+        got: dt.datetime | bool | None = None
+        m = _DMY.search(u)
+        if m:
+            got = _dt_of(m, (3, 2, 1))
+        if got is None:
+            m = _YMD.search(u)
+            if m:
+                got = _dt_of(m, (1, 2, 3))
+        if got is False:
+            return None
+        if got is None:
+            rest.append(i)
+        else:
+            vals[i] = np.datetime64(got, "ns")
+    if rest:
+        left = pd.Series(uniques.take(rest), dtype=v.dtype)
+        num = pd.to_numeric(left, errors="coerce").astype("float64")
+        serial = num.between(20000, 60000).to_numpy(dtype=bool)
+        if serial.any():
+            conv = (_SERIAL_EPOCH + pd.to_timedelta(num[serial], unit="D")).dt.round("s")
+            vals[np.asarray(rest)[serial]] = conv.to_numpy(dtype="datetime64[ns]")
+    out = pd.Series(vals[np.where(codes < 0, k, codes)], index=v.index, dtype="datetime64[ns]")
     bad = v.notna() & out.isna()
     return out, bad
 

@@ -113,6 +113,22 @@ def delete_file_rows(con: duckdb.DuckDBPyConnection, source_file: str, entities:
     con.execute("DELETE FROM ingest_warnings WHERE source_file = ?", [source_file])
 
 
+def delete_files_rows(con: duckdb.DuckDBPyConnection, files: list[tuple[str, list[str] | None]]) -> None:
+    """`delete_file_rows` of several files (name, entities or None for every raw table) with one
+    statement per table."""
+    ents = load_entities()
+    per_table: dict[str, list[str]] = {}
+    for source_file, entities in files:
+        names = list(ents) if entities is None else [e for e in entities if e in ents]
+        for name in [*[ents[n].table for n in names], "quarantine_rows", "ingest_warnings"]:
+            per_table.setdefault(name, []).append(source_file)
+    for table, names in per_table.items():
+        if len(names) == 1:
+            con.execute(f"DELETE FROM {table} WHERE source_file = ?", names)
+        else:
+            con.execute(f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], source_file)", [names])
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, entity: str, frame: pd.DataFrame) -> int:
     """Insert canonical rows by column name (missing columns become NULL)."""
     return insert_many(con, entity, [frame])
@@ -153,6 +169,61 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def _table_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def insert_frames(con: duckdb.DuckDBPyConnection, table: str, frames: list[pd.DataFrame]) -> None:
+    """`insert_frame` of several frames in one statement: each frame is cast to the table's column
+    types on its own (as its own INSERT would), then the parts are unioned by name."""
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return
+    if len(frames) == 1:
+        insert_frame(con, table, frames[0])
+        return
+    types = _table_types(con, table)
+    names: list[str] = []
+    selects: list[str] = []
+    try:
+        for i, frame in enumerate(frames):
+            name = f"_incoming_{i}"
+            con.register(name, frame)
+            names.append(name)
+            select = ", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in types else f'"{c}"'
+                               for c in frame.columns)  # fmt: skip
+            selects.append(f"SELECT {select} FROM {name}")
+        con.execute(f"INSERT INTO {table} BY NAME " + " UNION ALL BY NAME ".join(selects))
+    finally:
+        for name in names:
+            con.unregister(name)
+
+
+def upsert_manifest_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """`upsert_manifest` of several rows (one DELETE, one multi-row INSERT; no DataFrame)."""
+    if not rows:
+        return
+    if len(rows) == 1:
+        upsert_manifest(con, rows[0])
+        return
+    con.execute("DELETE FROM ingest_manifest WHERE list_contains(?::VARCHAR[], source_file)",
+                [[r["source_file"] for r in rows]])  # fmt: skip
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = "(" + ", ".join("?" for _ in cols) + ")"
+    con.execute(f"INSERT INTO ingest_manifest ({names}) VALUES " + ", ".join(marks for _ in rows),
+                [r[c] for r in rows for c in cols])  # fmt: skip
+
+
+def log_events(con: duckdb.DuckDBPyConnection, run_id: str, events: list[tuple[str, str | None, str]]) -> None:
+    """`log_event` of several (source_file, sha, action) in one INSERT."""
+    if not events:
+        return
+    now = dt.datetime.now()
+    marks = ", ".join("(?, ?, ?, ?, ?)" for _ in events)
+    con.execute(f"INSERT INTO ingest_events VALUES {marks}", [x for f, sha, a in events for x in (run_id, f, sha, a, now)])
 
 
 def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:

@@ -10,12 +10,15 @@ Layouts whose shape is not a plain table hand the located header to a reshaper
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors import normalize as nz
 from connectors.layouts import ColumnSpec, Layout, value_lookup
@@ -297,6 +300,30 @@ def parse_title(rows: pd.DataFrame) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Row classification and blocks
 # ---------------------------------------------------------------------------------------------
+def _footer_flags(arr: np.ndarray) -> np.ndarray | None:
+    """`_footer_mask` of the rows of an object matrix of str/None cells with the same kernels
+    (NFC by unicodedata, Arrow trim and lower, Arrow starts_with, the date pattern by `re` as pandas
+    runs it); None when a cell is not text."""
+    firsts: list[str | None] = []
+    for row in arr:
+        first = next((v for v in row if v is not None), None)
+        if first is not None and type(first) is not str:
+            return None
+        firsts.append(first)
+    nfc = [None if v is None else unicodedata.normalize("NFC", v) for v in firsts]
+    texts = pa.array(nfc, type=pa.large_string())
+    texts = pc.utf8_lower(pc.utf8_trim_whitespace(texts))
+    starts = pc.starts_with(texts, pattern=FOOTER_PREFIXES[0])
+    for prefix in FOOTER_PREFIXES[1:]:
+        starts = pc.or_(starts, pc.starts_with(texts, pattern=prefix))
+    out = pc.fill_null(starts, False).to_numpy(zero_copy_only=False).astype(bool)
+    date_rx = re.compile(_FOOTER_DATE.pattern)
+    for i, t in enumerate(texts.to_pylist()):
+        if t is not None and not out[i] and date_rx.search(t):
+            out[i] = True
+    return out
+
+
 def _footer_mask(data: pd.DataFrame) -> pd.Series:
     arr = data.to_numpy(dtype=object)
     present = pd.notna(arr)
@@ -315,9 +342,26 @@ def _nonblank(arr: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=True)
     if not len(uniques):
         return np.zeros(arr.shape, dtype=bool)
-    ok = (pd.Series(uniques, dtype=object).astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+    texts = uniques.tolist()
+    if all(type(u) is str for u in texts):  # what `.astype("string").str.strip()` runs, without pandas
+        trimmed = pc.utf8_trim_whitespace(pa.array(texts, type=pa.large_string()))
+        ok = pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False).astype(bool)
+    else:
+        ok = (pd.Series(uniques, dtype=object).astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
     ok = np.append(ok, False)  # code -1 (missing) → position -1
     return ok[codes].reshape(arr.shape)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _trimmed(values: np.ndarray) -> list[str | None] | None:
+    """Text cells (str/None) trimmed by Arrow as `.astype("string").str.strip()` does; None when a
+    cell is not text."""
+    vals = values.tolist()
+    if not all(v is None or type(v) is str for v in vals):
+        return None
+    return pc.utf8_trim_whitespace(pa.array(vals, type=pa.large_string())).to_pylist()
 
 
 @dataclass
@@ -338,19 +382,27 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     idx = body.index.to_numpy(dtype=np.int64)
     nonblank = _nonblank(arr)
     is_blank = ~nonblank.any(axis=1)
-    key_vals = body[key_col].astype("string").str.strip() if key_col is not None else pd.Series("", index=body.index)
-    key_empty_s = key_vals.isna() | (key_vals == "")
-    key_empty = key_empty_s.to_numpy(dtype=bool)
-    footer = key_empty & ~is_blank
-    if footer.any():
-        footer[footer] = _footer_mask(body[footer]).to_numpy(dtype=bool)
-    # a repeated header row: the key column holds one of the key's header texts
     key_keys = match.layout.columns[match.layout.key].header_keys()
     is_header = np.zeros(len(idx), dtype=bool)
-    cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
-    cand_np = cand.to_numpy(dtype=bool)
+    key_list = _trimmed(body[key_col].to_numpy(dtype=object)) if key_col is not None else [""] * len(idx)
+    if key_list is not None:  # Arrow trim as `.str.strip()`; `\d` searched with `re` as pandas does
+        key_empty = np.fromiter((v is None or v == "" for v in key_list), dtype=bool, count=len(idx))
+        cand_np = np.fromiter((v is not None and _DIGIT.search(v) is None for v in key_list), dtype=bool,
+                              count=len(idx))  # fmt: skip
+        cand_vals = [v for v, c in zip(key_list, cand_np.tolist(), strict=True) if c]
+    else:
+        key_vals = body[key_col].astype("string").str.strip()
+        key_empty = (key_vals.isna() | (key_vals == "")).to_numpy(dtype=bool)
+        cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
+        cand_np = cand.to_numpy(dtype=bool)
+        cand_vals = key_vals[cand].tolist()
+    footer = key_empty & ~is_blank
+    if footer.any():
+        flags = _footer_flags(arr[footer])
+        footer[footer] = flags if flags is not None else _footer_mask(body[footer]).to_numpy(dtype=bool)
+    # a repeated header row: the key column holds one of the key's header texts
     if cand_np.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
-        is_header[cand_np] = [any(f in key_keys for f in nz.header_forms_t(v)) for v in key_vals[cand].tolist()]
+        is_header[cand_np] = [any(f in key_keys for f in nz.header_forms_t(v)) for v in cand_vals]
     # column-number row right under the header
     colnum = np.zeros(len(idx), dtype=bool)
     first_vals = [v for v in arr[0] if isinstance(v, str) and v.strip()]
@@ -423,8 +475,41 @@ _EXPECTED = {
 }
 
 
+def _distinct(raw: pd.Series) -> tuple[pd.Series, np.ndarray] | None:
+    """The distinct values of a column (missing ones as one None at the end) and each row's position
+    in them; None when the column is short or mostly distinct (parsing it directly is as cheap)."""
+    n = len(raw)
+    if n < 16:
+        return None
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    k = len(uniques)
+    if k + 1 > n // 2 or not all(type(u) is str for u in uniques):
+        return None
+    small = pd.Series([*uniques.tolist(), None], dtype=object, name=raw.name)
+    return small, np.where(codes < 0, k, codes)
+
+
+def _expand(vals: pd.Series, pos: np.ndarray, index: pd.Index) -> pd.Series:
+    out = vals.take(pos)
+    out.index = index
+    return out
+
+
 def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[pd.Series, pd.Series, str, str]:
-    """Parse one column: returns values, bad mask, reason code for bad cells, expected text."""
+    """Parse one column: returns values, bad mask, reason code for bad cells, expected text.
+
+    Every parser is elementwise (and starts by cleaning the text, so all missing values are alike):
+    a column with repeated values is parsed once per distinct value and expanded back."""
+    if raw.dtype == object or isinstance(raw.dtype, pd.StringDtype):
+        d = _distinct(raw)
+        if d is not None:
+            small, pos = d
+            vals, bad, code, expected = _parse_column(spec, small, ctx)
+            return _expand(vals, pos, raw.index), _expand(bad, pos, raw.index), code, expected
+    return _parse_column(spec, raw, ctx)
+
+
+def _parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[pd.Series, pd.Series, str, str]:
     p = spec.parse
     bad = pd.Series(False, index=raw.index)
     reason = "bad_number"
@@ -547,13 +632,18 @@ def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Se
 def mapped_frame(part: pd.DataFrame, meta: pd.DataFrame, match: HeaderMatch, extra_cols: list[int]) -> pd.DataFrame:
     """Canonical raw columns (still text) + src_extra + block metadata, indexed by sheet row."""
     layout = match.layout
-    f = pd.DataFrame(index=part.index)
+    data: dict[str, pd.Series] = {}
     for c, name in match.mapping.items():
         if layout.columns[name].role == "value":
-            f[name] = part[c]
+            data[name] = part[c]
     ex = extra_json(part, match, extra_cols)
     if ex is not None:
-        f["src_extra"] = ex
+        data["src_extra"] = ex
+    if meta.index.equals(part.index) and not (set(meta.columns) & set(data)):  # one frame, no setitem/concat
+        for col in meta.columns:
+            data[col] = meta[col]
+        return pd.DataFrame(data, index=part.index)
+    f = pd.DataFrame(data, index=part.index)
     return pd.concat([f, meta], axis=1)
 
 
@@ -745,7 +835,16 @@ def finish_rows(
 
 
 def _title_value(field_name: str, values: pd.Series) -> pd.Series:
-    """A title metadata value parsed like its column would be."""
+    """A title metadata value parsed like its column would be (once per distinct value: a title
+    value is the same for every row of its block)."""
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        d = _distinct(values)
+        if d is not None:
+            return _expand(_title_value_of(field_name, d[0]), d[1], values.index)
+    return _title_value_of(field_name, values)
+
+
+def _title_value_of(field_name: str, values: pd.Series) -> pd.Series:
     text = nz.clean_text(values)
     if field_name == "class_name":
         return nz.class_name_of(text)
