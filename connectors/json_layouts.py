@@ -2,7 +2,8 @@
 
 - `users[].user_pin` → `dti.push_users.v1` (hub push, one school, per-user metrics);
 - `schools[]` → `dti.push_schools.v1` (school-level metrics, role `school`);
-- an array of objects with `ApprovalStatus` → `lms.resources.v1`.
+- an array of objects with `ApprovalStatus` → `lms.resources.v1`; an empty array `[]` is an empty resource
+  list (the other JSON shapes are objects), reported as an empty file of that layout.
 
 Rows go through the same `finish_rows` as spreadsheets (row = 1-based position of the user, school or
 resource in the file), so rejects, de-duplication and provenance behave alike.
@@ -173,4 +174,6 @@ def parse_json_file(path: Path, ctx: ParseContext) -> list[SheetResult]:
     if isinstance(data, list) and data and all(isinstance(x, dict) for x in data) and any(
             "ApprovalStatus" in x for x in data):  # fmt: skip
         return [_resources(data, ctx)]
+    if data == []:  # the only array-shaped export is the resource list: `[]` is a list with no resource
+        return [SheetResult(RESOURCES, "json", pd.DataFrame(), [], [], rows_read=0, rows_skipped=0)]
     raise FileRejected("unrecognized_layout", "JSON")

@@ -195,3 +195,23 @@ def test_csv_rows_have_a_blank_sheet(tmp_path: Path) -> None:
                   f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị 'Phòng bí ẩn'; "
                   "yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, Phòng học bộ môn, Thư viện, "
                   "Phòng studio, Phòng y tế, Phòng hành chính, Khác.")]  # fmt: skip
+
+
+def test_empty_json_array_is_an_empty_resource_list(tmp_path: Path) -> None:
+    # §1.1: the resource list is the only array-shaped JSON export, so `[]` is that list with no resource
+    # (like a HocLieu.xlsx with a header and no rows), not an unknown layout; other empty JSON stays unknown
+    inbox = tmp_path / "inbox"
+    for rel, body in ((f"{Y}/{S}/HocLieu.json", "[]"), (f"{Y}/{S}/khac.json", "{}")):
+        (inbox / rel).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / rel).write_text(body, encoding="utf-8")
+    con = ingest(inbox)
+    row = manifest_row(con, f"{Y}/{S}/HocLieu.json")
+    assert (row["status"], row["reason_code"], row["rows_read"], row["rows_kept"]) == (
+        "quarantined",
+        "empty_file",
+        0,
+        0,
+    )
+    assert (row["layout_ids"], row["entities"]) == ("lms.resources.v1", "learning_resource")
+    other = manifest_row(con, f"{Y}/{S}/khac.json")
+    assert (other["status"], other["reason_code"]) == ("quarantined", "unrecognized_layout")
