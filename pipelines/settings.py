@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
     duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory limit")
+    validate_chunk_rows: int = Field(
+        default=200_000,
+        ge=1_000,
+        description="Validate stage: rows per pandera batch (whole files; bounds memory on big provinces)",
+    )
     sensor_debounce_seconds: int = Field(
         default=300, ge=0, description="Inbox sensor: seconds the inbox must stay unchanged before a run"
     )

@@ -6,8 +6,11 @@ Good rows are untouched; staging models exclude the quarantined ones.
 What belongs here: turning pandera failure cases into quarantine rows, and the bookkeeping of which
 file versions were validated. The rules themselves live in `quality/schemas.py` only.
 
-Speed: one pandera run per entity over all of its new or changed files (not one per file), vectorised
-checks, and set-based writes.
+Speed and memory: one pandera run per batch of whole files of an entity (not one per file, not the
+whole table at once: a batch holds at most `chunk_rows` rows unless one file alone is larger), vectorised
+checks, and set-based writes. Each batch is written in its own transaction together with its
+`validated_files` rows, so an interrupted run resumes with the batches not yet validated. Every rule is
+row-wise, so batching does not change any result.
 """
 
 from __future__ import annotations
@@ -117,10 +120,32 @@ def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt
     return q
 
 
-def validate_new_files(con: duckdb.DuckDBPyConnection, school_year: str | None = None) -> dict[str, int]:
+DEFAULT_CHUNK_ROWS = 200_000
+
+
+def file_batches(files: pd.DataFrame, chunk_rows: int) -> list[pd.DataFrame]:
+    """Split `files` (source_file, file_sha256, n_rows) into consecutive batches of whole files holding at
+    most `chunk_rows` rows each (a file larger than that is a batch of its own)."""
+    batches: list[pd.DataFrame] = []
+    start, total = 0, 0
+    sizes = files["n_rows"].to_numpy()
+    for i, n in enumerate(sizes):
+        if i > start and total + int(n) > chunk_rows:
+            batches.append(files.iloc[start:i])
+            start, total = i, 0
+        total += int(n)
+    if len(files) > start:
+        batches.append(files.iloc[start:])
+    return batches
+
+
+def validate_new_files(
+    con: duckdb.DuckDBPyConnection, school_year: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> dict[str, int]:
     """Validate rows of files whose current hash has not been validated yet; returns failed rows per entity.
 
-    `school_year` limits the work to one partition (None: every year).
+    `school_year` limits the work to one partition (None: every year); `chunk_rows` bounds the rows held in
+    memory at once (see the module docstring).
     """
     raw_store.ensure_schema(con)
     con.execute(VALIDATED_DDL)
@@ -130,57 +155,64 @@ def validate_new_files(con: duckdb.DuckDBPyConnection, school_year: str | None =
         year_filter = "" if school_year is None else "WHERE r.school_year = ?"
         params: list[object] = [ent.name] + ([] if school_year is None else [school_year])
         todo = con.execute(
-            f"""SELECT DISTINCT r.source_file, r.file_sha256 FROM {ent.table} r
+            f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows FROM {ent.table} r
                 ANTI JOIN (SELECT * FROM validated_files WHERE entity = ?) v
                     ON v.source_file = r.source_file AND v.file_sha256 IS NOT DISTINCT FROM r.file_sha256
-                {year_filter}""",
+                {year_filter}
+                GROUP BY ALL ORDER BY r.source_file, r.file_sha256""",
             params,
         ).df()  # fmt: skip
-        if todo.empty:
-            continue
-        con.register("_todo_files", todo)
-        try:
-            frame = con.execute(
-                f"SELECT r.* FROM {ent.table} r SEMI JOIN _todo_files t ON t.source_file = r.source_file"
-            ).df()
-        finally:
-            con.unregister("_todo_files")
-        fc = failures(frame, ent.name)
-        q = quarantine_frame(frame, fc, ent.name, now) if not fc.empty else pd.DataFrame()
-        failed_rows = (
-            frame.loc[fc["index"].unique(), "source_file"].value_counts()
-            if not fc.empty
-            else pd.Series(dtype="int64")
-        )
-        stats = (
-            frame.groupby(["source_file", "file_sha256"], dropna=False)
-            .size()
-            .reset_index(name="rows_checked")
-        )
-        stats["rows_failed"] = stats["source_file"].map(failed_rows).fillna(0).astype("int64")
-        stats.insert(0, "entity", ent.name)
-        stats["validated_at"] = now
-        con.register("_todo_files", todo)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(
-                "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? "
-                "AND source_file IN (SELECT source_file FROM _todo_files)", [ent.name])  # fmt: skip
-            con.execute(
-                "DELETE FROM validated_files WHERE entity = ? "
-                "AND source_file IN (SELECT source_file FROM _todo_files)", [ent.name])  # fmt: skip
-            if not q.empty:
-                q = q.drop_duplicates(subset=["source_file", "source_sheet", "source_row", "canonical_column",
-                                              "check_name"])  # fmt: skip
-                raw_store.insert_frame(con, "quarantine_rows", q)
-            raw_store.insert_frame(con, "validated_files", stats)
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_todo_files")
-        n_failed = int(stats["rows_failed"].sum())
-        log.info("validated %s: %d file(s), %d row(s), %d failed", ent.name, len(stats), len(frame), n_failed)
-        out[ent.name] = out.get(ent.name, 0) + n_failed
+        for batch in file_batches(todo, chunk_rows):
+            out[ent.name] = out.get(ent.name, 0) + _validate_batch(con, ent.name, ent.table, batch, now)
     return out
+
+
+def _validate_batch(
+    con: duckdb.DuckDBPyConnection, entity: str, table: str, todo: pd.DataFrame, now: dt.datetime
+) -> int:
+    """Validate the rows of the files in `todo` and store their quarantine and validated_files rows in one
+    transaction; returns the number of failed rows."""
+    todo = todo[["source_file", "file_sha256"]]
+    con.register("_todo_files", todo)
+    try:
+        frame = con.execute(
+            f"SELECT r.* FROM {table} r SEMI JOIN _todo_files t ON t.source_file = r.source_file"
+        ).df()
+    finally:
+        con.unregister("_todo_files")
+    fc = failures(frame, entity)
+    q = quarantine_frame(frame, fc, entity, now) if not fc.empty else pd.DataFrame()
+    failed_rows = (
+        frame.loc[fc["index"].unique(), "source_file"].value_counts()
+        if not fc.empty
+        else pd.Series(dtype="int64")
+    )
+    stats = (
+        frame.groupby(["source_file", "file_sha256"], dropna=False).size().reset_index(name="rows_checked")
+    )
+    stats["rows_failed"] = stats["source_file"].map(failed_rows).fillna(0).astype("int64")
+    stats.insert(0, "entity", entity)
+    stats["validated_at"] = now
+    con.register("_todo_files", todo)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? "
+            "AND source_file IN (SELECT source_file FROM _todo_files)", [entity])  # fmt: skip
+        con.execute(
+            "DELETE FROM validated_files WHERE entity = ? "
+            "AND source_file IN (SELECT source_file FROM _todo_files)", [entity])  # fmt: skip
+        if not q.empty:
+            q = q.drop_duplicates(subset=["source_file", "source_sheet", "source_row", "canonical_column",
+                                          "check_name"])  # fmt: skip
+            raw_store.insert_frame(con, "quarantine_rows", q)
+        raw_store.insert_frame(con, "validated_files", stats)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_todo_files")
+    n_failed = int(stats["rows_failed"].sum())
+    log.info("validated %s: %d file(s), %d row(s), %d failed", entity, len(stats), len(frame), n_failed)
+    return n_failed

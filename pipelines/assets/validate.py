@@ -1,11 +1,11 @@
 """Validate stage: pandera schemas (quality/schemas.py) over rows of new or changed files; failing rows
 go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`."""
 
-
 import dagster as dg
 
 from pipelines.assets.ingest import raw_asset_keys
 from pipelines.resources import WarehouseResource
+from pipelines.settings import get_settings
 from quality.validate import validate_new_files
 
 
@@ -15,7 +15,7 @@ def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
               description="Rows rejected at ingest or by the pandera schemas, with the reason.")  # fmt: skip
     def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            failed = validate_new_files(con, context.partition_key)
+            failed = validate_new_files(con, context.partition_key, get_settings().validate_chunk_rows)
             by_stage = dict(con.execute(
                 "SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
         return dg.MaterializeResult(
