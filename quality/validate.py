@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import cache
 
 import duckdb
 import numpy as np
@@ -26,6 +27,7 @@ import pyarrow as pyarrow
 
 from connectors import raw_store
 from connectors.entities import load_entities
+from connectors.layouts import load_layouts
 from connectors.messages import row_message
 from quality.schemas import BUILTIN_REASONS, rules_for, schema_for
 
@@ -104,6 +106,33 @@ def _value_text(v: object) -> str:
     return str(v)
 
 
+MARK_COLUMNS = ("value_num", "value_text")  # a grade book's mark: its header is the component's column
+
+
+@cache
+def layout_headers() -> dict[tuple[str, str], str]:
+    """(layout id, canonical column or mark component) → the column's header as the platform writes it
+    (the first of the layout's header texts), so a data officer recognises the column in their file."""
+    return {
+        (lay.id, name): spec.headers[0]
+        for lay in load_layouts()
+        for name, spec in lay.columns.items()
+        if spec.headers
+    }
+
+
+def _headers(rows: pd.DataFrame, columns: pd.Series) -> list[str]:
+    """The header of each failed cell: by layout and column, for a mark by layout and component."""
+    known = layout_headers()
+    layouts = rows["layout_id"].astype(object).where(rows["layout_id"].notna(), "")
+    components = rows["component"] if "component" in rows else pd.Series("", index=rows.index)
+    out = []
+    for lay, col, comp in zip(layouts, columns, components, strict=True):
+        key = comp if col in MARK_COLUMNS and isinstance(comp, str) else col
+        out.append(known.get((lay, key), ""))
+    return out
+
+
 def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt.datetime) -> pd.DataFrame:
     """quarantine_rows rows (stage `validate`) for the failure cases of `frame`."""
     rows = frame.loc[fc["index"].to_numpy()].reset_index(drop=True)
@@ -114,16 +143,17 @@ def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt
             "school_code": rows["school_code"], "school_year": rows["school_year"],
             "source_file": rows["source_file"], "file_sha256": rows["file_sha256"],
             "source_sheet": rows["source_sheet"], "source_row": rows["source_row"], "column_letter": "",
-            "header": "", "canonical_column": fc["column"].astype(str).to_numpy(), "value": values,
+            "header": _headers(rows, fc["column"].astype(str)),
+            "canonical_column": fc["column"].astype(str).to_numpy(), "value": values,
             "reason_code": fc["reason_code"].to_numpy(), "check_name": fc["check"].to_numpy(),
             "recorded_at": now,
         }
     )  # fmt: skip
     q["message"] = [
-        row_message(f, s, int(r) if pd.notna(r) else 0, col, "", v, code, exp)
-        for f, s, r, col, v, code, exp in zip(q["source_file"], q["source_sheet"], q["source_row"],
-                                              q["canonical_column"], q["value"], q["reason_code"],
-                                              fc["expected"], strict=True)
+        row_message(f, s, int(r) if pd.notna(r) else 0, col, hdr, v, code, exp)
+        for f, s, r, col, hdr, v, code, exp in zip(q["source_file"], q["source_sheet"], q["source_row"],
+                                                   q["canonical_column"], q["header"], q["value"],
+                                                   q["reason_code"], fc["expected"], strict=True)
     ]  # fmt: skip
     return q
 

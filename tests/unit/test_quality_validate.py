@@ -133,3 +133,29 @@ def test_only_new_or_changed_files_are_validated(con: duckdb.DuckDBPyConnection)
 
 def test_other_year_not_validated(con: duckdb.DuckDBPyConnection) -> None:
     assert validate_new_files(con, "2023-2024") == {}
+
+
+def test_message_names_the_column_header_of_the_platform_layout() -> None:
+    c = duckdb.connect(":memory:")
+    raw_store.ensure_schema(c)
+    rooms = {**_prov(2, "Phong"), "layout_id": ["csdl.rooms.v1"] * 2, "room_code": ["P1", "P2"],
+             "room_type": ["it_lab"] * 2, "computers_total": [10, 10], "computers_working": [9, 12]}  # fmt: skip
+    raw_store.insert_rows(c, "facility", pd.DataFrame(rooms))
+    marks = {**_prov(2, "Toan", file="2024-2025/08000001/diem.xlsx"), "layout_id": ["csdl.tt22_import.v1"] * 2,
+             "scheme": ["TT22"] * 2, "student_key": ["0800000001"] * 2, "moet_id": ["0800000001"] * 2,
+             "subject_code": ["TOAN"] * 2, "semester": ["1"] * 2, "period": ["CK1"] * 2,
+             "component": ["tx", "gk"], "slot": [1, 0], "value_num": [11.0, 8.0]}  # fmt: skip
+    raw_store.insert_rows(c, "grade_entry", pd.DataFrame(marks))
+    validate_new_files(c, YEAR)
+    q = c.execute(
+        "SELECT entity, header, message FROM quarantine_rows ORDER BY entity, check_name"
+    ).fetchall()
+    assert q[0] == (
+        "facility", "Số máy tính hoạt động",
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Phong, dòng 9, cột computers_working (Số máy tính hoạt động): "
+        "Giá trị nằm ngoài khoảng cho phép — giá trị '12'; yêu cầu: không lớn hơn Số máy tính.",
+    )  # fmt: skip
+    marks_q = q[1:]
+    assert marks_q and {(e, h) for e, h, _ in marks_q} == {("grade_entry", "ĐĐGtx")}
+    assert all(m.startswith("Tệp 2024-2025/08000001/diem.xlsx, trang Toan, dòng 8, cột value_num (ĐĐGtx): Giá "
+                            "trị nằm ngoài khoảng cho phép — giá trị '11'") for _, _, m in marks_q)  # fmt: skip
