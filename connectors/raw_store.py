@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
 """
 
 
-def connect(path: Path | str, threads: int = 2, memory_limit: str = "4GB") -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file with settings for this machine."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

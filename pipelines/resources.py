@@ -23,7 +23,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     threads: int = 2
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
     _shared: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def open_shared(self) -> None:

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     api_key: SecretStr = Field(default=SecretStr(""), description="LMS metrics API key")
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
-    duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory limit")
+    duckdb_memory_limit: str = Field(default="3GB", description="DuckDB memory limit (spills to disk beyond)")
     validate_chunk_rows: int = Field(
         default=200_000,
         ge=1_000,
