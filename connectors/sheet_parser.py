@@ -617,6 +617,39 @@ def collect_rows(grid: Grid, match: HeaderMatch) -> tuple[pd.DataFrame, pd.DataF
     return pd.concat(parts), pd.concat(metas), skipped
 
 
+@dataclass
+class SheetRows:
+    """`collect_rows` as arrays (no DataFrame per block): the data rows of every block in order."""
+
+    rows: np.ndarray  # sheet row of each data row (int64)
+    cells: np.ndarray  # object matrix: data rows × grid columns
+    col_pos: dict[int, int]  # grid column → position in `cells`
+    metas: list[tuple[int, dict[str, str]]]  # per block with data: (rows, `_meta_*` columns)
+    skipped: int
+
+
+def collect_arrays(grid: Grid, match: HeaderMatch) -> SheetRows:
+    """The data rows of every block as an object matrix plus block metadata (`collect_rows` without
+    building a DataFrame per block; same rows, same `_meta_*` values)."""
+    blocks, skipped = split_blocks(grid, match)
+    cells = grid.cells
+    col_pos = {int(c): j for j, c in enumerate(cells.columns)}
+    rows: list[int] = []
+    metas: list[tuple[int, dict[str, str]]] = []
+    for b in blocks:
+        if not b.data_rows:
+            continue
+        rows.extend(b.data_rows)
+        m = {f"_meta_{k}": v for k, v in b.meta.items() if not k.startswith("_")}
+        m["_meta_texts"] = b.meta.get("_texts", "")
+        metas.append((len(b.data_rows), m))
+    row_arr = np.asarray(rows, dtype=np.int64)
+    if not len(row_arr):
+        return SheetRows(row_arr, np.empty((0, len(col_pos)), dtype=object), col_pos, [], skipped)
+    pos = cells.index.get_indexer(row_arr)
+    return SheetRows(row_arr, cells.to_numpy(dtype=object)[pos], col_pos, metas, skipped)
+
+
 def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
     """Unknown columns of each row as one JSON object (`src_extra`, raw storage only)."""
     if not cols:
