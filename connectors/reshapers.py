@@ -270,10 +270,10 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
                                                                                              strict=True)])  # fmt: skip
     part_all = pd.DataFrame(sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object)
     mark_abs = [cols[:n_marks] for cols in mark_abs]
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped)
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped, sheet_rows=False)
     idents = grp.results
     good, gsid = grp.good, grp.sid
-    nonempty = np.array([not r.rows.empty for r in idents], dtype=bool)
+    nonempty = grp.counts > 0
     for k, r in enumerate(idents):
         if not nonempty[k]:
             results[members[k]] = r
