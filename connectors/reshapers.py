@@ -19,7 +19,10 @@ from connectors.sheet_parser import (
     HeaderMatch,
     ParseContext,
     SheetResult,
+    SheetRows,
+    collect_arrays,
     collect_rows,
+    extra_json,
     finish_rows,
     finish_rows_group,
     mapped_frame,
@@ -218,49 +221,59 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     layout = matches[0].layout
     results: list[SheetResult | None] = [None] * len(grids)
     members: list[int] = []
-    raws: list[pd.DataFrame] = []
-    parts: list[pd.DataFrame] = []
+    collected: list[SheetRows] = []
     skipped: list[int] = []
     texts_of: list[dict[str, str]] = []
     cols_of: list[dict[str, int]] = []
     mark_abs: list[list[int]] = []  # per member: absolute column of each mark position
     paths_of: list[dict[int, list[str]]] = []
+    value_of: list[list[tuple[str, int]]] = []  # per member: (canonical name, grid column) of value columns
+    extras: list[np.ndarray | None] = []  # per member: src_extra of each row
     n_marks = 0
+    has_comment = False
     for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
         kinds = _tt22_kinds(m)
         marks = [c for c, k in kinds.items() if k[0] != "comment"]
         comments = [c for c, k in kinds.items() if k[0] == "comment"]
         n_marks = len(marks)
-        part, meta, skip = collect_rows(grid, m)
-        if part.empty:
-            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, skip)
+        sr = collect_arrays(grid, m)
+        if not len(sr.rows):
+            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, sr.skipped)
             continue
+        if not members:
+            has_comment = bool(comments)
         members.append(i)
+        collected.append(sr)
         extra = [c for c in m.paths if c not in m.mapping and c not in kinds]
-        raws.append(mapped_frame(part, meta, m, extra))
-        sel = part[[*marks, *comments[:1]]]
-        sel.columns = [*range(len(marks)), *(["comment"] if comments else [])]
-        parts.append(sel)
-        skipped.append(skip)
+        ex = None
+        if extra:
+            part = pd.DataFrame(sr.cells[:, [sr.col_pos[c] for c in extra]], index=sr.rows, columns=extra)
+            ex_s = extra_json(part, m, extra)
+            ex = None if ex_s is None else ex_s.to_numpy(dtype=object)
+        extras.append(ex)
+        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
+        skipped.append(sr.skipped)
         texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
         cols_of.append({n: c for c, n in m.mapping.items()})
-        mark_abs.append(marks)
+        mark_abs.append([*marks, *comments[:1]] if has_comment else marks)
         paths_of.append(m.paths)
     if not members:
         return results  # type: ignore[return-value]
     kinds0 = [k for k in _tt22_kinds(matches[members[0]]).values() if k[0] != "comment"]
     mark_cols = list(range(n_marks))
-    has_comment = "comment" in parts[0].columns
     sheets = [grids[i].sheet for i in members]
-    sizes = [len(r) for r in raws]
+    sizes = [len(sr.rows) for sr in collected]
     sid = np.repeat(np.arange(len(members)), sizes)
-    srow = np.concatenate([r.index.to_numpy(dtype=np.int64) for r in raws])
-    raw = pd.concat(raws, ignore_index=True)
-    part_all = pd.concat(parts, ignore_index=True)
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped)
+    srow = np.concatenate([sr.rows for sr in collected])
+    raw = _group_raw(collected, value_of, extras, sizes)
+    sel = np.concatenate([sr.cells[:, [sr.col_pos[c] for c in cols]] for sr, cols in zip(collected, mark_abs,
+                                                                                             strict=True)])  # fmt: skip
+    part_all = pd.DataFrame(sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object)
+    mark_abs = [cols[:n_marks] for cols in mark_abs]
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped, sheet_rows=False)
     idents = grp.results
     good, gsid = grp.good, grp.sid
-    nonempty = np.array([not r.rows.empty for r in idents], dtype=bool)
+    nonempty = grp.counts > 0
     for k, r in enumerate(idents):
         if not nonempty[k]:
             results[members[k]] = r
@@ -334,6 +347,33 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
                                           ident.warnings + warnings[k], ident.rows_read,
                                           ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
     return results  # type: ignore[return-value]
+
+
+def _group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
+               sizes: list[int]) -> pd.DataFrame:  # fmt: skip
+    """The `mapped_frame` of every member sheet, concatenated (index 0..n-1), built from the sheets'
+    cell matrices in one DataFrame: value columns, src_extra, block metadata (missing → None)."""
+    n = sum(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    cols: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> np.ndarray:
+        if name not in cols:
+            cols[name] = np.full(n, None, dtype=object)
+        return cols[name]
+
+    for k, sr in enumerate(collected):
+        lo, hi = starts[k], starts[k + 1]
+        for name, c in value_of[k]:
+            column(name)[lo:hi] = sr.cells[:, sr.col_pos[c]]
+        if extras[k] is not None:
+            column("src_extra")[lo:hi] = extras[k]
+        at = lo
+        for size, meta in sr.metas:
+            for name, v in meta.items():
+                column(name)[at: at + size] = v
+            at += size
+    return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
 def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,

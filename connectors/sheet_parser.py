@@ -617,6 +617,39 @@ def collect_rows(grid: Grid, match: HeaderMatch) -> tuple[pd.DataFrame, pd.DataF
     return pd.concat(parts), pd.concat(metas), skipped
 
 
+@dataclass
+class SheetRows:
+    """`collect_rows` as arrays (no DataFrame per block): the data rows of every block in order."""
+
+    rows: np.ndarray  # sheet row of each data row (int64)
+    cells: np.ndarray  # object matrix: data rows × grid columns
+    col_pos: dict[int, int]  # grid column → position in `cells`
+    metas: list[tuple[int, dict[str, str]]]  # per block with data: (rows, `_meta_*` columns)
+    skipped: int
+
+
+def collect_arrays(grid: Grid, match: HeaderMatch) -> SheetRows:
+    """The data rows of every block as an object matrix plus block metadata (`collect_rows` without
+    building a DataFrame per block; same rows, same `_meta_*` values)."""
+    blocks, skipped = split_blocks(grid, match)
+    cells = grid.cells
+    col_pos = {int(c): j for j, c in enumerate(cells.columns)}
+    rows: list[int] = []
+    metas: list[tuple[int, dict[str, str]]] = []
+    for b in blocks:
+        if not b.data_rows:
+            continue
+        rows.extend(b.data_rows)
+        m = {f"_meta_{k}": v for k, v in b.meta.items() if not k.startswith("_")}
+        m["_meta_texts"] = b.meta.get("_texts", "")
+        metas.append((len(b.data_rows), m))
+    row_arr = np.asarray(rows, dtype=np.int64)
+    if not len(row_arr):
+        return SheetRows(row_arr, np.empty((0, len(col_pos)), dtype=object), col_pos, [], skipped)
+    pos = cells.index.get_indexer(row_arr)
+    return SheetRows(row_arr, cells.to_numpy(dtype=object)[pos], col_pos, metas, skipped)
+
+
 def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
     """Unknown columns of each row as one JSON object (`src_extra`, raw storage only)."""
     if not cols:
@@ -834,13 +867,24 @@ def finish_rows(
                        n_exact, file_error)  # fmt: skip
 
 
+_TITLE_CACHE: dict[tuple[str, object, tuple[str | None, ...]], pd.Series] = {}
+
+
 def _title_value(field_name: str, values: pd.Series) -> pd.Series:
     """A title metadata value parsed like its column would be (once per distinct value: a title
-    value is the same for every row of its block)."""
+    value is the same for every row of its block). The parsers are elementwise and title texts repeat
+    from file to file, so the parsed distinct values are cached for the process."""
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         d = _distinct(values)
         if d is not None:
-            return _expand(_title_value_of(field_name, d[0]), d[1], values.index)
+            small, pos = d
+            key = (field_name, small.name, tuple(small.tolist()))
+            parsed = _TITLE_CACHE.get(key)
+            if parsed is None:
+                if len(_TITLE_CACHE) >= 4096:
+                    _TITLE_CACHE.clear()
+                parsed = _TITLE_CACHE[key] = _title_value_of(field_name, small)
+            return _expand(parsed, pos, values.index)
     return _title_value_of(field_name, values)
 
 
@@ -933,6 +977,7 @@ class GroupRows:
     results: list[SheetResult]
     good: pd.DataFrame
     sid: np.ndarray
+    counts: np.ndarray  # kept rows per sheet
 
 
 def finish_rows_group(
@@ -945,18 +990,20 @@ def finish_rows_group(
     header_texts: list[dict[str, str]],
     col_of: list[dict[str, int]],
     skipped: list[int],
+    sheet_rows: bool = True,
 ) -> GroupRows:
     """`finish_rows` of several sheets concatenated (raw index 0..n-1; `sid`/`srow` give each row's
     sheet and sheet row). Value parsing runs once; the whole-column tests, required metadata,
     folder-year warning and de-duplication stay per sheet, so each result equals `finish_rows` of
-    its sheet alone. `header_texts`/`col_of` are per sheet (columns may sit elsewhere in each)."""
+    its sheet alone. `header_texts`/`col_of` are per sheet (columns may sit elsewhere in each).
+    With `sheet_rows=False` the results of sheets with kept rows carry no rows (callers that reshape
+    `good` themselves need not split it per sheet)."""
     n_sheets = len(sheets)
     rows_read = np.bincount(sid, minlength=n_sheets)
     out = pd.DataFrame(index=raw.index)
     rejects: list[list[dict[str, Any]]] = [[] for _ in sheets]
     warnings: list[list[dict[str, Any]]] = [[] for _ in sheets]
     bad_any = pd.Series(False, index=raw.index)
-    sid_s = pd.Series(sid, index=raw.index)
 
     def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
         nonlocal bad_any
@@ -987,7 +1034,8 @@ def finish_rows_group(
 
     def all_na(s: pd.Series) -> pd.Series:
         """Per row: is the column missing in every row of that row's sheet."""
-        return s.isna().groupby(sid_s).transform("all").astype(bool)
+        present = np.bincount(sid[s.notna().to_numpy(dtype=bool)], minlength=n_sheets)
+        return pd.Series(present[sid] == 0, index=s.index)
 
     _parse_values(raw, out, layout, ctx, reject, warn)
 
@@ -1012,7 +1060,7 @@ def finish_rows_group(
         if req not in out.columns:
             missing = np.ones(n_sheets, dtype=bool)
         else:
-            missing = out[req].notna().groupby(sid_s).sum().reindex(range(n_sheets), fill_value=0).to_numpy() == 0
+            missing = np.bincount(sid[out[req].notna().to_numpy(dtype=bool)], minlength=n_sheets) == 0
         for k in np.flatnonzero(missing):
             file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
     if ctx.folder_year and "school_year" in out.columns:
@@ -1062,8 +1110,12 @@ def finish_rows_group(
     results: list[SheetResult] = []
     order = np.argsort(gsid, kind="stable")
     bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
+    counts = np.diff(bounds)
     for k in range(n_sheets):
-        rows_k = good.iloc[order[bounds[k]: bounds[k + 1]]].reset_index(drop=True)
+        if sheet_rows or not counts[k]:
+            rows_k = good.iloc[order[bounds[k]: bounds[k + 1]]].reset_index(drop=True)
+        else:
+            rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
                                    skipped[k], int(n_exact[k]), file_errors[k]))  # fmt: skip
-    return GroupRows(results, good, gsid)
+    return GroupRows(results, good, gsid, counts)
