@@ -125,6 +125,7 @@ def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(filedrop, "check_content", spy)
     con = _con(tmp_path)
     s1 = ingest_inbox(con, ib, hash_key="k")
+    assert (s1.ingested, s1.quarantined) == (3, 1)
     assert sorted(inspected) == ["phong.csv", "phong.xlsx", "phong3.xlsx", "rong.csv"]
     man = raw_store.manifest(con).set_index("source_file")
     assert man.loc[f"{Y}/{S}/rong.csv", "reason_code"] == "file_too_large"
