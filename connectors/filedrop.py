@@ -2,8 +2,9 @@
 load it into the raw layer, a batch of files per transaction (each file atomic), with a manifest row and
 quarantine reasons.
 
-Unchanged files (same path and sha256) are skipped; changed files replace their previous rows;
-files that disappeared are retired. A bad file or row never stops the run.
+Unchanged files (same path and sha256) are skipped after the path checks and the hash, without the
+content pre-flight checks (`connectors.safety.check_content`) or a parse; changed files replace their
+previous rows; files that disappeared are retired. A bad file or row never stops the run.
 """
 
 from __future__ import annotations
