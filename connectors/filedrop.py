@@ -2,8 +2,9 @@
 load it into the raw layer, a batch of files per transaction (each file atomic), with a manifest row and
 quarantine reasons.
 
-Unchanged files (same path and sha256) are skipped; changed files replace their previous rows;
-files that disappeared are retired. A bad file or row never stops the run.
+Unchanged files (same path and sha256) are skipped after the path checks and the hash, without the
+content pre-flight checks (`connectors.safety.check_content`) or a parse; changed files replace their
+previous rows; files that disappeared are retired. A bad file or row never stops the run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
 from connectors.readers import CSV_TYPES, EXCEL_TYPES, SUPPORTED, FileRejected, read_grids
-from connectors.safety import preflight
+from connectors.safety import check_content, check_path
 from connectors.sheet_parser import (
     Grid,
     HeaderMatch,
@@ -405,6 +406,16 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         raise
 
 
+def _blocked_sha(blocked: tuple[str, str], path: Path) -> str:
+    """The manifest's hash of a file the pre-flight checks blocked (its bytes are never read)."""
+    return "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
+
+
+def _unchanged(prev: tuple | None, sha: str) -> bool:
+    """The manifest holds this file with this hash (and has not retired it): nothing to do."""
+    return prev is not None and prev[0] == sha and prev[1] != "retired"
+
+
 INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
 POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
 POOL_WINDOW = 8  # files in flight per worker: bounds the parsed results held in memory
@@ -473,22 +484,24 @@ def ingest_inbox(
     registry = _Registry(con)
     registry.refresh()
 
-    # 1. decide per file (preflight, hash, unchanged → skipped), in inbox order
+    # 1. decide per file, in inbox order: the path checks (no read), the hash, unchanged → skipped; only
+    #    a file whose hash the manifest does not hold gets the content checks (zip directory, width…)
     todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]] = []
     skipped: list[tuple[str, str, str]] = []  # unchanged files' events, logged together
     contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
     held = 0
+    inbox_resolved = inbox.resolve()
     for path in iter_inbox(inbox, year):
         rel = printable_name(path.relative_to(inbox).as_posix())
         seen.add(rel)
         summary.files_seen += 1
-        blocked = preflight(path, inbox)
-        if blocked:  # never read a file that must not be parsed (links out of the inbox, bombs…)
-            sha = "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
+        prev = known.get(rel)
+        blocked, resolved, size = check_path(path, inbox, inbox_resolved)
+        data = None
+        if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
+            sha = _blocked_sha(blocked, path)
         else:
-            data = None
             try:
-                size = path.stat().st_size
                 if size <= MAX_FILE_BYTES and held + size <= HOLD_BYTES:  # read once: hash and parse
                     data = path.read_bytes()
                     sha = hashlib.sha256(data).hexdigest()
@@ -496,8 +509,11 @@ def ingest_inbox(
                     sha = sha256_of(path)
             except OSError:
                 sha, data = "", None
-        prev = known.get(rel)
-        if prev and prev[0] == sha and prev[1] != "retired":
+            if not _unchanged(prev, sha) and resolved is not None and size:
+                blocked = check_content(resolved, path.suffix.lower(), size)
+                if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
+                    sha, data = _blocked_sha(blocked, path), None
+        if _unchanged(prev, sha):
             summary.skipped += 1
             skipped.append((rel, sha, "skipped"))
             continue

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.entities import load_entities
+from connectors.entities import YAML_LOADER, load_entities
 from connectors.normalize import header_forms, norm
 
 LAYOUT_DIR = Path(__file__).with_name("layouts")
@@ -113,7 +113,7 @@ def load_layouts(layout_dir: Path = LAYOUT_DIR) -> tuple[Layout, ...]:
     """All layouts, in file-name order (ties between layouts of one entity go to the first)."""
     out = []
     for path in sorted(layout_dir.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         try:
             out.append(Layout.model_validate(data))
         except Exception as exc:  # pragma: no cover - surfaced by the layout test

@@ -14,7 +14,8 @@ Checked, in order:
 - CSV: nothing but a BOM, separators and blanks (empty); the number of fields of the first lines.
 
 Each check returns `(reason_code, detail)`; the detail is Vietnamese, meant for the school's data
-officer. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
+officer. `check_path` (no read) and `check_content` (reads the file) are the two halves of `preflight`:
+the connector hashes a file between them and skips the second half for a file it already knows. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
 """
 
 from __future__ import annotations
@@ -43,29 +44,45 @@ Blocked = tuple[str, str]
 
 
 def preflight(path: Path, inbox: Path) -> Blocked | None:
-    """(reason_code, detail) when the file must not be parsed, else None."""
+    """(reason_code, detail) when the file must not be parsed, else None: `check_path`, then
+    `check_content`."""
+    blocked, resolved, size = check_path(path, inbox)
+    if blocked or resolved is None or not size:
+        return blocked  # an empty file: the parser reports empty_file
+    return check_content(resolved, path.suffix.lower(), size)
+
+
+def check_path(
+    path: Path, inbox: Path, inbox_resolved: Path | None = None
+) -> tuple[Blocked | None, Path | None, int]:
+    """The checks that need no read of the file (what it is, where it leads, its size): (blocked,
+    resolved path, size in bytes). A file that passes can be read safely (to hash it, for instance);
+    `inbox_resolved` saves resolving the inbox once per file."""
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
-        return "unreadable_file", "đường dẫn không tồn tại, là liên kết hỏng hoặc liên kết vòng"
-    if not resolved.is_relative_to(inbox.resolve()):
-        return "unsafe_path", "liên kết trỏ ra ngoài thư mục nhận"
+        return ("unreadable_file", "đường dẫn không tồn tại, là liên kết hỏng hoặc liên kết vòng"), None, 0
+    if not resolved.is_relative_to(inbox_resolved or inbox.resolve()):
+        return ("unsafe_path", "liên kết trỏ ra ngoài thư mục nhận"), None, 0
     try:
         str(path.relative_to(inbox)).encode("utf-8")
     except UnicodeEncodeError:
-        return "unsafe_path", "tên tệp không phải văn bản UTF-8 hợp lệ"
+        return ("unsafe_path", "tên tệp không phải văn bản UTF-8 hợp lệ"), None, 0
     try:
         st = resolved.stat()
     except OSError:
-        return "unreadable_file", "không đọc được thông tin tệp"
+        return ("unreadable_file", "không đọc được thông tin tệp"), None, 0
     if not stat.S_ISREG(st.st_mode):
-        return "unsafe_path", "không phải tệp thông thường (thiết bị, ống dẫn hoặc socket)"
+        return ("unsafe_path", "không phải tệp thông thường (thiết bị, ống dẫn hoặc socket)"), None, 0
     size = st.st_size
     if size > MAX_FILE_BYTES:
-        return "file_too_large", f"{size} byte, tối đa {MAX_FILE_BYTES} byte"
-    if not size:
-        return None  # the parser reports empty_file
-    ext = path.suffix.lower()
+        return ("file_too_large", f"{size} byte, tối đa {MAX_FILE_BYTES} byte"), resolved, size
+    return None, resolved, size
+
+
+def check_content(resolved: Path, ext: str, size: int) -> Blocked | None:
+    """The checks that read the file (container structure, declared sizes, width) of a regular file
+    of `size` bytes (> 0) that passed `check_path`; `ext` is its lower-case suffix."""
     try:
         if ext in {".xlsx", ".xlsm", ".xls"}:
             with resolved.open("rb") as fh:

@@ -172,10 +172,11 @@ def record_state(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM ops_inbox_state WHERE school_year = ?", [year])
-        if snap:
-            con.executemany(
-                "INSERT INTO ops_inbox_state VALUES (?, ?, ?, ?)",
-                [[year, rel, size, mtime] for rel, (size, mtime) in snap.items()],
+        if snap:  # one statement (executemany costs a statement per file)
+            con.execute(
+                "INSERT INTO ops_inbox_state SELECT ?, unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
+                "unnest(?::BIGINT[])",
+                [year, list(snap), [s for s, _ in snap.values()], [m for _, m in snap.values()]],
             )
         con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
         con.execute(

@@ -19,12 +19,16 @@ findings for the data-quality report, not reasons to stop) and blocking on the p
 (`scored_indicator_values`: a duplicated school × criterion or points outside 0..max are wrong scores).
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from indicator_sets.model import load_indicator_set
 from pipelines.resources import PipelineConfig, WarehouseResource
 from quality.audits import Audit, load_audits, run_audit
-from quality.gx_suites import SuiteOutcome, run_published_suite, run_raw_inputs_suite
+
+if TYPE_CHECKING:  # Great Expectations is imported by the GX checks when they run (seconds of start-up)
+    from quality.gx_suites import SuiteOutcome
 
 
 def _audit_check(audit: Audit, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
@@ -55,7 +59,7 @@ def build_audit_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChec
     return [_audit_check(a, partitions) for a in load_audits().values()]
 
 
-def _gx_result(outcome: SuiteOutcome, blocking: bool) -> dg.AssetCheckResult:
+def _gx_result(outcome: "SuiteOutcome", blocking: bool) -> dg.AssetCheckResult:
     failed = [f"{f['expectation']} {f['kwargs']}: {f['result']}" for f in outcome.failed]
     return dg.AssetCheckResult(
         passed=outcome.success,
@@ -77,6 +81,8 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
                                 "the previous run.")  # fmt: skip
     def _raw(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
              pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+        from quality.gx_suites import run_raw_inputs_suite
+
         with warehouse.connect() as con:
             outcome = run_raw_inputs_suite(con, context.partition_key, pipeline.out_path / "data_docs")
         return _gx_result(outcome, blocking=False)
@@ -87,6 +93,8 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
                                 "with group totals.")  # fmt: skip
     def _published(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                    pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+        from quality.gx_suites import run_published_suite
+
         year = context.partition_key
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:

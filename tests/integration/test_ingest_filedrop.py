@@ -98,3 +98,60 @@ def test_student_codes_resolved_across_files(tmp_path: Path) -> None:
     assert got == {"2501234567": "0800012345", "0800012345": "0800012345", "2599999999": None}
     n = con.execute("SELECT count(*) FROM ingest_warnings WHERE reason_code = 'unresolved_reference'").fetchone()[0]
     assert n == 1
+
+
+def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-run hashes every file but inspects (zip directory, widths…) and parses only those whose
+    sha256 the manifest does not hold: a touched file with the same bytes is skipped, a file with the
+    same size and mtime but other bytes is replaced, a blocked file with the same bytes is checked again
+    (the manifest holds no hash of its bytes) and skipped."""
+    import os
+
+    from connectors import filedrop
+
+    ib = tmp_path / "inbox"
+    touched = B.write_xlsx(ib / Y / S / "phong.xlsx", {"Phong": rooms(4)})
+    same_stat = B.write_csv(ib / Y / S / "phong.csv", rooms(3))
+    edited = B.write_xlsx(ib / Y / S / "phong3.xlsx", {"Phong": rooms(2)})
+    wide = ib / Y / S / "rong.csv"
+    wide.write_bytes(b",".join([b"c"] * 1005) + b"\n1\n")  # blocked by the content checks
+    inspected: list[str] = []
+    real_check = filedrop.check_content
+
+    def spy(resolved: Path, ext: str, size: int):  # type: ignore[no-untyped-def]
+        inspected.append(resolved.name)
+        return real_check(resolved, ext, size)
+
+    monkeypatch.setattr(filedrop, "check_content", spy)
+    con = _con(tmp_path)
+    s1 = ingest_inbox(con, ib, hash_key="k")
+    assert (s1.ingested, s1.quarantined) == (3, 1)
+    assert sorted(inspected) == ["phong.csv", "phong.xlsx", "phong3.xlsx", "rong.csv"]
+    man = raw_store.manifest(con).set_index("source_file")
+    assert man.loc[f"{Y}/{S}/rong.csv", "reason_code"] == "file_too_large"
+    assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 9
+
+    st = same_stat.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # same bytes, newer mtime
+    os.utime(wide, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    text = same_stat.read_bytes()
+    assert text.count("Phòng 1".encode()) == 1
+    same_stat.write_bytes(text.replace("Phòng 1".encode(), "Phòng 9".encode()))  # same size…
+    os.utime(same_stat, ns=(st.st_atime_ns, st.st_mtime_ns))  # …and the same mtime
+    assert (same_stat.stat().st_size, same_stat.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    B.write_xlsx(edited, {"Phong": rooms(5)})
+    inspected.clear()
+    s2 = ingest_inbox(con, ib, hash_key="k")
+    # only the files with new bytes, and the blocked one (its manifest hash is not of its bytes)
+    assert sorted(inspected) == ["phong.csv", "phong3.xlsx", "rong.csv"]
+    assert (s2.files_seen, s2.skipped, s2.replaced, s2.ingested, s2.quarantined) == (4, 2, 2, 0, 0)
+    assert sorted(s2.changed_files) == [f"{Y}/{S}/phong.csv", f"{Y}/{S}/phong3.xlsx"]
+    events = dict(con.execute("SELECT source_file, action FROM ingest_events WHERE run_id = ?", [s2.run_id]).fetchall())
+    assert events == {f"{Y}/{S}/phong.xlsx": "skipped", f"{Y}/{S}/rong.csv": "skipped",
+                      f"{Y}/{S}/phong.csv": "replaced", f"{Y}/{S}/phong3.xlsx": "replaced"}  # fmt: skip
+    rows = con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall()
+    assert dict(rows) == {f"{Y}/{S}/phong.xlsx": 4, f"{Y}/{S}/phong.csv": 3, f"{Y}/{S}/phong3.xlsx": 5}
+    assert con.execute("SELECT count(*) FROM raw_facility WHERE room_name = 'Phòng 9'").fetchone()[0] == 1
+    man2 = raw_store.manifest(con).set_index("source_file")
+    assert man2.loc[f"{Y}/{S}/rong.csv", "reason_code"] == "file_too_large"
+    assert man2.loc[f"{Y}/{S}/rong.csv", "file_sha256"] == man.loc[f"{Y}/{S}/rong.csv", "file_sha256"]

@@ -105,3 +105,18 @@ def test_definitions_resolve_settings_when_loaded_not_at_import(monkeypatch: pyt
     loaded = definitions.defs()
     assert loaded.resources["warehouse"] is not None  # type: ignore[index]
     assert "42 giây" in (loaded.resolve_sensor_def(INBOX_SENSOR).description or "")
+
+
+def test_loading_the_definitions_does_not_import_great_expectations(tmp_path: Path) -> None:
+    """GX costs seconds to import: only its two checks import it, when they run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pipelines.definitions import build_definitions; from pipelines.settings import "
+        f"get_settings; build_definitions(get_settings(inbox={str(tmp_path)!r})); "
+        "print('great_expectations' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
