@@ -1,11 +1,12 @@
 """Time every SQL model of `dbt_like_sql/` on a copy of a built warehouse, next to one scan of the
-largest raw table, and optionally compare every intermediate/mart table with a saved snapshot.
+largest raw table, and optionally compare every model's rows with a saved snapshot.
 
     python benchmarks/models_profile.py WAREHOUSE [--repeat 2] [--save DIR] [--compare DIR]
 
 The warehouse is copied to a temporary file first (the original is never written). `--save DIR`
-writes every intermediate and mart table as Parquet; `--compare DIR` checks that each table equals
-the saved one as a multiset of rows (EXCEPT ALL both ways) and exits 1 on any difference.
+writes every model (staging, intermediate, mart; tables and views) as Parquet; `--compare DIR` checks
+that each model in the snapshot equals the saved one as a multiset of rows (EXCEPT ALL both ways, so
+equal row counts too) and exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from pipelines.settings import get_settings  # noqa: E402
 from pipelines.sql_models import build_model, discover, drop_changed_kinds, run_order  # noqa: E402
 
 
-def _tables(models: dict) -> list[str]:
-    return [n for n in run_order(models) if models[n].materialization == "table"]
+def _saved(models: dict) -> list[str]:
+    """Every model, views included: a model may change kind, its rows must not."""
+    return list(run_order(models))
 
 
 def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> list[str]:
@@ -52,8 +54,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("warehouse", type=Path)
     ap.add_argument("--repeat", type=int, default=1, help="build the models this many times (best kept)")
-    ap.add_argument("--save", type=Path, help="write every intermediate/mart table as Parquet here")
-    ap.add_argument("--compare", type=Path, help="compare every intermediate/mart table with this snapshot")
+    ap.add_argument("--save", type=Path, help="write every model (tables and views) as Parquet here")
+    ap.add_argument("--compare", type=Path, help="compare every model in this snapshot with it")
     args = ap.parse_args()
     s = get_settings()
     models = discover()
@@ -96,18 +98,18 @@ def main() -> int:
         print("  wall s    cpu s  model")
         for name, (w, c) in sorted(best.items(), key=lambda kv: -kv[1][1])[:15]:
             print(f"  {w:6.3f}  {c:7.3f}  {name}")
-        names = _tables(models)
+        names = _saved(models)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             for name in names:
                 con.execute(f"COPY {name} TO '{args.save / (name + '.parquet')}' (FORMAT parquet)")
-            print(f"saved {len(names)} tables to {args.save}")
+            print(f"saved {len(names)} models to {args.save}")
         if args.compare:  # every model in the snapshot, whatever its kind now
             names = [n for n in run_order(models) if (args.compare / f"{n}.parquet").exists()]
             bad = compare(con, names, args.compare)
             for b in bad:
                 print("DIFF", b)
-            print(f"compared {len(names)} tables: {'IDENTICAL' if not bad else 'DIFFERENT'}")
+            print(f"compared {len(names)} models: {'IDENTICAL' if not bad else 'DIFFERENT'}")
             con.close()
             return 1 if bad else 0
         con.close()
