@@ -34,8 +34,14 @@ def _saved(models: dict) -> list[str]:
     return list(run_order(models))
 
 
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+
+
 def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> list[str]:
-    """Tables whose rows differ from the snapshot (as multisets), with the counts of each side."""
+    """Models whose rows differ from the snapshot (as multisets, on the snapshot's columns), with the
+    counts of each side; a column the snapshot has and the model lacks is a difference, a column the
+    model gained is only reported."""
     bad = []
     for name in names:
         path = snap / f"{name}.parquet"
@@ -43,8 +49,16 @@ def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> lis
             bad.append(f"{name}: not in snapshot")
             continue
         src = f"read_parquet('{path}')"
-        extra = con.execute(f"SELECT count(*) FROM (FROM {name} EXCEPT ALL FROM {src})").fetchone()[0]
-        missing = con.execute(f"SELECT count(*) FROM (FROM {src} EXCEPT ALL FROM {name})").fetchone()[0]
+        want, have = _columns(con, src), _columns(con, name)
+        if lost := [c for c in want if c not in have]:
+            bad.append(f"{name}: columns missing {lost}")
+            continue
+        if added := [c for c in have if c not in want]:
+            print(f"note {name}: new columns {added} (not compared)")
+        cols = ", ".join(f'"{c}"' for c in want)
+        mine, saved = f"SELECT {cols} FROM {name}", f"SELECT {cols} FROM {src}"
+        extra = con.execute(f"SELECT count(*) FROM ({mine} EXCEPT ALL {saved})").fetchone()[0]
+        missing = con.execute(f"SELECT count(*) FROM ({saved} EXCEPT ALL {mine})").fetchone()[0]
         if extra or missing:
             bad.append(f"{name}: {extra} row(s) not in snapshot, {missing} snapshot row(s) missing")
     return bad
