@@ -100,80 +100,62 @@ pair_required as (
         and (tx_required.periods_max is null or pair_rules.periods_per_year <= tx_required.periods_max)
 ),
 
-keyed_entries as (
-    select
-        entries.*,
-        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key) as student_id
-    from entries
-    left join crosswalk
-        on entries.school_code = crosswalk.school_code
-        and entries.school_year = crosswalk.school_year
-        and crosswalk.code = case
-            when regexp_full_match(entries.student_key, '[0-9]{1,9}') then lpad(entries.student_key, 10, '0')
-            else entries.student_key
-        end
-),
-
-tx_counts as (
-    -- distinct tx slots per student × subject, counted apart from the flags below (a DISTINCT
-    -- aggregate beside them costs more than this second, smaller aggregation)
-    select school_code, school_year, student_id, subject_code, count(slot) as n_tx
-    from (
-        select distinct keyed_entries.school_code, keyed_entries.school_year, keyed_entries.student_id,
-            keyed_entries.subject_code, keyed_entries.slot
-        from keyed_entries
-        cross join params
-        where keyed_entries.scheme = 'TT22' and keyed_entries.semester = params.semester
-            and keyed_entries.component = 'tx'
-    )
-    group by school_code, school_year, student_id, subject_code
-),
-
-mark_flags as (
+key_marks as (
+    -- one pass over the marks of the semester (TT22) or period (TT27) the rule reads, per student key
+    -- and subject, before the cross-walk (so it joins one row per key and subject, not one per mark):
+    -- the tx slots as a set (a bit per slot 0–62, any other slot number in a list), and the flags
     select
         entries.school_code,
         entries.school_year,
-        entries.student_id,
+        entries.moet_id,
+        entries.student_key,
+        entries.student_code,
         entries.subject_code,
-        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'gk')
-            as has_gk,
-        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'ck')
-            as has_ck,
-        bool_or(entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'level')
-            as has_level,
-        bool_or(
-            entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'test_score'
-        ) as has_test_score,
-        bool_or(
-            entries.value_text in (select value from exempt_values)
-            and (
-                (entries.scheme = 'TT22' and entries.semester = params.semester)
-                or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
-            )
-        ) as is_exempt
-    from keyed_entries as entries
+        bit_or(
+            case
+                when entries.scheme = 'TT22' and entries.component = 'tx' and entries.slot between 0 and 62
+                then 1::bigint << entries.slot
+            end
+        ) as tx_bits,
+        list(entries.slot) filter (
+            where entries.scheme = 'TT22' and entries.component = 'tx' and not entries.slot between 0 and 62
+        ) as tx_other,
+        bool_or(entries.scheme = 'TT22' and entries.component = 'gk') as has_gk,
+        bool_or(entries.scheme = 'TT22' and entries.component = 'ck') as has_ck,
+        bool_or(entries.scheme = 'TT27' and entries.component = 'level') as has_level,
+        bool_or(entries.scheme = 'TT27' and entries.component = 'test_score') as has_test_score,
+        bool_or(entries.value_text in (select value from exempt_values)) as is_exempt
+    from entries
     cross join params
-    group by entries.school_code, entries.school_year, entries.student_id, entries.subject_code
+    where (entries.scheme = 'TT22' and entries.semester = params.semester)
+        or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
+    group by entries.school_code, entries.school_year, entries.moet_id, entries.student_key,
+        entries.student_code, entries.subject_code
 ),
 
 marks as (
+    -- per student (several keys of one student merged: the union of their tx slots); a student × subject
+    -- with no mark of the semester/period has no row, as incomplete as a row of false flags
     select
-        mark_flags.school_code,
-        mark_flags.school_year,
-        mark_flags.student_id,
-        mark_flags.subject_code,
-        coalesce(tx_counts.n_tx, 0) as n_tx,
-        mark_flags.has_gk,
-        mark_flags.has_ck,
-        mark_flags.has_level,
-        mark_flags.has_test_score,
-        mark_flags.is_exempt
-    from mark_flags
-    left join tx_counts
-        on mark_flags.school_code is not distinct from tx_counts.school_code
-        and mark_flags.school_year is not distinct from tx_counts.school_year
-        and mark_flags.student_id is not distinct from tx_counts.student_id
-        and mark_flags.subject_code is not distinct from tx_counts.subject_code
+        key_marks.school_code,
+        key_marks.school_year,
+        coalesce(key_marks.moet_id, crosswalk.moet_id, key_marks.student_key) as student_id,
+        key_marks.subject_code,
+        coalesce(bit_count(bit_or(key_marks.tx_bits)), 0)
+        + coalesce(
+            len(list_distinct(flatten(list(key_marks.tx_other) filter (where key_marks.tx_other is not null)))), 0
+        ) as n_tx,
+        bool_or(key_marks.has_gk) as has_gk,
+        bool_or(key_marks.has_ck) as has_ck,
+        bool_or(key_marks.has_level) as has_level,
+        bool_or(key_marks.has_test_score) as has_test_score,
+        bool_or(key_marks.is_exempt) as is_exempt
+    from key_marks
+    left join crosswalk
+        on key_marks.school_code = crosswalk.school_code
+        and key_marks.school_year = crosswalk.school_year
+        and key_marks.student_code = crosswalk.code
+    group by all
 ),
 
 student_pairs as (
