@@ -43,13 +43,10 @@ params as (
         max(try_cast(value as double)) filter (where param = 'parts' and key = 'gradebook_completeness')
             as weight_gradebook,
         max(try_cast(value as double)) filter (where param = 'parts' and key = 'transcript_share')
-            as weight_transcript
+            as weight_transcript,
+        list(value) filter (where param = 'exempt_value') as exempt_values
     from cfg_params
     where criterion_code = '2.3.3'
-),
-
-exempt_values as (
-    select value from cfg_params where criterion_code = '2.3.3' and param = 'exempt_value'
 ),
 
 issued_values as (
@@ -101,9 +98,10 @@ pair_required as (
 ),
 
 key_marks as (
-    -- one pass over the marks of the semester (TT22) or period (TT27) the rule reads, per student key
-    -- and subject, before the cross-walk (so it joins one row per key and subject, not one per mark):
-    -- the tx slots as a set (a bit per slot 0–62, any other slot number in a list), and the flags
+    -- one pass over the marks of the semester (TT22) or period (TT27) the rule reads, per student key and
+    -- subject, before the cross-walk (so it joins one row per key and subject, not one per mark), all in
+    -- one bit set: bits 0–56 = the tx slots of that number, 57 gk, 58 ck, 59 level, 60 test_score,
+    -- 61 exempt (slots outside 0–56 are counted by odd_slots)
     select
         entries.school_code,
         entries.school_year,
@@ -113,18 +111,22 @@ key_marks as (
         entries.subject_code,
         bit_or(
             case
-                when entries.scheme = 'TT22' and entries.component = 'tx' and entries.slot between 0 and 62
-                then 1::bigint << entries.slot
+                when entries.scheme = 'TT22' then
+                    case
+                        when entries.component = 'tx' and entries.slot between 0 and 56 then 1::bigint << entries.slot
+                        when entries.component = 'gk' then 1::bigint << 57
+                        when entries.component = 'ck' then 1::bigint << 58
+                        else 0::bigint
+                    end
+                else
+                    case
+                        when entries.component = 'level' then 1::bigint << 59
+                        when entries.component = 'test_score' then 1::bigint << 60
+                        else 0::bigint
+                    end
             end
-        ) as tx_bits,
-        list(entries.slot) filter (
-            where entries.scheme = 'TT22' and entries.component = 'tx' and not entries.slot between 0 and 62
-        ) as tx_other,
-        bool_or(entries.scheme = 'TT22' and entries.component = 'gk') as has_gk,
-        bool_or(entries.scheme = 'TT22' and entries.component = 'ck') as has_ck,
-        bool_or(entries.scheme = 'TT27' and entries.component = 'level') as has_level,
-        bool_or(entries.scheme = 'TT27' and entries.component = 'test_score') as has_test_score,
-        bool_or(entries.value_text in (select value from exempt_values)) as is_exempt
+            | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
+        ) as bits
     from entries
     cross join params
     where (entries.scheme = 'TT22' and entries.semester = params.semester)
@@ -133,29 +135,60 @@ key_marks as (
         entries.student_code, entries.subject_code
 ),
 
-marks as (
-    -- per student (several keys of one student merged: the union of their tx slots); a student × subject
-    -- with no mark of the semester/period has no row, as incomplete as a row of false flags
+key_students as (
     select
-        key_marks.school_code,
-        key_marks.school_year,
-        coalesce(key_marks.moet_id, crosswalk.moet_id, key_marks.student_key) as student_id,
-        key_marks.subject_code,
-        coalesce(bit_count(bit_or(key_marks.tx_bits)), 0)
-        + coalesce(
-            len(list_distinct(flatten(list(key_marks.tx_other) filter (where key_marks.tx_other is not null)))), 0
-        ) as n_tx,
-        bool_or(key_marks.has_gk) as has_gk,
-        bool_or(key_marks.has_ck) as has_ck,
-        bool_or(key_marks.has_level) as has_level,
-        bool_or(key_marks.has_test_score) as has_test_score,
-        bool_or(key_marks.is_exempt) as is_exempt
+        key_marks.*,
+        coalesce(key_marks.moet_id, crosswalk.moet_id, key_marks.student_key) as student_id
     from key_marks
     left join crosswalk
         on key_marks.school_code = crosswalk.school_code
         and key_marks.school_year = crosswalk.school_year
         and key_marks.student_code = crosswalk.code
+),
+
+odd_slots as (
+    -- tx slots outside the bit range (none from the known layouts), counted as distinct numbers
+    select
+        odd.school_code,
+        odd.school_year,
+        coalesce(odd.moet_id, crosswalk.moet_id, odd.student_key) as student_id,
+        odd.subject_code,
+        count(distinct odd.slot) as n_slots
+    from stg_school__grade_entries as odd
+    cross join params
+    left join crosswalk
+        on odd.school_code = crosswalk.school_code
+        and odd.school_year = crosswalk.school_year
+        and odd.student_code = crosswalk.code
+    where odd.scheme = 'TT22' and odd.semester = params.semester and odd.component = 'tx'
+        and not odd.slot between 0 and 56
     group by all
+),
+
+marks as (
+    -- per student (the bit sets of several keys of one student merged); a student × subject with no mark
+    -- of the semester/period has no row, as incomplete as a row without flags
+    select
+        student_marks.school_code,
+        student_marks.school_year,
+        student_marks.student_id,
+        student_marks.subject_code,
+        bit_count(student_marks.bits & ((1::bigint << 57) - 1)) + coalesce(odd_slots.n_slots, 0) as n_tx,
+        (student_marks.bits >> 57) & 1 = 1 as has_gk,
+        (student_marks.bits >> 58) & 1 = 1 as has_ck,
+        (student_marks.bits >> 59) & 1 = 1 as has_level,
+        (student_marks.bits >> 60) & 1 = 1 as has_test_score,
+        (student_marks.bits >> 61) & 1 = 1 as is_exempt
+    from (
+        select school_code, school_year, student_id, subject_code, bit_or(bits) as bits
+        from key_students
+        group by school_code, school_year, student_id, subject_code
+    ) as student_marks
+    left join odd_slots
+        on student_marks.school_code = odd_slots.school_code
+        and student_marks.school_year = odd_slots.school_year
+        and student_marks.student_id = odd_slots.student_id
+        and student_marks.subject_code = odd_slots.subject_code
 ),
 
 student_pairs as (
