@@ -191,49 +191,85 @@ marks as (
         and student_marks.subject_code = odd_slots.subject_code
 ),
 
-student_pairs as (
+enrolled_marks as (
+    -- the marks of enrolled students, with their class (the join builds on the enrolled students, not
+    -- on the marks)
+    select
+        enrolled.class_name,
+        marks.*
+    from marks
+    inner join enrolled
+        on marks.school_code = enrolled.school_code
+        and marks.school_year = enrolled.school_year
+        and marks.student_id = enrolled.student_id
+),
+
+pair_ok as (
+    -- per (class, subject): the enrolled students whose marks do not leave the pair incomplete (a student
+    -- without marks of the subject always does)
     select
         pair_required.school_code,
         pair_required.school_year,
         pair_required.class_name,
         pair_required.subject_code,
-        enrolled.student_id,
-        coalesce(marks.is_exempt, false)
-        or case
-            when pair_required.scheme = 'TT27' then
-                coalesce(marks.has_level, false)
-                and (not pair_required.needs_test_score or coalesce(marks.has_test_score, false))
-            else
-                coalesce(marks.n_tx, 0) >= pair_required.n_tx_required
-                and coalesce(marks.has_gk, false) and coalesce(marks.has_ck, false)
-        end as is_complete
+        count(*) filter (
+            where (
+                coalesce(enrolled_marks.is_exempt, false)
+                or case
+                    when pair_required.scheme = 'TT27' then
+                        coalesce(enrolled_marks.has_level, false)
+                        and (not pair_required.needs_test_score or coalesce(enrolled_marks.has_test_score, false))
+                    else
+                        coalesce(enrolled_marks.n_tx, 0) >= pair_required.n_tx_required
+                        and coalesce(enrolled_marks.has_gk, false) and coalesce(enrolled_marks.has_ck, false)
+                end
+            ) is distinct from false
+        ) as n_ok
     from pair_required
-    inner join enrolled
-        on pair_required.school_code = enrolled.school_code
-        and pair_required.school_year = enrolled.school_year
-        and pair_required.class_name = enrolled.class_name
-    left join marks
-        on enrolled.school_code = marks.school_code
-        and enrolled.school_year = marks.school_year
-        and enrolled.student_id = marks.student_id
-        and pair_required.subject_code = marks.subject_code
+    inner join enrolled_marks
+        on pair_required.school_code = enrolled_marks.school_code
+        and pair_required.school_year = enrolled_marks.school_year
+        and pair_required.class_name = enrolled_marks.class_name
+        and pair_required.subject_code = enrolled_marks.subject_code
+    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+        pair_required.subject_code
+),
+
+class_sizes as (
+    select school_code, school_year, class_name, count(*) as n_students
+    from enrolled
+    group by school_code, school_year, class_name
 ),
 
 pair_status as (
+    -- a (class, subject) pair is complete when every enrolled student of the class is (true for a class
+    -- without enrolled students)
     select
-        pair_required.school_code,
-        pair_required.school_year,
-        pair_required.class_name,
-        pair_required.subject_code,
-        coalesce(bool_and(student_pairs.is_complete), true) as is_complete
-    from pair_required
-    left join student_pairs
-        on pair_required.school_code = student_pairs.school_code
-        and pair_required.school_year = student_pairs.school_year
-        and pair_required.class_name = student_pairs.class_name
-        and pair_required.subject_code = student_pairs.subject_code
-    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
-        pair_required.subject_code
+        pair_total.school_code,
+        pair_total.school_year,
+        pair_total.class_name,
+        pair_total.subject_code,
+        coalesce(pair_ok.n_ok, 0) = pair_total.n_students as is_complete
+    from (
+        select
+            pair_required.school_code,
+            pair_required.school_year,
+            pair_required.class_name,
+            pair_required.subject_code,
+            coalesce(sum(class_sizes.n_students), 0) as n_students
+        from pair_required
+        left join class_sizes
+            on pair_required.school_code = class_sizes.school_code
+            and pair_required.school_year = class_sizes.school_year
+            and pair_required.class_name = class_sizes.class_name
+        group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+            pair_required.subject_code
+    ) as pair_total
+    left join pair_ok
+        on pair_total.school_code = pair_ok.school_code
+        and pair_total.school_year = pair_ok.school_year
+        and pair_total.class_name = pair_ok.class_name
+        and pair_total.subject_code = pair_ok.subject_code
 ),
 
 gradebook as (
