@@ -1,11 +1,12 @@
 """Time every SQL model of `dbt_like_sql/` on a copy of a built warehouse, next to one scan of the
-largest raw table, and optionally compare every intermediate/mart table with a saved snapshot.
+largest raw table, and optionally compare every model's rows with a saved snapshot.
 
     python benchmarks/models_profile.py WAREHOUSE [--repeat 2] [--save DIR] [--compare DIR]
 
 The warehouse is copied to a temporary file first (the original is never written). `--save DIR`
-writes every intermediate and mart table as Parquet; `--compare DIR` checks that each table equals
-the saved one as a multiset of rows (EXCEPT ALL both ways) and exits 1 on any difference.
+writes every model (staging, intermediate, mart; tables and views) as Parquet; `--compare DIR` checks
+that each model in the snapshot equals the saved one as a multiset of rows (EXCEPT ALL both ways, so
+equal row counts too) and exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ from pipelines.settings import get_settings  # noqa: E402
 from pipelines.sql_models import build_model, discover, drop_changed_kinds, run_order  # noqa: E402
 
 
-def _tables(models: dict) -> list[str]:
-    return [n for n in run_order(models) if models[n].materialization == "table"]
+def _saved(models: dict) -> list[str]:
+    """Every model, views included: a model may change kind, its rows must not."""
+    return list(run_order(models))
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
 
 
 def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> list[str]:
-    """Tables whose rows differ from the snapshot (as multisets), with the counts of each side."""
+    """Models whose rows differ from the snapshot (as multisets, on the snapshot's columns), with the
+    counts of each side; a column the snapshot has and the model lacks is a difference, a column the
+    model gained is only reported."""
     bad = []
     for name in names:
         path = snap / f"{name}.parquet"
@@ -41,8 +49,16 @@ def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> lis
             bad.append(f"{name}: not in snapshot")
             continue
         src = f"read_parquet('{path}')"
-        extra = con.execute(f"SELECT count(*) FROM (FROM {name} EXCEPT ALL FROM {src})").fetchone()[0]
-        missing = con.execute(f"SELECT count(*) FROM (FROM {src} EXCEPT ALL FROM {name})").fetchone()[0]
+        want, have = _columns(con, src), _columns(con, name)
+        if lost := [c for c in want if c not in have]:
+            bad.append(f"{name}: columns missing {lost}")
+            continue
+        if added := [c for c in have if c not in want]:
+            print(f"note {name}: new columns {added} (not compared)")
+        cols = ", ".join(f'"{c}"' for c in want)
+        mine, saved = f"SELECT {cols} FROM {name}", f"SELECT {cols} FROM {src}"
+        extra = con.execute(f"SELECT count(*) FROM ({mine} EXCEPT ALL {saved})").fetchone()[0]
+        missing = con.execute(f"SELECT count(*) FROM ({saved} EXCEPT ALL {mine})").fetchone()[0]
         if extra or missing:
             bad.append(f"{name}: {extra} row(s) not in snapshot, {missing} snapshot row(s) missing")
     return bad
@@ -52,8 +68,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("warehouse", type=Path)
     ap.add_argument("--repeat", type=int, default=1, help="build the models this many times (best kept)")
-    ap.add_argument("--save", type=Path, help="write every intermediate/mart table as Parquet here")
-    ap.add_argument("--compare", type=Path, help="compare every intermediate/mart table with this snapshot")
+    ap.add_argument("--save", type=Path, help="write every model (tables and views) as Parquet here")
+    ap.add_argument("--compare", type=Path, help="compare every model in this snapshot with it")
     args = ap.parse_args()
     s = get_settings()
     models = discover()
@@ -96,18 +112,18 @@ def main() -> int:
         print("  wall s    cpu s  model")
         for name, (w, c) in sorted(best.items(), key=lambda kv: -kv[1][1])[:15]:
             print(f"  {w:6.3f}  {c:7.3f}  {name}")
-        names = _tables(models)
+        names = _saved(models)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             for name in names:
                 con.execute(f"COPY {name} TO '{args.save / (name + '.parquet')}' (FORMAT parquet)")
-            print(f"saved {len(names)} tables to {args.save}")
+            print(f"saved {len(names)} models to {args.save}")
         if args.compare:  # every model in the snapshot, whatever its kind now
             names = [n for n in run_order(models) if (args.compare / f"{n}.parquet").exists()]
             bad = compare(con, names, args.compare)
             for b in bad:
                 print("DIFF", b)
-            print(f"compared {len(names)} tables: {'IDENTICAL' if not bad else 'DIFFERENT'}")
+            print(f"compared {len(names)} models: {'IDENTICAL' if not bad else 'DIFFERENT'}")
             con.close()
             return 1 if bad else 0
         con.close()

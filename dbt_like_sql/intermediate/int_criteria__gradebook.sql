@@ -43,13 +43,10 @@ params as (
         max(try_cast(value as double)) filter (where param = 'parts' and key = 'gradebook_completeness')
             as weight_gradebook,
         max(try_cast(value as double)) filter (where param = 'parts' and key = 'transcript_share')
-            as weight_transcript
+            as weight_transcript,
+        list(value) filter (where param = 'exempt_value') as exempt_values
     from cfg_params
     where criterion_code = '2.3.3'
-),
-
-exempt_values as (
-    select value from cfg_params where criterion_code = '2.3.3' and param = 'exempt_value'
 ),
 
 issued_values as (
@@ -100,125 +97,179 @@ pair_required as (
         and (tx_required.periods_max is null or pair_rules.periods_per_year <= tx_required.periods_max)
 ),
 
-keyed_entries as (
-    select
-        entries.*,
-        coalesce(entries.moet_id, crosswalk.moet_id, entries.student_key) as student_id
-    from entries
-    left join crosswalk
-        on entries.school_code = crosswalk.school_code
-        and entries.school_year = crosswalk.school_year
-        and crosswalk.code = case
-            when regexp_full_match(entries.student_key, '[0-9]{1,9}') then lpad(entries.student_key, 10, '0')
-            else entries.student_key
-        end
-),
-
-tx_counts as (
-    -- distinct tx slots per student × subject, counted apart from the flags below (a DISTINCT
-    -- aggregate beside them costs more than this second, smaller aggregation)
-    select school_code, school_year, student_id, subject_code, count(slot) as n_tx
-    from (
-        select distinct keyed_entries.school_code, keyed_entries.school_year, keyed_entries.student_id,
-            keyed_entries.subject_code, keyed_entries.slot
-        from keyed_entries
-        cross join params
-        where keyed_entries.scheme = 'TT22' and keyed_entries.semester = params.semester
-            and keyed_entries.component = 'tx'
-    )
-    group by school_code, school_year, student_id, subject_code
-),
-
-mark_flags as (
+key_marks as (
+    -- one pass over the marks of the semester (TT22) or period (TT27) the rule reads, per student key and
+    -- subject, before the cross-walk (so it joins one row per key and subject, not one per mark), all in
+    -- one bit set: bits 0–56 = the tx slots of that number, 57 gk, 58 ck, 59 level, 60 test_score,
+    -- 61 exempt (slots outside 0–56 are counted by odd_slots)
     select
         entries.school_code,
         entries.school_year,
-        entries.student_id,
+        entries.moet_id,
+        entries.student_key,
+        entries.student_code,
         entries.subject_code,
-        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'gk')
-            as has_gk,
-        bool_or(entries.scheme = 'TT22' and entries.semester = params.semester and entries.component = 'ck')
-            as has_ck,
-        bool_or(entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'level')
-            as has_level,
-        bool_or(
-            entries.scheme = 'TT27' and entries.period = params.tt27_period and entries.component = 'test_score'
-        ) as has_test_score,
-        bool_or(
-            entries.value_text in (select value from exempt_values)
-            and (
-                (entries.scheme = 'TT22' and entries.semester = params.semester)
-                or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
-            )
-        ) as is_exempt
-    from keyed_entries as entries
+        bit_or(
+            case
+                when entries.scheme = 'TT22' then
+                    case
+                        when entries.component = 'tx' and entries.slot between 0 and 56 then 1::bigint << entries.slot
+                        when entries.component = 'gk' then 1::bigint << 57
+                        when entries.component = 'ck' then 1::bigint << 58
+                        else 0::bigint
+                    end
+                else
+                    case
+                        when entries.component = 'level' then 1::bigint << 59
+                        when entries.component = 'test_score' then 1::bigint << 60
+                        else 0::bigint
+                    end
+            end
+            | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
+        ) as bits
+    from entries
     cross join params
-    group by entries.school_code, entries.school_year, entries.student_id, entries.subject_code
+    where (entries.scheme = 'TT22' and entries.semester = params.semester)
+        or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
+    group by entries.school_code, entries.school_year, entries.moet_id, entries.student_key,
+        entries.student_code, entries.subject_code
+),
+
+key_students as (
+    select
+        key_marks.*,
+        coalesce(key_marks.moet_id, crosswalk.moet_id, key_marks.student_key) as student_id
+    from key_marks
+    left join crosswalk
+        on key_marks.school_code = crosswalk.school_code
+        and key_marks.school_year = crosswalk.school_year
+        and key_marks.student_code = crosswalk.code
+),
+
+odd_slots as (
+    -- tx slots outside the bit range (none from the known layouts), counted as distinct numbers
+    select
+        odd.school_code,
+        odd.school_year,
+        coalesce(odd.moet_id, crosswalk.moet_id, odd.student_key) as student_id,
+        odd.subject_code,
+        count(distinct odd.slot) as n_slots
+    from stg_school__grade_entries as odd
+    cross join params
+    left join crosswalk
+        on odd.school_code = crosswalk.school_code
+        and odd.school_year = crosswalk.school_year
+        and odd.student_code = crosswalk.code
+    where odd.scheme = 'TT22' and odd.semester = params.semester and odd.component = 'tx'
+        and not odd.slot between 0 and 56
+    group by all
 ),
 
 marks as (
+    -- per student (the bit sets of several keys of one student merged); a student × subject with no mark
+    -- of the semester/period has no row, as incomplete as a row without flags
     select
-        mark_flags.school_code,
-        mark_flags.school_year,
-        mark_flags.student_id,
-        mark_flags.subject_code,
-        coalesce(tx_counts.n_tx, 0) as n_tx,
-        mark_flags.has_gk,
-        mark_flags.has_ck,
-        mark_flags.has_level,
-        mark_flags.has_test_score,
-        mark_flags.is_exempt
-    from mark_flags
-    left join tx_counts
-        on mark_flags.school_code is not distinct from tx_counts.school_code
-        and mark_flags.school_year is not distinct from tx_counts.school_year
-        and mark_flags.student_id is not distinct from tx_counts.student_id
-        and mark_flags.subject_code is not distinct from tx_counts.subject_code
+        student_marks.school_code,
+        student_marks.school_year,
+        student_marks.student_id,
+        student_marks.subject_code,
+        bit_count(student_marks.bits & ((1::bigint << 57) - 1)) + coalesce(odd_slots.n_slots, 0) as n_tx,
+        (student_marks.bits >> 57) & 1 = 1 as has_gk,
+        (student_marks.bits >> 58) & 1 = 1 as has_ck,
+        (student_marks.bits >> 59) & 1 = 1 as has_level,
+        (student_marks.bits >> 60) & 1 = 1 as has_test_score,
+        (student_marks.bits >> 61) & 1 = 1 as is_exempt
+    from (
+        select school_code, school_year, student_id, subject_code, bit_or(bits) as bits
+        from key_students
+        group by school_code, school_year, student_id, subject_code
+    ) as student_marks
+    left join odd_slots
+        on student_marks.school_code = odd_slots.school_code
+        and student_marks.school_year = odd_slots.school_year
+        and student_marks.student_id = odd_slots.student_id
+        and student_marks.subject_code = odd_slots.subject_code
 ),
 
-student_pairs as (
+enrolled_marks as (
+    -- the marks of enrolled students, with their class (the join builds on the enrolled students, not
+    -- on the marks)
+    select
+        enrolled.class_name,
+        marks.*
+    from marks
+    inner join enrolled
+        on marks.school_code = enrolled.school_code
+        and marks.school_year = enrolled.school_year
+        and marks.student_id = enrolled.student_id
+),
+
+pair_ok as (
+    -- per (class, subject): the enrolled students whose marks do not leave the pair incomplete (a student
+    -- without marks of the subject always does)
     select
         pair_required.school_code,
         pair_required.school_year,
         pair_required.class_name,
         pair_required.subject_code,
-        enrolled.student_id,
-        coalesce(marks.is_exempt, false)
-        or case
-            when pair_required.scheme = 'TT27' then
-                coalesce(marks.has_level, false)
-                and (not pair_required.needs_test_score or coalesce(marks.has_test_score, false))
-            else
-                coalesce(marks.n_tx, 0) >= pair_required.n_tx_required
-                and coalesce(marks.has_gk, false) and coalesce(marks.has_ck, false)
-        end as is_complete
+        count(*) filter (
+            where (
+                coalesce(enrolled_marks.is_exempt, false)
+                or case
+                    when pair_required.scheme = 'TT27' then
+                        coalesce(enrolled_marks.has_level, false)
+                        and (not pair_required.needs_test_score or coalesce(enrolled_marks.has_test_score, false))
+                    else
+                        coalesce(enrolled_marks.n_tx, 0) >= pair_required.n_tx_required
+                        and coalesce(enrolled_marks.has_gk, false) and coalesce(enrolled_marks.has_ck, false)
+                end
+            ) is distinct from false
+        ) as n_ok
     from pair_required
-    inner join enrolled
-        on pair_required.school_code = enrolled.school_code
-        and pair_required.school_year = enrolled.school_year
-        and pair_required.class_name = enrolled.class_name
-    left join marks
-        on enrolled.school_code = marks.school_code
-        and enrolled.school_year = marks.school_year
-        and enrolled.student_id = marks.student_id
-        and pair_required.subject_code = marks.subject_code
+    inner join enrolled_marks
+        on pair_required.school_code = enrolled_marks.school_code
+        and pair_required.school_year = enrolled_marks.school_year
+        and pair_required.class_name = enrolled_marks.class_name
+        and pair_required.subject_code = enrolled_marks.subject_code
+    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+        pair_required.subject_code
+),
+
+class_sizes as (
+    select school_code, school_year, class_name, count(*) as n_students
+    from enrolled
+    group by school_code, school_year, class_name
 ),
 
 pair_status as (
+    -- a (class, subject) pair is complete when every enrolled student of the class is (true for a class
+    -- without enrolled students)
     select
-        pair_required.school_code,
-        pair_required.school_year,
-        pair_required.class_name,
-        pair_required.subject_code,
-        coalesce(bool_and(student_pairs.is_complete), true) as is_complete
-    from pair_required
-    left join student_pairs
-        on pair_required.school_code = student_pairs.school_code
-        and pair_required.school_year = student_pairs.school_year
-        and pair_required.class_name = student_pairs.class_name
-        and pair_required.subject_code = student_pairs.subject_code
-    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
-        pair_required.subject_code
+        pair_total.school_code,
+        pair_total.school_year,
+        pair_total.class_name,
+        pair_total.subject_code,
+        coalesce(pair_ok.n_ok, 0) = pair_total.n_students as is_complete
+    from (
+        select
+            pair_required.school_code,
+            pair_required.school_year,
+            pair_required.class_name,
+            pair_required.subject_code,
+            coalesce(sum(class_sizes.n_students), 0) as n_students
+        from pair_required
+        left join class_sizes
+            on pair_required.school_code = class_sizes.school_code
+            and pair_required.school_year = class_sizes.school_year
+            and pair_required.class_name = class_sizes.class_name
+        group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+            pair_required.subject_code
+    ) as pair_total
+    left join pair_ok
+        on pair_total.school_code = pair_ok.school_code
+        and pair_total.school_year = pair_ok.school_year
+        and pair_total.class_name = pair_ok.class_name
+        and pair_total.subject_code = pair_ok.subject_code
 ),
 
 gradebook as (

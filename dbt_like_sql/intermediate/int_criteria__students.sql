@@ -90,10 +90,7 @@ health_ids as (
     left join crosswalk
         on health.school_code = crosswalk.school_code
         and health.school_year = crosswalk.school_year
-        and crosswalk.code = case
-            when regexp_full_match(health.student_key, '[0-9]{1,9}') then lpad(health.student_key, 10, '0')
-            else health.student_key
-        end
+        and crosswalk.code = health.student_code
     where cast(health.measured_at as date) between schools.year_start and schools.year_end
 ),
 
@@ -107,10 +104,7 @@ parent_ids as (
     left join crosswalk
         on parents.school_code = crosswalk.school_code
         and parents.school_year = crosswalk.school_year
-        and crosswalk.code = case
-            when regexp_full_match(parents.student_key, '[0-9]{1,9}') then lpad(parents.student_key, 10, '0')
-            else parents.student_key
-        end
+        and crosswalk.code = parents.student_code
     where parents.status in (select value from parent_status_ok)
         and cast(parents.last_active_at as date) between schools.year_start and schools.year_end
 ),

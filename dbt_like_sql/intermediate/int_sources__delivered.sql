@@ -45,12 +45,17 @@ row_schools as (
     union all select 'self_assessment', source_file, school_code, school_year from raw_self_assessment
 ),
 
+file_schools as (
+    -- one pass over the rows: each file's schools and years (a few thousand rows), read twice below
+    select distinct entity, source_file, school_code, school_year from row_schools
+),
+
 from_rows as (
-    select distinct entity, school_code, school_year from row_schools
+    select distinct entity, school_code, school_year from file_schools
 ),
 
 files_with_rows as (
-    select distinct source_file, entity from row_schools
+    select distinct source_file, entity from file_schools
 ),
 
 from_folder as (

@@ -1,6 +1,6 @@
 -- purpose: the validated source rows of every entity the criteria read (after validate-stage exclusions), for provenance
 -- grain: one row per entity × source file × sheet × row
--- materialized: view (read once, by mart_indicator_provenance: a table would copy every source row once more)
+-- materialized: view (read by the provenance view and, file by file, by mart_indicator_values: a table would copy every source row once more)
 with final as (
     select 'school' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_csdl__schools
     union all

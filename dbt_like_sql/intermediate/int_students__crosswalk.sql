@@ -18,7 +18,10 @@ final as (
     select
         school_code,
         school_year,
-        case when regexp_full_match(code, '[0-9]{1,9}') then lpad(code, 10, '0') else code end as code,
+        case
+            when length(code) <= 9 and regexp_full_match(code, '[0-9]{1,9}') then lpad(code, 10, '0')
+            else code
+        end as code,
         min(moet_id) as moet_id
     from pairs
     group by all

@@ -1,5 +1,6 @@
 -- purpose: the source rows behind each criterion value: every validated row of the criterion's input entities (cfg_criterion_inputs) for the school and year, so a reviewer can drill down from a value to files, sheets and rows
 -- grain: one row per school × school year × criterion × source row
+-- materialized: view (2 M rows on the medium preset, tens of millions on a province: writing them cost 8× computing them; a reviewer's drill-down reads one school or criterion, which the view filters down to before the join)
 with inputs as (
     select * from cfg_criterion_inputs
 ),

@@ -23,19 +23,25 @@ computed as (
     union all select * from int_criteria__fees
 ),
 
-provenance as (
-    -- the source rows behind each criterion value (criterion inputs × validated source rows)
-    select * from mart_indicator_provenance
+inputs as (
+    select * from cfg_criterion_inputs
+),
+
+entity_files as (
+    -- the files of the validated source rows, one row per entity × school × year × file: the files of
+    -- mart_indicator_provenance (criterion inputs × source rows) without expanding every source row
+    select distinct entity, school_code, school_year, source_file from int_sources__rows
 ),
 
 files as (
     select
-        school_code,
-        school_year,
-        criterion_code,
-        list(distinct source_file order by source_file) as source_files
-    from provenance
-    group by school_code, school_year, criterion_code
+        entity_files.school_code,
+        entity_files.school_year,
+        inputs.criterion_code,
+        list(distinct entity_files.source_file order by entity_files.source_file) as source_files
+    from inputs
+    inner join entity_files on inputs.entity = entity_files.entity
+    group by entity_files.school_code, entity_files.school_year, inputs.criterion_code
 ),
 
 joined as (

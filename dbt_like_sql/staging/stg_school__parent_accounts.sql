@@ -15,6 +15,14 @@ final as (
         raw.school_code,
         raw.school_year,
         raw.student_key,
+        -- the student key in the cross-walk's padded form (int_students__crosswalk.code): a 1–9 digit
+        -- code left-padded to 10 (moet_ids and vnEdu local codes lose leading zeros as numbers); the
+        -- length test first spares the regular expression on 10-character keys
+        case
+            when length(raw.student_key) <= 9 and regexp_full_match(raw.student_key, '[0-9]{1,9}')
+            then lpad(raw.student_key, 10, '0')
+            else raw.student_key
+        end as student_code,
         raw.moet_id,
         raw.class_name,
         raw.last_active_at,
