@@ -93,7 +93,9 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
 
 
-def run_ingest(inbox: Path, years: list[str], db: str, workers: int | None, profile: bool) -> duckdb.DuckDBPyConnection:
+def run_ingest(
+    inbox: Path, years: list[str], db: str, workers: int | None, profile: bool
+) -> duckdb.DuckDBPyConnection:
     from connectors import filedrop, raw_store
 
     con = raw_store.connect(db)

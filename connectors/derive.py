@@ -21,7 +21,37 @@ from connectors import normalize as nz
 from connectors.layouts import Layout
 
 CRITERION_RX = re.compile(r"[12]\.[1-7](\.[1-8])?")
-LEAF_CRITERIA = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.3.4", "1.3.5", "1.4", "1.5.1", "1.5.2", "1.6.1", "1.6.2", "1.6.3", "1.7.1", "1.7.2", "1.7.3", "2.1", "2.2", "2.3.1", "2.3.2", "2.3.3", "2.3.4", "2.3.5", "2.3.6", "2.3.7", "2.3.8", "2.4.1", "2.4.2", "2.4.3"]
+LEAF_CRITERIA = [
+    "1.1",
+    "1.2",
+    "1.3.1",
+    "1.3.2",
+    "1.3.3",
+    "1.3.4",
+    "1.3.5",
+    "1.4",
+    "1.5.1",
+    "1.5.2",
+    "1.6.1",
+    "1.6.2",
+    "1.6.3",
+    "1.7.1",
+    "1.7.2",
+    "1.7.3",
+    "2.1",
+    "2.2",
+    "2.3.1",
+    "2.3.2",
+    "2.3.3",
+    "2.3.4",
+    "2.3.5",
+    "2.3.6",
+    "2.3.7",
+    "2.3.8",
+    "2.4.1",
+    "2.4.2",
+    "2.4.3",
+]
 COMPOSITE_CRITERIA = frozenset({"1.3", "1.5", "1.6", "1.7", "2.3", "2.4"})
 MANDATORY_CRITERIA = frozenset({"1.1", "1.2", "2.1", "2.2"})
 
@@ -248,7 +278,9 @@ def score_columns(df: pd.DataFrame, ops: RowOps, raw_score: pd.Series | None) ->
                                     np.where(flag_keys.isin(["chua dat", "khong"]), False, None)),
                            index=df.index, dtype="object")  # fmt: skip
     if "mandatory_met" in df.columns:
-        df["mandatory_met"] = df["mandatory_met"].astype("object").where(df["mandatory_met"].notna(), from_score)
+        df["mandatory_met"] = (
+            df["mandatory_met"].astype("object").where(df["mandatory_met"].notna(), from_score)
+        )
     else:
         df["mandatory_met"] = from_score
     df["mandatory_met"] = df["mandatory_met"].where(mandatory, None)
@@ -275,7 +307,9 @@ def transcript(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Transcript ids are UUIDs compared case-insensitively: stored lower-case."""
     if "transcript_id" in df.columns:
         t = df["transcript_id"].astype("string").str.lower()
-        bad = t.notna() & ~t.str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fillna(False)
+        bad = t.notna() & ~t.str.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        ).fillna(False)
         ops.reject(bad.astype(bool), "transcript_id", "bad_id_format", "UUID 36 ký tự")
         df["transcript_id"] = t
     return df

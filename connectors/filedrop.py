@@ -392,7 +392,9 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                     "ingested_at": now, "run_id": run_id,
                 }
             )  # fmt: skip
-            action = "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
+            action = (
+                "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
+            )
             events.append((res.source_file, res.sha256, action))
         for entity, frames in by_entity.items():  # one statement per entity of the batch
             raw_store.insert_many(con, entity, frames)
@@ -445,7 +447,9 @@ class _Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
-def _parse_job(path: str, rel: str, ctx: ParseContext, sha: str | None, data: bytes | None = None) -> FileResult:
+def _parse_job(
+    path: str, rel: str, ctx: ParseContext, sha: str | None, data: bytes | None = None
+) -> FileResult:
     """Worker side of the parse pool (module level so that it pickles)."""
     return parse_file(Path(path), rel, ctx, load_layouts(), sha=sha, data=data)
 
@@ -549,7 +553,9 @@ def ingest_inbox(
                 progress(rel)
             if blocked:
                 size = path.lstat().st_size
-                res = FileResult(rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})")
+                res = FileResult(
+                    rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})"
+                )
             else:
                 submit_upto(i)
                 job = pending.pop(i, None)
@@ -592,7 +598,9 @@ def ingest_inbox(
             summary.records_written += res.records_written
             for s in res.sheets:
                 if res.status != "quarantined":
-                    summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(s.layout.entity, 0) + len(s.rows)
+                    summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(
+                        s.layout.entity, 0
+                    ) + len(s.rows)
         store_files(con, batch, run_id)
     finally:
         if pool is not None:

@@ -168,6 +168,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         m = v.str.extract(rx.pattern)
         if m.empty:
             continue
+
         def num(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
             return pd.to_numeric(col, errors="coerce").astype("float64")
 
@@ -268,7 +269,9 @@ def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_sex(s: pd.Series) -> pd.Series:
     """Nam/1 → M; Nữ/2 → F; anything else → U."""
     keys = clean_text(s).fillna("").pipe(norm_series)
-    return pd.Series(np.select([keys.isin(["nam", "1"]), keys.isin(["nu", "2"])], ["M", "F"], "U"), index=s.index)
+    return pd.Series(
+        np.select([keys.isin(["nam", "1"]), keys.isin(["nu", "2"])], ["M", "F"], "U"), index=s.index
+    )
 
 
 def parse_female_flag(s: pd.Series) -> pd.Series:

@@ -102,7 +102,9 @@ def manifest(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT * FROM ingest_manifest ORDER BY source_file").df()
 
 
-def delete_file_rows(con: duckdb.DuckDBPyConnection, source_file: str, entities: list[str] | None = None) -> None:
+def delete_file_rows(
+    con: duckdb.DuckDBPyConnection, source_file: str, entities: list[str] | None = None
+) -> None:
     """Remove every row a file contributed (raw tables, rejects, warnings). `entities` narrows the raw
     tables to those the file had rows in (from its manifest row); None means every raw table."""
     ents = load_entities()
@@ -217,13 +219,18 @@ def upsert_manifest_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> No
                 [r[c] for r in rows for c in cols])  # fmt: skip
 
 
-def log_events(con: duckdb.DuckDBPyConnection, run_id: str, events: list[tuple[str, str | None, str]]) -> None:
+def log_events(
+    con: duckdb.DuckDBPyConnection, run_id: str, events: list[tuple[str, str | None, str]]
+) -> None:
     """`log_event` of several (source_file, sha, action) in one INSERT."""
     if not events:
         return
     now = dt.datetime.now()
     marks = ", ".join("(?, ?, ?, ?, ?)" for _ in events)
-    con.execute(f"INSERT INTO ingest_events VALUES {marks}", [x for f, sha, a in events for x in (run_id, f, sha, a, now)])
+    con.execute(
+        f"INSERT INTO ingest_events VALUES {marks}",
+        [x for f, sha, a in events for x in (run_id, f, sha, a, now)],
+    )
 
 
 def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:
@@ -235,7 +242,9 @@ def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     con.execute(f"INSERT INTO ingest_manifest ({names}) VALUES ({marks})", [row[c] for c in cols])
 
 
-def log_event(con: duckdb.DuckDBPyConnection, run_id: str, source_file: str, sha: str | None, action: str) -> None:
+def log_event(
+    con: duckdb.DuckDBPyConnection, run_id: str, source_file: str, sha: str | None, action: str
+) -> None:
     con.execute(
         "INSERT INTO ingest_events VALUES (?, ?, ?, ?, ?)",
         [run_id, source_file, sha, action, dt.datetime.now()],

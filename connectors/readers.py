@@ -84,7 +84,9 @@ def _read_xls_xlrd(path: Path, first_error: Exception, data: bytes | None = None
 
     try:
         if data is not None:
-            book = xlrd.open_workbook(file_contents=data, ignore_workbook_corruption=True, logfile=io.StringIO())
+            book = xlrd.open_workbook(
+                file_contents=data, ignore_workbook_corruption=True, logfile=io.StringIO()
+            )
         else:
             book = xlrd.open_workbook(str(path), ignore_workbook_corruption=True, logfile=io.StringIO())
     except Exception as exc:

@@ -51,7 +51,6 @@ def get(name: str) -> Reshaper:
 # ---------------------------------------------------------------------------------------------
 
 
-
 _TX_FLAT = re.compile(r"^(ddg ?tx|diem tx|tx) ?([1-9])$")
 
 
@@ -198,8 +197,13 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     subject = ident.rows.get("subject_code")
     if subject is None or subject.isna().all():
         long["subject_code"] = nz.subject_code_of(grid.sheet) or "UNKNOWN"
-    return _long_result(ident, long, rejects, warnings,
-                        ["student_key", "subject_code", "semester", "period", "component", "slot"])
+    return _long_result(
+        ident,
+        long,
+        rejects,
+        warnings,
+        ["student_key", "subject_code", "semester", "period", "component", "slot"],
+    )
 
 
 def _tt22_kinds(match: HeaderMatch) -> dict[int, tuple[str, int]]:
@@ -268,7 +272,9 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     raw = _group_raw(collected, value_of, extras, sizes)
     sel = np.concatenate([sr.cells[:, [sr.col_pos[c] for c in cols]] for sr, cols in zip(collected, mark_abs,
                                                                                              strict=True)])  # fmt: skip
-    part_all = pd.DataFrame(sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object)
+    part_all = pd.DataFrame(
+        sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object
+    )
     mark_abs = [cols[:n_marks] for cols in mark_abs]
     grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped, sheet_rows=False)
     idents = grp.results
@@ -299,8 +305,12 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     rejects: list[list[dict]] = [[] for _ in members]
     warnings: list[list[dict]] = [[] for _ in members]
     where = (sheets, sid, srow, mark_abs, paths_of)
-    _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, where)
-    _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, where)
+    _group_cell_rejects(
+        rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, where
+    )
+    _group_cell_rejects(
+        rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, where
+    )
     rounded = nz.round_half_up(num, 1)
     precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
     for g in cells["row"].to_numpy()[precise].tolist():
@@ -330,7 +340,16 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
         cur = long["subject_code"].astype("object").to_numpy() if "subject_code" in long.columns \
             else np.full(len(long), None, dtype=object)  # fmt: skip
         long["subject_code"] = np.where(pd.notna(fb), fb, cur)
-    grain = ["school_code", "school_year", "student_key", "subject_code", "semester", "period", "component", "slot"]
+    grain = [
+        "school_code",
+        "school_year",
+        "student_key",
+        "subject_code",
+        "semester",
+        "period",
+        "component",
+        "slot",
+    ]
     grain = [g for g in grain if g in long.columns]
     dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
     for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
@@ -342,7 +361,7 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
-        rows_k = long.iloc[bounds[k]: bounds[k + 1]].reset_index(drop=True)
+        rows_k = long.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True)
         results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read,
                                           ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
@@ -371,7 +390,7 @@ def _group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]]
         at = lo
         for size, meta in sr.metas:
             for name, v in meta.items():
-                column(name)[at: at + size] = v
+                column(name)[at : at + size] = v
             at += size
     return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
@@ -449,7 +468,9 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     # at CN, completed/promoted always give a row: blank → 0
     if end_cols and period_by_row is not None:
         cn_rows = period_by_row[period_by_row == "CN"].index
-        grid_full = pd.MultiIndex.from_product([cn_rows, end_cols], names=["row", "col"]).to_frame(index=False)
+        grid_full = pd.MultiIndex.from_product([cn_rows, end_cols], names=["row", "col"]).to_frame(
+            index=False
+        )
         have = cells.set_index(["row", "col"]).index
         missing = grid_full[~grid_full.set_index(["row", "col"]).index.isin(have)]
         cells = pd.concat([cells, missing.assign(text="")], ignore_index=True)
@@ -475,7 +496,9 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
     bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
     sheet, paths = grid.sheet, match.paths
-    rejects = _cell_rejects(cells, bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT", ctx, sheet, paths)
+    rejects = _cell_rejects(
+        cells, bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT", ctx, sheet, paths
+    )
     rejects += _cell_rejects(cells, bad_num, "bad_number", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
     rejects += _cell_rejects(cells, oor, "out_of_range", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
     rejects += _cell_rejects(cells, bad_flag, "unknown_value", "x hoặc để trống", ctx, sheet, paths)
@@ -488,8 +511,13 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
         "value_text": value_text,
     })[keep.to_numpy()]  # fmt: skip
-    return _long_result(ident, long, rejects, warnings,
-                        ["student_key", "subject_code", "semester", "period", "component", "slot"])
+    return _long_result(
+        ident,
+        long,
+        rejects,
+        warnings,
+        ["student_key", "subject_code", "semester", "period", "component", "slot"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,7 +579,9 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
         if which == "level":
             df["declared_level"] = df["row"].map(pd.to_numeric(declared, errors="coerce")).astype("Int64")
             continue
-        calc = sums.xs(which, level="g") if which in sums.index.get_level_values("g") else pd.Series(dtype=float)
+        calc = (
+            sums.xs(which, level="g") if which in sums.index.get_level_values("g") else pd.Series(dtype=float)
+        )
         diff = (declared - calc.reindex(declared.index).fillna(0)).abs() > 0.05
         for r in diff[diff.fillna(False)].index:
             warnings.append({"sheet": grid.sheet, "row": int(r), "reason_code": "total_mismatch",

@@ -233,7 +233,9 @@ def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
     return paths
 
 
-def map_columns(grid: Grid, row: int, depth: int, layout: Layout) -> tuple[dict[int, str], dict[int, list[str]]]:
+def map_columns(
+    grid: Grid, row: int, depth: int, layout: Layout
+) -> tuple[dict[int, str], dict[int, list[str]]]:
     """Map grid columns to canonical columns by leaf label (parent decides when ambiguous)."""
     paths = header_paths(grid, row, depth)
     index = layout.header_index()
@@ -328,7 +330,9 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     arr = data.to_numpy(dtype=object)
     present = pd.notna(arr)
     first_pos = present.argmax(axis=1) if arr.shape[1] else np.zeros(len(arr), dtype=int)
-    first_vals = arr[np.arange(len(arr)), first_pos] if arr.shape[1] else np.full(len(arr), None, dtype=object)
+    first_vals = (
+        arr[np.arange(len(arr)), first_pos] if arr.shape[1] else np.full(len(arr), None, dtype=object)
+    )
     first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)
     first = pd.Series(first_vals, index=data.index, dtype=object).astype("string")
     first = first.str.normalize("NFC").str.strip().str.lower()
@@ -347,7 +351,11 @@ def _nonblank(arr: np.ndarray) -> np.ndarray:
         trimmed = pc.utf8_trim_whitespace(pa.array(texts, type=pa.large_string()))
         ok = pc.not_equal(trimmed, "").to_numpy(zero_copy_only=False).astype(bool)
     else:
-        ok = (pd.Series(uniques, dtype=object).astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+        ok = (
+            (pd.Series(uniques, dtype=object).astype("string").str.strip() != "")
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
     ok = np.append(ok, False)  # code -1 (missing) → position -1
     return ok[codes].reshape(arr.shape)
 
@@ -433,7 +441,11 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
             prev_data = [b for b in bounds if b[1] >= b[0]]
             lo = max((b[1] for b in prev_data), default=match.row) + 1
             above = cells.loc[lo : r - 1]
-            above = above[above.apply(lambda row: not _is_data_like(row, key_col), axis=1)] if len(above) else above
+            above = (
+                above[above.apply(lambda row: not _is_data_like(row, key_col), axis=1)]
+                if len(above)
+                else above
+            )
             new_meta = parse_title(above)
             meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
             current_header = r
@@ -495,7 +507,9 @@ def _expand(vals: pd.Series, pos: np.ndarray, index: pd.Index) -> pd.Series:
     return out
 
 
-def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[pd.Series, pd.Series, str, str]:
+def parse_column(
+    spec: ColumnSpec, raw: pd.Series, ctx: ParseContext
+) -> tuple[pd.Series, pd.Series, str, str]:
     """Parse one column: returns values, bad mask, reason code for bad cells, expected text.
 
     Every parser is elementwise (and starts by cleaning the text, so all missing values are alike):
@@ -509,7 +523,9 @@ def parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[p
     return _parse_column(spec, raw, ctx)
 
 
-def _parse_column(spec: ColumnSpec, raw: pd.Series, ctx: ParseContext) -> tuple[pd.Series, pd.Series, str, str]:
+def _parse_column(
+    spec: ColumnSpec, raw: pd.Series, ctx: ParseContext
+) -> tuple[pd.Series, pd.Series, str, str]:
     p = spec.parse
     bad = pd.Series(False, index=raw.index)
     reason = "bad_number"
@@ -659,10 +675,14 @@ def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Se
     ex = ex.loc[:, ~ex.columns.duplicated()].dropna(how="all", axis=1)
     if not len(ex.columns):
         return None
-    return pd.Series(ex.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=part.index)
+    return pd.Series(
+        ex.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=part.index
+    )
 
 
-def mapped_frame(part: pd.DataFrame, meta: pd.DataFrame, match: HeaderMatch, extra_cols: list[int]) -> pd.DataFrame:
+def mapped_frame(
+    part: pd.DataFrame, meta: pd.DataFrame, match: HeaderMatch, extra_cols: list[int]
+) -> pd.DataFrame:
     """Canonical raw columns (still text) + src_extra + block metadata, indexed by sheet row."""
     layout = match.layout
     data: dict[str, pd.Series] = {}
@@ -694,8 +714,14 @@ def parse_table(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResul
     return finish_rows(raw, layout, grid.sheet, ctx, header_texts, col_of, skipped)
 
 
-def _parse_values(raw: pd.DataFrame, out: pd.DataFrame, layout: Layout, ctx: ParseContext,
-                  reject: Callable[[pd.Series, str, str, str], None], warn: Callable[..., None]) -> None:
+def _parse_values(
+    raw: pd.DataFrame,
+    out: pd.DataFrame,
+    layout: Layout,
+    ctx: ParseContext,
+    reject: Callable[[pd.Series, str, str, str], None],
+    warn: Callable[..., None],
+) -> None:
     """Shared by `finish_rows` and `finish_rows_group`: key check, per-column parsing with rejects and
     warnings, row checks, derived and constant columns, written into `out`."""
     key = layout.key
@@ -803,7 +829,9 @@ def finish_rows(
     if "school_year" not in out.columns or out["school_year"].isna().all():
         sy = meta.get("_meta_school_year")
         out["school_year"] = sy if sy is not None else ctx.folder_year
-        out["school_year"] = out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
+        out["school_year"] = (
+            out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
+        )
     name_col = layout.options.get("school_name_column")
     if name_col and name_col in out.columns and ctx.school_names:  # province files: a school per row
         by_name = out[name_col].astype("string").map(lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str)
@@ -854,7 +882,9 @@ def finish_rows(
         cols = [c for c in melt["columns"] if c in good.columns]
         ids = [c for c in good.columns if c not in melt["columns"]]
         good = good.rename_axis("_row").reset_index()
-        good = good.melt(id_vars=["_row", *ids], value_vars=cols, var_name=melt["var"], value_name=melt["value"])
+        good = good.melt(
+            id_vars=["_row", *ids], value_vars=cols, var_name=melt["var"], value_name=melt["value"]
+        )
         good = good[good[melt["value"]].notna()].set_index("_row").rename_axis(None)
     good["source_sheet"] = sheet
     good["source_row"] = good.index.astype("int64")
@@ -914,6 +944,7 @@ def _resolve_school(meta: pd.DataFrame, ctx: ParseContext) -> pd.Series:
         codes = codes.where(~codes.str.fullmatch(r"\d{1,7}").fillna(False).astype(bool), codes.str.zfill(8))
         res = res.fillna(codes)
     if ctx.school_names and "_meta_texts" in meta.columns:
+
         def by_name(texts: object) -> object:
             for line in str(texts).splitlines():
                 code = ctx.school_names.get(nz.norm(line))
@@ -1030,7 +1061,9 @@ def finish_rows_group(
         mask = mask.fillna(False).astype(bool) & ~bad_any
         for g in mask[mask].index:
             k = int(sid[g])
-            warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": code, "detail": detail})
+            warnings[k].append(
+                {"sheet": sheets[k], "row": int(srow[g]), "reason_code": code, "detail": detail}
+            )
 
     def all_na(s: pd.Series) -> pd.Series:
         """Per row: is the column missing in every row of that row's sheet."""
@@ -1064,7 +1097,9 @@ def finish_rows_group(
         for k in np.flatnonzero(missing):
             file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
     if ctx.folder_year and "school_year" in out.columns:
-        mism = (out["school_year"].notna() & (out["school_year"] != ctx.folder_year)).fillna(False).astype(bool)
+        mism = (
+            (out["school_year"].notna() & (out["school_year"] != ctx.folder_year)).fillna(False).astype(bool)
+        )
         if mism.any():
             hit = mism.to_numpy()
             counts = np.bincount(sid[hit], minlength=n_sheets)
@@ -1097,7 +1132,11 @@ def finish_rows_group(
     n_exact = np.zeros(n_sheets, dtype=np.int64)
     if grain and not good.empty:
         value_cols = [c for c in good.columns if c not in ("source_row", "source_sheet", "src_extra")]
-        tmp = good[value_cols].assign(_sid=gsid) if value_cols else pd.DataFrame({"_sid": gsid}, index=good.index)
+        tmp = (
+            good[value_cols].assign(_sid=gsid)
+            if value_cols
+            else pd.DataFrame({"_sid": gsid}, index=good.index)
+        )
         exact = tmp.duplicated(subset=[*value_cols, "_sid"], keep="last").to_numpy()
         n_exact = np.bincount(gsid[exact], minlength=n_sheets)
         good, gsid, tmp = good[~exact], gsid[~exact], tmp[~exact]
@@ -1113,7 +1152,7 @@ def finish_rows_group(
     counts = np.diff(bounds)
     for k in range(n_sheets):
         if sheet_rows or not counts[k]:
-            rows_k = good.iloc[order[bounds[k]: bounds[k + 1]]].reset_index(drop=True)
+            rows_k = good.iloc[order[bounds[k] : bounds[k + 1]]].reset_index(drop=True)
         else:
             rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),

@@ -30,7 +30,9 @@ def _flatten(code: str, name: str, value: Any) -> list[dict[str, Any]]:
             items = v if isinstance(v, list) else [v]
             if not items:  # an empty list is kept as a key with no value (e.g. GDTX: no entry grade)
                 rows.append({"criterion_code": code, "param": name, "key": str(k), "value": None})
-            rows.extend({"criterion_code": code, "param": name, "key": str(k), "value": _text(i)} for i in items)
+            rows.extend(
+                {"criterion_code": code, "param": name, "key": str(k), "value": _text(i)} for i in items
+            )
         return rows
     items = value if isinstance(value, list) else [value]
     return [{"criterion_code": code, "param": name, "key": None, "value": _text(i)} for i in items]
@@ -82,7 +84,9 @@ def load_config_tables(con: duckdb.DuckDBPyConnection, iset: IndicatorSet | Path
     for table, frame in config_frames(iset).items():
         con.register("_cfg_frame", frame)
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _cfg_frame")  # name checked by check()
+            con.execute(
+                f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _cfg_frame"
+            )  # name checked by check()
         finally:
             con.unregister("_cfg_frame")
         counts[table] = len(frame)

@@ -242,8 +242,11 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
             total = round(sum(k.max_points for k in kids), 2)
             if c.max_points and total > c.max_points:
                 problems.append(
-                    Problem(line, f"tiêu chí {c.code}: tổng điểm tối đa của tiêu chí con ({total:g}) "
-                                  f"vượt điểm tối đa ({c.max_points:g})")
+                    Problem(
+                        line,
+                        f"tiêu chí {c.code}: tổng điểm tối đa của tiêu chí con ({total:g}) "
+                        f"vượt điểm tối đa ({c.max_points:g})",
+                    )
                 )
     group_nodes = {g.get("code"): g.get("__line__") for g in data.get("groups", []) if isinstance(g, dict)}
     for g in iset.groups:
@@ -255,17 +258,24 @@ def check(path: Path) -> tuple[IndicatorSet | None, list[Problem]]:
             )
         elif abs(s - g.max_points) > 1e-9:
             problems.append(
-                Problem(gline, f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, không phải "
-                               f"{g.max_points:g}: thiếu {g.max_points - s:g} điểm chưa rõ tiêu chí",
-                        "warning")
+                Problem(
+                    gline,
+                    f"nhóm {g.roman} ({g.code}) có tổng điểm tối đa {s:g}, không phải "
+                    f"{g.max_points:g}: thiếu {g.max_points - s:g} điểm chưa rõ tiêu chí",
+                    "warning",
+                )
             )
     base = Path(path).parent
     seed_nodes = data.get("seeds") or {}
     for table, rel in iset.seeds.items():
         if not re.fullmatch(r"cfg_[a-z0-9_]+", table):
-            problems.append(Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: tên phải có dạng cfg_<tên>"))
+            problems.append(
+                Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: tên phải có dạng cfg_<tên>")
+            )
         if not (base / rel).is_file():
-            problems.append(Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: không tìm thấy tệp {rel}"))
+            problems.append(
+                Problem(seed_nodes.get("__line__"), f"bảng tham chiếu {table}: không tìm thấy tệp {rel}")
+            )
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else iset), problems
 
@@ -286,16 +296,26 @@ def _rule_problems(c: Criterion, line: int | None) -> list[Problem]:
     if r is None:
         return out
     if c.kind != "composite" and r.type not in _KIND_RULES[c.kind]:
-        out.append(Problem(line, f"tiêu chí {c.code}: quy tắc '{r.type}' không dùng được cho loại '{c.kind}'"))
+        out.append(
+            Problem(line, f"tiêu chí {c.code}: quy tắc '{r.type}' không dùng được cho loại '{c.kind}'")
+        )
     if (r.type == "mandatory") != c.mandatory:
-        out.append(Problem(line, f"tiêu chí {c.code}: chỉ điều kiện bắt buộc (mandatory: true) dùng quy tắc 'mandatory'"))
+        out.append(
+            Problem(
+                line, f"tiêu chí {c.code}: chỉ điều kiện bắt buộc (mandatory: true) dùng quy tắc 'mandatory'"
+            )
+        )
     if r.type in ("ratio", "composite") and r.target <= 0:
         out.append(Problem(line, f"tiêu chí {c.code}: target phải lớn hơn 0"))
     if r.type == "composite":
         if not r.parts:
             out.append(Problem(line, f"tiêu chí {c.code}: quy tắc composite cần 'parts'"))
         elif abs(sum(r.parts.values()) - 1) > 1e-9:
-            out.append(Problem(line, f"tiêu chí {c.code}: tổng trọng số các phần ({sum(r.parts.values()):g}) phải bằng 1"))
+            out.append(
+                Problem(
+                    line, f"tiêu chí {c.code}: tổng trọng số các phần ({sum(r.parts.values()):g}) phải bằng 1"
+                )
+            )
     if c.kind != "composite" and not c.mandatory and c.max_points <= 0:
         out.append(Problem(line, f"tiêu chí {c.code}: điểm tối đa phải lớn hơn 0"))
     return out
@@ -303,11 +323,15 @@ def _rule_problems(c: Criterion, line: int | None) -> list[Problem]:
 
 def _band_problems(c: Criterion, line: int | None) -> list[Problem]:
     out: list[Problem] = []
-    bands = sorted(c.bands, key=lambda b: (b.min if b.min is not None else float("-inf")))
+    bands = sorted(c.bands, key=lambda b: b.min if b.min is not None else float("-inf"))
     if bands and bands[0].min is not None:
-        out.append(Problem(line, f"tiêu chí {c.code}: khoảng đầu tiên '{bands[0].label}' phải không có cận dưới"))
+        out.append(
+            Problem(line, f"tiêu chí {c.code}: khoảng đầu tiên '{bands[0].label}' phải không có cận dưới")
+        )
     if bands and bands[-1].max is not None:
-        out.append(Problem(line, f"tiêu chí {c.code}: khoảng cuối '{bands[-1].label}' phải không có cận trên"))
+        out.append(
+            Problem(line, f"tiêu chí {c.code}: khoảng cuối '{bands[-1].label}' phải không có cận trên")
+        )
     for a, b in itertools.pairwise(bands):
         meet = a.max is not None and b.min is not None and abs(a.max - b.min) < 1e-9
         if not meet or (a.max_inclusive == b.min_inclusive):

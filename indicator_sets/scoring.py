@@ -58,7 +58,9 @@ def score_values(values: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     """Add `points`, `max_points`, `group_code` to mart rows (one per school × criterion × year)."""
     crit = iset.by_code()
     out = values.copy()
-    exact = out["value_exact"] if "value_exact" in out.columns else pd.Series([None] * len(out), index=out.index)
+    exact = (
+        out["value_exact"] if "value_exact" in out.columns else pd.Series([None] * len(out), index=out.index)
+    )
     pts = []
     for code, num, val, status, vex in zip(
         out["criterion_code"], out["numerator"], out["value"], out["status"], exact, strict=True
@@ -84,7 +86,9 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     cap = iset.mandatory_policy.unmet_caps_group_at
     school_level = pd.Series(3, index=out.index)
     for g in iset.groups:
-        in_group = points["criterion_code"].map(lambda k, g=g: k in crit and crit[k].group == g.code).astype(bool)
+        in_group = (
+            points["criterion_code"].map(lambda k, g=g: k in crit and crit[k].group == g.code).astype(bool)
+        )
         part = points[in_group]
         totals = part.groupby(keys)["points"].sum(min_count=0).reset_index(name="total")
         merged = out[keys].merge(totals, on=keys, how="left")
@@ -92,7 +96,9 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         level = total.map(iset.level_of)
         mand = part[part["criterion_code"].map(lambda k: crit[k].mandatory).astype(bool)]
         if cap is not None and not mand.empty:
-            unmet = mand[mand["value"].astype("float64").fillna(0) < 1].groupby(keys).size().reset_index(name="n")
+            unmet = (
+                mand[mand["value"].astype("float64").fillna(0) < 1].groupby(keys).size().reset_index(name="n")
+            )
             flag = out[keys].merge(unmet, on=keys, how="left")["n"].fillna(0) > 0
             level = level.where(~flag, np.minimum(level, cap))
             out[f"group_{g.code.lower()}_mandatory_met"] = ~flag
@@ -106,7 +112,9 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         kids = {k.code for k in iset.criteria if k.parent == c.code}
         part = points[points["criterion_code"].isin(kids)]
         sub = part.groupby(keys)["points"].sum(min_count=0).reset_index(name="sub")
-        subtotal = out[keys].merge(sub, on=keys, how="left")["sub"].astype("float64").fillna(0.0).map(round_half_up)
+        subtotal = (
+            out[keys].merge(sub, on=keys, how="left")["sub"].astype("float64").fillna(0.0).map(round_half_up)
+        )
         slug = c.code.replace(".", "_")
         out[f"criterion_{slug}_points"] = subtotal
         out[f"criterion_{slug}_band"] = subtotal.map(lambda v, code=c.code: band_of(iset, code, v))

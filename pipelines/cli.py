@@ -23,8 +23,13 @@ def main() -> None:
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Thư mục kết quả.")
 @click.option("--year", default=None, help="Năm học, dạng YYYY-YYYY (mặc định: năm học hiện tại).")
-@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=None,
-              help="Số giây chờ nếu một lượt chạy khác đang dùng kho dữ liệu (mặc định: CDS_LOCK_WAIT_SECONDS).")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Số giây chờ nếu một lượt chạy khác đang dùng kho dữ liệu (mặc định: CDS_LOCK_WAIT_SECONDS).",
+)
 @click.option("--force", is_flag=True, default=False,
               help="Chạy mọi bước kể cả khi thư mục nhận không có thay đổi.")  # fmt: skip
 def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None,
@@ -57,7 +62,9 @@ def indicator_set_check(file: Path) -> None:
     iset, problems = check(file)
     if iset is not None:
         for g in iset.groups:
-            console.print(f"Nhóm {g.roman} ({g.code}): tổng điểm tối đa {iset.group_max_sum(g.code):g}/{g.max_points:g}")
+            console.print(
+                f"Nhóm {g.roman} ({g.code}): tổng điểm tối đa {iset.group_max_sum(g.code):g}/{g.max_points:g}"
+            )
         console.print(f"Số tiêu chí: {len(iset.leaves())}")
     for p in problems:
         console.print(str(p), style="red" if p.severity == "error" else "yellow", markup=False)

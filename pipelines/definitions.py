@@ -42,13 +42,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                               description="Materialise every stage for one school year.",
                               executor_def=dg.in_process_executor, tags={"cds/warehouse": "exclusive"})  # fmt: skip
     resources = {
-        "warehouse": LockedWarehouseResource(path=str(settings.warehouse), threads=settings.duckdb_threads,
-                                             memory_limit=settings.duckdb_memory_limit,
-                                             lock_wait_seconds=settings.run_lock_wait_seconds),
+        "warehouse": LockedWarehouseResource(
+            path=str(settings.warehouse),
+            threads=settings.duckdb_threads,
+            memory_limit=settings.duckdb_memory_limit,
+            lock_wait_seconds=settings.run_lock_wait_seconds,
+        ),
         "pipeline": PipelineConfig(
-            inbox=str(settings.inbox), out=str(settings.out), indicator_set=str(settings.indicator_set),
-            hash_key=settings.hash_key.get_secret_value(), api_base_url=settings.api_base_url,
-            api_key=settings.api_key.get_secret_value(), mode=settings.mode,
+            inbox=str(settings.inbox),
+            out=str(settings.out),
+            indicator_set=str(settings.indicator_set),
+            hash_key=settings.hash_key.get_secret_value(),
+            api_base_url=settings.api_base_url,
+            api_key=settings.api_key.get_secret_value(),
+            mode=settings.mode,
         ),
     }
     keys = parts.get_partition_keys()

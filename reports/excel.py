@@ -27,7 +27,9 @@ def write_sheets(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, str
         str(path), {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
     )
     wb.set_properties({"created": FIXED_CREATED, "author": "cds-assessment"})
-    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
+    head = wb.add_format(
+        {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+    )
     num = wb.add_format({"num_format": "0.00"})
     for name, (frame, headers) in sheets.items():
         ws = wb.add_worksheet(name[:31])

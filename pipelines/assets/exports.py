@@ -94,7 +94,11 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         )
         scores_path = pipeline.out_path / f"school_scores_{year}.csv"
         if not final_scores.empty:  # computed side after reconciliation (mandatory cap from evidence)
-            score_cols = [c for c in final_scores.columns if c.startswith(("school_", "group_", "level", "criterion_1_3"))]
+            score_cols = [
+                c
+                for c in final_scores.columns
+                if c.startswith(("school_", "group_", "level", "criterion_1_3"))
+            ]
             final_scores[score_cols].sort_values("school_code").to_csv(scores_path, index=False)
         return dg.MaterializeResult(
             metadata={

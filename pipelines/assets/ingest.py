@@ -1,7 +1,6 @@
 """Ingest stage: the file-drop connector loads new or changed inbox files into the raw tables (one
 asset per canonical entity, all filled by one pass over the inbox)."""
 
-
 import dagster as dg
 
 from connectors.entities import load_entities
@@ -30,8 +29,13 @@ def raw_asset_keys() -> list[str]:
 
 def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     specs = [
-        dg.AssetSpec(e.table, description=e.description, group_name="ingest", partitions_def=partitions,
-                     kinds={"duckdb"})
+        dg.AssetSpec(
+            e.table,
+            description=e.description,
+            group_name="ingest",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+        )
         for e in load_entities().values()
     ]
     specs.append(dg.AssetSpec("ingest_manifest", group_name="ingest", partitions_def=partitions, kinds={"duckdb"},
@@ -47,7 +51,9 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                    progress=lambda f: context.log.debug(f"ingesting {f}"))  # fmt: skip
             api_meta = pull_api(con, pipeline, year, context.log)
             counts = {
-                e.table: con.execute(f"SELECT count(*) FROM {e.table} WHERE school_year = ?", [year]).fetchone()[0]
+                e.table: con.execute(
+                    f"SELECT count(*) FROM {e.table} WHERE school_year = ?", [year]
+                ).fetchone()[0]
                 for e in load_entities().values()
             }
         context.log.info(

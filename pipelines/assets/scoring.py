@@ -1,7 +1,6 @@
 """Scoring stage: load the indicator set as cfg_* tables (the SQL models read its parameters as data),
 then apply it to the computed values (points, totals, levels, bands)."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -29,7 +28,9 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         with warehouse.connect() as con:
             counts = load_config_tables(con, iset)
         for t in config_table_names():
-            yield dg.MaterializeResult(asset_key=t, metadata={"rows": counts.get(t, 0), "indicator_set": iset.id})
+            yield dg.MaterializeResult(
+                asset_key=t, metadata={"rows": counts.get(t, 0), "indicator_set": iset.id}
+            )
 
     @dg.asset(name="scored_indicator_values", group_name="scoring", partitions_def=partitions,
               deps=["mart_indicator_values"], kinds={"duckdb", "python"},
@@ -41,8 +42,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         with warehouse.connect() as con:
             values = con.execute("SELECT * FROM mart_indicator_values WHERE school_year = ?", [year]).df()
             scored = score_values(values, iset)
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS scored_indicator_values AS SELECT * FROM scored LIMIT 0")
+            con.execute("CREATE TABLE IF NOT EXISTS scored_indicator_values AS SELECT * FROM scored LIMIT 0")
             con.execute("DELETE FROM scored_indicator_values WHERE school_year = ?", [year])
             con.execute("INSERT INTO scored_indicator_values BY NAME SELECT * FROM scored")
         return dg.MaterializeResult(metadata={"rows": len(scored), "indicator_set": iset.id})

@@ -32,9 +32,16 @@ def _years(value: str) -> list[str]:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--messiness", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="Worker processes for presets other than `small` (0: min(2, CPUs)); output does not depend on it.")
-def generate(preset: str, seed: int, years: str, out: Path, messiness: float, quiet: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Worker processes for presets other than `small` (0: min(2, CPUs)); output does not depend on it.",
+)
+def generate(
+    preset: str, seed: int, years: str, out: Path, messiness: float, quiet: bool, workers: int
+) -> None:
     """Generate a synthetic province inbox (with `_truth/`) for the CĐS pipeline."""
     year_list = _years(years)
     t0 = time.perf_counter()
@@ -51,5 +58,9 @@ def generate(preset: str, seed: int, years: str, out: Path, messiness: float, qu
                     yield x
                     prog.advance(task)
 
-            run = run_generate(preset, seed, year_list, out, messiness, progress=track, workers=workers or None)
-    click.echo(f"{run.files} files, {len(run.layouts_seen)} layouts -> {out} in {time.perf_counter() - t0:.1f}s")
+            run = run_generate(
+                preset, seed, year_list, out, messiness, progress=track, workers=workers or None
+            )
+    click.echo(
+        f"{run.files} files, {len(run.layouts_seen)} layouts -> {out} in {time.perf_counter() - t0:.1f}s"
+    )

@@ -45,29 +45,67 @@ def push_users(out: Path, plan: YearPlan, emit: Callable[[str, str, Any], None])
             del u["role"]  # role absent: resolved from user_pin
         users.append(u)
     for k, chunk in enumerate(_chunks(users, 500), 1):
-        body = {"provdoet_code": plan.school.province_code, "school_code": plan.school.code,
-                "school_level": school_level_code(plan), "school_year_code": s0, "semester_code": 1,
-                "measured_at": f"{s0 + 1}-01-12T23:00:00+07:00", "users": chunk}
-        obj: Any = {"error_code": 0, "data": body, "message": ""} if k % 2 == 0 or plan.school.idx % 3 == 0 else body
+        body = {
+            "provdoet_code": plan.school.province_code,
+            "school_code": plan.school.code,
+            "school_level": school_level_code(plan),
+            "school_year_code": s0,
+            "semester_code": 1,
+            "measured_at": f"{s0 + 1}-01-12T23:00:00+07:00",
+            "users": chunk,
+        }
+        obj: Any = (
+            {"error_code": 0, "data": body, "message": ""} if k % 2 == 0 or plan.school.idx % 3 == 0 else body
+        )
         emit(f"{plan.year}/province/dti_push_users_{plan.school.code}_{k:02d}.json", "dti.push_users.v1", obj)
     shared = sum(1 for r in plan.resources if r.shared)
-    return [{"school_code": plan.school.code, "school_level": school_level_code(plan), "has_lms": True,
-             "shared_to_hub": shared, "metrics": [{"key": "total_shared_to_hub", "value": shared}]}]
+    return [
+        {
+            "school_code": plan.school.code,
+            "school_level": school_level_code(plan),
+            "has_lms": True,
+            "shared_to_hub": shared,
+            "metrics": [{"key": "total_shared_to_hub", "value": shared}],
+        }
+    ]
 
 
-def push_schools(entries: list[dict[str, Any]], province_code: str, year: str, emit: Callable[[str, str, Any], None]) -> None:
+def push_schools(
+    entries: list[dict[str, Any]], province_code: str, year: str, emit: Callable[[str, str, Any], None]
+) -> None:
     """School-level pushes (≤500 schools per file); metrics carry no criterion keys."""
     s0 = int(year[:4])
     for k, chunk in enumerate(_chunks(entries, 500), 1):
-        emit(f"{year}/province/dti_push_schools_{k:02d}.json", "dti.push_schools.v1",
-             {"provdoet_code": province_code, "school_year_code": s0, "semester_code": 1,
-              "measured_at": f"{s0 + 1}-01-12T23:00:00+07:00", "schools": chunk})
+        emit(
+            f"{year}/province/dti_push_schools_{k:02d}.json",
+            "dti.push_schools.v1",
+            {
+                "provdoet_code": province_code,
+                "school_year_code": s0,
+                "semester_code": 1,
+                "measured_at": f"{s0 + 1}-01-12T23:00:00+07:00",
+                "schools": chunk,
+            },
+        )
 
 
 def resources_json(plan: YearPlan) -> list[dict[str, Any]]:
     """lms.resources.v1: a JSON array of hub resource objects."""
-    return [{"Id": r.rid, "Title": r.title, "SubjectCode": r.subject, "GradeCode": f"{r.grade:02d}",
-             "ContentType": CTYPE.get(r.ctype, "DOCUMENT"), "AuthorPin": r.author, "SchoolCode": plan.school.code,
-             "DoetCode": plan.school.province_code, "EducationLevelCode": school_level_code(plan),
-             "ApprovalStatus": APPROVAL[r.approval], "ModerationStatus": r.moderation,
-             "CreatedAt": f"{r.created.isoformat()}T08:00:00+07:00", "DownloadCount": r.downloads} for r in plan.resources]
+    return [
+        {
+            "Id": r.rid,
+            "Title": r.title,
+            "SubjectCode": r.subject,
+            "GradeCode": f"{r.grade:02d}",
+            "ContentType": CTYPE.get(r.ctype, "DOCUMENT"),
+            "AuthorPin": r.author,
+            "SchoolCode": plan.school.code,
+            "DoetCode": plan.school.province_code,
+            "EducationLevelCode": school_level_code(plan),
+            "ApprovalStatus": APPROVAL[r.approval],
+            "ModerationStatus": r.moderation,
+            "CreatedAt": f"{r.created.isoformat()}T08:00:00+07:00",
+            "DownloadCount": r.downloads,
+        }
+        for r in plan.resources
+    ]

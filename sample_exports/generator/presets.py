@@ -11,15 +11,42 @@ from dataclasses import dataclass, field
 
 from .ids import COMMUNE_WORDS
 
-LEVEL_NAMES = {"TH": "Tiểu học", "THCS": "THCS", "THPT": "THPT", "TH_THCS": "TH&THCS",
-               "THCS_THPT": "THCS&THPT", "TH_THCS_THPT": "TH, THCS&THPT", "GDTX": "GDTX"}
-LEVEL_GRADES = {"TH": range(1, 6), "THCS": range(6, 10), "THPT": range(10, 13), "TH_THCS": range(1, 10),
-                "THCS_THPT": range(6, 13), "TH_THCS_THPT": range(1, 13), "GDTX": range(10, 13)}
-LEVEL_PREFIX = {"TH": "Trường Tiểu học", "THCS": "Trường THCS", "THPT": "Trường THPT",
-                "TH_THCS": "Trường PTDTBT TH&THCS", "THCS_THPT": "Trường THCS&THPT",
-                "TH_THCS_THPT": "Trường PT nhiều cấp học", "GDTX": "Trung tâm GDNN-GDTX"}
-PUPIL_RANGE = {"TH": (150, 1500), "THCS": (150, 1500), "THPT": (500, 2000), "TH_THCS": (100, 1000),
-               "THCS_THPT": (100, 1000), "TH_THCS_THPT": (100, 1000), "GDTX": (100, 600)}
+LEVEL_NAMES = {
+    "TH": "Tiểu học",
+    "THCS": "THCS",
+    "THPT": "THPT",
+    "TH_THCS": "TH&THCS",
+    "THCS_THPT": "THCS&THPT",
+    "TH_THCS_THPT": "TH, THCS&THPT",
+    "GDTX": "GDTX",
+}
+LEVEL_GRADES = {
+    "TH": range(1, 6),
+    "THCS": range(6, 10),
+    "THPT": range(10, 13),
+    "TH_THCS": range(1, 10),
+    "THCS_THPT": range(6, 13),
+    "TH_THCS_THPT": range(1, 13),
+    "GDTX": range(10, 13),
+}
+LEVEL_PREFIX = {
+    "TH": "Trường Tiểu học",
+    "THCS": "Trường THCS",
+    "THPT": "Trường THPT",
+    "TH_THCS": "Trường PTDTBT TH&THCS",
+    "THCS_THPT": "Trường THCS&THPT",
+    "TH_THCS_THPT": "Trường PT nhiều cấp học",
+    "GDTX": "Trung tâm GDNN-GDTX",
+}
+PUPIL_RANGE = {
+    "TH": (150, 1500),
+    "THCS": (150, 1500),
+    "THPT": (500, 2000),
+    "TH_THCS": (100, 1000),
+    "THCS_THPT": (100, 1000),
+    "TH_THCS_THPT": (100, 1000),
+    "GDTX": (100, 600),
+}
 PLATFORMS = (("vnedu", 0.5), ("smas", 0.4), ("misa", 0.1))
 
 
@@ -37,15 +64,59 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 35), False),
-    "province-mountain": Preset("province-mountain", "14", "SƠN LA", 600, 250_000,
-                                (("TH", 0.30), ("THCS", 0.25), ("TH_THCS", 0.20), ("THCS_THPT", 0.07),
-                                 ("TH_THCS_THPT", 0.03), ("THPT", 0.10), ("GDTX", 0.05)), (15, 30), True),
-    "province-lowland": Preset("province-lowland", "36", "NAM ĐỊNH", 700, 350_000,
-                               (("TH", 0.45), ("THCS", 0.38), ("THPT", 0.12), ("TH_THCS", 0.02),
-                                ("THCS_THPT", 0.01), ("GDTX", 0.02)), (30, 45), False),
-    "hanoi-like": Preset("hanoi-like", "01", "HÀ NỘI", 2950, 2_300_000,
-                         (("TH", 0.40), ("THCS", 0.33), ("THPT", 0.17), ("TH_THCS", 0.03),
-                          ("THCS_THPT", 0.03), ("TH_THCS_THPT", 0.01), ("GDTX", 0.03)), (35, 45), False),
+    "province-mountain": Preset(
+        "province-mountain",
+        "14",
+        "SƠN LA",
+        600,
+        250_000,
+        (
+            ("TH", 0.30),
+            ("THCS", 0.25),
+            ("TH_THCS", 0.20),
+            ("THCS_THPT", 0.07),
+            ("TH_THCS_THPT", 0.03),
+            ("THPT", 0.10),
+            ("GDTX", 0.05),
+        ),
+        (15, 30),
+        True,
+    ),
+    "province-lowland": Preset(
+        "province-lowland",
+        "36",
+        "NAM ĐỊNH",
+        700,
+        350_000,
+        (
+            ("TH", 0.45),
+            ("THCS", 0.38),
+            ("THPT", 0.12),
+            ("TH_THCS", 0.02),
+            ("THCS_THPT", 0.01),
+            ("GDTX", 0.02),
+        ),
+        (30, 45),
+        False,
+    ),
+    "hanoi-like": Preset(
+        "hanoi-like",
+        "01",
+        "HÀ NỘI",
+        2950,
+        2_300_000,
+        (
+            ("TH", 0.40),
+            ("THCS", 0.33),
+            ("THPT", 0.17),
+            ("TH_THCS", 0.03),
+            ("THCS_THPT", 0.03),
+            ("TH_THCS_THPT", 0.01),
+            ("GDTX", 0.03),
+        ),
+        (35, 45),
+        False,
+    ),
 }
 
 
@@ -120,17 +191,34 @@ def build_schools(preset: Preset, seed: int) -> list[School]:
         name_count[base] = name_count.get(base, 0) + 1
         name = base if name_count[base] == 1 else f"{base} số {name_count[base]}"
         multi = lv in ("TH_THCS", "THCS_THPT", "TH_THCS_THPT")
-        n_sites = rng.randint(3, 10) if (preset.mountain and multi) else (rng.randint(1, 3) if lv == "TH" else 1)
+        n_sites = (
+            rng.randint(3, 10) if (preset.mountain and multi) else (rng.randint(1, 3) if lv == "TH" else 1)
+        )
         by_province = lv in ("THPT", "GDTX", "THCS_THPT", "TH_THCS_THPT")
         managing = "Sở GD&ĐT" if by_province else f"UBND {cname[0].lower()}{cname[1:]}"
         mat = maturity[i]
-        schools.append(School(
-            idx=i, code=f"{preset.province_code}{i + 1:06d}", name=name, level=lv,
-            province_code=preset.province_code, commune_code=ccode, commune_name=cname,
-            ownership="Tư thục" if rng.random() < 0.03 else "Công lập", managing_unit=managing,
-            n_sites=n_sites, disadvantaged=(preset.mountain and rng.random() < 0.6) or (preset.name == "small" and i == 3),
-            has_internet=rng.random() < 0.97, platform=platforms[i], pupils=pupils[i],
-            class_size=(preset.class_size[0], min(preset.class_size[1], 30) if multi and preset.mountain else preset.class_size[1]),
-            maturity=mat, seed=rng.randrange(2**31),
-        ))
+        schools.append(
+            School(
+                idx=i,
+                code=f"{preset.province_code}{i + 1:06d}",
+                name=name,
+                level=lv,
+                province_code=preset.province_code,
+                commune_code=ccode,
+                commune_name=cname,
+                ownership="Tư thục" if rng.random() < 0.03 else "Công lập",
+                managing_unit=managing,
+                n_sites=n_sites,
+                disadvantaged=(preset.mountain and rng.random() < 0.6) or (preset.name == "small" and i == 3),
+                has_internet=rng.random() < 0.97,
+                platform=platforms[i],
+                pupils=pupils[i],
+                class_size=(
+                    preset.class_size[0],
+                    min(preset.class_size[1], 30) if multi and preset.mountain else preset.class_size[1],
+                ),
+                maturity=mat,
+                seed=rng.randrange(2**31),
+            )
+        )
     return schools

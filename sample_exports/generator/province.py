@@ -37,8 +37,16 @@ from .writers import break_xlsx_dimension, corrupt_xls_container, write_csv, wri
 
 TRUTH_DIR = "_truth"
 TRUTH_FILES = {
-    "indicator_values.csv": ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value",
-                             "points", "status"],
+    "indicator_values.csv": [
+        "school_code",
+        "school_year",
+        "criterion_code",
+        "numerator",
+        "denominator",
+        "value",
+        "points",
+        "status",
+    ],
     "findings.csv": ["school_code", "school_year", "criterion_code", "finding"],
     "school_levels.csv": ["school_code", "school_year", "group_dh_points", "group_qt_points", "level"],
     "bad_rows.csv": ["file", "sheet", "row", "reason_code"],
@@ -74,11 +82,46 @@ def assign_formats(schools: list[School], preset: str) -> None:
     """Which layout variant each school's sources use (platform decides the grade-book layouts)."""
     if preset == "small":
         table = [
-            {"lms": "json", "resources": "json", "fees": "csv", "admissions": "portal", "self": "long_xlsx", "training": "school"},
-            {"lms": "excel", "resources": "xlsx", "fees": "xlsx", "admissions": "class_split", "self": "long_csv", "training": "province"},
-            {"lms": "excel", "resources": "xlsx", "fees": "csv", "admissions": "portal", "self": "wide", "training": "province"},
-            {"lms": "json", "resources": "json", "fees": "xlsx", "admissions": "portal", "self": "wide2", "training": "province"},
-            {"lms": "excel", "resources": "xlsx", "fees": "xlsx", "admissions": "portal", "self": "long_xlsx", "training": "province"},
+            {
+                "lms": "json",
+                "resources": "json",
+                "fees": "csv",
+                "admissions": "portal",
+                "self": "long_xlsx",
+                "training": "school",
+            },
+            {
+                "lms": "excel",
+                "resources": "xlsx",
+                "fees": "xlsx",
+                "admissions": "class_split",
+                "self": "long_csv",
+                "training": "province",
+            },
+            {
+                "lms": "excel",
+                "resources": "xlsx",
+                "fees": "csv",
+                "admissions": "portal",
+                "self": "wide",
+                "training": "province",
+            },
+            {
+                "lms": "json",
+                "resources": "json",
+                "fees": "xlsx",
+                "admissions": "portal",
+                "self": "wide2",
+                "training": "province",
+            },
+            {
+                "lms": "excel",
+                "resources": "xlsx",
+                "fees": "xlsx",
+                "admissions": "portal",
+                "self": "long_xlsx",
+                "training": "province",
+            },
         ]
         for s in schools:
             s.formats = dict(table[s.idx])
@@ -95,19 +138,35 @@ def assign_formats(schools: list[School], preset: str) -> None:
         }
 
 
-def emit(run: Run, relpath: str, layout_id: str, build: Callable[[L.Ctx], Book], ctx_base: tuple[Any, str], *,
-         fmt: str, single_tier: bool = True, has_title: bool = True, repeat: bool = False,
-         bad_rows: bool = False) -> None:
+def emit(
+    run: Run,
+    relpath: str,
+    layout_id: str,
+    build: Callable[[L.Ctx], Book],
+    ctx_base: tuple[Any, str],
+    *,
+    fmt: str,
+    single_tier: bool = True,
+    has_title: bool = True,
+    repeat: bool = False,
+    bad_rows: bool = False,
+) -> None:
     """Pick quirks, build, render, write and post-process one spreadsheet file."""
     preset, year = ctx_base
-    q = run.picker.pick(eligible(fmt, single_tier=single_tier, has_title=has_title, repeat=repeat, bad_rows=bad_rows))
+    q = run.picker.pick(
+        eligible(fmt, single_tier=single_tier, has_title=has_title, repeat=repeat, bad_rows=bad_rows)
+    )
     rng = run.file_rng(relpath)
     ctx = L.Ctx(preset, year, q, rng)
     book = build(ctx)
     if "title_rows" in q and not has_title:
         k = rng.randint(1, 10)
-        lines = ["BỘ GIÁO DỤC VÀ ĐÀO TẠO", "CƠ SỞ DỮ LIỆU NGÀNH GIÁO DỤC", f"Năm học: {year}",
-                 "Ngày xuất dữ liệu: 25/05/2025"]
+        lines = [
+            "BỘ GIÁO DỤC VÀ ĐÀO TẠO",
+            "CƠ SỞ DỮ LIỆU NGÀNH GIÁO DỤC",
+            f"Năm học: {year}",
+            "Ngày xuất dữ liệu: 25/05/2025",
+        ]
         book.sheets[0].blocks[0].title[:0] = [[lines[j]] if j < len(lines) else [] for j in range(k)]
     if "code_sheets" in q and fmt != "csv" and not any(s.name.startswith("DM_") for s in book.sheets):
         book.sheets.append(L.code_sheet())
@@ -152,11 +211,22 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
 
     go("DS_Lop.xls", "csdl.class.v1", lambda c, r: S.classes(c, plan, r), "xls", has_title=False)
     if "csdl_student" not in m:
-        go("CSDL_HocSinh.xls", "csdl.student.v1", lambda c, r: S.students_csdl(c, plan, r), "xls", has_title=False,
-           bad_rows=True)
+        go(
+            "CSDL_HocSinh.xls",
+            "csdl.student.v1",
+            lambda c, r: S.students_csdl(c, plan, r),
+            "xls",
+            has_title=False,
+            bad_rows=True,
+        )
     fmt_b = "xls" if plat == "vnedu" else "xlsx"
-    go(f"DanhSachHocSinh.{fmt_b}", "school.student_list.v1", lambda c, r: S.student_list(c, plan, r, fmt_b), fmt_b,
-       bad_rows=True)
+    go(
+        f"DanhSachHocSinh.{fmt_b}",
+        "school.student_list.v1",
+        lambda c, r: S.student_list(c, plan, r, fmt_b),
+        fmt_b,
+        bad_rows=True,
+    )
     go("CSDL_GiaoVien.xls", "csdl.staff.v1", lambda c, r: S.staff(c, plan, r), "xls", has_title=False)
     for sem in (1, 2):
         go(f"PhanCong_HK{sem}.xlsx", "school.assignment.v1", lambda c, r, s=sem: S.assignments(c, plan, r, s))
@@ -165,21 +235,42 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
         primary = any(c.grade <= 5 for c in plan.classes)
         if secondary:
             if plat == "misa":
-                go("BangDiem_HK1.xlsx", "csdl.tt22_import.v1", lambda c, r: S.tt22_csdl(c, plan, r), single_tier=False,
-                   bad_rows=True)
+                go(
+                    "BangDiem_HK1.xlsx",
+                    "csdl.tt22_import.v1",
+                    lambda c, r: S.tt22_csdl(c, plan, r),
+                    single_tier=False,
+                    bad_rows=True,
+                )
             else:
                 flat = plat == "smas"
                 lid = "smas.tt22_gradebook.v1" if flat else "school.tt22_gradebook.v1"
                 for ci in secondary:
                     cname = plan.classes[ci].name
-                    go(f"SoDiem_{cname}_HK1.xlsx", lid, lambda c, r, ci=ci: S.tt22_class_book(c, plan, r, ci, flat),
-                       single_tier=flat, bad_rows=True)
+                    go(
+                        f"SoDiem_{cname}_HK1.xlsx",
+                        lid,
+                        lambda c, r, ci=ci: S.tt22_class_book(c, plan, r, ci, flat),
+                        single_tier=flat,
+                        bad_rows=True,
+                    )
         if primary:
             vn = plat == "vnedu"
-            go("TT27_CK1.xlsx", "vnedu.tt27.v1" if vn else "csdl.tt27_import.v1",
-               lambda c, r: S.tt27_book(c, plan, r, vn), single_tier=False, bad_rows=True)
+            go(
+                "TT27_CK1.xlsx",
+                "vnedu.tt27.v1" if vn else "csdl.tt27_import.v1",
+                lambda c, r: S.tt27_book(c, plan, r, vn),
+                single_tier=False,
+                bad_rows=True,
+            )
     if "transcripts" not in m:
-        go("HocBaSo.xlsx", "school.transcript_status.v1", lambda c, r: S.transcripts(c, plan, r), repeat=True, bad_rows=True)
+        go(
+            "HocBaSo.xlsx",
+            "school.transcript_status.v1",
+            lambda c, r: S.transcripts(c, plan, r),
+            repeat=True,
+            bad_rows=True,
+        )
     if "lms" not in m and plan.lms_users:
         if sch.formats["lms"] == "excel":
             go("ThongKeLMS_HK1.xlsx", "lms.activity_report.v1", lambda c, r: S.lms_report(c, plan, r))
@@ -195,23 +286,51 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
     if "rooms" not in m:
         go("DanhSachPhong.xlsx", "csdl.rooms.v1", lambda c, r: L.rooms(c, plan, r), bad_rows=True)
     if sch.formats["training"] == "school":
-        go("TaiKhoanTapHuan.xlsx", "taphuan.accounts.v1",
-           lambda c, r: S.training(c, sch.name, S.training_rows(plan), r))
+        go(
+            "TaiKhoanTapHuan.xlsx",
+            "taphuan.accounts.v1",
+            lambda c, r: S.training(c, sch.name, S.training_rows(plan), r),
+        )
     if "parent_accounts" not in m:
-        go("TaiKhoanPhuHuynh.xlsx", "school.parent_accounts.v1", lambda c, r: S.parent_accounts(c, plan, r), repeat=True)
+        go(
+            "TaiKhoanPhuHuynh.xlsx",
+            "school.parent_accounts.v1",
+            lambda c, r: S.parent_accounts(c, plan, r),
+            repeat=True,
+        )
     if "fees" not in m:
         ff = "csv" if sch.formats["fees"] == "csv" else "xlsx"
-        go(f"DoiSoatThuPhi.{ff}", "payment.transactions.v1", lambda c, r: S.fees(c, plan, r, ff), ff, bad_rows=True)
+        go(
+            f"DoiSoatThuPhi.{ff}",
+            "payment.transactions.v1",
+            lambda c, r: S.fees(c, plan, r, ff),
+            ff,
+            bad_rows=True,
+        )
     if "admissions" not in m and plan.admissions:
         if sch.formats["admissions"] == "class_split":
-            go("ChiaLop_TuyenSinh.xlsx", "admission.class_split.v1", lambda c, r: S.admissions_split(c, plan, r),
-               has_title=False)
+            go(
+                "ChiaLop_TuyenSinh.xlsx",
+                "admission.class_split.v1",
+                lambda c, r: S.admissions_split(c, plan, r),
+                has_title=False,
+            )
         else:
             for g in sorted({a["grade"] for a in plan.admissions}):
-                go(f"TuyenSinh_Khoi{g}.xlsx", "admission.portal.v1",
-                   lambda c, r, g=g: S.admissions_portal(c, plan, r, g), bad_rows=True)
+                go(
+                    f"TuyenSinh_Khoi{g}.xlsx",
+                    "admission.portal.v1",
+                    lambda c, r, g=g: S.admissions_portal(c, plan, r, g),
+                    bad_rows=True,
+                )
     if "health" not in m:
-        go("KhamSucKhoe.xlsx", "school.health.v1", lambda c, r: S.health(c, plan, r), repeat=True, bad_rows=True)
+        go(
+            "KhamSucKhoe.xlsx",
+            "school.health.v1",
+            lambda c, r: S.health(c, plan, r),
+            repeat=True,
+            bad_rows=True,
+        )
     if "vouchers" not in m:
         go("BangKeChungTu.xlsx", "misa.vouchers.v1", lambda c, r: S.vouchers(c, plan, r), bad_rows=True)
     if "sync_log" not in m:
@@ -222,11 +341,19 @@ def write_truth(run: Run, code: str, year: str, data: dict[str, Any], selfrows: 
     """Append one school-year's truth rows."""
     values, findings, (dh, qt, lvl) = reconcile(code, year, data, selfrows)
     for v in values:
-        run.truth("indicator_values.csv", [
-            code, year, v.code, "" if v.numerator is None else v.numerator,
-            "" if v.denominator is None else v.denominator,
-            "" if v.value is None else R.fmt_decimal(R.round_half_up(v.value, 6)),
-            R.fmt_decimal(v.points) if v.points is not None else "", v.status])
+        run.truth(
+            "indicator_values.csv",
+            [
+                code,
+                year,
+                v.code,
+                "" if v.numerator is None else v.numerator,
+                "" if v.denominator is None else v.denominator,
+                "" if v.value is None else R.fmt_decimal(R.round_half_up(v.value, 6)),
+                R.fmt_decimal(v.points) if v.points is not None else "",
+                v.status,
+            ],
+        )
     for f in findings:
         run.truth("findings.csv", list(f))
     run.truth("school_levels.csv", [code, year, R.fmt_decimal(dh), R.fmt_decimal(qt), lvl])
@@ -256,7 +383,9 @@ def school_year(run: Run, sch: School, year: str, ids: IdCounter, small: bool) -
     return SchoolYear(training_rows, fmt, selfrows, prov_lms)
 
 
-def province_files(run: Run, year: str, schools: list[School], done: Iterable[tuple[School, SchoolYear]]) -> None:
+def province_files(
+    run: Run, year: str, schools: list[School], done: Iterable[tuple[School, SchoolYear]]
+) -> None:
     """Consume the finished school-years of `year` (in school order) and write the province-wide files."""
     preset = PRESETS[run.preset_name]
     ctxb = (preset, year)
@@ -270,8 +399,14 @@ def province_files(run: Run, year: str, schools: list[School], done: Iterable[tu
         self_entries.setdefault(res.self_fmt, []).append((sch, res.selfrows))
     if training_rows:
         rel = f"{prov}/TaiKhoanTapHuan_ToanTinh.xlsx"
-        emit(run, rel, "taphuan.accounts.v1",
-             lambda c, rel=rel, rows=training_rows: S.training(c, "SỞ GIÁO DỤC VÀ ĐÀO TẠO", rows, rel), ctxb, fmt="xlsx")
+        emit(
+            run,
+            rel,
+            "taphuan.accounts.v1",
+            lambda c, rel=rel, rows=training_rows: S.training(c, "SỞ GIÁO DỤC VÀ ĐÀO TẠO", rows, rel),
+            ctxb,
+            fmt="xlsx",
+        )
     for fmt, entries in sorted(self_entries.items()):
         for part in range(0, len(entries), 400):
             chunk = entries[part : part + 400]
@@ -279,23 +414,43 @@ def province_files(run: Run, year: str, schools: list[School], done: Iterable[tu
             if fmt.startswith("long"):
                 ext = "csv" if fmt == "long_csv" else "xlsx"
                 rel = f"{prov}/TuDanhGia_Doc{suffix}.{ext}"
-                emit(run, rel, "cds.self_assessment_long.v1",
-                     lambda c, rel=rel, ch=chunk, ext=ext: SA.long_book(c, ch, rel, ext), ctxb, fmt=ext,
-                     has_title=False)
+                emit(
+                    run,
+                    rel,
+                    "cds.self_assessment_long.v1",
+                    lambda c, rel=rel, ch=chunk, ext=ext: SA.long_book(c, ch, rel, ext),
+                    ctxb,
+                    fmt=ext,
+                    has_title=False,
+                )
             else:
                 two = fmt == "wide2"
                 rel = f"{prov}/TuDanhGia_{'Ngang2Tang' if two else 'Ngang'}{suffix}.xlsx"
-                emit(run, rel, "cds.self_assessment_wide.v1",
-                     lambda c, rel=rel, ch=chunk, two=two: SA.wide_book(c, ch, rel, two), ctxb, fmt="xlsx",
-                     single_tier=False)
+                emit(
+                    run,
+                    rel,
+                    "cds.self_assessment_wide.v1",
+                    lambda c, rel=rel, ch=chunk, two=two: SA.wide_book(c, ch, rel, two),
+                    ctxb,
+                    fmt="xlsx",
+                    single_tier=False,
+                )
     if prov_lms:
-        J.push_schools(prov_lms, preset.province_code, year, lambda rel, lid, obj: emit_json(run, rel, lid, obj))
+        J.push_schools(
+            prov_lms, preset.province_code, year, lambda rel, lid, obj: emit_json(run, rel, lid, obj)
+        )
 
 
 def registry_file(run: Run, year: str, schools: list[School]) -> None:
-    emit(run, f"{year}/province/DanhSachTruong.xlsx", "csdl.school.v1",
-         lambda c: L.registry(c, schools, f"{year}/province/DanhSachTruong.xlsx"), (PRESETS[run.preset_name], year),
-         fmt="xlsx", bad_rows=True)
+    emit(
+        run,
+        f"{year}/province/DanhSachTruong.xlsx",
+        "csdl.school.v1",
+        lambda c: L.registry(c, schools, f"{year}/province/DanhSachTruong.xlsx"),
+        (PRESETS[run.preset_name], year),
+        fmt="xlsx",
+        bad_rows=True,
+    )
 
 
 def default_workers() -> int:
@@ -303,9 +458,15 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def generate(preset_name: str, seed: int, years: list[str], out: Path, messiness: float,
-             progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
-             workers: int | None = None) -> Run:
+def generate(
+    preset_name: str,
+    seed: int,
+    years: list[str],
+    out: Path,
+    messiness: float,
+    progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
+    workers: int | None = None,
+) -> Run:
     """Generate the inbox and its truth into `out`.
 
     The `small` preset runs in one process with province-wide sequential identifiers and one quirk stream
@@ -393,16 +554,32 @@ def _job(task: tuple[Any, ...]) -> JobResult:
     return JobResult(res, run.buffer, run.files, run.layouts_seen, picker.seen, picker.counts)
 
 
-def _generate_parallel(run: Run, schools: list[School], years: list[str],
-                       track: Callable[[Iterable[Any], str], Iterable[Any]], workers: int) -> None:
+def _generate_parallel(
+    run: Run,
+    schools: list[School],
+    years: list[str],
+    track: Callable[[Iterable[Any], str], Iterable[Any]],
+    workers: int,
+) -> None:
     """School-years in `workers` processes (bounded queue); truth and province files in this process, in order."""
     blocks = id_blocks(schools, years)
     registry_file(run, years[0], schools)
     # with messiness > 0, the first school-year forces the switches not seen yet (see quirks.py)
     first_seen = frozenset(run.picker.seen)
-    tasks = [(run.preset_name, run.seed, run.messiness, run.out, year, sch, blocks[y][k],
-              first_seen if (y, k) == (0, 0) else frozenset(QUIRKS))
-             for y, year in enumerate(years) for k, sch in enumerate(schools)]
+    tasks = [
+        (
+            run.preset_name,
+            run.seed,
+            run.messiness,
+            run.out,
+            year,
+            sch,
+            blocks[y][k],
+            first_seen if (y, k) == (0, 0) else frozenset(QUIRKS),
+        )
+        for y, year in enumerate(years)
+        for k, sch in enumerate(schools)
+    ]
     results = _ordered(tasks, workers)
     try:
         for y, year in enumerate(years):
@@ -433,7 +610,9 @@ def _ordered(tasks: list[tuple[Any, ...]], workers: int) -> Generator[JobResult,
         for t in tasks:
             yield _job(t)
         return
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    ctx = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         pending: deque[Future[JobResult]] = deque()
         it = iter(tasks)

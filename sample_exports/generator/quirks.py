@@ -14,8 +14,18 @@ import random
 
 from .sheets import QUIRKS
 
-CELL_QUIRKS = frozenset({"header_linebreaks", "header_case", "nfd", "synonyms", "ids_as_numbers",
-                         "decimal_comma", "date_style", "blank_rows"})
+CELL_QUIRKS = frozenset(
+    {
+        "header_linebreaks",
+        "header_case",
+        "nfd",
+        "synonyms",
+        "ids_as_numbers",
+        "decimal_comma",
+        "date_style",
+        "blank_rows",
+    }
+)
 
 
 def eligible(fmt: str, *, single_tier: bool, has_title: bool, repeat: bool, bad_rows: bool) -> frozenset[str]:

@@ -36,11 +36,19 @@ def plant_self(data: dict[str, Value], rng: random.Random, wide: bool) -> dict[s
     """The self-assessment of one school-year (see module docstring)."""
     out: dict[str, SelfRow] = {}
     ok = [c for c, v in data.items() if v.status == "ok"]
-    over_c = [c for c in ok if Decimal(R.CRITERIA[c][1]) - (data[c].points or 0) > R.tolerance(R.CRITERIA[c][1]) + Decimal("0.5")]
+    over_c = [
+        c
+        for c in ok
+        if Decimal(R.CRITERIA[c][1]) - (data[c].points or 0) > R.tolerance(R.CRITERIA[c][1]) + Decimal("0.5")
+    ]
     under_c = [c for c in ok if (data[c].points or 0) > R.tolerance(R.CRITERIA[c][1]) + Decimal("0.5")]
     over = set(rng.sample(over_c, min(len(over_c), rng.choice((0, 0, 1, 2)))))
-    under = set(rng.sample(sorted(set(under_c) - over), min(len(set(under_c) - over), rng.choice((0, 0, 0, 1)))))
-    zero_c = sorted(c for c in ok if (data[c].points or 0) <= R.tolerance(R.CRITERIA[c][1]) and c not in over | under)
+    under = set(
+        rng.sample(sorted(set(under_c) - over), min(len(set(under_c) - over), rng.choice((0, 0, 0, 1))))
+    )
+    zero_c = sorted(
+        c for c in ok if (data[c].points or 0) <= R.tolerance(R.CRITERIA[c][1]) and c not in over | under
+    )
     invalid = rng.choice(zero_c) if zero_c and rng.random() < 0.12 else None
     no_evidence_docs = rng.random() < 0.15
     for code, (grp, mx, kind) in R.CRITERIA.items():
@@ -56,7 +64,9 @@ def plant_self(data: dict[str, Value], rng: random.Random, wide: bool) -> dict[s
         assert mx is not None
         if kind == "document":
             score = _half(Decimal(mx) * Decimal(str(rng.uniform(0.4, 1.0))))
-            out[code] = SelfRow(code, R.fmt_decimal(score), None, "" if (no_evidence_docs or wide) else ev_code)
+            out[code] = SelfRow(
+                code, R.fmt_decimal(score), None, "" if (no_evidence_docs or wide) else ev_code
+            )
             continue
         v = data[code]
         if v.status == "not_applicable":
@@ -64,7 +74,9 @@ def plant_self(data: dict[str, Value], rng: random.Random, wide: bool) -> dict[s
             continue
         if v.status == "no_data":
             score = _half(Decimal(mx) * Decimal(str(rng.uniform(0.5, 1.0))))
-            out[code] = SelfRow(code, R.fmt_decimal(score) if rng.random() < 0.7 else "", None, "" if wide else ev_code)
+            out[code] = SelfRow(
+                code, R.fmt_decimal(score) if rng.random() < 0.7 else "", None, "" if wide else ev_code
+            )
             continue
         pts = v.points or Decimal(0)
         if code == invalid:
@@ -87,8 +99,16 @@ def _num(raw: str) -> Any:
         return raw
 
 
-LONG_COLS = [C("Mã trường", "id"), C("Tên trường"), C("Năm học"), C("Mã tiêu chí"), C("Điểm tự đánh giá", "num"),
-             C("Đạt/Chưa đạt"), C("Mã minh chứng"), C("Ghi chú")]
+LONG_COLS = [
+    C("Mã trường", "id"),
+    C("Tên trường"),
+    C("Năm học"),
+    C("Mã tiêu chí"),
+    C("Điểm tự đánh giá", "num"),
+    C("Đạt/Chưa đạt"),
+    C("Mã minh chứng"),
+    C("Ghi chú"),
+]
 
 
 def code_text(code: str, k: int) -> Any:
@@ -109,14 +129,41 @@ def long_rows(school: School, year: str, rows: dict[str, SelfRow], subtotal: boo
     out: list[list[Any]] = []
     for k, (code, sr) in enumerate(rows.items()):
         if subtotal and code == "1.4":  # composite subtotal row (skipped by connectors)
-            s13 = sum((Decimal(rows[c].score) for c in ("1.3.1", "1.3.2", "1.3.3", "1.3.4", "1.3.5")
-                       if _num(rows[c].score).__class__ is float), Decimal(0))
+            s13 = sum(
+                (
+                    Decimal(rows[c].score)
+                    for c in ("1.3.1", "1.3.2", "1.3.3", "1.3.4", "1.3.5")
+                    if _num(rows[c].score).__class__ is float
+                ),
+                Decimal(0),
+            )
             out.append([school.code, school.name, year, "1.3", float(s13), None, None, "Tổng tiêu chí 1.3"])
         if R.CRITERIA[code][2] == "mandatory":
-            out.append([school.code, school.name, year, code_text(code, k), None, "Đạt" if sr.met else "Chưa đạt",
-                        sr.evidence or None, None])
+            out.append(
+                [
+                    school.code,
+                    school.name,
+                    year,
+                    code_text(code, k),
+                    None,
+                    "Đạt" if sr.met else "Chưa đạt",
+                    sr.evidence or None,
+                    None,
+                ]
+            )
         else:
-            out.append([school.code, school.name, year, code_text(code, k), _num(sr.score), None, sr.evidence or None, None])
+            out.append(
+                [
+                    school.code,
+                    school.name,
+                    year,
+                    code_text(code, k),
+                    _num(sr.score),
+                    None,
+                    sr.evidence or None,
+                    None,
+                ]
+            )
     return out
 
 
@@ -146,9 +193,14 @@ def _wide_header(code: str, k: int) -> str:
     return code
 
 
-def wide_book(ctx: Ctx, entries: list[tuple[School, dict[str, SelfRow]]], relpath: str, two_tier: bool) -> Book:
+def wide_book(
+    ctx: Ctx, entries: list[tuple[School, dict[str, SelfRow]]], relpath: str, two_tier: bool
+) -> Book:
     """cds.self_assessment_wide.v1 (one row per school); two-tier variant with merged group labels."""
-    groups = {"DH": "Nhóm 1: Chuyển đổi số trong dạy, học", "QT": "Nhóm 2: Chuyển đổi số trong quản trị cơ sở giáo dục"}
+    groups = {
+        "DH": "Nhóm 1: Chuyển đổi số trong dạy, học",
+        "QT": "Nhóm 2: Chuyển đổi số trong quản trị cơ sở giáo dục",
+    }
     cols = [Col(("Mã trường",), "id"), Col(("Tên trường",)), Col(("Năm học",))]
     for k, (code, (grp, _mx, _kind)) in enumerate(R.CRITERIA.items()):
         label = _wide_header(code, k)
@@ -173,4 +225,9 @@ def wide_book(ctx: Ctx, entries: list[tuple[School, dict[str, SelfRow]]], relpat
         row += [float(tot["DH"]), float(tot["QT"]), f"Mức {lvl}"]
         rows.append(row)
     title = [["KẾT QUẢ TỰ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ"], [f"Năm học: {ctx.year}"], []]
-    return Book(relpath, "xlsx", [Sheet("TongHop", [Block(cols, rows, title, merge_title_row=0)], shuffle_ok=False)], ctx.quirks)
+    return Book(
+        relpath,
+        "xlsx",
+        [Sheet("TongHop", [Block(cols, rows, title, merge_title_row=0)], shuffle_ok=False)],
+        ctx.quirks,
+    )

@@ -15,9 +15,23 @@ from datetime import date, datetime
 from typing import Any
 
 QUIRKS: tuple[str, ...] = (
-    "title_rows", "col_offset", "repeat_blocks", "header_linebreaks", "header_case", "nfd",
-    "extra_cols", "shuffle_cols", "synonyms", "ids_as_numbers", "decimal_comma", "date_style",
-    "blank_rows", "code_sheets", "bad_dimension", "xls_corrupt", "bad_rows",
+    "title_rows",
+    "col_offset",
+    "repeat_blocks",
+    "header_linebreaks",
+    "header_case",
+    "nfd",
+    "extra_cols",
+    "shuffle_cols",
+    "synonyms",
+    "ids_as_numbers",
+    "decimal_comma",
+    "date_style",
+    "blank_rows",
+    "code_sheets",
+    "bad_dimension",
+    "xls_corrupt",
+    "bad_rows",
 )
 EXCEL_EPOCH = date(1899, 12, 30)
 EXTRA_COL_NAMES = ("Mã vạch", "Cột 1", "Cột 2", "Người cập nhật", "Ghi chú", "Cột 3")
@@ -94,7 +108,9 @@ class CellStyler:
     def __init__(self, quirks: frozenset[str], rng: random.Random) -> None:
         self.q = quirks
         self.rng = rng
-        self.date_style = rng.choice(("dmy_slash", "dmy_dash", "serial", "mix")) if "date_style" in quirks else "dmy_slash"
+        self.date_style = (
+            rng.choice(("dmy_slash", "dmy_dash", "serial", "mix")) if "date_style" in quirks else "dmy_slash"
+        )
 
     def _date(self, d: date) -> Any:
         style = self.date_style
@@ -160,7 +176,9 @@ def _header_label(col: Col, tier: int, quirks: frozenset[str], rng: random.Rando
     return label
 
 
-def prepare_columns(sheet: Sheet, quirks: frozenset[str], rng: random.Random) -> tuple[list[int | None], list[Col]]:
+def prepare_columns(
+    sheet: Sheet, quirks: frozenset[str], rng: random.Random
+) -> tuple[list[int | None], list[Col]]:
     """Column order after shuffle/extra quirks: source indexes (None = extra column) and the extra Cols."""
     cols = sheet.blocks[0].cols
     order: list[int | None] = list(range(len(cols)))
@@ -252,8 +270,16 @@ def render_sheet(sheet: Sheet, quirks: frozenset[str], rng: random.Random) -> Gr
 _EXTRA, _ID, _TEXT, _NUM, _OTHER, _PLAIN = range(6)
 
 
-def _data_rows(block: Block, order: list[int | None], offset: int, quirks: frozenset[str], rng: random.Random,
-               styler: CellStyler, out: list[list[Any]], bad: list[tuple[int, str]]) -> None:
+def _data_rows(
+    block: Block,
+    order: list[int | None],
+    offset: int,
+    quirks: frozenset[str],
+    rng: random.Random,
+    styler: CellStyler,
+    out: list[list[Any]],
+    bad: list[tuple[int, str]],
+) -> None:
     """Append a block's data rows to `out`: `CellStyler.cell` / `_raw` per cell, inlined for the common cases.
 
     Must draw from `rng` exactly as the per-cell calls do (same values, same order): the small preset's

@@ -86,8 +86,13 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         out["1.4"] = _nodata("1.4")
         out["1.6.3"] = _nodata("1.6.3")
     else:
-        ok_res = [r for r in p.resources if r.approval == "Đã duyệt" and r.created <= w1
-                  and (p.school.formats.get("resources") != "json" or r.moderation in ("Normal", "ReviewedSafe"))]
+        ok_res = [
+            r
+            for r in p.resources
+            if r.approval == "Đã duyệt"
+            and r.created <= w1
+            and (p.school.formats.get("resources") != "json" or r.moderation in ("Normal", "ReviewedSafe"))
+        ]
         covered = {(r.subject, r.grade) for r in ok_res}
         out["1.4"] = _ratio("1.4", len(pairs & covered), len(pairs), 10)
         authors = {r.author for r in p.resources if r.created <= w1}
@@ -97,10 +102,14 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         out["1.5.1"] = _nodata("1.5.1")
         out["1.5.2"] = _nodata("1.5.2")
     else:
-        scored = {a.subject for a in p.assignments if cur.is_scored_for_151(a.subject, p.classes[a.klass].grade)}
+        scored = {
+            a.subject for a in p.assignments if cur.is_scored_for_151(a.subject, p.classes[a.klass].grade)
+        }
         with_test = {t.subject for t in p.tests if t.kind in ("Giữa kỳ", "Cuối kỳ") and in_year(t.held)}
         out["1.5.1"] = _ratio("1.5.1", len(scored & with_test), len(scored), 15)
-        out["1.5.2"] = _presence("1.5.2", sum(1 for t in p.tests if in_year(t.held) and t.sync.startswith("Đã")), 5)
+        out["1.5.2"] = _presence(
+            "1.5.2", sum(1 for t in p.tests if in_year(t.held) and t.sync.startswith("Đã")), 5
+        )
     # 1.6.1
     matched = set()
     for a in p.training:
@@ -128,7 +137,9 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         out["2.3.2"] = _nodata("2.3.2")
     else:
         num = sum(1 for i in enrolled if p.students[i].in_platform)
-        out["2.3.2"] = _ratio("2.3.2", num, len(enrolled), 6, lambda v: min(Fraction(1), v / R.STUDENT_MODULE_TARGET))
+        out["2.3.2"] = _ratio(
+            "2.3.2", num, len(enrolled), 6, lambda v: min(Fraction(1), v / R.STUDENT_MODULE_TARGET)
+        )
     # 2.3.3
     if "gradebook" in p.missing or "transcripts" in p.missing:
         out["2.3.3"] = _nodata("2.3.3")
@@ -162,8 +173,13 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         out["2.3.3"] = Value("2.3.3", None, None, v, R.points_for(10, v), "ok")
     # 2.3.4
     act = [s for s in p.staff if s.active]
-    out["2.3.4"] = _ratio("2.3.4", sum(1 for s in act if s.complete), len(act), 6,
-                          lambda v: min(Fraction(1), v / R.STUDENT_MODULE_TARGET))
+    out["2.3.4"] = _ratio(
+        "2.3.4",
+        sum(1 for s in act if s.complete),
+        len(act),
+        6,
+        lambda v: min(Fraction(1), v / R.STUDENT_MODULE_TARGET),
+    )
     # 2.3.6
     if "health" in p.missing:
         out["2.3.6"] = _nodata("2.3.6")
@@ -171,14 +187,21 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
         seen = {h["student"] for h in p.health if in_year(h["at"])}
         out["2.3.6"] = _ratio("2.3.6", len(seen & enr), len(enrolled), 10)
     # 2.3.7
-    out["2.3.7"] = _nodata("2.3.7") if "vouchers" in p.missing else _presence(
-        "2.3.7", sum(1 for v in p.vouchers if in_year(v["date"])), 6)
+    out["2.3.7"] = (
+        _nodata("2.3.7")
+        if "vouchers" in p.missing
+        else _presence("2.3.7", sum(1 for v in p.vouchers if in_year(v["date"])), 6)
+    )
     # 2.3.8
     if "sync_log" in p.missing:
         out["2.3.8"] = _nodata("2.3.8")
     else:
         s0 = p.start
-        deadlines = {"Đầu năm": date(s0, 9, 30), "Cuối học kỳ I": date(s0 + 1, 1, 15), "Cuối năm": date(s0 + 1, 5, 31)}
+        deadlines = {
+            "Đầu năm": date(s0, 9, 30),
+            "Cuối học kỳ I": date(s0 + 1, 1, 15),
+            "Cuối năm": date(s0 + 1, 5, 31),
+        }
         ent = {"Học sinh", "Cán bộ giáo viên", "Lớp học", "Kết quả học tập"}
         met = set()
         for r in p.sync_log:
@@ -190,7 +213,9 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
     if "parent_accounts" in p.missing:
         out["2.4.1"] = _nodata("2.4.1")
     else:
-        good = {a["student"] for a in p.parent_accounts if a["status"] == "Đã kích hoạt" and in_year(a["last"])}
+        good = {
+            a["student"] for a in p.parent_accounts if a["status"] == "Đã kích hoạt" and in_year(a["last"])
+        }
         out["2.4.1"] = _ratio("2.4.1", len(good & enr), len(enrolled), 8)
     # 2.4.2
     entry = [g for g in (1, 6, 10) if g in p.school.grades] if p.school.level != "GDTX" else []
@@ -201,7 +226,11 @@ def computed_values(p: YearPlan) -> dict[str, Value]:
     else:
         apps = [a for a in p.admissions if a["grade"] in entry]
         online = sum(1 for a in apps if a["channel"] == "Trực tuyến")
-        out["2.4.2"] = _ratio("2.4.2", online, len(apps), 12) if apps else Value("2.4.2", None, None, None, None, "not_applicable")
+        out["2.4.2"] = (
+            _ratio("2.4.2", online, len(apps), 12)
+            if apps
+            else Value("2.4.2", None, None, None, None, "not_applicable")
+        )
     # 2.4.3
     if "fees" in p.missing:
         out["2.4.3"] = _nodata("2.4.3")
@@ -226,8 +255,9 @@ def parse_self_score(raw: str, max_pts: int) -> Decimal | None:
     return d
 
 
-def reconcile(school_code: str, year: str, data: dict[str, Value], selfrows: dict[str, SelfRow]
-              ) -> tuple[list[Value], list[tuple[str, str, str, str]], tuple[Decimal, Decimal, int]]:
+def reconcile(
+    school_code: str, year: str, data: dict[str, Value], selfrows: dict[str, SelfRow]
+) -> tuple[list[Value], list[tuple[str, str, str, str]], tuple[Decimal, Decimal, int]]:
     """Full indicator values (document criteria included), findings and computed-side level."""
     values: list[Value] = []
     findings: list[tuple[str, str, str, str]] = []

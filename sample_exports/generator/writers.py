@@ -45,7 +45,13 @@ class _FastSheet(xlsxwriter.worksheet.Worksheet):
         self._frags: dict[int, list[tuple[int, str]]] = {}
 
     def _write_rows(self) -> None:
-        if self.row_info or self.comments or self.col_info or self.constant_memory or self.excel_version != 2007:
+        if (
+            self.row_info
+            or self.comments
+            or self.col_info
+            or self.constant_memory
+            or self.excel_version != 2007
+        ):
             if self._frags:
                 raise NotImplementedError("fast sheet with row/column formats or comments")
             super()._write_rows()
@@ -143,7 +149,13 @@ class _FastSheet(xlsxwriter.worksheet.Worksheet):
 
     def _merge(self, r0: int, c0: int, r1: int, c1: int, data: Any, fmt: Any) -> None:
         """`merge_range` without its overlap bookkeeping (the generator's merges never overlap)."""
-        if (r0, c0) == (r1, c1) or r0 > r1 or c0 > c1 or self._check_dimensions(r0, c0) or self._check_dimensions(r1, c1):
+        if (
+            (r0, c0) == (r1, c1)
+            or r0 > r1
+            or c0 > c1
+            or self._check_dimensions(r0, c0)
+            or self._check_dimensions(r1, c1)
+        ):
             self.merge_range(r0, c0, r1, c1, data, fmt)
             return
         self.merge.append([r0, c0, r1, c1])
@@ -200,7 +212,11 @@ class _FastSharedStrings(xlsxwriter.sharedstrings.SharedStrings):
                 continue
             if "&" in s or "<" in s or ">" in s:
                 s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            add(f'<si><t xml:space="preserve">{s}</t></si>' if _SST_SPACE.search(s) else f"<si><t>{s}</t></si>")
+            add(
+                f'<si><t xml:space="preserve">{s}</t></si>'
+                if _SST_SPACE.search(s)
+                else f"<si><t>{s}</t></si>"
+            )
         self.fh.write("".join(out))
 
 
@@ -221,13 +237,22 @@ class _FastWorkbook(xlsxwriter.Workbook):
 
 def write_xlsx(path: Path, grids: list[tuple[str, Grid]]) -> None:
     """Write sheets to an .xlsx with fixed document properties (byte-identical to per-cell xlsxwriter calls)."""
-    wb = _FastWorkbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                   "strings_to_urls": False})
+    wb = _FastWorkbook(
+        str(path),
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     wb.set_properties({"created": FIXED_CREATED, "author": "cds-generator"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for name, grid in grids:
         ws = wb.add_worksheet(name[:31], worksheet_class=_FastSheet)
-        merged_first: dict[tuple[int, int], tuple[int, int]] = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in grid.merges}
+        merged_first: dict[tuple[int, int], tuple[int, int]] = {
+            (r0, c0): (r1, c1) for r0, c0, r1, c1 in grid.merges
+        }
         skip: dict[int, set[int]] = {}
         for (r0, c0), (r1, c1) in merged_first.items():
             for r in range(r0, r1 + 1):

@@ -16,7 +16,10 @@ def test_province_mountain(tmp_path: Path) -> None:
     run = generate("province-mountain", 7, ["2024-2025"], tmp_path, 0.3)
     assert run.files > 5000
     # this process and the worker processes (ru_maxrss of children is the largest child)
-    peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    peak_kib = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
     assert peak_kib < 2 * 1024 * 1024
     lines = (tmp_path / "_truth" / "indicator_values.csv").read_text(encoding="utf-8").count("\n")
     assert lines > 600 * 29 * 0.9

@@ -20,21 +20,54 @@ ROOT = Path(__file__).resolve().parents[2]
 INBOX = ROOT / "sample_exports" / "inbox"
 YEARS = ["2023-2024", "2024-2025"]
 ALL_LAYOUTS = {
-    "csdl.school.v1", "csdl.class.v1", "csdl.student.v1", "school.student_list.v1", "csdl.staff.v1",
-    "school.assignment.v1", "csdl.tt22_import.v1", "school.tt22_gradebook.v1", "smas.tt22_gradebook.v1",
-    "csdl.tt27_import.v1", "vnedu.tt27.v1", "school.transcript_status.v1", "lms.activity_report.v1",
-    "dti.push_users.v1", "dti.push_schools.v1", "school.resource_list.v1", "lms.resources.v1", "cbt.test_list.v1",
-    "csdl.rooms.v1", "taphuan.accounts.v1", "school.parent_accounts.v1", "payment.transactions.v1",
-    "admission.portal.v1", "admission.class_split.v1", "school.health.v1", "misa.vouchers.v1",
-    "school.csdl_sync_log.v1", "cds.self_assessment_long.v1", "cds.self_assessment_wide.v1",
+    "csdl.school.v1",
+    "csdl.class.v1",
+    "csdl.student.v1",
+    "school.student_list.v1",
+    "csdl.staff.v1",
+    "school.assignment.v1",
+    "csdl.tt22_import.v1",
+    "school.tt22_gradebook.v1",
+    "smas.tt22_gradebook.v1",
+    "csdl.tt27_import.v1",
+    "vnedu.tt27.v1",
+    "school.transcript_status.v1",
+    "lms.activity_report.v1",
+    "dti.push_users.v1",
+    "dti.push_schools.v1",
+    "school.resource_list.v1",
+    "lms.resources.v1",
+    "cbt.test_list.v1",
+    "csdl.rooms.v1",
+    "taphuan.accounts.v1",
+    "school.parent_accounts.v1",
+    "payment.transactions.v1",
+    "admission.portal.v1",
+    "admission.class_split.v1",
+    "school.health.v1",
+    "misa.vouchers.v1",
+    "school.csdl_sync_log.v1",
+    "cds.self_assessment_long.v1",
+    "cds.self_assessment_wide.v1",
 }
-REJECT_CODES = {"missing_key", "bad_id_format", "bad_date", "bad_number", "bad_school_year", "out_of_range",
-                "unknown_value", "duplicate_key"}
+REJECT_CODES = {
+    "missing_key",
+    "bad_id_format",
+    "bad_date",
+    "bad_number",
+    "bad_school_year",
+    "out_of_range",
+    "unknown_value",
+    "duplicate_key",
+}
 
 
 def hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +106,9 @@ def test_large_presets_do_not_depend_on_worker_count(tmp_path: Path, monkeypatch
 
     full = P.build_schools
     # the three smallest schools keep the test quick
-    monkeypatch.setattr(P, "build_schools", lambda preset, seed: sorted(full(preset, seed), key=lambda s: s.pupils)[:3])
+    monkeypatch.setattr(
+        P, "build_schools", lambda preset, seed: sorted(full(preset, seed), key=lambda s: s.pupils)[:3]
+    )
     a, b = tmp_path / "a", tmp_path / "b"
     run = P.generate("province-mountain", 5, YEARS, a, 0.5, workers=1)
     P.generate("province-mountain", 5, YEARS, b, 0.5, workers=2)
@@ -134,10 +169,18 @@ def test_truth_is_consistent(small: tuple[Path, object]) -> None:
         elif f["finding"] == "MISSING_EVIDENCE":
             assert kind in ("mandatory", "document")
     for lv in _read(out / "_truth" / "school_levels.csv"):
-        caps = {g: any(by[(lv["school_code"], lv["school_year"], c)]["value"] == "0"
-                       for c, (gg, _m, k) in R.CRITERIA.items() if gg == g and k == "mandatory") for g in R.GROUPS}
-        expect = min(R.level_of(Decimal(lv["group_dh_points"]), caps["DH"]),
-                     R.level_of(Decimal(lv["group_qt_points"]), caps["QT"]))
+        caps = {
+            g: any(
+                by[(lv["school_code"], lv["school_year"], c)]["value"] == "0"
+                for c, (gg, _m, k) in R.CRITERIA.items()
+                if gg == g and k == "mandatory"
+            )
+            for g in R.GROUPS
+        }
+        expect = min(
+            R.level_of(Decimal(lv["group_dh_points"]), caps["DH"]),
+            R.level_of(Decimal(lv["group_qt_points"]), caps["QT"]),
+        )
         assert int(lv["level"]) == expect
 
 
@@ -174,8 +217,10 @@ def test_cli_command(tmp_path: Path) -> None:
 
     from sample_exports.generator.cli import generate as cmd
 
-    res = CliRunner().invoke(cmd, ["--preset", "small", "--seed", "1", "--years", "2024-2025", "--out",
-                                   str(tmp_path / "o"), "--quiet"])
+    res = CliRunner().invoke(
+        cmd,
+        ["--preset", "small", "--seed", "1", "--years", "2024-2025", "--out", str(tmp_path / "o"), "--quiet"],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "_truth" / "indicator_values.csv").is_file()
     bad = CliRunner().invoke(cmd, ["--years", "2024-2026", "--out", str(tmp_path / "x")])

@@ -56,7 +56,9 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
     assert man.loc[f"{Y}/{S}/ghi_chu.txt", "reason_code"] == "unsupported_type"
     assert not any("_truth" in f for f in man.index)
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 7
-    msg = con.execute("SELECT message FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[0]
+    msg = con.execute("SELECT message FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[
+        0
+    ]
     assert msg == (f"Tệp {Y}/{S}/phong.xlsx, trang Phong, dòng 12, cột D (Loại phòng): Giá trị không có trong "
                    "danh mục — giá trị 'Phòng bí ẩn'; yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, "
                    "Phòng học bộ môn, Thư viện, Phòng studio, Phòng y tế, Phòng hành chính, Khác.")  # fmt: skip
@@ -67,14 +69,21 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
     s2 = ingest_inbox(con, inbox, hash_key="k")
     assert s2.skipped == s1.files_seen and not s2.changed
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 7
-    actions = con.execute("SELECT DISTINCT action FROM ingest_events WHERE run_id = ?", [s2.run_id]).fetchall()
+    actions = con.execute(
+        "SELECT DISTINCT action FROM ingest_events WHERE run_id = ?", [s2.run_id]
+    ).fetchall()
     assert actions == [("skipped",)]
     # modify one file: exactly its rows are replaced
     B.write_xlsx(inbox / Y / S / "phong.xlsx", {"Phong": rooms(6)})
     s3 = ingest_inbox(con, inbox, hash_key="k")
     assert s3.replaced == 1 and s3.skipped == s1.files_seen - 1
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 9
-    assert con.execute("SELECT count(*) FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[
+            0
+        ]
+        == 0
+    )
     # delete one file: retired, its rows gone
     (inbox / Y / S / "phong2.xlsx").unlink()
     s4 = ingest_inbox(con, inbox, hash_key="k")
@@ -94,9 +103,13 @@ def test_student_codes_resolved_across_files(tmp_path: Path) -> None:
     B.write_xlsx(ib / Y / S / "a_diem.xlsx", {"Toan": gb})
     con = _con(tmp_path)
     ingest_inbox(con, ib, hash_key="k")
-    got = dict(con.execute("SELECT student_key, any_value(moet_id) FROM raw_grade_entry GROUP BY 1").fetchall())
+    got = dict(
+        con.execute("SELECT student_key, any_value(moet_id) FROM raw_grade_entry GROUP BY 1").fetchall()
+    )
     assert got == {"2501234567": "0800012345", "0800012345": "0800012345", "2599999999": None}
-    n = con.execute("SELECT count(*) FROM ingest_warnings WHERE reason_code = 'unresolved_reference'").fetchone()[0]
+    n = con.execute(
+        "SELECT count(*) FROM ingest_warnings WHERE reason_code = 'unresolved_reference'"
+    ).fetchone()[0]
     assert n == 1
 
 
@@ -146,7 +159,9 @@ def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: py
     assert sorted(inspected) == ["phong.csv", "phong3.xlsx", "rong.csv"]
     assert (s2.files_seen, s2.skipped, s2.replaced, s2.ingested, s2.quarantined) == (4, 2, 2, 0, 0)
     assert sorted(s2.changed_files) == [f"{Y}/{S}/phong.csv", f"{Y}/{S}/phong3.xlsx"]
-    events = dict(con.execute("SELECT source_file, action FROM ingest_events WHERE run_id = ?", [s2.run_id]).fetchall())
+    events = dict(
+        con.execute("SELECT source_file, action FROM ingest_events WHERE run_id = ?", [s2.run_id]).fetchall()
+    )
     assert events == {f"{Y}/{S}/phong.xlsx": "skipped", f"{Y}/{S}/rong.csv": "skipped",
                       f"{Y}/{S}/phong.csv": "replaced", f"{Y}/{S}/phong3.xlsx": "replaced"}  # fmt: skip
     rows = con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall()

@@ -29,7 +29,9 @@ def test_ingest_pulls_api_rows(api, tmp_path: Path) -> None:  # noqa: F811
                             out=tmp_path / "out", school_year=YEAR, api_base_url=base, api_key=KEY)  # fmt: skip
     assert run_pipeline(settings)
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    rows = con.execute("SELECT metric, value FROM raw_lms_activity WHERE school_code='08000001' ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT metric, value FROM raw_lms_activity WHERE school_code='08000001' ORDER BY 1"
+    ).fetchall()
     con.close()
     assert rows == [("lessons_assigned", 1.0), ("live_sessions", 2.0)]
 

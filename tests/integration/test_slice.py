@@ -57,20 +57,26 @@ def inbox(tmp_path: Path) -> Path:
 
 
 def run(inbox: Path, tmp_path: Path) -> Path:
-    settings = get_settings(inbox=inbox, warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", school_year=YEAR)
+    settings = get_settings(
+        inbox=inbox, warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", school_year=YEAR
+    )
     assert run_pipeline(settings)
     return tmp_path / "out"
 
 
 def points_from_workbook(out: Path) -> dict[str, float]:
     frame = pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str})
-    return dict(zip(frame["Mã trường"].astype(str), frame["Điểm nhóm I (dạy, học) – tính từ dữ liệu"], strict=True))
+    return dict(
+        zip(frame["Mã trường"].astype(str), frame["Điểm nhóm I (dạy, học) – tính từ dữ liệu"], strict=True)
+    )
 
 
 def test_slice_scores_each_school_by_hand(inbox: Path, tmp_path: Path) -> None:
     out = run(inbox, tmp_path)
     assert points_from_workbook(out) == EXPECTED_POINTS
-    values = pd.read_csv(out / f"indicator_values_{YEAR}.csv", dtype={"school_code": str, "criterion_code": str})
+    values = pd.read_csv(
+        out / f"indicator_values_{YEAR}.csv", dtype={"school_code": str, "criterion_code": str}
+    )
     values = values[values["criterion_code"] == "1.7.1"]
     assert set(values["school_code"]) == set(EXPECTED_POINTS)
     assert dict(zip(values["school_code"], values["points"], strict=True)) == EXPECTED_POINTS
@@ -85,6 +91,13 @@ def test_bad_file_does_not_stop_the_run(inbox: Path, tmp_path: Path) -> None:
     out = run(inbox, tmp_path)
     assert points_from_workbook(out) == EXPECTED_POINTS  # the other files' results are unchanged
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
-    rows = dict(con.execute("SELECT source_file, reason_code FROM ingest_manifest WHERE status='quarantined'").fetchall())
+    rows = dict(
+        con.execute(
+            "SELECT source_file, reason_code FROM ingest_manifest WHERE status='quarantined'"
+        ).fetchall()
+    )
     con.close()
-    assert rows == {f"{YEAR}/08000002/hong.xlsx": "unreadable_file", f"{YEAR}/08000003/ghi_chu.txt": "unsupported_type"}
+    assert rows == {
+        f"{YEAR}/08000002/hong.xlsx": "unreadable_file",
+        f"{YEAR}/08000003/ghi_chu.txt": "unsupported_type",
+    }

@@ -32,7 +32,9 @@ GRAIN_KEYS = ("school_code", "school_year", "criterion_code", "entity", "student
 def _cases() -> list[tuple[str, Path]]:
     out = []
     for model_dir in sorted(p for p in CASES_ROOT.iterdir() if p.is_dir() and not p.name.startswith("_")):
-        out.extend((model_dir.name, case) for case in sorted(model_dir.iterdir()) if (case / "expect.csv").exists())
+        out.extend(
+            (model_dir.name, case) for case in sorted(model_dir.iterdir()) if (case / "expect.csv").exists()
+        )
     return out
 
 
@@ -109,7 +111,9 @@ def test_model_case(model: str, case: Path, template_db: Path, tmp_path: Path) -
     assert keys, "expect.csv needs at least one grain key column"
     got_keys = {tuple(str(x) for x in r) for r in got[keys].itertuples(index=False)}
     exp_keys = {tuple(r) for r in expect[keys].itertuples(index=False)}
-    assert got_keys == exp_keys, f"keys differ: missing {exp_keys - got_keys}, unexpected {got_keys - exp_keys}"
+    assert got_keys == exp_keys, (
+        f"keys differ: missing {exp_keys - got_keys}, unexpected {got_keys - exp_keys}"
+    )
     got_by_key = {tuple(str(x) for x in r[keys]): r for _, r in got.iterrows()}
     problems = []
     for _, row in expect.iterrows():

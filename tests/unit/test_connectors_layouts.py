@@ -24,7 +24,9 @@ YEAR = "2024-2025"
 
 def run(path: Path, school: str | None = SCHOOL, **ctx: object):
     rel = path.name
-    res = parse_file(path, rel, ParseContext(file=rel, folder_year=YEAR, folder_school=school, hash_key="k", **ctx))
+    res = parse_file(
+        path, rel, ParseContext(file=rel, folder_year=YEAR, folder_school=school, hash_key="k", **ctx)
+    )
     return res
 
 
@@ -168,7 +170,10 @@ def test_lms_activity_report_one_row_per_metric(tmp_path: Path) -> None:
     df = rows(run(B.write_xlsx(tmp_path / "lms.xlsx", {"LMS": data})))
     assert sorted(df["metric"]) == ["lessons_assigned", "live_sessions"]
     assert df["role"].unique().tolist() == ["teacher"] and df["grade"].unique().tolist() == [6]
-    assert str(df["period_start"].iloc[0].date()) == "2024-09-01" and str(df["period_end"].iloc[0].date()) == "2024-12-31"
+    assert (
+        str(df["period_start"].iloc[0].date()) == "2024-09-01"
+        and str(df["period_end"].iloc[0].date()) == "2024-12-31"
+    )
     assert set(df["semester"]) == {"1"}
 
 
@@ -199,7 +204,9 @@ def test_admission_portal_and_class_split(tmp_path: Path) -> None:
     hdr = ["STT", "Họ và tên", "Ngày sinh", "Nữ", "Dân tộc", "Số CCCD", "K.tật"]
     split = [["LỚP 1A"], hdr, [1, "An", "01/02/2019", "x", "Kinh", "68219000123", ""],
              ["LỚP 1B"], hdr, [1, "Bình", "01/03/2019", "", "Tày", "", "x"]]  # fmt: skip
-    res = run(B.write_xlsx(tmp_path / "chia.xlsx", {"ChiaLop": split}), )
+    res = run(
+        B.write_xlsx(tmp_path / "chia.xlsx", {"ChiaLop": split}),
+    )
     assert res.status == "loaded", res.reason
     df = rows(res)
     assert df["assigned_class"].tolist() == ["1A", "1B"] and df["sex"].tolist() == ["F", "M"]
@@ -217,7 +224,9 @@ def test_health_bmi_warning_and_range(tmp_path: Path) -> None:
     res = run(B.write_xlsx(tmp_path / "yt.xlsx", {"YT": data}))
     df = rows(res)
     assert df["class_name"].unique().tolist() == ["4B"]
-    assert [w["row"] for s in res.sheets for w in s.warnings if w["reason_code"] == "implausible_value"] == [9]
+    assert [w["row"] for s in res.sheets for w in s.warnings if w["reason_code"] == "implausible_value"] == [
+        9
+    ]
     assert [r["reason_code"] for s in res.sheets for r in s.rejects] == ["out_of_range"]
     assert df["eye_disease"].tolist()[:2] == [None, "Cận thị"] or pd.isna(df["eye_disease"].iloc[0])
     assert df["blood_group"].tolist() == ["O", "AB", "unknown"]
@@ -232,7 +241,10 @@ def test_misa_vouchers_total_row_is_footer(tmp_path: Path) -> None:
     res = run(B.write_xlsx(tmp_path / "ct.xlsx", {"CT": data}))
     assert res.status == "loaded", res.reason
     df = rows(res)
-    assert df["voucher_type"].tolist() == ["receipt", "payment"] and df["amount"].tolist() == [1500000, 200000]
+    assert df["voucher_type"].tolist() == ["receipt", "payment"] and df["amount"].tolist() == [
+        1500000,
+        200000,
+    ]
 
 
 def test_sync_log_success_with_fewer_accepted_is_partial(tmp_path: Path) -> None:
@@ -271,7 +283,22 @@ def test_parent_accounts_and_resource_list(tmp_path: Path) -> None:
     assert df["moderation_status"].tolist() == ["normal"]
 
 
-CODES = ["1.1", "1.2", "1.3", "1.3.1", "1.3.2", "1.3.3", "1.3.4", "1.3.5", "1.4", "1.5.1", "1.5.2", "2.1", "2.2", "2.3.1"]
+CODES = [
+    "1.1",
+    "1.2",
+    "1.3",
+    "1.3.1",
+    "1.3.2",
+    "1.3.3",
+    "1.3.4",
+    "1.3.5",
+    "1.4",
+    "1.5.1",
+    "1.5.2",
+    "2.1",
+    "2.2",
+    "2.3.1",
+]
 
 
 def test_self_assessment_long_keeps_invalid_scores(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ def test_every_sql_model_states_purpose_and_grain() -> None:
 
 
 def test_no_machine_paths_in_tracked_files() -> None:
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     bad = []
     for f in files:
         p = ROOT / f

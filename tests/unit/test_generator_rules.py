@@ -42,7 +42,9 @@ def test_ids_are_structurally_valid() -> None:
 
 def test_quirk_picker_forces_every_switch_once() -> None:
     picker = QuirkPicker(1.0, 7)
-    allowed = eligible("xlsx", single_tier=True, has_title=False, repeat=True, bad_rows=True) | {"xls_corrupt"}
+    allowed = eligible("xlsx", single_tier=True, has_title=False, repeat=True, bad_rows=True) | {
+        "xls_corrupt"
+    }
     for _ in range(10):
         picker.pick(allowed)
     assert set(QUIRKS) <= picker.seen
@@ -50,8 +52,12 @@ def test_quirk_picker_forces_every_switch_once() -> None:
 
 
 def test_render_records_bad_row_positions_and_merges() -> None:
-    b = Block([C("STT", "int"), Col(("ĐĐGtx", "1")), Col(("ĐĐGtx", "2"))], [[1, 5.0, 6.0], [2, 11.0, 6.0]],
-              title=[["T1"], ["T2"]], tags=[None, "out_of_range"])
+    b = Block(
+        [C("STT", "int"), Col(("ĐĐGtx", "1")), Col(("ĐĐGtx", "2"))],
+        [[1, 5.0, 6.0], [2, 11.0, 6.0]],
+        title=[["T1"], ["T2"]],
+        tags=[None, "out_of_range"],
+    )
     g = render_sheet(Sheet("S", [b], shuffle_ok=False), frozenset(), random.Random(0))
     assert g.bad == [(6, "out_of_range")]  # 2 title rows + 2 header tiers + 2nd data row
     assert (2, 1, 2, 2) in g.merges and (2, 0, 3, 0) in g.merges
@@ -78,15 +84,26 @@ def _slow_xlsx(path, grids) -> None:  # type: ignore[no-untyped-def]
 
     from sample_exports.generator.writers import FIXED_CREATED
 
-    wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     wb.set_properties({"created": FIXED_CREATED, "author": "cds-generator"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for name, grid in grids:
         ws = wb.add_worksheet(name[:31])
         merged = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in grid.merges}
-        covered = {(r, c) for (r0, c0), (r1, c1) in merged.items() for r in range(r0, r1 + 1)
-                   for c in range(c0, c1 + 1)}
+        covered = {
+            (r, c)
+            for (r0, c0), (r1, c1) in merged.items()
+            for r in range(r0, r1 + 1)
+            for c in range(c0, c1 + 1)
+        }
         for r, row in enumerate(grid.rows):
             for c, v in enumerate(row):
                 if v is None or (r, c) in covered:
@@ -166,14 +183,39 @@ def test_fast_data_rows_match_per_cell_styling(seed: int) -> None:
     from sample_exports.generator.sheets import CellStyler, _data_rows
 
     qrng = random.Random(seed)
-    quirks = frozenset(q for q in ("nfd", "ids_as_numbers", "decimal_comma", "date_style", "blank_rows") if qrng.random() < 0.5)
-    cols = [C("STT", "int"), C("Mã", "id"), C("SĐT", "phone"), C("Tên"), C("Điểm", "num"), C("Ngày", "date"),
-            C("Lúc", "datetime"), C("Tiền", "money"), C("Cờ", "flag")]
-    rows = [[k, f"{k:010d}" if k % 3 else f"HS{k}", "0912345678", "Đặng Thị Ánh" if k % 4 else "", k / 4 if k % 5 else k,
-             date(2024, 1 + k % 12, 1 + k % 28), datetime(2024, 9, 1, k % 24, 5), 150000, "x" if k % 2 else None]
-            for k in range(300)]
-    block = Block(cols, rows, tags=[("bad_date" if k % 50 == 7 else None) for k in range(300)],
-                  raw_cells=seed % 6 == 5)
+    quirks = frozenset(
+        q
+        for q in ("nfd", "ids_as_numbers", "decimal_comma", "date_style", "blank_rows")
+        if qrng.random() < 0.5
+    )
+    cols = [
+        C("STT", "int"),
+        C("Mã", "id"),
+        C("SĐT", "phone"),
+        C("Tên"),
+        C("Điểm", "num"),
+        C("Ngày", "date"),
+        C("Lúc", "datetime"),
+        C("Tiền", "money"),
+        C("Cờ", "flag"),
+    ]
+    rows = [
+        [
+            k,
+            f"{k:010d}" if k % 3 else f"HS{k}",
+            "0912345678",
+            "Đặng Thị Ánh" if k % 4 else "",
+            k / 4 if k % 5 else k,
+            date(2024, 1 + k % 12, 1 + k % 28),
+            datetime(2024, 9, 1, k % 24, 5),
+            150000,
+            "x" if k % 2 else None,
+        ]
+        for k in range(300)
+    ]
+    block = Block(
+        cols, rows, tags=[("bad_date" if k % 50 == 7 else None) for k in range(300)], raw_cells=seed % 6 == 5
+    )
     order = [0, None, *range(1, 9)] if seed % 2 else list(range(9))
     got_out: list[list[object]] = []
     got_bad: list[tuple[int, str]] = []

@@ -36,7 +36,9 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+    return next(
+        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line
+    )
 
 
 def test_shipped_set_is_complete_and_warns_about_group_ii() -> None:
@@ -81,9 +83,15 @@ def test_broken_copy_exits_non_zero_with_line(tmp_path: Path, old: str, new: str
     assert iset is None
     errors = [p for p in problems if p.severity == "error"]
     assert any(message in p.message for p in errors), errors
-    expected_line = _line_of(path, needle) if needle else [
-        i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line == '  - code: "1.3.1"'
-    ][1]
+    expected_line = (
+        _line_of(path, needle)
+        if needle
+        else [
+            i
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if line == '  - code: "1.3.1"'
+        ][1]
+    )
     assert any(p.line == expected_line for p in errors if message in p.message), errors
     res = CliRunner().invoke(main, ["indicator-set", "check", str(path)], terminal_width=200)
     assert res.exit_code != 0
@@ -112,7 +120,9 @@ def test_province_criterion_needs_no_code_change(tmp_path: Path) -> None:
     assert params[(params.criterion_code == "2.3.9")]["value"].tolist() == ["library"]
     con = duckdb.connect()
     load_config_tables(con, iset)
-    assert con.execute("SELECT max_points FROM cfg_criteria WHERE criterion_code = '2.3.9'").fetchone()[0] == 4
+    assert (
+        con.execute("SELECT max_points FROM cfg_criteria WHERE criterion_code = '2.3.9'").fetchone()[0] == 4
+    )
     import pandas as pd
 
     values = pd.DataFrame([{"school_code": "S1", "school_year": "2024-2025", "criterion_code": "2.3.9",
@@ -128,4 +138,8 @@ def test_params_reach_sql_as_data() -> None:
     ).fetchall()
     assert rows == [("CK1", "01-15"), ("CN", "05-31"), ("DN", "09-30")]
     assert con.execute("SELECT count(*) FROM cfg_subjects").fetchone()[0] > 40
-    assert con.execute("SELECT tx_required FROM cfg_tx_required ORDER BY periods_above").fetchall() == [(2,), (3,), (4,)]
+    assert con.execute("SELECT tx_required FROM cfg_tx_required ORDER BY periods_above").fetchall() == [
+        (2,),
+        (3,),
+        (4,),
+    ]

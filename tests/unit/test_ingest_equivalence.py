@@ -25,7 +25,19 @@ def _clean_text_reference(s: pd.Series) -> pd.Series:
 
 
 def test_clean_text_matches_the_pandas_chain() -> None:
-    vals = ["a", None, " 'x ", "\u00a0b", "", "'", " ' y", "Nguye\u0302\u0303n", "\t8,5\n", "\u2003z\u3000", "''q"]
+    vals = [
+        "a",
+        None,
+        " 'x ",
+        "\u00a0b",
+        "",
+        "'",
+        " ' y",
+        "Nguye\u0302\u0303n",
+        "\t8,5\n",
+        "\u2003z\u3000",
+        "''q",
+    ]
     rng = random.Random(7)
     for trial in range(100):
         s = pd.Series([rng.choice(vals) for _ in range(rng.randint(0, 25))], dtype=object)

@@ -17,7 +17,9 @@ HDR = ["STT", "Mã HS", "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2",
        "ĐTB HK1", "ĐTB HK2", "ĐTB CN"]  # fmt: skip
 
 
-def _sheet(name: str, rows: list[list], title_subject: str | None, offset: int = 0, year: str = "2024-2025") -> Grid:
+def _sheet(
+    name: str, rows: list[list], title_subject: str | None, offset: int = 0, year: str = "2024-2025"
+) -> Grid:
     subj = f" - Môn học: {title_subject}" if title_subject else ""
     title = [["BẢNG ĐIỂM MÔN HỌC"], [f"Lớp: 6A{subj} - Học kỳ: I - Năm học: {year}"]]
     body = [[None] * offset + r for r in [*title, HDR, *rows, ["Giáo viên bộ môn"]]]
@@ -38,10 +40,21 @@ def _rows(seed: int) -> list[list]:
 
 def _canon(res: SheetResult) -> tuple:
     rows = res.rows.astype(object).where(res.rows.notna(), None)
-    recs = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if v is not None)) for r in rows.to_dict("records"))
+    recs = sorted(
+        tuple(sorted((k, str(v)) for k, v in r.items() if v is not None)) for r in rows.to_dict("records")
+    )
     rej = sorted(str(sorted(d.items())) for d in res.rejects)
     warn = sorted(str(sorted(d.items())) for d in res.warnings)
-    return (res.sheet, res.rows_read, res.rows_skipped, res.duplicates_dropped, res.file_error, recs, rej, warn)
+    return (
+        res.sheet,
+        res.rows_read,
+        res.rows_skipped,
+        res.duplicates_dropped,
+        res.file_error,
+        recs,
+        rej,
+        warn,
+    )
 
 
 def _compare(grids: list[Grid], ctx: ParseContext) -> int:
@@ -84,7 +97,9 @@ def test_grouped_tt22_without_school_is_per_sheet_error() -> None:
     assert _compare(grids, ctx) == 2
 
 
-@pytest.mark.parametrize("rel", ["2024-2025/08000004/BangDiem_HK1.xlsx", "2024-2025/08000005/SoDiem_10A_HK1.xlsx"])
+@pytest.mark.parametrize(
+    "rel", ["2024-2025/08000004/BangDiem_HK1.xlsx", "2024-2025/08000005/SoDiem_10A_HK1.xlsx"]
+)
 def test_grouped_tt22_on_sample_grade_books(rel: str) -> None:
     path = ROOT / "sample_exports" / "inbox" / rel
     if not path.exists():

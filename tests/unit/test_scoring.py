@@ -56,7 +56,13 @@ def test_levels_and_mandatory_cap(iset) -> None:
     qt = {"2.3.2": 6, "2.3.3": 10, "2.3.4": 6, "2.3.5": 10, "2.3.6": 10, "2.3.7": 6, "2.3.8": 2}  # 50 → Mức 2
     met = _rows({**dh, **qt}, {"1.1": 1, "1.2": 1, "2.1": 1, "2.2": 1})
     s = school_scores(met, iset).iloc[0]
-    assert (s.group_dh_points, s.group_dh_level, s.group_qt_points, s.group_qt_level, s.level) == (75.01, 3, 50, 2, 2)
+    assert (s.group_dh_points, s.group_dh_level, s.group_qt_points, s.group_qt_level, s.level) == (
+        75.01,
+        3,
+        50,
+        2,
+        2,
+    )
     assert s.criterion_1_3_points == 30 and s.criterion_1_3_band == "Trên 20 điểm"
     unmet = _rows({**dh, **qt}, {"1.1": 1, "1.2": 0, "2.1": 1, "2.2": 1})
     s = school_scores(unmet, iset).iloc[0]
