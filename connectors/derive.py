@@ -73,14 +73,25 @@ class RowOps:
 
 Post = Callable[[pd.DataFrame, RowOps], pd.DataFrame]
 REGISTRY: dict[str, Post] = {}
+ROW_WISE: set[str] = set()
 
 
-def register(name: str) -> Callable[[Post], Post]:
+def register(name: str, row_wise: bool = False) -> Callable[[Post], Post]:
+    """Register a post-processor. `row_wise`: each output row depends only on its own input row and on
+    what every sheet of a batch shares (the layout, registry lookups), never on the file or sheet name,
+    and it skips no rows; such post-processors may run over the rows of many sheets at once."""
+
     def deco(fn: Post) -> Post:
         REGISTRY[name] = fn
+        if row_wise:
+            ROW_WISE.add(name)
         return fn
 
     return deco
+
+
+def is_row_wise(name: str) -> bool:
+    return name in ROW_WISE
 
 
 def get(name: str) -> Post:
@@ -94,7 +105,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------
-@register("student_key")
+@register("student_key", row_wise=True)
 def student_key(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """student_key = moet_id when known, else the local code; local_system = the platform."""
     moet = _col(df, "moet_id").astype("string")
@@ -111,13 +122,13 @@ def student_key(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("is_enrolled")
+@register("is_enrolled", row_wise=True)
 def is_enrolled(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     df["is_enrolled"] = _col(df, "status").isin(["studying", "transferred_in", "returned"])
     return df
 
 
-@register("staff")
+@register("staff", row_wise=True)
 def staff(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """is_teacher from the position; subjects split on `,`/`;` and mapped to codes."""
     pos = _col(df, "position").astype("string").fillna("")
@@ -130,7 +141,7 @@ def staff(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("sync_log")
+@register("sync_log", row_wise=True)
 def sync_log(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """A success with fewer accepted than sent records is partial."""
     sent = pd.to_numeric(_col(df, "records_sent"), errors="coerce")
@@ -142,7 +153,7 @@ def sync_log(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("billing_period")
+@register("billing_period", row_wise=True)
 def billing_period(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """`09/2024` or `Tháng 9/2024` → `2024-09`."""
     if "billing_period" in df.columns:
@@ -169,7 +180,7 @@ def parse_vnd(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, v.notna() & ~ok
 
 
-@register("vnd_amounts")
+@register("vnd_amounts", row_wise=True)
 def vnd_amounts(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Amount columns re-read from their raw text with `parse_vnd` (the generic `amount` parse kind
     strips a `.000` tail before it looks for thousands groups, reading `150.000` as 150)."""
@@ -181,7 +192,7 @@ def vnd_amounts(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("cbt_sync")
+@register("cbt_sync", row_wise=True)
 def cbt_sync(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Đồng bộ kết quả → synced_to (mapped in YAML) and results_synced; n_submitted ≤ n_candidates."""
     to = _col(df, "synced_to").astype("object").where(lambda s: s.notna(), "none")
@@ -190,7 +201,7 @@ def cbt_sync(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("health")
+@register("health", row_wise=True)
 def health(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """BMI recomputed (kg/m², half-up to 1 decimal); > 0.2 away from the file → implausible_value.
     Disease columns: blank or `Không` → null (false), other text kept."""
@@ -229,7 +240,7 @@ def admission_split(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df.drop(columns=["class_name"], errors="ignore")
 
 
-@register("lms_activity")
+@register("lms_activity", row_wise=True)
 def lms_activity(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Period from `Từ ngày`/`Đến ngày`; measured_at is the end date."""
     if "date_from" in df.columns:
@@ -240,7 +251,7 @@ def lms_activity(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     return df
 
 
-@register("date_range")
+@register("date_range", row_wise=True)
 def date_range(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Drop the title's `Từ ngày`/`Đến ngày` helpers (kept only where a layout maps them)."""
     return df.drop(columns=["date_from", "date_to"], errors="ignore")
@@ -302,7 +313,7 @@ def parse_timestamp_text(s: pd.Series) -> pd.Series:
     return ts.dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None)
 
 
-@register("transcript")
+@register("transcript", row_wise=True)
 def transcript(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """Transcript ids are UUIDs compared case-insensitively: stored lower-case."""
     if "transcript_id" in df.columns:

@@ -35,6 +35,8 @@ from connectors.sheet_parser import (
     find_headers,
     groupable,
     parse_table,
+    parse_table_group,
+    table_group_key,
 )
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
@@ -126,6 +128,27 @@ def choose(matches: list[HeaderMatch]) -> tuple[HeaderMatch | None, str | None]:
     return top[0], None
 
 
+@dataclass
+class ParseJob:
+    """One file to parse: where it is, its name relative to the inbox, its context, and (when the caller
+    already has them) its sha256 and content."""
+
+    path: Path
+    rel: str
+    ctx: ParseContext
+    sha: str | None = None
+    data: bytes | None = None
+
+
+@dataclass
+class _Located:
+    """A file read and its sheets' layouts found, waiting for the batch's parse."""
+
+    res: FileResult
+    found: list[tuple[Grid, HeaderMatch]]
+    errors: list[str]
+
+
 def parse_file(
     path: Path,
     rel: str,
@@ -138,7 +161,41 @@ def parse_file(
 
     `data` is the file's content when the caller has already read it (for its hash): the file is
     then not read again; without it a spreadsheet or CSV is read once, for its hash and its grids."""
+    return parse_files([ParseJob(path, rel, ctx, sha, data)], layouts)[0]
+
+
+def parse_files(jobs: list[ParseJob], layouts: tuple[Layout, ...] | None = None) -> list[FileResult]:
+    """`parse_file` of several files at once, with the same results: each file is read and its sheets'
+    layouts found on their own; then the sheets of every file that share a layout and its canonical
+    columns are parsed together (one pass of value parsing, checks and reshaping over all their rows),
+    which is where the time of small files went. A file whose parse fails is parsed again on its own,
+    so an error in one file never touches another."""
     layouts = layouts or load_layouts()
+    results: list[FileResult | None] = [None] * len(jobs)
+    located: dict[int, _Located] = {}
+    for i, job in enumerate(jobs):
+        loc = _locate(job, layouts)
+        if isinstance(loc, FileResult):
+            results[i] = loc
+        else:
+            located[i] = loc
+    if located:
+        sheets: dict[int, list[SheetResult] | BaseException]
+        try:
+            sheets = dict(_finish(jobs, located))
+        except BaseException as exc:  # one file's data broke the batch: parse each file alone
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise
+            sheets = {i: exc for i in located} if len(located) == 1 else _finish_each(jobs, located)
+        for i, loc in located.items():
+            results[i] = _conclude(loc, sheets[i], jobs[i].path)
+    return results  # type: ignore[return-value]
+
+
+def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located:
+    """Read a file and find the layout of each sheet; a finished (quarantined or JSON) result when there
+    is nothing left to parse together with other files."""
+    path, rel, ctx, sha, data = job.path, job.rel, job.ctx, job.sha, job.data
     size = path.stat().st_size if data is None else len(data)
     ext = path.suffix.lower()
     if data is None and ext in EXCEL_TYPES | CSV_TYPES and 0 < size <= MAX_FILE_BYTES:
@@ -160,24 +217,43 @@ def parse_file(
             from connectors import json_layouts
 
             res.sheets = json_layouts.parse_json_file(path, ctx)
-        else:
-            grids = read_grids(path, data)
-            if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
-                for g in grids:
-                    g.sheet = ""
-            res.sheets = parse_grids(grids, ctx, layouts)
-    except FileRejected as exc:
+            return _conclude(_Located(res, [], []), res.sheets, path)
+        grids = read_grids(path, data)
+        if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
+            for g in grids:
+                g.sheet = ""
+        found, errors = locate_sheets(grids, layouts)
+        if not found:
+            raise FileRejected(errors[0] if errors else "unrecognized_layout")
+        return _Located(res, found, errors)
+    except BaseException as exc:
+        return _rejected(res, exc, path, rel)
+
+
+def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> FileResult:
+    """The file quarantined for `exc`: a `FileRejected` reason, or `unreadable_file` for anything else
+    (a parser bug or a Rust panic in a reader must not stop the run)."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+    res.status = "quarantined"
+    res.sheets = []
+    if isinstance(exc, FileRejected):
         res.reason_code = exc.code
         detail = _scrub(exc.detail, path, rel)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
         return res
-    except BaseException as exc:  # a parser bug (or a Rust panic in a reader) must not stop the run
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
-            raise
-        res.reason_code = "unreadable_file"
-        detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
-        res.reason = f"{reason_text('unreadable_file')} ({detail})"
-        return res
+    res.reason_code = "unreadable_file"
+    detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
+    res.reason = f"{reason_text('unreadable_file')} ({detail})"
+    return res
+
+
+def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Path) -> FileResult:
+    """The file's status from its parsed sheets (or the error that stopped its parse)."""
+    res = loc.res
+    if isinstance(sheets, BaseException):
+        return _rejected(res, sheets, path, res.source_file)
+    res.sheets = sheets
     file_errors = [s.file_error for s in res.sheets if s.file_error]
     if file_errors:
         res.reason_code = file_errors[0]
@@ -195,6 +271,74 @@ def parse_file(
     return res
 
 
+def _finish_each(
+    jobs: list[ParseJob], located: dict[int, _Located]
+) -> dict[int, list[SheetResult] | BaseException]:
+    """`_finish` of each file alone; a file that fails gets its error instead of sheets."""
+    out: dict[int, list[SheetResult] | BaseException] = {}
+    for i, loc in located.items():
+        try:
+            out.update(_finish(jobs, {i: loc}))
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise
+            out[i] = exc
+    return out
+
+
+def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, list[SheetResult]]:
+    """Parse the located sheets of several files: sheets of one group (TT22 grade books with the same
+    mark columns, plain tables with the same canonical columns) together, the others one by one; then
+    the TT22 warnings. Returns each file's sheet results in sheet order."""
+    from connectors import gradebook_checks
+
+    members = [(i, n, grid, match) for i, loc in located.items() for n, (grid, match) in enumerate(loc.found)]
+    out: dict[tuple[int, int], SheetResult] = {}
+    for idxs in group_sheets([m[3] for m in members]):
+        got = parse_sheets([members[x][2] for x in idxs], [members[x][3] for x in idxs],
+                           [jobs[members[x][0]].ctx for x in idxs])  # fmt: skip
+        for x, r in zip(idxs, got, strict=True):
+            out[(members[x][0], members[x][1])] = r
+    sheets = {i: [out[(i, n)] for n in range(len(loc.found))] for i, loc in located.items()}
+    # TT22 grade books: incomplete_tx / avg_mismatch (rows kept); per sheet, so all files at once
+    gradebook_checks.add_tt22_warnings([r for rs in sheets.values() for r in rs])
+    return sheets
+
+
+def group_sheets(matches: list[HeaderMatch]) -> list[list[int]]:
+    """Positions of the sheets to parse together: one list per group (TT22 grade books by
+    `reshapers.group_key`, plain tables by `table_group_key`), a list of one for every other sheet."""
+    from connectors import reshapers
+
+    groups: dict[tuple, list[int]] = {}
+    for x, match in enumerate(matches):
+        layout = match.layout
+        if layout.shape == "tt22" and groupable(layout):
+            key: tuple = ("tt22", *reshapers.group_key(match))
+        elif layout.shape == "table" and groupable(layout):
+            key = ("table", *table_group_key(match))
+        else:
+            key = ("single", x)
+        groups.setdefault(key, []).append(x)
+    return list(groups.values())
+
+
+def parse_sheets(
+    grids: list[Grid], matches: list[HeaderMatch], ctxs: list[ParseContext]
+) -> list[SheetResult]:
+    """The results of one `group_sheets` group."""
+    from connectors import reshapers
+
+    layout = matches[0].layout
+    if len(grids) == 1 and not (layout.shape == "tt22" and groupable(layout)):
+        if layout.shape == "table":
+            return [parse_table(grids[0], matches[0], ctxs[0])]
+        return [reshapers.get(layout.shape)(grids[0], matches[0], ctxs[0])]
+    if layout.shape == "tt22":
+        return reshapers.tt22_group(grids, matches, ctxs)
+    return parse_table_group(grids, matches, ctxs)
+
+
 def printable_name(rel: str) -> str:
     """A file name as text that DuckDB and reports can hold: bytes that are not UTF-8 (kept by Python as
     surrogate escapes) become `\\xNN`, so the file is still reported and quarantined, never crashes."""
@@ -207,10 +351,11 @@ def _scrub(detail: str, path: Path, rel: str) -> str:
     return " ".join(detail.split())[:200]
 
 
-def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...]) -> list[SheetResult]:
-    """Parse every sheet that carries a signature; raise when none does (or when it is ambiguous)."""
-    from connectors import gradebook_checks, reshapers
-
+def locate_sheets(
+    grids: list[Grid], layouts: tuple[Layout, ...]
+) -> tuple[list[tuple[Grid, HeaderMatch]], list[str]]:
+    """The sheets that carry a signature with their chosen layout, and the ambiguity errors of the
+    others (a sheet with no signature is ignored)."""
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
     for grid in grids:
@@ -222,28 +367,17 @@ def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...
                 errors.append(err)
             continue
         found.append((grid, match))
-    # TT22 grade books: the sheets sharing a layout and header structure are parsed together
-    out: list[SheetResult | None] = [None] * len(found)
-    groups: dict[tuple, list[int]] = {}
-    for i, (_grid, match) in enumerate(found):
-        if match.layout.shape == "tt22" and groupable(match.layout):
-            groups.setdefault(reshapers.group_key(match), []).append(i)
-    for idxs in groups.values():
-        parsed = reshapers.tt22_group([found[i][0] for i in idxs], [found[i][1] for i in idxs], ctx)
-        for i, r in zip(idxs, parsed, strict=True):
-            out[i] = r
-    for i, (grid, match) in enumerate(found):
-        if out[i] is not None:
-            continue
-        if match.layout.shape == "table":
-            out[i] = parse_table(grid, match, ctx)
-        else:
-            out[i] = reshapers.get(match.layout.shape)(grid, match, ctx)
-    results = [r for r in out if r is not None]
-    if not results:
+    return found, errors
+
+
+def parse_grids(grids: list[Grid], ctx: ParseContext, layouts: tuple[Layout, ...]) -> list[SheetResult]:
+    """Parse every sheet of one file that carries a signature; raise when none does (or when it is
+    ambiguous)."""
+    found, errors = locate_sheets(grids, layouts)
+    if not found:
         raise FileRejected(errors[0] if errors else "unrecognized_layout")
-    gradebook_checks.add_tt22_warnings(results)  # TT22 grade books: incomplete_tx / avg_mismatch (rows kept)
-    return results
+    job = ParseJob(Path(ctx.file), ctx.file, ctx)
+    return _finish([job], {0: _Located(FileResult(ctx.file, "", 0, "quarantined"), found, errors)})[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +554,9 @@ def _unchanged(prev: tuple | None, sha: str) -> bool:
 
 INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
 POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
-POOL_WINDOW = 8  # files in flight per worker: bounds the parsed results held in memory
+PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in one pass)
+PARSE_BATCH_BYTES = 16 * 1024 * 1024  # ... or fewer files when they are this large
+POOL_WINDOW = 2  # parse batches in flight per worker: bounds the parsed results held in memory
 HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
 STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
 STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
@@ -447,11 +583,36 @@ class _Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
-def _parse_job(
-    path: str, rel: str, ctx: ParseContext, sha: str | None, data: bytes | None = None
-) -> FileResult:
-    """Worker side of the parse pool (module level so that it pickles)."""
-    return parse_file(Path(path), rel, ctx, load_layouts(), sha=sha, data=data)
+def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
+    """Worker side of the parse pool (module level so that it pickles): one batch of files."""
+    return parse_files(jobs, load_layouts())
+
+
+def parse_batches(todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]],
+                  sizes: dict[int, int]) -> list[list[int]]:  # fmt: skip
+    """The files to parse (todo positions, in order; blocked files are not parsed) cut into batches of
+    at most PARSE_BATCH_FILES files and PARSE_BATCH_BYTES. Files of the province folder never share a
+    batch with school files: the registry they may carry changes how school files are parsed."""
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    cur_bytes = 0
+    cur_province: bool | None = None
+    for i, (_path, rel, _sha, blocked, _prev) in enumerate(todo):
+        if blocked:
+            continue
+        province = delivery_of(Path(rel))[1] is None
+        size = sizes.get(i, 0)
+        if cur and (
+            len(cur) >= PARSE_BATCH_FILES or cur_bytes + size > PARSE_BATCH_BYTES or province != cur_province
+        ):
+            batches.append(cur)
+            cur, cur_bytes = [], 0
+        cur.append(i)
+        cur_bytes += size
+        cur_province = province
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
@@ -529,20 +690,50 @@ def ingest_inbox(
     for k in range(0, len(skipped), 1000):
         raw_store.log_events(con, run_id, skipped[k : k + 1000])
 
-    # 2. parse (in a pool when worth it) and store in order
+    # 2. parse in batches of files (in a pool when worth it) and store in inbox order
     n_parse = sum(1 for t in todo if not t[3])
     workers = INGEST_WORKERS if workers is None else workers
     pool = _make_pool(min(workers, n_parse)) if workers > 1 and n_parse >= POOL_MIN_FILES else None
-    pending: dict[int, tuple[int, object]] = {}  # todo index → (registry version, future)
+    batches = parse_batches(todo, {k: len(v) for k, v in contents.items()})
+    batch_of = {i: b for b, idxs in enumerate(batches) for i in idxs}
+    province = [any(delivery_of(Path(todo[i][1]))[1] is None for i in idxs) for idxs in batches]
+    pending: dict[int, tuple[int, concurrent.futures.Future]] = {}  # batch → (registry version, future)
+    parsed: dict[int, FileResult] = {}  # todo index → result of its batch, until stored
+    consumed = -1  # the last batch whose files have all been taken
 
-    def submit_upto(i: int) -> None:
-        for j in range(i, min(len(todo), i + POOL_WINDOW * workers)):
-            path, rel, sha, blocked, _ = todo[j]
-            if j in pending or blocked or pool is None:
-                continue
-            fut = pool.submit(_parse_job, str(path), rel, registry.context(rel, hash_key), sha or None,
-                              contents.get(j))  # fmt: skip
-            pending[j] = (registry.version, fut)
+    def jobs_of(idxs: list[int]) -> list[ParseJob]:
+        return [ParseJob(todo[i][0], todo[i][1], registry.context(todo[i][1], hash_key), todo[i][2] or None,
+                         contents.get(i)) for i in idxs]  # fmt: skip
+
+    def submit_ahead() -> None:
+        """Keep POOL_WINDOW batches per worker in flight; none beyond a province batch not yet stored."""
+        if pool is None:
+            return
+        for b in range(consumed + 1, min(len(batches), consumed + 1 + POOL_WINDOW * workers)):
+            if b not in pending and not any(i in parsed for i in batches[b]):
+                pending[b] = (registry.version, pool.submit(_parse_job, jobs_of(batches[b])))
+            if province[b]:
+                break
+
+    def results_of(b: int, start: int) -> None:
+        """Parse results of batch b's files from todo position `start` on, into `parsed`: from the pool,
+        or here when the pool failed or the registry changed since the batch was submitted."""
+        submit_ahead()
+        idxs = [i for i in batches[b] if i >= start]
+        got: list[FileResult] | None = None
+        job = pending.pop(b, None)
+        if job is not None:
+            version, fut = job
+            try:
+                got = fut.result()[len(batches[b]) - len(idxs) :]
+            except Exception:  # a dead worker must not stop the run: parse the batch here
+                got = None
+            if version != registry.version:  # parsed before the registry changed: redo
+                got = None
+        if got is None:
+            got = parse_files(jobs_of(idxs), layouts)
+        for i, res in zip(idxs, got, strict=True):
+            parsed[i] = res
 
     batch: list[StoreItem] = []  # parsed files not stored yet (stored together: one transaction)
     batch_rows = 0
@@ -557,21 +748,12 @@ def ingest_inbox(
                     rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})"
                 )
             else:
-                submit_upto(i)
-                job = pending.pop(i, None)
-                res = None
-                if job is not None:
-                    version, fut = job
-                    try:
-                        res = fut.result()  # type: ignore[attr-defined]
-                    except Exception:  # a dead worker must not stop the run: parse it here
-                        res = None
-                    if version != registry.version:  # parsed before the registry changed: redo
-                        res = None
-                if res is None:
-                    res = parse_file(path, rel, registry.context(rel, hash_key), layouts, sha=sha or None,
-                                     data=contents.get(i))  # fmt: skip
+                if i not in parsed:
+                    results_of(batch_of[i], i)
+                res = parsed.pop(i)
                 held -= len(contents.pop(i, b""))
+                if batches[batch_of[i]][-1] == i:  # the batch is all taken: the window moves on
+                    consumed = max(consumed, batch_of[i])
             prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
             batch.append(StoreItem(res, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
                                    fresh=prev is None))  # fmt: skip
@@ -582,10 +764,10 @@ def ingest_inbox(
                 batch, batch_rows = [], 0
             if "school" in touched:
                 registry.refresh()
-                for j, (version, fut) in list(pending.items()):  # parsed with the old registry: redo
-                    if version != registry.version:
-                        fut.cancel()  # type: ignore[attr-defined]
-                        del pending[j]
+                for b in [b for b, (version, _) in pending.items() if version != registry.version]:
+                    pending.pop(b)[1].cancel()  # parsed with the old registry: redone when needed
+                for j in [j for j in parsed if j > i]:  # the rest of this file's batch too
+                    del parsed[j]
             summary.changed_files.append(rel)
             if res.status == "quarantined":
                 summary.quarantined += 1

@@ -22,10 +22,12 @@ from connectors.sheet_parser import (
     SheetRows,
     collect_arrays,
     collect_rows,
-    extra_json,
+    extra_values,
     finish_rows,
     finish_rows_group,
+    group_raw,
     mapped_frame,
+    sheet_contexts,
 )
 
 Reshaper = Callable[[Grid, HeaderMatch, ParseContext], SheetResult]
@@ -219,10 +221,13 @@ def group_key(match: HeaderMatch) -> tuple:
             any(k[0] == "comment" for k in kinds.values()))  # fmt: skip
 
 
-def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext) -> list[SheetResult]:
+def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
+               ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
     """`tt22` of several sheets with one `group_key`: parsing and reshaping run once over all their
-    rows (each row carries its sheet and sheet row); the results equal `tt22` of each sheet."""
+    rows (each row carries its sheet and sheet row); the results equal `tt22` of each sheet. The sheets
+    may come from several files: `ctx` is then one context per sheet."""
     layout = matches[0].layout
+    ctxs = sheet_contexts(ctx, len(grids))
     results: list[SheetResult | None] = [None] * len(grids)
     members: list[int] = []
     collected: list[SheetRows] = []
@@ -248,13 +253,7 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
             has_comment = bool(comments)
         members.append(i)
         collected.append(sr)
-        extra = [c for c in m.paths if c not in m.mapping and c not in kinds]
-        ex = None
-        if extra:
-            part = pd.DataFrame(sr.cells[:, [sr.col_pos[c] for c in extra]], index=sr.rows, columns=extra)
-            ex_s = extra_json(part, m, extra)
-            ex = None if ex_s is None else ex_s.to_numpy(dtype=object)
-        extras.append(ex)
+        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
         value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
         skipped.append(sr.skipped)
         texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
@@ -266,17 +265,19 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     kinds0 = [k for k in _tt22_kinds(matches[members[0]]).values() if k[0] != "comment"]
     mark_cols = list(range(n_marks))
     sheets = [grids[i].sheet for i in members]
+    member_ctxs = [ctxs[i] for i in members]
     sizes = [len(sr.rows) for sr in collected]
     sid = np.repeat(np.arange(len(members)), sizes)
     srow = np.concatenate([sr.rows for sr in collected])
-    raw = _group_raw(collected, value_of, extras, sizes)
+    raw = group_raw(collected, value_of, extras, sizes)
     sel = np.concatenate([sr.cells[:, [sr.col_pos[c] for c in cols]] for sr, cols in zip(collected, mark_abs,
                                                                                              strict=True)])  # fmt: skip
     part_all = pd.DataFrame(
         sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object
     )
     mark_abs = [cols[:n_marks] for cols in mark_abs]
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, ctx, texts_of, cols_of, skipped, sheet_rows=False)
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, texts_of, cols_of, skipped,
+                            sheet_rows=False)  # fmt: skip
     idents = grp.results
     good, gsid = grp.good, grp.sid
     nonempty = grp.counts > 0
@@ -305,12 +306,10 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     rejects: list[list[dict]] = [[] for _ in members]
     warnings: list[list[dict]] = [[] for _ in members]
     where = (sheets, sid, srow, mark_abs, paths_of)
-    _group_cell_rejects(
-        rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, where
-    )
-    _group_cell_rejects(
-        rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, where
-    )
+    _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", member_ctxs,
+                        where)  # fmt: skip
+    _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", member_ctxs,
+                        where)  # fmt: skip
     rounded = nz.round_half_up(num, 1)
     precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
     for g in cells["row"].to_numpy()[precise].tolist():
@@ -368,36 +367,10 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext)
     return results  # type: ignore[return-value]
 
 
-def _group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
-               sizes: list[int]) -> pd.DataFrame:  # fmt: skip
-    """The `mapped_frame` of every member sheet, concatenated (index 0..n-1), built from the sheets'
-    cell matrices in one DataFrame: value columns, src_extra, block metadata (missing → None)."""
-    n = sum(sizes)
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    cols: dict[str, np.ndarray] = {}
-
-    def column(name: str) -> np.ndarray:
-        if name not in cols:
-            cols[name] = np.full(n, None, dtype=object)
-        return cols[name]
-
-    for k, sr in enumerate(collected):
-        lo, hi = starts[k], starts[k + 1]
-        for name, c in value_of[k]:
-            column(name)[lo:hi] = sr.cells[:, sr.col_pos[c]]
-        if extras[k] is not None:
-            column("src_extra")[lo:hi] = extras[k]
-        at = lo
-        for size, meta in sr.metas:
-            for name, v in meta.items():
-                column(name)[at : at + size] = v
-            at += size
-    return pd.DataFrame(cols, index=pd.RangeIndex(n))
-
-
 def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
-                        ctx: ParseContext, where: tuple) -> None:  # fmt: skip
-    """`_cell_rejects` for grouped cells (row = group position, col = mark position)."""
+                        ctxs: list[ParseContext], where: tuple) -> None:  # fmt: skip
+    """`_cell_rejects` for grouped cells (row = group position, col = mark position; one context per
+    member sheet)."""
     sheets, sid, srow, mark_abs, paths_of = where
     bad = cells[mask.to_numpy()]
     for g, j, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
@@ -407,7 +380,7 @@ def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Ser
         header = " / ".join(paths_of[k].get(c, []))
         out[k].append({"sheet": sheets[k], "row": r, "column": letter, "header": header, "canonical": "value",
                        "value": str(t)[:200], "reason_code": code,
-                       "message": row_message(ctx.file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip
+                       "message": row_message(ctxs[k].file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

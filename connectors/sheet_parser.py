@@ -935,8 +935,11 @@ def _title_value_of(field_name: str, values: pd.Series) -> pd.Series:
     return text
 
 
-def _resolve_school(meta: pd.DataFrame, ctx: ParseContext) -> pd.Series:
-    """Title `Mã trường`, then the school name in the title against the registry, then the folder."""
+def _resolve_school(
+    meta: pd.DataFrame, ctx: ParseContext, folder_school: pd.Series | None = None
+) -> pd.Series:
+    """Title `Mã trường`, then the school name in the title against the registry, then the folder
+    (`folder_school`: each row's delivery folder when the rows come from several files)."""
     idx = meta.index
     res = pd.Series(pd.NA, index=idx, dtype="string")
     if "_meta_school_code" in meta.columns:
@@ -953,7 +956,9 @@ def _resolve_school(meta: pd.DataFrame, ctx: ParseContext) -> pd.Series:
             return pd.NA
 
         res = res.fillna(meta["_meta_texts"].map(by_name).astype("string"))
-    if ctx.folder_school:
+    if folder_school is not None:
+        res = res.fillna(folder_school.astype("string"))
+    elif ctx.folder_school:
         res = res.fillna(ctx.folder_school)
     return res
 
@@ -992,12 +997,108 @@ def _cell_text(v: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # Several sheets of one layout and header structure at once (grade books: a sheet per subject)
 # ---------------------------------------------------------------------------------------------
+def sheet_contexts(ctx: ParseContext | list[ParseContext], n: int) -> list[ParseContext]:
+    """One parse context per sheet of a group (sheets of several files carry their own)."""
+    if isinstance(ctx, ParseContext):
+        return [ctx] * n
+    if len(ctx) != n:
+        raise ValueError(f"{len(ctx)} contexts for {n} sheets")
+    return list(ctx)
+
+
 def groupable(layout: Layout) -> bool:
     """Layouts whose `finish_rows` work is row-wise apart from the per-sheet checks that
-    `finish_rows_group` keeps per sheet (no school-name column, explode, melt or other post-processors)."""
+    `finish_rows_group` keeps per sheet: no school-name column, explode or melt, and only post-processors
+    registered as row-wise (`derive.register(..., row_wise=True)`)."""
+    from connectors import derive
+
     opts = layout.options
-    return not (opts.get("school_name_column") or opts.get("explode") or opts.get("melt")) and set(layout.post) <= {
-        "student_key"}  # fmt: skip
+    if opts.get("school_name_column") or opts.get("explode") or opts.get("melt"):
+        return False
+    return all(derive.is_row_wise(name) for name in layout.post)
+
+
+def table_group_key(match: HeaderMatch) -> tuple:
+    """Plain-table sheets with equal keys can be parsed together: same layout and the same canonical
+    columns (their positions, header texts and extra columns may differ per sheet)."""
+    return (match.layout.id, tuple(sorted(match.mapping.values())))
+
+
+def parse_table_group(grids: list[Grid], matches: list[HeaderMatch],
+                      ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+    """`parse_table` of several sheets with one `table_group_key` (from one file or several: `ctx` is
+    then one context per sheet): value parsing runs once over all their rows; each result equals
+    `parse_table` of its sheet alone."""
+    layout = matches[0].layout
+    ctxs = sheet_contexts(ctx, len(grids))
+    results: list[SheetResult | None] = [None] * len(grids)
+    members: list[int] = []
+    collected: list[SheetRows] = []
+    skipped: list[int] = []
+    texts_of: list[dict[str, str]] = []
+    cols_of: list[dict[str, int]] = []
+    value_of: list[list[tuple[str, int]]] = []
+    extras: list[np.ndarray | None] = []
+    for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
+        sr = collect_arrays(grid, m)
+        if not len(sr.rows):
+            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(columns=[*layout.columns]), [], [], 0,
+                                     sr.skipped)  # fmt: skip
+            continue
+        members.append(i)
+        collected.append(sr)
+        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping]))
+        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
+        skipped.append(sr.skipped)
+        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
+        cols_of.append({n: c for c, n in m.mapping.items()})
+    if not members:
+        return results  # type: ignore[return-value]
+    sizes = [len(sr.rows) for sr in collected]
+    sid = np.repeat(np.arange(len(members)), sizes)
+    srow = np.concatenate([sr.rows for sr in collected])
+    raw = group_raw(collected, value_of, extras, sizes)
+    grp = finish_rows_group(raw, sid, srow, layout, [grids[i].sheet for i in members], [ctxs[i] for i in members],
+                            texts_of, cols_of, skipped)  # fmt: skip
+    for k, r in enumerate(grp.results):
+        results[members[k]] = r
+    return results  # type: ignore[return-value]
+
+
+def extra_values(sr: SheetRows, match: HeaderMatch, extra: list[int]) -> np.ndarray | None:
+    """`src_extra` of each data row of a sheet (its unknown columns as JSON), None when it has none."""
+    if not extra:
+        return None
+    part = pd.DataFrame(sr.cells[:, [sr.col_pos[c] for c in extra]], index=sr.rows, columns=extra)
+    ex = extra_json(part, match, extra)
+    return None if ex is None else ex.to_numpy(dtype=object)
+
+
+def group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
+              sizes: list[int]) -> pd.DataFrame:  # fmt: skip
+    """The `mapped_frame` of every member sheet, concatenated (index 0..n-1), built from the sheets'
+    cell matrices in one DataFrame: value columns, src_extra, block metadata (missing → None)."""
+    n = sum(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    cols: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> np.ndarray:
+        if name not in cols:
+            cols[name] = np.full(n, None, dtype=object)
+        return cols[name]
+
+    for k, sr in enumerate(collected):
+        lo, hi = starts[k], starts[k + 1]
+        for name, c in value_of[k]:
+            column(name)[lo:hi] = sr.cells[:, sr.col_pos[c]]
+        if extras[k] is not None:
+            column("src_extra")[lo:hi] = extras[k]
+        at = lo
+        for size, meta in sr.metas:
+            for name, v in meta.items():
+                column(name)[at : at + size] = v
+            at += size
+    return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
 
 @dataclass
@@ -1017,7 +1118,7 @@ def finish_rows_group(
     srow: np.ndarray,
     layout: Layout,
     sheets: list[str],
-    ctx: ParseContext,
+    ctx: ParseContext | list[ParseContext],
     header_texts: list[dict[str, str]],
     col_of: list[dict[str, int]],
     skipped: list[int],
@@ -1027,9 +1128,13 @@ def finish_rows_group(
     sheet and sheet row). Value parsing runs once; the whole-column tests, required metadata,
     folder-year warning and de-duplication stay per sheet, so each result equals `finish_rows` of
     its sheet alone. `header_texts`/`col_of` are per sheet (columns may sit elsewhere in each).
+    `ctx` is one context, or one per sheet when the sheets come from several files (their file names
+    and delivery folders differ; registry lookups and the hash key are the same for all of them).
     With `sheet_rows=False` the results of sheets with kept rows carry no rows (callers that reshape
     `good` themselves need not split it per sheet)."""
     n_sheets = len(sheets)
+    ctxs = sheet_contexts(ctx, n_sheets)
+    ctx = ctxs[0]
     rows_read = np.bincount(sid, minlength=n_sheets)
     out = pd.DataFrame(index=raw.index)
     rejects: list[list[dict[str, Any]]] = [[] for _ in sheets]
@@ -1052,7 +1157,7 @@ def finish_rows_group(
                     "sheet": sheet, "row": r, "column": letter, "header": header, "canonical": column,
                     "value": None if value is None or value is pd.NA else str(value)[:200],
                     "reason_code": code,
-                    "message": row_message(ctx.file, sheet, r, letter, header, value, code, expected),
+                    "message": row_message(ctxs[k].file, sheet, r, letter, header, value, code, expected),
                 }
             )  # fmt: skip
         bad_any = bad_any | mask
@@ -1074,14 +1179,24 @@ def finish_rows_group(
 
     meta = raw.filter(like="_meta_")
     sy = meta.get("_meta_school_year")
-    fill = sy if sy is not None else pd.Series(ctx.folder_year, index=out.index, dtype="object")
-    if ctx.folder_year:
-        fill = fill.fillna(ctx.folder_year)
+    years = {c.folder_year for c in ctxs}
+    folder_year = pd.Series(np.array([c.folder_year for c in ctxs], dtype=object)[sid], index=out.index,
+                            dtype="object") if len(years) > 1 else None  # fmt: skip
+    if folder_year is None:  # one delivery year (always within one file)
+        fill = sy if sy is not None else pd.Series(ctx.folder_year, index=out.index, dtype="object")
+        if ctx.folder_year:
+            fill = fill.fillna(ctx.folder_year)
+    else:  # several: each row takes its own file's (where that file has one)
+        fill = sy if sy is not None else folder_year
+        fill = fill.where(fill.notna() | folder_year.isna(), folder_year)
     if "school_year" not in out.columns:
         out["school_year"] = fill
     else:
         out["school_year"] = out["school_year"].astype("object").where(~all_na(out["school_year"]), fill)
-    resolved = _resolve_school(meta, ctx)
+    schools = {c.folder_school for c in ctxs}
+    folder_school = None if len(schools) == 1 else pd.Series(
+        np.array([c.folder_school for c in ctxs], dtype=object)[sid], index=out.index, dtype="object")  # fmt: skip
+    resolved = _resolve_school(meta, ctx, folder_school)
     out["school_code"] = out["school_code"].fillna(resolved) if "school_code" in out.columns else resolved
     _fill_title_fields(out, meta, layout)
     if "_meta_school_year_error" in meta.columns:
@@ -1096,10 +1211,11 @@ def finish_rows_group(
             missing = np.bincount(sid[out[req].notna().to_numpy(dtype=bool)], minlength=n_sheets) == 0
         for k in np.flatnonzero(missing):
             file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
-    if ctx.folder_year and "school_year" in out.columns:
-        mism = (
-            (out["school_year"].notna() & (out["school_year"] != ctx.folder_year)).fillna(False).astype(bool)
-        )
+    if "school_year" in out.columns and (ctx.folder_year or folder_year is not None):
+        expect = ctx.folder_year if folder_year is None else folder_year
+        mism = (out["school_year"].notna() & (out["school_year"] != expect)).fillna(False).astype(bool)
+        if folder_year is not None:
+            mism &= folder_year.notna().to_numpy()
         if mism.any():
             hit = mism.to_numpy()
             counts = np.bincount(sid[hit], minlength=n_sheets)
@@ -1144,7 +1260,7 @@ def finish_rows_group(
         for k, r in zip(gsid[dup].tolist(), good.loc[dup, "source_row"].tolist(), strict=True):
             rejects[k].append({"sheet": sheets[k], "row": int(r), "column": "", "header": "", "canonical": layout.key,
                                "value": None, "reason_code": "duplicate_key",
-                               "message": row_message(ctx.file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
+                               "message": row_message(ctxs[k].file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
         good, gsid = good[~dup], gsid[~dup]
     results: list[SheetResult] = []
     order = np.argsort(gsid, kind="stable")
