@@ -306,15 +306,16 @@ def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, lis
 
 
 def group_sheets(matches: list[HeaderMatch]) -> list[list[int]]:
-    """Positions of the sheets to parse together: one list per group (TT22 grade books by
-    `reshapers.group_key`, plain tables by `table_group_key`), a list of one for every other sheet."""
+    """Positions of the sheets to parse together: one list per group (grade books whose reshaper has a
+    grouped form, by `reshapers.group_key`; plain tables by `table_group_key`), a list of one for every
+    other sheet."""
     from connectors import reshapers
 
     groups: dict[tuple, list[int]] = {}
     for x, match in enumerate(matches):
         layout = match.layout
-        if layout.shape == "tt22" and groupable(layout):
-            key: tuple = ("tt22", *reshapers.group_key(match))
+        if layout.shape in reshapers.GROUPS and groupable(layout):
+            key: tuple = (layout.shape, *reshapers.group_key(match))
         elif layout.shape == "table" and groupable(layout):
             key = ("table", *table_group_key(match))
         else:
@@ -330,13 +331,14 @@ def parse_sheets(
     from connectors import reshapers
 
     layout = matches[0].layout
-    if len(grids) == 1 and not (layout.shape == "tt22" and groupable(layout)):
-        if layout.shape == "table":
-            return [parse_table(grids[0], matches[0], ctxs[0])]
-        return [reshapers.get(layout.shape)(grids[0], matches[0], ctxs[0])]
-    if layout.shape == "tt22":
-        return reshapers.tt22_group(grids, matches, ctxs)
-    return parse_table_group(grids, matches, ctxs)
+    if layout.shape in reshapers.GROUPS and groupable(layout):
+        return reshapers.GROUPS[layout.shape](grids, matches, ctxs)
+    if layout.shape == "table" and groupable(layout):
+        return parse_table_group(grids, matches, ctxs)
+    (grid,), (match,), (ctx,) = grids, matches, ctxs
+    if layout.shape == "table":
+        return [parse_table(grid, match, ctx)]
+    return [reshapers.get(layout.shape)(grid, match, ctx)]
 
 
 def printable_name(rel: str) -> str:

@@ -213,12 +213,58 @@ def _tt22_kinds(match: HeaderMatch) -> dict[int, tuple[str, int]]:
 
 
 def group_key(match: HeaderMatch) -> tuple:
-    """Sheets with equal keys can be parsed together: same layout, same mapped columns and the same
-    mark kinds in the same order (their positions and header texts may differ per sheet)."""
-    kinds = _tt22_kinds(match)
-    marks = tuple(k for k in kinds.values() if k[0] != "comment")
-    return (match.layout.id, tuple(sorted(match.mapping.values())), marks,
-            any(k[0] == "comment" for k in kinds.values()))  # fmt: skip
+    """TT22 sheets with equal keys can be parsed together: same layout and the same mapped columns (their
+    mark columns may differ: the group parses the union of their mark kinds)."""
+    return (match.layout.id, tuple(sorted(match.mapping.values())))
+
+
+def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple], np.ndarray]:
+    """The union of several sheets' mark columns, by kind: `marks_of[k]` lists sheet k's (column, kind)
+    in column order; two columns of one kind in a sheet stay two positions. Returns each position's kind
+    and, per sheet and position, the sheet's column (-1: the sheet has none)."""
+    index: dict[tuple, int] = {}
+    kinds: list[tuple] = []
+    placed: list[list[tuple[int, int]]] = []
+    for marks in marks_of:
+        seen: dict[tuple, int] = {}
+        here = []
+        for c, k in marks:
+            n = seen[k] = seen.get(k, -1) + 1
+            if (k, n) not in index:
+                index[(k, n)] = len(kinds)
+                kinds.append(k)
+            here.append((index[(k, n)], c))
+        placed.append(here)
+    abs_cols = np.full((len(marks_of), len(kinds)), -1, dtype=np.int64)
+    for k, here in enumerate(placed):
+        for j, c in here:
+            abs_cols[k, j] = c
+    return kinds, abs_cols
+
+
+def mark_matrix(collected: list[SheetRows], abs_cols: np.ndarray) -> np.ndarray:
+    """The cells of every member sheet's mark columns, one column per union position (None where the
+    sheet has no such column), rows in member order."""
+    parts = []
+    for sr, cols in zip(collected, abs_cols, strict=True):
+        m = np.full((len(sr.rows), len(cols)), None, dtype=object)
+        js = np.flatnonzero(cols >= 0)
+        if len(js):
+            m[:, js] = sr.cells[:, [sr.col_pos[int(cols[j])] for j in js]]
+        parts.append(m)
+    return np.concatenate(parts) if parts else np.empty((0, abs_cols.shape[1]), dtype=object)
+
+
+def cells_in_sheet_order(part: pd.DataFrame, rows: np.ndarray, positions: list[int], sid: np.ndarray,
+                         abs_cols: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """`_cells` of grouped rows (row = group position, col = union position), ordered within each row by
+    the sheet's own column order, as `_cells` of the sheet alone orders them."""
+    cells = _cells(part, pd.Series(rows), positions)
+    if len(cells):
+        r = cells["row"].to_numpy()
+        order = np.lexsort((abs_cols[sid[r], cells["col"].to_numpy()], r))
+        cells = cells.iloc[order].reset_index(drop=True)
+    return cells
 
 
 def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
@@ -234,23 +280,17 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     skipped: list[int] = []
     texts_of: list[dict[str, str]] = []
     cols_of: list[dict[str, int]] = []
-    mark_abs: list[list[int]] = []  # per member: absolute column of each mark position
+    marks_of: list[list[tuple[int, tuple]]] = []  # per member: (column, kind) of each mark column
+    comment_of: list[int | None] = []  # per member: its comment column (the first)
     paths_of: list[dict[int, list[str]]] = []
     value_of: list[list[tuple[str, int]]] = []  # per member: (canonical name, grid column) of value columns
     extras: list[np.ndarray | None] = []  # per member: src_extra of each row
-    n_marks = 0
-    has_comment = False
     for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
         kinds = _tt22_kinds(m)
-        marks = [c for c, k in kinds.items() if k[0] != "comment"]
-        comments = [c for c, k in kinds.items() if k[0] == "comment"]
-        n_marks = len(marks)
         sr = collect_arrays(grid, m)
         if not len(sr.rows):
             results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, sr.skipped)
             continue
-        if not members:
-            has_comment = bool(comments)
         members.append(i)
         collected.append(sr)
         extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
@@ -258,24 +298,27 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
         skipped.append(sr.skipped)
         texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
         cols_of.append({n: c for c, n in m.mapping.items()})
-        mark_abs.append([*marks, *comments[:1]] if has_comment else marks)
+        marks_of.append([(c, k) for c, k in kinds.items() if k[0] != "comment"])
+        comment_of.append(next((c for c, k in kinds.items() if k[0] == "comment"), None))
         paths_of.append(m.paths)
     if not members:
         return results  # type: ignore[return-value]
-    kinds0 = [k for k in _tt22_kinds(matches[members[0]]).values() if k[0] != "comment"]
+    kinds0, abs_cols = mark_positions(marks_of)
+    n_marks = len(kinds0)
     mark_cols = list(range(n_marks))
+    mark_abs = abs_cols.tolist()
+    has_comment = any(c is not None for c in comment_of)
     sheets = [grids[i].sheet for i in members]
     member_ctxs = [ctxs[i] for i in members]
     sizes = [len(sr.rows) for sr in collected]
     sid = np.repeat(np.arange(len(members)), sizes)
     srow = np.concatenate([sr.rows for sr in collected])
     raw = group_raw(collected, value_of, extras, sizes)
-    sel = np.concatenate([sr.cells[:, [sr.col_pos[c] for c in cols]] for sr, cols in zip(collected, mark_abs,
-                                                                                             strict=True)])  # fmt: skip
-    part_all = pd.DataFrame(
-        sel, columns=[*range(n_marks), *(["comment"] if has_comment else [])], dtype=object
-    )
-    mark_abs = [cols[:n_marks] for cols in mark_abs]
+    part_all = pd.DataFrame(mark_matrix(collected, abs_cols), dtype=object)
+    if has_comment:
+        part_all["comment"] = np.concatenate(
+            [sr.cells[:, sr.col_pos[c]] if c is not None else np.full(len(sr.rows), None, dtype=object)
+             for sr, c in zip(collected, comment_of, strict=True)])  # fmt: skip
     grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, texts_of, cols_of, skipped,
                             sheet_rows=False)  # fmt: skip
     idents = grp.results
@@ -287,7 +330,7 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     if not nonempty.any():
         return results  # type: ignore[return-value]
     gpos = good.index.to_numpy()
-    cells = _cells(part_all, pd.Series(gpos), mark_cols)
+    cells = cells_in_sheet_order(part_all, gpos, mark_cols, sid, abs_cols)
     kind = cells["col"].map({j: k[0] for j, k in enumerate(kinds0)})
     slot = cells["col"].map({j: k[1] for j, k in enumerate(kinds0)}).astype("int64")
     file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
@@ -491,6 +534,161 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
     )
+
+
+def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
+               ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+    """`tt27` of several sheets with one `group_key` (from one file or several: `ctx` is then one
+    context per sheet): identity parsing, value checks and reshaping run once over all their rows, on
+    the union of their assessment columns; each result equals `tt27` of its sheet alone."""
+    layout = matches[0].layout
+    ctxs = sheet_contexts(ctx, len(grids))
+    results: list[SheetResult | None] = [None] * len(grids)
+    members: list[int] = []
+    collected: list[SheetRows] = []
+    skipped: list[int] = []
+    texts_of: list[dict[str, str]] = []
+    cols_of: list[dict[str, int]] = []
+    marks_of: list[list[tuple[int, tuple]]] = []
+    paths_of: list[dict[int, list[str]]] = []
+    value_of: list[list[tuple[str, int]]] = []
+    extras: list[np.ndarray | None] = []
+    for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
+        kinds = {c: k for c, p in m.paths.items() if (k := classify_tt27(p)) is not None}
+        sr = collect_arrays(grid, m)
+        if not len(sr.rows):  # as `_identity` of an empty sheet
+            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, sr.skipped)
+            continue
+        members.append(i)
+        collected.append(sr)
+        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
+        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
+        skipped.append(sr.skipped)
+        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
+        cols_of.append({n: c for c, n in m.mapping.items()})
+        marks_of.append(list(kinds.items()))
+        paths_of.append(m.paths)
+    if not members:
+        return results  # type: ignore[return-value]
+    kinds_u, abs_cols = mark_positions(marks_of)
+    n_pos = len(kinds_u)
+    sheets = [grids[i].sheet for i in members]
+    member_ctxs = [ctxs[i] for i in members]
+    sizes = [len(sr.rows) for sr in collected]
+    sid = np.repeat(np.arange(len(members)), sizes)
+    srow = np.concatenate([sr.rows for sr in collected])
+    raw = group_raw(collected, value_of, extras, sizes)
+    part_all = pd.DataFrame(mark_matrix(collected, abs_cols), dtype=object)
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, texts_of, cols_of, skipped,
+                            sheet_rows=False)  # fmt: skip
+    idents, good = grp.results, grp.good
+    nonempty = grp.counts > 0
+    for k, r in enumerate(idents):
+        if not nonempty[k]:
+            results[members[k]] = r
+    if not nonempty.any():
+        return results  # type: ignore[return-value]
+    gpos = good.index.to_numpy()
+    cells = cells_in_sheet_order(part_all, gpos, list(range(n_pos)), sid, abs_cols)
+    period_by_row = good["period"] if "period" in good.columns else None
+    # at CN, completed/promoted always give a row: blank → 0 (appended after the sheet's cells)
+    end_pos = np.array(
+        [j for j, k in enumerate(kinds_u) if k[0] in ("completed", "promoted")], dtype=np.int64
+    )
+    if len(end_pos) and period_by_row is not None:
+        cn = gpos[(period_by_row == "CN").fillna(False).to_numpy(dtype=bool)]
+        rr, pp = np.repeat(cn, len(end_pos)), np.tile(end_pos, len(cn))
+        ac = abs_cols[sid[rr], pp]
+        rr, pp, ac = rr[ac >= 0], pp[ac >= 0], ac[ac >= 0]
+        order = np.lexsort((ac, rr))
+        rr, pp = rr[order], pp[order]
+        have = cells["row"].to_numpy(dtype=np.int64) * n_pos + cells["col"].to_numpy(dtype=np.int64)
+        miss = ~np.isin(rr * n_pos + pp, have)
+        if miss.any():
+            extra = pd.DataFrame({"row": rr[miss], "col": pp[miss], "text": ""})
+            cells = pd.concat([cells, extra], ignore_index=True)
+    comp = cells["col"].map({j: k[0] for j, k in enumerate(kinds_u)})
+    subj = cells["col"].map({j: k[1] for j, k in enumerate(kinds_u)})
+    period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
+    period = pd.Series(period, index=cells.index, dtype="object")
+    text = cells["text"].astype("string").fillna("")
+    key = text.map({t: nz.norm(t) for t in text.unique()})
+    value_text = pd.Series(None, index=cells.index, dtype="object")
+    for kind, lookup in _TT27_VALUES.items():
+        sel = comp == kind
+        value_text = value_text.mask(sel, key[sel].map(lookup))
+    num = pd.Series(np.nan, index=cells.index)
+    test = comp == "test_score"
+    tnum, tbad = nz.parse_number(text.where(test & (text != "")))
+    num = num.mask(test, tnum)
+    end = comp.isin(["completed", "promoted"])
+    flag_true = key.isin(["x", "co", "1", "true"])
+    num = num.mask(end, flag_true.astype(float))
+    bad_code = comp.isin(list(_TT27_VALUES)) & value_text.isna()
+    bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
+    oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
+    bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    rejects: list[list[dict]] = [[] for _ in members]
+    warnings: list[list[dict]] = [[] for _ in members]
+    where = (sheets, sid, srow, abs_cols.tolist(), paths_of)
+    for mask, code, expected in (
+        (bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT"),
+        (bad_num, "bad_number", "điểm nguyên từ 1 đến 10"),
+        (oor, "out_of_range", "điểm nguyên từ 1 đến 10"),
+        (bad_flag, "unknown_value", "x hoặc để trống"),
+    ):
+        _group_cell_rejects(rejects, cells, mask, code, expected, member_ctxs, where)
+    late = (comp.isin(["completed", "promoted", "final"]) & (period != "CN") & (text != "")).to_numpy(
+        dtype=bool
+    )
+    for g in cells["row"].to_numpy()[late].tolist():
+        k = int(sid[g])
+        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "implausible_value",
+                            "detail": "kết quả cuối năm ở kỳ khác Cuối năm"})  # fmt: skip
+    keep = ~(bad_code | bad_num | oor | bad_flag)
+    semester = period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": comp, "slot": 0,
+        "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
+        "value_text": value_text,
+    })[keep.to_numpy()]  # fmt: skip
+    long = long.iloc[np.argsort(sid[long["row"].to_numpy()], kind="stable")]  # sheet by sheet, order kept
+    drop = [c for c in ("src_extra",) if c in good.columns]
+    long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
+    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
+    lsid = sid[long["row"].to_numpy()]
+    grain = [
+        "school_code",
+        "school_year",
+        "student_key",
+        "subject_code",
+        "semester",
+        "period",
+        "component",
+        "slot",
+    ]
+    grain = [g for g in grain if g in long.columns]
+    dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
+    for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
+        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
+                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
+    lsid = lsid[~dup]
+    bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
+    for k, ident in enumerate(idents):
+        if not nonempty[k]:
+            continue
+        rows_k = long.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True)
+        results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
+                                          ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
+                                          ident.duplicates_dropped, ident.file_error)  # fmt: skip
+    return results  # type: ignore[return-value]
+
+
+GROUPS: dict[str, Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], list[SheetResult]]] = {
+    "tt22": tt22_group,
+    "tt27": tt27_group,
+}
 
 
 # ---------------------------------------------------------------------------------------------
