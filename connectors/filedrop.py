@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from connectors import raw_store
 from connectors.layouts import Layout, load_layouts
@@ -54,6 +55,7 @@ class FileResult:
     reason_code: str | None = None
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
+    packed: dict[str, list[bytes | pd.DataFrame]] | None = None  # rows per raw table, ready to store
 
     @property
     def rows_read(self) -> int:
@@ -74,7 +76,7 @@ class FileResult:
     def records_written(self) -> int:
         """Records written to the raw tables: more than the rows kept where a layout explodes a list
         cell, melts metric columns or reshapes a wide grade book (one record per mark)."""
-        return 0 if self.status == "quarantined" else sum(len(s.rows) for s in self.sheets)
+        return 0 if self.status == "quarantined" else sum(s.records for s in self.sheets)
 
 
 def sha256_of(path: Path) -> str:
@@ -447,9 +449,10 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
     store_files(con, [StoreItem(res, year, school, replaced, prev_entities, fresh)], run_id)
 
 
-def _entity_frames(res: FileResult, now: dt.datetime) -> dict[str, list[pd.DataFrame]]:
+def _entity_frames(res: FileResult) -> dict[str, list[pd.DataFrame]]:
     """The raw rows of one file per entity: sheets of one layout whose frames have the same columns
-    and dtypes are concatenated (casting their union equals casting each), with provenance columns."""
+    and dtypes are concatenated (casting their union equals casting each), with provenance columns
+    (`ingested_at` is added when they are stored)."""
     by_entity: dict[str, list[pd.DataFrame]] = {}
     if res.status == "quarantined":
         return by_entity
@@ -464,12 +467,38 @@ def _entity_frames(res: FileResult, now: dt.datetime) -> dict[str, list[pd.DataF
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
         frame["source_file"] = res.source_file
         frame["file_sha256"] = res.sha256
-        frame["ingested_at"] = now
         frame["layout_id"] = layout_id
         if "source_system" not in cols:
             frame["source_system"] = source_system
         by_entity.setdefault(entity, []).append(frame)
     return by_entity
+
+
+def pack(res: FileResult) -> FileResult:
+    """Hand a parsed file's rows over for storing (the parse workers do it, so the storing process only
+    passes Arrow to DuckDB): per raw table, the `_entity_frames` as Arrow IPC streams (compact: a
+    pickled Arrow slice would carry the whole buffer it views, i.e. the rows of a whole parse group). A
+    frame Arrow cannot type (a column mixing numbers and text) stays a DataFrame. The sheets keep their
+    counts, not their rows."""
+    if res.packed is not None:
+        return res
+    packed: dict[str, list[bytes | pd.DataFrame]] = {}
+    for entity, frames in _entity_frames(res).items():
+        for frame in frames:
+            try:
+                table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
+                packed.setdefault(entity, []).append(frame)
+                continue
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            packed.setdefault(entity, []).append(sink.getvalue().to_pybytes())
+    for s in res.sheets:
+        s.n_records = s.records
+        s.rows = s.rows.iloc[0:0]
+    res.packed = packed
+    return res
 
 
 def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: str) -> None:
@@ -484,15 +513,17 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
         if old:  # files the manifest knew: remove what they contributed before
             raw_store.delete_files_rows(con, old)
-        by_entity: dict[str, list[pd.DataFrame]] = {}
+        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
         rejects: list[pd.DataFrame] = []
         warnings: list[pd.DataFrame] = []
         manifest: list[dict] = []
         events: list[tuple[str, str, str]] = []
         for it in items:
-            res = it.res
-            for entity, frames in _entity_frames(res, now).items():
-                by_entity.setdefault(entity, []).extend(frames)
+            res = pack(it.res)
+            for entity, parts in (res.packed or {}).items():
+                by_entity.setdefault(entity, []).extend(
+                    pa.ipc.open_stream(p).read_all() if isinstance(p, bytes) else p for p in parts
+                )
             rej = [
                 {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
                  "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
@@ -532,8 +563,8 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
             )
             events.append((res.source_file, res.sha256, action))
-        for entity, frames in by_entity.items():  # one statement per entity of the batch
-            raw_store.insert_many(con, entity, frames)
+        for entity, parts in by_entity.items():  # one statement per entity of the batch
+            raw_store.insert_many(con, entity, parts, ingested_at=now)
         raw_store.insert_frames(con, "quarantine_rows", rejects)
         raw_store.insert_frames(con, "ingest_warnings", warnings)
         raw_store.upsert_manifest_rows(con, manifest)
@@ -586,8 +617,8 @@ class _Registry:
 
 
 def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
-    """Worker side of the parse pool (module level so that it pickles): one batch of files."""
-    return parse_files(jobs, load_layouts())
+    """Worker side of the parse pool (module level so that it pickles): one batch of files, packed."""
+    return [pack(res) for res in parse_files(jobs, load_layouts())]
 
 
 def parse_batches(todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]],
@@ -702,6 +733,7 @@ def ingest_inbox(
     pending: dict[int, tuple[int, concurrent.futures.Future]] = {}  # batch → (registry version, future)
     parsed: dict[int, FileResult] = {}  # todo index → result of its batch, until stored
     consumed = -1  # the last batch whose files have all been taken
+    pool_broken: list[int] = []  # non-empty once the pool cannot take work: the rest is parsed here
 
     def jobs_of(idxs: list[int]) -> list[ParseJob]:
         return [ParseJob(todo[i][0], todo[i][1], registry.context(todo[i][1], hash_key), todo[i][2] or None,
@@ -709,11 +741,15 @@ def ingest_inbox(
 
     def submit_ahead() -> None:
         """Keep POOL_WINDOW batches per worker in flight; none beyond a province batch not yet stored."""
-        if pool is None:
+        if pool is None or pool_broken:
             return
         for b in range(consumed + 1, min(len(batches), consumed + 1 + POOL_WINDOW * workers)):
             if b not in pending and not any(i in parsed for i in batches[b]):
-                pending[b] = (registry.version, pool.submit(_parse_job, jobs_of(batches[b])))
+                try:
+                    pending[b] = (registry.version, pool.submit(_parse_job, jobs_of(batches[b])))
+                except (concurrent.futures.BrokenExecutor, RuntimeError):  # a worker died: parse here
+                    pool_broken.append(b)
+                    return
             if province[b]:
                 break
 
@@ -759,7 +795,7 @@ def ingest_inbox(
             prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
             batch.append(StoreItem(res, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
                                    fresh=prev is None))  # fmt: skip
-            batch_rows += sum(len(s.rows) for s in res.sheets) + len(res.sheets)
+            batch_rows += sum(s.records for s in res.sheets) + len(res.sheets)
             touched = {s.layout.entity for s in res.sheets} | set(prev_entities or [])
             if "school" in touched or len(batch) >= STORE_BATCH_FILES or batch_rows >= STORE_BATCH_ROWS:
                 store_files(con, batch, run_id)
@@ -782,9 +818,9 @@ def ingest_inbox(
             summary.records_written += res.records_written
             for s in res.sheets:
                 if res.status != "quarantined":
-                    summary.rows_by_entity[s.layout.entity] = summary.rows_by_entity.get(
-                        s.layout.entity, 0
-                    ) + len(s.rows)
+                    summary.rows_by_entity[s.layout.entity] = (
+                        summary.rows_by_entity.get(s.layout.entity, 0) + s.records
+                    )
         store_files(con, batch, run_id)
     finally:
         if pool is not None:

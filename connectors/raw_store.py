@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from connectors.entities import load_entities
 
@@ -136,27 +137,40 @@ def insert_rows(con: duckdb.DuckDBPyConnection, entity: str, frame: pd.DataFrame
     return insert_many(con, entity, [frame])
 
 
-def insert_many(con: duckdb.DuckDBPyConnection, entity: str, frames: list[pd.DataFrame]) -> int:
-    """Insert several frames of one entity in one statement; each frame is cast to the table types
-    on its own (as separate inserts would), then the parts are unioned by name."""
-    frames = [f for f in frames if not f.empty]
-    if not frames:
+def insert_many(con: duckdb.DuckDBPyConnection, entity: str, frames: list[pd.DataFrame | pa.Table],
+                ingested_at: dt.datetime | None = None) -> int:  # fmt: skip
+    """Insert several parts (DataFrames or Arrow tables) of one entity in one statement; each part is
+    cast to the table types on its own (as separate inserts would), then the parts are unioned by
+    name. Arrow tables of one schema are concatenated first (casting their union equals casting each).
+    `ingested_at` fills that column where a part has none."""
+    parts: list[pd.DataFrame | pa.Table] = [f for f in frames if isinstance(f, pd.DataFrame) and not f.empty]
+    same: dict[pa.Schema, list[pa.Table]] = {}
+    for f in frames:
+        if isinstance(f, pa.Table) and f.num_rows:
+            same.setdefault(f.schema, []).append(f)
+    parts += [ts[0] if len(ts) == 1 else pa.concat_tables(ts) for ts in same.values()]
+    if not parts:
         return 0
     ent = load_entities()[entity]
     cols = ent.all_columns()
     selects: list[str] = []
+    params: list[object] = []
     names: list[str] = []
     n = 0
     try:
-        for i, frame in enumerate(frames):
-            keep = [c for c in frame.columns if c in cols]
+        for i, part in enumerate(parts):
+            present = list(part.columns) if isinstance(part, pd.DataFrame) else part.column_names
+            keep = [c for c in present if c in cols]
             name = f"_incoming_{i}"
-            con.register(name, frame[keep])
+            con.register(name, part[keep] if isinstance(part, pd.DataFrame) else part.select(keep))
             names.append(name)
-            n += len(frame)
+            n += len(part)
             select = ", ".join(f'CAST("{c}" AS {cols[c]}) AS "{c}"' for c in keep)
+            if ingested_at is not None and "ingested_at" not in keep:
+                select += ', CAST(? AS TIMESTAMP) AS "ingested_at"'
+                params.append(ingested_at)
             selects.append(f"SELECT {select} FROM {name}")
-        con.execute(f"INSERT INTO {ent.table} BY NAME " + " UNION ALL BY NAME ".join(selects))
+        con.execute(f"INSERT INTO {ent.table} BY NAME " + " UNION ALL BY NAME ".join(selects), params)
     finally:
         for name in names:
             con.unregister(name)

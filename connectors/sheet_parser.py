@@ -86,6 +86,12 @@ class SheetResult:
     rows_skipped: int
     duplicates_dropped: int = 0
     file_error: str | None = None  # a reason code that quarantines the whole file
+    n_records: int | None = None  # records in `rows` once its rows have been handed over (packed)
+
+    @property
+    def records(self) -> int:
+        """Records for the raw table (`rows`, or their count once packed for storing)."""
+        return len(self.rows) if self.n_records is None else self.n_records
 
     @property
     def rows_rejected(self) -> int:
