@@ -119,6 +119,14 @@ def iter_inbox(inbox: Path, year: str | None = None) -> Iterable[Path]:
     return sorted(files, key=order)
 
 
+def parse_order(rel: Path) -> tuple:
+    """The order files are parsed and stored in: the province folders first (the registry must be known
+    before school files are read), then by file name across schools, so that a parse batch holds files
+    that most likely share their layouts (each school exports the same file names) and their sheets are
+    parsed together. Only the order of the work depends on names; layouts are still found by header."""
+    return (0 if "province" in rel.parts else 1, rel.name.casefold(), str(rel))
+
+
 def choose(matches: list[HeaderMatch]) -> tuple[HeaderMatch | None, str | None]:
     """Most mapped header cells wins; same-entity ties go to the first listed; else ambiguous."""
     if not matches:
@@ -689,7 +697,7 @@ def ingest_inbox(
     contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
     held = 0
     inbox_resolved = inbox.resolve()
-    for path in iter_inbox(inbox, year):
+    for path in sorted(iter_inbox(inbox, year), key=lambda p: parse_order(p.relative_to(inbox))):
         rel = printable_name(path.relative_to(inbox).as_posix())
         seen.add(rel)
         summary.files_seen += 1

@@ -9,6 +9,7 @@ Layouts whose shape is not a plain table hand the located header to a reshaper
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -40,10 +41,35 @@ _CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Grid:
-    """One sheet as text cells. Index = 1-based sheet row; columns = 0-based absolute column."""
+    """One sheet as text cells. Index = 1-based sheet row; columns = 0-based absolute column.
+
+    `values` and `row_index` are the same cells as an object matrix and the sheet row of each matrix row
+    (computed once: the parser reads slices of them, cheaper than pandas label lookups)."""
 
     sheet: str
     cells: pd.DataFrame
+
+    @functools.cached_property
+    def values(self) -> np.ndarray:
+        return self.cells.to_numpy(dtype=object)
+
+    @functools.cached_property
+    def row_index(self) -> np.ndarray:
+        return self.cells.index.to_numpy(dtype=np.int64)
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Matrix positions of sheet rows (all present)."""
+        idx = self.row_index
+        if len(idx) and idx[-1] - idx[0] == len(idx) - 1:  # contiguous rows, as every reader makes them
+            return np.asarray(rows, dtype=np.int64) - idx[0]
+        return self.cells.index.get_indexer(rows)
+
+    def span(self, lo: int | None, hi: int | None) -> slice:
+        """The matrix rows of sheet rows lo..hi (inclusive, like `.loc[lo:hi]`; None = open end)."""
+        idx = self.row_index
+        a = 0 if lo is None else int(np.searchsorted(idx, lo, side="left"))
+        b = len(idx) if hi is None else int(np.searchsorted(idx, hi, side="right"))
+        return slice(a, max(a, b))
 
 
 @dataclass
@@ -108,12 +134,13 @@ class SheetResult:
 # ---------------------------------------------------------------------------------------------
 # Header detection
 # ---------------------------------------------------------------------------------------------
-def _forms_table(top: pd.DataFrame) -> dict[tuple[int, int], tuple[str, ...]]:
+def _forms_table(
+    arr: np.ndarray, index: np.ndarray, columns: pd.Index
+) -> dict[tuple[int, int], tuple[str, ...]]:
     """Header forms of every non-blank text cell of the top rows (forms cached per distinct text)."""
     out: dict[tuple[int, int], tuple[str, ...]] = {}
-    arr = top.to_numpy(dtype=object)
-    rows = [int(r) for r in top.index]
-    cols = [int(c) for c in top.columns]
+    rows = index.tolist()
+    cols = [int(c) for c in columns]
     for i, j in zip(*np.nonzero(pd.notna(arr)), strict=True):
         v = arr[i, j]
         if isinstance(v, str) and v.strip():
@@ -146,7 +173,9 @@ def _anchor_index(layouts: tuple[Layout, ...]) -> dict[str, tuple[int, ...]]:
 def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     """Every layout whose anchors all appear in one row of the first 40 rows, with its score."""
     top = grid.cells.iloc[:HEADER_SCAN_ROWS]
-    forms = _forms_table(top)
+    forms = _forms_table(
+        grid.values[:HEADER_SCAN_ROWS], grid.row_index[:HEADER_SCAN_ROWS], grid.cells.columns
+    )
     by_row: dict[int, list[tuple[int, list[str]]]] = {}
     for (r, c), f in forms.items():
         by_row.setdefault(r, []).append((c, f))
@@ -193,12 +222,14 @@ def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> i
     if key_col is None:
         return max_depth
     cells = grid.cells
+    key_j = cells.columns.get_loc(key_col) if key_col in cells.columns else None
     for r in range(row + 1, row + max_depth):
-        if r not in cells.index:
+        at = grid.span(r, r)
+        if at.start == at.stop:
             break
-        vals = cells.loc[r]
-        key = vals.get(key_col)
-        others = any(isinstance(v, str) and v.strip() for v in vals.to_numpy(dtype=object))
+        vals = grid.values[at.start]
+        key = vals[key_j] if key_j is not None else None
+        others = any(isinstance(v, str) and v.strip() for v in vals)
         if (isinstance(key, str) and key.strip()) or not others:
             break
         depth += 1
@@ -207,10 +238,10 @@ def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> i
 
 def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
     """Tier labels per column: merged/blank cells forward-filled rightward (parents) and downward."""
-    block = grid.cells.loc[row : row + depth - 1]
+    block = grid.values[grid.span(row, row + depth - 1)]
     tiers: list[list[str]] = []
     cols = list(grid.cells.columns)
-    raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r] for r in block.to_numpy(dtype=object)]
+    raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r] for r in block]
     for i, labels in enumerate(raw_tiers):
         labels = list(labels)
         if i < depth - 1:
@@ -269,14 +300,18 @@ def map_columns(
 # ---------------------------------------------------------------------------------------------
 # Title metadata
 # ---------------------------------------------------------------------------------------------
-def parse_title(rows: pd.DataFrame) -> dict[str, str]:
+def parse_title(rows: pd.DataFrame | np.ndarray) -> dict[str, str]:
     """`Key: value` segments (separated by ` - ` or cells), a school year anywhere, `LỚP x` endings."""
+    arr = rows.to_numpy(dtype=object) if isinstance(rows, pd.DataFrame) else rows
+    texts = tuple(nz.nfc(v) for r in arr for v in r if isinstance(v, str) and v.strip())
+    return dict(_parse_title_texts(texts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
+    """`parse_title` of the title texts (titles repeat from sheet to sheet: parsed once each; callers
+    get a copy)."""
     meta: dict[str, str] = {}
-    texts: list[str] = []
-    for r in rows.to_numpy(dtype=object):
-        for v in r:
-            if isinstance(v, str) and v.strip():
-                texts.append(nz.nfc(v))
     for text in texts:
         for seg in _TITLE_SPLIT.split(text):
             if ":" in seg:
@@ -318,6 +353,16 @@ def _footer_flags(arr: np.ndarray) -> np.ndarray | None:
         if first is not None and type(first) is not str:
             return None
         firsts.append(first)
+    return np.fromiter((v is not None and _footer_text(v) for v in firsts), dtype=bool, count=len(firsts))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _footer_text(first: str) -> bool:
+    """`_footer_flags` of one row's first text (footer texts repeat from sheet to sheet)."""
+    return bool(_footer_flags_texts([first])[0])
+
+
+def _footer_flags_texts(firsts: list[str | None]) -> np.ndarray:
     nfc = [None if v is None else unicodedata.normalize("NFC", v) for v in firsts]
     texts = pa.array(nfc, type=pa.large_string())
     texts = pc.utf8_lower(pc.utf8_trim_whitespace(texts))
@@ -347,8 +392,33 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     return (starts | dated).astype(bool)
 
 
+def _sure_text(vals: list) -> np.ndarray | None:
+    """For text cells: True where the text starts and ends with a letter or digit (trimming cannot
+    change it, it is not blank); None when a value is not text."""
+    try:
+        return np.fromiter((v[:1].isalnum() and v[-1:].isalnum() for v in vals), dtype=bool, count=len(vals))
+    except (TypeError, AttributeError):
+        return None
+
+
 def _nonblank(arr: np.ndarray) -> np.ndarray:
-    """Cells (an object matrix) that hold text other than whitespace; each distinct text checked once."""
+    """Cells (an object matrix) that hold text other than whitespace; each distinct text checked once.
+    Text that starts and ends with a letter or digit is not blank without looking further."""
+    flat = arr.ravel()
+    present = pd.notna(flat)
+    vals = flat[present]
+    sure = _sure_text(vals.tolist())
+    if sure is not None:
+        out = np.zeros(flat.shape, dtype=bool)
+        if not sure.all():
+            rest = vals[~sure]
+            sure[~sure] = _nonblank_exact(rest.reshape(-1, 1)).ravel()
+        out[present] = sure
+        return out.reshape(arr.shape)
+    return _nonblank_exact(arr)
+
+
+def _nonblank_exact(arr: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=True)
     if not len(uniques):
         return np.zeros(arr.shape, dtype=bool)
@@ -375,7 +445,14 @@ def _trimmed(values: np.ndarray) -> list[str | None] | None:
     vals = values.tolist()
     if not all(v is None or type(v) is str for v in vals):
         return None
-    return pc.utf8_trim_whitespace(pa.array(vals, type=pa.large_string())).to_pylist()
+    need = [i for i, v in enumerate(vals) if v is not None and not (v[:1].isalnum() and v[-1:].isalnum())]
+    if need:  # only text with other characters at its ends can change
+        trimmed = pc.utf8_trim_whitespace(
+            pa.array([vals[i] for i in need], type=pa.large_string())
+        ).to_pylist()
+        for i, t in zip(need, trimmed, strict=True):
+            vals[i] = t
+    return vals
 
 
 @dataclass
@@ -389,23 +466,25 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     """Data rows per block; returns blocks and the count of skipped rows (blank, footer, titles)."""
     cells = grid.cells
     key_col = next((c for c, n in match.mapping.items() if n == match.layout.key), None)
-    body = cells.loc[match.row + match.depth :]
-    if body.empty:
-        return [Block(match.row, [], parse_title(cells.loc[: match.row - 1]))], 0
-    arr = body.to_numpy(dtype=object)
-    idx = body.index.to_numpy(dtype=np.int64)
+    body_at = grid.span(match.row + match.depth, None)
+    title_rows = grid.values[grid.span(None, match.row - 1)]
+    if body_at.start == body_at.stop:
+        return [Block(match.row, [], parse_title(title_rows))], 0
+    arr = grid.values[body_at]
+    idx = grid.row_index[body_at]
+    key_j = cells.columns.get_loc(key_col) if key_col is not None else None
     nonblank = _nonblank(arr)
     is_blank = ~nonblank.any(axis=1)
     key_keys = match.layout.columns[match.layout.key].header_keys()
     is_header = np.zeros(len(idx), dtype=bool)
-    key_list = _trimmed(body[key_col].to_numpy(dtype=object)) if key_col is not None else [""] * len(idx)
+    key_list = _trimmed(arr[:, key_j]) if key_j is not None else [""] * len(idx)
     if key_list is not None:  # Arrow trim as `.str.strip()`; `\d` searched with `re` as pandas does
         key_empty = np.fromiter((v is None or v == "" for v in key_list), dtype=bool, count=len(idx))
         cand_np = np.fromiter((v is not None and _DIGIT.search(v) is None for v in key_list), dtype=bool,
                               count=len(idx))  # fmt: skip
         cand_vals = [v for v, c in zip(key_list, cand_np.tolist(), strict=True) if c]
     else:
-        key_vals = body[key_col].astype("string").str.strip()
+        key_vals = pd.Series(arr[:, key_j], index=idx, dtype=object).astype("string").str.strip()
         key_empty = (key_vals.isna() | (key_vals == "")).to_numpy(dtype=bool)
         cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
         cand_np = cand.to_numpy(dtype=bool)
@@ -413,7 +492,11 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     footer = key_empty & ~is_blank
     if footer.any():
         flags = _footer_flags(arr[footer])
-        footer[footer] = flags if flags is not None else _footer_mask(body[footer]).to_numpy(dtype=bool)
+        if flags is None:
+            flags = _footer_mask(
+                pd.DataFrame(arr[footer], index=idx[footer], columns=cells.columns)
+            ).to_numpy(dtype=bool)
+        footer[footer] = flags
     # a repeated header row: the key column holds one of the key's header texts
     if cand_np.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
         is_header[cand_np] = [any(f in key_keys for f in nz.header_forms_t(v)) for v in cand_vals]
@@ -427,7 +510,6 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     skip = is_blank | colnum | footer | is_header
     blocks: list[Block] = []
     current_header = match.row
-    title_rows = cells.loc[: match.row - 1]
     meta = parse_title(title_rows)
     in_footer = False
     seg_start = int(idx[0])
@@ -446,12 +528,9 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
                 bounds.append((seg_start, t0 - 1, current_header, meta))
             prev_data = [b for b in bounds if b[1] >= b[0]]
             lo = max((b[1] for b in prev_data), default=match.row) + 1
-            above = cells.loc[lo : r - 1]
-            above = (
-                above[above.apply(lambda row: not _is_data_like(row, key_col), axis=1)]
-                if len(above)
-                else above
-            )
+            above = grid.values[grid.span(lo, r - 1)]
+            if len(above) and key_j is not None:  # title rows: those whose key cell is not data-like
+                above = above[[not _data_like(v) for v in above[:, key_j]]]
             new_meta = parse_title(above)
             meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
             current_header = r
@@ -470,10 +549,8 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     return blocks, skipped
 
 
-def _is_data_like(row: pd.Series, key_col: int | None) -> bool:
-    if key_col is None:
-        return False
-    v = row.get(key_col)
+def _data_like(v: object) -> bool:
+    """A key cell that looks like data (a code, a number), not like a title text."""
     return isinstance(v, str) and bool(v.strip()) and not v.strip().isalpha()
 
 
@@ -668,8 +745,7 @@ def collect_arrays(grid: Grid, match: HeaderMatch) -> SheetRows:
     row_arr = np.asarray(rows, dtype=np.int64)
     if not len(row_arr):
         return SheetRows(row_arr, np.empty((0, len(col_pos)), dtype=object), col_pos, [], skipped)
-    pos = cells.index.get_indexer(row_arr)
-    return SheetRows(row_arr, cells.to_numpy(dtype=object)[pos], col_pos, metas, skipped)
+    return SheetRows(row_arr, grid.values[grid.positions(row_arr)], col_pos, metas, skipped)
 
 
 def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
