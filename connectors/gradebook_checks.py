@@ -107,13 +107,17 @@ def _warnings(frames: list[pd.DataFrame], rejected: list[set[int]]) -> list[list
     """Warnings (row, reason_code, detail) per frame of long TT22 records."""
     out: list[list[dict[str, Any]]] = [[] for _ in frames]
     sid = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
-    both = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]  # one call: cheap
-    n_all = len(both)
-    texts = {c: both[c].to_numpy(dtype=object, copy=True) if c in both.columns else np.full(n_all, None, dtype=object)
-             for c in _TEXT_COLUMNS}  # fmt: skip
+
+    def column(name: str, dtype: object = object) -> np.ndarray:
+        """One column of every frame, end to end (only the columns the checks read are joined)."""
+        parts = [f[name].to_numpy(dtype=dtype, copy=True) if name in f.columns else np.full(len(f), None, dtype=dtype)
+                 for f in frames]  # fmt: skip
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    texts = {c: column(c) for c in _TEXT_COLUMNS}
     for arr in texts.values():
         arr[pd.isna(arr)] = None  # str or None: elementwise == is then plain bool
-    row = both["source_row"].to_numpy(dtype=np.int64)
+    row = column("source_row", np.int64)
     keep = _text_eq(texts["scheme"], "TT22")
     for k, rej in enumerate(rejected):
         if rej:  # a row with a rejected mark: its counts and sums are incomplete
@@ -123,7 +127,9 @@ def _warnings(frames: list[pd.DataFrame], rejected: list[set[int]]) -> list[list
     sid, row = sid[keep], row[keep]
     comp, sem, text = texts["component"][keep], texts["semester"][keep], texts["value_text"][keep]
     subject, klass = texts["subject_code"][keep], texts["class_name"][keep]
-    num = pd.to_numeric(both["value_num"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[keep]
+    num = np.concatenate([pd.to_numeric(f["value_num"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                          if f["value_num"].dtype.kind not in "fiu" else f["value_num"].to_numpy(dtype=float)
+                          for f in frames])[keep]  # fmt: skip
     is_num = ~np.isnan(num)
     tenths = np.rint(np.where(is_num, num, 0.0) * 10)  # marks have 1 decimal after rounding at parse time
     has = is_num | pd.notna(text)

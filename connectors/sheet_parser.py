@@ -950,7 +950,22 @@ def finish_rows(
         bad_any = bad_any.loc[out.index]
         skipped += ops.skipped
         rows_read -= ops.skipped  # rows a post-processor skips (subtotals) are skipped, not read
-    good = out[~bad_any].copy()
+    good = explode_and_melt(out[~bad_any].copy(), layout)
+    good["source_sheet"] = sheet
+    good["source_row"] = good.index.astype("int64")
+    good, dups, n_exact = _dedupe(good, layout)
+    for r in dups:
+        rejects.append({"sheet": sheet, "row": int(r), "column": "", "header": "", "canonical": layout.key,
+                        "value": None, "reason_code": "duplicate_key",
+                        "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
+    return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
+                       n_exact, file_error)  # fmt: skip
+
+
+def explode_and_melt(good: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """The kept rows as records: a cell listing several values gives one record per value (`explode`),
+    metric columns give one record per non-blank cell (`melt`). Each record keeps its row's index; the
+    order within a sheet is the same whether the rows of one sheet or of several are reshaped."""
     explode = layout.options.get("explode")
     if explode and explode in good.columns:  # a cell listing several values → one row per value
         good[explode] = good[explode].astype("string").str.split(r"[,;]+", regex=True)
@@ -968,15 +983,7 @@ def finish_rows(
             id_vars=["_row", *ids], value_vars=cols, var_name=melt["var"], value_name=melt["value"]
         )
         good = good[good[melt["value"]].notna()].set_index("_row").rename_axis(None)
-    good["source_sheet"] = sheet
-    good["source_row"] = good.index.astype("int64")
-    good, dups, n_exact = _dedupe(good, layout)
-    for r in dups:
-        rejects.append({"sheet": sheet, "row": int(r), "column": "", "header": "", "canonical": layout.key,
-                        "value": None, "reason_code": "duplicate_key",
-                        "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
-    return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
-                       n_exact, file_error)  # fmt: skip
+    return good
 
 
 _TITLE_CACHE: dict[tuple[str, object, tuple[str | None, ...]], pd.Series] = {}
@@ -1090,12 +1097,11 @@ def sheet_contexts(ctx: ParseContext | list[ParseContext], n: int) -> list[Parse
 
 def groupable(layout: Layout) -> bool:
     """Layouts whose `finish_rows` work is row-wise apart from the per-sheet checks that
-    `finish_rows_group` keeps per sheet: no school-name column, explode or melt, and only post-processors
-    registered as row-wise (`derive.register(..., row_wise=True)`)."""
+    `finish_rows_group` keeps per sheet: no school-name column (a registry lookup per row whose fallback
+    is per sheet) and only post-processors registered as row-wise (`derive.register(..., row_wise=True)`)."""
     from connectors import derive
 
-    opts = layout.options
-    if opts.get("school_name_column") or opts.get("explode") or opts.get("melt"):
+    if layout.options.get("school_name_column"):
         return False
     return all(derive.is_row_wise(name) for name in layout.post)
 
@@ -1319,8 +1325,8 @@ def finish_rows_group(
             out = derive.get(name)(out, ops)
         bad_any = bad_any.loc[out.index]
     keep = ~bad_any.to_numpy(dtype=bool)
-    good = out[keep].copy()
-    gsid = sid[out.index.to_numpy()][keep]
+    good = explode_and_melt(out[keep].copy(), layout)
+    gsid = sid[good.index.to_numpy()]
     good["source_sheet"] = np.array(sheets, dtype=object)[gsid]
     good["source_row"] = srow[good.index.to_numpy()].astype("int64")
     # de-duplicate per sheet (as `_dedupe` of each sheet alone)
