@@ -97,14 +97,23 @@ class Layout(BaseModel):
 
     @property
     def anchors(self) -> dict[str, set[str]]:
-        return {name: spec.header_keys() for name, spec in self.columns.items() if spec.anchor}
+        """Anchor column → its header forms (computed once: a layout does not change once loaded)."""
+        cached = self.__dict__.get("_anchors_cache")
+        if cached is None:
+            cached = {name: spec.header_keys() for name, spec in self.columns.items() if spec.anchor}
+            self.__dict__["_anchors_cache"] = cached
+        return cached
 
     def header_index(self) -> dict[str, list[str]]:
-        """norm(header form) → canonical column names that accept it."""
+        """norm(header form) → canonical column names that accept it (computed once)."""
+        cached = self.__dict__.get("_index_cache")
+        if cached is not None:
+            return cached
         idx: dict[str, list[str]] = {}
         for name, spec in self.columns.items():
             for k in spec.header_keys():
                 idx.setdefault(k, []).append(name)
+        self.__dict__["_index_cache"] = idx
         return idx
 
 

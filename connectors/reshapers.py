@@ -6,6 +6,7 @@ A layout names its reshaper in `shape:`; `get()` finds it. Plain tables never co
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -137,6 +138,11 @@ _TT22_KEYS = {
 
 def classify_tt22(path: list[str]) -> tuple[str, int] | None:
     """A TT22 header path → (kind, slot); None for identity or unknown columns."""
+    return _classify_tt22(tuple(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify_tt22(path: tuple[str, ...]) -> tuple[str, int] | None:
     leaf = nz.norm(path[-1])
     parents = [nz.norm(p) for p in path[:-1]]
     m = _TX_FLAT.match(leaf)
@@ -403,7 +409,7 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
-        rows_k = long.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True)
+        rows_k = long.iloc[bounds[k] : bounds[k + 1]]  # a slice: the index is not meaningful
         results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read,
                                           ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
@@ -454,6 +460,11 @@ _TT27_VALUES["quality"] = _TT27_VALUES["competence"]
 
 def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
     """A TT27 header path → (component, subject/competence/quality key)."""
+    return _classify_tt27(tuple(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
     normed = [nz.norm(p) for p in path]
     leaf = normed[-1]
     if leaf in _TT27_END:
@@ -678,7 +689,7 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
-        rows_k = long.iloc[bounds[k] : bounds[k + 1]].reset_index(drop=True)
+        rows_k = long.iloc[bounds[k] : bounds[k + 1]]  # a slice: the index is not meaningful
         results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
                                           ident.duplicates_dropped, ident.file_error)  # fmt: skip

@@ -134,59 +134,83 @@ class SheetResult:
 # ---------------------------------------------------------------------------------------------
 # Header detection
 # ---------------------------------------------------------------------------------------------
-def _forms_table(
-    arr: np.ndarray, index: np.ndarray, columns: pd.Index
-) -> dict[tuple[int, int], tuple[str, ...]]:
-    """Header forms of every non-blank text cell of the top rows (forms cached per distinct text)."""
-    out: dict[tuple[int, int], tuple[str, ...]] = {}
-    rows = index.tolist()
-    cols = [int(c) for c in columns]
-    for i, j in zip(*np.nonzero(pd.notna(arr)), strict=True):
-        v = arr[i, j]
-        if isinstance(v, str) and v.strip():
-            out[(rows[i], cols[j])] = nz.header_forms_t(v)
-    return out
+def _row_forms(arr: np.ndarray, columns: list[int], i: int) -> list[tuple[int, tuple[str, ...]]]:
+    """(column, header forms) of every non-blank text cell of matrix row i (forms cached per text)."""
+    return [(columns[j], nz.header_forms_t(v)) for j, v in enumerate(arr[i].tolist())
+            if isinstance(v, str) and v.strip()]  # fmt: skip
 
 
 def _cell_matches(forms: list[str], keys: set[str]) -> bool:
     return any(f in keys for f in forms)
 
 
-_ANCHOR_INDEX: list[tuple[tuple[Layout, ...], dict[str, tuple[int, ...]]]] = []
+_ANCHOR_INDEX: list[tuple[tuple[Layout, ...], dict[str, tuple[int, ...]], dict[str, frozenset[int]]]] = []
 
 
-def _anchor_index(layouts: tuple[Layout, ...]) -> dict[str, tuple[int, ...]]:
-    """Anchor header form → positions of the layouts having it (cached for the layouts tuple)."""
-    for lays, idx in _ANCHOR_INDEX:
+def _anchor_index(
+    layouts: tuple[Layout, ...],
+) -> tuple[dict[str, tuple[int, ...]], dict[str, frozenset[int]]]:
+    """Anchor header form → positions of the layouts having it, and a cache of cell text → the layouts
+    one of its header forms is an anchor of (both kept for the layouts tuple)."""
+    for lays, idx, by_text in _ANCHOR_INDEX:
         if lays is layouts:
-            return idx
+            return idx, by_text
     acc: dict[str, set[int]] = {}
     for li, layout in enumerate(layouts):
         for keys in layout.anchors.values():
             for k in keys:
                 acc.setdefault(k, set()).add(li)
     idx = {k: tuple(sorted(v)) for k, v in acc.items()}
-    _ANCHOR_INDEX[:] = [(layouts, idx)]
-    return idx
+    _ANCHOR_INDEX[:] = [(layouts, idx, {})]
+    return idx, _ANCHOR_INDEX[0][2]
+
+
+def _anchor_layouts(
+    text: object, idx: dict[str, tuple[int, ...]], by_text: dict[str, frozenset[int]]
+) -> frozenset[int]:
+    """The layouts one of whose anchors a cell text is a header form of (empty for most data cells)."""
+    if not isinstance(text, str):
+        return frozenset()
+    hit = by_text.get(text)
+    if hit is None:
+        hit = (
+            frozenset(li for f in nz.header_forms_t(text) for li in idx.get(f, ()))
+            if text.strip()
+            else frozenset()
+        )
+        if len(by_text) >= 1 << 16:
+            by_text.clear()
+        by_text[text] = hit
+    return hit
 
 
 def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
-    """Every layout whose anchors all appear in one row of the first 40 rows, with its score."""
-    top = grid.cells.iloc[:HEADER_SCAN_ROWS]
-    forms = _forms_table(
-        grid.values[:HEADER_SCAN_ROWS], grid.row_index[:HEADER_SCAN_ROWS], grid.cells.columns
-    )
-    by_row: dict[int, list[tuple[int, list[str]]]] = {}
-    for (r, c), f in forms.items():
-        by_row.setdefault(r, []).append((c, f))
-    row_forms = {r: {f for _, fs in cells for f in fs} for r, cells in by_row.items()}
-    # rows holding at least one anchor form of each layout (the others cannot match it)
-    index = _anchor_index(layouts)
-    cand: dict[int, set[int]] = {}
-    for r, fs in row_forms.items():
-        for f in fs:
-            for li in index.get(f, ()):
-                cand.setdefault(li, set()).add(r)
+    """Every layout whose anchors all appear in one row of the first 40 rows, with its score.
+
+    Only rows holding a cell that is a header form of some layout's anchor can match that layout: the
+    distinct texts of the top rows are looked up once, and the header forms of a row's cells are
+    gathered only for those rows."""
+    top = grid.values[:HEADER_SCAN_ROWS]
+    top_rows = grid.row_index[:HEADER_SCAN_ROWS].tolist()
+    columns = [int(c) for c in grid.cells.columns]
+    idx, by_text = _anchor_index(layouts)
+    codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
+    hits = [_anchor_layouts(u, idx, by_text) for u in uniques.tolist()]
+    cand: dict[int, set[int]] = {}  # layout → matrix rows holding one of its anchor forms
+    width = top.shape[1] if top.ndim == 2 else 0
+    for u in [u for u, h in enumerate(hits) if h]:
+        for pos in np.flatnonzero(codes == u).tolist():
+            for li in hits[u]:
+                cand.setdefault(li, set()).add(pos // width)
+    by_row: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
+    row_forms: dict[int, set[str]] = {}
+
+    def forms_of(i: int) -> tuple[list[tuple[int, tuple[str, ...]]], set[str]]:
+        if i not in by_row:
+            by_row[i] = _row_forms(top, columns, i)
+            row_forms[i] = {f for _, fs in by_row[i] for f in fs}
+        return by_row[i], row_forms[i]
+
     matches: list[HeaderMatch] = []
     for li, layout in enumerate(layouts):
         anchors = layout.anchors
@@ -194,15 +218,15 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
             continue
         need = layout.min_anchor_count or len(anchors)
         code_rx = layout.options.get("code_regex")
-        for r in sorted(cand[li]):
-            cells = by_row[r]
-            forms_here = row_forms[r]
+        for i in sorted(cand[li]):
+            cells, forms_here = forms_of(i)
+            r = top_rows[i]
             found = {a for a, keys in anchors.items() if keys & forms_here}
             if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
                 n_codes = 0
                 if code_rx:
-                    texts = [str(v) for rr in (r, r + 1, r + 2) if rr in top.index for v in top.loc[rr].tolist()
-                             if isinstance(v, str)]  # fmt: skip
+                    texts = [str(v) for k in (i, i + 1, i + 2) if k < len(top) and top_rows[k] - r == k - i
+                             for v in top[k].tolist() if isinstance(v, str)]  # fmt: skip
                     n_codes = len({m.group(0) for t in texts for m in [re.search(code_rx, t)] if m})
                     if n_codes < int(layout.options.get("min_code_columns", 1)):
                         continue
@@ -1351,12 +1375,16 @@ def finish_rows_group(
                                "message": row_message(ctxs[k].file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
         good, gsid = good[~dup], gsid[~dup]
     results: list[SheetResult] = []
-    order = np.argsort(gsid, kind="stable")
+    in_order = bool(len(gsid) < 2 or (np.diff(gsid) >= 0).all())  # sheet by sheet already (no melt)
+    order = np.arange(len(gsid)) if in_order else np.argsort(gsid, kind="stable")
     bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
     counts = np.diff(bounds)
     for k in range(n_sheets):
         if sheet_rows or not counts[k]:
-            rows_k = good.iloc[order[bounds[k] : bounds[k + 1]]].reset_index(drop=True)
+            if in_order:  # a slice: the index is not meaningful
+                rows_k = good.iloc[bounds[k] : bounds[k + 1]]
+            else:
+                rows_k = good.iloc[order[bounds[k] : bounds[k + 1]]]
         else:
             rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
