@@ -20,6 +20,8 @@ Maximum points always come from the indicator set, never from the file.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -238,7 +240,7 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     cap = iset.mandatory_policy.unmet_caps_group_at
 
     def add(
-        r: pd.Series, finding: str, sev: str, self_p: float | None, comp: float | None, stake: float
+        r: Mapping[str, Any], finding: str, sev: str, self_p: float | None, comp: float | None, stake: float
     ) -> None:
         rows.append({
             "school_code": r["school_code"], "school_year": r["school_year"],
@@ -246,8 +248,11 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
             "self_points": self_p, "computed_points": comp, "points_at_stake": round_half_up(abs(stake)) or 0.0,
         })  # fmt: skip
 
-    for r in final.itertuples(index=False):
-        r = pd.Series(r._asdict())
+    cols = ["school_code", "school_year", "criterion_code", "kind", "status", "max_points", "self_points", "points",
+            "self_invalid", "self_met", "has_evidence", "declared", "group_code"]  # fmt: skip
+    # one pass over plain column values (a Series per row cost ~0.3 ms each on a province)
+    for values in zip(*(final[c].tolist() for c in cols), strict=True):
+        r = dict(zip(cols, values, strict=True))
         kind, status, mx = r["kind"], r["status"], float(r["max_points"])
         self_p = float(r["self_points"])
         comp = None if pd.isna(r["points"]) else float(r["points"])
@@ -295,7 +300,7 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         for key in own.index:
             if int(own.at[key, "level"]) != int(mixed.at[key, "level"]):
                 s, m = float(own_total[key]), float(mixed_total[key])
-                add(pd.Series({"school_code": key[0], "school_year": key[1], "criterion_code": ""}),
+                add({"school_code": key[0], "school_year": key[1], "criterion_code": ""},
                     "LEVEL_CHANGE", severity(iset, "LEVEL_CHANGE"), round_half_up(s), round_half_up(m), s - m)  # fmt: skip
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS[1:])
     out.insert(0, "finding_id", [
