@@ -195,3 +195,22 @@ def test_export_assets_of_one_run_read_the_review_data_once(tmp_path: Path, monk
         f"reviewer_{Y}.xlsx",
         f"reviewer_{Y}.html",
     }
+
+
+def test_decision_files_are_found_anywhere_in_the_year_oldest_first(tmp_path: Path) -> None:
+    import os
+
+    inbox = tmp_path / "inbox"
+    made = {}
+    for i, rel in enumerate([f"{Y}/province/reviewer_{Y}.xlsx", f"{Y}/_cu/Reviewer_old.xlsx",
+                             f"{Y}/08000001/reviewer_x.XLSX", f"{Y}/08000001/bang.xlsx",
+                             "2023-2024/province/reviewer_2023-2024.xlsx"]):  # fmt: skip
+        p = inbox / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+        os.utime(p, (1_000_000 - i, 1_000_000 - i))
+        made[rel] = p
+    (inbox / Y / "province" / "reviewer_dir.xlsx").mkdir()
+    assert dec.find_decision_files(inbox, Y) == [made[f"{Y}/_cu/Reviewer_old.xlsx"],
+                                                 made[f"{Y}/province/reviewer_{Y}.xlsx"]]  # fmt: skip
+    assert dec.find_decision_files(inbox, "2099-2100") == []
