@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # Great Expectations is imported by the GX checks when they r
 
 
 def audit_result(
-    context: dg.OpExecutionContext | dg.AssetCheckExecutionContext,
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
     con: duckdb.DuckDBPyConnection,
     audit: Audit,
     year: str | None,
