@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -62,7 +63,13 @@ def find_decision_files(inbox: Path, year: str) -> list[Path]:
     root = Path(inbox) / year
     if not root.is_dir():
         return []
-    files = [p for p in root.rglob("*.xlsx") if p.name.lower().startswith("reviewer_") and p.is_file()]
+    files = [  # os.walk: the names only (a school year holds ~17k files); links to folders not followed
+        Path(dirpath) / name
+        for dirpath, _dirs, names in os.walk(root)
+        for name in names
+        if name.endswith(".xlsx") and name.lower().startswith("reviewer_")
+    ]
+    files = [p for p in files if p.is_file()]
     return sorted(files, key=lambda p: (p.stat().st_mtime, str(p)))
 
 

@@ -85,16 +85,15 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     out = schools.copy()
     cap = iset.mandatory_policy.unmet_caps_group_at
     school_level = pd.Series(3, index=out.index)
+    codes = points["criterion_code"]
     for g in iset.groups:
-        in_group = (
-            points["criterion_code"].map(lambda k, g=g: k in crit and crit[k].group == g.code).astype(bool)
-        )
+        in_group = codes.map({k: c.group == g.code for k, c in crit.items()}).fillna(False).astype(bool)
         part = points[in_group]
         totals = part.groupby(keys)["points"].sum(min_count=0).reset_index(name="total")
         merged = out[keys].merge(totals, on=keys, how="left")
         total = merged["total"].astype("float64").fillna(0.0).map(round_half_up)
         level = total.map(iset.level_of)
-        mand = part[part["criterion_code"].map(lambda k: crit[k].mandatory).astype(bool)]
+        mand = part[part["criterion_code"].map({k: c.mandatory for k, c in crit.items()}).astype(bool)]
         if cap is not None and not mand.empty:
             unmet = (
                 mand[mand["value"].astype("float64").fillna(0) < 1].groupby(keys).size().reset_index(name="n")

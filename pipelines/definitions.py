@@ -59,7 +59,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ),
     }
     keys = parts.get_partition_keys()
-    checks = build_checks(parts)
+    checks = build_checks(parts, {k.to_user_string() for a in assets for k in a.keys})
     schedules = [build_nightly_schedule(YEAR_JOB, keys)]
     sensors = [
         build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,26 +37,37 @@ STATE_DDL = (
 
 
 def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
-    """Files the file-drop connector would read for `year` (all years when None), with size and mtime."""
+    """Files the file-drop connector would read for `year` (all years when None), with size and mtime.
+
+    One `os.walk` (folders starting with `_` or `.` and other years' folders are not entered; links to
+    folders are not followed, as `Path.rglob` does not follow them) and one stat per file."""
     out: dict[str, FileStat] = {}
     inbox = Path(inbox)
     if not inbox.is_dir():
         return out
-    for p in inbox.rglob("*"):
-        rel = p.relative_to(inbox)
-        if any(part.startswith(("_", ".")) for part in rel.parts):
-            continue
-        if p.is_dir():  # same rule as connectors.filedrop.iter_inbox: nothing else is skipped silently
-            continue
-        folder_year = rel.parts[0] if rel.parts and _YEAR_DIR.match(rel.parts[0]) else None
-        if year and folder_year and folder_year != year:
-            continue
-        try:
-            st = p.stat()
-        except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
-            out[rel.as_posix()] = (-1, -1)
-            continue
-        out[rel.as_posix()] = (st.st_size, st.st_mtime_ns)
+    root = str(inbox)
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
+        # nothing below a hidden or `_` folder is read; another year's folder is not looked into
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not d.startswith(("_", ".")) and not (year and not parts and _YEAR_DIR.match(d) and d != year)
+        ]
+        for name in filenames:
+            if name.startswith(("_", ".")):
+                continue
+            rel = (*parts, name)
+            folder_year = rel[0] if _YEAR_DIR.match(rel[0]) else None
+            if year and folder_year and folder_year != year:
+                continue
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
+                out["/".join(rel)] = (-1, -1)
+                continue
+            out["/".join(rel)] = (st.st_size, st.st_mtime_ns)
     return dict(sorted(out.items()))
 
 

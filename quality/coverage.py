@@ -5,6 +5,8 @@ data-quality report, so both count the same way. Codes and aggregates only (no p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -71,13 +73,42 @@ def files(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     ).df()
 
 
-def delivery_matrix(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
-    """One row per school × expected source: school_code, entity, n_files, n_rows, delivered."""
-    sch = schools(con, year)[["school_code"]]
+def delivery_matrix(
+    con: duckdb.DuckDBPyConnection,
+    year: str,
+    *,
+    school_list: pd.DataFrame | None = None,
+    by_source: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per school × expected source: school_code, entity, n_files, n_rows, delivered.
+    `school_list` and `by_source` (from `schools` and `rows_by_source`) are read when not given."""
+    sch = (schools(con, year) if school_list is None else school_list)[["school_code"]]
     exp = pd.DataFrame({"entity": list(EXPECTED_SOURCES)})
     grid = sch.merge(exp, how="cross")
-    got = rows_by_source(con, year)[["school_code", "entity", "n_files", "n_rows"]]
+    got = (rows_by_source(con, year) if by_source is None else by_source)[
+        ["school_code", "entity", "n_files", "n_rows"]
+    ]
     out = grid.merge(got, on=["school_code", "entity"], how="left")
     out[["n_files", "n_rows"]] = out[["n_files", "n_rows"]].fillna(0).astype("int64")
     out["delivered"] = out["n_rows"] > 0
     return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Everything above for one school year, each read once: the data-quality report and the GX raw-input
+    suite of one run share it (the raw tables and the manifest do not change after ingest)."""
+
+    school_year: str
+    schools: pd.DataFrame
+    by_source: pd.DataFrame
+    files: pd.DataFrame
+    matrix: pd.DataFrame
+
+
+def collect(con: duckdb.DuckDBPyConnection, year: str) -> Coverage:
+    """`schools`, `rows_by_source`, `files` and `delivery_matrix` of one school year (one query each)."""
+    sch = schools(con, year)
+    by_source = rows_by_source(con, year)
+    matrix = delivery_matrix(con, year, school_list=sch, by_source=by_source)
+    return Coverage(year, sch, by_source, files(con, year), matrix)

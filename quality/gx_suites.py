@@ -88,17 +88,22 @@ def _build_docs(ctx, docs_dir: Path, suite: str) -> None:
 
 
 def raw_input_frames(
-    con: duckdb.DuckDBPyConnection, year: str, now: dt.datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    year: str,
+    now: dt.datetime | None = None,
+    cov: coverage.Coverage | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The three check frames of the raw boundary: deliveries, freshness and volume."""
+    """The three check frames of the raw boundary: deliveries, freshness and volume (`cov`: the year's
+    coverage frames, read here when not given)."""
     now = now or dt.datetime.now()
     con.execute(ROW_COUNTS_DDL)
-    deliveries = coverage.delivery_matrix(con, year)
-    files = coverage.files(con, year)
+    cov = cov or coverage.collect(con, year)
+    deliveries = cov.matrix.copy()  # shared with the data-quality report: GX gets its own copy
+    files = cov.files
     newest = pd.to_datetime(files["ingested_at"]).max() if not files.empty else pd.NaT
     age = (now - newest).total_seconds() / 86400 if pd.notna(newest) else None
     freshness = pd.DataFrame({"school_year": [year], "newest_file_age_days": [age]})
-    by_source = coverage.rows_by_source(con, year)
+    by_source = cov.by_source
     current = by_source.groupby("entity", as_index=False)["n_rows"].sum()
     prev = con.execute(
         "SELECT entity, arg_max(n_rows, recorded_at) AS prev_rows FROM dq_row_counts WHERE school_year = ? "
@@ -176,10 +181,12 @@ def run_raw_inputs_suite(
     docs_dir: Path,
     now: dt.datetime | None = None,
     record: bool = True,
+    cov: coverage.Coverage | None = None,
 ) -> SuiteOutcome:
-    """Run the raw-input suite for one school year and write its Data Docs."""
+    """Run the raw-input suite for one school year and write its Data Docs (`cov`: see
+    `raw_input_frames`)."""
     now = now or dt.datetime.now()
-    frames = raw_input_frames(con, year, now)
+    frames = raw_input_frames(con, year, now, cov)
     lo, hi = VOLUME_RATIO
     expectations = {
         "deliveries": [

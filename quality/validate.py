@@ -159,6 +159,34 @@ def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt
 
 
 DEFAULT_CHUNK_ROWS = 200_000
+MAX_ROWID_RANGES = 32  # a scan filter of more OR-ed ranges costs more than it prunes
+
+
+def rowid_ranges(
+    first: np.ndarray, last: np.ndarray, max_ranges: int = MAX_ROWID_RANGES
+) -> list[tuple[int, int]]:
+    """At most `max_ranges` closed rowid ranges covering every [first[i], last[i]]: overlapping or adjacent
+    ranges are merged, and beyond `max_ranges` the ranges are joined across the smallest gaps."""
+    if not len(first):
+        return []
+    order = np.argsort(first, kind="stable")
+    merged: list[list[int]] = []
+    for a, b in zip(np.asarray(first)[order].tolist(), np.asarray(last)[order].tolist(), strict=True):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    if len(merged) > max_ranges:
+        gaps = np.array([merged[i + 1][0] - merged[i][1] for i in range(len(merged) - 1)])
+        keep = set(np.argsort(-gaps, kind="stable")[: max_ranges - 1].tolist())  # split at the largest gaps
+        joined: list[list[int]] = [list(merged[0])]
+        for i in range(1, len(merged)):
+            if i - 1 in keep:
+                joined.append(list(merged[i]))
+            else:
+                joined[-1][1] = merged[i][1]
+        merged = joined
+    return [(a, b) for a, b in merged]
 
 
 def file_batches(files: pd.DataFrame, chunk_rows: int) -> list[pd.DataFrame]:
@@ -177,13 +205,14 @@ def file_batches(files: pd.DataFrame, chunk_rows: int) -> list[pd.DataFrame]:
     return batches
 
 
-def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     """The frame `con.execute(sql).df()` gives (same columns, dtypes and values), fetched through Arrow:
     strings go straight from Arrow buffers to pandas' Arrow-backed `str` dtype instead of through Python
     objects (several times less CPU on grade books). DuckDB's own choices are kept: integers and booleans
-    with nulls become Int64/boolean, an all-null text column holds None objects, dates are [us]."""
-    empty = con.sql(f"SELECT * FROM ({sql}) LIMIT 0").df()
-    table = con.sql(sql).to_arrow_table()
+    with nulls become Int64/boolean, an all-null text column holds None objects, dates are [us].
+    `params` are bound to the query's `?` placeholders."""
+    empty = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params).df()
+    table = con.sql(sql, params=params).to_arrow_table()
     if not table.num_rows:
         return empty
     want = empty.dtypes
@@ -221,7 +250,8 @@ def validate_new_files(
         year_filter = "" if school_year is None else "WHERE r.school_year = ?"
         params: list[object] = [ent.name] + ([] if school_year is None else [school_year])
         todo = con.execute(
-            f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows FROM {ent.table} r
+            f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows, min(r.rowid) AS first_rowid,
+                       max(r.rowid) AS last_rowid FROM {ent.table} r
                 ANTI JOIN (SELECT * FROM validated_files WHERE entity = ?) v
                     ON v.source_file = r.source_file AND v.file_sha256 IS NOT DISTINCT FROM r.file_sha256
                 {year_filter}
@@ -245,14 +275,33 @@ def _validate_batch(
     now: dt.datetime,
 ) -> int:
     """Validate `columns` of the rows of the files in `todo` and store their quarantine and validated_files
-    rows in one transaction; returns the number of failed rows."""
+    rows in one transaction; returns the number of failed rows.
+
+    The rows are read through the files' rowid ranges (from `todo`; the scan then skips the row groups of
+    other files instead of reading every column of the whole table); if the table's rowids moved since
+    (a checkpoint compacting deleted rows) and the count falls short, the batch is read by file name."""
+    expected = int(todo["n_rows"].sum()) if "n_rows" in todo else None
+    ranges = (
+        rowid_ranges(todo["first_rowid"].to_numpy(), todo["last_rowid"].to_numpy())
+        if {"first_rowid", "last_rowid"} <= set(todo.columns)
+        else []
+    )
     todo = todo[["source_file", "file_sha256"]]
     con.register("_todo_files", todo)
     try:
         cols = ", ".join(f'r."{c}"' for c in columns)
-        frame = fetch_frame(
-            con, f"SELECT {cols} FROM {table} r SEMI JOIN _todo_files t ON t.source_file = r.source_file"
-        )
+        sql = f"SELECT {cols} FROM {table} r SEMI JOIN _todo_files t ON t.source_file = r.source_file"
+        frame = None
+        if ranges and expected is not None:
+            where = " OR ".join("r.rowid BETWEEN ? AND ?" for _ in ranges)
+            frame = fetch_frame(con, f"{sql} WHERE {where}", [x for r in ranges for x in r])
+            if len(frame) != expected:
+                log.info(
+                    "validate %s: rowids moved (%d of %d rows), reading by file", entity, len(frame), expected
+                )
+                frame = None
+        if frame is None:
+            frame = fetch_frame(con, sql)
     finally:
         con.unregister("_todo_files")
     fc = failures(frame, entity)

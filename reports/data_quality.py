@@ -11,18 +11,21 @@ aggregates only; a rejected value is shown only when its column is not personal 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import jinja2
+import numpy as np
 import pandas as pd
 
 from connectors import raw_store
 from connectors.entities import load_entities
 from connectors.messages import reason_text
 from quality import coverage
-from quality.audits import load_audits, run_audit
+from quality.audits import Audit, AuditResult, load_audits, run_audit
 
 EXAMPLES_PER_REASON = 3
 
@@ -87,65 +90,125 @@ def _rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     ).df()
 
 
-def collect(con: duckdb.DuckDBPyConnection, year: str, with_audits: bool = True) -> ReportData:
-    """Gather the report's aggregates for one school year (codes and counts only)."""
-    raw_store.ensure_schema(con)
-    schools = coverage.schools(con, year)
-    by_source = coverage.rows_by_source(con, year)
-    matrix = coverage.delivery_matrix(con, year)
-    files = coverage.files(con, year)
-    rejects = _rejects(con, year)
+def audit_counts_by_school(results: Iterable[AuditResult], audits: dict[str, Audit]) -> dict[str, list[dict]]:
+    """Per school code: the audits with offending rows there (name, purpose, count, blocking), in the
+    order of `results`."""
+    out: dict[str, list[dict]] = {}
+    for res in results:
+        if not res.count:
+            continue
+        audit = audits[res.name]
+        for code, n in res.rows.groupby("school_code").size().items():
+            out.setdefault(str(code), []).append(
+                {
+                    "name": audit.name,
+                    "purpose": audit.model.purpose,
+                    "count": int(n),
+                    "blocking": audit.blocking,
+                }
+            )
+    return out
+
+
+def _na(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def _rejected_by_school(rejects: pd.DataFrame) -> tuple[dict[str, int], dict[str, list[dict]]]:
+    """Per school: rejected rows (distinct file × sheet × row) and the rejected-rows table (one entry
+    per source × reason, sorted, with its distinct rows and its first examples), from the year's
+    quarantine rows in report order. One pass over the frame instead of one filter per school."""
+    if rejects.empty:
+        return {}, {}
+    rows = ["source_file", "source_sheet", "source_row"]
+    by = ["school_code", "entity", "reason_code"]
+    n_rejected = {
+        str(k): int(v)
+        for k, v in rejects.drop_duplicates(["school_code", *rows]).groupby("school_code").size().items()
+    }
+    group = rejects.groupby(by, sort=True, dropna=False).ngroup().to_numpy()
+    fresh = ~rejects.duplicated([*by, *rows]).to_numpy()
+    distinct = np.bincount(group, weights=fresh, minlength=group.max() + 1)
+    seen = np.zeros(group.max() + 1, dtype=np.int64)
     pii = _pii_columns()
-    audit_counts: dict[str, list[dict]] = {}
-    if with_audits:
-        for audit in load_audits().values():
-            res = run_audit(con, audit, year)
-            if res.count:
-                for code, n in res.rows.groupby("school_code").size().items():
-                    audit_counts.setdefault(str(code), []).append(
-                        {
-                            "name": audit.name,
-                            "purpose": audit.model.purpose,
-                            "count": int(n),
-                            "blocking": audit.blocking,
-                        }
-                    )
+    entries: dict[int, dict] = {}
+    cols = [*by, *rows, "column_letter", "header", "canonical_column", "check_name", "value"]
+    for g, (code, entity, reason, file, sheet, row, letter, header, canonical, check, value) in zip(
+        group.tolist(), zip(*(rejects[c].tolist() for c in cols), strict=True), strict=True
+    ):
+        if g not in entries:
+            entries[g] = {"code": code, "label": _label(str(entity)), "reason_code": reason,
+                          "reason": reason_text(str(reason)), "count": int(distinct[g]), "examples": []}  # fmt: skip
+        if seen[g] >= EXAMPLES_PER_REASON:
+            continue
+        seen[g] += 1
+        column = canonical or header or letter or ""
+        hidden = (entity, canonical) in pii or canonical not in _known_columns(entity)
+        entries[g]["examples"].append({
+            "file": file, "sheet": sheet or "", "row": "" if _na(row) else int(row), "column": column,
+            "check": check or "", "value": "(dữ liệu cá nhân, không hiển thị)" if hidden and value else (value or ""),
+        })  # fmt: skip
+    out: dict[str, list[dict]] = {}
+    for g in sorted(entries):  # group numbers follow the sorted group keys
+        entry = entries[g]
+        code = entry.pop("code")
+        if not _na(code):  # rows without a school belong to no section
+            out.setdefault(str(code), []).append(entry)
+    return n_rejected, out
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    year: str,
+    with_audits: bool = True,
+    *,
+    cov: coverage.Coverage | None = None,
+    audit_results: Iterable[AuditResult] | None = None,
+) -> ReportData:
+    """Gather the report's aggregates for one school year (codes and counts only).
+
+    `cov` (quality.coverage.collect) and `audit_results` (every audit's result for the year) are read
+    from the warehouse when not given; a run passes the ones its checks already computed."""
+    raw_store.ensure_schema(con)
+    cov = cov or coverage.collect(con, year)
+    schools, by_source, matrix, files = cov.schools, cov.by_source, cov.matrix, cov.files
+    rejects = _rejects(con, year)
+    audits = load_audits()
+    if with_audits and audit_results is None:
+        audit_results = [run_audit(con, a, year) for a in audits.values()]
+    per_audit = audit_counts_by_school(audit_results or [], audits) if with_audits else {}
+    arrived: dict[str, list[dict]] = {}
+    n_rows: dict[str, int] = {}
+    for code, e, f, r in zip(by_source["school_code"].tolist(), by_source["entity"].tolist(),
+                             by_source["n_files"].tolist(), by_source["n_rows"].tolist(), strict=True):  # fmt: skip
+        arrived.setdefault(code, []).append(
+            {"label": _label(e), "entity": e, "files": int(f), "rows": int(r)}
+        )
+        n_rows[code] = n_rows.get(code, 0) + int(r)
+    n_rejected, rejected = _rejected_by_school(rejects)
+    quarantined: dict[str, list[dict]] = {}
+    qf = files[files["status"] == "quarantined"]
+    for code, f, rc in zip(qf["school_code"].tolist(), qf["source_file"].tolist(), qf["reason_code"].tolist(),
+                           strict=True):  # fmt: skip
+        if not _na(code):
+            quarantined.setdefault(code, []).append(
+                {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
+            )
+    missing: dict[str, list[str]] = {}
+    miss = matrix[~matrix["delivered"]]
+    for code, e in zip(miss["school_code"].tolist(), miss["entity"].tolist(), strict=True):
+        missing.setdefault(code, []).append(_label(e))
     sections: list[SchoolSection] = []
     for code, name in zip(schools["school_code"], schools["school_name"], strict=True):
-        sec = SchoolSection(str(code), "" if pd.isna(name) else str(name))
-        mine = by_source[by_source["school_code"] == code]
-        sec.arrived = [
-            {"label": _label(e), "entity": e, "files": int(f), "rows": int(r)}
-            for e, f, r in zip(mine["entity"], mine["n_files"], mine["n_rows"], strict=True)
-        ]
-        sec.n_rows = int(mine["n_rows"].sum())
-        rej = rejects[rejects["school_code"] == code]
-        sec.n_rejected = int(rej.drop_duplicates(["source_file", "source_sheet", "source_row"]).shape[0])
-        for (entity, reason), grp in rej.groupby(["entity", "reason_code"], sort=True, dropna=False):
-            examples = []
-            for r in grp.head(EXAMPLES_PER_REASON).itertuples(index=False):
-                column = r.canonical_column or r.header or r.column_letter or ""
-                hidden = (entity, r.canonical_column) in pii or r.canonical_column not in _known_columns(
-                    entity
-                )
-                examples.append({
-                    "file": r.source_file, "sheet": r.source_sheet or "", "row": "" if pd.isna(r.source_row)
-                    else int(r.source_row), "column": column, "check": r.check_name or "",
-                    "value": "(dữ liệu cá nhân, không hiển thị)" if hidden and r.value else (r.value or ""),
-                })  # fmt: skip
-            sec.rejected.append({
-                "label": _label(str(entity)), "reason_code": reason, "reason": reason_text(str(reason)),
-                "count": int(grp.drop_duplicates(["source_file", "source_sheet", "source_row"]).shape[0]),
-                "examples": examples,
-            })  # fmt: skip
-        qf = files[(files["school_code"] == code) & (files["status"] == "quarantined")]
-        sec.quarantined_files = [
-            {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
-            for f, rc in zip(qf["source_file"], qf["reason_code"], strict=True)
-        ]
-        miss = matrix[(matrix["school_code"] == code) & ~matrix["delivered"]]
-        sec.missing = [_label(e) for e in miss["entity"]]
-        sec.audits = audit_counts.get(str(code), [])
+        key = str(code)
+        sec = SchoolSection(key, "" if pd.isna(name) else str(name))
+        sec.arrived = arrived.get(code, [])
+        sec.n_rows = n_rows.get(code, 0)
+        sec.n_rejected = n_rejected.get(key, 0)
+        sec.rejected = rejected.get(key, [])
+        sec.quarantined_files = quarantined.get(code, [])
+        sec.missing = missing.get(code, [])
+        sec.audits = per_audit.get(key, [])
         sections.append(sec)
     sections.sort(key=lambda s: (tuple(-x for x in s.severity), s.school_code))
     unassigned = files[files["school_code"].isna() & (files["status"] == "quarantined")]
@@ -160,10 +223,15 @@ def collect(con: duckdb.DuckDBPyConnection, year: str, with_audits: bool = True)
     )
 
 
-def _known_columns(entity: str) -> set[str]:
+@cache
+def _known_columns_cached(entity: str) -> frozenset[str]:
     ent = load_entities().get(str(entity))
     base = {"school_code", "school_year"}
-    return base | set(ent.column_names) if ent else base
+    return frozenset(base | set(ent.column_names) if ent else base)
+
+
+def _known_columns(entity: str) -> frozenset[str]:
+    return _known_columns_cached(str(entity))
 
 
 TEMPLATE = """<!DOCTYPE html>
@@ -236,9 +304,17 @@ def render(data: ReportData) -> str:
     return env.from_string(TEMPLATE).render(d=data)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path, year: str) -> tuple[Path, ReportData]:
-    """Collect, render and write `out_dir/data_quality_<year>.html`."""
-    data = collect(con, year)
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    year: str,
+    *,
+    cov: coverage.Coverage | None = None,
+    audit_results: Iterable[AuditResult] | None = None,
+) -> tuple[Path, ReportData]:
+    """Collect, render and write `out_dir/data_quality_<year>.html` (`cov` and `audit_results`: see
+    `collect`)."""
+    data = collect(con, year, cov=cov, audit_results=audit_results)
     path = Path(out_dir) / f"data_quality_{year}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(data), encoding="utf-8")

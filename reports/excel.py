@@ -24,7 +24,13 @@ def write_sheets(path: Path, sheets: dict[str, tuple[pd.DataFrame, dict[str, str
     """Write {sheet name: (frame, {column: Vietnamese header})} to one workbook."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": True,
+            "in_memory": True,
+        },
     )
     wb.set_properties({"created": FIXED_CREATED, "author": "cds-assessment"})
     head = wb.add_format(

@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from indicator_sets.reconcile import KEYS, VKEYS, round_half_up
+from indicator_sets.reconcile import VKEYS, round_half_up
 from reports.reviewer_workbook import (
     FINDING_LABELS,
     SEVERITY_LABELS,
@@ -130,40 +130,76 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ render
+def _by_school(records: list[dict]) -> dict[object, list[dict]]:
+    """Records grouped by their school code, in order (what `groupby("school_code")` + `to_dict` per
+    group gave, without a frame per school)."""
+    out: dict[object, list[dict]] = {}
+    for r in records:
+        code = r["school_code"]
+        if not (isinstance(code, float) and code != code):  # a group per code; no group for a missing one
+            out.setdefault(code, []).append(r)
+    return out
+
+
+def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
+    """Per (school, year), the rows of its criteria table, from the final and proposed values (one pass
+    over columns instead of one lookup per criterion)."""
+    crit = data.iset.by_code()
+    prop: dict[tuple, tuple] = {}
+    if len(data.proposed):
+        p = data.proposed
+        for key, met, pts, origin in zip(
+            zip(p["school_code"].tolist(), p["school_year"].tolist(), p["criterion_code"].tolist(), strict=True),
+            p["proposed_met"].tolist(), p["proposed_points"].tolist(), p["origin"].tolist(), strict=True,
+        ):  # fmt: skip
+            prop.setdefault(key, (met, pts, origin))
+    f = data.final
+    cols = ["school_code", "school_year", "criterion_code", "kind", "max_points", "self_met", "self_points",
+            "value", "points", "status", "numerator", "denominator", "has_evidence"]  # fmt: skip
+    out: dict[tuple[str, str], list[dict]] = {}
+    for code, year, cc, kind, mx, self_met, self_points, value, points, status, num, den, evidence in zip(
+        *(f[c].tolist() for c in cols), strict=True
+    ):
+        if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
+            continue  # groupby(KEYS) drops rows without a key
+        p = prop.get((code, year, cc))
+        mand = kind == "mandatory"
+        out.setdefault((code, year), []).append({
+            "code": cc, "name": crit[cc].name if cc in crit else "",
+            "max": "ĐKBB" if mand else _fmt(mx),
+            "self": ("Đạt" if self_met else "Chưa đạt") if mand else _fmt(self_points),
+            "computed": ("Đạt" if _num(value) == 1 else "Chưa đạt") if mand else _fmt(_num(points)),
+            "status": STATUS_LABELS.get(status, status), "numerator": _fmt(_num(num)),
+            "denominator": _fmt(_num(den)),
+            "value": "—" if mand or _num(value) is None else f"{_num(value):.4f}".rstrip("0").rstrip("."),
+            "proposed": "" if p is None else (("Đạt" if _num(p[0]) == 1 else "Chưa đạt") if mand
+                                               else _fmt(_num(p[1]))),
+            "origin": "" if p is None else ORIGIN_LABELS.get(str(p[2]), ""),
+            "evidence": "có" if evidence else "không",
+        })  # fmt: skip
+    return out
+
+
 def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFrame]) -> str:
     """The report as one HTML string."""
     crit = data.iset.by_code()
     rows = review_rows(data)
     units = data.units()
     yoy = year_over_year(data.final, data.previous)
-    prop = data.proposed.set_index(VKEYS) if len(data.proposed) else None
-    schools = []
-    by_school_findings = {k: g for k, g in rows.groupby("school_code")} if len(rows) else {}
-    by_school_yoy = {k: g for k, g in yoy.groupby("school_code")} if len(yoy) else {}
+    findings = rows.to_dict("records")
+    by_school_findings = _by_school(findings)
+    by_school_yoy = _by_school(yoy.to_dict("records")) if len(yoy) else {}
+    unit_of: dict[object, tuple[object, object]] = {}
+    for code, name, unit in zip(units["school_code"].tolist(), units["school_name"].tolist(),
+                                units["managing_unit"].tolist(), strict=True):  # fmt: skip
+        unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
-    for (code, year), vals in data.final.groupby(KEYS, sort=True):
-        crit_rows = []
-        for r in vals.itertuples(index=False):
-            p = prop.loc[(code, year, r.criterion_code)] if prop is not None and (code, year, r.criterion_code) in prop.index else None  # fmt: skip
-            mand = r.kind == "mandatory"
-            crit_rows.append({
-                "code": r.criterion_code, "name": crit[r.criterion_code].name if r.criterion_code in crit else "",
-                "max": "ĐKBB" if mand else _fmt(r.max_points),
-                "self": ("Đạt" if r.self_met else "Chưa đạt") if mand else _fmt(r.self_points),
-                "computed": ("Đạt" if _num(r.value) == 1 else "Chưa đạt") if mand else _fmt(_num(r.points)),
-                "status": STATUS_LABELS.get(r.status, r.status), "numerator": _fmt(_num(r.numerator)),
-                "denominator": _fmt(_num(r.denominator)),
-                "value": "—" if mand or _num(r.value) is None else f"{_num(r.value):.4f}".rstrip("0").rstrip("."),
-                "proposed": "" if p is None else (("Đạt" if _num(p["proposed_met"]) == 1 else "Chưa đạt") if mand
-                                                   else _fmt(_num(p["proposed_points"]))),
-                "origin": "" if p is None else ORIGIN_LABELS.get(str(p["origin"]), ""),
-                "evidence": "có" if r.has_evidence else "không",
-            })  # fmt: skip
+    schools = []
+    for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
-        u = units[units["school_code"] == code]
+        name, unit = unit_of.get(code, ("", ""))
         schools.append({
-            "code": code, "name": u["school_name"].iloc[0] if len(u) else "",
-            "unit": u["managing_unit"].iloc[0] if len(u) else "",
+            "code": code, "name": name, "unit": unit,
             "self_level": None if t is None else t.get("self_level"),
             "level": None if t is None else t.get("level"),
             "prop_level": None if t is None else t.get("prop_level"),
@@ -171,8 +207,8 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
             "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}",
             "criteria": crit_rows,
-            "findings": by_school_findings.get(code, pd.DataFrame()).to_dict("records"),
-            "yoy": by_school_yoy.get(code, pd.DataFrame()).to_dict("records"),
+            "findings": by_school_findings.get(code, []),
+            "yoy": by_school_yoy.get(code, []),
         })  # fmt: skip
     fac = {k: v.to_dict("records") for k, v in factors.items()} if factors else {}
     for r in fac.get("criterion", []):
@@ -185,7 +221,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
                f"{g.max_points:g} (phần còn thiếu chưa xác định)" for g in data.iset.groups
                if abs(data.iset.group_max_sum(g.code) - g.max_points) > 1e-9]  # fmt: skip
     return _env().get_template("reviewer_report.html.j2").render(
-        year=data.year, iset=data.iset, n_schools=len(schools), findings=rows.to_dict("records"),
+        year=data.year, iset=data.iset, n_schools=len(schools), findings=findings,
         n_findings=len(rows), severity_labels=SEVERITY_LABELS, finding_labels=FINDING_LABELS,
         levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table),
         over=over_claim_bars(data.findings), factors=fac, province_factor=prov_factor, schools=schools,

@@ -82,9 +82,17 @@ class ReviewData:
     proposed: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's final_indicator_values
+    # frames derived from the ones above, computed once (the thi đua, reviewer workbook and HTML writers of
+    # one run share one ReviewData); callers must not modify the frames they get
+    _derived: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     def units(self) -> pd.DataFrame:
         """School × year → name and managing unit (`Chưa rõ đơn vị` when missing)."""
+        if "units" not in self._derived:
+            self._derived["units"] = self._units()
+        return self._derived["units"]
+
+    def _units(self) -> pd.DataFrame:
         codes = pd.concat(
             [self.final[KEYS], self.findings[KEYS] if len(self.findings) else None]
         ).drop_duplicates()
@@ -106,7 +114,7 @@ def _fmt(v: object) -> str:
     return f"{float(v):.2f}".rstrip("0").rstrip(".").replace(".", ",")  # type: ignore[arg-type]
 
 
-def explain(r: pd.Series, tol: float | None = None) -> str:
+def explain(r: pd.Series | dict, tol: float | None = None) -> str:
     """A Vietnamese sentence for one finding, in terms of points and data."""
     f = r["finding"]
     s, c = _fmt(r.get("self_points")), _fmt(r.get("computed_points"))
@@ -132,7 +140,14 @@ def explain(r: pd.Series, tol: float | None = None) -> str:
 
 
 def review_rows(data: ReviewData) -> pd.DataFrame:
-    """The findings with everything a reviewer needs, in queue order."""
+    """The findings with everything a reviewer needs, in queue order (computed once per `data`; do not
+    modify the frame)."""
+    if "review_rows" not in data._derived:
+        data._derived["review_rows"] = _review_rows(data)
+    return data._derived["review_rows"]
+
+
+def _review_rows(data: ReviewData) -> pd.DataFrame:
     from indicator_sets.reconcile import tolerance
 
     if data.findings.empty:
@@ -152,7 +167,7 @@ def review_rows(data: ReviewData) -> pd.DataFrame:
         lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v or ""))  # fmt: skip
     f["explanation"] = [
         explain(r, tolerance(data.iset, r["max_points"]) if r["finding"] == "OVER_CLAIM" else None)
-        for _, r in f.iterrows()
+        for r in f.to_dict("records")
     ]
     f["previous"], f["decision_label"], f["adjusted_points"], f["comment"], f["state"] = (
         "",
@@ -217,11 +232,19 @@ def _write_frame(
     ws.repeat_rows(0)
 
 
+def _by_unit(rows: pd.DataFrame) -> dict[object, pd.DataFrame]:
+    """The review rows of each managing unit, in queue order (one grouping, not a filter per unit)."""
+    if not len(rows):
+        return {}
+    return {unit: part.reset_index(drop=True) for unit, part in rows.groupby("managing_unit", sort=False)}
+
+
 def unit_summary(rows: pd.DataFrame, data: ReviewData) -> pd.DataFrame:
     units = data.units()
+    by_unit = _by_unit(rows)
     out = []
     for unit, part in sorted(units.groupby("managing_unit"), key=lambda x: str(x[0])):
-        fr = rows[rows["managing_unit"] == unit] if len(rows) else rows
+        fr = by_unit.get(unit, rows.iloc[:0])
         r = {"managing_unit": unit, "n_schools": len(part), "n_findings": len(fr)}
         for sev, _lab in SEVERITY_LABELS.items():
             r[f"n_{sev}"] = int((fr["severity"] == sev).sum()) if len(fr) else 0
@@ -267,7 +290,7 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
     """Write the reviewer workbook; returns its path."""
     rows = review_rows(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True,
                                          "nan_inf_to_errors": True})  # fmt: skip
     wb.set_properties(
         {"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.year}"}
@@ -289,8 +312,9 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
     units = sorted(data.units()["managing_unit"].unique(), key=str)
     dcol = list(COLUMNS).index("decision_label")
     acol = list(COLUMNS).index("adjusted_points")
+    by_unit = _by_unit(rows)
     for unit in units:
-        part = rows[rows["managing_unit"] == unit].reset_index(drop=True) if len(rows) else rows
+        part = by_unit.get(unit, rows.iloc[:0].reset_index(drop=True)) if len(rows) else rows
         ws = wb.add_worksheet(_sheet_name(unit, used))
         _write_frame(wb, ws, part, COLUMNS, fmts)
         n = max(len(part), 1)

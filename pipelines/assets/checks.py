@@ -22,25 +22,47 @@ findings for the data-quality report, not reasons to stop) and blocking on the p
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import duckdb
 
 from indicator_sets.model import load_indicator_set
+from pipelines import run_memo
 from pipelines.resources import PipelineConfig, WarehouseResource
-from quality.audits import Audit, load_audits, run_audit
+from quality import coverage
+from quality.audits import Audit, AuditResult, load_audits, run_audit
 
 if TYPE_CHECKING:  # Great Expectations is imported by the GX checks when they run (seconds of start-up)
     from quality.gx_suites import SuiteOutcome
 
 
-def _audit_check(audit: Audit, partitions: dg.PartitionsDefinition) -> dg.AssetChecksDefinition:
+def audit_result(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    audit: Audit,
+    year: str | None,
+) -> AuditResult:
+    """The audit's result for `year`, run once per run: its asset check and the data-quality report
+    share it (both run after every table the audit reads, see `audit_deps`)."""
+    return run_memo.once(context.run.run_id, ("audit", audit.name, year), lambda: run_audit(con, audit, year))
+
+
+def audit_deps(audit: Audit, assets: set[str]) -> list[str]:
+    """The tables the audit reads besides its own asset that are assets of the project (e.g. the
+    duplicate-student audit reads quarantine_rows): its check runs after them."""
+    return sorted(t for t in audit.model.reads if t != audit.asset and t in assets)
+
+
+def _audit_check(
+    audit: Audit, partitions: dg.PartitionsDefinition, assets: set[str]
+) -> dg.AssetChecksDefinition:
     # partitions_def on a check is a Dagster preview feature; it gives the check its school year.
     @dg.asset_check(asset=audit.asset, name=audit.name, description=audit.description, blocking=audit.blocking,
-                    partitions_def=partitions,
+                    partitions_def=partitions, additional_deps=audit_deps(audit, assets),
                     metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}",
                               "blocking": audit.blocking})  # fmt: skip
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         year = context.partition_key if context.has_partition_key else None
         with warehouse.connect() as con:
-            result = run_audit(con, audit, year)
+            result = audit_result(context, con, audit, year)
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if audit.blocking else dg.AssetCheckSeverity.WARN,
@@ -54,9 +76,12 @@ def _audit_check(audit: Audit, partitions: dg.PartitionsDefinition) -> dg.AssetC
     return _check
 
 
-def build_audit_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
-    """One asset check per SQL audit."""
-    return [_audit_check(a, partitions) for a in load_audits().values()]
+def build_audit_checks(
+    partitions: dg.PartitionsDefinition, assets: set[str] | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """One asset check per SQL audit; `assets` (keys of the project's assets) gives each check its
+    additional upstreams (`audit_deps`)."""
+    return [_audit_check(a, partitions, assets or set()) for a in load_audits().values()]
 
 
 def _gx_result(outcome: "SuiteOutcome", blocking: bool) -> dg.AssetCheckResult:
@@ -83,8 +108,10 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
              pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
         from quality.gx_suites import run_raw_inputs_suite
 
+        year = context.partition_key
         with warehouse.connect() as con:
-            outcome = run_raw_inputs_suite(con, context.partition_key, pipeline.out_path / "data_docs")
+            cov = run_memo.once(context.run.run_id, ("coverage", year), lambda: coverage.collect(con, year))
+            outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs", cov=cov)
         return _gx_result(outcome, blocking=False)
 
     @dg.asset_check(asset="school_scores", name="gx_published_outputs", blocking=True, partitions_def=partitions,
@@ -106,6 +133,9 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     return [_raw, _published]
 
 
-def build_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
-    """Every asset check of the project (audits and Great Expectations suites)."""
-    return [*build_audit_checks(partitions), *build_gx_checks(partitions)]
+def build_checks(
+    partitions: dg.PartitionsDefinition, assets: set[str] | None = None
+) -> list[dg.AssetChecksDefinition]:
+    """Every asset check of the project (audits and Great Expectations suites); `assets`: see
+    `build_audit_checks`."""
+    return [*build_audit_checks(partitions, assets), *build_gx_checks(partitions)]

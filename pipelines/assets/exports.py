@@ -8,6 +8,7 @@ import pandas as pd
 from indicator_sets import decisions as dec
 from indicator_sets import reconcile as rc
 from indicator_sets.model import IndicatorSet, load_indicator_set
+from pipelines import run_memo
 from pipelines.resources import PipelineConfig, WarehouseResource
 from reports.reviewer_html import write_reviewer_html
 from reports.reviewer_workbook import ReviewData, findings_csv, write_reviewer_workbook
@@ -69,6 +70,22 @@ def thi_dua_frames(data: ReviewData) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     return table, summary, factors
 
 
+def _shared_review(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
+) -> tuple[ReviewData, tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]]:
+    """The year's ReviewData and thi đua frames, read and built once per run: the thi đua workbook, the
+    reviewer workbook and the HTML report all run after every table they read (REVIEW_DEPS)."""
+    year = context.partition_key
+
+    def build() -> tuple[ReviewData, tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]]:
+        iset = load_indicator_set(pipeline.indicator_set)
+        with warehouse.connect() as con:
+            data = load_review_data(con, year, iset)
+        return data, thi_dua_frames(data)
+
+    return run_memo.once(context.run_id, ("review", year, pipeline.indicator_set), build)
+
+
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
               kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
@@ -76,16 +93,14 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
-        iset = load_indicator_set(pipeline.indicator_set)
-        with warehouse.connect() as con:
-            data = load_review_data(con, year, iset)
-            values = _table(con, "final_indicator_values", year)  # document/mandatory points filled
-            if values.empty:
+        data, (table, summary, factors) = _shared_review(context, warehouse, pipeline)
+        values = data.final  # final_indicator_values: document/mandatory points filled
+        if values.empty:
+            with warehouse.connect() as con:
                 values = _table(con, "scored_indicator_values", year)
-            final_scores = _table(con, "school_scores_final", year)
-        table, summary, factors = thi_dua_frames(data)
+        final_scores = data.final_scores  # school_scores_final
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
-                             criterion_factors=factors.get("criterion"), iset=iset)  # fmt: skip
+                             criterion_factors=factors.get("criterion"), iset=data.iset)  # fmt: skip
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"
@@ -128,9 +143,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
     def _reviewer(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
-        iset = load_indicator_set(pipeline.indicator_set)
-        with warehouse.connect() as con:
-            data = load_review_data(con, year, iset)
+        data, _frames = _shared_review(context, warehouse, pipeline)
         path = write_reviewer_workbook(pipeline.out_path / f"reviewer_{year}.xlsx", data)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
                                               "findings": len(data.findings)})  # fmt: skip
@@ -141,10 +154,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
     def _html(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
-        iset = load_indicator_set(pipeline.indicator_set)
-        with warehouse.connect() as con:
-            data = load_review_data(con, year, iset)
-        table, _summary, factors = thi_dua_frames(data)
+        data, (table, _summary, factors) = _shared_review(context, warehouse, pipeline)
         path = write_reviewer_html(pipeline.out_path / f"reviewer_{year}.html", data, table, factors)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 

@@ -3,7 +3,11 @@ audits (reports/data_quality.py does the work)."""
 
 import dagster as dg
 
+from pipelines import run_memo
+from pipelines.assets.checks import audit_result
 from pipelines.resources import PipelineConfig, WarehouseResource
+from quality import coverage
+from quality.audits import load_audits
 from reports.data_quality import write_report
 
 
@@ -14,8 +18,12 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
                           "rejected and why, what is missing (Vietnamese, no personal data).")  # fmt: skip
     def _report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
         with warehouse.connect() as con:
-            path, data = write_report(con, pipeline.out_path, context.partition_key)
+            # the coverage frames and the audits' results are shared with the checks of the same run
+            cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
+            results = [audit_result(context, con, a, year) for a in load_audits().values()]
+            path, data = write_report(con, pipeline.out_path, year, cov=cov, audit_results=results)
         totals = data.totals
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(path)), **{k: int(v) for k, v in totals.items()}}

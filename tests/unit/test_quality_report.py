@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from connectors import raw_store
-from reports.data_quality import write_report
+from quality import coverage
+from quality.audits import load_audits, run_audit
+from reports.data_quality import EXAMPLES_PER_REASON, collect, render, write_report
 
 pytestmark = pytest.mark.unit
 
@@ -125,3 +127,46 @@ def test_report_sections_escaping_and_privacy(con: duckdb.DuckDBPyConnection, tm
     assert "(dữ liệu cá nhân, không hiển thị)" in text
     assert data.totals["quarantined_files"] == 1
     assert data.totals["rejected"] == 2
+
+
+def test_rejected_rows_count_per_reason_examples_and_rows_without_a_school(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """One row failing two rules counts once in the school's rejected rows but under both reasons; a reason
+    shows at most EXAMPLES_PER_REASON examples, in report order; a row without a school is in no section."""
+    rows = [
+        {"stage": "validate", "entity": "health_record", "school_code": "08000002", "school_year": Y,
+         "source_file": f"{Y}/08000002/suckhoe.xlsx", "source_sheet": "Sheet1", "source_row": 3,
+         "canonical_column": "measured_at", "value": "x", "reason_code": "bad_date", "check_name": "c"},
+        *({"stage": "validate", "entity": "facility", "school_code": "08000001", "school_year": Y,
+           "source_file": f"{Y}/08000001/phong.xlsx", "source_sheet": "Sheet1", "source_row": r,
+           "canonical_column": "room_code", "value": f"P{r}", "reason_code": "out_of_range", "check_name": "c"}
+          for r in (9, 5, 7, 6, 8)),
+        {"stage": "validate", "entity": "facility", "school_code": None, "school_year": Y,
+         "source_file": f"{Y}/x/phong.xlsx", "source_sheet": "Sheet1", "source_row": 2,
+         "canonical_column": "room_code", "value": "Z", "reason_code": "out_of_range", "check_name": "c"},
+    ]  # fmt: skip
+    raw_store.insert_frame(con, "quarantine_rows", pd.DataFrame(rows))
+    data = collect(con, Y)
+    by_code = {s.school_code: s for s in data.schools}
+    s2 = by_code["08000002"]
+    assert s2.n_rejected == 2  # rows 3 (two reasons) and 9
+    reasons = {(r["label"], r["reason_code"]): r["count"] for r in s2.rejected}
+    assert reasons[("Khám sức khỏe học sinh", "bad_date")] == 2
+    assert reasons[("Khám sức khỏe học sinh", "out_of_range")] == 1
+    s1 = by_code["08000001"]
+    assert s1.n_rejected == 5 and [r["count"] for r in s1.rejected] == [5]
+    assert [e["row"] for e in s1.rejected[0]["examples"]] == [5, 6, 7][:EXAMPLES_PER_REASON]
+    assert not any(e["file"] == f"{Y}/x/phong.xlsx" for s in data.schools for r in s.rejected
+                   for e in r["examples"])  # fmt: skip
+
+
+def test_report_from_precomputed_coverage_and_audits_equals_the_report_alone(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A run hands the report the coverage frames and audit results its checks computed: same report."""
+    alone = collect(con, Y)
+    results = [run_audit(con, a, Y) for a in load_audits().values()]
+    shared = collect(con, Y, cov=coverage.collect(con, Y), audit_results=results)
+    shared.generated_at = alone.generated_at
+    assert render(shared) == render(alone)

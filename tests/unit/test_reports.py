@@ -138,3 +138,79 @@ def test_year_over_year_explains_with_numerator_and_denominator() -> None:
     yoy = year_over_year(rc.final_values(cur, sp, iset), rc.final_values(prev, sp, iset))
     r = yoy.set_index("criterion_code").loc["1.4"]
     assert r["delta"] == -20.0 and "tử số 4 → 2" in r["reason"]
+
+
+def test_writers_sharing_one_review_data_write_what_each_writes_alone(tmp_path: Path) -> None:
+    """The three writers of a run share one ReviewData (and its derived frames): same files as with a
+    fresh ReviewData each, whatever the order."""
+    from reports.reviewer_html import write_reviewer_html
+
+    def write_all(out: Path, shared: ReviewData | None) -> dict[str, bytes]:
+        for name in ("html", "xlsx", "thi_dua", "html2"):
+            data = shared or review_data()
+            table, factors = table_of(data)
+            if name.startswith("html"):
+                write_reviewer_html(out / f"{name}.html", data, table, factors)
+            elif name == "xlsx":
+                write_reviewer_workbook(out / "reviewer.xlsx", data)
+            else:
+                summary = build_summary(table, factors["managing_unit"], None, data.iset)
+                write_thi_dua(out / "thi_dua.xlsx", table, Y, summary=summary,
+                              criterion_factors=factors["criterion"], iset=data.iset)  # fmt: skip
+        return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+    alone = write_all(tmp_path / "alone", None)
+    assert write_all(tmp_path / "shared", review_data()) == alone
+    assert alone["html.html"] == alone["html2.html"]
+
+
+def test_export_assets_of_one_run_read_the_review_data_once(tmp_path: Path, monkeypatch) -> None:
+    import dagster as dg
+
+    from pipelines.assets import exports
+    from pipelines.partitions import school_year_partitions
+    from pipelines.resources import PipelineConfig, WarehouseResource
+
+    calls: list[str] = []
+
+    def fake_load(con, year, iset):  # the warehouse is empty: serve the small review data
+        calls.append(year)
+        return review_data()
+
+    monkeypatch.setattr(exports, "load_review_data", fake_load)
+    monkeypatch.setattr(exports, "load_indicator_set", lambda _path: small_set())
+    assets = [
+        a for a in exports.build_export_assets(school_year_partitions()) if "findings_csv" not in a.op.name
+    ]
+    out = tmp_path / "out"
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"), threads=1, memory_limit="1GB"),
+        "pipeline": PipelineConfig(inbox=str(tmp_path), out=str(out), indicator_set="x", hash_key="k"),
+    }
+    result = dg.materialize(assets, resources=resources, partition_key=Y)
+    assert result.success
+    assert calls == [Y]  # one read for the three writers
+    assert {p.name for p in out.iterdir()} >= {
+        f"thi_dua_{Y}.xlsx",
+        f"reviewer_{Y}.xlsx",
+        f"reviewer_{Y}.html",
+    }
+
+
+def test_decision_files_are_found_anywhere_in_the_year_oldest_first(tmp_path: Path) -> None:
+    import os
+
+    inbox = tmp_path / "inbox"
+    made = {}
+    for i, rel in enumerate([f"{Y}/province/reviewer_{Y}.xlsx", f"{Y}/_cu/Reviewer_old.xlsx",
+                             f"{Y}/08000001/reviewer_x.XLSX", f"{Y}/08000001/bang.xlsx",
+                             "2023-2024/province/reviewer_2023-2024.xlsx"]):  # fmt: skip
+        p = inbox / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+        os.utime(p, (1_000_000 - i, 1_000_000 - i))
+        made[rel] = p
+    (inbox / Y / "province" / "reviewer_dir.xlsx").mkdir()
+    assert dec.find_decision_files(inbox, Y) == [made[f"{Y}/_cu/Reviewer_old.xlsx"],
+                                                 made[f"{Y}/province/reviewer_{Y}.xlsx"]]  # fmt: skip
+    assert dec.find_decision_files(inbox, "2099-2100") == []

@@ -81,3 +81,27 @@ def test_school_year_window() -> None:
                        "held_at": pd.to_datetime(["2024-08-01 00:00", "2025-07-31 23:00", "2025-08-01 00:00"])})  # fmt: skip
     fc = failures(df, "computer_based_test")
     assert fc[["index", "check"]].values.tolist() == [[2, "held_at:school_year_window"]]
+
+
+def test_rules_evaluated_per_distinct_value_equal_the_rules_on_every_row() -> None:
+    """Pattern, allowed-value and school-year rules run once per distinct value (ids and years repeat on
+    many rows); the result is the row-by-row result, missing values and odd texts included."""
+    import numpy as np
+
+    from quality.schemas import _per_distinct, rules_for
+
+    rng = np.random.default_rng(5)
+    values = np.array(["2024-2025", "2024-2026", "abcd-efgh", "", " 2024-2025", "08000001", "0800000001",
+                       "TT22", "tx", "Đ", "12345", None, np.nan], dtype=object)  # fmt: skip
+    wrapped = [
+        r for e in ("grade_entry", "student", "school") for r in rules_for(e).values()
+        if not r.wide and r.fn.__name__ == "per_distinct"
+    ]  # fmt: skip
+    assert {"school_code:pattern", "school_year:consecutive"} <= {r.name for r in wrapped}
+    for dtype in ("str", object):
+        s = pd.Series(rng.choice(values, 3000), dtype=dtype, index=np.arange(3000) * 2 + 1)
+        for r in wrapped:
+            inner = r.fn.__closure__[0].cell_contents  # the rule as written, row by row
+            pd.testing.assert_series_equal(r.fn(s), inner(s), obj=r.name)
+    mostly_distinct = pd.Series([f"T{i}" for i in range(1000)])
+    assert _per_distinct(lambda s: s.str.len() > 2)(mostly_distinct).sum() == 990

@@ -132,3 +132,22 @@ def test_sensor_ignores_year_folders_that_are_not_partitions(tmp_path: Path) -> 
     _drop(inbox, "2019-2020/08000001/a.csv")
     sensor = build_inbox_sensor(inbox, "job", KEYS, debounce_seconds=0, clock=clock)
     assert not _tick(sensor, None).run_requests
+
+
+def test_snapshot_treats_links_like_the_connector(tmp_path: Path) -> None:
+    """Links to folders are listed by neither (not followed), a dangling link is seen with size -1, a link
+    to a file is a file; a folder named like another year inside a school folder is not a year."""
+    inbox = tmp_path / "inbox"
+    for rel in [f"{YEAR}/08000001/a.csv", f"{YEAR}/08000001/2023-2024/b.csv", "2023-2024/08000002/c.csv"]:
+        _drop(inbox, rel)
+    (inbox / YEAR / "08000003").symlink_to(inbox / YEAR / "08000001", target_is_directory=True)
+    (inbox / YEAR / "08000001" / "gone.csv").symlink_to(tmp_path / "missing.csv")
+    (inbox / YEAR / "08000001" / "alias.csv").symlink_to(inbox / YEAR / "08000001" / "a.csv")
+    for year in (YEAR, "2023-2024", None):
+        expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, year)}
+        snap = inbox_state.snapshot(inbox, year)
+        assert set(snap) == expected
+    snap = inbox_state.snapshot(inbox, YEAR)
+    assert snap[f"{YEAR}/08000001/gone.csv"] == (-1, -1)
+    assert snap[f"{YEAR}/08000001/alias.csv"][0] == snap[f"{YEAR}/08000001/a.csv"][0]
+    assert f"{YEAR}/08000001/2023-2024/b.csv" in snap
