@@ -1,4 +1,5 @@
-"""Smoke test of the benchmark's pure helpers (no pipeline run, no timing assertions)."""
+"""Smoke test of the benchmark: its pure helpers, and the reader comparison on four sample files (no
+pipeline run, no timing assertions)."""
 
 from __future__ import annotations
 
@@ -112,3 +113,19 @@ def test_touch_xlsx_changes_one_number_of_the_first_sheet(tmp_path: Path) -> Non
     assert not touch_xlsx(text_only, "s2")
     with zipfile.ZipFile(text_only) as z:
         assert "customXml/cds-bench.xml" in z.namelist()
+
+
+def test_reader_ratios_time_the_connectors_ingest(tmp_path: Path) -> None:
+    """The reader comparison runs the connector's real ingest (one process and the pool) on a copy of the
+    same files as the other readers, and gives every ratio the targets read."""
+    from benchmarks.readers import CONNECTOR, CONNECTOR_POOL, measure_readers
+
+    inbox = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
+    files = sorted((inbox / "2024-2025" / "08000001").glob("*.xlsx"))[:3]
+    files += sorted((inbox / "2024-2025" / "province").glob("*.xlsx"))[:1]
+    got = measure_readers(inbox, files, "2024-2025", tmp_path, repeat=1)
+    by = {r["reader"]: r for r in got["readers"]}
+    assert got["files"] == len(files)
+    assert by[CONNECTOR]["records"] > 0 and by[CONNECTOR]["records"] == by[CONNECTOR_POOL]["records"]
+    for key in ("connector_vs_fastexcel", "connector_vs_pandas", "pool_vs_fastexcel", "pool_vs_pandas"):
+        assert got[key] is not None and got[key] > 0
