@@ -371,7 +371,7 @@ def locate_sheets(
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
     for grid in grids:
-        if grid.cells.empty:
+        if grid.empty:
             continue
         match, err = choose(find_headers(grid, layouts))
         if match is None:
@@ -522,8 +522,8 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         if old:  # files the manifest knew: remove what they contributed before
             raw_store.delete_files_rows(con, old)
         by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
-        rejects: list[pd.DataFrame] = []
-        warnings: list[pd.DataFrame] = []
+        rejects: list[dict] = []  # one frame for the batch's rejects (and one for its warnings)
+        warnings: list[dict] = []
         manifest: list[dict] = []
         events: list[tuple[str, str, str]] = []
         for it in items:
@@ -532,27 +532,20 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 by_entity.setdefault(entity, []).extend(
                     pa.ipc.open_stream(p).read_all() if isinstance(p, bytes) else p for p in parts
                 )
-            rej = [
-                {**r, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
-                 "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now}
+            rejects.extend(
+                {"source_sheet": r["sheet"], "source_row": r["row"], "column_letter": r["column"],
+                 "header": r["header"], "canonical_column": r["canonical"], "value": r["value"],
+                 "reason_code": r["reason_code"], "message": r["message"], "stage": "ingest",
+                 "entity": s.layout.entity, "layout_id": s.layout.id, "source_file": res.source_file,
+                 "file_sha256": res.sha256, "recorded_at": now, "school_code": it.school,
+                 "school_year": it.year, "check_name": r["reason_code"]}
                 for s in res.sheets for r in s.rejects
-            ]  # fmt: skip
-            if rej:
-                q = pd.DataFrame(rej).rename(
-                    columns={"sheet": "source_sheet", "row": "source_row", "column": "column_letter",
-                             "canonical": "canonical_column"}
-                )  # fmt: skip
-                q["school_code"] = it.school
-                q["school_year"] = it.year
-                q["check_name"] = q["reason_code"]
-                rejects.append(q)
-            warns = [
+            )  # fmt: skip
+            warnings.extend(
                 {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
                  "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
                 for s in res.sheets for w in s.warnings
-            ]  # fmt: skip
-            if warns:
-                warnings.append(pd.DataFrame(warns))
+            )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})
             entities = sorted({s.layout.entity for s in res.sheets})
             manifest.append(
@@ -571,10 +564,15 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
             )
             events.append((res.source_file, res.sha256, action))
-        for entity, parts in by_entity.items():  # one statement per entity of the batch
-            raw_store.insert_many(con, entity, parts, ingested_at=now)
-        raw_store.insert_frames(con, "quarantine_rows", rejects)
-        raw_store.insert_frames(con, "ingest_warnings", warnings)
+        # one statement per entity of the batch; the raw tables are sets, so DuckDB may append in parallel
+        con.execute("SET SESSION preserve_insertion_order = false")
+        try:
+            for entity, parts in by_entity.items():
+                raw_store.insert_many(con, entity, parts, ingested_at=now)
+        finally:
+            con.execute("RESET SESSION preserve_insertion_order")
+        raw_store.insert_frames(con, "quarantine_rows", [pd.DataFrame(rejects)] if rejects else [])
+        raw_store.insert_frames(con, "ingest_warnings", [pd.DataFrame(warnings)] if warnings else [])
         raw_store.upsert_manifest_rows(con, manifest)
         raw_store.log_events(con, run_id, events)
         con.execute("COMMIT")

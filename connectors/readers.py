@@ -62,20 +62,20 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
             if path.suffix.lower() == ".xls":
                 return _read_xls_xlrd(path, exc, data)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
-        grids.append(Grid(name, _arrow_frame(table, cols)))
+        values = _arrow_matrix(table)
+        grids.append(Grid(name, values=values, columns=cols if len(cols) == values.shape[1] else None))
     return grids
 
 
-def _arrow_frame(table: object, cols: list[int]) -> pd.DataFrame:
-    """An Arrow table of text columns → one object block of str/None cells (no per-cell pandas work)."""
+def _arrow_matrix(table: object) -> np.ndarray:
+    """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work)."""
     n_rows, n_cols = table.num_rows, table.num_columns  # type: ignore[attr-defined]
     arr = np.empty((n_rows, n_cols), dtype=object)
     for j, col in enumerate(table.columns):  # type: ignore[attr-defined]
         if col.type != pa.string() and col.type != pa.large_string() and col.type != pa.null():
             col = col.cast(pa.string())
         arr[:, j] = col.to_numpy(zero_copy_only=False) if n_rows else []
-    columns = cols if len(cols) == n_cols else list(range(n_cols))
-    return pd.DataFrame(arr, index=np.arange(1, n_rows + 1), columns=columns, dtype=object, copy=False)
+    return arr
 
 
 def _read_xls_xlrd(path: Path, first_error: Exception, data: bytes | None = None) -> list[Grid]:

@@ -39,23 +39,61 @@ _CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
-@dataclass
 class Grid:
-    """One sheet as text cells. Index = 1-based sheet row; columns = 0-based absolute column.
+    """One sheet as text cells (str or None): rows are 1-based sheet rows, columns 0-based absolute
+    columns.
 
-    `values` and `row_index` are the same cells as an object matrix and the sheet row of each matrix row
-    (computed once: the parser reads slices of them, cheaper than pandas label lookups)."""
+    The parser reads the cells as an object matrix (`values`) with the sheet row of each matrix row
+    (`row_index`) and the column of each matrix column (`columns`); `cells` is the same as a DataFrame,
+    built only when something asks for it (readers hand over the matrix)."""
 
-    sheet: str
-    cells: pd.DataFrame
+    def __init__(self, sheet: str, cells: pd.DataFrame | None = None, *, values: np.ndarray | None = None,
+                 columns: list[int] | None = None) -> None:  # fmt: skip
+        self.sheet = sheet
+        self._cells = cells
+        self._values = values
+        self._columns = None if columns is None else pd.Index(columns)
+        self._col_pos: dict[int, int] | None = None
+        if cells is None and values is None:
+            raise ValueError("a grid needs its cells")
 
-    @functools.cached_property
+    @property
+    def cells(self) -> pd.DataFrame:
+        if self._cells is None:
+            self._cells = pd.DataFrame(self.values, index=self.row_index, columns=self.columns, dtype=object,
+                                       copy=False)  # fmt: skip
+        return self._cells
+
+    @property
     def values(self) -> np.ndarray:
-        return self.cells.to_numpy(dtype=object)
+        if self._values is None:
+            self._values = self.cells.to_numpy(dtype=object)
+        return self._values
+
+    @property
+    def columns(self) -> pd.Index:
+        if self._columns is None:
+            self._columns = (
+                self.cells.columns if self._cells is not None else pd.RangeIndex(self.values.shape[1])
+            )
+        return self._columns
 
     @functools.cached_property
     def row_index(self) -> np.ndarray:
-        return self.cells.index.to_numpy(dtype=np.int64)
+        if self._cells is not None:
+            return self._cells.index.to_numpy(dtype=np.int64)
+        return np.arange(1, len(self.values) + 1, dtype=np.int64)
+
+    @property
+    def empty(self) -> bool:
+        """No cell at all (as `DataFrame.empty`: no row or no column)."""
+        return self.cells.empty if self._cells is not None else self.values.size == 0
+
+    def col_position(self, col: int) -> int | None:
+        """The matrix column of an absolute column (None when the sheet has no such column)."""
+        if self._col_pos is None:
+            self._col_pos = {int(c): j for j, c in enumerate(self.columns)}
+        return self._col_pos.get(int(col))
 
     def positions(self, rows: np.ndarray) -> np.ndarray:
         """Matrix positions of sheet rows (all present)."""
@@ -192,7 +230,7 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     gathered only for those rows."""
     top = grid.values[:HEADER_SCAN_ROWS]
     top_rows = grid.row_index[:HEADER_SCAN_ROWS].tolist()
-    columns = [int(c) for c in grid.cells.columns]
+    columns = [int(c) for c in grid.columns]
     idx, by_text = _anchor_index(layouts)
     codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
     hits = [_anchor_layouts(u, idx, by_text) for u in uniques.tolist()]
@@ -245,8 +283,7 @@ def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> i
     depth = 1
     if key_col is None:
         return max_depth
-    cells = grid.cells
-    key_j = cells.columns.get_loc(key_col) if key_col in cells.columns else None
+    key_j = grid.col_position(key_col)
     for r in range(row + 1, row + max_depth):
         at = grid.span(r, r)
         if at.start == at.stop:
@@ -264,7 +301,7 @@ def header_paths(grid: Grid, row: int, depth: int) -> dict[int, list[str]]:
     """Tier labels per column: merged/blank cells forward-filled rightward (parents) and downward."""
     block = grid.values[grid.span(row, row + depth - 1)]
     tiers: list[list[str]] = []
-    cols = list(grid.cells.columns)
+    cols = list(grid.columns)
     raw_tiers = [[nz.nfc(v) if isinstance(v, str) else "" for v in r] for r in block]
     for i, labels in enumerate(raw_tiers):
         labels = list(labels)
@@ -488,7 +525,6 @@ class Block:
 
 def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     """Data rows per block; returns blocks and the count of skipped rows (blank, footer, titles)."""
-    cells = grid.cells
     key_col = next((c for c, n in match.mapping.items() if n == match.layout.key), None)
     body_at = grid.span(match.row + match.depth, None)
     title_rows = grid.values[grid.span(None, match.row - 1)]
@@ -496,7 +532,7 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
         return [Block(match.row, [], parse_title(title_rows))], 0
     arr = grid.values[body_at]
     idx = grid.row_index[body_at]
-    key_j = cells.columns.get_loc(key_col) if key_col is not None else None
+    key_j = grid.col_position(key_col) if key_col is not None else None
     nonblank = _nonblank(arr)
     is_blank = ~nonblank.any(axis=1)
     key_keys = match.layout.columns[match.layout.key].header_keys()
@@ -517,9 +553,9 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     if footer.any():
         flags = _footer_flags(arr[footer])
         if flags is None:
-            flags = _footer_mask(
-                pd.DataFrame(arr[footer], index=idx[footer], columns=cells.columns)
-            ).to_numpy(dtype=bool)
+            flags = _footer_mask(pd.DataFrame(arr[footer], index=idx[footer], columns=grid.columns)).to_numpy(
+                dtype=bool
+            )
         footer[footer] = flags
     # a repeated header row: the key column holds one of the key's header texts
     if cand_np.any():  # only digit-free key cells can repeat the header text: few rows, loop is fine
@@ -755,8 +791,7 @@ def collect_arrays(grid: Grid, match: HeaderMatch) -> SheetRows:
     """The data rows of every block as an object matrix plus block metadata (`collect_rows` without
     building a DataFrame per block; same rows, same `_meta_*` values)."""
     blocks, skipped = split_blocks(grid, match)
-    cells = grid.cells
-    col_pos = {int(c): j for j, c in enumerate(cells.columns)}
+    col_pos = {int(c): j for j, c in enumerate(grid.columns)}
     rows: list[int] = []
     metas: list[tuple[int, dict[str, str]]] = []
     for b in blocks:
