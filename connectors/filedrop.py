@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import hashlib
+import itertools
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors import raw_store
 from connectors.layouts import Layout, load_layouts
@@ -55,7 +58,7 @@ class FileResult:
     reason_code: str | None = None
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
-    packed: dict[str, list[bytes | pd.DataFrame]] | None = None  # rows per raw table, ready to store
+    parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
 
     @property
     def rows_read(self) -> int:
@@ -298,10 +301,8 @@ def _finish_each(
 
 def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, list[SheetResult]]:
     """Parse the located sheets of several files: sheets of one group (TT22 grade books with the same
-    mark columns, plain tables with the same canonical columns) together, the others one by one; then
-    the TT22 warnings. Returns each file's sheet results in sheet order."""
-    from connectors import gradebook_checks
-
+    mark columns, plain tables with the same canonical columns) together, the others one by one.
+    Returns each file's sheet results in sheet order."""
     members = [(i, n, grid, match) for i, loc in located.items() for n, (grid, match) in enumerate(loc.found)]
     out: dict[tuple[int, int], SheetResult] = {}
     for idxs in group_sheets([m[3] for m in members]):
@@ -309,10 +310,7 @@ def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, lis
                            [jobs[members[x][0]].ctx for x in idxs])  # fmt: skip
         for x, r in zip(idxs, got, strict=True):
             out[(members[x][0], members[x][1])] = r
-    sheets = {i: [out[(i, n)] for n in range(len(loc.found))] for i, loc in located.items()}
-    # TT22 grade books: incomplete_tx / avg_mismatch (rows kept); per sheet, so all files at once
-    gradebook_checks.add_tt22_warnings([r for rs in sheets.values() for r in rs])
-    return sheets
+    return {i: [out[(i, n)] for n in range(len(loc.found))] for i, loc in located.items()}
 
 
 def group_sheets(matches: list[HeaderMatch]) -> list[list[int]]:
@@ -457,56 +455,93 @@ def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, yea
     store_files(con, [StoreItem(res, year, school, replaced, prev_entities, fresh)], run_id)
 
 
-def _entity_frames(res: FileResult) -> dict[str, list[pd.DataFrame]]:
-    """The raw rows of one file per entity: sheets of one layout whose frames have the same columns
-    and dtypes are concatenated (casting their union equals casting each), with provenance columns
-    (`ingested_at` is added when they are stored)."""
-    by_entity: dict[str, list[pd.DataFrame]] = {}
-    if res.status == "quarantined":
-        return by_entity
-    same: dict[tuple, list[pd.DataFrame]] = {}
-    for s in res.sheets:
-        if s.rows.empty:
+@dataclass(eq=False)
+class Part:
+    """Rows for one raw table from one or several files of a parse batch, ready to store: an Arrow IPC
+    stream (compact to send between processes: a pickled Arrow slice would carry the whole buffer it
+    views), or a DataFrame Arrow cannot type (a column mixing numbers and text). The rows carry their
+    `source_file`; `files` lists those files."""
+
+    entity: str
+    data: bytes | pd.DataFrame
+    files: frozenset[str]
+
+    def rows_of(self, files: set[str]) -> pa.Table | pd.DataFrame:
+        """The rows of the given files (all of the part's rows when it holds no other file)."""
+        data = self.__dict__.get("_decoded")
+        if data is None:
+            data = pa.ipc.open_stream(self.data).read_all() if isinstance(self.data, bytes) else self.data
+            self.__dict__["_decoded"] = data
+        if self.files <= files:
+            return data
+        if isinstance(data, pd.DataFrame):
+            return data[data["source_file"].isin(files)]
+        return data.filter(
+            pc.is_in(data["source_file"], value_set=pa.array(sorted(files), type=data["source_file"].type))
+        )
+
+
+def pack(results: list[FileResult]) -> list[FileResult]:
+    """Hand parsed files' rows over for storing (the parse workers do it, so that the storing process only
+    passes Arrow to DuckDB): the records of every kept file become Parts, one per raw table and group of
+    sheets parsed together (or per sheet layout of a file parsed alone), with the provenance columns
+    (`ingested_at` is added when they are stored). The sheets keep their counts, not their rows."""
+    buckets: dict[tuple, list[tuple[FileResult, SheetResult]]] = {}
+    for res in results:
+        if res.parts is not None:
             continue
-        sig = (s.layout.entity, s.layout.id, s.layout.source_system, tuple(s.rows.columns),
-               tuple(map(str, s.rows.dtypes)))  # fmt: skip
-        same.setdefault(sig, []).append(s.rows)
-    for (entity, layout_id, source_system, cols, _), parts in same.items():
-        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
-        frame["source_file"] = res.source_file
-        frame["file_sha256"] = res.sha256
-        frame["layout_id"] = layout_id
-        if "source_system" not in cols:
-            frame["source_system"] = source_system
-        by_entity.setdefault(entity, []).append(frame)
-    return by_entity
-
-
-def pack(res: FileResult) -> FileResult:
-    """Hand a parsed file's rows over for storing (the parse workers do it, so the storing process only
-    passes Arrow to DuckDB): per raw table, the `_entity_frames` as Arrow IPC streams (compact: a
-    pickled Arrow slice would carry the whole buffer it views, i.e. the rows of a whole parse group). A
-    frame Arrow cannot type (a column mixing numbers and text) stays a DataFrame. The sheets keep their
-    counts, not their rows."""
-    if res.packed is not None:
-        return res
-    packed: dict[str, list[bytes | pd.DataFrame]] = {}
-    for entity, frames in _entity_frames(res).items():
-        for frame in frames:
-            try:
-                table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
-                packed.setdefault(entity, []).append(frame)
+        res.parts = []
+        for s in res.sheets if res.status != "quarantined" else []:
+            if s.rows.empty:
                 continue
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
-            packed.setdefault(entity, []).append(sink.getvalue().to_pybytes())
-    for s in res.sheets:
-        s.n_records = s.records
-        s.rows = s.rows.iloc[0:0]
-    res.packed = packed
-    return res
+            layout = s.layout
+            if s.parent is not None:  # a slice of a grouped parse's frame: one part for the group
+                key: tuple = ("group", id(s.parent[0]), layout.entity, layout.id, layout.source_system)
+            else:  # sheets of one file and layout with the same columns and dtypes
+                key = ("file", id(res), layout.entity, layout.id, layout.source_system, tuple(s.rows.columns),
+                       tuple(map(str, s.rows.dtypes)))  # fmt: skip
+            buckets.setdefault(key, []).append((res, s))
+    for key, members in buckets.items():
+        sheets = [s for _, s in members]
+        if key[0] == "group":
+            parent = sheets[0].parent[0]  # type: ignore[index]
+            spans = [(s.parent[1], s.parent[2]) for s in sheets]  # type: ignore[index]
+            whole = spans[0][0] == 0 and spans[-1][1] == len(parent) and \
+                all(b == a2 for (_, b), (a2, _) in itertools.pairwise(spans))  # fmt: skip
+            idx = None if whole else np.concatenate([np.arange(a, b) for a, b in spans])
+            frame = parent.copy(deep=False) if idx is None else parent.iloc[idx]
+        else:
+            frame = (
+                pd.concat([s.rows for s in sheets], ignore_index=True) if len(sheets) > 1 else sheets[0].rows
+            )
+            frame = frame.copy(deep=False)
+        lengths = [len(s.rows) for s in sheets]
+        frame["source_file"] = np.repeat(np.array([r.source_file for r, _ in members], dtype=object), lengths)
+        frame["file_sha256"] = np.repeat(np.array([r.sha256 for r, _ in members], dtype=object), lengths)
+        frame["layout_id"] = key[3]
+        if "source_system" not in frame.columns:
+            frame["source_system"] = key[4]
+        part = Part(key[2], _ipc(frame), frozenset(r.source_file for r, _ in members))
+        for res in {id(r): r for r, _ in members}.values():
+            res.parts.append(part)  # type: ignore[union-attr]
+    for res in results:
+        for s in res.sheets:
+            s.n_records = s.records
+            s.rows = s.rows.iloc[0:0]
+            s.parent = None
+    return results
+
+
+def _ipc(frame: pd.DataFrame) -> bytes | pd.DataFrame:
+    """A frame as an Arrow IPC stream; the frame itself when Arrow cannot type one of its columns."""
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
+        return frame
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: str) -> None:
@@ -526,12 +561,15 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         warnings: list[dict] = []
         manifest: list[dict] = []
         events: list[tuple[str, str, str]] = []
+        pack([it.res for it in items if it.res.parts is None])  # parsed here (no pool)
+        files_of: dict[int, tuple[Part, set[str]]] = {}  # a part → the files of this transaction it holds
         for it in items:
-            res = pack(it.res)
-            for entity, parts in (res.packed or {}).items():
-                by_entity.setdefault(entity, []).extend(
-                    pa.ipc.open_stream(p).read_all() if isinstance(p, bytes) else p for p in parts
-                )
+            for part in it.res.parts or []:
+                files_of.setdefault(id(part), (part, set()))[1].add(it.res.source_file)
+        for part, files in files_of.values():  # a file parsed again (registry change) has new parts
+            by_entity.setdefault(part.entity, []).append(part.rows_of(files))
+        for it in items:
+            res = it.res
             rejects.extend(
                 {"source_sheet": r["sheet"], "source_row": r["row"], "column_letter": r["column"],
                  "header": r["header"], "canonical_column": r["canonical"], "value": r["value"],
@@ -624,7 +662,7 @@ class _Registry:
 
 def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
     """Worker side of the parse pool (module level so that it pickles): one batch of files, packed."""
-    return [pack(res) for res in parse_files(jobs, load_layouts())]
+    return pack(parse_files(jobs, load_layouts()))
 
 
 def parse_batches(todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]],

@@ -87,37 +87,46 @@ def _text_eq(values: np.ndarray, *texts: str) -> np.ndarray:
     return out
 
 
+_NEED = frozenset({"scheme", "component", "semester", "source_row", "value_num", "value_text"})
+
+
 def add_tt22_warnings(results: list[SheetResult]) -> None:
-    """Append `incomplete_tx` / `avg_mismatch` warnings to the TT22 sheets of one file's results."""
+    """Append `incomplete_tx` / `avg_mismatch` warnings to the TT22 sheets among `results`."""
     sheets = [r for r in results if r.layout.shape == "tt22" and not r.rows.empty]
-    need = {"scheme", "component", "semester", "source_row", "value_num", "value_text"}
-    sheets = [r for r in sheets if need <= set(r.rows.columns)]
+    sheets = [r for r in sheets if set(r.rows.columns) >= _NEED]
     if not sheets:
         return
+    frame = pd.concat([r.rows[[c for c in _COLUMNS if c in r.rows.columns]] for r in sheets], ignore_index=True) \
+        if len(sheets) > 1 else sheets[0].rows  # fmt: skip
+    sid = np.repeat(np.arange(len(sheets)), [len(r.rows) for r in sheets])
+    add_group_warnings(sheets, frame, sid)
+
+
+def add_group_warnings(sheets: list[SheetResult], frame: pd.DataFrame, sid: np.ndarray) -> None:
+    """`add_tt22_warnings` of TT22 sheets whose records are the rows of one frame (`sid`: the position
+    in `sheets` of each record), as a grouped parse holds them: no frame per sheet is joined."""
+    if frame.empty or not set(frame.columns) >= _NEED:
+        return
     rejected = [{x["row"] for x in r.rejects} for r in sheets]
-    for k, warns in enumerate(_warnings([r.rows for r in sheets], rejected)):
+    for k, warns in enumerate(_warnings(frame, np.asarray(sid), len(sheets), rejected)):
         if warns:
             sheets[k].warnings = [*sheets[k].warnings, *({"sheet": sheets[k].sheet, **w} for w in warns)]
 
 
 _TEXT_COLUMNS = ("scheme", "component", "semester", "value_text", "subject_code", "class_name")
+_COLUMNS = (*_TEXT_COLUMNS, "source_row", "value_num")
 
 
-def _warnings(frames: list[pd.DataFrame], rejected: list[set[int]]) -> list[list[dict[str, Any]]]:
-    """Warnings (row, reason_code, detail) per frame of long TT22 records."""
-    out: list[list[dict[str, Any]]] = [[] for _ in frames]
-    sid = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
-
-    def column(name: str, dtype: object = object) -> np.ndarray:
-        """One column of every frame, end to end (only the columns the checks read are joined)."""
-        parts = [f[name].to_numpy(dtype=dtype, copy=True) if name in f.columns else np.full(len(f), None, dtype=dtype)
-                 for f in frames]  # fmt: skip
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-
-    texts = {c: column(c) for c in _TEXT_COLUMNS}
+def _warnings(frame: pd.DataFrame, sid: np.ndarray, n_sheets: int,
+              rejected: list[set[int]]) -> list[list[dict[str, Any]]]:  # fmt: skip
+    """Warnings (row, reason_code, detail) per sheet of long TT22 records (`sid`: each record's sheet)."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n_sheets)]
+    n_all = len(frame)
+    texts = {c: frame[c].to_numpy(dtype=object, copy=True) if c in frame.columns else np.full(n_all, None, dtype=object)
+             for c in _TEXT_COLUMNS}  # fmt: skip
     for arr in texts.values():
         arr[pd.isna(arr)] = None  # str or None: elementwise == is then plain bool
-    row = column("source_row", np.int64)
+    row = frame["source_row"].to_numpy(dtype=np.int64)
     keep = _text_eq(texts["scheme"], "TT22")
     for k, rej in enumerate(rejected):
         if rej:  # a row with a rejected mark: its counts and sums are incomplete
@@ -127,9 +136,7 @@ def _warnings(frames: list[pd.DataFrame], rejected: list[set[int]]) -> list[list
     sid, row = sid[keep], row[keep]
     comp, sem, text = texts["component"][keep], texts["semester"][keep], texts["value_text"][keep]
     subject, klass = texts["subject_code"][keep], texts["class_name"][keep]
-    num = np.concatenate([pd.to_numeric(f["value_num"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                          if f["value_num"].dtype.kind not in "fiu" else f["value_num"].to_numpy(dtype=float)
-                          for f in frames])[keep]  # fmt: skip
+    num = pd.to_numeric(frame["value_num"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[keep]
     is_num = ~np.isnan(num)
     tenths = np.rint(np.where(is_num, num, 0.0) * 10)  # marks have 1 decimal after rounding at parse time
     has = is_num | pd.notna(text)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from connectors import gradebook_checks
 from connectors import normalize as nz
 from connectors.messages import column_letter, row_message
 from connectors.sheet_parser import (
@@ -205,13 +206,15 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     subject = ident.rows.get("subject_code")
     if subject is None or subject.isna().all():
         long["subject_code"] = nz.subject_code_of(grid.sheet) or "UNKNOWN"
-    return _long_result(
+    res = _long_result(
         ident,
         long,
         rejects,
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
     )
+    gradebook_checks.add_tt22_warnings([res])  # incomplete_tx / avg_mismatch (rows kept)
+    return res
 
 
 def _tt22_kinds(match: HeaderMatch) -> dict[int, tuple[str, int]]:
@@ -406,13 +409,16 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
     lsid = lsid[~dup]
     bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
+    done: list[SheetResult] = []
     for k, ident in enumerate(idents):
-        if not nonempty[k]:
-            continue
-        rows_k = long.iloc[bounds[k] : bounds[k + 1]]  # a slice: the index is not meaningful
-        results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
-                                          ident.warnings + warnings[k], ident.rows_read,
-                                          ident.rows_skipped, ident.duplicates_dropped, ident.file_error)  # fmt: skip
+        a, b = int(bounds[k]), int(bounds[k + 1])
+        done.append(SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
+                                ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
+                                ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None))  # fmt: skip
+    gradebook_checks.add_group_warnings(done, long, lsid)  # incomplete_tx / avg_mismatch (rows kept)
+    for k, r in enumerate(done):
+        if nonempty[k]:
+            results[members[k]] = r
     return results  # type: ignore[return-value]
 
 
@@ -689,10 +695,11 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
-        rows_k = long.iloc[bounds[k] : bounds[k + 1]]  # a slice: the index is not meaningful
-        results[members[k]] = SheetResult(layout, ident.sheet, rows_k, ident.rejects + rejects[k],
+        a, b = int(bounds[k]), int(bounds[k + 1])  # a slice: the index is not meaningful
+        results[members[k]] = SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
-                                          ident.duplicates_dropped, ident.file_error)  # fmt: skip
+                                          ident.duplicates_dropped, ident.file_error,
+                                          parent=(long, a, b) if b > a else None)  # fmt: skip
     return results  # type: ignore[return-value]
 
 

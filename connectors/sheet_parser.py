@@ -151,6 +151,7 @@ class SheetResult:
     duplicates_dropped: int = 0
     file_error: str | None = None  # a reason code that quarantines the whole file
     n_records: int | None = None  # records in `rows` once its rows have been handed over (packed)
+    parent: tuple[pd.DataFrame, int, int] | None = None  # `rows` is parent.iloc[a:b] of a grouped parse
 
     @property
     def records(self) -> int:
@@ -233,7 +234,10 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     columns = [int(c) for c in grid.columns]
     idx, by_text = _anchor_index(layouts)
     codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
-    hits = [_anchor_layouts(u, idx, by_text) for u in uniques.tolist()]
+    hits = [by_text.get(u) if type(u) is str else None for u in uniques.tolist()]
+    for k, h in enumerate(hits):  # texts not seen before (and anything that is not text)
+        if h is None:
+            hits[k] = _anchor_layouts(uniques[k], idx, by_text)
     cand: dict[int, set[int]] = {}  # layout → matrix rows holding one of its anchor forms
     width = top.shape[1] if top.ndim == 2 else 0
     for u in [u for u, h in enumerate(hits) if h]:
@@ -457,7 +461,7 @@ def _sure_text(vals: list) -> np.ndarray | None:
     """For text cells: True where the text starts and ends with a letter or digit (trimming cannot
     change it, it is not blank); None when a value is not text."""
     try:
-        return np.fromiter((v[:1].isalnum() and v[-1:].isalnum() for v in vals), dtype=bool, count=len(vals))
+        return np.array([v[:1].isalnum() and v[-1:].isalnum() for v in vals], dtype=bool)
     except (TypeError, AttributeError):
         return None
 
@@ -1103,7 +1107,9 @@ def _resolve_school(
                     return code
             return pd.NA
 
-        res = res.fillna(meta["_meta_texts"].map(by_name).astype("string"))
+        texts = meta["_meta_texts"]  # the same for every row of a block: looked up once per distinct text
+        codes_of = {t: by_name(t) for t in pd.unique(texts.to_numpy(dtype=object))}
+        res = res.fillna(texts.map(codes_of).astype("string"))
     if folder_school is not None:
         res = res.fillna(folder_school.astype("string"))
     elif ctx.folder_school:
@@ -1415,13 +1421,15 @@ def finish_rows_group(
     bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
     counts = np.diff(bounds)
     for k in range(n_sheets):
+        parent = None
         if sheet_rows or not counts[k]:
             if in_order:  # a slice: the index is not meaningful
                 rows_k = good.iloc[bounds[k] : bounds[k + 1]]
+                parent = (good, int(bounds[k]), int(bounds[k + 1])) if counts[k] else None
             else:
                 rows_k = good.iloc[order[bounds[k] : bounds[k + 1]]]
         else:
             rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
-                                   skipped[k], int(n_exact[k]), file_errors[k]))  # fmt: skip
+                                   skipped[k], int(n_exact[k]), file_errors[k], parent=parent))  # fmt: skip
     return GroupRows(results, good, gsid, counts)
