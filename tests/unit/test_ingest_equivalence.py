@@ -121,3 +121,36 @@ def test_a_dead_pool_still_ingests_every_file_here(tmp_path: Path, monkeypatch: 
     s = filedrop.ingest_inbox(con, ib, hash_key="k", workers=2)
     assert s.files_seen == 10 and s.ingested == 10
     assert _dump(con) == want
+
+
+def test_a_batch_part_stores_only_the_rows_of_the_files_in_the_transaction(tmp_path: Path) -> None:
+    """Files parsed together share their packed rows; a transaction that stores some of them writes those
+    files' rows only (each file stays atomic with its manifest row), and the rest follow with theirs."""
+    from connectors.filedrop import ParseJob, StoreItem, delivery_of, pack, parse_files, store_files
+    from connectors.sheet_parser import ParseContext
+
+    ib = tmp_path / "inbox"
+    paths = []
+    for i in range(3):
+        p = ib / "2024-2025" / f"0800014{i}" / "phong.xlsx"
+        B.write_xlsx(p, {"Phong": _rooms(2 + i)})
+        paths.append(p)
+    jobs = []
+    for p in paths:
+        rel = p.relative_to(ib).as_posix()
+        fy, fs = delivery_of(Path(rel))
+        jobs.append(ParseJob(p, rel, ParseContext(file=rel, folder_year=fy, folder_school=fs)))
+    results = pack(parse_files(jobs))
+    shared = {id(part) for r in results for part in r.parts or []}
+    assert len(shared) == 1  # one part for the three files (one group of sheets)
+    con = raw_store.connect(":memory:")
+    raw_store.ensure_schema(con)
+    filedrop.ensure_manifest_columns(con)
+    items = [StoreItem(r, "2024-2025", delivery_of(Path(r.source_file))[1], False, None, True) for r in results]
+    store_files(con, items[:1], "t")
+    got = con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall()
+    assert got == [(results[0].source_file, 2)]
+    store_files(con, items[1:], "t")
+    got = dict(con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall())
+    assert got == {r.source_file: n for r, n in zip(results, (2, 3, 4), strict=True)}
+    assert con.execute("SELECT count(*) FROM ingest_manifest").fetchone()[0] == 3
