@@ -527,9 +527,12 @@ def pack(results: list[FileResult]) -> list[FileResult]:
     for res in results:
         for s in res.sheets:
             s.n_records = s.records
-            s.rows = s.rows.iloc[0:0]
+            s.rows = _HANDED_OVER  # one shared empty frame: cheap to send back from a parse process
             s.parent = None
     return results
+
+
+_HANDED_OVER = pd.DataFrame()
 
 
 def _ipc(frame: pd.DataFrame) -> bytes | pd.DataFrame:
