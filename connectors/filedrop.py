@@ -30,7 +30,7 @@ from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
 from connectors.readers import CSV_TYPES, EXCEL_TYPES, SUPPORTED, FileRejected, read_grids
-from connectors.safety import check_content, check_path
+from connectors.safety import check_content, check_path, check_sheet_widths
 from connectors.sheet_parser import (
     Grid,
     HeaderMatch,
@@ -231,6 +231,10 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
 
             res.sheets = json_layouts.parse_json_file(path, ctx)
             return _conclude(_Located(res, [], []), res.sheets, path)
+        if ext in EXCEL_TYPES:  # the worksheet width peek of the pre-flight checks, on these bytes
+            blocked = check_sheet_widths(data if data is not None else path)
+            if blocked:
+                raise FileRejected(*blocked)
         grids = read_grids(path, data)
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:

@@ -15,7 +15,9 @@ Checked, in order:
 
 Each check returns `(reason_code, detail)`; the detail is Vietnamese, meant for the school's data
 officer. `check_path` (no read) and `check_content` (reads the file) are the two halves of `preflight`:
-the connector hashes a file between them and skips the second half for a file it already knows. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
+the connector hashes a file between them and skips the second half for a file it already knows. The
+connector runs the worksheet width peek (`check_sheet_widths`) in the process that then parses the file,
+on the bytes it parses, right before the reader gets them; `preflight` runs every check. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ _VALUE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})[0-9]+"[^>]*?(?<!/)>\s*(?
 _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 
 Blocked = tuple[str, str]
+_WORKBOOKS = frozenset({".xlsx", ".xlsm", ".xls"})
 
 
 def preflight(path: Path, inbox: Path) -> Blocked | None:
@@ -49,7 +52,8 @@ def preflight(path: Path, inbox: Path) -> Blocked | None:
     blocked, resolved, size = check_path(path, inbox)
     if blocked or resolved is None or not size:
         return blocked  # an empty file: the parser reports empty_file
-    return check_content(resolved, path.suffix.lower(), size)
+    ext = path.suffix.lower()
+    return check_content(resolved, ext, size) or (check_sheet_widths(resolved) if ext in _WORKBOOKS else None)
 
 
 def check_path(
@@ -163,7 +167,7 @@ def _check_cfb_structure(path: Path, size: int) -> Blocked | None:
 
 
 def _check_zip(path: Path, size: int) -> Blocked | None:
-    """Central directory only (plus a bounded peek into each worksheet for its width)."""
+    """Central directory only (the worksheet width peek is `check_sheet_widths`)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -180,15 +184,6 @@ def _check_zip(path: Path, size: int) -> Blocked | None:
             if any(i.filename.lower().endswith("vbaproject.bin") for i in infos):
                 return ("unsupported_type",
                         "tệp chứa macro (vbaProject.bin); hãy lưu lại dạng .xlsx không có macro")  # fmt: skip
-            for i in infos:
-                if _WORKSHEET.match(i.filename):
-                    with zf.open(i) as fh:
-                        width = max_value_column(fh.read(SHEET_PEEK_BYTES))
-                    if width > MAX_COLUMNS:
-                        return (
-                            "file_too_large",
-                            f"trang tính có dữ liệu ở cột thứ {width}, tối đa {MAX_COLUMNS} cột",
-                        )
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -197,6 +192,29 @@ def _check_zip(path: Path, size: int) -> Blocked | None:
         ValueError,
         RuntimeError,
     ):
+        return None  # the reader reports a broken container as unreadable_file
+    return None
+
+
+def check_sheet_widths(source: Path | bytes) -> Blocked | None:
+    """A zip workbook (path or content; anything else passes) with a worksheet holding a value beyond
+    `MAX_COLUMNS` columns in its first `SHEET_PEEK_BYTES` (after `check_content` passed: the member sizes
+    are sane)."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            for i in zf.infolist():
+                if _WORKSHEET.match(i.filename):
+                    with zf.open(i) as fh:
+                        width = max_value_column(fh.read(SHEET_PEEK_BYTES))
+                    if width > MAX_COLUMNS:
+                        return (
+                            "file_too_large",
+                            f"trang tính có dữ liệu ở cột thứ {width}, tối đa {MAX_COLUMNS} cột",
+                        )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, RuntimeError,
+            OSError):  # fmt: skip
         return None  # the reader reports a broken container as unreadable_file
     return None
 
