@@ -183,44 +183,49 @@ def _cell_matches(forms: list[str], keys: set[str]) -> bool:
     return any(f in keys for f in forms)
 
 
-_ANCHOR_INDEX: list[tuple[tuple[Layout, ...], dict[str, tuple[int, ...]], dict[str, frozenset[int]]]] = []
+@dataclass
+class _AnchorIndex:
+    """Anchor header form → positions of the layouts having it, a cache of cell text → the layouts one of
+    its header forms is an anchor of, and whether every anchor form holds a letter (then a text without
+    one, a mark, a date or a code, never matches and needs no header forms)."""
+
+    layouts: tuple[Layout, ...]
+    forms: dict[str, tuple[int, ...]]
+    by_text: dict[str, frozenset[int]]
+    needs_letter: bool
+
+    def layouts_of(self, text: object) -> frozenset[int]:
+        """The layouts one of whose anchors a cell text is a header form of (empty for most data cells)."""
+        if not isinstance(text, str):
+            return frozenset()
+        hit = self.by_text.get(text)
+        if hit is None:
+            if not text.strip() or (self.needs_letter and not _LETTER.search(text)):
+                return frozenset()
+            hit = frozenset(li for f in nz.header_forms_t(text) for li in self.forms.get(f, ()))
+            if len(self.by_text) >= 1 << 16:
+                self.by_text.clear()
+            self.by_text[text] = hit
+        return hit
 
 
-def _anchor_index(
-    layouts: tuple[Layout, ...],
-) -> tuple[dict[str, tuple[int, ...]], dict[str, frozenset[int]]]:
-    """Anchor header form → positions of the layouts having it, and a cache of cell text → the layouts
-    one of its header forms is an anchor of (both kept for the layouts tuple)."""
-    for lays, idx, by_text in _ANCHOR_INDEX:
-        if lays is layouts:
-            return idx, by_text
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (header forms keep a-z and 0-9 only)
+_ANCHOR_INDEX: list[_AnchorIndex] = []
+
+
+def _anchor_index(layouts: tuple[Layout, ...]) -> _AnchorIndex:
+    """The anchor index of a layouts tuple (kept for the last one asked)."""
+    for ai in _ANCHOR_INDEX:
+        if ai.layouts is layouts:
+            return ai
     acc: dict[str, set[int]] = {}
     for li, layout in enumerate(layouts):
         for keys in layout.anchors.values():
             for k in keys:
                 acc.setdefault(k, set()).add(li)
-    idx = {k: tuple(sorted(v)) for k, v in acc.items()}
-    _ANCHOR_INDEX[:] = [(layouts, idx, {})]
-    return idx, _ANCHOR_INDEX[0][2]
-
-
-def _anchor_layouts(
-    text: object, idx: dict[str, tuple[int, ...]], by_text: dict[str, frozenset[int]]
-) -> frozenset[int]:
-    """The layouts one of whose anchors a cell text is a header form of (empty for most data cells)."""
-    if not isinstance(text, str):
-        return frozenset()
-    hit = by_text.get(text)
-    if hit is None:
-        hit = (
-            frozenset(li for f in nz.header_forms_t(text) for li in idx.get(f, ()))
-            if text.strip()
-            else frozenset()
-        )
-        if len(by_text) >= 1 << 16:
-            by_text.clear()
-        by_text[text] = hit
-    return hit
+    forms = {k: tuple(sorted(v)) for k, v in acc.items()}
+    _ANCHOR_INDEX[:] = [_AnchorIndex(layouts, forms, {}, all(_LETTER.search(k) for k in forms))]
+    return _ANCHOR_INDEX[0]
 
 
 def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
@@ -232,12 +237,13 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     top = grid.values[:HEADER_SCAN_ROWS]
     top_rows = grid.row_index[:HEADER_SCAN_ROWS].tolist()
     columns = [int(c) for c in grid.columns]
-    idx, by_text = _anchor_index(layouts)
+    index = _anchor_index(layouts)
     codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
+    by_text = index.by_text
     hits = [by_text.get(u) if type(u) is str else None for u in uniques.tolist()]
     for k, h in enumerate(hits):  # texts not seen before (and anything that is not text)
         if h is None:
-            hits[k] = _anchor_layouts(uniques[k], idx, by_text)
+            hits[k] = index.layouts_of(uniques[k])
     cand: dict[int, set[int]] = {}  # layout → matrix rows holding one of its anchor forms
     width = top.shape[1] if top.ndim == 2 else 0
     for u in [u for u, h in enumerate(hits) if h]:
