@@ -1,12 +1,20 @@
 """Time every SQL model of `dbt_like_sql/` on a copy of a built warehouse, next to one scan of the
 largest raw table, and optionally compare every model's rows with a saved snapshot.
 
-    python benchmarks/models_profile.py WAREHOUSE [--repeat 2] [--save DIR] [--compare DIR]
+    python benchmarks/models_profile.py WAREHOUSE [--repeat 2] [--stage N] [--year Y] [--save DIR]
+        [--compare DIR]
 
 The warehouse is copied to a temporary file first (the original is never written). `--save DIR`
 writes every model (staging, intermediate, mart; tables and views) as Parquet; `--compare DIR` checks
 that each model in the snapshot equals the saved one as a multiset of rows (EXCEPT ALL both ways, so
 equal row counts too) and exits 1 on any difference.
+
+`--stage N` also runs the whole models stage N times as `cds run` and the benchmark do: the Dagster
+step `sql_models` of the school-year job (`--year`), in-process on an ephemeral instance, on the copy
+(the recorded fingerprint is forgotten before each run, so each one rebuilds). It prints Dagster's
+step duration (the figure `cds bench` compares with one scan), the process CPU during the step, and
+its parts: the inputs fingerprint, the build (every model and the commit) and the rest (connection,
+one Dagster materialization event per model).
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -25,7 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.readers import one_scan  # noqa: E402
-from pipelines.settings import get_settings  # noqa: E402
+from pipelines.settings import Settings, get_settings  # noqa: E402
 from pipelines.sql_models import build_model, discover, drop_changed_kinds, run_order  # noqa: E402
 
 
@@ -64,12 +74,72 @@ def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> lis
     return bad
 
 
+def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> list[dict[str, float]]:
+    """Run the `sql_models` step through Dagster `runs` times on `warehouse` (a copy); per run: the step's
+    duration from the event log, the process CPU, and the seconds of its parts."""
+    import dagster as dg
+
+    import pipelines.assets.models as model_assets
+    from pipelines.definitions import YEAR_JOB, build_definitions
+    from pipelines.sensors import step_seconds_of
+    from pipelines.sql_models import STATE_DDL
+
+    parts: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - t0
+
+        return wrapper
+
+    # wrap the names the asset module imported (the step looks them up there at run time)
+    targets = [(model_assets, "inputs_fingerprint", "fingerprint"), (model_assets, "build_models", "build")]
+    originals = [(module, attr, getattr(module, attr)) for module, attr, _ in targets]
+    for module, attr, label in targets:
+        setattr(module, attr, timed(label, getattr(module, attr)))
+    out: list[dict[str, float]] = []
+    try:
+        job = build_definitions(settings.model_copy(update={"warehouse": warehouse})).resolve_job_def(
+            YEAR_JOB
+        )
+        keys = [dg.AssetKey(n) for n in discover()]
+        for _ in range(runs):
+            con = duckdb.connect(str(warehouse))
+            con.execute(STATE_DDL)
+            con.execute("DELETE FROM ops_models_state")  # forget the last build: this run rebuilds
+            con.close()
+            parts.clear()
+            with dg.DagsterInstance.ephemeral() as instance:
+                c0 = time.process_time()
+                res = job.execute_in_process(
+                    partition_key=year, instance=instance, asset_selection=keys,
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                )  # fmt: skip
+                cpu = time.process_time() - c0
+                step = step_seconds_of(instance, res.run_id)["sql_models"]
+            out.append({"step_s": step, "process_cpu_s": cpu, "fingerprint_s": parts.get("fingerprint", 0.0),
+                        "build_s": parts.get("build", 0.0)})  # fmt: skip
+            out[-1]["rest_s"] = step - out[-1]["build_s"] - out[-1]["fingerprint_s"]
+    finally:
+        for module, attr, fn in originals:
+            setattr(module, attr, fn)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("warehouse", type=Path)
     ap.add_argument("--repeat", type=int, default=1, help="build the models this many times (best kept)")
     ap.add_argument("--save", type=Path, help="write every model (tables and views) as Parquet here")
     ap.add_argument("--compare", type=Path, help="compare every model in this snapshot with it")
+    ap.add_argument(
+        "--stage", type=int, default=0, help="also run the Dagster step sql_models this many times"
+    )
+    ap.add_argument("--year", default="2024-2025", help="school year (partition) of the --stage runs")
     args = ap.parse_args()
     s = get_settings()
     models = discover()
@@ -112,6 +182,14 @@ def main() -> int:
         print("  wall s    cpu s  model")
         for name, (w, c) in sorted(best.items(), key=lambda kv: -kv[1][1])[:15]:
             print(f"  {w:6.3f}  {c:7.3f}  {name}")
+        if args.stage:
+            con.close()
+            runs = time_stage(copy, s, args.year, args.stage)
+            for i, r in enumerate(runs):
+                print(f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
+                      f"process cpu {r['process_cpu_s']:.3f} s; fingerprint {r['fingerprint_s']:.3f} s, "
+                      f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s")  # fmt: skip
+            con = duckdb.connect(str(copy))
         names = _saved(models)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,11 @@ run them on a DuckDB connection in dependency order.
 
 A model is one `.sql` file holding one SELECT (CTEs allowed) that starts with a comment giving its
 purpose and grain. Staging models become views; intermediate models and marts become tables, unless
-the header says otherwise (`-- materialized: view`, for a model read by one other model only, so
-that its rows are not written once more). Audits
-(`audits/`) are queries that return offending rows and are run by the asset checks, never
-materialised. There is no hand-kept list of dependencies anywhere.
+the header says otherwise (`-- materialized: view`, for a model whose rows cost more to write than
+to compute again in its few readers, e.g. one read by one other model only, or a large cross-walk its
+readers look up a few keys in; the header line says why). Audits (`audits/`) are queries that return
+offending rows and are run by the asset checks, never materialised. There is no hand-kept list of
+dependencies anywhere.
 """
 
 from __future__ import annotations

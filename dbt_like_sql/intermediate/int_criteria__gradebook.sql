@@ -4,7 +4,7 @@ with assignments as (
     select * from stg_school__teaching_assignments
 ),
 
-entries as (
+entries as not materialized (
     select * from stg_school__grade_entries
 ),
 
@@ -97,11 +97,11 @@ pair_required as (
         and (tx_required.periods_max is null or pair_rules.periods_per_year <= tx_required.periods_max)
 ),
 
-key_marks as (
-    -- one pass over the marks of the semester (TT22) or period (TT27) the rule reads, per student key and
-    -- subject, before the cross-walk (so it joins one row per key and subject, not one per mark), all in
-    -- one bit set: bits 0–56 = the tx slots of that number, 57 gk, 58 ck, 59 level, 60 test_score,
-    -- 61 exempt (slots outside 0–56 are counted by odd_slots)
+mark_bits as not materialized (
+    -- every mark as a bit set: bits 0–56 = the tx slot of that number, 57 gk, 58 ck (TT22, of the semester
+    -- the rule reads), 59 level, 60 test_score (TT27, of the period it reads), 61 exempt; any other mark
+    -- (another semester or period, avg_sem, TT27 competence, a tx slot outside 0–56: see odd_slots) sets
+    -- none
     select
         entries.school_code,
         entries.school_year,
@@ -109,41 +109,47 @@ key_marks as (
         entries.student_key,
         entries.student_code,
         entries.subject_code,
-        bit_or(
-            case
-                when entries.scheme = 'TT22' then
-                    case
-                        when entries.component = 'tx' and entries.slot between 0 and 56 then 1::bigint << entries.slot
-                        when entries.component = 'gk' then 1::bigint << 57
-                        when entries.component = 'ck' then 1::bigint << 58
-                        else 0::bigint
-                    end
-                else
-                    case
-                        when entries.component = 'level' then 1::bigint << 59
-                        when entries.component = 'test_score' then 1::bigint << 60
-                        else 0::bigint
-                    end
-            end
-            | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
-        ) as bits
+        case
+            when entries.scheme = 'TT22' and entries.semester = params.semester then
+                case
+                    when entries.component = 'tx' and entries.slot between 0 and 56 then 1::bigint << entries.slot
+                    when entries.component = 'gk' then 1::bigint << 57
+                    when entries.component = 'ck' then 1::bigint << 58
+                    else 0::bigint
+                end
+                | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
+            when entries.scheme = 'TT27' and entries.period = params.tt27_period then
+                case
+                    when entries.component = 'level' then 1::bigint << 59
+                    when entries.component = 'test_score' then 1::bigint << 60
+                    else 0::bigint
+                end
+                | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
+            else 0::bigint
+        end as bits
     from entries
     cross join params
-    where (entries.scheme = 'TT22' and entries.semester = params.semester)
-        or (entries.scheme = 'TT27' and entries.period = params.tt27_period)
-    group by entries.school_code, entries.school_year, entries.moet_id, entries.student_key,
-        entries.student_code, entries.subject_code
 ),
 
-key_students as (
+key_marks as (
+    -- marks without a moet_id (few): per student key and subject, the student through the cross-walk
+    -- (else the key itself)
     select
-        key_marks.*,
-        coalesce(key_marks.moet_id, crosswalk.moet_id, key_marks.student_key) as student_id
-    from key_marks
+        key_bits.school_code,
+        key_bits.school_year,
+        coalesce(crosswalk.moet_id, key_bits.student_key) as student_id,
+        key_bits.subject_code,
+        key_bits.bits
+    from (
+        select school_code, school_year, student_key, student_code, subject_code, bit_or(bits) as bits
+        from mark_bits
+        where moet_id is null and bits <> 0
+        group by school_code, school_year, student_key, student_code, subject_code
+    ) as key_bits
     left join crosswalk
-        on key_marks.school_code = crosswalk.school_code
-        and key_marks.school_year = crosswalk.school_year
-        and key_marks.student_code = crosswalk.code
+        on key_bits.school_code = crosswalk.school_code
+        and key_bits.school_year = crosswalk.school_year
+        and key_bits.student_code = crosswalk.code
 ),
 
 odd_slots as (
@@ -161,42 +167,42 @@ odd_slots as (
         and odd.school_year = crosswalk.school_year
         and odd.student_code = crosswalk.code
     where odd.scheme = 'TT22' and odd.semester = params.semester and odd.component = 'tx'
-        and not odd.slot between 0 and 56
+        and (odd.slot < 0 or odd.slot > 56)
     group by all
 ),
 
 marks as (
-    -- per student (the bit sets of several keys of one student merged); a student × subject with no mark
-    -- of the semester/period has no row, as incomplete as a row without flags
-    select
-        student_marks.school_code,
-        student_marks.school_year,
-        student_marks.student_id,
-        student_marks.subject_code,
-        bit_count(student_marks.bits & ((1::bigint << 57) - 1)) + coalesce(odd_slots.n_slots, 0) as n_tx,
-        (student_marks.bits >> 57) & 1 = 1 as has_gk,
-        (student_marks.bits >> 58) & 1 = 1 as has_ck,
-        (student_marks.bits >> 59) & 1 = 1 as has_level,
-        (student_marks.bits >> 60) & 1 = 1 as has_test_score,
-        (student_marks.bits >> 61) & 1 = 1 as is_exempt
+    -- per student and subject, in one aggregation: the marks under its moet_id (the student is that
+    -- moet_id, no cross-walk needed), under its other keys and its odd slots; a mark that sets no bit
+    -- cannot make a student complete, so it is left out first (a student × subject without a row is as
+    -- incomplete as one without flags)
+    select school_code, school_year, student_id, subject_code, bit_or(bits) as bits, sum(n_slots)::bigint as n_odd_slots
     from (
-        select school_code, school_year, student_id, subject_code, bit_or(bits) as bits
-        from key_students
-        group by school_code, school_year, student_id, subject_code
-    ) as student_marks
-    left join odd_slots
-        on student_marks.school_code = odd_slots.school_code
-        and student_marks.school_year = odd_slots.school_year
-        and student_marks.student_id = odd_slots.student_id
-        and student_marks.subject_code = odd_slots.subject_code
+        select school_code, school_year, moet_id as student_id, subject_code, bits, 0 as n_slots
+        from mark_bits
+        where moet_id is not null and bits <> 0
+        union all
+        select school_code, school_year, student_id, subject_code, bits, 0 as n_slots from key_marks
+        union all
+        select school_code, school_year, student_id, subject_code, 0::bigint as bits, n_slots from odd_slots
+    ) as student_rows
+    group by school_code, school_year, student_id, subject_code
 ),
 
 enrolled_marks as (
-    -- the marks of enrolled students, with their class (the join builds on the enrolled students, not
-    -- on the marks)
+    -- the marks of enrolled students, with their class
     select
         enrolled.class_name,
-        marks.*
+        marks.school_code,
+        marks.school_year,
+        marks.student_id,
+        marks.subject_code,
+        bit_count(marks.bits & ((1::bigint << 57) - 1)) + marks.n_odd_slots as n_tx,
+        (marks.bits >> 57) & 1 = 1 as has_gk,
+        (marks.bits >> 58) & 1 = 1 as has_ck,
+        (marks.bits >> 59) & 1 = 1 as has_level,
+        (marks.bits >> 60) & 1 = 1 as has_test_score,
+        (marks.bits >> 61) & 1 = 1 as is_exempt
     from marks
     inner join enrolled
         on marks.school_code = enrolled.school_code

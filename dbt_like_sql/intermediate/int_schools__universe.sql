@@ -12,31 +12,15 @@ window_params as (
     where criterion_code = '*'
 ),
 
-delivered as (
-    select school_code, school_year from raw_school
-    union all select school_code, school_year from raw_class
-    union all select school_code, school_year from raw_student
-    union all select school_code, school_year from raw_staff
-    union all select school_code, school_year from raw_teaching_assignment
-    union all select school_code, school_year from raw_grade_entry
-    union all select school_code, school_year from raw_transcript
-    union all select school_code, school_year from raw_lms_activity
-    union all select school_code, school_year from raw_learning_resource
-    union all select school_code, school_year from raw_computer_based_test
-    union all select school_code, school_year from raw_facility
-    union all select school_code, school_year from raw_training_account
-    union all select school_code, school_year from raw_parent_app_account
-    union all select school_code, school_year from raw_fee_transaction
-    union all select school_code, school_year from raw_admission_application
-    union all select school_code, school_year from raw_health_record
-    union all select school_code, school_year from raw_accounting_voucher
-    union all select school_code, school_year from raw_csdl_sync_log
-    union all select school_code, school_year from raw_self_assessment
-),
-
 school_years as (
+    -- every school and year with raw rows: the files of int_sources__files (every entity the criteria
+    -- read) and the self-assessment
     select distinct school_code, school_year
-    from delivered
+    from (
+        select school_code, school_year from int_sources__files
+        union all
+        select school_code, school_year from raw_self_assessment
+    ) as delivered
     where school_code is not null and school_year is not null
 ),
 

@@ -23,31 +23,12 @@ file_entities as (
     where trim(entity.unnest) <> ''
 ),
 
-row_schools as (
-    select 'school' as entity, source_file, school_code, school_year from raw_school
-    union all select 'class', source_file, school_code, school_year from raw_class
-    union all select 'student', source_file, school_code, school_year from raw_student
-    union all select 'staff', source_file, school_code, school_year from raw_staff
-    union all select 'teaching_assignment', source_file, school_code, school_year from raw_teaching_assignment
-    union all select 'grade_entry', source_file, school_code, school_year from raw_grade_entry
-    union all select 'transcript', source_file, school_code, school_year from raw_transcript
-    union all select 'lms_activity', source_file, school_code, school_year from raw_lms_activity
-    union all select 'learning_resource', source_file, school_code, school_year from raw_learning_resource
-    union all select 'computer_based_test', source_file, school_code, school_year from raw_computer_based_test
-    union all select 'facility', source_file, school_code, school_year from raw_facility
-    union all select 'training_account', source_file, school_code, school_year from raw_training_account
-    union all select 'parent_app_account', source_file, school_code, school_year from raw_parent_app_account
-    union all select 'fee_transaction', source_file, school_code, school_year from raw_fee_transaction
-    union all select 'admission_application', source_file, school_code, school_year from raw_admission_application
-    union all select 'health_record', source_file, school_code, school_year from raw_health_record
-    union all select 'accounting_voucher', source_file, school_code, school_year from raw_accounting_voucher
-    union all select 'csdl_sync_log', source_file, school_code, school_year from raw_csdl_sync_log
-    union all select 'self_assessment', source_file, school_code, school_year from raw_self_assessment
-),
-
 file_schools as (
-    -- one pass over the rows: each file's schools and years (a few thousand rows), read twice below
-    select distinct entity, source_file, school_code, school_year from row_schools
+    -- each file's schools and years from its raw rows (int_sources__files: one pass over the raw rows for
+    -- this model, the universe and the marts), plus the self-assessment rows (not a criterion input)
+    select entity, source_file, school_code, school_year from int_sources__files
+    union
+    select 'self_assessment', source_file, school_code, school_year from raw_self_assessment
 ),
 
 from_rows as (

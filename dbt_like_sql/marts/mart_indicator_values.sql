@@ -28,9 +28,10 @@ inputs as (
 ),
 
 entity_files as (
-    -- the files of the validated source rows, one row per entity × school × year × file: the files of
-    -- mart_indicator_provenance (criterion inputs × source rows) without expanding every source row
-    select distinct entity, school_code, school_year, source_file from int_sources__rows
+    -- the files of the validated source rows (int_sources__rows), one row per entity × school × year ×
+    -- file: the files of mart_indicator_provenance (criterion inputs × source rows) without expanding
+    -- every source row, from the per-file counts of int_sources__files
+    select entity, school_code, school_year, source_file from int_sources__files where n_rows_kept > 0
 ),
 
 files as (
