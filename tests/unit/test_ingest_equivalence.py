@@ -146,7 +146,9 @@ def test_a_batch_part_stores_only_the_rows_of_the_files_in_the_transaction(tmp_p
     con = raw_store.connect(":memory:")
     raw_store.ensure_schema(con)
     filedrop.ensure_manifest_columns(con)
-    items = [StoreItem(r, "2024-2025", delivery_of(Path(r.source_file))[1], False, None, True) for r in results]
+    items = [
+        StoreItem(r, "2024-2025", delivery_of(Path(r.source_file))[1], False, None, True) for r in results
+    ]
     store_files(con, items[:1], "t")
     got = con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall()
     assert got == [(results[0].source_file, 2)]
