@@ -13,6 +13,7 @@ import concurrent.futures
 import datetime as dt
 import hashlib
 import itertools
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -26,11 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import raw_store
+from connectors.inbox import walk_inbox
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
 from connectors.readers import CSV_TYPES, EXCEL_TYPES, SUPPORTED, FileRejected, read_grids
-from connectors.safety import check_content, check_path, check_sheet_widths
+from connectors.safety import PathChecks, check_content, check_sheet_widths
 from connectors.sheet_parser import (
     Grid,
     HeaderMatch,
@@ -101,33 +103,27 @@ def delivery_of(rel: Path) -> tuple[str | None, str | None]:
 
 
 def iter_inbox(inbox: Path, year: str | None = None) -> Iterable[Path]:
-    """Files under the inbox (recursively), skipping names starting with `_` or `.`; sorted, with the
-    province folders first so that the registry is known before school files are read."""
-    files = []
-    for p in inbox.rglob("*"):
-        rel = p.relative_to(inbox)
-        if any(part.startswith(("_", ".")) for part in rel.parts):
-            continue
-        if p.is_dir():  # every other entry (files, links, FIFOs, devices) is listed: preflight decides
-            continue
-        y, _ = delivery_of(rel)
-        if year and y and y != year:
-            continue
-        files.append(p)
-
-    def order(p: Path) -> tuple:
-        rel = p.relative_to(inbox)
-        return (0 if "province" in rel.parts else 1, str(rel))
-
-    return sorted(files, key=order)
+    """`walk_inbox` as paths."""
+    inbox = Path(inbox)
+    return [inbox / rel for rel in walk_inbox(inbox, year)]
 
 
-def parse_order(rel: Path) -> tuple:
-    """The order files are parsed and stored in: the province folders first (the registry must be known
-    before school files are read), then by file name across schools, so that a parse batch holds files
-    that most likely share their layouts (each school exports the same file names) and their sheets are
-    parsed together. Only the order of the work depends on names; layouts are still found by header."""
-    return (0 if "province" in rel.parts else 1, rel.name.casefold(), str(rel))
+def relative(path: Path, inbox: Path) -> str:
+    """`path.relative_to(inbox).as_posix()` of a path found under the inbox (string work, no pathlib)."""
+    s, root = str(path), str(inbox)
+    if s.startswith(root + os.sep):
+        return s[len(root) + 1 :].replace(os.sep, "/")
+    return path.relative_to(inbox).as_posix()
+
+
+def parse_order(rel: str) -> tuple:
+    """The order files are parsed and stored in (`rel`: the path relative to the inbox): the province
+    folders first (the registry must be known before school files are read), then by file name across
+    schools, so that a parse batch holds files that most likely share their layouts (each school exports
+    the same file names) and their sheets are parsed together. Only the order of the work depends on
+    names; layouts are still found by header."""
+    parts = rel.split("/")
+    return (0 if "province" in parts else 1, parts[-1].casefold(), rel)
 
 
 def choose(matches: list[HeaderMatch]) -> tuple[HeaderMatch | None, str | None]:
@@ -642,8 +638,8 @@ PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in o
 PARSE_BATCH_BYTES = 16 * 1024 * 1024  # ... or fewer files when they are this large
 POOL_WINDOW = 2  # parse batches in flight per worker: bounds the parsed results held in memory
 HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
-STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
-STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
+STORE_BATCH_FILES = 256  # parsed files stored per transaction (each file stays atomic)
+STORE_BATCH_ROWS = 1_000_000  # ... or fewer files when they hold this many rows
 
 
 @dataclass
@@ -739,13 +735,14 @@ def ingest_inbox(
     skipped: list[tuple[str, str, str]] = []  # unchanged files' events, logged together
     contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
     held = 0
-    inbox_resolved = inbox.resolve()
-    for path in sorted(iter_inbox(inbox, year), key=lambda p: parse_order(p.relative_to(inbox))):
-        rel = printable_name(path.relative_to(inbox).as_posix())
+    checks = PathChecks(inbox)
+    for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
+        path = inbox / rel_raw
+        rel = printable_name(rel_raw)
         seen.add(rel)
         summary.files_seen += 1
         prev = known.get(rel)
-        blocked, resolved, size = check_path(path, inbox, inbox_resolved)
+        blocked, resolved, size = checks.check(path, rel_raw)
         data = None
         if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
             sha = _blocked_sha(blocked, path)

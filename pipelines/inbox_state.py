@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.inbox import walk_inbox
+
 FileStat = tuple[int, int]  # (size in bytes, mtime in ns)
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,37 +39,20 @@ STATE_DDL = (
 
 
 def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
-    """Files the file-drop connector would read for `year` (all years when None), with size and mtime.
-
-    One `os.walk` (folders starting with `_` or `.` and other years' folders are not entered; links to
-    folders are not followed, as `Path.rglob` does not follow them) and one stat per file."""
+    """Files the file-drop connector would read for `year` (all years when None, `walk_inbox`), with size
+    and mtime: one stat per file (a dangling link or a file removed mid-walk gets (-1, -1))."""
     out: dict[str, FileStat] = {}
     inbox = Path(inbox)
     if not inbox.is_dir():
         return out
     root = str(inbox)
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
-        # nothing below a hidden or `_` folder is read; another year's folder is not looked into
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if not d.startswith(("_", ".")) and not (year and not parts and _YEAR_DIR.match(d) and d != year)
-        ]
-        for name in filenames:
-            if name.startswith(("_", ".")):
-                continue
-            rel = (*parts, name)
-            folder_year = rel[0] if _YEAR_DIR.match(rel[0]) else None
-            if year and folder_year and folder_year != year:
-                continue
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
-                out["/".join(rel)] = (-1, -1)
-                continue
-            out["/".join(rel)] = (st.st_size, st.st_mtime_ns)
+    for rel in walk_inbox(inbox, year):
+        try:
+            st = os.stat(os.path.join(root, rel))
+        except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
+            out[rel] = (-1, -1)
+            continue
+        out[rel] = (st.st_size, st.st_mtime_ns)
     return dict(sorted(out.items()))
 
 

@@ -74,3 +74,38 @@ def test_csv_guards(inbox: Path) -> None:
         preflight(put(inbox, "wide.csv", b",".join([b"c"] * (MAX_COLUMNS + 5)) + b"\n1\n"), inbox)[0]
         == "file_too_large"
     )  # type: ignore[index]
+
+
+def test_path_checks_of_a_walk_equal_check_path(inbox: Path, tmp_path: Path) -> None:
+    """`PathChecks` (a folder resolved once for all its files) gives `check_path`'s answer for every entry
+    the connector's walk lists: regular files, links in and out, a linked folder, a FIFO, a dangling link,
+    a name that is not UTF-8, a file over the size limit."""
+    from connectors import safety
+    from connectors.filedrop import iter_inbox, relative
+    from connectors.safety import PathChecks, check_path
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.xlsx").write_bytes(xlsx_bytes({"P": room_file()}))
+    school = inbox / "2024-2025" / "08000001"
+    school.mkdir(parents=True)
+    put(school, "a.xlsx", xlsx_bytes({"P": room_file()}))
+    put(school, "b.csv", b"x,y\n1,2\n")
+    (school / "link_in.xlsx").symlink_to(school / "a.xlsx")
+    (school / "link_out.xlsx").symlink_to(outside / "o.xlsx")
+    (school / "dangling.xlsx").symlink_to(school / "missing.xlsx")
+    (inbox / "2024-2025" / "linked_school").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(school / "pipe.csv")
+    put(school, os.fsdecode(b"t\xe9n.csv"), b"x,y\n1,2\n")
+    big = put(school, "big.csv", b"x\n" * 10)
+    checks = PathChecks(inbox)
+    seen = 0
+    old = safety.MAX_FILE_BYTES
+    try:
+        safety.MAX_FILE_BYTES = big.stat().st_size - 1
+        for p in iter_inbox(inbox, "2024-2025"):
+            assert checks.check(p, relative(p, inbox)) == check_path(p, inbox), p
+            seen += 1
+    finally:
+        safety.MAX_FILE_BYTES = old
+    assert seen >= 8
