@@ -638,8 +638,8 @@ PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in o
 PARSE_BATCH_BYTES = 16 * 1024 * 1024  # ... or fewer files when they are this large
 POOL_WINDOW = 2  # parse batches in flight per worker: bounds the parsed results held in memory
 HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
-STORE_BATCH_FILES = 256  # parsed files stored per transaction (each file stays atomic)
-STORE_BATCH_ROWS = 1_000_000  # ... or fewer files when they hold this many rows
+STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
+STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
 
 
 @dataclass
