@@ -768,8 +768,7 @@ def ingest_inbox(
             held += len(data)
         todo.append((path, rel, sha, blocked, prev))
 
-    for k in range(0, len(skipped), 1000):
-        raw_store.log_events(con, run_id, skipped[k : k + 1000])
+    raw_store.log_events(con, run_id, skipped)
 
     # 2. parse in batches of files (in a pool when worth it) and store in inbox order
     n_parse = sum(1 for t in todo if not t[3])

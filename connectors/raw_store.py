@@ -239,12 +239,11 @@ def log_events(
     """`log_event` of several (source_file, sha, action) in one INSERT."""
     if not events:
         return
-    now = dt.datetime.now()
-    marks = ", ".join("(?, ?, ?, ?, ?)" for _ in events)
-    con.execute(
-        f"INSERT INTO ingest_events VALUES {marks}",
-        [x for f, sha, a in events for x in (run_id, f, sha, a, now)],
-    )
+    con.execute(  # three lists, one statement: a VALUES list binds five parameters per event
+        "INSERT INTO ingest_events SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), ?",
+        [run_id, [f for f, _, _ in events], [sha for _, sha, _ in events], [a for _, _, a in events],
+         dt.datetime.now()],
+    )  # fmt: skip
 
 
 def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:

@@ -1,6 +1,9 @@
 """Ingest stage: the file-drop connector loads new or changed inbox files into the raw tables (one
 asset per canonical entity, all filled by one pass over the inbox)."""
 
+import time
+from collections.abc import Callable
+
 import dagster as dg
 
 from connectors.entities import load_entities
@@ -21,6 +24,26 @@ def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
         log.warning(f"LMS API pull failed: {exc}")
         return {"lms_api": "failed", "lms_api_error": getattr(exc, "message_vi", str(exc))}
     return {f"lms_api_{k}": v for k, v in summary.as_metadata().items()}
+
+
+PROGRESS_EVERY_S = 10.0  # at most one progress line per this many seconds (each is a stored Dagster event)
+
+
+def throttled_progress(log: Callable[[str], None], every_s: float = PROGRESS_EVERY_S,
+                       clock: Callable[[], float] = time.monotonic) -> Callable[[str], None]:  # fmt: skip
+    """A progress callback for `ingest_inbox` that logs the file count and the current file at most once
+    per `every_s` (the first file included): a log line per file made a province's cold run store tens of
+    thousands of Dagster events."""
+    state = {"n": 0, "last": None}
+
+    def progress(rel: str) -> None:
+        state["n"] += 1
+        now = clock()
+        if state["last"] is None or now - state["last"] >= every_s:
+            state["last"] = now
+            log(f"ingesting file {state['n']} of the changed ones: {rel}")
+
+    return progress
 
 
 def raw_asset_keys() -> list[str]:
@@ -48,7 +71,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         year = context.partition_key
         with warehouse.connect() as con:
             summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
-                                   progress=lambda f: context.log.debug(f"ingesting {f}"))  # fmt: skip
+                                   progress=throttled_progress(context.log.info))  # fmt: skip
             api_meta = pull_api(con, pipeline, year, context.log)
             counts = {
                 e.table: con.execute(
