@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,12 +23,10 @@ from connectors.sheet_parser import (
     ParseContext,
     SheetResult,
     SheetRows,
-    collect_arrays,
+    collect_members,
     collect_rows,
-    extra_values,
     finish_rows,
     finish_rows_group,
-    group_raw,
     mapped_frame,
     sheet_contexts,
 )
@@ -284,34 +283,14 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     layout = matches[0].layout
     ctxs = sheet_contexts(ctx, len(grids))
     results: list[SheetResult | None] = [None] * len(grids)
-    members: list[int] = []
-    collected: list[SheetRows] = []
-    skipped: list[int] = []
-    texts_of: list[dict[str, str]] = []
-    cols_of: list[dict[str, int]] = []
-    marks_of: list[list[tuple[int, tuple]]] = []  # per member: (column, kind) of each mark column
-    comment_of: list[int | None] = []  # per member: its comment column (the first)
-    paths_of: list[dict[int, list[str]]] = []
-    value_of: list[list[tuple[str, int]]] = []  # per member: (canonical name, grid column) of value columns
-    extras: list[np.ndarray | None] = []  # per member: src_extra of each row
-    for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
-        kinds = _tt22_kinds(m)
-        sr = collect_arrays(grid, m)
-        if not len(sr.rows):
-            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, sr.skipped)
-            continue
-        members.append(i)
-        collected.append(sr)
-        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
-        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
-        skipped.append(sr.skipped)
-        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
-        cols_of.append({n: c for c, n in m.mapping.items()})
-        marks_of.append([(c, k) for c, k in kinds.items() if k[0] != "comment"])
-        comment_of.append(next((c for c, k in kinds.items() if k[0] == "comment"), None))
-        paths_of.append(m.paths)
+    gm = collect_members(grids, matches, results, empty=pd.DataFrame, kinds_of=_tt22_kinds)
+    members, collected = gm.members, gm.collected
     if not members:
         return results  # type: ignore[return-value]
+    # per member: (column, kind) of each mark column, its comment column (the first), its header paths
+    marks_of = [[(c, k) for c, k in kinds.items() if k[0] != "comment"] for kinds in gm.kinds]
+    comment_of = [next((c for c, k in kinds.items() if k[0] == "comment"), None) for kinds in gm.kinds]
+    paths_of = [m.paths for m in gm.matches]
     kinds0, abs_cols = mark_positions(marks_of)
     n_marks = len(kinds0)
     mark_cols = list(range(n_marks))
@@ -319,16 +298,13 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     has_comment = any(c is not None for c in comment_of)
     sheets = [grids[i].sheet for i in members]
     member_ctxs = [ctxs[i] for i in members]
-    sizes = [len(sr.rows) for sr in collected]
-    sid = np.repeat(np.arange(len(members)), sizes)
-    srow = np.concatenate([sr.rows for sr in collected])
-    raw = group_raw(collected, value_of, extras, sizes)
+    sid, srow, raw = gm.row_arrays()
     part_all = pd.DataFrame(mark_matrix(collected, abs_cols), dtype=object)
     if has_comment:
         part_all["comment"] = np.concatenate(
             [sr.cells[:, sr.col_pos[c]] if c is not None else np.full(len(sr.rows), None, dtype=object)
              for sr, c in zip(collected, comment_of, strict=True)])  # fmt: skip
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, texts_of, cols_of, skipped,
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, gm.texts_of, gm.cols_of, gm.skipped,
                             sheet_rows=False)  # fmt: skip
     idents = grp.results
     good, gsid = grp.good, grp.sid
@@ -487,28 +463,57 @@ def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
     return None
 
 
-@register("tt27")
-def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
-    """TT27 3-tier sheet → one row per student × subject/competence/quality × period × component."""
-    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
-    ident, part = _identity(grid, match, ctx, list(kinds))
-    if ident.rows.empty:
-        return ident
-    rows = ident.rows["source_row"]
-    period_by_row = ident.rows.set_index("source_row")["period"] if "period" in ident.rows.columns else None
-    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted")]
-    cells = _cells(part, rows, list(kinds))
-    # at CN, completed/promoted always give a row: blank → 0
-    if end_cols and period_by_row is not None:
-        cn_rows = period_by_row[period_by_row == "CN"].index
-        grid_full = pd.MultiIndex.from_product([cn_rows, end_cols], names=["row", "col"]).to_frame(
-            index=False
-        )
-        have = cells.set_index(["row", "col"]).index
-        missing = grid_full[~grid_full.set_index(["row", "col"]).index.isin(have)]
-        cells = pd.concat([cells, missing.assign(text="")], ignore_index=True)
-    comp = cells["col"].map({c: k[0] for c, k in kinds.items()})
-    subj = cells["col"].map({c: k[1] for c, k in kinds.items()})
+_TT27_LATE = "kết quả cuối năm ở kỳ khác Cuối năm"
+
+
+def _tt27_kinds(match: HeaderMatch) -> dict[int, tuple[str, str | None]]:
+    return {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+
+
+@dataclass
+class _TT27Values:
+    """The parsed values and value checks of TT27 assessment cells (one sheet's or a group's)."""
+
+    comp: pd.Series
+    subj: pd.Series
+    period: pd.Series
+    text: pd.Series
+    value_text: pd.Series
+    num: pd.Series
+    bad_code: pd.Series
+    bad_num: pd.Series
+    oor: pd.Series
+    bad_flag: pd.Series
+
+    def rejects(self) -> list[tuple[pd.Series, str, str]]:
+        """(mask, reason code, what was expected) of each cell check, in reject order."""
+        return [
+            (self.bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT"),
+            (self.bad_num, "bad_number", "điểm nguyên từ 1 đến 10"),
+            (self.oor, "out_of_range", "điểm nguyên từ 1 đến 10"),
+            (self.bad_flag, "unknown_value", "x hoặc để trống"),
+        ]
+
+    def late(self) -> pd.Series:
+        """Year-end results entered at another period (a warning)."""
+        return self.comp.isin(["completed", "promoted", "final"]) & (self.period != "CN") & (self.text != "")
+
+    def long(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """The long rows of the cells that pass every check."""
+        keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag)
+        semester = self.period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
+        return pd.DataFrame({
+            "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
+            "subject_code": self.subj.fillna("ALL"), "semester": semester, "period": self.period,
+            "value_num": self.num, "value_text": self.value_text,
+        })[keep.to_numpy()]  # fmt: skip
+
+
+def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]],
+                 period_by_row: pd.Series | None) -> _TT27Values:  # fmt: skip
+    """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
+    comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
+    subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
     period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
     period = pd.Series(period, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
@@ -528,22 +533,36 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
     bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag)
+
+
+@register("tt27")
+def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """TT27 3-tier sheet → one row per student × subject/competence/quality × period × component."""
+    kinds = _tt27_kinds(match)
+    ident, part = _identity(grid, match, ctx, list(kinds))
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    period_by_row = ident.rows.set_index("source_row")["period"] if "period" in ident.rows.columns else None
+    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted")]
+    cells = _cells(part, rows, list(kinds))
+    # at CN, completed/promoted always give a row: blank → 0
+    if end_cols and period_by_row is not None:
+        cn_rows = period_by_row[period_by_row == "CN"].index
+        grid_full = pd.MultiIndex.from_product([cn_rows, end_cols], names=["row", "col"]).to_frame(
+            index=False
+        )
+        have = cells.set_index(["row", "col"]).index
+        missing = grid_full[~grid_full.set_index(["row", "col"]).index.isin(have)]
+        cells = pd.concat([cells, missing.assign(text="")], ignore_index=True)
+    v = _tt27_values(cells, kinds, period_by_row)
     sheet, paths = grid.sheet, match.paths
-    rejects = _cell_rejects(
-        cells, bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT", ctx, sheet, paths
-    )
-    rejects += _cell_rejects(cells, bad_num, "bad_number", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
-    rejects += _cell_rejects(cells, oor, "out_of_range", "điểm nguyên từ 1 đến 10", ctx, sheet, paths)
-    rejects += _cell_rejects(cells, bad_flag, "unknown_value", "x hoặc để trống", ctx, sheet, paths)
-    warnings = _warn_rows(cells, (comp.isin(["completed", "promoted", "final"]) & (period != "CN") & (text != "")),
-                          "implausible_value", sheet, "kết quả cuối năm ở kỳ khác Cuối năm")  # fmt: skip
-    keep = ~(bad_code | bad_num | oor | bad_flag)
-    semester = period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
-    long = pd.DataFrame({
-        "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": comp, "slot": 0,
-        "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
-        "value_text": value_text,
-    })[keep.to_numpy()]  # fmt: skip
+    rejects = []
+    for mask, code, expected in v.rejects():
+        rejects += _cell_rejects(cells, mask, code, expected, ctx, sheet, paths)
+    warnings = _warn_rows(cells, v.late(), "implausible_value", sheet, _TT27_LATE)
+    long = v.long(cells)
     return _long_result(
         ident,
         long,
@@ -561,42 +580,19 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     layout = matches[0].layout
     ctxs = sheet_contexts(ctx, len(grids))
     results: list[SheetResult | None] = [None] * len(grids)
-    members: list[int] = []
-    collected: list[SheetRows] = []
-    skipped: list[int] = []
-    texts_of: list[dict[str, str]] = []
-    cols_of: list[dict[str, int]] = []
-    marks_of: list[list[tuple[int, tuple]]] = []
-    paths_of: list[dict[int, list[str]]] = []
-    value_of: list[list[tuple[str, int]]] = []
-    extras: list[np.ndarray | None] = []
-    for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
-        kinds = {c: k for c, p in m.paths.items() if (k := classify_tt27(p)) is not None}
-        sr = collect_arrays(grid, m)
-        if not len(sr.rows):  # as `_identity` of an empty sheet
-            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(), [], [], 0, sr.skipped)
-            continue
-        members.append(i)
-        collected.append(sr)
-        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
-        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
-        skipped.append(sr.skipped)
-        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
-        cols_of.append({n: c for c, n in m.mapping.items()})
-        marks_of.append(list(kinds.items()))
-        paths_of.append(m.paths)
+    # an empty sheet's result is that of `_identity` on it
+    gm = collect_members(grids, matches, results, empty=pd.DataFrame, kinds_of=_tt27_kinds)
+    members, collected = gm.members, gm.collected
     if not members:
         return results  # type: ignore[return-value]
-    kinds_u, abs_cols = mark_positions(marks_of)
+    paths_of = [m.paths for m in gm.matches]
+    kinds_u, abs_cols = mark_positions([list(kinds.items()) for kinds in gm.kinds])
     n_pos = len(kinds_u)
     sheets = [grids[i].sheet for i in members]
     member_ctxs = [ctxs[i] for i in members]
-    sizes = [len(sr.rows) for sr in collected]
-    sid = np.repeat(np.arange(len(members)), sizes)
-    srow = np.concatenate([sr.rows for sr in collected])
-    raw = group_raw(collected, value_of, extras, sizes)
+    sid, srow, raw = gm.row_arrays()
     part_all = pd.DataFrame(mark_matrix(collected, abs_cols), dtype=object)
-    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, texts_of, cols_of, skipped,
+    grp = finish_rows_group(raw, sid, srow, layout, sheets, member_ctxs, gm.texts_of, gm.cols_of, gm.skipped,
                             sheet_rows=False)  # fmt: skip
     idents, good = grp.results, grp.good
     nonempty = grp.counts > 0
@@ -624,51 +620,17 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
         if miss.any():
             extra = pd.DataFrame({"row": rr[miss], "col": pp[miss], "text": ""})
             cells = pd.concat([cells, extra], ignore_index=True)
-    comp = cells["col"].map({j: k[0] for j, k in enumerate(kinds_u)})
-    subj = cells["col"].map({j: k[1] for j, k in enumerate(kinds_u)})
-    period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
-    period = pd.Series(period, index=cells.index, dtype="object")
-    text = cells["text"].astype("string").fillna("")
-    key = text.map({t: nz.norm(t) for t in text.unique()})
-    value_text = pd.Series(None, index=cells.index, dtype="object")
-    for kind, lookup in _TT27_VALUES.items():
-        sel = comp == kind
-        value_text = value_text.mask(sel, key[sel].map(lookup))
-    num = pd.Series(np.nan, index=cells.index)
-    test = comp == "test_score"
-    tnum, tbad = nz.parse_number(text.where(test & (text != "")))
-    num = num.mask(test, tnum)
-    end = comp.isin(["completed", "promoted"])
-    flag_true = key.isin(["x", "co", "1", "true"])
-    num = num.mask(end, flag_true.astype(float))
-    bad_code = comp.isin(list(_TT27_VALUES)) & value_text.isna()
-    bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
-    oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
-    bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    v = _tt27_values(cells, dict(enumerate(kinds_u)), period_by_row)
     rejects: list[list[dict]] = [[] for _ in members]
     warnings: list[list[dict]] = [[] for _ in members]
     where = (sheets, sid, srow, abs_cols.tolist(), paths_of)
-    for mask, code, expected in (
-        (bad_code, "unknown_value", "T/H/C/M, T/Đ/C hoặc HTXS/HTT/HT/CHT"),
-        (bad_num, "bad_number", "điểm nguyên từ 1 đến 10"),
-        (oor, "out_of_range", "điểm nguyên từ 1 đến 10"),
-        (bad_flag, "unknown_value", "x hoặc để trống"),
-    ):
+    for mask, code, expected in v.rejects():
         _group_cell_rejects(rejects, cells, mask, code, expected, member_ctxs, where)
-    late = (comp.isin(["completed", "promoted", "final"]) & (period != "CN") & (text != "")).to_numpy(
-        dtype=bool
-    )
-    for g in cells["row"].to_numpy()[late].tolist():
+    for g in cells["row"].to_numpy()[v.late().to_numpy(dtype=bool)].tolist():
         k = int(sid[g])
         warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "implausible_value",
-                            "detail": "kết quả cuối năm ở kỳ khác Cuối năm"})  # fmt: skip
-    keep = ~(bad_code | bad_num | oor | bad_flag)
-    semester = period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
-    long = pd.DataFrame({
-        "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": comp, "slot": 0,
-        "subject_code": subj.fillna("ALL"), "semester": semester, "period": period, "value_num": num,
-        "value_text": value_text,
-    })[keep.to_numpy()]  # fmt: skip
+                            "detail": _TT27_LATE})  # fmt: skip
+    long = v.long(cells)
     long = long.iloc[np.argsort(sid[long["row"].to_numpy()], kind="stable")]  # sheet by sheet, order kept
     drop = [c for c in ("src_extra",) if c in good.columns]
     long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")

@@ -1191,37 +1191,68 @@ def parse_table_group(grids: list[Grid], matches: list[HeaderMatch],
     layout = matches[0].layout
     ctxs = sheet_contexts(ctx, len(grids))
     results: list[SheetResult | None] = [None] * len(grids)
-    members: list[int] = []
-    collected: list[SheetRows] = []
-    skipped: list[int] = []
-    texts_of: list[dict[str, str]] = []
-    cols_of: list[dict[str, int]] = []
-    value_of: list[list[tuple[str, int]]] = []
-    extras: list[np.ndarray | None] = []
+    gm = collect_members(grids, matches, results, empty=lambda: pd.DataFrame(columns=[*layout.columns]))
+    if not gm.members:
+        return results  # type: ignore[return-value]
+    sid, srow, raw = gm.row_arrays()
+    grp = finish_rows_group(raw, sid, srow, layout, [grids[i].sheet for i in gm.members],
+                            [ctxs[i] for i in gm.members], gm.texts_of, gm.cols_of, gm.skipped)  # fmt: skip
+    for k, r in enumerate(grp.results):
+        results[gm.members[k]] = r
+    return results  # type: ignore[return-value]
+
+
+@dataclass
+class GroupMembers:
+    """The sheets of a group that have data rows, collected once for the group parsers: per member its
+    position in the group, rows (`collect_arrays`), match, special columns (`kinds`: e.g. TT22 mark
+    columns, kept out of src_extra), rows skipped, header text and grid column of each canonical column,
+    the (canonical name, grid column) of its value columns and its src_extra values."""
+
+    members: list[int] = field(default_factory=list)
+    collected: list[SheetRows] = field(default_factory=list)
+    matches: list[HeaderMatch] = field(default_factory=list)
+    kinds: list[dict[int, Any]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    texts_of: list[dict[str, str]] = field(default_factory=list)
+    cols_of: list[dict[str, int]] = field(default_factory=list)
+    value_of: list[list[tuple[str, int]]] = field(default_factory=list)
+    extras: list[np.ndarray | None] = field(default_factory=list)
+
+    def row_arrays(self) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+        """(member index of each row, its sheet row, the group's raw frame) over every member's rows."""
+        sizes = [len(sr.rows) for sr in self.collected]
+        sid = np.repeat(np.arange(len(self.members)), sizes)
+        srow = np.concatenate([sr.rows for sr in self.collected])
+        return sid, srow, group_raw(self.collected, self.value_of, self.extras, sizes)
+
+
+def collect_members(
+    grids: list[Grid],
+    matches: list[HeaderMatch],
+    results: list[SheetResult | None],
+    empty: Callable[[], pd.DataFrame],
+    kinds_of: Callable[[HeaderMatch], dict[int, Any]] | None = None,
+) -> GroupMembers:
+    """Collect the group's sheets; a sheet without data rows gets its (empty) result in `results` now."""
+    layout = matches[0].layout
+    gm = GroupMembers()
     for i, (grid, m) in enumerate(zip(grids, matches, strict=True)):
+        kinds = kinds_of(m) if kinds_of is not None else {}
         sr = collect_arrays(grid, m)
         if not len(sr.rows):
-            results[i] = SheetResult(layout, grid.sheet, pd.DataFrame(columns=[*layout.columns]), [], [], 0,
-                                     sr.skipped)  # fmt: skip
+            results[i] = SheetResult(layout, grid.sheet, empty(), [], [], 0, sr.skipped)
             continue
-        members.append(i)
-        collected.append(sr)
-        extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping]))
-        value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
-        skipped.append(sr.skipped)
-        texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
-        cols_of.append({n: c for c, n in m.mapping.items()})
-    if not members:
-        return results  # type: ignore[return-value]
-    sizes = [len(sr.rows) for sr in collected]
-    sid = np.repeat(np.arange(len(members)), sizes)
-    srow = np.concatenate([sr.rows for sr in collected])
-    raw = group_raw(collected, value_of, extras, sizes)
-    grp = finish_rows_group(raw, sid, srow, layout, [grids[i].sheet for i in members], [ctxs[i] for i in members],
-                            texts_of, cols_of, skipped)  # fmt: skip
-    for k, r in enumerate(grp.results):
-        results[members[k]] = r
-    return results  # type: ignore[return-value]
+        gm.members.append(i)
+        gm.collected.append(sr)
+        gm.matches.append(m)
+        gm.kinds.append(kinds)
+        gm.extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
+        gm.value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"])
+        gm.skipped.append(sr.skipped)
+        gm.texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
+        gm.cols_of.append({n: c for c, n in m.mapping.items()})
+    return gm
 
 
 def extra_values(sr: SheetRows, match: HeaderMatch, extra: list[int]) -> np.ndarray | None:
