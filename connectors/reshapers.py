@@ -275,6 +275,36 @@ def cells_in_sheet_order(part: pd.DataFrame, rows: np.ndarray, positions: list[i
     return cells
 
 
+_LONG_GRAIN = ("school_code", "school_year", "student_key", "subject_code", "semester", "period", "component",
+               "slot")  # fmt: skip
+
+
+def _join_identity(
+    long: pd.DataFrame, good: pd.DataFrame, sid: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A group's long rows joined to their rows' identity columns (`good`, by group row), and the member
+    sheet of each long row."""
+    drop = [c for c in ("src_extra",) if c in good.columns]
+    long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
+    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
+    return long, sid[long["row"].to_numpy()]
+
+
+def _dedupe_per_sheet(long: pd.DataFrame, lsid: np.ndarray, rejects: list[list[dict]], sheets: list[str],
+                      srow: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+    """Drop the long rows that repeat a grain within their sheet (the last wins; each dropped row is a
+    `duplicate_key` reject of its sheet), as `_long_result` does per sheet. Returns the kept rows (without
+    the cell columns), their member sheets and the bounds of each member's slice (rows are sheet by sheet)."""
+    grain = [g for g in _LONG_GRAIN if g in long.columns]
+    dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
+    for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
+        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
+                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
+    lsid = lsid[~dup]
+    return long, lsid, np.searchsorted(lsid, np.arange(len(sheets) + 1))
+
+
 def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
                ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
     """`tt22` of several sheets with one `group_key`: parsing and reshaping run once over all their
@@ -358,33 +388,13 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     has_subj = np.bincount(gsid[subj.notna().to_numpy()], minlength=len(members)) > 0
     fallback = {k: nz.subject_code_of(sheets[k]) or "UNKNOWN" for k in range(len(members)) if not has_subj[k]}
     # join identity columns, de-duplicate per sheet on the grain (last wins)
-    drop = [c for c in ("src_extra",) if c in good.columns]
-    long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
-    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
-    lsid = sid[long["row"].to_numpy()]
+    long, lsid = _join_identity(long, good, sid)
     if fallback:
         fb = pd.Series(lsid).map(fallback).to_numpy()
         cur = long["subject_code"].astype("object").to_numpy() if "subject_code" in long.columns \
             else np.full(len(long), None, dtype=object)  # fmt: skip
         long["subject_code"] = np.where(pd.notna(fb), fb, cur)
-    grain = [
-        "school_code",
-        "school_year",
-        "student_key",
-        "subject_code",
-        "semester",
-        "period",
-        "component",
-        "slot",
-    ]
-    grain = [g for g in grain if g in long.columns]
-    dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
-    for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
-        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
-                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
-    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
-    lsid = lsid[~dup]
-    bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
     done: list[SheetResult] = []
     for k, ident in enumerate(idents):
         a, b = int(bounds[k]), int(bounds[k + 1])
@@ -632,28 +642,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
                             "detail": _TT27_LATE})  # fmt: skip
     long = v.long(cells)
     long = long.iloc[np.argsort(sid[long["row"].to_numpy()], kind="stable")]  # sheet by sheet, order kept
-    drop = [c for c in ("src_extra",) if c in good.columns]
-    long = long.join(good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
-    long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
-    lsid = sid[long["row"].to_numpy()]
-    grain = [
-        "school_code",
-        "school_year",
-        "student_key",
-        "subject_code",
-        "semester",
-        "period",
-        "component",
-        "slot",
-    ]
-    grain = [g for g in grain if g in long.columns]
-    dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
-    for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
-        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
-                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
-    long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
-    lsid = lsid[~dup]
-    bounds = np.searchsorted(lsid, np.arange(len(members) + 1))
+    long, lsid = _join_identity(long, good, sid)
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
