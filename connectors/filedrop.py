@@ -407,6 +407,7 @@ class IngestSummary:
     records_written: int = 0  # records written to the raw tables
     rows_by_entity: dict[str, int] = field(default_factory=dict)  # records written per entity
     changed_files: list[str] = field(default_factory=list)
+    compacted: dict[str, tuple[int, int]] = field(default_factory=dict)  # raw table → (dead rows, live rows)
 
     @property
     def changed(self) -> bool:
@@ -892,4 +893,5 @@ def ingest_inbox(
         from connectors import references
 
         references.resolve_all(con)
+        summary.compacted = raw_store.compact_raw_tables(con)  # rows of replaced files, once they pile up
     return summary

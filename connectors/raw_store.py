@@ -81,6 +81,16 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
 """
 
 
+#: DuckDB's checkpoint vacuum is turned off on warehouse connections (`connect`, and the runner's own).
+#: Replacing 5% of a province's files deletes rows from most row groups of raw_grade_entry; every
+#: checkpoint then merged row groups, rewriting most of the 15 M-row table: 8–10 s of a 35 s nightly
+#: run, and it still left ~5% of the rows dead. Deleted rows are reclaimed by `compact_raw_tables`
+#: instead, once a table carries more than COMPACT_DEAD_FRACTION of them.
+VACUUM_SETTING = "SET max_vacuum_tasks = 0"
+COMPACT_DEAD_FRACTION = 0.25
+COMPACT_MIN_DEAD_ROWS = 100_000  # small tables are not worth a rewrite
+
+
 def connect(path: Path | str, threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file with settings for this machine."""
     if str(path) != ":memory:":
@@ -88,7 +98,48 @@ def connect(path: Path | str, threads: int = 2, memory_limit: str = "3GB") -> du
     con = duckdb.connect(str(path))
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute(VACUUM_SETTING)
     return con
+
+
+def stored_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    """(rows stored, rows live) of a table: deleted rows stay stored until the table is rewritten."""
+    stored = con.execute(
+        "SELECT coalesce(sum(count), 0) FROM pragma_storage_info(?) "
+        "WHERE column_id = 0 AND segment_type <> 'VALIDITY'",
+        [table],
+    ).fetchone()[0]
+    live = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return int(stored), int(live)
+
+
+def compact_raw_tables(
+    con: duckdb.DuckDBPyConnection,
+    dead_fraction: float = COMPACT_DEAD_FRACTION,
+    min_dead_rows: int = COMPACT_MIN_DEAD_ROWS,
+) -> dict[str, tuple[int, int]]:
+    """Rewrite each raw table whose deleted rows exceed `dead_fraction` of its live rows (and
+    `min_dead_rows`): a copy of its live rows replaces it in one transaction (the raw tables have no
+    constraints or defaults, see `Entity.ddl`; views on them bind by name). Returns {table: (dead rows
+    before, live rows)} of the tables rewritten."""
+    done: dict[str, tuple[int, int]] = {}
+    for ent in load_entities().values():
+        stored, live = stored_rows(con, ent.table)
+        dead = stored - live
+        if dead < min_dead_rows or dead <= dead_fraction * live:
+            continue
+        tmp = f"{ent.table}__compact"
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE TABLE {tmp} AS SELECT * FROM {ent.table}")
+            con.execute(f"DROP TABLE {ent.table}")
+            con.execute(f"ALTER TABLE {tmp} RENAME TO {ent.table}")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done[ent.table] = (dead, live)
+    return done
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -102,7 +102,11 @@ def _previous_outputs_exist(settings: Settings) -> bool:
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.warehouse))
+    con = duckdb.connect(str(settings.warehouse))
+    # as connectors.raw_store.connect (not imported here: it loads pandas): no checkpoint vacuum, the
+    # ingest step compacts raw tables instead
+    con.execute("SET max_vacuum_tasks = 0")
+    return con
 
 
 def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str, float], dict[str, str]]:

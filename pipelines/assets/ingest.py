@@ -83,6 +83,8 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             f"ingest {year}: seen={summary.files_seen} new={summary.ingested} replaced={summary.replaced} "
             f"skipped={summary.skipped} quarantined={summary.quarantined} retired={summary.retired}"
         )
+        for table, (dead, live) in summary.compacted.items():
+            context.log.info(f"compacted {table}: {dead} deleted rows reclaimed, {live} rows kept")
         for e in load_entities().values():
             yield dg.MaterializeResult(
                 asset_key=e.table,
