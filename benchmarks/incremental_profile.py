@@ -1,15 +1,17 @@
-"""Where an incremental run's time goes: copy a benchmark work folder (warehouse, inbox and outputs of
-`cds bench`, e.g. out/bench/work/province-mountain), change a share of its files as the bench does, and
-run the pipeline once on the copy: stage times, CPU of this process, the DuckDB statements of ingest
-grouped by their first words, and optionally a cProfile of the whole run. A script, not a test.
+"""Where an incremental run's time goes: copy a benchmark work folder (the warehouse, inbox and outputs
+`cds bench` left for one size), change a share of its files as the bench does, and run the pipeline
+once on the copy: stage times, CPU of this process, the DuckDB statements of ingest grouped by their
+first words, and optionally a cProfile of the whole run. A script, not a test.
 
-    python benchmarks/incremental_profile.py out/bench/work/province-mountain
-    python benchmarks/incremental_profile.py out/bench/work/province-mountain --profile 40
-    python benchmarks/incremental_profile.py out/bench/work/medium --fraction 0.05 --seed 11
+    python benchmarks/incremental_profile.py province-mountain            # a size `cds bench` ran
+    python benchmarks/incremental_profile.py province-mountain --profile 40
+    python benchmarks/incremental_profile.py medium --fraction 0.05 --seed 11
+    python benchmarks/incremental_profile.py FOLDER --set max_vacuum_tasks=100
 
 The copy goes to a temporary folder (or --scratch) and the work folder is left as it was, so runs can
-be repeated on the same starting state; `--set NAME=VALUE` tries a DuckDB setting on the run's warehouse connections. Parse workers are other processes: their CPU is not in the
-figures of this process.
+be repeated on the same starting state; `--set NAME=VALUE` tries a DuckDB setting on the run's
+warehouse connections. Parse workers are other processes: their CPU is not in the figures of this
+process.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def copy_work(work: Path, dest: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("work", type=Path, help="a `cds bench` work folder (warehouse.duckdb, inbox/, out/)")
+    ap.add_argument("work", help="a size `cds bench` ran (its work folder under out/bench) or a folder holding "
+                                 "warehouse.duckdb, inbox/ and out/")  # fmt: skip
     ap.add_argument("--year", default="2024-2025")
     ap.add_argument("--fraction", type=float, default=0.05, help="share of the year's files to change")
     ap.add_argument("--seed", type=int, default=11, help="which files change (the bench's own run uses 7)")
@@ -82,14 +85,15 @@ def main() -> int:
     from pipelines import runner
     from pipelines.settings import get_settings
 
+    work = Path(args.work) if Path(args.work).is_dir() else ROOT / "out" / "bench" / "work" / args.work
     tmp = None if args.scratch else tempfile.TemporaryDirectory(prefix="cds-incr-")
     scratch = args.scratch or Path(tmp.name)  # type: ignore[union-attr]
     try:
-        copy_work(args.work, scratch)
+        copy_work(work, scratch)
         inbox = scratch / "inbox"
         changed = datasets.pick_changes(inbox, args.year, args.fraction, args.seed)
         datasets.apply_changes(inbox, changed, stamp=f"profile-{time.time_ns()}")
-        print(f"changed {len(changed)} files of {args.work}")
+        print(f"changed {len(changed)} files of {work}")
 
         statements: list[TimedConnection] = []
         original = filedrop.ingest_inbox
