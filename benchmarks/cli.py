@@ -175,6 +175,10 @@ NOTES = [
     "targets: like for like with the single-process readers) and once with its 2-process pool.",
     "One scan: `SELECT count(*), sum(hash(COLUMNS(*)))` over the largest raw_* table (every column read), "
     "best of 3, same thread count as the pipeline; compared with the models stage time.",
+    "Marks fold alone: when that table is the grade book, the one aggregation of it the models cannot do "
+    "without (every mark of a component 2.3.3 reads folded per school, year, student and subject into a "
+    "bit set: `benchmarks.readers.MARKS_FLOOR_SQL`), best of 3: a lower bound of the models stage, not "
+    "the stage.",
     "RSS figures are of the pipeline's main process; worker processes (e.g. the ingest parse pool) are "
     "not in them: the largest worker's peak (RUSAGE_CHILDREN) is shown next to the run's total.",
     "MB = 2^20 bytes of the files as delivered (xlsx/xls/csv/json).",

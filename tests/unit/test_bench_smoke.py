@@ -73,7 +73,7 @@ def test_markdown_table_and_report() -> None:
         "sizes": {"small": {"inbox": {"files": 3, "bytes": 2**20, "schools": 5}, "cold": run,
                             "incremental": {**run, "wall_s": 0.5},
                             "scan": {"table": "raw_x", "rows": 10, "scan_s": 1.0, "marts_s": 2.0,
-                                     "marts_vs_scan": 2.0}}},
+                                     "marts_vs_scan": 2.0, "floor_s": 1.5, "floor_vs_scan": 1.5}}},
         "ratios": {"connector_vs_fastexcel": 0.4, "connector_vs_pandas": 12.0},
         "growth": {"exponent_vs_mb": None},
     }  # fmt: skip
@@ -84,8 +84,11 @@ def test_markdown_table_and_report() -> None:
     assert targets["marts ≤ 2× one scan"] == "met"
     assert targets["growth exponent ≤ 1.1"] == "not measured"
     assert targets["province-mountain cold < 15 min & peak < 4 GiB"] == "not measured"
+    figures = {t["target"]: t["figure"] for t in evaluate_targets(results)}
+    assert figures["marts ≤ 2× one scan"] == "small 2.0× (marks fold alone 1.5×)"
     md = render_markdown({**results, "targets": evaluate_targets(results)})
     assert "small cold" in md and "**total**" in md and "## Targets" in md
+    assert "marks fold alone s" in md and "1.50" in md
 
 
 def test_touch_xlsx_changes_one_number_of_the_first_sheet(tmp_path: Path) -> None:
