@@ -112,14 +112,19 @@ def time_connector(inbox: Path, files: list[Path], year: str, work: Path, worker
             "rows_per_s": rate(best["rows"], best["seconds"])}  # fmt: skip
 
 
-def time_reader(name: str, reader: Reader, files: list[Path], repeat: int = 1) -> dict[str, Any]:
-    """Best-of-`repeat` wall time of one reader over all files (rows from the last pass)."""
-    best = float("inf")
-    rows = 0
+def best_of(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """(best wall time of `repeat` calls of `run`, the last call's result)."""
+    best, result = float("inf"), None
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
-        rows = sum(reader(p) for p in files)
+        result = run()
         best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def time_reader(name: str, reader: Reader, files: list[Path], repeat: int = 1) -> dict[str, Any]:
+    """Best-of-`repeat` wall time of one reader over all files (rows from the last pass)."""
+    best, rows = best_of(lambda: sum(reader(p) for p in files), repeat)
     nbytes = sum(p.stat().st_size for p in files)
     return {"reader": name, "files": len(files), "seconds": round(best, 3), "rows": rows,
             "mb_per_s": rate(nbytes / MIB, best), "rows_per_s": rate(rows, best)}  # fmt: skip
@@ -199,15 +204,6 @@ SELECT count(*), sum(bits) FROM (
 """
 
 
-def _best(con: Any, sql: str, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        con.execute(sql).fetchall()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def one_scan(warehouse: Path, threads: int, repeat: int = 3) -> dict[str, Any]:
     """Best-of-`repeat` time of one full read of the largest raw_* table: count(*) and the sum of the
     hash of every column (so every column is read and decoded); when that table is the grade book,
@@ -227,10 +223,10 @@ def one_scan(warehouse: Path, threads: int, repeat: int = 3) -> dict[str, Any]:
         table = max(counts, key=lambda t: counts[t])
         ncols = len(con.execute(f'SELECT * FROM "{table}" LIMIT 0').description or [])
         sql = f'SELECT count(*), sum(hash(COLUMNS(*))) FROM "{table}"'
-        best = _best(con, sql, repeat)
+        best, _ = best_of(lambda: con.execute(sql).fetchall(), repeat)
         out = {"table": table, "rows": counts[table], "columns": ncols, "scan_s": round(best, 4), "sql": sql}
         if table == "raw_grade_entry":
-            floor = _best(con, MARKS_FLOOR_SQL, repeat)
+            floor, _ = best_of(lambda: con.execute(MARKS_FLOOR_SQL).fetchall(), repeat)
             out.update(floor_s=round(floor, 4), floor_vs_scan=floor / best if best else None)
     finally:
         con.close()
