@@ -6,10 +6,17 @@ built later, one school at a time, by `plan.py`.
 
 from __future__ import annotations
 
+import csv
+import functools
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .ids import COMMUNE_WORDS
+
+#: The official administrative units (the registry check reads the same file): generated schools get
+#: real commune codes of their province, so that the registry check finds nothing to report.
+ADMIN_UNITS_CSV = Path(__file__).resolve().parents[2] / "indicator_sets" / "seeds" / "admin_units.csv"
 
 LEVEL_NAMES = {
     "TH": "Tiểu học",
@@ -152,6 +159,23 @@ def _weighted(rng: random.Random, items: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([k for k, _ in items], weights=[w for _, w in items])[0]
 
 
+@functools.cache
+def _real_commune_codes(province_code: str) -> tuple[int, ...]:
+    """Commune codes of a province before the 2025 reform (the generated school years), those that
+    survived the reform first; empty when the file does not know the province."""
+    with ADMIN_UNITS_CSV.open(encoding="utf-8", newline="") as fh:
+        rows = [(r["era"], int(r["province_code"]), int(r["commune_code"])) for r in csv.DictReader(fh)]
+    since = {c for era, _p, c in rows if era == "2025"}
+    before = sorted(c for era, p, c in rows if era == "pre2025" and p == int(province_code))
+    return tuple(sorted(c for c in before if c in since)) + tuple(c for c in before if c not in since)
+
+
+def commune_code(province_code: str, k: int) -> str:
+    """The k-th commune code of a generated province: a real one while the province has enough."""
+    real = _real_commune_codes(province_code)
+    return f"{real[k]:05d}" if k < len(real) else f"{int(province_code) * 1000 + 100 + k:05d}"
+
+
 def build_schools(preset: Preset, seed: int) -> list[School]:
     """The province's schools for a preset (deterministic in `seed`)."""
     rng = random.Random(f"schools:{preset.name}:{seed}")
@@ -165,7 +189,7 @@ def build_schools(preset: Preset, seed: int) -> list[School]:
                 used.add(nm)
                 break
         kind = "Xã" if (preset.mountain or rng.random() < 0.6) else "Phường"
-        communes.append((f"{int(preset.province_code) * 1000 + 100 + k:05d}", f"{kind} {nm}"))
+        communes.append((commune_code(preset.province_code, k), f"{kind} {nm}"))
     if preset.name == "small":
         levels = ["TH", "THCS", "THPT", "TH_THCS", "GDTX"]
         pupils = [240, 210, 240, 170, 120]

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from connectors import raw_store
+from indicator_sets.config import load_config_tables
 from pipelines.assets.checks import build_audit_checks
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import WarehouseResource
@@ -19,6 +20,7 @@ from pipelines.sql_models import has_header
 from quality.audits import load_audits, run_audit, to_markdown
 
 pytestmark = pytest.mark.unit
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "indicator_sets" / "qd4725_2022.yaml"
 
 Y = "2024-2025"
 A, B, X = "08000001", "08000002", "08999999"
@@ -26,7 +28,7 @@ A, B, X = "08000001", "08000002", "08999999"
 
 def _rows(entity: str, rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
-    df["school_year"] = df.get("school_year", Y)
+    df["school_year"] = df["school_year"].fillna(Y) if "school_year" in df else Y
     df["source_system"] = "csdl"
     df["layout_id"] = "test"
     df["source_file"] = df.get("source_file", f"{entity}.xlsx")
@@ -40,7 +42,17 @@ def _rows(entity: str, rows: list[dict]) -> pd.DataFrame:
 def _load(con: duckdb.DuckDBPyConnection) -> None:
     raw_store.ensure_schema(con)
     ins = raw_store.insert_rows
-    ins(con, "school", _rows("school", [{"school_code": A}, {"school_code": B}]))
+    ins(con, "school", _rows("school", [
+        {"school_code": A, "province_code": "08", "commune_code": "02212"},  # Nông Tiến, Tuyên Quang: fine
+        {"school_code": B, "province_code": "08", "commune_code": "99999"},  # no such commune
+        {"school_code": "08000006", "province_code": "08", "commune_code": "00070"},  # a ward of Hà Nội
+        {"school_code": "08000004", "province_code": "99", "commune_code": "02212"},  # no such province
+        {"school_code": "08000005", "province_code": "08", "commune_code": "03980"},  # created in 2025
+        # since the reform: 02200 was merged away (stale), 02212 lives on
+        {"school_code": A, "province_code": "08", "commune_code": "02200", "school_year": "2025-2026"},
+        {"school_code": B, "province_code": "08", "commune_code": "02212", "school_year": "2025-2026"},
+    ]))  # fmt: skip
+    load_config_tables(con, DEFAULT_SET)
     ins(con, "class", _rows("class", [
         {"school_code": A, "class_code": f"{A}-2024-01", "class_name": "6A"},
         {"school_code": A, "class_code": f"{A}-2024-02", "class_name": "6B"},
@@ -119,6 +131,10 @@ EXPECTED_KEYS = {
     "audit_csdl_sync_log__unknown_school": (["school_code", "entity"], {(X, "student")}),
     "audit_fee_transaction__paid_above_due": (["school_code", "bill_key", "overpaid_vnd"],
                                               {(A, "HD1", 100000), (B, "T5", 20000)}),
+    "audit_school__admin_unit": (["school_code", "commune_code", "problem"],
+                                 {(B, "99999", "unknown_commune"), ("08000006", "00070", "commune_of_other_province"),
+                                  ("08000004", "02212", "unknown_province"),
+                                  ("08000005", "03980", "commune_not_yet_created")}),
 }  # fmt: skip
 
 
@@ -178,3 +194,13 @@ def test_audits_run_as_asset_checks(tmp_path: Path) -> None:
     assert "0800000002" in dup.metadata["preview"].value
     fee = evals["audit_fee_transaction__paid_above_due"]
     assert not fee.passed and fee.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_admin_unit_audit_since_the_reform(con: duckdb.DuckDBPyConnection) -> None:
+    """From 2025-2026 on, the registry is checked against the units since 1 July 2025: a commune code
+    the reform abolished is reported as stale, with a Vietnamese text telling what to do."""
+    result = run_audit(con, load_audits()["audit_school__admin_unit"], "2025-2026")
+    assert result.rows[["school_code", "commune_code", "problem"]].values.tolist() == [
+        [A, "02200", "stale_commune"]
+    ]
+    assert "đã bỏ từ 01/7/2025" in result.rows["problem_vi"].iloc[0]
