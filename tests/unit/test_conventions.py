@@ -13,7 +13,7 @@ from pipelines.sql_models import discover, discover_audits, has_header
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["pipelines", "connectors", "indicator_sets", "sample_exports", "quality", "reports"]
+PACKAGES = ["pipelines", "lakehouse", "connectors", "indicator_sets", "sample_exports", "quality", "reports"]
 
 
 def python_modules() -> list[Path]:
