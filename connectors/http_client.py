@@ -29,8 +29,9 @@ Limits (each failure is an `ApiError` with its `code`):
     headers or body (each socket read well inside the read timeout) cannot hold the caller: the blocked
     read returns at once and the request fails. The sockets are found through a connection class of our
     own mounted on the session (`_GuardedAdapter`); only plain HTTP(S) connections and HTTP proxies are
-    guarded (SOCKS proxies keep the per-read timeouts only). The connect phase and the TLS handshake are
-    bounded by the connect timeout.
+    guarded (SOCKS proxies keep the per-read timeouts only). The TCP connect is bounded by the connect
+    timeout, the TLS handshake as a whole by Python's `ssl` (its socket timeout is the handshake's total
+    duration), both capped at the time left before the deadline.
 
 The API key travels only in a request header; it never appears in a URL, a log line or an error.
 """
