@@ -1,50 +1,83 @@
 """A small resilient JSON-over-HTTP client for platform APIs: timeouts, bounded retries with
-exponential backoff and jitter, `Retry-After`, a total time budget, and errors that say what happened
-in English (logs) and in Vietnamese (run report).
+exponential backoff and jitter, `Retry-After`, hard limits (origin, body size, wall-clock deadline),
+and errors that say what happened in English (logs) and in Vietnamese (run report), with a stable
+`code` for bookkeeping.
 
-What belongs here: transport concerns only (how to GET one JSON document reliably). What a document
-means, paging, cursors and storage belong to the connector that uses it (e.g. `connectors.http_lms`).
+What belongs here: transport concerns only (how to GET one JSON document reliably and safely). What a
+document means, paging, cursors and storage belong to the connector that uses it (e.g.
+`connectors.http_lms`).
 
-Retried (up to `RetryPolicy.max_attempts` attempts, inside `RetryPolicy.total_budget_s`):
+Retried (up to `RetryPolicy.max_attempts` attempts, inside the request's deadline):
   - HTTP 5xx, and 429 (waiting `Retry-After` seconds or until its HTTP date when given);
   - connection errors and resets, connect/read timeouts, bodies cut short;
   - a 200 whose body is not valid JSON (malformed or truncated).
-Not retried: other 4xx (bad key, wrong URL, bad parameter) — retrying cannot fix them.
+Not retried: other 4xx (bad key, wrong URL, bad parameter) and 3xx that are not redirects — retrying
+cannot fix them — and the limits below.
+
+Limits (each failure is an `ApiError` with its `code`):
+  - Origin (`redirect_refused`, `too_many_redirects`): redirects are never followed by `requests`; a
+    redirect to the same origin (scheme, host and port) is followed here, up to `MAX_REDIRECTS` hops; a
+    redirect to any other origin (another host or port, or http↔https) is refused, so the API key never
+    leaves the configured server.
+  - Body size (`body_too_large`): the body is streamed and counted as it arrives (after content
+    decoding, so a compressed bomb counts what it expands to); an announced `Content-Length` over
+    `JsonClient.max_body_bytes`, or a running count passing it, stops reading and closes the connection.
+    Memory stays bounded by the limit plus one chunk.
+  - Wall-clock deadline (`request_deadline`, `pull_deadline`): every attempt of one request runs
+    under `RetryPolicy.total_budget_s` (and the caller's `deadline`, e.g. a whole pull). A timer thread
+    shuts the request's socket down when the deadline passes, so a server that drips bytes of its
+    headers or body (each socket read well inside the read timeout) cannot hold the caller: the blocked
+    read returns at once and the request fails. The sockets are found through a connection class of our
+    own mounted on the session (`_GuardedAdapter`); only plain HTTP(S) connections and HTTP proxies are
+    guarded (SOCKS proxies keep the per-read timeouts only). The TCP connect is bounded by the connect
+    timeout, the TLS handshake as a whole by Python's `ssl` (its socket timeout is the handshake's total
+    duration), both capped at the time left before the deadline.
 
 The API key travels only in a request header; it never appears in a URL, a log line or an error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import email.utils
 import json
 import logging
 import random
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024  # a page of 100 push objects of 500 users is ~50 MB at most
+MAX_REDIRECTS = 5
+READ_CHUNK_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try: timeouts, attempts, backoff and the total time budget of one request."""
+    """How hard to try: timeouts, attempts, backoff and the wall-clock deadline of one request."""
 
     connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
+    read_timeout_s: float = 30.0  # one socket read; the deadline below bounds the whole request
     max_attempts: int = 5
     backoff_base_s: float = 0.5  # first wait; doubles each attempt
     backoff_max_s: float = 30.0  # cap of one computed wait (before jitter)
     max_retry_after_s: float = 120.0  # a longer Retry-After is treated as "give up now"
-    total_budget_s: float = 120.0  # wall time for all attempts of one request, waits included
+    total_budget_s: float = 120.0  # the request's deadline: all attempts, waits and reads included
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Wait before attempt `attempt + 1` (attempt ≥ 1): 'equal jitter' exponential backoff."""
@@ -52,17 +85,37 @@ class RetryPolicy:
         return d / 2 + rng.uniform(0, d / 2)
 
 
+def _size_vi(n: float) -> str:
+    return f"{round(n / 2**20, 1):g}".replace(".", ",") + " MB" if n >= 2**20 else f"{n:.0f} byte"
+
+
+def seconds_vi(s: float) -> str:
+    """Seconds as Vietnamese writes them: `90 giây`, `1,5 giây`."""
+    return f"{s:g}".replace(".", ",") + " giây"
+
+
 class ApiError(Exception):
-    """A request that failed for good. `str()` is the English log line; `message_vi` is for the report."""
+    """A request that failed for good. `str()` is the English log line; `message_vi` is for the report;
+    `code` is stable for bookkeeping (see `ApiError.CODES`)."""
+
+    CODES = frozenset({
+        "auth_refused", "rate_limited", "server_error", "http_error", "timeout", "connection_failed",
+        "bad_json", "redirect_refused", "too_many_redirects", "body_too_large", "request_deadline",
+        "pull_deadline",
+    })  # fmt: skip
 
     def __init__(self, url: str, reason: str, *, status: int | None = None, attempts: int = 0,
-                 elapsed_s: float = 0.0, retryable: bool = True) -> None:  # fmt: skip
+                 elapsed_s: float = 0.0, retryable: bool = True, code: str | None = None,
+                 limit: float | None = None, target: str = "") -> None:  # fmt: skip
         self.url = url
         self.reason = reason
         self.status = status
         self.attempts = attempts
         self.elapsed_s = elapsed_s
         self.retryable = retryable
+        self.code = code or _code_of_status(status)
+        self.limit = limit  # bytes (body_too_large) or seconds (request_deadline)
+        self.target = target  # the refused origin (redirect_refused)
         status_txt = f"HTTP {status}" if status is not None else "no HTTP status"
         super().__init__(
             f"GET {url} failed after {attempts} attempt(s) in {elapsed_s:.1f}s: {reason} ({status_txt})"
@@ -75,20 +128,64 @@ class ApiError(Exception):
     @property
     def message_vi(self) -> str:
         """One Vietnamese sentence for the run report (no key, no personal data)."""
-        if self.status in (401, 403):
-            why = f"máy chủ từ chối khóa API (HTTP {self.status}); kiểm tra cấu hình CDS_API_KEY"
-        elif self.status == 429:
-            why = "máy chủ báo quá nhiều yêu cầu (HTTP 429)"
-        elif self.status is not None and self.status >= 500:
-            why = f"máy chủ gặp lỗi (HTTP {self.status})"
-        elif self.status is not None:
-            why = f"yêu cầu bị từ chối (HTTP {self.status})"
-        else:
-            why = "không kết nối được, hết thời gian chờ hoặc dữ liệu trả về bị lỗi"
         return (
             f"Không lấy được dữ liệu từ API {self.host} sau {self.attempts} lần thử "
-            f"({self.elapsed_s:.0f} giây): {why}. Dữ liệu đã có không bị thay đổi."
+            f"({self.elapsed_s:.0f} giây): {self.why_vi}. Dữ liệu đã có không bị thay đổi."
         )
+
+    @property
+    def why_vi(self) -> str:
+        """The cause, in Vietnamese, without the sentence around it."""
+        s, code = self.status, self.code
+        if code == "auth_refused":
+            return f"máy chủ từ chối khóa API (HTTP {s}); kiểm tra cấu hình CDS_API_KEY"
+        if code == "rate_limited":
+            return "máy chủ báo quá nhiều yêu cầu (HTTP 429)"
+        if code == "server_error":
+            return f"máy chủ gặp lỗi (HTTP {s})"
+        if code == "http_error":
+            return f"yêu cầu bị từ chối (HTTP {s})"
+        if code == "redirect_refused":
+            return (
+                f"máy chủ chuyển hướng sang một địa chỉ khác ({self.target}); hệ thống không đi theo để "
+                "không gửi khóa API ra ngoài. Nếu API đã đổi địa chỉ, hãy sửa CDS_API_BASE_URL"
+            )
+        if code == "too_many_redirects":
+            return f"máy chủ chuyển hướng quá {MAX_REDIRECTS} lần liên tiếp"
+        if code == "body_too_large":
+            lim = f" {_size_vi(self.limit)}" if self.limit is not None else ""
+            return (
+                f"dữ liệu trả về vượt giới hạn{lim} (CDS_API_MAX_BODY_BYTES); hệ thống đã dừng đọc để "
+                "không tràn bộ nhớ"
+            )
+        if code == "request_deadline":
+            lim = f" {seconds_vi(self.limit)}" if self.limit is not None else ""
+            return (
+                f"một yêu cầu vượt quá thời hạn{lim} (CDS_API_REQUEST_DEADLINE_SECONDS); máy chủ trả "
+                "lời quá chậm nên hệ thống đã ngắt kết nối"
+            )
+        if code == "pull_deadline":
+            return (
+                "lần lấy dữ liệu vượt quá tổng thời hạn (CDS_API_PULL_DEADLINE_SECONDS); máy chủ trả lời "
+                "quá chậm nên hệ thống đã ngắt kết nối"
+            )
+        if code == "timeout":
+            return "máy chủ không trả lời trong thời gian chờ"
+        if code == "bad_json":
+            return "dữ liệu trả về không phải JSON hợp lệ (bị lỗi hoặc bị cắt cụt)"
+        return "không kết nối được tới máy chủ hoặc kết nối bị ngắt giữa chừng"
+
+
+def _code_of_status(status: int | None) -> str:
+    if status in (401, 403):
+        return "auth_refused"
+    if status == 429:
+        return "rate_limited"
+    if status is not None and status >= 500:
+        return "server_error"
+    if status is not None:
+        return "http_error"
+    return "connection_failed"
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -118,18 +215,150 @@ def safe_url(url: str, params: Mapping[str, Any] | None = None) -> str:
     return f"{url}?{urlencode(shown)}" if shown else url
 
 
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what a redirect may not change."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: an origin of its own
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def origin_text(url: str) -> str:
+    """`scheme://host:port` of a URL, for messages (no path or query: they may carry tokens)."""
+    scheme, host, port = origin_of(url)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# The wall-clock deadline: a timer that shuts the request's sockets down
+# ---------------------------------------------------------------------------------------------
+class _Deadline:
+    """Active around one attempt: the sockets its requests read from are shut down at `at`
+    (a `time.monotonic()` value), which makes a blocked read return at once."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.fired = False
+        self._socks: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, at - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._token: contextvars.Token[_Deadline | None] | None = None
+
+    def __enter__(self) -> _Deadline:
+        self._token = _ACTIVE_DEADLINE.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        if self._token is not None:
+            _ACTIVE_DEADLINE.reset(self._token)
+
+    def watch(self, sock: Any) -> None:
+        with self._lock:
+            if not self.fired:
+                self._socks.append(sock)
+                return
+        _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            socks, self._socks = self._socks, []
+        for sock in socks:
+            _shutdown(sock)
+
+
+_ACTIVE_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
+    "cds_http_deadline", default=None
+)
+
+
+def _shutdown(sock: Any) -> None:
+    """Shut a socket down from another thread. For TLS the plain socket's method is used: the SSL
+    object stays in place, so the blocked read fails with an ordinary connection error."""
+    with contextlib.suppress(OSError, ValueError):
+        if isinstance(sock, socket.socket):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _watch_active_deadline(sock: Any) -> None:
+    deadline = _ACTIVE_DEADLINE.get()
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def getresponse(self) -> Any:  # type: ignore[override]
+        _watch_active_deadline(self.sock)  # before the status line and headers are read
+        return super().getresponse()
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> Any:  # type: ignore[override]
+        _watch_active_deadline(self.sock)
+        return super().getresponse()
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+def _guard_pools(manager: PoolManager) -> None:
+    if manager.pool_classes_by_scheme.get("http") is HTTPConnectionPool:  # not SOCKS: its own classes
+        manager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """`requests`' adapter whose connections register their socket with the active `_Deadline`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _guard_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        _guard_pools(manager)
+        return manager
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------
+class _Stop(Exception):
+    """Inside one attempt: a failure that no retry can fix (refused redirect, body over the limit)."""
+
+    def __init__(self, code: str, reason: str, status: int | None, *, limit: float | None = None,
+                 target: str = "") -> None:  # fmt: skip
+        super().__init__(reason)
+        self.code, self.reason, self.status, self.limit, self.target = code, reason, status, limit, target
+
+
 @dataclass
 class JsonClient:
-    """GET JSON documents from one API with the given policy. Reuse one per pull (keeps connections)."""
+    """GET JSON documents from one API with the given policy and limits. Reuse one per pull (keeps
+    connections). The session gets our guarded adapters mounted for http:// and https://."""
 
     api_key: str = field(repr=False)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     key_header: str = "X-API-Key"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_redirects: int = MAX_REDIRECTS
     rng: random.Random = field(default_factory=random.Random, repr=False)
     session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
         self.session.headers.update({"Accept": "application/json", "User-Agent": "cds-assessment/0.1"})
+        self.session.mount("http://", _GuardedAdapter())
+        self.session.mount("https://", _GuardedAdapter())
 
     def close(self) -> None:
         self.session.close()
@@ -144,64 +373,125 @@ class JsonClient:
                  deadline: float | None = None) -> Any:  # fmt: skip
         """GET `url` and return its decoded JSON body, retrying transient faults; raise `ApiError`.
 
-        `deadline` (a `time.monotonic()` value) further limits the budget, e.g. for a multi-page pull.
+        `deadline` (a `time.monotonic()` value) further limits the request's own deadline, e.g. for a
+        multi-page pull; whichever comes first is enforced while reading (code `pull_deadline` when it
+        is the caller's, `request_deadline` otherwise).
         """
         pol = self.policy
         shown = safe_url(url, params)
         start = time.monotonic()
         stop_at = start + pol.total_budget_s
-        if deadline is not None:
-            stop_at = min(stop_at, deadline)
+        deadline_code, deadline_limit = "request_deadline", pol.total_budget_s
+        if deadline is not None and deadline < stop_at:
+            stop_at, deadline_code, deadline_limit = deadline, "pull_deadline", None
         attempt = 0
         status: int | None = None
-        reason = "time budget exhausted before the first attempt"
+        code = deadline_code
+        reason = "deadline reached before the first attempt"
+
+        def error(**kw: Any) -> ApiError:
+            return ApiError(shown, reason, status=status, attempts=attempt, elapsed_s=time.monotonic() - start,
+                            code=code, limit=deadline_limit if code == deadline_code else None, **kw)  # fmt: skip
+
         while attempt < pol.max_attempts:
             remaining = stop_at - time.monotonic()
             if remaining <= 0:
+                if attempt:
+                    reason += "; deadline reached"
                 break
             attempt += 1
             wait: float | None = None
+            watchdog = _Deadline(stop_at)
             try:
-                resp = self.session.get(
-                    url,
-                    params={k: v for k, v in (params or {}).items() if v is not None},
-                    headers={self.key_header: self.api_key},
-                    timeout=(min(pol.connect_timeout_s, remaining), min(pol.read_timeout_s, remaining)),
-                )
-                status = resp.status_code
-                if status in RETRYABLE_STATUS:
-                    reason = f"server answered HTTP {status}"
-                    if status == 429 or "Retry-After" in resp.headers:
-                        wait = parse_retry_after(resp.headers.get("Retry-After"))
-                        if wait is not None and wait > pol.max_retry_after_s:
-                            reason += (
-                                f" with Retry-After {wait:.0f}s (over the {pol.max_retry_after_s:.0f}s cap)"
-                            )
-                            break
-                    resp.close()
-                elif status >= 400:
-                    resp.close()
-                    raise ApiError(shown, f"server answered HTTP {status}", status=status, attempts=attempt,
-                                   elapsed_s=time.monotonic() - start, retryable=False)  # fmt: skip
-                else:
+                with watchdog:
+                    resp = self._send(url, params, remaining, shown)
                     try:
-                        return json.loads(resp.content)  # reading the body may itself fail (cut short)
-                    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                        reason = f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})"
-            except requests.Timeout as exc:
+                        status = resp.status_code
+                        if status in RETRYABLE_STATUS:
+                            reason, code = f"server answered HTTP {status}", _code_of_status(status)
+                            if status == 429 or "Retry-After" in resp.headers:
+                                wait = parse_retry_after(resp.headers.get("Retry-After"))
+                                if wait is not None and wait > pol.max_retry_after_s:
+                                    reason += (f" with Retry-After {wait:.0f}s (over the "
+                                               f"{pol.max_retry_after_s:.0f}s cap)")  # fmt: skip
+                                    break
+                        elif status >= 300:  # 4xx, or a 3xx that is not a usable redirect
+                            reason, code = f"server answered HTTP {status}", _code_of_status(status)
+                            raise error(retryable=False)
+                        else:
+                            body = self._read_body(resp)
+                            try:
+                                return json.loads(body)
+                            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                                reason = (
+                                    f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})"
+                                )
+                                code = "bad_json"
+                    finally:
+                        resp.close()
+            except _Stop as stop:
+                reason, code, status = stop.reason, stop.code, stop.status
+                raise ApiError(shown, reason, status=status, attempts=attempt, retryable=False, code=code,
+                               elapsed_s=time.monotonic() - start, limit=stop.limit,
+                               target=stop.target) from None  # fmt: skip
+            except (requests.RequestException, OSError) as exc:  # OSError: a socket shut down mid-read
                 status = None
-                reason = f"timeout ({type(exc).__name__})"
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:  # fmt: skip
-                status = None
-                reason = f"connection failed or reset ({type(exc).__name__})"
+                if watchdog.fired:
+                    reason = (f"wall-clock deadline reached while waiting for or reading the response "
+                              f"({type(exc).__name__}); connection closed")  # fmt: skip
+                    code = deadline_code
+                    break
+                if isinstance(exc, requests.Timeout):
+                    reason, code = f"timeout ({type(exc).__name__})", "timeout"
+                else:
+                    reason, code = f"connection failed or reset ({type(exc).__name__})", "connection_failed"
             if attempt >= pol.max_attempts:
                 break
             delay = wait if wait is not None else pol.backoff(attempt, self.rng)
             if time.monotonic() + delay >= stop_at:
-                reason += f"; next wait {delay:.1f}s would exceed the time budget"
+                reason += f"; next wait {delay:.1f}s would pass the deadline"
                 break
             log.warning("GET %s: %s; attempt %d/%d, retrying in %.2fs", shown, reason, attempt,
                         pol.max_attempts, delay)  # fmt: skip
             time.sleep(delay)
-        raise ApiError(shown, reason, status=status, attempts=attempt, elapsed_s=time.monotonic() - start)
+        raise error()
+
+    def _send(
+        self, url: str, params: Mapping[str, Any] | None, remaining: float, shown: str
+    ) -> requests.Response:
+        """One GET with the key, following redirects only within the origin of `url`; the response is
+        streamed (its body not read yet)."""
+        pol = self.policy
+        origin = origin_of(url)
+        target: str = url
+        query: dict[str, Any] | None = {k: v for k, v in (params or {}).items() if v is not None}
+        timeout = (min(pol.connect_timeout_s, remaining), min(pol.read_timeout_s, remaining))
+        for _hop in range(self.max_redirects + 1):
+            resp = self.session.get(target, params=query, headers={self.key_header: self.api_key},
+                                    timeout=timeout, stream=True, allow_redirects=False)  # fmt: skip
+            if not resp.is_redirect:
+                return resp
+            status = resp.status_code
+            nxt = urljoin(resp.url, resp.headers["Location"])
+            resp.close()
+            if origin_of(nxt) != origin:
+                raise _Stop("redirect_refused", f"HTTP {status} redirect to another origin ({origin_text(nxt)}) "
+                            "refused; the API key is not sent there", status, target=origin_text(nxt))  # fmt: skip
+            log.info("GET %s: HTTP %d redirect within %s followed", shown, status, origin_text(url))
+            target, query = nxt, None
+        raise _Stop("too_many_redirects", f"more than {self.max_redirects} redirects", None)
+
+    def _read_body(self, resp: requests.Response) -> bytearray:
+        """The body, streamed with a running count; `_Stop` as soon as it passes `max_body_bytes`."""
+        limit = self.max_body_bytes
+        announced = (resp.headers.get("Content-Length") or "").strip()
+        if announced.isdigit() and int(announced) > limit:
+            raise _Stop("body_too_large", f"response body of {int(announced)} bytes announced, over the "
+                        f"{limit}-byte limit; not read", resp.status_code, limit=limit)  # fmt: skip
+        body = bytearray()
+        for chunk in resp.iter_content(READ_CHUNK_BYTES):
+            body += chunk
+            if len(body) > limit:
+                raise _Stop("body_too_large", f"response body over the {limit}-byte limit; stopped after "
+                            f"{len(body)} bytes", resp.status_code, limit=limit)  # fmt: skip
+        return body

@@ -2,13 +2,15 @@
 to canonical `lms_activity` rows, and store one pull in one DuckDB transaction with its cursor.
 
 What belongs here: the API contract below, the pure mapping of one hub push object to rows
-(`push_to_rows`, shared with the file-drop JSON layouts), the `api_cursors` table and the pull itself.
-Transport (timeouts, retries, backoff) lives in `connectors.http_client`; raw tables and quarantine in
-`connectors.raw_store`. No Dagster code here: the asset calls `pull_lms_metrics` and reports its summary.
+(`push_to_rows`, shared with the file-drop JSON layouts), the connector's bookkeeping tables
+(`api_cursors`, `api_pulls`), the pull itself and the read of its last outcome (`latest_pull_status`).
+Transport (timeouts, retries, backoff, redirects, body-size and deadline limits) lives in
+`connectors.http_client`; raw tables and quarantine in `connectors.raw_store`. No Dagster code here: the
+asset calls `pull_lms_metrics` and reports its summary or its `PullError`.
 
 API contract (our design; the hub's push *bodies* are the documented ones)
 --------------------------------------------------------------------------
-    GET {base_url}/v1/metrics?school_year=2024&page_size=500[&cursor=<opaque>]
+    GET {base_url}/v1/metrics?school_year=2024&page_size=100[&cursor=<opaque>]
     X-API-Key: <key>
 
 - `school_year` is the integer START year (2024 = 2024-2025), as the hub sends it (§1.5).
@@ -40,14 +42,29 @@ Storage
   `connectors.filedrop`, which owns them.
 - An object that is invalid (a required field missing, a bad value) goes to `quarantine_rows` with a
   Vietnamese message; the others load.
-- All pages are fetched first; the rows, quarantine entries and the new cursor (`api_cursors`) are then
-  written in one transaction. A failed pull writes nothing and leaves the cursor where it was.
+- All pages are fetched first (each mapped to rows as it arrives, so only one page's JSON is held at a
+  time); the rows, quarantine entries, the new cursor (`api_cursors`) and the pull's record
+  (`api_pulls`, status `ok`) are then written in one transaction. A failed pull writes no rows and
+  leaves the cursor where it was.
 - Nothing is written to `ingest_manifest`: that table lists inbox files, and the file-drop connector
   retires every manifest entry it does not find in the inbox.
+
+Limits and failures
+-------------------
+- One request (all its attempts) has a wall-clock deadline (`RetryPolicy.total_budget_s`), the whole
+  pull another (`pull_budget_s`); both are enforced while reading (see `connectors.http_client`), so a
+  server that drips bytes cannot hold the run or the warehouse lock past them.
+- A response body over `max_body_bytes` stops the pull; a redirect to another origin is refused (the
+  key never leaves the configured server).
+- Every pull, ok or failed, leaves one row in `api_pulls` (start, end, status, pages, objects, rows,
+  error code, HTTP status, the English error and the Vietnamese message). A failed pull raises
+  `PullError` (same code and message) after recording itself. `latest_pull_status(con, year)` is what
+  the run summary and the data-quality report read: it writes nothing, so a read-only connection works.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -67,7 +84,7 @@ import pandas as pd
 
 from connectors import raw_store
 from connectors.entities import load_entities
-from connectors.http_client import ApiError, JsonClient, RetryPolicy
+from connectors.http_client import DEFAULT_MAX_BODY_BYTES, ApiError, JsonClient, RetryPolicy, seconds_vi
 from connectors.messages import reason_text
 from connectors.normalize import school_year_of, semester_of
 from connectors.readers import FileRejected
@@ -120,6 +137,26 @@ CREATE TABLE IF NOT EXISTS api_cursors (
   objects_quarantined BIGINT,
   rows_loaded BIGINT,
   PRIMARY KEY (base_url, school_year)
+)
+"""
+
+API_PULLS_DDL = """
+CREATE TABLE IF NOT EXISTS api_pulls (
+  run_id VARCHAR,
+  base_url VARCHAR,          -- scheme, host, port and path; never the key
+  source_file VARCHAR,       -- api:<host>[/<path>]/v1/metrics, as in raw_lms_activity
+  school_year VARCHAR,
+  started_at TIMESTAMP,
+  finished_at TIMESTAMP,
+  status VARCHAR,            -- ok | failed
+  pages BIGINT,              -- pages fetched (a failed pull: before it failed)
+  objects BIGINT,
+  objects_quarantined BIGINT,
+  rows_loaded BIGINT,        -- rows written (0 when failed: a failed pull writes no rows)
+  error_code VARCHAR,        -- NULL when ok; an `ApiError` code or a pull code (see PULL_ERROR_CODES)
+  http_status INTEGER,       -- the last HTTP status of a failed request, when there was one
+  message VARCHAR,           -- English, for logs
+  message_vi VARCHAR         -- Vietnamese, for the run summary and the data-quality report
 )
 """
 
@@ -415,13 +452,15 @@ def source_file_of(base_url: str) -> str:
     return f"api:{parts.netloc}{parts.path.rstrip('/')}/v1/metrics"
 
 
-def ensure_cursor_table(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_api_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the connector's bookkeeping tables (`api_cursors`, `api_pulls`) when missing."""
     con.execute(API_CURSORS_DDL)
+    con.execute(API_PULLS_DDL)
 
 
 def get_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str) -> str | None:
     """The stored resume cursor of (base_url, school_year), None when there is none."""
-    ensure_cursor_table(con)
+    ensure_api_tables(con)
     row = con.execute("SELECT cursor FROM api_cursors WHERE base_url = ? AND school_year = ?",
                       [base_url.rstrip("/"), school_year]).fetchall()  # fmt: skip
     return row[0][0] if row else None
@@ -429,7 +468,7 @@ def get_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str) 
 
 def reset_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str) -> None:
     """Forget the cursor: the next pull asks for everything again (rows are de-duplicated)."""
-    ensure_cursor_table(con)
+    ensure_api_tables(con)
     con.execute("DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
                 [base_url.rstrip("/"), school_year])  # fmt: skip
 
@@ -437,12 +476,19 @@ def reset_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str
 # ---------------------------------------------------------------------------------------------
 # The pull
 # ---------------------------------------------------------------------------------------------
-class PullError(Exception):
-    """A pull that stored nothing. `str()` is English for logs; `message_vi` one line for the report."""
+# Codes of a failed pull: the transport's (`ApiError.CODES`) and the pull's own.
+PULL_ERROR_CODES = ApiError.CODES | frozenset({"no_api_key", "bad_shape", "cursor_loop", "too_many_pages"})
 
-    def __init__(self, message: str, message_vi: str) -> None:
+
+class PullError(Exception):
+    """A pull that stored no rows. `str()` is English for logs; `message_vi` one line for the report;
+    `code` one of `PULL_ERROR_CODES`; `http_status` the last HTTP status when there was one."""
+
+    def __init__(self, message: str, message_vi: str, *, code: str, http_status: int | None = None) -> None:
         super().__init__(message)
         self.message_vi = message_vi
+        self.code = code
+        self.http_status = http_status
 
 
 @dataclass
@@ -473,7 +519,9 @@ def _page_items(doc: Any, url: str) -> tuple[list[Any], str | None, str | None]:
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise PullError(
             f"GET {url}: unexpected response shape (expected an object with a 'data' list)",
-            f"API {urlsplit(url).netloc} trả về dữ liệu không đúng cấu trúc (thiếu danh sách 'data').",
+            f"API {urlsplit(url).netloc} trả về dữ liệu không đúng cấu trúc (thiếu danh sách 'data'); lần lấy "
+            "dữ liệu này bị hủy, dữ liệu đã có không bị thay đổi.",
+            code="bad_shape",
         )
     nxt = doc.get("next_cursor")
     page = doc.get("page") if isinstance(doc.get("page"), dict) else {}
@@ -485,6 +533,18 @@ def _dedupe_key() -> list[str]:
     return [*load_entities()[ENTITY].grain, "measured_at"]
 
 
+def _pull_deadline_error(url: str, budget_s: float, pages: int, cause: ApiError | None = None) -> PullError:
+    host = urlsplit(url).netloc
+    return PullError(
+        f"GET {url}: the pull's {budget_s:g}s deadline passed after {pages} page(s)"
+        + (f" ({cause})" if cause else ""),
+        f"Lần lấy dữ liệu từ API {host} vượt quá tổng thời hạn {seconds_vi(budget_s)} "
+        f"(CDS_API_PULL_DEADLINE_SECONDS) sau {pages} trang; máy chủ trả lời quá chậm nên hệ thống đã ngắt "
+        "kết nối. Dữ liệu đã có không bị thay đổi.",
+        code="pull_deadline",
+    )
+
+
 def pull_lms_metrics(
     con: duckdb.DuckDBPyConnection,
     base_url: str,
@@ -493,9 +553,10 @@ def pull_lms_metrics(
     *,
     api_key_env: str = DEFAULT_API_KEY_ENV,
     hash_key: str = "",
-    page_size: int = 500,
+    page_size: int = 100,
     policy: RetryPolicy | None = None,
     pull_budget_s: float = 900.0,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_pages: int = 10_000,
     hub_subjects: Mapping[str, str] | None = None,
     run_id: str | None = None,
@@ -504,104 +565,134 @@ def pull_lms_metrics(
     """Pull everything new for one school year from the LMS metrics API into `raw_lms_activity`.
 
     Starts from the stored cursor of (base_url, school_year), follows `next_cursor` to the end,
-    then writes rows, quarantined objects and the new cursor in one transaction. Raises `PullError`
-    (wrapping `ApiError` for transport failures) and stores nothing when any page cannot be fetched.
+    then writes rows, quarantined objects, the new cursor and the pull's `api_pulls` record in one
+    transaction. When any page cannot be fetched (or the pull's deadline `pull_budget_s` passes),
+    records the failed pull in `api_pulls`, stores no rows and raises `PullError`.
+    `policy.total_budget_s` is the deadline of one request, `max_body_bytes` the largest response body
+    read (both ignored when a `client` is given: its own apply, except the pull's deadline).
     """
     t0 = time.monotonic()
+    started_at = dt.datetime.now()
     base = base_url.rstrip("/")
     sy = school_year_of(str(school_year))
     if sy is None:
         raise ValueError(f"Not a school year: {school_year!r}")
-    try:
-        key = resolve_api_key(api_key, api_key_env)
-    except ValueError as exc:
-        raise PullError(
-            str(exc), f"Chưa cấu hình khóa API LMS ({api_key_env}); không lấy dữ liệu từ API."
-        ) from exc
     raw_store.ensure_schema(con)
-    ensure_cursor_table(con)
-    run_id = run_id or uuid.uuid4().hex[:12]
-    cursor_before = get_cursor(con, base, sy)
-    summary = PullSummary(run_id, base, sy, cursor_before)
-    url = f"{base}/v1/metrics"
+    ensure_api_tables(con)
+    summary = PullSummary(run_id or uuid.uuid4().hex[:12], base, sy, get_cursor(con, base, sy))
     source_file = source_file_of(base)
-    deadline = t0 + pull_budget_s
-    own_client = client is None
-    cl = client or JsonClient(key, policy or RetryPolicy())
-
-    pages: list[tuple[str, list[Any]]] = []
-    cursor, last_requested, resume = cursor_before, cursor_before, None
-    seen: set[str | None] = set()
     try:
-        while True:
-            if cursor in seen:
-                raise PullError(
-                    f"GET {url}: next_cursor {cursor!r} was already fetched in this pull (cursor loop)",
-                    f"API {urlsplit(url).netloc} trả về vị trí trang lặp lại; lần lấy dữ liệu này bị hủy, "
-                    "dữ liệu đã có không bị thay đổi.",
-                )
-            if len(pages) >= max_pages:
-                raise PullError(f"GET {url}: more than {max_pages} pages in one pull",
-                                f"API {urlsplit(url).netloc} trả về quá {max_pages} trang; lần lấy dữ liệu "
-                                "này bị hủy, dữ liệu đã có không bị thay đổi.")  # fmt: skip
-            seen.add(cursor)
-            params = {"school_year": start_year(sy), "cursor": cursor, "page_size": page_size}
-            try:
-                doc = cl.get_json(url, params, deadline=deadline)
-            except ApiError as exc:
-                if exc.status == 410 and cursor is not None and cursor == cursor_before and not pages:
-                    log.warning("GET %s: stored cursor expired (HTTP 410); starting a full pull", url)
-                    cursor = last_requested = None
-                    continue
-                raise PullError(str(exc), exc.message_vi) from exc
-            items, nxt, resume = _page_items(doc, url)
-            pages.append((cursor or "start", items))
-            last_requested = cursor
-            if nxt is None:
-                break
-            cursor = nxt
-    finally:
-        if own_client:
-            cl.close()
-    summary.pages = len(pages)
-    summary.cursor_after = resume or last_requested
+        try:
+            key = resolve_api_key(api_key, api_key_env)
+        except ValueError as exc:
+            raise PullError(
+                str(exc),
+                f"Chưa cấu hình khóa API LMS ({api_key_env}); không lấy dữ liệu từ API.",
+                code="no_api_key",
+            ) from exc
+        cl = client or JsonClient(key, policy or RetryPolicy(), max_body_bytes=max_body_bytes)
+        try:
+            incoming = _fetch_rows(cl, summary, source_file, t0 + pull_budget_s, pull_budget_s, page_size,
+                                   max_pages, hash_key, hub_subjects)  # fmt: skip
+        finally:
+            if client is None:
+                cl.close()
+    except PullError as exc:
+        summary.elapsed_s = round(time.monotonic() - t0, 3)
+        _record_failure(con, summary, source_file, started_at, exc)
+        raise
 
-    # map every object; an invalid one is quarantined, the others load
-    frames: list[pd.DataFrame] = []
-    now = dt.datetime.now()
-    for sheet, items in pages:
-        for idx, obj in enumerate(items):
-            summary.objects += 1
-            sha = canonical_json_sha256(obj)
-            try:
-                if not isinstance(obj, dict):
-                    raise PushRejected("unrecognized_layout", "data[]", type(obj).__name__)
-                rows = push_to_rows(obj, hash_key, hub_subjects=hub_subjects)
-            except Exception as exc:  # a mapping bug must not stop the pull: quarantine with the detail
-                if not isinstance(exc, PushRejected):
-                    exc = PushRejected("unknown_value", "data[]", f"{type(exc).__name__}: {str(exc)[:80]}")
-                summary.objects_quarantined += 1
-                summary.quarantine.append(_quarantine_row(exc, obj, source_file, sha, sheet, idx, now))
-                continue
-            rows["source_file"] = source_file
-            rows["source_sheet"] = sheet
-            rows["source_row"] = idx
-            rows["file_sha256"] = sha
-            rows["ingested_at"] = now
-            frames.append(rows)
-    incoming = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    summary.rows_received = len(incoming)
-    keycols = _dedupe_key()
-    incoming = incoming.drop_duplicates(subset=keycols, keep="last")  # later page/index = latest
-    summary.duplicates_dropped = summary.rows_received - len(incoming)
-    summary.rows_loaded = len(incoming)
-
-    _store_pull(con, summary, incoming, keycols, source_file)
+    _store_pull(con, summary, incoming, _dedupe_key(), source_file, started_at)
     summary.elapsed_s = round(time.monotonic() - t0, 3)
     log.info("LMS API pull %s %s: %d page(s), %d object(s), %d quarantined, %d row(s) loaded, %d replaced",
              source_file, sy, summary.pages, summary.objects, summary.objects_quarantined,
              summary.rows_loaded, summary.rows_replaced)  # fmt: skip
     return summary
+
+
+def _fetch_rows(cl: JsonClient, summary: PullSummary, source_file: str, deadline: float, budget_s: float,
+                page_size: int, max_pages: int, hash_key: str,
+                hub_subjects: Mapping[str, str] | None) -> pd.DataFrame:  # fmt: skip
+    """Fetch every page from the stored cursor on, mapping each as it arrives (its JSON is then
+    dropped); the rows, de-duplicated on the grain. Fills the summary's counts and `cursor_after`."""
+    url = f"{summary.base_url}/v1/metrics"
+    host = urlsplit(url).netloc
+    cursor, last_requested, resume = summary.cursor_before, summary.cursor_before, None
+    seen: set[str | None] = set()
+    frames: list[pd.DataFrame] = []
+    now = dt.datetime.now()
+    while True:
+        if cursor in seen:
+            raise PullError(
+                f"GET {url}: next_cursor {cursor!r} was already fetched in this pull (cursor loop)",
+                f"API {host} trả về vị trí trang lặp lại; lần lấy dữ liệu này bị hủy, "
+                "dữ liệu đã có không bị thay đổi.",
+                code="cursor_loop",
+            )
+        if summary.pages >= max_pages:
+            raise PullError(f"GET {url}: more than {max_pages} pages in one pull",
+                            f"API {host} trả về quá {max_pages} trang; lần lấy dữ liệu "
+                            "này bị hủy, dữ liệu đã có không bị thay đổi.", code="too_many_pages")  # fmt: skip
+        if time.monotonic() >= deadline:
+            raise _pull_deadline_error(url, budget_s, summary.pages)
+        seen.add(cursor)
+        params = {"school_year": start_year(summary.school_year), "cursor": cursor, "page_size": page_size}
+        try:
+            doc = cl.get_json(url, params, deadline=deadline)
+        except ApiError as exc:
+            if (
+                exc.status == 410
+                and cursor is not None
+                and cursor == summary.cursor_before
+                and not summary.pages
+            ):
+                log.warning("GET %s: stored cursor expired (HTTP 410); starting a full pull", url)
+                cursor = last_requested = None
+                continue
+            if exc.code == "pull_deadline":
+                raise _pull_deadline_error(url, budget_s, summary.pages, exc) from exc
+            raise PullError(str(exc), exc.message_vi, code=exc.code, http_status=exc.status) from exc
+        items, nxt, resume = _page_items(doc, url)
+        del doc
+        summary.pages += 1
+        frames.extend(_map_page(items, cursor or "start", summary, source_file, hash_key, hub_subjects, now))
+        last_requested = cursor
+        if nxt is None:
+            break
+        cursor = nxt
+    summary.cursor_after = resume or last_requested
+    incoming = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
+    summary.rows_received = len(incoming)
+    incoming = incoming.drop_duplicates(subset=_dedupe_key(), keep="last")  # later page/index = latest
+    summary.duplicates_dropped = summary.rows_received - len(incoming)
+    summary.rows_loaded = len(incoming)
+    return incoming
+
+
+def _map_page(items: list[Any], sheet: str, summary: PullSummary, source_file: str, hash_key: str,
+              hub_subjects: Mapping[str, str] | None, now: dt.datetime) -> list[pd.DataFrame]:  # fmt: skip
+    """Map one page's objects; an invalid one is quarantined (into the summary), the others load."""
+    frames: list[pd.DataFrame] = []
+    for idx, obj in enumerate(items):
+        summary.objects += 1
+        sha = canonical_json_sha256(obj)
+        try:
+            if not isinstance(obj, dict):
+                raise PushRejected("unrecognized_layout", "data[]", type(obj).__name__)
+            rows = push_to_rows(obj, hash_key, hub_subjects=hub_subjects)
+        except Exception as exc:  # a mapping bug must not stop the pull: quarantine with the detail
+            if not isinstance(exc, PushRejected):
+                exc = PushRejected("unknown_value", "data[]", f"{type(exc).__name__}: {str(exc)[:80]}")
+            summary.objects_quarantined += 1
+            summary.quarantine.append(_quarantine_row(exc, obj, source_file, sha, sheet, idx, now))
+            continue
+        rows["source_file"] = source_file
+        rows["source_sheet"] = sheet
+        rows["source_row"] = idx
+        rows["file_sha256"] = sha
+        rows["ingested_at"] = now
+        frames.append(rows)
+    return frames
 
 
 def _quarantine_row(exc: PushRejected, obj: Any, source_file: str, sha: str, sheet: str, idx: int,
@@ -625,9 +716,35 @@ def _quarantine_row(exc: PushRejected, obj: Any, source_file: str, sha: str, she
     }  # fmt: skip
 
 
+def _pull_record(summary: PullSummary, source_file: str, started_at: dt.datetime,
+                 error: PullError | None) -> list[Any]:  # fmt: skip
+    """One `api_pulls` row, in the table's column order."""
+    return [
+        summary.run_id, summary.base_url, source_file, summary.school_year, started_at, dt.datetime.now(),
+        "failed" if error else "ok", summary.pages, summary.objects, summary.objects_quarantined,
+        0 if error else summary.rows_loaded, error.code if error else None,
+        error.http_status if error else None, str(error) if error else None,
+        error.message_vi if error else None,
+    ]  # fmt: skip
+
+
+_INSERT_PULL = "INSERT INTO api_pulls VALUES (" + ", ".join(["?"] * 15) + ")"
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, summary: PullSummary, source_file: str,
+                    started_at: dt.datetime, error: PullError) -> None:  # fmt: skip
+    """Record a failed pull; a warehouse that cannot take the record is logged, the `PullError` stands."""
+    try:
+        con.execute(_INSERT_PULL, _pull_record(summary, source_file, started_at, error))
+    except duckdb.Error as exc:
+        log.error("LMS API pull %s %s failed (%s) and could not be recorded in api_pulls: %s",
+                  source_file, summary.school_year, error.code, exc)  # fmt: skip
+
+
 def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: pd.DataFrame,
-                keycols: list[str], source_file: str) -> None:  # fmt: skip
-    """One transaction: supersede earlier rows of the same key, insert, quarantine, move the cursor."""
+                keycols: list[str], source_file: str, started_at: dt.datetime) -> None:  # fmt: skip
+    """One transaction: supersede earlier rows of the same key, insert, quarantine, move the cursor,
+    record the pull as ok."""
     table = load_entities()[ENTITY].table
     match = " AND ".join(f't."{c}" IS NOT DISTINCT FROM CAST(k."{c}" AS {_col_type(c)})' for c in keycols)
     con.execute("BEGIN TRANSACTION")
@@ -662,6 +779,7 @@ def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: 
             [summary.base_url, summary.school_year, summary.cursor_after, dt.datetime.now(), summary.run_id,
              summary.pages, summary.objects, summary.objects_quarantined, summary.rows_loaded],
         )  # fmt: skip
+        con.execute(_INSERT_PULL, _pull_record(summary, source_file, started_at, None))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -670,3 +788,61 @@ def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: 
 
 def _col_type(name: str) -> str:
     return load_entities()[ENTITY].all_columns()[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# The last pull's outcome (for the run summary and the data-quality report)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PullStatus:
+    """One recorded pull (a row of `api_pulls`): what the run summary and the report show."""
+
+    run_id: str
+    base_url: str
+    source_file: str
+    school_year: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    status: str  # ok | failed
+    pages: int
+    objects: int
+    objects_quarantined: int
+    rows_loaded: int
+    error_code: str | None
+    http_status: int | None
+    message: str | None  # English
+    message_vi: str | None  # Vietnamese; None when ok
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values (times as ISO strings)."""
+        d = dict(self.__dict__)
+        for k in ("started_at", "finished_at"):
+            d[k] = d[k].isoformat(timespec="seconds")
+        return d
+
+
+_PULL_COLUMNS = [f.name for f in dataclasses.fields(PullStatus)]
+
+
+def latest_pull_status(con: duckdb.DuckDBPyConnection, school_year: str,
+                       since: dt.datetime | None = None) -> PullStatus | None:  # fmt: skip
+    """The latest recorded API pull of `school_year` (started at or after `since` when given, e.g. the
+    start of a run), None when there is none or no pull was ever recorded. Reads only: a read-only
+    connection to a warehouse without the table works."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'api_pulls' "
+        "AND table_schema = current_schema() AND table_catalog = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    sql = f"SELECT {', '.join(_PULL_COLUMNS)} FROM api_pulls WHERE school_year = ?"
+    args: list[Any] = [school_year]
+    if since is not None:
+        sql += " AND started_at >= ?"
+        args.append(since)
+    row = con.execute(sql + " ORDER BY started_at DESC, finished_at DESC LIMIT 1", args).fetchall()
+    return PullStatus(**dict(zip(_PULL_COLUMNS, row[0], strict=True))) if row else None

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     hash_key: SecretStr = Field(default=SecretStr(DEFAULT_HASH_KEY), description="HMAC key for ids/phones")
     api_base_url: str = Field(default="", description="LMS metrics API base URL (empty = off)")
     api_key: SecretStr = Field(default=SecretStr(""), description="LMS metrics API key")
+    api_max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="LMS API: largest response body read (bytes)"
+    )
+    api_request_deadline_seconds: float = Field(
+        default=120.0, gt=0, description="LMS API: wall-clock deadline of one request, retries included"
+    )
+    api_pull_deadline_seconds: float = Field(
+        default=900.0, gt=0, description="LMS API: wall-clock deadline of one pull (all pages)"
+    )
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
     duckdb_memory_limit: str = Field(default="3GB", description="DuckDB memory limit (spills to disk beyond)")

@@ -12,18 +12,30 @@ from pipelines.resources import PipelineConfig, WarehouseResource
 
 
 def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
-    """Pull the LMS metrics API when configured; a failing API is reported, not fatal for the files."""
+    """Pull the LMS metrics API when configured; a failing API is reported, not fatal for the files.
+
+    The limits (`CDS_API_MAX_BODY_BYTES`, `CDS_API_REQUEST_DEADLINE_SECONDS`,
+    `CDS_API_PULL_DEADLINE_SECONDS`) are read from the settings when the step runs. Every pull is
+    recorded by the connector in `api_pulls`; the metadata returned here shows it on the asset, a failure
+    with its code and its Vietnamese message."""
     if not pipeline.api_base_url:
         return {"lms_api": "off (CDS_API_BASE_URL not set)"}
+    from connectors.http_client import RetryPolicy
     from connectors.http_lms import PullError, pull_lms_metrics
+    from pipelines.settings import get_settings
 
+    settings = get_settings()
     try:
-        summary = pull_lms_metrics(con, pipeline.api_base_url, year, api_key=pipeline.api_key or None,
-                                   hash_key=pipeline.hash_key)  # fmt: skip
+        summary = pull_lms_metrics(
+            con, pipeline.api_base_url, year, api_key=pipeline.api_key or None, hash_key=pipeline.hash_key,
+            policy=RetryPolicy(total_budget_s=settings.api_request_deadline_seconds),
+            pull_budget_s=settings.api_pull_deadline_seconds, max_body_bytes=settings.api_max_body_bytes,
+        )  # fmt: skip
     except PullError as exc:
-        log.warning(f"LMS API pull failed: {exc}")
-        return {"lms_api": "failed", "lms_api_error": getattr(exc, "message_vi", str(exc))}
-    return {f"lms_api_{k}": v for k, v in summary.as_metadata().items()}
+        log.warning(f"LMS API pull failed ({exc.code}): {exc}")
+        return {"lms_api": "failed", "lms_api_error_code": exc.code,
+                "lms_api_message": exc.message_vi}  # fmt: skip
+    return {"lms_api": "ok", **{f"lms_api_{k}": v for k, v in summary.as_metadata().items()}}
 
 
 PROGRESS_EVERY_S = 10.0  # at most one progress line per this many seconds (each is a stored Dagster event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import json
 import logging
 import socket
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +31,7 @@ from connectors.http_lms import (
     PullError,
     canonical_json_sha256,
     get_cursor,
+    latest_pull_status,
     pull_lms_metrics,
 )
 
@@ -458,3 +461,76 @@ def test_missing_key_is_a_pull_error(con: duckdb.DuckDBPyConnection, monkeypatch
     with pytest.raises(PullError) as err:
         pull_lms_metrics(con, "http://127.0.0.1:9", "2024-2025", policy=FAST)
     assert "CDS_API_KEY" in str(err.value) and "Chưa cấu hình khóa API" in err.value.message_vi
+    st = latest_pull_status(con, "2024-2025")
+    assert st is not None and (st.status, st.error_code, st.pages) == ("failed", "no_api_key", 0)
+    assert st.message_vi == err.value.message_vi
+
+
+def test_every_pull_is_recorded_and_the_latest_is_read(api: tuple[FakeApi, str], tmp_path: Path) -> None:
+    fake, base = api
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    assert latest_pull_status(con, "2024-2025") is None  # no table yet: nothing recorded, nothing created
+    fake.handler = ChangeLog([users_push(1), users_push(2), users_push(3)])
+    before = dt.datetime.now()
+    ok = pull(con, base)
+    st = latest_pull_status(con, "2024-2025")
+    assert st is not None and st.status == "ok" and not st.failed
+    assert (st.run_id, st.pages, st.objects, st.rows_loaded) == (ok.run_id, 2, 3, ok.rows_loaded)
+    assert (st.error_code, st.http_status, st.message, st.message_vi) == (None, None, None, None)
+    assert st.source_file == f"api:{base.removeprefix('http://')}/v1/metrics" and st.base_url == base
+    assert before <= st.started_at <= st.finished_at <= dt.datetime.now()
+
+    fake.handler = lambda q: Reply(503, {"error": "down"})
+    quick = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=1.0, max_attempts=2, backoff_base_s=0.02,
+                        total_budget_s=5.0)  # fmt: skip
+    with pytest.raises(PullError) as err:
+        pull(con, base, policy=quick)
+    assert (err.value.code, err.value.http_status) == ("server_error", 503)
+    failed = latest_pull_status(con, "2024-2025")
+    assert failed is not None and failed.failed and failed.started_at >= st.finished_at
+    assert (failed.error_code, failed.http_status, failed.pages, failed.rows_loaded) == (
+        "server_error",
+        503,
+        0,
+        0,
+    )
+    assert failed.message_vi == err.value.message_vi and "máy chủ gặp lỗi (HTTP 503)" in failed.message_vi
+    assert failed.message == str(err.value) and "2 attempt(s)" in failed.message
+    recorded = con.execute("SELECT * FROM api_pulls ORDER BY started_at").fetchall()
+    assert [r[6] for r in recorded] == ["ok", "failed"]
+    assert KEY not in json.dumps([failed.as_dict(), st.as_dict(), [str(r) for r in recorded]])
+    assert latest_pull_status(con, "2023-2024") is None
+    assert latest_pull_status(con, "2024-2025", since=dt.datetime.now()) is None  # not pulled in this run
+    con.close()
+
+    ro = duckdb.connect(str(path), read_only=True)  # what a summary of a no-change run has
+    assert latest_pull_status(ro, "2024-2025", since=before) == failed
+    ro.close()
+    duckdb.connect(str(tmp_path / "never.duckdb")).close()
+    ro = duckdb.connect(str(tmp_path / "never.duckdb"), read_only=True)
+    assert latest_pull_status(ro, "2024-2025") is None
+    ro.close()
+
+
+def test_slow_pages_stop_at_the_pull_deadline(
+    api: tuple[FakeApi, str], con: duckdb.DuckDBPyConnection
+) -> None:
+    """Each page answers in 0.4 s (inside every per-request limit); the pull's 1 s deadline stops it."""
+    fake, base = api
+    log = ChangeLog([users_push(d) for d in range(1, 21)])
+
+    def slow(q: dict[str, str]) -> Reply:
+        r = log(q)
+        r.delay_s = 0.4
+        return r
+
+    fake.handler = slow
+    t0 = time.monotonic()
+    with pytest.raises(PullError) as err:
+        pull(con, base, pull_budget_s=1.0)
+    assert time.monotonic() - t0 < 2.0
+    assert err.value.code == "pull_deadline" and "CDS_API_PULL_DEADLINE_SECONDS" in err.value.message_vi
+    assert 2 <= len(fake.requests) <= 4 and n_rows(con) == 0 and get_cursor(con, base, "2024-2025") is None
+    st = latest_pull_status(con, "2024-2025")
+    assert st is not None and st.error_code == "pull_deadline" and st.pages >= len(fake.requests) - 1 >= 1

@@ -1,4 +1,5 @@
-"""Pure parts of the LMS API connector: push object → rows (§3.8), and the retry helpers."""
+"""Pure parts of the LMS API connector: push object → rows (§3.8), and the transport helpers (retry,
+origin, error codes and their Vietnamese causes, the limits' defaults)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from connectors.http_client import ApiError, RetryPolicy, parse_retry_after
+from connectors.http_client import (
+    DEFAULT_MAX_BODY_BYTES,
+    ApiError,
+    RetryPolicy,
+    origin_of,
+    origin_text,
+    parse_retry_after,
+    seconds_vi,
+)
 from connectors.http_lms import (
     LAYOUT_SCHOOLS,
     LAYOUT_USERS,
+    PULL_ERROR_CODES,
     PushRejected,
     canonical_json_sha256,
     metric_of,
@@ -187,3 +197,61 @@ def test_api_error_messages() -> None:
     assert str(e) == ("GET http://h:1/v1/metrics?school_year=2024 failed after 5 attempt(s) in 12.3s: "
                       "server answered HTTP 503 (HTTP 503)")  # fmt: skip
     assert e.message_vi.startswith("Không lấy được dữ liệu từ API h:1 sau 5 lần thử")
+
+
+def test_origin_is_scheme_host_and_port_with_defaults() -> None:
+    assert origin_of("http://API.example.vn/v1/metrics?x=1") == ("http", "api.example.vn", 80)
+    assert origin_of("http://api.example.vn:80/other") == origin_of("http://api.example.vn/")
+    assert origin_of("https://api.example.vn:443") == origin_of("https://api.example.vn/v1")
+    assert origin_of("https://api.example.vn") != origin_of("http://api.example.vn")
+    assert origin_of("http://api.example.vn:8080") != origin_of("http://api.example.vn")
+    assert origin_of("http://api.example.vn.evil.test") != origin_of("http://api.example.vn")
+    assert origin_text("https://u:p@api.example.vn/v1/metrics?token=t") == "https://api.example.vn:443"
+
+
+def test_every_error_code_has_its_own_vietnamese_cause() -> None:
+    causes = {}
+    for code in sorted(ApiError.CODES):
+        e = ApiError("http://h:1/v1/metrics", "r", status=418, attempts=2, elapsed_s=3, code=code, limit=90,
+                     target="http://other:2")  # fmt: skip
+        assert e.code == code and e.message_vi.startswith("Không lấy được dữ liệu từ API h:1 sau 2 lần thử")
+        causes[code] = e.why_vi
+    assert len(set(causes.values())) == len(causes)  # none falls back to another's text
+    assert "http://other:2" in causes["redirect_refused"] and "CDS_API_BASE_URL" in causes["redirect_refused"]
+    assert "90 giây (CDS_API_REQUEST_DEADLINE_SECONDS)" in causes["request_deadline"]
+    assert "CDS_API_MAX_BODY_BYTES" in causes["body_too_large"]
+    big = ApiError("http://h/", "r", code="body_too_large", limit=64 * 2**20)
+    assert "vượt giới hạn 64 MB" in big.why_vi
+    assert ApiError.CODES < PULL_ERROR_CODES
+
+
+@pytest.mark.parametrize(("status", "code"), [(401, "auth_refused"), (403, "auth_refused"), (429, "rate_limited"),
+                                              (502, "server_error"), (404, "http_error"), (None, "connection_failed")])  # fmt: skip
+def test_error_code_from_status(status: int | None, code: str) -> None:
+    assert ApiError("http://h/", "r", status=status).code == code
+
+
+def test_seconds_in_vietnamese() -> None:
+    assert (seconds_vi(900), seconds_vi(1.5), seconds_vi(0.25)) == ("900 giây", "1,5 giây", "0,25 giây")
+
+
+def test_settings_defaults_are_the_connector_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    from connectors.http_lms import pull_lms_metrics
+    from pipelines.settings import Settings
+
+    for var in (
+        "CDS_API_MAX_BODY_BYTES",
+        "CDS_API_REQUEST_DEADLINE_SECONDS",
+        "CDS_API_PULL_DEADLINE_SECONDS",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    s = Settings()
+    defaults = {k: v.default for k, v in inspect.signature(pull_lms_metrics).parameters.items()}
+    assert s.api_max_body_bytes == DEFAULT_MAX_BODY_BYTES == defaults["max_body_bytes"]
+    assert s.api_request_deadline_seconds == RetryPolicy().total_budget_s
+    assert s.api_pull_deadline_seconds == defaults["pull_budget_s"]
+    monkeypatch.setenv("CDS_API_MAX_BODY_BYTES", "100")
+    with pytest.raises(ValueError, match="api_max_body_bytes"):
+        Settings()
