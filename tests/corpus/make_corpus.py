@@ -1,5 +1,5 @@
 """Generate the hostile-input corpus: files a school (or an attacker) could drop into the inbox that must
-each end in a clear outcome (EXPORTS.md §1.6) without stopping, hanging or bloating the run.
+each end in a clear outcome (docs/exports.md §1.6) without stopping, hanging or bloating the run.
 
 Everything is generated (openpyxl, xlsxwriter, zipfile, a tiny compound-file writer); nothing is a
 hand-made binary. `build_corpus(inbox)` writes the cases into `<inbox>/<YEAR>/<CORPUS_SCHOOL>/…` (plus

@@ -1,4 +1,4 @@
-"""Manifest semantics of the file-drop connector on a small hand-built inbox (EXPORTS.md §1.6, §1.7):
+"""Manifest semantics of the file-drop connector on a small hand-built inbox (docs/exports.md §1.6, §1.7):
 idempotent re-run, modify one file, delete one file, quarantine reasons, quirks, messages."""
 
 from __future__ import annotations

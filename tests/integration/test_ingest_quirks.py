@@ -1,4 +1,4 @@
-"""Quirks of EXPORTS.md §1 not covered elsewhere, each on a small hand-built inbox ingested end to end:
+"""Quirks of docs/exports.md §1 not covered elsewhere, each on a small hand-built inbox ingested end to end:
 header cells with line breaks, upper-case headers, an .xlsx whose `<dimension>` is too small, a file
 year that disagrees with its delivery folder (`folder_mismatch`), missing title metadata
 (`missing_metadata`), no way to find the school (`school_unresolved`), a header matching two entities

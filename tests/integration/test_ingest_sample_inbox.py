@@ -24,7 +24,7 @@ from connectors.layouts import load_layouts
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # whole sample inbox: minutes at current speed
 INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
 YEARS = ["2023-2024", "2024-2025"]  # the committed sample: `make sample` = small preset, seed 7, messiness 1
-# EXPORTS.md §3.19: rows of the composite codes are subtotals, skipped (not data rows)
+# docs/exports.md §3.19: rows of the composite codes are subtotals, skipped (not data rows)
 COMPOSITE_CRITERIA = {"1.3", "1.5", "1.6", "1.7", "2.3", "2.4"}
 CRITERION_RX = re.compile(r"[12]\.[1-7](\.[1-8])?")
 

@@ -1,4 +1,4 @@
-"""Privacy and output safety on a default-run scale (EXPORTS.md §6), using the hostile-corpus run of
+"""Privacy and output safety on a default-run scale (docs/exports.md §6), using the hostile-corpus run of
 `tests.corpus.harness` (small good inbox with students and staff, plus the corpus, whole pipeline):
 
 - citizen ids and phone numbers are never stored in clear in the raw tables (`*_hash` columns hold

@@ -1,4 +1,4 @@
-"""Amounts in thousands groups (`150.000` is 150000, EXPORTS.md §1.5) and student codes whose leading
+"""Amounts in thousands groups (`150.000` is 150000, docs/exports.md §1.5) and student codes whose leading
 zeros were lost in numeric cells (§1.4 `ids_as_numbers`, §2 resolution)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF005  (title + header + rows reads best as concatenation)
-"""Each reference layout of EXPORTS.md §3 parses from a small hand-built file (tests build the
+"""Each reference layout of docs/exports.md §3 parses from a small hand-built file (tests build the
 files with openpyxl/xlwt/csv; see tests/fixtures/connectors/builders.py)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # ruff: noqa: RUF005  (title + header + rows reads best as concatenation)
-"""TT22 grade-book warnings at ingest (EXPORTS.md §4): `incomplete_tx` and `avg_mismatch` are written for
-the right rows only, the rows stay loaded; files built with openpyxl and parsed as the inbox would be."""
+"""TT22 grade-book warnings at ingest (docs/exports.md §4): `incomplete_tx` and `avg_mismatch` are written
+for the right rows only, the rows stay loaded; files built with openpyxl and parsed as the inbox would be."""
 
 from __future__ import annotations
 

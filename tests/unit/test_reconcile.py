@@ -1,5 +1,5 @@
-"""Unit tests of each reconciliation rule on small DataFrames (INDICATORS.md, "Reconciliation with the
-school's own score"): tolerance edges, invalid self scores, mandatory conditions without evidence,
+"""Unit tests of each reconciliation rule on small DataFrames (docs/indicators.md §5, "Reconciliation with
+the school's own score"): tolerance edges, invalid self scores, mandatory conditions without evidence,
 document criteria, NO_DATA only when declared, OVER_CLAIM severity and LEVEL_CHANGE."""
 
 from __future__ import annotations
