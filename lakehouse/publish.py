@@ -35,6 +35,11 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "publish"
 COMMIT_ATTEMPTS = 8
 
 
+def registry_province(con: duckdb.DuckDBPyConnection, school_year: str) -> str:
+    """The province this warehouse publishes as: the code most schools of the year's registry carry."""
+    return str(con.execute(_sql("province"), {"school_year": school_year}).fetchone()[0])
+
+
 def _sql(name: str) -> str:
     return (SQL_DIR / f"pub_{name}.sql").read_text(encoding="utf-8")
 

@@ -12,10 +12,12 @@ from pipelines.assets.checks import build_checks  # data quality: audits + GX su
 from pipelines.assets.exports import build_export_assets
 from pipelines.assets.ingest import build_ingest_assets
 from pipelines.assets.models import build_model_assets
+from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.quality_report import build_quality_report_assets
 from pipelines.assets.reconcile import build_reconcile_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
+from pipelines.lake_resource import LakeResource
 from pipelines.lock_resource import LockedWarehouseResource
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import PipelineConfig
@@ -36,6 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_reconcile_assets(parts),
         *build_export_assets(parts),
         *build_quality_report_assets(parts),
+        *build_publish_assets(parts),
     ]
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
     job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(), partitions_def=parts,
@@ -56,6 +59,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             api_base_url=settings.api_base_url,
             api_key=settings.api_key.get_secret_value(),
             mode=settings.mode,
+        ),
+        "lake": LakeResource(
+            folder=str(settings.lake or settings.warehouse.parent / "lake"),
+            catalog_uri=settings.lake_catalog_uri.get_secret_value(),
+            warehouse_uri=settings.lake_warehouse_uri,
+            province_code=settings.province_code,
         ),
     }
     keys = parts.get_partition_keys()

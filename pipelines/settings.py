@@ -29,11 +29,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
 
-    @field_validator("inbox", "warehouse", "out", "indicator_set", mode="after")
+    @field_validator("inbox", "warehouse", "out", "indicator_set", "lake", mode="after")
     @classmethod
-    def _absolute(cls, v: Path) -> Path:
+    def _absolute(cls, v: Path | None) -> Path | None:
         """Relative paths (e.g. `--out out`) are taken from the working directory, once, here."""
-        return v.expanduser().resolve()
+        return v if v is None else v.expanduser().resolve()
 
     inbox: Path = Field(default=REPO_ROOT / "sample_exports" / "inbox", description="Inbox of exports")
     warehouse: Path = Field(default=REPO_ROOT / "data" / "warehouse.duckdb", description="DuckDB file")
@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     api_pull_deadline_seconds: float = Field(
         default=900.0, gt=0, description="LMS API: wall-clock deadline of one pull (all pages)"
     )
+    lake: Path | None = Field(
+        default=None,
+        description="Lakehouse folder: embedded catalog and data files (empty = <warehouse dir>/lake)",
+    )
+    lake_catalog_uri: SecretStr = Field(
+        default=SecretStr(""),
+        description="Lakehouse catalog (SQLAlchemy URI, e.g. postgresql+psycopg2://…; empty = embedded SQLite)",
+    )
+    lake_warehouse_uri: str = Field(default="", description="Lakehouse data files (empty = <lake>/warehouse)")
+    province_code: str = Field(default="", description="Province published as (empty = from the registry)")
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
     duckdb_memory_limit: str = Field(default="3GB", description="DuckDB memory limit (spills to disk beyond)")

@@ -31,10 +31,16 @@ YEAR = "2024-2025"
 
 
 @pytest.fixture(scope="module")
-def province_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
-    """The published tables of the sample province (code 08), from a real pipeline run."""
-    warehouse, _ = run_years(INBOX, tmp_path_factory.mktemp("lake_wh"), [YEAR])
-    con = duckdb.connect(str(warehouse), read_only=True)
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A real pipeline run of the sample inbox (its exports stage publishes to the embedded lakehouse
+    next to the warehouse): (warehouse, output folder)."""
+    return run_years(INBOX, tmp_path_factory.mktemp("lake_wh"), [YEAR])
+
+
+@pytest.fixture(scope="module")
+def province_tables(sample_run: tuple[Path, Path]) -> dict[str, pa.Table]:
+    """The published tables of the sample province (code 08, from its registry)."""
+    con = duckdb.connect(str(sample_run[0]), read_only=True)
     try:
         return extract(con, "08", YEAR)
     finally:
@@ -107,6 +113,22 @@ def check_catalog(settings: LakeSettings, tables: dict[str, pa.Table]) -> None:
     assert summary.loc["08", "n_schools"] == summary.loc["14", "n_schools"] - 1
 
 
+def test_the_run_publishes_and_builds_the_national_marts(
+    sample_run: tuple[Path, Path], province_tables: dict[str, pa.Table]
+) -> None:
+    """`cds run` published the year to the embedded lakehouse beside the warehouse (province from the
+    registry) and wrote the national marts read back through its catalog."""
+    warehouse, out = sample_run
+    catalog = open_catalog(LakeSettings.embedded(warehouse.parent / "lake"))
+    pubs = latest_publications(catalog, YEAR)
+    assert set(pubs["province_code"]) == {"08"} and set(pubs["table_name"]) == set(TABLES)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(rows(read_published(catalog, name, YEAR)), rows(province_tables[name]))
+    summary = pd.read_csv(out / "national" / YEAR / "nat_thi_dua_summary.csv", dtype={"province_code": str})
+    assert summary["province_code"].tolist() == ["08"]
+    assert summary["n_schools"].tolist() == [province_tables["school_scores"].num_rows // 2]
+
+
 def test_embedded_catalog(tmp_path: Path, province_tables: dict[str, pa.Table]) -> None:
     check_catalog(LakeSettings.embedded(tmp_path / "lake"), province_tables)
 
@@ -154,7 +176,7 @@ def test_concurrent_publications(tmp_path: Path, pg_uri: str, province_tables: d
 def test_lake_sql_states_purpose_and_grain() -> None:
     sql_root = Path(__file__).resolve().parents[2] / "dbt_like_sql"
     files = sorted((sql_root / "publish").glob("*.sql")) + sorted((sql_root / "national").glob("*.sql"))
-    assert len(files) == len(TABLES) - 1 + len(national_sql())
+    assert len(files) == len(TABLES) + len(national_sql())  # a query per table but one, and the province
     for path in files:
         head = path.read_text(encoding="utf-8").splitlines()[:2]
         assert head[0].startswith("-- purpose: ") and head[1].startswith("-- grain: "), path.name
