@@ -121,6 +121,16 @@ def _json_default(v: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
+def read_expected(path: Path) -> Expected:
+    """An `Expected` back from its JSON (as written by `write_expected`)."""
+    d = json.loads(path.read_text(encoding="utf-8"))
+    sheets = [
+        ExpectedSheet(**{**s, "columns": [ExpectedColumn(**c) for c in s["columns"]]})
+        for s in d.pop("sheets")
+    ]
+    return Expected(**d, sheets=sheets)
+
+
 def write_expected(path: Path, exp: Expected) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(exp.to_json(), encoding="utf-8")

@@ -428,6 +428,7 @@ def write_vnedu_summary(
             "school_year": {"value": year, "source": "title", "cell": "A4"},
             "school_code": {"value": None, "source": "folder"},
             "school_name": {"value": school_name.upper(), "source": "title", "cell": "A2"},
+            "tick": tick,
             "key": "local_id",
             "key_note": "vnEdu local id, a 10-digit number whose first two digits are no province code; "
             "no MOET id in the file",
