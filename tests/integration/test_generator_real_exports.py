@@ -126,3 +126,33 @@ def test_default_options_write_no_real_file(tmp_path: Path) -> None:
     generate("small", 3, YEARS[1:], tmp_path, 0.5)
     assert not (tmp_path / RE.EXPECTED_DIR).exists()
     assert not list(tmp_path.rglob("so_diem_tong_ket_*"))
+
+
+def test_lowland_schools_emit_the_csdl_template_and_keep_their_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few schools of a larger preset (worker processes): R5 appears, truth as without real exports."""
+    import sample_exports.generator.province as P
+
+    full = P.build_schools
+
+    def pick(preset, seed):  # type: ignore[no-untyped-def]
+        s = full(preset, seed)
+        other_primary = [x for x in s if x.level == "TH" and x.platform != "vnedu"][:3]
+        return other_primary + [x for x in s if x.platform == "vnedu" and x.level == "THCS"][:1]
+
+    monkeypatch.setattr(P, "build_schools", pick)
+    a, b = tmp_path / "a", tmp_path / "b"
+    P.generate("province-lowland", 5, YEARS[1:], a, 0.5, workers=2, real=RE.RealOptions(1.0, 0.1))
+    P.generate("province-lowland", 5, YEARS[1:], b, 0.5, workers=1)
+    for name in TRUTH:
+        assert _sha(a / "_truth" / name) == _sha(b / "_truth" / name), name
+    structures = set()
+    for e in sorted((a / RE.EXPECTED_DIR).rglob("*.json")):
+        exp = read_expected(e)
+        check_expected(a / exp.file, exp)
+        structures.add(exp.structure)
+        if exp.structure == "R5":
+            assert exp.summary["values_not_in_template"] == 0  # grades 1–2 without Tiếng dân tộc: lossless
+            assert exp.metadata["period"]["value"] == "CK1" and exp.quarantine is None
+    assert {"R3", "R5", "R7", "R8"} <= structures
