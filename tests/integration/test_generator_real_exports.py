@@ -156,3 +156,53 @@ def test_lowland_schools_emit_the_csdl_template_and_keep_their_truth(
             assert exp.summary["values_not_in_template"] == 0  # grades 1–2 without Tiếng dân tộc: lossless
             assert exp.metadata["period"]["value"] == "CK1" and exp.quarantine is None
     assert {"R3", "R5", "R7", "R8"} <= structures
+
+
+def test_replacing_files_hold_the_plan_records(real: Path) -> None:
+    """R6 marks, R4/R7 pupils and R7 staff are the plan's: what the replaced contract files held."""
+    preset = PRESETS["small"]
+    schools = build_schools(preset, 7)
+    assign_formats(schools, "small")
+    ids = IdCounter(preset.province_code)
+    opts = RE.RealOptions(1.0, 0.1)
+    counts = {"R4": 0, "R6": 0, "R7": 0}
+    for year in YEARS:
+        for sch in schools:
+            plan = build_year(sch, year, ids, small=True)
+            RE.prepare_plan(opts, 7, plan)
+            folder = real / RE.EXPECTED_DIR / year / sch.code
+            by_moet = {s.moet_id: (i, s) for i, s in enumerate(plan.students)}
+            for e in sorted(folder.glob("*.json")):
+                exp = read_expected(e)
+                if exp.structure == "R6":
+                    for sheet in exp.sheets:
+                        subject = sheet.metadata["subject"]["value"]
+                        ci = next(
+                            k
+                            for k, c in enumerate(plan.classes)
+                            if c.name == sheet.metadata["class_name"]["value"]
+                        )
+                        marks = plan.marks[(ci, subject)]
+                        assert {by_moet[r["key"]][0] for r in sheet.records} == set(marks)
+                        for r in sheet.records:
+                            m = marks[by_moet[r["key"]][0]]
+                            want = [[subject, f"tx{k + 1}", x] for k, x in enumerate(m.tx[:4])]
+                            want += [
+                                [subject, c, x] for c, x in (("gk", m.gk), ("ck", m.ck)) if x is not None
+                            ]
+                            assert r["values"] == want
+                            counts["R6"] += 1
+                elif exp.structure in ("R4", "R7") and exp.entity == "student":
+                    recs = [r for s in exp.sheets for r in s.records]
+                    assert sorted(r["moet_id"] for r in recs) == sorted(by_moet)
+                    for r in recs:
+                        st = by_moet[r["moet_id"]][1]
+                        assert (
+                            r["is_enrolled"] is st.enrolled and r["class_name"] == plan.classes[st.klass].name
+                        )
+                    counts[exp.structure] += len(recs)
+                elif exp.structure == "R7":
+                    recs = exp.sheets[0].records
+                    assert [r["staff_id"] for r in recs] == [s.staff_id for s in plan.staff]
+                    assert [r["position"] for r in recs] == [s.position for s in plan.staff]
+    assert all(n > 100 for n in counts.values()), counts
