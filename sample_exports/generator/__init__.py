@@ -3,5 +3,7 @@
 Modules: presets (scale + school skeleton), plan (per school-year records), curriculum (§4 rules),
 layouts (one builder per reference layout), sheets (grid model + cell quirks), writers (file formats +
 container quirks), quirks (switch choice), truth (indicator values, findings, levels), rules (constants
-mirroring INDICATORS.md), selfassess (planted self-assessments), province (orchestration), cli.
+mirroring INDICATORS.md), selfassess (planted self-assessments), province (orchestration), cli;
+real_* (the real vendor exports of REAL_EXPORTS.md R1–R9 and their expected readings, off by default:
+docs/real_exports.md).
 """

@@ -12,6 +12,7 @@ import click
 
 from .presets import PRESETS
 from .province import generate as run_generate
+from .real_province import STRUCTURES, RealOptions
 
 YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
 
@@ -39,14 +40,47 @@ def _years(value: str) -> list[str]:
     show_default=True,
     help="Worker processes for presets other than `small` (0: min(2, CPUs)); output does not depend on it.",
 )
+@click.option(
+    "--real-exports",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of schools sending real vendor exports (REAL_EXPORTS.md R1–R9; docs/real_exports.md).",
+)
+@click.option(
+    "--real-structures",
+    default=",".join(sorted(STRUCTURES)),
+    show_default=True,
+    help="Which real structures to emit (comma-separated R1…R9).",
+)
+@click.option(
+    "--key-synonym-share",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of grade-book sheets whose student-key header reads `Mã số học sinh`.",
+)
 def generate(
-    preset: str, seed: int, years: str, out: Path, messiness: float, quiet: bool, workers: int
+    preset: str,
+    seed: int,
+    years: str,
+    out: Path,
+    messiness: float,
+    quiet: bool,
+    workers: int,
+    real_exports: float,
+    real_structures: str,
+    key_synonym_share: float,
 ) -> None:
     """Generate a synthetic province inbox (with `_truth/`) for the CĐS pipeline."""
     year_list = _years(years)
+    wanted = frozenset(x.strip().upper() for x in real_structures.split(",") if x.strip())
+    if not wanted <= STRUCTURES:
+        raise click.BadParameter(f"cấu trúc không hợp lệ: {sorted(wanted - STRUCTURES)} (R1…R9)")
+    real = RealOptions(real_exports, key_synonym_share, wanted)
     t0 = time.perf_counter()
     if quiet:
-        run = run_generate(preset, seed, year_list, out, messiness, workers=workers or None)
+        run = run_generate(preset, seed, year_list, out, messiness, workers=workers or None, real=real)
     else:
         from rich.progress import Progress
 
@@ -59,7 +93,7 @@ def generate(
                     prog.advance(task)
 
             run = run_generate(
-                preset, seed, year_list, out, messiness, progress=track, workers=workers or None
+                preset, seed, year_list, out, messiness, progress=track, workers=workers or None, real=real
             )
     click.echo(
         f"{run.files} files, {len(run.layouts_seen)} layouts -> {out} in {time.perf_counter() - t0:.1f}s"

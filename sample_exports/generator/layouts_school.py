@@ -555,12 +555,12 @@ def tt27_cols(vnedu: bool) -> list[Col]:
     return cols
 
 
-def tt27_book(ctx: Ctx, plan: YearPlan, relpath: str, vnedu: bool) -> Book:
-    """csdl.tt27_import.v1 / vnedu.tt27.v1: one sheet per primary class at CK1."""
+def tt27_book(ctx: Ctx, plan: YearPlan, relpath: str, vnedu: bool, only: set[int] | None = None) -> Book:
+    """csdl.tt27_import.v1 / vnedu.tt27.v1: one sheet per primary class at CK1 (`only`: these classes)."""
     cols = tt27_cols(vnedu)
     sheets = []
     for ci, c in enumerate(plan.classes):
-        if c.grade > 5:
+        if c.grade > 5 or (only is not None and ci not in only):
             continue
         subs = {a.subject for a in plan.assignments if a.klass == ci}
         members = sorted({i for s in subs for i in plan.marks[(ci, s)]})

@@ -26,6 +26,7 @@ from typing import Any
 from . import json_layouts as J
 from . import layouts as L
 from . import layouts_school as S
+from . import real_province as RE
 from . import rules as R
 from . import selfassess as SA
 from .plan import IdCounter, YearPlan, build_year, id_budget
@@ -66,6 +67,7 @@ class Run:
     files: int = 0
     layouts_seen: set[str] = field(default_factory=set)
     buffer: dict[str, list[list[Any]]] | None = None  # truth rows kept in memory (worker processes)
+    real: RE.RealOptions = field(default_factory=RE.RealOptions)  # real vendor exports (off by default)
 
     def file_rng(self, relpath: str) -> random.Random:
         h = hashlib.sha256(f"{self.seed}:{relpath}".encode()).hexdigest()
@@ -159,6 +161,8 @@ def emit(
     rng = run.file_rng(relpath)
     ctx = L.Ctx(preset, year, q, rng)
     book = build(ctx)
+    if run.real.key_synonym > 0 and layout_id in RE.GRADEBOOK_LAYOUTS:
+        RE.apply_key_synonym(book, run.real, run.seed, relpath)
     if "title_rows" in q and not has_title:
         k = rng.randint(1, 10)
         lines = [
@@ -209,8 +213,12 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
         rel = f"{d}/{name}"
         emit(run, rel, layout, lambda c: fn(c, rel), ctxb, fmt=fmt, **kw)
 
+    real = RE.school_files(run.real, run.seed, run.out, plan) if run.real.share > 0 else RE.Written()
+    run.files += real.files
+    run.layouts_seen |= {f"real.{x}" for x in real.structures}
+    rep = real.replaced
     go("DS_Lop.xls", "csdl.class.v1", lambda c, r: S.classes(c, plan, r), "xls", has_title=False)
-    if "csdl_student" not in m:
+    if "csdl_student" not in m and "csdl_student" not in rep:
         go(
             "CSDL_HocSinh.xls",
             "csdl.student.v1",
@@ -227,13 +235,14 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
         fmt_b,
         bad_rows=True,
     )
-    go("CSDL_GiaoVien.xls", "csdl.staff.v1", lambda c, r: S.staff(c, plan, r), "xls", has_title=False)
+    if "staff" not in rep:
+        go("CSDL_GiaoVien.xls", "csdl.staff.v1", lambda c, r: S.staff(c, plan, r), "xls", has_title=False)
     for sem in (1, 2):
         go(f"PhanCong_HK{sem}.xlsx", "school.assignment.v1", lambda c, r, s=sem: S.assignments(c, plan, r, s))
     if "gradebook" not in m:
         secondary = [ci for ci, c in enumerate(plan.classes) if c.grade >= 6]
         primary = any(c.grade <= 5 for c in plan.classes)
-        if secondary:
+        if secondary and "tt22_csdl" not in rep:
             if plat == "misa":
                 go(
                     "BangDiem_HK1.xlsx",
@@ -254,12 +263,13 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
                         single_tier=flat,
                         bad_rows=True,
                     )
-        if primary:
+        only = RE.tt27_classes_left(plan, rep)
+        if primary and only != set():
             vn = plat == "vnedu"
             go(
                 "TT27_CK1.xlsx",
                 "vnedu.tt27.v1" if vn else "csdl.tt27_import.v1",
-                lambda c, r: S.tt27_book(c, plan, r, vn),
+                lambda c, r: S.tt27_book(c, plan, r, vn, only),
                 single_tier=False,
                 bad_rows=True,
             )
@@ -309,12 +319,13 @@ def school_files(run: Run, plan: YearPlan, ctxb: tuple[Any, str], prov_lms: list
         )
     if "admissions" not in m and plan.admissions:
         if sch.formats["admissions"] == "class_split":
-            go(
-                "ChiaLop_TuyenSinh.xlsx",
-                "admission.class_split.v1",
-                lambda c, r: S.admissions_split(c, plan, r),
-                has_title=False,
-            )
+            if "admissions_split" not in rep:
+                go(
+                    "ChiaLop_TuyenSinh.xlsx",
+                    "admission.class_split.v1",
+                    lambda c, r: S.admissions_split(c, plan, r),
+                    has_title=False,
+                )
         else:
             for g in sorted({a["grade"] for a in plan.admissions}):
                 go(
@@ -367,12 +378,15 @@ class SchoolYear:
     self_fmt: str
     selfrows: dict[str, Any]
     prov_lms: list[dict[str, Any]]
+    staff_rows: list[Any] = field(default_factory=list)  # for the real province-wide staff list (R8)
 
 
 def school_year(run: Run, sch: School, year: str, ids: IdCounter, small: bool) -> SchoolYear:
     """Plan one school-year, write its files and its truth rows."""
     ctxb = (PRESETS[run.preset_name], year)
     plan = build_year(sch, year, ids, small=small)
+    if run.real.share > 0:
+        RE.prepare_plan(run.real, run.seed, plan)
     prov_lms: list[dict[str, Any]] = []
     school_files(run, plan, ctxb, prov_lms)
     training_rows = S.training_rows(plan) if sch.formats["training"] == "province" else []
@@ -380,7 +394,8 @@ def school_year(run: Run, sch: School, year: str, ids: IdCounter, small: bool) -
     fmt = sch.formats["self"]
     selfrows = SA.plant_self(data, random.Random(f"self:{sch.seed}:{year}"), wide=fmt.startswith("wide"))
     write_truth(run, sch.code, year, data, selfrows)
-    return SchoolYear(training_rows, fmt, selfrows, prov_lms)
+    staff_rows = RE.province_staff_rows(plan) if run.real.wants("R8") else []
+    return SchoolYear(training_rows, fmt, selfrows, prov_lms, staff_rows)
 
 
 def province_files(
@@ -393,8 +408,10 @@ def province_files(
     training_rows: list[list[Any]] = []
     self_entries: dict[str, list[tuple[School, dict[str, Any]]]] = {}
     prov_lms: list[dict[str, Any]] = []
+    staff_rows: list[Any] = []
     for sch, res in done:
         prov_lms += res.prov_lms
+        staff_rows += res.staff_rows
         training_rows += res.training_rows
         self_entries.setdefault(res.self_fmt, []).append((sch, res.selfrows))
     if training_rows:
@@ -439,6 +456,10 @@ def province_files(
         J.push_schools(
             prov_lms, preset.province_code, year, lambda rel, lid, obj: emit_json(run, rel, lid, obj)
         )
+    if staff_rows:
+        real = RE.province_staff_file(run.real, run.seed, run.out, year, schools, staff_rows)
+        run.files += real.files
+        run.layouts_seen |= {f"real.{x}" for x in real.structures}
 
 
 def registry_file(run: Run, year: str, schools: list[School]) -> None:
@@ -466,6 +487,7 @@ def generate(
     messiness: float,
     progress: Callable[[Iterable[Any], int, str], Iterable[Any]] | None = None,
     workers: int | None = None,
+    real: RE.RealOptions | None = None,
 ) -> Run:
     """Generate the inbox and its truth into `out`.
 
@@ -473,12 +495,14 @@ def generate(
     (its output is the committed sample inbox). Larger presets plan every school-year independently — own
     quirk stream, identifiers from a block reserved for it — so that school-years can be generated by
     `workers` processes in parallel; their output depends only on the arguments, not on `workers`.
+    `real` adds the real vendor exports of REAL_EXPORTS.md (`real_province.py`); None or its defaults
+    leave the output byte for byte as without it.
     """
     preset = PRESETS[preset_name]
     schools = build_schools(preset, seed)
     assign_formats(schools, preset_name)
     out.mkdir(parents=True, exist_ok=True)
-    run = Run(out, preset_name, seed, messiness, QuirkPicker(messiness, seed))
+    run = Run(out, preset_name, seed, messiness, QuirkPicker(messiness, seed), real=real or RE.RealOptions())
     (out / TRUTH_DIR).mkdir(exist_ok=True)
     handles = []
     for name, header in TRUTH_FILES.items():
@@ -539,11 +563,11 @@ def id_blocks(schools: list[School], years: list[str]) -> list[list[tuple[int, i
 
 def _job(task: tuple[Any, ...]) -> JobResult:
     """One school-year in a worker process: files on disk, truth rows returned."""
-    preset_name, seed, messiness, out, year, sch, base, seen = task
+    preset_name, seed, messiness, out, year, sch, base, seen, real = task
     picker = QuirkPicker(messiness, seed)
     picker.rng = random.Random(f"quirks:{seed}:{year}:{sch.idx}")
     picker.seen = set(seen)
-    run = Run(out, preset_name, seed, messiness, picker, buffer={name: [] for name in TRUTH_FILES})
+    run = Run(out, preset_name, seed, messiness, picker, buffer={name: [] for name in TRUTH_FILES}, real=real)
     ids = IdCounter(PRESETS[preset_name].province_code)
     ids.student, ids.staff, ids.parent = base
     res = school_year(run, sch, year, ids, small=False)
@@ -576,6 +600,7 @@ def _generate_parallel(
             sch,
             blocks[y][k],
             first_seen if (y, k) == (0, 0) else frozenset(QUIRKS),
+            run.real,
         )
         for y, year in enumerate(years)
         for k, sch in enumerate(schools)
