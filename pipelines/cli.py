@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-console = Console(stderr=False)
+from pipelines.runner import make_console
+
+console = make_console()
 
 
 @click.group(help="Pipeline kiểm tra tự đánh giá chuyển đổi số (QĐ 4725) của Sở GD&ĐT.")
