@@ -155,11 +155,27 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             prop.setdefault(key, (met, pts, origin))
     f = data.final
     cols = ["school_code", "school_year", "criterion_code", "kind", "max_points", "self_met", "self_points",
-            "value", "points", "status", "numerator", "denominator", "has_evidence"]  # fmt: skip
+            "value", "points", "status", "numerator", "denominator", "has_evidence",
+            "evidence_known"]  # fmt: skip
     out: dict[tuple[str, str], list[dict]] = {}
-    for code, year, cc, kind, mx, self_met, self_points, value, points, status, num, den, evidence in zip(
-        *(f[c].tolist() for c in cols), strict=True
-    ):
+    if "evidence_known" not in f.columns:
+        f = f.assign(evidence_known=True)
+    for (
+        code,
+        year,
+        cc,
+        kind,
+        mx,
+        self_met,
+        self_points,
+        value,
+        points,
+        status,
+        num,
+        den,
+        evidence,
+        known,
+    ) in zip(*(f[c].tolist() for c in cols), strict=True):
         if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
             continue  # groupby(KEYS) drops rows without a key
         p = prop.get((code, year, cc))
@@ -175,7 +191,7 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             "proposed": "" if p is None else (("Đạt" if _num(p[0]) == 1 else "Chưa đạt") if mand
                                                else _fmt(_num(p[1]))),
             "origin": "" if p is None else ORIGIN_LABELS.get(str(p[2]), ""),
-            "evidence": "có" if evidence else "không",
+            "evidence": "có" if evidence else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
         })  # fmt: skip
     return out
 

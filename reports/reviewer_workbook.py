@@ -126,6 +126,12 @@ def explain(r: pd.Series | dict, tol: float | None = None) -> str:
     if f == "NO_DATA":
         return f"Trường tự chấm {s} điểm nhưng chưa có dữ liệu để kiểm tra tiêu chí này."
     if f == "MISSING_EVIDENCE":
+        if r.get("evidence_known") is False or r.get("evidence_known") == False:  # noqa: E712 (numpy bool)
+            what = ("Trường khai đạt điều kiện bắt buộc" if pd.isna(r.get("self_points"))
+                    else f"Trường tự chấm {s} điểm")  # fmt: skip
+            kept = "tạm tính là đạt" if pd.isna(r.get("self_points")) else f"tạm giữ {s} điểm"
+            return (f"{what} trên mẫu tự đánh giá dạng ngang, mẫu này không có cột mã minh chứng: {kept}. "
+                    "Người thẩm định xác nhận minh chứng trước khi chốt bảng thi đua.")  # fmt: skip
         if pd.isna(r.get("self_points")):
             return "Trường khai đạt điều kiện bắt buộc nhưng không ghi mã minh chứng: tính là chưa đạt."
         return f"Trường tự chấm {s} điểm nhưng không ghi mã minh chứng: tính 0 điểm."
@@ -154,9 +160,8 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "managing_unit", "severity", "finding", "state"])
     crit = data.iset.by_code()
     f = sort_queue(data.findings).merge(data.units(), on=KEYS, how="left")
-    vals = data.final[
-        [*VKEYS, "numerator", "denominator", "value", "status", "source_files", "self_score_raw"]
-    ]
+    vals = data.final.reindex(columns=[*VKEYS, "numerator", "denominator", "value", "status", "source_files",
+                                       "self_score_raw", "evidence_known"])  # fmt: skip
     f = f.merge(vals, on=VKEYS, how="left")
     f["severity_label"] = f["severity"].map(SEVERITY_LABELS)
     f["finding_label"] = f["finding"].map(FINDING_LABELS)

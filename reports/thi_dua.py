@@ -26,7 +26,8 @@ ORIGIN_LABELS = {
 }
 ORIGIN_LEGEND = {
     "computed": "Điểm tính từ dữ liệu phần mềm quản lý (trạng thái ok)",
-    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0",
+    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
+    "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, chờ người thẩm định xác nhận",
     "self": "Không có số liệu (thiếu dữ liệu hoặc không áp dụng): tạm lấy điểm tự đánh giá",
     "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
 }

@@ -67,6 +67,16 @@ def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_frame")
 
 
+def no_evidence_layouts() -> frozenset[str]:
+    """Ids of the self-assessment layouts whose form has no evidence-code column (the wide one): their
+    schools could not write a code, so reconciliation keeps their declarations (INDICATORS.md, "Evidence
+    unknown is not evidence missing"). Read from the layout files, so a new layout needs no code."""
+    from connectors.layouts import load_layouts
+
+    return frozenset(lay.id for lay in load_layouts()
+                     if lay.entity == "self_assessment" and "evidence_ref" not in lay.columns)  # fmt: skip
+
+
 def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     return con.execute(
         "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
@@ -96,7 +106,7 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             selfs = con.execute(
                 "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]
             ).df()
-            sp = rc.self_points(selfs, iset)
+            sp = rc.self_points(selfs, iset, no_evidence_layouts())
             final = rc.final_values(scored, sp, iset)
             found = rc.reconcile_findings(final, iset)
             comp = rc.computed_scores(final, iset) if len(final) else pd.DataFrame()
