@@ -7,7 +7,8 @@ Each finding row shows the numerator, denominator, value and source files behind
 and has three columns for the reviewer: a decision (drop-down), adjusted points (0..max) and a comment.
 The filled workbook goes back into the inbox (`<inbox>/<year>/province/reviewer_<year>.xlsx`) and the
 next run applies it (indicator_sets/decisions.py). No personal data: codes, school and unit names,
-points and file names only; the reviewer's earlier comments are not copied back.
+points and file names only; the reviewer's earlier comments are written back (they were masked of
+personal data when read, see indicator_sets/decisions.py).
 """
 
 from __future__ import annotations
@@ -191,6 +192,9 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
             pts = "" if pd.isna(s["adjusted_points"]) else f" ({_fmt(s['adjusted_points'])} điểm)"
             f.at[i, "previous"] = f"{label}{pts} — {dec.STATE_LABELS.get(s['state'], '')}"
             f.at[i, "state"] = s["state"]
+            # the reviewer's comment survives the round trip (masked of personal data when read)
+            if isinstance(s.get("comment"), str) and s["comment"]:
+                f.at[i, "comment"] = s["comment"]
             if s["state"] in ("in_force", "pending"):  # pre-filled so that re-dropping the file keeps it
                 f.at[i, "decision_label"] = label
                 f.at[i, "adjusted_points"] = (

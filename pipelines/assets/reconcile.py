@@ -166,10 +166,8 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         counts = states["state"].value_counts().to_dict() if len(states) else {}
         context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
                          f"rejected={len(rejects)} states={counts}")  # fmt: skip
-        if len(rejects):
-            context.log.warning(
-                f"{len(rejects)} reviewer decision rows rejected (see reviewer_decision_rejects)"
-            )
+        for line in dec.reject_lines(rejects):  # read by the reviewer on the console: Vietnamese
+            context.log.warning(line)
         yield dg.MaterializeResult(asset_key="reviewer_decisions", metadata={
             "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
         yield dg.MaterializeResult(asset_key="reviewer_decision_rejects", metadata={"rows": len(rejects)})

@@ -79,10 +79,11 @@ def test_workbook_round_trip_applies_valid_and_rejects_invalid(tmp_path: Path) -
     t, _ = table_of(after)
     s1 = t.set_index("school_code").loc["S1"]
     assert s1["prop_qt_points"] == 86.0 and "Thẩm định" in s1["prop_qt_origin"]
-    # the regenerated workbook pre-fills the decision but never the comment
+    # the regenerated workbook pre-fills the decision and the comment, masked of the name it held
     wb = openpyxl.load_workbook(write_reviewer_workbook(tmp_path / "again.xlsx", after))
     texts = [c.value for r in wb["UBND xã A"].iter_rows() for c in r if isinstance(c.value, str)]
-    assert "Điều chỉnh điểm" in texts and not any("cô Lan" in v for v in texts)
+    assert "Điều chỉnh điểm" in texts and "Đã liên hệ cô [tên đã ẩn]" in texts
+    assert not any("Lan" in v for v in texts)
 
 
 def test_stale_decision_not_applied() -> None:
