@@ -66,17 +66,42 @@ def level_bars(table: pd.DataFrame) -> dict:
     return {"rows": rows, "height": 20 + 22 * len(rows)}
 
 
-def scatter(table: pd.DataFrame, size: int = 320) -> dict:
-    """Self-declared total (x) vs computed total (y) per school, both out of 200."""
+def mixed_totals(final: pd.DataFrame, iset) -> dict[object, float]:  # type: ignore[no-untyped-def]
+    """Per school: the total of both groups with computed points where the data gives them (status ok)
+    and self points elsewhere — the figure LEVEL_CHANGE compares with the self-declared total, so the
+    chart and the finding text show the same number."""
+    if final.empty:
+        return {}
+    from indicator_sets.reconcile import mixed_scores
+
+    m = mixed_scores(final, iset)
+    total = sum((m[f"group_{g.code.lower()}_points"] for g in iset.groups), pd.Series(0.0, index=m.index))
+    return dict(zip(m["school_code"].tolist(), total.round(2).tolist(), strict=True))
+
+
+SCATTER_TICKS = (0, 50, 100, 150, 200)
+
+
+def scatter(table: pd.DataFrame, mixed: dict[object, float] | None = None, size: int = 340) -> dict:
+    """Self-declared total (x) vs the total with computed points where the data gives them (y) per
+    school, both on 0–200, with tick numbers on both axes."""
+    left, bottom, span = 40, size - 30, size - 50
     pts = []
     if "self_dh_points" in table.columns:
         for r in table.itertuples(index=False):
             s = (_num(r.self_dh_points) or 0) + (_num(r.self_qt_points) or 0)
-            c = (_num(r.group_dh_points) or 0) + (_num(r.group_qt_points) or 0)
-            pts.append({"cx": round(30 + s / 200 * (size - 40), 1), "cy": round(size - 30 - c / 200 * (size - 40), 1),
-                        "label": f"{r.school_code}: tự ĐG {_fmt(s)}, dữ liệu {_fmt(c)}",
+            c = (mixed or {}).get(r.school_code)
+            if c is None:
+                continue
+            pts.append({"cx": round(left + s / 200 * span, 1), "cy": round(bottom - c / 200 * span, 1),
+                        "code": r.school_code,
+                        "label": f"{r.school_code}: tự đánh giá {_fmt(s)}; thay điểm tính từ dữ liệu (nơi có số "
+                                 f"liệu) {_fmt(c)}",
                         "color": "#cc0000" if c < s - 1e-9 else "#3c78d8"})  # fmt: skip
-    return {"points": pts, "size": size, "lo": size - 30, "hi": 10}
+    ticks = [{"v": t, "x": round(left + t / 200 * span, 1), "y": round(bottom - t / 200 * span, 1)}
+             for t in SCATTER_TICKS]  # fmt: skip
+    return {"points": pts, "size": size, "left": left, "lo": bottom, "hi": bottom - span,
+            "right": left + span, "ticks": ticks}  # fmt: skip
 
 
 def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
@@ -210,6 +235,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
                                 units["managing_unit"].tolist(), strict=True):  # fmt: skip
         unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
+    mixed = mixed_totals(data.final, data.iset)
     schools = []
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
@@ -221,7 +247,8 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "prop_level": None if t is None else t.get("prop_level"),
             "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
-            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}",
+            "mixed": _fmt(mixed.get(code)),
+            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
             "criteria": crit_rows,
             "findings": by_school_findings.get(code, []),
             "yoy": by_school_yoy.get(code, []),
@@ -239,7 +266,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     return _env().get_template("reviewer_report.html.j2").render(
         year=data.year, iset=data.iset, n_schools=len(schools), findings=findings,
         n_findings=len(rows), severity_labels=SEVERITY_LABELS, finding_labels=FINDING_LABELS,
-        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table),
+        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table, mixed),
         over=over_claim_bars(data.findings), factors=fac, province_factor=prov_factor, schools=schools,
         level_colors=LEVEL_COLORS, has_previous=len(data.previous) > 0, warnings=missing,
         n_rejects=len(data.rejects), n_stale=int((data.states["state"] == "stale").sum()) if len(data.states) else 0,

@@ -215,3 +215,29 @@ def test_decision_files_are_found_anywhere_in_the_year_oldest_first(tmp_path: Pa
     assert dec.find_decision_files(inbox, Y) == [made[f"{Y}/_cu/Reviewer_old.xlsx"],
                                                  made[f"{Y}/province/reviewer_{Y}.xlsx"]]  # fmt: skip
     assert dec.find_decision_files(inbox, "2099-2100") == []
+
+
+def test_reviewer_html_does_not_contradict_itself() -> None:
+    """The scatter has axis numbers; its tooltip shows the same total as the LEVEL_CHANGE text; the
+    province factor's wording names what it divides; a link to a school opens its section."""
+    import re
+
+    data = review_data()
+    t, factors = table_of(data)
+    html = render(data, t, factors)
+    assert {m for m in re.findall(r'class="tick-x"[^>]*>(\d+)<', html)} == {"0", "50", "100", "150", "200"}
+    assert {m for m in re.findall(r'class="tick-y"[^>]*>(\d+)<', html)} == {"0", "50", "100", "150", "200"}
+    change = data.findings[
+        (data.findings["finding"] == "LEVEL_CHANGE") & (data.findings["school_code"] == "S1")
+    ]
+    assert len(change) == 1
+    from reports.reviewer_workbook import _fmt, explain
+
+    text = explain(change.iloc[0])
+    tip = re.search(r"<title>S1: tự đánh giá ([\d,]+); thay điểm tính từ dữ liệu \(nơi có số liệu\) ([\d,]+)</title>",
+                    html)  # fmt: skip
+    assert tip is not None
+    assert f"Tổng điểm tự đánh giá {tip.group(1)};" in text and f"được {tip.group(2)}:" in text
+    assert tip.group(2) == _fmt(change.iloc[0]["computed_points"])
+    assert "chỉ trên các tiêu chí có số liệu" in html and 'id="he-so-tinh"' in html
+    assert 'el.tagName==="DETAILS"){el.open=true' in html and 'href="#s-S1"' in html
