@@ -68,6 +68,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             api_base_url=settings.api_base_url,
             api_key=settings.api_key.get_secret_value(),
             mode=settings.mode,
+            province_name=settings.province_name,
         ),
     }
     keys = parts.get_partition_keys()

@@ -86,6 +86,15 @@ def _shared_review(
     return run_memo.once(context.run_id, ("review", year, pipeline.indicator_set), build)
 
 
+def _province_code(warehouse: WarehouseResource, year: str) -> str:
+    """ "(mã tỉnh NN)" from the school registry when no province name is set."""
+    with warehouse.connect() as con:
+        row = con.execute(
+            "SELECT any_value(province_code) FROM raw_school WHERE school_year = ?", [year]
+        ).fetchone()
+    return f"(mã tỉnh {row[0]})" if row and row[0] else ""
+
+
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
               kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
@@ -100,7 +109,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                 values = _table(con, "scored_indicator_values", year)
         final_scores = data.final_scores  # school_scores_final
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
-                             criterion_factors=factors.get("criterion"), iset=data.iset)  # fmt: skip
+                             criterion_factors=factors.get("criterion"), iset=data.iset,
+                             province=pipeline.province_name or _province_code(warehouse, year))  # fmt: skip
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"

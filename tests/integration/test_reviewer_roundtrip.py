@@ -114,9 +114,12 @@ def fill(path: Path, target: Path, decisions: dict[tuple[str, str, str], tuple[s
 
 
 def thi_dua(out: Path) -> pd.DataFrame:
-    return pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str}).set_index(
-        "Mã trường"
-    )
+    return pd.read_excel(
+        out / f"thi_dua_{YEAR}.xlsx",
+        sheet_name=f"Thi đua {YEAR}",
+        engine="calamine",
+        dtype={"Mã trường": str},
+    ).set_index("Mã trường")
 
 
 def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -> None:

@@ -65,7 +65,12 @@ def run(inbox: Path, tmp_path: Path) -> Path:
 
 
 def points_from_workbook(out: Path) -> dict[str, float]:
-    frame = pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str})
+    frame = pd.read_excel(
+        out / f"thi_dua_{YEAR}.xlsx",
+        sheet_name=f"Thi đua {YEAR}",
+        engine="calamine",
+        dtype={"Mã trường": str},
+    )
     return dict(
         zip(frame["Mã trường"].astype(str), frame["Điểm nhóm I (dạy, học) – tính từ dữ liệu"], strict=True)
     )
