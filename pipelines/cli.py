@@ -46,7 +46,7 @@ def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str 
     except WarehouseBusyError as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         sys.exit(3)
-    console.print(f"[bold]Thời gian chạy:[/bold] {time.perf_counter() - t0:.1f} s")
+    console.print(f"[bold]Thời gian chạy:[/bold] {f'{time.perf_counter() - t0:.1f}'.replace('.', ',')} giây")
     sys.exit(0 if ok else 1)
 
 

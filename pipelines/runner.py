@@ -60,7 +60,9 @@ class _ProgressHandler(logging.Handler):
             self.console.print(f"  [cyan]▶[/cyan] {step}", highlight=False)
         elif kind == "STEP_SUCCESS":
             dt_s = time.perf_counter() - self.started.get(step, time.perf_counter())
-            self.console.print(f"  [green]✓[/green] {step} ({dt_s:.1f} s)", highlight=False)
+            self.console.print(
+                f"  [green]✓[/green] {step} ({f'{dt_s:.1f}'.replace('.', ',')} giây)", highlight=False
+            )
         elif kind == "STEP_FAILURE":
             self.console.print(f"  [red]✗[/red] {step}: {record.getMessage()[:500]}", highlight=False)
 

@@ -349,7 +349,11 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
 
 
 def findings_csv(findings: pd.DataFrame) -> pd.DataFrame:
-    """`out/findings_<year>.csv` columns, queue order."""
+    """`out/findings_<year>.csv` columns, queue order: the codes in their own columns (`finding`,
+    `severity`) and, beside each, its Vietnamese name for the person who opens the file."""
     from indicator_sets.reconcile import FINDING_COLUMNS
 
-    return sort_queue(findings).reindex(columns=FINDING_COLUMNS)
+    out = sort_queue(findings).reindex(columns=FINDING_COLUMNS)
+    out.insert(out.columns.get_loc("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
+    out.insert(out.columns.get_loc("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS))
+    return out

@@ -241,3 +241,34 @@ def test_reviewer_html_does_not_contradict_itself() -> None:
     assert tip.group(2) == _fmt(change.iloc[0]["computed_points"])
     assert "chỉ trên các tiêu chí có số liệu" in html and 'id="he-so-tinh"' in html
     assert 'el.tagName==="DETAILS"){el.open=true' in html and 'href="#s-S1"' in html
+
+
+def test_findings_csv_keeps_codes_and_adds_vietnamese_names() -> None:
+    from reports.reviewer_workbook import findings_csv
+
+    out = findings_csv(review_data().findings)
+    cols = list(out.columns)
+    assert cols.index("finding_label") == cols.index("finding") + 1
+    assert cols.index("severity_label") == cols.index("severity") + 1
+    row = out[out["finding"] == "LEVEL_CHANGE"].iloc[0]
+    assert (row["finding_label"], row["severity_label"]) == (
+        "Mức thay đổi khi dùng điểm tính từ dữ liệu",
+        "Cao",
+    )
+    assert out["finding_label"].notna().all() and out["severity_label"].notna().all()
+
+
+def test_console_summary_is_vietnamese_with_decimal_commas() -> None:
+    from pipelines.run_summary import summary_lines
+
+    lines = summary_lines({
+        "school_year": Y, "status": "success", "files": dict.fromkeys(
+            ("seen", "ingested", "replaced", "skipped", "quarantined", "retired"), 1),
+        "rows": {"loaded_this_run": 1, "kept_in_year": 1, "rejected_in_year": 0},
+        "findings_by_severity": {"high": 2, "medium": 1, "low": 0}, "schools_by_level": {"1": 3},
+        "stage_seconds": {"ingest": 1.25, "models": 10.0},
+    })  # fmt: skip
+    text = "\n".join(lines)
+    assert "cao 2, trung bình 1, thấp 0" in text and "high" not in text
+    assert "nạp tệp 1,2 giây" in text or "nạp tệp 1,3 giây" in text
+    assert "mô hình SQL 10,0 giây" in text
