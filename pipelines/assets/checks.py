@@ -116,8 +116,8 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     """The two Great Expectations suites as checks (raw inputs: warning; published outputs: blocking)."""
 
     @partitioned_check(asset="quarantine_rows", name="gx_raw_inputs", blocking=False, partitions_def=partitions,
-                    description="GX: completeness per school, freshness of the newest file, row counts vs "
-                                "the previous run.")  # fmt: skip
+                    description="GX – dữ liệu đầu vào: mỗi trường nộp đủ nguồn, tệp mới nhất không quá cũ, số "
+                                "dòng mỗi nguồn không đổi quá mức so với lần chạy trước.")  # fmt: skip
     def _raw(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
              pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
         from quality.gx_suites import run_raw_inputs_suite
@@ -130,8 +130,8 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
 
     @partitioned_check(asset="school_scores", name="gx_published_outputs", blocking=True, partitions_def=partitions,
                     additional_deps=["scored_indicator_values"],
-                    description="GX: one row per school × criterion, points within 0..max, levels consistent "
-                                "with group totals.")  # fmt: skip
+                    description="GX – kết quả công bố: một dòng cho mỗi trường × tiêu chí, điểm trong khoảng "
+                                "0..tối đa, mức đạt khớp với tổng điểm các nhóm.")  # fmt: skip
     def _published(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                    pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
         from quality.gx_suites import run_published_suite

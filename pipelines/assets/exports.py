@@ -97,8 +97,8 @@ def _province_code(warehouse: WarehouseResource, year: str) -> str:
 
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
-                                           "out/indicator_values_<year>.csv and out/school_scores_<year>.csv (final computed side).")  # fmt: skip
+              kinds={"excel"}, description="out/thi_dua_<năm học>.xlsx cho Hội đồng thi đua (trang in A4 và trang dữ liệu), kèm "
+                                           "out/indicator_values_<năm học>.csv và out/school_scores_<năm học>.csv (phía tính toán cuối cùng).")  # fmt: skip
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -135,7 +135,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         )
 
     @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["findings"],
-              kinds={"csv"}, description="out/findings_<year>.csv: one row per finding, reviewer-queue order.")  # fmt: skip
+              kinds={"csv"}, description="out/findings_<năm học>.csv: mỗi phát hiện một dòng, theo thứ tự hàng đợi thẩm định.")  # fmt: skip
     def _findings_csv(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -148,8 +148,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "rows": len(frame)})
 
     @dg.asset(name="reviewer_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"excel"}, description="out/reviewer_<year>.xlsx: findings per managing unit with a "
-                                           "decision drop-down, to fill in and drop back into the inbox.")  # fmt: skip
+              kinds={"excel"}, description="out/reviewer_<năm học>.xlsx: phát hiện theo đơn vị quản lý, có cột quyết định "
+                                           "(danh sách chọn) để điền và gửi lại vào thư mục nhận.")  # fmt: skip
     def _reviewer(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -159,8 +159,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                               "findings": len(data.findings)})  # fmt: skip
 
     @dg.asset(name="reviewer_report_html", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"html"}, description="out/reviewer_<year>.html: static report (overview, findings, "
-                                          "one section per school with the year-over-year analysis).")  # fmt: skip
+              kinds={"html"}, description="out/reviewer_<năm học>.html: báo cáo tĩnh (tổng quan, phát hiện, "
+                                          "từng trường kèm so sánh với năm học trước).")  # fmt: skip
     def _html(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key

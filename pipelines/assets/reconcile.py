@@ -86,15 +86,15 @@ def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     specs = [
         dg.AssetSpec("final_indicator_values", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Final computed side: data criteria as scored, document/mandatory criteria "
-                                 "from the self-assessment (self_declared), self-side columns beside.",
+                     description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh chứng/ĐKBB "
+                                 "lấy từ tự đánh giá (self_declared), kèm các cột phía tự đánh giá.",
                      deps=["scored_indicator_values", "raw_self_assessment"]),
         dg.AssetSpec("school_scores_final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Computed-side totals and levels over final_indicator_values."),
+                     description="Tổng điểm và mức phía tính toán (từ final_indicator_values)."),
         dg.AssetSpec("school_scores_self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Self-declared totals and levels."),
+                     description="Tổng điểm và mức theo tự đánh giá của trường."),
         dg.AssetSpec("findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Reconciliation findings, reviewer-queue order."),
+                     description="Phát hiện đối chiếu, theo thứ tự hàng đợi thẩm định."),
     ]  # fmt: skip
 
     @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
@@ -128,14 +128,14 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
     dspecs = [
         dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      deps=["findings"],
-                     description="Reviewer decisions read from reviewer_*.xlsx in the inbox, kept across runs."),
+                     description="Quyết định thẩm định đọc từ reviewer_*.xlsx trong thư mục nhận, lưu qua các lần chạy."),
         dg.AssetSpec("reviewer_decision_rejects", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Decision rows not applied, with the reason."),
+                     kinds={"duckdb"}, description="Dòng quyết định không được áp dụng, kèm lý do."),
         dg.AssetSpec("proposed_indicator_values", group_name="reconcile", partitions_def=partitions,
                      kinds={"duckdb"}, deps=["final_indicator_values"],
-                     description="Proposed external points per criterion with their origin."),
+                     description="Điểm đề xuất (đánh giá ngoài) theo tiêu chí, kèm nguồn điểm."),
         dg.AssetSpec("school_scores_proposed", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Proposed external totals and levels."),
+                     kinds={"duckdb"}, description="Tổng điểm và mức đề xuất (đánh giá ngoài)."),
     ]  # fmt: skip
 
     @dg.multi_asset(

@@ -178,3 +178,13 @@ def test_audits_run_as_asset_checks(tmp_path: Path) -> None:
     assert "0800000002" in dup.metadata["preview"].value
     fee = evals["audit_fee_transaction__paid_above_due"]
     assert not fee.passed and fee.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_every_audit_has_a_vietnamese_text_for_people() -> None:
+    """The Dagster UI and the data-quality report show the audits' `-- vi:` text, not the English purpose."""
+    from quality.audits import load_audits
+
+    for audit in load_audits().values():
+        assert audit.title_vi != audit.model.purpose, audit.name
+        assert any(ch in audit.title_vi for ch in "ăâđêôơưạảấầẩậắằẳặẹẻẽếềểệịọỏốồổộớờởợụủứừửựỳỷỹ"), audit.name
+        assert audit.description.startswith(audit.title_vi)
