@@ -99,7 +99,8 @@ def build_audit_checks(
 
 
 def _gx_result(outcome: "SuiteOutcome", blocking: bool) -> dg.AssetCheckResult:
-    failed = [f"{f['expectation']} {f['kwargs']}: {f['result']}" for f in outcome.failed]
+    failed = [f"{f.get('description') or f['expectation']} ({f['expectation']} {f['kwargs']}): {f['result']}"
+              for f in outcome.failed]  # fmt: skip
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
@@ -125,7 +126,7 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
         year = context.partition_key
         with warehouse.connect() as con:
             cov = run_memo.once(context.run.run_id, ("coverage", year), lambda: coverage.collect(con, year))
-            outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs", cov=cov)
+            outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs" / year, cov=cov)
         return _gx_result(outcome, blocking=False)
 
     @partitioned_check(asset="school_scores", name="gx_published_outputs", blocking=True, partitions_def=partitions,
@@ -141,7 +142,9 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
             scores = con.execute("SELECT * FROM school_scores WHERE school_year = ?", [year]).df()
-        outcome = run_published_suite(scored, scores, pipeline.out_path / "data_docs", iset.level_of)
+        outcome = run_published_suite(
+            scored, scores, pipeline.out_path / "data_docs" / year, iset.level_of, year
+        )
         return _gx_result(outcome, blocking=True)
 
     return [_raw, _published]
