@@ -170,7 +170,7 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
     f["max_points"] = f["criterion_code"].map(lambda k: float(crit[k].max_points) if k in crit else None)
     f["status_label"] = f["status"].map(STATUS_LABELS)
     f["source_files"] = f["source_files"].map(
-        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v or ""))  # fmt: skip
+        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v if isinstance(v, str) else ""))  # fmt: skip
     f["explanation"] = [
         explain(r, tolerance(data.iset, r["max_points"]) if r["finding"] == "OVER_CLAIM" else None)
         for r in f.to_dict("records")
