@@ -155,6 +155,26 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ render
+ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số"}
+
+
+def _counted_by_school(counted: pd.DataFrame) -> dict[tuple, list[dict]]:
+    """(school, criterion) → the source rows its value counted (numerator first), for the drill-down."""
+    if counted is None or counted.empty:
+        return {}
+    c = counted.sort_values(["school_code", "criterion_code", "role", "source_file", "source_row"],
+                            ascending=[True, True, False, True, True])  # fmt: skip
+    out: dict[tuple, list[dict]] = {}
+    for r in c.to_dict("records"):
+        row = r["source_row"]
+        out.setdefault((r["school_code"], r["criterion_code"]), []).append({
+            "role": ROLE_LABELS.get(r["role"], r["role"]), "file": r["source_file"] or "",
+            "sheet": r["source_sheet"] or "", "row": "" if row is None or pd.isna(row) else int(row),
+            "fields": r["fields_read"] or "",
+        })  # fmt: skip
+    return out
+
+
 def _by_school(records: list[dict]) -> dict[object, list[dict]]:
     """Records grouped by their school code, in order (what `groupby("school_code")` + `to_dict` per
     group gave, without a frame per school)."""
@@ -236,6 +256,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
         unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
     mixed = mixed_totals(data.final, data.iset)
+    counted = _counted_by_school(data.counted)
     schools = []
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
@@ -249,7 +270,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
             "mixed": _fmt(mixed.get(code)),
             "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
-            "criteria": crit_rows,
+            "criteria": [{**c, "counted": counted.get((code, c["code"]), [])} for c in crit_rows],
             "findings": by_school_findings.get(code, []),
             "yoy": by_school_yoy.get(code, []),
         })  # fmt: skip

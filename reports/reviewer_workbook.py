@@ -83,6 +83,7 @@ class ReviewData:
     proposed: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's final_indicator_values
+    counted: pd.DataFrame = field(default_factory=pd.DataFrame)  # int_counted__* rows (drill-down)
     # frames derived from the ones above, computed once (the thi đua, reviewer workbook and HTML writers of
     # one run share one ReviewData); callers must not modify the frames they get
     _derived: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)

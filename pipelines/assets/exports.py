@@ -32,6 +32,15 @@ def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFram
     return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
 
 
+def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The year's rows of every `int_counted__*` model (the rows each criterion counted)."""
+    from pipelines.explain import counted_models
+
+    parts = [con.execute(f"SELECT school_code, criterion_code, role, source_file, source_sheet, source_row, "
+                         f"fields_read FROM {m} WHERE school_year = ?", [year]).df() for m in counted_models(con)]  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:
     """Read every table the reviewer outputs need for `year` (and last year's final values)."""
     schools = con.execute(
@@ -48,6 +57,7 @@ def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorS
         proposed=_table(con, "proposed_indicator_values", year),
         proposed_scores=_table(con, "school_scores_proposed", year),
         previous=_table(con, "final_indicator_values", previous_year(year)),
+        counted=counted_rows(con, year),
     )  # fmt: skip
 
 

@@ -33,6 +33,10 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("html")
     data = review_data()
+    data.counted = pd.DataFrame([  # the rows 1.4 of S1 counted (drill-down)
+        {"school_code": "S1", "criterion_code": "1.4", "role": role, "source_file": "S1/phancong.xlsx",
+         "source_sheet": "PC", "source_row": row, "fields_read": f"Môn Toán, khối {row}"}
+        for role, row in (("numerator", 8), ("denominator", 8), ("denominator", 9))])  # fmt: skip
     table, factors = table_of(data)
     reviewer = write_reviewer_html(out / f"reviewer_{Y}.html", data, table, factors)
     section = SchoolSection("08000001", "Trường THCS Hòa Bình", arrived=[{"label": "Danh sách phòng", "entity":
@@ -110,6 +114,13 @@ def test_reviewer_report_link_opens_the_school(browser, pages: dict[str, Path]) 
     ticks = page.evaluate("Array.from(document.querySelectorAll('text.tick-x')).map(t => t.textContent)")
     assert ticks == ["0", "50", "100", "150", "200"]
     page.screenshot(path=str(pages["reviewer"].with_name("reviewer_school_open.png")), full_page=False)
+    # a computed value links to the rows it counted: the link opens them (and their school)
+    page.goto(pages["reviewer"].as_uri())
+    page.click("#s-S1 summary")
+    page.click('a[href="#r-S1-1.4"] >> nth=0')
+    page.wait_for_function("document.getElementById('r-S1-1.4').open === true")
+    assert page.inner_text("[id='r-S1-1.4']").count("S1/phancong.xlsx") == 3
+    page.screenshot(path=str(pages["reviewer"].with_name("reviewer_rows_open.png")), full_page=False)
     # opening the page on a school's address opens that school too
     page.goto(pages["reviewer"].as_uri() + "#s-S2")
     page.wait_for_function("document.getElementById('s-S2').open === true")

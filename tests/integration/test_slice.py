@@ -3,6 +3,7 @@ workbook, on a hand-made inbox whose expected points are worked out by hand belo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -138,3 +139,9 @@ def test_cds_explain_prints_exactly_the_rows_counted(inbox: Path, tmp_path: Path
     other = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "2.3.4", "--year", YEAR,
                             "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert other.returncode == 0 and "Chưa có danh sách dòng được đếm" in other.stdout
+    # the reviewer HTML links the computed value to the same rows
+    html = (tmp_path / "out" / f"reviewer_{YEAR}.html").read_text(encoding="utf-8")
+    assert 'href="#r-08000001-1.7.1"' in html
+    block = html.split('id="r-08000001-1.7.1"')[1].split("</details>")[0]
+    cells = re.findall(r'<td>(Tử số|Mẫu số)</td><td>[^<]*</td><td>[^<]*</td><td class="n">(\d+)</td>', block)
+    assert cells == [("Tử số", "8"), ("Tử số", "10"), ("Mẫu số", "8"), ("Mẫu số", "9"), ("Mẫu số", "10")]

@@ -240,7 +240,7 @@ def test_reviewer_html_does_not_contradict_itself() -> None:
     assert f"Tổng điểm tự đánh giá {tip.group(1)};" in text and f"được {tip.group(2)}:" in text
     assert tip.group(2) == _fmt(change.iloc[0]["computed_points"])
     assert "chỉ trên các tiêu chí có số liệu" in html and 'id="he-so-tinh"' in html
-    assert 'el.tagName==="DETAILS"){el.open=true' in html and 'href="#s-S1"' in html
+    assert 'if(d.tagName==="DETAILS"){d.open=true;}' in html and 'href="#s-S1"' in html
 
 
 def test_findings_csv_keeps_codes_and_adds_vietnamese_names() -> None:
