@@ -10,7 +10,13 @@ A row is applied only when it names a known finding of the year, an allowed deci
 mandatory condition). Invalid rows are returned with a reason and never applied. A stored decision is
 stale when the self or computed points under it differ from those the reviewer saw (the workbook's own
 columns); stale decisions are reported and not applied until a reviewer confirms them again.
-The reviewer's free-text comment is kept in the decisions table only, never copied into an output.
+The reviewer's free-text comment is part of the decision: it is kept in the decisions table, written back
+into the regenerated reviewer workbook and shown in the reviewer HTML next to the decision, so that the
+next reviewer sees why (it used to stay in the table only, and every regenerated workbook lost it).
+Because a comment is free text typed by a person, it is masked when it is read (`mask_personal_data`):
+citizen-id and phone numbers, dates, e-mail addresses and Vietnamese personal names (a common family
+name followed by capitalised words) become placeholders before it is stored, so no personal data reaches
+the table or any output, and re-reading an already masked comment leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,6 +61,33 @@ STORED_COLUMNS = [
 REJECT_COLUMNS = ["school_year", "finding_id", "decision_text", "adjusted_raw", "source_file", "source_sheet",
                   "source_row", "reason_code", "message"]  # fmt: skip
 _TOL = 0.005
+
+
+#: Common Vietnamese family names (they cover the great majority of the population); a name is one of
+#: them followed by 1–4 capitalised words. Vocabulary, not logic: extend the tuple, not the pattern.
+FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+                "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương", "Lương", "Cao",
+                "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách", "Vương", "Triệu", "Đào")  # fmt: skip
+#: Forms of address before a given name.
+ADDRESS_WORDS = ("cô", "thầy", "anh", "chị", "em", "ông", "bà", "bạn", "cháu", "học sinh", "giáo viên",
+                 "hiệu trưởng", "phụ huynh", "GV", "HS")  # fmt: skip
+_CAP = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]*"
+_PERSONAL = [
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email đã ẩn]"),
+    (re.compile(r"(?<![\w.-])\d{1,2}([/.-])\d{1,2}\1\d{2,4}\b"), "[ngày đã ẩn]"),
+    (re.compile(r"(?<!\d)(\+?84|0)[\d .-]{8,13}\d(?!\d)"), "[số đã ẩn]"),
+    (re.compile(r"(?<!\d)\d{9,12}(?!\d)"), "[số đã ẩn]"),
+    (re.compile(rf"\b(?:{'|'.join(FAMILY_NAMES)})(?:\s+{_CAP}){{1,4}}\b"), "[tên đã ẩn]"),
+    # a given name after a form of address ("cô Lan", "thầy Minh Đức"): the address stays
+    (re.compile(rf"\b({'|'.join(ADDRESS_WORDS)})\s+{_CAP}(?:\s+{_CAP}){{0,3}}\b"), r"\1 [tên đã ẩn]"),
+]
+
+
+def mask_personal_data(text: str) -> str:
+    """The comment with personal data replaced by placeholders (idempotent)."""
+    for rx, repl in _PERSONAL:
+        text = rx.sub(repl, text)
+    return text
 
 
 def find_decision_files(inbox: Path, year: str) -> list[Path]:
@@ -120,7 +154,7 @@ def read_decision_files(paths: Iterable[Path], root: Path | None = None) -> pd.D
 
                 for n, r in enumerate(it, start=2):
                     fid, dec = _text(cell(r, COL_ID)), _text(cell(r, COL_DECISION))
-                    adj, com = cell(r, COL_ADJUSTED), _text(cell(r, COL_COMMENT))
+                    adj, com = cell(r, COL_ADJUSTED), mask_personal_data(_text(cell(r, COL_COMMENT)))
                     if not fid or (not dec and _text(adj) == ""):
                         continue
                     rows.append({
@@ -276,3 +310,20 @@ STATE_LABELS = {
     "stale": "Dữ liệu đã thay đổi sau quyết định — cần xem lại",
     "orphaned": "Phát hiện không còn",
 }
+
+
+def reject_lines(rejects: pd.DataFrame, limit: int = 20) -> list[str]:
+    """One Vietnamese line per decision row that was not applied, naming the file, sheet and row the
+    reviewer filled in (the console and the run log show them; the workbook lists them all)."""
+    lines = []
+    for r in rejects.head(limit).to_dict("records"):
+        where = f"tệp {r.get('source_file') or '?'}"
+        if isinstance(r.get("source_sheet"), str) and r["source_sheet"]:
+            where += f", trang “{r['source_sheet']}”"
+        if r.get("source_row") is not None and not pd.isna(r.get("source_row")):
+            where += f", dòng {int(r['source_row'])}"
+        lines.append(f"Quyết định thẩm định chưa được áp dụng — {where}: {r.get('message') or ''}")
+    if len(rejects) > limit:
+        lines.append(f"… và {len(rejects) - limit} dòng quyết định khác chưa được áp dụng "
+                     "(xem trang “QĐ không hợp lệ” của tệp reviewer_<năm học>.xlsx).")  # fmt: skip
+    return lines

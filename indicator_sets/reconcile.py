@@ -4,7 +4,9 @@
 What belongs here: pure functions, DataFrames and plain values in and out, no Dagster, no I/O.
 
 - `self_points`: one row per school × criterion × year of the self-assessment with the points that
-  count (a rejected score counts as 0), whether it was declared, and whether it has an evidence code;
+  count (a rejected score counts as 0), whether it was declared, whether it has an evidence code, and
+  whether its form could carry one at all (`evidence_known`: the wide layout has no evidence column, so
+  its declarations stand and MISSING_EVIDENCE is low — "evidence unknown is not evidence missing");
 - `final_values`: the final computed side — every leaf criterion of every school, the `data` rows as
   scored, the `document` and mandatory rows filled from the self-assessment (status `self_declared`);
 - `reconcile_findings`: OVER_CLAIM, UNDER_CLAIM, NO_DATA, MISSING_EVIDENCE, INVALID_SELF_SCORE and
@@ -38,6 +40,7 @@ DEFAULT_SEVERITIES = {
     "UNDER_CLAIM": "low",
     "NO_DATA": "medium",
     "MISSING_EVIDENCE": "medium",
+    "MISSING_EVIDENCE_UNKNOWN": "low",  # the form had no evidence column: the reviewer confirms it
     "INVALID_SELF_SCORE": "high",
     "LEVEL_CHANGE": "high",
 }
@@ -81,16 +84,22 @@ def _bool(s: pd.Series) -> pd.Series:
     )
 
 
-def self_points(self_assessment: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
+def self_points(
+    self_assessment: pd.DataFrame, iset: IndicatorSet, no_evidence_layouts: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """Per school × year × leaf criterion of the self-assessment: `declared`, `self_points` (0 when not
-    declared or rejected), `self_invalid`, `has_evidence`, `self_met` (mandatory), `self_score_raw`.
+    declared or rejected), `self_invalid`, `has_evidence`, `evidence_known`, `self_met` (mandatory),
+    `self_score_raw`.
 
     A score is rejected when the connector flagged it (`self_score_issue`) or it is above the
-    criterion's maximum from the indicator set. The `note` column is never carried over (personal data).
+    criterion's maximum from the indicator set. `no_evidence_layouts`: ids of the layouts whose form has
+    no evidence-code column (rows with such a `layout_id` get `evidence_known` false). The `note` column
+    is never carried over (personal data).
     """
     crit = iset.by_code()
     leaves = {c.code for c in iset.leaves()}
-    cols = ["declared", "self_score_raw", "self_points", "self_invalid", "has_evidence", "self_met"]
+    cols = ["declared", "self_score_raw", "self_points", "self_invalid", "has_evidence", "evidence_known",
+            "self_met"]  # fmt: skip
     if self_assessment is None or self_assessment.empty:
         return pd.DataFrame(columns=[*VKEYS, *cols])
     sa = self_assessment.copy()
@@ -120,6 +129,8 @@ def self_points(self_assessment: pd.DataFrame, iset: IndicatorSet) -> pd.DataFra
     out["self_points"] = valid.fillna(0.0).map(lambda v: round_half_up(v) or 0.0).astype("float64").to_numpy()
     out["self_invalid"] = invalid.to_numpy()
     out["has_evidence"] = _has_text(sa["evidence_ref"]).to_numpy()
+    layout = sa["layout_id"] if "layout_id" in sa.columns else pd.Series(None, index=sa.index, dtype="object")
+    out["evidence_known"] = (~layout.isin(list(no_evidence_layouts))).to_numpy()
     out["self_met"] = (mandatory & _bool(met)).to_numpy()
     return out.reset_index(drop=True)
 
@@ -131,7 +142,9 @@ def final_values(scored: pd.DataFrame, sp: pd.DataFrame, iset: IndicatorSet) -> 
     `data` rows keep the scored numerator, denominator, value, status, points and source files (a
     criterion with no scored row is `no_data`). `document` rows get status `self_declared` and the
     self points when an evidence code is given, else 0; mandatory rows get value 1 (declared met with
-    an evidence code) or 0 and no points. The self-side columns of `self_points` ride along.
+    an evidence code) or 0 and no points. Where the form had no evidence column (`evidence_known`
+    false) the declaration stands: the self points, value 1 for a condition declared met. The self-side
+    columns of `self_points` ride along.
     """
     leaves = iset.leaves()
     crit = iset.by_code()
@@ -147,6 +160,8 @@ def final_values(scored: pd.DataFrame, sp: pd.DataFrame, iset: IndicatorSet) -> 
     out["declared"] = _bool(out["declared"])
     out["self_invalid"] = _bool(out["self_invalid"])
     out["has_evidence"] = _bool(out["has_evidence"])
+    out["evidence_known"] = out["evidence_known"].astype("object").where(out["evidence_known"].notna(), True)
+    out["evidence_known"] = out["evidence_known"].astype(bool)
     out["self_met"] = _bool(out["self_met"])
     out["self_points"] = pd.to_numeric(out["self_points"], errors="coerce").astype("float64").fillna(0.0)
     kind = out["criterion_code"].map(lambda k: "mandatory" if crit[k].mandatory else crit[k].kind)
@@ -159,13 +174,14 @@ def final_values(scored: pd.DataFrame, sp: pd.DataFrame, iset: IndicatorSet) -> 
     pts = pd.to_numeric(out["points"], errors="coerce").astype("float64")
     pts = pts.where(~doc)
     is_doc = kind == "document"
-    pts = pts.mask(is_doc, np.where(out["has_evidence"], out["self_points"], 0.0))
+    stands = out["has_evidence"] | ~out["evidence_known"]  # evidence given, or the form had no column for it
+    pts = pts.mask(is_doc, np.where(stands, out["self_points"], 0.0))
     pts = pts.mask(kind == "mandatory", np.nan)
     pts = pts.where(~out["status"].isin(["no_data", "not_applicable"]))
     out["points"] = pts
     val = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     val = val.mask(is_doc, np.nan)
-    val = val.mask(kind == "mandatory", (out["self_met"] & out["has_evidence"]).astype("float64"))
+    val = val.mask(kind == "mandatory", (out["self_met"] & stands).astype("float64"))
     out["value"] = val
     for c in ("numerator", "denominator"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64").mask(doc, np.nan)
@@ -252,7 +268,9 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     own_at = {key: dict(zip(own.columns, row, strict=True)) for key, row in zip(own.index, own.itertuples(
         index=False, name=None), strict=True)}  # fmt: skip
     cols = ["school_code", "school_year", "criterion_code", "kind", "status", "max_points", "self_points", "points",
-            "self_invalid", "self_met", "has_evidence", "declared", "group_code"]  # fmt: skip
+            "self_invalid", "self_met", "has_evidence", "declared", "group_code", "evidence_known"]  # fmt: skip
+    if "evidence_known" not in final.columns:
+        final = final.assign(evidence_known=True)
     # one pass over plain column values (a Series per row cost ~0.3 ms each on a province)
     for values in zip(*(final[c].tolist() for c in cols), strict=True):
         r = dict(zip(cols, values, strict=True))
@@ -261,20 +279,16 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         comp = None if pd.isna(r["points"]) else float(r["points"])
         if r["self_invalid"]:
             add(r, "INVALID_SELF_SCORE", severity(iset, "INVALID_SELF_SCORE"), 0.0, comp, mx)
+        # no evidence code: missing (medium, not counted) or unknown because the form had no column (low,
+        # the declaration stands until the reviewer confirms the evidence)
+        ev_sev = severity(iset, "MISSING_EVIDENCE" if r["evidence_known"] else "MISSING_EVIDENCE_UNKNOWN")
         if kind == "mandatory":
             if r["self_met"] and not r["has_evidence"]:
-                add(r, "MISSING_EVIDENCE", severity(iset, "MISSING_EVIDENCE"), None, None, 0.0)
+                add(r, "MISSING_EVIDENCE", ev_sev, None, None, 0.0)
             continue
         if kind == "document":
             if self_p > 0 and not r["has_evidence"]:
-                add(
-                    r,
-                    "MISSING_EVIDENCE",
-                    severity(iset, "MISSING_EVIDENCE"),
-                    self_p,
-                    comp,
-                    self_p - (comp or 0),
-                )
+                add(r, "MISSING_EVIDENCE", ev_sev, self_p, comp, self_p)  # at stake: the self points
             continue
         if status == "ok" and comp is not None:
             tol = tolerance(iset, mx)

@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-console = Console(stderr=False)
+from pipelines.runner import make_console
+
+console = make_console()
 
 
 @click.group(help="Pipeline kiểm tra tự đánh giá chuyển đổi số (QĐ 4725) của Sở GD&ĐT.")
@@ -45,8 +46,34 @@ def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str 
     except WarehouseBusyError as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         sys.exit(3)
-    console.print(f"[bold]Thời gian chạy:[/bold] {time.perf_counter() - t0:.1f} s")
+    console.print(f"[bold]Thời gian chạy:[/bold] {f'{time.perf_counter() - t0:.1f}'.replace('.', ',')} giây")
     sys.exit(0 if ok else 1)
+
+
+@main.command(help="Giải thích một giá trị: quy tắc, số liệu và các dòng nguồn được đếm (tử số, mẫu số).")
+@click.option("--school", required=True, help="Mã trường.")
+@click.option("--criterion", required=True, help="Mã tiêu chí, ví dụ 1.7.1.")
+@click.option("--year", required=True, help="Năm học, dạng YYYY-YYYY.")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
+def explain(school: str, criterion: str, year: str, warehouse: Path | None) -> None:
+    import duckdb
+
+    from indicator_sets.model import load_indicator_set
+    from pipelines.explain import explain as explain_value
+    from pipelines.explain import lines
+    from pipelines.settings import get_settings
+
+    settings = get_settings(warehouse=warehouse)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        e = explain_value(con, load_indicator_set(settings.indicator_set), school, criterion, year)
+    except KeyError as exc:
+        console.print(str(exc.args[0]), style="red", markup=False)
+        sys.exit(2)
+    finally:
+        con.close()
+    for line in lines(e):
+        console.print(line, markup=False, highlight=False)
 
 
 @main.group(name="indicator-set", help="Bộ chỉ số (YAML).")

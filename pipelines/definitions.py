@@ -2,6 +2,11 @@
 
 `dagster dev` loads `defs` (resolved when the code location loads, not at import); `cds run` calls
 `build_definitions` with its own settings and runs the same job in-process.
+
+Every way of launching a school year runs like `cds_school_year_job`: the in-process executor is the
+code location's default (DuckDB has one writer), and the UI's default asset job ("Materialize all" →
+a partition, which Dagster names `__ASSET_JOB`) is defined here as the same selection with the same
+`cds/warehouse` tag, so the run queue's one-run-at-a-time limit and the run-summary sensor see it too.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_gro
 from pipelines.settings import Settings, get_settings
 
 YEAR_JOB = "cds_school_year_job"
+#: The name Dagster gives the asset graph's own job ("Materialize all" / "Materialize" in the UI).
+UI_ASSET_JOB = "__ASSET_JOB"
+RUN_TAGS = {"cds/warehouse": "exclusive"}
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -41,9 +49,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_publish_assets(parts),
     ]
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
-    job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(), partitions_def=parts,
-                              description="Materialise every stage for one school year.",
-                              executor_def=dg.in_process_executor, tags={"cds/warehouse": "exclusive"})  # fmt: skip
+    job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(),
+                              description="Chạy mọi giai đoạn cho một năm học.",
+                              executor_def=dg.in_process_executor, tags=RUN_TAGS)  # fmt: skip
+    # The UI's default asset job, as Dagster would build it but tagged like the school-year job (Dagster
+    # gives its own no tags; a job of this name replaces it, see tests/integration/test_ui_launch.py).
+    ui_job = dg.define_asset_job(UI_ASSET_JOB, selection=dg.AssetSelection.all(),
+                                 executor_def=dg.in_process_executor, tags=RUN_TAGS)  # fmt: skip
     resources = {
         "warehouse": LockedWarehouseResource(
             path=str(settings.warehouse),
@@ -59,6 +71,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             api_base_url=settings.api_base_url,
             api_key=settings.api_key.get_secret_value(),
             mode=settings.mode,
+            province_name=settings.province_name,
         ),
         "lake": LakeResource(
             folder=str(settings.lake or settings.warehouse.parent / "lake"),
@@ -73,11 +86,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     sensors = [
         build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
                            settings.sensor_interval_seconds),
-        build_summary_sensor(job, settings.warehouse, settings.out, step_groups(assets, checks),
+        build_summary_sensor([job, ui_job], settings.warehouse, settings.out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
     ]  # fmt: skip
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job], resources=resources,
-                          schedules=schedules, sensors=sensors)  # fmt: skip
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
+                          schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip
 
 
 @dg.definitions

@@ -75,6 +75,7 @@ class PipelineConfig(dg.ConfigurableResource):
     api_base_url: str = ""
     api_key: str = ""
     mode: str = ""  # development | production; empty = from the environment (CDS_MODE) at run start
+    province_name: str = ""  # printed titles; empty = the province code of the school registry
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Refuse to start a production run with the default hash key (before any step runs)."""

@@ -157,6 +157,14 @@ _STAGE_VI = {"ingest": "nạp tệp", "validate": "kiểm tra", "models": "mô h
              "quality": "báo cáo chất lượng"}  # fmt: skip
 
 
+_SEVERITY_VI = {"high": "cao", "medium": "trung bình", "low": "thấp"}
+
+
+def decimal_comma(seconds: float, digits: int = 1) -> str:
+    """A number as Vietnamese text: decimal comma (1,5 not 1.5)."""
+    return f"{seconds:.{digits}f}".replace(".", ",")
+
+
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     """The summary as short Vietnamese lines for the terminal."""
     f, r = summary["files"], summary["rows"]
@@ -166,7 +174,8 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
         f"{f['skipped']}, cách ly {f['quarantined']}, gỡ bỏ {f['retired']}",
         f"Dòng: nạp trong lượt này {r['loaded_this_run']}, đang giữ {r['kept_in_year']}, "
         f"bị loại {r['rejected_in_year']}",
-        "Phát hiện theo mức độ: " + ", ".join(f"{k} {v}" for k, v in summary["findings_by_severity"].items()),
+        "Phát hiện theo mức độ: "
+        + ", ".join(f"{_SEVERITY_VI.get(k, k)} {v}" for k, v in summary["findings_by_severity"].items()),
     ]
     levels = summary["schools_by_level"]
     lines.append(
@@ -175,6 +184,8 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     if summary["stage_seconds"]:
         lines.append(
             "Thời gian theo giai đoạn: "
-            + ", ".join(f"{_STAGE_VI.get(k, k)} {v:.1f} s" for k, v in summary["stage_seconds"].items())
+            + ", ".join(
+                f"{_STAGE_VI.get(k, k)} {decimal_comma(v)} giây" for k, v in summary["stage_seconds"].items()
+            )
         )
     return lines

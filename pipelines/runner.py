@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 _EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "ASSET_MATERIALIZATION"}
 
 
+def make_console() -> Console:
+    """The console of `cds`: lines are never wrapped at the terminal width, so the output copied to a
+    file or a CI log (where rich would assume 80 columns) keeps one line per message."""
+    return Console(soft_wrap=True)
+
+
 class _ProgressHandler(logging.Handler):
     def __init__(self, console: Console) -> None:
         super().__init__(logging.DEBUG)
@@ -54,7 +60,9 @@ class _ProgressHandler(logging.Handler):
             self.console.print(f"  [cyan]▶[/cyan] {step}", highlight=False)
         elif kind == "STEP_SUCCESS":
             dt_s = time.perf_counter() - self.started.get(step, time.perf_counter())
-            self.console.print(f"  [green]✓[/green] {step} ({dt_s:.1f} s)", highlight=False)
+            self.console.print(
+                f"  [green]✓[/green] {step} ({f'{dt_s:.1f}'.replace('.', ',')} giây)", highlight=False
+            )
         elif kind == "STEP_FAILURE":
             self.console.print(f"  [red]✗[/red] {step}: {record.getMessage()[:500]}", highlight=False)
 
@@ -139,7 +147,7 @@ def run_pipeline(
     """Execute every stage for `settings.school_year` unless nothing changed since the last successful
     run (`force` runs anyway). Raises `pipelines.lock.WarehouseBusyError` when another run holds the
     warehouse for longer than `wait_seconds` (default: the `lock_wait_seconds` setting)."""
-    console = console or Console()
+    console = console or make_console()
     try:
         check_hash_key(settings.mode, settings.hash_key.get_secret_value())
     except InsecureHashKeyError as exc:  # refuse before touching the warehouse

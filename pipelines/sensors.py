@@ -135,18 +135,18 @@ def step_seconds_of(instance: dg.DagsterInstance, run_id: str) -> dict[str, floa
 
 
 def build_summary_sensor(
-    job: object,
+    jobs: list[object],
     warehouse: Path,
     out: Path,
     group_of_step: Mapping[str, str],
     lock_wait_seconds: int,
 ) -> dg.SensorDefinition:
-    """After each successful run of `job`, write out/run_summary_<year>.json and tag the run with it."""
+    """After each successful run of one of `jobs`, write out/run_summary_<year>.json and tag the run."""
 
     @dg.run_status_sensor(
         name=SUMMARY_SENSOR,
         run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[job],  # type: ignore[list-item]
+        monitored_jobs=jobs,  # type: ignore[arg-type]
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Ghi tóm tắt lượt chạy (out/run_summary_<năm học>.json) sau mỗi lượt chạy thành công.",
     )

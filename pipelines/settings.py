@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     indicator_set: Path = Field(
         default=REPO_ROOT / "indicator_sets" / "qd4725_2022.yaml", description="Indicator-set YAML"
     )
+    province_name: str = Field(
+        default="", description="Province name for printed titles, e.g. 'tỉnh Thử Nghiệm'"
+    )
     hash_key: SecretStr = Field(default=SecretStr(DEFAULT_HASH_KEY), description="HMAC key for ids/phones")
     api_base_url: str = Field(default="", description="LMS metrics API base URL (empty = off)")
     api_key: SecretStr = Field(default=SecretStr(""), description="LMS metrics API key")

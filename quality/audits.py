@@ -4,8 +4,9 @@ whether it blocks), running it for one school year, and the count + markdown pre
 checks publish. The SQL itself stays in the `.sql` files; the Dagster wiring is in
 `pipelines/assets/checks.py`.
 
-Header keys of an audit file (one `-- key: value` line each): `purpose`, `grain`, `asset` (the asset key
-the check is attached to) and `blocking` (`true` stops downstream assets when offending rows exist).
+Header keys of an audit file (one `-- key: value` line each): `purpose`, `vi` (the same in Vietnamese: the
+text people read in the Dagster UI and the data-quality report), `grain`, `asset` (the asset key the check
+is attached to) and `blocking` (`true` stops downstream assets when offending rows exist).
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ class Audit:
         return self.model.name
 
     @property
+    def title_vi(self) -> str:
+        """The Vietnamese description (`-- vi:` header), for the UI and the data-quality report."""
+        return _header(self.model.sql, "vi") or self.model.purpose
+
+    @property
     def description(self) -> str:
-        return f"{self.model.purpose} (grain: {self.model.grain})"
+        return f"{self.title_vi} (mỗi dòng: {self.model.grain})"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,12 @@
 """Great Expectations suites at the two boundaries, built in code on an ephemeral context (no GX config
-folder anywhere), with their Data Docs written to `out/data_docs/` (index.html).
+folder anywhere), with their report written to `out/data_docs/<school year>/index.html` (one per year;
+`out/data_docs/index.html` lists the years).
+
+The report replaces GX's own Data Docs site, which loads Bootstrap, jQuery and Vega from CDNs and so showed
+empty or unstyled pages in an office without that access: it is one self-contained HTML file (inline CSS,
+no script, no external URL) rendered here from the validation results, in Vietnamese — suite, check and
+expectation names, observed values with a decimal comma. Each suite keeps its results beside the page
+(`<suite>.json`), so the page always shows both suites of the year, whichever ran last.
 
 - Raw inputs (`raw_inputs`): completeness per school (which expected sources each school delivered),
   freshness of the newest delivered file, and row counts per source within a range of the previous
@@ -14,7 +21,6 @@ them. Row-level rules are pandera's (quality/schemas.py); cross-row rules are SQ
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,31 +66,81 @@ def _context() -> gx.data_context.AbstractDataContext:
     return ctx
 
 
-def _build_docs(ctx, docs_dir: Path, suite: str) -> None:
-    """Each suite has its own Data Docs site under docs_dir/<suite>/; docs_dir/index.html links them."""
-    ctx.add_data_docs_site(
-        site_name=suite,
-        site_config={
-            "class_name": "SiteBuilder",
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir / suite),
-            },
-        },
-    )
-    ctx.build_data_docs(site_names=[suite])
-    items = "\n".join(
-        f'<li><a href="{html.escape(name)}/index.html">{html.escape(title)}</a></li>'
-        for name, title in SUITE_TITLES_VI.items()
-        if (docs_dir / name / "index.html").is_file()
-    )
-    (docs_dir / "index.html").write_text(
-        '<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great '
-        f"Expectations)</title></head>\n<body><h1>Kiểm tra dữ liệu (Great Expectations)</h1>\n<ul>\n{items}\n"
-        "</ul></body></html>\n",
-        encoding="utf-8",
-    )
+FRAME_TITLES_VI = {
+    "deliveries": "Mỗi trường nộp đủ các nguồn dữ liệu bắt buộc",
+    "freshness": "Độ mới của tệp nhận được",
+    "volume": "Số dòng mỗi nguồn so với lần chạy trước",
+    "scored_values": "Điểm theo trường × tiêu chí",
+    "school_levels": "Mức đạt của trường",
+}
+
+DOCS_TEMPLATE = """<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}</title>
+<style>
+body{font-family:"Segoe UI",Arial,sans-serif;margin:1.5rem;color:#222}
+table{border-collapse:collapse;margin:.4rem 0 1.2rem;width:100%;font-size:14px}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#eef3f9}.ok{color:#070}.bad{color:#a00;font-weight:600}.muted{color:#666;font-size:13px}
+</style></head><body>
+<h1>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}</h1>
+<p class="muted">Tệp này không cần mạng: mọi định dạng nằm trong tệp. Lần chạy: {{ generated }}.</p>
+{% for suite in suites %}
+<section id="{{ suite.suite }}">
+<h2>{{ suite.title }}: {% if suite.success %}<span class="ok">đạt</span>{% else %}<span class="bad">có {{ suite.n_failed }} kiểm tra không đạt</span>{% endif %}</h2>
+<p class="muted">Chạy lúc {{ suite.run_at }} · {{ suite.results|length }} kiểm tra</p>
+<table><thead><tr><th>Bảng kiểm tra</th><th>Nội dung</th><th>Kết quả</th><th>Giá trị quan sát</th><th>Số dòng không đạt</th><th>Ví dụ</th><th>Tên kỹ thuật</th></tr></thead><tbody>
+{% for r in suite.results %}<tr><td>{{ r.frame_title }}</td><td>{{ r.description }}</td><td class="{{ 'ok' if r.success else 'bad' }}">{{ 'Đạt' if r.success else 'Không đạt' }}</td><td>{{ r.observed }}</td><td>{{ r.unexpected_count }}</td><td>{{ r.examples }}</td><td class="muted">{{ r.expectation }}</td></tr>
+{% endfor %}</tbody></table>
+</section>
+{% else %}<p>Chưa có bộ kiểm tra nào chạy cho năm học này.</p>{% endfor %}
+</body></html>
+"""
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations)</title></head>
+<body style="font-family:Arial,sans-serif;margin:1.5rem"><h1>Kiểm tra dữ liệu (Great Expectations)</h1>
+<ul>{% for y in years %}<li><a href="{{ y }}/index.html">Năm học {{ y }}</a></li>{% endfor %}</ul></body></html>
+"""
+
+
+def _vi_number(v: object) -> str:
+    """Observed values for people: numbers with a decimal comma, lists shortened."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "có" if v else "không"
+    if isinstance(v, float):
+        return f"{v:.4g}".replace(".", ",")
+    if isinstance(v, list | tuple):
+        return "; ".join(_vi_number(x) for x in list(v)[:5])
+    return str(v)
+
+
+def write_docs(docs_dir: Path, year: str, outcome_results: list[dict], suite: str, success: bool) -> Path:
+    """Keep this suite's results in docs_dir/<suite>.json and render docs_dir/index.html from every
+    suite's results of the year; docs_dir/../index.html lists the years. Returns the year's page."""
+    import json
+
+    import jinja2
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now().replace(microsecond=0)
+    (docs_dir / f"{suite}.json").write_text(json.dumps({
+        "suite": suite, "title": SUITE_TITLES_VI.get(suite, suite), "success": success,
+        "run_at": now.strftime("%H:%M %d/%m/%Y"), "results": outcome_results,
+        "n_failed": sum(not r["success"] for r in outcome_results),
+    }, ensure_ascii=False, default=str), encoding="utf-8")  # fmt: skip
+    suites = [json.loads((docs_dir / f"{name}.json").read_text(encoding="utf-8")) for name in SUITE_TITLES_VI
+              if (docs_dir / f"{name}.json").is_file()]  # fmt: skip
+    env = jinja2.Environment(autoescape=True)
+    page = docs_dir / "index.html"
+    page.write_text(env.from_string(DOCS_TEMPLATE).render(year=year, suites=suites,
+                                                          generated=now.strftime("%H:%M %d/%m/%Y")),
+                    encoding="utf-8")  # fmt: skip
+    root = docs_dir.parent
+    years = sorted(p.name for p in root.iterdir() if (p / "index.html").is_file())
+    (root / "index.html").write_text(env.from_string(INDEX_TEMPLATE).render(years=years), encoding="utf-8")
+    return page
 
 
 def raw_input_frames(
@@ -150,7 +206,9 @@ def published_frames(scored: pd.DataFrame, scores: pd.DataFrame, level_of=None) 
     return {"scored_values": scored, "school_levels": levels}
 
 
-def _run(ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list]) -> SuiteOutcome:
+def _run(
+    ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list]
+) -> tuple[SuiteOutcome, list[dict]]:
     source = ctx.data_sources.add_pandas(name=f"{name}_source")
     results = []
     n = 0
@@ -166,13 +224,25 @@ def _run(ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str
         )
         results.append(vd.run(batch_parameters={"dataframe": frames[frame_name]}))
     failed = [
-        {"expectation": r.expectation_config.type, "kwargs": {k: v for k, v in r.expectation_config.kwargs.items()
+        {"expectation": r.expectation_config.type, "description": r.expectation_config.description,
+         "kwargs": {k: v for k, v in r.expectation_config.kwargs.items()
                                                               if k != "batch_id"},
          "result": {k: v for k, v in (r.result or {}).items() if k in ("observed_value", "unexpected_count",
                                                                        "partial_unexpected_list")}}
         for res in results for r in res.results if not r.success
     ]  # fmt: skip
-    return SuiteOutcome(name, all(r.success for r in results), n, failed, None)
+    shown = []
+    for frame_name, res in zip(expectations, results, strict=True):
+        for r in res.results:
+            cfg, out = r.expectation_config, r.result or {}
+            shown.append({
+                "frame": frame_name, "frame_title": FRAME_TITLES_VI.get(frame_name, frame_name),
+                "expectation": cfg.type, "description": cfg.description or cfg.type, "success": bool(r.success),
+                "observed": _vi_number(out.get("observed_value")),
+                "unexpected_count": "" if out.get("unexpected_count") is None else int(out["unexpected_count"]),
+                "examples": _vi_number(out.get("partial_unexpected_list")),
+            })  # fmt: skip
+    return SuiteOutcome(name, all(r.success for r in results), n, failed, None), shown
 
 
 def run_raw_inputs_suite(
@@ -190,56 +260,56 @@ def run_raw_inputs_suite(
     lo, hi = VOLUME_RATIO
     expectations = {
         "deliveries": [
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "entity"]),
-            gxe.ExpectColumnValuesToNotBeNull(column="school_code"),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "entity"],
+                                                description="Mỗi trường × nguồn dữ liệu chỉ một dòng"),
+            gxe.ExpectColumnValuesToNotBeNull(column="school_code", description="Có mã trường"),
             gxe.ExpectColumnValuesToBeInSet(column="delivered", value_set=[True],
-                                            meta={"mô_tả": "Mỗi trường nộp đủ các nguồn dữ liệu bắt buộc"}),
+                                            description="Mỗi trường nộp đủ các nguồn dữ liệu bắt buộc"),
         ],
         "freshness": [
             gxe.ExpectColumnValuesToNotBeNull(column="newest_file_age_days",
-                                              meta={"mô_tả": "Đã nhận ít nhất một tệp trong năm học"}),
+                                              description="Đã nhận ít nhất một tệp trong năm học"),
             gxe.ExpectColumnMaxToBeBetween(column="newest_file_age_days", min_value=0,
                                            max_value=MAX_FILE_AGE_DAYS,
-                                           meta={"mô_tả": f"Tệp mới nhất không quá {MAX_FILE_AGE_DAYS} ngày"}),
+                                           description=f"Tệp mới nhất không quá {MAX_FILE_AGE_DAYS} ngày"),
         ],
         "volume": [
             gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=lo, max_value=hi,
-                                              meta={"mô_tả": "Số dòng mỗi nguồn không đổi quá mức so với lần chạy trước"}),
+                                              description="Số dòng mỗi nguồn không đổi quá mức so với lần chạy trước"),
         ],
     }  # fmt: skip
     ctx = _context()
-    outcome = _run(ctx, "raw_inputs", frames, expectations)
-    _build_docs(ctx, docs_dir, "raw_inputs")
+    outcome, shown = _run(ctx, "raw_inputs", frames, expectations)
+    page = write_docs(docs_dir, year, shown, "raw_inputs", outcome.success)
     if record:
         record_row_counts(con, year, frames["volume"], now)
-    return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed,
-                        docs_dir / "index.html")  # fmt: skip
+    return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed, page)
 
 
 def run_published_suite(
-    scored: pd.DataFrame, scores: pd.DataFrame, docs_dir: Path, level_of=None
+    scored: pd.DataFrame, scores: pd.DataFrame, docs_dir: Path, level_of=None, year: str = ""
 ) -> SuiteOutcome:
-    """Run the published-output suite on the scored values and school scores of one year."""
+    """Run the published-output suite on the scored values and school scores of one year (`docs_dir`:
+    the year's report folder, out/data_docs/<year>)."""
     frames = published_frames(scored, scores, level_of)
     expectations = {
         "scored_values": [
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "criterion_code"],
-                                                meta={"mô_tả": "Một dòng cho mỗi trường × tiêu chí"}),
-            gxe.ExpectColumnValuesToNotBeNull(column="school_code"),
-            gxe.ExpectColumnValuesToNotBeNull(column="criterion_code"),
+                                                description="Một dòng cho mỗi trường × tiêu chí"),
+            gxe.ExpectColumnValuesToNotBeNull(column="school_code", description="Có mã trường"),
+            gxe.ExpectColumnValuesToNotBeNull(column="criterion_code", description="Có mã tiêu chí"),
             gxe.ExpectColumnValuesToBeBetween(column="points", min_value=0,
-                                              meta={"mô_tả": "Điểm không âm"}),
+                                              description="Điểm không âm"),
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="max_points", column_B="points", or_equal=True,
                                                         ignore_row_if="either_value_is_missing",
-                                                        meta={"mô_tả": "Điểm không vượt điểm tối đa"}),
+                                                        description="Điểm không vượt điểm tối đa"),
         ],
         "school_levels": [
             gxe.ExpectColumnValuesToBeInSet(column="level_consistent", value_set=[True],
-                                            meta={"mô_tả": "Mức đạt khớp với tổng điểm các nhóm"}),
+                                            description="Mức đạt khớp với tổng điểm các nhóm"),
         ],
     }  # fmt: skip
     ctx = _context()
-    outcome = _run(ctx, "published_outputs", frames, expectations)
-    _build_docs(ctx, docs_dir, "published_outputs")
-    return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed,
-                        docs_dir / "index.html")  # fmt: skip
+    outcome, shown = _run(ctx, "published_outputs", frames, expectations)
+    page = write_docs(docs_dir, year or docs_dir.name, shown, "published_outputs", outcome.success)
+    return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed, page)

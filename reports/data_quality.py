@@ -102,7 +102,7 @@ def audit_counts_by_school(results: Iterable[AuditResult], audits: dict[str, Aud
             out.setdefault(str(code), []).append(
                 {
                     "name": audit.name,
-                    "purpose": audit.model.purpose,
+                    "purpose": audit.title_vi,
                     "count": int(n),
                     "blocking": audit.blocking,
                 }

@@ -66,17 +66,42 @@ def level_bars(table: pd.DataFrame) -> dict:
     return {"rows": rows, "height": 20 + 22 * len(rows)}
 
 
-def scatter(table: pd.DataFrame, size: int = 320) -> dict:
-    """Self-declared total (x) vs computed total (y) per school, both out of 200."""
+def mixed_totals(final: pd.DataFrame, iset) -> dict[object, float]:  # type: ignore[no-untyped-def]
+    """Per school: the total of both groups with computed points where the data gives them (status ok)
+    and self points elsewhere — the figure LEVEL_CHANGE compares with the self-declared total, so the
+    chart and the finding text show the same number."""
+    if final.empty:
+        return {}
+    from indicator_sets.reconcile import mixed_scores
+
+    m = mixed_scores(final, iset)
+    total = sum((m[f"group_{g.code.lower()}_points"] for g in iset.groups), pd.Series(0.0, index=m.index))
+    return dict(zip(m["school_code"].tolist(), total.round(2).tolist(), strict=True))
+
+
+SCATTER_TICKS = (0, 50, 100, 150, 200)
+
+
+def scatter(table: pd.DataFrame, mixed: dict[object, float] | None = None, size: int = 340) -> dict:
+    """Self-declared total (x) vs the total with computed points where the data gives them (y) per
+    school, both on 0–200, with tick numbers on both axes."""
+    left, bottom, span = 40, size - 30, size - 50
     pts = []
     if "self_dh_points" in table.columns:
         for r in table.itertuples(index=False):
             s = (_num(r.self_dh_points) or 0) + (_num(r.self_qt_points) or 0)
-            c = (_num(r.group_dh_points) or 0) + (_num(r.group_qt_points) or 0)
-            pts.append({"cx": round(30 + s / 200 * (size - 40), 1), "cy": round(size - 30 - c / 200 * (size - 40), 1),
-                        "label": f"{r.school_code}: tự ĐG {_fmt(s)}, dữ liệu {_fmt(c)}",
+            c = (mixed or {}).get(r.school_code)
+            if c is None:
+                continue
+            pts.append({"cx": round(left + s / 200 * span, 1), "cy": round(bottom - c / 200 * span, 1),
+                        "code": r.school_code,
+                        "label": f"{r.school_code}: tự đánh giá {_fmt(s)}; thay điểm tính từ dữ liệu (nơi có số "
+                                 f"liệu) {_fmt(c)}",
                         "color": "#cc0000" if c < s - 1e-9 else "#3c78d8"})  # fmt: skip
-    return {"points": pts, "size": size, "lo": size - 30, "hi": 10}
+    ticks = [{"v": t, "x": round(left + t / 200 * span, 1), "y": round(bottom - t / 200 * span, 1)}
+             for t in SCATTER_TICKS]  # fmt: skip
+    return {"points": pts, "size": size, "left": left, "lo": bottom, "hi": bottom - span,
+            "right": left + span, "ticks": ticks}  # fmt: skip
 
 
 def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
@@ -130,6 +155,26 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ render
+ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số"}
+
+
+def _counted_by_school(counted: pd.DataFrame) -> dict[tuple, list[dict]]:
+    """(school, criterion) → the source rows its value counted (numerator first), for the drill-down."""
+    if counted is None or counted.empty:
+        return {}
+    c = counted.sort_values(["school_code", "criterion_code", "role", "source_file", "source_row"],
+                            ascending=[True, True, False, True, True])  # fmt: skip
+    out: dict[tuple, list[dict]] = {}
+    for r in c.to_dict("records"):
+        row = r["source_row"]
+        out.setdefault((r["school_code"], r["criterion_code"]), []).append({
+            "role": ROLE_LABELS.get(r["role"], r["role"]), "file": r["source_file"] or "",
+            "sheet": r["source_sheet"] or "", "row": "" if row is None or pd.isna(row) else int(row),
+            "fields": r["fields_read"] or "",
+        })  # fmt: skip
+    return out
+
+
 def _by_school(records: list[dict]) -> dict[object, list[dict]]:
     """Records grouped by their school code, in order (what `groupby("school_code")` + `to_dict` per
     group gave, without a frame per school)."""
@@ -155,11 +200,27 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             prop.setdefault(key, (met, pts, origin))
     f = data.final
     cols = ["school_code", "school_year", "criterion_code", "kind", "max_points", "self_met", "self_points",
-            "value", "points", "status", "numerator", "denominator", "has_evidence"]  # fmt: skip
+            "value", "points", "status", "numerator", "denominator", "has_evidence",
+            "evidence_known"]  # fmt: skip
     out: dict[tuple[str, str], list[dict]] = {}
-    for code, year, cc, kind, mx, self_met, self_points, value, points, status, num, den, evidence in zip(
-        *(f[c].tolist() for c in cols), strict=True
-    ):
+    if "evidence_known" not in f.columns:
+        f = f.assign(evidence_known=True)
+    for (
+        code,
+        year,
+        cc,
+        kind,
+        mx,
+        self_met,
+        self_points,
+        value,
+        points,
+        status,
+        num,
+        den,
+        evidence,
+        known,
+    ) in zip(*(f[c].tolist() for c in cols), strict=True):
         if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
             continue  # groupby(KEYS) drops rows without a key
         p = prop.get((code, year, cc))
@@ -175,7 +236,7 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             "proposed": "" if p is None else (("Đạt" if _num(p[0]) == 1 else "Chưa đạt") if mand
                                                else _fmt(_num(p[1]))),
             "origin": "" if p is None else ORIGIN_LABELS.get(str(p[2]), ""),
-            "evidence": "có" if evidence else "không",
+            "evidence": "có" if evidence else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
         })  # fmt: skip
     return out
 
@@ -194,6 +255,8 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
                                 units["managing_unit"].tolist(), strict=True):  # fmt: skip
         unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
+    mixed = mixed_totals(data.final, data.iset)
+    counted = _counted_by_school(data.counted)
     schools = []
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
@@ -205,8 +268,9 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "prop_level": None if t is None else t.get("prop_level"),
             "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
-            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}",
-            "criteria": crit_rows,
+            "mixed": _fmt(mixed.get(code)),
+            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
+            "criteria": [{**c, "counted": counted.get((code, c["code"]), [])} for c in crit_rows],
             "findings": by_school_findings.get(code, []),
             "yoy": by_school_yoy.get(code, []),
         })  # fmt: skip
@@ -223,7 +287,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     return _env().get_template("reviewer_report.html.j2").render(
         year=data.year, iset=data.iset, n_schools=len(schools), findings=findings,
         n_findings=len(rows), severity_labels=SEVERITY_LABELS, finding_labels=FINDING_LABELS,
-        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table),
+        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table, mixed),
         over=over_claim_bars(data.findings), factors=fac, province_factor=prov_factor, schools=schools,
         level_colors=LEVEL_COLORS, has_previous=len(data.previous) > 0, warnings=missing,
         n_rejects=len(data.rejects), n_stale=int((data.states["state"] == "stale").sum()) if len(data.states) else 0,

@@ -7,7 +7,8 @@ Each finding row shows the numerator, denominator, value and source files behind
 and has three columns for the reviewer: a decision (drop-down), adjusted points (0..max) and a comment.
 The filled workbook goes back into the inbox (`<inbox>/<year>/province/reviewer_<year>.xlsx`) and the
 next run applies it (indicator_sets/decisions.py). No personal data: codes, school and unit names,
-points and file names only; the reviewer's earlier comments are not copied back.
+points and file names only; the reviewer's earlier comments are written back (they were masked of
+personal data when read, see indicator_sets/decisions.py).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class ReviewData:
     proposed: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's final_indicator_values
+    counted: pd.DataFrame = field(default_factory=pd.DataFrame)  # int_counted__* rows (drill-down)
     # frames derived from the ones above, computed once (the thi đua, reviewer workbook and HTML writers of
     # one run share one ReviewData); callers must not modify the frames they get
     _derived: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
@@ -126,6 +128,12 @@ def explain(r: pd.Series | dict, tol: float | None = None) -> str:
     if f == "NO_DATA":
         return f"Trường tự chấm {s} điểm nhưng chưa có dữ liệu để kiểm tra tiêu chí này."
     if f == "MISSING_EVIDENCE":
+        if r.get("evidence_known") is False or r.get("evidence_known") == False:  # noqa: E712 (numpy bool)
+            what = ("Trường khai đạt điều kiện bắt buộc" if pd.isna(r.get("self_points"))
+                    else f"Trường tự chấm {s} điểm")  # fmt: skip
+            kept = "tạm tính là đạt" if pd.isna(r.get("self_points")) else f"tạm giữ {s} điểm"
+            return (f"{what} trên mẫu tự đánh giá dạng ngang, mẫu này không có cột mã minh chứng: {kept}. "
+                    "Người thẩm định xác nhận minh chứng trước khi chốt bảng thi đua.")  # fmt: skip
         if pd.isna(r.get("self_points")):
             return "Trường khai đạt điều kiện bắt buộc nhưng không ghi mã minh chứng: tính là chưa đạt."
         return f"Trường tự chấm {s} điểm nhưng không ghi mã minh chứng: tính 0 điểm."
@@ -154,9 +162,8 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "managing_unit", "severity", "finding", "state"])
     crit = data.iset.by_code()
     f = sort_queue(data.findings).merge(data.units(), on=KEYS, how="left")
-    vals = data.final[
-        [*VKEYS, "numerator", "denominator", "value", "status", "source_files", "self_score_raw"]
-    ]
+    vals = data.final.reindex(columns=[*VKEYS, "numerator", "denominator", "value", "status", "source_files",
+                                       "self_score_raw", "evidence_known"])  # fmt: skip
     f = f.merge(vals, on=VKEYS, how="left")
     f["severity_label"] = f["severity"].map(SEVERITY_LABELS)
     f["finding_label"] = f["finding"].map(FINDING_LABELS)
@@ -164,7 +171,7 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
     f["max_points"] = f["criterion_code"].map(lambda k: float(crit[k].max_points) if k in crit else None)
     f["status_label"] = f["status"].map(STATUS_LABELS)
     f["source_files"] = f["source_files"].map(
-        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v or ""))  # fmt: skip
+        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v if isinstance(v, str) else ""))  # fmt: skip
     f["explanation"] = [
         explain(r, tolerance(data.iset, r["max_points"]) if r["finding"] == "OVER_CLAIM" else None)
         for r in f.to_dict("records")
@@ -186,6 +193,9 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
             pts = "" if pd.isna(s["adjusted_points"]) else f" ({_fmt(s['adjusted_points'])} điểm)"
             f.at[i, "previous"] = f"{label}{pts} — {dec.STATE_LABELS.get(s['state'], '')}"
             f.at[i, "state"] = s["state"]
+            # the reviewer's comment survives the round trip (masked of personal data when read)
+            if isinstance(s.get("comment"), str) and s["comment"]:
+                f.at[i, "comment"] = s["comment"]
             if s["state"] in ("in_force", "pending"):  # pre-filled so that re-dropping the file keeps it
                 f.at[i, "decision_label"] = label
                 f.at[i, "adjusted_points"] = (
@@ -340,7 +350,11 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
 
 
 def findings_csv(findings: pd.DataFrame) -> pd.DataFrame:
-    """`out/findings_<year>.csv` columns, queue order."""
+    """`out/findings_<year>.csv` columns, queue order: the codes in their own columns (`finding`,
+    `severity`) and, beside each, its Vietnamese name for the person who opens the file."""
     from indicator_sets.reconcile import FINDING_COLUMNS
 
-    return sort_queue(findings).reindex(columns=FINDING_COLUMNS)
+    out = sort_queue(findings).reindex(columns=FINDING_COLUMNS)
+    out.insert(out.columns.get_loc("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
+    out.insert(out.columns.get_loc("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS))
+    return out

@@ -16,7 +16,7 @@ import pandas as pd
 
 from indicator_sets.model import IndicatorSet
 from indicator_sets.reconcile import KEYS, UNKNOWN_UNIT
-from reports.excel import write_sheets
+from reports.excel import add_print_sheet, write_sheets
 
 ORIGIN_LABELS = {
     "computed": "Dữ liệu",
@@ -26,7 +26,8 @@ ORIGIN_LABELS = {
 }
 ORIGIN_LEGEND = {
     "computed": "Điểm tính từ dữ liệu phần mềm quản lý (trạng thái ok)",
-    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0",
+    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
+    "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, chờ người thẩm định xác nhận",
     "self": "Không có số liệu (thiếu dữ liệu hoặc không áp dụng): tạm lấy điểm tự đánh giá",
     "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
 }
@@ -56,6 +57,23 @@ HEADERS = {
     "n_open_high": "Trong đó mức cao",
     "verification_factor": "Hệ số xác thực",
     "n_criteria_computed": "Số tiêu chí tính được từ dữ liệu",
+    "cap_reason": "Lý do mức bị giới hạn",
+}
+#: The print sheet: fewer columns than the data sheet, each with its width in characters (at 10 pt the
+#: widths add up to one A4 landscape page at 100 % scale, so nothing is shrunk below 10 pt).
+PRINT_COLUMNS: dict[str, tuple[str, float]] = {
+    "rank_province": ("Hạng", 5),
+    "school_code": ("Mã trường", 10),
+    "school_name": ("Tên trường", 26),
+    "managing_unit": ("Đơn vị quản lý", 17),
+    "self_dh_points": ("Tự ĐG nhóm I", 7),
+    "self_qt_points": ("Tự ĐG nhóm II", 7),
+    "self_level": ("Mức tự ĐG", 6),
+    "prop_dh_points": ("Đề xuất nhóm I", 8),
+    "prop_qt_points": ("Đề xuất nhóm II", 8),
+    "prop_level": ("Mức đề xuất", 7),
+    "cap_reason": ("Lý do mức bị giới hạn", 19),
+    "n_open_findings": ("Phát hiện chưa xử lý", 8),
 }
 SUMMARY_HEADERS = {
     "managing_unit": "Đơn vị quản lý",
@@ -148,6 +166,7 @@ def build_table(
             t = t.merge(part, on=KEYS, how="left")
         t["prop_dh_origin"] = t.apply(lambda r: _origin_text(r, "dh"), axis=1)
         t["prop_qt_origin"] = t.apply(lambda r: _origin_text(r, "qt"), axis=1)
+    t["cap_reason"] = cap_reasons(proposed, t[KEYS]) if proposed is not None and len(proposed) else ""
     if "self_level" in t.columns:
         t["level_differs"] = (t["self_level"] != t["prop_level"]).map({True: "Có", False: "Không"})
     if findings is not None:
@@ -167,6 +186,19 @@ def build_table(
     t["rank_province"] = rank_key.rank(method="min", ascending=False).astype(int)
     t["rank_unit"] = rank_key.groupby(t["managing_unit"]).rank(method="min", ascending=False).astype(int)
     return t.drop(columns="_total")
+
+
+def cap_reasons(proposed: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
+    """Per school (in the order of `schools`): why a group level is capped on the proposed side, e.g.
+    "ĐKBB 1.1 chưa đạt" (the mandatory conditions whose proposed value is not met); empty otherwise."""
+    mand = proposed[(proposed["kind"] == "mandatory") & (proposed["proposed_met"].fillna(0) < 1)]
+    by: dict[tuple, list[str]] = {}
+    for code, year, crit in zip(
+        mand["school_code"], mand["school_year"], mand["criterion_code"], strict=True
+    ):
+        by.setdefault((code, year), []).append(str(crit))
+    return [("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
+            for k in zip(schools["school_code"], schools["school_year"], strict=True)]  # fmt: skip
 
 
 def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, province_factor: float | None,
@@ -225,6 +257,14 @@ def legend(iset: IndicatorSet | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def print_title(year: str, iset: IndicatorSet | None, province: str = "") -> list[str]:
+    """The title lines of the print sheet: province, school year, decision."""
+    who = f"SỞ GIÁO DỤC VÀ ĐÀO TẠO {province}".strip().upper()
+    decision = iset.name if iset is not None else "Quyết định 4725/QĐ-BGDĐT"
+    return [who, f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
+            f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)"]  # fmt: skip
+
+
 def write_thi_dua(
     path: Path,
     table: pd.DataFrame,
@@ -233,7 +273,10 @@ def write_thi_dua(
     summary: pd.DataFrame | None = None,
     criterion_factors: pd.DataFrame | None = None,
     iset: IndicatorSet | None = None,
+    province: str = "",
 ) -> Path:
+    """The workbook: a print sheet (A4 landscape, title, page numbers, repeated header row, 10 pt at
+    100 %), the full data sheet (school code and name frozen), the summary, factors and legend."""
     cols = {k: v for k, v in HEADERS.items() if k in table.columns}
     sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {f"Thi đua {year}": (table, cols)}
     if summary is not None:
@@ -246,4 +289,8 @@ def write_thi_dua(
             )
         sheets["Hệ số xác thực theo TC"] = (cf, {k: v for k, v in FACTOR_HEADERS.items() if k in cf.columns})
     sheets["Chú thích"] = (legend(iset), {"item": "Mục", "meaning": "Ý nghĩa"})
-    return write_sheets(path, sheets)
+    printed = {k: v for k, v in PRINT_COLUMNS.items() if k in table.columns}
+    return write_sheets(
+        path, sheets, freeze_columns={f"Thi đua {year}": "school_name"},
+        before=lambda wb: add_print_sheet(wb, f"Bản in {year}", table, printed, print_title(year, iset, province)),
+    )  # fmt: skip

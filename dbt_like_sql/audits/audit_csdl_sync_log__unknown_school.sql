@@ -1,4 +1,5 @@
 -- purpose: CSDL sync-log rows of a school that is not in the school registry for that year (criterion 2.3.8 cannot be credited to any known school)
+-- vi: Nhật ký đồng bộ CSDL ngành của một trường không có trong danh sách trường năm học đó (tiêu chí 2.3.8 không tính được cho trường nào)
 -- grain: one row per sync attempt (school × school year × sent_at × entity)
 -- asset: raw_csdl_sync_log
 -- blocking: false

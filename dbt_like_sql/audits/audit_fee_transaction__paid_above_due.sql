@@ -1,4 +1,5 @@
 -- purpose: bills where the successful payments add up to more than the amount due (a bill without a bill number is its own transaction)
+-- vi: Khoản thu có tổng số tiền đã nộp thành công lớn hơn số phải nộp
 -- grain: one row per school × bill
 -- asset: raw_fee_transaction
 -- blocking: false

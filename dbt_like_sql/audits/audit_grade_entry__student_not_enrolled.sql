@@ -1,4 +1,5 @@
 -- purpose: grade-book entries of students who are not enrolled in that school and year (unknown, transferred out, dropped out), for schools that delivered a student list; they would inflate criterion 2.3.3
+-- vi: Điểm trong sổ điểm của học sinh không đang học tại trường năm học đó (không có trong danh sách, đã chuyển đi hoặc thôi học)
 -- grain: one row per school × school year × student key found in the grade book
 -- asset: raw_grade_entry
 -- blocking: false

@@ -1,4 +1,5 @@
 -- purpose: School registry rows whose province or commune code is not an official administrative unit of that school year (cfg_admin_units: the units since the 1 July 2025 reform for school years starting in 2025 or later, the former units before): unknown codes, codes abolished by the reform (stale) and communes of another province
+-- vi: Mã tỉnh hoặc mã xã/phường trong danh sách trường không có trong danh mục đơn vị hành chính của năm học (mã không tồn tại, mã cũ đã bỏ sau sắp xếp 01/7/2025, mã chưa có, hoặc xã thuộc tỉnh khác)
 -- grain: one row per school × school year × registry row
 -- asset: raw_school
 -- blocking: false

@@ -1,4 +1,5 @@
 -- purpose: students whose class code is not a class of their own school but is a class of another school in the same year
+-- vi: Học sinh có mã lớp không thuộc trường mình mà thuộc một trường khác cùng năm học
 -- grain: one row per student row (school × school year × student × source row)
 -- asset: raw_student
 -- blocking: false

@@ -1,4 +1,5 @@
 -- purpose: students recorded more than once in one school and year: the same student id on several rows of one source system, or in several classes (inflates every per-student denominator)
+-- vi: Học sinh được ghi nhiều lần trong cùng một trường và năm học (cùng mã trên nhiều dòng hoặc ở nhiều lớp)
 -- grain: one row per school × school year × student id that is duplicated
 -- asset: raw_student
 -- blocking: false

@@ -1,4 +1,5 @@
 -- purpose: teaching assignments to a class that is not in the school's class list for that year (for schools that delivered a class list)
+-- vi: Phân công giảng dạy cho một lớp không có trong danh sách lớp của trường năm học đó
 -- grain: one row per assignment (school × school year × staff × class × subject × semester)
 -- asset: raw_teaching_assignment
 -- blocking: false

@@ -4,20 +4,12 @@ with schools as (
     select * from int_schools__universe
 ),
 
-rooms as (
-    select * from stg_csdl__rooms
+counted as (
+    select * from int_counted__facility
 ),
 
 classes as (
     select * from int_classes__sizes
-),
-
-classroom_types as (
-    select value from cfg_params where criterion_code = '1.7.1' and param = 'room_type'
-),
-
-lab_types as (
-    select value from cfg_params where criterion_code = '1.7.2' and param = 'room_type'
 ),
 
 grade_range as (
@@ -29,17 +21,16 @@ grade_range as (
 ),
 
 room_rows as (
+    -- the rules live in int_counted__facility (the rows each criterion counts); here they are added up
     select
         school_code,
         school_year,
-        count(*) as n_rooms,
-        count(*) filter (where room_type in (select value from classroom_types)) as n_classrooms,
-        count(*) filter (
-            where room_type in (select value from classroom_types) and has_projector_or_tv and has_internet
-        ) as n_classrooms_equipped,
-        coalesce(sum(computers_working) filter (where room_type in (select value from lab_types)), 0)
-            as n_lab_computers
-    from rooms
+        count(*) filter (where criterion_code = '2.3.5') as n_rooms,
+        count(*) filter (where criterion_code = '1.7.1' and role = 'denominator') as n_classrooms,
+        count(*) filter (where criterion_code = '1.7.1' and role = 'numerator') as n_classrooms_equipped,
+        coalesce(sum(amount) filter (where criterion_code = '1.7.2' and role = 'numerator'), 0) as n_lab_computers
+    from counted
+    where entity = 'facility'
     group by school_code, school_year
 ),
 
@@ -67,15 +58,19 @@ class_info as (
         classes.school_code,
         classes.school_year,
         count(*) as n_classes,
-        max(classes.class_size) filter (
-            where classes.grade between grade_range.grade_min and grade_range.grade_max
-        ) as largest_class,
         count(*) filter (
             where classes.grade between grade_range.grade_min and grade_range.grade_max
         ) as n_classes_in_range
     from classes
     cross join grade_range
     group by classes.school_code, classes.school_year
+),
+
+largest_class as (
+    select school_code, school_year, max(amount) as largest_class
+    from counted
+    where criterion_code = '1.7.2' and role = 'denominator'
+    group by school_code, school_year
 ),
 
 c_1_7_1 as (
@@ -96,11 +91,11 @@ c_1_7_2 as (
         schools.school_year,
         '1.7.2' as criterion_code,
         cast(room_counts.n_lab_computers as double) as numerator,
-        cast(class_info.largest_class as double) as denominator,
-        room_counts.n_lab_computers / class_info.largest_class as value,
+        cast(largest_class.largest_class as double) as denominator,
+        room_counts.n_lab_computers / largest_class.largest_class as value,
         case
             when class_info.n_classes > 0 and class_info.n_classes_in_range = 0 then 'not_applicable'
-            when room_counts.school_code is null or coalesce(class_info.largest_class, 0) = 0 then 'no_data'
+            when room_counts.school_code is null or coalesce(largest_class.largest_class, 0) = 0 then 'no_data'
             else 'ok'
         end as status
     from schools
@@ -110,6 +105,9 @@ c_1_7_2 as (
     left join class_info
         on schools.school_code = class_info.school_code
         and schools.school_year = class_info.school_year
+    left join largest_class
+        on schools.school_code = largest_class.school_code
+        and schools.school_year = largest_class.school_year
 ),
 
 c_2_3_5 as (

@@ -32,6 +32,15 @@ def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFram
     return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
 
 
+def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The year's rows of every `int_counted__*` model (the rows each criterion counted)."""
+    from pipelines.explain import counted_models
+
+    parts = [con.execute(f"SELECT school_code, criterion_code, role, source_file, source_sheet, source_row, "
+                         f"fields_read FROM {m} WHERE school_year = ?", [year]).df() for m in counted_models(con)]  # fmt: skip
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:
     """Read every table the reviewer outputs need for `year` (and last year's final values)."""
     schools = con.execute(
@@ -48,6 +57,7 @@ def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorS
         proposed=_table(con, "proposed_indicator_values", year),
         proposed_scores=_table(con, "school_scores_proposed", year),
         previous=_table(con, "final_indicator_values", previous_year(year)),
+        counted=counted_rows(con, year),
     )  # fmt: skip
 
 
@@ -86,10 +96,19 @@ def _shared_review(
     return run_memo.once(context.run_id, ("review", year, pipeline.indicator_set), build)
 
 
+def _province_code(warehouse: WarehouseResource, year: str) -> str:
+    """ "(mã tỉnh NN)" from the school registry when no province name is set."""
+    with warehouse.connect() as con:
+        row = con.execute(
+            "SELECT any_value(province_code) FROM raw_school WHERE school_year = ?", [year]
+        ).fetchone()
+    return f"(mã tỉnh {row[0]})" if row and row[0] else ""
+
+
 def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="thi_dua_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"excel"}, description="out/thi_dua_<year>.xlsx for the emulation board, and "
-                                           "out/indicator_values_<year>.csv and out/school_scores_<year>.csv (final computed side).")  # fmt: skip
+              kinds={"excel"}, description="out/thi_dua_<năm học>.xlsx cho Hội đồng thi đua (trang in A4 và trang dữ liệu), kèm "
+                                           "out/indicator_values_<năm học>.csv và out/school_scores_<năm học>.csv (phía tính toán cuối cùng).")  # fmt: skip
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -100,7 +119,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                 values = _table(con, "scored_indicator_values", year)
         final_scores = data.final_scores  # school_scores_final
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
-                             criterion_factors=factors.get("criterion"), iset=data.iset)  # fmt: skip
+                             criterion_factors=factors.get("criterion"), iset=data.iset,
+                             province=pipeline.province_name or _province_code(warehouse, year))  # fmt: skip
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"
@@ -125,7 +145,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         )
 
     @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["findings"],
-              kinds={"csv"}, description="out/findings_<year>.csv: one row per finding, reviewer-queue order.")  # fmt: skip
+              kinds={"csv"}, description="out/findings_<năm học>.csv: mỗi phát hiện một dòng, theo thứ tự hàng đợi thẩm định.")  # fmt: skip
     def _findings_csv(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -138,8 +158,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "rows": len(frame)})
 
     @dg.asset(name="reviewer_workbook", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"excel"}, description="out/reviewer_<year>.xlsx: findings per managing unit with a "
-                                           "decision drop-down, to fill in and drop back into the inbox.")  # fmt: skip
+              kinds={"excel"}, description="out/reviewer_<năm học>.xlsx: phát hiện theo đơn vị quản lý, có cột quyết định "
+                                           "(danh sách chọn) để điền và gửi lại vào thư mục nhận.")  # fmt: skip
     def _reviewer(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key
@@ -149,8 +169,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                               "findings": len(data.findings)})  # fmt: skip
 
     @dg.asset(name="reviewer_report_html", group_name="exports", partitions_def=partitions, deps=REVIEW_DEPS,
-              kinds={"html"}, description="out/reviewer_<year>.html: static report (overview, findings, "
-                                          "one section per school with the year-over-year analysis).")  # fmt: skip
+              kinds={"html"}, description="out/reviewer_<năm học>.html: báo cáo tĩnh (tổng quan, phát hiện, "
+                                          "từng trường kèm so sánh với năm học trước).")  # fmt: skip
     def _html(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = context.partition_key

@@ -67,6 +67,16 @@ def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_frame")
 
 
+def no_evidence_layouts() -> frozenset[str]:
+    """Ids of the self-assessment layouts whose form has no evidence-code column (the wide one): their
+    schools could not write a code, so reconciliation keeps their declarations (INDICATORS.md, "Evidence
+    unknown is not evidence missing"). Read from the layout files, so a new layout needs no code."""
+    from connectors.layouts import load_layouts
+
+    return frozenset(lay.id for lay in load_layouts()
+                     if lay.entity == "self_assessment" and "evidence_ref" not in lay.columns)  # fmt: skip
+
+
 def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     return con.execute(
         "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
@@ -76,15 +86,15 @@ def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     specs = [
         dg.AssetSpec("final_indicator_values", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Final computed side: data criteria as scored, document/mandatory criteria "
-                                 "from the self-assessment (self_declared), self-side columns beside.",
+                     description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh chứng/ĐKBB "
+                                 "lấy từ tự đánh giá (self_declared), kèm các cột phía tự đánh giá.",
                      deps=["scored_indicator_values", "raw_self_assessment"]),
         dg.AssetSpec("school_scores_final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Computed-side totals and levels over final_indicator_values."),
+                     description="Tổng điểm và mức phía tính toán (từ final_indicator_values)."),
         dg.AssetSpec("school_scores_self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Self-declared totals and levels."),
+                     description="Tổng điểm và mức theo tự đánh giá của trường."),
         dg.AssetSpec("findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Reconciliation findings, reviewer-queue order."),
+                     description="Phát hiện đối chiếu, theo thứ tự hàng đợi thẩm định."),
     ]  # fmt: skip
 
     @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
@@ -96,7 +106,7 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             selfs = con.execute(
                 "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]
             ).df()
-            sp = rc.self_points(selfs, iset)
+            sp = rc.self_points(selfs, iset, no_evidence_layouts())
             final = rc.final_values(scored, sp, iset)
             found = rc.reconcile_findings(final, iset)
             comp = rc.computed_scores(final, iset) if len(final) else pd.DataFrame()
@@ -118,14 +128,14 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
     dspecs = [
         dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      deps=["findings"],
-                     description="Reviewer decisions read from reviewer_*.xlsx in the inbox, kept across runs."),
+                     description="Quyết định thẩm định đọc từ reviewer_*.xlsx trong thư mục nhận, lưu qua các lần chạy."),
         dg.AssetSpec("reviewer_decision_rejects", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Decision rows not applied, with the reason."),
+                     kinds={"duckdb"}, description="Dòng quyết định không được áp dụng, kèm lý do."),
         dg.AssetSpec("proposed_indicator_values", group_name="reconcile", partitions_def=partitions,
                      kinds={"duckdb"}, deps=["final_indicator_values"],
-                     description="Proposed external points per criterion with their origin."),
+                     description="Điểm đề xuất (đánh giá ngoài) theo tiêu chí, kèm nguồn điểm."),
         dg.AssetSpec("school_scores_proposed", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Proposed external totals and levels."),
+                     kinds={"duckdb"}, description="Tổng điểm và mức đề xuất (đánh giá ngoài)."),
     ]  # fmt: skip
 
     @dg.multi_asset(
@@ -156,10 +166,8 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         counts = states["state"].value_counts().to_dict() if len(states) else {}
         context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
                          f"rejected={len(rejects)} states={counts}")  # fmt: skip
-        if len(rejects):
-            context.log.warning(
-                f"{len(rejects)} reviewer decision rows rejected (see reviewer_decision_rejects)"
-            )
+        for line in dec.reject_lines(rejects):  # read by the reviewer on the console: Vietnamese
+            context.log.warning(line)
         yield dg.MaterializeResult(asset_key="reviewer_decisions", metadata={
             "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
         yield dg.MaterializeResult(asset_key="reviewer_decision_rejects", metadata={"rows": len(rejects)})

@@ -34,7 +34,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
 
     @dg.asset(name="scored_indicator_values", group_name="scoring", partitions_def=partitions,
               deps=["mart_indicator_values"], kinds={"duckdb", "python"},
-              description="Points per school × criterion × year from the indicator-set rules.")  # fmt: skip
+              description="Điểm theo trường × tiêu chí × năm học, theo quy tắc của bộ chỉ số.")  # fmt: skip
     def _scored(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         iset = load_indicator_set(pipeline.indicator_set)
@@ -49,7 +49,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
 
     @dg.asset(name="school_scores", group_name="scoring", partitions_def=partitions,
               deps=["scored_indicator_values"], kinds={"duckdb", "python"},
-              description="Group totals and levels per school × year (computed side).")  # fmt: skip
+              description="Tổng điểm nhóm và mức theo trường × năm học (phía tính toán).")  # fmt: skip
     def _school_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         iset = load_indicator_set(pipeline.indicator_set)

@@ -12,7 +12,7 @@ from quality.validate import validate_new_files
 def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="quarantine_rows", group_name="validate", partitions_def=partitions,
               deps=raw_asset_keys(), kinds={"duckdb", "pandera"},
-              description="Rows rejected at ingest or by the pandera schemas, with the reason.")  # fmt: skip
+              description="Dòng bị loại khi nạp tệp hoặc khi kiểm tra cấu trúc (pandera), kèm lý do.")  # fmt: skip
     def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             failed = validate_new_files(con, context.partition_key, get_settings().validate_chunk_rows)

@@ -12,7 +12,9 @@ Planting policy, per school × year, from the computed values of `truth.py`:
 - ≈12 % of school-years enter one invalid score (text, negative or above the maximum), only on an `ok`
   criterion whose computed points are within the tolerance of 0, so that the finding set is the same
   whether a rejected score is compared as 0 or not compared at all.
-The wide layouts carry no evidence codes (so mandatory/document criteria raise MISSING_EVIDENCE).
+The wide layouts carry no evidence codes: their rows are marked `evidence_known=False`, so the truth
+keeps their declarations (a condition declared met counts as met, document criteria keep their points)
+while MISSING_EVIDENCE is still raised (INDICATORS.md, "Evidence unknown is not evidence missing").
 """
 
 from __future__ import annotations
@@ -59,13 +61,17 @@ def plant_self(data: dict[str, Value], rng: random.Random, wide: bool) -> dict[s
             r = rng.random()
             met = r < 0.92
             ev = "" if (r >= 0.8 or wide) else ev_code
-            out[code] = SelfRow(code, "", met, ev)
+            out[code] = SelfRow(code, "", met, ev, evidence_known=not wide)
             continue
         assert mx is not None
         if kind == "document":
             score = _half(Decimal(mx) * Decimal(str(rng.uniform(0.4, 1.0))))
             out[code] = SelfRow(
-                code, R.fmt_decimal(score), None, "" if (no_evidence_docs or wide) else ev_code
+                code,
+                R.fmt_decimal(score),
+                None,
+                "" if (no_evidence_docs or wide) else ev_code,
+                evidence_known=not wide,
             )
             continue
         v = data[code]

@@ -35,6 +35,7 @@ class SelfRow:
     score: str  # raw cell text ('' = blank); for mandatory: '' (score blank)
     met: bool | None  # mandatory only
     evidence: str  # '' = no evidence code
+    evidence_known: bool = True  # False: the form has no evidence column (wide layouts)
 
 
 def _ratio(code: str, num: int, den: int, max_pts: int, transform=None) -> Value:
@@ -264,10 +265,13 @@ def reconcile(
     self_pts: dict[str, Decimal] = {}
     for code, (_grp, mx, kind) in R.CRITERIA.items():
         sr = selfrows.get(code)
+        # "evidence unknown is not evidence missing": a form without an evidence column keeps the
+        # declaration (MISSING_EVIDENCE is still raised, with a lower severity)
+        unknown = bool(sr and not sr.evidence_known)
         if kind == "mandatory":
             met = bool(sr and sr.met)
             ev = bool(sr and sr.evidence)
-            v = 1 if (met and ev) else 0
+            v = 1 if (met and (ev or unknown)) else 0
             values.append(Value(code, None, None, Fraction(v), None, "self_declared"))
             if met and not ev:
                 findings.append((school_code, year, code, "MISSING_EVIDENCE"))
@@ -281,7 +285,9 @@ def reconcile(
         self_pts[code] = sp
         if kind == "document":
             ev = bool(sr and sr.evidence)
-            values.append(Value(code, None, None, None, sp if ev else Decimal(0), "self_declared"))
+            values.append(
+                Value(code, None, None, None, sp if (ev or unknown) else Decimal(0), "self_declared")
+            )
             if sp > 0 and not ev:
                 findings.append((school_code, year, code, "MISSING_EVIDENCE"))
             continue

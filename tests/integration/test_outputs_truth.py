@@ -62,7 +62,10 @@ def test_reconcile_reproduces_truth_from_truth_values(tmp_path: Path) -> None:
     iset = load_indicator_set(REPO_ROOT / "indicator_sets" / "qd4725_2022.yaml")
     iv = pd.read_csv(TRUTH / "indicator_values.csv", dtype={"school_code": str, "criterion_code": str})
     scored = iv[iv["status"] != "self_declared"].assign(source_files=lambda d: [[] for _ in range(len(d))])
-    final = rc.final_values(scored, rc.self_points(selfs, iset), iset)
+    from pipelines.assets.reconcile import no_evidence_layouts
+
+    # the wide layout has no evidence column: its declarations stand (INDICATORS.md)
+    final = rc.final_values(scored, rc.self_points(selfs, iset, no_evidence_layouts()), iset)
     found = rc.reconcile_findings(final, iset)
     want = pd.read_csv(TRUTH / "findings.csv", dtype=str, keep_default_na=False)
     w = set(map(tuple, want[["school_code", "school_year", "criterion_code", "finding"]].to_numpy().tolist()))

@@ -1,4 +1,5 @@
-"""The Great Expectations suites run on an ephemeral context, write out/data_docs/index.html, and catch
+"""The Great Expectations suites run on an ephemeral context, write a self-contained report per school year
+(out/data_docs/<year>/index.html: no CDN, no script, Vietnamese names), and catch
 a missing source, a shrunk source (vs the previous run), a duplicated school × criterion, points above
 the maximum and a level inconsistent with its total."""
 
@@ -28,7 +29,7 @@ def _facility(n: int) -> pd.DataFrame:
 
 
 def test_raw_and_published_suites(tmp_path: Path) -> None:
-    docs = tmp_path / "out" / "data_docs"
+    docs = tmp_path / "out" / "data_docs" / Y
     con = duckdb.connect(":memory:")
     raw_store.ensure_schema(con)
     raw_store.insert_rows(con, "facility", _facility(10))
@@ -54,7 +55,12 @@ def test_raw_and_published_suites(tmp_path: Path) -> None:
     assert failed == {"expect_compound_columns_to_be_unique", "expect_column_pair_values_a_to_be_greater_than_b",
                       "expect_column_values_to_be_in_set"}  # fmt: skip
     html = (docs / "index.html").read_text(encoding="utf-8")
-    assert 'href="raw_inputs/index.html"' in html and 'href="published_outputs/index.html"' in html
-    assert (docs / "raw_inputs" / "index.html").is_file() and (
-        docs / "published_outputs" / "index.html"
-    ).is_file()
+    # both suites of the year on one offline page, in Vietnamese
+    assert "Dữ liệu đầu vào" in html and "Kết quả công bố" in html
+    assert "Điểm không vượt điểm tối đa" in html and "Không đạt" in html
+    assert "http" not in html and "<script" not in html and "<link" not in html
+    # another school year gets its own page; the first one stays
+    other = run_published_suite(scored, scores, docs.parent / "2023-2024", year="2023-2024")
+    assert other.docs_index == docs.parent / "2023-2024" / "index.html" and (docs / "index.html").is_file()
+    years = (docs.parent / "index.html").read_text(encoding="utf-8")
+    assert 'href="2023-2024/index.html"' in years and f'href="{Y}/index.html"' in years

@@ -5,6 +5,7 @@ The same runs check the outputs: formula injection, HTML escaping and a privacy 
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -13,6 +14,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from pipelines.runner import run_pipeline
 from pipelines.settings import get_settings
@@ -68,11 +70,11 @@ def inbox(tmp_path: Path) -> Path:
     return root
 
 
-def run(inbox: Path, tmp_path: Path) -> Path:
+def run(inbox: Path, tmp_path: Path, console: Console | None = None) -> Path:
     settings = get_settings(
         inbox=inbox, warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", school_year=YEAR
     )
-    outcome = run_pipeline(settings)
+    outcome = run_pipeline(settings, console)
     assert getattr(outcome, "ok", outcome)
     return tmp_path / "out"
 
@@ -112,9 +114,12 @@ def fill(path: Path, target: Path, decisions: dict[tuple[str, str, str], tuple[s
 
 
 def thi_dua(out: Path) -> pd.DataFrame:
-    return pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str}).set_index(
-        "Mã trường"
-    )
+    return pd.read_excel(
+        out / f"thi_dua_{YEAR}.xlsx",
+        sheet_name=f"Thi đua {YEAR}",
+        engine="calamine",
+        dtype={"Mã trường": str},
+    ).set_index("Mã trường")
 
 
 def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -> None:
@@ -153,7 +158,8 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
         ("08000001", "1.4", "Không có dữ liệu để kiểm tra"): ("Đồng ý", None),  # not in the list: rejected
     })  # fmt: skip
     n_self = query(tmp_path, "SELECT count(*) AS n FROM raw_self_assessment")["n"].iloc[0]
-    out = run(inbox, tmp_path)
+    printed = io.StringIO()
+    out = run(inbox, tmp_path, Console(file=printed, soft_wrap=True))
     assert query(tmp_path, "SELECT count(*) AS n FROM raw_self_assessment")["n"].iloc[0] == n_self
 
     t = thi_dua(out)
@@ -169,6 +175,32 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert wb["QĐ không hợp lệ"].max_row == 4  # header + 3 rejected rows
     html = (out / f"reviewer_{YEAR}.html").read_text(encoding="utf-8")
     assert "3 dòng quyết định thẩm định không hợp lệ" in html
+    # the console names the sheet and row of each rejected decision, in Vietnamese
+    console = printed.getvalue()
+    reject_rows = query(tmp_path, "SELECT source_sheet, source_row, message FROM reviewer_decision_rejects")
+    for sheet, row, message in reject_rows.itertuples(index=False):
+        line = f"Quyết định thẩm định chưa được áp dụng — tệp {YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
+        assert line in console, console
+    assert "reviewer_decision_rejects" not in console
+    # the reviewer's comments survive: stored (masked), written back into the regenerated workbook and
+    # shown in the HTML next to the decision; the name typed in them is masked everywhere
+    assert set(stored["comment"]) == {"Đã gọi [tên đã ẩn]"}
+    wb = openpyxl.load_workbook(out / f"reviewer_{YEAR}.xlsx")
+    ws = wb["UBND xã Thử Nghiệm"]
+    head = [c.value for c in ws[1]]
+    col = {h: i for i, h in enumerate(head)}
+    kept = {(r[col["Mã TC"]], r[col["Quyết định của người thẩm định"]], r[col["Nhận xét của người thẩm định"]])
+            for r in ws.iter_rows(min_row=2, values_only=True) if r[col["Nhận xét của người thẩm định"]]}  # fmt: skip
+    assert kept == {("1.7.1", "Điều chỉnh điểm", "Đã gọi [tên đã ẩn]"),
+                    ("1.7.3", "Chấp nhận điểm tự đánh giá", "Đã gọi [tên đã ẩn]")}  # fmt: skip
+    assert html.count("Nhận xét: Đã gọi [tên đã ẩn]") >= 2
+    # re-dropping the regenerated workbook changes nothing: the masked comment is read back as stored
+    wb.save(dropped)
+    out = run(inbox, tmp_path)
+    again = query(tmp_path, "SELECT * FROM reviewer_decisions")
+    assert list(again["recorded_at"]) == list(stored["recorded_at"])
+    # (the lead: the assertion "no quarantine entry for the returned reviewer file" belongs here, on
+    # ingest_manifest, once the file-drop connector recognises reviewer_*.xlsx)
 
     # formula injection: the school named '=HYPERLINK(…)' is text everywhere
     for xlsx in out.glob("*.xlsx"):

@@ -3,6 +3,7 @@ workbook, on a hand-made inbox whose expected points are worked out by hand belo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -65,7 +66,12 @@ def run(inbox: Path, tmp_path: Path) -> Path:
 
 
 def points_from_workbook(out: Path) -> dict[str, float]:
-    frame = pd.read_excel(out / f"thi_dua_{YEAR}.xlsx", engine="calamine", dtype={"Mã trường": str})
+    frame = pd.read_excel(
+        out / f"thi_dua_{YEAR}.xlsx",
+        sheet_name=f"Thi đua {YEAR}",
+        engine="calamine",
+        dtype={"Mã trường": str},
+    )
     return dict(
         zip(frame["Mã trường"].astype(str), frame["Điểm nhóm I (dạy, học) – tính từ dữ liệu"], strict=True)
     )
@@ -101,3 +107,41 @@ def test_bad_file_does_not_stop_the_run(inbox: Path, tmp_path: Path) -> None:
         f"{YEAR}/08000002/hong.xlsx": "unreadable_file",
         f"{YEAR}/08000003/ghi_chu.txt": "unsupported_type",
     }
+
+
+def test_cds_explain_prints_exactly_the_rows_counted(inbox: Path, tmp_path: Path) -> None:
+    """Hand-checked: write_rooms puts the header on sheet row 7, so P01…P04 are rows 8…11; for 1.7.1 of
+    08000001 the classrooms P01, P02, P03 (rows 8, 9, 10) are the denominator, P01 and P03 (8, 10), which
+    have both a projector/TV and Internet, the numerator; the IT lab P04 (row 11) is in neither."""
+    import subprocess
+    import sys
+
+    run(inbox, tmp_path)
+    cds = Path(sys.executable).with_name("cds")
+    done = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "1.7.1", "--year", YEAR,
+                           "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "Tiêu chí 1.7.1" in text and "tối đa 8 điểm" in text
+    assert "tử số 2, mẫu số 3, giá trị 0,666667, điểm 5,33 (tính được)" in text
+    f = f"{YEAR}/08000001/phong_hoc.xlsx, trang DanhSachPhong, dòng"
+    numerator = text.split("Dòng tính vào tử số (2):")[1].split("Dòng tính vào mẫu số")[0]
+    denominator = text.split("Dòng tính vào mẫu số (3):")[1]
+    assert [line.split(":")[0].strip(" -") for line in numerator.strip().splitlines()] == [
+        f"{f} 8",
+        f"{f} 10",
+    ]
+    assert [line.split(":")[0].strip(" -") for line in denominator.strip().splitlines()] == [
+        f"{f} 8", f"{f} 9", f"{f} 10"]  # fmt: skip
+    assert "Mã phòng P02; loại classroom; máy chiếu/TV không; Internet có" in denominator
+    assert "P04" not in text
+    # a criterion without a counted-rows model says so instead of listing every row of its sources
+    other = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "2.3.4", "--year", YEAR,
+                            "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert other.returncode == 0 and "Chưa có danh sách dòng được đếm" in other.stdout
+    # the reviewer HTML links the computed value to the same rows
+    html = (tmp_path / "out" / f"reviewer_{YEAR}.html").read_text(encoding="utf-8")
+    assert 'href="#r-08000001-1.7.1"' in html
+    block = html.split('id="r-08000001-1.7.1"')[1].split("</details>")[0]
+    cells = re.findall(r'<td>(Tử số|Mẫu số)</td><td>[^<]*</td><td>[^<]*</td><td class="n">(\d+)</td>', block)
+    assert cells == [("Tử số", "8"), ("Tử số", "10"), ("Mẫu số", "8"), ("Mẫu số", "9"), ("Mẫu số", "10")]

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.sql
 
 CASES_ROOT = Path(__file__).parent
 YAML = Path(__file__).resolve().parents[2] / "indicator_sets" / "qd4725_2022.yaml"
-GRAIN_KEYS = ("school_code", "school_year", "criterion_code", "entity", "student_id", "staff_id", "class_name",
+GRAIN_KEYS = ("school_code", "school_year", "criterion_code", "role", "entity", "student_id", "staff_id", "class_name",
               "code", "room_code", "source_file", "source_sheet", "source_row")  # fmt: skip
 
 

@@ -120,3 +120,15 @@ def test_loading_the_definitions_does_not_import_great_expectations(tmp_path: Pa
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_ui_default_asset_job_runs_like_the_school_year_job(defs: dg.Definitions) -> None:
+    """The UI's "Materialize all" launches Dagster's implicit asset job: same executor, tags and assets
+    (the full launch through GraphQL is tests/integration/test_ui_launch.py)."""
+    from pipelines.definitions import RUN_TAGS, UI_ASSET_JOB
+
+    ui = defs.resolve_implicit_global_asset_job_def()
+    year = defs.resolve_job_def(YEAR_JOB)
+    assert ui.name == UI_ASSET_JOB
+    assert ui.executor_def.name == "in_process" and ui.tags == year.tags == RUN_TAGS
+    assert set(ui.asset_layer.executable_asset_keys) == set(year.asset_layer.executable_asset_keys)

@@ -204,3 +204,13 @@ def test_admin_unit_audit_since_the_reform(con: duckdb.DuckDBPyConnection) -> No
         [A, "02200", "stale_commune"]
     ]
     assert "đã bỏ từ 01/7/2025" in result.rows["problem_vi"].iloc[0]
+
+
+def test_every_audit_has_a_vietnamese_text_for_people() -> None:
+    """The Dagster UI and the data-quality report show the audits' `-- vi:` text, not the English purpose."""
+    from quality.audits import load_audits
+
+    for audit in load_audits().values():
+        assert audit.title_vi != audit.model.purpose, audit.name
+        assert any(ch in audit.title_vi for ch in "ăâđêôơưạảấầẩậắằẳặẹẻẽếềểệịọỏốồổộớờởợụủứừửựỳỷỹ"), audit.name
+        assert audit.description.startswith(audit.title_vi)

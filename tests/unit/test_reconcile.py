@@ -236,3 +236,28 @@ def test_verification_factor() -> None:
     assert vf["province"].iloc[0]["factor"] == pytest.approx(86 / 130, abs=1e-4)
     assert vf["criterion"].set_index("criterion_code").loc["2.3.3", "factor"] == 0
     assert vf["managing_unit"].iloc[0]["managing_unit"] == "Chưa rõ đơn vị"
+
+
+def test_wide_form_without_evidence_column_keeps_declarations_with_low_findings() -> None:
+    """INDICATORS.md, "Evidence unknown is not evidence missing": the same blank evidence code counts
+    against a school whose form had the column (medium, value 0, 0 points), not against a school whose
+    wide form had none (low, value 1, self points, never capped at Mức 1 for it)."""
+    iset = small_set()
+    rows = [("1.1", "Đạt", None, None, True, None), ("2.1", "Đạt", None, None, True, None),
+            ("1.7.3", "20", 20.0, None, None, None), ("2.3.1", "50", 50.0, None, None, None)]  # fmt: skip
+    long_form = selfs(rows, "S1").assign(layout_id="cds.self_assessment_long.v1")
+    wide_form = selfs(rows, "S2").assign(layout_id="cds.self_assessment_wide.v1")
+    data = pd.concat([scored(BASE_DATA, "S1"), scored(BASE_DATA, "S2")])
+    sp = self_points(pd.concat([long_form, wide_form]), iset, frozenset({"cds.self_assessment_wide.v1"}))
+    final = final_values(data, sp, iset)
+    found = reconcile_findings(final, iset)
+    f = final.set_index(["school_code", "criterion_code"])
+    assert f.loc[("S1", "1.1"), "value"] == 0 and f.loc[("S1", "1.7.3"), "points"] == 0
+    assert f.loc[("S2", "1.1"), "value"] == 1 and f.loc[("S2", "1.7.3"), "points"] == 20
+    assert not f.loc[("S2", "1.1"), "evidence_known"] and f.loc[("S1", "1.1"), "evidence_known"]
+    ev = found[found["finding"] == "MISSING_EVIDENCE"].set_index(["school_code", "criterion_code"])
+    assert set(ev.loc["S1", "severity"]) == {"medium"} and set(ev.loc["S2", "severity"]) == {"low"}
+    assert len(ev.loc["S1"]) == len(ev.loc["S2"]) == 4
+    assert ev.loc[("S2", "1.7.3"), "points_at_stake"] == 20
+    levels = computed_scores(final, iset).set_index("school_code")["level"]
+    assert levels["S1"] == 1 and levels["S2"] == 3  # the form alone never caps a school at Mức 1

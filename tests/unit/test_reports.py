@@ -79,10 +79,11 @@ def test_workbook_round_trip_applies_valid_and_rejects_invalid(tmp_path: Path) -
     t, _ = table_of(after)
     s1 = t.set_index("school_code").loc["S1"]
     assert s1["prop_qt_points"] == 86.0 and "Thẩm định" in s1["prop_qt_origin"]
-    # the regenerated workbook pre-fills the decision but never the comment
+    # the regenerated workbook pre-fills the decision and the comment, masked of the name it held
     wb = openpyxl.load_workbook(write_reviewer_workbook(tmp_path / "again.xlsx", after))
     texts = [c.value for r in wb["UBND xã A"].iter_rows() for c in r if isinstance(c.value, str)]
-    assert "Điều chỉnh điểm" in texts and not any("cô Lan" in v for v in texts)
+    assert "Điều chỉnh điểm" in texts and "Đã liên hệ cô [tên đã ẩn]" in texts
+    assert not any("Lan" in v for v in texts)
 
 
 def test_stale_decision_not_applied() -> None:
@@ -214,3 +215,60 @@ def test_decision_files_are_found_anywhere_in_the_year_oldest_first(tmp_path: Pa
     assert dec.find_decision_files(inbox, Y) == [made[f"{Y}/_cu/Reviewer_old.xlsx"],
                                                  made[f"{Y}/province/reviewer_{Y}.xlsx"]]  # fmt: skip
     assert dec.find_decision_files(inbox, "2099-2100") == []
+
+
+def test_reviewer_html_does_not_contradict_itself() -> None:
+    """The scatter has axis numbers; its tooltip shows the same total as the LEVEL_CHANGE text; the
+    province factor's wording names what it divides; a link to a school opens its section."""
+    import re
+
+    data = review_data()
+    t, factors = table_of(data)
+    html = render(data, t, factors)
+    assert {m for m in re.findall(r'class="tick-x"[^>]*>(\d+)<', html)} == {"0", "50", "100", "150", "200"}
+    assert {m for m in re.findall(r'class="tick-y"[^>]*>(\d+)<', html)} == {"0", "50", "100", "150", "200"}
+    change = data.findings[
+        (data.findings["finding"] == "LEVEL_CHANGE") & (data.findings["school_code"] == "S1")
+    ]
+    assert len(change) == 1
+    from reports.reviewer_workbook import _fmt, explain
+
+    text = explain(change.iloc[0])
+    tip = re.search(r"<title>S1: tự đánh giá ([\d,]+); thay điểm tính từ dữ liệu \(nơi có số liệu\) ([\d,]+)</title>",
+                    html)  # fmt: skip
+    assert tip is not None
+    assert f"Tổng điểm tự đánh giá {tip.group(1)};" in text and f"được {tip.group(2)}:" in text
+    assert tip.group(2) == _fmt(change.iloc[0]["computed_points"])
+    assert "chỉ trên các tiêu chí có số liệu" in html and 'id="he-so-tinh"' in html
+    assert 'if(d.tagName==="DETAILS"){d.open=true;}' in html and 'href="#s-S1"' in html
+
+
+def test_findings_csv_keeps_codes_and_adds_vietnamese_names() -> None:
+    from reports.reviewer_workbook import findings_csv
+
+    out = findings_csv(review_data().findings)
+    cols = list(out.columns)
+    assert cols.index("finding_label") == cols.index("finding") + 1
+    assert cols.index("severity_label") == cols.index("severity") + 1
+    row = out[out["finding"] == "LEVEL_CHANGE"].iloc[0]
+    assert (row["finding_label"], row["severity_label"]) == (
+        "Mức thay đổi khi dùng điểm tính từ dữ liệu",
+        "Cao",
+    )
+    assert out["finding_label"].notna().all() and out["severity_label"].notna().all()
+
+
+def test_console_summary_is_vietnamese_with_decimal_commas() -> None:
+    from pipelines.run_summary import summary_lines
+
+    lines = summary_lines({
+        "school_year": Y, "status": "success", "files": dict.fromkeys(
+            ("seen", "ingested", "replaced", "skipped", "quarantined", "retired"), 1),
+        "rows": {"loaded_this_run": 1, "kept_in_year": 1, "rejected_in_year": 0},
+        "findings_by_severity": {"high": 2, "medium": 1, "low": 0}, "schools_by_level": {"1": 3},
+        "stage_seconds": {"ingest": 1.25, "models": 10.0},
+    })  # fmt: skip
+    text = "\n".join(lines)
+    assert "cao 2, trung bình 1, thấp 0" in text and "high" not in text
+    assert "nạp tệp 1,2 giây" in text or "nạp tệp 1,3 giây" in text
+    assert "mô hình SQL 10,0 giây" in text
