@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from connectors.http_lms import latest_pull_status
+
 SEVERITIES = ("high", "medium", "low")  # reconciliation findings; other values are counted too
 FILE_ACTIONS = ("ingested", "replaced", "skipped", "quarantined", "retired")
 
@@ -117,6 +119,9 @@ def build_summary(
     files["seen"] = files_seen if files_seen is not None else counted
     if status == "no_changes":
         files["skipped"] = files["seen"]
+    pull = latest_pull_status(con, year, since=started_at)
+    if status == "success" and pull is not None and pull.failed:
+        status = "completed_with_failed_source"  # the outputs are made, without that source's new data
     return {
         "school_year": year,
         "status": status,
@@ -131,6 +136,7 @@ def build_summary(
         "schools_by_level": schools_by_level(con, year),
         "stage_seconds": stage_seconds(step_seconds or {}, group_of_step or {}),
         "changed_files": (changed_files or [])[:100],
+        "sources": {"lms_api": pull.as_dict() if pull is not None else None},
     }
 
 
@@ -151,6 +157,7 @@ _STATUS_VI = {
     "success": "thành công",
     "failed": "thất bại",
     "no_changes": "không có thay đổi (no changes) — bỏ qua các bước xử lý",
+    "completed_with_failed_source": "hoàn tất nhưng có nguồn dữ liệu bị lỗi (API số liệu LMS)",
 }
 _STAGE_VI = {"ingest": "nạp tệp", "validate": "kiểm tra", "models": "mô hình SQL", "scoring": "chấm điểm",
              "reconcile": "đối chiếu", "exports": "xuất kết quả", "checks": "kiểm tra chất lượng",
@@ -177,6 +184,13 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
         "Phát hiện theo mức độ: "
         + ", ".join(f"{_SEVERITY_VI.get(k, k)} {v}" for k, v in summary["findings_by_severity"].items()),
     ]
+    pull = (summary.get("sources") or {}).get("lms_api")
+    if pull:
+        lines.append(
+            f"API số liệu LMS: lỗi — {pull['message_vi']}"
+            if pull["status"] == "failed"
+            else f"API số liệu LMS: {pull['pages']} trang, {pull['rows_loaded']} dòng"
+        )
     levels = summary["schools_by_level"]
     lines.append(
         "Trường theo mức: " + (", ".join(f"mức {k}: {v}" for k, v in levels.items()) if levels else "chưa có")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from connectors import raw_store
 from connectors.entities import load_entities
+from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
@@ -60,6 +61,7 @@ class ReportData:
     generated_at: dt.datetime
     schools: list[SchoolSection]
     unassigned_files: list[dict]
+    lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -220,6 +222,7 @@ def collect(
             {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
             for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
         ],
+        lms_api=latest_pull_status(con, year),
     )
 
 
@@ -260,6 +263,18 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 <tr><th>Số tệp bị cách ly</th><td>{{ d.totals.quarantined_files }}</td></tr>
 <tr><th>Số nguồn dữ liệu còn thiếu</th><td>{{ d.totals.missing }}</td></tr>
 </table>
+{% if d.lms_api %}
+<h3 id="api-lms">Nguồn API số liệu LMS</h3>
+<table>
+<tr><th>Lần lấy gần nhất</th><td>{{ d.lms_api.finished_at.strftime('%H:%M %d/%m/%Y') if d.lms_api.finished_at else '' }}</td></tr>
+{% if d.lms_api.failed %}
+<tr><th>Kết quả</th><td class="bad">Lỗi: {{ d.lms_api.message_vi }} ({{ d.lms_api.error_code }})</td></tr>
+<tr><th>Ảnh hưởng</th><td>Số liệu LMS của lần này không được nạp; các tiêu chí 1.3.x dùng số liệu đã có từ trước.</td></tr>
+{% else %}
+<tr><th>Kết quả</th><td class="ok">Thành công: {{ d.lms_api.pages }} trang, {{ d.lms_api.rows_loaded }} dòng</td></tr>
+{% endif %}
+</table>
+{% endif %}
 {% if d.unassigned_files %}
 <h3>Tệp không xác định được trường</h3>
 <table><tr><th>Tệp</th><th>Lý do</th></tr>

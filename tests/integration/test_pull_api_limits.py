@@ -13,6 +13,7 @@ import pytest
 from connectors.http_lms import latest_pull_status
 from pipelines.assets.ingest import pull_api
 from pipelines.resources import PipelineConfig
+from pipelines.run_summary import summary_lines
 from pipelines.runner import run_pipeline
 from pipelines.settings import get_settings
 from tests.integration.test_http_client_limits import _no_proxy, drip_body, raw  # noqa: F401 - fixtures
@@ -81,4 +82,11 @@ def test_a_dripping_api_cannot_hold_the_run(raw, tmp_path: Path, monkeypatch: py
     assert (st.finished_at - st.started_at).total_seconds() < 5.0, "the drip held the ingest step"
     assert "1,5 giây (CDS_API_PULL_DEADLINE_SECONDS)" in (st.message_vi or "")
     assert served.requests and served.requests[0]["X-API-Key"] == KEY and 0 < served.bytes_sent < 200
+    # the run says it completed with a failed source: in its summary and in the data-quality report
+    summary = outcome.summary
+    assert summary["status"] == "completed_with_failed_source"
+    assert summary["sources"]["lms_api"]["error_code"] == "pull_deadline"
+    assert any(line.startswith("API số liệu LMS: lỗi — ") for line in summary_lines(summary))
+    report = (tmp_path / "out" / f"data_quality_{YEAR}.html").read_text(encoding="utf-8")
+    assert "Nguồn API số liệu LMS" in report and "CDS_API_PULL_DEADLINE_SECONDS" in report
     print(f"run with a dripping API: {elapsed:.1f} s")  # noisy machine: reported, not asserted
