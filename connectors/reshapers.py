@@ -30,6 +30,7 @@ from connectors.sheet_parser import (
     mapped_frame,
     sheet_contexts,
 )
+from connectors.vocabulary import lookup, norm_set, vocabulary
 
 Reshaper = Callable[[Grid, HeaderMatch, ParseContext], SheetResult]
 REGISTRY: dict[str, Reshaper] = {}
@@ -52,9 +53,6 @@ def get(name: str) -> Reshaper:
 # ---------------------------------------------------------------------------------------------
 # Shared: identity columns through finish_rows, wide cells → long rows with per-cell rejects
 # ---------------------------------------------------------------------------------------------
-
-
-_TX_FLAT = re.compile(r"^(ddg ?tx|diem tx|tx) ?([1-9])$")
 
 
 def _identity(grid: Grid, match: HeaderMatch, ctx: ParseContext, mark_cols: list[int]
@@ -124,16 +122,14 @@ def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, sheet: str, deta
 # ---------------------------------------------------------------------------------------------
 # TT22 grade books (EXPORTS.md §3.6 A/B/C)
 # ---------------------------------------------------------------------------------------------
-_TT22_KEYS = {
-    "tx": {"ddgtx", "ddg tx", "diem tx", "tx", "thuong xuyen"},
-    "gk": {"ddggk", "ddg gk", "diem gk", "gk", "giua ky"},
-    "ck": {"ddgck", "ddg ck", "diem ck", "ck", "cuoi ky"},
-    "avg1": {"dtbmhki", "dtbmhk1", "dtb hk1", "dtb hki", "tbmhk1", "tbm hk1", "tbmhki", "tbm hki"},
-    "avg2": {"dtbmhkii", "dtbmhk2", "dtb hk2", "dtb hkii", "tbmhk2", "tbm hk2", "tbmhkii", "tbm hkii"},
-    "avg": {"dtbmhk", "dtb hk", "tbmhk"},
-    "avgcn": {"dtbmcn", "dtb cn", "dtb ca nam", "tbmcn", "tbm cn"},
-    "comment": {"nhan xet", "noi dung nhan xet"},
-}
+@functools.cache
+def _tt22_words() -> tuple[re.Pattern[str], dict[str, frozenset[str]], frozenset[str]]:
+    """(flattened slot pattern, component → header words, header words of slotted components)."""
+    voc = vocabulary().tt22
+    slot = "|".join(re.escape(nz.norm(w)) for w in voc.slot_words)
+    keys = {k: norm_set(c.headers) for k, c in voc.components.items()}
+    slotted = frozenset().union(*(keys[k] for k, c in voc.components.items() if c.slotted))
+    return re.compile(rf"^({slot}) ?([1-9])$"), keys, slotted
 
 
 def classify_tt22(path: list[str]) -> tuple[str, int] | None:
@@ -143,21 +139,32 @@ def classify_tt22(path: list[str]) -> tuple[str, int] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _classify_tt22(path: tuple[str, ...]) -> tuple[str, int] | None:
+    flat, words, slotted = _tt22_words()
     leaf = nz.norm(path[-1])
     parents = [nz.norm(p) for p in path[:-1]]
-    m = _TX_FLAT.match(leaf)
+    m = flat.match(leaf)
     if m:
         return "tx", int(m.group(2))
-    if parents and any(p in _TT22_KEYS["tx"] for p in parents) and re.fullmatch(r"[1-9]", leaf):
+    if parents and any(p in slotted for p in parents) and re.fullmatch(r"[1-9]", leaf):
         return "tx", int(leaf)
-    for kind, keys in _TT22_KEYS.items():
+    for kind, keys in words.items():
         if leaf in keys:
             return kind, 1 if kind == "tx" else 0
     return None
 
 
+def _tt22_components(kind: pd.Series, sem: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(stored component, semester) of marks by their column kind (the semester a kind fixes wins)."""
+    comps = vocabulary().tt22.components
+    component = kind.map({k: c.component for k, c in comps.items() if c.component != "comment"})
+    for k, c in comps.items():
+        if c.semester is not None:
+            sem = sem.mask(kind == k, c.semester)
+    return component, sem
+
+
 def _semester_period(sem: pd.Series) -> pd.Series:
-    return sem.map({"1": "CK1", "2": "CN", "CN": "CN"})
+    return sem.map(vocabulary().tt22.semester_period)
 
 
 @register("tt22")
@@ -175,15 +182,13 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     slot = cells["col"].map({c: k[1] for c, k in kinds.items()}).astype("int64")
     file_sem = ident.rows.set_index("source_row")["semester"].reindex(cells["row"]).to_numpy() \
         if "semester" in ident.rows.columns else np.full(len(cells), None)  # fmt: skip
-    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
-                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
-    sem = pd.Series(file_sem, index=cells.index, dtype="object")
-    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    component, sem = _tt22_components(kind, pd.Series(file_sem, index=cells.index, dtype="object"))
     text = cells["text"]
     uniq = {t: nz.norm(t) for t in text.dropna().unique()}  # marks repeat: norm each distinct text once
     key = text.map(uniq)
-    is_text = key.isin(["d", "cd", "m"])
-    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
     rejects = _cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
@@ -350,15 +355,13 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     slot = cells["col"].map({j: k[1] for j, k in enumerate(kinds0)}).astype("int64")
     file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
         else np.full(len(cells), None)  # fmt: skip
-    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
-                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
-    sem = pd.Series(file_sem, index=cells.index, dtype="object")
-    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    component, sem = _tt22_components(kind, pd.Series(file_sem, index=cells.index, dtype="object"))
     text = cells["text"]
     uniq = {t: nz.norm(t) for t in text.dropna().unique()}
     key = text.map(uniq)
-    is_text = key.isin(["d", "cd", "m"])
-    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
     rejects: list[list[dict]] = [[] for _ in members]
@@ -427,27 +430,19 @@ def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Ser
 # ---------------------------------------------------------------------------------------------
 # TT27 primary results (EXPORTS.md §3.6 D and vnEdu variant)
 # ---------------------------------------------------------------------------------------------
-_TT27_GROUPS = {"mon hoc va hoat dong giao duc": "subject", "danh gia kqgd": "subject",
-                "nang luc cot loi": "competence", "pham chat chu yeu": "quality"}  # fmt: skip
-_COMPETENCES = {
-    "tu chu va tu hoc": "NL_TUCHU", "giao tiep va hop tac": "NL_GIAOTIEP",
-    "giai quyet van de va sang tao": "NL_GQVD", "ngon ngu": "NL_NGONNGU", "tinh toan": "NL_TINHTOAN",
-    "khoa hoc": "NL_KHOAHOC", "cong nghe": "NL_CONGNGHE", "tin hoc": "NL_TINHOC", "tham mi": "NL_THAMMI",
-    "tham my": "NL_THAMMI", "the chat": "NL_THECHAT",
-}  # fmt: skip
-_QUALITIES = {"yeu nuoc": "PC_YEUNUOC", "nhan ai": "PC_NHANAI", "cham chi": "PC_CHAMCHI",
-              "trung thuc": "PC_TRUNGTHUC", "trach nhiem": "PC_TRACHNHIEM"}  # fmt: skip
-_TT27_END = {"hoan thanh chuong trinh lop hoc": "completed", "len lop": "promoted", "xep loai": "final"}
-_LEVEL_LEAF = {"muc dat duoc", "muc dat"}
-_TEST_LEAF = {"diem ktdk", "ktdk", "diem kiem tra dinh ky"}
-_TT27_VALUES = {
-    "level": {"t": "T", "h": "H", "c": "C", "m": "M", "hoan thanh tot": "T", "hoan thanh": "H",
-              "chua hoan thanh": "C", "mien": "M"},
-    "competence": {"t": "T", "d": "Đ", "c": "C", "tot": "T", "dat": "Đ", "can co gang": "C"},
-    "final": {"htxs": "HTXS", "htt": "HTT", "ht": "HT", "cht": "CHT", "hoan thanh xuat sac": "HTXS",
-              "hoan thanh tot": "HTT", "hoan thanh": "HT", "chua hoan thanh": "CHT"},
-}  # fmt: skip
-_TT27_VALUES["quality"] = _TT27_VALUES["competence"]
+@functools.cache
+def _tt27_words() -> dict[str, dict[str, str]]:
+    """The TT27 vocabulary as lookups: groups, competences, qualities, year end, leaves, value words."""
+    voc = vocabulary().tt27
+    out: dict[str, dict[str, str]] = {
+        "groups": lookup(voc.groups), "competences": lookup(voc.competences),  # type: ignore[arg-type]
+        "qualities": lookup(voc.qualities), "end": lookup(voc.year_end),  # type: ignore[arg-type]
+        "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
+        "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
+    }  # fmt: skip
+    for kind, words in voc.values.items():
+        out[f"values:{kind}"] = lookup(words)
+    return out
 
 
 def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
@@ -457,19 +452,20 @@ def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
+    w = _tt27_words()
     normed = [nz.norm(p) for p in path]
     leaf = normed[-1]
-    if leaf in _TT27_END:
-        return _TT27_END[leaf], None
-    group = next((_TT27_GROUPS[p] for p in normed if p in _TT27_GROUPS), None)
+    if leaf in w["end"]:
+        return w["end"][leaf], None
+    group = next((w["groups"][p] for p in normed if p in w["groups"]), None)
     if group == "subject" and len(path) >= 2:
-        subject_label = path[-2] if leaf in _LEVEL_LEAF | _TEST_LEAF else path[-1]
+        subject_label = path[-2] if leaf in w["level_leaf"] or leaf in w["test_leaf"] else path[-1]
         code = nz.subject_code_of(subject_label) or "UNKNOWN"
-        return ("test_score" if leaf in _TEST_LEAF else "level"), code
+        return ("test_score" if leaf in w["test_leaf"] else "level"), code
     if group == "competence":
-        return ("competence", _COMPETENCES[leaf]) if leaf in _COMPETENCES else None
+        return ("competence", w["competences"][leaf]) if leaf in w["competences"] else None
     if group == "quality":
-        return ("quality", _QUALITIES[leaf]) if leaf in _QUALITIES else None
+        return ("quality", w["qualities"][leaf]) if leaf in w["qualities"] else None
     return None
 
 
@@ -511,7 +507,7 @@ class _TT27Values:
     def long(self, cells: pd.DataFrame) -> pd.DataFrame:
         """The long rows of the cells that pass every check."""
         keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag)
-        semester = self.period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
+        semester = self.period.map(vocabulary().tt27.period_semester)
         return pd.DataFrame({
             "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
             "subject_code": self.subj.fillna("ALL"), "semester": semester, "period": self.period,
@@ -529,20 +525,23 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     text = cells["text"].astype("string").fillna("")
     key = text.map({t: nz.norm(t) for t in text.unique()})
     value_text = pd.Series(None, index=cells.index, dtype="object")
-    for kind, lookup in _TT27_VALUES.items():
+    words = _tt27_words()
+    kinds = list(vocabulary().tt27.values)
+    for kind in kinds:
         sel = comp == kind
-        value_text = value_text.mask(sel, key[sel].map(lookup))
+        value_text = value_text.mask(sel, key[sel].map(words[f"values:{kind}"]))
     num = pd.Series(np.nan, index=cells.index)
     test = comp == "test_score"
     tnum, tbad = nz.parse_number(text.where(test & (text != "")))
     num = num.mask(test, tnum)
     end = comp.isin(["completed", "promoted"])
-    flag_true = key.isin(["x", "co", "1", "true"])
+    flags = vocabulary().tt27.flags
+    flag_true = key.isin(norm_set(flags["true"]))
     num = num.mask(end, flag_true.astype(float))
-    bad_code = comp.isin(list(_TT27_VALUES)) & value_text.isna()
+    bad_code = comp.isin(kinds) & value_text.isna()
     bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
-    bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    bad_flag = end & ~flag_true & (text != "") & ~key.isin(norm_set(flags["false"]))
     return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag)
 
 
@@ -671,17 +670,18 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
 
     codes: dict[int, str] = {}
     totals: dict[int, str] = {}
+    sa = vocabulary().self_assessment
+    sa_totals = {g: [nz.norm(w) for w in ws] for g, ws in sa.group_totals.items()}
+    sa_level = norm_set(sa.level_headers)
     for c, path in match.paths.items():
         leaf = path[-1]
         m = derive.CRITERION_RX.search(leaf)
         n = nz.norm(leaf)
         if m and c not in match.mapping:
             codes[c] = m.group(0)
-        elif n.startswith("tong diem nhom 1"):
-            totals[c] = "1"
-        elif n.startswith("tong diem nhom 2"):
-            totals[c] = "2"
-        elif n == "muc":
+        elif grp := next((g for g, ws in sa_totals.items() if any(n.startswith(w) for w in ws)), None):
+            totals[c] = grp
+        elif n in sa_level:
             totals[c] = "level"
     ident, part = _identity(grid, match, ctx, [*codes, *totals])
     if ident.rows.empty:
@@ -700,7 +700,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     # mandatory cells: Đạt/x → true, Chưa đạt/blank → false
     df = pd.DataFrame({"criterion_code": cells["criterion_code"]}, index=cells.index)
     key = cells["text"].fillna("").pipe(nz.norm_series)
-    df["mandatory_met"] = pd.Series(np.where(key.isin(["dat", "x", "co", "1"]), True, False), index=cells.index,
+    df["mandatory_met"] = pd.Series(np.where(key.isin(norm_set(sa.mandatory_met_wide)), True, False), index=cells.index,
                                     dtype="object").where(mandatory, None)  # fmt: skip
     warnings: list[dict] = []
 

@@ -24,18 +24,11 @@ import pyarrow.compute as pc
 from connectors import normalize as nz
 from connectors.layouts import ColumnSpec, Layout, value_lookup
 from connectors.messages import column_letter, row_message
+from connectors.vocabulary import vocabulary
 
 HEADER_SCAN_ROWS = 40
-FOOTER_PREFIXES = ("tổng", "cộng", "người lập", "hiệu trưởng", "giáo viên", "xác nhận", "ghi chú:")
-_FOOTER_DATE = re.compile(r",\s*ngày\s.*tháng\s.*năm\s", re.IGNORECASE)
 _COLNUM = re.compile(r"^\(?\d{1,3}\)?$")
-_TITLE_KEYS = {
-    "nam hoc": "school_year", "hoc ky": "semester", "ky danh gia": "period", "lop": "class_name",
-    "khoi": "grade", "mon hoc": "subject", "mon": "subject", "ma truong": "school_code",
-    "truong": "school_name", "tu ngay": "date_from", "den ngay": "date_to",
-}  # fmt: skip
 _TITLE_SPLIT = re.compile(r"\s+-\s+(?=[^\d\s])")
-_CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,14 +376,16 @@ def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
     """`parse_title` of the title texts (titles repeat from sheet to sheet: parsed once each; callers
     get a copy)."""
     meta: dict[str, str] = {}
+    common = vocabulary().common
+    title_keys, class_title = common.title_lookup, common.class_title_rx
     for text in texts:
         for seg in _TITLE_SPLIT.split(text):
             if ":" in seg:
                 k, _, val = seg.partition(":")
-                key = _TITLE_KEYS.get(nz.norm(k))
+                key = title_keys.get(nz.norm(k))
                 if key and val.strip():
                     meta.setdefault(key, val.strip())
-        m = _CLASS_TITLE.search(text)
+        m = class_title.search(text)
         if m:
             meta.setdefault("class_name", m.group(1).strip())
     for text in texts:
@@ -437,11 +432,13 @@ def _footer_flags_texts(firsts: list[str | None]) -> np.ndarray:
     nfc = [None if v is None else unicodedata.normalize("NFC", v) for v in firsts]
     texts = pa.array(nfc, type=pa.large_string())
     texts = pc.utf8_lower(pc.utf8_trim_whitespace(texts))
-    starts = pc.starts_with(texts, pattern=FOOTER_PREFIXES[0])
-    for prefix in FOOTER_PREFIXES[1:]:
+    common = vocabulary().common
+    prefixes = common.footer_prefixes
+    starts = pc.starts_with(texts, pattern=prefixes[0])
+    for prefix in prefixes[1:]:
         starts = pc.or_(starts, pc.starts_with(texts, pattern=prefix))
     out = pc.fill_null(starts, False).to_numpy(zero_copy_only=False).astype(bool)
-    date_rx = re.compile(_FOOTER_DATE.pattern)
+    date_rx = common.footer_date_rx
     for i, t in enumerate(texts.to_pylist()):
         if t is not None and not out[i] and date_rx.search(t):
             out[i] = True
@@ -458,8 +455,9 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)
     first = pd.Series(first_vals, index=data.index, dtype=object).astype("string")
     first = first.str.normalize("NFC").str.strip().str.lower()
-    starts = first.str.startswith(FOOTER_PREFIXES).fillna(False)
-    dated = first.str.contains(_FOOTER_DATE.pattern, regex=True).fillna(False)
+    common = vocabulary().common
+    starts = first.str.startswith(tuple(common.footer_prefixes)).fillna(False)
+    dated = first.str.contains(common.footer_date_rx.pattern, regex=True).fillna(False)
     return (starts | dated).astype(bool)
 
 
