@@ -575,17 +575,16 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         for it in items:
             res = it.res
             rejects.extend(
-                {"source_sheet": r["sheet"], "source_row": r["row"], "column_letter": r["column"],
-                 "header": r["header"], "canonical_column": r["canonical"], "value": r["value"],
-                 "reason_code": r["reason_code"], "message": r["message"], "stage": "ingest",
-                 "entity": s.layout.entity, "layout_id": s.layout.id, "source_file": res.source_file,
-                 "file_sha256": res.sha256, "recorded_at": now, "school_code": it.school,
-                 "school_year": it.year, "check_name": r["reason_code"]}
+                {"source_sheet": r.sheet, "source_row": r.row, "column_letter": r.column, "header": r.header,
+                 "canonical_column": r.canonical, "value": r.value, "reason_code": r.reason_code,
+                 "message": r.message, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
+                 "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now,
+                 "school_code": it.school, "school_year": it.year, "check_name": r.reason_code}
                 for s in res.sheets for r in s.rejects
             )  # fmt: skip
             warnings.extend(
-                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
-                 "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
+                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
+                 "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
                 for s in res.sheets for w in s.warnings
             )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})

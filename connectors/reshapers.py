@@ -16,7 +16,7 @@ import pandas as pd
 
 from connectors import gradebook_checks
 from connectors import normalize as nz
-from connectors.messages import column_letter, row_message
+from connectors.issues import RowIssue
 from connectors.sheet_parser import (
     Grid,
     HeaderMatch,
@@ -82,20 +82,15 @@ def _cells(part: pd.DataFrame, rows: pd.Series, cols: list[int]) -> pd.DataFrame
 
 
 def _cell_rejects(cells: pd.DataFrame, mask: pd.Series, code: str, expected: str, ctx: ParseContext,
-                  sheet: str, paths: dict[int, list[str]]) -> list[dict]:  # fmt: skip
+                  sheet: str, paths: dict[int, list[str]], entity: str) -> list[RowIssue]:  # fmt: skip
     bad = cells[mask.to_numpy()]
-    out = []
-    for r, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
-        letter = column_letter(int(c))
-        header = " / ".join(paths.get(int(c), []))
-        out.append({"sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": "value",
-                    "value": str(t)[:200], "reason_code": code,
-                    "message": row_message(ctx.file, sheet, int(r), letter, header, t, code, expected)})  # fmt: skip
-    return out
+    return [RowIssue.reject(ctx.file, sheet, int(r), code, entity=entity, canonical="value", column=int(c),
+                            header=" / ".join(paths.get(int(c), [])), value=t, expected=expected)
+            for r, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True)]  # fmt: skip
 
 
-def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], warnings: list[dict],
-                 grain_extra: list[str]) -> SheetResult:  # fmt: skip
+def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[RowIssue], warnings: list[RowIssue],
+                 grain_extra: list[str], file: str) -> SheetResult:  # fmt: skip
     """Join identity columns onto long rows and de-duplicate on the grain (last wins). Rows read are the
     identity parse's source rows (not the cells or long records)."""
     idn = ident.rows.set_index("source_row", drop=False)
@@ -106,17 +101,19 @@ def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], wa
     grain = [g for g in grain if g in long.columns]
     dup = long.duplicated(subset=grain, keep="last")
     for r in long.loc[dup, "row"].tolist():
-        rejects.append({"sheet": ident.sheet, "row": int(r), "column": "", "header": "", "canonical": "",
-                        "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+        rejects.append(
+            RowIssue.reject(file, ident.sheet, int(r), "duplicate_key", entity=ident.layout.entity)
+        )
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
     return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
                        ident.rows_read, ident.rows_skipped, ident.duplicates_dropped,
                        ident.file_error)  # fmt: skip
 
 
-def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, sheet: str, detail: str) -> list[dict]:
+def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, file: str, sheet: str,
+               detail: str) -> list[RowIssue]:  # fmt: skip
     rows = cells.loc[mask.to_numpy(), "row"].tolist()
-    return [{"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail} for r in rows]
+    return [RowIssue.warning(file, sheet, int(r), code, detail) for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,13 +188,16 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
+    entity = match.layout.entity
     rejects = _cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
-                            match.paths)  # fmt: skip
+                            match.paths, entity)  # fmt: skip
     rejects += _cell_rejects(cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, grid.sheet,
-                             match.paths)  # fmt: skip
+                             match.paths, entity)  # fmt: skip
     rounded = nz.round_half_up(num, 1)
     precise = num.notna() & ((rounded - num).abs() > 1e-9)
-    warnings = _warn_rows(cells, precise, "precision", grid.sheet, "điểm làm tròn 1 chữ số thập phân")
+    warnings = _warn_rows(
+        cells, precise, "precision", ctx.file, grid.sheet, "điểm làm tròn 1 chữ số thập phân"
+    )
     keep = ~((bad & ~is_text) | oor.fillna(False))
     long = pd.DataFrame({
         "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
@@ -216,8 +216,9 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         rejects,
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
+        ctx.file,
     )
-    gradebook_checks.add_tt22_warnings([res])  # incomplete_tx / avg_mismatch (rows kept)
+    gradebook_checks.add_tt22_warnings([res], [ctx.file])  # incomplete_tx / avg_mismatch (rows kept)
     return res
 
 
@@ -295,16 +296,16 @@ def _join_identity(
     return long, sid[long["row"].to_numpy()]
 
 
-def _dedupe_per_sheet(long: pd.DataFrame, lsid: np.ndarray, rejects: list[list[dict]], sheets: list[str],
-                      srow: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+def _dedupe_per_sheet(long: pd.DataFrame, lsid: np.ndarray, rejects: list[list[RowIssue]], sheets: list[str],
+                      srow: np.ndarray, files: list[str],
+                      entity: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
     """Drop the long rows that repeat a grain within their sheet (the last wins; each dropped row is a
     `duplicate_key` reject of its sheet), as `_long_result` does per sheet. Returns the kept rows (without
     the cell columns), their member sheets and the bounds of each member's slice (rows are sheet by sheet)."""
     grain = [g for g in _LONG_GRAIN if g in long.columns]
     dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
     for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
-        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
-                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+        rejects[k].append(RowIssue.reject(files[k], sheets[k], int(srow[g]), "duplicate_key", entity=entity))
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
     lsid = lsid[~dup]
     return long, lsid, np.searchsorted(lsid, np.arange(len(sheets) + 1))
@@ -364,9 +365,9 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
-    rejects: list[list[dict]] = [[] for _ in members]
-    warnings: list[list[dict]] = [[] for _ in members]
-    where = (sheets, sid, srow, mark_abs, paths_of)
+    rejects: list[list[RowIssue]] = [[] for _ in members]
+    warnings: list[list[RowIssue]] = [[] for _ in members]
+    where = (sheets, sid, srow, mark_abs, paths_of, layout.entity)
     _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", member_ctxs,
                         where)  # fmt: skip
     _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", member_ctxs,
@@ -375,8 +376,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
     for g in cells["row"].to_numpy()[precise].tolist():
         k = int(sid[g])
-        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "precision",
-                            "detail": "điểm làm tròn 1 chữ số thập phân"})  # fmt: skip
+        warnings[k].append(RowIssue.warning(member_ctxs[k].file, sheets[k], int(srow[g]), "precision",
+                                            "điểm làm tròn 1 chữ số thập phân"))  # fmt: skip
     keep = ~((bad & ~is_text) | oor.fillna(False))
     long = pd.DataFrame({
         "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
@@ -397,34 +398,32 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
         cur = long["subject_code"].astype("object").to_numpy() if "subject_code" in long.columns \
             else np.full(len(long), None, dtype=object)  # fmt: skip
         long["subject_code"] = np.where(pd.notna(fb), fb, cur)
-    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
+    files = [c.file for c in member_ctxs]
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow, files, layout.entity)
     done: list[SheetResult] = []
     for k, ident in enumerate(idents):
         a, b = int(bounds[k]), int(bounds[k + 1])
         done.append(SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                 ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
                                 ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None))  # fmt: skip
-    gradebook_checks.add_group_warnings(done, long, lsid)  # incomplete_tx / avg_mismatch (rows kept)
+    gradebook_checks.add_group_warnings(done, long, lsid, files)  # incomplete_tx / avg_mismatch (rows kept)
     for k, r in enumerate(done):
         if nonempty[k]:
             results[members[k]] = r
     return results  # type: ignore[return-value]
 
 
-def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
+def _group_cell_rejects(out: list[list[RowIssue]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
                         ctxs: list[ParseContext], where: tuple) -> None:  # fmt: skip
     """`_cell_rejects` for grouped cells (row = group position, col = mark position; one context per
     member sheet)."""
-    sheets, sid, srow, mark_abs, paths_of = where
+    sheets, sid, srow, mark_abs, paths_of, entity = where
     bad = cells[mask.to_numpy()]
     for g, j, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
         k, r = int(sid[g]), int(srow[g])
         c = int(mark_abs[k][int(j)])
-        letter = column_letter(c)
-        header = " / ".join(paths_of[k].get(c, []))
-        out[k].append({"sheet": sheets[k], "row": r, "column": letter, "header": header, "canonical": "value",
-                       "value": str(t)[:200], "reason_code": code,
-                       "message": row_message(ctxs[k].file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip
+        out[k].append(RowIssue.reject(ctxs[k].file, sheets[k], r, code, entity=entity, canonical="value", column=c,
+                                      header=" / ".join(paths_of[k].get(c, [])), value=t, expected=expected))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,8 +568,8 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     sheet, paths = grid.sheet, match.paths
     rejects = []
     for mask, code, expected in v.rejects():
-        rejects += _cell_rejects(cells, mask, code, expected, ctx, sheet, paths)
-    warnings = _warn_rows(cells, v.late(), "implausible_value", sheet, _TT27_LATE)
+        rejects += _cell_rejects(cells, mask, code, expected, ctx, sheet, paths, match.layout.entity)
+    warnings = _warn_rows(cells, v.late(), "implausible_value", ctx.file, sheet, _TT27_LATE)
     long = v.long(cells)
     return _long_result(
         ident,
@@ -578,6 +577,7 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         rejects,
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
+        ctx.file,
     )
 
 
@@ -632,17 +632,18 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     v = _tt27_values(cells, dict(enumerate(kinds_u)), period_by_row)
     rejects: list[list[dict]] = [[] for _ in members]
     warnings: list[list[dict]] = [[] for _ in members]
-    where = (sheets, sid, srow, abs_cols.tolist(), paths_of)
+    where = (sheets, sid, srow, abs_cols.tolist(), paths_of, layout.entity)
     for mask, code, expected in v.rejects():
         _group_cell_rejects(rejects, cells, mask, code, expected, member_ctxs, where)
     for g in cells["row"].to_numpy()[v.late().to_numpy(dtype=bool)].tolist():
         k = int(sid[g])
-        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "implausible_value",
-                            "detail": _TT27_LATE})  # fmt: skip
+        warnings[k].append(RowIssue.warning(member_ctxs[k].file, sheets[k], int(srow[g]), "implausible_value",
+                                            _TT27_LATE))  # fmt: skip
     long = v.long(cells)
     long = long.iloc[np.argsort(sid[long["row"].to_numpy()], kind="stable")]  # sheet by sheet, order kept
     long, lsid = _join_identity(long, good, sid)
-    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
+    files = [c.file for c in member_ctxs]
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow, files, layout.entity)
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
@@ -706,7 +707,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
 
     class _Ops:  # the subset of RowOps that score_columns uses
         def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:
-            warnings.extend(_warn_rows(cells, mask, code, grid.sheet, detail))
+            warnings.extend(_warn_rows(cells, mask, code, ctx.file, grid.sheet, detail))
 
     df = derive.score_columns(df, _Ops(), cells["text"].where(~mandatory))  # type: ignore[arg-type]
     df["mandatory_met"] = df["mandatory_met"].where(mandatory, None)
@@ -725,7 +726,8 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
         )
         diff = (declared - calc.reindex(declared.index).fillna(0)).abs() > 0.05
         for r in diff[diff.fillna(False)].index:
-            warnings.append({"sheet": grid.sheet, "row": int(r), "reason_code": "total_mismatch",
-                             "detail": f"Tổng điểm nhóm {which}"})  # fmt: skip
+            warnings.append(
+                RowIssue.warning(ctx.file, grid.sheet, int(r), "total_mismatch", f"Tổng điểm nhóm {which}")
+            )
     ident.rows = ident.rows.drop(columns=[c for c in ("criterion_code",) if c in ident.rows.columns])
-    return _long_result(ident, df, [], warnings, ["criterion_code"])
+    return _long_result(ident, df, [], warnings, ["criterion_code"], ctx.file)

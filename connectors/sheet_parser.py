@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import normalize as nz
+from connectors.issues import RowIssue
 from connectors.layouts import ColumnSpec, Layout, value_lookup
-from connectors.messages import column_letter, row_message
 from connectors.vocabulary import vocabulary
 
 HEADER_SCAN_ROWS = 40
@@ -137,8 +137,8 @@ class SheetResult:
     layout: Layout
     sheet: str
     rows: pd.DataFrame
-    rejects: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
+    rejects: list[RowIssue]
+    warnings: list[RowIssue]
     rows_read: int
     rows_skipped: int
     duplicates_dropped: int = 0
@@ -155,7 +155,7 @@ class SheetResult:
     def rows_rejected(self) -> int:
         """Source rows named by at least one reject (a grade-book row with one bad mark is rejected,
         though its other marks are written)."""
-        return len({r["row"] for r in self.rejects})
+        return len({r.row for r in self.rejects})
 
     @property
     def rows_kept(self) -> int:
@@ -943,8 +943,8 @@ def finish_rows(
     """Parse values, resolve school and year, apply row checks and de-duplicate (shared by reshapers)."""
     rows_read = len(raw)
     out = pd.DataFrame(index=raw.index)
-    rejects: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
+    rejects: list[RowIssue] = []
+    warnings: list[RowIssue] = []
     bad_any = pd.Series(False, index=raw.index)
 
     def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
@@ -952,24 +952,17 @@ def finish_rows(
         mask = mask & ~bad_any
         if not mask.any():
             return
-        letter = column_letter(col_of[column]) if column in col_of else ""
         header = header_texts.get(column, "")
         for r in mask[mask].index:
             value = raw.at[r, column] if column in raw.columns else None
-            rejects.append(
-                {
-                    "sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": column,
-                    "value": None if value is None or value is pd.NA else str(value)[:200],
-                    "reason_code": code,
-                    "message": row_message(ctx.file, sheet, int(r), letter, header, value, code, expected),
-                }
-            )  # fmt: skip
+            rejects.append(RowIssue.reject(ctx.file, sheet, int(r), code, entity=layout.entity, canonical=column,
+                                           column=col_of.get(column), header=header, value=value,
+                                           expected=expected))  # fmt: skip
         bad_any = bad_any | mask
 
     def warn(mask: pd.Series, code: str, detail: str = "") -> None:
         mask = mask.fillna(False).astype(bool) & ~bad_any
-        warnings.extend({"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail}
-                        for r in mask[mask].index)  # fmt: skip
+        warnings.extend(RowIssue.warning(ctx.file, sheet, int(r), code, detail) for r in mask[mask].index)
 
     _parse_values(raw, out, layout, ctx, reject, warn)
 
@@ -1002,8 +995,8 @@ def finish_rows(
     if ctx.folder_year and "school_year" in out.columns:
         mism = out["school_year"].notna() & (out["school_year"] != ctx.folder_year)
         if mism.any():
-            warnings.append({"sheet": sheet, "row": int(mism[mism].index[0]), "reason_code": "folder_mismatch",
-                             "count": int(mism.sum())})  # fmt: skip
+            warnings.append(RowIssue.warning(ctx.file, sheet, int(mism[mism].index[0]), "folder_mismatch",
+                                             str(int(mism.sum()))))  # fmt: skip
 
     if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
         out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
@@ -1022,9 +1015,8 @@ def finish_rows(
     good["source_row"] = good.index.astype("int64")
     good, dups, n_exact = _dedupe(good, layout)
     for r in dups:
-        rejects.append({"sheet": sheet, "row": int(r), "column": "", "header": "", "canonical": layout.key,
-                        "value": None, "reason_code": "duplicate_key",
-                        "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
+        rejects.append(RowIssue.reject(ctx.file, sheet, int(r), "duplicate_key", entity=layout.entity,
+                                       canonical=layout.key))  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
                        n_exact, file_error)  # fmt: skip
 
@@ -1325,8 +1317,8 @@ def finish_rows_group(
     ctx = ctxs[0]
     rows_read = np.bincount(sid, minlength=n_sheets)
     out = pd.DataFrame(index=raw.index)
-    rejects: list[list[dict[str, Any]]] = [[] for _ in sheets]
-    warnings: list[list[dict[str, Any]]] = [[] for _ in sheets]
+    rejects: list[list[RowIssue]] = [[] for _ in sheets]
+    warnings: list[list[RowIssue]] = [[] for _ in sheets]
     bad_any = pd.Series(False, index=raw.index)
 
     def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
@@ -1336,27 +1328,18 @@ def finish_rows_group(
             return
         for g in mask[mask].index:
             k, r = int(sid[g]), int(srow[g])
-            sheet = sheets[k]
-            letter = column_letter(col_of[k][column]) if column in col_of[k] else ""
-            header = header_texts[k].get(column, "")
             value = raw.at[g, column] if column in raw.columns else None
-            rejects[k].append(
-                {
-                    "sheet": sheet, "row": r, "column": letter, "header": header, "canonical": column,
-                    "value": None if value is None or value is pd.NA else str(value)[:200],
-                    "reason_code": code,
-                    "message": row_message(ctxs[k].file, sheet, r, letter, header, value, code, expected),
-                }
-            )  # fmt: skip
+            rejects[k].append(RowIssue.reject(ctxs[k].file, sheets[k], r, code, entity=layout.entity,
+                                              canonical=column, column=col_of[k].get(column),
+                                              header=header_texts[k].get(column, ""), value=value,
+                                              expected=expected))  # fmt: skip
         bad_any = bad_any | mask
 
     def warn(mask: pd.Series, code: str, detail: str = "") -> None:
         mask = mask.fillna(False).astype(bool) & ~bad_any
         for g in mask[mask].index:
             k = int(sid[g])
-            warnings[k].append(
-                {"sheet": sheets[k], "row": int(srow[g]), "reason_code": code, "detail": detail}
-            )
+            warnings[k].append(RowIssue.warning(ctxs[k].file, sheets[k], int(srow[g]), code, detail))
 
     def all_na(s: pd.Series) -> pd.Series:
         """Per row: is the column missing in every row of that row's sheet."""
@@ -1411,8 +1394,8 @@ def finish_rows_group(
             for g in np.flatnonzero(hit):
                 first.setdefault(int(sid[g]), int(srow[g]))
             for k, r in first.items():
-                warnings[k].append({"sheet": sheets[k], "row": r, "reason_code": "folder_mismatch",
-                                    "count": int(counts[k])})  # fmt: skip
+                warnings[k].append(RowIssue.warning(ctxs[k].file, sheets[k], r, "folder_mismatch",
+                                                    str(int(counts[k]))))  # fmt: skip
 
     if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
         out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
@@ -1446,9 +1429,8 @@ def finish_rows_group(
         good, gsid, tmp = good[~exact], gsid[~exact], tmp[~exact]
         dup = tmp.duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
         for k, r in zip(gsid[dup].tolist(), good.loc[dup, "source_row"].tolist(), strict=True):
-            rejects[k].append({"sheet": sheets[k], "row": int(r), "column": "", "header": "", "canonical": layout.key,
-                               "value": None, "reason_code": "duplicate_key",
-                               "message": row_message(ctxs[k].file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
+            rejects[k].append(RowIssue.reject(ctxs[k].file, sheets[k], int(r), "duplicate_key",
+                                              entity=layout.entity, canonical=layout.key))  # fmt: skip
         good, gsid = good[~dup], gsid[~dup]
     results: list[SheetResult] = []
     in_order = bool(len(gsid) < 2 or (np.diff(gsid) >= 0).all())  # sheet by sheet already (no melt)
