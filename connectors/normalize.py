@@ -292,14 +292,14 @@ def semester_of(text: object) -> str | None:
 def _semester_lookup() -> dict[str, str]:
     from connectors.vocabulary import lookup
 
-    return lookup(vocabulary().values.semesters)  # type: ignore[arg-type]
+    return lookup(vocabulary().values.semesters)
 
 
 @lru_cache(maxsize=1)
 def _period_lookup() -> dict[str, str]:
     from connectors.vocabulary import lookup
 
-    return lookup(vocabulary().values.periods)  # type: ignore[arg-type]
+    return lookup(vocabulary().values.periods)
 
 
 def period_of(text: object, numeric_codes: bool = False) -> str | None:

@@ -10,9 +10,10 @@ What belongs here: the models of those files, their loading, and the lookups com
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -30,16 +31,17 @@ TitleField = Literal[
 Period = Literal["DN", "GK1", "CK1", "GK2", "CN"]
 Semester = Literal["1", "2", "CN"]
 Truth = Literal["true", "false"]
+K = TypeVar("K", bound=str)
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def lookup(mapping: dict[str, Words], *, allow_blank: bool = False) -> dict[str, str]:
+def lookup(mapping: Mapping[K, Sequence[str]], *, allow_blank: bool = False) -> dict[str, K]:
     """norm(word) → its key; raises ValueError when one word means two things or normalises to
     nothing (a symbol-only word belongs in a raw-text list such as `ticks`)."""
-    out: dict[str, str] = {}
+    out: dict[str, K] = {}
     for key, words in mapping.items():
         for w in words:
             k = norm(w)
@@ -77,9 +79,9 @@ class CommonVocabulary(_Model):
         return self
 
     @cached_property
-    def title_lookup(self) -> dict[str, str]:
+    def title_lookup(self) -> dict[str, TitleField]:
         """norm(title key) → the metadata item it gives."""
-        return lookup(self.title_keys)  # type: ignore[arg-type]
+        return lookup(self.title_keys)
 
     @cached_property
     def class_title_rx(self) -> re.Pattern[str]:
@@ -116,10 +118,10 @@ class ValueVocabulary(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> ValueVocabulary:
-        lookup(self.flags, allow_blank=True)  # type: ignore[arg-type]
-        lookup(self.sex)  # type: ignore[arg-type]
-        lookup(self.semesters)  # type: ignore[arg-type]
-        lookup(self.periods)  # type: ignore[arg-type]
+        lookup(self.flags, allow_blank=True)
+        lookup(self.sex)
+        lookup(self.semesters)
+        lookup(self.periods)
         if any(norm(t) for t in self.ticks):
             raise ValueError("ticks are symbols compared as written; letters and digits belong in flags")
         return self
@@ -177,9 +179,13 @@ class TT27Vocabulary(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> TT27Vocabulary:
-        for part in (self.groups, self.competences, self.qualities, self.year_end, *self.values.values()):
-            lookup(part)  # type: ignore[arg-type]
-        lookup(self.flags)  # type: ignore[arg-type]
+        lookup(self.groups)
+        lookup(self.competences)
+        lookup(self.qualities)
+        lookup(self.year_end)
+        for words in self.values.values():
+            lookup(words)
+        lookup(self.flags)
         return self
 
 
@@ -194,7 +200,7 @@ class SelfAssessmentVocabulary(_Model):
     @model_validator(mode="after")
     def _check(self) -> SelfAssessmentVocabulary:
         lookup(self.group_totals)
-        lookup(self.mandatory_met)  # type: ignore[arg-type]
+        lookup(self.mandatory_met)
         return self
 
 
