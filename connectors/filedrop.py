@@ -732,22 +732,19 @@ def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Step 2: parsed files — an iterator that hides the pool, its window and its fallback
+# Step 2: the school registry — the province folder's registry files first, then a snapshot
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class _Registry:
-    """Registry lookups (school names and platforms) cached for the run; `version` changes whenever
-    a stored file may have changed raw_school, so parses done with an older context are redone."""
+@dataclass(frozen=True)
+class Registry:
+    """A snapshot of the school registry (school names and platforms) that every school file of the run
+    is parsed with: parsing a file is a function of its bytes, the layouts and this snapshot."""
 
-    con: duckdb.DuckDBPyConnection
-    version: int = 0
     names: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
 
-    def refresh(self) -> None:
-        self.names = school_names(self.con)
-        self.platforms = school_platforms(self.con)
-        self.version += 1
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
+        return cls(school_names(con), school_platforms(con))
 
     def context(self, rel: str, hash_key: str) -> ParseContext:
         fy, fs = delivery_of(Path(rel))
@@ -755,6 +752,31 @@ class _Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
+def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...]) -> bool:
+    """A spreadsheet of the province folder one of whose sheets is laid out as the school registry (read
+    and its headers located; a file that cannot be read is not the registry)."""
+    if d.blocked or d.delivery[1] is not None or d.path.suffix.lower() not in EXCEL_TYPES | CSV_TYPES:
+        return False
+    try:
+        found, _ = locate_sheets(read_grids(d.path, d.data), layouts)
+    except BaseException as exc:  # the parse step reports it
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return False
+    return any(m.layout.entity == "school" for _, m in found)
+
+
+def split_registry(todo: list[FileDecision]) -> tuple[list[FileDecision], list[FileDecision]]:
+    """(the registry files of the province folder, every other file), each in plan order."""
+    layouts = load_layouts()
+    first = [d for d in todo if is_registry_file(d, layouts)]
+    picked = {id(d) for d in first}
+    return first, [d for d in todo if id(d) not in picked]
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: parsed files — an iterator that hides the pool, its window and its fallback
+# ---------------------------------------------------------------------------------------------
 def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
     """Worker side of the parse pool (module level so that it pickles): one batch of files, packed."""
     return pack(parse_files(jobs, load_layouts()))
@@ -762,25 +784,19 @@ def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
 
 def parse_batches(todo: list[FileDecision]) -> list[list[int]]:
     """The files to parse (todo positions, in order; blocked files are not parsed) cut into batches of
-    at most PARSE_BATCH_FILES files and PARSE_BATCH_BYTES. Files of the province folder never share a
-    batch with school files: the registry they may carry changes how school files are parsed."""
+    at most PARSE_BATCH_FILES files and PARSE_BATCH_BYTES."""
     batches: list[list[int]] = []
     cur: list[int] = []
     cur_bytes = 0
-    cur_province: bool | None = None
     for i, d in enumerate(todo):
         if d.blocked:
             continue
-        province = d.delivery[1] is None
         size = len(d.data or b"")
-        if cur and (
-            len(cur) >= PARSE_BATCH_FILES or cur_bytes + size > PARSE_BATCH_BYTES or province != cur_province
-        ):
+        if cur and (len(cur) >= PARSE_BATCH_FILES or cur_bytes + size > PARSE_BATCH_BYTES):
             batches.append(cur)
             cur, cur_bytes = [], 0
         cur.append(i)
         cur_bytes += size
-        cur_province = province
     if cur:
         batches.append(cur)
     return batches
@@ -795,26 +811,23 @@ def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
 
 
 class ParsedFiles:
-    """The plan's files in order with their parse results. Batches of files are parsed ahead in a bounded
-    process pool when worth it (POOL_WINDOW batches per worker in flight, none beyond a province batch
-    not yet taken), in this process otherwise and whenever a worker dies. `registry_changed` drops what
-    was parsed with the previous registry: it is parsed again when its turn comes."""
+    """Files in order with their parse results, all parsed with one registry snapshot. Batches of files
+    are parsed ahead in a bounded process pool when worth it (POOL_WINDOW batches per worker in flight),
+    in this process otherwise and whenever a worker dies."""
 
-    def __init__(self, plan: Plan, registry: _Registry, hash_key: str, workers: int | None,
+    def __init__(self, todo: list[FileDecision], registry: Registry, hash_key: str, workers: int | None,
                  progress: Callable[[str], None] | None = None) -> None:  # fmt: skip
-        self.todo, self.registry, self.hash_key, self.progress = plan.todo, registry, hash_key, progress
+        self.todo, self.registry, self.hash_key, self.progress = todo, registry, hash_key, progress
         self.batches = parse_batches(self.todo)
         self.batch_of = {i: b for b, idxs in enumerate(self.batches) for i in idxs}
-        self.province = [any(self.todo[i].delivery[1] is None for i in idxs) for idxs in self.batches]
         self.workers = INGEST_WORKERS if workers is None else workers
         n_parse = sum(1 for d in self.todo if not d.blocked)
         use_pool = self.workers > 1 and n_parse >= POOL_MIN_FILES
         self.pool = _make_pool(min(self.workers, n_parse)) if use_pool else None
-        self.pending: dict[int, tuple[int, concurrent.futures.Future]] = {}  # batch → (registry version, job)
+        self.pending: dict[int, concurrent.futures.Future] = {}  # batch → its job in the pool
         self.parsed: dict[int, FileResult] = {}  # todo position → its result, until taken
         self.consumed = -1  # the last batch whose files have all been taken
         self.pool_broken = False
-        self.pos = -1
 
     def __enter__(self) -> ParsedFiles:
         return self
@@ -825,17 +838,9 @@ class ParsedFiles:
 
     def __iter__(self) -> Iterator[tuple[FileDecision, FileResult]]:
         for i, d in enumerate(self.todo):
-            self.pos = i
             if self.progress:
                 self.progress(d.rel)
             yield d, self._take(i, d)
-
-    def registry_changed(self) -> None:
-        """The registry was refreshed after the current file: parses done with the old one are dropped."""
-        for b in [b for b, (version, _) in self.pending.items() if version != self.registry.version]:
-            self.pending.pop(b)[1].cancel()
-        for j in [j for j in self.parsed if j > self.pos]:  # the rest of this file's batch too
-            del self.parsed[j]
 
     def _take(self, i: int, d: FileDecision) -> FileResult:
         if d.blocked:
@@ -856,7 +861,7 @@ class ParsedFiles:
                          self.todo[i].sha256 or None, self.todo[i].data) for i in idxs]  # fmt: skip
 
     def _submit_ahead(self) -> None:
-        """Keep POOL_WINDOW batches per worker in flight; none beyond a province batch not yet stored."""
+        """Keep POOL_WINDOW batches per worker in flight."""
         if self.pool is None or self.pool_broken:
             return
         for b in range(
@@ -864,30 +869,22 @@ class ParsedFiles:
         ):
             if b not in self.pending and not any(i in self.parsed for i in self.batches[b]):
                 try:
-                    self.pending[b] = (
-                        self.registry.version,
-                        self.pool.submit(_parse_job, self._jobs(self.batches[b])),
-                    )
+                    self.pending[b] = self.pool.submit(_parse_job, self._jobs(self.batches[b]))
                 except (concurrent.futures.BrokenExecutor, RuntimeError):  # a worker died: parse here
                     self.pool_broken = True
                     return
-            if self.province[b]:
-                break
 
     def _collect(self, b: int, start: int) -> None:
         """Results of batch b's files from todo position `start` on, into `parsed`: from the pool, or
-        parsed here when the pool failed or the registry changed since the batch was submitted."""
+        parsed here when the pool failed."""
         self._submit_ahead()
         idxs = [i for i in self.batches[b] if i >= start]
         got: list[FileResult] | None = None
-        job = self.pending.pop(b, None)
-        if job is not None:
-            version, fut = job
+        fut = self.pending.pop(b, None)
+        if fut is not None:
             try:
                 got = fut.result()[len(self.batches[b]) - len(idxs) :]
             except Exception:  # a dead worker must not stop the run: parse the batch here
-                got = None
-            if version != self.registry.version:  # parsed before the registry changed: redo
                 got = None
         if got is None:
             got = parse_files(self._jobs(idxs), load_layouts())
@@ -896,7 +893,7 @@ class ParsedFiles:
 
 
 # ---------------------------------------------------------------------------------------------
-# Step 3: the batch writer — parsed files stored a transaction per batch, each file atomic
+# Step 4: the batch writer — parsed files stored a transaction per batch, each file atomic
 # ---------------------------------------------------------------------------------------------
 class BatchWriter:
     """Collects parsed files and stores them together (`store_files`: one transaction) once
@@ -907,20 +904,31 @@ class BatchWriter:
         self.items: list[StoreItem] = []
         self.rows = 0
 
-    def add(self, d: FileDecision, res: FileResult) -> set[str]:
-        """Queue one file (stored now when the batch is full); returns the entities it touches (its
-        sheets' and those its previous version had)."""
+    def add(self, d: FileDecision, res: FileResult) -> None:
+        """Queue one file (stored now when the batch is full)."""
         fy, fs = d.delivery
         self.items.append(StoreItem(res, fy, fs, replaced=d.prev is not None, prev_entities=d.prev_entities,
                                     fresh=d.prev is None))  # fmt: skip
         self.rows += sum(s.records for s in res.sheets) + len(res.sheets)
         if len(self.items) >= STORE_BATCH_FILES or self.rows >= STORE_BATCH_ROWS:
             self.flush()
-        return {s.layout.entity for s in res.sheets} | set(d.prev_entities or [])
 
     def flush(self) -> None:
         store_files(self.con, self.items, self.run_id)
         self.items, self.rows = [], 0
+
+
+def take_files(con: duckdb.DuckDBPyConnection, todo: list[FileDecision], registry: Registry, hash_key: str,
+               workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary) -> None:  # fmt: skip
+    """Parse the files with one registry snapshot and store them in order, a batch per transaction."""
+    if not todo:
+        return
+    writer = BatchWriter(con, summary.run_id)
+    with ParsedFiles(todo, registry, hash_key, workers, progress) as parsed:
+        for d, res in parsed:
+            writer.add(d, res)
+            _count(summary, d, res)
+        writer.flush()
 
 
 def _count(summary: IngestSummary, d: FileDecision, res: FileResult) -> None:
@@ -943,7 +951,7 @@ def _count(summary: IngestSummary, d: FileDecision, res: FileResult) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Steps 4 and 5: retire the files that disappeared, finalise the cross-file work
+# Steps 5 and 6: retire the files that disappeared, finalise the cross-file work
 # ---------------------------------------------------------------------------------------------
 def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntry], seen: set[str],
                    year: str | None, summary: IngestSummary) -> None:  # fmt: skip
@@ -986,26 +994,19 @@ def ingest_inbox(
     workers: int | None = None,
 ) -> IngestSummary:
     """Ingest every new or changed file of the inbox (for one delivery year when given), in steps: plan
-    (a decision per file), parsed files (in a bounded process pool: `workers`, default INGEST_WORKERS;
-    0/1 or a small inbox parse in this process), the batch writer (inbox order, a batch of files per
-    transaction), retire, finalise. The result is the same as parsing the files one after another."""
+    (a decision per file); the school registry (the province folder's registry files parsed and stored
+    first, then one snapshot every other file is parsed with); parsed files (in a bounded process pool:
+    `workers`, default INGEST_WORKERS; 0/1 or a small inbox parse in this process) and the batch writer
+    (plan order, a batch of files per transaction); retire; finalise."""
     raw_store.ensure_schema(con)
     ensure_manifest_columns(con)
     summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
     known = manifest_state(con)
     plan = plan_files(Path(inbox), year, known, summary)
     raw_store.log_events(con, summary.run_id, plan.skipped)
-    registry = _Registry(con)
-    registry.refresh()
-    writer = BatchWriter(con, summary.run_id)
-    with ParsedFiles(plan, registry, hash_key, workers, progress) as parsed:
-        for d, res in parsed:
-            if "school" in writer.add(d, res):  # the registry may have changed: store, then read it again
-                writer.flush()
-                registry.refresh()
-                parsed.registry_changed()
-            _count(summary, d, res)
-        writer.flush()
+    first, rest = split_registry(plan.todo)
+    for todo, pool_workers in ((first, 0), (rest, workers)):  # the registry, then every other file
+        take_files(con, todo, Registry.load(con), hash_key, pool_workers, progress, summary)
     retire_missing(con, known, plan.seen, year, summary)
     finalise(con, summary)
     return summary
