@@ -290,7 +290,7 @@ def score_columns(df: pd.DataFrame, ops: RowOps, raw_score: pd.Series | None) ->
     flag_keys = met_text.fillna("").pipe(nz.norm_series)
     met = vocabulary().self_assessment.mandatory_met
     from_score = pd.Series(np.where(flag_keys.isin(norm_set(met["true"])), True,
-                                    np.where(flag_keys.isin(norm_set(met["false"])), False, None)),
+                                    np.where(flag_keys.isin(norm_set(met["false"])), False, None)),  # type: ignore[call-overload]
                            index=df.index, dtype="object")  # fmt: skip
     if "mandatory_met" in df.columns:
         df["mandatory_met"] = (

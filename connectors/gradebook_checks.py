@@ -63,7 +63,7 @@ def _required_lookup() -> dict[str, float]:
             out[f"{subject}|{grade}"] = float(req)
     for subject, reqs in table.groupby("subject_code")["tx_required"]:
         if reqs.nunique() == 1:
-            out[f"{subject}|"] = float(reqs.iloc[0])
+            out[f"{subject!s}|"] = float(reqs.iloc[0])
     return out
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -49,7 +50,7 @@ def _clean_text_fast(s: pd.Series) -> pd.Series | None:
     methods, NFC through unicodedata as pandas does); None when the input is not plain text."""
     if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(s.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]
     uniq = list(uniques)
     if any(type(u) is not str for u in uniq):
         return None
@@ -122,11 +123,11 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if m.empty:
             continue
 
-        def num(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
+        def as_float(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
             return pd.to_numeric(col, errors="coerce").astype("float64")
 
-        y, mo, d = (num(m[i - 1]) for i in order)
-        hh, mi, ss = (num(m[i]).fillna(0) for i in (3, 4, 5))
+        y, mo, d = (as_float(m[i - 1]) for i in order)
+        hh, mi, ss = (as_float(m[i]).fillna(0) for i in (3, 4, 5))
         frame = pd.DataFrame({"year": y, "month": mo, "day": d, "hour": hh, "minute": mi, "second": ss})
         parts.append(pd.to_datetime(frame, errors="coerce"))
     for p in parts:
@@ -134,7 +135,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(v, errors="coerce").astype("float64")
     serial = num.between(20000, 60000)
     if serial.any():
-        conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")
+        conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")  # type: ignore[call-overload]
         out = out.where(~(out.isna() & serial), conv.dt.round("s"))
     bad = v.notna() & out.isna()
     return out, bad
@@ -166,7 +167,7 @@ def _parse_datetime_fast(v: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     expressions (pandas runs these patterns with `re` too); None hands unusual values to pandas."""
     if not isinstance(v.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(v.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, uniques = pd.factorize(v.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]
     k = len(uniques)
     vals = np.full(k + 1, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     rest: list[int] = []
@@ -289,14 +290,14 @@ def semester_of(text: object) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _semester_lookup() -> dict[str, str]:
+def _semester_lookup() -> Mapping[str, str]:
     from connectors.vocabulary import lookup
 
     return lookup(vocabulary().values.semesters)
 
 
 @lru_cache(maxsize=1)
-def _period_lookup() -> dict[str, str]:
+def _period_lookup() -> Mapping[str, str]:
     from connectors.vocabulary import lookup
 
     return lookup(vocabulary().values.periods)

@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -75,7 +76,7 @@ def _cells(part: pd.DataFrame, rows: pd.Series, cols: list[int]) -> pd.DataFrame
                              "text": pd.Series(dtype="string")})  # fmt: skip
     block = part.loc[rows.to_numpy(), cols]
     st = block.stack(future_stack=True) if hasattr(block, "stack") else block.stack()
-    st = nz.clean_text(st.astype("string")).dropna()
+    st = nz.clean_text(cast(pd.Series, st.astype("string"))).dropna()
     out = st.rename("text").reset_index()
     out.columns = ["row", "col", "text"]
     return out
@@ -250,7 +251,7 @@ def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple]
             here.append((index[(k, n)], c))
         placed.append(here)
     abs_cols = np.full((len(marks_of), len(kinds)), -1, dtype=np.int64)
-    for k, here in enumerate(placed):
+    for k, here in enumerate(placed):  # type: ignore[assignment]
         for j, c in here:
             abs_cols[k, j] = c
     return kinds, abs_cols
@@ -519,8 +520,8 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
     comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
     subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
-    period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
-    period = pd.Series(period, index=cells.index, dtype="object")
+    by_row = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
+    period = pd.Series(by_row, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
     key = text.map({t: nz.norm(t) for t in text.unique()})
     value_text = pd.Series(None, index=cells.index, dtype="object")
@@ -630,8 +631,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
             extra = pd.DataFrame({"row": rr[miss], "col": pp[miss], "text": ""})
             cells = pd.concat([cells, extra], ignore_index=True)
     v = _tt27_values(cells, dict(enumerate(kinds_u)), period_by_row)
-    rejects: list[list[dict]] = [[] for _ in members]
-    warnings: list[list[dict]] = [[] for _ in members]
+    rejects: list[list[RowIssue]] = [[] for _ in members]
+    warnings: list[list[RowIssue]] = [[] for _ in members]
     where = (sheets, sid, srow, abs_cols.tolist(), paths_of, layout.entity)
     for mask, code, expected in v.rejects():
         _group_cell_rejects(rejects, cells, mask, code, expected, member_ctxs, where)
@@ -680,8 +681,8 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
         n = nz.norm(leaf)
         if m and c not in match.mapping:
             codes[c] = m.group(0)
-        elif grp := next((g for g, ws in sa_totals.items() if any(n.startswith(w) for w in ws)), None):
-            totals[c] = grp
+        elif total := next((g for g, ws in sa_totals.items() if any(n.startswith(w) for w in ws)), None):
+            totals[c] = total
         elif n in sa_level:
             totals[c] = "level"
     ident, part = _identity(grid, match, ctx, [*codes, *totals])
@@ -691,7 +692,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     leaf_cols = [c for c, code in codes.items() if code in derive.LEAF_CRITERIA]
     block = part.loc[rows.to_numpy(), leaf_cols]
     st = block.stack(future_stack=True)
-    st = nz.clean_text(st.astype("string"))
+    st = nz.clean_text(cast(pd.Series, st.astype("string")))
     cells = st.rename("text").reset_index()
     cells.columns = ["row", "col", "text"]
     cells["criterion_code"] = cells["col"].map(codes)
@@ -703,7 +704,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     key = cells["text"].fillna("").pipe(nz.norm_series)
     df["mandatory_met"] = pd.Series(np.where(key.isin(norm_set(sa.mandatory_met_wide)), True, False), index=cells.index,
                                     dtype="object").where(mandatory, None)  # fmt: skip
-    warnings: list[dict] = []
+    warnings: list[RowIssue] = []
 
     class _Ops:  # the subset of RowOps that score_columns uses
         def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:

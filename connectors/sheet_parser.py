@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -67,9 +67,9 @@ class Grid:
     def columns(self) -> pd.Index:
         if self._columns is None:
             self._columns = (
-                self.cells.columns if self._cells is not None else pd.RangeIndex(self.values.shape[1])
+                self.cells.columns if self._cells is not None else pd.RangeIndex(self.values.shape[1])  # type: ignore[assignment]
             )
-        return self._columns
+        return self._columns  # type: ignore[return-value]
 
     @functools.cached_property
     def row_index(self) -> np.ndarray:
@@ -93,7 +93,7 @@ class Grid:
         idx = self.row_index
         if len(idx) and idx[-1] - idx[0] == len(idx) - 1:  # contiguous rows, as every reader makes them
             return np.asarray(rows, dtype=np.int64) - idx[0]
-        return self.cells.index.get_indexer(rows)
+        return self.cells.index.get_indexer(rows)  # type: ignore[arg-type]
 
     def span(self, lo: int | None, hi: int | None) -> slice:
         """The matrix rows of sheet rows lo..hi (inclusive, like `.loc[lo:hi]`; None = open end)."""
@@ -172,7 +172,7 @@ def _row_forms(arr: np.ndarray, columns: list[int], i: int) -> list[tuple[int, t
             if isinstance(v, str) and v.strip()]  # fmt: skip
 
 
-def _cell_matches(forms: list[str], keys: set[str]) -> bool:
+def _cell_matches(forms: Sequence[str], keys: set[str]) -> bool:
     return any(f in keys for f in forms)
 
 
@@ -241,7 +241,7 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     width = top.shape[1] if top.ndim == 2 else 0
     for u in [u for u, h in enumerate(hits) if h]:
         for pos in np.flatnonzero(codes == u).tolist():
-            for li in hits[u]:
+            for li in hits[u] or ():
                 cand.setdefault(li, set()).add(pos // width)
     by_row: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
     row_forms: dict[int, set[str]] = {}
@@ -452,7 +452,7 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     first_vals = (
         arr[np.arange(len(arr)), first_pos] if arr.shape[1] else np.full(len(arr), None, dtype=object)
     )
-    first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)
+    first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)  # type: ignore[arg-type]
     first = pd.Series(first_vals, index=data.index, dtype=object).astype("string")
     first = first.str.normalize("NFC").str.strip().str.lower()
     common = vocabulary().common
@@ -556,7 +556,7 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
         key_empty = (key_vals.isna() | (key_vals == "")).to_numpy(dtype=bool)
         cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
         cand_np = cand.to_numpy(dtype=bool)
-        cand_vals = key_vals[cand].tolist()
+        cand_vals = key_vals[cand].tolist()  # type: ignore[assignment]
     footer = key_empty & ~is_blank
     if footer.any():
         flags = _footer_flags(arr[footer])
@@ -902,7 +902,7 @@ def _parse_values(
         out[name] = vals
     for chk in layout.row_checks:
         try:
-            ok = out.eval(chk.rule)
+            ok = cast(pd.Series, out.eval(chk.rule))
         except Exception:  # columns absent in this file: nothing to check
             continue
         failed = ~ok.fillna(True).astype(bool)
@@ -1393,7 +1393,7 @@ def finish_rows_group(
             first: dict[int, int] = {}
             for g in np.flatnonzero(hit):
                 first.setdefault(int(sid[g]), int(srow[g]))
-            for k, r in first.items():
+            for k, r in first.items():  # type: ignore[assignment]
                 warnings[k].append(RowIssue.warning(ctxs[k].file, sheets[k], r, "folder_mismatch",
                                                     str(int(counts[k]))))  # fmt: skip
 
@@ -1437,7 +1437,7 @@ def finish_rows_group(
     order = np.arange(len(gsid)) if in_order else np.argsort(gsid, kind="stable")
     bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
     counts = np.diff(bounds)
-    for k in range(n_sheets):
+    for k in range(n_sheets):  # type: ignore[assignment]
         parent = None
         if sheet_rows or not counts[k]:
             if in_order:  # a slice: the index is not meaningful
