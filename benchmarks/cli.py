@@ -257,6 +257,10 @@ def bench(sizes: str, seed: int, years: str, messiness: float, change_fraction: 
         last = results["sizes"][done[-1]]
         factor = datasets.school_count("province-mountain") / last["inbox"]["schools"]
         results["mountain_estimate_s"] = last["cold"]["wall_s"] * factor**exp
+    from benchmarks.structure import measure_structure
+
+    _echo("connectors structure: function and module sizes, mypy")
+    results["structure"] = measure_structure()
     results["targets"] = evaluate_targets(results)
     md = _write(results, out, final=True)
     click.echo(md)

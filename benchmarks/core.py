@@ -21,6 +21,9 @@ TARGET_FLOOR_SHARE = 0.5
 TARGET_PANDAS_MULTIPLE = 10.0
 TARGET_MARTS_VS_SCAN = 2.0
 TARGET_GROWTH = 1.1
+# Targets of issue 18 (one parsing core).
+TARGET18_MOUNTAIN_COLD_S = 2.5 * 60
+TARGET18_MOUNTAIN_PEAK_BYTES = 2 * GIB
 
 
 def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float | None:
@@ -125,7 +128,7 @@ def _verdict(ok: bool | None) -> str:
 
 
 def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 9 with its figure and verdict (met / NOT met / not measured)."""
+    """Each target of issues 9 and 18 with its figure and verdict (met / NOT met / not measured)."""
     sizes: Mapping[str, Any] = results.get("sizes", {})
     out: list[dict[str, Any]] = []
 
@@ -140,6 +143,10 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         if est:
             fig += f" (extrapolated by school count: ≈ {est / 60:.0f} min)"
     out.append({"target": "province-mountain cold < 15 min & peak < 4 GiB", "figure": fig, "met": ok})
+    ok18 = None if ok is None else wall <= TARGET18_MOUNTAIN_COLD_S and peak <= TARGET18_MOUNTAIN_PEAK_BYTES
+    out.append(
+        {"target": "province-mountain cold ≤ 2.5 min & peak ≤ 2 GiB (issue 18)", "figure": fig, "met": ok18}
+    )
 
     shares = []
     for name, s in sizes.items():
@@ -175,6 +182,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     else:
         out.append({"target": "marts ≤ 2× one scan", "figure": "not measured", "met": None})
 
+    out += structure_targets(results.get("structure"))
     g = (results.get("growth") or {}).get("exponent_vs_mb")
     fig = "needs ≥ 2 sizes" if g is None else f"{g:.2f} (wall time vs input MB)"
     out.append(
@@ -182,6 +190,34 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     )
     for t in out:
         t["verdict"] = _verdict(t["met"])
+    return out
+
+
+def structure_targets(st: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The connectors' structure targets of issue 18 from `benchmarks.structure.measure_structure`."""
+    if not st:
+        names = (
+            "connectors: no function > 60 lines",
+            "connectors: no module > 500 lines",
+            "connectors: mypy clean",
+        )
+        return [{"target": n, "figure": "not measured", "met": None} for n in names]
+    fns, mods, mypy = st.get("long_functions", []), st.get("long_modules", []), st.get("mypy") or {}
+
+    def worst(items: list, unit: str) -> str:
+        shown = ", ".join(f"{name} {n}" for name, n in items[:3])
+        return (
+            f"{len(items)} over ({shown}{', …' if len(items) > 3 else ''} {unit})" if items else "none over"
+        )
+
+    out = [{"target": "connectors: no function > 60 lines", "figure": worst(fns, "lines"), "met": not fns},
+           {"target": "connectors: no module > 500 lines", "figure": worst(mods, "lines"), "met": not mods}]  # fmt: skip
+    if mypy.get("ran"):
+        fig = f"{mypy['errors']} errors in {len(mypy.get('files', []))} files"
+        out.append({"target": "connectors: mypy clean", "figure": fig, "met": mypy["errors"] == 0})
+    else:
+        out.append({"target": "connectors: mypy clean", "figure": f"not run: {mypy.get('why', '')}"[:120],
+                    "met": None})  # fmt: skip
     return out
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from connectors import normalize as nz
 from connectors.layouts import Layout
+from connectors.vocabulary import norm_set, vocabulary
 
 CRITERION_RX = re.compile(r"[12]\.[1-7](\.[1-8])?")
 LEAF_CRITERIA = [
@@ -132,7 +133,8 @@ def is_enrolled(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
 def staff(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     """is_teacher from the position; subjects split on `,`/`;` and mapped to codes."""
     pos = _col(df, "position").astype("string").fillna("")
-    df["is_teacher"] = pos.pipe(nz.norm_series).str.startswith("giao vien")
+    teacher = tuple(nz.norm(w) for w in vocabulary().values.teacher_positions)
+    df["is_teacher"] = pos.pipe(nz.norm_series).str.startswith(teacher)
     if "subjects" in df.columns:
         parts = df["subjects"].astype("string").str.split(r"[,;]", regex=True).explode().str.strip()
         parts = parts[parts.notna() & (parts != "")]
@@ -164,14 +166,13 @@ def billing_period(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
 
 
 _AMOUNT_COLUMNS = ("amount", "amount_due", "amount_paid", "payer_fee")
-_CURRENCY = r"(?i)(vnđ|vnd|đ|₫)"
 
 
 def parse_vnd(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Integer VND (EXPORTS.md §1.5): currency marks and spaces stripped; `1.250.000`, `1,250,000` and
     `150.000` are thousands groups (checked before the `1250000.0` form, so `150.000` is 150000, not 150);
     anything else is bad."""
-    v = nz.clean_text(s).str.replace(_CURRENCY, "", regex=True).str.replace(r"\s", "", regex=True)
+    v = nz.clean_text(s).str.replace(nz.currency_rx(), "", regex=True).str.replace(r"\s", "", regex=True)
     grouped = v.str.fullmatch(r"\d{1,3}([.,]\d{3})+").fillna(False).astype(bool)
     v = v.where(~grouped, v.str.replace(r"[.,]", "", regex=True))
     v = v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
@@ -216,7 +217,9 @@ def health(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     for c in ("eye_disease", "spine_disease", "congenital_disease"):
         if c in df.columns:
             v = df[c].astype("string")
-            df[c] = v.mask(v.fillna("").pipe(nz.norm_series).isin(["", "khong"]))
+            df[c] = v.mask(
+                v.fillna("").pipe(nz.norm_series).isin({"", *norm_set(vocabulary().values.none_words)})
+            )
     if "blood_group" in df.columns:
         bg = df["blood_group"].astype("string").str.upper().str.replace(" ", "", regex=False)
         df["blood_group"] = bg.where(bg.isin(["A", "B", "AB", "O"]), "unknown").where(bg.notna())
@@ -285,8 +288,9 @@ def score_columns(df: pd.DataFrame, ops: RowOps, raw_score: pd.Series | None) ->
     mandatory = df["criterion_code"].isin(MANDATORY_CRITERIA)
     met_text = text.where(mandatory)
     flag_keys = met_text.fillna("").pipe(nz.norm_series)
-    from_score = pd.Series(np.where(flag_keys.isin(["dat", "x", "co"]), True,
-                                    np.where(flag_keys.isin(["chua dat", "khong"]), False, None)),
+    met = vocabulary().self_assessment.mandatory_met
+    from_score = pd.Series(np.where(flag_keys.isin(norm_set(met["true"])), True,
+                                    np.where(flag_keys.isin(norm_set(met["false"])), False, None)),  # type: ignore[call-overload]
                            index=df.index, dtype="object")  # fmt: skip
     if "mandatory_met" in df.columns:
         df["mandatory_met"] = (

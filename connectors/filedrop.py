@@ -16,7 +16,7 @@ import itertools
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -575,17 +575,16 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         for it in items:
             res = it.res
             rejects.extend(
-                {"source_sheet": r["sheet"], "source_row": r["row"], "column_letter": r["column"],
-                 "header": r["header"], "canonical_column": r["canonical"], "value": r["value"],
-                 "reason_code": r["reason_code"], "message": r["message"], "stage": "ingest",
-                 "entity": s.layout.entity, "layout_id": s.layout.id, "source_file": res.source_file,
-                 "file_sha256": res.sha256, "recorded_at": now, "school_code": it.school,
-                 "school_year": it.year, "check_name": r["reason_code"]}
+                {"source_sheet": r.sheet, "source_row": r.row, "column_letter": r.column, "header": r.header,
+                 "canonical_column": r.canonical, "value": r.value, "reason_code": r.reason_code,
+                 "message": r.message, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
+                 "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now,
+                 "school_code": it.school, "school_year": it.year, "check_name": r.reason_code}
                 for s in res.sheets for r in s.rejects
             )  # fmt: skip
             warnings.extend(
-                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.get("sheet"),
-                 "source_row": w.get("row"), "reason_code": w["reason_code"], "detail": str(w.get("detail") or w.get("count", ""))}
+                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
+                 "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
                 for s in res.sheets for w in s.warnings
             )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})
@@ -628,11 +627,6 @@ def _blocked_sha(blocked: tuple[str, str], path: Path) -> str:
     return "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
 
 
-def _unchanged(prev: tuple | None, sha: str) -> bool:
-    """The manifest holds this file with this hash (and has not retired it): nothing to do."""
-    return prev is not None and prev[0] == sha and prev[1] != "retired"
-
-
 INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
 POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
 PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in one pass)
@@ -643,20 +637,114 @@ STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays a
 STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
 
 
-@dataclass
-class _Registry:
-    """Registry lookups (school names and platforms) cached for the run; `version` changes whenever
-    a stored file may have changed raw_school, so parses done with an older context are redone."""
+# ---------------------------------------------------------------------------------------------
+# Step 1: plan — one typed decision per inbox file
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the manifest knew of a file before this run."""
 
-    con: duckdb.DuckDBPyConnection
-    version: int = 0
+    sha256: str
+    status: str
+    entities: tuple[str, ...]
+
+
+@dataclass
+class FileDecision:
+    """A new or changed file to take (parse, or quarantine when `blocked`), with what the plan learnt:
+    its hash, the pre-flight block, its previous manifest entry and (bounded) the bytes read to hash it."""
+
+    path: Path
+    rel: str
+    sha256: str
+    blocked: tuple[str, str] | None
+    prev: ManifestEntry | None
+    data: bytes | None = None
+
+    @property
+    def delivery(self) -> tuple[str | None, str | None]:
+        return delivery_of(Path(self.rel))
+
+    @property
+    def prev_entities(self) -> list[str] | None:
+        return list(self.prev.entities) if self.prev is not None else None
+
+
+@dataclass
+class Plan:
+    """The decisions of one run, in parse order, the unchanged files' events and every file seen."""
+
+    todo: list[FileDecision] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+def manifest_state(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
+    """The manifest's entry of every file it knows."""
+    rows = con.execute("SELECT source_file, file_sha256, status, entities FROM ingest_manifest").fetchall()
+    return {r[0]: ManifestEntry(r[1], r[2], tuple(e for e in (r[3] or "").split(",") if e)) for r in rows}
+
+
+def _unchanged(prev: ManifestEntry | None, sha: str) -> bool:
+    """The manifest holds this file with this hash (and has not retired it): nothing to do."""
+    return prev is not None and prev.sha256 == sha and prev.status != "retired"
+
+
+def plan_files(
+    inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary
+) -> Plan:
+    """Decide per file, in parse order: the path checks (no read), the hash, unchanged → skipped; only a
+    file whose hash the manifest does not hold gets the content checks (zip directory, width…). File
+    contents read for the hash are kept for the parse up to HOLD_BYTES."""
+    plan, checks, held = Plan(), PathChecks(inbox), 0
+    for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
+        path, rel = inbox / rel_raw, printable_name(rel_raw)
+        plan.seen.add(rel)
+        summary.files_seen += 1
+        prev = known.get(rel)
+        blocked, resolved, size = checks.check(path, rel_raw)
+        if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
+            sha, data = _blocked_sha(blocked, path), None
+        else:
+            sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
+        if not blocked and not _unchanged(prev, sha) and resolved is not None and size:
+            blocked = check_content(resolved, path.suffix.lower(), size)
+            if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
+                sha, data = _blocked_sha(blocked, path), None
+        if _unchanged(prev, sha):
+            summary.skipped += 1
+            plan.skipped.append((rel, sha, "skipped"))
+            continue
+        held += len(data or b"")
+        plan.todo.append(FileDecision(path, rel, sha, blocked, prev, data))
+    return plan
+
+
+def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:
+    """(sha256, the content when `hold` and it fits a parse) of a file that passed the path checks."""
+    try:
+        if hold and size <= MAX_FILE_BYTES:  # read once: hash and parse
+            data = path.read_bytes()
+            return hashlib.sha256(data).hexdigest(), data
+        return sha256_of(path), None
+    except OSError:
+        return "", None
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: the school registry — the province folder's registry files first, then a snapshot
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Registry:
+    """A snapshot of the school registry (school names and platforms) that every school file of the run
+    is parsed with: parsing a file is a function of its bytes, the layouts and this snapshot."""
+
     names: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
 
-    def refresh(self) -> None:
-        self.names = school_names(self.con)
-        self.platforms = school_platforms(self.con)
-        self.version += 1
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
+        return cls(school_names(con), school_platforms(con))
 
     def context(self, rel: str, hash_key: str) -> ParseContext:
         fy, fs = delivery_of(Path(rel))
@@ -664,33 +752,51 @@ class _Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
+def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...]) -> bool:
+    """A spreadsheet of the province folder one of whose sheets is laid out as the school registry (read
+    and its headers located; a file that cannot be read is not the registry)."""
+    if d.blocked or d.delivery[1] is not None or d.path.suffix.lower() not in EXCEL_TYPES | CSV_TYPES:
+        return False
+    try:
+        found, _ = locate_sheets(read_grids(d.path, d.data), layouts)
+    except BaseException as exc:  # the parse step reports it
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return False
+    return any(m.layout.entity == "school" for _, m in found)
+
+
+def split_registry(todo: list[FileDecision]) -> tuple[list[FileDecision], list[FileDecision]]:
+    """(the registry files of the province folder, every other file), each in plan order."""
+    layouts = load_layouts()
+    first = [d for d in todo if is_registry_file(d, layouts)]
+    picked = {id(d) for d in first}
+    return first, [d for d in todo if id(d) not in picked]
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: parsed files — an iterator that hides the pool, its window and its fallback
+# ---------------------------------------------------------------------------------------------
 def _parse_job(jobs: list[ParseJob]) -> list[FileResult]:
     """Worker side of the parse pool (module level so that it pickles): one batch of files, packed."""
     return pack(parse_files(jobs, load_layouts()))
 
 
-def parse_batches(todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]],
-                  sizes: dict[int, int]) -> list[list[int]]:  # fmt: skip
+def parse_batches(todo: list[FileDecision]) -> list[list[int]]:
     """The files to parse (todo positions, in order; blocked files are not parsed) cut into batches of
-    at most PARSE_BATCH_FILES files and PARSE_BATCH_BYTES. Files of the province folder never share a
-    batch with school files: the registry they may carry changes how school files are parsed."""
+    at most PARSE_BATCH_FILES files and PARSE_BATCH_BYTES."""
     batches: list[list[int]] = []
     cur: list[int] = []
     cur_bytes = 0
-    cur_province: bool | None = None
-    for i, (_path, rel, _sha, blocked, _prev) in enumerate(todo):
-        if blocked:
+    for i, d in enumerate(todo):
+        if d.blocked:
             continue
-        province = delivery_of(Path(rel))[1] is None
-        size = sizes.get(i, 0)
-        if cur and (
-            len(cur) >= PARSE_BATCH_FILES or cur_bytes + size > PARSE_BATCH_BYTES or province != cur_province
-        ):
+        size = len(d.data or b"")
+        if cur and (len(cur) >= PARSE_BATCH_FILES or cur_bytes + size > PARSE_BATCH_BYTES):
             batches.append(cur)
             cur, cur_bytes = [], 0
         cur.append(i)
         cur_bytes += size
-        cur_province = province
     if cur:
         batches.append(cur)
     return batches
@@ -704,6 +810,180 @@ def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
+class ParsedFiles:
+    """Files in order with their parse results, all parsed with one registry snapshot. Batches of files
+    are parsed ahead in a bounded process pool when worth it (POOL_WINDOW batches per worker in flight),
+    in this process otherwise and whenever a worker dies."""
+
+    def __init__(self, todo: list[FileDecision], registry: Registry, hash_key: str, workers: int | None,
+                 progress: Callable[[str], None] | None = None) -> None:  # fmt: skip
+        self.todo, self.registry, self.hash_key, self.progress = todo, registry, hash_key, progress
+        self.batches = parse_batches(self.todo)
+        self.batch_of = {i: b for b, idxs in enumerate(self.batches) for i in idxs}
+        self.workers = INGEST_WORKERS if workers is None else workers
+        n_parse = sum(1 for d in self.todo if not d.blocked)
+        use_pool = self.workers > 1 and n_parse >= POOL_MIN_FILES
+        self.pool = _make_pool(min(self.workers, n_parse)) if use_pool else None
+        self.pending: dict[int, concurrent.futures.Future] = {}  # batch → its job in the pool
+        self.parsed: dict[int, FileResult] = {}  # todo position → its result, until taken
+        self.consumed = -1  # the last batch whose files have all been taken
+        self.pool_broken = False
+
+    def __enter__(self) -> ParsedFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[tuple[FileDecision, FileResult]]:
+        for i, d in enumerate(self.todo):
+            if self.progress:
+                self.progress(d.rel)
+            yield d, self._take(i, d)
+
+    def _take(self, i: int, d: FileDecision) -> FileResult:
+        if d.blocked:
+            size = d.path.lstat().st_size
+            return FileResult(d.rel, d.sha256, size, "quarantined", d.blocked[0],
+                              f"{reason_text(d.blocked[0])} ({d.blocked[1]})")  # fmt: skip
+        b = self.batch_of[i]
+        if i not in self.parsed:
+            self._collect(b, i)
+        res = self.parsed.pop(i)
+        d.data = None  # the content is no longer needed
+        if self.batches[b][-1] == i:  # the batch is all taken: the window moves on
+            self.consumed = max(self.consumed, b)
+        return res
+
+    def _jobs(self, idxs: list[int]) -> list[ParseJob]:
+        return [ParseJob(self.todo[i].path, self.todo[i].rel, self.registry.context(self.todo[i].rel, self.hash_key),
+                         self.todo[i].sha256 or None, self.todo[i].data) for i in idxs]  # fmt: skip
+
+    def _submit_ahead(self) -> None:
+        """Keep POOL_WINDOW batches per worker in flight."""
+        if self.pool is None or self.pool_broken:
+            return
+        for b in range(
+            self.consumed + 1, min(len(self.batches), self.consumed + 1 + POOL_WINDOW * self.workers)
+        ):
+            if b not in self.pending and not any(i in self.parsed for i in self.batches[b]):
+                try:
+                    self.pending[b] = self.pool.submit(_parse_job, self._jobs(self.batches[b]))
+                except (concurrent.futures.BrokenExecutor, RuntimeError):  # a worker died: parse here
+                    self.pool_broken = True
+                    return
+
+    def _collect(self, b: int, start: int) -> None:
+        """Results of batch b's files from todo position `start` on, into `parsed`: from the pool, or
+        parsed here when the pool failed."""
+        self._submit_ahead()
+        idxs = [i for i in self.batches[b] if i >= start]
+        got: list[FileResult] | None = None
+        fut = self.pending.pop(b, None)
+        if fut is not None:
+            try:
+                got = fut.result()[len(self.batches[b]) - len(idxs) :]
+            except Exception:  # a dead worker must not stop the run: parse the batch here
+                got = None
+        if got is None:
+            got = parse_files(self._jobs(idxs), load_layouts())
+        for i, res in zip(idxs, got, strict=True):
+            self.parsed[i] = res
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 4: the batch writer — parsed files stored a transaction per batch, each file atomic
+# ---------------------------------------------------------------------------------------------
+class BatchWriter:
+    """Collects parsed files and stores them together (`store_files`: one transaction) once
+    STORE_BATCH_FILES files or STORE_BATCH_ROWS rows are waiting, or when asked to flush."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        self.con, self.run_id = con, run_id
+        self.items: list[StoreItem] = []
+        self.rows = 0
+
+    def add(self, d: FileDecision, res: FileResult) -> None:
+        """Queue one file (stored now when the batch is full)."""
+        fy, fs = d.delivery
+        self.items.append(StoreItem(res, fy, fs, replaced=d.prev is not None, prev_entities=d.prev_entities,
+                                    fresh=d.prev is None))  # fmt: skip
+        self.rows += sum(s.records for s in res.sheets) + len(res.sheets)
+        if len(self.items) >= STORE_BATCH_FILES or self.rows >= STORE_BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        store_files(self.con, self.items, self.run_id)
+        self.items, self.rows = [], 0
+
+
+def take_files(con: duckdb.DuckDBPyConnection, todo: list[FileDecision], registry: Registry, hash_key: str,
+               workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary) -> None:  # fmt: skip
+    """Parse the files with one registry snapshot and store them in order, a batch per transaction."""
+    if not todo:
+        return
+    writer = BatchWriter(con, summary.run_id)
+    with ParsedFiles(todo, registry, hash_key, workers, progress) as parsed:
+        for d, res in parsed:
+            writer.add(d, res)
+            _count(summary, d, res)
+        writer.flush()
+
+
+def _count(summary: IngestSummary, d: FileDecision, res: FileResult) -> None:
+    """A taken file in the run's counts."""
+    summary.changed_files.append(d.rel)
+    if res.status == "quarantined":
+        summary.quarantined += 1
+    elif d.prev is not None:
+        summary.replaced += 1
+    else:
+        summary.ingested += 1
+    summary.rows_kept += res.rows_kept
+    summary.rows_rejected += res.rows_rejected
+    summary.records_written += res.records_written
+    if res.status != "quarantined":
+        for s in res.sheets:
+            summary.rows_by_entity[s.layout.entity] = (
+                summary.rows_by_entity.get(s.layout.entity, 0) + s.records
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps 5 and 6: retire the files that disappeared, finalise the cross-file work
+# ---------------------------------------------------------------------------------------------
+def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntry], seen: set[str],
+                   year: str | None, summary: IngestSummary) -> None:  # fmt: skip
+    """Files the manifest holds that are no longer in the inbox (of this year): their rows leave, each in
+    its own transaction, and the manifest marks them retired."""
+    for rel, entry in known.items():
+        fy, _ = delivery_of(Path(rel))
+        if rel in seen or entry.status == "retired" or (year and fy and fy != year):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        raw_store.delete_file_rows(con, rel)
+        con.execute(
+            "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, records_written = 0, run_id = ?, "
+            "ingested_at = ? WHERE source_file = ?",
+            [summary.run_id, dt.datetime.now(), rel],
+        )
+        raw_store.log_event(con, summary.run_id, rel, entry.sha256, "retired")
+        con.execute("COMMIT")
+        summary.retired += 1
+        summary.changed_files.append(rel)
+
+
+def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
+    """After any change: cross-file references resolved again, raw tables compacted once their deleted
+    rows pile up."""
+    if summary.changed:
+        from connectors import references
+
+        references.resolve_all(con)
+        summary.compacted = raw_store.compact_raw_tables(con)
+
+
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
@@ -713,185 +993,20 @@ def ingest_inbox(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
 ) -> IngestSummary:
-    """Ingest every new or changed file of the inbox (for one delivery year when given).
-
-    Files are parsed in a bounded process pool (`workers`, default `INGEST_WORKERS`; 0/1 or a small
-    inbox parse in this process) and stored here in inbox order, a batch of files per transaction; the
-    result is the same as parsing them one after another."""
+    """Ingest every new or changed file of the inbox (for one delivery year when given), in steps: plan
+    (a decision per file); the school registry (the province folder's registry files parsed and stored
+    first, then one snapshot every other file is parsed with); parsed files (in a bounded process pool:
+    `workers`, default INGEST_WORKERS; 0/1 or a small inbox parse in this process) and the batch writer
+    (plan order, a batch of files per transaction); retire; finalise."""
     raw_store.ensure_schema(con)
     ensure_manifest_columns(con)
-    run_id = run_id or uuid.uuid4().hex[:12]
-    summary = IngestSummary(run_id)
-    inbox = Path(inbox)
-    known = {r[0]: (r[1], r[2], r[3]) for r in con.execute(
-        "SELECT source_file, file_sha256, status, entities FROM ingest_manifest").fetchall()}  # fmt: skip
-    seen: set[str] = set()
-    layouts = load_layouts()
-    registry = _Registry(con)
-    registry.refresh()
-
-    # 1. decide per file, in inbox order: the path checks (no read), the hash, unchanged → skipped; only
-    #    a file whose hash the manifest does not hold gets the content checks (zip directory, width…)
-    todo: list[tuple[Path, str, str, tuple[str, str] | None, tuple | None]] = []
-    skipped: list[tuple[str, str, str]] = []  # unchanged files' events, logged together
-    contents: dict[int, bytes] = {}  # todo index → the bytes read for the hash (bounded by HOLD_BYTES)
-    held = 0
-    checks = PathChecks(inbox)
-    for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
-        path = inbox / rel_raw
-        rel = printable_name(rel_raw)
-        seen.add(rel)
-        summary.files_seen += 1
-        prev = known.get(rel)
-        blocked, resolved, size = checks.check(path, rel_raw)
-        data = None
-        if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
-            sha = _blocked_sha(blocked, path)
-        else:
-            try:
-                if size <= MAX_FILE_BYTES and held + size <= HOLD_BYTES:  # read once: hash and parse
-                    data = path.read_bytes()
-                    sha = hashlib.sha256(data).hexdigest()
-                else:
-                    sha = sha256_of(path)
-            except OSError:
-                sha, data = "", None
-            if not _unchanged(prev, sha) and resolved is not None and size:
-                blocked = check_content(resolved, path.suffix.lower(), size)
-                if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
-                    sha, data = _blocked_sha(blocked, path), None
-        if _unchanged(prev, sha):
-            summary.skipped += 1
-            skipped.append((rel, sha, "skipped"))
-            continue
-        if not blocked and data is not None:
-            contents[len(todo)] = data
-            held += len(data)
-        todo.append((path, rel, sha, blocked, prev))
-
-    raw_store.log_events(con, run_id, skipped)
-
-    # 2. parse in batches of files (in a pool when worth it) and store in inbox order
-    n_parse = sum(1 for t in todo if not t[3])
-    workers = INGEST_WORKERS if workers is None else workers
-    pool = _make_pool(min(workers, n_parse)) if workers > 1 and n_parse >= POOL_MIN_FILES else None
-    batches = parse_batches(todo, {k: len(v) for k, v in contents.items()})
-    batch_of = {i: b for b, idxs in enumerate(batches) for i in idxs}
-    province = [any(delivery_of(Path(todo[i][1]))[1] is None for i in idxs) for idxs in batches]
-    pending: dict[int, tuple[int, concurrent.futures.Future]] = {}  # batch → (registry version, future)
-    parsed: dict[int, FileResult] = {}  # todo index → result of its batch, until stored
-    consumed = -1  # the last batch whose files have all been taken
-    pool_broken: list[int] = []  # non-empty once the pool cannot take work: the rest is parsed here
-
-    def jobs_of(idxs: list[int]) -> list[ParseJob]:
-        return [ParseJob(todo[i][0], todo[i][1], registry.context(todo[i][1], hash_key), todo[i][2] or None,
-                         contents.get(i)) for i in idxs]  # fmt: skip
-
-    def submit_ahead() -> None:
-        """Keep POOL_WINDOW batches per worker in flight; none beyond a province batch not yet stored."""
-        if pool is None or pool_broken:
-            return
-        for b in range(consumed + 1, min(len(batches), consumed + 1 + POOL_WINDOW * workers)):
-            if b not in pending and not any(i in parsed for i in batches[b]):
-                try:
-                    pending[b] = (registry.version, pool.submit(_parse_job, jobs_of(batches[b])))
-                except (concurrent.futures.BrokenExecutor, RuntimeError):  # a worker died: parse here
-                    pool_broken.append(b)
-                    return
-            if province[b]:
-                break
-
-    def results_of(b: int, start: int) -> None:
-        """Parse results of batch b's files from todo position `start` on, into `parsed`: from the pool,
-        or here when the pool failed or the registry changed since the batch was submitted."""
-        submit_ahead()
-        idxs = [i for i in batches[b] if i >= start]
-        got: list[FileResult] | None = None
-        job = pending.pop(b, None)
-        if job is not None:
-            version, fut = job
-            try:
-                got = fut.result()[len(batches[b]) - len(idxs) :]
-            except Exception:  # a dead worker must not stop the run: parse the batch here
-                got = None
-            if version != registry.version:  # parsed before the registry changed: redo
-                got = None
-        if got is None:
-            got = parse_files(jobs_of(idxs), layouts)
-        for i, res in zip(idxs, got, strict=True):
-            parsed[i] = res
-
-    batch: list[StoreItem] = []  # parsed files not stored yet (stored together: one transaction)
-    batch_rows = 0
-    try:
-        for i, (path, rel, sha, blocked, prev) in enumerate(todo):
-            fy, fs = delivery_of(Path(rel))
-            if progress:
-                progress(rel)
-            if blocked:
-                size = path.lstat().st_size
-                res = FileResult(
-                    rel, sha, size, "quarantined", blocked[0], f"{reason_text(blocked[0])} ({blocked[1]})"
-                )
-            else:
-                if i not in parsed:
-                    results_of(batch_of[i], i)
-                res = parsed.pop(i)
-                held -= len(contents.pop(i, b""))
-                if batches[batch_of[i]][-1] == i:  # the batch is all taken: the window moves on
-                    consumed = max(consumed, batch_of[i])
-            prev_entities = [e for e in (prev[2] or "").split(",") if e] if prev else None
-            batch.append(StoreItem(res, fy, fs, replaced=prev is not None, prev_entities=prev_entities,
-                                   fresh=prev is None))  # fmt: skip
-            batch_rows += sum(s.records for s in res.sheets) + len(res.sheets)
-            touched = {s.layout.entity for s in res.sheets} | set(prev_entities or [])
-            if "school" in touched or len(batch) >= STORE_BATCH_FILES or batch_rows >= STORE_BATCH_ROWS:
-                store_files(con, batch, run_id)
-                batch, batch_rows = [], 0
-            if "school" in touched:
-                registry.refresh()
-                for b in [b for b, (version, _) in pending.items() if version != registry.version]:
-                    pending.pop(b)[1].cancel()  # parsed with the old registry: redone when needed
-                for j in [j for j in parsed if j > i]:  # the rest of this file's batch too
-                    del parsed[j]
-            summary.changed_files.append(rel)
-            if res.status == "quarantined":
-                summary.quarantined += 1
-            elif prev is not None:
-                summary.replaced += 1
-            else:
-                summary.ingested += 1
-            summary.rows_kept += res.rows_kept
-            summary.rows_rejected += res.rows_rejected
-            summary.records_written += res.records_written
-            for s in res.sheets:
-                if res.status != "quarantined":
-                    summary.rows_by_entity[s.layout.entity] = (
-                        summary.rows_by_entity.get(s.layout.entity, 0) + s.records
-                    )
-        store_files(con, batch, run_id)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    for rel, (sha, status, _ents) in known.items():
-        fy, _ = delivery_of(Path(rel))
-        if rel in seen or status == "retired" or (year and fy and fy != year):
-            continue
-        con.execute("BEGIN TRANSACTION")
-        raw_store.delete_file_rows(con, rel)
-        con.execute(
-            "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, records_written = 0, run_id = ?, "
-            "ingested_at = ? "
-            "WHERE source_file = ?",
-            [run_id, dt.datetime.now(), rel],
-        )
-        raw_store.log_event(con, run_id, rel, sha, "retired")
-        con.execute("COMMIT")
-        summary.retired += 1
-        summary.changed_files.append(rel)
-    if summary.changed:
-        from connectors import references
-
-        references.resolve_all(con)
-        summary.compacted = raw_store.compact_raw_tables(con)  # rows of replaced files, once they pile up
+    summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
+    known = manifest_state(con)
+    plan = plan_files(Path(inbox), year, known, summary)
+    raw_store.log_events(con, summary.run_id, plan.skipped)
+    first, rest = split_registry(plan.todo)
+    for todo, pool_workers in ((first, 0), (rest, workers)):  # the registry, then every other file
+        take_files(con, todo, Registry.load(con), hash_key, pool_workers, progress, summary)
+    retire_missing(con, known, plan.seen, year, summary)
+    finalise(con, summary)
     return summary

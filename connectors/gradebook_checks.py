@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from connectors.issues import RowIssue
+
 if TYPE_CHECKING:
     from connectors.sheet_parser import SheetResult
 
@@ -61,7 +63,7 @@ def _required_lookup() -> dict[str, float]:
             out[f"{subject}|{grade}"] = float(req)
     for subject, reqs in table.groupby("subject_code")["tx_required"]:
         if reqs.nunique() == 1:
-            out[f"{subject}|"] = float(reqs.iloc[0])
+            out[f"{subject!s}|"] = float(reqs.iloc[0])
     return out
 
 
@@ -90,27 +92,32 @@ def _text_eq(values: np.ndarray, *texts: str) -> np.ndarray:
 _NEED = frozenset({"scheme", "component", "semester", "source_row", "value_num", "value_text"})
 
 
-def add_tt22_warnings(results: list[SheetResult]) -> None:
-    """Append `incomplete_tx` / `avg_mismatch` warnings to the TT22 sheets among `results`."""
-    sheets = [r for r in results if r.layout.shape == "tt22" and not r.rows.empty]
-    sheets = [r for r in sheets if set(r.rows.columns) >= _NEED]
+def add_tt22_warnings(results: list[SheetResult], files: list[str]) -> None:
+    """Append `incomplete_tx` / `avg_mismatch` warnings to the TT22 sheets among `results` (`files`: the
+    file of each result)."""
+    keep = [k for k, r in enumerate(results) if r.layout.shape == "tt22" and not r.rows.empty
+            and set(r.rows.columns) >= _NEED]  # fmt: skip
+    sheets, files = [results[k] for k in keep], [files[k] for k in keep]
     if not sheets:
         return
     frame = pd.concat([r.rows[[c for c in _COLUMNS if c in r.rows.columns]] for r in sheets], ignore_index=True) \
         if len(sheets) > 1 else sheets[0].rows  # fmt: skip
     sid = np.repeat(np.arange(len(sheets)), [len(r.rows) for r in sheets])
-    add_group_warnings(sheets, frame, sid)
+    add_group_warnings(sheets, frame, sid, files)
 
 
-def add_group_warnings(sheets: list[SheetResult], frame: pd.DataFrame, sid: np.ndarray) -> None:
+def add_group_warnings(
+    sheets: list[SheetResult], frame: pd.DataFrame, sid: np.ndarray, files: list[str]
+) -> None:
     """`add_tt22_warnings` of TT22 sheets whose records are the rows of one frame (`sid`: the position
     in `sheets` of each record), as a grouped parse holds them: no frame per sheet is joined."""
     if frame.empty or not set(frame.columns) >= _NEED:
         return
-    rejected = [{x["row"] for x in r.rejects} for r in sheets]
+    rejected = [{x.row for x in r.rejects} for r in sheets]
     for k, warns in enumerate(_warnings(frame, np.asarray(sid), len(sheets), rejected)):
         if warns:
-            sheets[k].warnings = [*sheets[k].warnings, *({"sheet": sheets[k].sheet, **w} for w in warns)]
+            sheets[k].warnings = [*sheets[k].warnings, *(RowIssue.warning(files[k], sheets[k].sheet, w["row"],
+                                                                          w["reason_code"], w["detail"]) for w in warns)]  # fmt: skip
 
 
 _TEXT_COLUMNS = ("scheme", "component", "semester", "value_text", "subject_code", "class_name")

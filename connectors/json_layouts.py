@@ -81,7 +81,9 @@ def _subject(code: pd.Series) -> pd.Series:
     from connectors import normalize as nz
 
     c = code.astype("string").str.strip()
-    known = c.str.upper().where(c.str.upper().isin(set(nz.SUBJECT_NAMES)))
+    from connectors.vocabulary import vocabulary
+
+    known = c.str.upper().where(c.str.upper().isin(set(vocabulary().subjects.subjects)))
     return known.fillna(c.map(lambda v: nz.subject_code_of(v) if isinstance(v, str) else None)).fillna(
         c.where(c.isna(), "UNKNOWN"))  # fmt: skip
 

@@ -16,7 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.entities import YAML_LOADER, load_entities
-from connectors.normalize import header_forms, norm
+from connectors.text import header_forms, norm
+from connectors.vocabulary import vocabulary
 
 LAYOUT_DIR = Path(__file__).with_name("layouts")
 
@@ -49,8 +50,10 @@ class ColumnSpec(BaseModel):
         if cached is not None:
             return cached
         keys: set[str] = set()
-        for h in self.headers:
-            keys.update(header_forms(h))
+        shared = vocabulary().common
+        for h in self.headers:  # a shared synonym follows its header into every layout (vocabulary)
+            for word in [h, *shared.synonyms_of(h)]:
+                keys.update(header_forms(word))
         self.__dict__["_keys_cache"] = keys
         return keys
 

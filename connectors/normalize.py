@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -19,57 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# ---------------------------------------------------------------------------------------------
-# Header text
-# ---------------------------------------------------------------------------------------------
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_PARENS = re.compile(r"\([^)]*\)")
+from connectors.text import PARENS, header_forms, header_forms_t, nfc, norm
+from connectors.vocabulary import norm_set, vocabulary
 
-
-def norm(text: object) -> str:
-    """`norm` of EXPORTS.md §1.3: strip accents, đ→d, casefold, keep [a-z0-9], collapse spaces."""
-    if text is None:
-        return ""
-    return _norm_str(text if type(text) is str else str(text))
-
-
-@lru_cache(maxsize=1 << 17)
-def _norm_str(text: str) -> str:
-    s = unicodedata.normalize("NFD", text)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = s.replace("đ", "d").replace("Đ", "D").casefold()
-    return _NON_ALNUM.sub(" ", s).strip()
-
-
-def header_forms(text: object) -> list[str]:
-    """The three forms a header is matched in: full, without `(…)`, first line only."""
-    return list(header_forms_t("" if text is None else str(text)))
-
-
-@lru_cache(maxsize=1 << 16)
-def header_forms_t(raw: str) -> tuple[str, ...]:
-    """`header_forms` of a string as a (cached, shared) tuple."""
-    forms = [norm(raw), norm(_PARENS.sub(" ", raw)), norm(raw.splitlines()[0] if raw else "")]
-    seen: list[str] = []
-    for f in forms:
-        if f and f not in seen:
-            seen.append(f)
-    return tuple(seen)
-
-
-def nfc(text: object) -> str:
-    """Clean one text value: NFC, NBSP→space, trim, drop a leading apostrophe."""
-    if text is None:
-        return ""
-    return _nfc_str(text if type(text) is str else str(text))
-
-
-@lru_cache(maxsize=1 << 16)
-def _nfc_str(text: str) -> str:
-    s = unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip()
-    if s.startswith("'"):
-        s = s[1:].strip()
-    return s
+__all__ = ["header_forms", "header_forms_t", "nfc", "norm"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,7 +50,7 @@ def _clean_text_fast(s: pd.Series) -> pd.Series | None:
     methods, NFC through unicodedata as pandas does); None when the input is not plain text."""
     if s.dtype != object and not isinstance(s.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(s.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]
     uniq = list(uniques)
     if any(type(u) is not str for u in uniq):
         return None
@@ -142,7 +96,7 @@ def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Integer VND amounts: strip currency marks and thousands separators."""
     v = clean_text(s)
-    v = v.str.replace(r"(?i)(vnđ|vnd|đ|₫)", "", regex=True).str.replace(r"\s", "", regex=True)
+    v = v.str.replace(currency_rx(), "", regex=True).str.replace(r"\s", "", regex=True)
     v = v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     grouped = v.str.fullmatch(r"\d{1,3}([.,]\d{3})+").fillna(False).astype(bool)
     v = v.where(~grouped, v.str.replace(r"[.,]", "", regex=True))
@@ -169,11 +123,11 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if m.empty:
             continue
 
-        def num(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
+        def as_float(col: pd.Series) -> pd.Series:  # float64: nullable ints break to_datetime on NA
             return pd.to_numeric(col, errors="coerce").astype("float64")
 
-        y, mo, d = (num(m[i - 1]) for i in order)
-        hh, mi, ss = (num(m[i]).fillna(0) for i in (3, 4, 5))
+        y, mo, d = (as_float(m[i - 1]) for i in order)
+        hh, mi, ss = (as_float(m[i]).fillna(0) for i in (3, 4, 5))
         frame = pd.DataFrame({"year": y, "month": mo, "day": d, "hour": hh, "minute": mi, "second": ss})
         parts.append(pd.to_datetime(frame, errors="coerce"))
     for p in parts:
@@ -181,7 +135,7 @@ def parse_datetime(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(v, errors="coerce").astype("float64")
     serial = num.between(20000, 60000)
     if serial.any():
-        conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")
+        conv = pd.Timestamp("1899-12-30") + pd.to_timedelta(num.where(serial), unit="D")  # type: ignore[call-overload]
         out = out.where(~(out.isna() & serial), conv.dt.round("s"))
     bad = v.notna() & out.isna()
     return out, bad
@@ -213,7 +167,7 @@ def _parse_datetime_fast(v: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     expressions (pandas runs these patterns with `re` too); None hands unusual values to pandas."""
     if not isinstance(v.dtype, pd.StringDtype):
         return None
-    codes, uniques = pd.factorize(v.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, uniques = pd.factorize(v.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)  # type: ignore[call-overload]
     k = len(uniques)
     vals = np.full(k + 1, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     rest: list[int] = []
@@ -252,16 +206,25 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.dt.normalize(), bad
 
 
-_TRUE = {"x", "co", "1", "true", "dat"}
-_FALSE = {"", "khong", "0", "false", "chua dat"}
+def currency_rx() -> str:
+    """The currency marks of the vocabulary as one case-insensitive pattern."""
+    marks = "|".join(re.escape(m) for m in vocabulary().values.currency_marks)
+    return f"(?i)({marks})"
+
+
+def ticked(text: pd.Series) -> pd.Series:
+    """Cleaned cells holding a tick character of the vocabulary (✓, ✔, the Wingdings U+F0FC)."""
+    return text.isin(vocabulary().values.ticks).fillna(False).astype(bool)
 
 
 def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Flags: x/X/Có/1/TRUE → true; blank/Không/0/FALSE → false; anything else is bad."""
-    keys = clean_text(s).fillna("").pipe(norm_series)
+    text = clean_text(s)
+    keys = text.fillna("").pipe(norm_series)
+    flags = vocabulary().values.flags
     out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[keys.isin(_TRUE)] = True
-    out[keys.isin(_FALSE)] = False
+    out[keys.isin(norm_set(flags["true"])) | ticked(text)] = True
+    out[keys.isin(norm_set(flags["false"])) & ~ticked(text)] = False
     bad = out.isna()
     return out, bad
 
@@ -269,15 +232,19 @@ def parse_flag(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_sex(s: pd.Series) -> pd.Series:
     """Nam/1 → M; Nữ/2 → F; anything else → U."""
     keys = clean_text(s).fillna("").pipe(norm_series)
+    sex = vocabulary().values.sex
     return pd.Series(
-        np.select([keys.isin(["nam", "1"]), keys.isin(["nu", "2"])], ["M", "F"], "U"), index=s.index
+        np.select([keys.isin(norm_set(sex["M"])), keys.isin(norm_set(sex["F"]))], ["M", "F"], "U"),
+        index=s.index,
     )
 
 
 def parse_female_flag(s: pd.Series) -> pd.Series:
     """A `Nữ` column: x → F, blank → M."""
-    keys = clean_text(s).fillna("").pipe(norm_series)
-    return pd.Series(np.where(keys.isin(["x", "1", "co", "nu"]), "F", "M"), index=s.index)
+    text = clean_text(s)
+    keys = text.fillna("").pipe(norm_series)
+    female = keys.isin(norm_set(vocabulary().values.female_flag)) | ticked(text)
+    return pd.Series(np.where(female, "F", "M"), index=s.index)
 
 
 _SY = re.compile(r"(\d{4})\s*[-–/]\s*(\d{4})")
@@ -317,35 +284,39 @@ def parse_school_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.astype("string"), bad
 
 
-_SEMESTER = {"1": "1", "i": "1", "hk1": "1", "hki": "1", "hoc ky i": "1", "hoc ky 1": "1",
-             "2": "2", "ii": "2", "hk2": "2", "hkii": "2", "hoc ky ii": "2", "hoc ky 2": "2",
-             "ca nam": "CN", "cn": "CN"}  # fmt: skip
-
-
 def semester_of(text: object) -> str | None:
     """`1`, `I`, `HK1`, `Học kỳ I` → 1; the same with 2/II → 2; `Cả năm`/`CN` → CN."""
-    return _SEMESTER.get(norm(text))
+    return _semester_lookup().get(norm(text))
 
 
-_PERIOD = {"dau nam": "DN", "giua hoc ky i": "GK1", "giua hk1": "GK1", "gki": "GK1", "gk1": "GK1",
-           "cuoi hoc ky i": "CK1", "cuoi hk1": "CK1", "cki": "CK1", "ck1": "CK1",
-           "giua hoc ky ii": "GK2", "giua hk2": "GK2", "gkii": "GK2", "gk2": "GK2",
-           "cuoi nam": "CN", "cuoi hk2": "CN", "ckii": "CN", "ca nam": "CN", "cn": "CN", "dn": "DN",
-           "122": "GK1", "222": "GK2", "3": "CN"}  # fmt: skip
+@lru_cache(maxsize=1)
+def _semester_lookup() -> Mapping[str, str]:
+    from connectors.vocabulary import lookup
+
+    return lookup(vocabulary().values.semesters)
+
+
+@lru_cache(maxsize=1)
+def _period_lookup() -> Mapping[str, str]:
+    from connectors.vocabulary import lookup
+
+    return lookup(vocabulary().values.periods)
 
 
 def period_of(text: object, numeric_codes: bool = False) -> str | None:
     """Period labels (EXPORTS.md §1.5); `numeric_codes` adds the sync-log codes 1 → CK1, 2/3 → CN."""
     key = norm(text)
-    if numeric_codes and key in {"1", "2"}:
-        return {"1": "CK1", "2": "CN"}[key]
-    return _PERIOD.get(key)
+    codes = vocabulary().values.period_codes
+    if numeric_codes and key in codes:
+        return codes[key]
+    return _period_lookup().get(key)
 
 
 def class_name_of(s: pd.Series) -> pd.Series:
     """`Lớp 6 a` → `6A`; strip a leading Lớp/LỚP/L before a digit; upper-case; no spaces."""
     v = clean_text(s)
-    v = v.str.replace(r"^(?i:lớp|lop|l)\s*(?=\d)", "", regex=True)
+    prefixes = "|".join(re.escape(p) for p in vocabulary().values.class_prefixes)
+    v = v.str.replace(rf"^(?i:{prefixes})\s*(?=\d)", "", regex=True)
     return v.str.upper().str.replace(r"\s+", "", regex=True)
 
 
@@ -397,24 +368,15 @@ def hmac_hex(values: pd.Series, key: str) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # Subjects (EXPORTS.md §4) and grades
 # ---------------------------------------------------------------------------------------------
-SUBJECT_NAMES: dict[str, str] = {
-    "TOAN": "Toán", "VAN": "Ngữ văn|Văn", "NN1": "Ngoại ngữ 1|Tiếng Anh|Ngoại ngữ|Anh văn",
-    "GDCD": "Giáo dục công dân", "LSDL": "Lịch sử và Địa lí|Lịch sử và Địa lý|LS&ĐL",
-    "KHTN": "Khoa học tự nhiên", "LS": "Lịch sử", "DL": "Địa lí|Địa lý",
-    "GDKTPL": "Giáo dục kinh tế và pháp luật", "LY": "Vật lí|Vật lý", "HOA": "Hóa học|Hoá học",
-    "SINH": "Sinh học", "CNGH": "Công nghệ", "TIN": "Tin học", "GDQPAN": "Giáo dục quốc phòng và an ninh",
-    "GDTC": "Giáo dục thể chất", "NT": "Nghệ thuật", "AN": "Âm nhạc|Nghệ thuật (Âm nhạc)",
-    "MT": "Mĩ thuật|Mỹ thuật|Nghệ thuật (Mĩ thuật)",
-    "HDTN": "Hoạt động trải nghiệm, hướng nghiệp|HĐTN-HN|Hoạt động trải nghiệm|HĐTN",
-    "GDDP": "Nội dung giáo dục địa phương|GDĐP|Giáo dục địa phương",
-    "TV": "Tiếng Việt|TV", "DD": "Đạo đức", "TNXH": "Tự nhiên và xã hội|TN&XH|TNXH", "KH": "Khoa học",
-    "TDT": "Tiếng dân tộc", "TINCN": "TH-CN|TH-CN (Tin học)|Tin học và Công nghệ",
-}  # fmt: skip
-SUBJECT_LOOKUP: dict[str, str] = {norm(code): code for code in SUBJECT_NAMES}
-for _code, _names in SUBJECT_NAMES.items():
-    for _n in _names.split("|"):
-        SUBJECT_LOOKUP[norm(_n)] = _code
-COMMENT_SUBJECTS = frozenset({"GDTC", "NT", "AN", "MT", "HDTN", "GDDP"})
+@lru_cache(maxsize=1)
+def subject_lookup() -> dict[str, str]:
+    """norm(subject name, abbreviation or code) → the project's subject code."""
+    from connectors.vocabulary import lookup
+
+    names = vocabulary().subjects.subjects
+    out = {norm(code): code for code in names}
+    out.update(lookup(names))
+    return out
 
 
 def subject_code_of(text: object) -> str | None:
@@ -422,7 +384,8 @@ def subject_code_of(text: object) -> str | None:
     key = norm(text)
     if not key:
         return None
-    return SUBJECT_LOOKUP.get(key) or SUBJECT_LOOKUP.get(norm(_PARENS.sub(" ", str(text))))
+    table = subject_lookup()
+    return table.get(key) or table.get(norm(PARENS.sub(" ", str(text))))
 
 
 def parse_subject(s: pd.Series) -> tuple[pd.Series, pd.Series]:

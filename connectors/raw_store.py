@@ -7,6 +7,7 @@ rejects and manifest row are written together, so a crash never leaves half a fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -108,9 +109,9 @@ def stored_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
         "SELECT coalesce(sum(count), 0) FROM pragma_storage_info(?) "
         "WHERE column_id = 0 AND segment_type <> 'VALIDITY'",
         [table],
-    ).fetchone()[0]
-    live = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return int(stored), int(live)
+    ).fetchone()
+    live = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(stored[0] if stored else 0), int(live[0] if live else 0)
 
 
 def compact_raw_tables(
@@ -285,7 +286,7 @@ def upsert_manifest_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> No
 
 
 def log_events(
-    con: duckdb.DuckDBPyConnection, run_id: str, events: list[tuple[str, str | None, str]]
+    con: duckdb.DuckDBPyConnection, run_id: str, events: Sequence[tuple[str, str | None, str]]
 ) -> None:
     """`log_event` of several (source_file, sha, action) in one INSERT."""
     if not events:

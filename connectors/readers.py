@@ -78,7 +78,7 @@ def _arrow_matrix(table: object) -> np.ndarray:
     return arr
 
 
-def _read_xls_xlrd(path: Path, first_error: Exception, data: bytes | None = None) -> list[Grid]:
+def _read_xls_xlrd(path: Path, first_error: BaseException, data: bytes | None = None) -> list[Grid]:
     """Fallback for BIFF8 files whose compound container is corrupt (vendor `.xls` exports)."""
     import xlrd
 

@@ -10,13 +10,14 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from connectors import gradebook_checks
 from connectors import normalize as nz
-from connectors.messages import column_letter, row_message
+from connectors.issues import RowIssue
 from connectors.sheet_parser import (
     Grid,
     HeaderMatch,
@@ -30,6 +31,7 @@ from connectors.sheet_parser import (
     mapped_frame,
     sheet_contexts,
 )
+from connectors.vocabulary import lookup, norm_set, vocabulary
 
 Reshaper = Callable[[Grid, HeaderMatch, ParseContext], SheetResult]
 REGISTRY: dict[str, Reshaper] = {}
@@ -54,9 +56,6 @@ def get(name: str) -> Reshaper:
 # ---------------------------------------------------------------------------------------------
 
 
-_TX_FLAT = re.compile(r"^(ddg ?tx|diem tx|tx) ?([1-9])$")
-
-
 def _identity(grid: Grid, match: HeaderMatch, ctx: ParseContext, mark_cols: list[int]
               ) -> tuple[SheetResult, pd.DataFrame]:  # fmt: skip
     """Identity columns of each row parsed as a table; returns the result and the raw cells."""
@@ -77,27 +76,22 @@ def _cells(part: pd.DataFrame, rows: pd.Series, cols: list[int]) -> pd.DataFrame
                              "text": pd.Series(dtype="string")})  # fmt: skip
     block = part.loc[rows.to_numpy(), cols]
     st = block.stack(future_stack=True) if hasattr(block, "stack") else block.stack()
-    st = nz.clean_text(st.astype("string")).dropna()
+    st = nz.clean_text(cast(pd.Series, st.astype("string"))).dropna()
     out = st.rename("text").reset_index()
     out.columns = ["row", "col", "text"]
     return out
 
 
 def _cell_rejects(cells: pd.DataFrame, mask: pd.Series, code: str, expected: str, ctx: ParseContext,
-                  sheet: str, paths: dict[int, list[str]]) -> list[dict]:  # fmt: skip
+                  sheet: str, paths: dict[int, list[str]], entity: str) -> list[RowIssue]:  # fmt: skip
     bad = cells[mask.to_numpy()]
-    out = []
-    for r, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
-        letter = column_letter(int(c))
-        header = " / ".join(paths.get(int(c), []))
-        out.append({"sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": "value",
-                    "value": str(t)[:200], "reason_code": code,
-                    "message": row_message(ctx.file, sheet, int(r), letter, header, t, code, expected)})  # fmt: skip
-    return out
+    return [RowIssue.reject(ctx.file, sheet, int(r), code, entity=entity, canonical="value", column=int(c),
+                            header=" / ".join(paths.get(int(c), [])), value=t, expected=expected)
+            for r, c, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True)]  # fmt: skip
 
 
-def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], warnings: list[dict],
-                 grain_extra: list[str]) -> SheetResult:  # fmt: skip
+def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[RowIssue], warnings: list[RowIssue],
+                 grain_extra: list[str], file: str) -> SheetResult:  # fmt: skip
     """Join identity columns onto long rows and de-duplicate on the grain (last wins). Rows read are the
     identity parse's source rows (not the cells or long records)."""
     idn = ident.rows.set_index("source_row", drop=False)
@@ -108,32 +102,32 @@ def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[dict], wa
     grain = [g for g in grain if g in long.columns]
     dup = long.duplicated(subset=grain, keep="last")
     for r in long.loc[dup, "row"].tolist():
-        rejects.append({"sheet": ident.sheet, "row": int(r), "column": "", "header": "", "canonical": "",
-                        "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+        rejects.append(
+            RowIssue.reject(file, ident.sheet, int(r), "duplicate_key", entity=ident.layout.entity)
+        )
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
     return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
                        ident.rows_read, ident.rows_skipped, ident.duplicates_dropped,
                        ident.file_error)  # fmt: skip
 
 
-def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, sheet: str, detail: str) -> list[dict]:
+def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, file: str, sheet: str,
+               detail: str) -> list[RowIssue]:  # fmt: skip
     rows = cells.loc[mask.to_numpy(), "row"].tolist()
-    return [{"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail} for r in rows]
+    return [RowIssue.warning(file, sheet, int(r), code, detail) for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------
 # TT22 grade books (EXPORTS.md §3.6 A/B/C)
 # ---------------------------------------------------------------------------------------------
-_TT22_KEYS = {
-    "tx": {"ddgtx", "ddg tx", "diem tx", "tx", "thuong xuyen"},
-    "gk": {"ddggk", "ddg gk", "diem gk", "gk", "giua ky"},
-    "ck": {"ddgck", "ddg ck", "diem ck", "ck", "cuoi ky"},
-    "avg1": {"dtbmhki", "dtbmhk1", "dtb hk1", "dtb hki", "tbmhk1", "tbm hk1", "tbmhki", "tbm hki"},
-    "avg2": {"dtbmhkii", "dtbmhk2", "dtb hk2", "dtb hkii", "tbmhk2", "tbm hk2", "tbmhkii", "tbm hkii"},
-    "avg": {"dtbmhk", "dtb hk", "tbmhk"},
-    "avgcn": {"dtbmcn", "dtb cn", "dtb ca nam", "tbmcn", "tbm cn"},
-    "comment": {"nhan xet", "noi dung nhan xet"},
-}
+@functools.cache
+def _tt22_words() -> tuple[re.Pattern[str], dict[str, frozenset[str]], frozenset[str]]:
+    """(flattened slot pattern, component → header words, header words of slotted components)."""
+    voc = vocabulary().tt22
+    slot = "|".join(re.escape(nz.norm(w)) for w in voc.slot_words)
+    keys = {k: norm_set(c.headers) for k, c in voc.components.items()}
+    slotted = frozenset().union(*(keys[k] for k, c in voc.components.items() if c.slotted))
+    return re.compile(rf"^({slot}) ?([1-9])$"), keys, slotted
 
 
 def classify_tt22(path: list[str]) -> tuple[str, int] | None:
@@ -143,21 +137,32 @@ def classify_tt22(path: list[str]) -> tuple[str, int] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _classify_tt22(path: tuple[str, ...]) -> tuple[str, int] | None:
+    flat, words, slotted = _tt22_words()
     leaf = nz.norm(path[-1])
     parents = [nz.norm(p) for p in path[:-1]]
-    m = _TX_FLAT.match(leaf)
+    m = flat.match(leaf)
     if m:
         return "tx", int(m.group(2))
-    if parents and any(p in _TT22_KEYS["tx"] for p in parents) and re.fullmatch(r"[1-9]", leaf):
+    if parents and any(p in slotted for p in parents) and re.fullmatch(r"[1-9]", leaf):
         return "tx", int(leaf)
-    for kind, keys in _TT22_KEYS.items():
+    for kind, keys in words.items():
         if leaf in keys:
             return kind, 1 if kind == "tx" else 0
     return None
 
 
+def _tt22_components(kind: pd.Series, sem: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(stored component, semester) of marks by their column kind (the semester a kind fixes wins)."""
+    comps = vocabulary().tt22.components
+    component = kind.map({k: c.component for k, c in comps.items() if c.component != "comment"})
+    for k, c in comps.items():
+        if c.semester is not None:
+            sem = sem.mask(kind == k, c.semester)
+    return component, sem
+
+
 def _semester_period(sem: pd.Series) -> pd.Series:
-    return sem.map({"1": "CK1", "2": "CN", "CN": "CN"})
+    return sem.map(vocabulary().tt22.semester_period)
 
 
 @register("tt22")
@@ -175,24 +180,25 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     slot = cells["col"].map({c: k[1] for c, k in kinds.items()}).astype("int64")
     file_sem = ident.rows.set_index("source_row")["semester"].reindex(cells["row"]).to_numpy() \
         if "semester" in ident.rows.columns else np.full(len(cells), None)  # fmt: skip
-    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
-                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
-    sem = pd.Series(file_sem, index=cells.index, dtype="object")
-    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    component, sem = _tt22_components(kind, pd.Series(file_sem, index=cells.index, dtype="object"))
     text = cells["text"]
     uniq = {t: nz.norm(t) for t in text.dropna().unique()}  # marks repeat: norm each distinct text once
     key = text.map(uniq)
-    is_text = key.isin(["d", "cd", "m"])
-    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
+    entity = match.layout.entity
     rejects = _cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
-                            match.paths)  # fmt: skip
+                            match.paths, entity)  # fmt: skip
     rejects += _cell_rejects(cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", ctx, grid.sheet,
-                             match.paths)  # fmt: skip
+                             match.paths, entity)  # fmt: skip
     rounded = nz.round_half_up(num, 1)
     precise = num.notna() & ((rounded - num).abs() > 1e-9)
-    warnings = _warn_rows(cells, precise, "precision", grid.sheet, "điểm làm tròn 1 chữ số thập phân")
+    warnings = _warn_rows(
+        cells, precise, "precision", ctx.file, grid.sheet, "điểm làm tròn 1 chữ số thập phân"
+    )
     keep = ~((bad & ~is_text) | oor.fillna(False))
     long = pd.DataFrame({
         "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
@@ -211,8 +217,9 @@ def tt22(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         rejects,
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
+        ctx.file,
     )
-    gradebook_checks.add_tt22_warnings([res])  # incomplete_tx / avg_mismatch (rows kept)
+    gradebook_checks.add_tt22_warnings([res], [ctx.file])  # incomplete_tx / avg_mismatch (rows kept)
     return res
 
 
@@ -244,7 +251,7 @@ def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple]
             here.append((index[(k, n)], c))
         placed.append(here)
     abs_cols = np.full((len(marks_of), len(kinds)), -1, dtype=np.int64)
-    for k, here in enumerate(placed):
+    for k, here in enumerate(placed):  # type: ignore[assignment]
         for j, c in here:
             abs_cols[k, j] = c
     return kinds, abs_cols
@@ -290,16 +297,16 @@ def _join_identity(
     return long, sid[long["row"].to_numpy()]
 
 
-def _dedupe_per_sheet(long: pd.DataFrame, lsid: np.ndarray, rejects: list[list[dict]], sheets: list[str],
-                      srow: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
+def _dedupe_per_sheet(long: pd.DataFrame, lsid: np.ndarray, rejects: list[list[RowIssue]], sheets: list[str],
+                      srow: np.ndarray, files: list[str],
+                      entity: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:  # fmt: skip
     """Drop the long rows that repeat a grain within their sheet (the last wins; each dropped row is a
     `duplicate_key` reject of its sheet), as `_long_result` does per sheet. Returns the kept rows (without
     the cell columns), their member sheets and the bounds of each member's slice (rows are sheet by sheet)."""
     grain = [g for g in _LONG_GRAIN if g in long.columns]
     dup = long[grain].assign(_sid=lsid).duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
     for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
-        rejects[k].append({"sheet": sheets[k], "row": int(srow[g]), "column": "", "header": "", "canonical": "",
-                           "value": None, "reason_code": "duplicate_key", "message": "duplicate_key"})  # fmt: skip
+        rejects[k].append(RowIssue.reject(files[k], sheets[k], int(srow[g]), "duplicate_key", entity=entity))
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
     lsid = lsid[~dup]
     return long, lsid, np.searchsorted(lsid, np.arange(len(sheets) + 1))
@@ -350,20 +357,18 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     slot = cells["col"].map({j: k[1] for j, k in enumerate(kinds0)}).astype("int64")
     file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
         else np.full(len(cells), None)  # fmt: skip
-    component = kind.map({"tx": "tx", "gk": "gk", "ck": "ck", "avg1": "avg_sem", "avg2": "avg_sem",
-                          "avg": "avg_sem", "avgcn": "avg_year"})  # fmt: skip
-    sem = pd.Series(file_sem, index=cells.index, dtype="object")
-    sem = sem.mask(kind == "avg1", "1").mask(kind == "avg2", "2").mask(kind == "avgcn", "CN")
+    component, sem = _tt22_components(kind, pd.Series(file_sem, index=cells.index, dtype="object"))
     text = cells["text"]
     uniq = {t: nz.norm(t) for t in text.dropna().unique()}
     key = text.map(uniq)
-    is_text = key.isin(["d", "cd", "m"])
-    value_text = key.map({"d": "Đ", "cd": "CĐ", "m": "M"}).where(is_text)
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    value_text = key.map(marks).where(is_text)
     num, bad = nz.parse_number(text.where(~is_text))
     oor = (num < 0) | (num > 10)
-    rejects: list[list[dict]] = [[] for _ in members]
-    warnings: list[list[dict]] = [[] for _ in members]
-    where = (sheets, sid, srow, mark_abs, paths_of)
+    rejects: list[list[RowIssue]] = [[] for _ in members]
+    warnings: list[list[RowIssue]] = [[] for _ in members]
+    where = (sheets, sid, srow, mark_abs, paths_of, layout.entity)
     _group_cell_rejects(rejects, cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", member_ctxs,
                         where)  # fmt: skip
     _group_cell_rejects(rejects, cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10", member_ctxs,
@@ -372,8 +377,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
     precise = (num.notna() & ((rounded - num).abs() > 1e-9)).to_numpy(dtype=bool)
     for g in cells["row"].to_numpy()[precise].tolist():
         k = int(sid[g])
-        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "precision",
-                            "detail": "điểm làm tròn 1 chữ số thập phân"})  # fmt: skip
+        warnings[k].append(RowIssue.warning(member_ctxs[k].file, sheets[k], int(srow[g]), "precision",
+                                            "điểm làm tròn 1 chữ số thập phân"))  # fmt: skip
     keep = ~((bad & ~is_text) | oor.fillna(False))
     long = pd.DataFrame({
         "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
@@ -394,60 +399,50 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
         cur = long["subject_code"].astype("object").to_numpy() if "subject_code" in long.columns \
             else np.full(len(long), None, dtype=object)  # fmt: skip
         long["subject_code"] = np.where(pd.notna(fb), fb, cur)
-    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
+    files = [c.file for c in member_ctxs]
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow, files, layout.entity)
     done: list[SheetResult] = []
     for k, ident in enumerate(idents):
         a, b = int(bounds[k]), int(bounds[k + 1])
         done.append(SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                 ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
                                 ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None))  # fmt: skip
-    gradebook_checks.add_group_warnings(done, long, lsid)  # incomplete_tx / avg_mismatch (rows kept)
+    gradebook_checks.add_group_warnings(done, long, lsid, files)  # incomplete_tx / avg_mismatch (rows kept)
     for k, r in enumerate(done):
         if nonempty[k]:
             results[members[k]] = r
     return results  # type: ignore[return-value]
 
 
-def _group_cell_rejects(out: list[list[dict]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
+def _group_cell_rejects(out: list[list[RowIssue]], cells: pd.DataFrame, mask: pd.Series, code: str, expected: str,
                         ctxs: list[ParseContext], where: tuple) -> None:  # fmt: skip
     """`_cell_rejects` for grouped cells (row = group position, col = mark position; one context per
     member sheet)."""
-    sheets, sid, srow, mark_abs, paths_of = where
+    sheets, sid, srow, mark_abs, paths_of, entity = where
     bad = cells[mask.to_numpy()]
     for g, j, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
         k, r = int(sid[g]), int(srow[g])
         c = int(mark_abs[k][int(j)])
-        letter = column_letter(c)
-        header = " / ".join(paths_of[k].get(c, []))
-        out[k].append({"sheet": sheets[k], "row": r, "column": letter, "header": header, "canonical": "value",
-                       "value": str(t)[:200], "reason_code": code,
-                       "message": row_message(ctxs[k].file, sheets[k], r, letter, header, t, code, expected)})  # fmt: skip
+        out[k].append(RowIssue.reject(ctxs[k].file, sheets[k], r, code, entity=entity, canonical="value", column=c,
+                                      header=" / ".join(paths_of[k].get(c, [])), value=t, expected=expected))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
 # TT27 primary results (EXPORTS.md §3.6 D and vnEdu variant)
 # ---------------------------------------------------------------------------------------------
-_TT27_GROUPS = {"mon hoc va hoat dong giao duc": "subject", "danh gia kqgd": "subject",
-                "nang luc cot loi": "competence", "pham chat chu yeu": "quality"}  # fmt: skip
-_COMPETENCES = {
-    "tu chu va tu hoc": "NL_TUCHU", "giao tiep va hop tac": "NL_GIAOTIEP",
-    "giai quyet van de va sang tao": "NL_GQVD", "ngon ngu": "NL_NGONNGU", "tinh toan": "NL_TINHTOAN",
-    "khoa hoc": "NL_KHOAHOC", "cong nghe": "NL_CONGNGHE", "tin hoc": "NL_TINHOC", "tham mi": "NL_THAMMI",
-    "tham my": "NL_THAMMI", "the chat": "NL_THECHAT",
-}  # fmt: skip
-_QUALITIES = {"yeu nuoc": "PC_YEUNUOC", "nhan ai": "PC_NHANAI", "cham chi": "PC_CHAMCHI",
-              "trung thuc": "PC_TRUNGTHUC", "trach nhiem": "PC_TRACHNHIEM"}  # fmt: skip
-_TT27_END = {"hoan thanh chuong trinh lop hoc": "completed", "len lop": "promoted", "xep loai": "final"}
-_LEVEL_LEAF = {"muc dat duoc", "muc dat"}
-_TEST_LEAF = {"diem ktdk", "ktdk", "diem kiem tra dinh ky"}
-_TT27_VALUES = {
-    "level": {"t": "T", "h": "H", "c": "C", "m": "M", "hoan thanh tot": "T", "hoan thanh": "H",
-              "chua hoan thanh": "C", "mien": "M"},
-    "competence": {"t": "T", "d": "Đ", "c": "C", "tot": "T", "dat": "Đ", "can co gang": "C"},
-    "final": {"htxs": "HTXS", "htt": "HTT", "ht": "HT", "cht": "CHT", "hoan thanh xuat sac": "HTXS",
-              "hoan thanh tot": "HTT", "hoan thanh": "HT", "chua hoan thanh": "CHT"},
-}  # fmt: skip
-_TT27_VALUES["quality"] = _TT27_VALUES["competence"]
+@functools.cache
+def _tt27_words() -> dict[str, dict[str, str]]:
+    """The TT27 vocabulary as lookups: groups, competences, qualities, year end, leaves, value words."""
+    voc = vocabulary().tt27
+    out: dict[str, dict[str, str]] = {
+        "groups": lookup(voc.groups), "competences": lookup(voc.competences),  # type: ignore[arg-type]
+        "qualities": lookup(voc.qualities), "end": lookup(voc.year_end),  # type: ignore[arg-type]
+        "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
+        "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
+    }  # fmt: skip
+    for kind, words in voc.values.items():
+        out[f"values:{kind}"] = lookup(words)
+    return out
 
 
 def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
@@ -457,19 +452,20 @@ def classify_tt27(path: list[str]) -> tuple[str, str | None] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
+    w = _tt27_words()
     normed = [nz.norm(p) for p in path]
     leaf = normed[-1]
-    if leaf in _TT27_END:
-        return _TT27_END[leaf], None
-    group = next((_TT27_GROUPS[p] for p in normed if p in _TT27_GROUPS), None)
+    if leaf in w["end"]:
+        return w["end"][leaf], None
+    group = next((w["groups"][p] for p in normed if p in w["groups"]), None)
     if group == "subject" and len(path) >= 2:
-        subject_label = path[-2] if leaf in _LEVEL_LEAF | _TEST_LEAF else path[-1]
+        subject_label = path[-2] if leaf in w["level_leaf"] or leaf in w["test_leaf"] else path[-1]
         code = nz.subject_code_of(subject_label) or "UNKNOWN"
-        return ("test_score" if leaf in _TEST_LEAF else "level"), code
+        return ("test_score" if leaf in w["test_leaf"] else "level"), code
     if group == "competence":
-        return ("competence", _COMPETENCES[leaf]) if leaf in _COMPETENCES else None
+        return ("competence", w["competences"][leaf]) if leaf in w["competences"] else None
     if group == "quality":
-        return ("quality", _QUALITIES[leaf]) if leaf in _QUALITIES else None
+        return ("quality", w["qualities"][leaf]) if leaf in w["qualities"] else None
     return None
 
 
@@ -511,7 +507,7 @@ class _TT27Values:
     def long(self, cells: pd.DataFrame) -> pd.DataFrame:
         """The long rows of the cells that pass every check."""
         keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag)
-        semester = self.period.map({"GK1": "1", "CK1": "1", "GK2": "2", "CN": "CN"})
+        semester = self.period.map(vocabulary().tt27.period_semester)
         return pd.DataFrame({
             "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
             "subject_code": self.subj.fillna("ALL"), "semester": semester, "period": self.period,
@@ -524,25 +520,28 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
     comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
     subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
-    period = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
-    period = pd.Series(period, index=cells.index, dtype="object")
+    by_row = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
+    period = pd.Series(by_row, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
     key = text.map({t: nz.norm(t) for t in text.unique()})
     value_text = pd.Series(None, index=cells.index, dtype="object")
-    for kind, lookup in _TT27_VALUES.items():
+    words = _tt27_words()
+    kinds = list(vocabulary().tt27.values)
+    for kind in kinds:
         sel = comp == kind
-        value_text = value_text.mask(sel, key[sel].map(lookup))
+        value_text = value_text.mask(sel, key[sel].map(words[f"values:{kind}"]))
     num = pd.Series(np.nan, index=cells.index)
     test = comp == "test_score"
     tnum, tbad = nz.parse_number(text.where(test & (text != "")))
     num = num.mask(test, tnum)
     end = comp.isin(["completed", "promoted"])
-    flag_true = key.isin(["x", "co", "1", "true"])
+    flags = vocabulary().tt27.flags
+    flag_true = key.isin(norm_set(flags["true"]))
     num = num.mask(end, flag_true.astype(float))
-    bad_code = comp.isin(list(_TT27_VALUES)) & value_text.isna()
+    bad_code = comp.isin(kinds) & value_text.isna()
     bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
-    bad_flag = end & ~flag_true & (text != "") & ~key.isin(["khong", "0", "false"])
+    bad_flag = end & ~flag_true & (text != "") & ~key.isin(norm_set(flags["false"]))
     return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag)
 
 
@@ -570,8 +569,8 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     sheet, paths = grid.sheet, match.paths
     rejects = []
     for mask, code, expected in v.rejects():
-        rejects += _cell_rejects(cells, mask, code, expected, ctx, sheet, paths)
-    warnings = _warn_rows(cells, v.late(), "implausible_value", sheet, _TT27_LATE)
+        rejects += _cell_rejects(cells, mask, code, expected, ctx, sheet, paths, match.layout.entity)
+    warnings = _warn_rows(cells, v.late(), "implausible_value", ctx.file, sheet, _TT27_LATE)
     long = v.long(cells)
     return _long_result(
         ident,
@@ -579,6 +578,7 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         rejects,
         warnings,
         ["student_key", "subject_code", "semester", "period", "component", "slot"],
+        ctx.file,
     )
 
 
@@ -631,19 +631,20 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
             extra = pd.DataFrame({"row": rr[miss], "col": pp[miss], "text": ""})
             cells = pd.concat([cells, extra], ignore_index=True)
     v = _tt27_values(cells, dict(enumerate(kinds_u)), period_by_row)
-    rejects: list[list[dict]] = [[] for _ in members]
-    warnings: list[list[dict]] = [[] for _ in members]
-    where = (sheets, sid, srow, abs_cols.tolist(), paths_of)
+    rejects: list[list[RowIssue]] = [[] for _ in members]
+    warnings: list[list[RowIssue]] = [[] for _ in members]
+    where = (sheets, sid, srow, abs_cols.tolist(), paths_of, layout.entity)
     for mask, code, expected in v.rejects():
         _group_cell_rejects(rejects, cells, mask, code, expected, member_ctxs, where)
     for g in cells["row"].to_numpy()[v.late().to_numpy(dtype=bool)].tolist():
         k = int(sid[g])
-        warnings[k].append({"sheet": sheets[k], "row": int(srow[g]), "reason_code": "implausible_value",
-                            "detail": _TT27_LATE})  # fmt: skip
+        warnings[k].append(RowIssue.warning(member_ctxs[k].file, sheets[k], int(srow[g]), "implausible_value",
+                                            _TT27_LATE))  # fmt: skip
     long = v.long(cells)
     long = long.iloc[np.argsort(sid[long["row"].to_numpy()], kind="stable")]  # sheet by sheet, order kept
     long, lsid = _join_identity(long, good, sid)
-    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow)
+    files = [c.file for c in member_ctxs]
+    long, lsid, bounds = _dedupe_per_sheet(long, lsid, rejects, sheets, srow, files, layout.entity)
     for k, ident in enumerate(idents):
         if not nonempty[k]:
             continue
@@ -671,17 +672,18 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
 
     codes: dict[int, str] = {}
     totals: dict[int, str] = {}
+    sa = vocabulary().self_assessment
+    sa_totals = {g: [nz.norm(w) for w in ws] for g, ws in sa.group_totals.items()}
+    sa_level = norm_set(sa.level_headers)
     for c, path in match.paths.items():
         leaf = path[-1]
         m = derive.CRITERION_RX.search(leaf)
         n = nz.norm(leaf)
         if m and c not in match.mapping:
             codes[c] = m.group(0)
-        elif n.startswith("tong diem nhom 1"):
-            totals[c] = "1"
-        elif n.startswith("tong diem nhom 2"):
-            totals[c] = "2"
-        elif n == "muc":
+        elif total := next((g for g, ws in sa_totals.items() if any(n.startswith(w) for w in ws)), None):
+            totals[c] = total
+        elif n in sa_level:
             totals[c] = "level"
     ident, part = _identity(grid, match, ctx, [*codes, *totals])
     if ident.rows.empty:
@@ -690,7 +692,7 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     leaf_cols = [c for c, code in codes.items() if code in derive.LEAF_CRITERIA]
     block = part.loc[rows.to_numpy(), leaf_cols]
     st = block.stack(future_stack=True)
-    st = nz.clean_text(st.astype("string"))
+    st = nz.clean_text(cast(pd.Series, st.astype("string")))
     cells = st.rename("text").reset_index()
     cells.columns = ["row", "col", "text"]
     cells["criterion_code"] = cells["col"].map(codes)
@@ -700,13 +702,13 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
     # mandatory cells: Đạt/x → true, Chưa đạt/blank → false
     df = pd.DataFrame({"criterion_code": cells["criterion_code"]}, index=cells.index)
     key = cells["text"].fillna("").pipe(nz.norm_series)
-    df["mandatory_met"] = pd.Series(np.where(key.isin(["dat", "x", "co", "1"]), True, False), index=cells.index,
+    df["mandatory_met"] = pd.Series(np.where(key.isin(norm_set(sa.mandatory_met_wide)), True, False), index=cells.index,
                                     dtype="object").where(mandatory, None)  # fmt: skip
-    warnings: list[dict] = []
+    warnings: list[RowIssue] = []
 
     class _Ops:  # the subset of RowOps that score_columns uses
         def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:
-            warnings.extend(_warn_rows(cells, mask, code, grid.sheet, detail))
+            warnings.extend(_warn_rows(cells, mask, code, ctx.file, grid.sheet, detail))
 
     df = derive.score_columns(df, _Ops(), cells["text"].where(~mandatory))  # type: ignore[arg-type]
     df["mandatory_met"] = df["mandatory_met"].where(mandatory, None)
@@ -725,7 +727,8 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
         )
         diff = (declared - calc.reindex(declared.index).fillna(0)).abs() > 0.05
         for r in diff[diff.fillna(False)].index:
-            warnings.append({"sheet": grid.sheet, "row": int(r), "reason_code": "total_mismatch",
-                             "detail": f"Tổng điểm nhóm {which}"})  # fmt: skip
+            warnings.append(
+                RowIssue.warning(ctx.file, grid.sheet, int(r), "total_mismatch", f"Tổng điểm nhóm {which}")
+            )
     ident.rows = ident.rows.drop(columns=[c for c in ("criterion_code",) if c in ident.rows.columns])
-    return _long_result(ident, df, [], warnings, ["criterion_code"])
+    return _long_result(ident, df, [], warnings, ["criterion_code"], ctx.file)

@@ -42,6 +42,8 @@ CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ENCRYPTION_MARKERS = tuple(n.encode("utf-16-le") for n in ("EncryptionInfo", "EncryptedPackage"))
 _VALUE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})[0-9]+"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')  # fmt: skip
 _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+_WIDE_REF = re.compile(rb'\br="[A-Z]{3}[0-9]')  # a cell reference of 3 letters (beyond column ZZ)
+_TWO_LETTER_COLUMNS = 26 + 26 * 26  # the widest column with a 2-letter name (ZZ)
 
 Blocked = tuple[str, str]
 _WORKBOOKS = frozenset({".xlsx", ".xlsm", ".xls"})
@@ -253,7 +255,10 @@ def check_sheet_widths(source: Path | bytes) -> Blocked | None:
             for i in zf.infolist():
                 if _WORKSHEET.match(i.filename):
                     with zf.open(i) as fh:
-                        width = max_value_column(fh.read(SHEET_PEEK_BYTES))
+                        xml = fh.read(SHEET_PEEK_BYTES)
+                    if MAX_COLUMNS >= _TWO_LETTER_COLUMNS and not _WIDE_REF.search(xml):
+                        continue  # no cell reference beyond column ZZ: narrow enough, no need to find the widest
+                    width = max_value_column(xml)
                     if width > MAX_COLUMNS:
                         return (
                             "file_too_large",

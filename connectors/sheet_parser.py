@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,20 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import normalize as nz
+from connectors.issues import RowIssue
 from connectors.layouts import ColumnSpec, Layout, value_lookup
-from connectors.messages import column_letter, row_message
+from connectors.vocabulary import vocabulary
 
 HEADER_SCAN_ROWS = 40
-FOOTER_PREFIXES = ("tổng", "cộng", "người lập", "hiệu trưởng", "giáo viên", "xác nhận", "ghi chú:")
-_FOOTER_DATE = re.compile(r",\s*ngày\s.*tháng\s.*năm\s", re.IGNORECASE)
 _COLNUM = re.compile(r"^\(?\d{1,3}\)?$")
-_TITLE_KEYS = {
-    "nam hoc": "school_year", "hoc ky": "semester", "ky danh gia": "period", "lop": "class_name",
-    "khoi": "grade", "mon hoc": "subject", "mon": "subject", "ma truong": "school_code",
-    "truong": "school_name", "tu ngay": "date_from", "den ngay": "date_to",
-}  # fmt: skip
 _TITLE_SPLIT = re.compile(r"\s+-\s+(?=[^\d\s])")
-_CLASS_TITLE = re.compile(r"LỚP\s+([0-9][0-9A-Za-z+.\s]*)$", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,9 +67,9 @@ class Grid:
     def columns(self) -> pd.Index:
         if self._columns is None:
             self._columns = (
-                self.cells.columns if self._cells is not None else pd.RangeIndex(self.values.shape[1])
+                self.cells.columns if self._cells is not None else pd.RangeIndex(self.values.shape[1])  # type: ignore[assignment]
             )
-        return self._columns
+        return self._columns  # type: ignore[return-value]
 
     @functools.cached_property
     def row_index(self) -> np.ndarray:
@@ -100,7 +93,7 @@ class Grid:
         idx = self.row_index
         if len(idx) and idx[-1] - idx[0] == len(idx) - 1:  # contiguous rows, as every reader makes them
             return np.asarray(rows, dtype=np.int64) - idx[0]
-        return self.cells.index.get_indexer(rows)
+        return self.cells.index.get_indexer(rows)  # type: ignore[arg-type]
 
     def span(self, lo: int | None, hi: int | None) -> slice:
         """The matrix rows of sheet rows lo..hi (inclusive, like `.loc[lo:hi]`; None = open end)."""
@@ -144,8 +137,8 @@ class SheetResult:
     layout: Layout
     sheet: str
     rows: pd.DataFrame
-    rejects: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
+    rejects: list[RowIssue]
+    warnings: list[RowIssue]
     rows_read: int
     rows_skipped: int
     duplicates_dropped: int = 0
@@ -162,7 +155,7 @@ class SheetResult:
     def rows_rejected(self) -> int:
         """Source rows named by at least one reject (a grade-book row with one bad mark is rejected,
         though its other marks are written)."""
-        return len({r["row"] for r in self.rejects})
+        return len({r.row for r in self.rejects})
 
     @property
     def rows_kept(self) -> int:
@@ -179,7 +172,7 @@ def _row_forms(arr: np.ndarray, columns: list[int], i: int) -> list[tuple[int, t
             if isinstance(v, str) and v.strip()]  # fmt: skip
 
 
-def _cell_matches(forms: list[str], keys: set[str]) -> bool:
+def _cell_matches(forms: Sequence[str], keys: set[str]) -> bool:
     return any(f in keys for f in forms)
 
 
@@ -248,7 +241,7 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
     width = top.shape[1] if top.ndim == 2 else 0
     for u in [u for u, h in enumerate(hits) if h]:
         for pos in np.flatnonzero(codes == u).tolist():
-            for li in hits[u]:
+            for li in hits[u] or ():
                 cand.setdefault(li, set()).add(pos // width)
     by_row: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
     row_forms: dict[int, set[str]] = {}
@@ -383,14 +376,16 @@ def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
     """`parse_title` of the title texts (titles repeat from sheet to sheet: parsed once each; callers
     get a copy)."""
     meta: dict[str, str] = {}
+    common = vocabulary().common
+    title_keys, class_title = common.title_lookup, common.class_title_rx
     for text in texts:
         for seg in _TITLE_SPLIT.split(text):
             if ":" in seg:
                 k, _, val = seg.partition(":")
-                key = _TITLE_KEYS.get(nz.norm(k))
+                key = title_keys.get(nz.norm(k))
                 if key and val.strip():
                     meta.setdefault(key, val.strip())
-        m = _CLASS_TITLE.search(text)
+        m = class_title.search(text)
         if m:
             meta.setdefault("class_name", m.group(1).strip())
     for text in texts:
@@ -437,11 +432,13 @@ def _footer_flags_texts(firsts: list[str | None]) -> np.ndarray:
     nfc = [None if v is None else unicodedata.normalize("NFC", v) for v in firsts]
     texts = pa.array(nfc, type=pa.large_string())
     texts = pc.utf8_lower(pc.utf8_trim_whitespace(texts))
-    starts = pc.starts_with(texts, pattern=FOOTER_PREFIXES[0])
-    for prefix in FOOTER_PREFIXES[1:]:
+    common = vocabulary().common
+    prefixes = common.footer_prefixes
+    starts = pc.starts_with(texts, pattern=prefixes[0])
+    for prefix in prefixes[1:]:
         starts = pc.or_(starts, pc.starts_with(texts, pattern=prefix))
     out = pc.fill_null(starts, False).to_numpy(zero_copy_only=False).astype(bool)
-    date_rx = re.compile(_FOOTER_DATE.pattern)
+    date_rx = common.footer_date_rx
     for i, t in enumerate(texts.to_pylist()):
         if t is not None and not out[i] and date_rx.search(t):
             out[i] = True
@@ -455,11 +452,12 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     first_vals = (
         arr[np.arange(len(arr)), first_pos] if arr.shape[1] else np.full(len(arr), None, dtype=object)
     )
-    first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)
+    first_vals = np.where(present.any(axis=1) if arr.shape[1] else False, first_vals, None)  # type: ignore[arg-type]
     first = pd.Series(first_vals, index=data.index, dtype=object).astype("string")
     first = first.str.normalize("NFC").str.strip().str.lower()
-    starts = first.str.startswith(FOOTER_PREFIXES).fillna(False)
-    dated = first.str.contains(_FOOTER_DATE.pattern, regex=True).fillna(False)
+    common = vocabulary().common
+    starts = first.str.startswith(tuple(common.footer_prefixes)).fillna(False)
+    dated = first.str.contains(common.footer_date_rx.pattern, regex=True).fillna(False)
     return (starts | dated).astype(bool)
 
 
@@ -558,7 +556,7 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
         key_empty = (key_vals.isna() | (key_vals == "")).to_numpy(dtype=bool)
         cand = key_vals.notna() & ~key_vals.str.contains(r"\d", regex=True).fillna(True).astype(bool)
         cand_np = cand.to_numpy(dtype=bool)
-        cand_vals = key_vals[cand].tolist()
+        cand_vals = key_vals[cand].tolist()  # type: ignore[assignment]
     footer = key_empty & ~is_blank
     if footer.any():
         flags = _footer_flags(arr[footer])
@@ -904,7 +902,7 @@ def _parse_values(
         out[name] = vals
     for chk in layout.row_checks:
         try:
-            ok = out.eval(chk.rule)
+            ok = cast(pd.Series, out.eval(chk.rule))
         except Exception:  # columns absent in this file: nothing to check
             continue
         failed = ~ok.fillna(True).astype(bool)
@@ -945,8 +943,8 @@ def finish_rows(
     """Parse values, resolve school and year, apply row checks and de-duplicate (shared by reshapers)."""
     rows_read = len(raw)
     out = pd.DataFrame(index=raw.index)
-    rejects: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
+    rejects: list[RowIssue] = []
+    warnings: list[RowIssue] = []
     bad_any = pd.Series(False, index=raw.index)
 
     def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
@@ -954,24 +952,17 @@ def finish_rows(
         mask = mask & ~bad_any
         if not mask.any():
             return
-        letter = column_letter(col_of[column]) if column in col_of else ""
         header = header_texts.get(column, "")
         for r in mask[mask].index:
             value = raw.at[r, column] if column in raw.columns else None
-            rejects.append(
-                {
-                    "sheet": sheet, "row": int(r), "column": letter, "header": header, "canonical": column,
-                    "value": None if value is None or value is pd.NA else str(value)[:200],
-                    "reason_code": code,
-                    "message": row_message(ctx.file, sheet, int(r), letter, header, value, code, expected),
-                }
-            )  # fmt: skip
+            rejects.append(RowIssue.reject(ctx.file, sheet, int(r), code, entity=layout.entity, canonical=column,
+                                           column=col_of.get(column), header=header, value=value,
+                                           expected=expected))  # fmt: skip
         bad_any = bad_any | mask
 
     def warn(mask: pd.Series, code: str, detail: str = "") -> None:
         mask = mask.fillna(False).astype(bool) & ~bad_any
-        warnings.extend({"sheet": sheet, "row": int(r), "reason_code": code, "detail": detail}
-                        for r in mask[mask].index)  # fmt: skip
+        warnings.extend(RowIssue.warning(ctx.file, sheet, int(r), code, detail) for r in mask[mask].index)
 
     _parse_values(raw, out, layout, ctx, reject, warn)
 
@@ -1004,8 +995,8 @@ def finish_rows(
     if ctx.folder_year and "school_year" in out.columns:
         mism = out["school_year"].notna() & (out["school_year"] != ctx.folder_year)
         if mism.any():
-            warnings.append({"sheet": sheet, "row": int(mism[mism].index[0]), "reason_code": "folder_mismatch",
-                             "count": int(mism.sum())})  # fmt: skip
+            warnings.append(RowIssue.warning(ctx.file, sheet, int(mism[mism].index[0]), "folder_mismatch",
+                                             str(int(mism.sum()))))  # fmt: skip
 
     if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
         out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
@@ -1024,9 +1015,8 @@ def finish_rows(
     good["source_row"] = good.index.astype("int64")
     good, dups, n_exact = _dedupe(good, layout)
     for r in dups:
-        rejects.append({"sheet": sheet, "row": int(r), "column": "", "header": "", "canonical": layout.key,
-                        "value": None, "reason_code": "duplicate_key",
-                        "message": row_message(ctx.file, sheet, int(r), "", "", None, "duplicate_key")})  # fmt: skip
+        rejects.append(RowIssue.reject(ctx.file, sheet, int(r), "duplicate_key", entity=layout.entity,
+                                       canonical=layout.key))  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
                        n_exact, file_error)  # fmt: skip
 
@@ -1327,8 +1317,8 @@ def finish_rows_group(
     ctx = ctxs[0]
     rows_read = np.bincount(sid, minlength=n_sheets)
     out = pd.DataFrame(index=raw.index)
-    rejects: list[list[dict[str, Any]]] = [[] for _ in sheets]
-    warnings: list[list[dict[str, Any]]] = [[] for _ in sheets]
+    rejects: list[list[RowIssue]] = [[] for _ in sheets]
+    warnings: list[list[RowIssue]] = [[] for _ in sheets]
     bad_any = pd.Series(False, index=raw.index)
 
     def reject(mask: pd.Series, column: str, code: str, expected: str) -> None:
@@ -1338,27 +1328,18 @@ def finish_rows_group(
             return
         for g in mask[mask].index:
             k, r = int(sid[g]), int(srow[g])
-            sheet = sheets[k]
-            letter = column_letter(col_of[k][column]) if column in col_of[k] else ""
-            header = header_texts[k].get(column, "")
             value = raw.at[g, column] if column in raw.columns else None
-            rejects[k].append(
-                {
-                    "sheet": sheet, "row": r, "column": letter, "header": header, "canonical": column,
-                    "value": None if value is None or value is pd.NA else str(value)[:200],
-                    "reason_code": code,
-                    "message": row_message(ctxs[k].file, sheet, r, letter, header, value, code, expected),
-                }
-            )  # fmt: skip
+            rejects[k].append(RowIssue.reject(ctxs[k].file, sheets[k], r, code, entity=layout.entity,
+                                              canonical=column, column=col_of[k].get(column),
+                                              header=header_texts[k].get(column, ""), value=value,
+                                              expected=expected))  # fmt: skip
         bad_any = bad_any | mask
 
     def warn(mask: pd.Series, code: str, detail: str = "") -> None:
         mask = mask.fillna(False).astype(bool) & ~bad_any
         for g in mask[mask].index:
             k = int(sid[g])
-            warnings[k].append(
-                {"sheet": sheets[k], "row": int(srow[g]), "reason_code": code, "detail": detail}
-            )
+            warnings[k].append(RowIssue.warning(ctxs[k].file, sheets[k], int(srow[g]), code, detail))
 
     def all_na(s: pd.Series) -> pd.Series:
         """Per row: is the column missing in every row of that row's sheet."""
@@ -1412,9 +1393,9 @@ def finish_rows_group(
             first: dict[int, int] = {}
             for g in np.flatnonzero(hit):
                 first.setdefault(int(sid[g]), int(srow[g]))
-            for k, r in first.items():
-                warnings[k].append({"sheet": sheets[k], "row": r, "reason_code": "folder_mismatch",
-                                    "count": int(counts[k])})  # fmt: skip
+            for k, r in first.items():  # type: ignore[assignment]
+                warnings[k].append(RowIssue.warning(ctxs[k].file, sheets[k], r, "folder_mismatch",
+                                                    str(int(counts[k]))))  # fmt: skip
 
     if layout.options.get("platform_source") and ctx.platform_by_school and "school_code" in out.columns:
         out["source_system"] = out["school_code"].map(ctx.platform_by_school).fillna(layout.source_system)
@@ -1448,16 +1429,15 @@ def finish_rows_group(
         good, gsid, tmp = good[~exact], gsid[~exact], tmp[~exact]
         dup = tmp.duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
         for k, r in zip(gsid[dup].tolist(), good.loc[dup, "source_row"].tolist(), strict=True):
-            rejects[k].append({"sheet": sheets[k], "row": int(r), "column": "", "header": "", "canonical": layout.key,
-                               "value": None, "reason_code": "duplicate_key",
-                               "message": row_message(ctxs[k].file, sheets[k], int(r), "", "", None, "duplicate_key")})  # fmt: skip
+            rejects[k].append(RowIssue.reject(ctxs[k].file, sheets[k], int(r), "duplicate_key",
+                                              entity=layout.entity, canonical=layout.key))  # fmt: skip
         good, gsid = good[~dup], gsid[~dup]
     results: list[SheetResult] = []
     in_order = bool(len(gsid) < 2 or (np.diff(gsid) >= 0).all())  # sheet by sheet already (no melt)
     order = np.arange(len(gsid)) if in_order else np.argsort(gsid, kind="stable")
     bounds = np.searchsorted(gsid[order], np.arange(n_sheets + 1))
     counts = np.diff(bounds)
-    for k in range(n_sheets):
+    for k in range(n_sheets):  # type: ignore[assignment]
         parent = None
         if sheet_rows or not counts[k]:
             if in_order:  # a slice: the index is not meaningful

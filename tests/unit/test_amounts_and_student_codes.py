@@ -40,7 +40,7 @@ def test_payment_csv_amount_text_with_three_zero_group(tmp_path: Path) -> None:
     assert res.status == "partly_loaded", res.reason
     rows = pd.concat([s.rows for s in res.sheets])
     assert rows["amount_paid"].tolist() == [150000]
-    assert [(r["row"], r["reason_code"]) for s in res.sheets for r in s.rejects] == [(5, "bad_number")]
+    assert [(r.row, r.reason_code) for s in res.sheets for r in s.rejects] == [(5, "bad_number")]
 
 
 def _warehouse() -> duckdb.DuckDBPyConnection:

@@ -132,3 +132,24 @@ def test_reader_ratios_time_the_connectors_ingest(tmp_path: Path) -> None:
     assert by[CONNECTOR]["records"] > 0 and by[CONNECTOR]["records"] == by[CONNECTOR_POOL]["records"]
     for key in ("connector_vs_fastexcel", "connector_vs_pandas", "pool_vs_fastexcel", "pool_vs_pandas"):
         assert got[key] is not None and got[key] > 0
+
+
+def test_structure_targets_measure_functions_modules_and_the_type_checker(tmp_path: Path) -> None:
+    from benchmarks.core import structure_targets
+    from benchmarks.structure import measure_sizes
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    body = "\n".join(f"        x = {i}" for i in range(70))
+    (pkg / "m.py").write_text(f"def short():\n    return 1\n\n\nclass C:\n    def long(self):\n{body}\n")
+    sizes = measure_sizes(tmp_path, "pkg")
+    assert sizes["functions"] == 2 and sizes["long_functions"] == [("pkg/m.py:C.long", 71)]
+    assert sizes["long_modules"] == []
+    got = {
+        t["target"]: t for t in structure_targets({**sizes, "mypy": {"ran": True, "errors": 0, "files": []}})
+    }
+    assert got["connectors: no function > 60 lines"]["met"] is False
+    assert "pkg/m.py:C.long 71" in got["connectors: no function > 60 lines"]["figure"]
+    assert got["connectors: no module > 500 lines"]["met"] is True
+    assert got["connectors: mypy clean"]["met"] is True
+    assert all(t["met"] is None for t in structure_targets(None))

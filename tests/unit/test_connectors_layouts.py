@@ -74,7 +74,7 @@ def test_csdl_student_numeric_ids_and_hashes(tmp_path: Path) -> None:
     assert df["sex"].tolist() == ["F", "M"]
     assert len(df.loc[0, "citizen_id_hash"]) == 64 and "68212000123" not in df.loc[0, "citizen_id_hash"]
     assert str(df.loc[1, "dob"].date()) == "2012-04-01"
-    assert any(w["reason_code"] == "unknown_value" for s in res.sheets for w in s.warnings)
+    assert any(w.reason_code == "unknown_value" for s in res.sheets for w in s.warnings)
 
 
 def test_student_list_blocks_per_class(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_transcript_and_resources_and_cbt(tmp_path: Path) -> None:
     res = run(B.write_xlsx(tmp_path / "cbt.xlsx", {"CBT": cbt}))
     df = rows(res)
     assert df["synced_to"].tolist() == ["smas", "none"] and df["results_synced"].tolist() == [True, False]
-    assert [r["reason_code"] for s in res.sheets for r in s.rejects] == ["out_of_range"]
+    assert [r.reason_code for s in res.sheets for r in s.rejects] == ["out_of_range"]
 
 
 def test_lms_activity_report_one_row_per_metric(tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_admission_portal_and_class_split(tmp_path: Path) -> None:
     res = run(B.write_xlsx(tmp_path / "ts.xlsx", {"TS": portal}))
     df = rows(res)
     assert df["target_grade"].tolist() == [1, 1] and df["channel"].tolist() == ["online", "paper"]
-    assert [r["reason_code"] for s in res.sheets for r in s.rejects] == ["unknown_value"]
+    assert [r.reason_code for s in res.sheets for r in s.rejects] == ["unknown_value"]
     hdr = ["STT", "Họ và tên", "Ngày sinh", "Nữ", "Dân tộc", "Số CCCD", "K.tật"]
     split = [["LỚP 1A"], hdr, [1, "An", "01/02/2019", "x", "Kinh", "68219000123", ""],
              ["LỚP 1B"], hdr, [1, "Bình", "01/03/2019", "", "Tày", "", "x"]]  # fmt: skip
@@ -224,10 +224,8 @@ def test_health_bmi_warning_and_range(tmp_path: Path) -> None:
     res = run(B.write_xlsx(tmp_path / "yt.xlsx", {"YT": data}))
     df = rows(res)
     assert df["class_name"].unique().tolist() == ["4B"]
-    assert [w["row"] for s in res.sheets for w in s.warnings if w["reason_code"] == "implausible_value"] == [
-        9
-    ]
-    assert [r["reason_code"] for s in res.sheets for r in s.rejects] == ["out_of_range"]
+    assert [w.row for s in res.sheets for w in s.warnings if w.reason_code == "implausible_value"] == [9]
+    assert [r.reason_code for s in res.sheets for r in s.rejects] == ["out_of_range"]
     assert df["eye_disease"].tolist()[:2] == [None, "Cận thị"] or pd.isna(df["eye_disease"].iloc[0])
     assert df["blood_group"].tolist() == ["O", "AB", "unknown"]
 
@@ -317,7 +315,7 @@ def test_self_assessment_long_keeps_invalid_scores(tmp_path: Path) -> None:
     assert df.loc["1.3.2", "self_score_raw"] == "hai" and pd.isna(df.loc["1.3.2", "self_score"])
     assert df.loc["1.3.2", "self_score_issue"] == "bad_number"
     assert df.loc["1.4", "self_score"] == 1.5
-    assert [r["reason_code"] for s in res.sheets for r in s.rejects] == ["unknown_value"]
+    assert [r.reason_code for s in res.sheets for r in s.rejects] == ["unknown_value"]
 
 
 def test_self_assessment_wide_two_tier(tmp_path: Path) -> None:
@@ -331,4 +329,4 @@ def test_self_assessment_wide_two_tier(tmp_path: Path) -> None:
     df = rows(res).set_index("criterion_code")
     assert "1.3" not in df.index and len(df) == 13
     assert bool(df.loc["1.2", "mandatory_met"]) is False and bool(df.loc["2.1", "mandatory_met"]) is True
-    assert [w["reason_code"] for s in res.sheets for w in s.warnings] == ["total_mismatch"]
+    assert [w.reason_code for s in res.sheets for w in s.warnings] == ["total_mismatch"]

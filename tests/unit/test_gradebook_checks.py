@@ -27,8 +27,8 @@ def parse(path: Path):
 
 
 def warned(res) -> list[tuple[int, str]]:
-    return sorted((w["row"], w["reason_code"]) for s in res.sheets for w in s.warnings
-                  if w["reason_code"] in ("incomplete_tx", "avg_mismatch"))  # fmt: skip
+    return sorted((w.row, w.reason_code) for s in res.sheets for w in s.warnings
+                  if w.reason_code in ("incomplete_tx", "avg_mismatch"))  # fmt: skip
 
 
 def test_texts_are_vietnamese() -> None:
@@ -83,7 +83,7 @@ def test_scored_subject_semester_and_year_averages(tmp_path: Path) -> None:
         (11, "avg_mismatch"),
         (12, "incomplete_tx"),
     ]
-    details = {(w["row"], w["reason_code"]): w["detail"] for w in res.sheets[0].warnings}
+    details = {(w.row, w.reason_code): w.detail for w in res.sheets[0].warnings}
     assert details[(9, "incomplete_tx")] == "Môn TOAN, học kỳ 2: 3 điểm thường xuyên, cần ít nhất 4"
     assert details[(11, "avg_mismatch")] == "Môn TOAN: ĐTB cả năm trong tệp khác (ĐTBmhkI + 2·ĐTBmhkII) / 3"
     # the warned rows are kept: every mark is written

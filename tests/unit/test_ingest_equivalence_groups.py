@@ -3,6 +3,7 @@ for each sheet alone: rows, rejects, warnings, counts and file errors."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,8 @@ def _canon(res: SheetResult) -> tuple:
     recs = sorted(
         tuple(sorted((k, str(v)) for k, v in r.items() if v is not None)) for r in rows.to_dict("records")
     )
-    rej = sorted(str(sorted(d.items())) for d in res.rejects)
-    warn = sorted(str(sorted(d.items())) for d in res.warnings)
+    rej = sorted(str(astuple(d)) + d.message for d in res.rejects)
+    warn = sorted(str(astuple(d)) for d in res.warnings)
     return (
         res.sheet,
         res.rows_read,
