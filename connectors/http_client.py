@@ -381,7 +381,8 @@ class JsonClient:
         shown = safe_url(url, params)
         start = time.monotonic()
         stop_at = start + pol.total_budget_s
-        deadline_code, deadline_limit = "request_deadline", pol.total_budget_s
+        deadline_code = "request_deadline"
+        deadline_limit: float | None = pol.total_budget_s
         if deadline is not None and deadline < stop_at:
             stop_at, deadline_code, deadline_limit = deadline, "pull_deadline", None
         attempt = 0

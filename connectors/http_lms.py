@@ -524,8 +524,8 @@ def _page_items(doc: Any, url: str) -> tuple[list[Any], str | None, str | None]:
             code="bad_shape",
         )
     nxt = doc.get("next_cursor")
-    page = doc.get("page") if isinstance(doc.get("page"), dict) else {}
-    resume = page.get("resume_cursor")
+    page_doc = doc.get("page")
+    resume = page_doc.get("resume_cursor") if isinstance(page_doc, dict) else None
     return doc["data"], (None if _missing(nxt) else str(nxt)), (None if _missing(resume) else str(resume))
 
 
