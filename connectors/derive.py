@@ -1,5 +1,5 @@
 """Named row post-processors for table layouts: derived columns and row rules that a value map in
-the layout YAML cannot express (EXPORTS.md §3). A layout lists them under `post:`; each takes the
+the layout YAML cannot express (docs/exports.md §3). A layout lists them under `post:`; each takes the
 parsed canonical frame (index = sheet row) and returns it, rejecting or warning through `RowOps`.
 
 Everything here is vectorised over the frame. Cross-file lookups (student codes, staff matching) do
@@ -169,7 +169,7 @@ _AMOUNT_COLUMNS = ("amount", "amount_due", "amount_paid", "payer_fee")
 
 
 def parse_vnd(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Integer VND (EXPORTS.md §1.5): currency marks and spaces stripped; `1.250.000`, `1,250,000` and
+    """Integer VND (docs/exports.md §1.5): currency marks and spaces stripped; `1.250.000`, `1,250,000` and
     `150.000` are thousands groups (checked before the `1250000.0` form, so `150.000` is 150000, not 150);
     anything else is bad."""
     v = nz.clean_text(s).str.replace(nz.currency_rx(), "", regex=True).str.replace(r"\s", "", regex=True)

@@ -1,4 +1,4 @@
-"""TT22 grade-book warnings at ingest (EXPORTS.md §1.6 and §4): the rows are kept, a warning is written.
+"""TT22 grade-book warnings at ingest (docs/exports.md §1.6 and §4): the rows are kept, a warning is written.
 
 - `incomplete_tx`: a student's semester is closed (the file has the ck mark) with fewer regular (tx) marks
   than the subject requires for its periods per year (≤ 35 → 2, 36–70 → 3, > 70 → 4). Exempt students

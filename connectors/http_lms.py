@@ -1,4 +1,4 @@
-"""HTTP connector for the LMS metrics API (EXPORTS.md §3.8): pull push objects page by page, map them
+"""HTTP connector for the LMS metrics API (docs/exports.md §3.8): pull push objects page by page, map them
 to canonical `lms_activity` rows, and store one pull in one DuckDB transaction with its cursor.
 
 What belongs here: the API contract below, the pure mapping of one hub push object to rows

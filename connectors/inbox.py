@@ -1,4 +1,4 @@
-"""The inbox layout (EXPORTS.md §1.7): which files under `<school year>/<school code or province>/` the
+"""The inbox layout (docs/exports.md §1.7): which files under `<school year>/<school code or province>/` the
 connector reads. Only the standard library: the operations code walks the inbox too (change checks, the
 sensor) without loading the parsing stack."""
 

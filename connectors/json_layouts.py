@@ -1,4 +1,4 @@
-"""JSON layouts (EXPORTS.md §1.1, §3.8, §3.9 B), detected by their keys, never by file name:
+"""JSON layouts (docs/exports.md §1.1, §3.8, §3.9 B), detected by their keys, never by file name:
 
 - `users[].user_pin` → `dti.push_users.v1` (hub push, one school, per-user metrics);
 - `schools[]` → `dti.push_schools.v1` (school-level metrics, role `school`);

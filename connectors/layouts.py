@@ -70,7 +70,7 @@ class RowCheck(BaseModel):
 
 
 class Layout(BaseModel):
-    """One platform export layout (EXPORTS.md §3)."""
+    """One platform export layout (docs/exports.md §3)."""
 
     model_config = ConfigDict(extra="forbid")
 

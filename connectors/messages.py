@@ -1,6 +1,6 @@
 """User-facing reason texts (Vietnamese) for quarantined files and rejected rows, keyed by reason code.
 
-The reason codes are those of EXPORTS.md §1.6; the texts are what a school's data officer reads.
+The reason codes are those of docs/exports.md §1.6; the texts are what a school's data officer reads.
 """
 
 from __future__ import annotations

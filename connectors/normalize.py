@@ -1,4 +1,4 @@
-"""Normalisers for header text and cell values (EXPORTS.md §1.3, §1.5, §2, §6).
+"""Normalisers for header text and cell values (docs/exports.md §1.3, §1.5, §2, §6).
 
 Header functions work on single strings (headers are few); value functions work on whole pandas
 Series of text and return the parsed Series plus a boolean mask of the cells that failed, so that no
@@ -304,7 +304,7 @@ def _period_lookup() -> Mapping[str, str]:
 
 
 def period_of(text: object, numeric_codes: bool = False) -> str | None:
-    """Period labels (EXPORTS.md §1.5); `numeric_codes` adds the sync-log codes 1 → CK1, 2/3 → CN."""
+    """Period labels (docs/exports.md §1.5); `numeric_codes` adds the sync-log codes 1 → CK1, 2/3 → CN."""
     key = norm(text)
     codes = vocabulary().values.period_codes
     if numeric_codes and key in codes:
@@ -330,7 +330,7 @@ def grade_of_class(class_name: pd.Series) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------
-# Privacy: keyed hashes (EXPORTS.md §6)
+# Privacy: keyed hashes (docs/exports.md §6)
 # ---------------------------------------------------------------------------------------------
 def normalise_citizen_id(s: pd.Series) -> pd.Series:
     """Digits only, 11-digit values left-padded to 12."""
@@ -366,7 +366,7 @@ def hmac_hex(values: pd.Series, key: str) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------
-# Subjects (EXPORTS.md §4) and grades
+# Subjects (docs/exports.md §4) and grades
 # ---------------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def subject_lookup() -> dict[str, str]:

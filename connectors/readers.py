@@ -21,7 +21,7 @@ SUPPORTED = EXCEL_TYPES | CSV_TYPES | JSON_TYPES
 
 
 class FileRejected(Exception):
-    """A whole file cannot be read; `code` is an EXPORTS.md §1.6 file-level reason."""
+    """A whole file cannot be read; `code` is an docs/exports.md §1.6 file-level reason."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -33,7 +33,7 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
     """Every sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
     0-based Excel column index even when leading columns are empty).
 
-    Tolerant open (EXPORTS.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
+    Tolerant open (docs/exports.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
     compound container), xlrd with `ignore_workbook_corruption=True`; only then `unreadable_file`.
     `data` is the file's content when the caller has already read it (it is not read again).
     """

@@ -1,4 +1,4 @@
-"""Cross-file references resolved over the raw layer after each load (EXPORTS.md §2, §3.12):
+"""Cross-file references resolved over the raw layer after each load (docs/exports.md §2, §3.12):
 
 - student codes: a `student_key` is looked up among the school's moet_ids, then among its local codes
   (the cross-walk of `school.student_list.v1`); unmatched keys keep `student_key` and get the warning
@@ -17,7 +17,7 @@ import duckdb
 STUDENT_REF_TABLES = ("raw_grade_entry", "raw_parent_app_account", "raw_fee_transaction", "raw_health_record")
 _DETAIL = "ref:"
 
-# norm() of EXPORTS.md §1.3 in DuckDB: no accents, đ→d, lower, non-alphanumerics → one space
+# norm() of docs/exports.md §1.3 in DuckDB: no accents, đ→d, lower, non-alphanumerics → one space
 _NORM = "trim(regexp_replace(lower(strip_accents(replace(replace({x}, 'đ', 'd'), 'Đ', 'd'))), '[^a-z0-9]+', ' ', 'g'))"
 
 

@@ -118,7 +118,7 @@ def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, file: str, sheet
 
 
 # ---------------------------------------------------------------------------------------------
-# TT22 grade books (EXPORTS.md §3.6 A/B/C)
+# TT22 grade books (docs/exports.md §3.6 A/B/C)
 # ---------------------------------------------------------------------------------------------
 @functools.cache
 def _tt22_words() -> tuple[re.Pattern[str], dict[str, frozenset[str]], frozenset[str]]:
@@ -428,7 +428,7 @@ def _group_cell_rejects(out: list[list[RowIssue]], cells: pd.DataFrame, mask: pd
 
 
 # ---------------------------------------------------------------------------------------------
-# TT27 primary results (EXPORTS.md §3.6 D and vnEdu variant)
+# TT27 primary results (docs/exports.md §3.6 D and vnEdu variant)
 # ---------------------------------------------------------------------------------------------
 @functools.cache
 def _tt27_words() -> dict[str, dict[str, str]]:
@@ -663,7 +663,7 @@ GROUPS: dict[str, Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], 
 
 
 # ---------------------------------------------------------------------------------------------
-# Wide self-assessment (EXPORTS.md §3.19 B)
+# Wide self-assessment (docs/exports.md §3.19 B)
 # ---------------------------------------------------------------------------------------------
 @register("self_assessment_wide")
 def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:

@@ -1,5 +1,5 @@
 """Pre-flight checks on an inbox file before any parser touches it, so that a hostile or broken file
-ends in a clear quarantine reason (EXPORTS.md §1.6) instead of a hang, a crash or a memory blow-up.
+ends in a clear quarantine reason (docs/exports.md §1.6) instead of a hang, a crash or a memory blow-up.
 
 Checked, in order:
 

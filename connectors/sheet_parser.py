@@ -1,4 +1,4 @@
-"""Turn one sheet grid (all cells as text) into canonical rows of a layout (EXPORTS.md §1.2–§1.6).
+"""Turn one sheet grid (all cells as text) into canonical rows of a layout (docs/exports.md §1.2–§1.6).
 
 Steps: detect the layout by anchors in the first 40 rows, build column paths from the header rows,
 read title metadata, split repeated blocks, skip footers, parse and map values column by column

@@ -1,4 +1,4 @@
-"""Header and cell text normal forms (EXPORTS.md §1.3): `norm` for matching words, `nfc` for cleaning
+"""Header and cell text normal forms (docs/exports.md §1.3): `norm` for matching words, `nfc` for cleaning
 one value, and the three forms a header is matched in. Plain functions of one string, cached: header
 and vocabulary texts repeat. Vectorised value parsing is in `connectors.normalize`."""
 
@@ -13,7 +13,7 @@ PARENS = re.compile(r"\([^)]*\)")
 
 
 def norm(text: object) -> str:
-    """`norm` of EXPORTS.md §1.3: strip accents, đ→d, casefold, keep [a-z0-9], collapse spaces."""
+    """`norm` of docs/exports.md §1.3: strip accents, đ→d, casefold, keep [a-z0-9], collapse spaces."""
     if text is None:
         return ""
     return _norm_str(text if type(text) is str else str(text))

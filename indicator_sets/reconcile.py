@@ -1,4 +1,4 @@
-"""Reconciliation of the schools' own 4725 scores with the computed ones (INDICATORS.md,
+"""Reconciliation of the schools' own 4725 scores with the computed ones (docs/indicators.md §5,
 "Reconciliation with the school's own score").
 
 What belongs here: pure functions, DataFrames and plain values in and out, no Dagster, no I/O.

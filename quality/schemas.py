@@ -2,7 +2,7 @@
 `connectors/entities.yaml` (types, allowed values, ranges, id patterns), every field described.
 
 What belongs here: every row-level rule (one row is enough to decide it), as a named `Rule` carrying
-the column it blames, the EXPORTS.md §1.6 reason code and the Vietnamese "expected" text used in
+the column it blames, the docs/exports.md §1.6 reason code and the Vietnamese "expected" text used in
 quarantine messages. Rules come from three places, all in this module:
 
 - column rules generated from the metadata (`type`, `allowed`, `min`, `max`, `pattern`);
@@ -48,7 +48,7 @@ PATTERN_TEXT_VI: dict[str, str] = {
 
 # Date columns that must fall inside the row's school year (1 Aug of the start year to 31 Jul).
 # Left out on purpose: health examinations (the sample inbox has pre-entry exams on 15 July, before the
-# year starts, and EXPORTS.md §3.16 sets no window), admission dates (filed before the year of entry), accounting vouchers (calendar
+# year starts, and docs/exports.md §3.16 sets no window), admission dates (filed before the year of entry), accounting vouchers (calendar
 # fiscal year), transcripts and sync logs (end-of-year signing or syncing may run into August),
 # student status dates (a status may date from an earlier year), fees (paid in advance).
 SCHOOL_YEAR_DATES: dict[str, tuple[str, ...]] = {
@@ -58,7 +58,7 @@ SCHOOL_YEAR_DATES: dict[str, tuple[str, ...]] = {
 
 TT22_COMPONENTS = ("tx", "gk", "ck", "avg_sem", "avg_year")
 TT27_COMPONENTS = ("level", "test_score", "competence", "quality", "final", "completed", "promoted")
-# Allowed value_text per component (EXPORTS.md §3.6, §4). M = exempt.
+# Allowed value_text per component (docs/exports.md §3.6, §4). M = exempt.
 VALUE_TEXT_BY_COMPONENT: dict[str, tuple[str, ...]] = {
     **{c: ("Đ", "CĐ", "M") for c in TT22_COMPONENTS},
     "level": ("T", "H", "C", "M"),

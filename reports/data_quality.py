@@ -4,7 +4,7 @@ which files were quarantined and which expected sources are missing, worst schoo
 Vietnamese.
 
 What belongs here: collecting those aggregates from the warehouse (`collect`) and rendering them
-(`render`, jinja2 with autoescape, so every value is HTML-escaped). Privacy (EXPORTS.md §6): codes and
+(`render`, jinja2 with autoescape, so every value is HTML-escaped). Privacy (docs/exports.md §6): codes and
 aggregates only; a rejected value is shown only when its column is not personal data.
 """
 

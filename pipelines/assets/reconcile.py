@@ -69,7 +69,7 @@ def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 
 def no_evidence_layouts() -> frozenset[str]:
     """Ids of the self-assessment layouts whose form has no evidence-code column (the wide one): their
-    schools could not write a code, so reconciliation keeps their declarations (INDICATORS.md, "Evidence
+    schools could not write a code, so reconciliation keeps their declarations (docs/indicators.md, "Evidence
     unknown is not evidence missing"). Read from the layout files, so a new layout needs no code."""
     from connectors.layouts import load_layouts
 

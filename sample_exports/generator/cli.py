@@ -45,7 +45,7 @@ def _years(value: str) -> list[str]:
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Share of schools sending real vendor exports (REAL_EXPORTS.md R1–R9; docs/real_exports.md).",
+    help="Share of schools sending real vendor exports (docs/real_exports.md R1–R9; docs/real_exports.md).",
 )
 @click.option(
     "--real-structures",

@@ -1,4 +1,4 @@
-"""Subjects, periods per year and assessment rules of EXPORTS.md §4 (TT22 secondary, TT27 primary)."""
+"""Subjects, periods per year and assessment rules of docs/exports.md §4 (TT22 secondary, TT27 primary)."""
 
 from __future__ import annotations
 

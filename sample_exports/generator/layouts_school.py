@@ -1,4 +1,4 @@
-"""Builders for the per-school layouts of EXPORTS.md §3.2–§3.18 (classes, students, staff, assignments,
+"""Builders for the per-school layouts of docs/exports.md §3.2–§3.18 (classes, students, staff, assignments,
 grade books, học bạ, LMS report, resources, tests, training and parent accounts, fees, admissions,
 health, vouchers, sync log). Each returns a `Book`; planted bad rows carry their reason code.
 """

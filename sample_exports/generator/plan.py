@@ -200,7 +200,7 @@ class YearPlan:
         return int(self.year[:4])
 
     def enrolled_students(self) -> list[int]:
-        """Indexes of enrolled students per INDICATORS.md (CSDL export, else platform list)."""
+        """Indexes of enrolled students per docs/indicators.md §3.2 (CSDL export, else platform list)."""
         if "csdl_student" in self.missing:
             return [i for i, s in enumerate(self.students) if s.enrolled and s.in_platform]
         return [i for i, s in enumerate(self.students) if s.enrolled]

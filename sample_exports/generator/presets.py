@@ -1,4 +1,4 @@
-"""Scale presets (EXPORTS.md §5) and the province skeleton: the list of schools with their static traits.
+"""Scale presets (docs/exports.md §5) and the province skeleton: the list of schools with their static traits.
 
 The skeleton is small (one object per school) and is built up front; everything per school and year is
 built later, one school at a time, by `plan.py`.

@@ -1,4 +1,4 @@
-"""Choosing the quirk switches of EXPORTS.md §1.4 for each generated file.
+"""Choosing the quirk switches of docs/exports.md §1.4 for each generated file.
 
 Policy (documented in the README of the generator and the report):
 - each switch that is eligible for a file is on with probability 0.3 × messiness;

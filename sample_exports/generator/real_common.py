@@ -1,4 +1,4 @@
-"""Shared parts of the real-export writers (REAL_EXPORTS.md R1–R9): the expected-reading model, header
+"""Shared parts of the real-export writers (docs/real_exports.md R1–R9): the expected-reading model, header
 rectangles, tick characters, vnEdu local ids, and writing a grid to `.xls` / `.xlsx` with the container
 and dimension quirks real files have.
 

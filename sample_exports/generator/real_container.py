@@ -1,6 +1,6 @@
 """The `.xls` compound-file container of real vendor exports, rebuilt around an xlwt BIFF8 stream.
 
-What real "corrupt" `.xls` exports look like (REAL_EXPORTS.md R1: "xlrd refuses it unless tolerant;
+What real "corrupt" `.xls` exports look like (docs/real_exports.md R1: "xlrd refuses it unless tolerant;
 calamine reads it"): xlrd stops with `CompDocError: Workbook corruption: seen[n] == 4`. The same message
 is reported for files written by the PHP OLE writer of PHPExcel / PhpSpreadsheet (the PEAR `OLE_PPS_Root`
 port that many web applications, vnEdu-style exports included, use to serve `.xls`). Reading that writer

@@ -1,4 +1,4 @@
-"""Writers of the real list exports of REAL_EXPORTS.md: the CSDL student list as a Sở exports it (R4),
+"""Writers of the real list exports of docs/real_exports.md: the CSDL student list as a Sở exports it (R4),
 the CSDL exports `C1-HocSinh` and `CSDL_GiaoVien` (R7), the province-wide staff list (R8) and the
 admission class-split sheet (R9).
 
@@ -135,7 +135,7 @@ R4_HEADER = (
     ("Khối học", "grade"),
     ("Số định danh cá nhân", "citizen_id"),
 )
-#: columns a staff list never has: they make the sheet a student list (REAL_EXPORTS.md R4)
+#: columns a staff list never has: they make the sheet a student list (docs/real_exports.md R4)
 R4_STUDENT_ONLY = ("Lớp học", "Khối học", "Tên cha", "Tên mẹ", "Nghề nghiệp cha", "Nghề nghiệp mẹ")
 
 

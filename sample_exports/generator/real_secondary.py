@@ -1,9 +1,9 @@
-"""Writers of the real secondary (TT22) exports of REAL_EXPORTS.md: the vnEdu lower-secondary summary
+"""Writers of the real secondary (TT22) exports of docs/real_exports.md: the vnEdu lower-secondary summary
 book of term results (R3) and the Hà Nội THCS → CSDL TT22 marks import (R6).
 
 Each writer takes made-up classes (`fake_secondary_class`, or built from a generator plan by
 `real_province`), writes one real file and returns its `Expected` reading. Subjects are project codes
-(`TOAN`, `VAN`, `NN1`, … EXPORTS.md §4).
+(`TOAN`, `VAN`, `NN1`, … docs/exports.md §4).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .real_common import (
     year_spaced,
 )
 
-#: R3 subject labels (vnEdu abbreviations; THPT labels beyond REAL_EXPORTS.md are our extrapolation)
+#: R3 subject labels (vnEdu abbreviations; THPT labels beyond docs/real_exports.md are our extrapolation)
 SUMMARY_LABELS = {
     "TOAN": "Toán",
     "VAN": "Ngữ văn",

@@ -1,9 +1,9 @@
 """Numeric constants of the 4725 indicator set, as the generator's truth uses them.
 
-These values MIRROR the shared domain notes INDICATORS.md (criteria table, "Definitions the rules use",
+These values MIRROR the shared domain notes docs/indicators.md §2 (criteria table, "Definitions the rules use",
 "Computing, rounding, not-applicable" and "Reconciliation"). The pipeline reads its own indicator-set
 YAML; this module exists only so that the generator can compute its truth from its own plan without
-importing the pipeline. If INDICATORS.md changes, change this file and regenerate the sample inbox.
+importing the pipeline. If docs/indicators.md changes, change this file and regenerate the sample inbox.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-#: Leaf criteria in the canonical order of EXPORTS.md §3.19: code -> (group, max points or None, kind).
+#: Leaf criteria in the canonical order of docs/exports.md §3.19: code -> (group, max points or None, kind).
 #: kind: "mandatory" (ĐKBB, document, no points), "document", "data".
 CRITERIA: dict[str, tuple[str, int | None, str]] = {
     "1.1": ("DH", None, "mandatory"),

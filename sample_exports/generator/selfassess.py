@@ -1,4 +1,4 @@
-"""Planted self-assessments and their province-wide layouts (EXPORTS.md §3.19 A long, B wide, two-tier wide).
+"""Planted self-assessments and their province-wide layouts (docs/exports.md §3.19 A long, B wide, two-tier wide).
 
 Planting policy, per school × year, from the computed values of `truth.py`:
 - honest by default: self score = computed points rounded to the nearest 0.5 (always within tolerance);
@@ -14,7 +14,7 @@ Planting policy, per school × year, from the computed values of `truth.py`:
   whether a rejected score is compared as 0 or not compared at all.
 The wide layouts carry no evidence codes: their rows are marked `evidence_known=False`, so the truth
 keeps their declarations (a condition declared met counts as met, document criteria keep their points)
-while MISSING_EVIDENCE is still raised (INDICATORS.md, "Evidence unknown is not evidence missing").
+while MISSING_EVIDENCE is still raised (docs/indicators.md, "Evidence unknown is not evidence missing").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A layout builder describes a file as `Book` → `Sheet` → `Block` (title rows, a possibly multi-tier
 header of `Col`s, data rows, footer rows). `render_sheet` turns a sheet into a `Grid` (rows of cell
-values plus merges), applying the quirk switches of EXPORTS.md §1.4 that act on cells, and records the
+values plus merges), applying the quirk switches of docs/exports.md §1.4 that act on cells, and records the
 final 1-based sheet row of every planted bad row. Writing grids to files lives in `writers.py`.
 """
 

@@ -1,6 +1,6 @@
 """Truth computed from the generator's own plan: indicator values, findings and school levels.
 
-Implements the exact definitions of INDICATORS.md ("Definitions the rules use", "Computing, rounding,
+Implements the exact definitions of docs/indicators.md §3 ("Definitions the rules use", "Computing, rounding,
 not-applicable", "Reconciliation") over the GOOD records of the plan (planted bad rows are extra rows
 that never enter the plan). Constants come from `rules.py`.
 """

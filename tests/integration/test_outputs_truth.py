@@ -64,7 +64,7 @@ def test_reconcile_reproduces_truth_from_truth_values(tmp_path: Path) -> None:
     scored = iv[iv["status"] != "self_declared"].assign(source_files=lambda d: [[] for _ in range(len(d))])
     from pipelines.assets.reconcile import no_evidence_layouts
 
-    # the wide layout has no evidence column: its declarations stand (INDICATORS.md)
+    # the wide layout has no evidence column: its declarations stand (docs/indicators.md)
     final = rc.final_values(scored, rc.self_points(selfs, iset, no_evidence_layouts()), iset)
     found = rc.reconcile_findings(final, iset)
     want = pd.read_csv(TRUTH / "findings.csv", dtype=str, keep_default_na=False)

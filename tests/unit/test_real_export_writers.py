@@ -1,4 +1,4 @@
-"""The real-export writers (REAL_EXPORTS.md R1–R9) write files with the described structure, and each
+"""The real-export writers (docs/real_exports.md R1–R9) write files with the described structure, and each
 file's expected reading agrees with its cells.
 
 Files are read back with python-calamine (the reader the pipeline uses); nothing here calls the
@@ -291,7 +291,7 @@ def test_r5_csdl_tt27_import_template(tmp_path: Path) -> None:
     assert cells[(0, 0)] == "STT"  # nothing above the three tiers
     n_cols = exp.sheets[0].metadata["n_columns"]
     assert max(c for (r, c) in cells if r < 3) == n_cols - 1
-    # REAL_EXPORTS.md says 35 columns; the cells it lists add up to 34 (see docs/real_exports.md)
+    # docs/real_exports.md says 35 columns; the cells it lists add up to 34 (see docs/real_exports.md)
     assert n_cols == 34
     h3 = [cells.get((2, c)) for c in range(n_cols)]
     assert h3[5:9] == ["Mức đạt được", "Điểm KTĐK"] * 2 and h3[9:18] == ["Mức đạt được"] * 9

@@ -239,7 +239,7 @@ def test_verification_factor() -> None:
 
 
 def test_wide_form_without_evidence_column_keeps_declarations_with_low_findings() -> None:
-    """INDICATORS.md, "Evidence unknown is not evidence missing": the same blank evidence code counts
+    """docs/indicators.md, "Evidence unknown is not evidence missing": the same blank evidence code counts
     against a school whose form had the column (medium, value 0, 0 points), not against a school whose
     wide form had none (low, value 1, self points, never capped at Mức 1 for it)."""
     iset = small_set()

@@ -1,5 +1,5 @@
 # ruff: noqa: RUF005  (title + header + rows reads best as concatenation)
-"""The student-key header follows the header, not the entity (REAL_EXPORTS.md): `Mã số học sinh` is
+"""The student-key header follows the header, not the entity (docs/real_exports.md): `Mã số học sinh` is
 read by every layout that carries a student key, from the shared synonyms of the vocabulary alone."""
 
 from __future__ import annotations
