@@ -236,6 +236,12 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             for g in grids:
                 g.sheet = ""
         found, errors = locate_sheets(grids, layouts)
+        elsewhere = [m.layout for _, m in found if m.layout.read_by]
+        found = [(g, m) for g, m in found if not m.layout.read_by]
+        if not found and elsewhere:  # recognised, read by another step: listed, not loaded, not quarantined
+            res.status, res.reason_code = "loaded", elsewhere[0].read_by
+            res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
+            return res
         if not found:
             raise FileRejected(errors[0] if errors else "unrecognized_layout")
         return _Located(res, found, errors)

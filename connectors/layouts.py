@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.entities import YAML_LOADER, load_entities
+from connectors.messages import REASONS_VI
 from connectors.text import header_forms, norm
 from connectors.vocabulary import vocabulary
 
@@ -88,11 +89,18 @@ class Layout(BaseModel):
     post: list[str] = Field(default_factory=list)  # named row post-processors (connectors.derive)
     options: dict[str, Any] = Field(default_factory=dict)
     min_anchor_count: int | None = None
+    # A layout this connector recognises but does not load: another step reads its files (e.g. the
+    # reviewers' returned workbooks, read by the reviewer-decisions step). The file is listed in the
+    # manifest as loaded with 0 rows and this reason code, never quarantined as unrecognised.
+    read_by: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Layout:
         entities = load_entities()
-        if self.entity not in entities:
+        if self.read_by is not None:
+            if self.read_by not in REASONS_VI:
+                raise ValueError(f"read_by {self.read_by!r} has no Vietnamese text in connectors/messages.py")
+        elif self.entity not in entities:
             raise ValueError(f"unknown entity {self.entity!r}")
         if self.key not in self.columns:
             raise ValueError(f"key column {self.key!r} is not a column of the layout")

@@ -21,6 +21,9 @@ REASONS_VI: dict[str, str] = {
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
+    # file recognised here, read by another step (not an error)
+    "read_by_reviewer_decisions": "Tệp quyết định của người thẩm định: được đọc ở bước ghi nhận quyết định "
+    "thẩm định, không nạp vào bảng dữ liệu",
     # row level
     "missing_key": "Thiếu giá trị ở cột khóa",
     "bad_id_format": "Mã không đúng định dạng",

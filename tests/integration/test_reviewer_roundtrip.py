@@ -199,8 +199,18 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     out = run(inbox, tmp_path)
     again = query(tmp_path, "SELECT * FROM reviewer_decisions")
     assert list(again["recorded_at"]) == list(stored["recorded_at"])
-    # (the lead: the assertion "no quarantine entry for the returned reviewer file" belongs here, on
-    # ingest_manifest, once the file-drop connector recognises reviewer_*.xlsx)
+    # the returned workbook is recognised by the file-drop connector (its header, not its name): listed as
+    # read by the reviewer-decisions step, never quarantined, and absent from the data-quality report's
+    # quarantined files
+    entry = query(tmp_path, "SELECT status, reason_code, rows_read, layout_ids FROM ingest_manifest "
+                            f"WHERE source_file = '{YEAR}/province/reviewer_{YEAR}.xlsx'")  # fmt: skip
+    assert entry.to_dict("records") == [{"status": "loaded", "reason_code": "read_by_reviewer_decisions",
+                                          "rows_read": 0, "layout_ids": ""}]  # fmt: skip
+    assert query(tmp_path, "SELECT count(*) AS n FROM quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
+        "n"
+    ].iloc[0] == 0
+    report = (out / f"data_quality_{YEAR}.html").read_text(encoding="utf-8")
+    assert f"reviewer_{YEAR}.xlsx" not in report
 
     # formula injection: the school named '=HYPERLINK(…)' is text everywhere
     for xlsx in out.glob("*.xlsx"):
