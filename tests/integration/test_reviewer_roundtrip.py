@@ -206,9 +206,12 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
                             f"WHERE source_file = '{YEAR}/province/reviewer_{YEAR}.xlsx'")  # fmt: skip
     assert entry.to_dict("records") == [{"status": "loaded", "reason_code": "read_by_reviewer_decisions",
                                           "rows_read": 0, "layout_ids": ""}]  # fmt: skip
-    assert query(tmp_path, "SELECT count(*) AS n FROM quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
-        "n"
-    ].iloc[0] == 0
+    assert (
+        query(tmp_path, "SELECT count(*) AS n FROM quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
+            "n"
+        ].iloc[0]
+        == 0
+    )
     report = (out / f"data_quality_{YEAR}.html").read_text(encoding="utf-8")
     assert f"reviewer_{YEAR}.xlsx" not in report
 
