@@ -206,3 +206,27 @@ def test_replacing_files_hold_the_plan_records(real: Path) -> None:
                     assert [r["staff_id"] for r in recs] == [s.staff_id for s in plan.staff]
                     assert [r["position"] for r in recs] == [s.position for s in plan.staff]
     assert all(n > 100 for n in counts.values()), counts
+
+
+@pytest.mark.slow  # generates the small province and runs the whole pipeline once
+def test_key_header_spelling_does_not_change_2_3_3(tmp_path: Path) -> None:
+    """Issue 19: a province in which 10% of the grade-book sheets write the student key as `Mã số học sinh`
+    gives the same 2.3.3 values as the truth (which the `Mã học sinh` spelling gives); before the synonym
+    followed the header into every layout, those sheets were dropped without a line."""
+    import pandas as pd
+
+    from tests.integration.truth_compare import run_years
+
+    year = "2024-2025"
+    inbox = tmp_path / "inbox"
+    generate("small", 7, [year], inbox, 1.0, real=RE.RealOptions(0.0, 0.1))
+    _, out = run_years(inbox, tmp_path, [year])
+    got = pd.read_csv(out / f"indicator_values_{year}.csv", dtype={"school_code": str, "criterion_code": str})
+    truth = pd.read_csv(
+        inbox / "_truth" / "indicator_values.csv", dtype={"school_code": str, "criterion_code": str}
+    )
+    got = got[got["criterion_code"] == "2.3.3"].set_index("school_code")["value"].sort_index()
+    want = truth[(truth["criterion_code"] == "2.3.3") & (truth["school_year"] == year)]
+    want = want.set_index("school_code")["value"].sort_index()
+    assert len(got) == 5
+    pd.testing.assert_series_equal(got, want, check_names=False, atol=1e-6)
