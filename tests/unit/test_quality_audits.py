@@ -77,6 +77,9 @@ def _load(con: duckdb.DuckDBPyConnection) -> None:
         # B: good student
         {"school_code": B, "student_key": "0800000005", "moet_id": "0800000005", "class_code": f"{B}-2024-01",
          "class_name": "6A", "is_enrolled": True},
+        # B: a 10-digit id that no province issued (a vnEdu local id read as the MOET id)
+        {"school_code": B, "student_key": "9912345678", "moet_id": "9912345678", "class_code": f"{B}-2024-01",
+         "class_name": "6A", "is_enrolled": True},
     ]  # fmt: skip
     st[1]["source_file"] = "student_dup.xlsx"
     ins(con, "student", _rows("student", st))
@@ -131,6 +134,7 @@ EXPECTED_KEYS = {
     "audit_csdl_sync_log__unknown_school": (["school_code", "entity"], {(X, "student")}),
     "audit_fee_transaction__paid_above_due": (["school_code", "bill_key", "overpaid_vnd"],
                                               {(A, "HD1", 100000), (B, "T5", 20000)}),
+    "audit_student__moet_id_province": (["school_code", "moet_id", "id_prefix"], {(B, "9912345678", "99")}),
     "audit_school__admin_unit": (["school_code", "commune_code", "problem"],
                                  {(B, "99999", "unknown_commune"), ("08000006", "00070", "commune_of_other_province"),
                                   ("08000004", "02212", "unknown_province"),
