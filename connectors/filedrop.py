@@ -703,6 +703,7 @@ def plan_files(
     file whose hash the manifest does not hold gets the content checks (zip directory, width…). File
     contents read for the hash are kept for the parse up to HOLD_BYTES."""
     plan, checks, held = Plan(), PathChecks(inbox), 0
+    copies = _ContentIndex()
     for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
         path, rel = inbox / rel_raw, printable_name(rel_raw)
         plan.seen.add(rel)
@@ -717,13 +718,59 @@ def plan_files(
             blocked = check_content(resolved, path.suffix.lower(), size)
             if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
                 sha, data = _blocked_sha(blocked, path), None
+        if not blocked and sha and size and path.suffix.lower() in SUPPORTED:  # files that would be read
+            copies.add(rel, path, sha, prev)
         if _unchanged(prev, sha):
             summary.skipped += 1
             plan.skipped.append((rel, sha, "skipped"))
             continue
         held += len(data or b"")
         plan.todo.append(FileDecision(path, rel, sha, blocked, prev, data))
+    copies.mark(plan, summary)
     return plan
+
+
+@dataclass
+class _ContentIndex:
+    """Files of one delivery folder (year and school, or province) with the same bytes: the first by
+    (name length, name) is read, every other one is a copy (`… - Copy.xlsx`, `(1).xls`) quarantined as
+    `duplicate_file` naming it, so that nothing is counted twice. A copy keeps that verdict in the
+    manifest (its hash there is the blocked one) and is read again on its own once the original goes."""
+
+    groups: dict[tuple[str | None, str | None, str], list[tuple[str, Path, ManifestEntry | None]]] = field(
+        default_factory=dict
+    )
+
+    def add(self, rel: str, path: Path, sha: str, prev: ManifestEntry | None) -> None:
+        self.groups.setdefault((*delivery_of(Path(rel)), sha + path.suffix.lower()), []).append(
+            (rel, path, prev)
+        )
+
+    def mark(self, plan: Plan, summary: IngestSummary) -> None:
+        taken = {d.rel: d for d in plan.todo}
+        for members in self.groups.values():
+            if len(members) < 2:
+                continue
+            keep = min(members, key=lambda m: (len(m[0]), m[0]))[0]
+            for rel, path, prev in members:
+                if rel == keep:
+                    continue
+                blocked = ("duplicate_file", f"trùng từng byte với tệp {keep}")
+                sha = _blocked_sha(blocked, path)
+                if prev is not None and prev.sha256 == sha:  # already quarantined as this copy
+                    if rel in taken:
+                        plan.todo.remove(taken.pop(rel))
+                        summary.skipped += 1
+                        plan.skipped.append((rel, sha, "skipped"))
+                    continue
+                if rel in taken:
+                    taken[rel].blocked, taken[rel].sha256, taken[rel].data = blocked, sha, None
+                else:  # unchanged, loaded earlier: now a copy, its rows go
+                    plan.skipped = [e for e in plan.skipped if e[0] != rel]
+                    summary.skipped -= 1
+                    taken[rel] = FileDecision(path, rel, sha, blocked, prev)
+                    plan.todo.append(taken[rel])
+        plan.todo.sort(key=lambda d: parse_order(d.rel))
 
 
 def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:

@@ -21,6 +21,8 @@ REASONS_VI: dict[str, str] = {
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
+    "duplicate_file": "Tệp là bản sao (trùng từng byte) của một tệp khác trong cùng thư mục nộp của trường và "
+    "năm học: chỉ đọc tệp gốc một lần; hãy xóa bản sao",
     # file recognised here, read by another step (not an error)
     "read_by_reviewer_decisions": "Tệp quyết định của người thẩm định: được đọc ở bước ghi nhận quyết định "
     "thẩm định, không nạp vào bảng dữ liệu",
