@@ -794,10 +794,24 @@ class Registry:
 
     names: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, frozenset[str]] = field(default_factory=dict)  # school year → its schools' codes
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
-        return cls(school_names(con), school_platforms(con))
+        rows = con.execute("SELECT DISTINCT school_year, school_code FROM raw_school").fetchall()
+        codes: dict[str, set[str]] = {}
+        for year, code in rows:
+            codes.setdefault(str(year), set()).add(str(code))
+        return cls(school_names(con), school_platforms(con), {y: frozenset(c) for y, c in codes.items()})
+
+    def unknown_school(self, d: FileDecision) -> tuple[str, str] | None:
+        """The block of a file delivered in a school folder whose code the registry of that year does not
+        hold (None when it does, or when no registry of that year has arrived: nothing to judge by)."""
+        year, school = d.delivery
+        known = self.codes.get(year or "")
+        if not school or not known or school in known:
+            return None
+        return ("unknown_school", f"thư mục {school} — năm học {year}")
 
     def context(self, rel: str, hash_key: str) -> ParseContext:
         fy, fs = delivery_of(Path(rel))
@@ -971,6 +985,23 @@ class BatchWriter:
         self.items, self.rows = [], 0
 
 
+def _block_unknown_school(
+    d: FileDecision, registry: Registry, summary: IngestSummary, unchanged: list[tuple[str, str, str]]
+) -> bool:
+    """Quarantine a file of a school folder the registry does not know (`unknown_school`): its rows would
+    make a phantom school in every output. True when it is already quarantined so (nothing to take)."""
+    blocked = None if d.blocked else registry.unknown_school(d)
+    if blocked is None:
+        return False
+    sha = _blocked_sha(blocked, d.path)
+    if d.prev is not None and d.prev.sha256 == sha:  # quarantined so last time, still so: unchanged
+        summary.skipped += 1
+        unchanged.append((d.rel, sha, "skipped"))
+        return True
+    d.blocked, d.sha256, d.data = blocked, sha, None
+    return False
+
+
 def take_files(con: duckdb.DuckDBPyConnection, todo: list[FileDecision], registry: Registry, hash_key: str,
                workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary) -> None:  # fmt: skip
     """Parse the files with one registry snapshot and store them in order, a batch per transaction."""
@@ -1058,8 +1089,12 @@ def ingest_inbox(
     plan = plan_files(Path(inbox), year, known, summary)
     raw_store.log_events(con, summary.run_id, plan.skipped)
     first, rest = split_registry(plan.todo)
-    for todo, pool_workers in ((first, 0), (rest, workers)):  # the registry, then every other file
-        take_files(con, todo, Registry.load(con), hash_key, pool_workers, progress, summary)
+    take_files(con, first, Registry.load(con), hash_key, 0, progress, summary)  # the registry first
+    registry = Registry.load(con)
+    unchanged: list[tuple[str, str, str]] = []
+    rest = [d for d in rest if not _block_unknown_school(d, registry, summary, unchanged)]
+    raw_store.log_events(con, summary.run_id, unchanged)
+    take_files(con, rest, registry, hash_key, workers, progress, summary)
     retire_missing(con, known, plan.seen, year, summary)
     finalise(con, summary)
     return summary

@@ -21,6 +21,8 @@ REASONS_VI: dict[str, str] = {
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
+    "unknown_school": "Mã trường ở tên thư mục nộp không có trong danh sách trường của Sở cho năm học này: "
+    "kiểm tra tên thư mục (mã trường) hoặc đề nghị Sở bổ sung trường vào danh sách; tệp chưa được đọc",
     "duplicate_file": "Tệp là bản sao (trùng từng byte) của một tệp khác trong cùng thư mục nộp của trường và "
     "năm học: chỉ đọc tệp gốc một lần; hãy xóa bản sao",
     # file recognised here, read by another step (not an error)
