@@ -710,6 +710,8 @@ def plan_files(
         summary.files_seen += 1
         prev = known.get(rel)
         blocked, resolved, size = checks.check(path, rel_raw)
+        if not blocked:
+            blocked = unexpected_folder(rel)
         if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
             sha, data = _blocked_sha(blocked, path), None
         else:
@@ -771,6 +773,13 @@ class _ContentIndex:
                     taken[rel] = FileDecision(path, rel, sha, blocked, prev)
                     plan.todo.append(taken[rel])
         plan.todo.sort(key=lambda d: parse_order(d.rel))
+
+
+def unexpected_folder(rel: str) -> tuple[str, str] | None:
+    """The block of a file in a top-level folder that is not a school year (`2024_2025`, `Nam hoc 2024`):
+    read, its rows would count in whatever year its content names, beside that year's own files."""
+    top, sep, _ = rel.partition("/")
+    return None if not sep or _YEAR_DIR.match(top) else ("unexpected_folder", f"thư mục “{top}”")
 
 
 def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:

@@ -50,3 +50,19 @@ def test_unknown_school_folder_is_quarantined(tmp_path: Path) -> None:
     con2 = raw_store.connect(":memory:")
     ingest_inbox(con2, other, hash_key="k")
     assert con2.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == len(ROOMS["08000002"])
+
+
+def test_misnamed_year_folder_is_reported_not_read(tmp_path: Path) -> None:
+    """Issue 24: files under a top-level folder that is not a school year (`2024_2025`) are quarantined as
+    `unexpected_folder`, never read (they would count in whatever year their content names, twice)."""
+    write_rooms(tmp_path / YEAR / "08000001" / "PhongHoc.xlsx", "08000001", ROOMS["08000001"])
+    write_rooms(tmp_path / "2024_2025" / "08000001" / "PhongHoc.xlsx", "08000001", ROOMS["08000001"])
+    for year in (None, YEAR):  # walked for every year, and for one
+        con = raw_store.connect(":memory:")
+        ingest_inbox(con, tmp_path, year=year, hash_key="k")
+        assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == len(ROOMS["08000001"])
+        status, code, reason = con.execute(
+            "SELECT status, reason_code, reason FROM ingest_manifest WHERE starts_with(source_file, '2024_2025/')"
+        ).fetchone()
+        assert (status, code) == ("quarantined", "unexpected_folder")
+        assert "cần dạng 2024-2025" in reason and "2024_2025" in reason
