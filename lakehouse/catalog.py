@@ -74,9 +74,13 @@ class LakeSettings(BaseModel):
 
 
 def open_catalog(settings: LakeSettings) -> SqlCatalog:
-    """The catalog, with the namespace created on first use."""
+    """The catalog, with the namespace and every table (and its partition spec) created on first use,
+    before any write: a writer must never race a spec change (pyiceberg's commit retry cannot rebase
+    data files written for the previous spec)."""
     catalog = SqlCatalog("cds", uri=settings.catalog_uri, warehouse=settings.warehouse)
     catalog.create_namespace_if_not_exists(settings.namespace)
+    for name in (*TABLES, PUBLICATIONS):
+        load_table(catalog, settings.namespace, name)
     return catalog
 
 
