@@ -1,29 +1,7 @@
--- purpose: 2.4.3 cashless fee collection: amount paid in the year through cashless channels over all amount paid (statuses and channels from cfg_params), for schools that delivered transactions
+-- purpose: 2.4.3 cashless fee collection: amount paid in the year through cashless channels over all amount paid, for schools that delivered transactions (the rows counted and the rule live in int_counted__fees; here they are added up)
 -- grain: one row per school × criterion × school year
-with schools as (
-    select * from int_schools__universe
-),
-
-transactions as (
-    select * from stg_payment__transactions
-),
-
-paid_statuses as (
-    select value from cfg_params where criterion_code = '2.4.3' and param = 'status'
-),
-
-cashless_channels as (
-    select value from cfg_params where criterion_code = '2.4.3' and param = 'cashless_channels'
-),
-
-paid as (
-    select transactions.*
-    from transactions
-    inner join schools
-        on transactions.school_code = schools.school_code
-        and transactions.school_year = schools.school_year
-    where transactions.status in (select value from paid_statuses)
-        and cast(transactions.paid_at as date) between schools.year_start and schools.year_end
+with counted as (
+    select * from int_counted__fees
 ),
 
 has_list as (
@@ -34,10 +12,10 @@ sums as (
     select
         school_code,
         school_year,
-        coalesce(sum(amount_paid), 0) as amount_paid_vnd,
-        coalesce(sum(amount_paid) filter (where channel in (select value from cashless_channels)), 0)
-            as amount_cashless_vnd
-    from paid
+        coalesce(sum(amount) filter (where role = 'denominator'), 0) as amount_paid_vnd,
+        coalesce(sum(amount) filter (where role = 'numerator'), 0) as amount_cashless_vnd
+    from counted
+    where criterion_code = '2.4.3'
     group by school_code, school_year
 ),
 
@@ -48,7 +26,7 @@ final as (
         '2.4.3' as criterion_code,
         cast(sums.amount_cashless_vnd as double) as numerator,
         cast(sums.amount_paid_vnd as double) as denominator,
-        sums.amount_cashless_vnd / sums.amount_paid_vnd as value,
+        sums.amount_cashless_vnd / nullif(sums.amount_paid_vnd, 0) as value,
         case when coalesce(sums.amount_paid_vnd, 0) > 0 then 'ok' else 'no_data' end as status
     from has_list
     left join sums

@@ -1,11 +1,11 @@
--- purpose: 2.3.7 accounting module: count of vouchers dated in the year, for schools that delivered vouchers for the year
+-- purpose: 2.3.7 accounting module: count of vouchers dated in the year, for schools that delivered vouchers for the year (the rows counted and the rule live in int_counted__vouchers; here they are added up)
 -- grain: one row per school × criterion × school year
 with schools as (
     select * from int_schools__universe
 ),
 
-vouchers as (
-    select * from stg_misa__vouchers
+counted as (
+    select * from int_counted__vouchers
 ),
 
 delivered as (
@@ -14,17 +14,10 @@ delivered as (
 ),
 
 counts as (
-    select
-        vouchers.school_code,
-        vouchers.school_year,
-        count(distinct vouchers.voucher_no) filter (
-            where vouchers.voucher_date between schools.year_start and schools.year_end
-        ) as n_vouchers
-    from vouchers
-    inner join schools
-        on vouchers.school_code = schools.school_code
-        and vouchers.school_year = schools.school_year
-    group by vouchers.school_code, vouchers.school_year
+    select school_code, school_year, count(*) as n_vouchers
+    from counted
+    where criterion_code = '2.3.7' and role = 'numerator'
+    group by school_code, school_year
 ),
 
 final as (
