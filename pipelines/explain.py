@@ -2,10 +2,12 @@
 rule counted (numerator and denominator), read from the warehouse without SQL from the reviewer.
 
 What belongs here: reading those three things (pure functions over a read-only DuckDB connection and the
-indicator set) and formatting them as Vietnamese lines. The counted rows come from the `int_counted__*`
-models of `dbt_like_sql/` (one per family of criteria, where each rule lives); a criterion whose family
-has no such model yet says so and lists the files behind its value instead. No personal data: codes,
-file/sheet/row and the values the rule read.
+indicator set) and formatting them as Vietnamese lines. The counted rows come from
+`mart_indicator_provenance`, the union of the `int_counted__*` models of `dbt_like_sql/` (one per family
+of criteria, each the one home of its rules; `int_criteria__*` only add them up), so the rows printed are
+exactly those the value was computed from. A criterion the data does not compute (self-declared) says so
+and lists the files behind its value instead. No personal data: codes, file/sheet/row and the values the
+rule read.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ import pandas as pd
 
 from indicator_sets.model import IndicatorSet
 
-ROLE_VI = {"numerator": "tử số", "denominator": "mẫu số"}
+ROLE_VI = {
+    "numerator": "tử số",
+    "denominator": "mẫu số",
+    "other": "đọc nhưng không tính vào tử số hay mẫu số",
+}
+PROVENANCE = "mart_indicator_provenance"
+#: how a role's rows are named when they come from several entities (the parts of a composite rule)
+ENTITY_VI = {"teaching_assignment": "cặp lớp × môn của sổ điểm (theo dòng phân công; các dòng điểm tóm tắt)",
+             "student": "học sinh đang học", "transcript": "học bạ đã ký"}  # fmt: skip
+COMPUTED_RULES = ("presence", "ratio", "composite")
 STATUS_VI = {"ok": "tính được", "no_data": "thiếu dữ liệu", "not_applicable": "không áp dụng",
              "self_declared": "theo tự khai"}  # fmt: skip
 
@@ -42,12 +53,39 @@ def _num(v: object) -> str:
     return (f"{f:.6f}".rstrip("0").rstrip(".") if not f.is_integer() else str(int(f))).replace(".", ",")
 
 
-def counted_models(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The `int_counted__*` views/tables present in the warehouse."""
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'int_counted\\_\\_%' ESCAPE '\\'"
-    ).fetchall()
-    return sorted(r[0] for r in rows)
+def counted_rows(
+    con: duckdb.DuckDBPyConnection,
+    year: str,
+    school: str | None = None,
+    criterion: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The rows counted for `year` (one school and criterion when given) from `mart_indicator_provenance`,
+    numerator first, in file, sheet and row order, with `n_role` = how many rows the school × criterion ×
+    role has; with `limit`, at most that many per school × criterion × role (the reviewer outputs: a
+    criterion counting every student of a school would otherwise put thousands of rows in them)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [PROVENANCE]
+    ).fetchone()
+    if not exists or not exists[0]:
+        return pd.DataFrame(columns=["school_code", "criterion_code", "role", "entity", "item_code", "source_file",
+                                     "source_sheet", "source_row", "amount", "fields_read", "n_role", "amount_role"])  # fmt: skip
+    where, params = ["school_year = ?"], [year]
+    for col, v in (("school_code", school), ("criterion_code", criterion)):
+        if v is not None:
+            where.append(f"{col} = ?")
+            params.append(v)
+    keep = f"WHERE rn <= {int(limit)}" if limit is not None else ""
+    return con.execute(
+        "SELECT school_code, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, "
+        "fields_read, n_role, amount_role FROM ("
+        "  SELECT *, count(*) OVER w AS n_role, sum(amount) OVER w AS amount_role, row_number() OVER (w ORDER BY "
+        "    source_file NULLS FIRST, source_sheet, source_row, item_code, fields_read) AS rn "
+        f"  FROM {PROVENANCE} WHERE {' AND '.join(where)} "
+        "  WINDOW w AS (PARTITION BY school_code, criterion_code, role)"
+        f") {keep} "
+        "ORDER BY school_code, criterion_code, CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 ELSE 2 END, "
+        "rn", params).df()  # fmt: skip
 
 
 def explain(
@@ -73,17 +111,9 @@ def explain(
         "WHERE school_code = ? AND school_year = ? AND criterion_code = ?", [school, year, criterion]).df()  # fmt: skip
     if len(fig):
         out.figures = fig.iloc[0].to_dict()
-    for model in counted_models(con):
-        rows = con.execute(
-            f"SELECT role, entity, source_file, source_sheet, source_row, item_code, amount, fields_read FROM {model} "
-            "WHERE school_code = ? AND school_year = ? AND criterion_code = ? "
-            "ORDER BY role DESC, source_file, source_sheet, source_row", [school, year, criterion]).df()  # fmt: skip
-        model_crit = con.execute(
-            f"SELECT count(*) FROM {model} WHERE criterion_code = ?", [criterion]
-        ).fetchone()
-        if len(rows) or (model_crit and model_crit[0]):
-            out.rows = pd.concat([out.rows, rows], ignore_index=True) if len(out.rows) else rows
-            out.has_row_model = True
+    out.has_row_model = rule is not None and rule.type in COMPUTED_RULES
+    if out.has_row_model:
+        out.rows = counted_rows(con, year, school=school, criterion=criterion)
     return out
 
 
@@ -100,15 +130,43 @@ def lines(e: Explanation) -> list[str]:
     if not e.has_row_model:
         files = f.get("source_files")
         listed = "; ".join(map(str, files)) if files is not None and len(files) else "—"  # type: ignore[arg-type]
-        out.append(f"Chưa có danh sách dòng được đếm cho tiêu chí này; tệp nguồn: {listed}")
+        out.append(
+            f"Tiêu chí này theo tự khai của trường, không tính từ dữ liệu: không có dòng được đếm; tệp nguồn: {listed}"
+        )
         return out
-    for role in ("numerator", "denominator"):
+    if not len(e.rows):
+        out.append("Không có dòng nào được đếm cho trường, tiêu chí và năm học này.")
+    for role in ("numerator", "denominator", "other"):
         part = e.rows[e.rows["role"] == role]
         if not len(part):
             continue
-        out.append(f"Dòng tính vào {ROLE_VI[role]} ({len(part)}):")
+        head = (
+            f"Dòng tính vào {ROLE_VI[role]} ({len(part)}"
+            if role != "other"
+            else f"Dòng {ROLE_VI[role]} ({len(part)}"
+        )
+        amounts = part["amount"].dropna()
+        if role != "other" and len(amounts) and not (amounts == 1).all():
+            head += f"; cộng lại {_num(amounts.sum())}"
+        out.append(head + "):")
+        order = list(ENTITY_VI)
+        entities = sorted(
+            dict.fromkeys(part["entity"].tolist()), key=lambda e: order.index(e) if e in order else 99
+        )
+        if len(entities) > 1:  # a composite rule: one block per part
+            part = part.assign(_e=part["entity"].map({e: i for i, e in enumerate(entities)})).sort_values(
+                "_e", kind="stable"
+            )
+        shown = None
         for r in part.itertuples(index=False):
-            where = f"{r.source_file}" + (f", trang {r.source_sheet}" if r.source_sheet else "")
-            where += f", dòng {int(r.source_row)}" if not pd.isna(r.source_row) else ""
+            if len(entities) > 1 and r.entity != shown:
+                shown = r.entity
+                n = int((part["entity"] == r.entity).sum())
+                out.append(f"  {ENTITY_VI.get(str(r.entity), r.entity)} ({n}):")
+            if r.source_file is None or (isinstance(r.source_file, float) and pd.isna(r.source_file)):
+                where = "yêu cầu của bộ chỉ số (không có dòng nguồn)"
+            else:
+                where = f"{r.source_file}" + (f", trang {r.source_sheet}" if r.source_sheet else "")
+                where += f", dòng {int(r.source_row)}" if not pd.isna(r.source_row) else ""
             out.append(f"  - {where}: {r.fields_read}")
     return out

@@ -155,24 +155,39 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------ render
-ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số"}
+ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số", "other": "Không tính"}
 
 
-def _counted_by_school(counted: pd.DataFrame) -> dict[tuple, list[dict]]:
-    """(school, criterion) → the source rows its value counted (numerator first), for the drill-down."""
+def _counted_by_school(counted: pd.DataFrame) -> tuple[dict[tuple, list[dict]], dict[tuple, int]]:
+    """(school, criterion) → the source rows its value counted (numerator first; as many as the export kept,
+    see `pipelines.assets.exports.counted_rows`), and → how many rows it counted in all (every role)."""
     if counted is None or counted.empty:
-        return {}
-    c = counted.sort_values(["school_code", "criterion_code", "role", "source_file", "source_row"],
-                            ascending=[True, True, False, True, True])  # fmt: skip
+        return {}, {}
+    order = {"numerator": 0, "denominator": 1}
+    c = counted.assign(_role=counted["role"].map(order).fillna(2))
+    c = c.sort_values(["school_code", "criterion_code", "_role", "source_file", "source_sheet", "source_row"],
+                      na_position="first", kind="stable")  # fmt: skip
     out: dict[tuple, list[dict]] = {}
+    totals: dict[tuple, int] = {}
+    seen: set[tuple] = set()
+    has_n = "n_role" in c.columns
     for r in c.to_dict("records"):
+        key = (r["school_code"], r["criterion_code"])
         row = r["source_row"]
-        out.setdefault((r["school_code"], r["criterion_code"]), []).append({
-            "role": ROLE_LABELS.get(r["role"], r["role"]), "file": r["source_file"] or "",
+        file = r["source_file"]
+        no_file = file is None or (isinstance(file, float) and pd.isna(file))
+        out.setdefault(key, []).append({
+            "role": ROLE_LABELS.get(r["role"], r["role"]),
+            "file": "(yêu cầu của bộ chỉ số)" if no_file else file,
             "sheet": r["source_sheet"] or "", "row": "" if row is None or pd.isna(row) else int(row),
             "fields": r["fields_read"] or "",
         })  # fmt: skip
-    return out
+        if (key, r["role"]) not in seen:
+            seen.add((key, r["role"]))
+            totals[key] = totals.get(key, 0) + (int(r["n_role"]) if has_n else 0)
+    if not has_n:
+        totals = {k: len(v) for k, v in out.items()}
+    return out, totals
 
 
 def _by_school(records: list[dict]) -> dict[object, list[dict]]:
@@ -256,7 +271,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
         unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
     mixed = mixed_totals(data.final, data.iset)
-    counted = _counted_by_school(data.counted)
+    counted, counted_total = _counted_by_school(data.counted)
     schools = []
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
@@ -270,7 +285,8 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
             "mixed": _fmt(mixed.get(code)),
             "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
-            "criteria": [{**c, "counted": counted.get((code, c["code"]), [])} for c in crit_rows],
+            "criteria": [{**c, "counted": counted.get((code, c["code"]), []),
+                          "counted_total": counted_total.get((code, c["code"]), 0)} for c in crit_rows],
             "findings": by_school_findings.get(code, []),
             "yoy": by_school_yoy.get(code, []),
         })  # fmt: skip

@@ -83,7 +83,7 @@ class ReviewData:
     proposed: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's final_indicator_values
-    counted: pd.DataFrame = field(default_factory=pd.DataFrame)  # int_counted__* rows (drill-down)
+    counted: pd.DataFrame = field(default_factory=pd.DataFrame)  # mart_indicator_provenance rows (drill-down)
     # frames derived from the ones above, computed once (the thi đua, reviewer workbook and HTML writers of
     # one run share one ReviewData); callers must not modify the frames they get
     _derived: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
@@ -242,6 +242,19 @@ def _write_frame(
     ws.repeat_rows(0)
 
 
+def _link_counted(ws, part: pd.DataFrame, counted_at: dict[tuple, int], fmt) -> None:  # type: ignore[no-untyped-def]
+    """Each review row's criterion code links to the rows its value counted on the drill-down sheet."""
+    if not len(part) or not counted_at:
+        return
+    j = list(COLUMNS).index("criterion_code")
+    for i, (school, crit) in enumerate(zip(part["school_code"].tolist(), part["criterion_code"].tolist(),
+                                           strict=True), start=1):  # fmt: skip
+        at = counted_at.get((school, crit))
+        if at is not None and isinstance(crit, str):
+            ws.write_url(i, j, f"internal:'{COUNTED_SHEET}'!A{at}", fmt, string=crit,
+                         tip="Các dòng nguồn được đếm cho giá trị này")  # fmt: skip
+
+
 def _by_unit(rows: pd.DataFrame) -> dict[object, pd.DataFrame]:
     """The review rows of each managing unit, in queue order (one grouping, not a filter per unit)."""
     if not len(rows):
@@ -296,6 +309,40 @@ STALE_HEADERS = {
 }
 
 
+COUNTED_SHEET = "Dòng được đếm"
+COUNTED_HEADERS = {
+    "school_code": "Mã số trường",
+    "criterion_code": "Mã TC",
+    "role_label": "Vai trò",
+    "source_file": "Tệp",
+    "source_sheet": "Trang tính",
+    "source_row": "Dòng",
+    "fields_read": "Giá trị quy tắc đã đọc",
+    "n_role": "Số dòng của vai trò",
+}
+COUNTED_ROLES = {"numerator": "Tử số", "denominator": "Mẫu số", "other": "Đọc, không tính"}
+
+
+def counted_sheet(counted: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, int]]:
+    """The drill-down sheet's rows (school, criterion, numerator first, file/sheet/row order) and, per
+    (school, criterion), the sheet row (1-based, after the header) where its rows start."""
+    if counted is None or counted.empty:
+        return pd.DataFrame(columns=list(COUNTED_HEADERS)), {}
+    c = counted.assign(_r=counted["role"].map({"numerator": 0, "denominator": 1}).fillna(2))
+    c = c.sort_values(["school_code", "criterion_code", "_r", "source_file", "source_sheet", "source_row"],
+                      na_position="first", kind="stable").reset_index(drop=True)  # fmt: skip
+    c["role_label"] = c["role"].map(COUNTED_ROLES).fillna(c["role"])
+    c["source_file"] = c["source_file"].fillna("(yêu cầu của bộ chỉ số)")
+    if "n_role" not in c.columns:
+        c["n_role"] = c.groupby(["school_code", "criterion_code", "role"])["role"].transform("size")
+    first: dict[tuple, int] = {}
+    for i, key in enumerate(
+        zip(c["school_code"].tolist(), c["criterion_code"].tolist(), strict=True), start=2
+    ):
+        first.setdefault(key, i)
+    return c, first
+
+
 def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
     """Write the reviewer workbook; returns its path."""
     rows = review_rows(data)
@@ -315,7 +362,9 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
         "input": wb.add_format({"bg_color": "#FFFBEA"}),
         "num": wb.add_format({"num_format": "0.00"}),
     }
-    used = {"tổng hợp", "cần xem lại", "qđ không hợp lệ"}
+    used = {"tổng hợp", "cần xem lại", "qđ không hợp lệ", COUNTED_SHEET.lower()}
+    counted, counted_at = counted_sheet(data.counted)
+    link = wb.add_format({"font_color": "blue", "underline": 1})
     ws = wb.add_worksheet("Tổng hợp")
     _write_frame(wb, ws, unit_summary(rows, data), SUMMARY_HEADERS, fmts)
     labels = list(dec.DECISIONS)
@@ -327,6 +376,7 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
         part = by_unit.get(unit, rows.iloc[:0].reset_index(drop=True)) if len(rows) else rows
         ws = wb.add_worksheet(_sheet_name(unit, used))
         _write_frame(wb, ws, part, COLUMNS, fmts)
+        _link_counted(ws, part, counted_at, link)
         n = max(len(part), 1)
         ws.data_validation(1, dcol, n, dcol, {
             "validate": "list", "source": labels, "ignore_blank": True,
@@ -345,6 +395,7 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
         stale["state_label"] = stale["state"].map(dec.STATE_LABELS)
     _write_frame(wb, wb.add_worksheet("Cần xem lại"), stale, STALE_HEADERS, fmts)
     _write_frame(wb, wb.add_worksheet("QĐ không hợp lệ"), data.rejects, REJECT_HEADERS, fmts)
+    _write_frame(wb, wb.add_worksheet(COUNTED_SHEET), counted, COUNTED_HEADERS, fmts)
     wb.close()
     return path
 

@@ -28,7 +28,11 @@ final as (
         activity.source_sheet,
         activity.source_row,
         cast(activity.value as double) as amount,
-        'Chỉ số ' || activity.metric || ' = ' || coalesce(cast(activity.value as varchar), '?') || '; ngày '
+        'Chỉ số ' || activity.metric || ' = ' || coalesce(
+            case
+                when activity.value = floor(activity.value) then cast(cast(activity.value as bigint) as varchar)
+                else cast(activity.value as varchar)
+            end, '?') || '; ngày '
             || strftime(cast(coalesce(activity.measured_at, activity.period_end) as date), '%d/%m/%Y')
             || '; vai trò ' || coalesce(activity.role, '?') as fields_read
     from activity

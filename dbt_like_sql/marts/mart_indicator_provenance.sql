@@ -1,25 +1,35 @@
--- purpose: the source rows behind each criterion value: every validated row of the criterion's input entities (cfg_criterion_inputs) for the school and year, so a reviewer can drill down from a value to files, sheets and rows
--- grain: one row per school × school year × criterion × source row
--- materialized: view (2 M rows on the medium preset, tens of millions on a province: writing them cost 8× computing them; a reviewer's drill-down reads one school or criterion, which the view filters down to before the join)
-with inputs as (
-    select * from cfg_criterion_inputs
-),
-
-source_rows as (
-    select * from int_sources__rows
+-- purpose: the source rows behind each computed criterion value, exactly those its rule counted: the rows of every int_counted__* model (one per family of criteria, each the one home of its rules), with their role (numerator, denominator; 'other' for rows read but counted in neither, e.g. admission applications of an unknown channel), the unit's code where it is not personal, the amount added up and the fields the rule read; no personal data; a reviewer drills down from a value to files, sheets and rows (`cds explain`, the reviewer HTML and workbook read it)
+-- grain: one row per school × school year × criterion × role × counted unit (a source row; for the grade book a class × subject pair, for 2.3.8 a required sync without a file)
+-- materialized: view (the union of the int_counted__* models; a reviewer's drill-down reads one school or criterion, which the view filters down to)
+with counted as (
+    select * from int_counted__facility
+    union all by name select * from int_counted__students
+    union all by name select * from int_counted__staff
+    union all by name select * from int_counted__teachers
+    union all by name select * from int_counted__gradebook
+    union all by name select * from int_counted__lms
+    union all by name select * from int_counted__resources
+    union all by name select * from int_counted__tests
+    union all by name select * from int_counted__fees
+    union all by name select * from int_counted__vouchers
+    union all by name select * from int_counted__admission
+    union all by name select * from int_counted__sync
 ),
 
 final as (
     select
-        source_rows.school_code,
-        source_rows.school_year,
-        inputs.criterion_code,
-        source_rows.entity,
-        source_rows.source_file,
-        source_rows.source_sheet,
-        source_rows.source_row
-    from inputs
-    inner join source_rows on inputs.entity = source_rows.entity
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
+    from counted
 )
 
 select * from final

@@ -32,13 +32,16 @@ def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFram
     return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
 
 
-def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
-    """The year's rows of every `int_counted__*` model (the rows each criterion counted)."""
-    from pipelines.explain import counted_models
+#: rows counted kept per school × criterion × role in the reviewer outputs (the rest: `cds explain`)
+COUNTED_ROWS_SHOWN = 100
 
-    parts = [con.execute(f"SELECT school_code, criterion_code, role, source_file, source_sheet, source_row, "
-                         f"fields_read FROM {m} WHERE school_year = ?", [year]).df() for m in counted_models(con)]  # fmt: skip
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The year's rows each criterion counted (`mart_indicator_provenance`, read by `pipelines.explain`), at
+    most COUNTED_ROWS_SHOWN per school × criterion × role, with how many there are in all (`n_role`)."""
+    from pipelines.explain import counted_rows as read_counted
+
+    return read_counted(con, year, limit=COUNTED_ROWS_SHOWN)
 
 
 def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:

@@ -135,10 +135,14 @@ def test_cds_explain_prints_exactly_the_rows_counted(inbox: Path, tmp_path: Path
         f"{f} 8", f"{f} 9", f"{f} 10"]  # fmt: skip
     assert "Mã phòng P02; loại classroom; máy chiếu/TV không; Internet có" in denominator
     assert "P04" not in text
-    # a criterion without a counted-rows model says so instead of listing every row of its sources
-    other = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "2.3.4", "--year", YEAR,
+    # a self-declared criterion says so instead of listing every row of its sources
+    other = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "1.7.3", "--year", YEAR,
                             "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert other.returncode == 0 and "Chưa có danh sách dòng được đếm" in other.stdout
+    assert other.returncode == 0 and "theo tự khai của trường, không tính từ dữ liệu" in other.stdout
+    # a computed criterion whose inputs this inbox lacks (no staff list) lists no row
+    staff = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "2.3.4", "--year", YEAR,
+                            "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert staff.returncode == 0 and "Không có dòng nào được đếm" in staff.stdout
     # the reviewer HTML links the computed value to the same rows
     html = (tmp_path / "out" / f"reviewer_{YEAR}.html").read_text(encoding="utf-8")
     assert 'href="#r-08000001-1.7.1"' in html
