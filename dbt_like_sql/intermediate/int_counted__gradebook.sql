@@ -310,7 +310,8 @@ pair_marks as (
         class_name,
         subject_code,
         string_agg(
-            source_file || ', trang ' || coalesce(source_sheet, '?') || ', dòng ' || first_row || '–' || last_row
+            source_file || ', trang ' || coalesce(source_sheet, '?') || ', dòng ' || first_row
+                || case when last_row > first_row then '–' || last_row else '' end
                 || ' (' || n_rows || ' dòng điểm)',
             '; ' order by source_file, source_sheet
         ) as where_marks

@@ -31,7 +31,7 @@ final as (
         'Chỉ số ' || activity.metric || ' = ' || coalesce(
             case
                 when activity.value = floor(activity.value) then cast(cast(activity.value as bigint) as varchar)
-                else cast(activity.value as varchar)
+                else replace(cast(activity.value as varchar), '.', ',')
             end, '?') || '; ngày '
             || strftime(cast(coalesce(activity.measured_at, activity.period_end) as date), '%d/%m/%Y')
             || '; vai trò ' || coalesce(activity.role, '?') as fields_read

@@ -121,6 +121,8 @@ per_teacher as (
         authored.source_file as resource_file,
         authored.source_sheet as resource_sheet,
         authored.source_row as resource_row,
+        case when coalesce(events.n_events, 0) = floor(coalesce(events.n_events, 0)) then cast(cast(coalesce(events.n_events, 0) as bigint) as varchar) else replace(cast(coalesce(events.n_events, 0) as varchar), '.', ',') end as n_events_text,
+        case when event_params.min_events = floor(event_params.min_events) then cast(cast(event_params.min_events as bigint) as varchar) else replace(cast(event_params.min_events as varchar), '.', ',') end as min_events_text,
         ' (giáo viên ở ' || coalesce(located.source_file, '?') || ', dòng '
             || coalesce(cast(located.source_row as varchar), '?') || ')' as teacher_ref
     from teachers
@@ -159,13 +161,13 @@ long as (
     union all
     select
         school_code, school_year, '1.6.2', 'denominator', 'staff', source_file, source_sheet, source_row,
-        'Giáo viên đang làm việc; ' || coalesce(metric, '?') || ' trong năm học: ' || n_events || ' (tối thiểu '
-            || coalesce(cast(min_events as varchar), '?') || ')'
+        'Giáo viên đang làm việc; ' || coalesce(metric, '?') || ' trong năm học: ' || n_events_text || ' (tối thiểu '
+            || coalesce(min_events_text, '?') || ')'
     from per_teacher
     union all
     select
         school_code, school_year, '1.6.2', 'numerator', 'staff', source_file, source_sheet, source_row,
-        'Tổng ' || coalesce(metric, '?') || ' trong năm học ' || n_events || ' ≥ ' || min_events || ' (từ '
+        'Tổng ' || coalesce(metric, '?') || ' trong năm học ' || n_events_text || ' ≥ ' || min_events_text || ' (từ '
             || n_event_rows || ' dòng LMS có user_pin là mã giáo viên)'
     from per_teacher
     where is_active_user

@@ -33,7 +33,7 @@ def _table(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFram
 
 
 #: rows counted kept per school × criterion × role in the reviewer outputs (the rest: `cds explain`)
-COUNTED_ROWS_SHOWN = 100
+COUNTED_ROWS_SHOWN = 20
 
 
 def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
