@@ -312,7 +312,7 @@ pair_marks as (
         string_agg(
             source_file || ', trang ' || coalesce(source_sheet, '?') || ', dòng ' || first_row
                 || case when last_row > first_row then '–' || last_row else '' end
-                || ' (' || n_rows || ' dòng điểm)',
+                || ' (' || n_rows || ' mục điểm)',
             '; ' order by source_file, source_sheet
         ) as where_marks
     from (
