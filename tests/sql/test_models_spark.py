@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.sql_models import discover, model_deps, transpile
+from pipelines.sql_models import discover, model_deps, source_tables, transpile
 from tests.sql.test_models import _cases, _load_inputs, _upstream, compare_rows
 
 pyspark = pytest.importorskip("pyspark", reason="the spark test needs pyspark: pip install -e '.[spark]'")
@@ -85,10 +85,10 @@ def spark() -> Iterator[object]:
     session.stop()
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, spark: object) -> None:
-    """Every base table of the DuckDB case database becomes a Spark temporary view with the same types."""
-    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-    for table in tables:
+def _copy_tables(con: duckdb.DuckDBPyConnection, spark: object, tables: set[str]) -> None:
+    """The case's tables the models read become Spark temporary views with the same types and rows."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for table in sorted(tables & present):
         cols = con.execute(f'DESCRIBE "{table}"').fetchall()
         schema = ", ".join(f"`{c[0]}` {spark_type(c[1])}" for c in cols)
         rows = [tuple(_value(v) for v in r) for r in con.execute(f'SELECT * FROM "{table}"').fetchall()]
@@ -104,8 +104,9 @@ def test_model_case_on_spark(
     shutil.copyfile(template_db, db)
     con = duckdb.connect(str(db), config={"threads": 1})
     _load_inputs(con, case)
-    _copy_tables(con, spark)
-    for name in _upstream(model, model_deps(models)):
+    chain = _upstream(model, model_deps(models))
+    _copy_tables(con, spark, source_tables({n: models[n] for n in chain}))
+    for name in chain:
         frame = spark.sql(transpile(models[name].sql, "spark"))  # type: ignore[attr-defined]
         frame.createOrReplaceTempView(name)
     got: pd.DataFrame = spark.sql(f"SELECT * FROM {model}").toPandas()  # type: ignore[attr-defined]
