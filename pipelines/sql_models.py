@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
@@ -61,6 +62,36 @@ def referenced_tables(sql: str) -> list[str]:
         if name and name not in ctes and name not in out:
             out.append(name)
     return out
+
+
+# Functions whose DuckDB form another engine would not resolve, kept out of portable SQL by `transpile`.
+_DUCKDB_ONLY = (exp.RegexpFullMatch,)
+
+
+def _portable(node: exp.Expression) -> exp.Expression:
+    """One DuckDB-only construct rewritten to its standard form (used by `transpile`)."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node = node.copy()
+        node.set("materialized", None)  # a planner hint for DuckDB; other engines decide themselves
+        return node
+    if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal):
+        anchored = exp.Literal.string(f"^(?:{node.expression.this})$")
+        return exp.RegexpLike(this=node.this, expression=anchored)
+    return node
+
+
+def transpile(sql: str, dialect: str = "spark") -> str:
+    """A model's DuckDB SQL in another engine's dialect, strictly (issue 22: the models must run on Spark).
+
+    DuckDB's planner hints (`AS [NOT] MATERIALIZED`) are dropped and `regexp_full_match` with a literal
+    pattern becomes an anchored `RLIKE`; anything sqlglot cannot express in the target dialect, or a
+    DuckDB-only function left over, raises `UnsupportedError` naming it.
+    """
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(_portable)
+    left = sorted({type(n).__name__ for n in tree.find_all(*_DUCKDB_ONLY)})
+    if left:
+        raise UnsupportedError(f"DuckDB-only function(s) without a portable form: {', '.join(left)}")
+    return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
 
 
 def _header_value(text: str, key: str) -> str:

@@ -17,10 +17,10 @@ file_entities as (
         counted_files.source_file,
         counted_files.delivery_school,
         counted_files.delivery_year,
-        trim(entity.unnest) as entity
-    from counted_files,
-        unnest(string_split(coalesce(counted_files.entities, ''), ',')) as entity
-    where trim(entity.unnest) <> ''
+        trim(entity_list.entity) as entity
+    from counted_files
+    cross join unnest(string_split(coalesce(counted_files.entities, ''), ',')) as entity_list (entity)
+    where trim(entity_list.entity) <> ''
 ),
 
 file_schools as (
