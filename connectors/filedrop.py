@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import raw_store
-from connectors.inbox import walk_inbox
+from connectors.inbox import file_key, walk_inbox
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
@@ -358,12 +358,6 @@ def parse_sheets(
     if layout.shape == "table":
         return [parse_table(grid, match, ctx)]
     return [reshapers.get(layout.shape)(grid, match, ctx)]
-
-
-def printable_name(rel: str) -> str:
-    """A file name as text that DuckDB and reports can hold: bytes that are not UTF-8 (kept by Python as
-    surrogate escapes) become `\\xNN`, so the file is still reported and quarantined, never crashes."""
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _scrub(detail: str, path: Path, rel: str) -> str:
@@ -708,7 +702,7 @@ def plan_files(
     plan, checks, held = Plan(), PathChecks(inbox), 0
     copies = _ContentIndex()
     for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
-        path, rel = inbox / rel_raw, printable_name(rel_raw)
+        path, rel = inbox / rel_raw, file_key(rel_raw)
         plan.seen.add(rel)
         summary.files_seen += 1
         prev = known.get(rel)
