@@ -198,7 +198,7 @@ def parse_files(jobs: list[ParseJob], layouts: tuple[Layout, ...] | None = None)
                 raise
             sheets = {i: exc for i in located} if len(located) == 1 else _finish_each(jobs, located)
         for i, loc in located.items():
-            results[i] = _conclude(loc, sheets[i], jobs[i].path)
+            results[i] = _conclude(loc, sheets[i], jobs[i].path, jobs[i].ctx)
     return results  # type: ignore[return-value]
 
 
@@ -227,7 +227,7 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             from connectors import json_layouts
 
             res.sheets = json_layouts.parse_json_file(path, ctx)
-            return _conclude(_Located(res, [], []), res.sheets, path)
+            return _conclude(_Located(res, [], []), res.sheets, path, ctx)
         if ext in EXCEL_TYPES:  # the worksheet width peek of the pre-flight checks, on these bytes
             blocked = check_sheet_widths(data if data is not None else path, job.max_cells)
             if blocked:
@@ -272,7 +272,9 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
     return res
 
 
-def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Path) -> FileResult:
+def _conclude(
+    loc: _Located, sheets: list[SheetResult] | BaseException, path: Path, ctx: ParseContext | None = None
+) -> FileResult:
     """The file's status from its parsed sheets (or the error that stopped its parse)."""
     res = loc.res
     if isinstance(sheets, BaseException):
@@ -282,6 +284,11 @@ def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Pa
     if file_errors:
         res.reason_code = file_errors[0]
         res.reason = reason_text(file_errors[0])
+        return res
+    other = other_school(res.sheets, ctx)
+    if other:
+        res.reason_code = "folder_mismatch"
+        res.reason = f"{reason_text('folder_mismatch')} ({other})"
         return res
     if res.rows_read == 0:
         res.reason_code = "empty_file"
@@ -293,6 +300,36 @@ def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Pa
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def province_wide(layout: Layout) -> bool:
+    """A layout whose rows name many schools by design (the registry, a province-wide list with a
+    school name column): its rows are not held to the delivery folder's school."""
+    return layout.entity == "school" or bool(layout.options.get("school_name_column"))
+
+
+def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | None:
+    """Vietnamese detail when the rows of a file delivered in a school folder name another school (by
+    a school column, the title's code or the title's school name; class codes are resolved to a school
+    the same way by the parser), else None. Such a file is quarantined as `folder_mismatch`: loaded, it
+    would count for the other school, or, attributed by folder, raise findings against this one."""
+    folder = ctx.folder_school if ctx is not None else None
+    if not folder:
+        return None
+    counts: dict[str, int] = {}
+    for s in sheets:
+        if province_wide(s.layout) or "school_code" not in s.rows.columns or s.rows.empty:
+            continue
+        codes = s.rows["school_code"].dropna().astype(str)
+        for code, n in codes[codes != folder].value_counts().items():
+            counts[str(code)] = counts.get(str(code), 0) + int(n)
+    if not counts:
+        return None
+    names = {code: name for name, code in (ctx.school_names if ctx else {}).items()}
+    shown = ", ".join(
+        f"{c}{f' – {names[c]}' if c in names else ''} ({n} dòng)" for c, n in sorted(counts.items())
+    )
+    return f"nội dung tệp ghi trường {shown}, còn tệp nằm trong thư mục trường {folder}"
 
 
 def _finish_each(

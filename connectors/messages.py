@@ -49,7 +49,8 @@ REASONS_VI: dict[str, str] = {
     "incomplete_tx": "Chưa đủ số điểm đánh giá thường xuyên",
     "implausible_value": "Giá trị bất thường",
     "precision": "Điểm có hơn 1 chữ số thập phân, đã làm tròn",
-    "folder_mismatch": "Năm học trong tệp khác năm học của thư mục nộp",
+    "folder_mismatch": "Năm học hoặc trường ghi trong tệp khác thư mục nộp (tệp ghi trường khác thì cả tệp "
+    "bị cách ly, không tính cho trường nào: hãy đặt tệp vào đúng thư mục trường)",
 }
 
 
