@@ -61,6 +61,9 @@ class FileResult:
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
     parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
+    notes: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # file-level warnings: sheet, code, detail
 
     @property
     def rows_read(self) -> int:
@@ -232,7 +235,10 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             blocked = check_sheet_widths(data if data is not None else path, job.max_cells)
             if blocked:
                 raise FileRejected(*blocked)
-        grids = read_grids(path, data)
+        hidden: list[tuple[str, str]] = []
+        grids = read_grids(path, data, hidden)
+        res.notes = [(name, "hidden_sheet", "ẩn sâu (very hidden)" if state == "veryhidden" else "ẩn")
+                     for name, state in hidden]  # fmt: skip
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:
                 g.sheet = ""
@@ -244,7 +250,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
             return res
         if not found:
-            raise FileRejected(errors[0] if errors else "unrecognized_layout")
+            shown = ", ".join(f"“{n}”" for n, _ in hidden)
+            raise FileRejected(errors[0] if errors else "unrecognized_layout",
+                               f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
         return _Located(res, found, errors)
     except BaseException as exc:
         return _rejected(res, exc, path, rel)
@@ -628,6 +636,11 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
                  "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
                 for s in res.sheets for w in s.warnings
+            )  # fmt: skip
+            warnings.extend(
+                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": sheet,
+                 "source_row": 0, "reason_code": code, "detail": detail}
+                for sheet, code, detail in res.notes
             )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})
             entities = sorted({s.layout.entity for s in res.sheets})

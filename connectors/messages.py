@@ -49,6 +49,8 @@ REASONS_VI: dict[str, str] = {
     "incomplete_tx": "Chưa đủ số điểm đánh giá thường xuyên",
     "implausible_value": "Giá trị bất thường",
     "precision": "Điểm có hơn 1 chữ số thập phân, đã làm tròn",
+    "hidden_sheet": "Trang tính bị ẩn nên không được đọc: nếu trang chứa dữ liệu cần nộp, hãy bỏ ẩn trang "
+    "(chuột phải vào tên trang → Bỏ ẩn) rồi lưu lại; nếu là dữ liệu cũ, hãy xóa trang",
     "folder_mismatch": "Năm học hoặc trường ghi trong tệp khác thư mục nộp (tệp ghi trường khác thì cả tệp "
     "bị cách ly, không tính cho trường nào: hãy đặt tệp vào đúng thư mục trường)",
 }

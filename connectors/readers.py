@@ -29,9 +29,14 @@ class FileRejected(Exception):
         self.detail = detail
 
 
-def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
-    """Every sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
-    0-based Excel column index even when leading columns are empty).
+def read_excel_grids(
+    path: Path, data: bytes | None = None, hidden: list[tuple[str, str]] | None = None
+) -> list[Grid]:
+    """Every visible sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
+    0-based Excel column index even when leading columns are empty). Hidden and very hidden sheets are
+    not read (a very hidden sheet of last year's rooms must not count): each is added to `hidden` as
+    (sheet name, `hidden` or `veryhidden`); an `.xlsx` sheet's state comes from the workbook part,
+    before the sheet is loaded.
 
     Tolerant open (docs/exports.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
     compound container), xlrd with `ignore_workbook_corruption=True`; only then `unreadable_file`.
@@ -45,12 +50,21 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
         if path.suffix.lower() == ".xls":
-            return _read_xls_xlrd(path, exc, data)
+            return _read_xls_xlrd(path, exc, data, hidden)
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
     grids: list[Grid] = []
+    states = xlsx_sheet_states(data if data is not None else path)
     for name in reader.sheet_names:
+        if states.get(name, "visible") != "visible":
+            if hidden is not None:
+                hidden.append((name, states[name]))
+            continue
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            if str(sheet.visible).lower() != "visible":  # a .xls sheet: known once loaded
+                if hidden is not None:
+                    hidden.append((name, str(sheet.visible).lower()))
+                continue
             table = sheet.to_arrow()
             # fastexcel drops leading empty columns: keep each column's absolute index
             cols = [c.absolute_index for c in sheet.available_columns()]
@@ -60,11 +74,31 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
             if "empty" in str(exc).lower():
                 continue
             if path.suffix.lower() == ".xls":
-                return _read_xls_xlrd(path, exc, data)
+                return _read_xls_xlrd(path, exc, data, hidden)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
         values = _arrow_matrix(table)
         grids.append(Grid(name, values=values, columns=cols if len(cols) == values.shape[1] else None))
     return grids
+
+
+def xlsx_sheet_states(source: Path | bytes) -> dict[str, str]:
+    """Sheet name → `hidden` / `veryhidden` for the sheets of a zip workbook that are not visible (from
+    `xl/workbook.xml`; empty for anything else)."""
+    import html
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            book = zf.read("xl/workbook.xml")[: 4 << 20].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return {}
+    out: dict[str, str] = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, state = re.search(r'\bname="([^"]*)"', tag), re.search(r'\bstate="([^"]*)"', tag)
+        if name and state and state.group(1).lower() in ("hidden", "veryhidden"):
+            out[html.unescape(name.group(1))] = state.group(1).lower()
+    return out
 
 
 def _arrow_matrix(table: object) -> np.ndarray:
@@ -78,7 +112,12 @@ def _arrow_matrix(table: object) -> np.ndarray:
     return arr
 
 
-def _read_xls_xlrd(path: Path, first_error: BaseException, data: bytes | None = None) -> list[Grid]:
+def _read_xls_xlrd(
+    path: Path,
+    first_error: BaseException,
+    data: bytes | None = None,
+    hidden: list[tuple[str, str]] | None = None,
+) -> list[Grid]:
     """Fallback for BIFF8 files whose compound container is corrupt (vendor `.xls` exports)."""
     import xlrd
 
@@ -93,6 +132,10 @@ def _read_xls_xlrd(path: Path, first_error: BaseException, data: bytes | None = 
         raise FileRejected("unreadable_file", f"{str(first_error)[:100]}; xlrd: {str(exc)[:100]}") from exc
     grids: list[Grid] = []
     for sh in book.sheets():
+        if sh.visibility:  # 1 hidden, 2 very hidden
+            if hidden is not None:
+                hidden.append((sh.name, "veryhidden" if sh.visibility == 2 else "hidden"))
+            continue
         if sh.nrows == 0:
             continue
         cols = []
@@ -145,11 +188,14 @@ def read_csv_grid(path: Path, data: bytes | None = None) -> list[Grid]:
     return [Grid(path.stem, frame)]
 
 
-def read_grids(path: Path, data: bytes | None = None) -> list[Grid]:
-    """Grids of a spreadsheet or CSV file (`data`: its content, when already read)."""
+def read_grids(
+    path: Path, data: bytes | None = None, hidden: list[tuple[str, str]] | None = None
+) -> list[Grid]:
+    """Grids of a spreadsheet or CSV file (`data`: its content, when already read; `hidden`: see
+    `read_excel_grids`)."""
     ext = path.suffix.lower()
     if ext in EXCEL_TYPES:
-        return read_excel_grids(path, data)
+        return read_excel_grids(path, data, hidden)
     if ext in CSV_TYPES:
         return read_csv_grid(path, data)
     raise FileRejected("unsupported_type", ext or "(no extension)")
