@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ def read_excel_grids(
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
     grids: list[Grid] = []
     states = xlsx_sheet_states(data if data is not None else path)
+    errors = xlsx_error_cells(data if data is not None else path)
     for name in reader.sheet_names:
         if states.get(name, "visible") != "visible":
             if hidden is not None:
@@ -77,7 +79,10 @@ def read_excel_grids(
                 return _read_xls_xlrd(path, exc, data, hidden)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
         values = _arrow_matrix(table)
-        grids.append(Grid(name, values=values, columns=cols if len(cols) == values.shape[1] else None))
+        columns: list[int] = cols if len(cols) == values.shape[1] else list(range(values.shape[1]))
+        if errors.get(name):
+            values, columns = _put_errors(values, columns, errors[name])
+        grids.append(Grid(name, values=values, columns=columns))
     return grids
 
 
@@ -85,7 +90,6 @@ def xlsx_sheet_states(source: Path | bytes) -> dict[str, str]:
     """Sheet name → `hidden` / `veryhidden` for the sheets of a zip workbook that are not visible (from
     `xl/workbook.xml`; empty for anything else)."""
     import html
-    import re
     import zipfile
 
     try:
@@ -99,6 +103,63 @@ def xlsx_sheet_states(source: Path | bytes) -> dict[str, str]:
         if name and state and state.group(1).lower() in ("hidden", "veryhidden"):
             out[html.unescape(name.group(1))] = state.group(1).lower()
     return out
+
+
+_ERROR_V = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>")
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """Sheet name → its cells holding a cached formula error (`t="e"`: `#DIV/0!`, `#REF!`, `#N/A`…) as
+    (1-based row, 0-based column, error text), for a zip workbook (empty for anything else). Readers give
+    these cells as blanks; `read_excel_grids` puts the error text back, so that a value the layout parses
+    is rejected naming the cell, not loaded as missing."""
+    import zipfile
+
+    from connectors.safety import sheet_names
+
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            names = sheet_names(zf)
+            for member, name in names.items():
+                info = next((i for i in zf.infolist() if i.filename.lower() == member), None)
+                if info is None:
+                    continue
+                xml = zf.read(info)
+                pos = xml.find(b't="e"')
+                while pos >= 0:
+                    start, end = xml.rfind(b"<", 0, pos), xml.find(b">", pos)
+                    ref = _REF.search(xml, start, end)
+                    close = xml.find(b"</", end)
+                    v = _ERROR_V.search(xml, end, close + 64) if close >= 0 else None
+                    if ref and v and not xml[start:end].endswith(b"/"):
+                        col = 0
+                        for ch in ref.group(1):
+                            col = col * 26 + ch - 64
+                        out.setdefault(name, []).append(
+                            (int(ref.group(2)), col - 1, v.group(1).decode("utf-8", "replace"))
+                        )
+                    pos = xml.find(b't="e"', pos + 5)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return {}
+    return out
+
+
+def _put_errors(
+    values: np.ndarray, columns: list[int], errors: list[tuple[int, int, str]]
+) -> tuple[np.ndarray, list[int]]:
+    """The error texts written into their cells (a column the reader dropped as empty is added)."""
+    for row, col, text in errors:
+        if not 1 <= row <= values.shape[0]:
+            continue
+        if col not in columns:
+            at = int(np.searchsorted(np.asarray(columns), col))
+            blank = np.empty((values.shape[0], 1), dtype=object)
+            values = np.concatenate([values[:, :at], blank, values[:, at:]], axis=1)
+            columns = [*columns[:at], col, *columns[at:]]
+        values[row - 1, columns.index(col)] = text
+    return values, columns
 
 
 def _arrow_matrix(table: object) -> np.ndarray:

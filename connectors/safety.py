@@ -262,7 +262,7 @@ def check_sheet_widths(source: Path | bytes, max_cells: int | None = None) -> Bl
     cap = MAX_CELLS if max_cells is None else max_cells
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
-            names = _sheet_names(zf)
+            names = sheet_names(zf)
             for i in zf.infolist():
                 if not _WORKSHEET.match(i.filename):
                     continue
@@ -347,7 +347,7 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet member (lower-case) → the sheet's name as the workbook shows it (best effort)."""
     try:
         book = zf.read("xl/workbook.xml")[: 1 << 20].decode("utf-8", "replace")
