@@ -223,17 +223,47 @@ def _xlrd_text(value: object, ctype: int) -> str | None:
     return str(value)
 
 
+RESAVE_UTF8 = (
+    "hãy mở tệp bằng Excel, chọn Tệp → Lưu thành → kiểu “CSV UTF-8 (Comma delimited) (*.csv)” rồi gửi lại "
+    "(tệp soạn bằng Unikey/Vietkey với bảng mã cũ: chuyển mã sang Unicode bằng công cụ chuyển mã của Unikey trước)"
+)
+
+
 def decode_csv(data: bytes) -> str:
-    """UTF-8 with or without BOM; anything else is `bad_encoding`."""
+    """UTF-8 with or without BOM; anything else is `bad_encoding`, with the encoding it most likely is
+    (`legacy_encoding`) and how to save it as UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRejected("bad_encoding", str(exc)[:120]) from exc
+        guess = legacy_encoding(data)
+        where = f"byte {exc.start}"
+        detail = f"có vẻ là bảng mã cũ {guess}" if guess else "không phải UTF-8"
+        raise FileRejected("bad_encoding", f"{detail} ({where}); {RESAVE_UTF8}") from exc
+
+
+def legacy_encoding(data: bytes) -> str | None:
+    """The legacy Vietnamese 8-bit encoding a text most likely uses, as people name it, or None: UTF-16
+    (a BOM or every other byte zero), Windows-1258 (its combining tone-mark bytes after vowels), else, with
+    bytes above 0x7F, TCVN3 (ABC) or VNI (which only the font tells apart)."""
+    head = data[: 1 << 20]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+        return "UTF-16"
+    high = sum(1 for b in head if b > 0x7F)
+    if not high:
+        return None
+    tones = re.findall(
+        rb"[AEIOUYaeiouy\xc2\xe2\xc3\xe3\xca\xea\xd4\xf4\xd5\xf5\xdd\xfd][\xcc\xec\xd2\xde\xf2]", head
+    )
+    if len(tones) * 3 >= high:
+        return "Windows-1258"
+    return "TCVN3 (ABC) hoặc VNI"
 
 
 def read_csv_grid(path: Path, data: bytes | None = None) -> list[Grid]:
     """One Grid for a CSV; the delimiter is `,` or `;`, whichever splits the header into more fields."""
     text = decode_csv(path.read_bytes() if data is None else data)
+    if "\r" in text:  # universal newlines: CR-only or mixed line ends (a CR inside quotes becomes LF)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.splitlines()[:40]
     best = ","
     best_n = 0
