@@ -1148,13 +1148,18 @@ def _count(summary: IngestSummary, d: FileDecision, res: FileResult) -> None:
 # ---------------------------------------------------------------------------------------------
 # Steps 5 and 6: retire the files that disappeared, finalise the cross-file work
 # ---------------------------------------------------------------------------------------------
+def _retires(rel: str, entry: ManifestEntry, seen: set[str], year: str | None) -> bool:
+    """A file the manifest holds that `retire_missing` retires in this run (gone from the inbox)."""
+    fy, _ = delivery_of(Path(rel))
+    return rel not in seen and entry.status != "retired" and not (year and fy and fy != year)
+
+
 def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntry], seen: set[str],
                    year: str | None, summary: IngestSummary) -> None:  # fmt: skip
     """Files the manifest holds that are no longer in the inbox (of this year): their rows leave, each in
     its own transaction, and the manifest marks them retired."""
     for rel, entry in known.items():
-        fy, _ = delivery_of(Path(rel))
-        if rel in seen or entry.status == "retired" or (year and fy and fy != year):
+        if not _retires(rel, entry, seen, year):
             continue
         con.execute("BEGIN TRANSACTION")
         raw_store.delete_file_rows(con, rel)
@@ -1170,13 +1175,15 @@ def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntr
 
 
 def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
-    """After any change: cross-file references resolved again, raw tables compacted once their deleted
-    rows pile up."""
-    if summary.changed:
+    """After any change, or when a run stopped before finishing it (`ingest_pending`): cross-file
+    references resolved again, raw tables compacted once their deleted rows pile up; then the pending
+    mark goes."""
+    if summary.changed or raw_store.is_pending(con, "finalise"):
         from connectors import references
 
         references.resolve_all(con)
         summary.compacted = raw_store.compact_raw_tables(con)
+    raw_store.clear_pending(con, "finalise")
 
 
 def ingest_inbox(
@@ -1202,6 +1209,8 @@ def ingest_inbox(
     known = manifest_state(con)
     plan = plan_files(Path(inbox), year, known, summary)
     raw_store.log_events(con, summary.run_id, plan.skipped)
+    if plan.todo or any(_retires(rel, e, plan.seen, year) for rel, e in known.items()):
+        raw_store.mark_pending(con, "finalise")  # committed before any file is: a kill leaves it set
     first, rest = split_registry(plan.todo, limits, workers)
     take_files(
         con, first, Registry.load(con), hash_key, 1 if workers != 0 else 0, progress, summary, limits
