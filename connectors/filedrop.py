@@ -9,7 +9,6 @@ previous rows; files that disappeared are retired. A bad file or row never stops
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import hashlib
 import itertools
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import raw_store
-from connectors.inbox import walk_inbox
+from connectors.inbox import file_key, walk_inbox
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
@@ -44,6 +43,7 @@ from connectors.sheet_parser import (
     parse_table_group,
     table_group_key,
 )
+from connectors.workers import Limits, Worker, WorkerFailed, run_alone, warm_up
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -61,6 +61,9 @@ class FileResult:
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
     parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
+    notes: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # file-level warnings: sheet, code, detail
 
     @property
     def rows_read(self) -> int:
@@ -147,6 +150,7 @@ class ParseJob:
     ctx: ParseContext
     sha: str | None = None
     data: bytes | None = None
+    max_cells: int | None = None  # the cap on a sheet's cells (None: `safety.MAX_CELLS`)
 
 
 @dataclass
@@ -197,7 +201,7 @@ def parse_files(jobs: list[ParseJob], layouts: tuple[Layout, ...] | None = None)
                 raise
             sheets = {i: exc for i in located} if len(located) == 1 else _finish_each(jobs, located)
         for i, loc in located.items():
-            results[i] = _conclude(loc, sheets[i], jobs[i].path)
+            results[i] = _conclude(loc, sheets[i], jobs[i].path, jobs[i].ctx)
     return results  # type: ignore[return-value]
 
 
@@ -226,12 +230,15 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             from connectors import json_layouts
 
             res.sheets = json_layouts.parse_json_file(path, ctx)
-            return _conclude(_Located(res, [], []), res.sheets, path)
+            return _conclude(_Located(res, [], []), res.sheets, path, ctx)
         if ext in EXCEL_TYPES:  # the worksheet width peek of the pre-flight checks, on these bytes
-            blocked = check_sheet_widths(data if data is not None else path)
+            blocked = check_sheet_widths(data if data is not None else path, job.max_cells)
             if blocked:
                 raise FileRejected(*blocked)
-        grids = read_grids(path, data)
+        hidden: list[tuple[str, str]] = []
+        grids = read_grids(path, data, hidden)
+        res.notes = [(name, "hidden_sheet", "ẩn sâu (very hidden)" if state == "veryhidden" else "ẩn")
+                     for name, state in hidden]  # fmt: skip
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:
                 g.sheet = ""
@@ -243,7 +250,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
             return res
         if not found:
-            raise FileRejected(errors[0] if errors else "unrecognized_layout")
+            shown = ", ".join(f"“{n}”" for n, _ in hidden)
+            raise FileRejected(errors[0] if errors else "unrecognized_layout",
+                               f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
         return _Located(res, found, errors)
     except BaseException as exc:
         return _rejected(res, exc, path, rel)
@@ -261,13 +270,19 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
         detail = _scrub(exc.detail, path, rel)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
         return res
+    if isinstance(exc, MemoryError):  # the worker's address-space limit, met in Python code
+        res.reason_code = "file_too_large"
+        res.reason = f"{reason_text('file_too_large')} (vượt giới hạn bộ nhớ khi đọc tệp)"
+        return res
     res.reason_code = "unreadable_file"
     detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
     res.reason = f"{reason_text('unreadable_file')} ({detail})"
     return res
 
 
-def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Path) -> FileResult:
+def _conclude(
+    loc: _Located, sheets: list[SheetResult] | BaseException, path: Path, ctx: ParseContext | None = None
+) -> FileResult:
     """The file's status from its parsed sheets (or the error that stopped its parse)."""
     res = loc.res
     if isinstance(sheets, BaseException):
@@ -277,6 +292,11 @@ def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Pa
     if file_errors:
         res.reason_code = file_errors[0]
         res.reason = reason_text(file_errors[0])
+        return res
+    other = other_school(res.sheets, ctx)
+    if other:
+        res.reason_code = "folder_mismatch"
+        res.reason = f"{reason_text('folder_mismatch')} ({other})"
         return res
     if res.rows_read == 0:
         res.reason_code = "empty_file"
@@ -288,6 +308,36 @@ def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Pa
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def province_wide(layout: Layout) -> bool:
+    """A layout whose rows name many schools by design (the registry, a province-wide list with a
+    school name column): its rows are not held to the delivery folder's school."""
+    return layout.entity == "school" or bool(layout.options.get("school_name_column"))
+
+
+def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | None:
+    """Vietnamese detail when the rows of a file delivered in a school folder name another school (by
+    a school column, the title's code or the title's school name; class codes are resolved to a school
+    the same way by the parser), else None. Such a file is quarantined as `folder_mismatch`: loaded, it
+    would count for the other school, or, attributed by folder, raise findings against this one."""
+    folder = ctx.folder_school if ctx is not None else None
+    if not folder:
+        return None
+    counts: dict[str, int] = {}
+    for s in sheets:
+        if province_wide(s.layout) or "school_code" not in s.rows.columns or s.rows.empty:
+            continue
+        codes = s.rows["school_code"].dropna().astype(str)
+        for code, n in codes[codes != folder].value_counts().items():
+            counts[str(code)] = counts.get(str(code), 0) + int(n)
+    if not counts:
+        return None
+    names = {code: name for name, code in (ctx.school_names if ctx else {}).items()}
+    shown = ", ".join(
+        f"{c}{f' – {names[c]}' if c in names else ''} ({n} dòng)" for c, n in sorted(counts.items())
+    )
+    return f"nội dung tệp ghi trường {shown}, còn tệp nằm trong thư mục trường {folder}"
 
 
 def _finish_each(
@@ -353,12 +403,6 @@ def parse_sheets(
     if layout.shape == "table":
         return [parse_table(grid, match, ctx)]
     return [reshapers.get(layout.shape)(grid, match, ctx)]
-
-
-def printable_name(rel: str) -> str:
-    """A file name as text that DuckDB and reports can hold: bytes that are not UTF-8 (kept by Python as
-    surrogate escapes) become `\\xNN`, so the file is still reported and quarantined, never crashes."""
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _scrub(detail: str, path: Path, rel: str) -> str:
@@ -593,6 +637,11 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                  "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
                 for s in res.sheets for w in s.warnings
             )  # fmt: skip
+            warnings.extend(
+                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": sheet,
+                 "source_row": 0, "reason_code": code, "detail": detail}
+                for sheet, code, detail in res.notes
+            )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})
             entities = sorted({s.layout.entity for s in res.sheets})
             manifest.append(
@@ -633,11 +682,9 @@ def _blocked_sha(blocked: tuple[str, str], path: Path) -> str:
     return "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
 
 
-INGEST_WORKERS = 2  # parse processes (the machine has 2 cores); 0 or 1 parses in this process
-POOL_MIN_FILES = 12  # below this many files to parse, process start-up costs more than it saves
+INGEST_WORKERS = 2  # parse processes at once (the machine has 2 cores); 0 parses in this process, uncontained
 PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in one pass)
 PARSE_BATCH_BYTES = 16 * 1024 * 1024  # ... or fewer files when they are this large
-POOL_WINDOW = 2  # parse batches in flight per worker: bounds the parsed results held in memory
 HOLD_BYTES = 256 * 1024 * 1024  # file contents kept from hashing to parsing (beyond: read again)
 STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
 STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
@@ -705,7 +752,7 @@ def plan_files(
     plan, checks, held = Plan(), PathChecks(inbox), 0
     copies = _ContentIndex()
     for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
-        path, rel = inbox / rel_raw, printable_name(rel_raw)
+        path, rel = inbox / rel_raw, file_key(rel_raw)
         plan.seen.add(rel)
         summary.files_seen += 1
         prev = known.get(rel)
@@ -828,12 +875,14 @@ class Registry:
                             hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
 
 
-def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...]) -> bool:
+def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...], max_cells: int | None = None) -> bool:
     """A spreadsheet of the province folder one of whose sheets is laid out as the school registry (read
-    and its headers located; a file that cannot be read is not the registry)."""
-    if d.blocked or d.delivery[1] is not None or d.path.suffix.lower() not in EXCEL_TYPES | CSV_TYPES:
+    and its headers located; a file that cannot be read, or is too large to, is not the registry)."""
+    if not _registry_candidate(d):
         return False
     try:
+        if d.path.suffix.lower() in EXCEL_TYPES and check_sheet_widths(d.data or d.path, max_cells):
+            return False
         found, _ = locate_sheets(read_grids(d.path, d.data), layouts)
     except BaseException as exc:  # the parse step reports it
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
@@ -842,12 +891,40 @@ def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...]) -> bool:
     return any(m.layout.entity == "school" for _, m in found)
 
 
-def split_registry(todo: list[FileDecision]) -> tuple[list[FileDecision], list[FileDecision]]:
-    """(the registry files of the province folder, every other file), each in plan order."""
+def _registry_candidate(d: FileDecision) -> bool:
+    return not d.blocked and d.delivery[1] is None and d.path.suffix.lower() in EXCEL_TYPES | CSV_TYPES
+
+
+def _registry_probe(args: tuple[list[FileDecision], int | None]) -> list[bool]:
+    """Worker side of `split_registry`: `is_registry_file` of each file."""
     layouts = load_layouts()
-    first = [d for d in todo if is_registry_file(d, layouts)]
-    picked = {id(d) for d in first}
-    return first, [d for d in todo if id(d) not in picked]
+    return [is_registry_file(d, layouts, args[1]) for d in args[0]]
+
+
+def split_registry(
+    todo: list[FileDecision], limits: Limits | None = None, workers: int | None = None
+) -> tuple[list[FileDecision], list[FileDecision]]:
+    """(the registry files of the province folder, every other file), each in plan order. The files are
+    read in a worker under `limits` (in this process when `workers` is 0); when the worker dies, each
+    file alone, and a file whose worker dies alone is not the registry (the parse step quarantines it)."""
+    limits = limits or Limits()
+    cands = [d for d in todo if _registry_candidate(d)]
+    if not cands:
+        flags: list[bool] = []
+    elif workers == 0:
+        flags = _registry_probe((cands, limits.max_cells))
+    else:
+        try:
+            flags = run_alone(_registry_probe, (cands, limits.max_cells), limits)
+        except WorkerFailed:
+            flags = []
+            for d in cands:
+                try:
+                    flags += run_alone(_registry_probe, ([d], limits.max_cells), limits)
+                except WorkerFailed:
+                    flags.append(False)
+    picked = {id(d) for d, flag in zip(cands, flags, strict=True) if flag}
+    return [d for d in todo if id(d) in picked], [d for d in todo if id(d) not in picked]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -878,39 +955,32 @@ def parse_batches(todo: list[FileDecision]) -> list[list[int]]:
     return batches
 
 
-def _make_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-    import multiprocessing as mp
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["connectors.filedrop", "connectors.reshapers", "connectors.json_layouts"])
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-
 class ParsedFiles:
-    """Files in order with their parse results, all parsed with one registry snapshot. Batches of files
-    are parsed ahead in a bounded process pool when worth it (POOL_WINDOW batches per worker in flight),
-    in this process otherwise and whenever a worker dies."""
+    """Files in order with their parse results, all parsed with one registry snapshot. Each batch of files
+    is parsed in its own worker process under `limits` (`connectors.workers`), up to `workers` batches at
+    once, ahead of the storing; `workers` 0 parses in this process (no containment). A batch whose worker
+    dies (a native abort, a limit) is parsed again file by file, each alone: its other files load as
+    they would have, and a file whose worker dies alone is quarantined naming what stopped it
+    (`file_too_large` for a memory or CPU limit, `reader_crashed` otherwise)."""
 
     def __init__(self, todo: list[FileDecision], registry: Registry, hash_key: str, workers: int | None,
-                 progress: Callable[[str], None] | None = None) -> None:  # fmt: skip
+                 progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> None:  # fmt: skip
         self.todo, self.registry, self.hash_key, self.progress = todo, registry, hash_key, progress
+        self.limits = limits or Limits()
         self.batches = parse_batches(self.todo)
         self.batch_of = {i: b for b, idxs in enumerate(self.batches) for i in idxs}
         self.workers = INGEST_WORKERS if workers is None else workers
-        n_parse = sum(1 for d in self.todo if not d.blocked)
-        use_pool = self.workers > 1 and n_parse >= POOL_MIN_FILES
-        self.pool = _make_pool(min(self.workers, n_parse)) if use_pool else None
-        self.pending: dict[int, concurrent.futures.Future] = {}  # batch → its job in the pool
+        self.running: dict[int, Worker] = {}  # batch → its worker
         self.parsed: dict[int, FileResult] = {}  # todo position → its result, until taken
         self.consumed = -1  # the last batch whose files have all been taken
-        self.pool_broken = False
 
     def __enter__(self) -> ParsedFiles:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        for w in self.running.values():
+            w.cancel()
+        self.running.clear()
 
     def __iter__(self) -> Iterator[tuple[FileDecision, FileResult]]:
         for i, d in enumerate(self.todo):
@@ -934,38 +1004,68 @@ class ParsedFiles:
 
     def _jobs(self, idxs: list[int]) -> list[ParseJob]:
         return [ParseJob(self.todo[i].path, self.todo[i].rel, self.registry.context(self.todo[i].rel, self.hash_key),
-                         self.todo[i].sha256 or None, self.todo[i].data) for i in idxs]  # fmt: skip
+                         self.todo[i].sha256 or None, self.todo[i].data, self.limits.max_cells)
+                for i in idxs]  # fmt: skip
 
     def _submit_ahead(self) -> None:
-        """Keep POOL_WINDOW batches per worker in flight."""
-        if self.pool is None or self.pool_broken:
+        """Keep `workers` batches in their workers."""
+        if self.workers <= 0:
             return
-        for b in range(
-            self.consumed + 1, min(len(self.batches), self.consumed + 1 + POOL_WINDOW * self.workers)
-        ):
-            if b not in self.pending and not any(i in self.parsed for i in self.batches[b]):
-                try:
-                    self.pending[b] = self.pool.submit(_parse_job, self._jobs(self.batches[b]))
-                except (concurrent.futures.BrokenExecutor, RuntimeError):  # a worker died: parse here
-                    self.pool_broken = True
-                    return
+        for b in range(self.consumed + 1, len(self.batches)):
+            if len(self.running) >= self.workers:
+                return
+            if b not in self.running and not any(i in self.parsed for i in self.batches[b]):
+                self.running[b] = Worker(_parse_job, self._jobs(self.batches[b]), self.limits)
 
     def _collect(self, b: int, start: int) -> None:
-        """Results of batch b's files from todo position `start` on, into `parsed`: from the pool, or
-        parsed here when the pool failed."""
-        self._submit_ahead()
+        """Results of batch b's files from todo position `start` on, into `parsed`."""
         idxs = [i for i in self.batches[b] if i >= start]
-        got: list[FileResult] | None = None
-        fut = self.pending.pop(b, None)
-        if fut is not None:
-            try:
-                got = fut.result()[len(self.batches[b]) - len(idxs) :]
-            except Exception:  # a dead worker must not stop the run: parse the batch here
-                got = None
-        if got is None:
+        if self.workers <= 0:
             got = parse_files(self._jobs(idxs), load_layouts())
+        else:
+            self._submit_ahead()
+            w = self.running.pop(b, None) or Worker(_parse_job, self._jobs(idxs), self.limits)
+            try:
+                got = w.result()[-len(idxs) :]
+            except WorkerFailed as exc:
+                got = self._alone(idxs, exc)
+            self._submit_ahead()
         for i, res in zip(idxs, got, strict=True):
             self.parsed[i] = res
+
+    def _alone(self, idxs: list[int], failure: WorkerFailed) -> list[FileResult]:
+        """The files of a batch whose worker died, each parsed alone; one that dies alone is quarantined."""
+        if len(idxs) == 1:
+            return [self._stopped(idxs[0], failure)]
+        out: list[FileResult] = []
+        for i in idxs:
+            try:
+                out += Worker(_parse_job, self._jobs([i]), self.limits).result()
+            except WorkerFailed as exc:
+                out.append(self._stopped(i, exc))
+        return out
+
+    def _stopped(self, i: int, failure: WorkerFailed) -> FileResult:
+        """A file whose worker died while it was read alone, quarantined with what stopped it."""
+        d = self.todo[i]
+        try:
+            size = d.path.lstat().st_size
+            sha = d.sha256 or sha256_of(d.path)
+        except OSError:
+            size, sha = len(d.data or b""), d.sha256
+        crash = failure.crash
+        if failure.memory:
+            code, detail = (
+                "file_too_large",
+                f"vượt giới hạn bộ nhớ {self.limits.memory_bytes // 2**20} MiB khi đọc",
+            )
+        elif crash is not None and crash.cpu_exhausted:
+            code, detail = "file_too_large", f"đọc tệp quá {self.limits.cpu_seconds} giây CPU"
+        elif crash is not None:
+            code, detail = "reader_crashed", f"tiến trình đọc tệp bị dừng: {crash.signal_name}"
+        else:
+            code, detail = "reader_crashed", f"lỗi khi đọc tệp: {_scrub(failure.error, d.path, d.rel)}"
+        return FileResult(d.rel, sha, size, "quarantined", code, f"{reason_text(code)} ({detail})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,12 +1112,14 @@ def _block_unknown_school(
 
 
 def take_files(con: duckdb.DuckDBPyConnection, todo: list[FileDecision], registry: Registry, hash_key: str,
-               workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary) -> None:  # fmt: skip
-    """Parse the files with one registry snapshot and store them in order, a batch per transaction."""
+               workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary,
+               limits: Limits | None = None) -> None:  # fmt: skip
+    """Parse the files with one registry snapshot (in workers under `limits`) and store them in order,
+    a batch per transaction."""
     if not todo:
         return
     writer = BatchWriter(con, summary.run_id)
-    with ParsedFiles(todo, registry, hash_key, workers, progress) as parsed:
+    with ParsedFiles(todo, registry, hash_key, workers, progress, limits) as parsed:
         for d, res in parsed:
             writer.add(d, res)
             _count(summary, d, res)
@@ -1046,13 +1148,18 @@ def _count(summary: IngestSummary, d: FileDecision, res: FileResult) -> None:
 # ---------------------------------------------------------------------------------------------
 # Steps 5 and 6: retire the files that disappeared, finalise the cross-file work
 # ---------------------------------------------------------------------------------------------
+def _retires(rel: str, entry: ManifestEntry, seen: set[str], year: str | None) -> bool:
+    """A file the manifest holds that `retire_missing` retires in this run (gone from the inbox)."""
+    fy, _ = delivery_of(Path(rel))
+    return rel not in seen and entry.status != "retired" and not (year and fy and fy != year)
+
+
 def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntry], seen: set[str],
                    year: str | None, summary: IngestSummary) -> None:  # fmt: skip
     """Files the manifest holds that are no longer in the inbox (of this year): their rows leave, each in
     its own transaction, and the manifest marks them retired."""
     for rel, entry in known.items():
-        fy, _ = delivery_of(Path(rel))
-        if rel in seen or entry.status == "retired" or (year and fy and fy != year):
+        if not _retires(rel, entry, seen, year):
             continue
         con.execute("BEGIN TRANSACTION")
         raw_store.delete_file_rows(con, rel)
@@ -1068,13 +1175,15 @@ def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntr
 
 
 def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
-    """After any change: cross-file references resolved again, raw tables compacted once their deleted
-    rows pile up."""
-    if summary.changed:
+    """After any change, or when a run stopped before finishing it (`ingest_pending`): cross-file
+    references resolved again, raw tables compacted once their deleted rows pile up; then the pending
+    mark goes."""
+    if summary.changed or raw_store.is_pending(con, "finalise"):
         from connectors import references
 
         references.resolve_all(con)
         summary.compacted = raw_store.compact_raw_tables(con)
+    raw_store.clear_pending(con, "finalise")
 
 
 def ingest_inbox(
@@ -1085,25 +1194,32 @@ def ingest_inbox(
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    limits: Limits | None = None,
 ) -> IngestSummary:
     """Ingest every new or changed file of the inbox (for one delivery year when given), in steps: plan
     (a decision per file); the school registry (the province folder's registry files parsed and stored
-    first, then one snapshot every other file is parsed with); parsed files (in a bounded process pool:
-    `workers`, default INGEST_WORKERS; 0/1 or a small inbox parse in this process) and the batch writer
-    (plan order, a batch of files per transaction); retire; finalise."""
+    first, then one snapshot every other file is parsed with); parsed files (in worker processes under
+    `limits`, `workers` at once, default INGEST_WORKERS; 0 parses in this process, uncontained) and the
+    batch writer (plan order, a batch of files per transaction); retire; finalise."""
+    if workers != 0:
+        warm_up()  # the workers' forkserver imports its modules while the files are planned
     raw_store.ensure_schema(con)
     ensure_manifest_columns(con)
     summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
     known = manifest_state(con)
     plan = plan_files(Path(inbox), year, known, summary)
     raw_store.log_events(con, summary.run_id, plan.skipped)
-    first, rest = split_registry(plan.todo)
-    take_files(con, first, Registry.load(con), hash_key, 0, progress, summary)  # the registry first
+    if plan.todo or any(_retires(rel, e, plan.seen, year) for rel, e in known.items()):
+        raw_store.mark_pending(con, "finalise")  # committed before any file is: a kill leaves it set
+    first, rest = split_registry(plan.todo, limits, workers)
+    take_files(
+        con, first, Registry.load(con), hash_key, 1 if workers != 0 else 0, progress, summary, limits
+    )  # registry 1st
     registry = Registry.load(con)
     unchanged: list[tuple[str, str, str]] = []
     rest = [d for d in rest if not _block_unknown_school(d, registry, summary, unchanged)]
     raw_store.log_events(con, summary.run_id, unchanged)
-    take_files(con, rest, registry, hash_key, workers, progress, summary)
+    take_files(con, rest, registry, hash_key, workers, progress, summary, limits)
     retire_missing(con, known, plan.seen, year, summary)
     finalise(con, summary)
     return summary

@@ -21,6 +21,9 @@ REASONS_VI: dict[str, str] = {
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
+    "reader_crashed": "Trình đọc tệp bị dừng đột ngột khi đọc tệp này (tệp hỏng hoặc có cấu trúc bất thường, "
+    "ví dụ ô dữ liệu ở rất xa vùng dữ liệu); các tệp khác vẫn được đọc; hãy mở tệp bằng Excel, xóa vùng thừa, "
+    "lưu lại rồi gửi lại",
     "unexpected_folder": "Thư mục năm học không đúng quy ước (cần dạng 2024-2025, ví dụ 2024-2025/<mã trường>/): "
     "tệp không được đọc để không bị tính trùng sang năm học khác; hãy đổi tên thư mục",
     "unknown_school": "Mã trường ở tên thư mục nộp không có trong danh sách trường của Sở cho năm học này: "
@@ -46,7 +49,10 @@ REASONS_VI: dict[str, str] = {
     "incomplete_tx": "Chưa đủ số điểm đánh giá thường xuyên",
     "implausible_value": "Giá trị bất thường",
     "precision": "Điểm có hơn 1 chữ số thập phân, đã làm tròn",
-    "folder_mismatch": "Năm học trong tệp khác năm học của thư mục nộp",
+    "hidden_sheet": "Trang tính bị ẩn nên không được đọc: nếu trang chứa dữ liệu cần nộp, hãy bỏ ẩn trang "
+    "(chuột phải vào tên trang → Bỏ ẩn) rồi lưu lại; nếu là dữ liệu cũ, hãy xóa trang",
+    "folder_mismatch": "Năm học hoặc trường ghi trong tệp khác thư mục nộp (tệp ghi trường khác thì cả tệp "
+    "bị cách ly, không tính cho trường nào: hãy đặt tệp vào đúng thư mục trường)",
 }
 
 

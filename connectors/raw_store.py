@@ -143,9 +143,30 @@ def compact_raw_tables(
     return done
 
 
+PENDING_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_pending (
+  step VARCHAR PRIMARY KEY,  -- post-commit work a run owes: 'finalise' (references, compaction)
+  since TIMESTAMP
+)"""
+
+
+def mark_pending(con: duckdb.DuckDBPyConnection, step: str) -> None:
+    """Record (committed now, before the work it guards commits anything) that `step` must run."""
+    con.execute("INSERT OR REPLACE INTO ingest_pending VALUES (?, ?)", [step, dt.datetime.now()])
+
+
+def is_pending(con: duckdb.DuckDBPyConnection, step: str) -> bool:
+    return con.execute("SELECT count(*) FROM ingest_pending WHERE step = ?", [step]).fetchone()[0] > 0  # type: ignore[index]
+
+
+def clear_pending(con: duckdb.DuckDBPyConnection, step: str) -> None:
+    con.execute("DELETE FROM ingest_pending WHERE step = ?", [step])
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw tables, manifest, events, quarantine and warnings tables when missing."""
-    for ddl in (MANIFEST_DDL, EVENTS_DDL, QUARANTINE_DDL, WARNINGS_DDL):
+    """Create the raw tables, manifest, events, quarantine, warnings and pending-work tables when
+    missing."""
+    for ddl in (MANIFEST_DDL, EVENTS_DDL, QUARANTINE_DDL, WARNINGS_DDL, PENDING_DDL):
         con.execute(ddl)
     for ent in load_entities().values():
         con.execute(ent.ddl())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,14 @@ class FileRejected(Exception):
         self.detail = detail
 
 
-def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
-    """Every sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
-    0-based Excel column index even when leading columns are empty).
+def read_excel_grids(
+    path: Path, data: bytes | None = None, hidden: list[tuple[str, str]] | None = None
+) -> list[Grid]:
+    """Every visible sheet of a workbook as a Grid (rows keep their sheet row numbers, columns their true
+    0-based Excel column index even when leading columns are empty). Hidden and very hidden sheets are
+    not read (a very hidden sheet of last year's rooms must not count): each is added to `hidden` as
+    (sheet name, `hidden` or `veryhidden`); an `.xlsx` sheet's state comes from the workbook part,
+    before the sheet is loaded.
 
     Tolerant open (docs/exports.md §1.1): fastexcel/calamine first; for a `.xls` it cannot open (corrupt
     compound container), xlrd with `ignore_workbook_corruption=True`; only then `unreadable_file`.
@@ -45,12 +51,22 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
             raise
         if path.suffix.lower() == ".xls":
-            return _read_xls_xlrd(path, exc, data)
+            return _read_xls_xlrd(path, exc, data, hidden)
         raise FileRejected("unreadable_file", str(exc)[:200]) from exc
     grids: list[Grid] = []
+    states = xlsx_sheet_states(data if data is not None else path)
+    errors = xlsx_error_cells(data if data is not None else path)
     for name in reader.sheet_names:
+        if states.get(name, "visible") != "visible":
+            if hidden is not None:
+                hidden.append((name, states[name]))
+            continue
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            if str(sheet.visible).lower() != "visible":  # a .xls sheet: known once loaded
+                if hidden is not None:
+                    hidden.append((name, str(sheet.visible).lower()))
+                continue
             table = sheet.to_arrow()
             # fastexcel drops leading empty columns: keep each column's absolute index
             cols = [c.absolute_index for c in sheet.available_columns()]
@@ -60,11 +76,90 @@ def read_excel_grids(path: Path, data: bytes | None = None) -> list[Grid]:
             if "empty" in str(exc).lower():
                 continue
             if path.suffix.lower() == ".xls":
-                return _read_xls_xlrd(path, exc, data)
+                return _read_xls_xlrd(path, exc, data, hidden)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
         values = _arrow_matrix(table)
-        grids.append(Grid(name, values=values, columns=cols if len(cols) == values.shape[1] else None))
+        columns: list[int] = cols if len(cols) == values.shape[1] else list(range(values.shape[1]))
+        if errors.get(name):
+            values, columns = _put_errors(values, columns, errors[name])
+        grids.append(Grid(name, values=values, columns=columns))
     return grids
+
+
+def xlsx_sheet_states(source: Path | bytes) -> dict[str, str]:
+    """Sheet name → `hidden` / `veryhidden` for the sheets of a zip workbook that are not visible (from
+    `xl/workbook.xml`; empty for anything else)."""
+    import html
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            book = zf.read("xl/workbook.xml")[: 4 << 20].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return {}
+    out: dict[str, str] = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, state = re.search(r'\bname="([^"]*)"', tag), re.search(r'\bstate="([^"]*)"', tag)
+        if name and state and state.group(1).lower() in ("hidden", "veryhidden"):
+            out[html.unescape(name.group(1))] = state.group(1).lower()
+    return out
+
+
+_ERROR_V = re.compile(rb"<(?:\w+:)?v>([^<]{1,40})</(?:\w+:)?v>")
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def xlsx_error_cells(source: Path | bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """Sheet name → its cells holding a cached formula error (`t="e"`: `#DIV/0!`, `#REF!`, `#N/A`…) as
+    (1-based row, 0-based column, error text), for a zip workbook (empty for anything else). Readers give
+    these cells as blanks; `read_excel_grids` puts the error text back, so that a value the layout parses
+    is rejected naming the cell, not loaded as missing."""
+    import zipfile
+
+    from connectors.safety import sheet_names
+
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            names = sheet_names(zf)
+            for member, name in names.items():
+                info = next((i for i in zf.infolist() if i.filename.lower() == member), None)
+                if info is None:
+                    continue
+                xml = zf.read(info)
+                pos = xml.find(b't="e"')
+                while pos >= 0:
+                    start, end = xml.rfind(b"<", 0, pos), xml.find(b">", pos)
+                    ref = _REF.search(xml, start, end)
+                    close = xml.find(b"</", end)
+                    v = _ERROR_V.search(xml, end, close + 64) if close >= 0 else None
+                    if ref and v and not xml[start:end].endswith(b"/"):
+                        col = 0
+                        for ch in ref.group(1):
+                            col = col * 26 + ch - 64
+                        out.setdefault(name, []).append(
+                            (int(ref.group(2)), col - 1, v.group(1).decode("utf-8", "replace"))
+                        )
+                    pos = xml.find(b't="e"', pos + 5)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RuntimeError, EOFError, NotImplementedError):
+        return {}
+    return out
+
+
+def _put_errors(
+    values: np.ndarray, columns: list[int], errors: list[tuple[int, int, str]]
+) -> tuple[np.ndarray, list[int]]:
+    """The error texts written into their cells (a column the reader dropped as empty is added)."""
+    for row, col, text in errors:
+        if not 1 <= row <= values.shape[0]:
+            continue
+        if col not in columns:
+            at = int(np.searchsorted(np.asarray(columns), col))
+            blank = np.empty((values.shape[0], 1), dtype=object)
+            values = np.concatenate([values[:, :at], blank, values[:, at:]], axis=1)
+            columns = [*columns[:at], col, *columns[at:]]
+        values[row - 1, columns.index(col)] = text
+    return values, columns
 
 
 def _arrow_matrix(table: object) -> np.ndarray:
@@ -78,7 +173,12 @@ def _arrow_matrix(table: object) -> np.ndarray:
     return arr
 
 
-def _read_xls_xlrd(path: Path, first_error: BaseException, data: bytes | None = None) -> list[Grid]:
+def _read_xls_xlrd(
+    path: Path,
+    first_error: BaseException,
+    data: bytes | None = None,
+    hidden: list[tuple[str, str]] | None = None,
+) -> list[Grid]:
     """Fallback for BIFF8 files whose compound container is corrupt (vendor `.xls` exports)."""
     import xlrd
 
@@ -93,6 +193,10 @@ def _read_xls_xlrd(path: Path, first_error: BaseException, data: bytes | None = 
         raise FileRejected("unreadable_file", f"{str(first_error)[:100]}; xlrd: {str(exc)[:100]}") from exc
     grids: list[Grid] = []
     for sh in book.sheets():
+        if sh.visibility:  # 1 hidden, 2 very hidden
+            if hidden is not None:
+                hidden.append((sh.name, "veryhidden" if sh.visibility == 2 else "hidden"))
+            continue
         if sh.nrows == 0:
             continue
         cols = []
@@ -119,17 +223,47 @@ def _xlrd_text(value: object, ctype: int) -> str | None:
     return str(value)
 
 
+RESAVE_UTF8 = (
+    "hãy mở tệp bằng Excel, chọn Tệp → Lưu thành → kiểu “CSV UTF-8 (Comma delimited) (*.csv)” rồi gửi lại "
+    "(tệp soạn bằng Unikey/Vietkey với bảng mã cũ: chuyển mã sang Unicode bằng công cụ chuyển mã của Unikey trước)"
+)
+
+
 def decode_csv(data: bytes) -> str:
-    """UTF-8 with or without BOM; anything else is `bad_encoding`."""
+    """UTF-8 with or without BOM; anything else is `bad_encoding`, with the encoding it most likely is
+    (`legacy_encoding`) and how to save it as UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileRejected("bad_encoding", str(exc)[:120]) from exc
+        guess = legacy_encoding(data)
+        where = f"byte {exc.start}"
+        detail = f"có vẻ là bảng mã cũ {guess}" if guess else "không phải UTF-8"
+        raise FileRejected("bad_encoding", f"{detail} ({where}); {RESAVE_UTF8}") from exc
+
+
+def legacy_encoding(data: bytes) -> str | None:
+    """The legacy Vietnamese 8-bit encoding a text most likely uses, as people name it, or None: UTF-16
+    (a BOM or every other byte zero), Windows-1258 (its combining tone-mark bytes after vowels), else, with
+    bytes above 0x7F, TCVN3 (ABC) or VNI (which only the font tells apart)."""
+    head = data[: 1 << 20]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+        return "UTF-16"
+    high = sum(1 for b in head if b > 0x7F)
+    if not high:
+        return None
+    tones = re.findall(
+        rb"[AEIOUYaeiouy\xc2\xe2\xc3\xe3\xca\xea\xd4\xf4\xd5\xf5\xdd\xfd][\xcc\xec\xd2\xde\xf2]", head
+    )
+    if len(tones) * 3 >= high:
+        return "Windows-1258"
+    return "TCVN3 (ABC) hoặc VNI"
 
 
 def read_csv_grid(path: Path, data: bytes | None = None) -> list[Grid]:
     """One Grid for a CSV; the delimiter is `,` or `;`, whichever splits the header into more fields."""
     text = decode_csv(path.read_bytes() if data is None else data)
+    if "\r" in text:  # universal newlines: CR-only or mixed line ends (a CR inside quotes becomes LF)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.splitlines()[:40]
     best = ","
     best_n = 0
@@ -145,11 +279,14 @@ def read_csv_grid(path: Path, data: bytes | None = None) -> list[Grid]:
     return [Grid(path.stem, frame)]
 
 
-def read_grids(path: Path, data: bytes | None = None) -> list[Grid]:
-    """Grids of a spreadsheet or CSV file (`data`: its content, when already read)."""
+def read_grids(
+    path: Path, data: bytes | None = None, hidden: list[tuple[str, str]] | None = None
+) -> list[Grid]:
+    """Grids of a spreadsheet or CSV file (`data`: its content, when already read; `hidden`: see
+    `read_excel_grids`)."""
     ext = path.suffix.lower()
     if ext in EXCEL_TYPES:
-        return read_excel_grids(path, data)
+        return read_excel_grids(path, data, hidden)
     if ext in CSV_TYPES:
         return read_csv_grid(path, data)
     raise FileRejected("unsupported_type", ext or "(no extension)")

@@ -9,40 +9,47 @@ Checked, in order:
 - workbooks: a compound (CFB) container that holds an `EncryptionInfo` stream is a
   password-protected workbook; a compound file whose sectors or stream sizes point nowhere is
   broken (calamine panics on some); a zip container is read through its central directory only (member
-  count, declared sizes and ratios, declared sizes that cannot be true, macros) and the first
-  `SHEET_PEEK_BYTES` of each worksheet are scanned for the widest column that holds a value;
+  count, declared sizes and ratios, declared sizes that cannot be true, macros) and each worksheet's
+  XML is streamed once for its used range (`sheet_extent`: first and last value rows, widest value
+  column): beyond `MAX_COLUMNS` columns or `MAX_CELLS` cells (what a reader would allocate) it is
+  `file_too_large`;
 - CSV: nothing but a BOM, separators and blanks (empty); the number of fields of the first lines.
 
 Each check returns `(reason_code, detail)`; the detail is Vietnamese, meant for the school's data
 officer. `check_path` (no read) and `check_content` (reads the file) are the two halves of `preflight`:
 the connector hashes a file between them and skips the second half for a file it already knows. The
-connector runs the worksheet width peek (`check_sheet_widths`) in the process that then parses the file,
-on the bytes it parses, right before the reader gets them; `preflight` runs every check. Nothing here parses cells or follows a declared `<dimension>` (it may be wrong, §1.1).
+connector runs the worksheet check (`check_sheet_widths`) in the worker process that then parses the
+file (`connectors.workers`), on the bytes it parses, right before the reader gets them; `preflight` runs
+every check. Nothing here parses cell values or follows a declared `<dimension>` (it may be wrong, §1.1).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
 import struct
 import zipfile
+import zlib
 from pathlib import Path
+from typing import IO
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_MEMBERS = 2000
 MAX_COLUMNS = 1000
+MAX_CELLS = 20_000_000  # cells of one sheet's used range (first to last value row × widest column)
 SHEET_PEEK_BYTES = 4 * 1024 * 1024
 CSV_PEEK_BYTES = 1024 * 1024
 CSV_PEEK_LINES = 40
 
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ENCRYPTION_MARKERS = tuple(n.encode("utf-16-le") for n in ("EncryptionInfo", "EncryptedPackage"))
-_VALUE_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})[0-9]+"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')  # fmt: skip
+_CELL_RC = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')  # fmt: skip
 _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
-_WIDE_REF = re.compile(rb'\br="[A-Z]{3}[0-9]')  # a cell reference of 3 letters (beyond column ZZ)
+_WIDE_AT = re.compile(rb'r="[A-Z]{3}[0-9]')  # a cell reference of 3 letters (beyond column ZZ)
 _TWO_LETTER_COLUMNS = 26 + 26 * 26  # the widest column with a 2-letter name (ZZ)
 
 Blocked = tuple[str, str]
@@ -244,42 +251,129 @@ def _check_zip(path: Path, size: int) -> Blocked | None:
     return None
 
 
-def check_sheet_widths(source: Path | bytes) -> Blocked | None:
+def check_sheet_widths(source: Path | bytes, max_cells: int | None = None) -> Blocked | None:
     """A zip workbook (path or content; anything else passes) with a worksheet holding a value beyond
-    `MAX_COLUMNS` columns in its first `SHEET_PEEK_BYTES` (after `check_content` passed: the member sizes
-    are sane)."""
+    `MAX_COLUMNS` columns, or whose used range (rows of its first to its last value cell × its widest
+    value column) is more than `max_cells` cells (default `MAX_CELLS`; 0: no cap), which is what a
+    reader allocates for it before it reads a cell (after `check_content` passed: the member sizes are
+    sane). See `sheet_extent` for what is scanned."""
     import io
 
+    cap = MAX_CELLS if max_cells is None else max_cells
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            names = sheet_names(zf)
             for i in zf.infolist():
-                if _WORKSHEET.match(i.filename):
-                    with zf.open(i) as fh:
-                        xml = fh.read(SHEET_PEEK_BYTES)
-                    if MAX_COLUMNS >= _TWO_LETTER_COLUMNS and not _WIDE_REF.search(xml):
-                        continue  # no cell reference beyond column ZZ: narrow enough, no need to find the widest
-                    width = max_value_column(xml)
-                    if width > MAX_COLUMNS:
-                        return (
-                            "file_too_large",
-                            f"trang tính có dữ liệu ở cột thứ {width}, tối đa {MAX_COLUMNS} cột",
-                        )
+                if not _WORKSHEET.match(i.filename):
+                    continue
+                with zf.open(i) as fh:
+                    first, last, width = sheet_extent(fh, cap)
+                shown = names.get(i.filename.lower(), i.filename)
+                if width > MAX_COLUMNS:
+                    return (
+                        "file_too_large",
+                        f"trang tính “{shown}” có dữ liệu ở cột thứ {width}, tối đa {MAX_COLUMNS} cột",
+                    )
+                rows = last - first + 1 if last else 0
+                if cap and rows * width > cap:
+                    return ("file_too_large",
+                            f"trang tính “{shown}” có vùng dữ liệu {rows} dòng × {width} cột = {rows * width} ô "
+                            f"(từ dòng {first} đến dòng {last}), tối đa {cap} ô; hãy xóa các ô thừa ở xa "
+                            "vùng dữ liệu rồi lưu lại")  # fmt: skip
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, RuntimeError,
-            OSError):  # fmt: skip
+            OSError, zlib.error):  # fmt: skip
         return None  # the reader reports a broken container as unreadable_file
     return None
+
+
+def sheet_extent(fh: IO[bytes], max_cells: int = 0) -> tuple[int, int, int]:
+    """(row of the first value cell, row of the last value cell, widest value column, 1-based; zeros
+    for a sheet without values) of a worksheet XML stream, read once in `SHEET_PEEK_BYTES` chunks.
+
+    The rows come from the first chunk holding a value cell and the last chunk (rows are written in
+    order, which is what readers assume too); columns beyond ZZ are looked for in the whole stream (a
+    fast search for a three-letter reference, then the cell at each hit); narrower columns in the first
+    and last chunks only, and only when the rows times ZZ's 702 columns could pass `max_cells` (0:
+    always). A wide value in the middle of a long sheet with no three-letter reference is missed: the
+    worker's address-space limit is what stops that one."""
+    first = 0
+    wide = 0
+    head = b""
+    prev = b""
+    chunk = fh.read(SHEET_PEEK_BYTES)
+    head = chunk
+    while chunk:
+        if not first:
+            m = _CELL_RC.search(chunk)
+            first = int(m.group(2)) if m else 0
+        wide = max(wide, _wide_column(prev[-512:] + chunk))
+        nxt = fh.read(SHEET_PEEK_BYTES)
+        if not nxt:
+            break
+        prev, chunk = chunk, nxt
+    tail = (prev[-SHEET_PEEK_BYTES // 4 :] + chunk) if chunk is not head else head
+    last = 0
+    for window in (tail[-256 * 1024 :], tail):
+        rows = [int(r) for _, r in _CELL_RC.findall(window)]
+        if rows:
+            last = max(rows)
+            break
+    if not first:
+        return 0, 0, 0
+    last = max(last, first)
+    width = wide
+    if not width and (not max_cells or (last - first + 1) * _TWO_LETTER_COLUMNS > max_cells):
+        width = max(max_value_column(head), max_value_column(tail))
+    elif not width:
+        width = _TWO_LETTER_COLUMNS  # an upper bound that cannot pass the cap
+    return first, last, width
+
+
+def _wide_column(xml: bytes) -> int:
+    """The widest value column among cells with a three-letter reference (beyond ZZ) in `xml`."""
+    best = 0
+    for hit in _WIDE_AT.finditer(xml):
+        start = xml.rfind(b"<", max(0, hit.start() - 16), hit.start())
+        m = _CELL_RC.match(xml, start) if start >= 0 else None
+        if m:
+            best = max(best, _column_number(m.group(1)))
+    return best
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet member (lower-case) → the sheet's name as the workbook shows it (best effort)."""
+    try:
+        book = zf.read("xl/workbook.xml")[: 1 << 20].decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels")[: 1 << 20].decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, zlib.error):
+        return {}
+    target = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+    }
+    target |= {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)
+    }
+    out: dict[str, str] = {}
+    for m in re.finditer(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', book):
+        t = target.get(m.group(2), "").lstrip("/")
+        t = t if t.startswith("xl/") else "xl/" + t
+        out[t.lower()] = html.unescape(m.group(1))
+    return out
 
 
 def max_value_column(xml: bytes) -> int:
     """1-based index of the rightmost cell that holds a value (or inline string) in worksheet XML;
     formatted empty cells (`<c r="Z9" s="1"/>`) do not count."""
-    best = 0
-    for letters in set(_VALUE_CELL.findall(xml)):
-        n = 0
-        for ch in letters:
-            n = n * 26 + ch - 64
-        best = max(best, n)
-    return best
+    return max((_column_number(letters) for letters in {c for c, _ in _CELL_RC.findall(xml)}), default=0)
 
 
 def _check_csv(path: Path) -> Blocked | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.inbox import walk_inbox
+from connectors.inbox import file_key, walk_inbox
 
 FileStat = tuple[int, int]  # (size in bytes, mtime in ns)
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
@@ -136,12 +136,15 @@ def check_changes(
             "SELECT source_file, file_sha256, status, delivery_year FROM ingest_manifest"
         ).fetchall()
     }
-    for rel, stat in snap.items():
-        prev = known.get(rel)
+    keys = set()
+    for rel, stat in snap.items():  # `rel` as walked (the path), its key as stored (`file_key`)
+        key = file_key(rel)
+        keys.add(key)
+        prev = known.get(key)
         if prev is None or prev[1] == "retired":
-            res.changed.append(rel)
+            res.changed.append(key)
             continue
-        if stored.get(rel) == stat:
+        if stored.get(key) == stat:
             continue
         res.files_hashed += 1
         try:
@@ -149,9 +152,9 @@ def check_changes(
         except OSError:
             sha = ""
         if sha != prev[0]:
-            res.changed.append(rel)
+            res.changed.append(key)
     for rel, (_sha, status, delivery_year) in known.items():
-        if status == "retired" or rel in snap:
+        if status == "retired" or rel in keys:
             continue
         if delivery_year in (None, year):  # a file of this year vanished: it must be retired
             res.changed.append(rel)
@@ -173,7 +176,12 @@ def record_state(
             con.execute(
                 "INSERT INTO ops_inbox_state SELECT ?, unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
                 "unnest(?::BIGINT[])",
-                [year, list(snap), [s for s, _ in snap.values()], [m for _, m in snap.values()]],
+                [
+                    year,
+                    [file_key(r) for r in snap],
+                    [s for s, _ in snap.values()],
+                    [m for _, m in snap.values()],
+                ],
             )
         con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
         con.execute(

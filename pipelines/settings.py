@@ -75,6 +75,15 @@ class Settings(BaseSettings):
         ge=1_000,
         description="Validate stage: rows per pandera batch (whole files; bounds memory on big provinces)",
     )
+    ingest_worker_memory_mb: int = Field(
+        default=3072, ge=0, description="Ingest: address space of one parse worker in MiB (0 = no limit)"
+    )
+    ingest_worker_cpu_seconds: int = Field(
+        default=300, ge=0, description="Ingest: CPU seconds of one parse call, a batch or one file (0 = none)"
+    )
+    ingest_max_sheet_cells: int = Field(
+        default=20_000_000, ge=0, description="Ingest: cells of one sheet's used range (0 = no cap)"
+    )
     sensor_debounce_seconds: int = Field(
         default=300, ge=0, description="Inbox sensor: seconds the inbox must stay unchanged before a run"
     )

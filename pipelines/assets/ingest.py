@@ -8,6 +8,7 @@ import dagster as dg
 
 from connectors.entities import load_entities
 from connectors.filedrop import ingest_inbox
+from connectors.workers import Limits
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 
@@ -36,6 +37,16 @@ def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
         return {"lms_api": "failed", "lms_api_error_code": exc.code,
                 "lms_api_message": exc.message_vi}  # fmt: skip
     return {"lms_api": "ok", **{f"lms_api_{k}": v for k, v in summary.as_metadata().items()}}
+
+
+def parse_limits() -> Limits:
+    """The parse workers' limits from the settings (`CDS_INGEST_WORKER_MEMORY_MB`,
+    `CDS_INGEST_WORKER_CPU_SECONDS`, `CDS_INGEST_MAX_SHEET_CELLS`), read when the step runs."""
+    from pipelines.settings import get_settings
+
+    s = get_settings()
+    return Limits(memory_bytes=s.ingest_worker_memory_mb * 1024 * 1024, cpu_seconds=s.ingest_worker_cpu_seconds,
+                  max_cells=s.ingest_max_sheet_cells)  # fmt: skip
 
 
 PROGRESS_EVERY_S = 10.0  # at most one progress line per this many seconds (each is a stored Dagster event)
@@ -83,7 +94,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         year = context.partition_key
         with warehouse.connect() as con:
             summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
-                                   progress=throttled_progress(context.log.info))  # fmt: skip
+                                   progress=throttled_progress(context.log.info), limits=parse_limits())  # fmt: skip
             api_meta = pull_api(con, pipeline, year, context.log)
             counts = {
                 e.table: con.execute(

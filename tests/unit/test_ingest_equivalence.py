@@ -87,7 +87,6 @@ def test_pool_gives_the_sequential_result(tmp_path: Path, monkeypatch: pytest.Mo
     for i in range(6):
         B.write_xlsx(ib / "2024-2025" / f"0800012{i}" / "phong.xlsx", {"Phong": _rooms(3 + i, bad=i % 2)})
     (ib / "2024-2025" / "08000120" / "ghi_chu.txt").write_text("x")
-    monkeypatch.setattr(filedrop, "POOL_MIN_FILES", 1)
     results = []
     for workers in (0, 2):
         con = raw_store.connect(":memory:")
@@ -95,32 +94,6 @@ def test_pool_gives_the_sequential_result(tmp_path: Path, monkeypatch: pytest.Mo
         assert s.files_seen == 7
         results.append(_dump(con))
     assert results[0] == results[1]
-
-
-def _broken_pool(workers: int) -> object:
-    """A pool whose workers die as they start (as a worker killed by the OOM killer would)."""
-    import concurrent.futures
-    import os
-
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=os._exit, initargs=(3,))
-
-
-def test_a_dead_pool_still_ingests_every_file_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers that die (at submit or while parsing a batch) never stop the run: the batches are parsed
-    in the storing process and the warehouse is the one a run without a pool gives."""
-    ib = tmp_path / "inbox"
-    for i in range(10):
-        B.write_xlsx(ib / "2024-2025" / f"0800013{i}" / "phong.xlsx", {"Phong": _rooms(3 + i, bad=i % 2)})
-    monkeypatch.setattr(filedrop, "POOL_MIN_FILES", 1)
-    monkeypatch.setattr(filedrop, "PARSE_BATCH_FILES", 1)  # more batches than the pool's window
-    con = raw_store.connect(":memory:")
-    filedrop.ingest_inbox(con, ib, hash_key="k", workers=0)
-    want = _dump(con)
-    monkeypatch.setattr(filedrop, "_make_pool", _broken_pool)
-    con = raw_store.connect(":memory:")
-    s = filedrop.ingest_inbox(con, ib, hash_key="k", workers=2)
-    assert s.files_seen == 10 and s.ingested == 10
-    assert _dump(con) == want
 
 
 def test_a_batch_part_stores_only_the_rows_of_the_files_in_the_transaction(tmp_path: Path) -> None:
