@@ -18,12 +18,15 @@ import pandas as pd
 from connectors import gradebook_checks
 from connectors import normalize as nz
 from connectors.issues import RowIssue
+from connectors.messages import column_letter
 from connectors.sheet_parser import (
+    ColumnUse,
     Grid,
     HeaderMatch,
     ParseContext,
     SheetResult,
     SheetRows,
+    _nonblank,
     collect_members,
     collect_rows,
     finish_rows,
@@ -439,6 +442,8 @@ def _tt27_words() -> dict[str, dict[str, str]]:
         "qualities": lookup(voc.qualities), "end": lookup(voc.year_end),  # type: ignore[arg-type]
         "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
         "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
+        "final_group": {k: "final" for k in norm_set(voc.final_groups)},
+        "final_tick": lookup(voc.final_ticks),  # type: ignore[arg-type]
     }  # fmt: skip
     for kind, words in voc.values.items():
         out[f"values:{kind}"] = lookup(words)
@@ -457,6 +462,8 @@ def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
     leaf = normed[-1]
     if leaf in w["end"]:
         return w["end"][leaf], None
+    if leaf in w["final_tick"] and any(p in w["final_group"] for p in normed[:-1]):
+        return "final_tick", w["final_tick"][leaf]  # the ticked column names the final result
     group = next((w["groups"][p] for p in normed if p in w["groups"]), None)
     if group == "subject" and len(path) >= 2:
         subject_label = path[-2] if leaf in w["level_leaf"] or leaf in w["test_leaf"] else path[-1]
@@ -473,7 +480,25 @@ _TT27_LATE = "kết quả cuối năm ở kỳ khác Cuối năm"
 
 
 def _tt27_kinds(match: HeaderMatch) -> dict[int, tuple[str, str | None]]:
-    return {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+    """Assessment column → (component, key); a layout's `tt27_subjects` option gives the subject code of
+    a label this vendor uses with another meaning (vnEdu primary `Tin học` is TINCN)."""
+    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+    own = match.layout.options.get("tt27_subjects")
+    if own:
+        codes = {nz.norm(label): code for label, code in own.items()}
+        for c, (comp, _key) in list(kinds.items()):
+            if comp in ("level", "test_score"):
+                path = match.paths[c]
+                label = path[-2] if _is_leaf(path) else path[-1]
+                if nz.norm(label) in codes:
+                    kinds[c] = (comp, codes[nz.norm(label)])
+    return kinds
+
+
+def _is_leaf(path: list[str]) -> bool:
+    """A subject column whose last tier is a level or test leaf (the subject is the tier above)."""
+    w = _tt27_words()
+    return len(path) >= 2 and (nz.norm(path[-1]) in w["level_leaf"] or nz.norm(path[-1]) in w["test_leaf"])
 
 
 @dataclass
@@ -490,6 +515,7 @@ class _TT27Values:
     bad_num: pd.Series
     oor: pd.Series
     bad_flag: pd.Series
+    unticked: pd.Series  # final-result tick columns left blank or unticked: no record
 
     def rejects(self) -> list[tuple[pd.Series, str, str]]:
         """(mask, reason code, what was expected) of each cell check, in reject order."""
@@ -506,7 +532,7 @@ class _TT27Values:
 
     def long(self, cells: pd.DataFrame) -> pd.DataFrame:
         """The long rows of the cells that pass every check."""
-        keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag)
+        keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag | self.unticked)
         semester = self.period.map(vocabulary().tt27.period_semester)
         return pd.DataFrame({
             "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
@@ -520,6 +546,10 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
     comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
     subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
+    tick_col = comp == "final_tick"  # the ticked column names the final result: its key is the value
+    tick_key = subj.where(tick_col)
+    subj = subj.where(~tick_col)
+    comp = comp.mask(tick_col, "final")
     by_row = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
     period = pd.Series(by_row, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
@@ -534,15 +564,20 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     test = comp == "test_score"
     tnum, tbad = nz.parse_number(text.where(test & (text != "")))
     num = num.mask(test, tnum)
-    end = comp.isin(["completed", "promoted"])
+    end = comp.isin(["completed", "promoted", "not_promoted"])
     flags = vocabulary().tt27.flags
-    flag_true = key.isin(norm_set(flags["true"]))
-    num = num.mask(end, flag_true.astype(float))
-    bad_code = comp.isin(kinds) & value_text.isna()
+    flag_true = key.isin(norm_set(flags["true"])) | nz.ticked(text)  # ticks are values (U+F0FC, ✓, ✔)
+    flag_false = key.isin(norm_set(flags["false"])) | (text == "")
+    inverted = comp == "not_promoted"  # `Chưa lên lớp` ticked = not promoted
+    num = num.mask(end, (flag_true ^ inverted).astype(float))
+    comp = comp.mask(inverted, "promoted")
+    value_text = value_text.mask(tick_col & flag_true, tick_key)
+    unticked = tick_col & ~flag_true  # a result not ticked: no value (something else than a tick is bad)
+    bad_code = (comp.isin(kinds) & value_text.isna() & ~tick_col) | (unticked & ~flag_false)
     bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
-    bad_flag = end & ~flag_true & (text != "") & ~key.isin(norm_set(flags["false"]))
-    return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag)
+    bad_flag = end & ~flag_true & ~flag_false
+    return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag, unticked)
 
 
 @register("tt27")
@@ -554,7 +589,7 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         return ident
     rows = ident.rows["source_row"]
     period_by_row = ident.rows.set_index("source_row")["period"] if "period" in ident.rows.columns else None
-    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted")]
+    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted", "not_promoted")]
     cells = _cells(part, rows, list(kinds))
     # at CN, completed/promoted always give a row: blank → 0
     if end_cols and period_by_row is not None:
@@ -616,7 +651,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     period_by_row = good["period"] if "period" in good.columns else None
     # at CN, completed/promoted always give a row: blank → 0 (appended after the sheet's cells)
     end_pos = np.array(
-        [j for j, k in enumerate(kinds_u) if k[0] in ("completed", "promoted")], dtype=np.int64
+        [j for j, k in enumerate(kinds_u) if k[0] in ("completed", "promoted", "not_promoted")],
+        dtype=np.int64,
     )
     if len(end_pos) and period_by_row is not None:
         cn = gpos[(period_by_row == "CN").fillna(False).to_numpy(dtype=bool)]
@@ -665,9 +701,9 @@ GROUPS: dict[str, Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], 
 # ---------------------------------------------------------------------------------------------
 # Wide self-assessment (docs/exports.md §3.19 B)
 # ---------------------------------------------------------------------------------------------
-@register("self_assessment_wide")
-def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
-    """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""
+def _self_assessment_columns(match: HeaderMatch) -> tuple[dict[int, str], dict[int, str]]:
+    """The wide self-assessment's criterion columns (column → criterion code) and total columns
+    (column → group letter, or `level` for the declared level)."""
     from connectors import derive
 
     codes: dict[int, str] = {}
@@ -685,6 +721,62 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
             totals[c] = total
         elif n in sa_level:
             totals[c] = "level"
+    return codes, totals
+
+
+def _self_assessment_kinds(match: HeaderMatch) -> dict[int, tuple]:
+    codes, totals = _self_assessment_columns(match)
+    return {**{c: ("criterion", k) for c, k in codes.items()}, **{c: ("total", k) for c, k in totals.items()}}
+
+
+#: per shape, the wide columns its reshaper reads (column → kind): what `account_columns` calls read
+MARK_KINDS: dict[str, Callable[[HeaderMatch], dict[int, tuple]]] = {
+    "tt22": _tt22_kinds,
+    "tt27": _tt27_kinds,
+    "self_assessment_wide": _self_assessment_kinds,
+}
+
+
+def account_columns(grid: Grid, match: HeaderMatch) -> list[ColumnUse]:
+    """Every column of a parsed sheet that has a header or a non-blank data cell, with what the parser
+    does with it (docs/real_exports.md, no silent loss): a canonical column (stored, or `ignored:` when
+    the layout reads it and drops it, e.g. names), a mark read by the sheet's reshaper (`mark:` and its
+    kind), or `not_read`. Data cells are those between the header and the last row carrying a key
+    (footers and signatures below it are not data)."""
+    layout = match.layout
+    kinds = MARK_KINDS.get(layout.shape, lambda m: {})(match)
+    body = grid.span(match.row + match.depth, None)
+    arr = grid.values[body]
+    cols = [int(c) for c in grid.columns]
+    key_col = next((c for c, n in match.mapping.items() if n == layout.key), None)
+    key_j = grid.col_position(key_col) if key_col is not None else None
+    filled = _nonblank(arr) if arr.size else np.zeros((0, len(cols)), dtype=bool)
+    if key_j is not None and len(arr):
+        keyed = np.flatnonzero(filled[:, key_j])
+        filled = filled[: int(keyed[-1]) + 1] if len(keyed) else filled[:0]
+    non_empty = {cols[j] for j in np.flatnonzero(filled.any(axis=0)).tolist()} if len(filled) else set()
+    out: list[ColumnUse] = []
+    for c in sorted(set(match.paths) | non_empty):
+        header = " / ".join(match.paths.get(c, []))
+        if c in match.mapping:
+            name = match.mapping[c]
+            role = layout.columns[name].role
+            use = name if role == "value" else (f"mark:{name}" if role == "mark" else f"ignored:{name}")
+        elif c in kinds:
+            use = "mark:" + ":".join(str(k) for k in kinds[c] if k is not None)
+        else:
+            use = "not_read"
+        out.append(ColumnUse(column_letter(c), header, use, c in non_empty))
+    return out
+
+
+@register("self_assessment_wide")
+def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""
+    from connectors import derive
+
+    codes, totals = _self_assessment_columns(match)
+    sa = vocabulary().self_assessment
     ident, part = _identity(grid, match, ctx, [*codes, *totals])
     if ident.rows.empty:
         return ident

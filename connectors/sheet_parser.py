@@ -113,6 +113,20 @@ class HeaderMatch:
     score: int
 
 
+@dataclass(frozen=True)
+class ColumnUse:
+    """What the parser does with one column of a parsed sheet (`reshapers.account_columns`)."""
+
+    letter: str  # Excel column letter
+    header: str  # header tiers, top first, joined by " / " ("" for a column without a header)
+    use: str  # canonical column | `ignored:<column>` | `mark:<kind>` | `not_read`
+    non_empty: bool  # a data cell of the column holds text
+
+    @property
+    def read(self) -> bool:
+        return self.use != "not_read"
+
+
 @dataclass
 class ParseContext:
     """What the parser needs to know about the file it reads."""
@@ -145,6 +159,11 @@ class SheetResult:
     file_error: str | None = None  # a reason code that quarantines the whole file
     n_records: int | None = None  # records in `rows` once its rows have been handed over (packed)
     parent: tuple[pd.DataFrame, int, int] | None = None  # `rows` is parent.iloc[a:b] of a grouped parse
+    columns: list[ColumnUse] = field(default_factory=list)  # every column and its use (accounting)
+    header_row: int = 0  # top header row and tiers (accounting, `cds inspect`)
+    header_depth: int = 0
+    runner_up: tuple[str, int] | None = None  # the next-best layout and its score
+    score: int = 0
 
     @property
     def records(self) -> int:
@@ -388,6 +407,12 @@ def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
         m = class_title.search(text)
         if m:
             meta.setdefault("class_name", m.group(1).strip())
+    for text in texts:  # a period or semester named by a phrase of the title line (no `Key:`)
+        padded = f" {nz.norm(text)} "
+        for phrase, item, value in common.title_phrases:
+            if item not in meta and phrase in padded:
+                meta[item] = value
+                meta[f"_{item}_title"] = text
     for text in texts:
         try:
             sy = nz.school_year_of(text)

@@ -68,3 +68,93 @@ def test_r4_so_student_list_loads_as_students_not_staff(tmp_path: Path) -> None:
         for col in sheet.columns:
             assert set(header_forms(col.path[-1])) & known, f"{sheet.name} {col.letter} {col.path} not read"
     assert con.execute("SELECT count(*) FROM raw_student WHERE src_extra IS NOT NULL").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------------------------ helpers (R1–R5)
+def _accounting(path: Path) -> dict[str, list]:
+    """Per sheet of a file: its chosen layout and every column's use (`reshapers.account_columns`)."""
+    from connectors.filedrop import choose
+    from connectors.readers import read_grids
+    from connectors.reshapers import account_columns
+    from connectors.sheet_parser import find_headers
+
+    out: dict[str, list] = {}
+    for grid in read_grids(path):
+        match, _err = choose(find_headers(grid, load_layouts()))
+        if match is not None:
+            out[grid.sheet] = [match.layout.id, account_columns(grid, match)]
+    return out
+
+
+def _tt27_values(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], set]:
+    """(sheet, row) → {(subject, component, value)} of the stored TT27 records."""
+    got: dict[tuple[str, int], set] = {}
+    for sheet, row, subj, comp, num, text in con.execute(
+        "SELECT source_sheet, source_row, subject_code, component, value_num, value_text FROM raw_grade_entry"
+    ).fetchall():
+        if comp == "promoted":
+            value: object = bool(num)
+        elif comp == "test_score":
+            value = int(num)
+        else:
+            value = text
+        got.setdefault((sheet, row), set()).add((subj, comp, value))
+    return got
+
+
+def _write_vnedu(tmp_path: Path, period: str, tick: str = "\uf0fc") -> tuple[Path, object]:
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(11)
+    used: set[str] = set()
+    classes = [
+        RP.fake_primary_class(rng, "4A", 4, 12, year_end_results=period == "CN", used=used),
+        RP.fake_primary_class(rng, "4B", 4, 9, year_end_results=period == "CN", used=used),
+    ]
+    path = tmp_path / "inbox" / YEAR / "08000001" / RP.vnedu_summary_file_name(4)
+    path.parent.mkdir(parents=True)
+    exp = RP.write_vnedu_summary(path, classes, school_name="Trường Tiểu học Tân Hòa", district="Sơn Dương",
+                                 year=YEAR, period=period, tick=tick)  # fmt: skip
+    return path, exp
+
+
+@pytest.mark.parametrize(("structure", "period", "tick"), [("R1", "CN", "\uf0fc"), ("R1", "CN", "x"),
+                                                          ("R1", "CN", "✔"), ("R2", "CK1", "\uf0fc")])  # fmt: skip
+def test_r1_r2_vnedu_summary_book_every_value_per_pupil(tmp_path: Path, structure: str, period: str,
+                                                        tick: str) -> None:  # fmt: skip
+    """The vnEdu primary summary book (R1 end of year, R2 first semester; `.xls` container xlrd refuses)
+    is read as the vnEdu layout, never the CSDL import layout: the period from the title line only, the
+    year from the title, the school from the folder; the 4 header tiers read from the file; every subject
+    level, test score, competence and quality per pupil, plus at CN the final result from the ticked
+    `Đánh giá KQGD` column and `Chưa lên lớp` as not promoted (ticks of any vendor); vnEdu local ids
+    are the key and never a MOET id; every non-empty column is read, except the awards, listed."""
+    path, exp = _write_vnedu(tmp_path, period, tick)
+    assert exp.structure == structure
+    con = _ingest(tmp_path / "inbox")
+    n_pupils = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "vnedu.tt27_summary.v1", n_pupils, n_pupils)]
+    meta = con.execute(
+        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM raw_grade_entry"
+    ).fetchall()
+    assert meta == [("08000001", YEAR, period, "CN" if period == "CN" else "1", "vnedu", None)]
+    got = _tt27_values(con)
+    want = {
+        (sheet.name, rec["row"]): {tuple(v) for v in rec["values"]}
+        for sheet in exp.sheets
+        for rec in sheet.records
+    }
+    assert got == want
+    per_pupil = {len(v) for v in want.values()}
+    assert per_pupil == ({36} if period == "CN" else {34})  # grade 4: 19 subject values + 10 + 5 (+ 2)
+    keys = {r[0] for r in con.execute("SELECT DISTINCT student_key FROM raw_grade_entry").fetchall()}
+    assert keys == {rec["key"] for sheet in exp.sheets for rec in sheet.records}
+    # accounting: each non-empty column is read, the awards (no canonical home) are listed as not read
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "vnedu.tt27_summary.v1"
+        by_letter = {u.letter: u for u in uses}
+        assert set(sheet.non_empty) <= set(by_letter)
+        not_read = {u.letter for u in uses if not u.read}
+        awards = {c.letter for c in sheet.columns if c.meaning.startswith("award:")}
+        assert not_read == awards, [(u.letter, u.header) for u in uses if not u.read]
