@@ -111,7 +111,7 @@ def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[RowIssue]
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
     return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
                        ident.rows_read, ident.rows_skipped, ident.duplicates_dropped,
-                       ident.file_error)  # fmt: skip
+                       ident.file_error, file_error_detail=ident.file_error_detail)  # fmt: skip
 
 
 def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, file: str, sheet: str,
@@ -409,7 +409,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
         a, b = int(bounds[k]), int(bounds[k + 1])
         done.append(SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                 ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
-                                ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None))  # fmt: skip
+                                ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None,
+                                file_error_detail=ident.file_error_detail))  # fmt: skip
     gradebook_checks.add_group_warnings(done, long, lsid, files)  # incomplete_tx / avg_mismatch (rows kept)
     for k, r in enumerate(done):
         if nonempty[k]:
@@ -688,7 +689,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
         results[members[k]] = SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
                                           ident.duplicates_dropped, ident.file_error,
-                                          parent=(long, a, b) if b > a else None)  # fmt: skip
+                                          parent=(long, a, b) if b > a else None,
+                                          file_error_detail=ident.file_error_detail)  # fmt: skip
     return results  # type: ignore[return-value]
 
 
@@ -701,6 +703,61 @@ GROUPS: dict[str, Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], 
 # ---------------------------------------------------------------------------------------------
 # Wide self-assessment (docs/exports.md §3.19 B)
 # ---------------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# Term summary books (vnEdu lower secondary, docs/real_exports.md R3)
+# ---------------------------------------------------------------------------------------------
+def _summary_kinds(match: HeaderMatch) -> dict[int, tuple[str, str]]:
+    """Column → (component, subject code) of a term summary: a subject label over a summary sub-label."""
+    voc = vocabulary().tt22
+    leaves = lookup(voc.summary_leaves)  # type: ignore[arg-type]
+    out: dict[int, tuple[str, str]] = {}
+    for c, path in match.paths.items():
+        if c in match.mapping or len(path) < 2:
+            continue
+        kind = next((leaves[f] for f in nz.header_forms(path[-1]) if f in leaves), None)
+        if kind is not None:
+            out[c] = (kind, nz.subject_code_of(path[-2]) or "UNKNOWN")
+    return out
+
+
+@register("term_summary")
+def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """A term summary sheet (a class, subjects across) → one `avg_sem` record per pupil × subject, for the
+    semester of the title: a number (0–10, rounded to 1 decimal) or a comment word (Đ/CĐ/M)."""
+    kinds = _summary_kinds(match)
+    ident, part = _identity(grid, match, ctx, list(kinds))
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    cells = _cells(part, rows, list(kinds))
+    cells = cells[~cells["text"].isin(vocabulary().tt22.blank_marks)].reset_index(drop=True)
+    sem_of = ident.rows.set_index("source_row")["semester"] if "semester" in ident.rows.columns else None
+    sem = pd.Series(sem_of.reindex(cells["row"]).to_numpy() if sem_of is not None else None, index=cells.index,
+                    dtype="object")  # fmt: skip
+    text = cells["text"]
+    key = text.map({t: nz.norm(t) for t in text.dropna().unique()})
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    num, bad = nz.parse_number(text.where(~is_text))
+    bad = bad & ~is_text
+    oor = ((num < 0) | (num > 10)).fillna(False) & ~bad
+    entity = match.layout.entity
+    rejects = _cell_rejects(cells, bad, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
+                            match.paths, entity)  # fmt: skip
+    rejects += _cell_rejects(
+        cells, oor, "out_of_range", "điểm từ 0 đến 10", ctx, grid.sheet, match.paths, entity
+    )
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT22",
+        "component": cells["col"].map({c: k[0] for c, k in kinds.items()}), "slot": 0,
+        "subject_code": cells["col"].map({c: k[1] for c, k in kinds.items()}), "semester": sem,
+        "period": _semester_period(sem), "value_num": nz.round_half_up(num, 1),
+        "value_text": key.map(marks).where(is_text),
+    })[~(bad | oor).to_numpy()]  # fmt: skip
+    return _long_result(ident, long, rejects, [],
+                        ["student_key", "subject_code", "semester", "period", "component", "slot"], ctx.file)  # fmt: skip
+
+
 def _self_assessment_columns(match: HeaderMatch) -> tuple[dict[int, str], dict[int, str]]:
     """The wide self-assessment's criterion columns (column → criterion code) and total columns
     (column → group letter, or `level` for the declared level)."""
@@ -734,6 +791,7 @@ MARK_KINDS: dict[str, Callable[[HeaderMatch], dict[int, tuple]]] = {
     "tt22": _tt22_kinds,
     "tt27": _tt27_kinds,
     "self_assessment_wide": _self_assessment_kinds,
+    "term_summary": _summary_kinds,
 }
 
 

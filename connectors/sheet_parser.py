@@ -157,6 +157,9 @@ class SheetResult:
     rows_skipped: int
     duplicates_dropped: int = 0
     file_error: str | None = None  # a reason code that quarantines the whole file
+    file_error_detail: str | None = (
+        None  # what is missing, where the parser looked, how to fix it (Vietnamese)
+    )
     n_records: int | None = None  # records in `rows` once its rows have been handed over (packed)
     parent: tuple[pd.DataFrame, int, int] | None = None  # `rows` is parent.iloc[a:b] of a grouped parse
     columns: list[ColumnUse] = field(default_factory=list)  # every column and its use (accounting)
@@ -398,13 +401,15 @@ def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
     common = vocabulary().common
     title_keys, class_title = common.title_lookup, common.class_title_rx
     for text in texts:
-        for seg in _TITLE_SPLIT.split(text):
+        segments = _TITLE_SPLIT.split(text)
+        for seg in segments:
             if ":" in seg:
                 k, _, val = seg.partition(":")
                 key = title_keys.get(nz.norm(k))
                 if key and val.strip():
                     meta.setdefault(key, val.strip())
-        m = class_title.search(text)
+        # `… LỚP 6A` ends the text or one of its ` - ` segments (`Khối 6 - Lớp 6A - (Học kỳ 2)`)
+        m = next((m for seg in [text, *segments[:-1]] if (m := class_title.search(seg.strip()))), None)
         if m:
             meta.setdefault("class_name", m.group(1).strip())
     for text in texts:  # a period or semester named by a phrase of the title line (no `Key:`)
@@ -1009,14 +1014,16 @@ def finish_rows(
     elif out["school_code"].isna().any():
         out["school_code"] = out["school_code"].fillna(_resolve_school(meta, ctx))
     _fill_title_fields(out, meta, layout)
+    _fill_file_name_fields(out, layout, pd.Series(ctx.file, index=out.index, dtype="object"))
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
         out["src_extra"] = raw["src_extra"]
-    file_error = None
+    file_error = file_error_detail = None
     for req in layout.required_metadata:
         if req not in out.columns or out[req].isna().all():
             file_error = "school_unresolved" if req == "school_code" else "missing_metadata"
+            file_error_detail = missing_metadata_detail(layout, req, ctx.file)
     if ctx.folder_year and "school_year" in out.columns:
         mism = out["school_year"].notna() & (out["school_year"] != ctx.folder_year)
         if mism.any():
@@ -1043,7 +1050,56 @@ def finish_rows(
         rejects.append(RowIssue.reject(ctx.file, sheet, int(r), "duplicate_key", entity=layout.entity,
                                        canonical=layout.key))  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
-                       n_exact, file_error)  # fmt: skip
+                       n_exact, file_error, file_error_detail=file_error_detail)  # fmt: skip
+
+
+def _fill_file_name_fields(out: pd.DataFrame, layout: Layout, files: pd.Series) -> None:
+    """Items a layout takes from the file name when no cell gives them (`options.file_name_meta`; today
+    the period: `…_HK1.xlsx` → CK1, vocabulary `values.file_name_periods`)."""
+    if "period" not in layout.options.get("file_name_meta", []) or out.empty:
+        return
+    if "period" in out.columns and out["period"].notna().all():
+        return
+    by_name = files.map({f: nz.period_of_file_name(f) for f in pd.unique(files.to_numpy(dtype=object))})
+    out["period"] = out["period"].fillna(by_name) if "period" in out.columns else by_name
+
+
+#: how the data officer names a metadata item, and an example of where it goes
+_ITEM_VI = {
+    "period": "kỳ đánh giá",
+    "semester": "học kỳ",
+    "school_year": "năm học",
+    "class_name": "lớp",
+    "school_code": "mã trường",
+}
+
+
+def missing_metadata_detail(layout: Layout, item: str, file: str) -> str:
+    """The Vietnamese detail of a `missing_metadata` quarantine: what is missing, where the parser looked,
+    and how the school can fix it (for an item read from the file name: how to name the file)."""
+    name = file.rsplit("/", 1)[-1]
+    places = ["dòng tiêu đề", "các cột"]
+    from_name = item in layout.options.get("file_name_meta", [])
+    if from_name:
+        places.append(f"tên tệp «{name}»")
+    if item in ("school_year", "school_code"):
+        places.append("thư mục nộp")
+    what = _ITEM_VI.get(item, item)
+    text = f"không tìm thấy {what}; đã tìm ở " + ", ".join(places[:-1]) + " và " + places[-1]
+    if from_name and item == "period":
+        stem, dot, ext = name.rpartition(".")
+        stem, ext = (stem, f".{ext}") if dot else (name, "")
+        text += (f". Hãy đặt tên tệp có kỳ đánh giá, ví dụ {stem}_GK1{ext} (giữa học kỳ I), {stem}_HK1{ext} "
+                 f"(cuối học kỳ I), {stem}_GK2{ext} (giữa học kỳ II) hoặc {stem}_CuoiNam{ext} (cuối năm)")  # fmt: skip
+    elif item in _ITEM_VI:
+        text += (
+            f". Hãy ghi {what} ở dòng tiêu đề (ví dụ «{_TITLE_EXAMPLE.get(item, what)}») hoặc trong một cột"
+        )
+    return text
+
+
+_TITLE_EXAMPLE = {"period": "Kỳ đánh giá: Cuối năm", "semester": "Học kỳ: 1", "school_year": "Năm học: 2024-2025",
+                  "class_name": "Lớp: 6A", "school_code": "Mã trường: 08000001"}  # fmt: skip
 
 
 def explode_and_melt(good: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -1395,11 +1451,17 @@ def finish_rows_group(
     resolved = _resolve_school(meta, ctx, folder_school)
     out["school_code"] = out["school_code"].fillna(resolved) if "school_code" in out.columns else resolved
     _fill_title_fields(out, meta, layout)
+    if layout.options.get("file_name_meta"):
+        files = pd.Series(
+            np.array([c.file for c in ctxs], dtype=object)[sid], index=out.index, dtype="object"
+        )
+        _fill_file_name_fields(out, layout, files)
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
         out["src_extra"] = raw["src_extra"]
     file_errors: list[str | None] = [None] * n_sheets
+    file_error_details: list[str | None] = [None] * n_sheets
     for req in layout.required_metadata:
         if req not in out.columns:
             missing = np.ones(n_sheets, dtype=bool)
@@ -1407,6 +1469,7 @@ def finish_rows_group(
             missing = np.bincount(sid[out[req].notna().to_numpy(dtype=bool)], minlength=n_sheets) == 0
         for k in np.flatnonzero(missing):
             file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
+            file_error_details[k] = missing_metadata_detail(layout, req, ctxs[k].file)
     if "school_year" in out.columns and (ctx.folder_year or folder_year is not None):
         expect = ctx.folder_year if folder_year is None else folder_year
         mism = (out["school_year"].notna() & (out["school_year"] != expect)).fillna(False).astype(bool)
@@ -1473,5 +1536,6 @@ def finish_rows_group(
         else:
             rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
-                                   skipped[k], int(n_exact[k]), file_errors[k], parent=parent))  # fmt: skip
+                                   skipped[k], int(n_exact[k]), file_errors[k], parent=parent,
+                                   file_error_detail=file_error_details[k]))  # fmt: skip
     return GroupRows(results, good, gsid, counts)

@@ -124,6 +124,8 @@ class ValueVocabulary(_Model):
     semesters: dict[Semester, Words]
     periods: dict[Period, Words]
     period_codes: dict[str, Period]
+    # words of a file name that give the period when no cell does (CSDL TT27 import template, R5)
+    file_name_periods: dict[Period, Words] = {}
     class_prefixes: Words
     currency_marks: Words
     teacher_positions: Words
@@ -135,6 +137,7 @@ class ValueVocabulary(_Model):
         lookup(self.sex)
         lookup(self.semesters)
         lookup(self.periods)
+        lookup(self.file_name_periods)
         if any(norm(t) for t in self.ticks):
             raise ValueError("ticks are symbols compared as written; letters and digits belong in flags")
         return self
@@ -169,11 +172,15 @@ class TT22Vocabulary(_Model):
     slot_words: Words
     text_marks: dict[str, str]
     semester_period: dict[Semester, Period]
+    # a term summary book (R3): sub-label under a subject → what its column holds; cells meaning blank
+    summary_leaves: dict[Literal["avg_sem"], Words] = {}
+    blank_marks: list[str] = []
 
     @model_validator(mode="after")
     def _check(self) -> TT22Vocabulary:
         lookup({k: c.headers for k, c in self.components.items()})
         lookup({v: [k] for k, v in self.text_marks.items()})
+        lookup(self.summary_leaves)
         return self
 
 

@@ -92,7 +92,7 @@ def _tt27_values(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], set]:
     for sheet, row, subj, comp, num, text in con.execute(
         "SELECT source_sheet, source_row, subject_code, component, value_num, value_text FROM raw_grade_entry"
     ).fetchall():
-        if comp == "promoted":
+        if comp in ("promoted", "completed"):
             value: object = bool(num)
         elif comp == "test_score":
             value = int(num)
@@ -158,3 +158,75 @@ def test_r1_r2_vnedu_summary_book_every_value_per_pupil(tmp_path: Path, structur
         not_read = {u.letter for u in uses if not u.read}
         awards = {c.letter for c in sheet.columns if c.meaning.startswith("award:")}
         assert not_read == awards, [(u.letter, u.header) for u in uses if not u.read]
+
+
+@pytest.mark.parametrize("roman", [False, True])
+def test_r3_vnedu_lower_secondary_summary_stored_as_term_results(tmp_path: Path, roman: bool) -> None:
+    """The vnEdu lower-secondary summary book (R3: abbreviated subjects, semester only in the title
+    `HỌC KỲ 2` / `(Học kỳ II)`, `-` for blank) is recognised, never quarantined as unknown: each pupil's
+    semester result per subject is stored as a term result (`avg_sem`, a mark or Đ/CĐ) of semester 2;
+    `Kết quả học tập`/`rèn luyện` are read and dropped, the absences listed as not read."""
+    from sample_exports.generator import real_secondary as RS
+
+    rng = random.Random(3)
+    classes = [RS.fake_secondary_class(rng, "6A", 6, 14), RS.fake_secondary_class(rng, "6B", 6, 11)]
+    path = tmp_path / "inbox" / YEAR / "08000004" / "tong_hop_ket_qua_khoi_6_HK2.xls"
+    path.parent.mkdir(parents=True)
+    exp = RS.write_vnedu_tt22_summary(path, classes, year=YEAR, semester=2, roman=roman)
+    con = _ingest(tmp_path / "inbox")
+    n_pupils = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "vnedu.tt22_summary.v1", n_pupils, n_pupils)]
+    meta = con.execute(
+        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id FROM raw_grade_entry"
+    ).fetchall()
+    assert meta == [("08000004", YEAR, "2", "CN", "TT22", "avg_sem", None)]
+    got: dict[tuple[str, int], set] = {}
+    for sheet, row, cls, subj, num, text in con.execute(
+        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM raw_grade_entry"
+    ).fetchall():
+        assert cls == sheet
+        got.setdefault((sheet, row), set()).add((subj, "avg_sem", text if text is not None else num))
+    want = {(s.name, r["row"]): {tuple(v) for v in r["values"]} for s in exp.sheets for r in s.records}
+    assert got == {k: v for k, v in want.items() if v}
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "vnedu.tt22_summary.v1"
+        assert set(sheet.non_empty) <= {u.letter for u in uses}
+        not_read = {u.letter for u in uses if not u.read}
+        assert not_read == {c.letter for c in sheet.columns if c.meaning.startswith("absence:")}
+
+
+@pytest.mark.parametrize(
+    ("name", "period"),
+    [("KQGD_TT27_Khoi1-2_HK1.xlsx", "CK1"), ("KQGD_HKI.xlsx", "CK1"), ("KQGD_GK1.xlsx", "GK1"),
+     ("KQGD_CuoiNam.xlsx", "CN"), ("KQGD_Cuoi_nam.xlsx", "CN"), ("Kết quả cuối năm.xlsx", "CN"), ("KQ CN.xlsx", "CN")],
+)  # fmt: skip
+def test_r5_csdl_tt27_template_period_from_file_name(tmp_path: Path, name: str, period: str) -> None:
+    """The CSDL TT27 import template (R5: no title, three tiers from row 1) takes its period from the file
+    name; year and school from the delivery folders; every template value per pupil (primary `TH-CN (Tin
+    học)` → TINCN); no column unaccounted."""
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(5)
+    classes = [RP.fake_primary_class(rng, "1A", 1, 10, moet_prefix="08"),
+               RP.fake_primary_class(rng, "2A", 2, 8, moet_prefix="08")]  # fmt: skip
+    path = tmp_path / "inbox" / YEAR / "08000001" / name
+    path.parent.mkdir(parents=True)
+    exp = RP.write_csdl_tt27_import(path, classes, year=YEAR, period=period)
+    assert exp.metadata["period"]["value"] == period
+    con = _ingest(tmp_path / "inbox")
+    n = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "csdl.tt27_import.v1", n, n)]
+    meta = con.execute("SELECT DISTINCT school_code, school_year, period FROM raw_grade_entry").fetchall()
+    assert meta == [("08000001", YEAR, period)]
+    got = _tt27_values(con)
+    want = {(s.name, r["row"]): {tuple(v) for v in r["values"]} for s in exp.sheets for r in s.records}
+    assert got == want
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "csdl.tt27_import.v1"
+        assert "mark:level:TINCN" in {u.use for u in uses}  # `TH-CN (Tin học)`
+        assert set(sheet.non_empty) <= {u.letter for u in uses}
+        assert [u.letter for u in uses if not u.read and u.non_empty] == []
