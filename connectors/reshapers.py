@@ -828,6 +828,14 @@ def account_columns(grid: Grid, match: HeaderMatch) -> list[ColumnUse]:
     return out
 
 
+def annotate(results: list[SheetResult], grids: list[Grid], matches: list[HeaderMatch]) -> None:
+    """Give each parsed sheet's result its accounting: header rows, score, runner-up, columns' uses."""
+    for res, grid, match in zip(results, grids, matches, strict=True):
+        res.columns = account_columns(grid, match)
+        res.header_row, res.header_depth, res.score = match.row, match.depth, match.score
+        res.runner_up = match.runner_up
+
+
 @register("self_assessment_wide")
 def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
     """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""

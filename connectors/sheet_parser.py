@@ -111,6 +111,7 @@ class HeaderMatch:
     mapping: dict[int, str]  # grid column → canonical column
     paths: dict[int, list[str]]  # grid column → header tier labels
     score: int
+    runner_up: tuple[str, int] | None = None  # the best other layout found on the sheet and its score
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,27 @@ class ColumnUse:
     @property
     def read(self) -> bool:
         return self.use != "not_read"
+
+
+def sheets_report(sheets: list[SheetResult], unread: list[tuple[str, str, str]]) -> str | None:
+    """The accounting of one file as JSON (the manifest's `sheets_report`): per parsed sheet its layout,
+    score, runner-up, header rows, the letters of the columns read and the non-empty columns not read
+    (letter, header);
+    per sheet not parsed its reason code and Vietnamese detail. None when there is nothing to say."""
+    import json
+
+    parsed = [
+        {"sheet": s.sheet, "layout": s.layout.id, "score": s.score,
+         "runner_up": list(s.runner_up) if s.runner_up else None,
+         "header_rows": [s.header_row, s.header_row + s.header_depth - 1] if s.header_row else None,
+         "read": [c.letter for c in s.columns if c.read],
+         "not_read": [[c.letter, c.header] for c in s.columns if not c.read and c.non_empty]}
+        for s in sheets if s.columns or s.header_row
+    ]  # fmt: skip
+    other = [{"sheet": name, "reason_code": code, "detail": detail} for name, code, detail in unread]
+    if not parsed and not other:
+        return None
+    return json.dumps({"sheets": parsed, "not_parsed": other}, ensure_ascii=False)
 
 
 @dataclass
@@ -243,8 +265,56 @@ def _anchor_index(layouts: tuple[Layout, ...]) -> _AnchorIndex:
     return _ANCHOR_INDEX[0]
 
 
-def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
-    """Every layout whose anchors all appear in one row of the first 40 rows, with its score.
+@dataclass(frozen=True)
+class NearMiss:
+    """A layout whose anchors all but one appear in one header row (docs/real_exports.md: a sheet so
+    close to a layout is reported with the missing header, never dropped in silence)."""
+
+    layout: Layout
+    row: int
+    missing: str  # the first header text of the missing anchor column
+
+
+def _distinct_weights(layouts: tuple[Layout, ...]) -> dict[str, dict[str, int]]:
+    """Per entity: header form → weight 3 when no layout of another entity accepts that header (a
+    column only this entity has), else 1 (docs/real_exports.md: layout choice by evidence)."""
+    cached = _WEIGHTS.get(id(layouts))
+    if cached is not None and cached[0] is layouts:
+        return cached[1]
+    entities_of: dict[str, set[str]] = {}
+    for lay in layouts:
+        for f in lay.header_index():
+            entities_of.setdefault(f, set()).add(lay.entity)
+    out: dict[str, dict[str, int]] = {}
+    for f, ents in entities_of.items():
+        for e in ents:
+            out.setdefault(e, {})[f] = 3 if len(ents) == 1 else 1
+    _WEIGHTS.clear()
+    _WEIGHTS[id(layouts)] = (layouts, out)
+    return out
+
+
+_WEIGHTS: dict[int, tuple[tuple[Layout, ...], dict[str, dict[str, int]]]] = {}
+
+
+def evidence_score(match_layout: Layout, paths: dict[int, list[str]], mapping: dict[int, str],
+                   layouts: tuple[Layout, ...]) -> int:  # fmt: skip
+    """A mapped column counts 1, or 3 when its header is one only this layout's entity has (a student
+    list's `Lớp học`, a summary book's `HỌ VÀ TÊN HỌC SINH`): shared anchors never outweigh them."""
+    weights = _distinct_weights(layouts).get(match_layout.entity, {})
+    score = 0
+    for c in mapping:
+        forms = nz.header_forms_t(paths[c][-1]) if c in paths else ()
+        score += max((weights.get(f, 1) for f in forms), default=1)
+    return score
+
+
+def find_headers(
+    grid: Grid, layouts: tuple[Layout, ...], near: list[NearMiss] | None = None
+) -> list[HeaderMatch]:
+    """Every layout whose anchors all appear in one row of the first 40 rows, with its score (by
+    evidence, `evidence_score`) and the best other layout's (`runner_up`). With `near`, layouts missing
+    one anchor in a row are added to it (each layout once, when it has no full match).
 
     Only rows holding a cell that is a header form of some layout's anchor can match that layout: the
     distinct texts of the top rows are looked up once, and the header forms of a row's cells are
@@ -281,10 +351,15 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
             continue
         need = layout.min_anchor_count or len(anchors)
         code_rx = layout.options.get("code_regex")
+        missed: NearMiss | None = None
         for i in sorted(cand[li]):
             cells, forms_here = forms_of(i)
             r = top_rows[i]
             found = {a for a, keys in anchors.items() if keys & forms_here}
+            if near is not None and missed is None and not layout.min_anchor_count and len(anchors) >= 2 \
+                    and len(found) == len(anchors) - 1:  # fmt: skip
+                (lost,) = set(anchors) - found
+                missed = NearMiss(layout, r, layout.columns[lost].headers[0])
             if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
                 n_codes = 0
                 if code_rx:
@@ -297,9 +372,33 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
                                None)  # fmt: skip
                 depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
                 mapping, paths = map_columns(grid, r, depth, layout)
-                matches.append(HeaderMatch(layout, r, depth, mapping, paths, len(mapping) + n_codes))
+                score = evidence_score(layout, paths, mapping, layouts) + n_codes
+                matches.append(HeaderMatch(layout, r, depth, mapping, paths, score))
+                missed = None
                 break
+        if missed is not None and near is not None:
+            near.append(missed)
+    for m in matches:  # each match knows the best other candidate (kept for reports and `cds inspect`)
+        others = [o for o in matches if o is not m]
+        if others:
+            best = max(others, key=lambda o: o.score)  # ties: the first listed
+            m.runner_up = (best.layout.id, best.score)
     return matches
+
+
+def sheet_not_read(grid: Grid, layouts: tuple[Layout, ...]) -> tuple[str, str]:
+    """Why a sheet gives no rows: (`empty_sheet` | `incomplete_header` | `no_layout`, Vietnamese detail)."""
+    if grid.empty or not _nonblank(grid.values).any():
+        return "empty_sheet", "trang trống"
+    near: list[NearMiss] = []
+    find_headers(grid, layouts, near)
+    if near:
+        nm = near[0]
+        return (
+            "incomplete_header",
+            f"trang «{grid.sheet}» giống mẫu {nm.layout.id} (dòng {nm.row}) nhưng thiếu cột «{nm.missing}»",
+        )
+    return "no_layout", f"trang «{grid.sheet}» không khớp mẫu báo cáo nào (không đủ các cột bắt buộc)"
 
 
 def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> int:
