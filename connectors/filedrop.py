@@ -42,6 +42,8 @@ from connectors.sheet_parser import (
     groupable,
     parse_table,
     parse_table_group,
+    sheet_not_read,
+    sheets_report,
     table_group_key,
 )
 
@@ -61,6 +63,7 @@ class FileResult:
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
     parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
+    unread_sheets: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, reason code, detail)
 
     @property
     def rows_read(self) -> int:
@@ -235,7 +238,7 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:
                 g.sheet = ""
-        found, errors = locate_sheets(grids, layouts)
+        found, errors = locate_sheets(grids, layouts, res.unread_sheets)
         elsewhere = [m.layout for _, m in found if m.layout.read_by]
         found = [(g, m) for g, m in found if not m.layout.read_by]
         if not found and elsewhere:  # recognised, read by another step: listed, not loaded, not quarantined
@@ -243,6 +246,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
             return res
         if not found:
+            near = [u for u in res.unread_sheets if u[1] == "incomplete_header"]
+            if near and not errors:  # a near miss names the header it lacks (issue 19)
+                raise FileRejected("incomplete_header", near[0][2])
             raise FileRejected(errors[0] if errors else "unrecognized_layout")
         return _Located(res, found, errors)
     except BaseException as exc:
@@ -273,10 +279,11 @@ def _conclude(loc: _Located, sheets: list[SheetResult] | BaseException, path: Pa
     if isinstance(sheets, BaseException):
         return _rejected(res, sheets, path, res.source_file)
     res.sheets = sheets
-    file_errors = [s.file_error for s in res.sheets if s.file_error]
+    file_errors = [s for s in res.sheets if s.file_error]
     if file_errors:
-        res.reason_code = file_errors[0]
-        res.reason = reason_text(file_errors[0])
+        res.reason_code = file_errors[0].file_error
+        detail = file_errors[0].file_error_detail
+        res.reason = reason_text(str(res.reason_code)) + (f" ({detail})" if detail else "")
         return res
     if res.rows_read == 0:
         res.reason_code = "empty_file"
@@ -346,13 +353,15 @@ def parse_sheets(
 
     layout = matches[0].layout
     if layout.shape in reshapers.GROUPS and groupable(layout):
-        return reshapers.GROUPS[layout.shape](grids, matches, ctxs)
-    if layout.shape == "table" and groupable(layout):
-        return parse_table_group(grids, matches, ctxs)
-    (grid,), (match,), (ctx,) = grids, matches, ctxs
-    if layout.shape == "table":
-        return [parse_table(grid, match, ctx)]
-    return [reshapers.get(layout.shape)(grid, match, ctx)]
+        out = reshapers.GROUPS[layout.shape](grids, matches, ctxs)
+    elif layout.shape == "table" and groupable(layout):
+        out = parse_table_group(grids, matches, ctxs)
+    elif layout.shape == "table":
+        out = [parse_table(grids[0], matches[0], ctxs[0])]
+    else:
+        out = [reshapers.get(layout.shape)(grids[0], matches[0], ctxs[0])]
+    reshapers.annotate(out, grids, matches)  # each column's use, header rows, runner-up (issue 19)
+    return out
 
 
 def printable_name(rel: str) -> str:
@@ -368,19 +377,22 @@ def _scrub(detail: str, path: Path, rel: str) -> str:
 
 
 def locate_sheets(
-    grids: list[Grid], layouts: tuple[Layout, ...]
+    grids: list[Grid], layouts: tuple[Layout, ...], unread: list[tuple[str, str, str]] | None = None
 ) -> tuple[list[tuple[Grid, HeaderMatch]], list[str]]:
     """The sheets that carry a signature with their chosen layout, and the ambiguity errors of the
-    others (a sheet with no signature is ignored)."""
+    others; each other sheet is added to `unread` with why (`sheet_not_read`)."""
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
     for grid in grids:
-        if grid.empty:
-            continue
-        match, err = choose(find_headers(grid, layouts))
+        match, err = (None, "empty_sheet") if grid.empty else choose(find_headers(grid, layouts))
         if match is None:
             if err == "ambiguous_layout":
                 errors.append(err)
+            if unread is not None:
+                code, detail = (
+                    ("ambiguous_layout", "") if err == "ambiguous_layout" else sheet_not_read(grid, layouts)
+                )
+                unread.append((grid.sheet, code, detail))
             continue
         found.append((grid, match))
     return found, errors
@@ -438,6 +450,7 @@ def ensure_manifest_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Columns added to `ingest_manifest` after its first release (warehouses created earlier get them
     here): `records_written` = records in the raw tables, next to the source-row counts."""
     con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS records_written BIGINT")
+    con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS sheets_report VARCHAR")  # issue 19
 
 
 @dataclass
@@ -605,6 +618,7 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                     "rows_skipped": sum(s.rows_skipped for s in res.sheets),
                     "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
                     "ingested_at": now, "run_id": run_id,
+                    "sheets_report": sheets_report(res.sheets, res.unread_sheets),
                 }
             )  # fmt: skip
             action = (

@@ -230,3 +230,27 @@ def test_r5_csdl_tt27_template_period_from_file_name(tmp_path: Path, name: str, 
         assert "mark:level:TINCN" in {u.use for u in uses}  # `TH-CN (Tin học)`
         assert set(sheet.non_empty) <= {u.letter for u in uses}
         assert [u.letter for u in uses if not u.read and u.non_empty] == []
+
+
+def test_r5_without_period_in_its_name_is_quarantined_with_how_to_name_it(tmp_path: Path) -> None:
+    """R5 whose name says no period: quarantined `missing_metadata`, the message names where the parser
+    looked (title, columns, the file name) and how to name the file."""
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(6)
+    path = tmp_path / "inbox" / YEAR / "08000001" / "KQGD_TT27_Khoi1-2.xlsx"
+    path.parent.mkdir(parents=True)
+    exp = RP.write_csdl_tt27_import(
+        path, [RP.fake_primary_class(rng, "1A", 1, 6, moet_prefix="08")], year=YEAR
+    )
+    assert exp.quarantine == "missing_metadata"
+    con = _ingest(tmp_path / "inbox")
+    ((status, code, reason),) = con.execute(
+        "SELECT status, reason_code, reason FROM ingest_manifest"
+    ).fetchall()
+    assert (status, code) == ("quarantined", "missing_metadata")
+    assert (
+        "kỳ đánh giá" in reason and "tên tệp «KQGD_TT27_Khoi1-2.xlsx»" in reason and "dòng tiêu đề" in reason
+    )
+    assert "KQGD_TT27_Khoi1-2_HK1.xlsx" in reason and "KQGD_TT27_Khoi1-2_CuoiNam.xlsx" in reason
+    assert con.execute("SELECT count(*) FROM raw_grade_entry").fetchone()[0] == 0
