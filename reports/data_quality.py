@@ -27,6 +27,7 @@ from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
+from reports import sheet_accounting
 
 EXAMPLES_PER_REASON = 3
 
@@ -62,6 +63,7 @@ class ReportData:
     schools: list[SchoolSection]
     unassigned_files: list[dict]
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
+    accounting_html: str = ""  # reports.sheet_accounting: sheets and columns not read (issue 19)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -223,6 +225,7 @@ def collect(
             for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
         ],
         lms_api=latest_pull_status(con, year),
+        accounting_html=sheet_accounting.section_html(con, year),
     )
 
 
@@ -308,6 +311,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% endfor %}</table>{% else %}<p class="ok">Không phát hiện vấn đề.</p>{% endif %}
 </section>
 {% endfor %}
+{{ d.accounting_html | safe }}
 </body>
 </html>
 """

@@ -76,6 +76,17 @@ def test_sample_inbox_every_sheet_and_column_accounted(tmp_path: Path) -> None:
     assert unaccounted_sheets == 0
     assert unaccounted_cols == []
     assert not_read > 0  # the sample's quirk columns (`Mã vạch`, `Người cập nhật` …) are listed
+    # the data-quality report's section lists them for the data team
+    from reports import data_quality, sheet_accounting
+
+    acc = sheet_accounting.collect(con, "2024-2025")
+    assert acc.n_sheets_read > 400 and acc.n_columns_not_read > 0
+    assert {s["reason_code"] for s in acc.sheets_not_read} == {"no_layout"}
+    assert any(
+        c["header"] == "Mã vạch" and c["layout"] == "smas.tt22_gradebook.v1" for c in acc.columns_not_read
+    )
+    html = data_quality.render(data_quality.collect(con, "2024-2025", with_audits=False))
+    assert 'id="khong-doc"' in html and "Cột có dữ liệu không được đọc" in html and "DM_DanToc" in html
 
 
 def test_near_miss_sheet_is_reported_with_its_missing_header(tmp_path: Path) -> None:
