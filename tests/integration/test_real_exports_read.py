@@ -254,3 +254,24 @@ def test_r5_without_period_in_its_name_is_quarantined_with_how_to_name_it(tmp_pa
     )
     assert "KQGD_TT27_Khoi1-2_HK1.xlsx" in reason and "KQGD_TT27_Khoi1-2_CuoiNam.xlsx" in reason
     assert con.execute("SELECT count(*) FROM raw_grade_entry").fetchone()[0] == 0
+
+
+def test_cds_inspect_shows_layout_runner_up_tiers_columns_and_metadata(tmp_path: Path) -> None:
+    """`cds inspect FILE` on an R1 book: the chosen layout and the runner-up with scores, the 4 header
+    tiers, the period and where it was found, each column's use (the awards not read), the first records."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    path, exp = _write_vnedu(tmp_path, "CN")
+    out = CliRunner().invoke(main, ["inspect", str(path)])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    assert "Mẫu: vnedu.tt27_summary.v1 (" in text and "xếp thứ hai: vnedu.tt27.v1 (" in text
+    assert "Tiêu đề cột: dòng 6–9 (4 tầng)" in text
+    assert "period = CN (dòng tiêu đề: «BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC CUỐI NĂM HỌC»)" in text
+    assert "Khen thưởng / Cuối năm → KHÔNG ĐỌC" in text
+    assert "Đánh giá KQGD / Hoàn thành tốt → điểm/đánh giá (final_tick:HTT)" in text
+    assert f"Bản ghi: {36 * sum(len(s.records) for s in exp.sheets[:1])}" in text
+    first = exp.sheets[0].records[0]["key"]
+    assert f"local_id={first}" in text
