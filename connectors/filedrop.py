@@ -41,6 +41,8 @@ from connectors.sheet_parser import (
     groupable,
     parse_table,
     parse_table_group,
+    sheet_not_read,
+    sheets_report,
     table_group_key,
 )
 from connectors.workers import Limits, Worker, WorkerFailed, run_alone, warm_up
@@ -61,9 +63,8 @@ class FileResult:
     reason: str | None = None
     sheets: list[SheetResult] = field(default_factory=list)
     parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
-    notes: list[tuple[str, str, str]] = field(
-        default_factory=list
-    )  # file-level warnings: sheet, code, detail
+    # sheets not parsed (hidden ones, near misses, others): (sheet, reason code, Vietnamese detail)
+    unread_sheets: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -237,12 +238,13 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
                 raise FileRejected(*blocked)
         hidden: list[tuple[str, str]] = []
         grids = read_grids(path, data, hidden)
-        res.notes = [(name, "hidden_sheet", "ẩn sâu (very hidden)" if state == "veryhidden" else "ẩn")
-                     for name, state in hidden]  # fmt: skip
+        res.unread_sheets = [(name, "hidden_sheet", reason_text("hidden_sheet")
+                              + (" (trang ẩn sâu — very hidden)" if state == "veryhidden" else " (trang ẩn)"))
+                             for name, state in hidden]  # fmt: skip
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:
                 g.sheet = ""
-        found, errors = locate_sheets(grids, layouts)
+        found, errors = locate_sheets(grids, layouts, res.unread_sheets)
         elsewhere = [m.layout for _, m in found if m.layout.read_by]
         found = [(g, m) for g, m in found if not m.layout.read_by]
         if not found and elsewhere:  # recognised, read by another step: listed, not loaded, not quarantined
@@ -250,6 +252,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
             return res
         if not found:
+            near = [u for u in res.unread_sheets if u[1] == "incomplete_header"]
+            if near and not errors:  # a near miss names the header it lacks (issue 19)
+                raise FileRejected("incomplete_header", near[0][2])
             shown = ", ".join(f"“{n}”" for n, _ in hidden)
             raise FileRejected(errors[0] if errors else "unrecognized_layout",
                                f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
@@ -288,10 +293,11 @@ def _conclude(
     if isinstance(sheets, BaseException):
         return _rejected(res, sheets, path, res.source_file)
     res.sheets = sheets
-    file_errors = [s.file_error for s in res.sheets if s.file_error]
+    file_errors = [s for s in res.sheets if s.file_error]
     if file_errors:
-        res.reason_code = file_errors[0]
-        res.reason = reason_text(file_errors[0])
+        res.reason_code = file_errors[0].file_error
+        detail = file_errors[0].file_error_detail
+        res.reason = reason_text(str(res.reason_code)) + (f" ({detail})" if detail else "")
         return res
     other = other_school(res.sheets, ctx)
     if other:
@@ -396,13 +402,15 @@ def parse_sheets(
 
     layout = matches[0].layout
     if layout.shape in reshapers.GROUPS and groupable(layout):
-        return reshapers.GROUPS[layout.shape](grids, matches, ctxs)
-    if layout.shape == "table" and groupable(layout):
-        return parse_table_group(grids, matches, ctxs)
-    (grid,), (match,), (ctx,) = grids, matches, ctxs
-    if layout.shape == "table":
-        return [parse_table(grid, match, ctx)]
-    return [reshapers.get(layout.shape)(grid, match, ctx)]
+        out = reshapers.GROUPS[layout.shape](grids, matches, ctxs)
+    elif layout.shape == "table" and groupable(layout):
+        out = parse_table_group(grids, matches, ctxs)
+    elif layout.shape == "table":
+        out = [parse_table(grids[0], matches[0], ctxs[0])]
+    else:
+        out = [reshapers.get(layout.shape)(grids[0], matches[0], ctxs[0])]
+    reshapers.annotate(out, grids, matches)  # each column's use, header rows, runner-up (issue 19)
+    return out
 
 
 def _scrub(detail: str, path: Path, rel: str) -> str:
@@ -412,19 +420,22 @@ def _scrub(detail: str, path: Path, rel: str) -> str:
 
 
 def locate_sheets(
-    grids: list[Grid], layouts: tuple[Layout, ...]
+    grids: list[Grid], layouts: tuple[Layout, ...], unread: list[tuple[str, str, str]] | None = None
 ) -> tuple[list[tuple[Grid, HeaderMatch]], list[str]]:
     """The sheets that carry a signature with their chosen layout, and the ambiguity errors of the
-    others (a sheet with no signature is ignored)."""
+    others; each other sheet is added to `unread` with why (`sheet_not_read`)."""
     found: list[tuple[Grid, HeaderMatch]] = []
     errors: list[str] = []
     for grid in grids:
-        if grid.empty:
-            continue
-        match, err = choose(find_headers(grid, layouts))
+        match, err = (None, "empty_sheet") if grid.empty else choose(find_headers(grid, layouts))
         if match is None:
             if err == "ambiguous_layout":
                 errors.append(err)
+            if unread is not None:
+                code, detail = (
+                    ("ambiguous_layout", "") if err == "ambiguous_layout" else sheet_not_read(grid, layouts)
+                )
+                unread.append((grid.sheet, code, detail))
             continue
         found.append((grid, match))
     return found, errors
@@ -482,6 +493,7 @@ def ensure_manifest_columns(con: duckdb.DuckDBPyConnection) -> None:
     """Columns added to `ingest_manifest` after its first release (warehouses created earlier get them
     here): `records_written` = records in the raw tables, next to the source-row counts."""
     con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS records_written BIGINT")
+    con.execute("ALTER TABLE ingest_manifest ADD COLUMN IF NOT EXISTS sheets_report VARCHAR")  # issue 19
 
 
 @dataclass
@@ -637,11 +649,6 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                  "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
                 for s in res.sheets for w in s.warnings
             )  # fmt: skip
-            warnings.extend(
-                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": sheet,
-                 "source_row": 0, "reason_code": code, "detail": detail}
-                for sheet, code, detail in res.notes
-            )  # fmt: skip
             layouts = sorted({s.layout.id for s in res.sheets})
             entities = sorted({s.layout.entity for s in res.sheets})
             manifest.append(
@@ -654,6 +661,7 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                     "rows_skipped": sum(s.rows_skipped for s in res.sheets),
                     "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
                     "ingested_at": now, "run_id": run_id,
+                    "sheets_report": sheets_report(res.sheets, res.unread_sheets),
                 }
             )  # fmt: skip
             action = (

@@ -14,6 +14,7 @@ REASONS_VI: dict[str, str] = {
     "bad_encoding": "Tệp CSV không ở mã UTF-8",
     "unrecognized_layout": "Không nhận ra mẫu báo cáo: không trang nào có đủ các cột bắt buộc",
     "ambiguous_layout": "Mẫu báo cáo khớp với nhiều loại dữ liệu khác nhau",
+    "incomplete_header": "Trang tính gần khớp một mẫu báo cáo nhưng thiếu một cột bắt buộc (xem tên cột thiếu)",
     "missing_metadata": "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
     "missing_required_column": "Tệp JSON thiếu trường bắt buộc",
     "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",

@@ -312,6 +312,41 @@ def period_of(text: object, numeric_codes: bool = False) -> str | None:
     return _period_lookup().get(key)
 
 
+@lru_cache(maxsize=1)
+def _file_name_periods() -> list[tuple[str, str]]:
+    """(` phrase `, period) of the file-name period words, each with and without the space between its
+    letters and digits, longest first."""
+    out: set[tuple[str, str]] = set()
+    for period, words in vocabulary().values.file_name_periods.items():
+        for w in words:
+            n = norm(w)
+            for form in (
+                n,
+                n.replace(" ", ""),
+                re.sub(r"(?<=[a-z]) (?=\d)", "", n),
+                re.sub(r"(?<=[a-z])(?=\d)", " ", n),
+            ):
+                out.add((f" {form} ", str(period)))
+    return sorted(out, key=lambda t: (-len(t[0]), t))
+
+
+@lru_cache(maxsize=4096)
+def period_of_file_name(name: str) -> str | None:
+    """The period a file name says (`…_HK1.xlsx` → CK1, `KQGD_CuoiNam.xls` → CN), None when it says none
+    or two different ones. Only the name is read (not its folders)."""
+    stem = unicodedata.normalize("NFC", name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    stem = "".join(
+        f" {ch}" if k and ch.isupper() and stem[k - 1].islower() else ch for k, ch in enumerate(stem)
+    )
+    padded = f" {norm(stem)} "
+    found: set[str] = set()
+    for phrase, period in _file_name_periods():  # longest first; a match is taken out (`Giữa HK1` ≠ `HK1`)
+        if phrase in padded:
+            found.add(period)
+            padded = padded.replace(phrase, "  ")
+    return found.pop() if len(found) == 1 else None
+
+
 def class_name_of(s: pd.Series) -> pd.Series:
     """`Lớp 6 a` → `6A`; strip a leading Lớp/LỚP/L before a digit; upper-case; no spaces."""
     v = clean_text(s)

@@ -18,12 +18,15 @@ import pandas as pd
 from connectors import gradebook_checks
 from connectors import normalize as nz
 from connectors.issues import RowIssue
+from connectors.messages import column_letter
 from connectors.sheet_parser import (
+    ColumnUse,
     Grid,
     HeaderMatch,
     ParseContext,
     SheetResult,
     SheetRows,
+    _nonblank,
     collect_members,
     collect_rows,
     finish_rows,
@@ -108,7 +111,7 @@ def _long_result(ident: SheetResult, long: pd.DataFrame, rejects: list[RowIssue]
     long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore").reset_index(drop=True)
     return SheetResult(ident.layout, ident.sheet, long, ident.rejects + rejects, ident.warnings + warnings,
                        ident.rows_read, ident.rows_skipped, ident.duplicates_dropped,
-                       ident.file_error)  # fmt: skip
+                       ident.file_error, file_error_detail=ident.file_error_detail)  # fmt: skip
 
 
 def _warn_rows(cells: pd.DataFrame, mask: pd.Series, code: str, file: str, sheet: str,
@@ -406,7 +409,8 @@ def tt22_group(grids: list[Grid], matches: list[HeaderMatch],
         a, b = int(bounds[k]), int(bounds[k + 1])
         done.append(SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                 ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
-                                ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None))  # fmt: skip
+                                ident.duplicates_dropped, ident.file_error, parent=(long, a, b) if b > a else None,
+                                file_error_detail=ident.file_error_detail))  # fmt: skip
     gradebook_checks.add_group_warnings(done, long, lsid, files)  # incomplete_tx / avg_mismatch (rows kept)
     for k, r in enumerate(done):
         if nonempty[k]:
@@ -439,6 +443,8 @@ def _tt27_words() -> dict[str, dict[str, str]]:
         "qualities": lookup(voc.qualities), "end": lookup(voc.year_end),  # type: ignore[arg-type]
         "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
         "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
+        "final_group": {k: "final" for k in norm_set(voc.final_groups)},
+        "final_tick": lookup(voc.final_ticks),  # type: ignore[arg-type]
     }  # fmt: skip
     for kind, words in voc.values.items():
         out[f"values:{kind}"] = lookup(words)
@@ -457,6 +463,8 @@ def _classify_tt27(path: tuple[str, ...]) -> tuple[str, str | None] | None:
     leaf = normed[-1]
     if leaf in w["end"]:
         return w["end"][leaf], None
+    if leaf in w["final_tick"] and any(p in w["final_group"] for p in normed[:-1]):
+        return "final_tick", w["final_tick"][leaf]  # the ticked column names the final result
     group = next((w["groups"][p] for p in normed if p in w["groups"]), None)
     if group == "subject" and len(path) >= 2:
         subject_label = path[-2] if leaf in w["level_leaf"] or leaf in w["test_leaf"] else path[-1]
@@ -473,7 +481,25 @@ _TT27_LATE = "kết quả cuối năm ở kỳ khác Cuối năm"
 
 
 def _tt27_kinds(match: HeaderMatch) -> dict[int, tuple[str, str | None]]:
-    return {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+    """Assessment column → (component, key); a layout's `tt27_subjects` option gives the subject code of
+    a label this vendor uses with another meaning (vnEdu primary `Tin học` is TINCN)."""
+    kinds = {c: k for c, p in match.paths.items() if (k := classify_tt27(p)) is not None}
+    own = match.layout.options.get("tt27_subjects")
+    if own:
+        codes = {nz.norm(label): code for label, code in own.items()}
+        for c, (comp, _key) in list(kinds.items()):
+            if comp in ("level", "test_score"):
+                path = match.paths[c]
+                label = path[-2] if _is_leaf(path) else path[-1]
+                if nz.norm(label) in codes:
+                    kinds[c] = (comp, codes[nz.norm(label)])
+    return kinds
+
+
+def _is_leaf(path: list[str]) -> bool:
+    """A subject column whose last tier is a level or test leaf (the subject is the tier above)."""
+    w = _tt27_words()
+    return len(path) >= 2 and (nz.norm(path[-1]) in w["level_leaf"] or nz.norm(path[-1]) in w["test_leaf"])
 
 
 @dataclass
@@ -490,6 +516,7 @@ class _TT27Values:
     bad_num: pd.Series
     oor: pd.Series
     bad_flag: pd.Series
+    unticked: pd.Series  # final-result tick columns left blank or unticked: no record
 
     def rejects(self) -> list[tuple[pd.Series, str, str]]:
         """(mask, reason code, what was expected) of each cell check, in reject order."""
@@ -506,7 +533,7 @@ class _TT27Values:
 
     def long(self, cells: pd.DataFrame) -> pd.DataFrame:
         """The long rows of the cells that pass every check."""
-        keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag)
+        keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag | self.unticked)
         semester = self.period.map(vocabulary().tt27.period_semester)
         return pd.DataFrame({
             "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
@@ -520,6 +547,10 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
     comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
     subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
+    tick_col = comp == "final_tick"  # the ticked column names the final result: its key is the value
+    tick_key = subj.where(tick_col)
+    subj = subj.where(~tick_col)
+    comp = comp.mask(tick_col, "final")
     by_row = period_by_row.reindex(cells["row"]).to_numpy() if period_by_row is not None else None
     period = pd.Series(by_row, index=cells.index, dtype="object")
     text = cells["text"].astype("string").fillna("")
@@ -534,15 +565,20 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     test = comp == "test_score"
     tnum, tbad = nz.parse_number(text.where(test & (text != "")))
     num = num.mask(test, tnum)
-    end = comp.isin(["completed", "promoted"])
+    end = comp.isin(["completed", "promoted", "not_promoted"])
     flags = vocabulary().tt27.flags
-    flag_true = key.isin(norm_set(flags["true"]))
-    num = num.mask(end, flag_true.astype(float))
-    bad_code = comp.isin(kinds) & value_text.isna()
+    flag_true = key.isin(norm_set(flags["true"])) | nz.ticked(text)  # ticks are values (U+F0FC, ✓, ✔)
+    flag_false = key.isin(norm_set(flags["false"])) | (text == "")
+    inverted = comp == "not_promoted"  # `Chưa lên lớp` ticked = not promoted
+    num = num.mask(end, (flag_true ^ inverted).astype(float))
+    comp = comp.mask(inverted, "promoted")
+    value_text = value_text.mask(tick_col & flag_true, tick_key)
+    unticked = tick_col & ~flag_true  # a result not ticked: no value (something else than a tick is bad)
+    bad_code = (comp.isin(kinds) & value_text.isna() & ~tick_col) | (unticked & ~flag_false)
     bad_num = test & (tbad | (tnum.notna() & (tnum % 1 != 0))).fillna(False)
     oor = test & ~bad_num & ((tnum < 1) | (tnum > 10)).fillna(False)
-    bad_flag = end & ~flag_true & (text != "") & ~key.isin(norm_set(flags["false"]))
-    return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag)
+    bad_flag = end & ~flag_true & ~flag_false
+    return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag, unticked)
 
 
 @register("tt27")
@@ -554,7 +590,7 @@ def tt27(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
         return ident
     rows = ident.rows["source_row"]
     period_by_row = ident.rows.set_index("source_row")["period"] if "period" in ident.rows.columns else None
-    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted")]
+    end_cols = [c for c, k in kinds.items() if k[0] in ("completed", "promoted", "not_promoted")]
     cells = _cells(part, rows, list(kinds))
     # at CN, completed/promoted always give a row: blank → 0
     if end_cols and period_by_row is not None:
@@ -616,7 +652,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
     period_by_row = good["period"] if "period" in good.columns else None
     # at CN, completed/promoted always give a row: blank → 0 (appended after the sheet's cells)
     end_pos = np.array(
-        [j for j, k in enumerate(kinds_u) if k[0] in ("completed", "promoted")], dtype=np.int64
+        [j for j, k in enumerate(kinds_u) if k[0] in ("completed", "promoted", "not_promoted")],
+        dtype=np.int64,
     )
     if len(end_pos) and period_by_row is not None:
         cn = gpos[(period_by_row == "CN").fillna(False).to_numpy(dtype=bool)]
@@ -652,7 +689,8 @@ def tt27_group(grids: list[Grid], matches: list[HeaderMatch],
         results[members[k]] = SheetResult(layout, ident.sheet, long.iloc[a:b], ident.rejects + rejects[k],
                                           ident.warnings + warnings[k], ident.rows_read, ident.rows_skipped,
                                           ident.duplicates_dropped, ident.file_error,
-                                          parent=(long, a, b) if b > a else None)  # fmt: skip
+                                          parent=(long, a, b) if b > a else None,
+                                          file_error_detail=ident.file_error_detail)  # fmt: skip
     return results  # type: ignore[return-value]
 
 
@@ -665,9 +703,64 @@ GROUPS: dict[str, Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], 
 # ---------------------------------------------------------------------------------------------
 # Wide self-assessment (docs/exports.md §3.19 B)
 # ---------------------------------------------------------------------------------------------
-@register("self_assessment_wide")
-def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
-    """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""
+# ---------------------------------------------------------------------------------------------
+# Term summary books (vnEdu lower secondary, docs/real_exports.md R3)
+# ---------------------------------------------------------------------------------------------
+def _summary_kinds(match: HeaderMatch) -> dict[int, tuple[str, str]]:
+    """Column → (component, subject code) of a term summary: a subject label over a summary sub-label."""
+    voc = vocabulary().tt22
+    leaves = lookup(voc.summary_leaves)  # type: ignore[arg-type]
+    out: dict[int, tuple[str, str]] = {}
+    for c, path in match.paths.items():
+        if c in match.mapping or len(path) < 2:
+            continue
+        kind = next((leaves[f] for f in nz.header_forms(path[-1]) if f in leaves), None)
+        if kind is not None:
+            out[c] = (kind, nz.subject_code_of(path[-2]) or "UNKNOWN")
+    return out
+
+
+@register("term_summary")
+def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """A term summary sheet (a class, subjects across) → one `avg_sem` record per pupil × subject, for the
+    semester of the title: a number (0–10, rounded to 1 decimal) or a comment word (Đ/CĐ/M)."""
+    kinds = _summary_kinds(match)
+    ident, part = _identity(grid, match, ctx, list(kinds))
+    if ident.rows.empty:
+        return ident
+    rows = ident.rows["source_row"]
+    cells = _cells(part, rows, list(kinds))
+    cells = cells[~cells["text"].isin(vocabulary().tt22.blank_marks)].reset_index(drop=True)
+    sem_of = ident.rows.set_index("source_row")["semester"] if "semester" in ident.rows.columns else None
+    sem = pd.Series(sem_of.reindex(cells["row"]).to_numpy() if sem_of is not None else None, index=cells.index,
+                    dtype="object")  # fmt: skip
+    text = cells["text"]
+    key = text.map({t: nz.norm(t) for t in text.dropna().unique()})
+    marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
+    is_text = key.isin(list(marks))
+    num, bad = nz.parse_number(text.where(~is_text))
+    bad = bad & ~is_text
+    oor = ((num < 0) | (num > 10)).fillna(False) & ~bad
+    entity = match.layout.entity
+    rejects = _cell_rejects(cells, bad, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M", ctx, grid.sheet,
+                            match.paths, entity)  # fmt: skip
+    rejects += _cell_rejects(
+        cells, oor, "out_of_range", "điểm từ 0 đến 10", ctx, grid.sheet, match.paths, entity
+    )
+    long = pd.DataFrame({
+        "row": cells["row"], "col": cells["col"], "scheme": "TT22",
+        "component": cells["col"].map({c: k[0] for c, k in kinds.items()}), "slot": 0,
+        "subject_code": cells["col"].map({c: k[1] for c, k in kinds.items()}), "semester": sem,
+        "period": _semester_period(sem), "value_num": nz.round_half_up(num, 1),
+        "value_text": key.map(marks).where(is_text),
+    })[~(bad | oor).to_numpy()]  # fmt: skip
+    return _long_result(ident, long, rejects, [],
+                        ["student_key", "subject_code", "semester", "period", "component", "slot"], ctx.file)  # fmt: skip
+
+
+def _self_assessment_columns(match: HeaderMatch) -> tuple[dict[int, str], dict[int, str]]:
+    """The wide self-assessment's criterion columns (column → criterion code) and total columns
+    (column → group letter, or `level` for the declared level)."""
     from connectors import derive
 
     codes: dict[int, str] = {}
@@ -685,6 +778,71 @@ def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> S
             totals[c] = total
         elif n in sa_level:
             totals[c] = "level"
+    return codes, totals
+
+
+def _self_assessment_kinds(match: HeaderMatch) -> dict[int, tuple]:
+    codes, totals = _self_assessment_columns(match)
+    return {**{c: ("criterion", k) for c, k in codes.items()}, **{c: ("total", k) for c, k in totals.items()}}
+
+
+#: per shape, the wide columns its reshaper reads (column → kind): what `account_columns` calls read
+MARK_KINDS: dict[str, Callable[[HeaderMatch], dict[int, tuple]]] = {
+    "tt22": _tt22_kinds,
+    "tt27": _tt27_kinds,
+    "self_assessment_wide": _self_assessment_kinds,
+    "term_summary": _summary_kinds,
+}
+
+
+def account_columns(grid: Grid, match: HeaderMatch) -> list[ColumnUse]:
+    """Every column of a parsed sheet that has a header or a non-blank data cell, with what the parser
+    does with it (docs/real_exports.md, no silent loss): a canonical column (stored, or `ignored:` when
+    the layout reads it and drops it, e.g. names), a mark read by the sheet's reshaper (`mark:` and its
+    kind), or `not_read`. Data cells are those between the header and the last row carrying a key
+    (footers and signatures below it are not data)."""
+    layout = match.layout
+    kinds = MARK_KINDS.get(layout.shape, lambda m: {})(match)
+    body = grid.span(match.row + match.depth, None)
+    arr = grid.values[body]
+    cols = [int(c) for c in grid.columns]
+    key_col = next((c for c, n in match.mapping.items() if n == layout.key), None)
+    key_j = grid.col_position(key_col) if key_col is not None else None
+    filled = _nonblank(arr) if arr.size else np.zeros((0, len(cols)), dtype=bool)
+    if key_j is not None and len(arr):
+        keyed = np.flatnonzero(filled[:, key_j])
+        filled = filled[: int(keyed[-1]) + 1] if len(keyed) else filled[:0]
+    non_empty = {cols[j] for j in np.flatnonzero(filled.any(axis=0)).tolist()} if len(filled) else set()
+    out: list[ColumnUse] = []
+    for c in sorted(set(match.paths) | non_empty):
+        header = " / ".join(match.paths.get(c, []))
+        if c in match.mapping:
+            name = match.mapping[c]
+            role = layout.columns[name].role
+            use = name if role == "value" else (f"mark:{name}" if role == "mark" else f"ignored:{name}")
+        elif c in kinds:
+            use = "mark:" + ":".join(str(k) for k in kinds[c] if k is not None)
+        else:
+            use = "not_read"
+        out.append(ColumnUse(column_letter(c), header, use, c in non_empty))
+    return out
+
+
+def annotate(results: list[SheetResult], grids: list[Grid], matches: list[HeaderMatch]) -> None:
+    """Give each parsed sheet's result its accounting: header rows, score, runner-up, columns' uses."""
+    for res, grid, match in zip(results, grids, matches, strict=True):
+        res.columns = account_columns(grid, match)
+        res.header_row, res.header_depth, res.score = match.row, match.depth, match.score
+        res.runner_up = match.runner_up
+
+
+@register("self_assessment_wide")
+def self_assessment_wide(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
+    """One row per school → one row per leaf criterion; subtotals recomputed (total_mismatch)."""
+    from connectors import derive
+
+    codes, totals = _self_assessment_columns(match)
+    sa = vocabulary().self_assessment
     ident, part = _identity(grid, match, ctx, [*codes, *totals])
     if ident.rows.empty:
         return ident

@@ -111,6 +111,42 @@ class HeaderMatch:
     mapping: dict[int, str]  # grid column → canonical column
     paths: dict[int, list[str]]  # grid column → header tier labels
     score: int
+    runner_up: tuple[str, int] | None = None  # the best other layout found on the sheet and its score
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    """What the parser does with one column of a parsed sheet (`reshapers.account_columns`)."""
+
+    letter: str  # Excel column letter
+    header: str  # header tiers, top first, joined by " / " ("" for a column without a header)
+    use: str  # canonical column | `ignored:<column>` | `mark:<kind>` | `not_read`
+    non_empty: bool  # a data cell of the column holds text
+
+    @property
+    def read(self) -> bool:
+        return self.use != "not_read"
+
+
+def sheets_report(sheets: list[SheetResult], unread: list[tuple[str, str, str]]) -> str | None:
+    """The accounting of one file as JSON (the manifest's `sheets_report`): per parsed sheet its layout,
+    score, runner-up, header rows, the letters of the columns read and the non-empty columns not read
+    (letter, header);
+    per sheet not parsed its reason code and Vietnamese detail. None when there is nothing to say."""
+    import json
+
+    parsed = [
+        {"sheet": s.sheet, "layout": s.layout.id, "score": s.score,
+         "runner_up": list(s.runner_up) if s.runner_up else None,
+         "header_rows": [s.header_row, s.header_row + s.header_depth - 1] if s.header_row else None,
+         "read": [c.letter for c in s.columns if c.read],
+         "not_read": [[c.letter, c.header] for c in s.columns if not c.read and c.non_empty]}
+        for s in sheets if s.columns or s.header_row
+    ]  # fmt: skip
+    other = [{"sheet": name, "reason_code": code, "detail": detail} for name, code, detail in unread]
+    if not parsed and not other:
+        return None
+    return json.dumps({"sheets": parsed, "not_parsed": other}, ensure_ascii=False)
 
 
 @dataclass
@@ -143,8 +179,16 @@ class SheetResult:
     rows_skipped: int
     duplicates_dropped: int = 0
     file_error: str | None = None  # a reason code that quarantines the whole file
+    file_error_detail: str | None = (
+        None  # what is missing, where the parser looked, how to fix it (Vietnamese)
+    )
     n_records: int | None = None  # records in `rows` once its rows have been handed over (packed)
     parent: tuple[pd.DataFrame, int, int] | None = None  # `rows` is parent.iloc[a:b] of a grouped parse
+    columns: list[ColumnUse] = field(default_factory=list)  # every column and its use (accounting)
+    header_row: int = 0  # top header row and tiers (accounting, `cds inspect`)
+    header_depth: int = 0
+    runner_up: tuple[str, int] | None = None  # the next-best layout and its score
+    score: int = 0
 
     @property
     def records(self) -> int:
@@ -221,8 +265,56 @@ def _anchor_index(layouts: tuple[Layout, ...]) -> _AnchorIndex:
     return _ANCHOR_INDEX[0]
 
 
-def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
-    """Every layout whose anchors all appear in one row of the first 40 rows, with its score.
+@dataclass(frozen=True)
+class NearMiss:
+    """A layout whose anchors all but one appear in one header row (docs/real_exports.md: a sheet so
+    close to a layout is reported with the missing header, never dropped in silence)."""
+
+    layout: Layout
+    row: int
+    missing: str  # the first header text of the missing anchor column
+
+
+def _distinct_weights(layouts: tuple[Layout, ...]) -> dict[str, dict[str, int]]:
+    """Per entity: header form → weight 3 when no layout of another entity accepts that header (a
+    column only this entity has), else 1 (docs/real_exports.md: layout choice by evidence)."""
+    cached = _WEIGHTS.get(id(layouts))
+    if cached is not None and cached[0] is layouts:
+        return cached[1]
+    entities_of: dict[str, set[str]] = {}
+    for lay in layouts:
+        for f in lay.header_index():
+            entities_of.setdefault(f, set()).add(lay.entity)
+    out: dict[str, dict[str, int]] = {}
+    for f, ents in entities_of.items():
+        for e in ents:
+            out.setdefault(e, {})[f] = 3 if len(ents) == 1 else 1
+    _WEIGHTS.clear()
+    _WEIGHTS[id(layouts)] = (layouts, out)
+    return out
+
+
+_WEIGHTS: dict[int, tuple[tuple[Layout, ...], dict[str, dict[str, int]]]] = {}
+
+
+def evidence_score(match_layout: Layout, paths: dict[int, list[str]], mapping: dict[int, str],
+                   layouts: tuple[Layout, ...]) -> int:  # fmt: skip
+    """A mapped column counts 1, or 3 when its header is one only this layout's entity has (a student
+    list's `Lớp học`, a summary book's `HỌ VÀ TÊN HỌC SINH`): shared anchors never outweigh them."""
+    weights = _distinct_weights(layouts).get(match_layout.entity, {})
+    score = 0
+    for c in mapping:
+        forms = nz.header_forms_t(paths[c][-1]) if c in paths else ()
+        score += max((weights.get(f, 1) for f in forms), default=1)
+    return score
+
+
+def find_headers(
+    grid: Grid, layouts: tuple[Layout, ...], near: list[NearMiss] | None = None
+) -> list[HeaderMatch]:
+    """Every layout whose anchors all appear in one row of the first 40 rows, with its score (by
+    evidence, `evidence_score`) and the best other layout's (`runner_up`). With `near`, layouts missing
+    one anchor in a row are added to it (each layout once, when it has no full match).
 
     Only rows holding a cell that is a header form of some layout's anchor can match that layout: the
     distinct texts of the top rows are looked up once, and the header forms of a row's cells are
@@ -259,10 +351,15 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
             continue
         need = layout.min_anchor_count or len(anchors)
         code_rx = layout.options.get("code_regex")
+        missed: NearMiss | None = None
         for i in sorted(cand[li]):
             cells, forms_here = forms_of(i)
             r = top_rows[i]
             found = {a for a, keys in anchors.items() if keys & forms_here}
+            if near is not None and missed is None and not layout.min_anchor_count and len(anchors) >= 2 \
+                    and len(found) == len(anchors) - 1:  # fmt: skip
+                (lost,) = set(anchors) - found
+                missed = NearMiss(layout, r, layout.columns[lost].headers[0])
             if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
                 n_codes = 0
                 if code_rx:
@@ -275,9 +372,33 @@ def find_headers(grid: Grid, layouts: tuple[Layout, ...]) -> list[HeaderMatch]:
                                None)  # fmt: skip
                 depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
                 mapping, paths = map_columns(grid, r, depth, layout)
-                matches.append(HeaderMatch(layout, r, depth, mapping, paths, len(mapping) + n_codes))
+                score = evidence_score(layout, paths, mapping, layouts) + n_codes
+                matches.append(HeaderMatch(layout, r, depth, mapping, paths, score))
+                missed = None
                 break
+        if missed is not None and near is not None:
+            near.append(missed)
+    for m in matches:  # each match knows the best other candidate (kept for reports and `cds inspect`)
+        others = [o for o in matches if o is not m]
+        if others:
+            best = max(others, key=lambda o: o.score)  # ties: the first listed
+            m.runner_up = (best.layout.id, best.score)
     return matches
+
+
+def sheet_not_read(grid: Grid, layouts: tuple[Layout, ...]) -> tuple[str, str]:
+    """Why a sheet gives no rows: (`empty_sheet` | `incomplete_header` | `no_layout`, Vietnamese detail)."""
+    if grid.empty or not _nonblank(grid.values).any():
+        return "empty_sheet", "trang trống"
+    near: list[NearMiss] = []
+    find_headers(grid, layouts, near)
+    if near:
+        nm = near[0]
+        return (
+            "incomplete_header",
+            f"trang «{grid.sheet}» giống mẫu {nm.layout.id} (dòng {nm.row}) nhưng thiếu cột «{nm.missing}»",
+        )
+    return "no_layout", f"trang «{grid.sheet}» không khớp mẫu báo cáo nào (không đủ các cột bắt buộc)"
 
 
 def header_depth(grid: Grid, row: int, key_col: int | None, max_depth: int) -> int:
@@ -379,15 +500,23 @@ def _parse_title_texts(texts: tuple[str, ...]) -> dict[str, str]:
     common = vocabulary().common
     title_keys, class_title = common.title_lookup, common.class_title_rx
     for text in texts:
-        for seg in _TITLE_SPLIT.split(text):
+        segments = _TITLE_SPLIT.split(text)
+        for seg in segments:
             if ":" in seg:
                 k, _, val = seg.partition(":")
                 key = title_keys.get(nz.norm(k))
                 if key and val.strip():
                     meta.setdefault(key, val.strip())
-        m = class_title.search(text)
+        # `… LỚP 6A` ends the text or one of its ` - ` segments (`Khối 6 - Lớp 6A - (Học kỳ 2)`)
+        m = next((m for seg in [text, *segments[:-1]] if (m := class_title.search(seg.strip()))), None)
         if m:
             meta.setdefault("class_name", m.group(1).strip())
+    for text in texts:  # a period or semester named by a phrase of the title line (no `Key:`)
+        padded = f" {nz.norm(text)} "
+        for phrase, item, value in common.title_phrases:
+            if item not in meta and phrase in padded:
+                meta[item] = value
+                meta[f"_{item}_title"] = text
     for text in texts:
         try:
             sy = nz.school_year_of(text)
@@ -984,14 +1113,16 @@ def finish_rows(
     elif out["school_code"].isna().any():
         out["school_code"] = out["school_code"].fillna(_resolve_school(meta, ctx))
     _fill_title_fields(out, meta, layout)
+    _fill_file_name_fields(out, layout, pd.Series(ctx.file, index=out.index, dtype="object"))
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
         out["src_extra"] = raw["src_extra"]
-    file_error = None
+    file_error = file_error_detail = None
     for req in layout.required_metadata:
         if req not in out.columns or out[req].isna().all():
             file_error = "school_unresolved" if req == "school_code" else "missing_metadata"
+            file_error_detail = missing_metadata_detail(layout, req, ctx.file)
     if ctx.folder_year and "school_year" in out.columns:
         mism = out["school_year"].notna() & (out["school_year"] != ctx.folder_year)
         if mism.any():
@@ -1018,7 +1149,56 @@ def finish_rows(
         rejects.append(RowIssue.reject(ctx.file, sheet, int(r), "duplicate_key", entity=layout.entity,
                                        canonical=layout.key))  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
-                       n_exact, file_error)  # fmt: skip
+                       n_exact, file_error, file_error_detail=file_error_detail)  # fmt: skip
+
+
+def _fill_file_name_fields(out: pd.DataFrame, layout: Layout, files: pd.Series) -> None:
+    """Items a layout takes from the file name when no cell gives them (`options.file_name_meta`; today
+    the period: `…_HK1.xlsx` → CK1, vocabulary `values.file_name_periods`)."""
+    if "period" not in layout.options.get("file_name_meta", []) or out.empty:
+        return
+    if "period" in out.columns and out["period"].notna().all():
+        return
+    by_name = files.map({f: nz.period_of_file_name(f) for f in pd.unique(files.to_numpy(dtype=object))})
+    out["period"] = out["period"].fillna(by_name) if "period" in out.columns else by_name
+
+
+#: how the data officer names a metadata item, and an example of where it goes
+_ITEM_VI = {
+    "period": "kỳ đánh giá",
+    "semester": "học kỳ",
+    "school_year": "năm học",
+    "class_name": "lớp",
+    "school_code": "mã trường",
+}
+
+
+def missing_metadata_detail(layout: Layout, item: str, file: str) -> str:
+    """The Vietnamese detail of a `missing_metadata` quarantine: what is missing, where the parser looked,
+    and how the school can fix it (for an item read from the file name: how to name the file)."""
+    name = file.rsplit("/", 1)[-1]
+    places = ["dòng tiêu đề", "các cột"]
+    from_name = item in layout.options.get("file_name_meta", [])
+    if from_name:
+        places.append(f"tên tệp «{name}»")
+    if item in ("school_year", "school_code"):
+        places.append("thư mục nộp")
+    what = _ITEM_VI.get(item, item)
+    text = f"không tìm thấy {what}; đã tìm ở " + ", ".join(places[:-1]) + " và " + places[-1]
+    if from_name and item == "period":
+        stem, dot, ext = name.rpartition(".")
+        stem, ext = (stem, f".{ext}") if dot else (name, "")
+        text += (f". Hãy đặt tên tệp có kỳ đánh giá, ví dụ {stem}_GK1{ext} (giữa học kỳ I), {stem}_HK1{ext} "
+                 f"(cuối học kỳ I), {stem}_GK2{ext} (giữa học kỳ II) hoặc {stem}_CuoiNam{ext} (cuối năm)")  # fmt: skip
+    elif item in _ITEM_VI:
+        text += (
+            f". Hãy ghi {what} ở dòng tiêu đề (ví dụ «{_TITLE_EXAMPLE.get(item, what)}») hoặc trong một cột"
+        )
+    return text
+
+
+_TITLE_EXAMPLE = {"period": "Kỳ đánh giá: Cuối năm", "semester": "Học kỳ: 1", "school_year": "Năm học: 2024-2025",
+                  "class_name": "Lớp: 6A", "school_code": "Mã trường: 08000001"}  # fmt: skip
 
 
 def explode_and_melt(good: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -1370,11 +1550,17 @@ def finish_rows_group(
     resolved = _resolve_school(meta, ctx, folder_school)
     out["school_code"] = out["school_code"].fillna(resolved) if "school_code" in out.columns else resolved
     _fill_title_fields(out, meta, layout)
+    if layout.options.get("file_name_meta"):
+        files = pd.Series(
+            np.array([c.file for c in ctxs], dtype=object)[sid], index=out.index, dtype="object"
+        )
+        _fill_file_name_fields(out, layout, files)
     if "_meta_school_year_error" in meta.columns:
         reject(meta["_meta_school_year_error"].notna(), "school_year", "bad_school_year", "năm học liên tiếp")
     if "src_extra" in raw.columns:
         out["src_extra"] = raw["src_extra"]
     file_errors: list[str | None] = [None] * n_sheets
+    file_error_details: list[str | None] = [None] * n_sheets
     for req in layout.required_metadata:
         if req not in out.columns:
             missing = np.ones(n_sheets, dtype=bool)
@@ -1382,6 +1568,7 @@ def finish_rows_group(
             missing = np.bincount(sid[out[req].notna().to_numpy(dtype=bool)], minlength=n_sheets) == 0
         for k in np.flatnonzero(missing):
             file_errors[k] = "school_unresolved" if req == "school_code" else "missing_metadata"
+            file_error_details[k] = missing_metadata_detail(layout, req, ctxs[k].file)
     if "school_year" in out.columns and (ctx.folder_year or folder_year is not None):
         expect = ctx.folder_year if folder_year is None else folder_year
         mism = (out["school_year"].notna() & (out["school_year"] != expect)).fillna(False).astype(bool)
@@ -1448,5 +1635,6 @@ def finish_rows_group(
         else:
             rows_k = good.iloc[0:0]
         results.append(SheetResult(layout, sheets[k], rows_k, rejects[k], warnings[k], int(rows_read[k]),
-                                   skipped[k], int(n_exact[k]), file_errors[k], parent=parent))  # fmt: skip
+                                   skipped[k], int(n_exact[k]), file_errors[k], parent=parent,
+                                   file_error_detail=file_error_details[k]))  # fmt: skip
     return GroupRows(results, good, gsid, counts)

@@ -66,10 +66,15 @@ class CommonVocabulary(_Model):
     class_title_words: Words
     footer_prefixes: Words
     footer_date_words: Words
+    # phrases of a title line that give the period or the semester without a `Key:` (docs/real_exports.md R1–R3)
+    title_periods: dict[Period, Words] = {}
+    title_semesters: dict[Semester, Words] = {}
 
     @model_validator(mode="after")
     def _check(self) -> CommonVocabulary:
         lookup(self.title_keys)
+        lookup(self.title_periods)
+        lookup(self.title_semesters)
         lookup({str(i): g for i, g in enumerate(self.shared_synonyms)})
         if len(self.footer_date_words) != 3:
             raise ValueError("footer_date_words: the words for day, month and year")
@@ -82,6 +87,14 @@ class CommonVocabulary(_Model):
     def title_lookup(self) -> dict[str, TitleField]:
         """norm(title key) → the metadata item it gives."""
         return lookup(self.title_keys)
+
+    @cached_property
+    def title_phrases(self) -> list[tuple[str, str, str]]:
+        """(` norm(phrase) `, item, value) of the title phrases, longest first (`cuối học kì ii` is tried
+        before `cuối học kì i`); a phrase matches whole words of a title text's `norm`."""
+        out = [(f" {norm(w)} ", "period", str(k)) for k, ws in self.title_periods.items() for w in ws]
+        out += [(f" {norm(w)} ", "semester", str(k)) for k, ws in self.title_semesters.items() for w in ws]
+        return sorted(out, key=lambda t: -len(t[0]))
 
     @cached_property
     def class_title_rx(self) -> re.Pattern[str]:
@@ -111,6 +124,8 @@ class ValueVocabulary(_Model):
     semesters: dict[Semester, Words]
     periods: dict[Period, Words]
     period_codes: dict[str, Period]
+    # words of a file name that give the period when no cell does (CSDL TT27 import template, R5)
+    file_name_periods: dict[Period, Words] = {}
     class_prefixes: Words
     currency_marks: Words
     teacher_positions: Words
@@ -122,6 +137,7 @@ class ValueVocabulary(_Model):
         lookup(self.sex)
         lookup(self.semesters)
         lookup(self.periods)
+        lookup(self.file_name_periods)
         if any(norm(t) for t in self.ticks):
             raise ValueError("ticks are symbols compared as written; letters and digits belong in flags")
         return self
@@ -156,11 +172,15 @@ class TT22Vocabulary(_Model):
     slot_words: Words
     text_marks: dict[str, str]
     semester_period: dict[Semester, Period]
+    # a term summary book (R3): sub-label under a subject → what its column holds; cells meaning blank
+    summary_leaves: dict[Literal["avg_sem"], Words] = {}
+    blank_marks: list[str] = []
 
     @model_validator(mode="after")
     def _check(self) -> TT22Vocabulary:
         lookup({k: c.headers for k, c in self.components.items()})
         lookup({v: [k] for k, v in self.text_marks.items()})
+        lookup(self.summary_leaves)
         return self
 
 
@@ -170,7 +190,10 @@ class TT27Vocabulary(_Model):
     groups: dict[Literal["subject", "competence", "quality"], Words]
     competences: dict[str, Words]
     qualities: dict[str, Words]
-    year_end: dict[Literal["completed", "promoted", "final"], Words]
+    year_end: dict[Literal["completed", "promoted", "not_promoted", "final"], Words]
+    # tick columns under a final-result group: the ticked column is the pupil's final result (R1)
+    final_groups: Words = []
+    final_ticks: dict[str, Words] = {}
     level_leaves: Words
     test_leaves: Words
     values: dict[Literal["level", "competence", "quality", "final"], dict[str, Words]]
@@ -183,6 +206,7 @@ class TT27Vocabulary(_Model):
         lookup(self.competences)
         lookup(self.qualities)
         lookup(self.year_end)
+        lookup(self.final_ticks)
         for words in self.values.values():
             lookup(words)
         lookup(self.flags)

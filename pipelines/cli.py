@@ -98,6 +98,17 @@ def indicator_set_check(file: Path) -> None:
     sys.exit(1 if iset is None else 0)
 
 
+@main.command(
+    help="Xem cách một tệp được đọc: mẫu báo cáo chọn và mẫu xếp thứ hai, các tầng tiêu đề, từng cột "
+    "được đọc hay không, thông tin tìm thấy và ở đâu, các bản ghi đầu, các dòng bị loại."
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def inspect(file: Path) -> None:
+    from connectors.inspection import format_inspection, inspect_file
+
+    print(format_inspection(inspect_file(file)))
+
+
 @main.command(name="config", help="In các thiết lập đang có hiệu lực (che khóa bí mật).")
 def config_cmd() -> None:
     from pipelines.settings import get_settings

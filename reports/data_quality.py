@@ -27,7 +27,7 @@ from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
-from reports import file_notes as notes
+from reports import sheet_accounting
 
 EXAMPLES_PER_REASON = 3
 
@@ -63,7 +63,7 @@ class ReportData:
     schools: list[SchoolSection]
     unassigned_files: list[dict]
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
-    file_notes: list[dict] = field(default_factory=list)  # sheets not read (reports.file_notes)
+    accounting_html: str = ""  # reports.sheet_accounting: sheets and columns not read (issue 19)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -225,7 +225,7 @@ def collect(
             for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
         ],
         lms_api=latest_pull_status(con, year),
-        file_notes=notes.file_notes(con, year),
+        accounting_html=sheet_accounting.section_html(con, year),
     )
 
 
@@ -284,7 +284,6 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% for f in d.unassigned_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
 {% endfor %}</table>
 {% endif %}
-<!-- file notes -->
 </section>
 {% for s in d.schools %}
 <section class="school" id="truong-{{ s.school_code }}">
@@ -312,10 +311,10 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% endfor %}</table>{% else %}<p class="ok">Không phát hiện vấn đề.</p>{% endif %}
 </section>
 {% endfor %}
+{{ d.accounting_html | safe }}
 </body>
 </html>
 """
-TEMPLATE = TEMPLATE.replace("<!-- file notes -->\n", notes.SECTION)  # the section of reports.file_notes
 
 
 def render(data: ReportData) -> str:

@@ -5,6 +5,7 @@ so; the other schools' rows are those of a run without these files."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -57,11 +58,14 @@ def test_hidden_sheets_are_reported_not_read(tmp_path: Path) -> None:
         for r in con.execute("SELECT room_code FROM raw_facility WHERE school_code = '08000001'").fetchall()
     ]
     assert "T1" in codes and not {"CU1", "CU2", "CU3"} & set(codes)
-    assert con.execute(
-        "SELECT source_sheet, detail FROM ingest_warnings WHERE reason_code = 'hidden_sheet' "
-        "AND source_file = ? ORDER BY 1",
-        [f"{S}/PhongHoc_bo_sung.xlsx"],
-    ).fetchall() == [("BanSao", "ẩn"), ("NamCu", "ẩn sâu (very hidden)")]
+    (report,) = con.execute(
+        "SELECT sheets_report FROM ingest_manifest WHERE source_file = ?", [f"{S}/PhongHoc_bo_sung.xlsx"]
+    ).fetchone()
+    not_parsed = sorted((s["sheet"], s["reason_code"], s["detail"]) for s in json.loads(report)["not_parsed"])
+    assert [(s, c) for s, c, _ in not_parsed] == [("BanSao", "hidden_sheet"), ("NamCu", "hidden_sheet")]
+    assert not_parsed[0][2].endswith("(trang ẩn)") and not_parsed[1][2].endswith(
+        "(trang ẩn sâu — very hidden)"
+    )
     status, code, reason = con.execute(
         "SELECT status, reason_code, reason FROM ingest_manifest WHERE source_file = ?",
         [f"{S}/PhongHoc_an.xlsx"],
@@ -77,6 +81,6 @@ def test_hidden_sheets_are_reported_not_read(tmp_path: Path) -> None:
     assert con.execute(q).fetchall() == clean.execute(q).fetchall()
 
     html = render(collect(con, YEAR, with_audits=False))
-    assert "Trang tính không được đọc" in html and "NamCu (ẩn sâu (very hidden))" in html
+    assert "Trang tính không được đọc" in html and "<td>NamCu</td>" in html and "very hidden" in html
     assert "Trang tính bị ẩn nên không được đọc" in html
-    assert "Trang tính không được đọc" not in render(collect(clean, YEAR, with_audits=False))
+    assert "Trang tính bị ẩn" not in render(collect(clean, YEAR, with_audits=False))

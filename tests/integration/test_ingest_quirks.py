@@ -139,14 +139,18 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
     in_folder = f"{Y}/{S}/phong.xlsx"
     B.write_xlsx(inbox / in_folder, {"Phong": room_rows(2)})
     con = ingest(inbox)
-    for rel, code, text in (
+    for rel, code, text, detail in (
         (no_semester, "missing_metadata",
-         "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột"),
+         "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
+         " (không tìm thấy học kỳ; đã tìm ở dòng tiêu đề và các cột. Hãy ghi học kỳ ở dòng tiêu đề (ví dụ "
+         "«Học kỳ: 1») hoặc trong một cột)"),
         (no_school, "school_unresolved",
-         "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)"),
+         "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
+         " (không tìm thấy mã trường; đã tìm ở dòng tiêu đề, các cột và thư mục nộp. Hãy ghi mã trường ở dòng "
+         "tiêu đề (ví dụ «Mã trường: 08000001») hoặc trong một cột)"),
     ):  # fmt: skip
         row = manifest_row(con, rel)
-        assert (row["status"], row["reason_code"], row["reason"]) == ("quarantined", code, text)
+        assert (row["status"], row["reason_code"], row["reason"]) == ("quarantined", code, text + detail)
         assert (row["rows_kept"], row["records_written"]) == (0, 0)
         assert (
             con.execute("SELECT count(*) FROM raw_facility WHERE source_file = ?", [rel]).fetchone()[0] == 0

@@ -68,3 +68,210 @@ def test_r4_so_student_list_loads_as_students_not_staff(tmp_path: Path) -> None:
         for col in sheet.columns:
             assert set(header_forms(col.path[-1])) & known, f"{sheet.name} {col.letter} {col.path} not read"
     assert con.execute("SELECT count(*) FROM raw_student WHERE src_extra IS NOT NULL").fetchone()[0] == 0
+
+
+# ------------------------------------------------------------------------------------ helpers (R1–R5)
+def _accounting(path: Path) -> dict[str, list]:
+    """Per sheet of a file: its chosen layout and every column's use (`reshapers.account_columns`)."""
+    from connectors.filedrop import choose
+    from connectors.readers import read_grids
+    from connectors.reshapers import account_columns
+    from connectors.sheet_parser import find_headers
+
+    out: dict[str, list] = {}
+    for grid in read_grids(path):
+        match, _err = choose(find_headers(grid, load_layouts()))
+        if match is not None:
+            out[grid.sheet] = [match.layout.id, account_columns(grid, match)]
+    return out
+
+
+def _tt27_values(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], set]:
+    """(sheet, row) → {(subject, component, value)} of the stored TT27 records."""
+    got: dict[tuple[str, int], set] = {}
+    for sheet, row, subj, comp, num, text in con.execute(
+        "SELECT source_sheet, source_row, subject_code, component, value_num, value_text FROM raw_grade_entry"
+    ).fetchall():
+        if comp in ("promoted", "completed"):
+            value: object = bool(num)
+        elif comp == "test_score":
+            value = int(num)
+        else:
+            value = text
+        got.setdefault((sheet, row), set()).add((subj, comp, value))
+    return got
+
+
+def _write_vnedu(tmp_path: Path, period: str, tick: str = "\uf0fc") -> tuple[Path, object]:
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(11)
+    used: set[str] = set()
+    classes = [
+        RP.fake_primary_class(rng, "4A", 4, 12, year_end_results=period == "CN", used=used),
+        RP.fake_primary_class(rng, "4B", 4, 9, year_end_results=period == "CN", used=used),
+    ]
+    path = tmp_path / "inbox" / YEAR / "08000001" / RP.vnedu_summary_file_name(4)
+    path.parent.mkdir(parents=True)
+    exp = RP.write_vnedu_summary(path, classes, school_name="Trường Tiểu học Tân Hòa", district="Sơn Dương",
+                                 year=YEAR, period=period, tick=tick)  # fmt: skip
+    return path, exp
+
+
+@pytest.mark.parametrize(("structure", "period", "tick"), [("R1", "CN", "\uf0fc"), ("R1", "CN", "x"),
+                                                          ("R1", "CN", "✔"), ("R2", "CK1", "\uf0fc")])  # fmt: skip
+def test_r1_r2_vnedu_summary_book_every_value_per_pupil(tmp_path: Path, structure: str, period: str,
+                                                        tick: str) -> None:  # fmt: skip
+    """The vnEdu primary summary book (R1 end of year, R2 first semester; `.xls` container xlrd refuses)
+    is read as the vnEdu layout, never the CSDL import layout: the period from the title line only, the
+    year from the title, the school from the folder; the 4 header tiers read from the file; every subject
+    level, test score, competence and quality per pupil, plus at CN the final result from the ticked
+    `Đánh giá KQGD` column and `Chưa lên lớp` as not promoted (ticks of any vendor); vnEdu local ids
+    are the key and never a MOET id; every non-empty column is read, except the awards, listed."""
+    path, exp = _write_vnedu(tmp_path, period, tick)
+    assert exp.structure == structure
+    con = _ingest(tmp_path / "inbox")
+    n_pupils = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "vnedu.tt27_summary.v1", n_pupils, n_pupils)]
+    meta = con.execute(
+        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM raw_grade_entry"
+    ).fetchall()
+    assert meta == [("08000001", YEAR, period, "CN" if period == "CN" else "1", "vnedu", None)]
+    got = _tt27_values(con)
+    want = {
+        (sheet.name, rec["row"]): {tuple(v) for v in rec["values"]}
+        for sheet in exp.sheets
+        for rec in sheet.records
+    }
+    assert got == want
+    per_pupil = {len(v) for v in want.values()}
+    assert per_pupil == ({36} if period == "CN" else {34})  # grade 4: 19 subject values + 10 + 5 (+ 2)
+    keys = {r[0] for r in con.execute("SELECT DISTINCT student_key FROM raw_grade_entry").fetchall()}
+    assert keys == {rec["key"] for sheet in exp.sheets for rec in sheet.records}
+    # accounting: each non-empty column is read, the awards (no canonical home) are listed as not read
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "vnedu.tt27_summary.v1"
+        by_letter = {u.letter: u for u in uses}
+        assert set(sheet.non_empty) <= set(by_letter)
+        not_read = {u.letter for u in uses if not u.read}
+        awards = {c.letter for c in sheet.columns if c.meaning.startswith("award:")}
+        assert not_read == awards, [(u.letter, u.header) for u in uses if not u.read]
+
+
+@pytest.mark.parametrize("roman", [False, True])
+def test_r3_vnedu_lower_secondary_summary_stored_as_term_results(tmp_path: Path, roman: bool) -> None:
+    """The vnEdu lower-secondary summary book (R3: abbreviated subjects, semester only in the title
+    `HỌC KỲ 2` / `(Học kỳ II)`, `-` for blank) is recognised, never quarantined as unknown: each pupil's
+    semester result per subject is stored as a term result (`avg_sem`, a mark or Đ/CĐ) of semester 2;
+    `Kết quả học tập`/`rèn luyện` are read and dropped, the absences listed as not read."""
+    from sample_exports.generator import real_secondary as RS
+
+    rng = random.Random(3)
+    classes = [RS.fake_secondary_class(rng, "6A", 6, 14), RS.fake_secondary_class(rng, "6B", 6, 11)]
+    path = tmp_path / "inbox" / YEAR / "08000004" / "tong_hop_ket_qua_khoi_6_HK2.xls"
+    path.parent.mkdir(parents=True)
+    exp = RS.write_vnedu_tt22_summary(path, classes, year=YEAR, semester=2, roman=roman)
+    con = _ingest(tmp_path / "inbox")
+    n_pupils = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "vnedu.tt22_summary.v1", n_pupils, n_pupils)]
+    meta = con.execute(
+        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id FROM raw_grade_entry"
+    ).fetchall()
+    assert meta == [("08000004", YEAR, "2", "CN", "TT22", "avg_sem", None)]
+    got: dict[tuple[str, int], set] = {}
+    for sheet, row, cls, subj, num, text in con.execute(
+        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM raw_grade_entry"
+    ).fetchall():
+        assert cls == sheet
+        got.setdefault((sheet, row), set()).add((subj, "avg_sem", text if text is not None else num))
+    want = {(s.name, r["row"]): {tuple(v) for v in r["values"]} for s in exp.sheets for r in s.records}
+    assert got == {k: v for k, v in want.items() if v}
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "vnedu.tt22_summary.v1"
+        assert set(sheet.non_empty) <= {u.letter for u in uses}
+        not_read = {u.letter for u in uses if not u.read}
+        assert not_read == {c.letter for c in sheet.columns if c.meaning.startswith("absence:")}
+
+
+@pytest.mark.parametrize(
+    ("name", "period"),
+    [("KQGD_TT27_Khoi1-2_HK1.xlsx", "CK1"), ("KQGD_HKI.xlsx", "CK1"), ("KQGD_GK1.xlsx", "GK1"),
+     ("KQGD_CuoiNam.xlsx", "CN"), ("KQGD_Cuoi_nam.xlsx", "CN"), ("Kết quả cuối năm.xlsx", "CN"), ("KQ CN.xlsx", "CN")],
+)  # fmt: skip
+def test_r5_csdl_tt27_template_period_from_file_name(tmp_path: Path, name: str, period: str) -> None:
+    """The CSDL TT27 import template (R5: no title, three tiers from row 1) takes its period from the file
+    name; year and school from the delivery folders; every template value per pupil (primary `TH-CN (Tin
+    học)` → TINCN); no column unaccounted."""
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(5)
+    classes = [RP.fake_primary_class(rng, "1A", 1, 10, moet_prefix="08"),
+               RP.fake_primary_class(rng, "2A", 2, 8, moet_prefix="08")]  # fmt: skip
+    path = tmp_path / "inbox" / YEAR / "08000001" / name
+    path.parent.mkdir(parents=True)
+    exp = RP.write_csdl_tt27_import(path, classes, year=YEAR, period=period)
+    assert exp.metadata["period"]["value"] == period
+    con = _ingest(tmp_path / "inbox")
+    n = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "csdl.tt27_import.v1", n, n)]
+    meta = con.execute("SELECT DISTINCT school_code, school_year, period FROM raw_grade_entry").fetchall()
+    assert meta == [("08000001", YEAR, period)]
+    got = _tt27_values(con)
+    want = {(s.name, r["row"]): {tuple(v) for v in r["values"]} for s in exp.sheets for r in s.records}
+    assert got == want
+    for sheet in exp.sheets:
+        layout_id, uses = _accounting(path)[sheet.name]
+        assert layout_id == "csdl.tt27_import.v1"
+        assert "mark:level:TINCN" in {u.use for u in uses}  # `TH-CN (Tin học)`
+        assert set(sheet.non_empty) <= {u.letter for u in uses}
+        assert [u.letter for u in uses if not u.read and u.non_empty] == []
+
+
+def test_r5_without_period_in_its_name_is_quarantined_with_how_to_name_it(tmp_path: Path) -> None:
+    """R5 whose name says no period: quarantined `missing_metadata`, the message names where the parser
+    looked (title, columns, the file name) and how to name the file."""
+    from sample_exports.generator import real_primary as RP
+
+    rng = random.Random(6)
+    path = tmp_path / "inbox" / YEAR / "08000001" / "KQGD_TT27_Khoi1-2.xlsx"
+    path.parent.mkdir(parents=True)
+    exp = RP.write_csdl_tt27_import(
+        path, [RP.fake_primary_class(rng, "1A", 1, 6, moet_prefix="08")], year=YEAR
+    )
+    assert exp.quarantine == "missing_metadata"
+    con = _ingest(tmp_path / "inbox")
+    ((status, code, reason),) = con.execute(
+        "SELECT status, reason_code, reason FROM ingest_manifest"
+    ).fetchall()
+    assert (status, code) == ("quarantined", "missing_metadata")
+    assert (
+        "kỳ đánh giá" in reason and "tên tệp «KQGD_TT27_Khoi1-2.xlsx»" in reason and "dòng tiêu đề" in reason
+    )
+    assert "KQGD_TT27_Khoi1-2_HK1.xlsx" in reason and "KQGD_TT27_Khoi1-2_CuoiNam.xlsx" in reason
+    assert con.execute("SELECT count(*) FROM raw_grade_entry").fetchone()[0] == 0
+
+
+def test_cds_inspect_shows_layout_runner_up_tiers_columns_and_metadata(tmp_path: Path) -> None:
+    """`cds inspect FILE` on an R1 book: the chosen layout and the runner-up with scores, the 4 header
+    tiers, the period and where it was found, each column's use (the awards not read), the first records."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    path, exp = _write_vnedu(tmp_path, "CN")
+    out = CliRunner().invoke(main, ["inspect", str(path)])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    assert "Mẫu: vnedu.tt27_summary.v1 (" in text and "xếp thứ hai: vnedu.tt27.v1 (" in text
+    assert "Tiêu đề cột: dòng 6–9 (4 tầng)" in text
+    assert "period = CN (dòng tiêu đề: «BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ GIÁO DỤC CUỐI NĂM HỌC»)" in text
+    assert "Khen thưởng / Cuối năm → KHÔNG ĐỌC" in text
+    assert "Đánh giá KQGD / Hoàn thành tốt → điểm/đánh giá (final_tick:HTT)" in text
+    assert f"Bản ghi: {36 * sum(len(s.records) for s in exp.sheets[:1])}" in text
+    first = exp.sheets[0].records[0]["key"]
+    assert f"local_id={first}" in text
