@@ -20,6 +20,7 @@ from pipelines.assets.models import build_model_assets
 from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.quality_report import build_quality_report_assets
 from pipelines.assets.reconcile import build_reconcile_assets
+from pipelines.assets.schools import build_school_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
 from pipelines.lake_resource import LakeResource
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_scoring_assets(parts),
         *build_reconcile_assets(parts),
         *build_export_assets(parts),
+        *build_school_assets(parts),
         *build_quality_report_assets(parts),
         *build_publish_assets(parts),
     ]

@@ -1,0 +1,68 @@
+"""Exports stage, per school: each school's feedback pack `out/schools/<year>/<school_code>.xlsx` and
+`.html` (reports/school_pack.py builds and writes them). Reads the frames the reviewer exports read (one
+read per run, shared through `run_memo`), the year's rejected rows and the delivery coverage."""
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from pipelines import run_memo
+from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
+from pipelines.resources import PipelineConfig, WarehouseResource
+from quality import coverage
+from reports.data_quality import _pii_columns
+from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
+
+
+def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The year's rejected rows (every school), with where they are and the connectors' message."""
+    return con.execute(
+        "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
+        "canonical_column, reason_code, message FROM quarantine_rows WHERE school_year = ? "
+        "ORDER BY school_code, source_file, source_sheet, source_row, column_letter",
+        [year],
+    ).df()
+
+
+def missing_by_school(cov: coverage.Coverage) -> dict[str, list[str]]:
+    """Per school: the Vietnamese labels of the expected exports that did not arrive."""
+    out: dict[str, list[str]] = {}
+    miss = cov.matrix[~cov.matrix["delivered"]]
+    for code, entity in zip(miss["school_code"].tolist(), miss["entity"].tolist(), strict=True):
+        out.setdefault(str(code), []).append(coverage.SOURCE_LABELS_VI.get(entity, entity))
+    return out
+
+
+def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    @dg.asset(name="school_packs", group_name="exports", partitions_def=partitions,
+              deps=[*REVIEW_DEPS, "quarantine_rows"], kinds={"excel", "html"},
+              description="out/schools/<năm học>/<mã trường>.xlsx và .html: phản hồi riêng cho từng trường "
+                          "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).")  # fmt: skip
+    def _packs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+               pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
+        data, _frames = _shared_review(context, warehouse, pipeline)
+        with warehouse.connect() as con:
+            cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
+            rejects = year_rejects(con, year)
+        files = cov.files
+        quarantined = files[(files["status"] == "quarantined") & files["school_code"].notna()]
+        missing = missing_by_school(cov)
+        pii = _pii_columns()
+        delivered: dict[str, set[str]] = {}
+        for code, entity in zip(
+            cov.by_source["school_code"].tolist(), cov.by_source["entity"].tolist(), strict=True
+        ):
+            delivered.setdefault(str(code), set()).add(str(entity))
+        codes = sorted({*data.units()["school_code"].astype(str), *cov.schools["school_code"].astype(str)})
+        folder = pipeline.out_path / "schools" / year
+        for code in codes:
+            pack = build_pack(data, code, rejects=rejects, quarantined=quarantined, missing=missing.get(code, []),
+                              delivered=delivered.get(code, set()), pii=pii, previous_year=previous_year(year))  # fmt: skip
+            write_pack_xlsx(folder / f"{code}.xlsx", pack)
+            write_pack_html(folder / f"{code}.html", pack)
+        return dg.MaterializeResult(
+            metadata={"folder": dg.MetadataValue.path(str(folder)), "schools": len(codes)}
+        )
+
+    return [_packs]
