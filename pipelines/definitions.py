@@ -28,6 +28,7 @@ from pipelines.lock_resource import LockedWarehouseResource
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import PipelineConfig
 from pipelines.schedules import build_nightly_schedule
+from pipelines.season import build_season_sensor
 from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_groups
 from pipelines.settings import Settings, get_settings
 
@@ -90,6 +91,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                            settings.sensor_interval_seconds),
         build_summary_sensor([job, ui_job], settings.warehouse, settings.out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
+        build_season_sensor(settings.out),
     ]  # fmt: skip
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
                           schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip

@@ -27,6 +27,7 @@ from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
+from reports.season import season_section
 
 EXAMPLES_PER_REASON = 3
 
@@ -62,6 +63,7 @@ class ReportData:
     schools: list[SchoolSection]
     unassigned_files: list[dict]
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
+    season: str = ""  # the season's calendar section, rendered and escaped by reports/season.py
 
     @property
     def totals(self) -> dict[str, int]:
@@ -223,6 +225,7 @@ def collect(
             for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
         ],
         lms_api=latest_pull_status(con, year),
+        season=season_section(con, year, cov),
     )
 
 
@@ -281,6 +284,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% for f in d.unassigned_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
 {% endfor %}</table>
 {% endif %}
+{{ d.season|safe }}
 </section>
 {% for s in d.schools %}
 <section class="school" id="truong-{{ s.school_code }}">

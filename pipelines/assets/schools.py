@@ -1,6 +1,8 @@
 """Exports stage, per school: each school's feedback pack `out/schools/<year>/<school_code>.xlsx` and
-`.html` (reports/school_pack.py builds and writes them). Reads the frames the reviewer exports read (one
-read per run, shared through `run_memo`), the year's rejected rows and the delivery coverage."""
+`.html` (reports/school_pack.py builds and writes them; it reads the frames the reviewer exports read,
+one read per run shared through `run_memo`, the year's rejected rows and the delivery coverage), and the
+season's status per school (reports/season.py): `out/season_status_<year>.csv` and the warehouse table
+`season_status` the run summary reads."""
 
 import dagster as dg
 import duckdb
@@ -12,6 +14,7 @@ from pipelines.resources import PipelineConfig, WarehouseResource
 from quality import coverage
 from reports.data_quality import _pii_columns
 from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
+from reports.season import collect_status, store, write_csv
 
 
 def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
@@ -65,4 +68,21 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             metadata={"folder": dg.MetadataValue.path(str(folder)), "schools": len(codes)}
         )
 
-    return [_packs]
+    @dg.asset(name="season_status", group_name="exports", partitions_def=partitions, deps=["quarantine_rows"],
+              kinds={"csv"}, description="out/season_status_<năm học>.csv và bảng season_status: mỗi trường đã "
+                                         "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.")  # fmt: skip
+    def _season(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+        year = context.partition_key
+        with warehouse.connect() as con:
+            cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
+            entities, schools, deadlines, today = collect_status(con, year, cov)
+            store(con, year, schools)
+        path = write_csv(pipeline.out_path / f"season_status_{year}.csv", entities, schools)
+        at_risk = schools.loc[schools["at_risk"], "school_code"].tolist()
+        return dg.MaterializeResult(metadata={
+            "path": dg.MetadataValue.path(str(path)), "self_assessment_deadline": str(deadlines.self_assessment),
+            "today": str(today), "schools_at_risk": ", ".join(at_risk) or "—",
+        })  # fmt: skip
+
+    return [_packs, _season]
