@@ -129,6 +129,18 @@ class Settings(BaseSettings):
         default=None, description="Season: the date the calendar is read at (empty = today; tests, replays)"
     )
 
+    thi_dua_groups: list[Literal["managing_unit", "commune", "school_level", "province"]] = Field(
+        default_factory=lambda: ["managing_unit", "province"], min_length=1,
+        description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',
+    )  # fmt: skip
+
+    @field_validator("thi_dua_groups", mode="after")
+    @classmethod
+    def _unique_groups(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("thi_dua_groups: each grouping once")
+        return v
+
     @field_validator("season_self_assessment", "season_external_review", mode="after")
     @classmethod
     def _month_day(cls, v: str) -> str:
