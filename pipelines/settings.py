@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
 
-    @field_validator("inbox", "warehouse", "out", "indicator_set", "lake", mode="after")
+    @field_validator("inbox", "warehouse", "out", "indicator_set", "lake", "code_mapping", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         """Relative paths (e.g. `--out out`) are taken from the working directory, once, here."""
@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         default=None, description="Season: the date the calendar is read at (empty = today; tests, replays)"
     )
 
+    code_mapping: Path | None = Field(
+        default=None,
+        description="School-code mapping across the 2025 reform (CSV: old_school_code, old_managing_unit, "
+        "new_school_code; empty = none), used by year-over-year joins",
+    )
     thi_dua_groups: list[Literal["managing_unit", "commune", "school_level", "province"]] = Field(
         default_factory=lambda: ["managing_unit", "province"], min_length=1,
         description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',

@@ -481,15 +481,16 @@ def build_pack(
     missing: list[str],
     delivered: set[str],
     pii: set[tuple[str, str]],
-    previous_code: str | None = None,
+    previous_code: str | None = "",
     previous_year: str = "",
 ) -> SchoolPack:
     """One school's pack. `rejects`: the year's quarantine rows (every school; this school's are taken);
     `quarantined`: the year's quarantined files (source_file, school_code, reason_code); `missing`: the
     Vietnamese labels of the expected exports the school did not deliver; `delivered`: the entities of
     which rows of the school arrived; `pii`: (entity, column) pairs
-    that are personal data; `previous_code`: the school's code in the previous year's data (its own code
-    unless a code mapping says otherwise)."""
+    that are personal data; `previous_code`: the school's code in the previous year's data ("" = its own
+    code; None = a code mapping names the school but matches nothing last year, so no comparison; see
+    indicator_sets.code_mapping)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -503,7 +504,8 @@ def build_pack(
         [{"source_file": r["source_file"], "what": reason_text(str(r["reason_code"]))} for r in _records(qf)],
         columns=list(HEADERS["files"]),
     )
-    changes, has_prev = _changes(data, code, previous_code if previous_code is not None else code)
+    prev_code = code if previous_code == "" else previous_code
+    changes, has_prev = _changes(data, code, prev_code)
     acts = actions(data.iset, crit_rows, findings, delivered)
     s, fi, pr = (_score_line(f, code) for f in (data.self_scores, data.final_scores, data.proposed_scores))
     lv = data.iset.levels.names
@@ -523,6 +525,8 @@ def build_pack(
         ("Số tệp bị cách ly", str(len(files))),
         ("Nguồn dữ liệu còn thiếu", ", ".join(missing) if missing else "Không"),
     ]  # fmt: skip
+    if prev_code != code:
+        overview.append(("Mã trường năm học trước (tệp ánh xạ mã trường)", prev_code or "Không ghép được"))
     counted = (
         data.counted[data.counted["school_code"] == code].copy() if len(data.counted) else pd.DataFrame()
     )

@@ -8,9 +8,11 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from indicator_sets.code_mapping import load_code_mapping
 from pipelines import run_memo
 from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
 from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.settings import get_settings
 from quality import coverage
 from reports.data_quality import _pii_columns
 from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
@@ -52,6 +54,11 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         quarantined = files[(files["status"] == "quarantined") & files["school_code"].notna()]
         missing = missing_by_school(cov)
         pii = _pii_columns()
+        mapping = load_code_mapping(m) if (m := get_settings().code_mapping) else None
+        before = previous_year(year)
+        with warehouse.connect() as con:
+            units = dict(con.execute("SELECT school_code, any_value(managing_unit) FROM raw_school "
+                                     "WHERE school_year = ? GROUP BY ALL", [before]).fetchall())  # fmt: skip
         delivered: dict[str, set[str]] = {}
         for code, entity in zip(
             cov.by_source["school_code"].tolist(), cov.by_source["entity"].tolist(), strict=True
@@ -61,7 +68,8 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         folder = pipeline.out_path / "schools" / year
         for code in codes:
             pack = build_pack(data, code, rejects=rejects, quarantined=quarantined, missing=missing.get(code, []),
-                              delivered=delivered.get(code, set()), pii=pii, previous_year=previous_year(year))  # fmt: skip
+                              delivered=delivered.get(code, set()), pii=pii, previous_year=before,
+                              previous_code="" if mapping is None else mapping.previous_code(code, units))  # fmt: skip
             write_pack_xlsx(folder / f"{code}.xlsx", pack)
             write_pack_html(folder / f"{code}.html", pack)
         return dg.MaterializeResult(
