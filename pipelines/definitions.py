@@ -20,6 +20,7 @@ from pipelines.assets.models import build_model_assets
 from pipelines.assets.publish import build_publish_assets
 from pipelines.assets.quality_report import build_quality_report_assets
 from pipelines.assets.reconcile import build_reconcile_assets
+from pipelines.assets.schools import build_school_assets
 from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
 from pipelines.lake_resource import LakeResource
@@ -27,6 +28,7 @@ from pipelines.lock_resource import LockedWarehouseResource
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import PipelineConfig
 from pipelines.schedules import build_nightly_schedule
+from pipelines.season import build_season_sensor
 from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_groups
 from pipelines.settings import Settings, get_settings
 
@@ -45,6 +47,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_scoring_assets(parts),
         *build_reconcile_assets(parts),
         *build_export_assets(parts),
+        *build_school_assets(parts),
         *build_quality_report_assets(parts),
         *build_publish_assets(parts),
     ]
@@ -88,6 +91,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                            settings.sensor_interval_seconds),
         build_summary_sensor([job, ui_job], settings.warehouse, settings.out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
+        build_season_sensor(settings.out),
     ]  # fmt: skip
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
                           schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip

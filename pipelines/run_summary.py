@@ -90,6 +90,30 @@ def schools_by_level(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int
     return {}
 
 
+def season_summary(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, Any] | None:
+    """The season's calendar from the `season_status` table (reports/season.py): the deadline, the days
+    left and the schools at risk (missing exports near or past the deadline) and late; None before the
+    table exists for the year."""
+    if "at_risk" not in _table_columns(con, "season_status"):
+        return None
+    rows = con.execute(
+        "SELECT school_code, at_risk, n_late, missing_labels, late_labels, self_assessment_deadline, "
+        "external_review_deadline, today, days_left FROM season_status WHERE school_year = ? ORDER BY school_code",
+        [year],
+    ).fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    return {
+        "self_assessment_deadline": first[5].isoformat(),
+        "external_review_deadline": first[6].isoformat(),
+        "today": first[7].isoformat(),
+        "days_left": int(first[8]),
+        "schools_at_risk": [{"school_code": r[0], "missing": r[3]} for r in rows if r[1]],
+        "schools_late": [{"school_code": r[0], "n_late": int(r[2]), "late": r[4]} for r in rows if r[2]],
+    }
+
+
 def stage_seconds(step_seconds: Mapping[str, float], group_of_step: Mapping[str, str]) -> dict[str, float]:
     """Sum step durations per asset group (= stage); unknown steps go under their own key."""
     out: dict[str, float] = {}
@@ -137,6 +161,7 @@ def build_summary(
         "stage_seconds": stage_seconds(step_seconds or {}, group_of_step or {}),
         "changed_files": (changed_files or [])[:100],
         "sources": {"lms_api": pull.as_dict() if pull is not None else None},
+        "season": season_summary(con, year),
     }
 
 
@@ -172,6 +197,33 @@ def decimal_comma(seconds: float, digits: int = 1) -> str:
     return f"{seconds:.{digits}f}".replace(".", ",")
 
 
+def _day(iso: str) -> str:
+    return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def season_lines(season: Mapping[str, Any] | None) -> list[str]:
+    """The season's lines: the deadline and days left, the schools at risk and the late ones, by code."""
+    if not season:
+        return []
+    ahead = season["today"] <= season["self_assessment_deadline"]
+    deadline = season["self_assessment_deadline"] if ahead else season["external_review_deadline"]
+    what = "tự đánh giá" if ahead else "đánh giá ngoài"
+    days = season["days_left"]
+    when = f"còn {days} ngày" if days >= 0 else f"đã quá hạn {-days} ngày"
+    lines = [f"Lịch đánh giá: hạn {what} {_day(deadline)}, {when}"]
+    risk = season["schools_at_risk"]
+    if risk:
+        lines.append("Trường có nguy cơ không kịp hạn: "
+                     + "; ".join(f"{r['school_code']} (thiếu {r['missing']})" for r in risk))  # fmt: skip
+    late = season["schools_late"]
+    if late:
+        lines.append(
+            "Trường nộp dữ liệu sau hạn: "
+            + "; ".join(f"{r['school_code']} ({r['n_late']} nguồn)" for r in late)
+        )
+    return lines
+
+
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:
     """The summary as short Vietnamese lines for the terminal."""
     f, r = summary["files"], summary["rows"]
@@ -191,6 +243,7 @@ def summary_lines(summary: Mapping[str, Any]) -> list[str]:
             if pull["status"] == "failed"
             else f"API số liệu LMS: {pull['pages']} trang, {pull['rows_loaded']} dòng"
         )
+    lines += season_lines(summary.get("season"))
     levels = summary["schools_by_level"]
     lines.append(
         "Trường theo mức: " + (", ".join(f"mức {k}: {v}" for k, v in levels.items()) if levels else "chưa có")

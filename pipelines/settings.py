@@ -7,10 +7,11 @@ tests each see the environment they were started with.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +25,31 @@ def current_school_year(today: dt.date | None = None) -> str:
     return f"{start}-{start + 1}"
 
 
+class SeasonDeadlines(BaseModel):
+    """The season's two deadlines of one school year (the Phòng's letter: self-assessment entered into
+    CSDL ngành by 25 May, external review done by 15 June of the school year's second calendar year)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    self_assessment: dt.date
+    external_review: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeasonDeadlines:
+        if self.external_review < self.self_assessment:
+            raise ValueError("the external review cannot end before the self-assessment deadline")
+        return self
+
+
+_MONTH_DAY = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
 class Settings(BaseSettings):
     """Effective settings of one run; every field can be set as ``CDS_<FIELD>``."""
 
     model_config = SettingsConfigDict(env_prefix="CDS_", extra="ignore")
 
-    @field_validator("inbox", "warehouse", "out", "indicator_set", "lake", mode="after")
+    @field_validator("inbox", "warehouse", "out", "indicator_set", "lake", "code_mapping", mode="after")
     @classmethod
     def _absolute(cls, v: Path | None) -> Path | None:
         """Relative paths (e.g. `--out out`) are taken from the working directory, once, here."""
@@ -96,6 +116,77 @@ class Settings(BaseSettings):
     run_lock_wait_seconds: int = Field(
         default=1800, ge=0, description="Seconds a Dagster run (schedule/sensor) waits for the warehouse lock"
     )
+    season_self_assessment: str = Field(
+        default="05-25", pattern=_MONTH_DAY,
+        description="Season: self-assessment deadline (MM-DD of the school year's second calendar year)",
+    )  # fmt: skip
+    season_external_review: str = Field(
+        default="06-15", pattern=_MONTH_DAY,
+        description="Season: external-review deadline (MM-DD of the school year's second calendar year)",
+    )  # fmt: skip
+    season_deadlines: dict[str, SeasonDeadlines] = Field(
+        default_factory=dict,
+        description='Season: deadlines of given school years, JSON {"2024-2025": {"self_assessment": '
+        '"2025-05-25", "external_review": "2025-06-15"}} (other years use the MM-DD defaults)',
+    )
+    season_warn_days: int = Field(
+        default=7,
+        ge=0,
+        description="Season: a school missing exports this many days before a deadline is at risk",
+    )
+    season_today: dt.date | None = Field(
+        default=None, description="Season: the date the calendar is read at (empty = today; tests, replays)"
+    )
+
+    code_mapping: Path | None = Field(
+        default=None,
+        description="School-code mapping across the 2025 reform (CSV: old_school_code, old_managing_unit, "
+        "new_school_code; empty = none), used by year-over-year joins",
+    )
+    thi_dua_groups: list[Literal["managing_unit", "commune", "school_level", "province"]] = Field(
+        default_factory=lambda: ["managing_unit", "province"], min_length=1,
+        description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',
+    )  # fmt: skip
+
+    @field_validator("thi_dua_groups", mode="after")
+    @classmethod
+    def _unique_groups(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("thi_dua_groups: each grouping once")
+        return v
+
+    @field_validator("season_self_assessment", "season_external_review", mode="after")
+    @classmethod
+    def _month_day(cls, v: str) -> str:
+        dt.date.fromisoformat(f"2024-{v}")  # a day that exists (29 February included)
+        return v
+
+    @field_validator("season_deadlines", mode="after")
+    @classmethod
+    def _season_years(cls, v: dict[str, SeasonDeadlines]) -> dict[str, SeasonDeadlines]:
+        for year, d in v.items():
+            if not re.fullmatch(r"\d{4}-\d{4}", year) or int(year[5:]) != int(year[:4]) + 1:
+                raise ValueError(f"season_deadlines: {year!r} is not a school year YYYY-YYYY")
+            if not int(year[:4]) < d.self_assessment.year <= int(year[5:]) + 1:
+                raise ValueError(f"season_deadlines: {year}: the deadlines must fall in the school year")
+        return v
+
+    @model_validator(mode="after")
+    def _season_defaults_ordered(self) -> Settings:
+        if self.season_external_review < self.season_self_assessment:
+            raise ValueError("season_external_review (MM-DD) cannot come before season_self_assessment")
+        return self
+
+    def season(self, year: str) -> SeasonDeadlines:
+        """The deadlines of `year`: its own entry of `season_deadlines`, else the MM-DD defaults in the
+        school year's second calendar year."""
+        if year in self.season_deadlines:
+            return self.season_deadlines[year]
+        end = int(year[5:])
+        return SeasonDeadlines(
+            self_assessment=dt.date.fromisoformat(f"{end}-{self.season_self_assessment}"),
+            external_review=dt.date.fromisoformat(f"{end}-{self.season_external_review}"),
+        )
 
 
 class InsecureHashKeyError(RuntimeError):

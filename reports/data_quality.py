@@ -28,6 +28,7 @@ from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
 from reports import sheet_accounting
+from reports.season import season_section
 
 EXAMPLES_PER_REASON = 3
 
@@ -64,6 +65,7 @@ class ReportData:
     unassigned_files: list[dict]
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
     accounting_html: str = ""  # reports.sheet_accounting: sheets and columns not read (issue 19)
+    season: str = ""  # the season's calendar section, rendered and escaped by reports/season.py
 
     @property
     def totals(self) -> dict[str, int]:
@@ -226,6 +228,7 @@ def collect(
         ],
         lms_api=latest_pull_status(con, year),
         accounting_html=sheet_accounting.section_html(con, year),
+        season=season_section(con, year, cov),
     )
 
 
@@ -284,6 +287,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% for f in d.unassigned_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
 {% endfor %}</table>
 {% endif %}
+{{ d.season|safe }}
 </section>
 {% for s in d.schools %}
 <section class="school" id="truong-{{ s.school_code }}">

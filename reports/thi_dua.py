@@ -3,13 +3,20 @@
 One row per school: the self-declared group totals and level, the computed-side totals and level
 (`school_scores_final`), the proposed externally-verified totals and level (reviewer decision where
 present, else computed points where available, else self points) with the origin of each group's points,
-the rank within the managing unit and within the province, and the counts of open findings. Further
-sheets: a summary per managing unit with the verification factor, the factor per criterion, and a
-legend. Codes, names of schools and units and aggregates only: no personal data.
+the rank within each configured ranking group, and the counts of open findings. Further sheets: a
+summary per managing unit with the verification factor, the ranking groups, the factor per criterion,
+and a legend. Codes, names of schools and units and aggregates only: no personal data.
+
+Ranking groups (`GROUPINGS`, setting `CDS_THI_DUA_GROUPS`): the managing unit, the commune, the school
+level, the whole province. A group of fewer than `MIN_RANKED` schools (e.g. a commune that manages one
+school) is no ranking: its schools get no rank in that grouping and the note says why; a school whose
+commune or level the registry does not give is not ranked in that grouping either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -32,12 +39,40 @@ ORIGIN_LEGEND = {
     "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
 }
 
+
+@dataclass(frozen=True)
+class Grouping:
+    """One way of grouping schools for the ranking: the column it groups by (None: all schools), the
+    rank column it fills and its Vietnamese name."""
+
+    column: str | None
+    rank_column: str
+    label: str
+
+
+GROUPINGS: dict[str, Grouping] = {
+    "managing_unit": Grouping("managing_unit", "rank_unit", "Đơn vị quản lý"),
+    "commune": Grouping("commune", "rank_commune", "Xã, phường"),
+    "school_level": Grouping("school_level", "rank_school_level", "Cấp học"),
+    "province": Grouping(None, "rank_province", "Toàn tỉnh"),
+}
+DEFAULT_GROUPS: tuple[str, ...] = ("managing_unit", "province")
+MIN_RANKED = 2
+LEVEL_LABELS = {"TH": "Tiểu học", "THCS": "Trung học cơ sở", "THPT": "Trung học phổ thông",
+                "TH_THCS": "Tiểu học và THCS", "THCS_THPT": "THCS và THPT", "TH_THCS_THPT": "Phổ thông nhiều cấp",
+                "GDTX": "Giáo dục thường xuyên"}  # fmt: skip
+
 HEADERS = {
     "rank_province": "Xếp hạng toàn tỉnh",
     "rank_unit": "Xếp hạng trong đơn vị quản lý",
+    "rank_commune": "Xếp hạng trong xã, phường",
+    "rank_school_level": "Xếp hạng trong cấp học",
+    "rank_note": "Ghi chú xếp hạng",
     "school_code": "Mã trường",
     "school_name": "Tên trường",
     "managing_unit": "Đơn vị quản lý",
+    "commune": "Xã, phường",
+    "school_level": "Cấp học",
     "school_year": "Năm học",
     "self_dh_points": "Tự đánh giá – điểm nhóm I",
     "self_qt_points": "Tự đánh giá – điểm nhóm II",
@@ -89,6 +124,13 @@ SUMMARY_HEADERS = {
     "computed_points": "Tổng điểm tính từ dữ liệu",
     "factor": "Hệ số xác thực",
 }
+GROUP_HEADERS = {
+    "grouping": "Cách nhóm",
+    "group": "Nhóm",
+    "n_schools": "Số trường",
+    "ranked": "Có xếp hạng",
+    "note": "Ghi chú",
+}
 FACTOR_HEADERS = {
     "criterion_code": "Mã tiêu chí",
     "criterion_name": "Tên tiêu chí",
@@ -131,8 +173,10 @@ def build_table(
     findings: pd.DataFrame | None = None,
     states: pd.DataFrame | None = None,
     factors: pd.DataFrame | None = None,
+    groups: Sequence[str] = DEFAULT_GROUPS,
 ) -> pd.DataFrame:
-    """One row per school, ranked by the proposed level then the proposed total (both groups)."""
+    """One row per school, ordered by the proposed level then the proposed total (both groups), with a
+    rank within each grouping of `groups` (keys of `GROUPINGS`)."""
     t = final_scores.merge(schools, on=KEYS, how="left") if len(schools) else final_scores.copy()
     for c in ("school_name", "managing_unit"):
         if c not in t.columns:
@@ -182,10 +226,56 @@ def build_table(
     t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(
         drop=True
     )
+    t["commune"] = _commune(t)
+    t["school_level"] = (
+        t["level_code"].map(lambda v: LEVEL_LABELS.get(str(v), str(v))) if "level_code" in t else None
+    )
+    t["school_level"] = t["school_level"].astype("object").where(t["school_level"].notna(), None)
     rank_key = t["prop_level"].astype("float64") * 1000 + t["_total"]
-    t["rank_province"] = rank_key.rank(method="min", ascending=False).astype(int)
-    t["rank_unit"] = rank_key.groupby(t["managing_unit"]).rank(method="min", ascending=False).astype(int)
+    notes: list[list[str]] = [[] for _ in range(len(t))]
+    for name in groups:
+        g = GROUPINGS[name]
+        key = pd.Series("Toàn tỉnh", index=t.index) if g.column is None else t[g.column].astype("object")
+        known = key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT)
+        size = key.map(key[known].value_counts()).fillna(0)
+        ranked = known & (size >= MIN_RANKED)
+        rank = rank_key[ranked].groupby(key[ranked]).rank(method="min", ascending=False)
+        t[g.rank_column] = rank.reindex(t.index).astype("Int64")
+        for i in range(len(t)):
+            if not known.iloc[i]:
+                notes[i].append(f"{g.label}: chưa rõ, không xếp hạng")
+            elif not ranked.iloc[i]:
+                notes[i].append(f"{g.label} {key.iloc[i]} chỉ có {int(size.iloc[i])} trường: không xếp hạng")
+    t["rank_note"] = ["; ".join(n) for n in notes]
     return t.drop(columns="_total")
+
+
+def _commune(t: pd.DataFrame) -> pd.Series:
+    """The commune of each school from the registry: its name, else its code (None when neither)."""
+    name = t["commune_name"] if "commune_name" in t else pd.Series(None, index=t.index)
+    code = t["commune_code"] if "commune_code" in t else pd.Series(None, index=t.index)
+    out = name.astype("object").where(name.notna() & (name.astype(str).str.strip() != ""), code)
+    return out.astype("object").where(out.notna(), None)
+
+
+def ranking_groups(table: pd.DataFrame, groups: Sequence[str] = DEFAULT_GROUPS) -> pd.DataFrame:
+    """One row per group of each grouping: its schools and whether it is a ranking (and why not)."""
+    rows = []
+    for name in groups:
+        g = GROUPINGS[name]
+        key = (
+            pd.Series("Toàn tỉnh", index=table.index)
+            if g.column is None
+            else table[g.column].astype("object")
+        )
+        key = key.where(key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT), "Chưa rõ")
+        for value, n in sorted(key.value_counts().items(), key=lambda x: str(x[0])):
+            ranked = value != "Chưa rõ" and n >= MIN_RANKED
+            note = ("" if ranked else "Chưa rõ trong danh sách trường: không xếp hạng" if value == "Chưa rõ"
+                    else f"Chỉ có {n} trường: không xếp hạng (cần ít nhất {MIN_RANKED})")  # fmt: skip
+            rows.append({"grouping": g.label, "group": value, "n_schools": int(n),
+                         "ranked": "Có" if ranked else "Không", "note": note})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(GROUP_HEADERS))
 
 
 def cap_reasons(proposed: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
@@ -274,6 +364,7 @@ def write_thi_dua(
     criterion_factors: pd.DataFrame | None = None,
     iset: IndicatorSet | None = None,
     province: str = "",
+    groups: Sequence[str] = DEFAULT_GROUPS,
 ) -> Path:
     """The workbook: a print sheet (A4 landscape, title, page numbers, repeated header row, 10 pt at
     100 %), the full data sheet (school code and name frozen), the summary, factors and legend."""
@@ -281,6 +372,7 @@ def write_thi_dua(
     sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {f"Thi đua {year}": (table, cols)}
     if summary is not None:
         sheets["Tổng hợp"] = (summary, {k: v for k, v in SUMMARY_HEADERS.items() if k in summary.columns})
+    sheets["Nhóm xếp hạng"] = (ranking_groups(table, groups), GROUP_HEADERS)
     if criterion_factors is not None and len(criterion_factors):
         cf = criterion_factors.copy()
         if iset is not None:
@@ -290,6 +382,12 @@ def write_thi_dua(
         sheets["Hệ số xác thực theo TC"] = (cf, {k: v for k, v in FACTOR_HEADERS.items() if k in cf.columns})
     sheets["Chú thích"] = (legend(iset), {"item": "Mục", "meaning": "Ý nghĩa"})
     printed = {k: v for k, v in PRINT_COLUMNS.items() if k in table.columns}
+    if "rank_province" not in table.columns:  # the first configured grouping's rank is the printed one
+        first = next(
+            (GROUPINGS[g].rank_column for g in groups if GROUPINGS[g].rank_column in table.columns), None
+        )
+        if first:
+            printed = {first: PRINT_COLUMNS["rank_province"], **printed}
     return write_sheets(
         path, sheets, freeze_columns={f"Thi đua {year}": "school_name"},
         before=lambda wb: add_print_sheet(wb, f"Bản in {year}", table, printed, print_title(year, iset, province)),

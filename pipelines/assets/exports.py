@@ -10,6 +10,7 @@ from indicator_sets import reconcile as rc
 from indicator_sets.model import IndicatorSet, load_indicator_set
 from pipelines import run_memo
 from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.settings import get_settings
 from reports.reviewer_html import write_reviewer_html
 from reports.reviewer_workbook import ReviewData, findings_csv, write_reviewer_workbook
 from reports.thi_dua import build_summary, build_table, write_thi_dua
@@ -47,8 +48,9 @@ def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:
     """Read every table the reviewer outputs need for `year` (and last year's final values)."""
     schools = con.execute(
-        "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
-        "FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
+        "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit, "
+        "any_value(commune_code) AS commune_code, any_value(commune_name) AS commune_name, "
+        "any_value(level) AS level_code FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
     findings = _table(con, "findings", year)
     if findings.empty:
         findings = pd.DataFrame(columns=rc.FINDING_COLUMNS)
@@ -71,7 +73,7 @@ def thi_dua_frames(data: ReviewData) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     table = build_table(
         data.final_scores, units.drop_duplicates(rc.KEYS), data.final, self_scores=data.self_scores,
         proposed_scores=data.proposed_scores, proposed=data.proposed, findings=data.findings, states=data.states,
-        factors=factors.get("school"),
+        factors=factors.get("school"), groups=get_settings().thi_dua_groups,
     )  # fmt: skip
     prov = factors.get("province")
     pf = (
@@ -123,7 +125,8 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         final_scores = data.final_scores  # school_scores_final
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
                              criterion_factors=factors.get("criterion"), iset=data.iset,
-                             province=pipeline.province_name or _province_code(warehouse, year))  # fmt: skip
+                             province=pipeline.province_name or _province_code(warehouse, year),
+                             groups=get_settings().thi_dua_groups)  # fmt: skip
         cols = ["school_code", "school_year", "criterion_code", "numerator", "denominator", "value", "points",
                 "status"]  # fmt: skip
         csv_path = pipeline.out_path / f"indicator_values_{year}.csv"

@@ -1,0 +1,88 @@
+"""The season's deadline sensor: once the current school year's self-assessment deadline (then the
+external-review deadline) has passed, it says so once — which schools still miss exports and which sent
+them late, read from the latest `out/season_status_<year>.csv` (reports/season.py) — in the sensor's
+log and tick, and in `out/season_alert_<year>.txt`. It starts no run, so it runs by default.
+
+The decision is the pure function `deadline_report`, which the tests drive with a fixed "today".
+"""
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.settings import SeasonDeadlines, current_school_year, get_settings
+
+SEASON_SENSOR = "cds_season_deadline_sensor"
+_WHAT = {"self_assessment": "tự đánh giá", "external_review": "đánh giá ngoài"}
+
+
+def read_status(out: Path, year: str) -> list[dict[str, str]]:
+    """The rows of `out/season_status_<year>.csv` (empty when no run wrote it yet)."""
+    path = Path(out) / f"season_status_{year}.csv"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def deadline_report(
+    year: str, deadlines: SeasonDeadlines, today: dt.date, rows: list[dict[str, str]]
+) -> tuple[str, str] | None:
+    """(key, Vietnamese message) when a deadline of `year` has passed (the later one when both have),
+    None before. `rows`: the season-status CSV rows (one per school × expected source)."""
+    passed = [(k, d) for k, d in (("self_assessment", deadlines.self_assessment),
+                                  ("external_review", deadlines.external_review)) if today > d]  # fmt: skip
+    if not passed:
+        return None
+    which, day = passed[-1]
+    missing: dict[str, list[str]] = {}
+    late: dict[str, int] = {}
+    for r in rows:
+        if r.get("status") == "missing":
+            missing.setdefault(r["school_code"], []).append(r["entity_label"])
+        elif r.get("status") == "late":
+            late[r["school_code"]] = late.get(r["school_code"], 0) + 1
+    head = (
+        f"Năm học {year}: đã qua hạn {_WHAT[which]} {day.strftime('%d/%m/%Y')} ({(today - day).days} ngày)."
+    )
+    if not rows:
+        return f"{year}:{which}", head + " Chưa có lượt chạy nào ghi tình trạng nộp dữ liệu của các trường."
+    parts = [head]
+    if missing:
+        parts.append("Trường còn thiếu dữ liệu: "
+                     + "; ".join(f"{c} ({', '.join(m)})" for c, m in sorted(missing.items())) + ".")  # fmt: skip
+    else:
+        parts.append("Mọi trường đã gửi đủ các nguồn dữ liệu bắt buộc.")
+    if late:
+        parts.append("Trường gửi dữ liệu sau hạn tự đánh giá: "
+                     + "; ".join(f"{c} ({n} nguồn)" for c, n in sorted(late.items())) + ".")  # fmt: skip
+    return f"{year}:{which}", " ".join(parts)
+
+
+def build_season_sensor(out: Path, interval_seconds: int = 3600) -> dg.SensorDefinition:
+    @dg.sensor(name=SEASON_SENSOR, minimum_interval_seconds=interval_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Sau hạn tự đánh giá / đánh giá ngoài của năm học hiện tại: báo (một lần) các trường "
+                           "còn thiếu hoặc gửi dữ liệu sau hạn (out/season_alert_<năm học>.txt).")  # fmt: skip
+    def _season(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        settings = get_settings()
+        today = settings.season_today or dt.date.today()
+        year = current_school_year(today)
+        found = deadline_report(year, settings.season(year), today, read_status(out, year))
+        if found is None:
+            return dg.SkipReason(f"{year}: chưa đến hạn")
+        key, message = found
+        reported = set(json.loads(context.cursor or "[]"))
+        if key in reported:
+            return dg.SkipReason(f"{key}: đã báo")
+        path = Path(out) / f"season_alert_{year}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(message + "\n", encoding="utf-8")
+        context.log.warning(message)
+        context.update_cursor(json.dumps(sorted(reported | {key})))
+        return dg.SkipReason(message)
+
+    return _season
