@@ -35,9 +35,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## typecheck: mypy on the connectors (a target of issue 18; `cds bench` reports its verdict)
+## typecheck: mypy on the connectors and the warehouse layer (a target of issue 18; `cds-bench` reports its verdict)
 typecheck: $(STAMP)
-	$(BIN)/python -m mypy connectors
+	$(BIN)/python -m mypy connectors warehouse
 
 ## sample: regenerate the committed sample inbox from the generator
 sample: $(STAMP)
@@ -45,7 +45,7 @@ sample: $(STAMP)
 	$(BIN)/cds generate --preset small --seed 7 --years 2023-2024,2024-2025 --messiness 1 --out sample_exports/inbox
 
 bench: $(STAMP)
-	$(BIN)/cds bench
+	$(BIN)/cds-bench
 
 clean:
 	rm -rf out data .pytest_cache

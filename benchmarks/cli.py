@@ -1,9 +1,9 @@
-"""`cds bench`: cold and incremental pipeline runs on generated inboxes of several sizes, with
+"""`cds-bench`: cold and incremental pipeline runs on generated inboxes of several sizes, with
 per-stage wall time, throughput and peak RSS, reader and scan baselines, the growth exponent and the
 issue-9 targets. Writes out/bench/results.json and out/bench/results.md (and prints the latter).
 
-    cds bench                                   # small, medium (≈ 60 schools), province-mountain
-    cds bench --sizes small,medium              # the two quick sizes (about 10 minutes)
+    cds-bench                                   # small, medium (≈ 60 schools), province-mountain
+    cds-bench --sizes small,medium              # the two quick sizes (about 10 minutes)
 
 Figures are a snapshot of the machine and the commit they ran on (both are recorded); nothing here
 asserts on time.

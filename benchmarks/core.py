@@ -228,7 +228,7 @@ def _x(v: float | None) -> str:
 def render_markdown(results: Mapping[str, Any]) -> str:
     """The short Markdown report (out/bench/results.md)."""
     meta = results.get("meta", {})
-    parts = [f"# cds bench — {meta.get('commit', '?')[:10]}{' (dirty)' if meta.get('dirty') else ''}, "
+    parts = [f"# cds-bench — {meta.get('commit', '?')[:10]}{' (dirty)' if meta.get('dirty') else ''}, "
              f"{meta.get('date', '')}, {meta.get('cpus', '?')} CPUs, load {meta.get('load', '?')}", ""]  # fmt: skip
     sizes: Mapping[str, Any] = results.get("sizes", {})
 

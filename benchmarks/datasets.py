@@ -132,7 +132,7 @@ def touch_xlsx(path: Path, stamp: str) -> bool:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "docProps/core.xml":
-                data = data.rstrip() + f"<!-- cds bench {stamp} -->".encode()
+                data = data.rstrip() + f"<!-- cds-bench {stamp} -->".encode()
             elif item.filename == first:
                 hits = list(_NUM_CELL.finditer(data))
                 if hits:

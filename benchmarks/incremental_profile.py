@@ -1,9 +1,9 @@
 """Where an incremental run's time goes: copy a benchmark work folder (the warehouse, inbox and outputs
-`cds bench` left for one size), change a share of its files as the bench does, and run the pipeline
+`cds-bench` left for one size), change a share of its files as the bench does, and run the pipeline
 once on the copy: stage times, CPU of this process, the DuckDB statements of ingest grouped by their
 first words, and optionally a cProfile of the whole run. A script, not a test.
 
-    python benchmarks/incremental_profile.py province-mountain            # a size `cds bench` ran
+    python benchmarks/incremental_profile.py province-mountain            # a size `cds-bench` ran
     python benchmarks/incremental_profile.py province-mountain --profile 40
     python benchmarks/incremental_profile.py medium --fraction 0.05 --seed 11
     python benchmarks/incremental_profile.py FOLDER --set max_vacuum_tasks=100
@@ -28,9 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: its out/ and sample inbox
 
 
 class TimedConnection:
@@ -65,7 +63,7 @@ def copy_work(work: Path, dest: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("work", help="a size `cds bench` ran (its work folder under out/bench) or a folder holding "
+    ap.add_argument("work", help="a size `cds-bench` ran (its work folder under out/bench) or a folder holding "
                                  "warehouse.duckdb, inbox/ and out/")  # fmt: skip
     ap.add_argument("--year", default="2024-2025")
     ap.add_argument("--fraction", type=float, default=0.05, help="share of the year's files to change")

@@ -19,16 +19,16 @@ import contextlib
 import cProfile
 import io
 import pstats
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from warehouse.connection import connect
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: its out/ and sample inbox
+
 
 VOLATILE = {"ingested_at", "run_id", "recorded_at", "event_at"}
 EXTRA_TABLES = ("quarantine_rows", "ingest_warnings", "ingest_manifest", "ingest_events")
@@ -55,7 +55,7 @@ def dump(con: duckdb.DuckDBPyConnection, out: Path) -> None:
 
 def compare(golden: Path, current: Path, show: int = 5) -> int:
     """Number of tables that differ (rows in one dump and not the other, as multisets)."""
-    con = duckdb.connect()
+    con = connect(":memory:", None, None)
     g_names = {p.stem for p in golden.glob("*.parquet")}
     c_names = {p.stem for p in current.glob("*.parquet")}
     bad = 0

@@ -12,7 +12,7 @@ equal row counts too) and exits 1 on any difference.
 `--stage N` also runs the whole models stage N times as `cds run` and the benchmark do: the Dagster
 step `sql_models` of the school-year job (`--year`), in-process on an ephemeral instance, on the copy
 (the recorded fingerprint is forgotten before each run, so each one rebuilds). It prints Dagster's
-step duration (the figure `cds bench` compares with one scan), the process CPU during the step, and
+step duration (the figure `cds-bench` compares with one scan), the process CPU during the step, and
 its parts: the inputs fingerprint, the build (every model and the commit) and the rest (connection,
 one Dagster materialization event per model).
 """
@@ -30,13 +30,10 @@ from typing import Any
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.readers import one_scan  # noqa: E402
-from pipelines.settings import Settings, get_settings  # noqa: E402
-from pipelines.sql_models import build_model, discover, drop_changed_kinds, run_order  # noqa: E402
+from benchmarks.readers import one_scan
+from pipelines.settings import Settings, get_settings
+from warehouse.connection import connect
+from warehouse.sql_models import build_model, discover, drop_changed_kinds, run_order
 
 
 def _saved(models: dict) -> list[str]:
@@ -82,7 +79,7 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
     import pipelines.assets.models as model_assets
     from pipelines.definitions import YEAR_JOB, build_definitions
     from pipelines.sensors import step_seconds_of
-    from pipelines.sql_models import STATE_DDL
+    from warehouse.sql_models import STATE_DDL
 
     parts: dict[str, float] = {}
 
@@ -108,7 +105,7 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
         )
         keys = [dg.AssetKey(n) for n in discover()]
         for _ in range(runs):
-            con = duckdb.connect(str(warehouse))
+            con = connect(warehouse, None, None)
             con.execute(STATE_DDL)
             con.execute("DELETE FROM ops_models_state")  # forget the last build: this run rebuilds
             con.close()
@@ -147,7 +144,7 @@ def main() -> int:
         copy = Path(tmp) / "wh.duckdb"
         shutil.copy(args.warehouse, copy)
         scan = one_scan(copy, s.duckdb_threads)
-        con = duckdb.connect(str(copy))
+        con = connect(copy, None, None)
         con.execute(f"SET threads = {int(s.duckdb_threads)}")
         con.execute("SET memory_limit = ?", [s.duckdb_memory_limit])
         best: dict[str, tuple[float, float]] = {}
@@ -189,7 +186,7 @@ def main() -> int:
                 print(f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
                       f"process cpu {r['process_cpu_s']:.3f} s; fingerprint {r['fingerprint_s']:.3f} s, "
                       f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s")  # fmt: skip
-            con = duckdb.connect(str(copy))
+            con = connect(copy, None, None)
         names = _saved(models)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)

@@ -208,9 +208,9 @@ def one_scan(warehouse: Path, threads: int, repeat: int = 3) -> dict[str, Any]:
     """Best-of-`repeat` time of one full read of the largest raw_* table: count(*) and the sum of the
     hash of every column (so every column is read and decoded); when that table is the grade book,
     also the best time of `MARKS_FLOOR_SQL` (`floor_s`)."""
-    import duckdb
+    from warehouse.connection import connect
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, None, None, read_only=True)
     try:
         con.execute(f"SET threads = {int(threads)}")
         tables = con.execute(

@@ -1,5 +1,5 @@
 """The structure targets of the connectors (issue 18): function and module lengths, measured with `ast`
-on the source, and the type checker's verdict (mypy, when installed). Read by `cds bench`; no timing.
+on the source, and the type checker's verdict (mypy, when installed). Read by `cds-bench`; no timing.
 
     python -m benchmarks.structure            # prints the figures as JSON
 """
@@ -75,7 +75,7 @@ def run_mypy(root: Path = REPO_ROOT, package: str = PACKAGE) -> dict[str, Any]:
 
 
 def measure_structure(root: Path = REPO_ROOT) -> dict[str, Any]:
-    """Sizes and the type check of the connectors, for the targets of `cds bench`."""
+    """Sizes and the type check of the connectors, for the targets of `cds-bench`."""
     return {**measure_sizes(root), "mypy": run_mypy(root)}
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from connectors.entities import load_entities
+from warehouse.connection import connect  # noqa: F401  (the warehouse connection, re-exported for the ingest callers)
 
 MANIFEST_DDL = """
 CREATE TABLE IF NOT EXISTS ingest_manifest (
@@ -82,25 +82,8 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
 """
 
 
-#: DuckDB's checkpoint vacuum is turned off on warehouse connections (`connect`, and the runner's own).
-#: Replacing 5% of a province's files deletes rows from most row groups of raw_grade_entry; every
-#: checkpoint then merged row groups, rewriting most of the 15 M-row table: 8–10 s of a 35 s nightly
-#: run, and it still left ~5% of the rows dead. Deleted rows are reclaimed by `compact_raw_tables`
-#: instead, once a table carries more than COMPACT_DEAD_FRACTION of them.
-VACUUM_SETTING = "SET max_vacuum_tasks = 0"
-COMPACT_DEAD_FRACTION = 0.25
+COMPACT_DEAD_FRACTION = 0.25  # see warehouse.connection.VACUUM_SETTING: dead rows are reclaimed here
 COMPACT_MIN_DEAD_ROWS = 100_000  # small tables are not worth a rewrite
-
-
-def connect(path: Path | str, threads: int = 2, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse file with settings for this machine."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET memory_limit = ?", [memory_limit])
-    con.execute(VACUUM_SETTING)
-    return con
 
 
 def stored_rows(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:

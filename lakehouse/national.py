@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from pyiceberg.catalog.sql import SqlCatalog
 
 from lakehouse.catalog import NAMESPACE, TABLES
 from lakehouse.publish import read_published
+from warehouse.connection import connect
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "dbt_like_sql" / "national"
 
@@ -27,7 +27,7 @@ def national_marts(
     catalog: SqlCatalog, school_year: str, namespace: str = NAMESPACE
 ) -> dict[str, pd.DataFrame]:
     """Every national mart of a school year."""
-    con = duckdb.connect()
+    con = connect(":memory:", None, None)
     try:
         for name in TABLES:
             con.register(f"lake_{name}", read_published(catalog, name, school_year, namespace))

@@ -56,15 +56,15 @@ def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str 
 @click.option("--year", required=True, help="Năm học, dạng YYYY-YYYY.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
 def explain(school: str, criterion: str, year: str, warehouse: Path | None) -> None:
-    import duckdb
 
     from indicator_sets.model import load_indicator_set
     from pipelines.explain import explain as explain_value
     from pipelines.explain import lines
     from pipelines.settings import get_settings
+    from warehouse.connection import connect
 
     settings = get_settings(warehouse=warehouse)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = connect(settings.warehouse, None, None, read_only=True)
     try:
         e = explain_value(con, load_indicator_set(settings.indicator_set), school, criterion, year)
     except KeyError as exc:
@@ -120,20 +120,12 @@ def config_cmd() -> None:
 
 
 def _register_optional() -> None:
-    """Commands that live with their component (the generator, benchmarks)."""
+    """Commands that live with their component (the generator; the benchmarks have their own entry
+    point, `cds-bench`)."""
     try:
         from sample_exports.generator.cli import generate
 
         main.add_command(generate, name="generate")
-    except ImportError:
-        pass
-    try:  # benchmarks/ is not an installed package: import it from the checkout (the repo root)
-        root = str(Path(__file__).resolve().parent.parent)
-        if (Path(root) / "benchmarks" / "cli.py").is_file() and root not in sys.path:
-            sys.path.append(root)
-        from benchmarks.cli import bench
-
-        main.add_command(bench, name="bench")
     except ImportError:
         pass
 

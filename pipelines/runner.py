@@ -23,6 +23,7 @@ from pipelines import inbox_state, run_memo
 from pipelines.lock import warehouse_lock
 from pipelines.run_summary import build_summary, summary_lines, summary_path, write_summary
 from pipelines.settings import InsecureHashKeyError, Settings, check_hash_key
+from warehouse.connection import connect
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -109,12 +110,7 @@ def _previous_outputs_exist(settings: Settings) -> bool:
 
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    Path(settings.warehouse).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
-    # as connectors.raw_store.connect (not imported here: it loads pandas): no checkpoint vacuum, the
-    # ingest step compacts raw tables instead
-    con.execute("SET max_vacuum_tasks = 0")
-    return con
+    return connect(settings.warehouse, settings.duckdb_threads, settings.duckdb_memory_limit)
 
 
 def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str, float], dict[str, str]]:
@@ -219,7 +215,7 @@ def _no_changes(
     """Nothing changed: refresh the summary from the warehouse and stop (the lock is still held)."""
     import json
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    con = connect(settings.warehouse, None, None, read_only=True)
     try:
         summary = build_summary(
             con, year=settings.school_year, status="no_changes", started_at=started,

@@ -160,10 +160,10 @@ def build_summary_sensor(
         stats = context.instance.get_run_stats(run.run_id)
         started = dt.datetime.fromtimestamp(stats.start_time or time.time())
         finished = dt.datetime.fromtimestamp(stats.end_time or time.time())
-        import duckdb
+        from warehouse.connection import connect
 
         with warehouse_lock(warehouse, lock_wait_seconds, owner=f"summary:{run.run_id}"):
-            con = duckdb.connect(str(warehouse), read_only=True)
+            con = connect(warehouse, None, None, read_only=True)
             try:
                 summary = build_summary(
                     con, year=year, status="success", started_at=started, finished_at=finished,

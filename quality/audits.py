@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.sql_models import SQL_ROOT, SqlModel, discover_audits
+from warehouse.sql_models import SQL_ROOT, SqlModel, discover_audits
 
 PREVIEW_ROWS = 10
 

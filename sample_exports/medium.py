@@ -1,7 +1,7 @@
 """The `medium` preset: province-mountain scaled to 60 schools (pupils scaled alike).
 
 It is not one of the generator's own presets: `register_medium()` adds it to the preset table of the
-running process, so the generator code stays untouched. Used by the benchmark (`cds bench`, size
+running process, so the generator code stays untouched. Used by the benchmark (`cds-bench`, size
 `medium`) and by the medium truth test (`tests/integration/test_truth_medium.py`).
 """
 

@@ -5,7 +5,7 @@ of one per model keep a run's fixed overhead flat as models are added; a failed 
 as it was).
 
 When every model is selected and the inputs' fingerprint (model SQL and the source tables' rows, see
-`pipelines.sql_models.inputs_fingerprint`) equals the one recorded by the last full build, nothing is
+`warehouse.sql_models.inputs_fingerprint`) equals the one recorded by the last full build, nothing is
 rebuilt: e.g. a run where files were re-saved with the same rows."""
 
 from collections.abc import Iterator
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
-from pipelines.sql_models import (
+from warehouse.sql_models import (
     SqlModel,
     build_models,
     discover,

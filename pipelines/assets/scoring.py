@@ -9,7 +9,7 @@ from indicator_sets.config import load_config_tables
 from indicator_sets.model import load_indicator_set
 from indicator_sets.scoring import school_scores, score_values
 from pipelines.resources import PipelineConfig, WarehouseResource
-from pipelines.sql_models import discover, source_tables
+from warehouse.sql_models import discover, source_tables
 
 
 def config_table_names() -> list[str]:

@@ -3,7 +3,7 @@
 A case holds input CSVs named after the table they fill (`raw_<entity>.csv`, `quarantine_rows.csv`,
 or a `cfg_*` table to override the indicator set's) and `expect.csv`. The runner creates every raw table
 and the quarantine table in an in-memory DuckDB, loads the cfg tables from the indicator-set YAML, loads
-the inputs, builds the model and the models it reads (found by `pipelines.sql_models`), and compares
+the inputs, builds the model and the models it reads (found by `warehouse.sql_models`), and compares
 the rows on the grain keys present in `expect.csv`: same keys, same values in every expected column.
 """
 
@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.sql_models import build_model, discover, model_deps
+from warehouse.sql_models import build_model, discover, model_deps
 
 pytestmark = pytest.mark.sql
 

@@ -1,4 +1,4 @@
-"""The models' inputs fingerprint (`pipelines.sql_models.inputs_fingerprint`): it changes with any row
+"""The models' inputs fingerprint (`warehouse.sql_models.inputs_fingerprint`): it changes with any row
 or model SQL the models can see, not with per-file bookkeeping columns, and a full build records it so
 that `models_current` can tell a later run that nothing needs rebuilding."""
 
@@ -12,7 +12,7 @@ import pytest
 
 from connectors import raw_store
 from indicator_sets.config import load_config_tables
-from pipelines.sql_models import build_models, discover, inputs_fingerprint, models_current
+from warehouse.sql_models import build_models, discover, inputs_fingerprint, models_current
 
 pytestmark = pytest.mark.sql
 

@@ -20,8 +20,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.sql_models import discover, model_deps, source_tables, transpile
 from tests.sql.test_models import _cases, _load_inputs, _upstream, compare_rows
+from warehouse.sql_models import discover, model_deps, source_tables, transpile
 
 pyspark = pytest.importorskip("pyspark", reason="the spark test needs pyspark: pip install -e '.[spark]'")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlglot.errors import UnsupportedError
 
-from pipelines.sql_models import transpile
+from warehouse.sql_models import transpile
 
 pytestmark = pytest.mark.sql
 

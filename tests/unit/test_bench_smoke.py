@@ -109,7 +109,7 @@ def test_touch_xlsx_changes_one_number_of_the_first_sheet(tmp_path: Path) -> Non
         first = z.read("xl/worksheets/sheet1.xml")
         assert first == sheet.replace(b'<c r="B2"><v>1</v>', b'<c r="B2"><v>0</v>')  # last number, 1 → 0
         assert z.read("xl/worksheets/sheet2.xml") == sheet  # other sheets untouched
-        assert b"cds bench s1" in z.read("docProps/core.xml")
+        assert b"cds-bench s1" in z.read("docProps/core.xml")
     text_only = tmp_path / "b.xlsx"
     with zipfile.ZipFile(text_only, "w") as z:
         z.writestr("xl/worksheets/sheet1.xml", b'<worksheet><c r="A1" t="s"><v>0</v></c></worksheet>')

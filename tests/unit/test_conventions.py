@@ -9,11 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sql_models import discover, discover_audits, has_header
+from warehouse.sql_models import discover, discover_audits, has_header
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["pipelines", "lakehouse", "connectors", "indicator_sets", "sample_exports", "quality", "reports"]
+PACKAGES = [
+    "warehouse",
+    "benchmarks",
+    "pipelines",
+    "lakehouse",
+    "connectors",
+    "indicator_sets",
+    "sample_exports",
+    "quality",
+    "reports",
+]
 
 
 def python_modules() -> list[Path]:

@@ -16,7 +16,7 @@ from pipelines.partitions import school_years
 from pipelines.schedules import NIGHTLY_SCHEDULE
 from pipelines.sensors import INBOX_SENSOR, SUMMARY_SENSOR
 from pipelines.settings import get_settings
-from pipelines.sql_models import discover
+from warehouse.sql_models import discover
 
 pytestmark = pytest.mark.unit
 

@@ -16,8 +16,8 @@ from indicator_sets.config import load_config_tables
 from pipelines.assets.checks import build_audit_checks
 from pipelines.partitions import school_year_partitions
 from pipelines.resources import WarehouseResource
-from pipelines.sql_models import has_header
 from quality.audits import load_audits, run_audit, to_markdown
+from warehouse.sql_models import has_header
 
 pytestmark = pytest.mark.unit
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "indicator_sets" / "qd4725_2022.yaml"

@@ -155,7 +155,9 @@ def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int | None:
     if kind == "VIEW":
         return None
     # CREATE TABLE AS returns the number of rows it wrote
-    return int(res[0]) if res else int(con.execute(f"SELECT count(*) FROM {model.name}").fetchone()[0])
+    if res is None:
+        res = con.execute(f"SELECT count(*) FROM {model.name}").fetchone()
+    return int(res[0]) if res else 0
 
 
 def drop_changed_kinds(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -> None:
@@ -203,9 +205,8 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, models: dict[str, SqlMode
             continue
         excluded = [f'"{c}"' for c in columns[table] if c in skip]
         select = "*" + (f" EXCLUDE ({', '.join(excluded)})" if excluded else "")
-        n, total = con.execute(
-            f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}) r"
-        ).fetchone()
+        row = con.execute(f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}) r").fetchone()
+        n, total = row if row else (0, None)
         h.update(f"\n{table}: {n} {total}".encode())
     return h.hexdigest()
 
