@@ -125,3 +125,10 @@ def compare_rows(got: pd.DataFrame, expect: pd.DataFrame) -> None:
             if not _same(have, row[col]):
                 problems.append(f"{k} {col}: expected {row[col]!r}, got {have!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_model_has_a_fixture_case() -> None:
+    """Issue 23: a model without a case is a model no test can catch changing."""
+    covered = {m for m, _ in _cases()}
+    missing = sorted(set(discover()) - covered)
+    assert not missing, f"SQL models without a fixture case under tests/sql/<model>/<case>/: {missing}"
