@@ -178,6 +178,7 @@ class SchoolPack:
     actions: pd.DataFrame
     counted: pd.DataFrame = field(default_factory=pd.DataFrame)
     has_previous: bool = False
+    audits: pd.DataFrame = field(default_factory=pd.DataFrame)  # cross-checks with offending rows
 
 
 HEADERS: dict[str, dict[str, str]] = {
@@ -207,6 +208,7 @@ HEADERS: dict[str, dict[str, str]] = {
         "rank": "Thứ tự", "criterion_code": "Mã tiêu chí", "points_at_stake": "Điểm có thể thay đổi",
         "action": "Việc cần làm",
     },
+    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ"},
     "counted": {
         "criterion_code": "Mã tiêu chí", "role": "Vai trò", "source_file": "Tệp", "source_sheet": "Trang tính",
         "source_row": "Dòng", "fields_read": "Giá trị đã đọc",
@@ -483,6 +485,7 @@ def build_pack(
     pii: set[tuple[str, str]],
     previous_code: str | None = "",
     previous_year: str = "",
+    audits: list[dict] | None = None,
 ) -> SchoolPack:
     """One school's pack. `rejects`: the year's quarantine rows (every school; this school's are taken);
     `quarantined`: the year's quarantined files (source_file, school_code, reason_code); `missing`: the
@@ -490,7 +493,8 @@ def build_pack(
     which rows of the school arrived; `pii`: (entity, column) pairs
     that are personal data; `previous_code`: the school's code in the previous year's data ("" = its own
     code; None = a code mapping names the school but matches nothing last year, so no comparison; see
-    indicator_sets.code_mapping)."""
+    indicator_sets.code_mapping); `audits`: the SQL cross-checks with offending rows of the school
+    (`reports.data_quality.audit_counts_by_school`)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -498,6 +502,7 @@ def build_pack(
     name = str(u["school_name"].iloc[0]) if len(u) else ""
     unit = str(u["managing_unit"].iloc[0]) if len(u) else ""
     crit_rows = _criteria_rows(data, code)
+    problems = _problems(rejects, code, pii)
     findings = _findings(data, code, crit_rows, delivered)
     qf = quarantined[quarantined["school_code"] == code] if len(quarantined) else quarantined
     files = pd.DataFrame(
@@ -521,8 +526,9 @@ def build_pack(
         ("Mức tính từ dữ liệu", level(fi)),
         ("Đề xuất (đánh giá ngoài) – nhóm I / nhóm II", f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}"),
         ("Mức đề xuất", level(pr)),
-        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(_problems(rejects, code, pii)))),
+        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
+        ("Số trường hợp phát hiện khi kiểm tra chéo", str(sum(int(a["count"]) for a in audits or []))),
         ("Nguồn dữ liệu còn thiếu", ", ".join(missing) if missing else "Không"),
     ]  # fmt: skip
     if prev_code != code:
@@ -536,8 +542,11 @@ def build_pack(
     return SchoolPack(
         school_code=code, school_name=name, managing_unit=unit, school_year=data.year,
         previous_year=previous_year, overview=overview, criteria=crit_rows, findings=findings,
-        problems=_problems(rejects, code, pii), files=files, missing=list(missing), changes=changes,
+        problems=problems, files=files, missing=list(missing), changes=changes,
         actions=acts, counted=counted.reset_index(drop=True), has_previous=has_prev,
+        audits=pd.DataFrame([{"purpose": a["purpose"], "count": int(a["count"]),
+                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo"} for a in audits or []],
+                            columns=list(HEADERS["audits"])),
     )  # fmt: skip
 
 
@@ -548,6 +557,7 @@ SHEETS = {
     "Phát hiện": "findings",
     "Lỗi dữ liệu": "problems",
     "Tệp bị cách ly": "files",
+    "Kiểm tra chéo": "audits",
     "So với năm trước": "changes",
     "Dòng được đếm": "counted",
 }

@@ -10,11 +10,13 @@ import pandas as pd
 
 from indicator_sets.code_mapping import load_code_mapping
 from pipelines import run_memo
+from pipelines.assets.checks import audit_result
 from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
 from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.settings import get_settings
 from quality import coverage
-from reports.data_quality import _pii_columns
+from quality.audits import load_audits
+from reports.data_quality import _pii_columns, audit_counts_by_school
 from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
 from reports.season import collect_status, store, write_csv
 
@@ -50,6 +52,10 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         with warehouse.connect() as con:
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
             rejects = year_rejects(con, year)
+            audits = load_audits()
+            per_audit = audit_counts_by_school(
+                [audit_result(context, con, a, year) for a in audits.values()], audits
+            )
         files = cov.files
         quarantined = files[(files["status"] == "quarantined") & files["school_code"].notna()]
         missing = missing_by_school(cov)
@@ -68,7 +74,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         folder = pipeline.out_path / "schools" / year
         for code in codes:
             pack = build_pack(data, code, rejects=rejects, quarantined=quarantined, missing=missing.get(code, []),
-                              delivered=delivered.get(code, set()), pii=pii, previous_year=before,
+                              delivered=delivered.get(code, set()), pii=pii, previous_year=before, audits=per_audit.get(code, []),
                               previous_code="" if mapping is None else mapping.previous_code(code, units))  # fmt: skip
             write_pack_xlsx(folder / f"{code}.xlsx", pack)
             write_pack_html(folder / f"{code}.html", pack)

@@ -87,6 +87,10 @@ def test_one_school_checked_by_hand(out: Path) -> None:
     assert sync and sync[0]["Dòng"] == 19 and sync[0]["Cột"] == "B (Thời gian gửi)"
     assert all(p["Tệp"].startswith("2024-2025/08000002/") for p in problems)
 
+    audits = _sheet(book, "Kiểm tra chéo")  # 3 grade-book marks of pupils not enrolled at the school
+    assert [(a["Số trường hợp"], a["Mức độ"]) for a in audits] == [(3, "Cảnh báo")]
+    assert audits[0]["Nội dung kiểm tra chéo"].startswith("Điểm trong sổ điểm của học sinh không đang học")
+
     changes = {r["Mã tiêu chí"]: r for r in _sheet(book, "So với năm trước")}
     assert changes["2.3.3"]["Điểm năm trước"] == pytest.approx(6.39)
     assert changes["2.3.3"]["Điểm năm nay"] == pytest.approx(3.04)

@@ -1,0 +1,41 @@
+"""The code mapping through the whole pipeline on the sample's two years: with a mapping that says school
+08000002 of 2024-2025 was, last year, school 08000001 under UBND xã Thủy Thượng, the 2024-2025 pack of
+08000002 compares with 08000001's 2023-2024 values (1.7.1: 6/9 rooms then, 4/11 now) and names the old
+code; a school the mapping does not name still compares with its own code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.integration.truth_compare import run_years
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
+
+
+def _sheet(path: Path, name: str) -> list[dict]:
+    rows = list(openpyxl.load_workbook(path, read_only=True)[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def test_year_over_year_across_the_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mapping = tmp_path / "code_mapping.csv"
+    mapping.write_text("Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,UBND xã Thủy Thượng,08000002\n",
+                       encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("CDS_CODE_MAPPING", str(mapping))
+    _wh, out = run_years(INBOX, tmp_path, ["2023-2024", "2024-2025"])
+    book = out / "schools" / "2024-2025" / "08000002.xlsx"
+    overview = {r["Nội dung"]: r["Giá trị"] for r in _sheet(book, "Tổng quan")}
+    assert overview["Mã trường năm học trước (tệp ánh xạ mã trường)"] == "08000001"
+    changes = {r["Mã tiêu chí"]: r for r in _sheet(book, "So với năm trước")}
+    assert changes["1.7.1"]["Số liệu năm trước"] == "6/9 phòng học có máy chiếu/ti vi và Internet"
+    assert changes["1.7.1"]["Số liệu năm nay"] == "4/11 phòng học có máy chiếu/ti vi và Internet"
+    assert changes["1.7.1"]["Điểm năm trước"] == pytest.approx(5.33)
+    own = {
+        r["Mã tiêu chí"]: r
+        for r in _sheet(out / "schools" / "2024-2025" / "08000003.xlsx", "So với năm trước")
+    }
+    assert own, "08000003 is not in the mapping: compared with its own code"
