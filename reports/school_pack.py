@@ -28,6 +28,7 @@ import jinja2
 import pandas as pd
 
 from indicator_sets.model import Criterion, IndicatorSet
+from indicator_sets.reconcile import verification_factors
 from quality.coverage import SOURCE_LABELS_VI
 from reports.excel import write_sheets
 from reports.reviewer_workbook import FINDING_LABELS, SEVERITY_LABELS, STATUS_LABELS, ReviewData
@@ -375,12 +376,24 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
 
+def factor_text(final: pd.DataFrame | None, code: str) -> str:
+    """The school's verification factor (computed ÷ self points over its criteria with a computed value,
+    `indicator_sets.reconcile.verification_factors`) as "0,85"; "—" when there is none."""
+    if final is None or final.empty:
+        return "—"
+    f = verification_factors(final[final["school_code"] == code])["school"]
+    v = f["factor"].iloc[0] if len(f) else float("nan")
+    return "—" if _na(v) else f"{float(v):.2f}".replace(".", ",")
+
+
 def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd.DataFrame, bool]:
     cols = list(HEADERS["changes"])
-    prev = data.previous
-    if prev is None or prev.empty or not previous_code:
+    prev = (
+        data.previous
+    )  # last year's values under this year's codes (indicator_sets.code_mapping.across_reform)
+    if prev is None or prev.empty or previous_code is None:
         return pd.DataFrame(columns=cols), False
-    before = {r["criterion_code"]: r for r in _records(prev[prev["school_code"] == previous_code])}
+    before = {r["criterion_code"]: r for r in _records(prev[prev["school_code"] == code])}
     if not before:
         return pd.DataFrame(columns=cols), False
     crit = data.iset.by_code()
@@ -491,9 +504,10 @@ def build_pack(
     `quarantined`: the year's quarantined files (source_file, school_code, reason_code); `missing`: the
     Vietnamese labels of the expected exports the school did not deliver; `delivered`: the entities of
     which rows of the school arrived; `pii`: (entity, column) pairs
-    that are personal data; `previous_code`: the school's code in the previous year's data ("" = its own
-    code; None = a code mapping names the school but matches nothing last year, so no comparison; see
-    indicator_sets.code_mapping); `audits`: the SQL cross-checks with offending rows of the school
+    that are personal data; `data.previous` holds last year's values already under this year's codes
+    (`indicator_sets.code_mapping.across_reform`); `previous_code`: the school's code last year, named in
+    the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
+    so no comparison); `audits`: the SQL cross-checks with offending rows of the school
     (`reports.data_quality.audit_counts_by_school`)."""
     from connectors.messages import reason_text
 
@@ -526,6 +540,8 @@ def build_pack(
         ("Mức tính từ dữ liệu", level(fi)),
         ("Đề xuất (đánh giá ngoài) – nhóm I / nhóm II", f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}"),
         ("Mức đề xuất", level(pr)),
+        ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_text(data.final, code)),
+        *([("Hệ số xác thực năm học trước", factor_text(data.previous, code))] if has_prev else []),
         ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
         ("Số trường hợp phát hiện khi kiểm tra chéo", str(sum(int(a["count"]) for a in audits or []))),

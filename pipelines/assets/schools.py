@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from indicator_sets.code_mapping import load_code_mapping
+from indicator_sets.code_mapping import load_code_mapping, previous_units
 from pipelines import run_memo
 from pipelines.assets.checks import audit_result
 from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
@@ -63,8 +63,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         mapping = load_code_mapping(m) if (m := get_settings().code_mapping) else None
         before = previous_year(year)
         with warehouse.connect() as con:
-            units = dict(con.execute("SELECT school_code, any_value(managing_unit) FROM raw_school "
-                                     "WHERE school_year = ? GROUP BY ALL", [before]).fetchall())  # fmt: skip
+            units = previous_units(con, before)
         delivered: dict[str, set[str]] = {}
         for code, entity in zip(
             cov.by_source["school_code"].tolist(), cov.by_source["entity"].tolist(), strict=True

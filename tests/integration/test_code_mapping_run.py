@@ -1,7 +1,8 @@
 """The code mapping through the whole pipeline on the sample's two years: with a mapping that says school
 08000002 of 2024-2025 was, last year, school 08000001 under UBND xã Thủy Thượng, the 2024-2025 pack of
 08000002 compares with 08000001's 2023-2024 values (1.7.1: 6/9 rooms then, 4/11 now) and names the old
-code; a school the mapping does not name still compares with its own code."""
+code; the reviewer page's year-over-year table and last year's verification factor join across the
+mapping too; a school the mapping does not name still compares with its own code."""
 
 from __future__ import annotations
 
@@ -39,3 +40,15 @@ def test_year_over_year_across_the_mapping(tmp_path: Path, monkeypatch: pytest.M
         for r in _sheet(out / "schools" / "2024-2025" / "08000003.xlsx", "So với năm trước")
     }
     assert own, "08000003 is not in the mapping: compared with its own code"
+    # last year's verification factor of 08000002 is the one of 08000001's 2023-2024 pack
+    first = {
+        r["Nội dung"]: r["Giá trị"]
+        for r in _sheet(out / "schools" / "2023-2024" / "08000001.xlsx", "Tổng quan")
+    }
+    factor = "Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)"
+    assert overview["Hệ số xác thực năm học trước"] == first[factor] == "1,09"
+    # the reviewer page compares 08000002 with 08000001's 2023-2024 figures (its own code had 4/12 rooms)
+    page = (out / "reviewer_2024-2025.html").read_text(encoding="utf-8")
+    assert ('1.7.1</td><td class="n">5,33</td><td class="n">2,91</td><td class="n">-2,42</td>'
+            "<td>tử số 6 → 4; mẫu số 9 → 11") in page  # fmt: skip
+    assert '1.7.1</td><td class="n">2,67</td><td class="n">2,91</td>' not in page  # 4/12 → 4/11
