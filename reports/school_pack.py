@@ -209,7 +209,8 @@ HEADERS: dict[str, dict[str, str]] = {
         "rank": "Thứ tự", "criterion_code": "Mã tiêu chí", "points_at_stake": "Điểm có thể thay đổi",
         "action": "Việc cần làm",
     },
-    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ"},
+    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ",
+               "details": "Chi tiết, cần sửa"},
     "counted": {
         "criterion_code": "Mã tiêu chí", "role": "Vai trò", "source_file": "Tệp", "source_sheet": "Trang tính",
         "source_row": "Dòng", "fields_read": "Giá trị đã đọc",
@@ -508,7 +509,7 @@ def build_pack(
     (`indicator_sets.code_mapping.across_reform`); `previous_code`: the school's code last year, named in
     the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
     so no comparison); `audits`: the SQL cross-checks with offending rows of the school
-    (`reports.data_quality.audit_counts_by_school`)."""
+    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says it)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -561,7 +562,8 @@ def build_pack(
         problems=problems, files=files, missing=list(missing), changes=changes,
         actions=acts, counted=counted.reset_index(drop=True), has_previous=has_prev,
         audits=pd.DataFrame([{"purpose": a["purpose"], "count": int(a["count"]),
-                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo"} for a in audits or []],
+                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
+                              "details": a.get("details", "")} for a in audits or []],
                             columns=list(HEADERS["audits"])),
     )  # fmt: skip
 
