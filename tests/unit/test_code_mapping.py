@@ -104,3 +104,21 @@ def test_pack_compares_with_the_old_code() -> None:
     ), "one criterion lost a point against last year"
     unmatched = build_pack(data, "S1", previous_code=None, **args)  # type: ignore[arg-type]
     assert not unmatched.has_previous
+
+
+def test_a_run_with_an_invalid_mapping_is_refused_before_any_stage(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pipelines.runner import run_pipeline
+    from pipelines.settings import get_settings
+
+    path = _write(tmp_path, "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,,08000002\n")
+    buf = StringIO()
+    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out",
+                            code_mapping=path)  # fmt: skip
+    outcome = run_pipeline(settings, Console(file=buf, width=200), force=True)
+    assert not outcome and outcome.status == "refused"
+    assert "Tệp ánh xạ mã trường code_mapping.csv: dòng 2: cột old_managing_unit để trống" in buf.getvalue()
+    assert not (tmp_path / "wh.duckdb").exists(), "nothing touched"
