@@ -10,16 +10,21 @@ Sở, and a merged province brings two registries, whose school codes may repeat
 (Vietnamese headers `Mã trường cũ`, `Đơn vị quản lý cũ`, `Mã trường mới` are read alike). The old code
 and the old managing unit together name the school: the same old code under two old units are two
 schools. What belongs here: reading and validating the file (`load_code_mapping`: every problem with
-its row, in Vietnamese) and `previous_code`, the one rule that finds a school's code in last year's data.
+its row, in Vietnamese), `previous_code`, the one rule that finds a school's code in last year's data,
+and `across_reform`, last year's rows under this year's codes (what every year-over-year comparison
+reads: the reviewer page, the feedback packs and last year's verification factor).
 """
 
 from __future__ import annotations
 
 import csv
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
+import pandas as pd
 
 COLUMNS = ("old_school_code", "old_managing_unit", "new_school_code")
 ALIASES = {
@@ -58,6 +63,51 @@ class CodeMapping:
             if unit is not None and _norm(unit) == _norm(r.old_unit):
                 return r.old_code
         return None
+
+    def rekey(
+        self, previous: pd.DataFrame, codes: Iterable[str], previous_units: Mapping[str, str]
+    ) -> pd.DataFrame:
+        """Last year's rows (with a `school_code` column) under this year's codes: for each of `codes`,
+        the rows of its `previous_code`, relabelled. A school the mapping names but cannot match gets no
+        rows; an old code both kept by one school and mapped to another serves only the school whose
+        previous code it is (`previous_code` decides, one rule)."""
+        if previous is None or previous.empty:
+            return previous
+        parts = []
+        for code in dict.fromkeys(str(c) for c in codes):
+            old = self.previous_code(code, previous_units)
+            if old is None:
+                continue
+            rows = previous[previous["school_code"].astype(str) == old]
+            if len(rows):
+                parts.append(rows.assign(school_code=code))
+        if not parts:
+            return previous.iloc[0:0]
+        return pd.concat(parts, ignore_index=True)
+
+
+def previous_units(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, str]:
+    """School code → managing unit in `year`'s registry (raw_school); empty when the year has none."""
+    try:
+        rows = con.execute("SELECT school_code, any_value(managing_unit) FROM raw_school WHERE school_year = ? "
+                           "GROUP BY ALL", [year]).fetchall()  # fmt: skip
+    except duckdb.CatalogException:
+        return {}
+    return {str(c): str(u) for c, u in rows if u is not None}
+
+
+def across_reform(
+    con: duckdb.DuckDBPyConnection,
+    previous_year: str,
+    previous: pd.DataFrame,
+    codes: Iterable[str],
+    path: Path | None,
+) -> pd.DataFrame:
+    """`previous` (rows of `previous_year`) under this year's `codes` through the mapping file at `path`
+    (setting CDS_CODE_MAPPING); unchanged without a mapping. An invalid file raises `CodeMappingError`."""
+    if path is None or previous is None or previous.empty:
+        return previous
+    return load_code_mapping(path).rekey(previous, codes, previous_units(con, previous_year))
 
 
 class CodeMappingError(ValueError):

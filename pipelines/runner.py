@@ -150,6 +150,15 @@ def run_pipeline(
         log.error("refused: production mode with the default hash key")
         console.print(str(exc), style="red", markup=False, highlight=False)
         return RunOutcome(False, "refused")
+    if settings.code_mapping is not None:  # a wrong join is worse than none: refuse before any stage
+        from indicator_sets.code_mapping import CodeMappingError, load_code_mapping
+
+        try:
+            load_code_mapping(settings.code_mapping)
+        except CodeMappingError as exc:
+            log.error("refused: invalid code mapping file")
+            console.print(str(exc), style="red", markup=False, highlight=False)
+            return RunOutcome(False, "refused")
     year = settings.school_year
     wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
     started = dt.datetime.now()

@@ -28,6 +28,7 @@ import jinja2
 import pandas as pd
 
 from indicator_sets.model import Criterion, IndicatorSet
+from indicator_sets.reconcile import verification_factors
 from quality.coverage import SOURCE_LABELS_VI
 from reports.excel import write_sheets
 from reports.reviewer_workbook import FINDING_LABELS, SEVERITY_LABELS, STATUS_LABELS, ReviewData
@@ -178,6 +179,7 @@ class SchoolPack:
     actions: pd.DataFrame
     counted: pd.DataFrame = field(default_factory=pd.DataFrame)
     has_previous: bool = False
+    audits: pd.DataFrame = field(default_factory=pd.DataFrame)  # cross-checks with offending rows
 
 
 HEADERS: dict[str, dict[str, str]] = {
@@ -207,6 +209,8 @@ HEADERS: dict[str, dict[str, str]] = {
         "rank": "Thứ tự", "criterion_code": "Mã tiêu chí", "points_at_stake": "Điểm có thể thay đổi",
         "action": "Việc cần làm",
     },
+    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ",
+               "details": "Chi tiết, cần sửa"},
     "counted": {
         "criterion_code": "Mã tiêu chí", "role": "Vai trò", "source_file": "Tệp", "source_sheet": "Trang tính",
         "source_row": "Dòng", "fields_read": "Giá trị đã đọc",
@@ -373,12 +377,24 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
 
+def factor_text(final: pd.DataFrame | None, code: str) -> str:
+    """The school's verification factor (computed ÷ self points over its criteria with a computed value,
+    `indicator_sets.reconcile.verification_factors`) as "0,85"; "—" when there is none."""
+    if final is None or final.empty:
+        return "—"
+    f = verification_factors(final[final["school_code"] == code])["school"]
+    v = f["factor"].iloc[0] if len(f) else float("nan")
+    return "—" if _na(v) else f"{float(v):.2f}".replace(".", ",")
+
+
 def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd.DataFrame, bool]:
     cols = list(HEADERS["changes"])
-    prev = data.previous
-    if prev is None or prev.empty or not previous_code:
+    prev = (
+        data.previous
+    )  # last year's values under this year's codes (indicator_sets.code_mapping.across_reform)
+    if prev is None or prev.empty or previous_code is None:
         return pd.DataFrame(columns=cols), False
-    before = {r["criterion_code"]: r for r in _records(prev[prev["school_code"] == previous_code])}
+    before = {r["criterion_code"]: r for r in _records(prev[prev["school_code"] == code])}
     if not before:
         return pd.DataFrame(columns=cols), False
     crit = data.iset.by_code()
@@ -483,14 +499,17 @@ def build_pack(
     pii: set[tuple[str, str]],
     previous_code: str | None = "",
     previous_year: str = "",
+    audits: list[dict] | None = None,
 ) -> SchoolPack:
     """One school's pack. `rejects`: the year's quarantine rows (every school; this school's are taken);
     `quarantined`: the year's quarantined files (source_file, school_code, reason_code); `missing`: the
     Vietnamese labels of the expected exports the school did not deliver; `delivered`: the entities of
     which rows of the school arrived; `pii`: (entity, column) pairs
-    that are personal data; `previous_code`: the school's code in the previous year's data ("" = its own
-    code; None = a code mapping names the school but matches nothing last year, so no comparison; see
-    indicator_sets.code_mapping)."""
+    that are personal data; `data.previous` holds last year's values already under this year's codes
+    (`indicator_sets.code_mapping.across_reform`); `previous_code`: the school's code last year, named in
+    the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
+    so no comparison); `audits`: the SQL cross-checks with offending rows of the school
+    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says it)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -498,6 +517,7 @@ def build_pack(
     name = str(u["school_name"].iloc[0]) if len(u) else ""
     unit = str(u["managing_unit"].iloc[0]) if len(u) else ""
     crit_rows = _criteria_rows(data, code)
+    problems = _problems(rejects, code, pii)
     findings = _findings(data, code, crit_rows, delivered)
     qf = quarantined[quarantined["school_code"] == code] if len(quarantined) else quarantined
     files = pd.DataFrame(
@@ -521,8 +541,11 @@ def build_pack(
         ("Mức tính từ dữ liệu", level(fi)),
         ("Đề xuất (đánh giá ngoài) – nhóm I / nhóm II", f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}"),
         ("Mức đề xuất", level(pr)),
-        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(_problems(rejects, code, pii)))),
+        ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_text(data.final, code)),
+        *([("Hệ số xác thực năm học trước", factor_text(data.previous, code))] if has_prev else []),
+        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
+        ("Số trường hợp phát hiện khi kiểm tra chéo", str(sum(int(a["count"]) for a in audits or []))),
         ("Nguồn dữ liệu còn thiếu", ", ".join(missing) if missing else "Không"),
     ]  # fmt: skip
     if prev_code != code:
@@ -536,8 +559,12 @@ def build_pack(
     return SchoolPack(
         school_code=code, school_name=name, managing_unit=unit, school_year=data.year,
         previous_year=previous_year, overview=overview, criteria=crit_rows, findings=findings,
-        problems=_problems(rejects, code, pii), files=files, missing=list(missing), changes=changes,
+        problems=problems, files=files, missing=list(missing), changes=changes,
         actions=acts, counted=counted.reset_index(drop=True), has_previous=has_prev,
+        audits=pd.DataFrame([{"purpose": a["purpose"], "count": int(a["count"]),
+                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
+                              "details": a.get("details", "")} for a in audits or []],
+                            columns=list(HEADERS["audits"])),
     )  # fmt: skip
 
 
@@ -548,6 +575,7 @@ SHEETS = {
     "Phát hiện": "findings",
     "Lỗi dữ liệu": "problems",
     "Tệp bị cách ly": "files",
+    "Kiểm tra chéo": "audits",
     "So với năm trước": "changes",
     "Dòng được đếm": "counted",
 }

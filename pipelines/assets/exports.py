@@ -7,6 +7,7 @@ import pandas as pd
 
 from indicator_sets import decisions as dec
 from indicator_sets import reconcile as rc
+from indicator_sets.code_mapping import across_reform
 from indicator_sets.model import IndicatorSet, load_indicator_set
 from pipelines import run_memo
 from pipelines.resources import PipelineConfig, WarehouseResource
@@ -46,7 +47,8 @@ def counted_rows(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 
 
 def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet) -> ReviewData:
-    """Read every table the reviewer outputs need for `year` (and last year's final values)."""
+    """Read every table the reviewer outputs need for `year` (and last year's final values, under this
+    year's school codes when a code mapping is set: indicator_sets/code_mapping.py)."""
     schools = con.execute(
         "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit, "
         "any_value(commune_code) AS commune_code, any_value(commune_name) AS commune_name, "
@@ -61,7 +63,8 @@ def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorS
         self_scores=_table(con, "school_scores_self", year), final_scores=_table(con, "school_scores_final", year),
         proposed=_table(con, "proposed_indicator_values", year),
         proposed_scores=_table(con, "school_scores_proposed", year),
-        previous=_table(con, "final_indicator_values", previous_year(year)),
+        previous=across_reform(con, previous_year(year), _table(con, "final_indicator_values", previous_year(year)),
+                               schools["school_code"], get_settings().code_mapping),  # under this year's codes
         counted=counted_rows(con, year),
     )  # fmt: skip
 

@@ -1,15 +1,19 @@
 """Each school's feedback pack on the committed sample inbox (both years through the whole pipeline):
 a pack (xlsx + html) for every school, one school's pack checked by hand against the sample's figures,
-the workbook read back with openpyxl, and no personal data nor another school's code in any pack."""
+the workbook read back with openpyxl, no other school's code in any pack, and a privacy scan of every
+pack against every personal value the run loaded (names, birth dates, e-mails, MOET ids; all schools, both
+years)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
+from reports.data_quality import _pii_columns
 from tests.integration.test_privacy import _leaks, _people, _text_of
 from tests.integration.truth_compare import run_years
 
@@ -20,9 +24,13 @@ SCHOOLS = [f"0800000{i}" for i in range(1, 6)]
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _wh, out = run_years(INBOX, tmp_path_factory.mktemp("packs"), YEARS)
-    return out
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return run_years(INBOX, tmp_path_factory.mktemp("packs"), YEARS)
+
+
+@pytest.fixture(scope="module")
+def out(run: tuple[Path, Path]) -> Path:
+    return run[1]
 
 
 def _sheet(path: Path, name: str) -> list[dict]:
@@ -87,6 +95,10 @@ def test_one_school_checked_by_hand(out: Path) -> None:
     assert sync and sync[0]["Dòng"] == 19 and sync[0]["Cột"] == "B (Thời gian gửi)"
     assert all(p["Tệp"].startswith("2024-2025/08000002/") for p in problems)
 
+    audits = _sheet(book, "Kiểm tra chéo")  # 3 grade-book marks of pupils not enrolled at the school
+    assert [(a["Số trường hợp"], a["Mức độ"]) for a in audits] == [(3, "Cảnh báo")]
+    assert audits[0]["Nội dung kiểm tra chéo"].startswith("Điểm trong sổ điểm của học sinh không đang học")
+
     changes = {r["Mã tiêu chí"]: r for r in _sheet(book, "So với năm trước")}
     assert changes["2.3.3"]["Điểm năm trước"] == pytest.approx(6.39)
     assert changes["2.3.3"]["Điểm năm nay"] == pytest.approx(3.04)
@@ -114,3 +126,51 @@ def test_packs_carry_no_personal_data_nor_other_schools(out: Path) -> None:
                 assert not _leaks(text, people), (year, code, ext)
                 found = [c for c in others if re.search(rf"(?<!\d){c}(?!\d)", text)]
                 assert not found, (year, code, ext, found)
+
+
+#: Columns that identify a pupil without being personal data by the entity files (the MOET id).
+_ID_COLUMNS = [(e, "moet_id") for e in ("student", "transcript", "grade_entry", "health_record",
+                                        "fee_transaction", "parent_app_account")]  # fmt: skip
+
+
+def _personal_values(warehouse: Path) -> dict[str, tuple[str, str]]:
+    """Every personal value the run loaded, both years, every school (value → (entity, column)): the
+    entities' personal-data columns and the MOET ids of raw/staging storage, names and e-mails longer
+    than 6 characters, dates as dd/mm/yyyy and yyyy-mm-dd; hashes are left out (they are not clear)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        types = {(t, c): d for t, c, d in con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns").fetchall()}  # fmt: skip
+        values: dict[str, tuple[str, str]] = {}
+        for entity, col in sorted(_pii_columns()) + _ID_COLUMNS:
+            kind = types.get((f"raw_{entity}", col))
+            if kind is None:
+                continue
+            for (v,) in con.execute(
+                f'SELECT DISTINCT "{col}" FROM raw_{entity} WHERE "{col}" IS NOT NULL'
+            ).fetchall():
+                if kind == "DATE":
+                    values[v.strftime("%d/%m/%Y")] = values[v.isoformat()] = (entity, col)
+                elif isinstance(v, str) and len(v.strip()) > 6 and not re.fullmatch(r"[0-9a-f]{64}", v):
+                    values[v.strip()] = (entity, col)
+        return values
+    finally:
+        con.close()
+
+
+def test_privacy_scan_of_every_pack_against_the_runs_people(run: tuple[Path, Path]) -> None:
+    """Every name, birth date, e-mail and MOET id the run loaded (all schools, both years) is absent
+    from every pack, workbook and page."""
+    warehouse, out = run
+    values = _personal_values(warehouse)
+    kinds = {k for k in values.values()}
+    assert len(values) > 5000 and {("student", "full_name"), ("student", "dob"), ("staff", "email"),
+                                   ("student", "moet_id")} <= kinds, "the scan sees the people"  # fmt: skip
+    packs = sorted((out / "schools").rglob("*.*"))
+    assert len(packs) == 2 * len(YEARS) * len(SCHOOLS)
+    leaks = [(p.name, v, values[v]) for p in packs for v in _found(_text_of(p), values)]
+    assert not leaks, leaks[:10]
+
+
+def _found(text: str, values: dict[str, tuple[str, str]]) -> list[str]:
+    return [v for v in values if v in text]

@@ -16,7 +16,7 @@ import pytest
 from pipelines.runner import run_pipeline
 from pipelines.settings import get_settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # two whole runs; the unit tests cover the rule
 INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
 YEAR = "2024-2025"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from indicator_sets.code_mapping import CodeMappingError, load_code_mapping
+from indicator_sets.code_mapping import CodeMapping, CodeMappingError, MappingRow, load_code_mapping
 from reports.school_pack import build_pack
 from tests.unit.test_reports import review_data
 
@@ -56,6 +56,23 @@ def test_every_problem_is_named_with_its_row(tmp_path: Path) -> None:
         load_code_mapping(_write(tmp_path, "old_school_code,old_managing_unit\n1,A\n"))
 
 
+def test_rekey_puts_last_year_under_this_years_codes() -> None:
+    """08000001 became 08000002 while last year's 08000002 is another school (kept its code? no: the
+    mapping says 08000002 now means the old 08000001); 08000003 is unmapped; 08000009 cannot be matched."""
+    mapping = CodeMapping([MappingRow("08000001", "UBND xã A", "08000002", 2),
+                           MappingRow("08000007", "Phòng B", "08000009", 3)])  # fmt: skip
+    prev = pd.DataFrame(
+        {"school_code": ["08000001", "08000002", "08000003", "08000007"], "points": [1, 2, 3, 7]}
+    )
+    units = {"08000001": "UBND  xã a", "08000002": "X", "08000003": "Y", "08000007": "Phòng C"}
+    got = mapping.rekey(prev, ["08000001", "08000002", "08000003", "08000009"], units)
+    assert sorted(zip(got["school_code"], got["points"], strict=True)) == [
+        ("08000001", 1),
+        ("08000002", 1),
+        ("08000003", 3),
+    ], "08000001 still compares with its own code; 08000002 with the old 08000001; 08000009 with nothing"
+
+
 def test_pack_compares_with_the_old_code() -> None:
     data = review_data()
     prev = data.final.copy()
@@ -63,7 +80,7 @@ def test_pack_compares_with_the_old_code() -> None:
     ok = prev["status"].eq("ok") & prev["school_code"].eq("OLD1") & prev["points"].gt(1)
     crit = prev.loc[ok, "criterion_code"].iloc[0]
     prev.loc[ok & prev["criterion_code"].eq(crit), "points"] -= 1.0
-    data.previous = prev
+    mapping = CodeMapping([MappingRow("OLD1", "Phòng A", "S1", 2)])
     args = {
         "rejects": pd.DataFrame(),
         "quarantined": pd.DataFrame(),
@@ -71,12 +88,37 @@ def test_pack_compares_with_the_old_code() -> None:
         "delivered": set(),
         "pii": set(),
     }
+    data.previous = prev
     own = build_pack(data, "S1", **args)  # type: ignore[arg-type]
     assert not own.has_previous, "last year knows no S1"
+    data.previous = mapping.rekey(prev, data.units()["school_code"], {"OLD1": "Phòng A"})
     mapped = build_pack(data, "S1", previous_code="OLD1", **args)  # type: ignore[arg-type]
     assert mapped.has_previous
     row = mapped.changes.set_index("criterion_code").loc[crit]
     assert row["delta"] == pytest.approx(1.0) and row["direction"] == "Tăng điểm"
-    assert ("Mã trường năm học trước (tệp ánh xạ mã trường)", "OLD1") in mapped.overview
+    overview = dict(mapped.overview)
+    assert overview["Mã trường năm học trước (tệp ánh xạ mã trường)"] == "OLD1"
+    assert (
+        overview["Hệ số xác thực năm học trước"]
+        != overview["Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)"]
+    ), "one criterion lost a point against last year"
     unmatched = build_pack(data, "S1", previous_code=None, **args)  # type: ignore[arg-type]
     assert not unmatched.has_previous
+
+
+def test_a_run_with_an_invalid_mapping_is_refused_before_any_stage(tmp_path: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pipelines.runner import run_pipeline
+    from pipelines.settings import get_settings
+
+    path = _write(tmp_path, "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,,08000002\n")
+    buf = StringIO()
+    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out",
+                            code_mapping=path)  # fmt: skip
+    outcome = run_pipeline(settings, Console(file=buf, width=200), force=True)
+    assert not outcome and outcome.status == "refused"
+    assert "Tệp ánh xạ mã trường code_mapping.csv: dòng 2: cột old_managing_unit để trống" in buf.getvalue()
+    assert not (tmp_path / "wh.duckdb").exists(), "nothing touched"
