@@ -301,3 +301,53 @@ def test_r1_other_grades_and_variants(tmp_path: Path, grade: int, options: dict)
         assert {u.letter for u in uses if not u.read and u.non_empty} <= {
             c.letter for c in sheet.columns if c.meaning.startswith("award:")
         }
+
+
+def test_r8_province_staff_list_split_per_school(tmp_path: Path) -> None:
+    """R8, the province-wide staff list in the province folder: each row goes to the school its `Tên
+    trường` names in the registry (as registered, upper-case or NFD: same school), rows of preschools are
+    left out with one counted warning, and each row of a school not in the registry is rejected naming
+    it; never all rows to one school, never the whole file lost. Every column is read."""
+    sample = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox" / YEAR / "province"
+    prov = tmp_path / "inbox" / YEAR / "province"
+    prov.mkdir(parents=True)
+    (prov / "DanhSachTruong.xlsx").write_bytes((sample / "DanhSachTruong.xlsx").read_bytes())
+    con = _ingest(tmp_path / "inbox")
+    registry = [
+        (c, n, "UBND Xã Tân Hòa")
+        for c, n in con.execute("SELECT school_code, name FROM raw_school").fetchall()
+    ]
+    assert len(registry) >= 5
+    rows = RL.fake_province_staff(random.Random(8), registry, 90, preschool_share=0.25, unmatched=4)
+    path = prov / "DanhSachCBGVNV_ToanTinh.xlsx"
+    exp = RL.write_province_staff(path, rows, registry={c: n for c, n, _u in registry})
+    summary = exp.summary
+    con = _ingest(tmp_path / "inbox")
+    n_kept = sum(summary["rows_per_school"].values())
+    n_unmatched = sum(summary["unmatched_rows"].values())
+    assert summary["preschool_rows"] > 0 and n_unmatched == 4
+    manifest = con.execute(
+        "SELECT layout_ids, rows_read, rows_kept, rows_rejected, rows_skipped FROM ingest_manifest "
+        "WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    assert manifest == [
+        ("csdl.staff_province.v1", n_kept + n_unmatched, n_kept, n_unmatched, summary["preschool_rows"])
+    ]
+    per_school = dict(con.execute("SELECT school_code, count(*) FROM raw_staff GROUP BY 1").fetchall())
+    assert per_school == summary["rows_per_school"]
+    rejected = con.execute(
+        "SELECT reason_code, value, message FROM quarantine_rows WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    named = sorted(RL.registry_key(v) for _r, v, _m in rejected)  # as written: upper-case or NFD too
+    assert named == sorted(RL.registry_key(k) for k, n in summary["unmatched_rows"].items() for _ in range(n))
+    assert {r for r, _v, _m in rejected} == {"unknown_school_name"}
+    assert all("Tên trường" in m and "danh sách trường của Sở" in m for _r, _v, m in rejected)
+    warned = con.execute(
+        "SELECT reason_code, detail FROM ingest_warnings WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    assert warned == [
+        ("other_level", f"{summary['preschool_rows']} dòng của trường cấp học khác (mầm non…) không đọc")
+    ]
+    ((layout_id, uses),) = _accounting(path).values()
+    assert layout_id == "csdl.staff_province.v1"
+    assert [u.letter for u in uses if not u.read] == [] and len(uses) == 7
