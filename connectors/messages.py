@@ -43,6 +43,8 @@ REASONS_VI: dict[str, str] = {
     "out_of_range": "Giá trị nằm ngoài khoảng cho phép",
     "unknown_value": "Giá trị không có trong danh mục",
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
+    "unknown_school_name": "Tên trường không có trong danh sách trường của Sở (so khớp không phân biệt chữ hoa, "
+    "thường): kiểm tra tên trường hoặc đề nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
     # warnings
     "unresolved_reference": "Không tìm thấy đối tượng được tham chiếu",
     "avg_mismatch": "Điểm trung bình trong tệp khác điểm tính lại",
@@ -54,6 +56,8 @@ REASONS_VI: dict[str, str] = {
     "(chuột phải vào tên trang → Bỏ ẩn) rồi lưu lại; nếu là dữ liệu cũ, hãy xóa trang",
     "folder_mismatch": "Năm học hoặc trường ghi trong tệp khác thư mục nộp (tệp ghi trường khác thì cả tệp "
     "bị cách ly, không tính cho trường nào: hãy đặt tệp vào đúng thư mục trường)",
+    "other_level": "Dòng của trường thuộc cấp học khác (mầm non, mẫu giáo…) trong danh sách toàn tỉnh: không đọc, "
+    "chỉ đếm",
 }
 
 

@@ -964,8 +964,9 @@ def mapped_frame(
     """Canonical raw columns (still text) + src_extra + block metadata, indexed by sheet row."""
     layout = match.layout
     data: dict[str, pd.Series] = {}
+    name_col = layout.options.get("school_name_column")  # read for the school even when not stored
     for c, name in match.mapping.items():
-        if layout.columns[name].role == "value":
+        if layout.columns[name].role == "value" or name == name_col:
             data[name] = part[c]
     ex = extra_json(part, match, extra_cols)
     if ex is not None:
@@ -1103,11 +1104,29 @@ def finish_rows(
         out["school_year"] = (
             out["school_year"].fillna(ctx.folder_year) if ctx.folder_year else out["school_year"]
         )
-    name_col = layout.options.get("school_name_column")
-    if name_col and name_col in out.columns and ctx.school_names:  # province files: a school per row
-        by_name = out[name_col].astype("string").map(lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str)
-                                                     else None)  # fmt: skip
+    name_col = str(layout.options.get("school_name_column") or "")
+    names = out[name_col] if name_col in out.columns else raw.get(name_col) if name_col else None
+    if names is not None and ctx.school_names:  # province files: a school per row
+        by_name = names.astype("string").map(lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str)
+                                             else None)  # fmt: skip
         out["school_code"] = out["school_code"].fillna(by_name) if "school_code" in out.columns else by_name
+        if layout.options.get("school_name_strict"):
+            left_out = _other_level(names, layout) & out["school_code"].isna()
+            if left_out.any():  # rows of other education levels: left out with a count, never rejected
+                first = int(left_out[left_out].index[0])
+                n_left = int(left_out.sum())
+                warnings.append(RowIssue.warning(ctx.file, sheet, first, "other_level",
+                                                 f"{n_left} dòng của trường cấp học khác (mầm non…) không đọc"))  # fmt: skip
+                raw, out, bad_any = raw[~left_out], out[~left_out], bad_any[~left_out]
+                rows_read -= n_left
+                skipped += n_left
+            # a row whose school is not in the registry is named, never given to the folder's school
+            reject(
+                out["school_code"].isna(),
+                name_col,
+                "unknown_school_name",
+                "tên trường có trong danh sách trường của Sở",
+            )
     if "school_code" not in out.columns or out["school_code"].isna().all():
         out["school_code"] = _resolve_school(meta, ctx)
     elif out["school_code"].isna().any():
@@ -1150,6 +1169,15 @@ def finish_rows(
                                        canonical=layout.key))  # fmt: skip
     return SheetResult(layout, sheet, good.reset_index(drop=True), rejects, warnings, rows_read, skipped,
                        n_exact, file_error, file_error_detail=file_error_detail)  # fmt: skip
+
+
+def _other_level(names: pd.Series, layout: Layout) -> pd.Series:
+    """Rows whose school name starts with a name of another education level (`options.other_level_names`,
+    compared by `norm`: `TRƯỜNG MẦM NON …`, NFD or not, is a preschool)."""
+    prefixes = tuple(nz.norm(p) + " " for p in layout.options.get("other_level_names", []))
+    if not prefixes:
+        return pd.Series(False, index=names.index)
+    return names.map(lambda v: isinstance(v, str) and (nz.norm(v) + " ").startswith(prefixes)).astype(bool)
 
 
 def _fill_file_name_fields(out: pd.DataFrame, layout: Layout, files: pd.Series) -> None:

@@ -109,6 +109,32 @@ def inspect(file: Path) -> None:
     print(format_inspection(inspect_file(file)))
 
 
+@main.group(help="Mẫu báo cáo (connectors/layouts/).")
+def layout() -> None:
+    pass
+
+
+@layout.command(
+    name="draft", help="Phác thảo một mẫu báo cáo (YAML) từ dòng tiêu đề cột của tệp, để người xem lại."
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "layout_id", required=True, help="Mã mẫu mới, dạng nhà_cung_cấp.tên.v1.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Ghi vào tệp này.")
+def layout_draft(file: Path, layout_id: str, out: Path | None) -> None:
+    from connectors.layout_draft import DraftError, draft_layout
+
+    try:
+        text = draft_layout(file, layout_id).yaml()
+    except DraftError as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False)
+        sys.exit(2)
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Đã ghi {out}", markup=False, highlight=False)
+
+
 @main.command(name="config", help="In các thiết lập đang có hiệu lực (che khóa bí mật).")
 def config_cmd() -> None:
     from pipelines.settings import get_settings

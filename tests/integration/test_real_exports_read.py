@@ -1,12 +1,13 @@
 """Issue 19, real exports read by the connectors (files built by the generator's real-export writers from
 docs/real_exports.md, with made-up pupils): the layout chosen, the metadata, the records per pupil, and
-that no column is left unaccounted. One test per structure as its layout lands; today R4.
+that no column is left unaccounted. One test per structure as its layout lands.
 """
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -102,19 +103,21 @@ def _tt27_values(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], set]:
     return got
 
 
-def _write_vnedu(tmp_path: Path, period: str, tick: str = "\uf0fc") -> tuple[Path, object]:
+def _write_vnedu(
+    tmp_path: Path, period: str, tick: str = "\uf0fc", grade: int = 4, **options: Any
+) -> tuple[Path, object]:
     from sample_exports.generator import real_primary as RP
 
     rng = random.Random(11)
     used: set[str] = set()
     classes = [
-        RP.fake_primary_class(rng, "4A", 4, 12, year_end_results=period == "CN", used=used),
-        RP.fake_primary_class(rng, "4B", 4, 9, year_end_results=period == "CN", used=used),
+        RP.fake_primary_class(rng, f"{grade}A", grade, 12, year_end_results=period == "CN", used=used),
+        RP.fake_primary_class(rng, f"{grade}B", grade, 9, year_end_results=period == "CN", used=used),
     ]
-    path = tmp_path / "inbox" / YEAR / "08000001" / RP.vnedu_summary_file_name(4)
+    path = tmp_path / "inbox" / YEAR / "08000001" / RP.vnedu_summary_file_name(grade)
     path.parent.mkdir(parents=True)
     exp = RP.write_vnedu_summary(path, classes, school_name="Trường Tiểu học Tân Hòa", district="Sơn Dương",
-                                 year=YEAR, period=period, tick=tick)  # fmt: skip
+                                 year=YEAR, period=period, tick=tick, **options)  # fmt: skip
     return path, exp
 
 
@@ -275,3 +278,76 @@ def test_cds_inspect_shows_layout_runner_up_tiers_columns_and_metadata(tmp_path:
     assert f"Bản ghi: {36 * sum(len(s.records) for s in exp.sheets[:1])}" in text
     first = exp.sheets[0].records[0]["key"]
     assert f"local_id={first}" in text
+
+
+@pytest.mark.parametrize(
+    ("grade", "options"),
+    [(1, {}), (3, {"tick": "1"}), (5, {"key_header": "Mã số học sinh", "family_name_column": True}),
+     (2, {"footer_titles": True, "tick": "✓", "ethnic_language": True}), (4, {"corrupt": False, "key_numeric": False})],
+)  # fmt: skip
+def test_r1_other_grades_and_variants(tmp_path: Path, grade: int, options: dict) -> None:
+    """R1 across grades (32 to 49 columns) and the writer's variants (tick `1`/`✓`, `Mã số học sinh`, the
+    family-name column, footer titles, `Tiếng dân tộc`, a valid container, text ids): every value per
+    pupil, the vnEdu layout, nothing rejected."""
+    path, exp = _write_vnedu(tmp_path, "CN", grade=grade, **options)
+    con = _ingest(tmp_path / "inbox")
+    n_pupils = sum(len(s.records) for s in exp.sheets)
+    manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
+    assert manifest == [("loaded", "vnedu.tt27_summary.v1", n_pupils, n_pupils)]
+    want = {(s.name, r["row"]): {tuple(v) for v in r["values"]} for s in exp.sheets for r in s.records}
+    assert _tt27_values(con) == want
+    for sheet in exp.sheets:
+        _layout, uses = _accounting(path)[sheet.name]
+        assert {u.letter for u in uses if not u.read and u.non_empty} <= {
+            c.letter for c in sheet.columns if c.meaning.startswith("award:")
+        }
+
+
+def test_r8_province_staff_list_split_per_school(tmp_path: Path) -> None:
+    """R8, the province-wide staff list in the province folder: each row goes to the school its `Tên
+    trường` names in the registry (as registered, upper-case or NFD: same school), rows of preschools are
+    left out with one counted warning, and each row of a school not in the registry is rejected naming
+    it; never all rows to one school, never the whole file lost. Every column is read."""
+    sample = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox" / YEAR / "province"
+    prov = tmp_path / "inbox" / YEAR / "province"
+    prov.mkdir(parents=True)
+    (prov / "DanhSachTruong.xlsx").write_bytes((sample / "DanhSachTruong.xlsx").read_bytes())
+    con = _ingest(tmp_path / "inbox")
+    registry = [
+        (c, n, "UBND Xã Tân Hòa")
+        for c, n in con.execute("SELECT school_code, name FROM raw_school").fetchall()
+    ]
+    assert len(registry) >= 5
+    rows = RL.fake_province_staff(random.Random(8), registry, 90, preschool_share=0.25, unmatched=4)
+    path = prov / "DanhSachCBGVNV_ToanTinh.xlsx"
+    exp = RL.write_province_staff(path, rows, registry={c: n for c, n, _u in registry})
+    summary = exp.summary
+    con = _ingest(tmp_path / "inbox")
+    n_kept = sum(summary["rows_per_school"].values())
+    n_unmatched = sum(summary["unmatched_rows"].values())
+    assert summary["preschool_rows"] > 0 and n_unmatched == 4
+    manifest = con.execute(
+        "SELECT layout_ids, rows_read, rows_kept, rows_rejected, rows_skipped FROM ingest_manifest "
+        "WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    assert manifest == [
+        ("csdl.staff_province.v1", n_kept + n_unmatched, n_kept, n_unmatched, summary["preschool_rows"])
+    ]
+    per_school = dict(con.execute("SELECT school_code, count(*) FROM raw_staff GROUP BY 1").fetchall())
+    assert per_school == summary["rows_per_school"]
+    rejected = con.execute(
+        "SELECT reason_code, value, message FROM quarantine_rows WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    named = sorted(RL.registry_key(v) for _r, v, _m in rejected)  # as written: upper-case or NFD too
+    assert named == sorted(RL.registry_key(k) for k, n in summary["unmatched_rows"].items() for _ in range(n))
+    assert {r for r, _v, _m in rejected} == {"unknown_school_name"}
+    assert all("Tên trường" in m and "danh sách trường của Sở" in m for _r, _v, m in rejected)
+    warned = con.execute(
+        "SELECT reason_code, detail FROM ingest_warnings WHERE source_file LIKE '%ToanTinh%'"
+    ).fetchall()
+    assert warned == [
+        ("other_level", f"{summary['preschool_rows']} dòng của trường cấp học khác (mầm non…) không đọc")
+    ]
+    ((layout_id, uses),) = _accounting(path).values()
+    assert layout_id == "csdl.staff_province.v1"
+    assert [u.letter for u in uses if not u.read] == [] and len(uses) == 7
