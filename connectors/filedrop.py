@@ -250,6 +250,7 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
         if not found and elsewhere:  # recognised, read by another step: listed, not loaded, not quarantined
             res.status, res.reason_code = "loaded", elsewhere[0].read_by
             res.reason = f"{reason_text(str(elsewhere[0].read_by))} ({elsewhere[0].id})"
+            res.unread_sheets = []  # the step that reads the file accounts for its sheets (not the ingest)
             return res
         if not found:
             near = [u for u in res.unread_sheets if u[1] == "incomplete_header"]

@@ -29,6 +29,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
 _HEADER = re.compile(r"^\s*--", re.MULTILINE)
+_GRAIN_KEYS = re.compile(r"^([a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)\s*(?:\(.*\))?$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,20 @@ class SqlModel:
     grain: str
 
     materialized: str = ""  # from a `-- materialized: view|table` header line; empty = by layer
+
+    @property
+    def grain_keys(self) -> tuple[str, ...]:
+        """The columns that identify a row: the comma-separated list the `-- grain:` header starts with
+        (`-- grain: school_code, school_year, criterion_code (one row per …)`); empty when the header is
+        prose only."""
+        m = _GRAIN_KEYS.match(self.grain)
+        return tuple(k.strip() for k in m.group(1).split(",")) if m else ()
+
+    def duplicate_keys_sql(self, limit: int = 5) -> str:
+        """A query returning up to `limit` grain keys held by more than one row (none when the grain holds)."""
+        keys = ", ".join(self.grain_keys)
+        return (f"SELECT {keys}, count(*) AS n_rows FROM {self.name} GROUP BY {keys} "
+                f"HAVING count(*) > 1 ORDER BY n_rows DESC LIMIT {int(limit)}")  # fmt: skip
 
     @property
     def materialization(self) -> str:
@@ -262,5 +277,6 @@ def build_models(
 
 
 def has_header(model: SqlModel) -> bool:
-    """The file starts with a comment giving its purpose and its grain."""
-    return bool(_HEADER.match(model.sql)) and bool(model.purpose) and bool(model.grain)
+    """The file starts with a comment giving its purpose and its grain (for a model, as a key list)."""
+    keyed = bool(model.grain_keys) or model.layer == "audits"
+    return bool(_HEADER.match(model.sql)) and bool(model.purpose) and bool(model.grain) and keyed

@@ -1,5 +1,5 @@
 -- purpose: the units 2.3.3 counts, with their role (the one home of this rule; int_criteria__gradebook aggregates them and weighs the parts, cfg_params.parts): grade-book part: every (class, subject) pair of the semester's teaching assignments (denominator, at its first assignment row) and the pairs whose every enrolled student is complete (numerator), complete meaning TT22: required tx marks from cfg_subjects/cfg_tx_required plus gk and ck of the semester, TT27: level at the period and test_score where cfg_subjects has a CK1 test, exempt students complete; the counted unit is the pair, not the grade entry (millions of rows on a province): fields_read gives the pair's enrolled and complete students and where its marks are (file, sheet, first–last row, number of rows); transcript part: enrolled students (denominator, their row in the list int_students__enrolled read) and those with an issued transcript (numerator, the transcript row); no personal data (no name, no moet_id)
--- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- grain: school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row (item_code: the class/subject or subject/grade pair a teaching-assignment row stands for; one row can hold several)
 -- materialized: table (the pair rule reads every grade entry: computed once here, int_criteria__gradebook, `cds explain` and the reviewer outputs read the result; a few rows per pair and per enrolled student)
 with assignments as (
     select * from stg_school__teaching_assignments
@@ -329,6 +329,7 @@ pair_facts as (
         pair_status.school_code,
         pair_status.school_year,
         pair_status.is_complete,
+        pair_status.class_name || '/' || coalesce(pair_status.subject_code, '?') as item_code,
         pair_rows.source_file,
         pair_rows.source_sheet,
         pair_rows.source_row,
@@ -417,11 +418,11 @@ transcript_facts as (
 final as (
     select
         school_code, school_year, '2.3.3' as criterion_code, 'denominator' as role, 'teaching_assignment' as entity,
-        cast(null as varchar) as item_code, source_file, source_sheet, source_row, 1.0 as amount, fields_read
+        item_code, source_file, source_sheet, source_row, 1.0 as amount, fields_read
     from pair_facts
     union all
     select
-        school_code, school_year, '2.3.3', 'numerator', 'teaching_assignment', null, source_file, source_sheet,
+        school_code, school_year, '2.3.3', 'numerator', 'teaching_assignment', item_code, source_file, source_sheet,
         source_row, 1.0, fields_read
     from pair_facts
     where is_complete

@@ -1,5 +1,5 @@
 -- purpose: the validated source rows of every entity the criteria read (after validate-stage exclusions), for provenance
--- grain: one row per entity × source file × sheet × row
+-- grain: entity, source_file, source_sheet, source_row (one row per entity × source file × sheet × row: distinct for the entities whose rows hold several records — marks, assignment classes, activity metrics)
 -- materialized: view (read by the provenance view and, file by file, by mart_indicator_values: a table would copy every source row once more)
 with final as (
     select 'school' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_csdl__schools
@@ -10,13 +10,13 @@ with final as (
     union all
     select 'staff' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_csdl__staff
     union all
-    select 'teaching_assignment' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_school__teaching_assignments
+    select distinct 'teaching_assignment' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_school__teaching_assignments
     union all
-    select 'grade_entry' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_school__grade_entries
+    select distinct 'grade_entry' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_school__grade_entries
     union all
     select 'transcript' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_school__transcripts
     union all
-    select 'lms_activity' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_lms__activity
+    select distinct 'lms_activity' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_lms__activity
     union all
     select 'learning_resource' as entity, school_code, school_year, source_file, source_sheet, source_row from stg_lms__resources
     union all

@@ -1,5 +1,5 @@
 -- purpose: the value of every leaf criterion for every known school: computed ones (ok, no_data, not_applicable) with numerator, denominator and value, document and mandatory ones as self_declared (their points come from the self-assessment), with the source files behind each value
--- grain: one row per school × criterion × school year
+-- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
 with schools as (
     select * from int_schools__universe
 ),

@@ -1,5 +1,5 @@
 -- purpose: admission applications (the school year is the year of entry); rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × application
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × application)
 with raw as (
     select * from raw_admission_application
 ),

@@ -1,5 +1,5 @@
 -- purpose: computer-based tests; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × test
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × test)
 with raw as (
     select * from raw_computer_based_test
 ),

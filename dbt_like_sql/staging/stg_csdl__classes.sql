@@ -1,5 +1,5 @@
 -- purpose: classes with grade and Sĩ số; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × class
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × class)
 with raw as (
     select * from raw_class
 ),

@@ -1,5 +1,5 @@
 -- purpose: rooms of each school and year that passed validation (rows quarantined by the validate stage are excluded)
--- grain: one row per school × school year × room
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × room)
 with raw as (
     select * from raw_facility
 ),

@@ -1,5 +1,5 @@
 -- purpose: registry of schools with their level (Cấp học); rows quarantined by the validate stage are excluded
--- grain: one row per school × school year
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year)
 with raw as (
     select * from raw_school
 ),

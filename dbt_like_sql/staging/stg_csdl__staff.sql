@@ -1,5 +1,5 @@
 -- purpose: staff with employment status, position and subjects; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × staff member
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × staff member)
 with raw as (
     select * from raw_staff
 ),

@@ -1,5 +1,5 @@
 -- purpose: LMS activity metrics; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × user × metric × period
+-- grain: source_file, source_sheet, source_row, metric (a record of a row of the file: one row can hold several; in business terms one row per school × school year × user × metric × period)
 with raw as (
     select * from raw_lms_activity
 ),

@@ -1,5 +1,5 @@
 -- purpose: digital learning resources with approval and moderation status; rows quarantined by the validate stage are excluded
--- grain: one row per school × delivered school year × resource
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × resource)
 with raw as (
     select * from raw_learning_resource
 ),

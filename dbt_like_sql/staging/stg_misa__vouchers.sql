@@ -1,5 +1,5 @@
 -- purpose: accounting vouchers (no descriptions); rows quarantined by the validate stage are excluded
--- grain: one row per school × delivered school year × voucher
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × voucher)
 with raw as (
     select * from raw_accounting_voucher
 ),

@@ -1,5 +1,5 @@
 -- purpose: fee payments with channel and status; rows quarantined by the validate stage are excluded
--- grain: one row per school × delivered school year × transaction
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × transaction)
 with raw as (
     select * from raw_fee_transaction
 ),

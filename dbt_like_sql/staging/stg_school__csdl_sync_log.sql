@@ -1,5 +1,5 @@
 -- purpose: attempts to sync data to CSDL ngành; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × sync attempt
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × sync attempt)
 with raw as (
     select * from raw_csdl_sync_log
 ),

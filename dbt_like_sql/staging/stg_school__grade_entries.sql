@@ -1,5 +1,5 @@
 -- purpose: grade-book marks in long form (TT22 and TT27); rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × student × subject × semester × period × component × slot
+-- grain: source_file, source_sheet, source_row, subject_code, semester, period, component, slot (a mark of a row of the file; in business terms one row per school × school year × student × subject × semester × period × component × slot)
 with raw as (
     select * from raw_grade_entry
 ),

@@ -1,5 +1,5 @@
 -- purpose: student health examinations (dates only, no health values); rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × student × examination
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × student × examination)
 with raw as (
     select * from raw_health_record
 ),

@@ -1,5 +1,5 @@
 -- purpose: parent-app accounts per student; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × student × parent account
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × student × parent account)
 with raw as (
     select * from raw_parent_app_account
 ),

@@ -1,5 +1,5 @@
 -- purpose: digital school records (học bạ số) and their signing status; rows quarantined by the validate stage are excluded
--- grain: one row per school × school year × student
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × student)
 with raw as (
     select * from raw_transcript
 ),

@@ -1,5 +1,5 @@
 -- purpose: teacher-training portal accounts matched to staff; rows quarantined by the validate stage are excluded
--- grain: one row per school × delivered school year × account
+-- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × account)
 with raw as (
     select * from raw_training_account
 ),

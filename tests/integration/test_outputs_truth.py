@@ -81,3 +81,22 @@ def test_reconcile_reproduces_truth_from_truth_values(tmp_path: Path) -> None:
     assert (m["level"] == m["level_truth"]).all()
     assert ((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= 0.011).all()
     assert ((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= 0.011).all()
+
+
+@pytest.mark.slow
+def test_every_model_keeps_its_grain_on_the_sample(warehouse: Path) -> None:
+    """Issue 23: the uniqueness audit generated from each model's `-- grain:` key list, on both sample
+    years (the fixture cases check the same on their small inputs)."""
+    from warehouse.connection import connect
+    from warehouse.sql_models import discover
+
+    con = connect(warehouse, None, None, read_only=True)
+    try:
+        broken = {
+            m.name: rows
+            for m in discover().values()
+            if (rows := con.execute(m.duplicate_keys_sql()).fetchall())
+        }
+    finally:
+        con.close()
+    assert not broken, f"rows sharing a grain key: {broken}"

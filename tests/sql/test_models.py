@@ -22,8 +22,6 @@ from warehouse.sql_models import build_model, discover, model_deps
 pytestmark = pytest.mark.sql
 
 CASES_ROOT = Path(__file__).parent
-GRAIN_KEYS = ("school_code", "school_year", "criterion_code", "role", "entity", "item_code", "student_id", "staff_id", "class_name",
-              "code", "room_code", "source_file", "source_sheet", "source_row")  # fmt: skip
 
 
 def _cases() -> list[tuple[str, Path]]:
@@ -101,14 +99,17 @@ def test_model_case(model: str, case: Path, template_db: Path, tmp_path: Path) -
     for name in _upstream(model, model_deps(models)):
         build_model(con, models[name])
     expect = pd.read_csv(case / "expect.csv", dtype=str, keep_default_na=False)
-    compare_rows(con.execute(f"SELECT * FROM {model}").df(), expect)
+    compare_rows(con.execute(f"SELECT * FROM {model}").df(), expect, models[model].grain_keys)
+    dupes = con.execute(models[model].duplicate_keys_sql()).fetchall()
+    assert not dupes, f"{model}: rows share a grain key {models[model].grain_keys}: {dupes}"
 
 
-def compare_rows(got: pd.DataFrame, expect: pd.DataFrame) -> None:
-    """Assert the model's rows match `expect.csv` on its grain keys and every expected column (shared
-    with the Spark run of the same cases)."""
-    keys = [k for k in GRAIN_KEYS if k in expect.columns]
-    assert keys, "expect.csv needs at least one grain key column"
+def compare_rows(got: pd.DataFrame, expect: pd.DataFrame, grain: tuple[str, ...]) -> None:
+    """Assert the model's rows match `expect.csv` on the model's grain keys (its `-- grain:` header) and
+    every expected column (shared with the Spark run of the same cases)."""
+    keys = list(grain)
+    lacking = [k for k in keys if k not in expect.columns]
+    assert keys and not lacking, f"expect.csv lacks the grain columns {lacking} of {keys}"
     got_keys = {tuple(_key(x) for x in r) for r in got[keys].itertuples(index=False)}
     exp_keys = {tuple(r) for r in expect[keys].itertuples(index=False)}
     assert got_keys == exp_keys, (

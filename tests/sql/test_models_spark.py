@@ -110,4 +110,5 @@ def test_model_case_on_spark(
         frame = spark.sql(transpile(models[name].sql, "spark"))  # type: ignore[attr-defined]
         frame.createOrReplaceTempView(name)
     got: pd.DataFrame = spark.sql(f"SELECT * FROM {model}").toPandas()  # type: ignore[attr-defined]
-    compare_rows(got, pd.read_csv(case / "expect.csv", dtype=str, keep_default_na=False))
+    grain = discover()[model].grain_keys
+    compare_rows(got, pd.read_csv(case / "expect.csv", dtype=str, keep_default_na=False), grain)
