@@ -14,9 +14,16 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.settings import SeasonDeadlines, current_school_year, get_settings
+from reports.season import SeasonClock
 
 SEASON_SENSOR = "cds_season_deadline_sensor"
 _WHAT = {"self_assessment": "tự đánh giá", "external_review": "đánh giá ngoài"}
+
+
+def season_clock(year: str) -> SeasonClock:
+    """The calendar of `year` from the settings (`CDS_SEASON_*`), for the reports."""
+    s = get_settings()
+    return SeasonClock(s.season(year), s.season_today or dt.date.today(), s.season_warn_days)
 
 
 def read_status(out: Path, year: str) -> list[dict[str, str]]:

@@ -28,7 +28,7 @@ from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
 from reports import sheet_accounting
-from reports.season import season_section
+from reports.season import SeasonClock, season_section
 
 EXAMPLES_PER_REASON = 3
 
@@ -170,6 +170,7 @@ def collect(
     *,
     cov: coverage.Coverage | None = None,
     audit_results: Iterable[AuditResult] | None = None,
+    season: SeasonClock | None = None,
 ) -> ReportData:
     """Gather the report's aggregates for one school year (codes and counts only).
 
@@ -228,7 +229,7 @@ def collect(
         ],
         lms_api=latest_pull_status(con, year),
         accounting_html=sheet_accounting.section_html(con, year),
-        season=season_section(con, year, cov),
+        season=season_section(con, year, season, cov) if season else "",
     )
 
 
@@ -334,10 +335,11 @@ def write_report(
     *,
     cov: coverage.Coverage | None = None,
     audit_results: Iterable[AuditResult] | None = None,
+    season: SeasonClock | None = None,
 ) -> tuple[Path, ReportData]:
     """Collect, render and write `out_dir/data_quality_<year>.html` (`cov` and `audit_results`: see
     `collect`)."""
-    data = collect(con, year, cov=cov, audit_results=audit_results)
+    data = collect(con, year, cov=cov, audit_results=audit_results, season=season)
     path = Path(out_dir) / f"data_quality_{year}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(data), encoding="utf-8")

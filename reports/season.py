@@ -12,14 +12,36 @@ Codes, labels, dates and counts only: no personal data.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import jinja2
 import pandas as pd
 
-from pipelines.settings import SeasonDeadlines
 from quality import coverage
+
+
+class SeasonDeadlines(Protocol):
+    """The season's two deadlines of one school year (`pipelines.settings.SeasonDeadlines` is one)."""
+
+    @property
+    def self_assessment(self) -> dt.date: ...
+
+    @property
+    def external_review(self) -> dt.date: ...
+
+
+@dataclass(frozen=True)
+class SeasonClock:
+    """What the calendar needs from the settings: the year's deadlines, today, and how many days before
+    a deadline a school missing exports is at risk."""
+
+    deadlines: SeasonDeadlines
+    today: dt.date
+    warn_days: int
+
 
 ENTITY_STATUS = {"on_time": "Đã nhận, đúng hạn", "late": "Nhận sau hạn", "missing": "Chưa nhận"}
 TABLE = "season_status"
@@ -133,20 +155,13 @@ def season_status(
                                          ascending=[False, False, False, True]).reset_index(drop=True)  # fmt: skip
 
 
-def settings_season(year: str) -> tuple[SeasonDeadlines, dt.date, int]:
-    """(deadlines, today, warn days) of `year` from the settings (`CDS_SEASON_*`)."""
-    from pipelines.settings import get_settings
-
-    s = get_settings()
-    return s.season(year), s.season_today or dt.date.today(), s.season_warn_days
-
-
 def collect_status(
-    con: duckdb.DuckDBPyConnection, year: str, cov: coverage.Coverage | None = None
+    con: duckdb.DuckDBPyConnection, year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, SeasonDeadlines, dt.date]:
-    deadlines, today, warn = settings_season(year)
-    entities, schools = season_status(cov or coverage.collect(con, year), deadlines, today, warn)
-    return entities, schools, deadlines, today
+    """The season status of `year` on `clock` (the caller reads it from the settings)."""
+    entities, schools = season_status(cov or coverage.collect(con, year), clock.deadlines, clock.today,
+                                      clock.warn_days)  # fmt: skip
+    return entities, schools, clock.deadlines, clock.today
 
 
 def store(con: duckdb.DuckDBPyConnection, year: str, schools: pd.DataFrame) -> None:
@@ -201,7 +216,9 @@ def render_section(year: str, schools: pd.DataFrame, deadlines: SeasonDeadlines,
                                            days_left=days_left, risk=risk)  # fmt: skip
 
 
-def season_section(con: duckdb.DuckDBPyConnection, year: str, cov: coverage.Coverage | None = None) -> str:
+def season_section(
+    con: duckdb.DuckDBPyConnection, year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
+) -> str:
     """The section for `reports.data_quality` (one call there)."""
-    _entities, schools, deadlines, today = collect_status(con, year, cov)
+    _entities, schools, deadlines, today = collect_status(con, year, clock, cov)
     return render_section(year, schools, deadlines, today)

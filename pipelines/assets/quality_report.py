@@ -6,6 +6,7 @@ import dagster as dg
 from pipelines import run_memo
 from pipelines.assets.checks import audit_result
 from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.season import season_clock
 from quality import coverage
 from quality.audits import load_audits
 from reports.data_quality import write_report
@@ -23,7 +24,9 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
             # the coverage frames and the audits' results are shared with the checks of the same run
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
             results = [audit_result(context, con, a, year) for a in load_audits().values()]
-            path, data = write_report(con, pipeline.out_path, year, cov=cov, audit_results=results)
+            path, data = write_report(
+                con, pipeline.out_path, year, cov=cov, audit_results=results, season=season_clock(year)
+            )
         totals = data.totals
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(path)), **{k: int(v) for k, v in totals.items()}}

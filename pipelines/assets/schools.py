@@ -14,6 +14,7 @@ from pipelines import run_memo
 from pipelines.assets.checks import audit_result
 from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
 from pipelines.resources import PipelineConfig, WarehouseResource
+from pipelines.season import season_clock
 from pipelines.settings import get_settings
 from quality import coverage
 from quality.audits import AuditResult, load_audits
@@ -117,7 +118,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         year = context.partition_key
         with warehouse.connect() as con:
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
-            entities, schools, deadlines, today = collect_status(con, year, cov)
+            entities, schools, deadlines, today = collect_status(con, year, season_clock(year), cov)
             store(con, year, schools)
         path = write_csv(pipeline.out_path / f"season_status_{year}.csv", entities, schools)
         at_risk = schools.loc[schools["at_risk"], "school_code"].tolist()
