@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,13 +79,17 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def config_fingerprint(indicator_set: Path) -> str:
-    """Hash of what, besides the inbox, decides the outputs: the indicator set and the SQL models."""
+def config_fingerprint(
+    indicator_set: Path, files: Sequence[Path | None] = (), values: Mapping[str, object] | None = None
+) -> str:
+    """Hash of what, besides the inbox, decides the outputs: the indicator set, the SQL models, further
+    `files` (e.g. the code mapping) and setting `values` (e.g. the ranking groups, the season's dates)."""
     h = hashlib.sha256()
-    files = [Path(indicator_set), *sorted((_REPO_ROOT / "dbt_like_sql").rglob("*.sql"))]
-    for f in files:
+    paths = [Path(indicator_set), *sorted((_REPO_ROOT / "dbt_like_sql").rglob("*.sql"))]
+    for f in [*paths, *(Path(p) for p in files if p is not None)]:
         h.update(str(f.name).encode())
         h.update(f.read_bytes() if f.is_file() else b"<missing>")
+    h.update(json.dumps(values or {}, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 _EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "ASSET_MATERIALIZATION"}
 
+#: settings that change the outputs of unchanged inputs: a change makes `cds run` run again
+OUTPUT_SETTINGS = {"province_name", "province_code", "thi_dua_groups", "season_self_assessment",
+                   "season_external_review", "season_deadlines", "season_warn_days", "season_today"}  # fmt: skip
+
 
 def make_console() -> Console:
     """The console of `cds`: lines are never wrapped at the terminal width, so the output copied to a
@@ -164,7 +168,9 @@ def run_pipeline(
     started = dt.datetime.now()
     with warehouse_lock(settings.warehouse, wait, owner="cds run"):
         snap = inbox_state.snapshot(settings.inbox, year)
-        config_sha = inbox_state.config_fingerprint(settings.indicator_set)
+        config_sha = inbox_state.config_fingerprint(
+            settings.indicator_set, [settings.code_mapping], settings.model_dump(include=OUTPUT_SETTINGS)
+        )
         check = inbox_state.ChangeCheck(files_seen=len(snap), reason="forced" if force else "")
         if not force:
             if not Path(settings.warehouse).exists():
