@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from connectors import raw_store
 from connectors.inbox import file_key, walk_inbox
+from connectors.issues import RowIssue
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
@@ -64,6 +65,9 @@ class FileResult:
     notes: list[tuple[str, str, str]] = field(
         default_factory=list
     )  # file-level warnings: sheet, code, detail
+    kept_previous: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # registry (school code, year) listed twice: the previous entry is kept (`duplicate_school_codes`)
 
     @property
     def rows_read(self) -> int:
@@ -288,6 +292,7 @@ def _conclude(
     if isinstance(sheets, BaseException):
         return _rejected(res, sheets, path, res.source_file)
     res.sheets = sheets
+    res.kept_previous = duplicate_school_codes(res, loc.found, ctx)
     file_errors = [s.file_error for s in res.sheets if s.file_error]
     if file_errors:
         res.reason_code = file_errors[0]
@@ -308,6 +313,49 @@ def _conclude(
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def duplicate_school_codes(
+    res: FileResult, found: list[tuple[Grid, HeaderMatch]], ctx: ParseContext | None
+) -> list[tuple[str, str]]:
+    """A registry sheet that lists a school code twice with different details (level, name…): every row
+    of that code is rejected as `duplicate_school_code` (the parser kept the last one: the school would
+    silently change level), and the (code, year) pairs are returned so that the store keeps the
+    previous registry entry of each. Exact repeats were already dropped as harmless. Each dropped row's
+    key is that of the row parsed alone under the sheet's title and header rows (as the sheet was)."""
+    ctx = ctx or ParseContext(file=res.source_file)
+    conflicts: set[tuple[str, str]] = set()
+    for s, (grid, match) in zip(res.sheets, found, strict=False):
+        dropped = sorted({r.row for r in s.rejects if r.reason_code == "duplicate_key"})
+        if s.layout.entity != "school" or not dropped or "school_code" not in s.rows.columns:
+            continue
+        cells = grid.cells
+        head = cells.index < match.row + match.depth
+        rows_of: dict[tuple[str, str], list[int]] = {}
+        for r in dropped:
+            alone = parse_sheets([Grid(grid.sheet, cells[head | (cells.index == r)])], [match], [ctx])[0]
+            for code, year in alone.rows[["school_code", "school_year"]].astype(str).itertuples(index=False):
+                rows_of.setdefault((code, year), []).append(r)
+        kept = s.rows[["school_code", "school_year"]].astype(str)
+        hit = pd.Series([k in rows_of for k in kept.itertuples(index=False, name=None)], index=s.rows.index)
+        for k, r in zip(
+            kept[hit].itertuples(index=False, name=None), s.rows.loc[hit, "source_row"], strict=True
+        ):
+            rows_of[k].append(int(r))
+        col = next((c for c, name in match.mapping.items() if name == "school_code"), None)
+        header = " / ".join(match.paths.get(col, [])) if col is not None else ""
+        redo = {r for rows in rows_of.values() for r in rows}
+        s.rejects = [r for r in s.rejects if r.row not in redo or r.reason_code != "duplicate_key"]
+        for (code, year), rows in sorted(rows_of.items()):
+            listed = ", ".join(str(r) for r in sorted(rows))
+            expected = (f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {year}); "
+                        "tạm giữ thông tin trường này của lần nạp trước")  # fmt: skip
+            s.rejects += [RowIssue.reject(res.source_file, s.sheet, r, "duplicate_school_code", entity="school",
+                                          canonical="school_code", column=col, header=header, value=code,
+                                          expected=expected) for r in sorted(rows)]  # fmt: skip
+        s.rows, s.parent = s.rows[~hit.to_numpy()], None
+        conflicts |= set(rows_of)
+    return sorted(conflicts)
 
 
 def province_wide(layout: Layout) -> bool:
@@ -608,9 +656,12 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
     con.execute("BEGIN TRANSACTION")
     try:
         old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
+        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
+        kept = previous_entries(con, [it for it in items if not it.fresh])
+        if kept is not None:
+            by_entity["school"] = [kept]
         if old:  # files the manifest knew: remove what they contributed before
             raw_store.delete_files_rows(con, old)
-        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
         rejects: list[dict] = []  # one frame for the batch's rejects (and one for its warnings)
         warnings: list[dict] = []
         manifest: list[dict] = []
@@ -675,6 +726,23 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def previous_entries(con: duckdb.DuckDBPyConnection, items: list[StoreItem]) -> pa.Table | None:
+    """The registry rows these files stored before for the (school code, year) pairs they now list twice
+    (`FileResult.kept_previous`), as they were (their file, row and time): stored again with the new
+    version, the school keeps its previous entry until the registry is corrected. None when there are
+    none (a code listed twice in the first registry has no entry: its school's files wait for one)."""
+    keys = [f"{it.res.source_file}|{code}|{year}" for it in items if it.res.status != "quarantined"
+            for code, year in it.res.kept_previous]  # fmt: skip
+    if not keys:
+        return None
+    table = con.sql(
+        "SELECT * FROM raw_school WHERE list_contains($keys::VARCHAR[], concat_ws('|', source_file, school_code, "
+        "school_year))",
+        params={"keys": keys},
+    ).to_arrow_table()
+    return table if table.num_rows else None
 
 
 def _blocked_sha(blocked: tuple[str, str], path: Path) -> str:

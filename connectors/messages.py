@@ -42,6 +42,8 @@ REASONS_VI: dict[str, str] = {
     "out_of_range": "Giá trị nằm ngoài khoảng cho phép",
     "unknown_value": "Giá trị không có trong danh mục",
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
+    "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
+    "(cấp học, tên…): tất cả các dòng của mã này bị loại; hãy sửa danh sách để mỗi trường chỉ có một dòng",
     # warnings
     "unresolved_reference": "Không tìm thấy đối tượng được tham chiếu",
     "avg_mismatch": "Điểm trung bình trong tệp khác điểm tính lại",

@@ -28,6 +28,7 @@ from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
 from reports import file_notes as notes
+from reports import province_rejects as province
 
 EXAMPLES_PER_REASON = 3
 
@@ -64,6 +65,7 @@ class ReportData:
     unassigned_files: list[dict]
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
     file_notes: list[dict] = field(default_factory=list)  # sheets not read (reports.file_notes)
+    province_rejects: dict | None = None  # rejects of the province folder's files (reports.province_rejects)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -226,6 +228,7 @@ def collect(
         ],
         lms_api=latest_pull_status(con, year),
         file_notes=notes.file_notes(con, year),
+        province_rejects=province.province_rejects(con, year),
     )
 
 
@@ -316,6 +319,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 </html>
 """
 TEMPLATE = TEMPLATE.replace("<!-- file notes -->\n", notes.SECTION)  # the section of reports.file_notes
+TEMPLATE = TEMPLATE.replace(notes.SECTION, notes.SECTION + province.SECTION)  # reports.province_rejects
 
 
 def render(data: ReportData) -> str:
