@@ -164,6 +164,7 @@ class _Located:
     res: FileResult
     found: list[tuple[Grid, HeaderMatch]]
     errors: list[str]
+    cut: tuple[int, int, int] | None = None  # a CSV's cut last line: (row, its fields, the widest row's)
 
 
 def parse_file(
@@ -257,9 +258,25 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             shown = ", ".join(f"“{n}”" for n, _ in hidden)
             raise FileRejected(errors[0] if errors else "unrecognized_layout",
                                f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
-        return _Located(res, found, errors)
+        return _Located(res, found, errors, cut_last_line(data, grids) if ext in CSV_TYPES else None)
     except BaseException as exc:
         return _rejected(res, exc, path, rel)
+
+
+def cut_last_line(data: bytes | None, grids: list[Grid]) -> tuple[int, int, int] | None:
+    """(row, fields, widest row's fields) when a CSV's last line is cut: the file does not end with a line
+    break and its last line has fewer fields than the widest row (a file copied or saved while it was
+    being written, or cut by a size limit). A field's own delimiters inside quotes count as fields, so
+    a doubtful line is kept, not rejected."""
+    if not data or not grids or data.endswith((b"\n", b"\r")):
+        return None
+    cells = grids[0].cells
+    if cells.empty:
+        return None
+    last = data.rsplit(b"\n", 1)[-1].rsplit(b"\r", 1)[-1]
+    fields = max(last.count(b","), last.count(b";")) + 1
+    width = len(cells.columns)
+    return (int(cells.index[-1]), fields, width) if fields < width else None
 
 
 def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> FileResult:
@@ -293,6 +310,8 @@ def _conclude(
         return _rejected(res, sheets, path, res.source_file)
     res.sheets = sheets
     res.kept_previous = duplicate_school_codes(res, loc.found, ctx)
+    if loc.cut is not None:
+        reject_cut_line(res, loc.cut)
     file_errors = [s.file_error for s in res.sheets if s.file_error]
     if file_errors:
         res.reason_code = file_errors[0]
@@ -313,6 +332,21 @@ def _conclude(
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def reject_cut_line(res: FileResult, cut: tuple[int, int, int]) -> None:
+    """Reject a CSV's cut last line (`cut_last_line`) as `truncated_row`: its missing fields would load
+    as blanks. Its records leave the sheet's rows; a reject the parser gave it stays beside."""
+    row, fields, width = cut
+    for s in res.sheets:
+        if "source_row" not in s.rows.columns:
+            continue
+        mine = (s.rows["source_row"] == row).to_numpy()
+        if not mine.any() and not any(r.row == row for r in s.rejects):
+            continue
+        s.rows, s.parent = s.rows[~mine], None
+        s.rejects.append(RowIssue.reject(res.source_file, s.sheet, row, "truncated_row", entity=s.layout.entity,
+                                         expected=f"{width} cột, dòng chỉ có {fields} cột"))  # fmt: skip
 
 
 def duplicate_school_codes(
@@ -506,6 +540,7 @@ class IngestSummary:
     rows_by_entity: dict[str, int] = field(default_factory=dict)  # records written per entity
     changed_files: list[str] = field(default_factory=list)
     compacted: dict[str, tuple[int, int]] = field(default_factory=dict)  # raw table → (dead rows, live rows)
+    deferred: list[str] = field(default_factory=list)  # files still being written, left for the next run
 
     @property
     def changed(self) -> bool:
@@ -798,6 +833,7 @@ class Plan:
     todo: list[FileDecision] = field(default_factory=list)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    deferred: list[str] = field(default_factory=list)  # files still being written: left for the next run
 
 
 def manifest_state(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
@@ -811,14 +847,25 @@ def _unchanged(prev: ManifestEntry | None, sha: str) -> bool:
     return prev is not None and prev.sha256 == sha and prev.status != "retired"
 
 
-def plan_files(
-    inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary
-) -> Plan:
+def _stat(path: Path) -> tuple[int, int, float]:
+    """(size, mtime in ns, mtime in s) of a file (its target when a link); (-1, -1, 0.0) when gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1, 0.0
+    return st.st_size, st.st_mtime_ns, st.st_mtime
+
+
+def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary,
+               settle_s: float = 0.0) -> Plan:  # fmt: skip
     """Decide per file, in parse order: the path checks (no read), the hash, unchanged → skipped; only a
     file whose hash the manifest does not hold gets the content checks (zip directory, width…). File
-    contents read for the hash are kept for the parse up to HOLD_BYTES."""
+    contents read for the hash are kept for the parse up to HOLD_BYTES. A file still being written —
+    modified less than `settle_s` seconds ago, or whose size or mtime changed while it was hashed — is
+    deferred: neither read nor retired, its previous version (if any) stays, the next run takes it."""
     plan, checks, held = Plan(), PathChecks(inbox), 0
     copies = _ContentIndex()
+    now = dt.datetime.now().timestamp()
     for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
         path, rel = inbox / rel_raw, file_key(rel_raw)
         plan.seen.add(rel)
@@ -830,7 +877,14 @@ def plan_files(
         if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
             sha, data = _blocked_sha(blocked, path), None
         else:
+            before = _stat(path)
+            if settle_s > 0 and now - before[2] < settle_s:  # written a moment ago: maybe not finished
+                plan.deferred.append(rel)
+                continue
             sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
+            if _stat(path)[:2] != before[:2]:  # written to while it was read
+                plan.deferred.append(rel)
+                continue
         if not blocked and not _unchanged(prev, sha) and resolved is not None and size:
             blocked = check_content(resolved, path.suffix.lower(), size)
             if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
@@ -1254,6 +1308,31 @@ def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
     raw_store.clear_pending(con, "finalise")
 
 
+DEFERRED = "deferred:"  # `ingest_pending` step of a file deferred because it was still being written
+
+
+def mark_deferred(con: duckdb.DuckDBPyConnection, year: str | None, files: list[str]) -> None:
+    """Record the files this run deferred in `ingest_pending` (`DEFERRED` + file key, since when), in place
+    of those of the last run of the same year(s): the no-change check of the next `cds run` sees them
+    (`pipelines.inbox_state`) and the data-quality report lists them."""
+    prefix = DEFERRED + (f"{year}/" if year else "")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM ingest_pending WHERE starts_with(step, ?) AND NOT list_contains(?::VARCHAR[], step)",
+            [prefix, [DEFERRED + f for f in files]],
+        )
+        for f in files:
+            con.execute(
+                "INSERT INTO ingest_pending VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [DEFERRED + f, dt.datetime.now()],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
@@ -1263,9 +1342,11 @@ def ingest_inbox(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    settle_s: float = 0.0,
 ) -> IngestSummary:
     """Ingest every new or changed file of the inbox (for one delivery year when given), in steps: plan
-    (a decision per file); the school registry (the province folder's registry files parsed and stored
+    (a decision per file; files modified less than `settle_s` seconds ago are deferred to the next run,
+    `plan_files`); the school registry (the province folder's registry files parsed and stored
     first, then one snapshot every other file is parsed with); parsed files (in worker processes under
     `limits`, `workers` at once, default INGEST_WORKERS; 0 parses in this process, uncontained) and the
     batch writer (plan order, a batch of files per transaction); retire; finalise."""
@@ -1275,8 +1356,12 @@ def ingest_inbox(
     ensure_manifest_columns(con)
     summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
     known = manifest_state(con)
-    plan = plan_files(Path(inbox), year, known, summary)
-    raw_store.log_events(con, summary.run_id, plan.skipped)
+    plan = plan_files(Path(inbox), year, known, summary, settle_s)
+    summary.deferred = plan.deferred
+    raw_store.log_events(
+        con, summary.run_id, [*plan.skipped, *((rel, "", "deferred") for rel in plan.deferred)]
+    )
+    mark_deferred(con, year, plan.deferred)
     if plan.todo or any(_retires(rel, e, plan.seen, year) for rel, e in known.items()):
         raw_store.mark_pending(con, "finalise")  # committed before any file is: a kill leaves it set
     first, rest = split_registry(plan.todo, limits, workers)

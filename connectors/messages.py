@@ -42,6 +42,8 @@ REASONS_VI: dict[str, str] = {
     "out_of_range": "Giá trị nằm ngoài khoảng cho phép",
     "unknown_value": "Giá trị không có trong danh mục",
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
+    "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): tệp "
+    "có thể được gửi khi chưa ghi xong; dòng này bị loại, hãy xuất lại tệp đầy đủ rồi gửi lại",
     "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
     "(cấp học, tên…): tất cả các dòng của mã này bị loại; hãy sửa danh sách để mỗi trường chỉ có một dòng",
     # warnings

@@ -27,6 +27,7 @@ from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
+from reports import deferred_files as deferred
 from reports import file_notes as notes
 from reports import province_rejects as province
 
@@ -66,6 +67,7 @@ class ReportData:
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
     file_notes: list[dict] = field(default_factory=list)  # sheets not read (reports.file_notes)
     province_rejects: dict | None = None  # rejects of the province folder's files (reports.province_rejects)
+    deferred_files: list[dict] = field(default_factory=list)  # left for the next run (reports.deferred_files)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -229,6 +231,7 @@ def collect(
         lms_api=latest_pull_status(con, year),
         file_notes=notes.file_notes(con, year),
         province_rejects=province.province_rejects(con, year),
+        deferred_files=deferred.deferred_files(con, year),
     )
 
 
@@ -320,6 +323,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 """
 TEMPLATE = TEMPLATE.replace("<!-- file notes -->\n", notes.SECTION)  # the section of reports.file_notes
 TEMPLATE = TEMPLATE.replace(notes.SECTION, notes.SECTION + province.SECTION)  # reports.province_rejects
+TEMPLATE = TEMPLATE.replace(notes.SECTION, notes.SECTION + deferred.SECTION)  # reports.deferred_files
 
 
 def render(data: ReportData) -> str:
