@@ -48,6 +48,19 @@ from connectors.workers import Limits, Worker, WorkerFailed, run_alone, warm_up
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# A JSON push file is parsed whole (json.loads, then one frame per metric): ~45 bytes of memory per byte
+# of file (a 14.6 MB push of 300,000 metrics peaked at 706 MiB parsed and stored in one process, 32.8 MB
+# at 1.4 GiB). At 16 MiB two workers parsing such files at once keep the process tree under 4 GiB; a
+# school's push (a few thousand users) is a few MB.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def json_too_large(ext: str, size: int) -> tuple[str, str] | None:
+    """The block of a JSON file over MAX_JSON_BYTES (never read), else None."""
+    if ext != ".json" or size <= MAX_JSON_BYTES:
+        return None
+    return ("file_too_large", f"tệp JSON {size / 2**20:.1f} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: "
+            "hãy xuất riêng từng trường hoặc từng học kỳ")  # fmt: skip
 
 
 @dataclass
@@ -231,6 +244,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             raise FileRejected("empty_file")
         if size > MAX_FILE_BYTES:
             raise FileRejected("file_too_large")
+        too_large = json_too_large(ext, size)
+        if too_large:
+            raise FileRejected(*too_large)
         if ext == ".json":
             from connectors import json_layouts
 
@@ -290,6 +306,10 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
         res.reason_code = exc.code
         detail = _scrub(exc.detail, path, rel)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
+        return res
+    if isinstance(exc, RecursionError):  # json.loads of arrays or objects nested ~1,000 deep
+        res.reason_code = "unreadable_file"
+        res.reason = f"{reason_text('unreadable_file')} (cấu trúc lồng nhau quá sâu: quá nhiều cấp [ hoặc {{ lồng nhau)"
         return res
     if isinstance(exc, MemoryError):  # the worker's address-space limit, met in Python code
         res.reason_code = "file_too_large"
@@ -873,7 +893,7 @@ def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], s
         prev = known.get(rel)
         blocked, resolved, size = checks.check(path, rel_raw)
         if not blocked:
-            blocked = unexpected_folder(rel)
+            blocked = unexpected_folder(rel) or json_too_large(path.suffix.lower(), size)
         if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
             sha, data = _blocked_sha(blocked, path), None
         else:
