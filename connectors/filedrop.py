@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import json
 import os
 import re
 import uuid
@@ -305,6 +306,11 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
     if isinstance(exc, FileRejected):
         res.reason_code = exc.code
         detail = _scrub(exc.detail, path, rel)
+        if isinstance(exc.__cause__, json.JSONDecodeError):
+            err = exc.__cause__
+            detail = f"lỗi cú pháp JSON ở dòng {err.lineno}, cột {err.colno}: {native(err.msg)}"
+        elif exc.code in ("unreadable_file", "bad_encoding") and detail.isascii():  # a reader's own text
+            detail = native(detail)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
         return res
     if isinstance(exc, RecursionError):  # json.loads of arrays or objects nested ~1,000 deep
@@ -317,8 +323,31 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
         return res
     res.reason_code = "unreadable_file"
     detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
-    res.reason = f"{reason_text('unreadable_file')} ({detail})"
+    res.reason = f"{reason_text('unreadable_file')} ({native(detail)})"
     return res
+
+
+def native(text: str) -> str:
+    """A library's own (English) error text, wrapped in a Vietnamese sentence that says what it is."""
+    return f"thông báo gốc của trình đọc tệp, bằng tiếng Anh: “{text}”"
+
+
+def unmatched_school_name(found: list[tuple[Grid, HeaderMatch]], ctx: ParseContext | None) -> str | None:
+    """Vietnamese detail for a `school_unresolved` file whose title names a school (a line starting with
+    “Trường” or “Trung tâm”) that the registry does not hold, or when there is no registry to look it up
+    in; None when the title names no school."""
+    for grid, match in found:
+        cells = grid.cells
+        for value in cells[cells.index < match.row].to_numpy(dtype=object).ravel():
+            for line in str(value or "").splitlines():
+                if norm(line).startswith(("truong ", "trung tam ")):
+                    if ctx is None or not ctx.school_names:
+                        return (
+                            f"tiêu đề ghi “{line.strip()}” nhưng chưa có danh sách trường của Sở để đối chiếu"
+                        )
+                    return (f"tiêu đề ghi “{line.strip()}” nhưng tên này không khớp trường nào trong danh sách "
+                            "trường của Sở: sửa tên trường cho đúng danh sách, hoặc đặt tệp vào thư mục của trường")  # fmt: skip
+    return None
 
 
 def _conclude(
@@ -336,6 +365,9 @@ def _conclude(
     if file_errors:
         res.reason_code = file_errors[0]
         res.reason = reason_text(file_errors[0])
+        named = unmatched_school_name(loc.found, ctx) if file_errors[0] == "school_unresolved" else None
+        if named:
+            res.reason = f"{reason_text('school_unresolved').split(' (')[0]} ({named})"  # the name is there
         return res
     other = other_school(res.sheets, ctx)
     if other:
@@ -901,8 +933,12 @@ def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], s
             if settle_s > 0 and now - before[2] < settle_s:  # written a moment ago: maybe not finished
                 plan.deferred.append(rel)
                 continue
-            sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
-            if _stat(path)[:2] != before[:2]:  # written to while it was read
+            try:
+                sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
+            except PermissionError:  # the file is fine, the account running the pipeline may not read it
+                blocked = ("permission_denied", "")
+                sha, data = _blocked_sha(blocked, path), None
+            if not blocked and _stat(path)[:2] != before[:2]:  # written to while it was read
                 plan.deferred.append(rel)
                 continue
         if not blocked and not _unchanged(prev, sha) and resolved is not None and size:
@@ -972,12 +1008,15 @@ def unexpected_folder(rel: str) -> tuple[str, str] | None:
 
 
 def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:
-    """(sha256, the content when `hold` and it fits a parse) of a file that passed the path checks."""
+    """(sha256, the content when `hold` and it fits a parse) of a file that passed the path checks; ("",
+    None) when it cannot be read, but `PermissionError` is raised (the plan says so: `permission_denied`)."""
     try:
         if hold and size <= MAX_FILE_BYTES:  # read once: hash and parse
             data = path.read_bytes()
             return hashlib.sha256(data).hexdigest(), data
         return sha256_of(path), None
+    except PermissionError:
+        raise
     except OSError:
         return "", None
 

@@ -19,6 +19,8 @@ REASONS_VI: dict[str, str] = {
     "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
     "empty_file": "Tệp không có dòng dữ liệu nào",
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
+    "permission_denied": "Máy chủ không có quyền đọc tệp (tệp không hỏng: quyền truy cập của tệp trên máy chủ "
+    "không cho tài khoản chạy hệ thống đọc); người quản trị cần cấp quyền đọc, tệp sẽ được đọc ở lần chạy sau",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
     "reader_crashed": "Trình đọc tệp bị dừng đột ngột khi đọc tệp này (tệp hỏng hoặc có cấu trúc bất thường, "

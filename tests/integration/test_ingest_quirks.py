@@ -143,7 +143,8 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
         (no_semester, "missing_metadata",
          "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột"),
         (no_school, "school_unresolved",
-         "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)"),
+         "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh sách trường của Sở "
+         "để đối chiếu)"),
     ):  # fmt: skip
         row = manifest_row(con, rel)
         assert (row["status"], row["reason_code"], row["reason"]) == ("quarantined", code, text)
