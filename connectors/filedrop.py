@@ -412,8 +412,10 @@ def duplicate_school_codes(
     ctx = ctx or ParseContext(file=res.source_file)
     conflicts: set[tuple[str, str]] = set()
     for s, (grid, match) in zip(res.sheets, found, strict=False):
+        if s.layout.entity != "school" or "school_code" not in s.rows.columns:
+            continue
         dropped = sorted({r.row for r in s.rejects if r.reason_code == "duplicate_key"})
-        if s.layout.entity != "school" or not dropped or "school_code" not in s.rows.columns:
+        if not dropped:
             continue
         cells = grid.cells
         head = cells.index < match.row + match.depth
