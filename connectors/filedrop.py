@@ -60,7 +60,8 @@ def json_too_large(ext: str, size: int) -> tuple[str, str] | None:
     """The block of a JSON file over MAX_JSON_BYTES (never read), else None."""
     if ext != ".json" or size <= MAX_JSON_BYTES:
         return None
-    return ("file_too_large", f"tệp JSON {size / 2**20:.1f} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: "
+    mb = f"{size / 2**20:.1f}".replace(".", ",")  # Vietnamese decimal comma
+    return ("file_too_large", f"tệp JSON {mb} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: "
             "hãy xuất riêng từng trường hoặc từng học kỳ")  # fmt: skip
 
 

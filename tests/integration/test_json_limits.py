@@ -7,6 +7,7 @@ these files."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,11 @@ def test_json_push_capped_by_size_and_nesting(tmp_path: Path) -> None:
     }
     status, code, reason, sha = got[BIG]
     assert (status, code) == ("quarantined", "file_too_large") and sha.startswith("blocked:")  # never read
-    assert f"tối đa {MAX_JSON_BYTES // 2**20} MB" in reason and "từng trường hoặc từng học kỳ" in reason
+    assert (
+        f"tối đa {MAX_JSON_BYTES // 2**20} MB" in reason
+        and re.search(r"tệp JSON \d+,\d MB", reason)
+        and "từng trường hoặc từng học kỳ" in reason
+    )
     status, code, reason, _ = got[DEEP]
     assert (status, code) == ("quarantined", "unreadable_file")
     assert "lồng nhau quá sâu" in reason and "Recursion" not in reason
