@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import json
 import os
 import re
 import uuid
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from connectors import raw_store
 from connectors.inbox import file_key, walk_inbox
+from connectors.issues import RowIssue
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
@@ -49,6 +51,20 @@ from connectors.workers import Limits, Worker, WorkerFailed, run_alone, warm_up
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# A JSON push file is parsed whole (json.loads, then one frame per metric): ~45 bytes of memory per byte
+# of file (a 14.6 MB push of 300,000 metrics peaked at 706 MiB parsed and stored in one process, 32.8 MB
+# at 1.4 GiB). At 16 MiB two workers parsing such files at once keep the process tree under 4 GiB; a
+# school's push (a few thousand users) is a few MB.
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+def json_too_large(ext: str, size: int) -> tuple[str, str] | None:
+    """The block of a JSON file over MAX_JSON_BYTES (never read), else None."""
+    if ext != ".json" or size <= MAX_JSON_BYTES:
+        return None
+    mb = f"{size / 2**20:.1f}".replace(".", ",")  # Vietnamese decimal comma
+    return ("file_too_large", f"tệp JSON {mb} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: "
+            "hãy xuất riêng từng trường hoặc từng học kỳ")  # fmt: skip
 
 
 @dataclass
@@ -65,6 +81,9 @@ class FileResult:
     parts: list[Part] | None = None  # its rows for the raw tables, ready to store (`pack`)
     # sheets not parsed (hidden ones, near misses, others): (sheet, reason code, Vietnamese detail)
     unread_sheets: list[tuple[str, str, str]] = field(default_factory=list)
+    kept_previous: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # registry (school code, year) listed twice: the previous entry is kept (`duplicate_school_codes`)
 
     @property
     def rows_read(self) -> int:
@@ -161,6 +180,7 @@ class _Located:
     res: FileResult
     found: list[tuple[Grid, HeaderMatch]]
     errors: list[str]
+    cut: tuple[int, int, int] | None = None  # a CSV's cut last line: (row, its fields, the widest row's)
 
 
 def parse_file(
@@ -227,6 +247,9 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             raise FileRejected("empty_file")
         if size > MAX_FILE_BYTES:
             raise FileRejected("file_too_large")
+        too_large = json_too_large(ext, size)
+        if too_large:
+            raise FileRejected(*too_large)
         if ext == ".json":
             from connectors import json_layouts
 
@@ -259,9 +282,25 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             shown = ", ".join(f"“{n}”" for n, _ in hidden)
             raise FileRejected(errors[0] if errors else "unrecognized_layout",
                                f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
-        return _Located(res, found, errors)
+        return _Located(res, found, errors, cut_last_line(data, grids) if ext in CSV_TYPES else None)
     except BaseException as exc:
         return _rejected(res, exc, path, rel)
+
+
+def cut_last_line(data: bytes | None, grids: list[Grid]) -> tuple[int, int, int] | None:
+    """(row, fields, widest row's fields) when a CSV's last line is cut: the file does not end with a line
+    break and its last line has fewer fields than the widest row (a file copied or saved while it was
+    being written, or cut by a size limit). A field's own delimiters inside quotes count as fields, so
+    a doubtful line is kept, not rejected."""
+    if not data or not grids or data.endswith((b"\n", b"\r")):
+        return None
+    cells = grids[0].cells
+    if cells.empty:
+        return None
+    last = data.rsplit(b"\n", 1)[-1].rsplit(b"\r", 1)[-1]
+    fields = max(last.count(b","), last.count(b";")) + 1
+    width = len(cells.columns)
+    return (int(cells.index[-1]), fields, width) if fields < width else None
 
 
 def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> FileResult:
@@ -274,7 +313,16 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
     if isinstance(exc, FileRejected):
         res.reason_code = exc.code
         detail = _scrub(exc.detail, path, rel)
+        if isinstance(exc.__cause__, json.JSONDecodeError):
+            err = exc.__cause__
+            detail = f"lỗi cú pháp JSON ở dòng {err.lineno}, cột {err.colno}: {native(err.msg)}"
+        elif exc.code in ("unreadable_file", "bad_encoding") and detail.isascii():  # a reader's own text
+            detail = native(detail)
         res.reason = reason_text(exc.code) + (f" ({detail})" if detail else "")
+        return res
+    if isinstance(exc, RecursionError):  # json.loads of arrays or objects nested ~1,000 deep
+        res.reason_code = "unreadable_file"
+        res.reason = f"{reason_text('unreadable_file')} (cấu trúc lồng nhau quá sâu: quá nhiều cấp [ hoặc {{ lồng nhau)"
         return res
     if isinstance(exc, MemoryError):  # the worker's address-space limit, met in Python code
         res.reason_code = "file_too_large"
@@ -282,8 +330,31 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
         return res
     res.reason_code = "unreadable_file"
     detail = _scrub(f"{type(exc).__name__}: {str(exc)[:200]}", path, rel)
-    res.reason = f"{reason_text('unreadable_file')} ({detail})"
+    res.reason = f"{reason_text('unreadable_file')} ({native(detail)})"
     return res
+
+
+def native(text: str) -> str:
+    """A library's own (English) error text, wrapped in a Vietnamese sentence that says what it is."""
+    return f"thông báo gốc của trình đọc tệp, bằng tiếng Anh: “{text}”"
+
+
+def unmatched_school_name(found: list[tuple[Grid, HeaderMatch]], ctx: ParseContext | None) -> str | None:
+    """Vietnamese detail for a `school_unresolved` file whose title names a school (a line starting with
+    “Trường” or “Trung tâm”) that the registry does not hold, or when there is no registry to look it up
+    in; None when the title names no school."""
+    for grid, match in found:
+        cells = grid.cells
+        for value in cells[cells.index < match.row].to_numpy(dtype=object).ravel():
+            for line in str(value or "").splitlines():
+                if norm(line).startswith(("truong ", "trung tam ")):
+                    if ctx is None or not ctx.school_names:
+                        return (
+                            f"tiêu đề ghi “{line.strip()}” nhưng chưa có danh sách trường của Sở để đối chiếu"
+                        )
+                    return (f"tiêu đề ghi “{line.strip()}” nhưng tên này không khớp trường nào trong danh sách "
+                            "trường của Sở: sửa tên trường cho đúng danh sách, hoặc đặt tệp vào thư mục của trường")  # fmt: skip
+    return None
 
 
 def _conclude(
@@ -294,11 +365,17 @@ def _conclude(
     if isinstance(sheets, BaseException):
         return _rejected(res, sheets, path, res.source_file)
     res.sheets = sheets
+    res.kept_previous = duplicate_school_codes(res, loc.found, ctx)
+    if loc.cut is not None:
+        reject_cut_line(res, loc.cut)
     file_errors = [s for s in res.sheets if s.file_error]
     if file_errors:
         res.reason_code = file_errors[0].file_error
         detail = file_errors[0].file_error_detail
         res.reason = reason_text(str(res.reason_code)) + (f" ({detail})" if detail else "")
+        named = unmatched_school_name(loc.found, ctx) if res.reason_code == "school_unresolved" else None
+        if named:  # the file names a school the registry does not hold: say so rather than where we looked
+            res.reason = f"{reason_text('school_unresolved').split(' (')[0]} ({named})"
         return res
     other = other_school(res.sheets, ctx)
     if other:
@@ -315,6 +392,66 @@ def _conclude(
         return res
     res.status = "partly_loaded" if res.rows_rejected else "loaded"
     return res
+
+
+def reject_cut_line(res: FileResult, cut: tuple[int, int, int]) -> None:
+    """Reject a CSV's cut last line (`cut_last_line`) as `truncated_row`: its missing fields would load
+    as blanks. Its records leave the sheet's rows; a reject the parser gave it stays beside."""
+    row, fields, width = cut
+    for s in res.sheets:
+        if "source_row" not in s.rows.columns:
+            continue
+        mine = (s.rows["source_row"] == row).to_numpy()
+        if not mine.any() and not any(r.row == row for r in s.rejects):
+            continue
+        s.rows, s.parent = s.rows[~mine], None
+        s.rejects.append(RowIssue.reject(res.source_file, s.sheet, row, "truncated_row", entity=s.layout.entity,
+                                         expected=f"{width} cột, dòng chỉ có {fields} cột"))  # fmt: skip
+
+
+def duplicate_school_codes(
+    res: FileResult, found: list[tuple[Grid, HeaderMatch]], ctx: ParseContext | None
+) -> list[tuple[str, str]]:
+    """A registry sheet that lists a school code twice with different details (level, name…): every row
+    of that code is rejected as `duplicate_school_code` (the parser kept the last one: the school would
+    silently change level), and the (code, year) pairs are returned so that the store keeps the
+    previous registry entry of each. Exact repeats were already dropped as harmless. Each dropped row's
+    key is that of the row parsed alone under the sheet's title and header rows (as the sheet was)."""
+    ctx = ctx or ParseContext(file=res.source_file)
+    conflicts: set[tuple[str, str]] = set()
+    for s, (grid, match) in zip(res.sheets, found, strict=False):
+        if s.layout.entity != "school" or "school_code" not in s.rows.columns:
+            continue
+        dropped = sorted({r.row for r in s.rejects if r.reason_code == "duplicate_key"})
+        if not dropped:
+            continue
+        cells = grid.cells
+        head = cells.index < match.row + match.depth
+        rows_of: dict[tuple[str, str], list[int]] = {}
+        for r in dropped:
+            alone = parse_sheets([Grid(grid.sheet, cells[head | (cells.index == r)])], [match], [ctx])[0]
+            for code, year in alone.rows[["school_code", "school_year"]].astype(str).itertuples(index=False):
+                rows_of.setdefault((code, year), []).append(r)
+        kept = s.rows[["school_code", "school_year"]].astype(str)
+        hit = pd.Series([k in rows_of for k in kept.itertuples(index=False, name=None)], index=s.rows.index)
+        for k, r in zip(
+            kept[hit].itertuples(index=False, name=None), s.rows.loc[hit, "source_row"], strict=True
+        ):
+            rows_of[k].append(int(r))
+        col = next((c for c, name in match.mapping.items() if name == "school_code"), None)
+        header = " / ".join(match.paths.get(col, [])) if col is not None else ""
+        redo = {r for rows in rows_of.values() for r in rows}
+        s.rejects = [r for r in s.rejects if r.row not in redo or r.reason_code != "duplicate_key"]
+        for (code, year), rows in sorted(rows_of.items()):
+            listed = ", ".join(str(r) for r in sorted(rows))
+            expected = (f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {year}); "
+                        "tạm giữ thông tin trường này của lần nạp trước")  # fmt: skip
+            s.rejects += [RowIssue.reject(res.source_file, s.sheet, r, "duplicate_school_code", entity="school",
+                                          canonical="school_code", column=col, header=header, value=code,
+                                          expected=expected) for r in sorted(rows)]  # fmt: skip
+        s.rows, s.parent = s.rows[~hit.to_numpy()], None
+        conflicts |= set(rows_of)
+    return sorted(conflicts)
 
 
 def province_wide(layout: Layout) -> bool:
@@ -470,6 +607,7 @@ class IngestSummary:
     rows_by_entity: dict[str, int] = field(default_factory=dict)  # records written per entity
     changed_files: list[str] = field(default_factory=list)
     compacted: dict[str, tuple[int, int]] = field(default_factory=dict)  # raw table → (dead rows, live rows)
+    deferred: list[str] = field(default_factory=list)  # files still being written, left for the next run
 
     @property
     def changed(self) -> bool:
@@ -621,9 +759,12 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
     con.execute("BEGIN TRANSACTION")
     try:
         old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
+        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
+        kept = previous_entries(con, [it for it in items if not it.fresh])
+        if kept is not None:
+            by_entity["school"] = [kept]
         if old:  # files the manifest knew: remove what they contributed before
             raw_store.delete_files_rows(con, old)
-        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
         rejects: list[dict] = []  # one frame for the batch's rejects (and one for its warnings)
         warnings: list[dict] = []
         manifest: list[dict] = []
@@ -686,6 +827,23 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
         raise
 
 
+def previous_entries(con: duckdb.DuckDBPyConnection, items: list[StoreItem]) -> pa.Table | None:
+    """The registry rows these files stored before for the (school code, year) pairs they now list twice
+    (`FileResult.kept_previous`), as they were (their file, row and time): stored again with the new
+    version, the school keeps its previous entry until the registry is corrected. None when there are
+    none (a code listed twice in the first registry has no entry: its school's files wait for one)."""
+    keys = [f"{it.res.source_file}|{code}|{year}" for it in items if it.res.status != "quarantined"
+            for code, year in it.res.kept_previous]  # fmt: skip
+    if not keys:
+        return None
+    table = con.sql(
+        "SELECT * FROM raw_school WHERE list_contains($keys::VARCHAR[], concat_ws('|', source_file, school_code, "
+        "school_year))",
+        params={"keys": keys},
+    ).to_arrow_table()
+    return table if table.num_rows else None
+
+
 def _blocked_sha(blocked: tuple[str, str], path: Path) -> str:
     """The manifest's hash of a file the pre-flight checks blocked (its bytes are never read)."""
     return "blocked:" + hashlib.sha256(f"{blocked[0]}|{path.lstat().st_size}".encode()).hexdigest()[:16]
@@ -739,6 +897,7 @@ class Plan:
     todo: list[FileDecision] = field(default_factory=list)
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    deferred: list[str] = field(default_factory=list)  # files still being written: left for the next run
 
 
 def manifest_state(con: duckdb.DuckDBPyConnection) -> dict[str, ManifestEntry]:
@@ -752,14 +911,25 @@ def _unchanged(prev: ManifestEntry | None, sha: str) -> bool:
     return prev is not None and prev.sha256 == sha and prev.status != "retired"
 
 
-def plan_files(
-    inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary
-) -> Plan:
+def _stat(path: Path) -> tuple[int, int, float]:
+    """(size, mtime in ns, mtime in s) of a file (its target when a link); (-1, -1, 0.0) when gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1, -1, 0.0
+    return st.st_size, st.st_mtime_ns, st.st_mtime
+
+
+def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary,
+               settle_s: float = 0.0) -> Plan:  # fmt: skip
     """Decide per file, in parse order: the path checks (no read), the hash, unchanged → skipped; only a
     file whose hash the manifest does not hold gets the content checks (zip directory, width…). File
-    contents read for the hash are kept for the parse up to HOLD_BYTES."""
+    contents read for the hash are kept for the parse up to HOLD_BYTES. A file still being written —
+    modified less than `settle_s` seconds ago, or whose size or mtime changed while it was hashed — is
+    deferred: neither read nor retired, its previous version (if any) stays, the next run takes it."""
     plan, checks, held = Plan(), PathChecks(inbox), 0
     copies = _ContentIndex()
+    now = dt.datetime.now().timestamp()
     for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
         path, rel = inbox / rel_raw, file_key(rel_raw)
         plan.seen.add(rel)
@@ -767,11 +937,22 @@ def plan_files(
         prev = known.get(rel)
         blocked, resolved, size = checks.check(path, rel_raw)
         if not blocked:
-            blocked = unexpected_folder(rel)
+            blocked = unexpected_folder(rel) or json_too_large(path.suffix.lower(), size)
         if blocked:  # never read a file that must not be parsed (links out of the inbox, FIFOs, too large)
             sha, data = _blocked_sha(blocked, path), None
         else:
-            sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
+            before = _stat(path)
+            if settle_s > 0 and now - before[2] < settle_s:  # written a moment ago: maybe not finished
+                plan.deferred.append(rel)
+                continue
+            try:
+                sha, data = _hash(path, size, hold=held + size <= HOLD_BYTES)
+            except PermissionError:  # the file is fine, the account running the pipeline may not read it
+                blocked = ("permission_denied", "")
+                sha, data = _blocked_sha(blocked, path), None
+            if not blocked and _stat(path)[:2] != before[:2]:  # written to while it was read
+                plan.deferred.append(rel)
+                continue
         if not blocked and not _unchanged(prev, sha) and resolved is not None and size:
             blocked = check_content(resolved, path.suffix.lower(), size)
             if blocked:  # zip bombs, encrypted or broken workbooks…: never parsed
@@ -839,12 +1020,15 @@ def unexpected_folder(rel: str) -> tuple[str, str] | None:
 
 
 def _hash(path: Path, size: int, hold: bool) -> tuple[str, bytes | None]:
-    """(sha256, the content when `hold` and it fits a parse) of a file that passed the path checks."""
+    """(sha256, the content when `hold` and it fits a parse) of a file that passed the path checks; ("",
+    None) when it cannot be read, but `PermissionError` is raised (the plan says so: `permission_denied`)."""
     try:
         if hold and size <= MAX_FILE_BYTES:  # read once: hash and parse
             data = path.read_bytes()
             return hashlib.sha256(data).hexdigest(), data
         return sha256_of(path), None
+    except PermissionError:
+        raise
     except OSError:
         return "", None
 
@@ -1195,6 +1379,31 @@ def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
     raw_store.clear_pending(con, "finalise")
 
 
+DEFERRED = "deferred:"  # `ingest_pending` step of a file deferred because it was still being written
+
+
+def mark_deferred(con: duckdb.DuckDBPyConnection, year: str | None, files: list[str]) -> None:
+    """Record the files this run deferred in `ingest_pending` (`DEFERRED` + file key, since when), in place
+    of those of the last run of the same year(s): the no-change check of the next `cds run` sees them
+    (`pipelines.inbox_state`) and the data-quality report lists them."""
+    prefix = DEFERRED + (f"{year}/" if year else "")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM ingest_pending WHERE starts_with(step, ?) AND NOT list_contains(?::VARCHAR[], step)",
+            [prefix, [DEFERRED + f for f in files]],
+        )
+        for f in files:
+            con.execute(
+                "INSERT INTO ingest_pending VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [DEFERRED + f, dt.datetime.now()],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
@@ -1204,9 +1413,11 @@ def ingest_inbox(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     limits: Limits | None = None,
+    settle_s: float = 0.0,
 ) -> IngestSummary:
     """Ingest every new or changed file of the inbox (for one delivery year when given), in steps: plan
-    (a decision per file); the school registry (the province folder's registry files parsed and stored
+    (a decision per file; files modified less than `settle_s` seconds ago are deferred to the next run,
+    `plan_files`); the school registry (the province folder's registry files parsed and stored
     first, then one snapshot every other file is parsed with); parsed files (in worker processes under
     `limits`, `workers` at once, default INGEST_WORKERS; 0 parses in this process, uncontained) and the
     batch writer (plan order, a batch of files per transaction); retire; finalise."""
@@ -1216,8 +1427,12 @@ def ingest_inbox(
     ensure_manifest_columns(con)
     summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
     known = manifest_state(con)
-    plan = plan_files(Path(inbox), year, known, summary)
-    raw_store.log_events(con, summary.run_id, plan.skipped)
+    plan = plan_files(Path(inbox), year, known, summary, settle_s)
+    summary.deferred = plan.deferred
+    raw_store.log_events(
+        con, summary.run_id, [*plan.skipped, *((rel, "", "deferred") for rel in plan.deferred)]
+    )
+    mark_deferred(con, year, plan.deferred)
     if plan.todo or any(_retires(rel, e, plan.seen, year) for rel, e in known.items()):
         raw_store.mark_pending(con, "finalise")  # committed before any file is: a kill leaves it set
     first, rest = split_registry(plan.todo, limits, workers)

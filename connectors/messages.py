@@ -20,6 +20,8 @@ REASONS_VI: dict[str, str] = {
     "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
     "empty_file": "Tệp không có dòng dữ liệu nào",
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
+    "permission_denied": "Máy chủ không có quyền đọc tệp (tệp không hỏng: quyền truy cập của tệp trên máy chủ "
+    "không cho tài khoản chạy hệ thống đọc); người quản trị cần cấp quyền đọc, tệp sẽ được đọc ở lần chạy sau",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
     "reader_crashed": "Trình đọc tệp bị dừng đột ngột khi đọc tệp này (tệp hỏng hoặc có cấu trúc bất thường, "
@@ -45,6 +47,10 @@ REASONS_VI: dict[str, str] = {
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
     "unknown_school_name": "Tên trường không có trong danh sách trường của Sở (so khớp không phân biệt chữ hoa, "
     "thường): kiểm tra tên trường hoặc đề nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
+    "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): tệp "
+    "có thể được gửi khi chưa ghi xong; dòng này bị loại, hãy xuất lại tệp đầy đủ rồi gửi lại",
+    "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
+    "(cấp học, tên…): tất cả các dòng của mã này bị loại; hãy sửa danh sách để mỗi trường chỉ có một dòng",
     # warnings
     "unresolved_reference": "Không tìm thấy đối tượng được tham chiếu",
     "avg_mismatch": "Điểm trung bình trong tệp khác điểm tính lại",

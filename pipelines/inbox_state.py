@@ -129,6 +129,15 @@ def check_changes(
     if row[0] != config_sha:
         res.reason = "indicator set or SQL models changed"
         return res
+    if (
+        _table_exists(con, "ingest_pending")
+        and con.execute(  # work a run left (files still being written)
+            "SELECT count(*) FROM ingest_pending WHERE step = 'finalise' OR starts_with(step, ?)",
+            [f"deferred:{year}/"],
+        ).fetchone()[0]
+    ):  # type: ignore[index]
+        res.reason = "ingest work left pending by the last run (files deferred while being written)"
+        return res
     stored = {
         r[0]: (int(r[1]), int(r[2]))
         for r in con.execute(

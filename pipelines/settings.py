@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     ingest_max_sheet_cells: int = Field(
         default=20_000_000, ge=0, description="Ingest: cells of one sheet's used range (0 = no cap)"
     )
+    ingest_settle_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Ingest: a file modified less than this many seconds ago is left for the "
+        "next run (still being written; 0 = none)",
+    )
     sensor_debounce_seconds: int = Field(
         default=300, ge=0, description="Inbox sensor: seconds the inbox must stay unchanged before a run"
     )

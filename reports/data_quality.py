@@ -27,6 +27,8 @@ from connectors.http_lms import PullStatus, latest_pull_status
 from connectors.messages import reason_text
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
+from reports import deferred_files as deferred
+from reports import province_rejects as province
 from reports import sheet_accounting
 from reports.season import SeasonClock, season_section
 
@@ -66,6 +68,8 @@ class ReportData:
     lms_api: PullStatus | None = None  # the year's latest pull of the LMS metrics API (None: never pulled)
     accounting_html: str = ""  # reports.sheet_accounting: sheets and columns not read (issue 19)
     season: str = ""  # the season's calendar section, rendered and escaped by reports/season.py
+    province_rejects: dict | None = None  # rejects of the province folder's files (reports.province_rejects)
+    deferred_files: list[dict] = field(default_factory=list)  # left for the next run (reports.deferred_files)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -230,6 +234,8 @@ def collect(
         lms_api=latest_pull_status(con, year),
         accounting_html=sheet_accounting.section_html(con, year),
         season=season_section(con, year, season, cov) if season else "",
+        province_rejects=province.province_rejects(con, year),
+        deferred_files=deferred.deferred_files(con, year),
     )
 
 
@@ -288,6 +294,7 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% for f in d.unassigned_files %}<tr><td>{{ f.file }}</td><td>{{ f.reason }} ({{ f.reason_code }})</td></tr>
 {% endfor %}</table>
 {% endif %}
+<!-- province sections -->
 {{ d.season|safe }}
 </section>
 {% for s in d.schools %}
@@ -320,6 +327,8 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 </body>
 </html>
 """
+# the sections of reports.province_rejects and reports.deferred_files
+TEMPLATE = TEMPLATE.replace("<!-- province sections -->\n", province.SECTION + deferred.SECTION)
 
 
 def render(data: ReportData) -> str:

@@ -49,6 +49,13 @@ def parse_limits() -> Limits:
                   max_cells=s.ingest_max_sheet_cells)  # fmt: skip
 
 
+def settle_seconds() -> int:
+    """`CDS_INGEST_SETTLE_SECONDS`: files modified more recently are left for the next run."""
+    from pipelines.settings import get_settings
+
+    return get_settings().ingest_settle_seconds
+
+
 PROGRESS_EVERY_S = 10.0  # at most one progress line per this many seconds (each is a stored Dagster event)
 
 
@@ -94,7 +101,8 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         year = context.partition_key
         with warehouse.connect() as con:
             summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
-                                   progress=throttled_progress(context.log.info), limits=parse_limits())  # fmt: skip
+                                   progress=throttled_progress(context.log.info), limits=parse_limits(),
+                                   settle_s=settle_seconds())  # fmt: skip
             api_meta = pull_api(con, pipeline, year, context.log)
             counts = {
                 e.table: con.execute(
@@ -106,6 +114,10 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             f"ingest {year}: seen={summary.files_seen} new={summary.ingested} replaced={summary.replaced} "
             f"skipped={summary.skipped} quarantined={summary.quarantined} retired={summary.retired}"
         )
+        for rel in summary.deferred:
+            context.log.warning(
+                f"deferred to the next run (modified in the last {settle_seconds()} s): {rel}"
+            )
         for table, (dead, live) in summary.compacted.items():
             context.log.info(f"compacted {table}: {dead} deleted rows reclaimed, {live} rows kept")
         for e in load_entities().values():
@@ -126,7 +138,8 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             asset_key="ingest_manifest",
             metadata={"files_seen": summary.files_seen, "files_ingested": summary.ingested,
                       "files_replaced": summary.replaced, "files_skipped": summary.skipped,
-                      "files_quarantined": summary.quarantined, "files_retired": summary.retired},
+                      "files_quarantined": summary.quarantined, "files_retired": summary.retired,
+                      "files_deferred": len(summary.deferred)},
         )  # fmt: skip
 
     return [_ingest]

@@ -60,6 +60,7 @@ def child_env(**extra: str) -> dict[str, str]:
     """Environment of a child run: development mode, a test key, no API, English-free locale issues."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
     env.update({"CDS_HASH_KEY": TEST_HASH_KEY, "CDS_MODE": "development", "PYTHONIOENCODING": "utf-8",
+                "CDS_INGEST_SETTLE_SECONDS": "0",
                 "DAGSTER_HOME": env.get("DAGSTER_HOME", ""), **extra})  # fmt: skip
     if not env["DAGSTER_HOME"]:
         env.pop("DAGSTER_HOME")

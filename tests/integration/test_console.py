@@ -22,7 +22,10 @@ def test_cds_run_console_is_clean_and_unwrapped(tmp_path: Path) -> None:
     for school, rooms in ROOMS.items():
         write_rooms(inbox / YEAR / school / "phong_hoc.xlsx", school, rooms)
     cds = Path(sys.executable).with_name("cds")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")} | {"COLUMNS": "80"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")} | {
+        "COLUMNS": "80",
+        "CDS_INGEST_SETTLE_SECONDS": "0",
+    }
     with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
         done = subprocess.run([str(cds), "run", "--inbox", str(inbox), "--warehouse", str(deep / "wh.duckdb"),
                                "--out", str(tmp_path / "out"), "--year", YEAR],

@@ -145,9 +145,8 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
          " (không tìm thấy học kỳ; đã tìm ở dòng tiêu đề và các cột. Hãy ghi học kỳ ở dòng tiêu đề (ví dụ "
          "«Học kỳ: 1») hoặc trong một cột)"),
         (no_school, "school_unresolved",
-         "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
-         " (không tìm thấy mã trường; đã tìm ở dòng tiêu đề, các cột và thư mục nộp. Hãy ghi mã trường ở dòng "
-         "tiêu đề (ví dụ «Mã trường: 08000001») hoặc trong một cột)"),
+         "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh sách trường của Sở "
+         "để đối chiếu)", ""),
     ):  # fmt: skip
         row = manifest_row(con, rel)
         assert (row["status"], row["reason_code"], row["reason"]) == ("quarantined", code, text + detail)

@@ -218,3 +218,41 @@ def test_dagster_runs_refuse_production_with_the_default_key(
     with pytest.raises(dg.DagsterResourceFunctionError) as err:
         dg.materialize([needs_pipeline], resources={"pipeline": config(hash_key="")})
     assert isinstance(err.value.__cause__, InsecureHashKeyError)
+
+
+# Tables that hold people by design (docs/exports.md §6): the raw tables and the staging models. Every
+# other table (quarantine_rows, ingest_warnings, marts, findings…) must not carry a name or birth date.
+_PERSONAL_LAYER = re.compile(r"^(raw_|stg_)")
+
+
+def test_no_table_of_the_warehouse_carries_clear_personal_values(
+    corpus_run: harness.CorpusRun, people: dict[str, set[str]]
+) -> None:
+    """Issue 24: every VARCHAR column of every table of the warehouse, scanned for the people of the inbox
+    and the corpus: no clear phone or citizen id anywhere (rejected values of personal columns are masked
+    in `quarantine_rows` and `ingest_warnings` too), no name or birth date outside the personal layer."""
+    con = duckdb.connect(str(corpus_run.hostile_db), read_only=True)
+    try:
+        cols = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE data_type = 'VARCHAR' ORDER BY ALL"
+        ).fetchall()
+        tables = {t for _, t, _ in cols}
+        assert {"quarantine_rows", "ingest_warnings", "raw_student"} <= tables
+        masked = con.execute(
+            "SELECT count(*) FROM quarantine_rows q WHERE q.canonical_column IN ('phone_hash', 'citizen_id_hash', "
+            "'parent_phone_hash', 'dob', 'full_name') AND q.value IS NOT NULL"
+        ).fetchone()[0]
+        problems = []
+        for schema, table, col in cols:
+            values = [v for (v,) in con.execute(
+                f'SELECT DISTINCT "{col}" FROM "{schema}"."{table}" WHERE "{col}" IS NOT NULL').fetchall()]  # fmt: skip
+            text = "\n".join(values)
+            problems += [f"{table}.{col} holds clear {c}" for c in people["clear"] if c in text]
+            if not _PERSONAL_LAYER.match(table):
+                problems += [f"{table}.{col} holds name {n!r}" for n in people["name"] if n in text]
+                problems += [f"{table}.{col} holds birth date {d}" for d in people["dob"] if d in text]
+    finally:
+        con.close()
+    assert masked > 0, "the corpus has rejected personal values (stored masked)"
+    assert not problems, problems[:10]
