@@ -161,6 +161,8 @@ def read_published(catalog: SqlCatalog, name: str, school_year: str, namespace: 
     if not pubs.empty:
         table = load_table(catalog, namespace, name)
         for row in pubs[pubs["table_name"] == name].itertuples(index=False):
+            if int(row.snapshot_id) == 0:  # published empty into a table with no commit yet: no rows
+                continue
             scan = table.scan(
                 row_filter=_partition(row.province_code, school_year), snapshot_id=int(row.snapshot_id)
             )

@@ -109,14 +109,13 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             sp = rc.self_points(selfs, iset, no_evidence_layouts())
             final = rc.final_values(scored, sp, iset)
             found = rc.reconcile_findings(final, iset)
-            comp = rc.computed_scores(final, iset) if len(final) else pd.DataFrame()
-            own = rc.self_scores(final, iset) if len(final) else pd.DataFrame()
+            comp = rc.computed_scores(final, iset)  # an empty year still writes its (empty) tables
+            own = rc.self_scores(final, iset)
             con.execute(FINDINGS_DDL)
             replace_year(con, "findings", found, year)
             replace_year(con, "final_indicator_values", final, year)
-            if len(final):
-                replace_year(con, "school_scores_final", comp, year)
-                replace_year(con, "school_scores_self", own, year)
+            replace_year(con, "school_scores_final", comp, year)
+            replace_year(con, "school_scores_self", own, year)
         by = found["finding"].value_counts().to_dict() if len(found) else {}
         context.log.info(f"reconcile {year}: {len(final)} values, {len(found)} findings {by}")
         yield dg.MaterializeResult(asset_key="final_indicator_values", metadata={"rows": len(final)})
