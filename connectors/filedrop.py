@@ -615,8 +615,14 @@ class IngestSummary:
 
 
 def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """norm(name) → school_code of the registry's schools. The match ignores case, spacing and diacritics
+    (so «Tân Hòa» and «Tân Hoà», two spellings of one name, meet); a name that two schools share once
+    normalised is left out, so a row naming it is rejected rather than given to either school."""
     rows = con.execute("SELECT DISTINCT name, school_code FROM raw_school WHERE name IS NOT NULL").fetchall()
-    return {norm(n): c for n, c in rows}
+    codes: dict[str, set[str]] = {}
+    for n, c in rows:
+        codes.setdefault(norm(n), set()).add(c)
+    return {k: next(iter(v)) for k, v in codes.items() if len(v) == 1}
 
 
 def school_platforms(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

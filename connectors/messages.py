@@ -46,7 +46,8 @@ REASONS_VI: dict[str, str] = {
     "unknown_value": "Giá trị không có trong danh mục",
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
     "unknown_school_name": "Tên trường không có trong danh sách trường của Sở (so khớp không phân biệt chữ hoa, "
-    "thường): kiểm tra tên trường hoặc đề nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
+    "thường, có dấu hay không dấu; tên mà hai trường cùng có thì không dùng được): kiểm tra tên trường hoặc đề "
+    "nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
     "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): tệp "
     "có thể được gửi khi chưa ghi xong; dòng này bị loại, hãy xuất lại tệp đầy đủ rồi gửi lại",
     "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
