@@ -8,6 +8,7 @@ the whole pipeline) that capture every log record into a file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -15,6 +16,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,10 +134,49 @@ class CorpusRun:
     baseline_db: Path
     wall_seconds: float
     max_rss_bytes: int
+    tree_peak_bytes: int  # resident memory of the run and its workers together, at its peak
     run_ok: bool
 
 
 _RUNS: dict[str, CorpusRun] = {}
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and every process descending from it, read from /proc (Linux)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0  # the process ended between the listing and the read
+
+
+class TreeMemory(threading.Thread):
+    """The peak, over time, of the resident memory summed over a process and its descendants (the run
+    and its parse workers), sampled every 50 ms while the process lives."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_bytes, self._stop_event = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak_bytes = max(self.peak_bytes, sum(_rss_bytes(p) for p in _tree(self.pid)))
+            self._stop_event.wait(0.05)
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join()
+        return self.peak_bytes
 
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
@@ -178,7 +219,10 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     hostile = _start(
         ["run", str(inbox), str(root / "hostile.duckdb"), str(root / "out"), str(root / "run.log")]
     )
+    tree = TreeMemory(hostile.pid)
+    tree.start()
     rc = _finish(hostile, "the pipeline run with the corpus")
+    tree_peak = tree.stop()
     assert _finish(baseline, "the baseline ingest") == 0
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -201,7 +245,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
         seconds[f] = (at - previous).total_seconds() if previous else 0.0
         previous = at
     run = CorpusRun(root, inbox, root / "out", root / "run.log", cases, {r["source_file"]: r for r in rows},
-                    rejects, seconds, root / "hostile.duckdb", root / "baseline.duckdb", wall, rss, rc == 0)  # fmt: skip
+                    rejects, seconds, root / "hostile.duckdb", root / "baseline.duckdb", wall, rss, tree_peak, rc == 0)  # fmt: skip
     _RUNS["run"] = run
     return run
 

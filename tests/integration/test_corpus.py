@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 CASES = case_list()
 PER_INPUT_SECONDS = 20.0
 MAX_CHILD_RSS_BYTES = 2 * 1024**3
+MAX_TREE_RSS_BYTES = 4 * 1024**3  # the README's bound for the run and its parse workers together
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,7 @@ def test_corpus_has_at_least_40_inputs() -> None:
 def test_the_run_finishes_in_bounded_time_and_memory(corpus_run: harness.CorpusRun) -> None:
     assert [c.name for c in corpus_run.cases] == [c.name for c in CASES]
     assert corpus_run.max_rss_bytes < MAX_CHILD_RSS_BYTES
+    assert 0 < corpus_run.tree_peak_bytes < MAX_TREE_RSS_BYTES, corpus_run.tree_peak_bytes
     assert corpus_run.run_ok, "the pipeline run with the hostile inputs must succeed"
     expected = {file_key(c.rel) for c in corpus_run.cases if ABSENT not in c.expect} | {
         f"{YEAR}/{f}" for f in harness.GOOD_FILES
