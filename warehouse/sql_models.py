@@ -99,13 +99,15 @@ def transpile(sql: str, dialect: str = "spark") -> str:
     """A model's DuckDB SQL in another engine's dialect, strictly (issue 22: the models must run on Spark).
 
     DuckDB's planner hints (`AS [NOT] MATERIALIZED`) are dropped and `regexp_full_match` with a literal
-    pattern becomes an anchored `RLIKE`; anything sqlglot cannot express in the target dialect, or a
-    DuckDB-only function left over, raises `UnsupportedError` naming it.
+    pattern becomes an anchored `RLIKE`; anything sqlglot cannot express in the target dialect, a
+    DuckDB-only function left over, or a `UNION BY NAME`, raises `UnsupportedError` naming it.
     """
     tree = sqlglot.parse_one(sql, read="duckdb").transform(_portable)
     left = sorted({type(n).__name__ for n in tree.find_all(*_DUCKDB_ONLY)})
     if left:
         raise UnsupportedError(f"DuckDB-only function(s) without a portable form: {', '.join(left)}")
+    if any(u.args.get("by_name") for u in tree.find_all(exp.Union)):  # sqlglot passes it through as is
+        raise UnsupportedError("UNION BY NAME has no Spark SQL form: name the columns of each branch")
     return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
 
 

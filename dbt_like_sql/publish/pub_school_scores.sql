@@ -1,9 +1,18 @@
 -- purpose: the group totals and levels of one school year as published to the lakehouse, on the self-declared side and on the final (externally verified) side, with the school's managing unit and level of education from the registry
 -- grain: one row per school × school year × side (self, final)
 with scores as (
-    select 'self' as side, * from school_scores_self where school_year = $school_year
-    union all by name
-    select 'final' as side, * from school_scores_final where school_year = $school_year
+    -- the two tables carry different extra columns: the published ones named (no UNION BY NAME in Spark)
+    select
+        'self' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        level
+    from school_scores_self
+    where school_year = $school_year
+    union all
+    select
+        'final' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        level
+    from school_scores_final
+    where school_year = $school_year
 ),
 
 registry as (
