@@ -36,8 +36,39 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     arr = grid.values[body_at]
     idx = grid.row_index[body_at]
     key_j = grid.col_position(key_col) if key_col is not None else None
-    nonblank = _nonblank(arr)
-    is_blank = ~nonblank.any(axis=1)
+    rows = _body_rows(grid, match, arr, idx, key_j)
+    events = sorted(
+        [(int(r), "footer") for r in idx[rows.footer]] + [(int(r), "header") for r in idx[rows.header]]
+    )
+    bounds = _block_bounds(grid, match, events, idx, rows.key_empty, key_j, parse_title(title_rows))
+    blocks: list[Block] = []
+    in_block = np.zeros(len(idx), dtype=bool)
+    for lo, hi, hdr, m in bounds:
+        if hi < lo:
+            continue
+        sel = (idx >= lo) & (idx <= hi)
+        in_block |= sel
+        blocks.append(Block(hdr, idx[sel & ~rows.skip].tolist(), m))
+    skipped = int((~in_block).sum() + (rows.skip & in_block).sum())
+    return blocks, skipped
+
+
+@dataclass
+class _BodyRows:
+    """Per body row: key cell empty, footer, repeated header, and skipped (blank, column numbers, footer
+    or header)."""
+
+    key_empty: np.ndarray
+    footer: np.ndarray
+    header: np.ndarray
+    skip: np.ndarray
+
+
+def _body_rows(
+    grid: Grid, match: HeaderMatch, arr: np.ndarray, idx: np.ndarray, key_j: int | None
+) -> _BodyRows:
+    """Classify the rows under the header."""
+    is_blank = ~_nonblank(arr).any(axis=1)
     key_keys = match.layout.columns[match.layout.key].header_keys()
     is_header = np.zeros(len(idx), dtype=bool)
     key_list = _trimmed(arr[:, key_j]) if key_j is not None else [""] * len(idx)
@@ -68,12 +99,16 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     first_vals = [v for v in arr[0] if isinstance(v, str) and v.strip()]
     if first_vals and all(_COLNUM.match(v.strip()) for v in first_vals) and len(first_vals) >= 3:
         colnum[0] = True
+    return _BodyRows(key_empty, footer, is_header, is_blank | colnum | footer | is_header)
 
-    events = sorted([(int(r), "footer") for r in idx[footer]] + [(int(r), "header") for r in idx[is_header]])
-    skip = is_blank | colnum | footer | is_header
-    blocks: list[Block] = []
+
+def _block_bounds(grid: Grid, match: HeaderMatch, events: list[tuple[int, str]], idx: np.ndarray,
+                  key_empty: np.ndarray, key_j: int | None,
+                  meta: dict[str, str]) -> list[tuple[int, int, int, dict[str, str]]]:  # fmt: skip
+    """(first row, last row, header row, title metadata) of each block: a footer ends a block, a repeated
+    header starts one (its title rows, the key-less rows right above it, give its metadata; the school
+    carries over)."""
     current_header = match.row
-    meta = parse_title(title_rows)
     in_footer = False
     seg_start = int(idx[0])
     bounds: list[tuple[int, int, int, dict[str, str]]] = []
@@ -83,33 +118,25 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
             if not in_footer:
                 bounds.append((seg_start, r - 1, current_header, meta))
             in_footer = True
-        else:  # header repeat: title rows are the key-less rows right above it
-            t0 = r
-            while t0 - 1 >= seg_start and bool(key_empty_at.get(t0 - 1, False)):
-                t0 -= 1
-            if not in_footer:
-                bounds.append((seg_start, t0 - 1, current_header, meta))
-            prev_data = [b for b in bounds if b[1] >= b[0]]
-            lo = max((b[1] for b in prev_data), default=match.row) + 1
-            above = grid.values[grid.span(lo, r - 1)]
-            if len(above) and key_j is not None:  # title rows: those whose key cell is not data-like
-                above = above[[not _data_like(v) for v in above[:, key_j]]]
-            new_meta = parse_title(above)
-            meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
-            current_header = r
-            in_footer = False
-            seg_start = r + match.depth
+            continue
+        t0 = r  # header repeat: title rows are the key-less rows right above it
+        while t0 - 1 >= seg_start and bool(key_empty_at.get(t0 - 1, False)):
+            t0 -= 1
+        if not in_footer:
+            bounds.append((seg_start, t0 - 1, current_header, meta))
+        prev_data = [b for b in bounds if b[1] >= b[0]]
+        lo = max((b[1] for b in prev_data), default=match.row) + 1
+        above = grid.values[grid.span(lo, r - 1)]
+        if len(above) and key_j is not None:  # title rows: those whose key cell is not data-like
+            above = above[[not _data_like(v) for v in above[:, key_j]]]
+        new_meta = parse_title(above)
+        meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
+        current_header = r
+        in_footer = False
+        seg_start = r + match.depth
     if not in_footer:
         bounds.append((seg_start, int(idx[-1]), current_header, meta))
-    in_block = np.zeros(len(idx), dtype=bool)
-    for lo, hi, hdr, m in bounds:
-        if hi < lo:
-            continue
-        sel = (idx >= lo) & (idx <= hi)
-        in_block |= sel
-        blocks.append(Block(hdr, idx[sel & ~skip].tolist(), m))
-    skipped = int((~in_block).sum() + (skip & in_block).sum())
-    return blocks, skipped
+    return bounds
 
 
 def _data_like(v: object) -> bool:

@@ -133,64 +133,16 @@ def find_headers(
     Only rows holding a cell that is a header form of some layout's anchor can match that layout: the
     distinct texts of the top rows are looked up once, and the header forms of a row's cells are
     gathered only for those rows."""
-    top = grid.values[:HEADER_SCAN_ROWS]
-    top_rows = grid.row_index[:HEADER_SCAN_ROWS].tolist()
-    columns = [int(c) for c in grid.columns]
-    index = _anchor_index(layouts)
-    codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
-    by_text = index.by_text
-    hits = [by_text.get(u) if type(u) is str else None for u in uniques.tolist()]
-    for k, h in enumerate(hits):  # texts not seen before (and anything that is not text)
-        if h is None:
-            hits[k] = index.layouts_of(uniques[k])
-    cand: dict[int, set[int]] = {}  # layout → matrix rows holding one of its anchor forms
-    width = top.shape[1] if top.ndim == 2 else 0
-    for u in [u for u, h in enumerate(hits) if h]:
-        for pos in np.flatnonzero(codes == u).tolist():
-            for li in hits[u] or ():
-                cand.setdefault(li, set()).add(pos // width)
-    by_row: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
-    row_forms: dict[int, set[str]] = {}
-
-    def forms_of(i: int) -> tuple[list[tuple[int, tuple[str, ...]]], set[str]]:
-        if i not in by_row:
-            by_row[i] = _row_forms(top, columns, i)
-            row_forms[i] = {f for _, fs in by_row[i] for f in fs}
-        return by_row[i], row_forms[i]
-
+    top = _TopRows(grid)
+    cand = _candidate_rows(top.values, _anchor_index(layouts))
     matches: list[HeaderMatch] = []
     for li, layout in enumerate(layouts):
-        anchors = layout.anchors
-        if not anchors or li not in cand:
+        if not layout.anchors or li not in cand:
             continue
-        need = layout.min_anchor_count or len(anchors)
-        code_rx = layout.options.get("code_regex")
-        missed: NearMiss | None = None
-        for i in sorted(cand[li]):
-            cells, forms_here = forms_of(i)
-            r = top_rows[i]
-            found = {a for a, keys in anchors.items() if keys & forms_here}
-            if near is not None and missed is None and not layout.min_anchor_count and len(anchors) >= 2 \
-                    and len(found) == len(anchors) - 1:  # fmt: skip
-                (lost,) = set(anchors) - found
-                missed = NearMiss(layout, r, layout.columns[lost].headers[0])
-            if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
-                n_codes = 0
-                if code_rx:
-                    texts = [str(v) for k in (i, i + 1, i + 2) if k < len(top) and top_rows[k] - r == k - i
-                             for v in top[k].tolist() if isinstance(v, str)]  # fmt: skip
-                    n_codes = len({m.group(0) for t in texts for m in [re.search(code_rx, t)] if m})
-                    if n_codes < int(layout.options.get("min_code_columns", 1)):
-                        continue
-                key_col = next((c for c, f in cells if _cell_matches(f, layout.columns[layout.key].header_keys())),
-                               None)  # fmt: skip
-                depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
-                mapping, paths = map_columns(grid, r, depth, layout)
-                score = evidence_score(layout, paths, mapping, layouts) + n_codes
-                matches.append(HeaderMatch(layout, r, depth, mapping, paths, score))
-                missed = None
-                break
-        if missed is not None and near is not None:
+        found, missed = _match_layout(grid, top, layout, sorted(cand[li]), layouts, near is not None)
+        if found is not None:
+            matches.append(found)
+        elif missed is not None and near is not None:
             near.append(missed)
     for m in matches:  # each match knows the best other candidate (kept for reports and `cds inspect`)
         others = [o for o in matches if o is not m]
@@ -198,6 +150,81 @@ def find_headers(
             best = max(others, key=lambda o: o.score)  # ties: the first listed
             m.runner_up = (best.layout.id, best.score)
     return matches
+
+
+class _TopRows:
+    """The first rows of a sheet, with the header forms of a row's text cells gathered once per row."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.values = grid.values[:HEADER_SCAN_ROWS]
+        self.rows = grid.row_index[:HEADER_SCAN_ROWS].tolist()
+        self.columns = [int(c) for c in grid.columns]
+        self._cells: dict[int, list[tuple[int, tuple[str, ...]]]] = {}
+        self._forms: dict[int, set[str]] = {}
+
+    def forms_of(self, i: int) -> tuple[list[tuple[int, tuple[str, ...]]], set[str]]:
+        if i not in self._cells:
+            self._cells[i] = _row_forms(self.values, self.columns, i)
+            self._forms[i] = {f for _, fs in self._cells[i] for f in fs}
+        return self._cells[i], self._forms[i]
+
+
+def _candidate_rows(top: np.ndarray, index: _AnchorIndex) -> dict[int, set[int]]:
+    """Layout → the matrix rows holding one of its anchor forms (each distinct text looked up once)."""
+    codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
+    by_text = index.by_text
+    hits = [by_text.get(u) if type(u) is str else None for u in uniques.tolist()]
+    for k, h in enumerate(hits):  # texts not seen before (and anything that is not text)
+        if h is None:
+            hits[k] = index.layouts_of(uniques[k])
+    cand: dict[int, set[int]] = {}
+    width = top.shape[1] if top.ndim == 2 else 0
+    for u in [u for u, h in enumerate(hits) if h]:
+        for pos in np.flatnonzero(codes == u).tolist():
+            for li in hits[u] or ():
+                cand.setdefault(li, set()).add(pos // width)
+    return cand
+
+
+def _match_layout(grid: Grid, top: _TopRows, layout: Layout, rows: list[int], layouts: tuple[Layout, ...],
+                  want_near: bool) -> tuple[HeaderMatch | None, NearMiss | None]:  # fmt: skip
+    """The first candidate row where a layout's anchors all appear (its match), else the first row
+    missing one anchor (a near miss, when asked)."""
+    anchors = layout.anchors
+    need = layout.min_anchor_count or len(anchors)
+    missed: NearMiss | None = None
+    for i in rows:
+        cells, forms_here = top.forms_of(i)
+        r = top.rows[i]
+        found = {a for a, keys in anchors.items() if keys & forms_here}
+        if want_near and missed is None and not layout.min_anchor_count and len(anchors) >= 2 \
+                and len(found) == len(anchors) - 1:  # fmt: skip
+            (lost,) = set(anchors) - found
+            missed = NearMiss(layout, r, layout.columns[lost].headers[0])
+        if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
+            n_codes = _code_columns(top, layout, i)
+            if n_codes is None:
+                continue
+            key_col = next((c for c, f in cells if _cell_matches(f, layout.columns[layout.key].header_keys())),
+                           None)  # fmt: skip
+            depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
+            mapping, paths = map_columns(grid, r, depth, layout)
+            score = evidence_score(layout, paths, mapping, layouts) + n_codes
+            return HeaderMatch(layout, r, depth, mapping, paths, score), None
+    return None, missed
+
+
+def _code_columns(top: _TopRows, layout: Layout, i: int) -> int | None:
+    """With `options.code_regex`: the distinct codes in the header row and the two below it (None when
+    fewer than `min_code_columns`); 0 for other layouts."""
+    code_rx = layout.options.get("code_regex")
+    if not code_rx:
+        return 0
+    r = top.rows[i]
+    texts = [str(v) for k in (i, i + 1, i + 2) if k < len(top.values) and top.rows[k] - r == k - i
+             for v in top.values[k].tolist() if isinstance(v, str)]  # fmt: skip
+    n_codes = len({m.group(0) for t in texts for m in [re.search(code_rx, t)] if m})
+    return None if n_codes < int(layout.options.get("min_code_columns", 1)) else n_codes
 
 
 def sheet_not_read(grid: Grid, layouts: tuple[Layout, ...]) -> tuple[str, str]:

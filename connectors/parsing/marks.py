@@ -42,9 +42,9 @@ def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple]
             here.append((index[(k, n)], c))
         placed.append(here)
     abs_cols = np.full((len(marks_of), len(kinds)), -1, dtype=np.int64)
-    for k, here in enumerate(placed):
+    for s, here in enumerate(placed):
         for j, c in here:
-            abs_cols[k, j] = c
+            abs_cols[s, j] = c
     return kinds, abs_cols
 
 

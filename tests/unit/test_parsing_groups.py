@@ -11,8 +11,8 @@ import pytest
 
 from connectors import filedrop
 from connectors.layouts import load_layouts
-from connectors.readers import read_grids
 from connectors.parsing.shapes import can_group, parse_sheets, sheet_group_key
+from connectors.readers import read_grids
 from connectors.sheet_parser import Grid, ParseContext, SheetResult, find_headers, to_grid
 
 ROOT = Path(__file__).resolve().parents[2]
