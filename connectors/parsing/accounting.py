@@ -10,7 +10,6 @@ from collections.abc import Callable
 import numpy as np
 
 from connectors.messages import column_letter
-from connectors.parsing.cells import _nonblank
 from connectors.parsing.model import ColumnUse, Grid, HeaderMatch, SheetResult
 from connectors.parsing.tt22 import _tt22_kinds
 from connectors.parsing.tt27 import _tt27_kinds
@@ -38,7 +37,7 @@ def account_columns(grid: Grid, match: HeaderMatch) -> list[ColumnUse]:
     cols = [int(c) for c in grid.columns]
     key_col = next((c for c, n in match.mapping.items() if n == layout.key), None)
     key_j = grid.col_position(key_col) if key_col is not None else None
-    filled = _nonblank(arr) if arr.size else np.zeros((0, len(cols)), dtype=bool)
+    filled = grid.nonblank[body] if arr.size else np.zeros((0, len(cols)), dtype=bool)
     if key_j is not None and len(arr):
         keyed = np.flatnonzero(filled[:, key_j])
         filled = filled[: int(keyed[-1]) + 1] if len(keyed) else filled[:0]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from connectors import normalize as nz
-from connectors.parsing.cells import _DIGIT, _footer_flags, _footer_mask, _nonblank, _trimmed
+from connectors.parsing.cells import _DIGIT, _footer_flags, _footer_mask, _trimmed
 from connectors.parsing.model import Grid, HeaderMatch
 from connectors.parsing.titles import parse_title
 
@@ -36,7 +36,7 @@ def split_blocks(grid: Grid, match: HeaderMatch) -> tuple[list[Block], int]:
     arr = grid.values[body_at]
     idx = grid.row_index[body_at]
     key_j = grid.col_position(key_col) if key_col is not None else None
-    rows = _body_rows(grid, match, arr, idx, key_j)
+    rows = _body_rows(grid, match, arr, grid.nonblank[body_at], idx, key_j)
     events = sorted(
         [(int(r), "footer") for r in idx[rows.footer]] + [(int(r), "header") for r in idx[rows.header]]
     )
@@ -64,11 +64,10 @@ class _BodyRows:
     skip: np.ndarray
 
 
-def _body_rows(
-    grid: Grid, match: HeaderMatch, arr: np.ndarray, idx: np.ndarray, key_j: int | None
-) -> _BodyRows:
+def _body_rows(grid: Grid, match: HeaderMatch, arr: np.ndarray, nonblank: np.ndarray, idx: np.ndarray,
+               key_j: int | None) -> _BodyRows:  # fmt: skip
     """Classify the rows under the header."""
-    is_blank = ~_nonblank(arr).any(axis=1)
+    is_blank = ~nonblank.any(axis=1)
     key_keys = match.layout.columns[match.layout.key].header_keys()
     is_header = np.zeros(len(idx), dtype=bool)
     key_list = _trimmed(arr[:, key_j]) if key_j is not None else [""] * len(idx)

@@ -69,30 +69,16 @@ def _footer_mask(data: pd.DataFrame) -> pd.Series:
     return (starts | dated).astype(bool)
 
 
-def _sure_text(vals: list) -> np.ndarray | None:
-    """For text cells: True where the text starts and ends with a letter or digit (trimming cannot
-    change it, it is not blank); None when a value is not text."""
-    try:
-        return np.array([v[:1].isalnum() and v[-1:].isalnum() for v in vals], dtype=bool)
-    except (TypeError, AttributeError):
-        return None
-
-
 def _nonblank(arr: np.ndarray) -> np.ndarray:
-    """Cells (an object matrix) that hold text other than whitespace; each distinct text checked once.
-    Text that starts and ends with a letter or digit is not blank without looking further."""
-    flat = arr.ravel()
-    present = pd.notna(flat)
-    vals = flat[present]
-    sure = _sure_text(vals.tolist())
-    if sure is not None:
-        out = np.zeros(flat.shape, dtype=bool)
-        if not sure.all():
-            rest = vals[~sure]
-            sure[~sure] = _nonblank_exact(rest.reshape(-1, 1)).ravel()
-        out[present] = sure
-        return out.reshape(arr.shape)
-    return _nonblank_exact(arr)
+    """Cells (an object matrix) that hold text other than whitespace: one Arrow trim over every cell
+    (what `.astype("string").str.strip() != ""` computes), or per distinct value when a cell is not
+    text."""
+    try:
+        texts = pa.array(arr.ravel(), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _nonblank_exact(arr)
+    ok = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(texts), ""), False)
+    return ok.to_numpy(zero_copy_only=False).astype(bool).reshape(arr.shape)
 
 
 def _nonblank_exact(arr: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ import pandas as pd
 
 from connectors import normalize as nz
 from connectors.layouts import Layout
-from connectors.parsing.cells import _nonblank
 from connectors.parsing.model import Grid, HeaderMatch
 
 HEADER_SCAN_ROWS = 40
@@ -229,7 +228,7 @@ def _code_columns(top: _TopRows, layout: Layout, i: int) -> int | None:
 
 def sheet_not_read(grid: Grid, layouts: tuple[Layout, ...]) -> tuple[str, str]:
     """Why a sheet gives no rows: (`empty_sheet` | `incomplete_header` | `no_layout`, Vietnamese detail)."""
-    if grid.empty or not _nonblank(grid.values).any():
+    if grid.empty or not grid.nonblank.any():
         return "empty_sheet", "trang trống"
     near: list[NearMiss] = []
     find_headers(grid, layouts, near)

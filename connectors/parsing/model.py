@@ -15,6 +15,7 @@ import pandas as pd
 
 from connectors.issues import RowIssue
 from connectors.layouts import Layout
+from connectors.parsing.cells import _nonblank
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,6 +63,11 @@ class Grid:
         if self._cells is not None:
             return self._cells.index.to_numpy(dtype=np.int64)
         return np.arange(1, len(self.values) + 1, dtype=np.int64)
+
+    @functools.cached_property
+    def nonblank(self) -> np.ndarray:
+        """`cells._nonblank` of every cell, computed once (blocks, accounting and not-read reasons use it)."""
+        return _nonblank(self.values)
 
     @property
     def empty(self) -> bool:
