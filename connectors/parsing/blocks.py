@@ -145,7 +145,7 @@ def _data_like(v: object) -> bool:
 
 @dataclass
 class SheetRows:
-    """`collect_rows` as arrays (no DataFrame per block): the data rows of every block in order."""
+    """The data rows of every block of a sheet, in order, as one cell matrix."""
 
     rows: np.ndarray  # sheet row of each data row (int64)
     cells: np.ndarray  # object matrix: data rows × grid columns
@@ -155,8 +155,7 @@ class SheetRows:
 
 
 def collect_arrays(grid: Grid, match: HeaderMatch) -> SheetRows:
-    """The data rows of every block as an object matrix plus block metadata (`collect_rows` without
-    building a DataFrame per block; same rows, same `_meta_*` values)."""
+    """The data rows of every block as an object matrix plus each block's title metadata (`_meta_*`)."""
     blocks, skipped = split_blocks(grid, match)
     col_pos = {int(c): j for j, c in enumerate(grid.columns)}
     rows: list[int] = []

@@ -20,9 +20,6 @@ from connectors.parsing.model import Grid, HeaderMatch
 HEADER_SCAN_ROWS = 40
 
 
-# ---------------------------------------------------------------------------------------------
-# Header detection
-# ---------------------------------------------------------------------------------------------
 def _row_forms(arr: np.ndarray, columns: list[int], i: int) -> list[tuple[int, tuple[str, ...]]]:
     """(column, header forms) of every non-blank text cell of matrix row i (forms cached per text)."""
     return [(columns[j], nz.header_forms_t(v)) for j, v in enumerate(arr[i].tolist())
@@ -320,7 +317,3 @@ def map_columns(
                 used.add(name)
                 break
     return mapping, paths
-
-
-# ---------------------------------------------------------------------------------------------
-# Title metadata

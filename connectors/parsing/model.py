@@ -18,7 +18,6 @@ from connectors.layouts import Layout
 from connectors.parsing.cells import _nonblank
 
 
-# ---------------------------------------------------------------------------------------------
 class Grid:
     """One sheet as text cells (str or None): rows are 1-based sheet rows, columns 0-based absolute
     columns.
@@ -213,9 +212,6 @@ def _cell_text(v: Any) -> str:
     return str(v)
 
 
-# ---------------------------------------------------------------------------------------------
-# Several sheets of one layout and header structure at once (grade books: a sheet per subject)
-# ---------------------------------------------------------------------------------------------
 def sheet_contexts(ctx: ParseContext | list[ParseContext], n: int) -> list[ParseContext]:
     """One parse context per sheet of a group (sheets of several files carry their own)."""
     if isinstance(ctx, ParseContext):

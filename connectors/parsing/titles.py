@@ -16,9 +16,6 @@ from connectors.vocabulary import vocabulary
 _TITLE_SPLIT = re.compile(r"\s+-\s+(?=[^\d\s])")
 
 
-# ---------------------------------------------------------------------------------------------
-# Title metadata
-# ---------------------------------------------------------------------------------------------
 def parse_title(rows: pd.DataFrame | np.ndarray) -> dict[str, str]:
     """`Key: value` segments (separated by ` - ` or cells), a school year anywhere, `LỚP x` endings."""
     arr = rows.to_numpy(dtype=object) if isinstance(rows, pd.DataFrame) else rows
