@@ -121,3 +121,28 @@ def test_arrow_grid_cells_are_text_or_none() -> None:
         assert all(v is None or type(v) is str for v in g.cells.to_numpy().ravel())
         assert all(str(dt) == "object" for dt in g.cells.dtypes)
         assert g.cells.index[0] == 1
+
+
+@pytest.mark.parametrize("name", ["PhanCong_HK1.xlsx", "KhamSucKhoe.xlsx", "TT27_CK1.xlsx"])
+def test_sheets_of_several_files_in_one_group_equal_each_alone(name: str) -> None:
+    """Plain tables and TT27 books of several schools' files parsed in one group (each sheet with its own
+    file's context) give what each sheet gives alone."""
+    members = []
+    for path in sorted((ROOT / "sample_exports" / "inbox" / "2024-2025").glob(f"*/{name}")):
+        rel = str(path.relative_to(ROOT / "sample_exports" / "inbox"))
+        fy, fs = filedrop.delivery_of(Path(rel))
+        ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, hash_key="test")
+        for g in read_grids(path):
+            m, _ = filedrop.choose(find_headers(g, load_layouts()))
+            if m is not None:
+                members.append((g, m, ctx))
+    if len(members) < 2:
+        pytest.skip("sample inbox not generated")
+    groups: dict[tuple, list] = {}
+    for x, (g, m, ctx) in enumerate(members):
+        groups.setdefault(sheet_group_key(m, x), []).append((g, m, ctx))
+    assert max(len(v) for v in groups.values()) >= 2  # the files share a group: the parse runs once
+    for items in groups.values():
+        together = parse_sheets([g for g, _, _ in items], [m for _, m, _ in items], [c for _, _, c in items])
+        for (g, m, ctx), got in zip(items, together, strict=True):
+            assert _canon(got) == _canon(parse_sheets([g], [m], [ctx])[0]), (ctx.file, g.sheet)
