@@ -32,6 +32,7 @@ from connectors.issues import RowIssue
 from connectors.layouts import Layout, load_layouts
 from connectors.messages import reason_text
 from connectors.normalize import norm
+from connectors.parsing.shapes import parse_sheets, sheet_group_key
 from connectors.readers import CSV_TYPES, EXCEL_TYPES, SUPPORTED, FileRejected, read_grids
 from connectors.safety import PathChecks, check_content, check_sheet_widths
 from connectors.sheet_parser import (
@@ -40,12 +41,8 @@ from connectors.sheet_parser import (
     ParseContext,
     SheetResult,
     find_headers,
-    groupable,
-    parse_table,
-    parse_table_group,
     sheet_not_read,
     sheets_report,
-    table_group_key,
 )
 from connectors.workers import Limits, Worker, WorkerFailed, run_alone, warm_up
 
@@ -514,41 +511,12 @@ def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, lis
 
 
 def group_sheets(matches: list[HeaderMatch]) -> list[list[int]]:
-    """Positions of the sheets to parse together: one list per group (grade books whose reshaper has a
-    grouped form, by `reshapers.group_key`; plain tables by `table_group_key`), a list of one for every
-    other sheet."""
-    from connectors import reshapers
-
+    """Positions of the sheets to parse together: one list per `shapes.sheet_group_key` (a sheet
+    whose layout cannot share a group is a list of one)."""
     groups: dict[tuple, list[int]] = {}
     for x, match in enumerate(matches):
-        layout = match.layout
-        if layout.shape in reshapers.GROUPS and groupable(layout):
-            key: tuple = (layout.shape, *reshapers.group_key(match))
-        elif layout.shape == "table" and groupable(layout):
-            key = ("table", *table_group_key(match))
-        else:
-            key = ("single", x)
-        groups.setdefault(key, []).append(x)
+        groups.setdefault(sheet_group_key(match, x), []).append(x)
     return list(groups.values())
-
-
-def parse_sheets(
-    grids: list[Grid], matches: list[HeaderMatch], ctxs: list[ParseContext]
-) -> list[SheetResult]:
-    """The results of one `group_sheets` group."""
-    from connectors import reshapers
-
-    layout = matches[0].layout
-    if layout.shape in reshapers.GROUPS and groupable(layout):
-        out = reshapers.GROUPS[layout.shape](grids, matches, ctxs)
-    elif layout.shape == "table" and groupable(layout):
-        out = parse_table_group(grids, matches, ctxs)
-    elif layout.shape == "table":
-        out = [parse_table(grids[0], matches[0], ctxs[0])]
-    else:
-        out = [reshapers.get(layout.shape)(grids[0], matches[0], ctxs[0])]
-    reshapers.annotate(out, grids, matches)  # each column's use, header rows, runner-up (issue 19)
-    return out
 
 
 def _scrub(detail: str, path: Path, rel: str) -> str:

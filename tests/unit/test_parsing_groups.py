@@ -1,5 +1,6 @@
-"""Grade-book sheets parsed together (`reshapers.tt22_group`) give exactly what `reshapers.tt22` gives
-for each sheet alone: rows, rejects, warnings, counts and file errors."""
+"""One parsing core, a sheet alone is a group of one: grade-book sheets parsed together in one group give
+exactly what each sheet gives parsed alone (rows, rejects, warnings, counts and file errors), so a
+sheet's result never depends on the sheets it shares a batch with."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors import filedrop, reshapers
+from connectors import filedrop
 from connectors.layouts import load_layouts
+from connectors.parsing.shapes import can_group, parse_sheets, sheet_group_key
 from connectors.readers import read_grids
-from connectors.sheet_parser import Grid, ParseContext, SheetResult, find_headers, groupable, to_grid
+from connectors.sheet_parser import Grid, ParseContext, SheetResult, find_headers, to_grid
 
 ROOT = Path(__file__).resolve().parents[2]
 HDR = ["STT", "Mã HS", "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2", "Điểm TX3", "Điểm TX4", "Điểm GK", "Điểm CK",
@@ -63,16 +65,16 @@ def _compare(grids: list[Grid], ctx: ParseContext) -> int:
     found = []
     for g in grids:
         m, _ = filedrop.choose(find_headers(g, layouts))
-        assert m is not None and m.layout.shape == "tt22" and groupable(m.layout)
+        assert m is not None and m.layout.shape == "tt22" and can_group(m.layout)
         found.append((g, m))
     groups: dict[tuple, list] = {}
     for g, m in found:
-        groups.setdefault(reshapers.group_key(m), []).append((g, m))
+        groups.setdefault(sheet_group_key(m, 0), []).append((g, m))
     n = 0
     for items in groups.values():
-        together = reshapers.tt22_group([g for g, _ in items], [m for _, m in items], ctx)
+        together = parse_sheets([g for g, _ in items], [m for _, m in items], [ctx] * len(items))
         for (g, m), got in zip(items, together, strict=True):
-            assert _canon(got) == _canon(reshapers.tt22(g, m, ctx)), g.sheet
+            assert _canon(got) == _canon(parse_sheets([g], [m], [ctx])[0]), g.sheet
             n += 1
     return n
 
@@ -87,7 +89,7 @@ def test_grouped_tt22_equals_per_sheet() -> None:
     ]
     ctx = ParseContext(file="2024-2025/08000001/SoDiem.xlsx", folder_year="2024-2025", folder_school="08000001",
                        hash_key="k")  # fmt: skip
-    keys = {reshapers.group_key(filedrop.choose(find_headers(g, load_layouts()))[0]) for g in grids}
+    keys = {sheet_group_key(filedrop.choose(find_headers(g, load_layouts()))[0], 0) for g in grids}
     assert len(keys) == 1  # one group: the parsing runs once
     assert _compare(grids, ctx) == 5
 
@@ -119,3 +121,28 @@ def test_arrow_grid_cells_are_text_or_none() -> None:
         assert all(v is None or type(v) is str for v in g.cells.to_numpy().ravel())
         assert all(str(dt) == "object" for dt in g.cells.dtypes)
         assert g.cells.index[0] == 1
+
+
+@pytest.mark.parametrize("name", ["PhanCong_HK1.xlsx", "KhamSucKhoe.xlsx", "TT27_CK1.xlsx"])
+def test_sheets_of_several_files_in_one_group_equal_each_alone(name: str) -> None:
+    """Plain tables and TT27 books of several schools' files parsed in one group (each sheet with its own
+    file's context) give what each sheet gives alone."""
+    members = []
+    for path in sorted((ROOT / "sample_exports" / "inbox" / "2024-2025").glob(f"*/{name}")):
+        rel = str(path.relative_to(ROOT / "sample_exports" / "inbox"))
+        fy, fs = filedrop.delivery_of(Path(rel))
+        ctx = ParseContext(file=rel, folder_year=fy, folder_school=fs, hash_key="test")
+        for g in read_grids(path):
+            m, _ = filedrop.choose(find_headers(g, load_layouts()))
+            if m is not None:
+                members.append((g, m, ctx))
+    if len(members) < 2:
+        pytest.skip("sample inbox not generated")
+    groups: dict[tuple, list] = {}
+    for x, (g, m, ctx) in enumerate(members):
+        groups.setdefault(sheet_group_key(m, x), []).append((g, m, ctx))
+    assert max(len(v) for v in groups.values()) >= 2  # the files share a group: the parse runs once
+    for items in groups.values():
+        together = parse_sheets([g for g, _, _ in items], [m for _, m, _ in items], [c for _, _, c in items])
+        for (g, m, ctx), got in zip(items, together, strict=True):
+            assert _canon(got) == _canon(parse_sheets([g], [m], [ctx])[0]), (ctx.file, g.sheet)
