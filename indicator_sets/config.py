@@ -46,7 +46,9 @@ def _text(v: Any) -> str:
 
 def config_frames(iset: IndicatorSet, base: Path | None = None) -> dict[str, pd.DataFrame]:
     """Every cfg table of the set as a DataFrame (seed CSVs read relative to `base`)."""
-    crit_rows, param_rows, input_rows = [], [], []
+    crit_rows: list[dict[str, Any]] = []
+    param_rows: list[dict[str, Any]] = []
+    input_rows: list[dict[str, Any]] = []
     for c in iset.criteria:
         r = c.rule
         crit_rows.append({

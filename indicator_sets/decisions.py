@@ -236,12 +236,12 @@ def validate_decisions(
     return valid, pd.DataFrame(bad, columns=REJECT_COLUMNS)
 
 
-def _same(a: object, b: object) -> bool:
-    na, nb = a is None or pd.isna(a), b is None or pd.isna(b)  # type: ignore[arg-type]
-    if na or nb:
-        return na and nb
+def _same(a: float | str | None, b: float | str | None) -> bool:
+    """Two points cells are equal: both missing, or within the tolerance (text compared as text)."""
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return (a is None or bool(pd.isna(a))) and (b is None or bool(pd.isna(b)))
     try:
-        return abs(float(a) - float(b)) <= _TOL  # type: ignore[arg-type]
+        return abs(float(a) - float(b)) <= _TOL
     except (TypeError, ValueError):
         return a == b
 
@@ -277,17 +277,24 @@ def decision_states(stored: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFram
     cols = [*STORED_COLUMNS, "state", "in_force", "current_self_points", "current_computed_points"]
     if stored is None or stored.empty:
         return pd.DataFrame(columns=cols)
-    cur = findings.set_index("finding_id") if not findings.empty else pd.DataFrame(
-        columns=["self_points", "computed_points"])  # fmt: skip
-    states, cs, cc = [], [], []
+    # current points of each open finding (finding ids are unique)
+    cur_self: dict[str, float | None] = {}
+    cur_computed: dict[str, float | None] = {}
+    if not findings.empty:
+        ids = findings["finding_id"]
+        cur_self = dict(zip(ids, findings["self_points"], strict=True))
+        cur_computed = dict(zip(ids, findings["computed_points"], strict=True))
+    states: list[str] = []
+    cs: list[float | None] = []
+    cc: list[float | None] = []
     for r in stored.to_dict("records"):
         fid = r["finding_id"]
-        if fid not in cur.index:
+        if fid not in cur_self:
             states.append("orphaned")
             cs.append(None)
             cc.append(None)
             continue
-        s, c = cur.at[fid, "self_points"], cur.at[fid, "computed_points"]
+        s, c = cur_self[fid], cur_computed[fid]
         cs.append(s)
         cc.append(c)
         if not (_same(s, r["self_points_at_decision"]) and _same(c, r["computed_points_at_decision"])):

@@ -175,7 +175,7 @@ def final_values(scored: pd.DataFrame, sp: pd.DataFrame, iset: IndicatorSet) -> 
     pts = pts.where(~doc)
     is_doc = kind == "document"
     stands = out["has_evidence"] | ~out["evidence_known"]  # evidence given, or the form had no column for it
-    pts = pts.mask(is_doc, np.where(stands, out["self_points"], 0.0))
+    pts = pts.mask(is_doc, out["self_points"].where(stands, 0.0))
     pts = pts.mask(kind == "mandatory", np.nan)
     pts = pts.where(~out["status"].isin(["no_data", "not_applicable"]))
     out["points"] = pts
@@ -387,25 +387,29 @@ def proposed_values(
             p.loc[m, "origin"] = "reviewer"
             p.loc[m, "decision"] = "accept_self"
         per = d[(d["finding"] != "LEVEL_CHANGE") & (d["decision"] != "request_evidence")]
-        for r in per.itertuples(index=False):
-            key = (r.school_code, r.school_year, r.criterion_code)
+        col = {name: j for j, name in enumerate(p.columns)}
+        for dec in per.to_dict("records"):
+            key = (dec["school_code"], dec["school_year"], dec["criterion_code"])
             if key not in idx:
                 continue
             i = int(np.flatnonzero(idx == key)[0])
             row = p.iloc[i]
             if row["kind"] == "mandatory":
-                met = {"accept_self": float(row["self_met"]), "use_computed": row["value"],
-                       "adjust": 1.0 if (r.adjusted_points or 0) > 0 else 0.0}[r.decision]  # fmt: skip
-                p.iat[i, p.columns.get_loc("proposed_met")] = met
+                met = {
+                    "accept_self": float(row["self_met"]),
+                    "use_computed": row["value"],
+                    "adjust": 1.0 if (dec["adjusted_points"] or 0) > 0 else 0.0,
+                }[dec["decision"]]
+                p.iat[i, col["proposed_met"]] = met
             else:
-                pts = {"accept_self": row["self_points"],
-                       "use_computed": 0.0 if pd.isna(row["points"]) else row["points"],
-                       "adjust": r.adjusted_points}[r.decision]  # fmt: skip
-                p.iat[i, p.columns.get_loc("proposed_points")] = float(
-                    min(max(float(pts), 0.0), row["max_points"])
-                )
-            p.iat[i, p.columns.get_loc("origin")] = "reviewer"
-            p.iat[i, p.columns.get_loc("decision")] = r.decision
+                pts = {
+                    "accept_self": row["self_points"],
+                    "use_computed": 0.0 if pd.isna(row["points"]) else row["points"],
+                    "adjust": dec["adjusted_points"],
+                }[dec["decision"]]
+                p.iat[i, col["proposed_points"]] = float(min(max(float(pts), 0.0), row["max_points"]))
+            p.iat[i, col["origin"]] = "reviewer"
+            p.iat[i, col["decision"]] = dec["decision"]
     return p
 
 
