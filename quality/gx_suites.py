@@ -29,6 +29,7 @@ import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from quality import coverage
 
@@ -62,7 +63,7 @@ SUITE_TITLES_VI = {
 
 def _context() -> gx.data_context.AbstractDataContext:
     ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = {"globally": False}
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return ctx
 
 
@@ -207,7 +208,7 @@ def published_frames(scored: pd.DataFrame, scores: pd.DataFrame, level_of=None) 
 
 
 def _run(
-    ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list]
+    ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list[gxe.Expectation]]
 ) -> tuple[SuiteOutcome, list[dict]]:
     source = ctx.data_sources.add_pandas(name=f"{name}_source")
     results = []
@@ -258,7 +259,7 @@ def run_raw_inputs_suite(
     now = now or dt.datetime.now()
     frames = raw_input_frames(con, year, now, cov)
     lo, hi = VOLUME_RATIO
-    expectations = {
+    expectations: dict[str, list[gxe.Expectation]] = {
         "deliveries": [
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "entity"],
                                                 description="Mỗi trường × nguồn dữ liệu chỉ một dòng"),
@@ -292,7 +293,7 @@ def run_published_suite(
     """Run the published-output suite on the scored values and school scores of one year (`docs_dir`:
     the year's report folder, out/data_docs/<year>)."""
     frames = published_frames(scored, scores, level_of)
-    expectations = {
+    expectations: dict[str, list[gxe.Expectation]] = {
         "scored_values": [
             gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "criterion_code"],
                                                 description="Một dòng cho mỗi trường × tiêu chí"),

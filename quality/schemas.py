@@ -172,25 +172,42 @@ def column_rules(c: Column) -> list[Rule]:
         rules.append(t)
     if c.allowed:
         allowed = list(c.allowed)
-        if c.type == "int":
-            rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value",
-                              "một trong: " + ", ".join(map(str, allowed)),
-                              lambda s, a=allowed: _num(s).isin(a).fillna(False).astype(bool)))  # fmt: skip
-        else:
-            rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value",
-                              "một trong: " + ", ".join(map(str, allowed)),
-                              _per_distinct(lambda s, a=allowed: s.isin(a))))  # fmt: skip
+        expected = "một trong: " + ", ".join(map(str, allowed))
+        in_set: SeriesFn = (
+            (lambda s: _num(s).isin(allowed).fillna(False).astype(bool))
+            if c.type == "int"
+            else _per_distinct(lambda s: s.isin(allowed))
+        )
+        rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value", expected, in_set))
     if c.min is not None:
-        rules.append(Rule(f"{c.name}:min", c.name, "out_of_range", f"≥ {_fmt(c.min)}",
-                          lambda s, m=c.min: (_num(s) >= m).fillna(True).astype(bool)))  # fmt: skip
+        lo = c.min
+        rules.append(
+            Rule(
+                f"{c.name}:min",
+                c.name,
+                "out_of_range",
+                f"≥ {_fmt(lo)}",
+                lambda s: (_num(s) >= lo).fillna(True).astype(bool),
+            )
+        )
     if c.max is not None:
-        rules.append(Rule(f"{c.name}:max", c.name, "out_of_range", f"≤ {_fmt(c.max)}",
-                          lambda s, m=c.max: (_num(s) <= m).fillna(True).astype(bool)))  # fmt: skip
+        hi = c.max
+        rules.append(
+            Rule(
+                f"{c.name}:max",
+                c.name,
+                "out_of_range",
+                f"≤ {_fmt(hi)}",
+                lambda s: (_num(s) <= hi).fillna(True).astype(bool),
+            )
+        )
     if c.pattern:
-        text = PATTERN_TEXT_VI.get(c.pattern, f"khớp mẫu {c.pattern}")
-        rules.append(Rule(f"{c.name}:pattern", c.name, "bad_id_format", text,
-                          _per_distinct(lambda s, p=c.pattern: s.astype("string").str.fullmatch(p)
-                                        .fillna(False).astype(bool))))  # fmt: skip
+        pattern = c.pattern
+        text = PATTERN_TEXT_VI.get(pattern, f"khớp mẫu {pattern}")
+        matches = _per_distinct(
+            lambda s: s.astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
+        )
+        rules.append(Rule(f"{c.name}:pattern", c.name, "bad_id_format", text, matches))
     return rules
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
+from pandas.api.typing import NaTType, NAType
 
 from connectors import raw_store
 from connectors.entities import load_entities
@@ -95,7 +96,7 @@ def failures(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
     return fc[FAILURE_COLUMNS]
 
 
-def _value_text(v: object) -> str:
+def _value_text(v: str | float | dt.date | NAType | NaTType | None) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -248,7 +249,7 @@ def validate_new_files(
     now = dt.datetime.now()
     for ent in load_entities().values():
         year_filter = "" if school_year is None else "WHERE r.school_year = ?"
-        params: list[object] = [ent.name] + ([] if school_year is None else [school_year])
+        params = [ent.name] if school_year is None else [ent.name, school_year]
         todo = con.execute(
             f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows, min(r.rowid) AS first_rowid,
                        max(r.rowid) AS last_rowid FROM {ent.table} r
