@@ -30,7 +30,7 @@ def province_rejects(con: duckdb.DuckDBPyConnection, year: str) -> dict | None:
     """The rejects of the current version of every province-folder file of `year`: their number and the
     first MAX_SHOWN by file, sheet and row (each message names the file, sheet, row and column; personal
     values are masked in it). None when there are none."""
-    total = con.execute(f"SELECT count(*) {_OF_YEAR}", [year]).fetchone()[0]
+    (total,) = con.execute(f"SELECT count(*) {_OF_YEAR}", [year]).fetchone() or (0,)
     if not total:
         return None
     rows = con.execute(

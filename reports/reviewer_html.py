@@ -130,26 +130,26 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     m = cur.merge(prev.drop(columns="school_year"), on=["school_code", "criterion_code"], how="left",
                   suffixes=("", "_prev"))  # fmt: skip
     out = []
-    for r in m.itertuples(index=False):
-        a, b = _num(r.points_prev), _num(r.points)
+    for r in m.to_dict("records"):
+        a, b = _num(r["points_prev"]), _num(r["points"])
         if a is None and b is None:
             continue
         d = round_half_up((b or 0.0) - (a or 0.0)) or 0.0
-        if abs(d) < 0.005 and r.status == r.status_prev:
+        if abs(d) < 0.005 and r["status"] == r["status_prev"]:
             continue
         reasons = []
-        if r.status != r.status_prev:
-            reasons.append(f"trạng thái: {STATUS_LABELS.get(str(r.status_prev), 'không có')} → "
-                           f"{STATUS_LABELS.get(str(r.status), str(r.status))}")  # fmt: skip
+        if r["status"] != r["status_prev"]:
+            reasons.append(f"trạng thái: {STATUS_LABELS.get(str(r['status_prev']), 'không có')} → "
+                           f"{STATUS_LABELS.get(str(r['status']), str(r['status']))}")  # fmt: skip
         for label, x, y in (
-            ("tử số", r.numerator_prev, r.numerator),
-            ("mẫu số", r.denominator_prev, r.denominator),
+            ("tử số", r["numerator_prev"], r["numerator"]),
+            ("mẫu số", r["denominator_prev"], r["denominator"]),
         ):
             if _num(x) != _num(y) and not (_num(x) is None and _num(y) is None):
                 reasons.append(f"{label} {_fmt(_num(x))} → {_fmt(_num(y))}")
-        if not reasons and r.status == "self_declared":
+        if not reasons and r["status"] == "self_declared":
             reasons.append("điểm tự khai/minh chứng thay đổi")
-        out.append({"school_code": r.school_code, "criterion_code": r.criterion_code, "prev_points": a,
+        out.append({"school_code": r["school_code"], "criterion_code": r["criterion_code"], "prev_points": a,
                     "points": b, "delta": d, "reason": "; ".join(reasons) or "giá trị thay đổi"})  # fmt: skip
     return pd.DataFrame(out)
 
@@ -238,7 +238,7 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
     ) in zip(*(f[c].tolist() for c in cols), strict=True):
         if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
             continue  # groupby(KEYS) drops rows without a key
-        p = prop.get((code, year, cc))
+        pr = prop.get((code, year, cc))
         mand = kind == "mandatory"
         out.setdefault((code, year), []).append({
             "code": cc, "name": crit[cc].name if cc in crit else "",
@@ -248,9 +248,9 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             "status": STATUS_LABELS.get(status, status), "numerator": _fmt(_num(num)),
             "denominator": _fmt(_num(den)),
             "value": "—" if mand or _num(value) is None else f"{_num(value):.4f}".rstrip("0").rstrip("."),
-            "proposed": "" if p is None else (("Đạt" if _num(p[0]) == 1 else "Chưa đạt") if mand
-                                               else _fmt(_num(p[1]))),
-            "origin": "" if p is None else ORIGIN_LABELS.get(str(p[2]), ""),
+            "proposed": "" if pr is None else (("Đạt" if _num(pr[0]) == 1 else "Chưa đạt") if mand
+                                               else _fmt(_num(pr[1]))),
+            "origin": "" if pr is None else ORIGIN_LABELS.get(str(pr[2]), ""),
             "evidence": "có" if evidence else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
         })  # fmt: skip
     return out
@@ -276,6 +276,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
         name, unit = unit_of.get(code, ("", ""))
+        factor = None if t is None else _num(t.get("verification_factor"))
         schools.append({
             "code": code, "name": name, "unit": unit,
             "self_level": None if t is None else t.get("self_level"),
@@ -284,7 +285,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
             "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
             "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
             "mixed": _fmt(mixed.get(code)),
-            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
+            "factor": None if factor is None else f"{factor:.2f}".replace(".", ","),
             "criteria": [{**c, "counted": counted.get((code, c["code"]), []),
                           "counted_total": counted_total.get((code, c["code"]), 0)} for c in crit_rows],
             "findings": by_school_findings.get(code, []),

@@ -406,6 +406,8 @@ def findings_csv(findings: pd.DataFrame) -> pd.DataFrame:
     from indicator_sets.reconcile import FINDING_COLUMNS
 
     out = sort_queue(findings).reindex(columns=FINDING_COLUMNS)
-    out.insert(out.columns.get_loc("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
-    out.insert(out.columns.get_loc("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS))
+    out.insert(list(out.columns).index("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
+    out.insert(
+        list(out.columns).index("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS)
+    )
     return out

@@ -21,8 +21,10 @@ never breaks a pack.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, SupportsFloat, SupportsIndex
 
 import jinja2
 import pandas as pd
@@ -99,25 +101,37 @@ def _na(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
+def _num(v: object) -> float | None:
+    """A numeric cell as a float, None when it is missing (None, NaN, pd.NA); text is read as float() reads
+    it, anything float() refuses raises TypeError as float() does."""
+    if _na(v):
+        return None
+    if isinstance(v, SupportsFloat | SupportsIndex | str):
+        return float(v)
+    raise TypeError(f"not a number: {v!r}")
+
+
 def pts(v: object) -> str:
     """Points as Vietnamese text: up to 2 decimals, decimal comma; '—' when missing."""
-    if _na(v):
+    x = _num(v)
+    if x is None:
         return "—"
-    return f"{float(v):.2f}".rstrip("0").rstrip(".").replace(".", ",")  # type: ignore[arg-type]
+    return f"{x:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def count(v: object) -> str:
     """A count or an amount: thousands separated by '.', decimals (rare) by ','."""
-    if _na(v):
+    x = _num(v)
+    if x is None:
         return "—"
-    x = float(v)  # type: ignore[arg-type]
     if x.is_integer():
         return f"{int(x):,}".replace(",", ".")
     return f"{x:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def pct(v: object) -> str:
-    return "—" if _na(v) else f"{float(v) * 100:.1f}".replace(".", ",") + " %"  # type: ignore[arg-type]
+    x = _num(v)
+    return "—" if x is None else f"{x * 100:.1f}".replace(".", ",") + " %"
 
 
 def data_text(c: Criterion, row: dict) -> str:
@@ -139,10 +153,11 @@ def _gap(c: Criterion, row: dict) -> float | None:
     if r is None:
         return None
     if r.type == "presence":
-        n = row.get("value") if _na(num) else num
-        return None if _na(n) else max(0.0, r.min_count - float(n))  # type: ignore[arg-type]
-    if r.type == "ratio" and not _na(num) and not _na(den):
-        need = r.target * float(den) - float(num)  # type: ignore[arg-type]
+        n = _num(row.get("value") if _na(num) else num)
+        return None if n is None else max(0.0, r.min_count - n)
+    num_x, den_x = (_num(num), _num(den)) if r.type == "ratio" else (None, None)
+    if num_x is not None and den_x is not None:
+        need = r.target * den_x - num_x
         return max(0.0, math.ceil(need - _EPS)) if c.code not in MONEY else max(0.0, round(need))
     return None
 
@@ -229,7 +244,7 @@ def _files_text(v: object) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     try:
-        return "; ".join(str(x) for x in v)  # type: ignore[union-attr]
+        return "; ".join(str(x) for x in v) if isinstance(v, Iterable) else str(v)
     except TypeError:
         return str(v)
 
@@ -239,7 +254,7 @@ def _criteria_rows(data: ReviewData, code: str) -> pd.DataFrame:
     final = data.final[data.final["school_code"] == code] if len(data.final) else data.final
     prop = data.proposed[data.proposed["school_code"] == code] if len(data.proposed) else data.proposed
     pmap = {r["criterion_code"]: r for r in _records(prop)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in _records(final):
         c = crit.get(r["criterion_code"])
         if c is None:
@@ -399,14 +414,14 @@ def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd
         return pd.DataFrame(columns=cols), False
     crit = data.iset.by_code()
     now = {r["criterion_code"]: r for r in _records(data.final[data.final["school_code"] == code])}
-    out = []
+    out: list[dict[str, Any]] = []
     for c in data.iset.leaves():
         if c.mandatory or c.code not in now or c.code not in before:
             continue
         a, b = before[c.code].get("points"), now[c.code].get("points")
         if _na(a) and _na(b):
             continue
-        delta = (0.0 if _na(b) else float(b)) - (0.0 if _na(a) else float(a))
+        delta = (_num(b) or 0.0) - (_num(a) or 0.0)
         if abs(delta) < 0.005:
             continue
         out.append({"criterion_code": c.code, "criterion_name": crit[c.code].name, "points_before": a,
@@ -453,22 +468,23 @@ def actions(
                     f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm")  # fmt: skip
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
             continue
-        if status == "ok" and not c.mandatory and not _na(points) and float(points) < mx - _EPS:
-            stake = round(mx - float(points), 2)
+        points_x, self_x = _num(points), _num(self_pts)
+        if status == "ok" and not c.mandatory and points_x is not None and points_x < mx - _EPS:
+            stake = round(mx - points_x, 2)
             text = f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm (hiện {pts(points)})"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif status == "no_data" and not c.mandatory:
             absent, need = _absent_inputs(c, delivered)
             send = (f"gửi tệp {', '.join(absent)}" if absent
                     else f"kiểm tra lại và gửi lại tệp {', '.join(need) or 'số liệu'}")  # fmt: skip
-            declared = not _na(self_pts) and float(self_pts) > 0
-            stake = float(self_pts) if declared else mx
-            tail = (f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm" if declared
+            declared = self_x if self_x is not None and self_x > 0 else None
+            stake = mx if declared is None else declared
+            tail = (f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm" if declared is not None
                     else f"để tiêu chí được tính (tối đa {pts(mx)} điểm)")  # fmt: skip
             text = f"{c.code}: chưa có số liệu — {send} {tail}"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif c.code in missing_ev:
-            stake = 0.0 if c.mandatory or _na(self_pts) else float(self_pts)
+            stake = 0.0 if c.mandatory or self_x is None else self_x
             what = "điều kiện bắt buộc" if c.mandatory else f"{pts(self_pts)} điểm đã tự chấm"
             text = f"{c.code}: chưa có mã minh chứng — ghi mã minh chứng cho {what}"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})

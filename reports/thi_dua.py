@@ -185,7 +185,7 @@ def build_table(
     t["managing_unit"] = t["managing_unit"].astype("object").where(t["managing_unit"].notna(), UNKNOWN_UNIT)
     computed = final_values[final_values["status"] == "ok"].groupby(KEYS).size()
     idx = pd.MultiIndex.from_frame(t[KEYS])
-    t["n_criteria_computed"] = pd.Series(idx.map(computed), index=t.index).fillna(0).astype(int)
+    t["n_criteria_computed"] = pd.Series(idx.map(computed.to_dict()), index=t.index).fillna(0).astype(int)
     if self_scores is not None and len(self_scores):
         s = self_scores.rename(columns={"group_dh_points": "self_dh_points", "group_qt_points": "self_qt_points",
                                         "level": "self_level"})[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]  # fmt: skip
@@ -217,11 +217,11 @@ def build_table(
         of = open_findings(findings, states)
         n = of.groupby(KEYS).size()
         nh = of[of["severity"] == "high"].groupby(KEYS).size()
-        t["n_open_findings"] = pd.Series(idx.map(n), index=t.index).fillna(0).astype(int)
-        t["n_open_high"] = pd.Series(idx.map(nh), index=t.index).fillna(0).astype(int)
+        t["n_open_findings"] = pd.Series(idx.map(n.to_dict()), index=t.index).fillna(0).astype(int)
+        t["n_open_high"] = pd.Series(idx.map(nh.to_dict()), index=t.index).fillna(0).astype(int)
     if factors is not None and len(factors):
         f = factors.set_index(KEYS)["factor"]
-        t["verification_factor"] = pd.Series(idx.map(f), index=t.index).astype("float64")
+        t["verification_factor"] = pd.Series(idx.map(f.to_dict()), index=t.index).astype("float64")
     t["_total"] = (t["prop_dh_points"] + t["prop_qt_points"]).astype("float64")
     t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(
         drop=True
@@ -234,18 +234,24 @@ def build_table(
     rank_key = t["prop_level"].astype("float64") * 1000 + t["_total"]
     notes: list[list[str]] = [[] for _ in range(len(t))]
     for name in groups:
-        g = GROUPINGS[name]
-        key = pd.Series("Toàn tỉnh", index=t.index) if g.column is None else t[g.column].astype("object")
+        grouping = GROUPINGS[name]
+        key = (
+            pd.Series("Toàn tỉnh", index=t.index)
+            if grouping.column is None
+            else t[grouping.column].astype("object")
+        )
         known = key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT)
         size = key.map(key[known].value_counts()).fillna(0)
         ranked = known & (size >= MIN_RANKED)
         rank = rank_key[ranked].groupby(key[ranked]).rank(method="min", ascending=False)
-        t[g.rank_column] = rank.reindex(t.index).astype("Int64")
+        t[grouping.rank_column] = rank.reindex(t.index).astype("Int64")
         for i in range(len(t)):
             if not known.iloc[i]:
-                notes[i].append(f"{g.label}: chưa rõ, không xếp hạng")
+                notes[i].append(f"{grouping.label}: chưa rõ, không xếp hạng")
             elif not ranked.iloc[i]:
-                notes[i].append(f"{g.label} {key.iloc[i]} chỉ có {int(size.iloc[i])} trường: không xếp hạng")
+                notes[i].append(
+                    f"{grouping.label} {key.iloc[i]} chỉ có {int(size.iloc[i])} trường: không xếp hạng"
+                )
     t["rank_note"] = ["; ".join(n) for n in notes]
     return t.drop(columns="_total")
 
@@ -297,6 +303,7 @@ def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, provin
     the verification factor."""
     rows = []
     uf = unit_factors.set_index("managing_unit") if unit_factors is not None and len(unit_factors) else None
+    by_unit = uf.to_dict("index") if uf is not None else {}  # managing unit → its factor row
     for unit, part in [
         *sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])),
         ("Toàn tỉnh", table),
@@ -311,11 +318,11 @@ def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, provin
             if uf is not None:
                 r["self_points"] = float(uf["self_points"].sum())
                 r["computed_points"] = float(uf["computed_points"].sum())
-        elif uf is not None and unit in uf.index:
-            r["self_points"] = float(uf.at[unit, "self_points"])
-            r["computed_points"] = float(uf.at[unit, "computed_points"])
-            f = uf.at[unit, "factor"]
-            r["factor"] = None if pd.isna(f) else float(f)
+        elif unit in by_unit:
+            u = by_unit[unit]
+            r["self_points"] = float(u["self_points"])
+            r["computed_points"] = float(u["computed_points"])
+            r["factor"] = None if pd.isna(u["factor"]) else float(u["factor"])
         rows.append(r)
     return pd.DataFrame(rows)
 
