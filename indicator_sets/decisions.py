@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import SupportsFloat, SupportsIndex
 
 import pandas as pd
 
@@ -119,7 +120,9 @@ def _num(v: object) -> float | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     try:
-        return float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)  # type: ignore[arg-type]
+        if isinstance(v, str):
+            return float(v.replace(",", "."))
+        return float(v) if isinstance(v, SupportsFloat | SupportsIndex) else None
     except (TypeError, ValueError):
         return None
 

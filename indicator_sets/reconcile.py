@@ -22,7 +22,7 @@ Maximum points always come from the indicator set, never from the file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -196,10 +196,9 @@ def _as_list(v: object) -> list[str]:
         return []
     if isinstance(v, str):
         return [v] if v else []
-    try:
-        return [str(x) for x in list(v)]  # type: ignore[call-overload]
-    except TypeError:
-        return [str(v)]
+    if isinstance(v, Iterable):
+        return [str(x) for x in v]
+    return [str(v)]
 
 
 def _code_sort_key(s: pd.Series) -> pd.Series:

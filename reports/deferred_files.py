@@ -23,7 +23,8 @@ def deferred_files(con: duckdb.DuckDBPyConnection, year: str) -> list[dict]:
     from connectors.filedrop import DEFERRED
 
     tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ingest_pending'")
-    if not tables.fetchone()[0]:  # type: ignore[index]
+    (n_tables,) = tables.fetchone() or (0,)
+    if not n_tables:
         return []
     rows = con.execute(
         "SELECT substr(step, ?), since FROM ingest_pending WHERE starts_with(step, ?) ORDER BY 1",

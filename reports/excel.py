@@ -4,6 +4,7 @@ cells written so that Excel never evaluates them as formulas (formula-injection 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +77,7 @@ def write_sheets(
     sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]],
     *,
     freeze_columns: dict[str, str] | None = None,
-    before=None,  # type: ignore[no-untyped-def]
+    before: Callable[[xlsxwriter.Workbook], object] | None = None,
 ) -> Path:
     """Write {sheet name: (frame, {column: Vietnamese header})} to one workbook. `freeze_columns`: per
     sheet, the column up to which the columns stay visible while scrolling; `before(wb)` adds sheets

@@ -15,7 +15,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from indicator_sets.model import IndicatorSet
 from indicator_sets.reconcile import VKEYS, round_half_up
+from reports.cells import as_float
 from reports.reviewer_workbook import (
     FINDING_LABELS,
     SEVERITY_LABELS,
@@ -35,12 +37,6 @@ def _env() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(default=True, default_for_string=True))  # fmt: skip
     env.filters["pts"] = _fmt
     return env
-
-
-def _num(v: object) -> float | None:
-    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
-        return None
-    return float(v)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------ charts
@@ -66,7 +62,7 @@ def level_bars(table: pd.DataFrame) -> dict:
     return {"rows": rows, "height": 20 + 22 * len(rows)}
 
 
-def mixed_totals(final: pd.DataFrame, iset) -> dict[object, float]:  # type: ignore[no-untyped-def]
+def mixed_totals(final: pd.DataFrame, iset: IndicatorSet) -> dict[object, float]:
     """Per school: the total of both groups with computed points where the data gives them (status ok)
     and self points elsewhere — the figure LEVEL_CHANGE compares with the self-declared total, so the
     chart and the finding text show the same number."""
@@ -89,7 +85,7 @@ def scatter(table: pd.DataFrame, mixed: dict[object, float] | None = None, size:
     pts = []
     if "self_dh_points" in table.columns:
         for r in table.itertuples(index=False):
-            s = (_num(r.self_dh_points) or 0) + (_num(r.self_qt_points) or 0)
+            s = (as_float(r.self_dh_points) or 0) + (as_float(r.self_qt_points) or 0)
             c = (mixed or {}).get(r.school_code)
             if c is None:
                 continue
@@ -131,7 +127,7 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
                   suffixes=("", "_prev"))  # fmt: skip
     out = []
     for r in m.to_dict("records"):
-        a, b = _num(r["points_prev"]), _num(r["points"])
+        a, b = as_float(r["points_prev"]), as_float(r["points"])
         if a is None and b is None:
             continue
         d = round_half_up((b or 0.0) - (a or 0.0)) or 0.0
@@ -145,8 +141,8 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
             ("tử số", r["numerator_prev"], r["numerator"]),
             ("mẫu số", r["denominator_prev"], r["denominator"]),
         ):
-            if _num(x) != _num(y) and not (_num(x) is None and _num(y) is None):
-                reasons.append(f"{label} {_fmt(_num(x))} → {_fmt(_num(y))}")
+            if as_float(x) != as_float(y) and not (as_float(x) is None and as_float(y) is None):
+                reasons.append(f"{label} {_fmt(as_float(x))} → {_fmt(as_float(y))}")
         if not reasons and r["status"] == "self_declared":
             reasons.append("điểm tự khai/minh chứng thay đổi")
         out.append({"school_code": r["school_code"], "criterion_code": r["criterion_code"], "prev_points": a,
@@ -244,12 +240,12 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
             "code": cc, "name": crit[cc].name if cc in crit else "",
             "max": "ĐKBB" if mand else _fmt(mx),
             "self": ("Đạt" if self_met else "Chưa đạt") if mand else _fmt(self_points),
-            "computed": ("Đạt" if _num(value) == 1 else "Chưa đạt") if mand else _fmt(_num(points)),
-            "status": STATUS_LABELS.get(status, status), "numerator": _fmt(_num(num)),
-            "denominator": _fmt(_num(den)),
-            "value": "—" if mand or _num(value) is None else f"{_num(value):.4f}".rstrip("0").rstrip("."),
-            "proposed": "" if pr is None else (("Đạt" if _num(pr[0]) == 1 else "Chưa đạt") if mand
-                                               else _fmt(_num(pr[1]))),
+            "computed": ("Đạt" if as_float(value) == 1 else "Chưa đạt") if mand else _fmt(as_float(points)),
+            "status": STATUS_LABELS.get(status, status), "numerator": _fmt(as_float(num)),
+            "denominator": _fmt(as_float(den)),
+            "value": "—" if mand or as_float(value) is None else f"{as_float(value):.4f}".rstrip("0").rstrip("."),
+            "proposed": "" if pr is None else (("Đạt" if as_float(pr[0]) == 1 else "Chưa đạt") if mand
+                                               else _fmt(as_float(pr[1]))),
             "origin": "" if pr is None else ORIGIN_LABELS.get(str(pr[2]), ""),
             "evidence": "có" if evidence else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
         })  # fmt: skip
@@ -276,14 +272,14 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
         name, unit = unit_of.get(code, ("", ""))
-        factor = None if t is None else _num(t.get("verification_factor"))
+        factor = None if t is None else as_float(t.get("verification_factor"))
         schools.append({
             "code": code, "name": name, "unit": unit,
             "self_level": None if t is None else t.get("self_level"),
             "level": None if t is None else t.get("level"),
             "prop_level": None if t is None else t.get("prop_level"),
-            "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
-            "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
+            "self_total": None if t is None else _fmt((as_float(t.get("self_dh_points")) or 0) + (as_float(t.get("self_qt_points")) or 0)),
+            "total": None if t is None else _fmt((as_float(t.get("group_dh_points")) or 0) + (as_float(t.get("group_qt_points")) or 0)),
             "mixed": _fmt(mixed.get(code)),
             "factor": None if factor is None else f"{factor:.2f}".replace(".", ","),
             "criteria": [{**c, "counted": counted.get((code, c["code"]), []),

@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from indicator_sets import decisions as dec
 from indicator_sets.model import IndicatorSet
 from indicator_sets.reconcile import KEYS, UNKNOWN_UNIT, VKEYS, sort_queue
+from reports.cells import as_float
 from reports.excel import FIXED_CREATED, safe_text
 
 FINDING_LABELS = {
@@ -111,9 +114,10 @@ class ReviewData:
 
 
 def _fmt(v: object) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    x = as_float(v)
+    if x is None:
         return "—"
-    return f"{float(v):.2f}".rstrip("0").rstrip(".").replace(".", ",")  # type: ignore[arg-type]
+    return f"{x:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def explain(r: pd.Series | dict, tol: float | None = None) -> str:
@@ -215,8 +219,12 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def _write_frame(
-    wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, headers: dict[str, str], fmts: dict
-) -> None:  # type: ignore[no-untyped-def]
+    wb: xlsxwriter.Workbook,
+    ws: Worksheet,
+    frame: pd.DataFrame,
+    headers: dict[str, str],
+    fmts: dict[str, Format],
+) -> None:
     cols = list(headers)
     for j, c in enumerate(cols):
         ws.write_string(0, j, headers[c], fmts["input_head" if c in INPUT_COLUMNS else "head"])
@@ -242,7 +250,7 @@ def _write_frame(
     ws.repeat_rows(0)
 
 
-def _link_counted(ws, part: pd.DataFrame, counted_at: dict[tuple, int], fmt) -> None:  # type: ignore[no-untyped-def]
+def _link_counted(ws: Worksheet, part: pd.DataFrame, counted_at: dict[tuple, int], fmt: Format) -> None:
     """Each review row's criterion code links to the rows its value counted on the drill-down sheet."""
     if not len(part) or not counted_at:
         return

@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, SupportsFloat, SupportsIndex
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -32,6 +32,7 @@ import pandas as pd
 from indicator_sets.model import Criterion, IndicatorSet
 from indicator_sets.reconcile import verification_factors
 from quality.coverage import SOURCE_LABELS_VI
+from reports.cells import as_float, is_missing
 from reports.excel import write_sheets
 from reports.reviewer_workbook import FINDING_LABELS, SEVERITY_LABELS, STATUS_LABELS, ReviewData
 from reports.thi_dua import ORIGIN_LABELS
@@ -97,23 +98,9 @@ MONEY = {"2.4.3"}
 
 
 # --------------------------------------------------------------------------------------- formatting
-def _na(v: object) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
-def _num(v: object) -> float | None:
-    """A numeric cell as a float, None when it is missing (None, NaN, pd.NA); text is read as float() reads
-    it, anything float() refuses raises TypeError as float() does."""
-    if _na(v):
-        return None
-    if isinstance(v, SupportsFloat | SupportsIndex | str):
-        return float(v)
-    raise TypeError(f"not a number: {v!r}")
-
-
 def pts(v: object) -> str:
     """Points as Vietnamese text: up to 2 decimals, decimal comma; '—' when missing."""
-    x = _num(v)
+    x = as_float(v)
     if x is None:
         return "—"
     return f"{x:.2f}".rstrip("0").rstrip(".").replace(".", ",")
@@ -121,7 +108,7 @@ def pts(v: object) -> str:
 
 def count(v: object) -> str:
     """A count or an amount: thousands separated by '.', decimals (rare) by ','."""
-    x = _num(v)
+    x = as_float(v)
     if x is None:
         return "—"
     if x.is_integer():
@@ -130,18 +117,22 @@ def count(v: object) -> str:
 
 
 def pct(v: object) -> str:
-    x = _num(v)
+    x = as_float(v)
     return "—" if x is None else f"{x * 100:.1f}".replace(".", ",") + " %"
 
 
 def data_text(c: Criterion, row: dict) -> str:
     """The figures behind one computed value, in words (empty when nothing was computed)."""
     num, den, value = row.get("numerator"), row.get("denominator"), row.get("value")
-    if row.get("status") != "ok" or (_na(num) and _na(value)):
+    if row.get("status") != "ok" or (is_missing(num) and is_missing(value)):
         return ""
     template = DATA_TEXT.get(c.code)
     if template is None:  # a criterion the wording tables do not know: numbers and the name
-        figure = f"{count(num)}/{count(den)}" if not _na(den) else count(num if not _na(num) else value)
+        figure = (
+            f"{count(num)}/{count(den)}"
+            if not is_missing(den)
+            else count(num if not is_missing(num) else value)
+        )
         return f"{figure} — {c.name}"
     return template.format(num=count(num), den=count(den), pct=pct(value))
 
@@ -153,9 +144,9 @@ def _gap(c: Criterion, row: dict) -> float | None:
     if r is None:
         return None
     if r.type == "presence":
-        n = _num(row.get("value") if _na(num) else num)
+        n = as_float(row.get("value") if is_missing(num) else num)
         return None if n is None else max(0.0, r.min_count - n)
-    num_x, den_x = (_num(num), _num(den)) if r.type == "ratio" else (None, None)
+    num_x, den_x = (as_float(num), as_float(den)) if r.type == "ratio" else (None, None)
     if num_x is not None and den_x is not None:
         need = r.target * den_x - num_x
         return max(0.0, math.ceil(need - _EPS)) if c.code not in MONEY else max(0.0, round(need))
@@ -261,7 +252,7 @@ def _criteria_rows(data: ReviewData, code: str) -> pd.DataFrame:
             continue
         p = pmap.get(r["criterion_code"], {})
         shown = data_text(c, r)
-        unknown = not _na(r.get("evidence_known")) and not bool(r.get("evidence_known"))
+        unknown = not is_missing(r.get("evidence_known")) and not bool(r.get("evidence_known"))
         if c.mandatory:
             shown = ("Chưa đạt hoặc thiếu mã minh chứng" if r.get("value") != 1
                      else "Khai đạt; mẫu không có cột mã minh chứng, chờ xác nhận" if unknown
@@ -324,7 +315,7 @@ def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: se
     elif kind == "MISSING_EVIDENCE":
         shows = "Không có mã minh chứng đi kèm."
         known = (row or {}).get("evidence_known")
-        if not _na(known) and not bool(known):
+        if not is_missing(known) and not bool(known):
             shows = "Mẫu tự đánh giá dạng ngang không có cột mã minh chứng."
             settle = "Gửi Sở mã minh chứng để người thẩm định xác nhận."
         else:
@@ -387,7 +378,7 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
         elif personal:
             what += " (giá trị là dữ liệu cá nhân, không hiển thị)"
         out.append({"source_file": r.get("source_file"), "source_sheet": r.get("source_sheet") or "",
-                    "source_row": None if _na(r.get("source_row")) else int(r["source_row"]), "column": column,
+                    "source_row": None if is_missing(r.get("source_row")) else int(r["source_row"]), "column": column,
                     "entity_label": SOURCE_LABELS_VI.get(str(r.get("entity")), r.get("entity")), "what": what})  # fmt: skip
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
@@ -399,7 +390,7 @@ def factor_text(final: pd.DataFrame | None, code: str) -> str:
         return "—"
     f = verification_factors(final[final["school_code"] == code])["school"]
     v = f["factor"].iloc[0] if len(f) else float("nan")
-    return "—" if _na(v) else f"{float(v):.2f}".replace(".", ",")
+    return "—" if is_missing(v) else f"{float(v):.2f}".replace(".", ",")
 
 
 def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd.DataFrame, bool]:
@@ -419,9 +410,9 @@ def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd
         if c.mandatory or c.code not in now or c.code not in before:
             continue
         a, b = before[c.code].get("points"), now[c.code].get("points")
-        if _na(a) and _na(b):
+        if is_missing(a) and is_missing(b):
             continue
-        delta = (_num(b) or 0.0) - (_num(a) or 0.0)
+        delta = (as_float(b) or 0.0) - (as_float(a) or 0.0)
         if abs(delta) < 0.005:
             continue
         out.append({"criterion_code": c.code, "criterion_name": crit[c.code].name, "points_before": a,
@@ -468,7 +459,7 @@ def actions(
                     f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm")  # fmt: skip
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
             continue
-        points_x, self_x = _num(points), _num(self_pts)
+        points_x, self_x = as_float(points), as_float(self_pts)
         if status == "ok" and not c.mandatory and points_x is not None and points_x < mx - _EPS:
             stake = round(mx - points_x, 2)
             text = f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm (hiện {pts(points)})"
@@ -547,7 +538,7 @@ def build_pack(
     lv = data.iset.levels.names
 
     def level(d: dict) -> str:
-        return lv.get(int(d["level"]), str(d["level"])) if d and not _na(d.get("level")) else "—"
+        return lv.get(int(d["level"]), str(d["level"])) if d and not is_missing(d.get("level")) else "—"
 
     overview = [
         ("Mã trường", code), ("Tên trường", name), ("Đơn vị quản lý", unit), ("Năm học", data.year),

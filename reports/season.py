@@ -19,6 +19,7 @@ from typing import Protocol
 import duckdb
 import jinja2
 import pandas as pd
+from pandas.api.typing import NaTType
 
 from quality import coverage
 
@@ -56,14 +57,16 @@ SCHOOL_COLUMNS = [
 ]  # fmt: skip
 
 
-def _int(v: object) -> int:
-    return 0 if v is None or (isinstance(v, float) and pd.isna(v)) else int(v)  # type: ignore[call-overload]
+def _int(v: float | None) -> int:
+    """A count cell (0 when missing)."""
+    return 0 if v is None or pd.isna(v) else int(v)
 
 
-def _date(v: object) -> dt.date | None:
-    if v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+def _date(v: dt.date | str | float | NaTType | None) -> dt.date | None:
+    """The date of a timestamp cell (None when missing)."""
+    if v is None or isinstance(v, NaTType) or (isinstance(v, float) and pd.isna(v)):
         return None
-    return pd.Timestamp(v).date()  # type: ignore[arg-type]
+    return pd.Timestamp(v).date()
 
 
 def season_status(
