@@ -51,12 +51,22 @@ def config_frames(iset: IndicatorSet, base: Path | None = None) -> dict[str, pd.
     input_rows: list[dict[str, Any]] = []
     for c in iset.criteria:
         r = c.rule
-        crit_rows.append({
-            "criterion_code": c.code, "group_code": c.group, "parent_code": c.parent, "name": c.name,
-            "kind": c.kind, "rule_type": r.type if r else None, "max_points": float(c.max_points),
-            "is_mandatory": c.mandatory, "is_leaf": c.kind != "composite", "verified": c.verified,
-            "target": float(r.target) if r else None, "min_count": int(r.min_count) if r else None,
-        })  # fmt: skip
+        crit_rows.append(
+            {
+                "criterion_code": c.code,
+                "group_code": c.group,
+                "parent_code": c.parent,
+                "name": c.name,
+                "kind": c.kind,
+                "rule_type": r.type if r else None,
+                "max_points": float(c.max_points),
+                "is_mandatory": c.mandatory,
+                "is_leaf": c.kind != "composite",
+                "verified": c.verified,
+                "target": float(r.target) if r else None,
+                "min_count": int(r.min_count) if r else None,
+            }
+        )
         if r:
             for name, value in r.params.items():
                 param_rows.extend(_flatten(c.code, name, value))

@@ -52,23 +52,57 @@ COL_SELF = "Điểm trường tự chấm"
 COL_COMPUTED = "Điểm tính từ dữ liệu"
 FILE_GLOB = "reviewer_*.xlsx"
 
-RAW_COLUMNS = ["finding_id", "decision_text", "adjusted_raw", "comment", "seen_self_points",
-               "seen_computed_points", "source_file", "source_sheet", "source_row", "file_sha256"]  # fmt: skip
+RAW_COLUMNS = [
+    "finding_id",
+    "decision_text",
+    "adjusted_raw",
+    "comment",
+    "seen_self_points",
+    "seen_computed_points",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "file_sha256",
+]
 STORED_COLUMNS = [
-    "finding_id", "school_code", "school_year", "criterion_code", "finding", "decision", "adjusted_points",
-    "comment", "self_points_at_decision", "computed_points_at_decision", "source_file", "source_sheet",
-    "source_row", "file_sha256", "recorded_at",
-]  # fmt: skip
-REJECT_COLUMNS = ["school_year", "finding_id", "decision_text", "adjusted_raw", "source_file", "source_sheet",
-                  "source_row", "reason_code", "message"]  # fmt: skip
+    "finding_id",
+    "school_code",
+    "school_year",
+    "criterion_code",
+    "finding",
+    "decision",
+    "adjusted_points",
+    "comment",
+    "self_points_at_decision",
+    "computed_points_at_decision",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "file_sha256",
+    "recorded_at",
+]
+REJECT_COLUMNS = [
+    "school_year",
+    "finding_id",
+    "decision_text",
+    "adjusted_raw",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "reason_code",
+    "message",
+]
 _TOL = 0.005
 
 
+# `fmt: skip` on the two tuples below: vocabulary packed by line reads as a list of words; the formatter
+# would put each of their 51 words on a line of its own.
 #: Common Vietnamese family names (they cover the great majority of the population); a name is one of
 #: them followed by 1–4 capitalised words. Vocabulary, not logic: extend the tuple, not the pattern.
 FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-                "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương", "Lương", "Cao",
-                "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách", "Vương", "Triệu", "Đào")  # fmt: skip
+                "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương",
+                "Lương", "Cao", "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách",
+                "Vương", "Triệu", "Đào")  # fmt: skip
 #: Forms of address before a given name.
 ADDRESS_WORDS = ("cô", "thầy", "anh", "chị", "em", "ông", "bà", "bạn", "cháu", "học sinh", "giáo viên",
                  "hiệu trưởng", "phụ huynh", "GV", "HS")  # fmt: skip
@@ -160,12 +194,20 @@ def read_decision_files(paths: Iterable[Path], root: Path | None = None) -> pd.D
                     adj, com = cell(r, COL_ADJUSTED), mask_personal_data(_text(cell(r, COL_COMMENT)))
                     if not fid or (not dec and _text(adj) == ""):
                         continue
-                    rows.append({
-                        "finding_id": fid, "decision_text": dec, "adjusted_raw": _text(adj), "comment": com,
-                        "seen_self_points": _num(cell(r, COL_SELF)),
-                        "seen_computed_points": _num(cell(r, COL_COMPUTED)),
-                        "source_file": rel, "source_sheet": ws.title, "source_row": n, "file_sha256": sha,
-                    })  # fmt: skip
+                    rows.append(
+                        {
+                            "finding_id": fid,
+                            "decision_text": dec,
+                            "adjusted_raw": _text(adj),
+                            "comment": com,
+                            "seen_self_points": _num(cell(r, COL_SELF)),
+                            "seen_computed_points": _num(cell(r, COL_COMPUTED)),
+                            "source_file": rel,
+                            "source_sheet": ws.title,
+                            "source_row": n,
+                            "file_sha256": sha,
+                        }
+                    )
         finally:
             wb.close()
     frame = pd.DataFrame(rows, columns=[*RAW_COLUMNS, "_error"])
@@ -184,8 +226,14 @@ def validate_decisions(
     for r in raw.to_dict("records"):
 
         def reject(code: str, message: str, r: dict = r) -> None:
-            bad.append({"school_year": year, **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
-                        "reason_code": code, "message": message})  # fmt: skip
+            bad.append(
+                {
+                    "school_year": year,
+                    **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
+                    "reason_code": code,
+                    "message": message,
+                }
+            )
 
         if isinstance(r.get("_error"), str):
             reject("unreadable_file", "Không đọc được tệp quyết định thẩm định")
@@ -226,15 +274,25 @@ def validate_decisions(
                 continue
         seen_self = r.get("seen_self_points")
         seen_comp = r.get("seen_computed_points")
-        ok.append({
-            "finding_id": fid, "school_code": f["school_code"], "school_year": f["school_year"],
-            "criterion_code": f["criterion_code"], "finding": f["finding"], "decision": code,
-            "adjusted_points": adjusted, "comment": r.get("comment") or "",
-            "self_points_at_decision": f["self_points"] if seen_self is None else seen_self,
-            "computed_points_at_decision": f["computed_points"] if seen_comp is None else seen_comp,
-            "source_file": r["source_file"], "source_sheet": r["source_sheet"], "source_row": r["source_row"],
-            "file_sha256": r["file_sha256"], "recorded_at": now,
-        })  # fmt: skip
+        ok.append(
+            {
+                "finding_id": fid,
+                "school_code": f["school_code"],
+                "school_year": f["school_year"],
+                "criterion_code": f["criterion_code"],
+                "finding": f["finding"],
+                "decision": code,
+                "adjusted_points": adjusted,
+                "comment": r.get("comment") or "",
+                "self_points_at_decision": f["self_points"] if seen_self is None else seen_self,
+                "computed_points_at_decision": f["computed_points"] if seen_comp is None else seen_comp,
+                "source_file": r["source_file"],
+                "source_sheet": r["source_sheet"],
+                "source_row": r["source_row"],
+                "file_sha256": r["file_sha256"],
+                "recorded_at": now,
+            }
+        )
     valid = pd.DataFrame(ok, columns=STORED_COLUMNS).drop_duplicates("finding_id", keep="last")
     return valid, pd.DataFrame(bad, columns=REJECT_COLUMNS)
 
@@ -262,10 +320,13 @@ def merge_decisions(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         fid = r["finding_id"]
         if fid in keep.index:
             old = keep.loc[fid]
-            same = (old["decision"] == r["decision"] and _same(old["adjusted_points"], r["adjusted_points"])
-                    and _same(old["self_points_at_decision"], r["self_points_at_decision"])
-                    and _same(old["computed_points_at_decision"], r["computed_points_at_decision"])
-                    and (old["comment"] or "") == (r["comment"] or ""))  # fmt: skip
+            same = (
+                old["decision"] == r["decision"]
+                and _same(old["adjusted_points"], r["adjusted_points"])
+                and _same(old["self_points_at_decision"], r["self_points_at_decision"])
+                and _same(old["computed_points_at_decision"], r["computed_points_at_decision"])
+                and (old["comment"] or "") == (r["comment"] or "")
+            )
             if same:
                 continue
         row = pd.DataFrame([r]).set_index("finding_id")
@@ -334,6 +395,8 @@ def reject_lines(rejects: pd.DataFrame, limit: int = 20) -> list[str]:
             where += f", dòng {int(r['source_row'])}"
         lines.append(f"Quyết định thẩm định chưa được áp dụng — {where}: {r.get('message') or ''}")
     if len(rejects) > limit:
-        lines.append(f"… và {len(rejects) - limit} dòng quyết định khác chưa được áp dụng "
-                     "(xem trang “QĐ không hợp lệ” của tệp reviewer_<năm học>.xlsx).")  # fmt: skip
+        lines.append(
+            f"… và {len(rejects) - limit} dòng quyết định khác chưa được áp dụng "
+            "(xem trang “QĐ không hợp lệ” của tệp reviewer_<năm học>.xlsx)."
+        )
     return lines

@@ -56,8 +56,9 @@ def add_print_sheet(
             elif isinstance(v, bool):
                 ws.write_string(i, j, "Có" if v else "Không", fmt_text)
             elif isinstance(v, int | float):
-                ws.write_number(i, j, float(v), fmt_num if isinstance(v, float) and not float(v).is_integer()
-                                else fmt_int)  # fmt: skip
+                ws.write_number(
+                    i, j, float(v), fmt_num if isinstance(v, float) and not float(v).is_integer() else fmt_int
+                )
             else:
                 ws.write_string(i, j, str(safe_text(v)), fmt_text)
     ws.freeze_panes(head_row + 1, 3)  # header row, rank + school code + name

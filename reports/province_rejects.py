@@ -11,10 +11,12 @@ MAX_SHOWN = 200  # rows listed; the section says how many there are in all
 
 SECTION = """{% if d.province_rejects %}
 <h3>Dòng bị loại trong tệp của Sở (thư mục province)</h3>
-<p>{{ d.province_rejects.total }} dòng bị loại{% if d.province_rejects.total > d.province_rejects.rows | length %}
+<p>{{ d.province_rejects.total }} dòng bị loại\
+{% if d.province_rejects.total > d.province_rejects.rows | length %}
 (liệt kê {{ d.province_rejects.rows | length }} dòng đầu){% endif %}.</p>
 <table><tr><th>Tệp</th><th>Mô tả</th></tr>
-{% for r in d.province_rejects.rows %}<tr><td>{{ r.file }}</td><td>{{ r.message }} ({{ r.reason_code }})</td></tr>
+{% for r in d.province_rejects.rows %}<tr><td>{{ r.file }}</td><td>{{ r.message }} ({{ r.reason_code }})</td>\
+</tr>
 {% endfor %}</table>
 {% endif %}
 """

@@ -190,38 +190,69 @@ class SchoolPack:
 
 HEADERS: dict[str, dict[str, str]] = {
     "criteria": {
-        "criterion_code": "Mã tiêu chí", "criterion_name": "Tên tiêu chí", "max_points": "Điểm tối đa",
-        "self_points": "Điểm tự đánh giá", "points": "Điểm tính từ dữ liệu", "status_label": "Trạng thái số liệu",
-        "data_text": "Số liệu", "numerator": "Tử số", "denominator": "Mẫu số", "value": "Giá trị",
-        "proposed_points": "Điểm đề xuất (đánh giá ngoài)", "origin_label": "Nguồn điểm đề xuất",
+        "criterion_code": "Mã tiêu chí",
+        "criterion_name": "Tên tiêu chí",
+        "max_points": "Điểm tối đa",
+        "self_points": "Điểm tự đánh giá",
+        "points": "Điểm tính từ dữ liệu",
+        "status_label": "Trạng thái số liệu",
+        "data_text": "Số liệu",
+        "numerator": "Tử số",
+        "denominator": "Mẫu số",
+        "value": "Giá trị",
+        "proposed_points": "Điểm đề xuất (đánh giá ngoài)",
+        "origin_label": "Nguồn điểm đề xuất",
         "source_files": "Tệp nguồn",
     },
     "findings": {
-        "criterion_code": "Mã tiêu chí", "finding_label": "Phát hiện", "severity_label": "Mức độ",
-        "declared": "Trường đã khai", "data_shows": "Dữ liệu cho thấy", "settle": "Cần làm để làm rõ",
+        "criterion_code": "Mã tiêu chí",
+        "finding_label": "Phát hiện",
+        "severity_label": "Mức độ",
+        "declared": "Trường đã khai",
+        "data_shows": "Dữ liệu cho thấy",
+        "settle": "Cần làm để làm rõ",
         "points_at_stake": "Điểm chênh lệch",
     },
     "problems": {
-        "source_file": "Tệp", "source_sheet": "Trang tính", "source_row": "Dòng", "column": "Cột",
-        "entity_label": "Nguồn dữ liệu", "what": "Cần sửa",
+        "source_file": "Tệp",
+        "source_sheet": "Trang tính",
+        "source_row": "Dòng",
+        "column": "Cột",
+        "entity_label": "Nguồn dữ liệu",
+        "what": "Cần sửa",
     },
     "files": {"source_file": "Tệp", "what": "Lý do cách ly, cần làm"},
     "changes": {
-        "criterion_code": "Mã tiêu chí", "criterion_name": "Tên tiêu chí", "points_before": "Điểm năm trước",
-        "points_now": "Điểm năm nay", "delta": "Thay đổi", "data_before": "Số liệu năm trước",
-        "data_now": "Số liệu năm nay", "direction": "Kết quả",
+        "criterion_code": "Mã tiêu chí",
+        "criterion_name": "Tên tiêu chí",
+        "points_before": "Điểm năm trước",
+        "points_now": "Điểm năm nay",
+        "delta": "Thay đổi",
+        "data_before": "Số liệu năm trước",
+        "data_now": "Số liệu năm nay",
+        "direction": "Kết quả",
     },
     "actions": {
-        "rank": "Thứ tự", "criterion_code": "Mã tiêu chí", "points_at_stake": "Điểm có thể thay đổi",
+        "rank": "Thứ tự",
+        "criterion_code": "Mã tiêu chí",
+        "points_at_stake": "Điểm có thể thay đổi",
         "action": "Việc cần làm",
     },
-    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ",
-               "details": "Chi tiết, cần sửa"},
-    "counted": {
-        "criterion_code": "Mã tiêu chí", "role": "Vai trò", "source_file": "Tệp", "source_sheet": "Trang tính",
-        "source_row": "Dòng", "fields_read": "Giá trị đã đọc",
+    "audits": {
+        "purpose": "Nội dung kiểm tra chéo",
+        "count": "Số trường hợp",
+        "severity": "Mức độ",
+        "details": "Chi tiết, cần sửa",
     },
-}  # fmt: skip
+    "counted": {
+        "criterion_code": "Mã tiêu chí",
+        "role": "Vai trò",
+        "source_file": "Tệp",
+        "source_sheet": "Trang tính",
+        "source_row": "Dòng",
+        "fields_read": "Giá trị đã đọc",
+    },
+}
 ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số"}
 
 
@@ -254,25 +285,44 @@ def _criteria_rows(data: ReviewData, code: str) -> pd.DataFrame:
         shown = data_text(c, r)
         unknown = not is_missing(r.get("evidence_known")) and not bool(r.get("evidence_known"))
         if c.mandatory:
-            shown = ("Chưa đạt hoặc thiếu mã minh chứng" if r.get("value") != 1
-                     else "Khai đạt; mẫu không có cột mã minh chứng, chờ xác nhận" if unknown
-                     else "Đạt (có mã minh chứng)")  # fmt: skip
+            shown = (
+                "Chưa đạt hoặc thiếu mã minh chứng"
+                if r.get("value") != 1
+                else "Khai đạt; mẫu không có cột mã minh chứng, chờ xác nhận"
+                if unknown
+                else "Đạt (có mã minh chứng)"
+            )
         elif c.kind == "document":
-            shown = ("Theo tự khai; mẫu không có cột mã minh chứng, chờ xác nhận" if unknown
-                     else "Theo tự khai, có mã minh chứng" if r.get("has_evidence")
-                     else "Theo tự khai, không có mã minh chứng")  # fmt: skip
-        rows.append({
-            "criterion_code": c.code, "criterion_name": c.name,
-            "max_points": None if c.mandatory else float(c.max_points),
-            "self_points": None if c.mandatory else r.get("self_points"), "points": r.get("points"),
-            "status": r.get("status"), "status_label": STATUS_LABELS.get(str(r.get("status")), r.get("status")),
-            "data_text": shown, "numerator": r.get("numerator"), "denominator": r.get("denominator"),
-            "value": r.get("value"), "proposed_points": p.get("proposed_points"),
-            "origin_label": ORIGIN_LABELS.get(str(p.get("origin")), "") if p else "",
-            "source_files": _files_text(r.get("source_files")),
-            "mandatory": c.mandatory, "kind": c.kind, "self_met": r.get("self_met"),
-            "evidence_known": r.get("evidence_known"), "inputs": list(c.inputs),
-        })  # fmt: skip
+            shown = (
+                "Theo tự khai; mẫu không có cột mã minh chứng, chờ xác nhận"
+                if unknown
+                else "Theo tự khai, có mã minh chứng"
+                if r.get("has_evidence")
+                else "Theo tự khai, không có mã minh chứng"
+            )
+        rows.append(
+            {
+                "criterion_code": c.code,
+                "criterion_name": c.name,
+                "max_points": None if c.mandatory else float(c.max_points),
+                "self_points": None if c.mandatory else r.get("self_points"),
+                "points": r.get("points"),
+                "status": r.get("status"),
+                "status_label": STATUS_LABELS.get(str(r.get("status")), r.get("status")),
+                "data_text": shown,
+                "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"),
+                "value": r.get("value"),
+                "proposed_points": p.get("proposed_points"),
+                "origin_label": ORIGIN_LABELS.get(str(p.get("origin")), "") if p else "",
+                "source_files": _files_text(r.get("source_files")),
+                "mandatory": c.mandatory,
+                "kind": c.kind,
+                "self_met": r.get("self_met"),
+                "evidence_known": r.get("evidence_known"),
+                "inputs": list(c.inputs),
+            }
+        )
     order = {c.code: i for i, c in enumerate(data.iset.criteria)}
     rows.sort(key=lambda x: order.get(x["criterion_code"], 10**6))
     return pd.DataFrame(rows)
@@ -299,8 +349,14 @@ def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: se
     shows, settle = "", ""
     if kind == "OVER_CLAIM":
         shows = f"Dữ liệu: {figures} → {comp} điểm." if figures else f"Dữ liệu cho {comp} điểm."
-        settle = (f"Gửi lại tệp {row.get('source_files') or 'nguồn'} nếu số liệu trong đó chưa đủ, "
-                  f"hoặc điều chỉnh điểm tự chấm về {comp}.") if row else f"Điều chỉnh điểm tự chấm về {comp}."  # fmt: skip
+        settle = (
+            (
+                f"Gửi lại tệp {row.get('source_files') or 'nguồn'} nếu số liệu trong đó chưa đủ, "
+                f"hoặc điều chỉnh điểm tự chấm về {comp}."
+            )
+            if row
+            else f"Điều chỉnh điểm tự chấm về {comp}."
+        )
     elif kind == "UNDER_CLAIM":
         shows = f"Dữ liệu: {figures} → {comp} điểm." if figures else f"Dữ liệu cho {comp} điểm."
         settle = f"Điều chỉnh điểm tự chấm lên {comp} (dữ liệu đã chứng minh)."
@@ -350,10 +406,16 @@ def _findings(data: ReviewData, code: str, crit_rows: pd.DataFrame, delivered: s
         if row is not None:
             row = {**row, "source_files": shown.get(cc, {}).get("source_files", "")}
         words = _finding_words(r, row, crit.get(cc), delivered, data.year)
-        out.append({"criterion_code": cc or "Cả trường", "finding": r["finding"],
-                    "finding_label": FINDING_LABELS.get(r["finding"], r["finding"]),
-                    "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
-                    "points_at_stake": r.get("points_at_stake"), **words})  # fmt: skip
+        out.append(
+            {
+                "criterion_code": cc or "Cả trường",
+                "finding": r["finding"],
+                "finding_label": FINDING_LABELS.get(r["finding"], r["finding"]),
+                "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
+                "points_at_stake": r.get("points_at_stake"),
+                **words,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -377,9 +439,16 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
             what = message.split(": ", 1)[1] if ": " in message else message
         elif personal:
             what += " (giá trị là dữ liệu cá nhân, không hiển thị)"
-        out.append({"source_file": r.get("source_file"), "source_sheet": r.get("source_sheet") or "",
-                    "source_row": None if is_missing(r.get("source_row")) else int(r["source_row"]), "column": column,
-                    "entity_label": SOURCE_LABELS_VI.get(str(r.get("entity")), r.get("entity")), "what": what})  # fmt: skip
+        out.append(
+            {
+                "source_file": r.get("source_file"),
+                "source_sheet": r.get("source_sheet") or "",
+                "source_row": None if is_missing(r.get("source_row")) else int(r["source_row"]),
+                "column": column,
+                "entity_label": SOURCE_LABELS_VI.get(str(r.get("entity")), r.get("entity")),
+                "what": what,
+            }
+        )
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
 
@@ -415,11 +484,20 @@ def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd
         delta = (as_float(b) or 0.0) - (as_float(a) or 0.0)
         if abs(delta) < 0.005:
             continue
-        out.append({"criterion_code": c.code, "criterion_name": crit[c.code].name, "points_before": a,
-                    "points_now": b, "delta": round(delta, 2),
-                    "data_before": data_text(c, before[c.code]) or STATUS_LABELS.get(str(before[c.code].get("status")), ""),
-                    "data_now": data_text(c, now[c.code]) or STATUS_LABELS.get(str(now[c.code].get("status")), ""),
-                    "direction": "Tăng điểm" if delta > 0 else "Giảm điểm"})  # fmt: skip
+        out.append(
+            {
+                "criterion_code": c.code,
+                "criterion_name": crit[c.code].name,
+                "points_before": a,
+                "points_now": b,
+                "delta": round(delta, 2),
+                "data_before": data_text(c, before[c.code])
+                or STATUS_LABELS.get(str(before[c.code].get("status")), ""),
+                "data_now": data_text(c, now[c.code])
+                or STATUS_LABELS.get(str(now[c.code].get("status")), ""),
+                "direction": "Tăng điểm" if delta > 0 else "Giảm điểm",
+            }
+        )
     out.sort(key=lambda r: r["delta"])
     return pd.DataFrame(out, columns=cols), True
 
@@ -455,23 +533,34 @@ def actions(
         status, points, self_pts = r.get("status"), r.get("points"), r.get("self_points")
         if c.code in under:
             stake = float(under[c.code].get("points_at_stake") or 0.0)
-            text = (f"{c.code}: {r['data_text']} → {pts(points)} điểm, trường tự chấm {pts(self_pts)} — "
-                    f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm")  # fmt: skip
+            text = (
+                f"{c.code}: {r['data_text']} → {pts(points)} điểm, trường tự chấm {pts(self_pts)} — "
+                f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm"
+            )
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
             continue
         points_x, self_x = as_float(points), as_float(self_pts)
         if status == "ok" and not c.mandatory and points_x is not None and points_x < mx - _EPS:
             stake = round(mx - points_x, 2)
-            text = f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm (hiện {pts(points)})"
+            text = (
+                f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm "
+                f"(hiện {pts(points)})"
+            )
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif status == "no_data" and not c.mandatory:
             absent, need = _absent_inputs(c, delivered)
-            send = (f"gửi tệp {', '.join(absent)}" if absent
-                    else f"kiểm tra lại và gửi lại tệp {', '.join(need) or 'số liệu'}")  # fmt: skip
+            send = (
+                f"gửi tệp {', '.join(absent)}"
+                if absent
+                else f"kiểm tra lại và gửi lại tệp {', '.join(need) or 'số liệu'}"
+            )
             declared = self_x if self_x is not None and self_x > 0 else None
             stake = mx if declared is None else declared
-            tail = (f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm" if declared is not None
-                    else f"để tiêu chí được tính (tối đa {pts(mx)} điểm)")  # fmt: skip
+            tail = (
+                f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm"
+                if declared is not None
+                else f"để tiêu chí được tính (tối đa {pts(mx)} điểm)"
+            )
             text = f"{c.code}: chưa có số liệu — {send} {tail}"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif c.code in missing_ev:
@@ -516,7 +605,8 @@ def build_pack(
     (`indicator_sets.code_mapping.across_reform`); `previous_code`: the school's code last year, named in
     the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
     so no comparison); `audits`: the SQL cross-checks with offending rows of the school
-    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says it)."""
+    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says
+    it)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -541,20 +631,33 @@ def build_pack(
         return lv.get(int(d["level"]), str(d["level"])) if d and not is_missing(d.get("level")) else "—"
 
     overview = [
-        ("Mã trường", code), ("Tên trường", name), ("Đơn vị quản lý", unit), ("Năm học", data.year),
-        ("Tự đánh giá – nhóm I / nhóm II", f"{pts(s.get('group_dh_points'))} / {pts(s.get('group_qt_points'))}"),
+        ("Mã trường", code),
+        ("Tên trường", name),
+        ("Đơn vị quản lý", unit),
+        ("Năm học", data.year),
+        (
+            "Tự đánh giá – nhóm I / nhóm II",
+            f"{pts(s.get('group_dh_points'))} / {pts(s.get('group_qt_points'))}",
+        ),
         ("Mức tự đánh giá", level(s)),
-        ("Tính từ dữ liệu – nhóm I / nhóm II", f"{pts(fi.get('group_dh_points'))} / {pts(fi.get('group_qt_points'))}"),
+        (
+            "Tính từ dữ liệu – nhóm I / nhóm II",
+            f"{pts(fi.get('group_dh_points'))} / {pts(fi.get('group_qt_points'))}",
+        ),
         ("Mức tính từ dữ liệu", level(fi)),
-        ("Đề xuất (đánh giá ngoài) – nhóm I / nhóm II", f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}"),
+        (
+            "Đề xuất (đánh giá ngoài) – nhóm I / nhóm II",
+            f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}",
+        ),
         ("Mức đề xuất", level(pr)),
         ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_text(data.final, code)),
         *([("Hệ số xác thực năm học trước", factor_text(data.previous, code))] if has_prev else []),
-        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(problems))),
+        ("Số phát hiện", str(len(findings))),
+        ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
         ("Số trường hợp phát hiện khi kiểm tra chéo", str(sum(int(a["count"]) for a in audits or []))),
         ("Nguồn dữ liệu còn thiếu", ", ".join(missing) if missing else "Không"),
-    ]  # fmt: skip
+    ]
     if prev_code != code:
         overview.append(("Mã trường năm học trước (tệp ánh xạ mã trường)", prev_code or "Không ghép được"))
     counted = (
@@ -564,15 +667,34 @@ def build_pack(
         counted["role"] = counted["role"].map(lambda v: ROLE_LABELS.get(str(v), v))
         counted = counted.sort_values(["criterion_code", "role", "source_file", "source_sheet", "source_row"])
     return SchoolPack(
-        school_code=code, school_name=name, managing_unit=unit, school_year=data.year,
-        previous_year=previous_year, overview=overview, criteria=crit_rows, findings=findings,
-        problems=problems, files=files, missing=list(missing), changes=changes,
-        actions=acts, counted=counted.reset_index(drop=True), has_previous=has_prev,
-        audits=pd.DataFrame([{"purpose": a["purpose"], "count": int(a["count"]),
-                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
-                              "details": a.get("details", "")} for a in audits or []],
-                            columns=list(HEADERS["audits"])),
-    )  # fmt: skip
+        school_code=code,
+        school_name=name,
+        managing_unit=unit,
+        school_year=data.year,
+        previous_year=previous_year,
+        overview=overview,
+        criteria=crit_rows,
+        findings=findings,
+        problems=problems,
+        files=files,
+        missing=list(missing),
+        changes=changes,
+        actions=acts,
+        counted=counted.reset_index(drop=True),
+        has_previous=has_prev,
+        audits=pd.DataFrame(
+            [
+                {
+                    "purpose": a["purpose"],
+                    "count": int(a["count"]),
+                    "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
+                    "details": a.get("details", ""),
+                }
+                for a in audits or []
+            ],
+            columns=list(HEADERS["audits"]),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------- writing
@@ -602,8 +724,11 @@ def write_pack_xlsx(path: Path, pack: SchoolPack) -> Path:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                             autoescape=jinja2.select_autoescape(default=True, default_for_string=True))  # fmt: skip
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    )
     env.filters["pts"] = pts
     env.filters["count"] = count
     return env

@@ -33,8 +33,11 @@ ORIGIN_LABELS = {
 }
 ORIGIN_LEGEND = {
     "computed": "Điểm tính từ dữ liệu phần mềm quản lý (trạng thái ok)",
-    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
-    "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, chờ người thẩm định xác nhận",
+    "evidence": (
+        "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
+        "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, "
+        "chờ người thẩm định xác nhận"
+    ),
     "self": "Không có số liệu (thiếu dữ liệu hoặc không áp dụng): tạm lấy điểm tự đánh giá",
     "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
 }
@@ -58,9 +61,15 @@ GROUPINGS: dict[str, Grouping] = {
 }
 DEFAULT_GROUPS: tuple[str, ...] = ("managing_unit", "province")
 MIN_RANKED = 2
-LEVEL_LABELS = {"TH": "Tiểu học", "THCS": "Trung học cơ sở", "THPT": "Trung học phổ thông",
-                "TH_THCS": "Tiểu học và THCS", "THCS_THPT": "THCS và THPT", "TH_THCS_THPT": "Phổ thông nhiều cấp",
-                "GDTX": "Giáo dục thường xuyên"}  # fmt: skip
+LEVEL_LABELS = {
+    "TH": "Tiểu học",
+    "THCS": "Trung học cơ sở",
+    "THPT": "Trung học phổ thông",
+    "TH_THCS": "Tiểu học và THCS",
+    "THCS_THPT": "THCS và THPT",
+    "TH_THCS_THPT": "Phổ thông nhiều cấp",
+    "GDTX": "Giáo dục thường xuyên",
+}
 
 HEADERS = {
     "rank_province": "Xếp hạng toàn tỉnh",
@@ -187,12 +196,22 @@ def build_table(
     idx = pd.MultiIndex.from_frame(t[KEYS])
     t["n_criteria_computed"] = pd.Series(idx.map(computed.to_dict()), index=t.index).fillna(0).astype(int)
     if self_scores is not None and len(self_scores):
-        s = self_scores.rename(columns={"group_dh_points": "self_dh_points", "group_qt_points": "self_qt_points",
-                                        "level": "self_level"})[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]  # fmt: skip
+        s = self_scores.rename(
+            columns={
+                "group_dh_points": "self_dh_points",
+                "group_qt_points": "self_qt_points",
+                "level": "self_level",
+            }
+        )[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]
         t = t.merge(s, on=KEYS, how="left")
     if proposed_scores is not None and len(proposed_scores):
-        p = proposed_scores.rename(columns={"group_dh_points": "prop_dh_points", "group_qt_points": "prop_qt_points",
-                                            "level": "prop_level"})[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]  # fmt: skip
+        p = proposed_scores.rename(
+            columns={
+                "group_dh_points": "prop_dh_points",
+                "group_qt_points": "prop_qt_points",
+                "level": "prop_level",
+            }
+        )[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]
         t = t.merge(p, on=KEYS, how="left")
     else:
         t["prop_dh_points"], t["prop_qt_points"], t["prop_level"] = (
@@ -277,10 +296,22 @@ def ranking_groups(table: pd.DataFrame, groups: Sequence[str] = DEFAULT_GROUPS) 
         key = key.where(key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT), "Chưa rõ")
         for value, n in sorted(key.value_counts().items(), key=lambda x: str(x[0])):
             ranked = value != "Chưa rõ" and n >= MIN_RANKED
-            note = ("" if ranked else "Chưa rõ trong danh sách trường: không xếp hạng" if value == "Chưa rõ"
-                    else f"Chỉ có {n} trường: không xếp hạng (cần ít nhất {MIN_RANKED})")  # fmt: skip
-            rows.append({"grouping": g.label, "group": value, "n_schools": int(n),
-                         "ranked": "Có" if ranked else "Không", "note": note})  # fmt: skip
+            note = (
+                ""
+                if ranked
+                else "Chưa rõ trong danh sách trường: không xếp hạng"
+                if value == "Chưa rõ"
+                else f"Chỉ có {n} trường: không xếp hạng (cần ít nhất {MIN_RANKED})"
+            )
+            rows.append(
+                {
+                    "grouping": g.label,
+                    "group": value,
+                    "n_schools": int(n),
+                    "ranked": "Có" if ranked else "Không",
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows, columns=list(GROUP_HEADERS))
 
 
@@ -293,12 +324,18 @@ def cap_reasons(proposed: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
         mand["school_code"], mand["school_year"], mand["criterion_code"], strict=True
     ):
         by.setdefault((code, year), []).append(str(crit))
-    return [("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
-            for k in zip(schools["school_code"], schools["school_year"], strict=True)]  # fmt: skip
+    return [
+        ("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
+        for k in zip(schools["school_code"], schools["school_year"], strict=True)
+    ]
 
 
-def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, province_factor: float | None,
-                  iset: IndicatorSet | None = None) -> pd.DataFrame:  # fmt: skip
+def build_summary(
+    table: pd.DataFrame,
+    unit_factors: pd.DataFrame | None,
+    province_factor: float | None,
+    iset: IndicatorSet | None = None,
+) -> pd.DataFrame:
     """One row per managing unit plus a province row: level counts (self vs proposed), open findings and
     the verification factor."""
     rows = []
@@ -329,27 +366,49 @@ def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, provin
 
 def legend(iset: IndicatorSet | None) -> pd.DataFrame:
     rows = [{"item": f"Nguồn: {ORIGIN_LABELS[k]}", "meaning": v} for k, v in ORIGIN_LEGEND.items()]
-    rows.append({"item": "Hệ số xác thực", "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
-                 "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu."})  # fmt: skip
+    rows.append(
+        {
+            "item": "Hệ số xác thực",
+            "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
+            "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu.",
+        }
+    )
     rows.append(
         {"item": "Xếp hạng", "meaning": "Theo mức đề xuất, rồi tổng điểm đề xuất hai nhóm (cao xếp trước)."}
     )
-    rows.append({"item": "Phát hiện chưa xử lý", "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
-                 "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định)."})  # fmt: skip
+    rows.append(
+        {
+            "item": "Phát hiện chưa xử lý",
+            "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
+            "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định).",
+        }
+    )
     if iset is not None:
         names = iset.levels.names
-        rows.append({"item": "Mức", "meaning": f"Tổng < {iset.levels.level_2_min:g}: {names.get(1, 'Mức 1')}; "
-                     f"từ {iset.levels.level_2_min:g} đến {iset.levels.level_3_above:g}: {names.get(2, 'Mức 2')}; "
-                     f"> {iset.levels.level_3_above:g}: {names.get(3, 'Mức 3')}. Mức của trường là mức thấp hơn "
-                     "của hai nhóm."})  # fmt: skip
+        rows.append(
+            {
+                "item": "Mức",
+                "meaning": f"Tổng < {iset.levels.level_2_min:g}: {names.get(1, 'Mức 1')}; "
+                f"từ {iset.levels.level_2_min:g} đến {iset.levels.level_3_above:g}: {names.get(2, 'Mức 2')}; "
+                f"> {iset.levels.level_3_above:g}: {names.get(3, 'Mức 3')}. Mức của trường là mức thấp hơn "
+                "của hai nhóm.",
+            }
+        )
         if iset.mandatory_policy.description:
             rows.append({"item": "Điều kiện bắt buộc", "meaning": iset.mandatory_policy.description})
         for g in iset.groups:
             s = iset.group_max_sum(g.code)
             if abs(s - g.max_points) > 1e-9:
-                rows.append({"item": f"Lưu ý nhóm {g.roman}", "meaning": f"Tổng điểm tối đa các tiêu chí của nhóm "
-                             f"{g.roman} trong bộ chỉ số hiện là {s:g}, không phải {g.max_points:g} (phần còn thiếu "
-                             "chưa xác định được, không tự bổ sung)."})  # fmt: skip
+                rows.append(
+                    {
+                        "item": f"Lưu ý nhóm {g.roman}",
+                        "meaning": (
+                            f"Tổng điểm tối đa các tiêu chí của nhóm {g.roman} trong bộ chỉ số hiện là "
+                            f"{s:g}, không phải {g.max_points:g} (phần còn thiếu chưa xác định được, "
+                            "không tự bổ sung)."
+                        ),
+                    }
+                )
         rows.append({"item": "Bộ chỉ số", "meaning": f"{iset.name} ({iset.id})"})
     return pd.DataFrame(rows)
 
@@ -358,8 +417,11 @@ def print_title(year: str, iset: IndicatorSet | None, province: str = "") -> lis
     """The title lines of the print sheet: province, school year, decision."""
     who = f"SỞ GIÁO DỤC VÀ ĐÀO TẠO {province}".strip().upper()
     decision = iset.name if iset is not None else "Quyết định 4725/QĐ-BGDĐT"
-    return [who, f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
-            f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)"]  # fmt: skip
+    return [
+        who,
+        f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
+        f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)",
+    ]
 
 
 def write_thi_dua(
@@ -396,6 +458,10 @@ def write_thi_dua(
         if first:
             printed = {first: PRINT_COLUMNS["rank_province"], **printed}
     return write_sheets(
-        path, sheets, freeze_columns={f"Thi đua {year}": "school_name"},
-        before=lambda wb: add_print_sheet(wb, f"Bản in {year}", table, printed, print_title(year, iset, province)),
-    )  # fmt: skip
+        path,
+        sheets,
+        freeze_columns={f"Thi đua {year}": "school_name"},
+        before=lambda wb: add_print_sheet(
+            wb, f"Bản in {year}", table, printed, print_title(year, iset, province)
+        ),
+    )
