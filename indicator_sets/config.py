@@ -19,8 +19,6 @@ import pandas as pd
 
 from indicator_sets.model import IndicatorSet, load_indicator_set
 
-CONFIG_TABLES = ("cfg_criteria", "cfg_params", "cfg_criterion_inputs")
-
 
 def _flatten(code: str, name: str, value: Any) -> list[dict[str, Any]]:
     """A parameter → rows (criterion_code, param, key, value); mappings give keys, lists give rows."""

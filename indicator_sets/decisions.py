@@ -50,7 +50,6 @@ COL_ADJUSTED = "Điểm điều chỉnh"
 COL_COMMENT = "Nhận xét của người thẩm định"
 COL_SELF = "Điểm trường tự chấm"
 COL_COMPUTED = "Điểm tính từ dữ liệu"
-FILE_GLOB = "reviewer_*.xlsx"
 
 RAW_COLUMNS = [
     "finding_id",

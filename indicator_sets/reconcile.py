@@ -33,7 +33,6 @@ from indicator_sets.scoring import round_half_up, school_scores
 
 KEYS = ["school_code", "school_year"]
 VKEYS = [*KEYS, "criterion_code"]
-FINDINGS = ("OVER_CLAIM", "UNDER_CLAIM", "NO_DATA", "MISSING_EVIDENCE", "INVALID_SELF_SCORE", "LEVEL_CHANGE")
 DEFAULT_SEVERITIES = {
     "OVER_CLAIM": "medium",
     "OVER_CLAIM_LEVEL": "high",

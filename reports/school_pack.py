@@ -161,10 +161,6 @@ def gap_text(c: Criterion, row: dict) -> str:
     return template.format(n=count(n))
 
 
-def _entity_labels(entities: list[str]) -> str:
-    return ", ".join(SOURCE_LABELS_VI.get(e, e) for e in entities)
-
-
 # --------------------------------------------------------------------------------------- the pack
 @dataclass
 class SchoolPack:
