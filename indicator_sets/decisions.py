@@ -102,7 +102,7 @@ FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Pha
                 "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương",
                 "Lương", "Cao", "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách",
                 "Vương", "Triệu", "Đào")  # fmt: skip
-#: Forms of address before a given name.
+#: Forms of address before a given name (packed by line like FAMILY_NAMES, hence its `fmt: skip`).
 ADDRESS_WORDS = ("cô", "thầy", "anh", "chị", "em", "ông", "bà", "bạn", "cháu", "học sinh", "giáo viên",
                  "hiệu trưởng", "phụ huynh", "GV", "HS")  # fmt: skip
 _CAP = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]*"
