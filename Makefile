@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
 YEARS ?= 2023-2024 2024-2025
 
-.PHONY: demo test test-slow lint typecheck sample check-sample bench clean
+# the product packages: what the type checker and the line-length rule hold to account
+PRODUCT := pipelines connectors quality reports indicator_sets warehouse lakehouse
+
+.PHONY: demo test test-slow check lint typecheck sqllint sample check-sample bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Cần Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -32,13 +35,25 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider \
 	  --deselect tests/integration/test_generator_large.py::test_province_mountain
 
+## check: the conventions the machine checks (CI runs it, issue 23): ruff lint and format, mypy on the
+## product packages, sqlfluff on the SQL models, and a fixture case for every SQL model
+check: $(STAMP)
+	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) sqllint
+	$(BIN)/python -m pytest -q -p no:cacheprovider "tests/sql/test_models.py::test_every_model_has_a_fixture_case"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## typecheck: mypy on the connectors and the warehouse layer (a target of issue 18; `cds-bench` reports its verdict)
+## typecheck: mypy on the product packages (`cds-bench` reports its verdict on connectors/ and warehouse/)
 typecheck: $(STAMP)
-	$(BIN)/python -m mypy connectors warehouse
+	$(BIN)/python -m mypy $(PRODUCT)
+
+## sqllint: sqlfluff (DuckDB dialect) on the SQL models
+sqllint: $(STAMP)
+	$(BIN)/sqlfluff lint dbt_like_sql
 
 ## sample: regenerate the committed sample inbox from the generator
 sample: $(STAMP)

@@ -37,7 +37,6 @@ from pathlib import Path
 
 ADMIN_UNITS_CSV = Path(__file__).with_name("seeds") / "admin_units.csv"
 COLUMNS = ("era", "province_code", "province_name", "commune_code", "commune_name")
-REFORM_START_YEAR = 2025  # school years starting in this year or later use the `2025` era
 
 
 def rows_2025(nested: list[dict]) -> list[tuple]:

@@ -89,8 +89,10 @@ class CodeMapping:
 def previous_units(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, str]:
     """School code → managing unit in `year`'s registry (raw_school); empty when the year has none."""
     try:
-        rows = con.execute("SELECT school_code, any_value(managing_unit) FROM raw_school WHERE school_year = ? "
-                           "GROUP BY ALL", [year]).fetchall()  # fmt: skip
+        rows = con.execute(
+            "SELECT school_code, any_value(managing_unit) FROM raw_school WHERE school_year = ? GROUP BY ALL",
+            [year],
+        ).fetchall()
     except duckdb.CatalogException:
         return {}
     return {str(c): str(u) for c, u in rows if u is not None}
@@ -160,14 +162,18 @@ def load_code_mapping(path: Path) -> CodeMapping:
             r.new_code in seen_new
             and (seen_new[r.new_code].old_code, _norm(seen_new[r.new_code].old_unit)) != key
         ):
-            problems.append(f"dòng {r.line}: mã mới {r.new_code} đã dùng cho trường khác ở dòng "
-                            f"{seen_new[r.new_code].line} (hai trường không thể có chung một mã mới)")  # fmt: skip
+            problems.append(
+                f"dòng {r.line}: mã mới {r.new_code} đã dùng cho trường khác ở dòng "
+                f"{seen_new[r.new_code].line} (hai trường không thể có chung một mã mới)"
+            )
         seen_new.setdefault(r.new_code, r)
     olds = {r.old_code for r in rows}
     for r in rows:
         if r.new_code in olds and r.new_code != r.old_code:
-            problems.append(f"dòng {r.line}: mã mới {r.new_code} cũng là một mã cũ trong tệp (ánh xạ nối tiếp "
-                            "không được hỗ trợ: ghi thẳng mã cũ nhất sang mã mới nhất)")  # fmt: skip
+            problems.append(
+                f"dòng {r.line}: mã mới {r.new_code} cũng là một mã cũ trong tệp (ánh xạ nối tiếp "
+                "không được hỗ trợ: ghi thẳng mã cũ nhất sang mã mới nhất)"
+            )
     if problems:
         raise CodeMappingError(Path(path), problems)
     return CodeMapping(rows)

@@ -19,8 +19,6 @@ import pandas as pd
 
 from indicator_sets.model import IndicatorSet, load_indicator_set
 
-CONFIG_TABLES = ("cfg_criteria", "cfg_params", "cfg_criterion_inputs")
-
 
 def _flatten(code: str, name: str, value: Any) -> list[dict[str, Any]]:
     """A parameter → rows (criterion_code, param, key, value); mappings give keys, lists give rows."""
@@ -46,15 +44,27 @@ def _text(v: Any) -> str:
 
 def config_frames(iset: IndicatorSet, base: Path | None = None) -> dict[str, pd.DataFrame]:
     """Every cfg table of the set as a DataFrame (seed CSVs read relative to `base`)."""
-    crit_rows, param_rows, input_rows = [], [], []
+    crit_rows: list[dict[str, Any]] = []
+    param_rows: list[dict[str, Any]] = []
+    input_rows: list[dict[str, Any]] = []
     for c in iset.criteria:
         r = c.rule
-        crit_rows.append({
-            "criterion_code": c.code, "group_code": c.group, "parent_code": c.parent, "name": c.name,
-            "kind": c.kind, "rule_type": r.type if r else None, "max_points": float(c.max_points),
-            "is_mandatory": c.mandatory, "is_leaf": c.kind != "composite", "verified": c.verified,
-            "target": float(r.target) if r else None, "min_count": int(r.min_count) if r else None,
-        })  # fmt: skip
+        crit_rows.append(
+            {
+                "criterion_code": c.code,
+                "group_code": c.group,
+                "parent_code": c.parent,
+                "name": c.name,
+                "kind": c.kind,
+                "rule_type": r.type if r else None,
+                "max_points": float(c.max_points),
+                "is_mandatory": c.mandatory,
+                "is_leaf": c.kind != "composite",
+                "verified": c.verified,
+                "target": float(r.target) if r else None,
+                "min_count": int(r.min_count) if r else None,
+            }
+        )
         if r:
             for name, value in r.params.items():
                 param_rows.extend(_flatten(c.code, name, value))

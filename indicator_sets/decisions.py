@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import SupportsFloat, SupportsIndex
 
 import pandas as pd
 
@@ -49,26 +50,59 @@ COL_ADJUSTED = "Điểm điều chỉnh"
 COL_COMMENT = "Nhận xét của người thẩm định"
 COL_SELF = "Điểm trường tự chấm"
 COL_COMPUTED = "Điểm tính từ dữ liệu"
-FILE_GLOB = "reviewer_*.xlsx"
 
-RAW_COLUMNS = ["finding_id", "decision_text", "adjusted_raw", "comment", "seen_self_points",
-               "seen_computed_points", "source_file", "source_sheet", "source_row", "file_sha256"]  # fmt: skip
+RAW_COLUMNS = [
+    "finding_id",
+    "decision_text",
+    "adjusted_raw",
+    "comment",
+    "seen_self_points",
+    "seen_computed_points",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "file_sha256",
+]
 STORED_COLUMNS = [
-    "finding_id", "school_code", "school_year", "criterion_code", "finding", "decision", "adjusted_points",
-    "comment", "self_points_at_decision", "computed_points_at_decision", "source_file", "source_sheet",
-    "source_row", "file_sha256", "recorded_at",
-]  # fmt: skip
-REJECT_COLUMNS = ["school_year", "finding_id", "decision_text", "adjusted_raw", "source_file", "source_sheet",
-                  "source_row", "reason_code", "message"]  # fmt: skip
+    "finding_id",
+    "school_code",
+    "school_year",
+    "criterion_code",
+    "finding",
+    "decision",
+    "adjusted_points",
+    "comment",
+    "self_points_at_decision",
+    "computed_points_at_decision",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "file_sha256",
+    "recorded_at",
+]
+REJECT_COLUMNS = [
+    "school_year",
+    "finding_id",
+    "decision_text",
+    "adjusted_raw",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "reason_code",
+    "message",
+]
 _TOL = 0.005
 
 
+# `fmt: skip` on the two tuples below: vocabulary packed by line reads as a list of words; the formatter
+# would put each of their 51 words on a line of its own.
 #: Common Vietnamese family names (they cover the great majority of the population); a name is one of
 #: them followed by 1–4 capitalised words. Vocabulary, not logic: extend the tuple, not the pattern.
 FAMILY_NAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-                "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương", "Lương", "Cao",
-                "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách", "Vương", "Triệu", "Đào")  # fmt: skip
-#: Forms of address before a given name.
+                "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đoàn", "Lâm", "Mai", "Trịnh", "Trương",
+                "Lương", "Cao", "Tạ", "Hà", "Tô", "Chu", "Thái", "Lưu", "Kiều", "La", "Quách",
+                "Vương", "Triệu", "Đào")  # fmt: skip
+#: Forms of address before a given name (packed by line like FAMILY_NAMES, hence its `fmt: skip`).
 ADDRESS_WORDS = ("cô", "thầy", "anh", "chị", "em", "ông", "bà", "bạn", "cháu", "học sinh", "giáo viên",
                  "hiệu trưởng", "phụ huynh", "GV", "HS")  # fmt: skip
 _CAP = r"[A-ZÀ-ỸĐ][a-zà-ỹđ]*"
@@ -119,7 +153,9 @@ def _num(v: object) -> float | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     try:
-        return float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)  # type: ignore[arg-type]
+        if isinstance(v, str):
+            return float(v.replace(",", "."))
+        return float(v) if isinstance(v, SupportsFloat | SupportsIndex) else None
     except (TypeError, ValueError):
         return None
 
@@ -157,12 +193,20 @@ def read_decision_files(paths: Iterable[Path], root: Path | None = None) -> pd.D
                     adj, com = cell(r, COL_ADJUSTED), mask_personal_data(_text(cell(r, COL_COMMENT)))
                     if not fid or (not dec and _text(adj) == ""):
                         continue
-                    rows.append({
-                        "finding_id": fid, "decision_text": dec, "adjusted_raw": _text(adj), "comment": com,
-                        "seen_self_points": _num(cell(r, COL_SELF)),
-                        "seen_computed_points": _num(cell(r, COL_COMPUTED)),
-                        "source_file": rel, "source_sheet": ws.title, "source_row": n, "file_sha256": sha,
-                    })  # fmt: skip
+                    rows.append(
+                        {
+                            "finding_id": fid,
+                            "decision_text": dec,
+                            "adjusted_raw": _text(adj),
+                            "comment": com,
+                            "seen_self_points": _num(cell(r, COL_SELF)),
+                            "seen_computed_points": _num(cell(r, COL_COMPUTED)),
+                            "source_file": rel,
+                            "source_sheet": ws.title,
+                            "source_row": n,
+                            "file_sha256": sha,
+                        }
+                    )
         finally:
             wb.close()
     frame = pd.DataFrame(rows, columns=[*RAW_COLUMNS, "_error"])
@@ -181,8 +225,14 @@ def validate_decisions(
     for r in raw.to_dict("records"):
 
         def reject(code: str, message: str, r: dict = r) -> None:
-            bad.append({"school_year": year, **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
-                        "reason_code": code, "message": message})  # fmt: skip
+            bad.append(
+                {
+                    "school_year": year,
+                    **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
+                    "reason_code": code,
+                    "message": message,
+                }
+            )
 
         if isinstance(r.get("_error"), str):
             reject("unreadable_file", "Không đọc được tệp quyết định thẩm định")
@@ -223,25 +273,35 @@ def validate_decisions(
                 continue
         seen_self = r.get("seen_self_points")
         seen_comp = r.get("seen_computed_points")
-        ok.append({
-            "finding_id": fid, "school_code": f["school_code"], "school_year": f["school_year"],
-            "criterion_code": f["criterion_code"], "finding": f["finding"], "decision": code,
-            "adjusted_points": adjusted, "comment": r.get("comment") or "",
-            "self_points_at_decision": f["self_points"] if seen_self is None else seen_self,
-            "computed_points_at_decision": f["computed_points"] if seen_comp is None else seen_comp,
-            "source_file": r["source_file"], "source_sheet": r["source_sheet"], "source_row": r["source_row"],
-            "file_sha256": r["file_sha256"], "recorded_at": now,
-        })  # fmt: skip
+        ok.append(
+            {
+                "finding_id": fid,
+                "school_code": f["school_code"],
+                "school_year": f["school_year"],
+                "criterion_code": f["criterion_code"],
+                "finding": f["finding"],
+                "decision": code,
+                "adjusted_points": adjusted,
+                "comment": r.get("comment") or "",
+                "self_points_at_decision": f["self_points"] if seen_self is None else seen_self,
+                "computed_points_at_decision": f["computed_points"] if seen_comp is None else seen_comp,
+                "source_file": r["source_file"],
+                "source_sheet": r["source_sheet"],
+                "source_row": r["source_row"],
+                "file_sha256": r["file_sha256"],
+                "recorded_at": now,
+            }
+        )
     valid = pd.DataFrame(ok, columns=STORED_COLUMNS).drop_duplicates("finding_id", keep="last")
     return valid, pd.DataFrame(bad, columns=REJECT_COLUMNS)
 
 
-def _same(a: object, b: object) -> bool:
-    na, nb = a is None or pd.isna(a), b is None or pd.isna(b)  # type: ignore[arg-type]
-    if na or nb:
-        return na and nb
+def _same(a: float | str | None, b: float | str | None) -> bool:
+    """Two points cells are equal: both missing, or within the tolerance (text compared as text)."""
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return (a is None or bool(pd.isna(a))) and (b is None or bool(pd.isna(b)))
     try:
-        return abs(float(a) - float(b)) <= _TOL  # type: ignore[arg-type]
+        return abs(float(a) - float(b)) <= _TOL
     except (TypeError, ValueError):
         return a == b
 
@@ -259,10 +319,13 @@ def merge_decisions(stored: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         fid = r["finding_id"]
         if fid in keep.index:
             old = keep.loc[fid]
-            same = (old["decision"] == r["decision"] and _same(old["adjusted_points"], r["adjusted_points"])
-                    and _same(old["self_points_at_decision"], r["self_points_at_decision"])
-                    and _same(old["computed_points_at_decision"], r["computed_points_at_decision"])
-                    and (old["comment"] or "") == (r["comment"] or ""))  # fmt: skip
+            same = (
+                old["decision"] == r["decision"]
+                and _same(old["adjusted_points"], r["adjusted_points"])
+                and _same(old["self_points_at_decision"], r["self_points_at_decision"])
+                and _same(old["computed_points_at_decision"], r["computed_points_at_decision"])
+                and (old["comment"] or "") == (r["comment"] or "")
+            )
             if same:
                 continue
         row = pd.DataFrame([r]).set_index("finding_id")
@@ -277,17 +340,24 @@ def decision_states(stored: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFram
     cols = [*STORED_COLUMNS, "state", "in_force", "current_self_points", "current_computed_points"]
     if stored is None or stored.empty:
         return pd.DataFrame(columns=cols)
-    cur = findings.set_index("finding_id") if not findings.empty else pd.DataFrame(
-        columns=["self_points", "computed_points"])  # fmt: skip
-    states, cs, cc = [], [], []
+    # current points of each open finding (finding ids are unique)
+    cur_self: dict[str, float | None] = {}
+    cur_computed: dict[str, float | None] = {}
+    if not findings.empty:
+        ids = findings["finding_id"]
+        cur_self = dict(zip(ids, findings["self_points"], strict=True))
+        cur_computed = dict(zip(ids, findings["computed_points"], strict=True))
+    states: list[str] = []
+    cs: list[float | None] = []
+    cc: list[float | None] = []
     for r in stored.to_dict("records"):
         fid = r["finding_id"]
-        if fid not in cur.index:
+        if fid not in cur_self:
             states.append("orphaned")
             cs.append(None)
             cc.append(None)
             continue
-        s, c = cur.at[fid, "self_points"], cur.at[fid, "computed_points"]
+        s, c = cur_self[fid], cur_computed[fid]
         cs.append(s)
         cc.append(c)
         if not (_same(s, r["self_points_at_decision"]) and _same(c, r["computed_points_at_decision"])):
@@ -324,6 +394,8 @@ def reject_lines(rejects: pd.DataFrame, limit: int = 20) -> list[str]:
             where += f", dòng {int(r['source_row'])}"
         lines.append(f"Quyết định thẩm định chưa được áp dụng — {where}: {r.get('message') or ''}")
     if len(rejects) > limit:
-        lines.append(f"… và {len(rejects) - limit} dòng quyết định khác chưa được áp dụng "
-                     "(xem trang “QĐ không hợp lệ” của tệp reviewer_<năm học>.xlsx).")  # fmt: skip
+        lines.append(
+            f"… và {len(rejects) - limit} dòng quyết định khác chưa được áp dụng "
+            "(xem trang “QĐ không hợp lệ” của tệp reviewer_<năm học>.xlsx)."
+        )
     return lines

@@ -17,8 +17,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-RULE_TYPES = ("presence", "ratio", "composite", "document", "mandatory")
-
 
 class Rule(BaseModel):
     """How a criterion's points follow from its computed value."""

@@ -22,7 +22,7 @@ Maximum points always come from the indicator set, never from the file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,6 @@ from indicator_sets.scoring import round_half_up, school_scores
 
 KEYS = ["school_code", "school_year"]
 VKEYS = [*KEYS, "criterion_code"]
-FINDINGS = ("OVER_CLAIM", "UNDER_CLAIM", "NO_DATA", "MISSING_EVIDENCE", "INVALID_SELF_SCORE", "LEVEL_CHANGE")
 DEFAULT_SEVERITIES = {
     "OVER_CLAIM": "medium",
     "OVER_CLAIM_LEVEL": "high",
@@ -46,9 +45,16 @@ DEFAULT_SEVERITIES = {
 }
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 FINDING_COLUMNS = [
-    "finding_id", "school_code", "school_year", "criterion_code", "finding", "severity",
-    "self_points", "computed_points", "points_at_stake",
-]  # fmt: skip
+    "finding_id",
+    "school_code",
+    "school_year",
+    "criterion_code",
+    "finding",
+    "severity",
+    "self_points",
+    "computed_points",
+    "points_at_stake",
+]
 #: Where a proposed point comes from (the thi đua and reviewer outputs show these).
 ORIGINS = ("computed", "evidence", "self", "reviewer")
 _EPS = 1e-9
@@ -98,8 +104,15 @@ def self_points(
     """
     crit = iset.by_code()
     leaves = {c.code for c in iset.leaves()}
-    cols = ["declared", "self_score_raw", "self_points", "self_invalid", "has_evidence", "evidence_known",
-            "self_met"]  # fmt: skip
+    cols = [
+        "declared",
+        "self_score_raw",
+        "self_points",
+        "self_invalid",
+        "has_evidence",
+        "evidence_known",
+        "self_met",
+    ]
     if self_assessment is None or self_assessment.empty:
         return pd.DataFrame(columns=[*VKEYS, *cols])
     sa = self_assessment.copy()
@@ -175,7 +188,7 @@ def final_values(scored: pd.DataFrame, sp: pd.DataFrame, iset: IndicatorSet) -> 
     pts = pts.where(~doc)
     is_doc = kind == "document"
     stands = out["has_evidence"] | ~out["evidence_known"]  # evidence given, or the form had no column for it
-    pts = pts.mask(is_doc, np.where(stands, out["self_points"], 0.0))
+    pts = pts.mask(is_doc, out["self_points"].where(stands, 0.0))
     pts = pts.mask(kind == "mandatory", np.nan)
     pts = pts.where(~out["status"].isin(["no_data", "not_applicable"]))
     out["points"] = pts
@@ -196,10 +209,9 @@ def _as_list(v: object) -> list[str]:
         return []
     if isinstance(v, str):
         return [v] if v else []
-    try:
-        return [str(x) for x in list(v)]  # type: ignore[call-overload]
-    except TypeError:
-        return [str(v)]
+    if isinstance(v, Iterable):
+        return [str(x) for x in v]
+    return [str(v)]
 
 
 def _code_sort_key(s: pd.Series) -> pd.Series:
@@ -258,17 +270,40 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
     def add(
         r: Mapping[str, Any], finding: str, sev: str, self_p: float | None, comp: float | None, stake: float
     ) -> None:
-        rows.append({
-            "school_code": r["school_code"], "school_year": r["school_year"],
-            "criterion_code": r.get("criterion_code", "") or "", "finding": finding, "severity": sev,
-            "self_points": self_p, "computed_points": comp, "points_at_stake": round_half_up(abs(stake)) or 0.0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "school_code": r["school_code"],
+                "school_year": r["school_year"],
+                "criterion_code": r.get("criterion_code", "") or "",
+                "finding": finding,
+                "severity": sev,
+                "self_points": self_p,
+                "computed_points": comp,
+                "points_at_stake": round_half_up(abs(stake)) or 0.0,
+            }
+        )
 
     # the self-declared scores per school as plain dicts (a DataFrame lookup per finding cost ~0.1 ms)
-    own_at = {key: dict(zip(own.columns, row, strict=True)) for key, row in zip(own.index, own.itertuples(
-        index=False, name=None), strict=True)}  # fmt: skip
-    cols = ["school_code", "school_year", "criterion_code", "kind", "status", "max_points", "self_points", "points",
-            "self_invalid", "self_met", "has_evidence", "declared", "group_code", "evidence_known"]  # fmt: skip
+    own_at = {
+        key: dict(zip(own.columns, row, strict=True))
+        for key, row in zip(own.index, own.itertuples(index=False, name=None), strict=True)
+    }
+    cols = [
+        "school_code",
+        "school_year",
+        "criterion_code",
+        "kind",
+        "status",
+        "max_points",
+        "self_points",
+        "points",
+        "self_invalid",
+        "self_met",
+        "has_evidence",
+        "declared",
+        "group_code",
+        "evidence_known",
+    ]
     if "evidence_known" not in final.columns:
         final = final.assign(evidence_known=True)
     # one pass over plain column values (a Series per row cost ~0.3 ms each on a province)
@@ -320,13 +355,25 @@ def reconcile_findings(final: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
         for key, level, own_sum, mixed_sum in totals:
             if int(level) != int(mixed_level[key]):
                 s, m = float(own_sum), float(mixed_sum)
-                add({"school_code": key[0], "school_year": key[1], "criterion_code": ""},
-                    "LEVEL_CHANGE", severity(iset, "LEVEL_CHANGE"), round_half_up(s), round_half_up(m), s - m)  # fmt: skip
+                add(
+                    {"school_code": key[0], "school_year": key[1], "criterion_code": ""},
+                    "LEVEL_CHANGE",
+                    severity(iset, "LEVEL_CHANGE"),
+                    round_half_up(s),
+                    round_half_up(m),
+                    s - m,
+                )
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS[1:])
-    out.insert(0, "finding_id", [
-        finding_id(a, b, c, d) for a, b, c, d in
-        zip(out["school_code"], out["school_year"], out["criterion_code"], out["finding"], strict=True)
-    ])  # fmt: skip
+    out.insert(
+        0,
+        "finding_id",
+        [
+            finding_id(a, b, c, d)
+            for a, b, c, d in zip(
+                out["school_code"], out["school_year"], out["criterion_code"], out["finding"], strict=True
+            )
+        ],
+    )
     for c in ("self_points", "computed_points", "points_at_stake"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     return sort_queue(out)
@@ -342,8 +389,11 @@ def sort_queue(findings: pd.DataFrame) -> pd.DataFrame:
             lambda k: tuple(int(p) for p in str(k).split(".") if p.isdigit())
         ),
     )
-    f = f.sort_values(["_sev", "points_at_stake", "school_code", "_code", "finding"],
-                      ascending=[True, False, True, True, True], kind="stable")  # fmt: skip
+    f = f.sort_values(
+        ["_sev", "points_at_stake", "school_code", "_code", "finding"],
+        ascending=[True, False, True, True, True],
+        kind="stable",
+    )
     return f.drop(columns=["_sev", "_code"]).reset_index(drop=True)
 
 
@@ -362,11 +412,13 @@ def proposed_values(
 
     `decisions` needs finding_id, decision, adjusted_points and `in_force` (bool).
     """
-    p = final[[*VKEYS, "kind", "group_code", "status", "max_points", "points", "self_points", "value",
-               "self_met"]].copy()  # fmt: skip
+    p = final[
+        [*VKEYS, "kind", "group_code", "status", "max_points", "points", "self_points", "value", "self_met"]
+    ].copy()
     default = p["points"].where(p["status"].isin(["ok", "self_declared"]), p["self_points"]).fillna(0.0)
-    origin = np.where(p["status"] == "ok", "computed",
-                      np.where(p["status"] == "self_declared", "evidence", "self"))  # fmt: skip
+    origin = np.where(
+        p["status"] == "ok", "computed", np.where(p["status"] == "self_declared", "evidence", "self")
+    )
     p["proposed_points"] = default.where(p["kind"] != "mandatory", np.nan)
     p["proposed_met"] = p["value"].where(p["kind"] == "mandatory", np.nan)
     p["origin"] = origin
@@ -387,25 +439,29 @@ def proposed_values(
             p.loc[m, "origin"] = "reviewer"
             p.loc[m, "decision"] = "accept_self"
         per = d[(d["finding"] != "LEVEL_CHANGE") & (d["decision"] != "request_evidence")]
-        for r in per.itertuples(index=False):
-            key = (r.school_code, r.school_year, r.criterion_code)
+        col = {name: j for j, name in enumerate(p.columns)}
+        for dec in per.to_dict("records"):
+            key = (dec["school_code"], dec["school_year"], dec["criterion_code"])
             if key not in idx:
                 continue
             i = int(np.flatnonzero(idx == key)[0])
             row = p.iloc[i]
             if row["kind"] == "mandatory":
-                met = {"accept_self": float(row["self_met"]), "use_computed": row["value"],
-                       "adjust": 1.0 if (r.adjusted_points or 0) > 0 else 0.0}[r.decision]  # fmt: skip
-                p.iat[i, p.columns.get_loc("proposed_met")] = met
+                met = {
+                    "accept_self": float(row["self_met"]),
+                    "use_computed": row["value"],
+                    "adjust": 1.0 if (dec["adjusted_points"] or 0) > 0 else 0.0,
+                }[dec["decision"]]
+                p.iat[i, col["proposed_met"]] = met
             else:
-                pts = {"accept_self": row["self_points"],
-                       "use_computed": 0.0 if pd.isna(row["points"]) else row["points"],
-                       "adjust": r.adjusted_points}[r.decision]  # fmt: skip
-                p.iat[i, p.columns.get_loc("proposed_points")] = float(
-                    min(max(float(pts), 0.0), row["max_points"])
-                )
-            p.iat[i, p.columns.get_loc("origin")] = "reviewer"
-            p.iat[i, p.columns.get_loc("decision")] = r.decision
+                pts = {
+                    "accept_self": row["self_points"],
+                    "use_computed": 0.0 if pd.isna(row["points"]) else row["points"],
+                    "adjust": dec["adjusted_points"],
+                }[dec["decision"]]
+                p.iat[i, col["proposed_points"]] = float(min(max(float(pts), 0.0), row["max_points"]))
+            p.iat[i, col["origin"]] = "reviewer"
+            p.iat[i, col["decision"]] = dec["decision"]
     return p
 
 
@@ -421,8 +477,9 @@ def proposed_scores(proposed: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
 def origin_summary(proposed: pd.DataFrame) -> pd.DataFrame:
     """Per school × year × group: the proposed points from each origin (columns pts_<origin>)."""
     pts = proposed[proposed["kind"] != "mandatory"]
-    t = pts.pivot_table(index=[*KEYS, "group_code"], columns="origin", values="proposed_points",
-                        aggfunc="sum", fill_value=0.0)  # fmt: skip
+    t = pts.pivot_table(
+        index=[*KEYS, "group_code"], columns="origin", values="proposed_points", aggfunc="sum", fill_value=0.0
+    )
     t = t.reindex(columns=list(ORIGINS), fill_value=0.0)
     t.columns = [f"pts_{c}" for c in t.columns]
     return t.reset_index()
@@ -448,8 +505,15 @@ def verification_factors(final: pd.DataFrame, schools: pd.DataFrame | None = Non
     def agg(by: list[str]) -> pd.DataFrame:
         if ok.empty:
             return pd.DataFrame(columns=[*by, "n_criteria", "self_points", "computed_points", "factor"])
-        g = ok.groupby(by, dropna=False).agg(n_criteria=("points", "size"), self_points=("self_points", "sum"),
-                                             computed_points=("points", "sum")).reset_index()  # fmt: skip
+        g = (
+            ok.groupby(by, dropna=False)
+            .agg(
+                n_criteria=("points", "size"),
+                self_points=("self_points", "sum"),
+                computed_points=("points", "sum"),
+            )
+            .reset_index()
+        )
         g["self_points"] = g["self_points"].map(round_half_up)
         g["computed_points"] = g["computed_points"].map(round_half_up)
         g["factor"] = [

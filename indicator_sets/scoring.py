@@ -23,8 +23,9 @@ def round_half_up(x: float | None, places: int = 2) -> float | None:
     return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
-def _missing(x: object) -> bool:
-    return x is None or bool(pd.isna(x))
+def _present(x: float | None) -> float | None:
+    """The value itself, or None when it is missing (None, NaN or pd.NA from a nullable column)."""
+    return None if x is None or pd.isna(x) else x
 
 
 def points_for(
@@ -41,11 +42,15 @@ def points_for(
     if r.type == "mandatory":
         return None
     if r.type == "presence":
-        n = value if _missing(numerator) else numerator
-        raw = c.max_points if not _missing(n) and n >= r.min_count else 0.0
+        n = _present(numerator)
+        if n is None:
+            n = _present(value)
+        raw = c.max_points if n is not None and n >= r.min_count else 0.0
     elif r.type in ("ratio", "composite"):
-        x = value if _missing(value_exact) else value_exact
-        if _missing(x):
+        x = _present(value_exact)
+        if x is None:
+            x = _present(value)
+        if x is None:
             return None
         raw = c.max_points * max(0.0, min(1.0, float(x) / r.target)) if r.target > 0 else 0.0
         raw = round(raw, 9)
@@ -103,7 +108,7 @@ def school_scores(points: pd.DataFrame, iset: IndicatorSet) -> pd.DataFrame:
             out[f"group_{g.code.lower()}_mandatory_met"] = ~flag
         out[f"group_{g.code.lower()}_points"] = total
         out[f"group_{g.code.lower()}_level"] = level.astype(int)
-        school_level = np.minimum(school_level, level)
+        school_level = school_level.where(school_level <= level, level)
     out["level"] = school_level.astype(int)
     for c in iset.criteria:  # composite criteria with bands (1.3): subtotal of the children and its band
         if c.kind != "composite" or not c.bands:

@@ -11,12 +11,15 @@ is attached to) and `blocking` (`true` stops downstream assets when offending ro
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
+from pandas.api.typing import NaTType, NAType
 
 from warehouse.sql_models import SQL_ROOT, SqlModel, discover_audits
 
@@ -93,10 +96,13 @@ def run_audit(con: duckdb.DuckDBPyConnection, audit: Audit, school_year: str | N
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return bool(con.execute(q, [name]).fetchone()[0])
+    (n,) = con.execute(q, [name]).fetchone() or (0,)
+    return bool(n)
 
 
-def _cell(v: object) -> str:
+def _cell(
+    v: str | float | dt.date | dt.timedelta | list[Any] | tuple[Any, ...] | NAType | NaTType | None,
+) -> str:
     if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)):
         return ""
     return str(v).replace("|", "\\|").replace("\n", " ")

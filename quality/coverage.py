@@ -16,21 +16,39 @@ from connectors.entities import load_entities
 # Sources every school is expected to deliver each year (the registry and the LMS are province-level;
 # fees, admissions, accounting and resources depend on the school's platforms and are not required).
 EXPECTED_SOURCES: tuple[str, ...] = (
-    "class", "student", "staff", "teaching_assignment", "grade_entry", "transcript", "facility",
-    "health_record", "csdl_sync_log", "self_assessment",
-)  # fmt: skip
+    "class",
+    "student",
+    "staff",
+    "teaching_assignment",
+    "grade_entry",
+    "transcript",
+    "facility",
+    "health_record",
+    "csdl_sync_log",
+    "self_assessment",
+)
 
 SOURCE_LABELS_VI: dict[str, str] = {
-    "school": "Danh sách trường", "class": "Danh sách lớp", "student": "Danh sách học sinh",
-    "staff": "Danh sách cán bộ, giáo viên", "teaching_assignment": "Phân công giảng dạy",
-    "grade_entry": "Sổ điểm (TT22/TT27)", "transcript": "Học bạ số", "lms_activity": "Hoạt động dạy học trực tuyến",
-    "learning_resource": "Học liệu số", "computer_based_test": "Kiểm tra trên máy tính",
-    "facility": "Phòng học, phòng chức năng", "training_account": "Tài khoản bồi dưỡng giáo viên",
-    "parent_app_account": "Tài khoản phụ huynh", "fee_transaction": "Thu phí không dùng tiền mặt",
-    "admission_application": "Hồ sơ tuyển sinh", "health_record": "Khám sức khỏe học sinh",
-    "accounting_voucher": "Chứng từ kế toán", "csdl_sync_log": "Nhật ký đồng bộ CSDL ngành",
+    "school": "Danh sách trường",
+    "class": "Danh sách lớp",
+    "student": "Danh sách học sinh",
+    "staff": "Danh sách cán bộ, giáo viên",
+    "teaching_assignment": "Phân công giảng dạy",
+    "grade_entry": "Sổ điểm (TT22/TT27)",
+    "transcript": "Học bạ số",
+    "lms_activity": "Hoạt động dạy học trực tuyến",
+    "learning_resource": "Học liệu số",
+    "computer_based_test": "Kiểm tra trên máy tính",
+    "facility": "Phòng học, phòng chức năng",
+    "training_account": "Tài khoản bồi dưỡng giáo viên",
+    "parent_app_account": "Tài khoản phụ huynh",
+    "fee_transaction": "Thu phí không dùng tiền mặt",
+    "admission_application": "Hồ sơ tuyển sinh",
+    "health_record": "Khám sức khỏe học sinh",
+    "accounting_voucher": "Chứng từ kế toán",
+    "csdl_sync_log": "Nhật ký đồng bộ CSDL ngành",
     "self_assessment": "Tự đánh giá chuyển đổi số",
-}  # fmt: skip
+}
 
 
 def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
@@ -52,11 +70,13 @@ def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 
 
 def rows_by_source(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
-    """Rows kept in the raw tables per school × source: school_code, entity, n_files, n_rows, newest_ingest."""
+    """Rows kept in the raw tables per school × source: school_code, entity, n_files, n_rows,
+    newest_ingest."""
     raw_store.ensure_schema(con)
     parts = [
-        f"SELECT school_code, '{e.name}' AS entity, count(DISTINCT source_file) AS n_files, count(*) AS n_rows, "
-        f"max(ingested_at) AS newest_ingest FROM {e.table} WHERE school_year = $year GROUP BY school_code"
+        f"SELECT school_code, '{e.name}' AS entity, count(DISTINCT source_file) AS n_files, "
+        f"count(*) AS n_rows, max(ingested_at) AS newest_ingest FROM {e.table} "
+        "WHERE school_year = $year GROUP BY school_code"
         for e in load_entities().values()
     ]
     return con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", {"year": year}).df()

@@ -29,6 +29,7 @@ import duckdb
 import great_expectations as gx
 import great_expectations.expectations as gxe
 import pandas as pd
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from quality import coverage
 
@@ -62,7 +63,7 @@ SUITE_TITLES_VI = {
 
 def _context() -> gx.data_context.AbstractDataContext:
     ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = {"globally": False}
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return ctx
 
 
@@ -75,7 +76,8 @@ FRAME_TITLES_VI = {
 }
 
 DOCS_TEMPLATE = """<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}</title>
+<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}\
+</title>
 <style>
 body{font-family:"Segoe UI",Arial,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse;margin:.4rem 0 1.2rem;width:100%;font-size:14px}
@@ -86,10 +88,15 @@ th{background:#eef3f9}.ok{color:#070}.bad{color:#a00;font-weight:600}.muted{colo
 <p class="muted">Tệp này không cần mạng: mọi định dạng nằm trong tệp. Lần chạy: {{ generated }}.</p>
 {% for suite in suites %}
 <section id="{{ suite.suite }}">
-<h2>{{ suite.title }}: {% if suite.success %}<span class="ok">đạt</span>{% else %}<span class="bad">có {{ suite.n_failed }} kiểm tra không đạt</span>{% endif %}</h2>
+<h2>{{ suite.title }}: {% if suite.success %}<span class="ok">đạt</span>{% else %}\
+<span class="bad">có {{ suite.n_failed }} kiểm tra không đạt</span>{% endif %}</h2>
 <p class="muted">Chạy lúc {{ suite.run_at }} · {{ suite.results|length }} kiểm tra</p>
-<table><thead><tr><th>Bảng kiểm tra</th><th>Nội dung</th><th>Kết quả</th><th>Giá trị quan sát</th><th>Số dòng không đạt</th><th>Ví dụ</th><th>Tên kỹ thuật</th></tr></thead><tbody>
-{% for r in suite.results %}<tr><td>{{ r.frame_title }}</td><td>{{ r.description }}</td><td class="{{ 'ok' if r.success else 'bad' }}">{{ 'Đạt' if r.success else 'Không đạt' }}</td><td>{{ r.observed }}</td><td>{{ r.unexpected_count }}</td><td>{{ r.examples }}</td><td class="muted">{{ r.expectation }}</td></tr>
+<table><thead><tr><th>Bảng kiểm tra</th><th>Nội dung</th><th>Kết quả</th><th>Giá trị quan sát</th>\
+<th>Số dòng không đạt</th><th>Ví dụ</th><th>Tên kỹ thuật</th></tr></thead><tbody>
+{% for r in suite.results %}<tr><td>{{ r.frame_title }}</td><td>{{ r.description }}</td>\
+<td class="{{ 'ok' if r.success else 'bad' }}">{{ 'Đạt' if r.success else 'Không đạt' }}</td><td>\
+{{ r.observed }}</td><td>{{ r.unexpected_count }}</td><td>{{ r.examples }}</td><td class="muted">\
+{{ r.expectation }}</td></tr>
 {% endfor %}</tbody></table>
 </section>
 {% else %}<p>Chưa có bộ kiểm tra nào chạy cho năm học này.</p>{% endfor %}
@@ -99,7 +106,8 @@ th{background:#eef3f9}.ok{color:#070}.bad{color:#a00;font-weight:600}.muted{colo
 INDEX_TEMPLATE = """<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations)</title></head>
 <body style="font-family:Arial,sans-serif;margin:1.5rem"><h1>Kiểm tra dữ liệu (Great Expectations)</h1>
-<ul>{% for y in years %}<li><a href="{{ y }}/index.html">Năm học {{ y }}</a></li>{% endfor %}</ul></body></html>
+<ul>{% for y in years %}<li><a href="{{ y }}/index.html">Năm học {{ y }}</a></li>{% endfor %}</ul></body>\
+</html>
 """
 
 
@@ -125,18 +133,34 @@ def write_docs(docs_dir: Path, year: str, outcome_results: list[dict], suite: st
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now().replace(microsecond=0)
-    (docs_dir / f"{suite}.json").write_text(json.dumps({
-        "suite": suite, "title": SUITE_TITLES_VI.get(suite, suite), "success": success,
-        "run_at": now.strftime("%H:%M %d/%m/%Y"), "results": outcome_results,
-        "n_failed": sum(not r["success"] for r in outcome_results),
-    }, ensure_ascii=False, default=str), encoding="utf-8")  # fmt: skip
-    suites = [json.loads((docs_dir / f"{name}.json").read_text(encoding="utf-8")) for name in SUITE_TITLES_VI
-              if (docs_dir / f"{name}.json").is_file()]  # fmt: skip
+    (docs_dir / f"{suite}.json").write_text(
+        json.dumps(
+            {
+                "suite": suite,
+                "title": SUITE_TITLES_VI.get(suite, suite),
+                "success": success,
+                "run_at": now.strftime("%H:%M %d/%m/%Y"),
+                "results": outcome_results,
+                "n_failed": sum(not r["success"] for r in outcome_results),
+            },
+            ensure_ascii=False,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    suites = [
+        json.loads((docs_dir / f"{name}.json").read_text(encoding="utf-8"))
+        for name in SUITE_TITLES_VI
+        if (docs_dir / f"{name}.json").is_file()
+    ]
     env = jinja2.Environment(autoescape=True)
     page = docs_dir / "index.html"
-    page.write_text(env.from_string(DOCS_TEMPLATE).render(year=year, suites=suites,
-                                                          generated=now.strftime("%H:%M %d/%m/%Y")),
-                    encoding="utf-8")  # fmt: skip
+    page.write_text(
+        env.from_string(DOCS_TEMPLATE).render(
+            year=year, suites=suites, generated=now.strftime("%H:%M %d/%m/%Y")
+        ),
+        encoding="utf-8",
+    )
     root = docs_dir.parent
     years = sorted(p.name for p in root.iterdir() if (p / "index.html").is_file())
     (root / "index.html").write_text(env.from_string(INDEX_TEMPLATE).render(years=years), encoding="utf-8")
@@ -207,7 +231,7 @@ def published_frames(scored: pd.DataFrame, scores: pd.DataFrame, level_of=None) 
 
 
 def _run(
-    ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list]
+    ctx, name: str, frames: dict[str, pd.DataFrame], expectations: dict[str, list[gxe.Expectation]]
 ) -> tuple[SuiteOutcome, list[dict]]:
     source = ctx.data_sources.add_pandas(name=f"{name}_source")
     results = []
@@ -224,24 +248,38 @@ def _run(
         )
         results.append(vd.run(batch_parameters={"dataframe": frames[frame_name]}))
     failed = [
-        {"expectation": r.expectation_config.type, "description": r.expectation_config.description,
-         "kwargs": {k: v for k, v in r.expectation_config.kwargs.items()
-                                                              if k != "batch_id"},
-         "result": {k: v for k, v in (r.result or {}).items() if k in ("observed_value", "unexpected_count",
-                                                                       "partial_unexpected_list")}}
-        for res in results for r in res.results if not r.success
-    ]  # fmt: skip
+        {
+            "expectation": r.expectation_config.type,
+            "description": r.expectation_config.description,
+            "kwargs": {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
+            "result": {
+                k: v
+                for k, v in (r.result or {}).items()
+                if k in ("observed_value", "unexpected_count", "partial_unexpected_list")
+            },
+        }
+        for res in results
+        for r in res.results
+        if not r.success
+    ]
     shown = []
     for frame_name, res in zip(expectations, results, strict=True):
         for r in res.results:
             cfg, out = r.expectation_config, r.result or {}
-            shown.append({
-                "frame": frame_name, "frame_title": FRAME_TITLES_VI.get(frame_name, frame_name),
-                "expectation": cfg.type, "description": cfg.description or cfg.type, "success": bool(r.success),
-                "observed": _vi_number(out.get("observed_value")),
-                "unexpected_count": "" if out.get("unexpected_count") is None else int(out["unexpected_count"]),
-                "examples": _vi_number(out.get("partial_unexpected_list")),
-            })  # fmt: skip
+            shown.append(
+                {
+                    "frame": frame_name,
+                    "frame_title": FRAME_TITLES_VI.get(frame_name, frame_name),
+                    "expectation": cfg.type,
+                    "description": cfg.description or cfg.type,
+                    "success": bool(r.success),
+                    "observed": _vi_number(out.get("observed_value")),
+                    "unexpected_count": ""
+                    if out.get("unexpected_count") is None
+                    else int(out["unexpected_count"]),
+                    "examples": _vi_number(out.get("partial_unexpected_list")),
+                }
+            )
     return SuiteOutcome(name, all(r.success for r in results), n, failed, None), shown
 
 
@@ -258,26 +296,38 @@ def run_raw_inputs_suite(
     now = now or dt.datetime.now()
     frames = raw_input_frames(con, year, now, cov)
     lo, hi = VOLUME_RATIO
-    expectations = {
+    expectations: dict[str, list[gxe.Expectation]] = {
         "deliveries": [
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "entity"],
-                                                description="Mỗi trường × nguồn dữ liệu chỉ một dòng"),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["school_code", "entity"], description="Mỗi trường × nguồn dữ liệu chỉ một dòng"
+            ),
             gxe.ExpectColumnValuesToNotBeNull(column="school_code", description="Có mã trường"),
-            gxe.ExpectColumnValuesToBeInSet(column="delivered", value_set=[True],
-                                            description="Mỗi trường nộp đủ các nguồn dữ liệu bắt buộc"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="delivered",
+                value_set=[True],
+                description="Mỗi trường nộp đủ các nguồn dữ liệu bắt buộc",
+            ),
         ],
         "freshness": [
-            gxe.ExpectColumnValuesToNotBeNull(column="newest_file_age_days",
-                                              description="Đã nhận ít nhất một tệp trong năm học"),
-            gxe.ExpectColumnMaxToBeBetween(column="newest_file_age_days", min_value=0,
-                                           max_value=MAX_FILE_AGE_DAYS,
-                                           description=f"Tệp mới nhất không quá {MAX_FILE_AGE_DAYS} ngày"),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="newest_file_age_days", description="Đã nhận ít nhất một tệp trong năm học"
+            ),
+            gxe.ExpectColumnMaxToBeBetween(
+                column="newest_file_age_days",
+                min_value=0,
+                max_value=MAX_FILE_AGE_DAYS,
+                description=f"Tệp mới nhất không quá {MAX_FILE_AGE_DAYS} ngày",
+            ),
         ],
         "volume": [
-            gxe.ExpectColumnValuesToBeBetween(column="ratio", min_value=lo, max_value=hi,
-                                              description="Số dòng mỗi nguồn không đổi quá mức so với lần chạy trước"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="ratio",
+                min_value=lo,
+                max_value=hi,
+                description="Số dòng mỗi nguồn không đổi quá mức so với lần chạy trước",
+            ),
         ],
-    }  # fmt: skip
+    }
     ctx = _context()
     outcome, shown = _run(ctx, "raw_inputs", frames, expectations)
     page = write_docs(docs_dir, year, shown, "raw_inputs", outcome.success)
@@ -292,23 +342,29 @@ def run_published_suite(
     """Run the published-output suite on the scored values and school scores of one year (`docs_dir`:
     the year's report folder, out/data_docs/<year>)."""
     frames = published_frames(scored, scores, level_of)
-    expectations = {
+    expectations: dict[str, list[gxe.Expectation]] = {
         "scored_values": [
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["school_code", "criterion_code"],
-                                                description="Một dòng cho mỗi trường × tiêu chí"),
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["school_code", "criterion_code"],
+                description="Một dòng cho mỗi trường × tiêu chí",
+            ),
             gxe.ExpectColumnValuesToNotBeNull(column="school_code", description="Có mã trường"),
             gxe.ExpectColumnValuesToNotBeNull(column="criterion_code", description="Có mã tiêu chí"),
-            gxe.ExpectColumnValuesToBeBetween(column="points", min_value=0,
-                                              description="Điểm không âm"),
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="max_points", column_B="points", or_equal=True,
-                                                        ignore_row_if="either_value_is_missing",
-                                                        description="Điểm không vượt điểm tối đa"),
+            gxe.ExpectColumnValuesToBeBetween(column="points", min_value=0, description="Điểm không âm"),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="max_points",
+                column_B="points",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                description="Điểm không vượt điểm tối đa",
+            ),
         ],
         "school_levels": [
-            gxe.ExpectColumnValuesToBeInSet(column="level_consistent", value_set=[True],
-                                            description="Mức đạt khớp với tổng điểm các nhóm"),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="level_consistent", value_set=[True], description="Mức đạt khớp với tổng điểm các nhóm"
+            ),
         ],
-    }  # fmt: skip
+    }
     ctx = _context()
     outcome, shown = _run(ctx, "published_outputs", frames, expectations)
     page = write_docs(docs_dir, year or docs_dir.name, shown, "published_outputs", outcome.success)

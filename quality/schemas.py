@@ -48,9 +48,9 @@ PATTERN_TEXT_VI: dict[str, str] = {
 
 # Date columns that must fall inside the row's school year (1 Aug of the start year to 31 Jul).
 # Left out on purpose: health examinations (the sample inbox has pre-entry exams on 15 July, before the
-# year starts, and docs/exports.md §3.16 sets no window), admission dates (filed before the year of entry), accounting vouchers (calendar
-# fiscal year), transcripts and sync logs (end-of-year signing or syncing may run into August),
-# student status dates (a status may date from an earlier year), fees (paid in advance).
+# year starts, and docs/exports.md §3.16 sets no window), admission dates (filed before the year of entry),
+# accounting vouchers (calendar fiscal year), transcripts and sync logs (end-of-year signing or syncing may
+# run into August), student status dates (a status may date from an earlier year), fees (paid in advance).
 SCHOOL_YEAR_DATES: dict[str, tuple[str, ...]] = {
     "computer_based_test": ("held_at",),
     "lms_activity": ("period_start", "period_end"),
@@ -172,25 +172,42 @@ def column_rules(c: Column) -> list[Rule]:
         rules.append(t)
     if c.allowed:
         allowed = list(c.allowed)
-        if c.type == "int":
-            rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value",
-                              "một trong: " + ", ".join(map(str, allowed)),
-                              lambda s, a=allowed: _num(s).isin(a).fillna(False).astype(bool)))  # fmt: skip
-        else:
-            rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value",
-                              "một trong: " + ", ".join(map(str, allowed)),
-                              _per_distinct(lambda s, a=allowed: s.isin(a))))  # fmt: skip
+        expected = "một trong: " + ", ".join(map(str, allowed))
+        in_set: SeriesFn = (
+            (lambda s: _num(s).isin(allowed).fillna(False).astype(bool))
+            if c.type == "int"
+            else _per_distinct(lambda s: s.isin(allowed))
+        )
+        rules.append(Rule(f"{c.name}:allowed", c.name, "unknown_value", expected, in_set))
     if c.min is not None:
-        rules.append(Rule(f"{c.name}:min", c.name, "out_of_range", f"≥ {_fmt(c.min)}",
-                          lambda s, m=c.min: (_num(s) >= m).fillna(True).astype(bool)))  # fmt: skip
+        lo = c.min
+        rules.append(
+            Rule(
+                f"{c.name}:min",
+                c.name,
+                "out_of_range",
+                f"≥ {_fmt(lo)}",
+                lambda s: (_num(s) >= lo).fillna(True).astype(bool),
+            )
+        )
     if c.max is not None:
-        rules.append(Rule(f"{c.name}:max", c.name, "out_of_range", f"≤ {_fmt(c.max)}",
-                          lambda s, m=c.max: (_num(s) <= m).fillna(True).astype(bool)))  # fmt: skip
+        hi = c.max
+        rules.append(
+            Rule(
+                f"{c.name}:max",
+                c.name,
+                "out_of_range",
+                f"≤ {_fmt(hi)}",
+                lambda s: (_num(s) <= hi).fillna(True).astype(bool),
+            )
+        )
     if c.pattern:
-        text = PATTERN_TEXT_VI.get(c.pattern, f"khớp mẫu {c.pattern}")
-        rules.append(Rule(f"{c.name}:pattern", c.name, "bad_id_format", text,
-                          _per_distinct(lambda s, p=c.pattern: s.astype("string").str.fullmatch(p)
-                                        .fillna(False).astype(bool))))  # fmt: skip
+        pattern = c.pattern
+        text = PATTERN_TEXT_VI.get(pattern, f"khớp mẫu {pattern}")
+        matches = _per_distinct(
+            lambda s: s.astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
+        )
+        rules.append(Rule(f"{c.name}:pattern", c.name, "bad_id_format", text, matches))
     return rules
 
 
@@ -209,8 +226,14 @@ def _school_year_window(column: str) -> Rule:
         inside = (d >= start) & (d < end)
         return (d.isna() | start.isna() | inside).fillna(True).astype(bool)
 
-    return Rule(f"{column}:school_year_window", column, "out_of_range",
-                "trong năm học (01/08 đến 31/07)", fn, wide=True)  # fmt: skip
+    return Rule(
+        f"{column}:school_year_window",
+        column,
+        "out_of_range",
+        "trong năm học (01/08 đến 31/07)",
+        fn,
+        wide=True,
+    )
 
 
 def _component_mask(df: pd.DataFrame, components: tuple[str, ...]) -> pd.Series:
@@ -296,48 +319,140 @@ def _not_above(part: str, whole: str) -> FrameFn:
 
 WIDE_RULES: dict[str, tuple[Rule, ...]] = {
     "grade_entry": (
-        Rule("value_num:tt22_mark_0_10", "value_num", "out_of_range",
-             "điểm TT22 (tx, gk, ck, trung bình) từ 0 đến 10", _tt22_range, wide=True),
-        Rule("value_num:tt22_one_decimal", "value_num", "bad_number",
-             "điểm TT22 có tối đa 1 chữ số thập phân", _tt22_one_decimal, wide=True),
-        Rule("value_num:tt27_test_score_integer", "value_num", "bad_number",
-             "điểm KTĐK TT27 là số nguyên", _tt27_test_integer, wide=True),
-        Rule("value_num:tt27_test_score_1_10", "value_num", "out_of_range",
-             "điểm KTĐK TT27 từ 1 đến 10", _tt27_test_range, wide=True),
-        Rule("value_num:flag_0_1", "value_num", "out_of_range",
-             "0 hoặc 1 (Hoàn thành chương trình, Lên lớp)", _flag_01, wide=True),
-        Rule("value_text:allowed_for_component", "value_text", "unknown_value",
-             "Đ/CĐ (TT22), T/H/C (mức đạt), T/Đ/C (năng lực, phẩm chất), HTXS/HTT/HT/CHT (xếp loại)",
-             _value_text_by_component, wide=True),
-        Rule("component:matches_scheme", "component", "unknown_value",
-             "thành phần điểm đúng với thông tư (TT22 hoặc TT27)", _component_matches_scheme, wide=True),
-        Rule("slot:tx_slot_1_9", "slot", "out_of_range", "cột điểm thường xuyên từ 1 đến 9", _tx_slot,
-             wide=True),
+        Rule(
+            "value_num:tt22_mark_0_10",
+            "value_num",
+            "out_of_range",
+            "điểm TT22 (tx, gk, ck, trung bình) từ 0 đến 10",
+            _tt22_range,
+            wide=True,
+        ),
+        Rule(
+            "value_num:tt22_one_decimal",
+            "value_num",
+            "bad_number",
+            "điểm TT22 có tối đa 1 chữ số thập phân",
+            _tt22_one_decimal,
+            wide=True,
+        ),
+        Rule(
+            "value_num:tt27_test_score_integer",
+            "value_num",
+            "bad_number",
+            "điểm KTĐK TT27 là số nguyên",
+            _tt27_test_integer,
+            wide=True,
+        ),
+        Rule(
+            "value_num:tt27_test_score_1_10",
+            "value_num",
+            "out_of_range",
+            "điểm KTĐK TT27 từ 1 đến 10",
+            _tt27_test_range,
+            wide=True,
+        ),
+        Rule(
+            "value_num:flag_0_1",
+            "value_num",
+            "out_of_range",
+            "0 hoặc 1 (Hoàn thành chương trình, Lên lớp)",
+            _flag_01,
+            wide=True,
+        ),
+        Rule(
+            "value_text:allowed_for_component",
+            "value_text",
+            "unknown_value",
+            "Đ/CĐ (TT22), T/H/C (mức đạt), T/Đ/C (năng lực, phẩm chất), HTXS/HTT/HT/CHT (xếp loại)",
+            _value_text_by_component,
+            wide=True,
+        ),
+        Rule(
+            "component:matches_scheme",
+            "component",
+            "unknown_value",
+            "thành phần điểm đúng với thông tư (TT22 hoặc TT27)",
+            _component_matches_scheme,
+            wide=True,
+        ),
+        Rule(
+            "slot:tx_slot_1_9",
+            "slot",
+            "out_of_range",
+            "cột điểm thường xuyên từ 1 đến 9",
+            _tx_slot,
+            wide=True,
+        ),
     ),
     "facility": (
-        Rule("computers_working:not_above_total", "computers_working", "out_of_range",
-             "không lớn hơn Số máy tính", _not_above("computers_working", "computers_total"), wide=True),
+        Rule(
+            "computers_working:not_above_total",
+            "computers_working",
+            "out_of_range",
+            "không lớn hơn Số máy tính",
+            _not_above("computers_working", "computers_total"),
+            wide=True,
+        ),
     ),
     "computer_based_test": (
-        Rule("n_submitted:not_above_candidates", "n_submitted", "out_of_range",
-             "không lớn hơn Số thí sinh", _not_above("n_submitted", "n_candidates"), wide=True),
+        Rule(
+            "n_submitted:not_above_candidates",
+            "n_submitted",
+            "out_of_range",
+            "không lớn hơn Số thí sinh",
+            _not_above("n_submitted", "n_candidates"),
+            wide=True,
+        ),
     ),
     "csdl_sync_log": (
-        Rule("records_accepted:not_above_sent", "records_accepted", "out_of_range",
-             "không lớn hơn Số bản ghi gửi", _not_above("records_accepted", "records_sent"), wide=True),
+        Rule(
+            "records_accepted:not_above_sent",
+            "records_accepted",
+            "out_of_range",
+            "không lớn hơn Số bản ghi gửi",
+            _not_above("records_accepted", "records_sent"),
+            wide=True,
+        ),
     ),
-}  # fmt: skip
+}
 
 _PROVENANCE_RULES: tuple[Rule, ...] = (
-    Rule("school_code:pattern", "school_code", "bad_id_format", PATTERN_TEXT_VI[SCHOOL_CODE_PATTERN],
-         _per_distinct(lambda s: s.astype("string").str.fullmatch(SCHOOL_CODE_PATTERN).fillna(False).astype(bool))),
-    Rule("school_year:pattern", "school_year", "bad_school_year", "dạng 2024-2025",
-         _per_distinct(lambda s: s.astype("string").str.fullmatch(SCHOOL_YEAR_PATTERN).fillna(False).astype(bool))),
-    Rule("school_year:consecutive", "school_year", "bad_school_year", "năm sau bằng năm trước cộng 1",
-         _per_distinct(lambda s: (pd.to_numeric(s.astype("string").str[5:9], errors="coerce")
-                                  - pd.to_numeric(s.astype("string").str[:4], errors="coerce") == 1)
-                       .fillna(True).astype(bool))),
-)  # fmt: skip
+    Rule(
+        "school_code:pattern",
+        "school_code",
+        "bad_id_format",
+        PATTERN_TEXT_VI[SCHOOL_CODE_PATTERN],
+        _per_distinct(
+            lambda s: s.astype("string").str.fullmatch(SCHOOL_CODE_PATTERN).fillna(False).astype(bool)
+        ),
+    ),
+    Rule(
+        "school_year:pattern",
+        "school_year",
+        "bad_school_year",
+        "dạng 2024-2025",
+        _per_distinct(
+            lambda s: s.astype("string").str.fullmatch(SCHOOL_YEAR_PATTERN).fillna(False).astype(bool)
+        ),
+    ),
+    Rule(
+        "school_year:consecutive",
+        "school_year",
+        "bad_school_year",
+        "năm sau bằng năm trước cộng 1",
+        _per_distinct(
+            lambda s: (
+                (
+                    pd.to_numeric(s.astype("string").str[5:9], errors="coerce")
+                    - pd.to_numeric(s.astype("string").str[:4], errors="coerce")
+                    == 1
+                )
+                .fillna(True)
+                .astype(bool)
+            )
+        ),
+    ),
+)
 
 # Checks pandera adds on its own, mapped to a reason code.
 BUILTIN_REASONS = {"not_nullable": "missing_key"}
@@ -359,8 +474,13 @@ def rules_for(entity: str) -> dict[str, Rule]:
 
 
 def _check(rule: Rule) -> pa.Check:
-    return pa.Check(rule.fn, name=rule.name, error=rule.name, ignore_na=not rule.wide,
-                    description=f"{rule.reason_code}: {rule.expected}")  # fmt: skip
+    return pa.Check(
+        rule.fn,
+        name=rule.name,
+        error=rule.name,
+        ignore_na=not rule.wide,
+        description=f"{rule.reason_code}: {rule.expected}",
+    )
 
 
 @cache
@@ -374,12 +494,31 @@ def schema_for(entity: str) -> pa.DataFrameSchema:
             by_column.setdefault(r.column, []).append(_check(r))
     cols: dict[str, pa.Column] = {}
     for c in ent.columns:
-        cols[c.name] = pa.Column(None, checks=by_column.get(c.name, []), nullable=True, required=False,
-                                 description=c.description, title=c.name)  # fmt: skip
-    cols["school_code"] = pa.Column(None, checks=by_column["school_code"], nullable=False, required=True,
-                                    description="Mã trường", title="school_code")  # fmt: skip
-    cols["school_year"] = pa.Column(None, checks=by_column["school_year"], nullable=False, required=True,
-                                    description="Năm học", title="school_year")  # fmt: skip
+        cols[c.name] = pa.Column(
+            None,
+            checks=by_column.get(c.name, []),
+            nullable=True,
+            required=False,
+            description=c.description,
+            title=c.name,
+        )
+    cols["school_code"] = pa.Column(
+        None,
+        checks=by_column["school_code"],
+        nullable=False,
+        required=True,
+        description="Mã trường",
+        title="school_code",
+    )
+    cols["school_year"] = pa.Column(
+        None,
+        checks=by_column["school_year"],
+        nullable=False,
+        required=True,
+        description="Năm học",
+        title="school_year",
+    )
     wide = [_check(r) for r in rules.values() if r.wide]
-    return pa.DataFrameSchema(cols, checks=wide, name=entity, description=ent.description, strict=False,
-                              coerce=False)  # fmt: skip
+    return pa.DataFrameSchema(
+        cols, checks=wide, name=entity, description=ent.description, strict=False, coerce=False
+    )

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
+from pandas.api.typing import NaTType, NAType
 
 from connectors import raw_store
 from connectors.entities import load_entities
@@ -41,8 +42,15 @@ CREATE TABLE IF NOT EXISTS validated_files (
 """
 
 # provenance columns the quarantine rows and the bookkeeping need (besides the entity's own columns)
-KEY_COLUMNS = ("school_code", "school_year", "layout_id", "source_file", "source_sheet", "source_row",
-               "file_sha256")  # fmt: skip
+KEY_COLUMNS = (
+    "school_code",
+    "school_year",
+    "layout_id",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "file_sha256",
+)
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what DuckDB's .df() gives for VARCHAR
 _ARROW_STRINGS = {pyarrow.string(): _STR, pyarrow.large_string(): _STR, pyarrow.string_view(): _STR}
 
@@ -95,7 +103,7 @@ def failures(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
     return fc[FAILURE_COLUMNS]
 
 
-def _value_text(v: object) -> str:
+def _value_text(v: str | float | dt.date | NAType | NaTType | None) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -139,22 +147,38 @@ def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt
     values = [_value_text(v) for v in fc["failure_case"]]
     q = pd.DataFrame(
         {
-            "stage": "validate", "entity": entity, "layout_id": rows["layout_id"],
-            "school_code": rows["school_code"], "school_year": rows["school_year"],
-            "source_file": rows["source_file"], "file_sha256": rows["file_sha256"],
-            "source_sheet": rows["source_sheet"], "source_row": rows["source_row"], "column_letter": "",
+            "stage": "validate",
+            "entity": entity,
+            "layout_id": rows["layout_id"],
+            "school_code": rows["school_code"],
+            "school_year": rows["school_year"],
+            "source_file": rows["source_file"],
+            "file_sha256": rows["file_sha256"],
+            "source_sheet": rows["source_sheet"],
+            "source_row": rows["source_row"],
+            "column_letter": "",
             "header": _headers(rows, fc["column"].astype(str)),
-            "canonical_column": fc["column"].astype(str).to_numpy(), "value": values,
-            "reason_code": fc["reason_code"].to_numpy(), "check_name": fc["check"].to_numpy(),
+            "canonical_column": fc["column"].astype(str).to_numpy(),
+            "value": values,
+            "reason_code": fc["reason_code"].to_numpy(),
+            "check_name": fc["check"].to_numpy(),
             "recorded_at": now,
         }
-    )  # fmt: skip
+    )
     q["message"] = [
         row_message(f, s, int(r) if pd.notna(r) else 0, col, hdr, v, code, exp)
-        for f, s, r, col, hdr, v, code, exp in zip(q["source_file"], q["source_sheet"], q["source_row"],
-                                                   q["canonical_column"], q["header"], q["value"],
-                                                   q["reason_code"], fc["expected"], strict=True)
-    ]  # fmt: skip
+        for f, s, r, col, hdr, v, code, exp in zip(
+            q["source_file"],
+            q["source_sheet"],
+            q["source_row"],
+            q["canonical_column"],
+            q["header"],
+            q["value"],
+            q["reason_code"],
+            fc["expected"],
+            strict=True,
+        )
+    ]
     return q
 
 
@@ -248,7 +272,7 @@ def validate_new_files(
     now = dt.datetime.now()
     for ent in load_entities().values():
         year_filter = "" if school_year is None else "WHERE r.school_year = ?"
-        params: list[object] = [ent.name] + ([] if school_year is None else [school_year])
+        params = [ent.name] if school_year is None else [ent.name, school_year]
         todo = con.execute(
             f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows, min(r.rowid) AS first_rowid,
                        max(r.rowid) AS last_rowid FROM {ent.table} r
@@ -257,7 +281,7 @@ def validate_new_files(
                 {year_filter}
                 GROUP BY ALL ORDER BY r.source_file, r.file_sha256""",
             params,
-        ).df()  # fmt: skip
+        ).df()
         present = {r[0] for r in con.execute(f"SELECT * FROM {ent.table} LIMIT 0").description or []}
         columns = [c for c in dict.fromkeys([*KEY_COLUMNS, *ent.column_names]) if c in present]
         for batch in file_batches(todo, chunk_rows):
@@ -322,13 +346,18 @@ def _validate_batch(
         con.execute("BEGIN TRANSACTION")
         con.execute(
             "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? "
-            "AND source_file IN (SELECT source_file FROM _todo_files)", [entity])  # fmt: skip
+            "AND source_file IN (SELECT source_file FROM _todo_files)",
+            [entity],
+        )
         con.execute(
             "DELETE FROM validated_files WHERE entity = ? "
-            "AND source_file IN (SELECT source_file FROM _todo_files)", [entity])  # fmt: skip
+            "AND source_file IN (SELECT source_file FROM _todo_files)",
+            [entity],
+        )
         if not q.empty:
-            q = q.drop_duplicates(subset=["source_file", "source_sheet", "source_row", "canonical_column",
-                                          "check_name"])  # fmt: skip
+            q = q.drop_duplicates(
+                subset=["source_file", "source_sheet", "source_row", "canonical_column", "check_name"]
+            )
             raw_store.insert_frame(con, "quarantine_rows", q)
         raw_store.insert_frame(con, "validated_files", stats)
         con.execute("COMMIT")

@@ -147,17 +147,29 @@ def _rejected_by_school(rejects: pd.DataFrame) -> tuple[dict[str, int], dict[str
         group.tolist(), zip(*(rejects[c].tolist() for c in cols), strict=True), strict=True
     ):
         if g not in entries:
-            entries[g] = {"code": code, "label": _label(str(entity)), "reason_code": reason,
-                          "reason": reason_text(str(reason)), "count": int(distinct[g]), "examples": []}  # fmt: skip
+            entries[g] = {
+                "code": code,
+                "label": _label(str(entity)),
+                "reason_code": reason,
+                "reason": reason_text(str(reason)),
+                "count": int(distinct[g]),
+                "examples": [],
+            }
         if seen[g] >= EXAMPLES_PER_REASON:
             continue
         seen[g] += 1
         column = canonical or header or letter or ""
         hidden = (entity, canonical) in pii or canonical not in _known_columns(entity)
-        entries[g]["examples"].append({
-            "file": file, "sheet": sheet or "", "row": "" if _na(row) else int(row), "column": column,
-            "check": check or "", "value": "(dữ liệu cá nhân, không hiển thị)" if hidden and value else (value or ""),
-        })  # fmt: skip
+        entries[g]["examples"].append(
+            {
+                "file": file,
+                "sheet": sheet or "",
+                "row": "" if _na(row) else int(row),
+                "column": column,
+                "check": check or "",
+                "value": "(dữ liệu cá nhân, không hiển thị)" if hidden and value else (value or ""),
+            }
+        )
     out: dict[str, list[dict]] = {}
     for g in sorted(entries):  # group numbers follow the sorted group keys
         entry = entries[g]
@@ -190,8 +202,13 @@ def collect(
     per_audit = audit_counts_by_school(audit_results or [], audits) if with_audits else {}
     arrived: dict[str, list[dict]] = {}
     n_rows: dict[str, int] = {}
-    for code, e, f, r in zip(by_source["school_code"].tolist(), by_source["entity"].tolist(),
-                             by_source["n_files"].tolist(), by_source["n_rows"].tolist(), strict=True):  # fmt: skip
+    for code, e, f, r in zip(
+        by_source["school_code"].tolist(),
+        by_source["entity"].tolist(),
+        by_source["n_files"].tolist(),
+        by_source["n_rows"].tolist(),
+        strict=True,
+    ):
         arrived.setdefault(code, []).append(
             {"label": _label(e), "entity": e, "files": int(f), "rows": int(r)}
         )
@@ -199,8 +216,9 @@ def collect(
     n_rejected, rejected = _rejected_by_school(rejects)
     quarantined: dict[str, list[dict]] = {}
     qf = files[files["status"] == "quarantined"]
-    for code, f, rc in zip(qf["school_code"].tolist(), qf["source_file"].tolist(), qf["reason_code"].tolist(),
-                           strict=True):  # fmt: skip
+    for code, f, rc in zip(
+        qf["school_code"].tolist(), qf["source_file"].tolist(), qf["reason_code"].tolist(), strict=True
+    ):
         if not _na(code):
             quarantined.setdefault(code, []).append(
                 {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
@@ -279,12 +297,15 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% if d.lms_api %}
 <h3 id="api-lms">Nguồn API số liệu LMS</h3>
 <table>
-<tr><th>Lần lấy gần nhất</th><td>{{ d.lms_api.finished_at.strftime('%H:%M %d/%m/%Y') if d.lms_api.finished_at else '' }}</td></tr>
+<tr><th>Lần lấy gần nhất</th><td>\
+{{ d.lms_api.finished_at.strftime('%H:%M %d/%m/%Y') if d.lms_api.finished_at else '' }}</td></tr>
 {% if d.lms_api.failed %}
 <tr><th>Kết quả</th><td class="bad">Lỗi: {{ d.lms_api.message_vi }} ({{ d.lms_api.error_code }})</td></tr>
-<tr><th>Ảnh hưởng</th><td>Số liệu LMS của lần này không được nạp; các tiêu chí 1.3.x dùng số liệu đã có từ trước.</td></tr>
+<tr><th>Ảnh hưởng</th><td>Số liệu LMS của lần này không được nạp; các tiêu chí 1.3.x dùng số liệu đã có từ \
+trước.</td></tr>
 {% else %}
-<tr><th>Kết quả</th><td class="ok">Thành công: {{ d.lms_api.pages }} trang, {{ d.lms_api.rows_loaded }} dòng</td></tr>
+<tr><th>Kết quả</th><td class="ok">Thành công: {{ d.lms_api.pages }} trang, {{ d.lms_api.rows_loaded }} dòng\
+</td></tr>
 {% endif %}
 </table>
 {% endif %}
@@ -306,8 +327,11 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% endfor %}</table>{% else %}<p class="bad">Chưa nhận được dữ liệu nào.</p>{% endif %}
 <h3>Dữ liệu bị loại</h3>
 {% if s.rejected %}<table><tr><th>Nguồn dữ liệu</th><th>Lý do</th><th>Số dòng</th><th>Ví dụ</th></tr>
-{% for r in s.rejected %}<tr><td>{{ r.label }}</td><td>{{ r.reason }} ({{ r.reason_code }})</td><td>{{ r.count }}</td>
-<td><ul>{% for e in r.examples %}<li>Tệp {{ e.file }}{% if e.sheet %}, trang {{ e.sheet }}{% endif %}, dòng {{ e.row }}{% if e.column %}, cột {{ e.column }}{% endif %}{% if e.value %}: giá trị “{{ e.value }}”{% endif %}{% if e.check %} [{{ e.check }}]{% endif %}</li>
+{% for r in s.rejected %}<tr><td>{{ r.label }}</td><td>{{ r.reason }} ({{ r.reason_code }})</td><td>\
+{{ r.count }}</td>
+<td><ul>{% for e in r.examples %}<li>Tệp {{ e.file }}{% if e.sheet %}, trang {{ e.sheet }}\
+{% endif %}, dòng {{ e.row }}{% if e.column %}, cột {{ e.column }}{% endif %}{% if e.value %}: giá trị “\
+{{ e.value }}”{% endif %}{% if e.check %} [{{ e.check }}]{% endif %}</li>
 {% endfor %}</ul></td></tr>
 {% endfor %}</table>{% else %}<p class="ok">Không có dòng nào bị loại.</p>{% endif %}
 <h3>Tệp bị cách ly</h3>
@@ -319,7 +343,8 @@ không có dữ liệu cá nhân. Các trường có nhiều vấn đề nhất 
 {% else %}<p class="ok">Đã có đủ các nguồn dữ liệu bắt buộc.</p>{% endif %}
 <h3>Kiểm tra chéo</h3>
 {% if s.audits %}<table><tr><th>Nội dung kiểm tra</th><th>Số trường hợp</th><th>Mức độ</th></tr>
-{% for a in s.audits %}<tr><td>{{ a.purpose }}</td><td>{{ a.count }}</td><td>{{ 'Chặn công bố' if a.blocking else 'Cảnh báo' }}</td></tr>
+{% for a in s.audits %}<tr><td>{{ a.purpose }}</td><td>{{ a.count }}</td><td>\
+{{ 'Chặn công bố' if a.blocking else 'Cảnh báo' }}</td></tr>
 {% endfor %}</table>{% else %}<p class="ok">Không phát hiện vấn đề.</p>{% endif %}
 </section>
 {% endfor %}

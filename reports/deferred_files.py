@@ -12,7 +12,8 @@ SECTION = """{% if d.deferred_files %}
 <p>Các tệp sau vừa được sửa ngay trước hoặc trong lúc chạy (có thể đang được sao chép hoặc lưu dở) nên chưa
 được đọc; lần chạy sau sẽ đọc. Nếu trường đã nộp bản trước của tệp, số liệu của bản trước vẫn được dùng.</p>
 <table><tr><th>Tệp</th><th>Hoãn từ lúc</th></tr>
-{% for f in d.deferred_files %}<tr><td>{{ f.file }}</td><td>{{ f.since.strftime('%H:%M:%S %d/%m/%Y') }}</td></tr>
+{% for f in d.deferred_files %}<tr><td>{{ f.file }}</td><td>{{ f.since.strftime('%H:%M:%S %d/%m/%Y') }}</td>\
+</tr>
 {% endfor %}</table>
 {% endif %}
 """
@@ -23,7 +24,8 @@ def deferred_files(con: duckdb.DuckDBPyConnection, year: str) -> list[dict]:
     from connectors.filedrop import DEFERRED
 
     tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ingest_pending'")
-    if not tables.fetchone()[0]:  # type: ignore[index]
+    (n_tables,) = tables.fetchone() or (0,)
+    if not n_tables:
         return []
     rows = con.execute(
         "SELECT substr(step, ?), since FROM ingest_pending WHERE starts_with(step, ?) ORDER BY 1",

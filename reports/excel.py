@@ -4,6 +4,7 @@ cells written so that Excel never evaluates them as formulas (formula-injection 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -55,8 +56,9 @@ def add_print_sheet(
             elif isinstance(v, bool):
                 ws.write_string(i, j, "Có" if v else "Không", fmt_text)
             elif isinstance(v, int | float):
-                ws.write_number(i, j, float(v), fmt_num if isinstance(v, float) and not float(v).is_integer()
-                                else fmt_int)  # fmt: skip
+                ws.write_number(
+                    i, j, float(v), fmt_num if isinstance(v, float) and not float(v).is_integer() else fmt_int
+                )
             else:
                 ws.write_string(i, j, str(safe_text(v)), fmt_text)
     ws.freeze_panes(head_row + 1, 3)  # header row, rank + school code + name
@@ -76,7 +78,7 @@ def write_sheets(
     sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]],
     *,
     freeze_columns: dict[str, str] | None = None,
-    before=None,  # type: ignore[no-untyped-def]
+    before: Callable[[xlsxwriter.Workbook], object] | None = None,
 ) -> Path:
     """Write {sheet name: (frame, {column: Vietnamese header})} to one workbook. `freeze_columns`: per
     sheet, the column up to which the columns stay visible while scrolling; `before(wb)` adds sheets

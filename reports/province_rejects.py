@@ -11,10 +11,12 @@ MAX_SHOWN = 200  # rows listed; the section says how many there are in all
 
 SECTION = """{% if d.province_rejects %}
 <h3>Dòng bị loại trong tệp của Sở (thư mục province)</h3>
-<p>{{ d.province_rejects.total }} dòng bị loại{% if d.province_rejects.total > d.province_rejects.rows | length %}
+<p>{{ d.province_rejects.total }} dòng bị loại\
+{% if d.province_rejects.total > d.province_rejects.rows | length %}
 (liệt kê {{ d.province_rejects.rows | length }} dòng đầu){% endif %}.</p>
 <table><tr><th>Tệp</th><th>Mô tả</th></tr>
-{% for r in d.province_rejects.rows %}<tr><td>{{ r.file }}</td><td>{{ r.message }} ({{ r.reason_code }})</td></tr>
+{% for r in d.province_rejects.rows %}<tr><td>{{ r.file }}</td><td>{{ r.message }} ({{ r.reason_code }})</td>\
+</tr>
 {% endfor %}</table>
 {% endif %}
 """
@@ -30,7 +32,7 @@ def province_rejects(con: duckdb.DuckDBPyConnection, year: str) -> dict | None:
     """The rejects of the current version of every province-folder file of `year`: their number and the
     first MAX_SHOWN by file, sheet and row (each message names the file, sheet, row and column; personal
     values are masked in it). None when there are none."""
-    total = con.execute(f"SELECT count(*) {_OF_YEAR}", [year]).fetchone()[0]
+    (total,) = con.execute(f"SELECT count(*) {_OF_YEAR}", [year]).fetchone() or (0,)
     if not total:
         return None
     rows = con.execute(

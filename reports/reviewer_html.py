@@ -15,7 +15,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from indicator_sets.model import IndicatorSet
 from indicator_sets.reconcile import VKEYS, round_half_up
+from reports.cells import as_float
 from reports.reviewer_workbook import (
     FINDING_LABELS,
     SEVERITY_LABELS,
@@ -31,16 +33,12 @@ LEVEL_COLORS = {1: "#e06666", 2: "#f6b26b", 3: "#93c47d"}
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                             autoescape=jinja2.select_autoescape(default=True, default_for_string=True))  # fmt: skip
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    )
     env.filters["pts"] = _fmt
     return env
-
-
-def _num(v: object) -> float | None:
-    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
-        return None
-    return float(v)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------ charts
@@ -66,7 +64,7 @@ def level_bars(table: pd.DataFrame) -> dict:
     return {"rows": rows, "height": 20 + 22 * len(rows)}
 
 
-def mixed_totals(final: pd.DataFrame, iset) -> dict[object, float]:  # type: ignore[no-untyped-def]
+def mixed_totals(final: pd.DataFrame, iset: IndicatorSet) -> dict[object, float]:
     """Per school: the total of both groups with computed points where the data gives them (status ok)
     and self points elsewhere — the figure LEVEL_CHANGE compares with the self-declared total, so the
     chart and the finding text show the same number."""
@@ -89,19 +87,33 @@ def scatter(table: pd.DataFrame, mixed: dict[object, float] | None = None, size:
     pts = []
     if "self_dh_points" in table.columns:
         for r in table.itertuples(index=False):
-            s = (_num(r.self_dh_points) or 0) + (_num(r.self_qt_points) or 0)
+            s = (as_float(r.self_dh_points) or 0) + (as_float(r.self_qt_points) or 0)
             c = (mixed or {}).get(r.school_code)
             if c is None:
                 continue
-            pts.append({"cx": round(left + s / 200 * span, 1), "cy": round(bottom - c / 200 * span, 1),
-                        "code": r.school_code,
-                        "label": f"{r.school_code}: tự đánh giá {_fmt(s)}; thay điểm tính từ dữ liệu (nơi có số "
-                                 f"liệu) {_fmt(c)}",
-                        "color": "#cc0000" if c < s - 1e-9 else "#3c78d8"})  # fmt: skip
-    ticks = [{"v": t, "x": round(left + t / 200 * span, 1), "y": round(bottom - t / 200 * span, 1)}
-             for t in SCATTER_TICKS]  # fmt: skip
-    return {"points": pts, "size": size, "left": left, "lo": bottom, "hi": bottom - span,
-            "right": left + span, "ticks": ticks}  # fmt: skip
+            pts.append(
+                {
+                    "cx": round(left + s / 200 * span, 1),
+                    "cy": round(bottom - c / 200 * span, 1),
+                    "code": r.school_code,
+                    "label": f"{r.school_code}: tự đánh giá {_fmt(s)}; thay điểm tính từ dữ liệu (nơi có số "
+                    f"liệu) {_fmt(c)}",
+                    "color": "#cc0000" if c < s - 1e-9 else "#3c78d8",
+                }
+            )
+    ticks = [
+        {"v": t, "x": round(left + t / 200 * span, 1), "y": round(bottom - t / 200 * span, 1)}
+        for t in SCATTER_TICKS
+    ]
+    return {
+        "points": pts,
+        "size": size,
+        "left": left,
+        "lo": bottom,
+        "hi": bottom - span,
+        "right": left + span,
+        "ticks": ticks,
+    }
 
 
 def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
@@ -110,8 +122,10 @@ def over_claim_bars(findings: pd.DataFrame, top: int = 10) -> dict:
         f.groupby("criterion_code").size().sort_values(ascending=False).head(top) if len(f) else pd.Series()
     )
     mx = max([int(v) for v in counts.to_numpy()] or [1])
-    rows = [{"code": str(k), "n": int(v), "w": round(260 * int(v) / mx, 1), "y": 10 + i * 20}
-            for i, (k, v) in enumerate(counts.items())]  # fmt: skip
+    rows = [
+        {"code": str(k), "n": int(v), "w": round(260 * int(v) / mx, 1), "y": 10 + i * 20}
+        for i, (k, v) in enumerate(counts.items())
+    ]
     return {"rows": rows, "height": 20 + 20 * len(rows)}
 
 
@@ -127,30 +141,44 @@ def year_over_year(final: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     prev = previous[previous.get("kind", pd.Series("", index=previous.index)) != "mandatory"].reindex(
         columns=cols
     )
-    m = cur.merge(prev.drop(columns="school_year"), on=["school_code", "criterion_code"], how="left",
-                  suffixes=("", "_prev"))  # fmt: skip
+    m = cur.merge(
+        prev.drop(columns="school_year"),
+        on=["school_code", "criterion_code"],
+        how="left",
+        suffixes=("", "_prev"),
+    )
     out = []
-    for r in m.itertuples(index=False):
-        a, b = _num(r.points_prev), _num(r.points)
+    for r in m.to_dict("records"):
+        a, b = as_float(r["points_prev"]), as_float(r["points"])
         if a is None and b is None:
             continue
         d = round_half_up((b or 0.0) - (a or 0.0)) or 0.0
-        if abs(d) < 0.005 and r.status == r.status_prev:
+        if abs(d) < 0.005 and r["status"] == r["status_prev"]:
             continue
         reasons = []
-        if r.status != r.status_prev:
-            reasons.append(f"trạng thái: {STATUS_LABELS.get(str(r.status_prev), 'không có')} → "
-                           f"{STATUS_LABELS.get(str(r.status), str(r.status))}")  # fmt: skip
+        if r["status"] != r["status_prev"]:
+            reasons.append(
+                f"trạng thái: {STATUS_LABELS.get(str(r['status_prev']), 'không có')} → "
+                f"{STATUS_LABELS.get(str(r['status']), str(r['status']))}"
+            )
         for label, x, y in (
-            ("tử số", r.numerator_prev, r.numerator),
-            ("mẫu số", r.denominator_prev, r.denominator),
+            ("tử số", r["numerator_prev"], r["numerator"]),
+            ("mẫu số", r["denominator_prev"], r["denominator"]),
         ):
-            if _num(x) != _num(y) and not (_num(x) is None and _num(y) is None):
-                reasons.append(f"{label} {_fmt(_num(x))} → {_fmt(_num(y))}")
-        if not reasons and r.status == "self_declared":
+            if as_float(x) != as_float(y) and not (as_float(x) is None and as_float(y) is None):
+                reasons.append(f"{label} {_fmt(as_float(x))} → {_fmt(as_float(y))}")
+        if not reasons and r["status"] == "self_declared":
             reasons.append("điểm tự khai/minh chứng thay đổi")
-        out.append({"school_code": r.school_code, "criterion_code": r.criterion_code, "prev_points": a,
-                    "points": b, "delta": d, "reason": "; ".join(reasons) or "giá trị thay đổi"})  # fmt: skip
+        out.append(
+            {
+                "school_code": r["school_code"],
+                "criterion_code": r["criterion_code"],
+                "prev_points": a,
+                "points": b,
+                "delta": d,
+                "reason": "; ".join(reasons) or "giá trị thay đổi",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -165,8 +193,11 @@ def _counted_by_school(counted: pd.DataFrame) -> tuple[dict[tuple, list[dict]], 
         return {}, {}
     order = {"numerator": 0, "denominator": 1}
     c = counted.assign(_role=counted["role"].map(order).fillna(2))
-    c = c.sort_values(["school_code", "criterion_code", "_role", "source_file", "source_sheet", "source_row"],
-                      na_position="first", kind="stable")  # fmt: skip
+    c = c.sort_values(
+        ["school_code", "criterion_code", "_role", "source_file", "source_sheet", "source_row"],
+        na_position="first",
+        kind="stable",
+    )
     out: dict[tuple, list[dict]] = {}
     totals: dict[tuple, int] = {}
     seen: set[tuple] = set()
@@ -176,12 +207,15 @@ def _counted_by_school(counted: pd.DataFrame) -> tuple[dict[tuple, list[dict]], 
         row = r["source_row"]
         file = r["source_file"]
         no_file = file is None or (isinstance(file, float) and pd.isna(file))
-        out.setdefault(key, []).append({
-            "role": ROLE_LABELS.get(r["role"], r["role"]),
-            "file": "(yêu cầu của bộ chỉ số)" if no_file else file,
-            "sheet": r["source_sheet"] or "", "row": "" if row is None or pd.isna(row) else int(row),
-            "fields": r["fields_read"] or "",
-        })  # fmt: skip
+        out.setdefault(key, []).append(
+            {
+                "role": ROLE_LABELS.get(r["role"], r["role"]),
+                "file": "(yêu cầu của bộ chỉ số)" if no_file else file,
+                "sheet": r["source_sheet"] or "",
+                "row": "" if row is None or pd.isna(row) else int(row),
+                "fields": r["fields_read"] or "",
+            }
+        )
         if (key, r["role"]) not in seen:
             seen.add((key, r["role"]))
             totals[key] = totals.get(key, 0) + (int(r["n_role"]) if has_n else 0)
@@ -209,14 +243,35 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
     if len(data.proposed):
         p = data.proposed
         for key, met, pts, origin in zip(
-            zip(p["school_code"].tolist(), p["school_year"].tolist(), p["criterion_code"].tolist(), strict=True),
-            p["proposed_met"].tolist(), p["proposed_points"].tolist(), p["origin"].tolist(), strict=True,
-        ):  # fmt: skip
+            zip(
+                p["school_code"].tolist(),
+                p["school_year"].tolist(),
+                p["criterion_code"].tolist(),
+                strict=True,
+            ),
+            p["proposed_met"].tolist(),
+            p["proposed_points"].tolist(),
+            p["origin"].tolist(),
+            strict=True,
+        ):
             prop.setdefault(key, (met, pts, origin))
     f = data.final
-    cols = ["school_code", "school_year", "criterion_code", "kind", "max_points", "self_met", "self_points",
-            "value", "points", "status", "numerator", "denominator", "has_evidence",
-            "evidence_known"]  # fmt: skip
+    cols = [
+        "school_code",
+        "school_year",
+        "criterion_code",
+        "kind",
+        "max_points",
+        "self_met",
+        "self_points",
+        "value",
+        "points",
+        "status",
+        "numerator",
+        "denominator",
+        "has_evidence",
+        "evidence_known",
+    ]
     out: dict[tuple[str, str], list[dict]] = {}
     if "evidence_known" not in f.columns:
         f = f.assign(evidence_known=True)
@@ -238,21 +293,32 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
     ) in zip(*(f[c].tolist() for c in cols), strict=True):
         if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
             continue  # groupby(KEYS) drops rows without a key
-        p = prop.get((code, year, cc))
+        pr = prop.get((code, year, cc))
         mand = kind == "mandatory"
-        out.setdefault((code, year), []).append({
-            "code": cc, "name": crit[cc].name if cc in crit else "",
-            "max": "ĐKBB" if mand else _fmt(mx),
-            "self": ("Đạt" if self_met else "Chưa đạt") if mand else _fmt(self_points),
-            "computed": ("Đạt" if _num(value) == 1 else "Chưa đạt") if mand else _fmt(_num(points)),
-            "status": STATUS_LABELS.get(status, status), "numerator": _fmt(_num(num)),
-            "denominator": _fmt(_num(den)),
-            "value": "—" if mand or _num(value) is None else f"{_num(value):.4f}".rstrip("0").rstrip("."),
-            "proposed": "" if p is None else (("Đạt" if _num(p[0]) == 1 else "Chưa đạt") if mand
-                                               else _fmt(_num(p[1]))),
-            "origin": "" if p is None else ORIGIN_LABELS.get(str(p[2]), ""),
-            "evidence": "có" if evidence else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
-        })  # fmt: skip
+        out.setdefault((code, year), []).append(
+            {
+                "code": cc,
+                "name": crit[cc].name if cc in crit else "",
+                "max": "ĐKBB" if mand else _fmt(mx),
+                "self": ("Đạt" if self_met else "Chưa đạt") if mand else _fmt(self_points),
+                "computed": ("Đạt" if as_float(value) == 1 else "Chưa đạt")
+                if mand
+                else _fmt(as_float(points)),
+                "status": STATUS_LABELS.get(status, status),
+                "numerator": _fmt(as_float(num)),
+                "denominator": _fmt(as_float(den)),
+                "value": "—"
+                if mand or as_float(value) is None
+                else f"{as_float(value):.4f}".rstrip("0").rstrip("."),
+                "proposed": ""
+                if pr is None
+                else (("Đạt" if as_float(pr[0]) == 1 else "Chưa đạt") if mand else _fmt(as_float(pr[1]))),
+                "origin": "" if pr is None else ORIGIN_LABELS.get(str(pr[2]), ""),
+                "evidence": "có"
+                if evidence
+                else ("không" if known is not False else "không rõ (mẫu dạng ngang)"),
+            }
+        )
     return out
 
 
@@ -266,8 +332,12 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     by_school_findings = _by_school(findings)
     by_school_yoy = _by_school(yoy.to_dict("records")) if len(yoy) else {}
     unit_of: dict[object, tuple[object, object]] = {}
-    for code, name, unit in zip(units["school_code"].tolist(), units["school_name"].tolist(),
-                                units["managing_unit"].tolist(), strict=True):  # fmt: skip
+    for code, name, unit in zip(
+        units["school_code"].tolist(),
+        units["school_name"].tolist(),
+        units["managing_unit"].tolist(),
+        strict=True,
+    ):
         unit_of.setdefault(code, (name, unit))
     trow = table.set_index("school_code") if len(table) else pd.DataFrame()
     mixed = mixed_totals(data.final, data.iset)
@@ -276,20 +346,39 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     for (code, _year), crit_rows in sorted(_criterion_rows(data).items()):
         t = trow.loc[code] if code in trow.index else None
         name, unit = unit_of.get(code, ("", ""))
-        schools.append({
-            "code": code, "name": name, "unit": unit,
-            "self_level": None if t is None else t.get("self_level"),
-            "level": None if t is None else t.get("level"),
-            "prop_level": None if t is None else t.get("prop_level"),
-            "self_total": None if t is None else _fmt((_num(t.get("self_dh_points")) or 0) + (_num(t.get("self_qt_points")) or 0)),
-            "total": None if t is None else _fmt((_num(t.get("group_dh_points")) or 0) + (_num(t.get("group_qt_points")) or 0)),
-            "mixed": _fmt(mixed.get(code)),
-            "factor": None if t is None or _num(t.get("verification_factor")) is None else f"{float(t.get('verification_factor')):.2f}".replace(".", ","),
-            "criteria": [{**c, "counted": counted.get((code, c["code"]), []),
-                          "counted_total": counted_total.get((code, c["code"]), 0)} for c in crit_rows],
-            "findings": by_school_findings.get(code, []),
-            "yoy": by_school_yoy.get(code, []),
-        })  # fmt: skip
+        factor = None if t is None else as_float(t.get("verification_factor"))
+        schools.append(
+            {
+                "code": code,
+                "name": name,
+                "unit": unit,
+                "self_level": None if t is None else t.get("self_level"),
+                "level": None if t is None else t.get("level"),
+                "prop_level": None if t is None else t.get("prop_level"),
+                "self_total": None
+                if t is None
+                else _fmt(
+                    (as_float(t.get("self_dh_points")) or 0) + (as_float(t.get("self_qt_points")) or 0)
+                ),
+                "total": None
+                if t is None
+                else _fmt(
+                    (as_float(t.get("group_dh_points")) or 0) + (as_float(t.get("group_qt_points")) or 0)
+                ),
+                "mixed": _fmt(mixed.get(code)),
+                "factor": None if factor is None else f"{factor:.2f}".replace(".", ","),
+                "criteria": [
+                    {
+                        **c,
+                        "counted": counted.get((code, c["code"]), []),
+                        "counted_total": counted_total.get((code, c["code"]), 0),
+                    }
+                    for c in crit_rows
+                ],
+                "findings": by_school_findings.get(code, []),
+                "yoy": by_school_yoy.get(code, []),
+            }
+        )
     fac = {k: v.to_dict("records") for k, v in factors.items()} if factors else {}
     for r in fac.get("criterion", []):
         r["name"] = crit[r["criterion_code"]].name if r["criterion_code"] in crit else ""
@@ -297,17 +386,36 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
     prov_factor = province[0].get("factor") if province else None
     if prov_factor is not None and not math.isfinite(float(prov_factor)):
         prov_factor = None  # no self-declared points to compare with: shown as "—"
-    missing = [f"Nhóm {g.roman}: tổng điểm tối đa các tiêu chí là {data.iset.group_max_sum(g.code):g}, không phải "
-               f"{g.max_points:g} (phần còn thiếu chưa xác định)" for g in data.iset.groups
-               if abs(data.iset.group_max_sum(g.code) - g.max_points) > 1e-9]  # fmt: skip
-    return _env().get_template("reviewer_report.html.j2").render(
-        year=data.year, iset=data.iset, n_schools=len(schools), findings=findings,
-        n_findings=len(rows), severity_labels=SEVERITY_LABELS, finding_labels=FINDING_LABELS,
-        levels=level_bars(table) if len(table) else {"rows": [], "height": 20}, scatter=scatter(table, mixed),
-        over=over_claim_bars(data.findings), factors=fac, province_factor=prov_factor, schools=schools,
-        level_colors=LEVEL_COLORS, has_previous=len(data.previous) > 0, warnings=missing,
-        n_rejects=len(data.rejects), n_stale=int((data.states["state"] == "stale").sum()) if len(data.states) else 0,
-    )  # fmt: skip
+    missing = [
+        f"Nhóm {g.roman}: tổng điểm tối đa các tiêu chí là {data.iset.group_max_sum(g.code):g}, không phải "
+        f"{g.max_points:g} (phần còn thiếu chưa xác định)"
+        for g in data.iset.groups
+        if abs(data.iset.group_max_sum(g.code) - g.max_points) > 1e-9
+    ]
+    return (
+        _env()
+        .get_template("reviewer_report.html.j2")
+        .render(
+            year=data.year,
+            iset=data.iset,
+            n_schools=len(schools),
+            findings=findings,
+            n_findings=len(rows),
+            severity_labels=SEVERITY_LABELS,
+            finding_labels=FINDING_LABELS,
+            levels=level_bars(table) if len(table) else {"rows": [], "height": 20},
+            scatter=scatter(table, mixed),
+            over=over_claim_bars(data.findings),
+            factors=fac,
+            province_factor=prov_factor,
+            schools=schools,
+            level_colors=LEVEL_COLORS,
+            has_previous=len(data.previous) > 0,
+            warnings=missing,
+            n_rejects=len(data.rejects),
+            n_stale=int((data.states["state"] == "stale").sum()) if len(data.states) else 0,
+        )
+    )
 
 
 def write_reviewer_html(

@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from indicator_sets import decisions as dec
 from indicator_sets.model import IndicatorSet
 from indicator_sets.reconcile import KEYS, UNKNOWN_UNIT, VKEYS, sort_queue
+from reports.cells import as_float
 from reports.excel import FIXED_CREATED, safe_text
 
 FINDING_LABELS = {
@@ -111,9 +114,10 @@ class ReviewData:
 
 
 def _fmt(v: object) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    x = as_float(v)
+    if x is None:
         return "—"
-    return f"{float(v):.2f}".rstrip("0").rstrip(".").replace(".", ",")  # type: ignore[arg-type]
+    return f"{x:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def explain(r: pd.Series | dict, tol: float | None = None) -> str:
@@ -129,11 +133,16 @@ def explain(r: pd.Series | dict, tol: float | None = None) -> str:
         return f"Trường tự chấm {s} điểm nhưng chưa có dữ liệu để kiểm tra tiêu chí này."
     if f == "MISSING_EVIDENCE":
         if r.get("evidence_known") is False or r.get("evidence_known") == False:  # noqa: E712 (numpy bool)
-            what = ("Trường khai đạt điều kiện bắt buộc" if pd.isna(r.get("self_points"))
-                    else f"Trường tự chấm {s} điểm")  # fmt: skip
+            what = (
+                "Trường khai đạt điều kiện bắt buộc"
+                if pd.isna(r.get("self_points"))
+                else f"Trường tự chấm {s} điểm"
+            )
             kept = "tạm tính là đạt" if pd.isna(r.get("self_points")) else f"tạm giữ {s} điểm"
-            return (f"{what} trên mẫu tự đánh giá dạng ngang, mẫu này không có cột mã minh chứng: {kept}. "
-                    "Người thẩm định xác nhận minh chứng trước khi chốt bảng thi đua.")  # fmt: skip
+            return (
+                f"{what} trên mẫu tự đánh giá dạng ngang, mẫu này không có cột mã minh chứng: {kept}. "
+                "Người thẩm định xác nhận minh chứng trước khi chốt bảng thi đua."
+            )
         if pd.isna(r.get("self_points")):
             return "Trường khai đạt điều kiện bắt buộc nhưng không ghi mã minh chứng: tính là chưa đạt."
         return f"Trường tự chấm {s} điểm nhưng không ghi mã minh chứng: tính 0 điểm."
@@ -142,8 +151,10 @@ def explain(r: pd.Series | dict, tol: float | None = None) -> str:
         shown = f" '{raw}'" if isinstance(raw, str) and raw else ""
         return f"Điểm tự đánh giá{shown} không hợp lệ (âm, vượt điểm tối đa hoặc không phải số): tính 0 điểm."
     if f == "LEVEL_CHANGE":
-        return (f"Tổng điểm tự đánh giá {s}; thay bằng điểm tính từ dữ liệu (nơi có số liệu) được {c}: "
-                "mức của trường thay đổi.")  # fmt: skip
+        return (
+            f"Tổng điểm tự đánh giá {s}; thay bằng điểm tính từ dữ liệu (nơi có số liệu) được {c}: "
+            "mức của trường thay đổi."
+        )
     return ""
 
 
@@ -162,8 +173,18 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
         return pd.DataFrame(columns=[*COLUMNS, "managing_unit", "severity", "finding", "state"])
     crit = data.iset.by_code()
     f = sort_queue(data.findings).merge(data.units(), on=KEYS, how="left")
-    vals = data.final.reindex(columns=[*VKEYS, "numerator", "denominator", "value", "status", "source_files",
-                                       "self_score_raw", "evidence_known"])  # fmt: skip
+    vals = data.final.reindex(
+        columns=[
+            *VKEYS,
+            "numerator",
+            "denominator",
+            "value",
+            "status",
+            "source_files",
+            "self_score_raw",
+            "evidence_known",
+        ]
+    )
     f = f.merge(vals, on=VKEYS, how="left")
     f["severity_label"] = f["severity"].map(SEVERITY_LABELS)
     f["finding_label"] = f["finding"].map(FINDING_LABELS)
@@ -171,7 +192,12 @@ def _review_rows(data: ReviewData) -> pd.DataFrame:
     f["max_points"] = f["criterion_code"].map(lambda k: float(crit[k].max_points) if k in crit else None)
     f["status_label"] = f["status"].map(STATUS_LABELS)
     f["source_files"] = f["source_files"].map(
-        lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str)) else (v if isinstance(v, str) else ""))  # fmt: skip
+        lambda v: (
+            "; ".join(map(str, v))
+            if isinstance(v, list | tuple) or (hasattr(v, "__len__") and not isinstance(v, str))
+            else (v if isinstance(v, str) else "")
+        )
+    )
     f["explanation"] = [
         explain(r, tolerance(data.iset, r["max_points"]) if r["finding"] == "OVER_CLAIM" else None)
         for r in f.to_dict("records")
@@ -215,15 +241,23 @@ def _sheet_name(name: str, used: set[str]) -> str:
 
 
 def _write_frame(
-    wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, headers: dict[str, str], fmts: dict
-) -> None:  # type: ignore[no-untyped-def]
+    wb: xlsxwriter.Workbook,
+    ws: Worksheet,
+    frame: pd.DataFrame,
+    headers: dict[str, str],
+    fmts: dict[str, Format],
+) -> None:
     cols = list(headers)
     for j, c in enumerate(cols):
         ws.write_string(0, j, headers[c], fmts["input_head" if c in INPUT_COLUMNS else "head"])
         values = frame[c].tolist() if c in frame.columns else [None] * len(frame)
         width = max([len(headers[c]) * 0.8, *(len(str(v)) for v in values[:300] if v is not None)])
-        ws.set_column(j, j, min(max(8, width + 2), 60 if c == "explanation" else 40),
-                      fmts["input"] if c in INPUT_COLUMNS else None)  # fmt: skip
+        ws.set_column(
+            j,
+            j,
+            min(max(8, width + 2), 60 if c == "explanation" else 40),
+            fmts["input"] if c in INPUT_COLUMNS else None,
+        )
         for i, v in enumerate(values, start=1):
             if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
                 continue
@@ -242,17 +276,24 @@ def _write_frame(
     ws.repeat_rows(0)
 
 
-def _link_counted(ws, part: pd.DataFrame, counted_at: dict[tuple, int], fmt) -> None:  # type: ignore[no-untyped-def]
+def _link_counted(ws: Worksheet, part: pd.DataFrame, counted_at: dict[tuple, int], fmt: Format) -> None:
     """Each review row's criterion code links to the rows its value counted on the drill-down sheet."""
     if not len(part) or not counted_at:
         return
     j = list(COLUMNS).index("criterion_code")
-    for i, (school, crit) in enumerate(zip(part["school_code"].tolist(), part["criterion_code"].tolist(),
-                                           strict=True), start=1):  # fmt: skip
+    for i, (school, crit) in enumerate(
+        zip(part["school_code"].tolist(), part["criterion_code"].tolist(), strict=True), start=1
+    ):
         at = counted_at.get((school, crit))
         if at is not None and isinstance(crit, str):
-            ws.write_url(i, j, f"internal:'{COUNTED_SHEET}'!A{at}", fmt, string=crit,
-                         tip="Các dòng nguồn được đếm cho giá trị này")  # fmt: skip
+            ws.write_url(
+                i,
+                j,
+                f"internal:'{COUNTED_SHEET}'!A{at}",
+                fmt,
+                string=crit,
+                tip="Các dòng nguồn được đếm cho giá trị này",
+            )
 
 
 def _by_unit(rows: pd.DataFrame) -> dict[object, pd.DataFrame]:
@@ -329,8 +370,11 @@ def counted_sheet(counted: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, int]
     if counted is None or counted.empty:
         return pd.DataFrame(columns=list(COUNTED_HEADERS)), {}
     c = counted.assign(_r=counted["role"].map({"numerator": 0, "denominator": 1}).fillna(2))
-    c = c.sort_values(["school_code", "criterion_code", "_r", "source_file", "source_sheet", "source_row"],
-                      na_position="first", kind="stable").reset_index(drop=True)  # fmt: skip
+    c = c.sort_values(
+        ["school_code", "criterion_code", "_r", "source_file", "source_sheet", "source_row"],
+        na_position="first",
+        kind="stable",
+    ).reset_index(drop=True)
     c["role_label"] = c["role"].map(COUNTED_ROLES).fillna(c["role"])
     c["source_file"] = c["source_file"].fillna("(yêu cầu của bộ chỉ số)")
     if "n_role" not in c.columns:
@@ -347,8 +391,15 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
     """Write the reviewer workbook; returns its path."""
     rows = review_rows(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True,
-                                         "nan_inf_to_errors": True})  # fmt: skip
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "in_memory": True,
+            "nan_inf_to_errors": True,
+        },
+    )
     wb.set_properties(
         {"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.year}"}
     )
@@ -378,17 +429,37 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
         _write_frame(wb, ws, part, COLUMNS, fmts)
         _link_counted(ws, part, counted_at, link)
         n = max(len(part), 1)
-        ws.data_validation(1, dcol, n, dcol, {
-            "validate": "list", "source": labels, "ignore_blank": True,
-            "input_title": "Quyết định", "input_message": "Chọn một quyết định trong danh sách",
-            "error_title": "Quyết định không hợp lệ", "error_message": "Chỉ chọn một giá trị trong danh sách.",
-        })  # fmt: skip
+        ws.data_validation(
+            1,
+            dcol,
+            n,
+            dcol,
+            {
+                "validate": "list",
+                "source": labels,
+                "ignore_blank": True,
+                "input_title": "Quyết định",
+                "input_message": "Chọn một quyết định trong danh sách",
+                "error_title": "Quyết định không hợp lệ",
+                "error_message": "Chỉ chọn một giá trị trong danh sách.",
+            },
+        )
         for i, mx in enumerate(part["max_points"].tolist() if len(part) else [], start=1):
             hi = 1.0 if mx is None or pd.isna(mx) or mx == 0 else float(mx)
-            ws.data_validation(i, acol, i, acol, {
-                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": hi,
-                "error_title": "Điểm không hợp lệ", "error_message": f"Điểm điều chỉnh phải từ 0 đến {hi:g}.",
-            })  # fmt: skip
+            ws.data_validation(
+                i,
+                acol,
+                i,
+                acol,
+                {
+                    "validate": "decimal",
+                    "criteria": "between",
+                    "minimum": 0,
+                    "maximum": hi,
+                    "error_title": "Điểm không hợp lệ",
+                    "error_message": f"Điểm điều chỉnh phải từ 0 đến {hi:g}.",
+                },
+            )
     stale = data.states[data.states["state"] == "stale"].copy() if len(data.states) else pd.DataFrame()
     if len(stale):
         stale["decision_label"] = stale["decision"].map(dec.DECISION_LABELS)
@@ -406,6 +477,8 @@ def findings_csv(findings: pd.DataFrame) -> pd.DataFrame:
     from indicator_sets.reconcile import FINDING_COLUMNS
 
     out = sort_queue(findings).reindex(columns=FINDING_COLUMNS)
-    out.insert(out.columns.get_loc("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
-    out.insert(out.columns.get_loc("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS))
+    out.insert(list(out.columns).index("finding") + 1, "finding_label", out["finding"].map(FINDING_LABELS))
+    out.insert(
+        list(out.columns).index("severity") + 1, "severity_label", out["severity"].map(SEVERITY_LABELS)
+    )
     return out

@@ -21,8 +21,10 @@ never breaks a pack.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -30,6 +32,7 @@ import pandas as pd
 from indicator_sets.model import Criterion, IndicatorSet
 from indicator_sets.reconcile import verification_factors
 from quality.coverage import SOURCE_LABELS_VI
+from reports.cells import as_float, is_missing
 from reports.excel import write_sheets
 from reports.reviewer_workbook import FINDING_LABELS, SEVERITY_LABELS, STATUS_LABELS, ReviewData
 from reports.thi_dua import ORIGIN_LABELS
@@ -95,39 +98,41 @@ MONEY = {"2.4.3"}
 
 
 # --------------------------------------------------------------------------------------- formatting
-def _na(v: object) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
 def pts(v: object) -> str:
     """Points as Vietnamese text: up to 2 decimals, decimal comma; '—' when missing."""
-    if _na(v):
+    x = as_float(v)
+    if x is None:
         return "—"
-    return f"{float(v):.2f}".rstrip("0").rstrip(".").replace(".", ",")  # type: ignore[arg-type]
+    return f"{x:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def count(v: object) -> str:
     """A count or an amount: thousands separated by '.', decimals (rare) by ','."""
-    if _na(v):
+    x = as_float(v)
+    if x is None:
         return "—"
-    x = float(v)  # type: ignore[arg-type]
     if x.is_integer():
         return f"{int(x):,}".replace(",", ".")
     return f"{x:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 def pct(v: object) -> str:
-    return "—" if _na(v) else f"{float(v) * 100:.1f}".replace(".", ",") + " %"  # type: ignore[arg-type]
+    x = as_float(v)
+    return "—" if x is None else f"{x * 100:.1f}".replace(".", ",") + " %"
 
 
 def data_text(c: Criterion, row: dict) -> str:
     """The figures behind one computed value, in words (empty when nothing was computed)."""
     num, den, value = row.get("numerator"), row.get("denominator"), row.get("value")
-    if row.get("status") != "ok" or (_na(num) and _na(value)):
+    if row.get("status") != "ok" or (is_missing(num) and is_missing(value)):
         return ""
     template = DATA_TEXT.get(c.code)
     if template is None:  # a criterion the wording tables do not know: numbers and the name
-        figure = f"{count(num)}/{count(den)}" if not _na(den) else count(num if not _na(num) else value)
+        figure = (
+            f"{count(num)}/{count(den)}"
+            if not is_missing(den)
+            else count(num if not is_missing(num) else value)
+        )
         return f"{figure} — {c.name}"
     return template.format(num=count(num), den=count(den), pct=pct(value))
 
@@ -139,10 +144,11 @@ def _gap(c: Criterion, row: dict) -> float | None:
     if r is None:
         return None
     if r.type == "presence":
-        n = row.get("value") if _na(num) else num
-        return None if _na(n) else max(0.0, r.min_count - float(n))  # type: ignore[arg-type]
-    if r.type == "ratio" and not _na(num) and not _na(den):
-        need = r.target * float(den) - float(num)  # type: ignore[arg-type]
+        n = as_float(row.get("value") if is_missing(num) else num)
+        return None if n is None else max(0.0, r.min_count - n)
+    num_x, den_x = (as_float(num), as_float(den)) if r.type == "ratio" else (None, None)
+    if num_x is not None and den_x is not None:
+        need = r.target * den_x - num_x
         return max(0.0, math.ceil(need - _EPS)) if c.code not in MONEY else max(0.0, round(need))
     return None
 
@@ -153,10 +159,6 @@ def gap_text(c: Criterion, row: dict) -> str:
     if template is None:
         return f"thêm {count(n)} đơn vị vào tử số" if n else "nâng tỷ lệ của tiêu chí"
     return template.format(n=count(n))
-
-
-def _entity_labels(entities: list[str]) -> str:
-    return ", ".join(SOURCE_LABELS_VI.get(e, e) for e in entities)
 
 
 # --------------------------------------------------------------------------------------- the pack
@@ -184,38 +186,69 @@ class SchoolPack:
 
 HEADERS: dict[str, dict[str, str]] = {
     "criteria": {
-        "criterion_code": "Mã tiêu chí", "criterion_name": "Tên tiêu chí", "max_points": "Điểm tối đa",
-        "self_points": "Điểm tự đánh giá", "points": "Điểm tính từ dữ liệu", "status_label": "Trạng thái số liệu",
-        "data_text": "Số liệu", "numerator": "Tử số", "denominator": "Mẫu số", "value": "Giá trị",
-        "proposed_points": "Điểm đề xuất (đánh giá ngoài)", "origin_label": "Nguồn điểm đề xuất",
+        "criterion_code": "Mã tiêu chí",
+        "criterion_name": "Tên tiêu chí",
+        "max_points": "Điểm tối đa",
+        "self_points": "Điểm tự đánh giá",
+        "points": "Điểm tính từ dữ liệu",
+        "status_label": "Trạng thái số liệu",
+        "data_text": "Số liệu",
+        "numerator": "Tử số",
+        "denominator": "Mẫu số",
+        "value": "Giá trị",
+        "proposed_points": "Điểm đề xuất (đánh giá ngoài)",
+        "origin_label": "Nguồn điểm đề xuất",
         "source_files": "Tệp nguồn",
     },
     "findings": {
-        "criterion_code": "Mã tiêu chí", "finding_label": "Phát hiện", "severity_label": "Mức độ",
-        "declared": "Trường đã khai", "data_shows": "Dữ liệu cho thấy", "settle": "Cần làm để làm rõ",
+        "criterion_code": "Mã tiêu chí",
+        "finding_label": "Phát hiện",
+        "severity_label": "Mức độ",
+        "declared": "Trường đã khai",
+        "data_shows": "Dữ liệu cho thấy",
+        "settle": "Cần làm để làm rõ",
         "points_at_stake": "Điểm chênh lệch",
     },
     "problems": {
-        "source_file": "Tệp", "source_sheet": "Trang tính", "source_row": "Dòng", "column": "Cột",
-        "entity_label": "Nguồn dữ liệu", "what": "Cần sửa",
+        "source_file": "Tệp",
+        "source_sheet": "Trang tính",
+        "source_row": "Dòng",
+        "column": "Cột",
+        "entity_label": "Nguồn dữ liệu",
+        "what": "Cần sửa",
     },
     "files": {"source_file": "Tệp", "what": "Lý do cách ly, cần làm"},
     "changes": {
-        "criterion_code": "Mã tiêu chí", "criterion_name": "Tên tiêu chí", "points_before": "Điểm năm trước",
-        "points_now": "Điểm năm nay", "delta": "Thay đổi", "data_before": "Số liệu năm trước",
-        "data_now": "Số liệu năm nay", "direction": "Kết quả",
+        "criterion_code": "Mã tiêu chí",
+        "criterion_name": "Tên tiêu chí",
+        "points_before": "Điểm năm trước",
+        "points_now": "Điểm năm nay",
+        "delta": "Thay đổi",
+        "data_before": "Số liệu năm trước",
+        "data_now": "Số liệu năm nay",
+        "direction": "Kết quả",
     },
     "actions": {
-        "rank": "Thứ tự", "criterion_code": "Mã tiêu chí", "points_at_stake": "Điểm có thể thay đổi",
+        "rank": "Thứ tự",
+        "criterion_code": "Mã tiêu chí",
+        "points_at_stake": "Điểm có thể thay đổi",
         "action": "Việc cần làm",
     },
-    "audits": {"purpose": "Nội dung kiểm tra chéo", "count": "Số trường hợp", "severity": "Mức độ",
-               "details": "Chi tiết, cần sửa"},
-    "counted": {
-        "criterion_code": "Mã tiêu chí", "role": "Vai trò", "source_file": "Tệp", "source_sheet": "Trang tính",
-        "source_row": "Dòng", "fields_read": "Giá trị đã đọc",
+    "audits": {
+        "purpose": "Nội dung kiểm tra chéo",
+        "count": "Số trường hợp",
+        "severity": "Mức độ",
+        "details": "Chi tiết, cần sửa",
     },
-}  # fmt: skip
+    "counted": {
+        "criterion_code": "Mã tiêu chí",
+        "role": "Vai trò",
+        "source_file": "Tệp",
+        "source_sheet": "Trang tính",
+        "source_row": "Dòng",
+        "fields_read": "Giá trị đã đọc",
+    },
+}
 ROLE_LABELS = {"numerator": "Tử số", "denominator": "Mẫu số"}
 
 
@@ -229,7 +262,7 @@ def _files_text(v: object) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     try:
-        return "; ".join(str(x) for x in v)  # type: ignore[union-attr]
+        return "; ".join(str(x) for x in v) if isinstance(v, Iterable) else str(v)
     except TypeError:
         return str(v)
 
@@ -239,34 +272,53 @@ def _criteria_rows(data: ReviewData, code: str) -> pd.DataFrame:
     final = data.final[data.final["school_code"] == code] if len(data.final) else data.final
     prop = data.proposed[data.proposed["school_code"] == code] if len(data.proposed) else data.proposed
     pmap = {r["criterion_code"]: r for r in _records(prop)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in _records(final):
         c = crit.get(r["criterion_code"])
         if c is None:
             continue
         p = pmap.get(r["criterion_code"], {})
         shown = data_text(c, r)
-        unknown = not _na(r.get("evidence_known")) and not bool(r.get("evidence_known"))
+        unknown = not is_missing(r.get("evidence_known")) and not bool(r.get("evidence_known"))
         if c.mandatory:
-            shown = ("Chưa đạt hoặc thiếu mã minh chứng" if r.get("value") != 1
-                     else "Khai đạt; mẫu không có cột mã minh chứng, chờ xác nhận" if unknown
-                     else "Đạt (có mã minh chứng)")  # fmt: skip
+            shown = (
+                "Chưa đạt hoặc thiếu mã minh chứng"
+                if r.get("value") != 1
+                else "Khai đạt; mẫu không có cột mã minh chứng, chờ xác nhận"
+                if unknown
+                else "Đạt (có mã minh chứng)"
+            )
         elif c.kind == "document":
-            shown = ("Theo tự khai; mẫu không có cột mã minh chứng, chờ xác nhận" if unknown
-                     else "Theo tự khai, có mã minh chứng" if r.get("has_evidence")
-                     else "Theo tự khai, không có mã minh chứng")  # fmt: skip
-        rows.append({
-            "criterion_code": c.code, "criterion_name": c.name,
-            "max_points": None if c.mandatory else float(c.max_points),
-            "self_points": None if c.mandatory else r.get("self_points"), "points": r.get("points"),
-            "status": r.get("status"), "status_label": STATUS_LABELS.get(str(r.get("status")), r.get("status")),
-            "data_text": shown, "numerator": r.get("numerator"), "denominator": r.get("denominator"),
-            "value": r.get("value"), "proposed_points": p.get("proposed_points"),
-            "origin_label": ORIGIN_LABELS.get(str(p.get("origin")), "") if p else "",
-            "source_files": _files_text(r.get("source_files")),
-            "mandatory": c.mandatory, "kind": c.kind, "self_met": r.get("self_met"),
-            "evidence_known": r.get("evidence_known"), "inputs": list(c.inputs),
-        })  # fmt: skip
+            shown = (
+                "Theo tự khai; mẫu không có cột mã minh chứng, chờ xác nhận"
+                if unknown
+                else "Theo tự khai, có mã minh chứng"
+                if r.get("has_evidence")
+                else "Theo tự khai, không có mã minh chứng"
+            )
+        rows.append(
+            {
+                "criterion_code": c.code,
+                "criterion_name": c.name,
+                "max_points": None if c.mandatory else float(c.max_points),
+                "self_points": None if c.mandatory else r.get("self_points"),
+                "points": r.get("points"),
+                "status": r.get("status"),
+                "status_label": STATUS_LABELS.get(str(r.get("status")), r.get("status")),
+                "data_text": shown,
+                "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"),
+                "value": r.get("value"),
+                "proposed_points": p.get("proposed_points"),
+                "origin_label": ORIGIN_LABELS.get(str(p.get("origin")), "") if p else "",
+                "source_files": _files_text(r.get("source_files")),
+                "mandatory": c.mandatory,
+                "kind": c.kind,
+                "self_met": r.get("self_met"),
+                "evidence_known": r.get("evidence_known"),
+                "inputs": list(c.inputs),
+            }
+        )
     order = {c.code: i for i, c in enumerate(data.iset.criteria)}
     rows.sort(key=lambda x: order.get(x["criterion_code"], 10**6))
     return pd.DataFrame(rows)
@@ -293,8 +345,14 @@ def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: se
     shows, settle = "", ""
     if kind == "OVER_CLAIM":
         shows = f"Dữ liệu: {figures} → {comp} điểm." if figures else f"Dữ liệu cho {comp} điểm."
-        settle = (f"Gửi lại tệp {row.get('source_files') or 'nguồn'} nếu số liệu trong đó chưa đủ, "
-                  f"hoặc điều chỉnh điểm tự chấm về {comp}.") if row else f"Điều chỉnh điểm tự chấm về {comp}."  # fmt: skip
+        settle = (
+            (
+                f"Gửi lại tệp {row.get('source_files') or 'nguồn'} nếu số liệu trong đó chưa đủ, "
+                f"hoặc điều chỉnh điểm tự chấm về {comp}."
+            )
+            if row
+            else f"Điều chỉnh điểm tự chấm về {comp}."
+        )
     elif kind == "UNDER_CLAIM":
         shows = f"Dữ liệu: {figures} → {comp} điểm." if figures else f"Dữ liệu cho {comp} điểm."
         settle = f"Điều chỉnh điểm tự chấm lên {comp} (dữ liệu đã chứng minh)."
@@ -309,7 +367,7 @@ def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: se
     elif kind == "MISSING_EVIDENCE":
         shows = "Không có mã minh chứng đi kèm."
         known = (row or {}).get("evidence_known")
-        if not _na(known) and not bool(known):
+        if not is_missing(known) and not bool(known):
             shows = "Mẫu tự đánh giá dạng ngang không có cột mã minh chứng."
             settle = "Gửi Sở mã minh chứng để người thẩm định xác nhận."
         else:
@@ -344,10 +402,16 @@ def _findings(data: ReviewData, code: str, crit_rows: pd.DataFrame, delivered: s
         if row is not None:
             row = {**row, "source_files": shown.get(cc, {}).get("source_files", "")}
         words = _finding_words(r, row, crit.get(cc), delivered, data.year)
-        out.append({"criterion_code": cc or "Cả trường", "finding": r["finding"],
-                    "finding_label": FINDING_LABELS.get(r["finding"], r["finding"]),
-                    "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
-                    "points_at_stake": r.get("points_at_stake"), **words})  # fmt: skip
+        out.append(
+            {
+                "criterion_code": cc or "Cả trường",
+                "finding": r["finding"],
+                "finding_label": FINDING_LABELS.get(r["finding"], r["finding"]),
+                "severity_label": SEVERITY_LABELS.get(r["severity"], r["severity"]),
+                "points_at_stake": r.get("points_at_stake"),
+                **words,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -371,9 +435,16 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
             what = message.split(": ", 1)[1] if ": " in message else message
         elif personal:
             what += " (giá trị là dữ liệu cá nhân, không hiển thị)"
-        out.append({"source_file": r.get("source_file"), "source_sheet": r.get("source_sheet") or "",
-                    "source_row": None if _na(r.get("source_row")) else int(r["source_row"]), "column": column,
-                    "entity_label": SOURCE_LABELS_VI.get(str(r.get("entity")), r.get("entity")), "what": what})  # fmt: skip
+        out.append(
+            {
+                "source_file": r.get("source_file"),
+                "source_sheet": r.get("source_sheet") or "",
+                "source_row": None if is_missing(r.get("source_row")) else int(r["source_row"]),
+                "column": column,
+                "entity_label": SOURCE_LABELS_VI.get(str(r.get("entity")), r.get("entity")),
+                "what": what,
+            }
+        )
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
 
@@ -384,7 +455,7 @@ def factor_text(final: pd.DataFrame | None, code: str) -> str:
         return "—"
     f = verification_factors(final[final["school_code"] == code])["school"]
     v = f["factor"].iloc[0] if len(f) else float("nan")
-    return "—" if _na(v) else f"{float(v):.2f}".replace(".", ",")
+    return "—" if is_missing(v) else f"{float(v):.2f}".replace(".", ",")
 
 
 def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd.DataFrame, bool]:
@@ -399,21 +470,30 @@ def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd
         return pd.DataFrame(columns=cols), False
     crit = data.iset.by_code()
     now = {r["criterion_code"]: r for r in _records(data.final[data.final["school_code"] == code])}
-    out = []
+    out: list[dict[str, Any]] = []
     for c in data.iset.leaves():
         if c.mandatory or c.code not in now or c.code not in before:
             continue
         a, b = before[c.code].get("points"), now[c.code].get("points")
-        if _na(a) and _na(b):
+        if is_missing(a) and is_missing(b):
             continue
-        delta = (0.0 if _na(b) else float(b)) - (0.0 if _na(a) else float(a))
+        delta = (as_float(b) or 0.0) - (as_float(a) or 0.0)
         if abs(delta) < 0.005:
             continue
-        out.append({"criterion_code": c.code, "criterion_name": crit[c.code].name, "points_before": a,
-                    "points_now": b, "delta": round(delta, 2),
-                    "data_before": data_text(c, before[c.code]) or STATUS_LABELS.get(str(before[c.code].get("status")), ""),
-                    "data_now": data_text(c, now[c.code]) or STATUS_LABELS.get(str(now[c.code].get("status")), ""),
-                    "direction": "Tăng điểm" if delta > 0 else "Giảm điểm"})  # fmt: skip
+        out.append(
+            {
+                "criterion_code": c.code,
+                "criterion_name": crit[c.code].name,
+                "points_before": a,
+                "points_now": b,
+                "delta": round(delta, 2),
+                "data_before": data_text(c, before[c.code])
+                or STATUS_LABELS.get(str(before[c.code].get("status")), ""),
+                "data_now": data_text(c, now[c.code])
+                or STATUS_LABELS.get(str(now[c.code].get("status")), ""),
+                "direction": "Tăng điểm" if delta > 0 else "Giảm điểm",
+            }
+        )
     out.sort(key=lambda r: r["delta"])
     return pd.DataFrame(out, columns=cols), True
 
@@ -449,26 +529,38 @@ def actions(
         status, points, self_pts = r.get("status"), r.get("points"), r.get("self_points")
         if c.code in under:
             stake = float(under[c.code].get("points_at_stake") or 0.0)
-            text = (f"{c.code}: {r['data_text']} → {pts(points)} điểm, trường tự chấm {pts(self_pts)} — "
-                    f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm")  # fmt: skip
+            text = (
+                f"{c.code}: {r['data_text']} → {pts(points)} điểm, trường tự chấm {pts(self_pts)} — "
+                f"điều chỉnh điểm tự đánh giá lên {pts(points)} điểm"
+            )
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
             continue
-        if status == "ok" and not c.mandatory and not _na(points) and float(points) < mx - _EPS:
-            stake = round(mx - float(points), 2)
-            text = f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm (hiện {pts(points)})"
+        points_x, self_x = as_float(points), as_float(self_pts)
+        if status == "ok" and not c.mandatory and points_x is not None and points_x < mx - _EPS:
+            stake = round(mx - points_x, 2)
+            text = (
+                f"{c.code}: {r['data_text']} — {gap_text(c, r)} để đạt tối đa {pts(mx)} điểm "
+                f"(hiện {pts(points)})"
+            )
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif status == "no_data" and not c.mandatory:
             absent, need = _absent_inputs(c, delivered)
-            send = (f"gửi tệp {', '.join(absent)}" if absent
-                    else f"kiểm tra lại và gửi lại tệp {', '.join(need) or 'số liệu'}")  # fmt: skip
-            declared = not _na(self_pts) and float(self_pts) > 0
-            stake = float(self_pts) if declared else mx
-            tail = (f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm" if declared
-                    else f"để tiêu chí được tính (tối đa {pts(mx)} điểm)")  # fmt: skip
+            send = (
+                f"gửi tệp {', '.join(absent)}"
+                if absent
+                else f"kiểm tra lại và gửi lại tệp {', '.join(need) or 'số liệu'}"
+            )
+            declared = self_x if self_x is not None and self_x > 0 else None
+            stake = mx if declared is None else declared
+            tail = (
+                f"để kiểm chứng {pts(self_pts)} điểm đã tự chấm"
+                if declared is not None
+                else f"để tiêu chí được tính (tối đa {pts(mx)} điểm)"
+            )
             text = f"{c.code}: chưa có số liệu — {send} {tail}"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
         elif c.code in missing_ev:
-            stake = 0.0 if c.mandatory or _na(self_pts) else float(self_pts)
+            stake = 0.0 if c.mandatory or self_x is None else self_x
             what = "điều kiện bắt buộc" if c.mandatory else f"{pts(self_pts)} điểm đã tự chấm"
             text = f"{c.code}: chưa có mã minh chứng — ghi mã minh chứng cho {what}"
             cands.append({"criterion_code": c.code, "points_at_stake": stake, "action": text})
@@ -509,7 +601,8 @@ def build_pack(
     (`indicator_sets.code_mapping.across_reform`); `previous_code`: the school's code last year, named in
     the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
     so no comparison); `audits`: the SQL cross-checks with offending rows of the school
-    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says it)."""
+    (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says
+    it)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -531,23 +624,36 @@ def build_pack(
     lv = data.iset.levels.names
 
     def level(d: dict) -> str:
-        return lv.get(int(d["level"]), str(d["level"])) if d and not _na(d.get("level")) else "—"
+        return lv.get(int(d["level"]), str(d["level"])) if d and not is_missing(d.get("level")) else "—"
 
     overview = [
-        ("Mã trường", code), ("Tên trường", name), ("Đơn vị quản lý", unit), ("Năm học", data.year),
-        ("Tự đánh giá – nhóm I / nhóm II", f"{pts(s.get('group_dh_points'))} / {pts(s.get('group_qt_points'))}"),
+        ("Mã trường", code),
+        ("Tên trường", name),
+        ("Đơn vị quản lý", unit),
+        ("Năm học", data.year),
+        (
+            "Tự đánh giá – nhóm I / nhóm II",
+            f"{pts(s.get('group_dh_points'))} / {pts(s.get('group_qt_points'))}",
+        ),
         ("Mức tự đánh giá", level(s)),
-        ("Tính từ dữ liệu – nhóm I / nhóm II", f"{pts(fi.get('group_dh_points'))} / {pts(fi.get('group_qt_points'))}"),
+        (
+            "Tính từ dữ liệu – nhóm I / nhóm II",
+            f"{pts(fi.get('group_dh_points'))} / {pts(fi.get('group_qt_points'))}",
+        ),
         ("Mức tính từ dữ liệu", level(fi)),
-        ("Đề xuất (đánh giá ngoài) – nhóm I / nhóm II", f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}"),
+        (
+            "Đề xuất (đánh giá ngoài) – nhóm I / nhóm II",
+            f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}",
+        ),
         ("Mức đề xuất", level(pr)),
         ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_text(data.final, code)),
         *([("Hệ số xác thực năm học trước", factor_text(data.previous, code))] if has_prev else []),
-        ("Số phát hiện", str(len(findings))), ("Số dòng dữ liệu bị loại", str(len(problems))),
+        ("Số phát hiện", str(len(findings))),
+        ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
         ("Số trường hợp phát hiện khi kiểm tra chéo", str(sum(int(a["count"]) for a in audits or []))),
         ("Nguồn dữ liệu còn thiếu", ", ".join(missing) if missing else "Không"),
-    ]  # fmt: skip
+    ]
     if prev_code != code:
         overview.append(("Mã trường năm học trước (tệp ánh xạ mã trường)", prev_code or "Không ghép được"))
     counted = (
@@ -557,15 +663,34 @@ def build_pack(
         counted["role"] = counted["role"].map(lambda v: ROLE_LABELS.get(str(v), v))
         counted = counted.sort_values(["criterion_code", "role", "source_file", "source_sheet", "source_row"])
     return SchoolPack(
-        school_code=code, school_name=name, managing_unit=unit, school_year=data.year,
-        previous_year=previous_year, overview=overview, criteria=crit_rows, findings=findings,
-        problems=problems, files=files, missing=list(missing), changes=changes,
-        actions=acts, counted=counted.reset_index(drop=True), has_previous=has_prev,
-        audits=pd.DataFrame([{"purpose": a["purpose"], "count": int(a["count"]),
-                              "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
-                              "details": a.get("details", "")} for a in audits or []],
-                            columns=list(HEADERS["audits"])),
-    )  # fmt: skip
+        school_code=code,
+        school_name=name,
+        managing_unit=unit,
+        school_year=data.year,
+        previous_year=previous_year,
+        overview=overview,
+        criteria=crit_rows,
+        findings=findings,
+        problems=problems,
+        files=files,
+        missing=list(missing),
+        changes=changes,
+        actions=acts,
+        counted=counted.reset_index(drop=True),
+        has_previous=has_prev,
+        audits=pd.DataFrame(
+            [
+                {
+                    "purpose": a["purpose"],
+                    "count": int(a["count"]),
+                    "severity": "Chặn công bố" if a.get("blocking") else "Cảnh báo",
+                    "details": a.get("details", ""),
+                }
+                for a in audits or []
+            ],
+            columns=list(HEADERS["audits"]),
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------- writing
@@ -595,8 +720,11 @@ def write_pack_xlsx(path: Path, pack: SchoolPack) -> Path:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                             autoescape=jinja2.select_autoescape(default=True, default_for_string=True))  # fmt: skip
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    )
     env.filters["pts"] = pts
     env.filters["count"] = count
     return env

@@ -19,6 +19,7 @@ from typing import Protocol
 import duckdb
 import jinja2
 import pandas as pd
+from pandas.api.typing import NaTType
 
 from quality import coverage
 
@@ -46,24 +47,50 @@ class SeasonClock:
 ENTITY_STATUS = {"on_time": "Đã nhận, đúng hạn", "late": "Nhận sau hạn", "missing": "Chưa nhận"}
 TABLE = "season_status"
 ENTITY_COLUMNS = [
-    "school_year", "school_code", "entity", "entity_label", "status", "status_label", "first_arrived",
-    "last_arrived", "n_files", "rows_read", "rows_rejected", "quarantined_files",
-]  # fmt: skip
+    "school_year",
+    "school_code",
+    "entity",
+    "entity_label",
+    "status",
+    "status_label",
+    "first_arrived",
+    "last_arrived",
+    "n_files",
+    "rows_read",
+    "rows_rejected",
+    "quarantined_files",
+]
 SCHOOL_COLUMNS = [
-    "school_year", "school_code", "school_name", "self_assessment_deadline", "external_review_deadline",
-    "today", "days_left", "n_expected", "n_arrived", "n_late", "n_missing", "missing_labels", "late_labels",
-    "rows_rejected", "quarantined_files", "at_risk", "status_label",
-]  # fmt: skip
+    "school_year",
+    "school_code",
+    "school_name",
+    "self_assessment_deadline",
+    "external_review_deadline",
+    "today",
+    "days_left",
+    "n_expected",
+    "n_arrived",
+    "n_late",
+    "n_missing",
+    "missing_labels",
+    "late_labels",
+    "rows_rejected",
+    "quarantined_files",
+    "at_risk",
+    "status_label",
+]
 
 
-def _int(v: object) -> int:
-    return 0 if v is None or (isinstance(v, float) and pd.isna(v)) else int(v)  # type: ignore[call-overload]
+def _int(v: float | None) -> int:
+    """A count cell (0 when missing)."""
+    return 0 if v is None or pd.isna(v) else int(v)
 
 
-def _date(v: object) -> dt.date | None:
-    if v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+def _date(v: dt.date | str | float | NaTType | None) -> dt.date | None:
+    """The date of a timestamp cell (None when missing)."""
+    if v is None or isinstance(v, NaTType) or (isinstance(v, float) and pd.isna(v)):
         return None
-    return pd.Timestamp(v).date()  # type: ignore[arg-type]
+    return pd.Timestamp(v).date()
 
 
 def season_status(
@@ -111,15 +138,22 @@ def season_status(
             if first and first > deadlines.self_assessment
             else "on_time"
         )
-        rows.append({
-            "school_year": cov.school_year, "school_code": r["school_code"], "entity": r["entity"],
-            "entity_label": coverage.SOURCE_LABELS_VI.get(r["entity"], r["entity"]), "status": status,
-            "status_label": ENTITY_STATUS[status], "first_arrived": r.get("first_arrived"),
-            "last_arrived": r.get("last_arrived"), "n_files": _int(r.get("n_files")) if r["delivered"] else 0,
-            "rows_read": _int(r.get("rows_read")) if r["delivered"] else 0,
-            "rows_rejected": _int(r.get("rows_rejected")) if r["delivered"] else 0,
-            "quarantined_files": int(quarantined.get(r["school_code"], 0)),
-        })  # fmt: skip
+        rows.append(
+            {
+                "school_year": cov.school_year,
+                "school_code": r["school_code"],
+                "entity": r["entity"],
+                "entity_label": coverage.SOURCE_LABELS_VI.get(r["entity"], r["entity"]),
+                "status": status,
+                "status_label": ENTITY_STATUS[status],
+                "first_arrived": r.get("first_arrived"),
+                "last_arrived": r.get("last_arrived"),
+                "n_files": _int(r.get("n_files")) if r["delivered"] else 0,
+                "rows_read": _int(r.get("rows_read")) if r["delivered"] else 0,
+                "rows_rejected": _int(r.get("rows_rejected")) if r["delivered"] else 0,
+                "quarantined_files": int(quarantined.get(r["school_code"], 0)),
+            }
+        )
     entities = pd.DataFrame(rows, columns=ENTITY_COLUMNS)
     before = today <= deadlines.self_assessment
     deadline = deadlines.self_assessment if before else deadlines.external_review
@@ -132,35 +166,51 @@ def season_status(
         late = part.loc[part["status"] == "late", "entity_label"].tolist()
         at_risk = bool(missing) and to_self <= warn_days
         if missing:
-            when = (f"còn {to_self} ngày đến hạn tự đánh giá" if to_self >= 0
-                    else f"quá hạn tự đánh giá {-to_self} ngày")  # fmt: skip
+            when = (
+                f"còn {to_self} ngày đến hạn tự đánh giá"
+                if to_self >= 0
+                else f"quá hạn tự đánh giá {-to_self} ngày"
+            )
             label = f"Thiếu {len(missing)} nguồn dữ liệu ({', '.join(missing)}) — {when}"
         elif late:
             label = f"Đủ dữ liệu, {len(late)} nguồn nhận sau hạn ({', '.join(late)})"
         else:
             label = "Đủ dữ liệu, đúng hạn"
         name = names.get(code)
-        out.append({
-            "school_year": cov.school_year, "school_code": code, "school_name": "" if pd.isna(name) else str(name),
-            "self_assessment_deadline": deadlines.self_assessment,
-            "external_review_deadline": deadlines.external_review, "today": today, "days_left": days_left,
-            "n_expected": len(part), "n_arrived": len(part) - len(missing), "n_late": len(late),
-            "n_missing": len(missing), "missing_labels": ", ".join(missing), "late_labels": ", ".join(late),
-            "rows_rejected": int(part["rows_rejected"].sum()),
-            "quarantined_files": int(part["quarantined_files"].iloc[0]) if len(part) else 0,
-            "at_risk": at_risk, "status_label": label,
-        })  # fmt: skip
+        out.append(
+            {
+                "school_year": cov.school_year,
+                "school_code": code,
+                "school_name": "" if pd.isna(name) else str(name),
+                "self_assessment_deadline": deadlines.self_assessment,
+                "external_review_deadline": deadlines.external_review,
+                "today": today,
+                "days_left": days_left,
+                "n_expected": len(part),
+                "n_arrived": len(part) - len(missing),
+                "n_late": len(late),
+                "n_missing": len(missing),
+                "missing_labels": ", ".join(missing),
+                "late_labels": ", ".join(late),
+                "rows_rejected": int(part["rows_rejected"].sum()),
+                "quarantined_files": int(part["quarantined_files"].iloc[0]) if len(part) else 0,
+                "at_risk": at_risk,
+                "status_label": label,
+            }
+        )
     schools = pd.DataFrame(out, columns=SCHOOL_COLUMNS)
-    return entities, schools.sort_values(["at_risk", "n_missing", "n_late", "school_code"],
-                                         ascending=[False, False, False, True]).reset_index(drop=True)  # fmt: skip
+    return entities, schools.sort_values(
+        ["at_risk", "n_missing", "n_late", "school_code"], ascending=[False, False, False, True]
+    ).reset_index(drop=True)
 
 
 def collect_status(
     con: duckdb.DuckDBPyConnection, year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, SeasonDeadlines, dt.date]:
     """The season status of `year` on `clock` (the caller reads it from the settings)."""
-    entities, schools = season_status(cov or coverage.collect(con, year), clock.deadlines, clock.today,
-                                      clock.warn_days)  # fmt: skip
+    entities, schools = season_status(
+        cov or coverage.collect(con, year), clock.deadlines, clock.today, clock.warn_days
+    )
     return entities, schools, clock.deadlines, clock.today
 
 
@@ -180,10 +230,18 @@ def store(con: duckdb.DuckDBPyConnection, year: str, schools: pd.DataFrame) -> N
 
 def write_csv(path: Path, entities: pd.DataFrame, schools: pd.DataFrame) -> Path:
     """`out/season_status_<year>.csv`: one row per school × expected source, with the school's status."""
-    school_cols = ["school_code", "self_assessment_deadline", "external_review_deadline", "today", "days_left",
-                   "at_risk", "status_label"]  # fmt: skip
-    frame = entities.merge(schools[school_cols].rename(columns={"status_label": "school_status"}),
-                           on="school_code", how="left")  # fmt: skip
+    school_cols = [
+        "school_code",
+        "self_assessment_deadline",
+        "external_review_deadline",
+        "today",
+        "days_left",
+        "at_risk",
+        "status_label",
+    ]
+    frame = entities.merge(
+        schools[school_cols].rename(columns={"status_label": "school_status"}), on="school_code", how="left"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.sort_values(["school_code", "entity"]).to_csv(path, index=False)
     return path
@@ -191,16 +249,21 @@ def write_csv(path: Path, entities: pd.DataFrame, schools: pd.DataFrame) -> Path
 
 SECTION = """<div id="lich-danh-gia">
 <h3>Lịch đánh giá năm học {{ year }}</h3>
-<p>Hạn tự đánh giá (nhập vào CSDL ngành): <b>{{ d.self_assessment.strftime('%d/%m/%Y') }}</b>; hạn đánh giá ngoài:
+<p>Hạn tự đánh giá (nhập vào CSDL ngành): <b>{{ d.self_assessment.strftime('%d/%m/%Y') }}\
+</b>; hạn đánh giá ngoài:
 <b>{{ d.external_review.strftime('%d/%m/%Y') }}</b>. Tính đến ngày {{ today.strftime('%d/%m/%Y') }}:
 {% if days_left >= 0 %}còn {{ days_left }} ngày{% else %}đã quá hạn {{ -days_left }} ngày{% endif %}
 ({{ 'hạn tự đánh giá' if today <= d.self_assessment else 'hạn đánh giá ngoài' }}).</p>
-{% if risk %}<p class="bad">Trường có nguy cơ không kịp hạn (còn thiếu dữ liệu): {{ risk|join(', ') }}.</p>{% endif %}
+{% if risk %}<p class="bad">Trường có nguy cơ không kịp hạn (còn thiếu dữ liệu): {{ risk|join(', ') }}.</p>\
+{% endif %}
 <table><tr><th>Mã trường</th><th>Tên trường</th><th>Nguồn đã nhận</th><th>Nhận sau hạn</th><th>Còn thiếu</th>
 <th>Dòng bị loại</th><th>Tệp bị cách ly</th><th>Tình trạng</th></tr>
 {% for s in schools.to_dict('records') %}<tr><td>{{ s.school_code }}</td><td>{{ s.school_name }}</td>
-<td>{{ s.n_arrived }}/{{ s.n_expected }}</td><td>{{ s.late_labels }}</td><td class="{{ 'bad' if s.n_missing else '' }}">{{ s.missing_labels }}</td>
-<td>{{ s.rows_rejected }}</td><td>{{ s.quarantined_files }}</td><td class="{{ 'bad' if s.at_risk else 'ok' if not s.n_missing and not s.n_late else '' }}">{{ s.status_label }}</td></tr>
+<td>{{ s.n_arrived }}/{{ s.n_expected }}</td><td>{{ s.late_labels }}</td>\
+<td class="{{ 'bad' if s.n_missing else '' }}">{{ s.missing_labels }}</td>
+<td>{{ s.rows_rejected }}</td><td>{{ s.quarantined_files }}</td>\
+<td class="{{ 'bad' if s.at_risk else 'ok' if not s.n_missing and not s.n_late else '' }}">\
+{{ s.status_label }}</td></tr>
 {% endfor %}</table>
 </div>
 """
@@ -212,8 +275,9 @@ def render_section(year: str, schools: pd.DataFrame, deadlines: SeasonDeadlines,
     ahead = today <= deadlines.self_assessment
     days_left = ((deadlines.self_assessment if ahead else deadlines.external_review) - today).days
     risk = sorted(schools.loc[schools["at_risk"].astype(bool), "school_code"]) if len(schools) else []
-    return env.from_string(SECTION).render(year=year, d=deadlines, today=today, schools=schools,
-                                           days_left=days_left, risk=risk)  # fmt: skip
+    return env.from_string(SECTION).render(
+        year=year, d=deadlines, today=today, schools=schools, days_left=days_left, risk=risk
+    )
 
 
 def season_section(

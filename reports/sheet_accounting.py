@@ -36,8 +36,12 @@ class Accounting:
 
 def collect(con: duckdb.DuckDBPyConnection, year: str) -> Accounting:
     """The year's accounting from the manifest (files without a report, e.g. JSON, add nothing)."""
-    cols = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
-                                      "WHERE table_name = 'ingest_manifest'").fetchall()}  # fmt: skip
+    cols = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'ingest_manifest'"
+        ).fetchall()
+    }
     acc = Accounting()
     if "sheets_report" not in cols:
         return acc
@@ -61,8 +65,16 @@ def collect(con: duckdb.DuckDBPyConnection, year: str) -> Accounting:
                     item["files"].append(file)
             ru = s.get("runner_up")
             if ru and ru[1] >= s["score"] - CLOSE_MARGIN:
-                acc.close_calls.append({"file": file, "sheet": s["sheet"], "layout": s["layout"], "score": s["score"],
-                                        "runner_up": ru[0], "runner_up_score": ru[1]})  # fmt: skip
+                acc.close_calls.append(
+                    {
+                        "file": file,
+                        "sheet": s["sheet"],
+                        "layout": s["layout"],
+                        "score": s["score"],
+                        "runner_up": ru[0],
+                        "runner_up_score": ru[1],
+                    }
+                )
         for s in rep.get("not_parsed", []):
             acc.sheets_not_read.append({"file": file, "school": school or "", **s})
     acc.columns_not_read = sorted(by_header.values(), key=lambda d: (-d["count"], d["layout"], d["header"]))
@@ -73,18 +85,22 @@ SECTION = """<section id="khong-doc">
 <h2>Trang tính và cột không được đọc</h2>
 <p>Mọi trang tính của mọi tệp đều được đọc hoặc được nêu tên dưới đây cùng lý do; mọi cột có dữ liệu của
 trang đã đọc đều được đọc hoặc được liệt kê là “không đọc”. Đã đọc {{ a.n_sheets_read }} trang tính;
-{{ a.sheets_not_read | length }} trang không cho dòng dữ liệu nào; {{ a.n_columns_not_read }} cột có dữ liệu không được đọc.</p>
+{{ a.sheets_not_read | length }} trang không cho dòng dữ liệu nào; {{ a.n_columns_not_read }} cột có dữ liệu \
+không được đọc.</p>
 {% if a.sheets_not_read %}<h3>Trang tính không được đọc</h3>
 <table><tr><th>Tệp</th><th>Trang</th><th>Lý do</th></tr>
-{% for s in a.sheets_not_read %}<tr><td>{{ s.file }}</td><td>{{ s.sheet }}</td><td>{{ s.detail or s.reason_code }} ({{ s.reason_code }})</td></tr>
+{% for s in a.sheets_not_read %}<tr><td>{{ s.file }}</td><td>{{ s.sheet }}</td><td>\
+{{ s.detail or s.reason_code }} ({{ s.reason_code }})</td></tr>
 {% endfor %}</table>{% endif %}
 {% if a.columns_not_read %}<h3>Cột có dữ liệu không được đọc</h3>
 <table><tr><th>Mẫu báo cáo</th><th>Tiêu đề cột</th><th>Số trang</th><th>Ví dụ tệp</th></tr>
-{% for c in a.columns_not_read %}<tr><td>{{ c.layout }}</td><td>{{ c.header }}</td><td>{{ c.count }}</td><td>{{ c.files | join(', ') }}</td></tr>
+{% for c in a.columns_not_read %}<tr><td>{{ c.layout }}</td><td>{{ c.header }}</td><td>{{ c.count }}</td><td>\
+{{ c.files | join(', ') }}</td></tr>
 {% endfor %}</table>{% endif %}
 {% if a.close_calls %}<h3>Trang tính khớp sát hai mẫu báo cáo</h3>
 <table><tr><th>Tệp</th><th>Trang</th><th>Mẫu được chọn (điểm)</th><th>Mẫu xếp thứ hai (điểm)</th></tr>
-{% for c in a.close_calls %}<tr><td>{{ c.file }}</td><td>{{ c.sheet }}</td><td>{{ c.layout }} ({{ c.score }})</td><td>{{ c.runner_up }} ({{ c.runner_up_score }})</td></tr>
+{% for c in a.close_calls %}<tr><td>{{ c.file }}</td><td>{{ c.sheet }}</td><td>{{ c.layout }} ({{ c.score }})\
+</td><td>{{ c.runner_up }} ({{ c.runner_up_score }})</td></tr>
 {% endfor %}</table>{% endif %}
 </section>
 """

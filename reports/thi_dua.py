@@ -33,8 +33,11 @@ ORIGIN_LABELS = {
 }
 ORIGIN_LEGEND = {
     "computed": "Điểm tính từ dữ liệu phần mềm quản lý (trạng thái ok)",
-    "evidence": "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
-    "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, chờ người thẩm định xác nhận",
+    "evidence": (
+        "Tiêu chí minh chứng/điều kiện bắt buộc: điểm tự đánh giá khi có mã minh chứng, nếu không là 0; "
+        "trường dùng mẫu dạng ngang (không có cột mã minh chứng) được giữ điểm tự khai, "
+        "chờ người thẩm định xác nhận"
+    ),
     "self": "Không có số liệu (thiếu dữ liệu hoặc không áp dụng): tạm lấy điểm tự đánh giá",
     "reviewer": "Quyết định của người thẩm định (Sở) đã được áp dụng",
 }
@@ -58,9 +61,15 @@ GROUPINGS: dict[str, Grouping] = {
 }
 DEFAULT_GROUPS: tuple[str, ...] = ("managing_unit", "province")
 MIN_RANKED = 2
-LEVEL_LABELS = {"TH": "Tiểu học", "THCS": "Trung học cơ sở", "THPT": "Trung học phổ thông",
-                "TH_THCS": "Tiểu học và THCS", "THCS_THPT": "THCS và THPT", "TH_THCS_THPT": "Phổ thông nhiều cấp",
-                "GDTX": "Giáo dục thường xuyên"}  # fmt: skip
+LEVEL_LABELS = {
+    "TH": "Tiểu học",
+    "THCS": "Trung học cơ sở",
+    "THPT": "Trung học phổ thông",
+    "TH_THCS": "Tiểu học và THCS",
+    "THCS_THPT": "THCS và THPT",
+    "TH_THCS_THPT": "Phổ thông nhiều cấp",
+    "GDTX": "Giáo dục thường xuyên",
+}
 
 HEADERS = {
     "rank_province": "Xếp hạng toàn tỉnh",
@@ -185,14 +194,24 @@ def build_table(
     t["managing_unit"] = t["managing_unit"].astype("object").where(t["managing_unit"].notna(), UNKNOWN_UNIT)
     computed = final_values[final_values["status"] == "ok"].groupby(KEYS).size()
     idx = pd.MultiIndex.from_frame(t[KEYS])
-    t["n_criteria_computed"] = pd.Series(idx.map(computed), index=t.index).fillna(0).astype(int)
+    t["n_criteria_computed"] = pd.Series(idx.map(computed.to_dict()), index=t.index).fillna(0).astype(int)
     if self_scores is not None and len(self_scores):
-        s = self_scores.rename(columns={"group_dh_points": "self_dh_points", "group_qt_points": "self_qt_points",
-                                        "level": "self_level"})[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]  # fmt: skip
+        s = self_scores.rename(
+            columns={
+                "group_dh_points": "self_dh_points",
+                "group_qt_points": "self_qt_points",
+                "level": "self_level",
+            }
+        )[[*KEYS, "self_dh_points", "self_qt_points", "self_level"]]
         t = t.merge(s, on=KEYS, how="left")
     if proposed_scores is not None and len(proposed_scores):
-        p = proposed_scores.rename(columns={"group_dh_points": "prop_dh_points", "group_qt_points": "prop_qt_points",
-                                            "level": "prop_level"})[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]  # fmt: skip
+        p = proposed_scores.rename(
+            columns={
+                "group_dh_points": "prop_dh_points",
+                "group_qt_points": "prop_qt_points",
+                "level": "prop_level",
+            }
+        )[[*KEYS, "prop_dh_points", "prop_qt_points", "prop_level"]]
         t = t.merge(p, on=KEYS, how="left")
     else:
         t["prop_dh_points"], t["prop_qt_points"], t["prop_level"] = (
@@ -217,11 +236,11 @@ def build_table(
         of = open_findings(findings, states)
         n = of.groupby(KEYS).size()
         nh = of[of["severity"] == "high"].groupby(KEYS).size()
-        t["n_open_findings"] = pd.Series(idx.map(n), index=t.index).fillna(0).astype(int)
-        t["n_open_high"] = pd.Series(idx.map(nh), index=t.index).fillna(0).astype(int)
+        t["n_open_findings"] = pd.Series(idx.map(n.to_dict()), index=t.index).fillna(0).astype(int)
+        t["n_open_high"] = pd.Series(idx.map(nh.to_dict()), index=t.index).fillna(0).astype(int)
     if factors is not None and len(factors):
         f = factors.set_index(KEYS)["factor"]
-        t["verification_factor"] = pd.Series(idx.map(f), index=t.index).astype("float64")
+        t["verification_factor"] = pd.Series(idx.map(f.to_dict()), index=t.index).astype("float64")
     t["_total"] = (t["prop_dh_points"] + t["prop_qt_points"]).astype("float64")
     t = t.sort_values(["prop_level", "_total", "school_code"], ascending=[False, False, True]).reset_index(
         drop=True
@@ -234,18 +253,24 @@ def build_table(
     rank_key = t["prop_level"].astype("float64") * 1000 + t["_total"]
     notes: list[list[str]] = [[] for _ in range(len(t))]
     for name in groups:
-        g = GROUPINGS[name]
-        key = pd.Series("Toàn tỉnh", index=t.index) if g.column is None else t[g.column].astype("object")
+        grouping = GROUPINGS[name]
+        key = (
+            pd.Series("Toàn tỉnh", index=t.index)
+            if grouping.column is None
+            else t[grouping.column].astype("object")
+        )
         known = key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT)
         size = key.map(key[known].value_counts()).fillna(0)
         ranked = known & (size >= MIN_RANKED)
         rank = rank_key[ranked].groupby(key[ranked]).rank(method="min", ascending=False)
-        t[g.rank_column] = rank.reindex(t.index).astype("Int64")
+        t[grouping.rank_column] = rank.reindex(t.index).astype("Int64")
         for i in range(len(t)):
             if not known.iloc[i]:
-                notes[i].append(f"{g.label}: chưa rõ, không xếp hạng")
+                notes[i].append(f"{grouping.label}: chưa rõ, không xếp hạng")
             elif not ranked.iloc[i]:
-                notes[i].append(f"{g.label} {key.iloc[i]} chỉ có {int(size.iloc[i])} trường: không xếp hạng")
+                notes[i].append(
+                    f"{grouping.label} {key.iloc[i]} chỉ có {int(size.iloc[i])} trường: không xếp hạng"
+                )
     t["rank_note"] = ["; ".join(n) for n in notes]
     return t.drop(columns="_total")
 
@@ -271,10 +296,22 @@ def ranking_groups(table: pd.DataFrame, groups: Sequence[str] = DEFAULT_GROUPS) 
         key = key.where(key.notna() & (key.astype(str).str.strip() != "") & (key != UNKNOWN_UNIT), "Chưa rõ")
         for value, n in sorted(key.value_counts().items(), key=lambda x: str(x[0])):
             ranked = value != "Chưa rõ" and n >= MIN_RANKED
-            note = ("" if ranked else "Chưa rõ trong danh sách trường: không xếp hạng" if value == "Chưa rõ"
-                    else f"Chỉ có {n} trường: không xếp hạng (cần ít nhất {MIN_RANKED})")  # fmt: skip
-            rows.append({"grouping": g.label, "group": value, "n_schools": int(n),
-                         "ranked": "Có" if ranked else "Không", "note": note})  # fmt: skip
+            note = (
+                ""
+                if ranked
+                else "Chưa rõ trong danh sách trường: không xếp hạng"
+                if value == "Chưa rõ"
+                else f"Chỉ có {n} trường: không xếp hạng (cần ít nhất {MIN_RANKED})"
+            )
+            rows.append(
+                {
+                    "grouping": g.label,
+                    "group": value,
+                    "n_schools": int(n),
+                    "ranked": "Có" if ranked else "Không",
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows, columns=list(GROUP_HEADERS))
 
 
@@ -287,16 +324,23 @@ def cap_reasons(proposed: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
         mand["school_code"], mand["school_year"], mand["criterion_code"], strict=True
     ):
         by.setdefault((code, year), []).append(str(crit))
-    return [("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
-            for k in zip(schools["school_code"], schools["school_year"], strict=True)]  # fmt: skip
+    return [
+        ("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
+        for k in zip(schools["school_code"], schools["school_year"], strict=True)
+    ]
 
 
-def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, province_factor: float | None,
-                  iset: IndicatorSet | None = None) -> pd.DataFrame:  # fmt: skip
+def build_summary(
+    table: pd.DataFrame,
+    unit_factors: pd.DataFrame | None,
+    province_factor: float | None,
+    iset: IndicatorSet | None = None,
+) -> pd.DataFrame:
     """One row per managing unit plus a province row: level counts (self vs proposed), open findings and
     the verification factor."""
     rows = []
     uf = unit_factors.set_index("managing_unit") if unit_factors is not None and len(unit_factors) else None
+    by_unit = uf.to_dict("index") if uf is not None else {}  # managing unit → its factor row
     for unit, part in [
         *sorted(table.groupby("managing_unit"), key=lambda x: str(x[0])),
         ("Toàn tỉnh", table),
@@ -311,38 +355,60 @@ def build_summary(table: pd.DataFrame, unit_factors: pd.DataFrame | None, provin
             if uf is not None:
                 r["self_points"] = float(uf["self_points"].sum())
                 r["computed_points"] = float(uf["computed_points"].sum())
-        elif uf is not None and unit in uf.index:
-            r["self_points"] = float(uf.at[unit, "self_points"])
-            r["computed_points"] = float(uf.at[unit, "computed_points"])
-            f = uf.at[unit, "factor"]
-            r["factor"] = None if pd.isna(f) else float(f)
+        elif unit in by_unit:
+            u = by_unit[unit]
+            r["self_points"] = float(u["self_points"])
+            r["computed_points"] = float(u["computed_points"])
+            r["factor"] = None if pd.isna(u["factor"]) else float(u["factor"])
         rows.append(r)
     return pd.DataFrame(rows)
 
 
 def legend(iset: IndicatorSet | None) -> pd.DataFrame:
     rows = [{"item": f"Nguồn: {ORIGIN_LABELS[k]}", "meaning": v} for k, v in ORIGIN_LEGEND.items()]
-    rows.append({"item": "Hệ số xác thực", "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
-                 "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu."})  # fmt: skip
+    rows.append(
+        {
+            "item": "Hệ số xác thực",
+            "meaning": "Tổng điểm tính từ dữ liệu ÷ tổng điểm tự đánh giá, chỉ trên "
+            "các tiêu chí có số liệu (trạng thái ok); nhỏ hơn 1 nghĩa là trường tự đánh giá cao hơn dữ liệu.",
+        }
+    )
     rows.append(
         {"item": "Xếp hạng", "meaning": "Theo mức đề xuất, rồi tổng điểm đề xuất hai nhóm (cao xếp trước)."}
     )
-    rows.append({"item": "Phát hiện chưa xử lý", "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
-                 "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định)."})  # fmt: skip
+    rows.append(
+        {
+            "item": "Phát hiện chưa xử lý",
+            "meaning": "Chưa có quyết định thẩm định đang áp dụng (chưa quyết "
+            "định, đang chờ bổ sung minh chứng hoặc dữ liệu đã thay đổi sau quyết định).",
+        }
+    )
     if iset is not None:
         names = iset.levels.names
-        rows.append({"item": "Mức", "meaning": f"Tổng < {iset.levels.level_2_min:g}: {names.get(1, 'Mức 1')}; "
-                     f"từ {iset.levels.level_2_min:g} đến {iset.levels.level_3_above:g}: {names.get(2, 'Mức 2')}; "
-                     f"> {iset.levels.level_3_above:g}: {names.get(3, 'Mức 3')}. Mức của trường là mức thấp hơn "
-                     "của hai nhóm."})  # fmt: skip
+        rows.append(
+            {
+                "item": "Mức",
+                "meaning": f"Tổng < {iset.levels.level_2_min:g}: {names.get(1, 'Mức 1')}; "
+                f"từ {iset.levels.level_2_min:g} đến {iset.levels.level_3_above:g}: {names.get(2, 'Mức 2')}; "
+                f"> {iset.levels.level_3_above:g}: {names.get(3, 'Mức 3')}. Mức của trường là mức thấp hơn "
+                "của hai nhóm.",
+            }
+        )
         if iset.mandatory_policy.description:
             rows.append({"item": "Điều kiện bắt buộc", "meaning": iset.mandatory_policy.description})
         for g in iset.groups:
             s = iset.group_max_sum(g.code)
             if abs(s - g.max_points) > 1e-9:
-                rows.append({"item": f"Lưu ý nhóm {g.roman}", "meaning": f"Tổng điểm tối đa các tiêu chí của nhóm "
-                             f"{g.roman} trong bộ chỉ số hiện là {s:g}, không phải {g.max_points:g} (phần còn thiếu "
-                             "chưa xác định được, không tự bổ sung)."})  # fmt: skip
+                rows.append(
+                    {
+                        "item": f"Lưu ý nhóm {g.roman}",
+                        "meaning": (
+                            f"Tổng điểm tối đa các tiêu chí của nhóm {g.roman} trong bộ chỉ số hiện là "
+                            f"{s:g}, không phải {g.max_points:g} (phần còn thiếu chưa xác định được, "
+                            "không tự bổ sung)."
+                        ),
+                    }
+                )
         rows.append({"item": "Bộ chỉ số", "meaning": f"{iset.name} ({iset.id})"})
     return pd.DataFrame(rows)
 
@@ -351,8 +417,11 @@ def print_title(year: str, iset: IndicatorSet | None, province: str = "") -> lis
     """The title lines of the print sheet: province, school year, decision."""
     who = f"SỞ GIÁO DỤC VÀ ĐÀO TẠO {province}".strip().upper()
     decision = iset.name if iset is not None else "Quyết định 4725/QĐ-BGDĐT"
-    return [who, f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
-            f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)"]  # fmt: skip
+    return [
+        who,
+        f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
+        f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)",
+    ]
 
 
 def write_thi_dua(
@@ -389,6 +458,10 @@ def write_thi_dua(
         if first:
             printed = {first: PRINT_COLUMNS["rank_province"], **printed}
     return write_sheets(
-        path, sheets, freeze_columns={f"Thi đua {year}": "school_name"},
-        before=lambda wb: add_print_sheet(wb, f"Bản in {year}", table, printed, print_title(year, iset, province)),
-    )  # fmt: skip
+        path,
+        sheets,
+        freeze_columns={f"Thi đua {year}": "school_name"},
+        before=lambda wb: add_print_sheet(
+            wb, f"Bản in {year}", table, printed, print_title(year, iset, province)
+        ),
+    )
