@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
 YEARS ?= 2023-2024 2024-2025
 
-.PHONY: demo test test-slow lint typecheck sample check-sample bench clean
+.PHONY: demo test test-slow lint sqllint typecheck sample check-sample bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Cần Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,10 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## sqllint: sqlfluff (DuckDB dialect, rules in .sqlfluff) on the SQL project
+sqllint: $(STAMP)
+	$(BIN)/sqlfluff lint dbt_like_sql
 
 ## typecheck: mypy on the connectors and the warehouse layer (a target of issue 18; `cds-bench` reports its verdict)
 typecheck: $(STAMP)

@@ -3,40 +3,172 @@
 -- materialized: view (the union of the int_counted__* models; a reviewer's drill-down reads one school or criterion, which the view filters down to)
 with counted as (
     -- the same columns from every model, named (Spark SQL has no UNION BY NAME)
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__facility
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__students
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__staff
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__teachers
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__gradebook
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__lms
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__resources
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__tests
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__fees
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__vouchers
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__admission
     union all
-    select school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, fields_read
+    select
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        amount,
+        fields_read
     from int_counted__sync
 ),
 

@@ -5,22 +5,34 @@ with schools as (
 ),
 
 criteria as (
-    select * from cfg_criteria where is_leaf
+    select * from cfg_criteria
+    where is_leaf
 ),
 
 computed as (
     select * from int_criteria__lms
-    union all select * from int_criteria__resources
-    union all select * from int_criteria__tests
-    union all select * from int_criteria__teachers
-    union all select * from int_criteria__facility
-    union all select * from int_criteria__students
-    union all select * from int_criteria__staff
-    union all select * from int_criteria__gradebook
-    union all select * from int_criteria__vouchers
-    union all select * from int_criteria__sync
-    union all select * from int_criteria__admission
-    union all select * from int_criteria__fees
+    union all
+    select * from int_criteria__resources
+    union all
+    select * from int_criteria__tests
+    union all
+    select * from int_criteria__teachers
+    union all
+    select * from int_criteria__facility
+    union all
+    select * from int_criteria__students
+    union all
+    select * from int_criteria__staff
+    union all
+    select * from int_criteria__gradebook
+    union all
+    select * from int_criteria__vouchers
+    union all
+    select * from int_criteria__sync
+    union all
+    select * from int_criteria__admission
+    union all
+    select * from int_criteria__fees
 ),
 
 inputs as (
@@ -31,7 +43,8 @@ entity_files as (
     -- the files of the validated source rows (int_sources__rows), one row per entity × school × year ×
     -- file: the files of mart_indicator_provenance (criterion inputs × source rows) without expanding
     -- every source row, from the per-file counts of int_sources__files
-    select entity, school_code, school_year, source_file from int_sources__files where n_rows_kept > 0
+    select entity, school_code, school_year, source_file from int_sources__files
+    where n_rows_kept > 0
 ),
 
 files as (

@@ -32,7 +32,13 @@ rejects as (
 
 final as (
     select $school_year as school_year, measure, code, cast(n as bigint) as n
-    from (select * from files union all select * from rows_read union all select * from rejects)
+    from (
+        select * from files
+        union all
+        select * from rows_read
+        union all
+        select * from rejects
+    ) as measures
 )
 
 select * from final

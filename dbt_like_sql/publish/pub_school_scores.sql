@@ -3,13 +3,25 @@
 with scores as (
     -- the two tables carry different extra columns: the published ones named (no UNION BY NAME in Spark)
     select
-        'self' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        'self' as side,
+        school_code,
+        school_year,
+        group_dh_points,
+        group_dh_level,
+        group_qt_points,
+        group_qt_level,
         level
     from school_scores_self
     where school_year = $school_year
     union all
     select
-        'final' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        'final' as side,
+        school_code,
+        school_year,
+        group_dh_points,
+        group_dh_level,
+        group_qt_points,
+        group_qt_level,
         level
     from school_scores_final
     where school_year = $school_year
