@@ -1,5 +1,14 @@
 -- purpose: the value of every leaf criterion for every known school: computed ones (ok, no_data, not_applicable) with numerator, denominator and value, document and mandatory ones as self_declared (their points come from the self-assessment), with the source files behind each value
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- column: school_code (varchar): the school's code in the education database (CSDL) registry
+-- column: school_year (varchar): the school year, as 'YYYY-YYYY' (e.g. 2024-2025)
+-- column: criterion_code (varchar): the leaf criterion of Decision 4725 (e.g. 1.3.1), as in cfg_criteria
+-- column: numerator (double): the count or sum the criterion's rule adds up (status ok only, else null)
+-- column: denominator (double): what the numerator is divided by, for a ratio criterion (status ok only; null for a presence criterion)
+-- column: value (double): the computed value rounded to 6 decimals, compared with the criterion's thresholds (status ok only, else null)
+-- column: value_exact (double): the computed value unrounded (status ok only, else null)
+-- column: status (varchar): ok (computed), no_data (the school delivered no rows the rule reads), not_applicable (the rule does not apply to the school, e.g. its level), self_declared (a document or mandatory criterion: its points come from the self-assessment)
+-- column: source_files (varchar[]): the source files (inbox paths) whose validated rows feed the criterion for the school, sorted; empty when none
 with schools as (
     select * from int_schools__universe
 ),
