@@ -379,13 +379,15 @@ pair_facts as (
         || ', môn '
         || coalesce(pair_status.subject_code, '?')
         || ' ('
-        || coalesce(pair_required.scheme, '?') || case
+        || coalesce(pair_required.scheme, '?')
+        || case
             when pair_required.scheme = 'TT27'
                 then
                     ': cần mức đạt'
                     || case when pair_required.needs_test_score then ' và điểm kiểm tra' else '' end
             else ': cần ' || pair_required.n_tx_required || ' điểm thường xuyên, giữa kỳ và cuối kỳ'
-        end || '): ' || pair_status.n_ok || '/' || pair_status.n_students || ' học sinh đủ điểm; '
+        end
+        || '): ' || pair_status.n_ok || '/' || pair_status.n_students || ' học sinh đủ điểm; '
         || case when pair_status.is_complete then 'đủ' else 'chưa đủ' end
         || '; điểm ở ' || coalesce(pair_marks.where_marks, 'không có dòng điểm') as fields_read
     from pair_status
