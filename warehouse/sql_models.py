@@ -5,7 +5,9 @@ A model is one `.sql` file holding one SELECT (CTEs allowed) that starts with a 
 purpose and grain. Staging models become views; intermediate models and marts become tables, unless
 the header says otherwise (`-- materialized: view`, for a model whose rows cost more to write than
 to compute again in its few readers, e.g. one read by one other model only, or a large cross-walk its
-readers look up a few keys in; the header line says why). Audits (`audits/`) are queries that return
+readers look up a few keys in; the header line says why). A mart also describes every column it outputs
+in its header, one line each: `-- column: name (type): description` (the type as DuckDB names it,
+lower case); the asset spec carries them as Dagster column schema metadata. Audits (`audits/`) are queries that return
 offending rows and are run by the asset checks, never materialised. There is no hand-kept list of
 dependencies anywhere.
 """
@@ -30,6 +32,16 @@ SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
 _HEADER = re.compile(r"^\s*--", re.MULTILINE)
 _GRAIN_KEYS = re.compile(r"^([a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)\s*(?:\(.*\))?$")
+_COLUMN = re.compile(r"^--\s*column\s*:\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*:\s*(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    """One output column described in a model's header: `-- column: name (type): description`."""
+
+    name: str
+    type: str  # as DuckDB names it, lower case (`varchar`, `double`, `varchar[]`); empty when not given
+    description: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class SqlModel:
     grain: str
 
     materialized: str = ""  # from a `-- materialized: view|table` header line; empty = by layer
+    columns: tuple[ColumnDoc, ...] = ()  # from the `-- column:` header lines, in file order
 
     @property
     def grain_keys(self) -> tuple[str, ...]:
@@ -59,6 +72,18 @@ class SqlModel:
         keys = ", ".join(self.grain_keys)
         return (f"SELECT {keys}, count(*) AS n_rows FROM {self.name} GROUP BY {keys} "
                 f"HAVING count(*) > 1 ORDER BY n_rows DESC LIMIT {int(limit)}")  # fmt: skip
+
+    def column_schema_metadata(self) -> dict[str, object]:
+        """The described columns as Dagster asset metadata (`dagster/column_schema`); empty when the model
+        describes none. Dagster is imported here only, so that loading the models does not load it."""
+        if not self.columns:
+            return {}
+        import dagster as dg
+
+        cols = [
+            dg.TableColumn(c.name, type=c.type or "unknown", description=c.description) for c in self.columns
+        ]
+        return {"dagster/column_schema": dg.TableSchema(columns=cols)}
 
     @property
     def materialization(self) -> str:
@@ -116,6 +141,31 @@ def _header_value(text: str, key: str) -> str:
     return m.group(1).strip() if m else ""
 
 
+def header_lines(text: str) -> list[str]:
+    """The comment lines a file starts with (its header), up to the first line of SQL."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if not line.lstrip().startswith("--"):
+            break
+        out.append(line.strip())
+    return out
+
+
+def column_docs(text: str) -> tuple[ColumnDoc, ...]:
+    """The `-- column: name (type): description` lines of a model's header, in order; a column described
+    twice raises (one description per column)."""
+    out: list[ColumnDoc] = []
+    for line in header_lines(text):
+        m = _COLUMN.match(line)
+        if m:
+            out.append(ColumnDoc(m.group(1).lower(), (m.group(2) or "").strip().lower(), m.group(3).strip()))
+    names = [c.name for c in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"columns described more than once: {twice}")
+    return tuple(out)
+
+
 def load_model(path: Path, layer: str) -> SqlModel:
     text = path.read_text(encoding="utf-8")
     return SqlModel(
@@ -127,6 +177,7 @@ def load_model(path: Path, layer: str) -> SqlModel:
         purpose=_header_value(text, "purpose"),
         grain=_header_value(text, "grain"),
         materialized=(_header_value(text, "materialized").split() or [""])[0].lower(),
+        columns=column_docs(text),
     )
 
 

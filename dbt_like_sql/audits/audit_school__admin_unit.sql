@@ -32,6 +32,8 @@ provinces as (
     select distinct era, province_code from units
 ),
 
+other_era as (select distinct era, commune_code from units),
+
 checked as (
     select
         registry.*,
@@ -46,7 +48,7 @@ checked as (
     left join units as same_era
         on registry.era = same_era.era
         and registry.commune_code = same_era.commune_code
-    left join (select distinct era, commune_code from units) as other_era
+    left join other_era
         on registry.era != other_era.era
         and registry.commune_code = other_era.commune_code
 ),
@@ -78,7 +80,8 @@ final as (
             when not is_commune_known
                 then 'Mã xã ' || commune_code || ' không có trong danh mục đơn vị hành chính'
             when province_code is not null and commune_province_code != province_code
-                then 'Mã xã ' || commune_code || ' thuộc tỉnh ' || commune_province_code
+                then
+                    'Mã xã ' || commune_code || ' thuộc tỉnh ' || commune_province_code
                     || ', không thuộc tỉnh ' || province_code
         end as problem_vi,
         source_file,

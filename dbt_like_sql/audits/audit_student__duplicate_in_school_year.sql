@@ -45,7 +45,7 @@ per_system as (
         select school_code, school_year, student_id, source_system, count(*) as n_rows
         from keyed
         group by school_code, school_year, student_id, source_system
-    )
+    ) as by_system
     group by school_code, school_year, student_id
 ),
 

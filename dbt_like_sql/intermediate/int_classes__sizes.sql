@@ -26,7 +26,8 @@ final as (
         coalesce(enrolled.n_enrolled, 0) as n_enrolled,
         class_list.class_name is not null as in_class_list
     from class_list
-    full join enrolled using (school_code, school_year, class_name)
+    -- USING, not ON: a full join's USING keys are those of either side (ON would need a coalesce per key)
+    full join enrolled using (school_code, school_year, class_name)  -- noqa: ST07
 )
 
 select * from final

@@ -16,11 +16,13 @@ entry_grades as (
 ),
 
 online_channels as (
-    select value from cfg_params where criterion_code = '2.4.2' and param = 'online_channel'
+    select value from cfg_params
+    where criterion_code = '2.4.2' and param = 'online_channel'
 ),
 
 counted_channels as (
-    select value from cfg_params where criterion_code = '2.4.2' and param = 'counted_channels'
+    select value from cfg_params
+    where criterion_code = '2.4.2' and param = 'counted_channels'
 ),
 
 school_grades as (
@@ -28,7 +30,7 @@ school_grades as (
     select schools.school_code, schools.school_year, entry_grades.grade
     from schools
     inner join entry_grades
-        on entry_grades.level = schools.level
+        on schools.level = entry_grades.level
         or (schools.level is null and entry_grades.grade is not null)
     where entry_grades.grade is not null
 ),
@@ -36,10 +38,10 @@ school_grades as (
 eligible as (
     select
         applications.*,
-        applications.channel in (select value from counted_channels) as is_counted,
-        applications.channel in (select value from online_channels) as is_online,
+        applications.channel in (select counted_channels.value from counted_channels) as is_counted,
+        applications.channel in (select online_channels.value from online_channels) as is_online,
         'Hồ sơ ' || applications.application_id || '; vào lớp ' || applications.target_grade || '; kênh '
-            || coalesce(applications.channel, '?') || '; trạng thái ' || coalesce(applications.status, '?')
+        || coalesce(applications.channel, '?') || '; trạng thái ' || coalesce(applications.status, '?')
             as fields_read
     from applications
     inner join school_grades
@@ -60,7 +62,12 @@ final as (
     from eligible
     union all
     select
-        school_code, school_year, '2.4.2', 'numerator', 'admission_application', cast(application_id as varchar),
+        school_code,
+        school_year,
+        '2.4.2',
+        'numerator',
+        'admission_application',
+        cast(application_id as varchar),
         source_file, source_sheet, source_row, 1.0, fields_read
     from eligible
     where is_online

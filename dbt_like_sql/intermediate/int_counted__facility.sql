@@ -14,11 +14,13 @@ class_rows as (
 ),
 
 classroom_types as (
-    select value from cfg_params where criterion_code = '1.7.1' and param = 'room_type'
+    select value from cfg_params
+    where criterion_code = '1.7.1' and param = 'room_type'
 ),
 
 lab_types as (
-    select value from cfg_params where criterion_code = '1.7.2' and param = 'room_type'
+    select value from cfg_params
+    where criterion_code = '1.7.2' and param = 'room_type'
 ),
 
 grade_range as (
@@ -32,18 +34,23 @@ grade_range as (
 room_facts as (
     select
         rooms.*,
-        rooms.room_type in (select value from classroom_types) as is_classroom,
-        rooms.room_type in (select value from lab_types) as is_lab,
+        rooms.room_type in (select classroom_types.value from classroom_types) as is_classroom,
+        rooms.room_type in (select lab_types.value from lab_types) as is_lab,
         'Mã phòng ' || coalesce(rooms.room_code, '?') || '; loại ' || coalesce(rooms.room_type, '?')
-            || '; máy chiếu/TV ' || case when rooms.has_projector_or_tv then 'có' else 'không' end
-            || '; Internet ' || case when rooms.has_internet then 'có' else 'không' end as room_fields
+        || '; máy chiếu/TV ' || case when rooms.has_projector_or_tv then 'có' else 'không' end
+        || '; Internet ' || case when rooms.has_internet then 'có' else 'không' end as room_fields
     from rooms
 ),
 
 c_1_7_1 as (
     select
         school_code, school_year, '1.7.1' as criterion_code, 'denominator' as role, 'facility' as entity,
-        room_code as item_code, source_file, source_sheet, source_row, 1.0 as amount, room_fields as fields_read
+        room_code as item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        1.0 as amount,
+        room_fields as fields_read
     from room_facts
     where is_classroom
     union all
@@ -59,8 +66,12 @@ c_1_7_2_labs as (
         school_code, school_year, '1.7.2' as criterion_code, 'numerator' as role, 'facility' as entity,
         room_code as item_code, source_file, source_sheet, source_row,
         cast(coalesce(computers_working, 0) as double) as amount,
-        'Mã phòng ' || coalesce(room_code, '?') || '; loại ' || coalesce(room_type, '?') || '; máy tính hoạt động '
-            || coalesce(cast(computers_working as varchar), '0') as fields_read
+        'Mã phòng '
+        || coalesce(room_code, '?')
+        || '; loại '
+        || coalesce(room_type, '?')
+        || '; máy tính hoạt động '
+        || coalesce(cast(computers_working as varchar), '0') as fields_read
     from room_facts
     where is_lab
 ),
@@ -75,7 +86,9 @@ in_range as (
 largest as (
     select in_range.*
     from in_range
-    qualify class_size = max(class_size) over (partition by school_code, school_year)
+    qualify
+        in_range.class_size
+        = max(in_range.class_size) over (partition by in_range.school_code, in_range.school_year)
 ),
 
 c_1_7_2_class as (
@@ -84,8 +97,8 @@ c_1_7_2_class as (
         'class' as entity, largest.class_name as item_code, class_rows.source_file, class_rows.source_sheet,
         class_rows.source_row, cast(largest.class_size as double) as amount,
         'Lớp ' || largest.class_name || '; khối ' || cast(largest.grade as varchar) || '; sĩ số '
-            || cast(largest.class_size as varchar)
-            || case when largest.in_class_list then '' else ' (đếm từ danh sách học sinh)' end as fields_read
+        || cast(largest.class_size as varchar)
+        || case when largest.in_class_list then '' else ' (đếm từ danh sách học sinh)' end as fields_read
     from largest
     left join class_rows
         on largest.in_class_list
@@ -97,7 +110,12 @@ c_1_7_2_class as (
 c_2_3_5 as (
     select
         school_code, school_year, '2.3.5' as criterion_code, 'numerator' as role, 'facility' as entity,
-        room_code as item_code, source_file, source_sheet, source_row, 1.0 as amount, room_fields as fields_read
+        room_code as item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        1.0 as amount,
+        room_fields as fields_read
     from room_facts
 ),
 

@@ -10,33 +10,44 @@ transactions as (
 ),
 
 paid_statuses as (
-    select value from cfg_params where criterion_code = '2.4.3' and param = 'status'
+    select value from cfg_params
+    where criterion_code = '2.4.3' and param = 'status'
 ),
 
 cashless_channels as (
-    select value from cfg_params where criterion_code = '2.4.3' and param = 'cashless_channels'
+    select value from cfg_params
+    where criterion_code = '2.4.3' and param = 'cashless_channels'
 ),
 
 paid as (
     select
         transactions.*,
-        transactions.channel in (select value from cashless_channels) as is_cashless,
+        transactions.channel in (select cashless_channels.value from cashless_channels) as is_cashless,
         'Mã giao dịch ' || coalesce(transactions.transaction_id, '?') || '; số tiền '
-            || coalesce(cast(transactions.amount_paid as varchar), '?') || ' đ; kênh '
-            || coalesce(transactions.channel, '?') || '; trạng thái ' || coalesce(transactions.status, '?')
-            || '; ngày nộp ' || strftime(cast(transactions.paid_at as date), '%d/%m/%Y') as fields_read
+        || coalesce(cast(transactions.amount_paid as varchar), '?') || ' đ; kênh '
+        || coalesce(transactions.channel, '?') || '; trạng thái ' || coalesce(transactions.status, '?')
+        || '; ngày nộp ' || strftime(cast(transactions.paid_at as date), '%d/%m/%Y') as fields_read
     from transactions
     inner join schools
         on transactions.school_code = schools.school_code
         and transactions.school_year = schools.school_year
-    where transactions.status in (select value from paid_statuses)
+    where
+        transactions.status in (select paid_statuses.value from paid_statuses)
         and cast(transactions.paid_at as date) between schools.year_start and schools.year_end
 ),
 
 final as (
     select
-        school_code, school_year, '2.4.3' as criterion_code, 'denominator' as role, 'fee_transaction' as entity,
-        transaction_id as item_code, source_file, source_sheet, source_row, cast(amount_paid as double) as amount,
+        school_code,
+        school_year,
+        '2.4.3' as criterion_code,
+        'denominator' as role,
+        'fee_transaction' as entity,
+        transaction_id as item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        cast(amount_paid as double) as amount,
         fields_read
     from paid
     union all

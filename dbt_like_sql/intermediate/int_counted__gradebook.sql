@@ -51,7 +51,8 @@ params as (
 ),
 
 issued_values as (
-    select value from cfg_params where criterion_code = '2.3.3' and param = 'sign_status'
+    select value from cfg_params
+    where criterion_code = '2.3.3' and param = 'sign_status'
 ),
 
 pairs as (
@@ -64,7 +65,8 @@ pairs as (
     from assignments
     cross join params
     where assignments.semester = params.semester and assignments.class_name is not null
-    group by assignments.school_code, assignments.school_year, assignments.class_name, assignments.subject_code
+    group by
+        assignments.school_code, assignments.school_year, assignments.class_name, assignments.subject_code
 ),
 
 pair_rules as (
@@ -91,7 +93,9 @@ pair_rules as (
 pair_required as (
     select
         pair_rules.*,
-        coalesce(tx_required.tx_required, (select min(tx_required) from tx_required)) as n_tx_required
+        coalesce(
+            tx_required.tx_required, (select min(tx_rules.tx_required) from tx_required as tx_rules)
+        ) as n_tx_required
     from pair_rules
     left join tx_required
         on pair_rules.periods_per_year > tx_required.periods_above
@@ -111,21 +115,35 @@ mark_bits as not materialized (
         entries.student_code,
         entries.subject_code,
         case
-            when entries.scheme = 'TT22' and entries.semester = params.semester then
-                case
-                    when entries.component = 'tx' and entries.slot between 0 and 56 then 1::bigint << entries.slot
-                    when entries.component = 'gk' then 1::bigint << 57
-                    when entries.component = 'ck' then 1::bigint << 58
-                    else 0::bigint
-                end
-                | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
-            when entries.scheme = 'TT27' and entries.period = params.tt27_period then
-                case
-                    when entries.component = 'level' then 1::bigint << 59
-                    when entries.component = 'test_score' then 1::bigint << 60
-                    else 0::bigint
-                end
-                | case when list_contains(params.exempt_values, entries.value_text) then 1::bigint << 61 else 0::bigint end
+            when entries.scheme = 'TT22' and entries.semester = params.semester
+                then
+                    case
+                        when
+                            entries.component = 'tx' and entries.slot between 0 and 56
+                            then 1::bigint << entries.slot
+                        when entries.component = 'gk' then 1::bigint << 57
+                        when entries.component = 'ck' then 1::bigint << 58
+                        else 0::bigint
+                    end
+                    | case
+                        when
+                            list_contains(params.exempt_values, entries.value_text)
+                            then 1::bigint << 61
+                        else 0::bigint
+                    end
+            when entries.scheme = 'TT27' and entries.period = params.tt27_period
+                then
+                    case
+                        when entries.component = 'level' then 1::bigint << 59
+                        when entries.component = 'test_score' then 1::bigint << 60
+                        else 0::bigint
+                    end
+                    | case
+                        when
+                            list_contains(params.exempt_values, entries.value_text)
+                            then 1::bigint << 61
+                        else 0::bigint
+                    end
             else 0::bigint
         end as bits
     from entries
@@ -167,7 +185,8 @@ odd_slots as (
         on odd.school_code = crosswalk.school_code
         and odd.school_year = crosswalk.school_year
         and odd.student_code = crosswalk.code
-    where odd.scheme = 'TT22' and odd.semester = params.semester and odd.component = 'tx'
+    where
+        odd.scheme = 'TT22' and odd.semester = params.semester and odd.component = 'tx'
         and (odd.slot < 0 or odd.slot > 56)
     group by all
 ),
@@ -177,7 +196,13 @@ marks as (
     -- moet_id, no cross-walk needed), under its other keys and its odd slots; a mark that sets no bit
     -- cannot make a student complete, so it is left out first (a student × subject without a row is as
     -- incomplete as one without flags)
-    select school_code, school_year, student_id, subject_code, bit_or(bits) as bits, sum(n_slots)::bigint as n_odd_slots
+    select
+        school_code,
+        school_year,
+        student_id,
+        subject_code,
+        bit_or(bits) as bits,
+        sum(n_slots)::bigint as n_odd_slots
     from (
         select school_code, school_year, moet_id as student_id, subject_code, bits, 0 as n_slots
         from mark_bits
@@ -223,9 +248,13 @@ pair_ok as (
             where (
                 coalesce(enrolled_marks.is_exempt, false)
                 or case
-                    when pair_required.scheme = 'TT27' then
-                        coalesce(enrolled_marks.has_level, false)
-                        and (not pair_required.needs_test_score or coalesce(enrolled_marks.has_test_score, false))
+                    when pair_required.scheme = 'TT27'
+                        then
+                            coalesce(enrolled_marks.has_level, false)
+                            and (
+                                not pair_required.needs_test_score
+                                or coalesce(enrolled_marks.has_test_score, false)
+                            )
                     else
                         coalesce(enrolled_marks.n_tx, 0) >= pair_required.n_tx_required
                         and coalesce(enrolled_marks.has_gk, false) and coalesce(enrolled_marks.has_ck, false)
@@ -238,7 +267,8 @@ pair_ok as (
         and pair_required.school_year = enrolled_marks.school_year
         and pair_required.class_name = enrolled_marks.class_name
         and pair_required.subject_code = enrolled_marks.subject_code
-    group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+    group by
+        pair_required.school_code, pair_required.school_year, pair_required.class_name,
         pair_required.subject_code
 ),
 
@@ -271,7 +301,8 @@ pair_status as (
             on pair_required.school_code = class_sizes.school_code
             and pair_required.school_year = class_sizes.school_year
             and pair_required.class_name = class_sizes.class_name
-        group by pair_required.school_code, pair_required.school_year, pair_required.class_name,
+        group by
+            pair_required.school_code, pair_required.school_year, pair_required.class_name,
             pair_required.subject_code
     ) as pair_total
     left join pair_ok
@@ -295,7 +326,8 @@ pair_rows as (
     cross join params
     where assignments.semester = params.semester and assignments.class_name is not null
     qualify row_number() over (
-        partition by assignments.school_code, assignments.school_year, assignments.class_name,
+        partition by
+            assignments.school_code, assignments.school_year, assignments.class_name,
             assignments.subject_code
         order by assignments.source_file, assignments.source_sheet, assignments.source_row
     ) = 1
@@ -311,17 +343,26 @@ pair_marks as (
         subject_code,
         string_agg(
             source_file || ', trang ' || coalesce(source_sheet, '?') || ', dòng ' || first_row
-                || case when last_row > first_row then '–' || last_row else '' end
-                || ' (' || n_rows || ' mục điểm)',
+            || case when last_row > first_row then '–' || last_row else '' end
+            || ' (' || n_rows || ' mục điểm)',
             '; ' order by source_file, source_sheet
         ) as where_marks
     from (
-        select school_code, school_year, class_name, subject_code, source_file, source_sheet,
+        select
+            school_code, school_year, class_name, subject_code, source_file, source_sheet,
             min(source_row) as first_row, max(source_row) as last_row, count(*) as n_rows
         from entries
         group by all
     ) as per_sheet
     group by all
+),
+
+-- one requirement per pair (the first scheme, then the fewest regular marks) for the description
+pair_required_first as (
+    select * from pair_required
+    qualify row_number() over (
+        partition by school_code, school_year, class_name, subject_code order by scheme, n_tx_required
+    ) = 1
 ),
 
 pair_facts as (
@@ -333,21 +374,24 @@ pair_facts as (
         pair_rows.source_file,
         pair_rows.source_sheet,
         pair_rows.source_row,
-        'Sổ điểm lớp ' || pair_status.class_name || ', môn ' || coalesce(pair_status.subject_code, '?') || ' ('
-            || coalesce(pair_required.scheme, '?') || case
-                when pair_required.scheme = 'TT27' then
-                    ': cần mức đạt' || case when pair_required.needs_test_score then ' và điểm kiểm tra' else '' end
-                else ': cần ' || pair_required.n_tx_required || ' điểm thường xuyên, giữa kỳ và cuối kỳ'
-            end || '): ' || pair_status.n_ok || '/' || pair_status.n_students || ' học sinh đủ điểm; '
-            || case when pair_status.is_complete then 'đủ' else 'chưa đủ' end
-            || '; điểm ở ' || coalesce(pair_marks.where_marks, 'không có dòng điểm') as fields_read
+        'Sổ điểm lớp '
+        || pair_status.class_name
+        || ', môn '
+        || coalesce(pair_status.subject_code, '?')
+        || ' ('
+        || coalesce(pair_required.scheme, '?')
+        || case
+            when pair_required.scheme = 'TT27'
+                then
+                    ': cần mức đạt'
+                    || case when pair_required.needs_test_score then ' và điểm kiểm tra' else '' end
+            else ': cần ' || pair_required.n_tx_required || ' điểm thường xuyên, giữa kỳ và cuối kỳ'
+        end
+        || '): ' || pair_status.n_ok || '/' || pair_status.n_students || ' học sinh đủ điểm; '
+        || case when pair_status.is_complete then 'đủ' else 'chưa đủ' end
+        || '; điểm ở ' || coalesce(pair_marks.where_marks, 'không có dòng điểm') as fields_read
     from pair_status
-    inner join (
-        select * from pair_required
-        qualify row_number() over (
-            partition by school_code, school_year, class_name, subject_code order by scheme, n_tx_required
-        ) = 1
-    ) as pair_required
+    inner join pair_required_first as pair_required
         on pair_status.school_code = pair_required.school_code
         and pair_status.school_year = pair_required.school_year
         and pair_status.class_name = pair_required.class_name
@@ -368,9 +412,21 @@ issued as (
     -- each student's first issued transcript (sign statuses from cfg_params)
     select school_code, school_year, moet_id, sign_status, source_file, source_sheet, source_row
     from transcripts
-    where sign_status in (select value from issued_values) and moet_id is not null
+    where sign_status in (select issued_values.value from issued_values) and moet_id is not null
     qualify row_number() over (
         partition by school_code, school_year, moet_id order by source_file, source_sheet, source_row
+    ) = 1
+),
+
+located as (
+    select
+        school_code, school_year, coalesce(moet_id, student_key) as student_id, source_file, source_sheet,
+        source_row
+    from stg_school__students
+    where is_enrolled and coalesce(moet_id, student_key) is not null
+    qualify row_number() over (
+        partition by school_code, school_year, coalesce(moet_id, student_key)
+        order by is_csdl desc, source_file asc, source_sheet asc, source_row asc
     ) = 1
 ),
 
@@ -386,16 +442,7 @@ enrolled_rows as (
         located.source_sheet,
         located.source_row
     from enrolled
-    left join (
-        select school_code, school_year, coalesce(moet_id, student_key) as student_id, source_file, source_sheet,
-            source_row
-        from stg_school__students
-        where is_enrolled and coalesce(moet_id, student_key) is not null
-        qualify row_number() over (
-            partition by school_code, school_year, coalesce(moet_id, student_key)
-            order by is_csdl desc, source_file, source_sheet, source_row
-        ) = 1
-    ) as located
+    left join located
         on enrolled.school_code = located.school_code
         and enrolled.school_year = located.school_year
         and enrolled.student_id = located.student_id
@@ -417,28 +464,51 @@ transcript_facts as (
 
 final as (
     select
-        school_code, school_year, '2.3.3' as criterion_code, 'denominator' as role, 'teaching_assignment' as entity,
+        school_code,
+        school_year,
+        '2.3.3' as criterion_code,
+        'denominator' as role,
+        'teaching_assignment' as entity,
         item_code, source_file, source_sheet, source_row, 1.0 as amount, fields_read
     from pair_facts
     union all
     select
-        school_code, school_year, '2.3.3', 'numerator', 'teaching_assignment', item_code, source_file, source_sheet,
+        school_code,
+        school_year,
+        '2.3.3',
+        'numerator',
+        'teaching_assignment',
+        item_code,
+        source_file,
+        source_sheet,
         source_row, 1.0, fields_read
     from pair_facts
     where is_complete
     union all
     select
-        school_code, school_year, '2.3.3', 'denominator', 'student', null, source_file, source_sheet, source_row,
+        school_code,
+        school_year,
+        '2.3.3',
+        'denominator',
+        'student',
+        null,
+        source_file,
+        source_sheet,
+        source_row,
         1.0,
         'Học bạ: học sinh đang học; lớp ' || coalesce(class_name, '?') || '; có học bạ đã ký: '
-            || case when transcript_row is null then 'không' else 'có' end
+        || case when transcript_row is null then 'không' else 'có' end
     from transcript_facts
     union all
     select
         school_code, school_year, '2.3.3', 'numerator', 'transcript', null, transcript_file, transcript_sheet,
         transcript_row, 1.0,
-        'Học bạ trạng thái ' || sign_status || ' (học sinh đang học ở ' || coalesce(source_file, '?') || ', dòng '
-            || coalesce(cast(source_row as varchar), '?') || ')'
+        'Học bạ trạng thái '
+        || sign_status
+        || ' (học sinh đang học ở '
+        || coalesce(source_file, '?')
+        || ', dòng '
+        || coalesce(source_row::varchar, '?') || ')'
     from transcript_facts
     where transcript_row is not null
 )

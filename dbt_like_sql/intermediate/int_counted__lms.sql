@@ -30,17 +30,21 @@ final as (
         cast(activity.value as double) as amount,
         'Chỉ số ' || activity.metric || ' = ' || coalesce(
             case
-                when activity.value = floor(activity.value) then cast(cast(activity.value as bigint) as varchar)
+                when
+                    activity.value = floor(activity.value)
+                    then cast(cast(activity.value as bigint) as varchar)
                 else replace(cast(activity.value as varchar), '.', ',')
-            end, '?') || '; ngày '
-            || strftime(cast(coalesce(activity.measured_at, activity.period_end) as date), '%d/%m/%Y')
-            || '; vai trò ' || coalesce(activity.role, '?') as fields_read
+            end, '?'
+        ) || '; ngày '
+        || strftime(cast(coalesce(activity.measured_at, activity.period_end) as date), '%d/%m/%Y')
+        || '; vai trò ' || coalesce(activity.role, '?') as fields_read
     from activity
     inner join schools
         on activity.school_code = schools.school_code
         and activity.school_year = schools.school_year
     inner join presence_metrics on activity.metric = presence_metrics.metric
-    where cast(coalesce(activity.measured_at, activity.period_end) as date)
+    where
+        cast(coalesce(activity.measured_at, activity.period_end) as date)
         between schools.year_start and schools.year_end
 )
 

@@ -18,11 +18,13 @@ resources as (
 ),
 
 approval_ok as (
-    select value from cfg_params where criterion_code = '1.4' and param = 'approval_status'
+    select value from cfg_params
+    where criterion_code = '1.4' and param = 'approval_status'
 ),
 
 moderation_ok as (
-    select value from cfg_params where criterion_code = '1.4' and param = 'moderation_status'
+    select value from cfg_params
+    where criterion_code = '1.4' and param = 'moderation_status'
 ),
 
 pairs as (
@@ -31,7 +33,8 @@ pairs as (
         assignments.school_code,
         assignments.school_year,
         assignments.subject_code,
-        coalesce(classes.grade, try_cast(regexp_extract(assignments.class_name, '^(\d+)', 1) as integer)) as grade,
+        coalesce(classes.grade, try_cast(regexp_extract(assignments.class_name, '^(\d+)', 1) as integer))
+            as grade,
         assignments.source_file,
         assignments.source_sheet,
         assignments.source_row
@@ -42,7 +45,8 @@ pairs as (
         and assignments.class_name = classes.class_name
     where assignments.subject_code is not null
     qualify row_number() over (
-        partition by assignments.school_code, assignments.school_year, assignments.subject_code,
+        partition by
+            assignments.school_code, assignments.school_year, assignments.subject_code,
             coalesce(classes.grade, try_cast(regexp_extract(assignments.class_name, '^(\d+)', 1) as integer))
         order by assignments.source_file, assignments.source_sheet, assignments.source_row
     ) = 1
@@ -66,8 +70,9 @@ approved as (
     inner join schools
         on resources.school_code = schools.school_code
         and resources.school_year = schools.school_year
-    where resources.approval_status in (select value from approval_ok)
-        and resources.moderation_status in (select value from moderation_ok)
+    where
+        resources.approval_status in (select approval_ok.value from approval_ok)
+        and resources.moderation_status in (select moderation_ok.value from moderation_ok)
         and (resources.created_at is null or cast(resources.created_at as date) <= schools.year_end)
     qualify row_number() over (
         partition by resources.school_code, resources.school_year, resources.subject_code, resources.grade
@@ -94,19 +99,26 @@ facts as (
 
 final as (
     select
-        school_code, school_year, '1.4' as criterion_code, 'denominator' as role, 'teaching_assignment' as entity,
+        school_code,
+        school_year,
+        '1.4' as criterion_code,
+        'denominator' as role,
+        'teaching_assignment' as entity,
         subject_code || '/' || coalesce(cast(grade as varchar), '?') as item_code, source_file, source_sheet,
         source_row, 1.0 as amount,
         pair_text || ' được phân công dạy; có học liệu đã duyệt: '
-            || case when resource_row is null then 'không' else 'có' end as fields_read
+        || case when resource_row is null then 'không' else 'có' end as fields_read
     from facts
     union all
     select
         school_code, school_year, '1.4', 'numerator', 'learning_resource',
-        subject_code || '/' || coalesce(cast(grade as varchar), '?'), resource_file, resource_sheet, resource_row,
+        subject_code || '/' || coalesce(cast(grade as varchar), '?'),
+        resource_file,
+        resource_sheet,
+        resource_row,
         1.0,
         pair_text || ': học liệu ' || coalesce(resource_id, '?') || ' đã duyệt, tạo đến hết năm học ('
-            || n_resources || ' học liệu như vậy)'
+        || n_resources || ' học liệu như vậy)'
     from facts
     where resource_row is not null
 )

@@ -35,9 +35,11 @@ facts as (
         located.source_sheet,
         located.source_row,
         'Trạng thái working; ' || case when active.is_teacher then 'giáo viên' else 'không là giáo viên' end
-            || '; hồ sơ đủ (chức vụ, trạng thái' || case when active.is_teacher then ', môn dạy' else '' end
-            || ') ' || case when active.is_complete then 'có' else 'không' end
-            || case when located.n_rows > 1 then ' (mã cán bộ có ' || located.n_rows || ' dòng, đếm một lần)' else '' end
+        || '; hồ sơ đủ (chức vụ, trạng thái' || case when active.is_teacher then ', môn dạy' else '' end
+        || ') ' || case when active.is_complete then 'có' else 'không' end
+        || case
+            when located.n_rows > 1 then ' (mã cán bộ có ' || located.n_rows || ' dòng, đếm một lần)' else ''
+        end
             as fields_read
     from active
     left join located
@@ -53,7 +55,14 @@ final as (
     from facts
     union all
     select
-        school_code, school_year, '2.3.4', 'numerator', 'staff', cast(null as varchar), source_file, source_sheet,
+        school_code,
+        school_year,
+        '2.3.4',
+        'numerator',
+        'staff',
+        cast(null as varchar),
+        source_file,
+        source_sheet,
         source_row, 1.0, fields_read
     from facts
     where is_complete

@@ -26,7 +26,8 @@ parents as (
 ),
 
 parent_status_ok as (
-    select value from cfg_params where criterion_code = '2.4.1' and param = 'status'
+    select value from cfg_params
+    where criterion_code = '2.4.1' and param = 'status'
 ),
 
 csdl_enrolled as (
@@ -50,11 +51,14 @@ platform_ids as (
 
 c_2_3_2 as (
     select
-        csdl_enrolled.school_code, csdl_enrolled.school_year, '2.3.2' as criterion_code, 'denominator' as role,
+        csdl_enrolled.school_code,
+        csdl_enrolled.school_year,
+        '2.3.2' as criterion_code,
+        'denominator' as role,
         'student' as entity, csdl_enrolled.source_file, csdl_enrolled.source_sheet, csdl_enrolled.source_row,
         'Học sinh đang học trong CSDL ngành; lớp ' || coalesce(csdl_enrolled.class_name, '?')
-            || '; có trong danh sách học sinh của nền tảng: '
-            || case when platform_ids.moet_id is null then 'không' else 'có' end as fields_read
+        || '; có trong danh sách học sinh của nền tảng: '
+        || case when platform_ids.moet_id is null then 'không' else 'có' end as fields_read
     from csdl_enrolled
     left join platform_ids
         on csdl_enrolled.school_code = platform_ids.school_code
@@ -65,12 +69,24 @@ c_2_3_2 as (
         csdl_enrolled.school_code, csdl_enrolled.school_year, '2.3.2', 'numerator', 'student',
         platform_ids.source_file, platform_ids.source_sheet, platform_ids.source_row,
         'Có trong danh sách học sinh của nền tảng; cùng mã định danh với học sinh đang học ở '
-            || csdl_enrolled.source_file || ', dòng ' || csdl_enrolled.source_row
+        || csdl_enrolled.source_file || ', dòng ' || csdl_enrolled.source_row
     from csdl_enrolled
     inner join platform_ids
         on csdl_enrolled.school_code = platform_ids.school_code
         and csdl_enrolled.school_year = platform_ids.school_year
         and csdl_enrolled.moet_id = platform_ids.moet_id
+),
+
+located as (
+    select
+        school_code, school_year, coalesce(moet_id, student_key) as student_id, source_file, source_sheet,
+        source_row
+    from students
+    where is_enrolled and coalesce(moet_id, student_key) is not null
+    qualify row_number() over (
+        partition by school_code, school_year, coalesce(moet_id, student_key)
+        order by is_csdl desc, source_file asc, source_sheet asc, source_row asc
+    ) = 1
 ),
 
 enrolled_rows as (
@@ -85,16 +101,7 @@ enrolled_rows as (
         located.source_sheet,
         located.source_row
     from enrolled
-    left join (
-        select school_code, school_year, coalesce(moet_id, student_key) as student_id, source_file, source_sheet,
-            source_row
-        from students
-        where is_enrolled and coalesce(moet_id, student_key) is not null
-        qualify row_number() over (
-            partition by school_code, school_year, coalesce(moet_id, student_key)
-            order by is_csdl desc, source_file, source_sheet, source_row
-        ) = 1
-    ) as located
+    left join located
         on enrolled.school_code = located.school_code
         and enrolled.school_year = located.school_year
         and enrolled.student_id = located.student_id
@@ -117,10 +124,11 @@ health_ids as (
     left join crosswalk
         on health.school_code = crosswalk.school_code
         and health.school_year = crosswalk.school_year
-        and crosswalk.code = health.student_code
+        and health.student_code = crosswalk.code
     where cast(health.measured_at as date) between schools.year_start and schools.year_end
     qualify row_number() over (
-        partition by health.school_code, health.school_year,
+        partition by
+            health.school_code, health.school_year,
             coalesce(health.moet_id, crosswalk.moet_id, health.student_key)
         order by health.source_file, health.source_sheet, health.source_row
     ) = 1
@@ -144,11 +152,13 @@ parent_ids as (
     left join crosswalk
         on parents.school_code = crosswalk.school_code
         and parents.school_year = crosswalk.school_year
-        and crosswalk.code = parents.student_code
-    where parents.status in (select value from parent_status_ok)
+        and parents.student_code = crosswalk.code
+    where
+        parents.status in (select parent_status_ok.value from parent_status_ok)
         and cast(parents.last_active_at as date) between schools.year_start and schools.year_end
     qualify row_number() over (
-        partition by parents.school_code, parents.school_year,
+        partition by
+            parents.school_code, parents.school_year,
             coalesce(parents.moet_id, crosswalk.moet_id, parents.student_key)
         order by parents.source_file, parents.source_sheet, parents.source_row
     ) = 1
@@ -168,7 +178,7 @@ enrolled_facts as (
         parent_ids.last_active_at,
         'Học sinh đang học; lớp ' || coalesce(enrolled_rows.class_name, '?') as student_fields,
         ' (học sinh đang học ở ' || coalesce(enrolled_rows.source_file, '?') || ', dòng '
-            || coalesce(cast(enrolled_rows.source_row as varchar), '?') || ')' as student_ref
+        || coalesce(cast(enrolled_rows.source_row as varchar), '?') || ')' as student_ref
     from enrolled_rows
     left join health_ids
         on enrolled_rows.school_code = health_ids.school_code
@@ -185,11 +195,18 @@ c_2_3_6 as (
         school_code, school_year, '2.3.6' as criterion_code, 'denominator' as role, 'student' as entity,
         source_file, source_sheet, source_row,
         student_fields || '; có hồ sơ sức khỏe đo trong năm học: '
-            || case when health_row is null then 'không' else 'có' end as fields_read
+        || case when health_row is null then 'không' else 'có' end as fields_read
     from enrolled_facts
     union all
     select
-        school_code, school_year, '2.3.6', 'numerator', 'health_record', health_file, health_sheet, health_row,
+        school_code,
+        school_year,
+        '2.3.6',
+        'numerator',
+        'health_record',
+        health_file,
+        health_sheet,
+        health_row,
         'Hồ sơ sức khỏe đo ngày ' || strftime(cast(measured_at as date), '%d/%m/%Y') || student_ref
     from enrolled_facts
     where health_row is not null
@@ -200,30 +217,57 @@ c_2_4_1 as (
         school_code, school_year, '2.4.1' as criterion_code, 'denominator' as role, 'student' as entity,
         source_file, source_sheet, source_row,
         student_fields || '; có tài khoản phụ huynh hoạt động trong năm học: '
-            || case when parent_row is null then 'không' else 'có' end as fields_read
+        || case when parent_row is null then 'không' else 'có' end as fields_read
     from enrolled_facts
     union all
     select
-        school_code, school_year, '2.4.1', 'numerator', 'parent_app_account', parent_file, parent_sheet, parent_row,
+        school_code,
+        school_year,
+        '2.4.1',
+        'numerator',
+        'parent_app_account',
+        parent_file,
+        parent_sheet,
+        parent_row,
         'Tài khoản phụ huynh trạng thái ' || coalesce(parent_status, '?') || '; dùng lần cuối ngày '
-            || strftime(cast(last_active_at as date), '%d/%m/%Y') || student_ref
+        || strftime(cast(last_active_at as date), '%d/%m/%Y') || student_ref
     from enrolled_facts
     where parent_row is not null
 ),
 
 final as (
     select
-        school_code, school_year, criterion_code, role, entity, cast(null as varchar) as item_code, source_file,
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        cast(null as varchar) as item_code,
+        source_file,
         source_sheet, source_row, 1.0 as amount, fields_read
     from c_2_3_2
     union all
     select
-        school_code, school_year, criterion_code, role, entity, cast(null as varchar), source_file, source_sheet,
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        cast(null as varchar),
+        source_file,
+        source_sheet,
         source_row, 1.0, fields_read
     from c_2_3_6
     union all
     select
-        school_code, school_year, criterion_code, role, entity, cast(null as varchar), source_file, source_sheet,
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        cast(null as varchar),
+        source_file,
+        source_sheet,
         source_row, 1.0, fields_read
     from c_2_4_1
 )

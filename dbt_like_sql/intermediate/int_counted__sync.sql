@@ -10,7 +10,8 @@ sync_log as (
 ),
 
 required_entities as (
-    select value as entity from cfg_params where criterion_code = '2.3.8' and param = 'entities'
+    select value as entity from cfg_params
+    where criterion_code = '2.3.8' and param = 'entities'
 ),
 
 milestones as (
@@ -20,12 +21,14 @@ milestones as (
 ),
 
 ok_results as (
-    select value from cfg_params where criterion_code = '2.3.8' and param = 'result'
+    select value from cfg_params
+    where criterion_code = '2.3.8' and param = 'result'
 ),
 
 has_log as (
     -- a delivered sync log, even one with no rows, counts as a log
-    select school_code, school_year from int_sources__delivered where entity = 'csdl_sync_log'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'csdl_sync_log'
 ),
 
 required as (
@@ -63,11 +66,12 @@ met as (
         sync_log.source_row
     from required
     inner join sync_log
-        on sync_log.school_code = required.school_code
-        and sync_log.school_year = required.school_year
-        and sync_log.entity = required.entity
-        and sync_log.period = required.period
-    where sync_log.result in (select value from ok_results)
+        on required.school_code = sync_log.school_code
+        and required.school_year = sync_log.school_year
+        and required.entity = sync_log.entity
+        and required.period = sync_log.period
+    where
+        sync_log.result in (select ok_results.value from ok_results)
         and cast(sync_log.sent_at as date) <= required.deadline
     qualify row_number() over (
         partition by required.school_code, required.school_year, required.entity, required.period
@@ -84,7 +88,7 @@ facts as (
         met.source_sheet,
         met.source_row,
         'Đồng bộ ' || required.entity || ' kỳ ' || required.period || ', hạn '
-            || strftime(required.deadline, '%d/%m/%Y') as requirement
+        || strftime(required.deadline, '%d/%m/%Y') as requirement
     from required
     left join met
         on required.school_code = met.school_code
@@ -99,7 +103,7 @@ final as (
         entity || '/' || period as item_code, cast(null as varchar) as source_file,
         cast(null as varchar) as source_sheet, cast(null as bigint) as source_row, 1.0 as amount,
         requirement || ' (yêu cầu theo bộ chỉ số); đạt: '
-            || case when source_row is null then 'không' else 'có' end as fields_read
+        || case when source_row is null then 'không' else 'có' end as fields_read
     from facts
     union all
     select

@@ -6,7 +6,8 @@ with schools as (
 ),
 
 teachers as (
-    select * from int_staff__active where is_teacher
+    select * from int_staff__active
+    where is_teacher
 ),
 
 staff_rows as (
@@ -26,7 +27,8 @@ resources as (
 ),
 
 account_ok as (
-    select value from cfg_params where criterion_code = '1.6.1' and param = 'account_status'
+    select value from cfg_params
+    where criterion_code = '1.6.1' and param = 'account_status'
 ),
 
 event_params as (
@@ -57,23 +59,25 @@ with_account as (
     -- the first active account matched to each staff id (an account may sit in another school's folder)
     select school_year, matched_staff_id as staff_id, account_status, source_file, source_sheet, source_row
     from accounts
-    where account_status in (select value from account_ok) and matched_staff_id is not null
+    where account_status in (select account_ok.value from account_ok) and matched_staff_id is not null
     qualify row_number() over (
         partition by school_year, matched_staff_id order by source_file, source_sheet, source_row
     ) = 1
 ),
 
 events as (
-    select activity.school_code, activity.school_year, upper(trim(activity.user_pin)) as staff_id,
+    select
+        activity.school_code, activity.school_year, upper(trim(activity.user_pin)) as staff_id,
         sum(activity.value) as n_events, count(*) as n_rows
     from activity
     inner join schools
         on activity.school_code = schools.school_code
         and activity.school_year = schools.school_year
     cross join event_params
-    where activity.metric = event_params.metric
+    where
+        activity.metric = event_params.metric
         and cast(coalesce(activity.measured_at, activity.period_end) as date)
-            between schools.year_start and schools.year_end
+        between schools.year_start and schools.year_end
     group by activity.school_code, activity.school_year, upper(trim(activity.user_pin))
 ),
 
@@ -91,7 +95,8 @@ authored as (
     inner join schools
         on resources.school_code = schools.school_code
         and resources.school_year = schools.school_year
-    where resources.author_id is not null
+    where
+        resources.author_id is not null
         and (resources.created_at is null or cast(resources.created_at as date) <= schools.year_end)
     qualify row_number() over (
         partition by resources.school_code, resources.school_year, resources.author_id
@@ -121,10 +126,20 @@ per_teacher as (
         authored.source_file as resource_file,
         authored.source_sheet as resource_sheet,
         authored.source_row as resource_row,
-        case when coalesce(events.n_events, 0) = floor(coalesce(events.n_events, 0)) then cast(cast(coalesce(events.n_events, 0) as bigint) as varchar) else replace(cast(coalesce(events.n_events, 0) as varchar), '.', ',') end as n_events_text,
-        case when event_params.min_events = floor(event_params.min_events) then cast(cast(event_params.min_events as bigint) as varchar) else replace(cast(event_params.min_events as varchar), '.', ',') end as min_events_text,
+        case
+            when
+                coalesce(events.n_events, 0) = floor(coalesce(events.n_events, 0))
+                then cast(cast(coalesce(events.n_events, 0) as bigint) as varchar)
+            else replace(cast(coalesce(events.n_events, 0) as varchar), '.', ',')
+        end as n_events_text,
+        case
+            when
+                event_params.min_events = floor(event_params.min_events)
+                then cast(cast(event_params.min_events as bigint) as varchar)
+            else replace(cast(event_params.min_events as varchar), '.', ',')
+        end as min_events_text,
         ' (giáo viên ở ' || coalesce(located.source_file, '?') || ', dòng '
-            || coalesce(cast(located.source_row as varchar), '?') || ')' as teacher_ref
+        || coalesce(cast(located.source_row as varchar), '?') || ')' as teacher_ref
     from teachers
     cross join event_params
     cross join min_resources
@@ -147,10 +162,15 @@ per_teacher as (
 
 long as (
     select
-        school_code, school_year, '1.6.1' as criterion_code, 'denominator' as role, 'staff' as entity, source_file,
+        school_code,
+        school_year,
+        '1.6.1' as criterion_code,
+        'denominator' as role,
+        'staff' as entity,
+        source_file,
         source_sheet, source_row,
         'Giáo viên đang làm việc; có tài khoản tập huấn hoạt động: '
-            || case when account_row is null then 'không' else 'có' end as fields_read
+        || case when account_row is null then 'không' else 'có' end as fields_read
     from per_teacher
     union all
     select
@@ -161,14 +181,24 @@ long as (
     union all
     select
         school_code, school_year, '1.6.2', 'denominator', 'staff', source_file, source_sheet, source_row,
-        'Giáo viên đang làm việc; ' || coalesce(metric, '?') || ' trong năm học: ' || n_events_text || ' (tối thiểu '
-            || coalesce(min_events_text, '?') || ')'
+        'Giáo viên đang làm việc; '
+        || coalesce(metric, '?')
+        || ' trong năm học: '
+        || n_events_text
+        || ' (tối thiểu '
+        || coalesce(min_events_text, '?') || ')'
     from per_teacher
     union all
     select
         school_code, school_year, '1.6.2', 'numerator', 'staff', source_file, source_sheet, source_row,
-        'Tổng ' || coalesce(metric, '?') || ' trong năm học ' || n_events_text || ' ≥ ' || min_events_text || ' (từ '
-            || n_event_rows || ' dòng LMS có user_pin là mã giáo viên)'
+        'Tổng '
+        || coalesce(metric, '?')
+        || ' trong năm học '
+        || n_events_text
+        || ' ≥ '
+        || min_events_text
+        || ' (từ '
+        || n_event_rows || ' dòng LMS có user_pin là mã giáo viên)'
     from per_teacher
     where is_active_user
     union all
@@ -181,14 +211,20 @@ long as (
         school_code, school_year, '1.6.3', 'numerator', 'learning_resource', resource_file, resource_sheet,
         resource_row,
         'Học liệu đầu tiên của giáo viên (' || n_resources || ' học liệu, tối thiểu ' || min_resources || ')'
-            || teacher_ref
+        || teacher_ref
     from per_teacher
     where is_author
 ),
 
 final as (
     select
-        school_code, school_year, criterion_code, role, entity, cast(null as varchar) as item_code, source_file,
+        school_code,
+        school_year,
+        criterion_code,
+        role,
+        entity,
+        cast(null as varchar) as item_code,
+        source_file,
         source_sheet, source_row, 1.0 as amount, fields_read
     from long
 )

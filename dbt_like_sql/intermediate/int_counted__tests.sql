@@ -22,16 +22,19 @@ subjects as (
 ),
 
 kinds as (
-    select value from cfg_params where criterion_code = '1.5.1' and param = 'test_kind'
+    select value from cfg_params
+    where criterion_code = '1.5.1' and param = 'test_kind'
 ),
 
 modes as (
-    select value from cfg_params where criterion_code = '1.5.1' and param = 'mode'
+    select value from cfg_params
+    where criterion_code = '1.5.1' and param = 'mode'
 ),
 
 scored_subjects as (
     -- each scored subject once, at its first assignment row
-    select assignments.school_code, assignments.school_year, assignments.subject_code, assignments.source_file,
+    select
+        assignments.school_code, assignments.school_year, assignments.subject_code, assignments.source_file,
         assignments.source_sheet, assignments.source_row
     from assignments
     left join classes
@@ -41,7 +44,7 @@ scored_subjects as (
     inner join subjects
         on assignments.subject_code = subjects.subject_code
         and coalesce(classes.grade, try_cast(regexp_extract(assignments.class_name, '^(\d+)', 1) as integer))
-            between subjects.grade_min and subjects.grade_max
+        between subjects.grade_min and subjects.grade_max
     where subjects.assessed_by = 'score'
     qualify row_number() over (
         partition by assignments.school_code, assignments.school_year, assignments.subject_code
@@ -53,8 +56,8 @@ tests_in_year as (
     select
         tests.*,
         'Bài kiểm tra ' || coalesce(tests.test_id, '?') || '; môn ' || coalesce(tests.subject_code, '?')
-            || '; loại ' || coalesce(tests.test_kind, '?') || '; hình thức ' || coalesce(tests.mode, '?')
-            || '; ngày ' || strftime(cast(tests.held_at as date), '%d/%m/%Y') as test_fields
+        || '; loại ' || coalesce(tests.test_kind, '?') || '; hình thức ' || coalesce(tests.mode, '?')
+        || '; ngày ' || strftime(cast(tests.held_at as date), '%d/%m/%Y') as test_fields
     from tests
     inner join schools
         on tests.school_code = schools.school_code
@@ -66,7 +69,7 @@ tested_subjects as (
     -- each subject's first periodic computer-based test of the year
     select school_code, school_year, subject_code, source_file, source_sheet, source_row, test_fields
     from tests_in_year
-    where test_kind in (select value from kinds) and mode in (select value from modes)
+    where test_kind in (select kinds.value from kinds) and mode in (select modes.value from modes)
     qualify row_number() over (
         partition by school_code, school_year, subject_code order by source_file, source_sheet, source_row
     ) = 1
@@ -77,8 +80,10 @@ c_1_5_1 as (
         scored_subjects.school_code, scored_subjects.school_year, '1.5.1' as criterion_code,
         'denominator' as role, 'teaching_assignment' as entity, scored_subjects.subject_code as item_code,
         scored_subjects.source_file, scored_subjects.source_sheet, scored_subjects.source_row,
-        'Môn ' || scored_subjects.subject_code || ' được phân công, đánh giá bằng điểm số; có bài kiểm tra định kỳ trên máy: '
-            || case when tested_subjects.source_row is null then 'không' else 'có' end as fields_read
+        'Môn '
+        || scored_subjects.subject_code
+        || ' được phân công, đánh giá bằng điểm số; có bài kiểm tra định kỳ trên máy: '
+        || case when tested_subjects.source_row is null then 'không' else 'có' end as fields_read
     from scored_subjects
     left join tested_subjects
         on scored_subjects.school_code = tested_subjects.school_code
@@ -98,8 +103,16 @@ c_1_5_1 as (
 
 c_1_5_2 as (
     select
-        school_code, school_year, '1.5.2' as criterion_code, 'numerator' as role, 'computer_based_test' as entity,
-        test_id as item_code, source_file, source_sheet, source_row, test_fields || '; đã đồng bộ kết quả' as fields_read
+        school_code,
+        school_year,
+        '1.5.2' as criterion_code,
+        'numerator' as role,
+        'computer_based_test' as entity,
+        test_id as item_code,
+        source_file,
+        source_sheet,
+        source_row,
+        test_fields || '; đã đồng bộ kết quả' as fields_read
     from tests_in_year
     where results_synced
 ),

@@ -19,7 +19,8 @@ in_year as (
     inner join schools
         on vouchers.school_code = schools.school_code
         and vouchers.school_year = schools.school_year
-    where vouchers.voucher_date between schools.year_start and schools.year_end
+    where
+        vouchers.voucher_date between schools.year_start and schools.year_end
         and vouchers.voucher_no is not null
     qualify row_number() over (
         partition by vouchers.school_code, vouchers.school_year, vouchers.voucher_no
@@ -29,11 +30,15 @@ in_year as (
 
 final as (
     select
-        school_code, school_year, '2.3.7' as criterion_code, 'numerator' as role, 'accounting_voucher' as entity,
+        school_code,
+        school_year,
+        '2.3.7' as criterion_code,
+        'numerator' as role,
+        'accounting_voucher' as entity,
         cast(voucher_no as varchar) as item_code, source_file, source_sheet, source_row, 1.0 as amount,
         'Chứng từ số ' || voucher_no || '; loại ' || coalesce(voucher_type, '?') || '; ngày '
-            || strftime(cast(voucher_date as date), '%d/%m/%Y')
-            || case when n_rows > 1 then ' (' || n_rows || ' dòng cùng số chứng từ, đếm một lần)' else '' end
+        || strftime(cast(voucher_date as date), '%d/%m/%Y')
+        || case when n_rows > 1 then ' (' || n_rows || ' dòng cùng số chứng từ, đếm một lần)' else '' end
             as fields_read
     from in_year
 )

@@ -19,7 +19,7 @@ n_entry_grades as (
     select schools.school_code, schools.school_year, count(*) as n
     from schools
     inner join entry_grades
-        on entry_grades.level = schools.level
+        on schools.level = entry_grades.level
         or (schools.level is null and entry_grades.grade is not null)
     where entry_grades.grade is not null
     group by schools.school_code, schools.school_year

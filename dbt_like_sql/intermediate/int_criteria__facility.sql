@@ -28,7 +28,8 @@ room_rows as (
         count(*) filter (where criterion_code = '2.3.5') as n_rooms,
         count(*) filter (where criterion_code = '1.7.1' and role = 'denominator') as n_classrooms,
         count(*) filter (where criterion_code = '1.7.1' and role = 'numerator') as n_classrooms_equipped,
-        coalesce(sum(amount) filter (where criterion_code = '1.7.2' and role = 'numerator'), 0) as n_lab_computers
+        coalesce(sum(amount) filter (where criterion_code = '1.7.2' and role = 'numerator'), 0)
+            as n_lab_computers
     from counted
     where entity = 'facility'
     group by school_code, school_year
@@ -36,7 +37,8 @@ room_rows as (
 
 delivered as (
     -- a delivered room list, even one with no rows, is a list of zero rooms
-    select school_code, school_year from int_sources__delivered where entity = 'facility'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'facility'
 ),
 
 room_counts as (
@@ -95,7 +97,9 @@ c_1_7_2 as (
         room_counts.n_lab_computers / largest_class.largest_class as value,
         case
             when class_info.n_classes > 0 and class_info.n_classes_in_range = 0 then 'not_applicable'
-            when room_counts.school_code is null or coalesce(largest_class.largest_class, 0) = 0 then 'no_data'
+            when
+                room_counts.school_code is null or coalesce(largest_class.largest_class, 0) = 0
+                then 'no_data'
             else 'ok'
         end as status
     from schools

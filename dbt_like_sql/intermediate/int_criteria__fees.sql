@@ -5,7 +5,8 @@ with counted as (
 ),
 
 has_list as (
-    select school_code, school_year from int_sources__delivered where entity = 'fee_transaction'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'fee_transaction'
 ),
 
 sums as (

@@ -38,11 +38,13 @@ transcript_counts as (
 
 has_entries as (
     -- a delivered grade book counts even when it holds no marks (header-only files)
-    select school_code, school_year from int_sources__delivered where entity = 'grade_entry'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'grade_entry'
 ),
 
 has_transcripts as (
-    select school_code, school_year from int_sources__delivered where entity = 'transcript'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'transcript'
 ),
 
 school_years as (
@@ -59,13 +61,16 @@ final as (
         cast(null as double) as numerator,
         cast(null as double) as denominator,
         params.weight_gradebook * gradebook.n_pairs_complete / nullif(gradebook.n_pairs, 0)
-        + params.weight_transcript * transcript_counts.n_issued / nullif(transcript_counts.n_enrolled, 0) as value,
+        + params.weight_transcript
+        * transcript_counts.n_issued
+        / nullif(transcript_counts.n_enrolled, 0) as value,
         case
-            when coalesce(gradebook.n_pairs, 0) > 0
+            when
+                coalesce(gradebook.n_pairs, 0) > 0
                 and has_entries.school_code is not null
                 and has_transcripts.school_code is not null
                 and coalesce(transcript_counts.n_enrolled, 0) > 0
-            then 'ok'
+                then 'ok'
             else 'no_data'
         end as status
     from school_years

@@ -6,7 +6,8 @@ with counted as (
 
 has_list as (
     -- a delivered resource list, even one with no rows, counts as a list
-    select school_code, school_year from int_sources__delivered where entity = 'learning_resource'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'learning_resource'
 ),
 
 counts as (

@@ -23,18 +23,20 @@ inputs as (
     select
         schools.school_code,
         schools.school_year,
-        exists (
-            select 1 from stg_taphuan__accounts as accounts
-            where accounts.school_code = schools.school_code and accounts.school_year = schools.school_year
+        exists(
+            select 1 from stg_taphuan__accounts as taphuan
+            where taphuan.school_code = schools.school_code and taphuan.school_year = schools.school_year
         ) as has_accounts,
-        exists (
+        exists(
             select 1 from stg_lms__activity as activity
             where activity.school_code = schools.school_code and activity.school_year = schools.school_year
         ) as has_activity,
-        exists (
+        exists(
             select 1 from int_sources__delivered as delivered
-            where delivered.entity = 'learning_resource'
-                and delivered.school_code = schools.school_code and delivered.school_year = schools.school_year
+            where
+                delivered.entity = 'learning_resource'
+                and delivered.school_code = schools.school_code
+                and delivered.school_year = schools.school_year
         ) as has_resources
     from schools
 ),
@@ -48,13 +50,14 @@ final as (
         cast(counts.n_teachers as double) as denominator,
         counts.n / nullif(counts.n_teachers, 0) as value,
         case
-            when counts.n_teachers > 0
+            when
+                counts.n_teachers > 0
                 and case counts.criterion_code
                     when '1.6.1' then inputs.has_accounts
                     when '1.6.2' then inputs.has_activity
                     else inputs.has_resources
                 end
-            then 'ok'
+                then 'ok'
             else 'no_data'
         end as status
     from counts

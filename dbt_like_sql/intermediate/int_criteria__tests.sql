@@ -6,7 +6,8 @@ with counted as (
 
 has_list as (
     -- a delivered test list, even one with no rows (a header-only file), is a list of zero tests
-    select school_code, school_year from int_sources__delivered where entity = 'computer_based_test'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'computer_based_test'
 ),
 
 counts as (

@@ -10,7 +10,8 @@ counted as (
 
 delivered as (
     -- a delivered voucher list, even one with no rows, is a count of zero
-    select school_code, school_year from int_sources__delivered where entity = 'accounting_voucher'
+    select school_code, school_year from int_sources__delivered
+    where entity = 'accounting_voucher'
 ),
 
 counts as (

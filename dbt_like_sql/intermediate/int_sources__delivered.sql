@@ -7,9 +7,15 @@ with manifest as (
 counted_files as (
     select source_file, delivery_school, delivery_year, entities
     from manifest
-    where status in ('loaded', 'partly_loaded')
+    where
+        status in ('loaded', 'partly_loaded')
         or (status = 'quarantined' and reason_code = 'empty_file')
-        or (status = 'quarantined' and reason_code = 'too_many_rejects' and rows_read > 0 and rows_rejected >= rows_read)
+        or (
+            status = 'quarantined'
+            and reason_code = 'too_many_rejects'
+            and rows_read > 0
+            and rows_rejected >= rows_read
+        )
 ),
 
 file_entities as (

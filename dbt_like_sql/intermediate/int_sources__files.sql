@@ -4,9 +4,13 @@ with raw_rows as not materialized (
     -- not materialized: read once for the counts, once more (only the rows of files with a validate
     -- reject, found by their file) for the rejects
     select 'school' as entity, source_file, school_code, school_year, source_sheet, source_row from raw_school
-    union all select 'class', source_file, school_code, school_year, source_sheet, source_row from raw_class
-    union all select 'student', source_file, school_code, school_year, source_sheet, source_row from raw_student
-    union all select 'staff', source_file, school_code, school_year, source_sheet, source_row from raw_staff
+    union all
+    select 'class', source_file, school_code, school_year, source_sheet, source_row from raw_class
+    union all
+    select 'student', source_file, school_code, school_year, source_sheet, source_row
+    from raw_student
+    union all
+    select 'staff', source_file, school_code, school_year, source_sheet, source_row from raw_staff
     union all
     select 'teaching_assignment', source_file, school_code, school_year, source_sheet, source_row
     from raw_teaching_assignment
@@ -15,7 +19,8 @@ with raw_rows as not materialized (
     union all
     select 'transcript', source_file, school_code, school_year, source_sheet, source_row from raw_transcript
     union all
-    select 'lms_activity', source_file, school_code, school_year, source_sheet, source_row from raw_lms_activity
+    select 'lms_activity', source_file, school_code, school_year, source_sheet, source_row
+    from raw_lms_activity
     union all
     select 'learning_resource', source_file, school_code, school_year, source_sheet, source_row
     from raw_learning_resource
@@ -37,12 +42,14 @@ with raw_rows as not materialized (
     select 'admission_application', source_file, school_code, school_year, source_sheet, source_row
     from raw_admission_application
     union all
-    select 'health_record', source_file, school_code, school_year, source_sheet, source_row from raw_health_record
+    select 'health_record', source_file, school_code, school_year, source_sheet, source_row
+    from raw_health_record
     union all
     select 'accounting_voucher', source_file, school_code, school_year, source_sheet, source_row
     from raw_accounting_voucher
     union all
-    select 'csdl_sync_log', source_file, school_code, school_year, source_sheet, source_row from raw_csdl_sync_log
+    select 'csdl_sync_log', source_file, school_code, school_year, source_sheet, source_row
+    from raw_csdl_sync_log
 ),
 
 rejected as (

@@ -7,7 +7,8 @@ with students as not materialized (
 ),
 
 csdl_delivered as (
-    select distinct school_code, school_year from students where is_csdl
+    select distinct school_code, school_year from students
+    where is_csdl
 ),
 
 chosen as (
@@ -16,7 +17,8 @@ chosen as (
     left join csdl_delivered
         on students.school_code = csdl_delivered.school_code
         and students.school_year = csdl_delivered.school_year
-    where students.is_enrolled
+    where
+        students.is_enrolled
         and students.is_csdl = (csdl_delivered.school_code is not null)
 ),
 

@@ -30,7 +30,11 @@ final as (
         round(self_points, 2) as self_points,
         round(computed_points, 2) as computed_points,
         round(computed_points / nullif(self_points, 0), 4) as factor
-    from (select * from by_province union all select * from national)
+    from (
+        select * from by_province
+        union all
+        select * from national
+    ) as factors
 )
 
 select * from final

@@ -1,5 +1,9 @@
 -- purpose: data-quality counts of one school year as published to the lakehouse: files per ingest status, source rows read, kept and rejected, and quarantined rows per stage and reason
 -- grain: one row per school year × measure × code
+-- column: school_year (varchar): the school year, as 'YYYY-YYYY' (e.g. 2024-2025)
+-- column: measure (varchar): what is counted: files_by_status, source_rows, or quarantine_rows_<stage>
+-- column: code (varchar): the file status, the row count's kind (read, kept, rejected) or the quarantine reason code
+-- column: n (bigint): the count of files or rows
 with manifest as (
     select * from ingest_manifest
     where delivery_year = $school_year
@@ -32,7 +36,13 @@ rejects as (
 
 final as (
     select $school_year as school_year, measure, code, cast(n as bigint) as n
-    from (select * from files union all select * from rows_read union all select * from rejects)
+    from (
+        select * from files
+        union all
+        select * from rows_read
+        union all
+        select * from rejects
+    ) as measures
 )
 
 select * from final

@@ -1,15 +1,37 @@
 -- purpose: the group totals and levels of one school year as published to the lakehouse, on the self-declared side and on the final (externally verified) side, with the school's managing unit and level of education from the registry
 -- grain: one row per school × school year × side (self, final)
+-- column: school_code (varchar): the school's code in the education database (CSDL) registry
+-- column: school_year (varchar): the school year, as 'YYYY-YYYY' (e.g. 2024-2025)
+-- column: side (varchar): self (the school's own assessment) or final (after external verification)
+-- column: managing_unit (varchar): the school's managing unit from the registry (e.g. a commune people's committee or the Department)
+-- column: school_level (varchar): the school's level of education from the registry (e.g. TH, THCS, THPT, GDTX)
+-- column: group_dh_points (double): the points of group DH (digital transformation in teaching and learning)
+-- column: group_dh_level (bigint): the level (1 to 3) group DH reaches
+-- column: group_qt_points (double): the points of group QT (digital transformation in school management)
+-- column: group_qt_level (bigint): the level (1 to 3) group QT reaches
+-- column: level (bigint): the school's overall digital-transformation level (1 to 3)
 with scores as (
     -- the two tables carry different extra columns: the published ones named (no UNION BY NAME in Spark)
     select
-        'self' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        'self' as side,
+        school_code,
+        school_year,
+        group_dh_points,
+        group_dh_level,
+        group_qt_points,
+        group_qt_level,
         level
     from school_scores_self
     where school_year = $school_year
     union all
     select
-        'final' as side, school_code, school_year, group_dh_points, group_dh_level, group_qt_points, group_qt_level,
+        'final' as side,
+        school_code,
+        school_year,
+        group_dh_points,
+        group_dh_level,
+        group_qt_points,
+        group_qt_level,
         level
     from school_scores_final
     where school_year = $school_year

@@ -20,7 +20,7 @@ final as (
         raw.test_kind,
         raw.mode,
         raw.held_at,
-        coalesce(results_synced, false) as results_synced,
+        coalesce(raw.results_synced, false) as results_synced,
         raw.source_file,
         raw.source_sheet,
         raw.source_row

@@ -17,10 +17,10 @@ final as (
         raw.resource_id,
         raw.subject_code,
         raw.grade,
-        upper(trim(author_id)) as author_id,
+        upper(trim(raw.author_id)) as author_id,
         raw.created_at,
         raw.approval_status,
-        coalesce(moderation_status, 'normal') as moderation_status,
+        coalesce(raw.moderation_status, 'normal') as moderation_status,
         raw.source_file,
         raw.source_sheet,
         raw.source_row

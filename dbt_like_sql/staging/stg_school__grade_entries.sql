@@ -22,7 +22,7 @@ final as (
         -- length test first spares the regular expression on 10-character keys
         case
             when length(raw.student_key) <= 9 and regexp_full_match(raw.student_key, '[0-9]{1,9}')
-            then lpad(raw.student_key, 10, '0')
+                then lpad(raw.student_key, 10, '0')
             else raw.student_key
         end as student_code,
         raw.moet_id,

@@ -23,7 +23,7 @@ final as (
         raw.class_name,
         raw.grade,
         raw.layout_id,
-        coalesce(layout_id like 'csdl.%', false) as is_csdl,
+        coalesce(raw.layout_id like 'csdl.%', false) as is_csdl,
         raw.source_file,
         raw.source_sheet,
         raw.source_row

@@ -16,7 +16,7 @@ final as (
         raw.school_year,
         raw.account_id,
         raw.account_status,
-        upper(trim(coalesce(matched_staff_id, staff_id))) as matched_staff_id,
+        upper(trim(coalesce(raw.matched_staff_id, raw.staff_id))) as matched_staff_id,
         raw.match_method,
         raw.source_file,
         raw.source_sheet,

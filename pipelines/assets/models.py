@@ -33,6 +33,7 @@ def model_spec(model: SqlModel) -> dg.AssetSpec:
         metadata={
             "sql_file": dg.MetadataValue.path(str(model.path.relative_to(model.path.parents[2]))),
             "materialization": model.materialization,
+            **model.column_schema_metadata(),
         },
     )
 
