@@ -6,14 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-16)
 YEARS ?= 2023-2024 2024-2025
 
-<<<<<<< HEAD
 # the product packages: what the type checker and the line-length rule hold to account
 PRODUCT := pipelines connectors quality reports indicator_sets warehouse lakehouse
 
 .PHONY: demo test test-slow check lint typecheck sqllint sample check-sample bench clean
-=======
-.PHONY: demo test test-slow lint sqllint typecheck sample check-sample bench clean
->>>>>>> issue-23-sqlfluff
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Cần Python 3.11 ($(PYTHON) not found)"; exit 1; }
