@@ -92,25 +92,12 @@ def _text_eq(values: np.ndarray, *texts: str) -> np.ndarray:
 _NEED = frozenset({"scheme", "component", "semester", "source_row", "value_num", "value_text"})
 
 
-def add_tt22_warnings(results: list[SheetResult], files: list[str]) -> None:
-    """Append `incomplete_tx` / `avg_mismatch` warnings to the TT22 sheets among `results` (`files`: the
-    file of each result)."""
-    keep = [k for k, r in enumerate(results) if r.layout.shape == "tt22" and not r.rows.empty
-            and set(r.rows.columns) >= _NEED]  # fmt: skip
-    sheets, files = [results[k] for k in keep], [files[k] for k in keep]
-    if not sheets:
-        return
-    frame = pd.concat([r.rows[[c for c in _COLUMNS if c in r.rows.columns]] for r in sheets], ignore_index=True) \
-        if len(sheets) > 1 else sheets[0].rows  # fmt: skip
-    sid = np.repeat(np.arange(len(sheets)), [len(r.rows) for r in sheets])
-    add_group_warnings(sheets, frame, sid, files)
-
-
 def add_group_warnings(
     sheets: list[SheetResult], frame: pd.DataFrame, sid: np.ndarray, files: list[str]
 ) -> None:
-    """`add_tt22_warnings` of TT22 sheets whose records are the rows of one frame (`sid`: the position
-    in `sheets` of each record), as a grouped parse holds them: no frame per sheet is joined."""
+    """Append `incomplete_tx` / `avg_mismatch` warnings to TT22 sheets whose records are the rows of one
+    frame (`sid`: the position in `sheets` of each record), as a grouped parse holds them: no frame per
+    sheet is joined."""
     if frame.empty or not set(frame.columns) >= _NEED:
         return
     rejected = [{x.row for x in r.rejects} for r in sheets]
@@ -121,7 +108,6 @@ def add_group_warnings(
 
 
 _TEXT_COLUMNS = ("scheme", "component", "semester", "value_text", "subject_code", "class_name")
-_COLUMNS = (*_TEXT_COLUMNS, "source_row", "value_num")
 
 
 def _warnings(frame: pd.DataFrame, sid: np.ndarray, n_sheets: int,
