@@ -29,7 +29,8 @@ def test_a_nul_in_a_row_rejects_that_row(tmp_path: Path) -> None:
     ingest_inbox(con, tmp_path, YEAR, hash_key="k")
     codes = [r[0] for r in con.execute("SELECT room_code FROM raw_facility ORDER BY source_row").fetchall()]
     assert codes == ["C1", "C2", "C4", "C5", "C7", "C8"]
-    assert not con.execute("SELECT count(*) FROM raw_facility WHERE contains(room_name, chr(0))").fetchone()[0]
+    nul = "SELECT count(*) FROM raw_facility WHERE contains(room_name, chr(0)) OR contains(room_code, chr(0))"
+    assert con.execute(nul).fetchone() == (0,)
     status, kept, rejected = con.execute(
         "SELECT status, rows_kept, rows_rejected FROM ingest_manifest WHERE source_file = ?", [REL]
     ).fetchone()
