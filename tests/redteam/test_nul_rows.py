@@ -42,3 +42,23 @@ def test_a_nul_in_a_row_rejects_that_row(tmp_path: Path) -> None:
     assert all("Dòng có ký tự NUL" in r[3] and "\x00" not in r[3] for r in rejects)
     html = render(collect(con, YEAR, with_audits=False))
     assert "Phong_nul.csv" in html and "Dòng có ký tự NUL" in html
+
+
+def test_a_blank_key_is_not_shown_as_nan(tmp_path: Path) -> None:
+    """Found by the red-team run: a row whose key cell is blank was rejected with «giá trị 'nan'» (the
+    parser's NaN printed by Python) in its Vietnamese message; a blank cell has no value to show."""
+    lines = [
+        HEADER,
+        "1,C1,Phòng C1,Phòng học,x,x",
+        "2,,Phòng không mã,Phòng học,x,x",
+        "3,C3,Phòng C3,Phòng học,x,x",
+    ]
+    path = tmp_path / REL
+    path.parent.mkdir(parents=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    con = raw_store.connect(":memory:")
+    ingest_inbox(con, tmp_path, YEAR, hash_key="k")
+    value, message = con.execute(
+        "SELECT value, message FROM quarantine_rows WHERE reason_code = 'missing_key'"
+    ).fetchone()
+    assert value is None and "'nan'" not in message and "Thiếu giá trị ở cột khóa; yêu cầu" in message
