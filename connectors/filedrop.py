@@ -365,6 +365,8 @@ def _conclude(
     res.kept_previous = duplicate_school_codes(res, loc.found, ctx)
     if loc.cut is not None:
         reject_cut_line(res, loc.cut)
+    if res.source_file.lower().endswith(tuple(CSV_TYPES)):
+        reject_nul_rows(res, loc.found)
     file_errors = [s for s in res.sheets if s.file_error]
     if file_errors:
         res.reason_code = file_errors[0].file_error
@@ -404,6 +406,36 @@ def reject_cut_line(res: FileResult, cut: tuple[int, int, int]) -> None:
         s.rows, s.parent = s.rows[~mine], None
         s.rejects.append(RowIssue.reject(res.source_file, s.sheet, row, "truncated_row", entity=s.layout.entity,
                                          expected=f"{width} cột, dòng chỉ có {fields} cột"))  # fmt: skip
+
+
+def reject_nul_rows(res: FileResult, found: list[tuple[Grid, HeaderMatch]]) -> None:
+    """Reject a CSV data row with a NUL character in a cell as `nul_character`, naming the first such
+    cell (shown with ␀): its text would load with the NUL in it (a room code `C\\x003`), a sign of a
+    damaged or half-written file. The other rows load; a reject the parser gave the row stays beside."""
+    for s, (grid, match) in zip(res.sheets, found, strict=False):
+        if "source_row" not in s.rows.columns:
+            continue
+        first: dict[int, tuple[int, str]] = {}  # sheet row → (column, value) of its first NUL cell
+        for i, row in enumerate(grid.values):
+            r = int(grid.row_index[i])
+            if r < match.row + match.depth or r in first:
+                continue
+            for j, v in enumerate(row):
+                if isinstance(v, str) and "\x00" in v:
+                    first[r] = (int(grid.columns[j]), v)
+                    break
+        if not first:
+            continue
+        mine = s.rows["source_row"].isin(list(first)).to_numpy()
+        rejected = {r.row for r in s.rejects}
+        for r, (col, value) in sorted(first.items()):
+            if r not in rejected and not (s.rows["source_row"] == r).any():
+                continue  # not a data row (title, footer)
+            s.rejects.append(RowIssue.reject(res.source_file, s.sheet, r, "nul_character", entity=s.layout.entity,
+                                             canonical=match.mapping.get(col, ""), column=col,
+                                             header=" / ".join(match.paths.get(col, [])),
+                                             value=value.replace("\x00", "␀")))  # fmt: skip
+        s.rows, s.parent = s.rows[~mine], None
 
 
 def duplicate_school_codes(
@@ -904,7 +936,11 @@ def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], s
     plan, checks, held = Plan(), PathChecks(inbox), 0
     copies = _ContentIndex()
     now = dt.datetime.now().timestamp()
-    for rel_raw in sorted(walk_inbox(inbox, year), key=parse_order):
+    unreadable: list[str] = []
+    files = sorted(walk_inbox(inbox, year, unreadable), key=parse_order)
+    for folder in unreadable:
+        unreadable_folder(inbox, folder, known, plan, summary)
+    for rel_raw in files:
         path, rel = inbox / rel_raw, file_key(rel_raw)
         plan.seen.add(rel)
         summary.files_seen += 1
@@ -984,6 +1020,30 @@ class _ContentIndex:
                     taken[rel] = FileDecision(path, rel, sha, blocked, prev)
                     plan.todo.append(taken[rel])
         plan.todo.sort(key=lambda d: parse_order(d.rel))
+
+
+def unreadable_folder(
+    inbox: Path, folder: str, known: dict[str, ManifestEntry], plan: Plan, summary: IngestSummary
+) -> None:
+    """A folder of the inbox the walk could not list (permission denied): a manifest row of its own
+    (`<folder>/`, quarantined as `unreadable_folder`, naming it) so that the data-quality report says
+    which school's delivery was not read, and the files loaded from it before are kept, not retired (as
+    for a file still being written: a permission fixed tomorrow must not have wiped the school today).
+    The inbox itself unreadable is an error of the set-up, not of a school: it stops the run."""
+    if not folder:
+        raise PermissionError(f"cannot list the inbox folder {inbox}")
+    rel = file_key(folder) + "/"
+    plan.seen.add(rel)
+    plan.seen.update(k for k in known if k.startswith(rel))
+    summary.files_seen += 1
+    blocked = ("unreadable_folder", f"thư mục “{rel}”")
+    path = inbox / folder
+    sha, prev = _blocked_sha(blocked, path), known.get(rel)
+    if _unchanged(prev, sha):
+        summary.skipped += 1
+        plan.skipped.append((rel, sha, "skipped"))
+        return
+    plan.todo.append(FileDecision(path, rel, sha, blocked, prev))
 
 
 def unexpected_folder(rel: str) -> tuple[str, str] | None:
@@ -1329,6 +1389,7 @@ def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntr
         if not _retires(rel, entry, seen, year):
             continue
         con.execute("BEGIN TRANSACTION")
+        keep_entries_listed_twice(con, rel)
         raw_store.delete_file_rows(con, rel)
         con.execute(
             "UPDATE ingest_manifest SET status = 'retired', rows_kept = 0, records_written = 0, run_id = ?, "
@@ -1339,6 +1400,27 @@ def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntr
         con.execute("COMMIT")
         summary.retired += 1
         summary.changed_files.append(rel)
+
+
+def keep_entries_listed_twice(con: duckdb.DuckDBPyConnection, rel: str) -> None:
+    """Before a retired file's rows leave: its registry entries for a (school code, year) that another
+    registry file now lists twice (`duplicate_school_code`) and that no other file holds pass to that
+    file (the first by name), as they were, so the school keeps its previous entry until the registry is
+    corrected, as when the previous entry came from the same file (`previous_entries`): the registry
+    renamed (`DanhSachTruong.xlsx` → `DanhSachTruong_2025.xlsx`) with a code listed twice must not drop
+    the school. The entry then lives and goes with that file's rows (replaced once it is corrected)."""
+    con.execute(
+        """
+        UPDATE raw_school AS r SET source_file = q.source_file
+        FROM (SELECT value AS school_code, school_year, min(source_file) AS source_file FROM quarantine_rows
+              WHERE reason_code = 'duplicate_school_code' AND source_file <> $rel GROUP BY ALL) AS q
+        WHERE r.source_file = $rel AND r.school_code = q.school_code
+          AND (q.school_year IS NULL OR q.school_year = r.school_year)
+          AND NOT EXISTS (SELECT 1 FROM raw_school o WHERE o.school_code = r.school_code
+                          AND o.school_year = r.school_year AND o.source_file <> $rel)
+        """,
+        {"rel": rel},
+    )
 
 
 def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:

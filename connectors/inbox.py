@@ -12,16 +12,24 @@ from pathlib import Path
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 
 
-def walk_inbox(inbox: Path, year: str | None = None) -> list[str]:
+def walk_inbox(inbox: Path, year: str | None = None, unreadable: list[str] | None = None) -> list[str]:
     """The files under the inbox (paths relative to it, `/`-separated) that the connector reads for
     `year` (all years when None), sorted with the province folders first so that the registry is known
     before school files are read. One `os.walk`: names starting with `_` or `.` are skipped (a folder's
     whole content with it), another year's folder is not entered, links to folders are not followed;
     every other entry (files, links to files, dangling links, FIFOs, devices) is listed: the pre-flight
-    checks decide about it."""
+    checks decide about it. A folder that cannot be listed (permission denied) is appended to
+    `unreadable` when given (its path relative to the inbox; "" for the inbox itself) and the walk goes
+    on with the others."""
     root = str(inbox)
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def failed(exc: OSError) -> None:
+        if unreadable is not None and exc.filename is not None:
+            rel_dir = os.path.relpath(os.fsdecode(exc.filename), root)
+            unreadable.append("" if rel_dir == "." else rel_dir.replace(os.sep, "/"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed):
         rel_dir = os.path.relpath(dirpath, root)
         parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
         dirnames[:] = [d for d in dirnames if not d.startswith(("_", "."))

@@ -39,7 +39,7 @@ def personal_columns(entity: str) -> frozenset[str]:
 
 def shown_value(value: object, entity: str, canonical: str) -> str | None:
     """A cell value as an issue stores it: text of at most MAX_VALUE_CHARS, masked when personal."""
-    if value is None or value is _NA:
+    if value is None or value is _NA or (isinstance(value, float) and value != value):  # NaN: a blank cell
         return None
     text = str(value)[:MAX_VALUE_CHARS]
     return mask(text) if canonical in personal_columns(entity) else text

@@ -29,6 +29,9 @@ REASONS_VI: dict[str, str] = {
     "lưu lại rồi gửi lại",
     "unexpected_folder": "Thư mục năm học không đúng quy ước (cần dạng 2024-2025, ví dụ 2024-2025/<mã trường>/): "
     "tệp không được đọc để không bị tính trùng sang năm học khác; hãy đổi tên thư mục",
+    "unreadable_folder": "Máy chủ không có quyền mở thư mục nộp (quyền truy cập của thư mục trên máy chủ không "
+    "cho tài khoản chạy hệ thống đọc): không tệp nào trong thư mục được đọc ở lần chạy này, dữ liệu đã nạp trước "
+    "đó của thư mục được giữ nguyên; người quản trị cần cấp quyền đọc, thư mục sẽ được đọc ở lần chạy sau",
     "unknown_school": "Mã trường ở tên thư mục nộp không có trong danh sách trường của Sở cho năm học này: "
     "kiểm tra tên thư mục (mã trường) hoặc đề nghị Sở bổ sung trường vào danh sách; tệp chưa được đọc",
     "duplicate_file": "Tệp là bản sao (trùng từng byte) của một tệp khác trong cùng thư mục nộp của trường và "
@@ -50,6 +53,8 @@ REASONS_VI: dict[str, str] = {
     "nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
     "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): tệp "
     "có thể được gửi khi chưa ghi xong; dòng này bị loại, hãy xuất lại tệp đầy đủ rồi gửi lại",
+    "nul_character": "Dòng có ký tự NUL (mã 0, hiện là ␀) trong ô: tệp CSV có thể bị hỏng hoặc được gửi khi chưa "
+    "ghi xong; dòng này bị loại, các dòng khác vẫn được đọc; hãy xuất lại tệp rồi gửi lại",
     "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
     "(cấp học, tên…): tất cả các dòng của mã này bị loại; hãy sửa danh sách để mỗi trường chỉ có một dòng",
     # warnings

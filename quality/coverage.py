@@ -55,7 +55,11 @@ def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     """Every school known for the year (registry, deliveries, raw rows): school_code, school_name."""
     raw_store.ensure_schema(con)
     parts = ["SELECT school_code, name AS school_name FROM raw_school WHERE school_year = $year"]
-    parts.append("SELECT delivery_school, NULL FROM ingest_manifest WHERE delivery_year = $year")
+    # a folder whose code the registry does not hold is no school (issue 24: no phantom in any output)
+    parts.append(
+        "SELECT delivery_school, NULL FROM ingest_manifest WHERE delivery_year = $year "
+        "AND coalesce(reason_code, '') <> 'unknown_school'"
+    )
     parts += [
         f"SELECT DISTINCT school_code, NULL FROM {e.table} WHERE school_year = $year"
         for e in load_entities().values()
@@ -83,12 +87,17 @@ def rows_by_source(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
 
 
 def files(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
-    """The manifest rows of the year's deliveries (one row per file)."""
+    """The manifest rows of the year's deliveries (one row per file, with its reason in Vietnamese); a
+    file of a folder whose code the registry does not hold (`unknown_school`) has no school, and a file
+    under a top-level folder that is no school year (`unexpected_folder`: it belongs to no year) is
+    listed in every year, without a school (the report lists both with the unassigned files)."""
     raw_store.ensure_schema(con)
     return con.execute(
-        "SELECT source_file, delivery_school AS school_code, entities, status, reason_code, rows_read, "
-        "rows_kept, rows_rejected, ingested_at FROM ingest_manifest WHERE delivery_year = ? "
-        "AND coalesce(status, '') <> 'retired' ORDER BY source_file",
+        "SELECT source_file, CASE WHEN reason_code = 'unknown_school' THEN NULL ELSE delivery_school END "
+        "AS school_code, entities, status, reason_code, reason, rows_read, rows_kept, rows_rejected, "
+        "ingested_at "
+        "FROM ingest_manifest WHERE (delivery_year = ? OR (delivery_year IS NULL AND reason_code = "
+        "'unexpected_folder')) AND coalesce(status, '') <> 'retired' ORDER BY source_file",
         [year],
     ).df()
 

@@ -124,6 +124,12 @@ def _na(v: object) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
+def _reason(code: object, reason: object) -> str:
+    """A quarantined file's reason as the manifest holds it (the Vietnamese text of its code with what
+    was found: the likely encoding and how to re-save, the size and the cap…), else its code's text."""
+    return str(reason) if not _na(reason) and str(reason) else reason_text(str(code))
+
+
 def _rejected_by_school(rejects: pd.DataFrame) -> tuple[dict[str, int], dict[str, list[dict]]]:
     """Per school: rejected rows (distinct file × sheet × row) and the rejected-rows table (one entry
     per source × reason, sorted, with its distinct rows and its first examples), from the year's
@@ -216,12 +222,16 @@ def collect(
     n_rejected, rejected = _rejected_by_school(rejects)
     quarantined: dict[str, list[dict]] = {}
     qf = files[files["status"] == "quarantined"]
-    for code, f, rc in zip(
-        qf["school_code"].tolist(), qf["source_file"].tolist(), qf["reason_code"].tolist(), strict=True
+    for code, f, rc, why in zip(
+        qf["school_code"].tolist(),
+        qf["source_file"].tolist(),
+        qf["reason_code"].tolist(),
+        qf["reason"].tolist(),
+        strict=True,
     ):
         if not _na(code):
             quarantined.setdefault(code, []).append(
-                {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
+                {"file": f, "reason_code": rc, "reason": _reason(rc, why)}
             )
     missing: dict[str, list[str]] = {}
     miss = matrix[~matrix["delivered"]]
@@ -246,8 +256,10 @@ def collect(
         generated_at=dt.datetime.now().replace(microsecond=0),
         schools=sections,
         unassigned_files=[
-            {"file": f, "reason_code": rc, "reason": reason_text(str(rc))}
-            for f, rc in zip(unassigned["source_file"], unassigned["reason_code"], strict=True)
+            {"file": f, "reason_code": rc, "reason": _reason(rc, why)}
+            for f, rc, why in zip(
+                unassigned["source_file"], unassigned["reason_code"], unassigned["reason"], strict=True
+            )
         ],
         lms_api=latest_pull_status(con, year),
         accounting_html=sheet_accounting.section_html(con, year),

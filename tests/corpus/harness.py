@@ -58,6 +58,32 @@ def _limit_memory() -> None:  # runs in the child before exec
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
 
 
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _PR_CAPBSET_DROP = 1, 2, 24
+
+
+def permissions_apply() -> str | None:
+    """None when a child started with `unprivileged=True` obeys file permissions; else why not. Not root:
+    permissions apply anyway. Root: the child drops the two capabilities that let root read any file and
+    list any folder (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) from its bounding set before it executes
+    Python, which needs CAP_SETPCAP (a container may lack it)."""
+    if os.geteuid() != 0:
+        return None
+    status = Path("/proc/self/status").read_text()
+    eff = int(next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), 16)
+    return None if eff & (1 << 8) else "running as root without CAP_SETPCAP: cannot drop the read override"
+
+
+def _unprivileged() -> None:  # runs in the child before exec
+    _limit_memory()
+    if os.geteuid() == 0:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+            if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """Environment of a child run: development mode, a test key, no API, English-free locale issues."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
@@ -70,12 +96,14 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_limited(
-    args: list[str], timeout: float, env: dict[str, str] | None = None
+    args: list[str], timeout: float, env: dict[str, str] | None = None, unprivileged: bool = False
 ) -> subprocess.CompletedProcess:
-    """Run `python -m tests.corpus.harness <args>` with the memory limit; raises on timeout."""
+    """Run `python -m tests.corpus.harness <args>` with the memory limit (and, `unprivileged`, obeying
+    file permissions even as root: `permissions_apply`); raises on timeout."""
     return subprocess.run(
         [sys.executable, "-m", "tests.corpus.harness", *args], cwd=REPO_ROOT, env=env or child_env(),
-        capture_output=True, text=True, timeout=timeout, preexec_fn=_limit_memory, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False,
+        preexec_fn=_unprivileged if unprivileged else _limit_memory,
     )  # fmt: skip
 
 
