@@ -115,3 +115,22 @@ def test_the_schedule_requests_every_province() -> None:
     )
     assert isinstance(result, list)
     assert sorted(str(r.partition_key) for r in result) == ["08|2025-2026", "14|2025-2026"]
+
+
+def test_cds_run_refuses_a_bad_province_code(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    result = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "inbox"), "--warehouse",
+                                       str(tmp_path / "wh.duckdb"), "--province", "8"])  # fmt: skip
+    assert result.exit_code == 2 and "Mã tỉnh không hợp lệ" in result.output
+    assert not (tmp_path / "wh.duckdb").exists() and not (tmp_path / "wh_8.duckdb").exists()
+
+
+def test_province_hanoi_preset_is_the_size_of_hanoi() -> None:
+    from sample_exports.generator.presets import PRESETS, build_schools
+
+    schools = build_schools(PRESETS["province-hanoi"], 7)
+    assert len(schools) == 2800 and {s.province_code for s in schools} == {"01"}
+    assert 2_100_000 <= sum(s.pupils for s in schools) <= 2_300_000
