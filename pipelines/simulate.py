@@ -283,7 +283,8 @@ def report_lines(sim: Simulation, max_concurrent_runs: int = 2) -> list[str]:
     return [
         f"Số lượt chạy: {len(sim.runs)} (thất bại: {', '.join(failed) or 'không'})",
         f"Thời gian thực: {num(sim.wall_seconds)} giây; tổng thời gian các lượt: {num(sim.sum_seconds)} giây; "
-        f"tổng ÷ {max_concurrent_runs} = {num(ideal)} giây; tỉ lệ {num(ratio)}× (mục tiêu ≤ 1,2×)",
+        f"tổng ÷ {max_concurrent_runs} = {num(ideal)} giây; tỉ lệ {f'{ratio:.2f}'.replace('.', ',')}× "
+        "(mục tiêu ≤ 1,2×)",
         f"Cặp lượt chạy của hai tỉnh khác nhau chạy đồng thời: {len(sim.overlapping(False))}",
         f"Cặp lượt chạy cùng một tỉnh chạy đồng thời (phải là 0): {len(sim.overlapping(True))}",
     ]
