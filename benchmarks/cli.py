@@ -191,7 +191,8 @@ NOTES = [
     "--sizes",
     default="small,medium,province-mountain",
     show_default=True,
-    help="Kích thước, cách nhau bởi dấu phẩy: small, medium (≈60 trường), province-mountain.",
+    help="Kích thước, cách nhau bởi dấu phẩy: small, medium (≈60 trường), province-mountain, "
+    "province-hanoi (≈2.800 trường, 2,2 triệu học sinh; chỉ chạy khi được chọn).",
 )
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--years", default="2024-2025", show_default=True, help="Các năm học sinh dữ liệu.")

@@ -1,6 +1,7 @@
 """Generated inboxes for the benchmark, cached under benchmarks/cache/ (gitignored), and the 5% change.
 
-Sizes: `small` and `province-mountain` are the generator's presets; `medium` is province-mountain
+Sizes: `small`, `province-mountain` and `province-hanoi` (≈2,800 schools, 2.2 M pupils) are the
+generator's presets; `medium` is province-mountain
 scaled to 60 schools (`sample_exports.medium`, registered at run time in this process only, so the
 generator code is not edited). The cache key holds preset, seed, years, messiness and the git tree
 hash of sample_exports/generator (plus a content hash of uncommitted generator edits).
@@ -24,7 +25,7 @@ from sample_exports.medium import register_medium
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / "benchmarks" / "cache"
 GENERATOR_DIR = REPO_ROOT / "sample_exports" / "generator"
-SIZES = ("small", "medium", "province-mountain")
+SIZES = ("small", "medium", "province-mountain", "province-hanoi")
 DONE = ".bench-complete.json"
 
 

@@ -33,19 +33,32 @@ def main() -> None:
 )
 @click.option("--force", is_flag=True, default=False,
               help="Chạy mọi bước kể cả khi thư mục nhận không có thay đổi.")  # fmt: skip
+@click.option("--province", "provinces", multiple=True,
+              help="Mã tỉnh (hai chữ số) khi thư mục nhận có cấp tỉnh (<thư mục nhận>/<mã tỉnh>/<năm học>/…); "
+                   "lặp lại để chạy nhiều tỉnh, lần lượt từng tỉnh. Mặc định: mọi tỉnh của CDS_PROVINCES.")  # fmt: skip
 def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None,
-        wait_seconds: float | None, force: bool) -> None:  # fmt: skip
+        wait_seconds: float | None, force: bool, provinces: tuple[str, ...]) -> None:  # fmt: skip
     from pipelines.lock import WarehouseBusyError
     from pipelines.runner import run_pipeline
     from pipelines.settings import get_settings
 
     settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=year)
-    t0 = time.perf_counter()
+    codes = list(provinces) or settings.provinces
     try:
-        ok = run_pipeline(settings, console, force=force, wait_seconds=wait_seconds)
-    except WarehouseBusyError as exc:
-        console.print(str(exc), style="red", markup=False, highlight=False)
-        sys.exit(3)
+        views = [settings.for_province(c) for c in codes] if codes else [settings]
+    except ValueError as exc:
+        console.print(f"Mã tỉnh không hợp lệ: {exc}", style="red", markup=False, highlight=False)
+        sys.exit(2)
+    t0 = time.perf_counter()
+    ok = True
+    for view in views:  # one province at a time (each has its own warehouse, lock and outputs)
+        if codes:
+            console.print(f"[bold]Tỉnh {view.province_code}[/bold]", highlight=False)
+        try:
+            ok = bool(run_pipeline(view, console, force=force, wait_seconds=wait_seconds)) and ok
+        except WarehouseBusyError as exc:
+            console.print(str(exc), style="red", markup=False, highlight=False)
+            sys.exit(3)
     console.print(f"[bold]Thời gian chạy:[/bold] {f'{time.perf_counter() - t0:.1f}'.replace('.', ',')} giây")
     sys.exit(0 if ok else 1)
 
@@ -143,6 +156,51 @@ def config_cmd() -> None:
     for name, value in s.model_dump().items():
         shown = "********" if "key" in name and str(value) else value
         console.print(f"CDS_{name.upper():<26} {shown}", markup=False, highlight=False, soft_wrap=True)
+
+
+@main.command(
+    help="Mô phỏng cả nước trên máy này: sinh bộ dữ liệu nhỏ dưới N mã tỉnh, chạy qua Dagster (daemon, hàng đợi "
+    "lượt chạy, mỗi tỉnh một lượt một lúc) và in thời gian, số lượt chạy đồng thời."
+)
+@click.option("--provinces", "n_provinces", type=click.IntRange(1, 63), default=34, show_default=True,
+              help="Số tỉnh.")  # fmt: skip
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("simulation"),
+              show_default=True, help="Thư mục làm việc (thư mục nhận, kho dữ liệu, kết quả, Dagster).")  # fmt: skip
+@click.option("--years", default="2024-2025", show_default=True, help="Các năm học, cách nhau bởi dấu phẩy.")
+@click.option("--max-concurrent-runs", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Số lượt chạy cùng lúc (hàng đợi của Dagster).")  # fmt: skip
+@click.option(
+    "--catalog-uri", default="", help="Catalog của lakehouse (SQLAlchemy URI; mặc định: SQLite nhúng)."
+)
+@click.option("--timeout", type=click.FloatRange(min=1), default=7200, show_default=True,
+              help="Số giây tối đa chờ mọi lượt chạy xong.")  # fmt: skip
+def simulate(n_provinces: int, folder: Path, years: str, max_concurrent_runs: int, catalog_uri: str,
+             timeout: float) -> None:  # fmt: skip
+    import json
+
+    from pipelines import simulate as sim
+    from pipelines.settings import get_settings
+
+    folder = folder.resolve()
+    year_list = [y.strip() for y in years.split(",") if y.strip()]
+    codes = sim.province_codes(n_provinces)
+    settings = get_settings(
+        inbox=folder / "inbox", warehouse=folder / "data" / "warehouse.duckdb", out=folder / "out",
+        lake=folder / "lake", lake_catalog_uri=catalog_uri, provinces=codes, sensor_debounce_seconds=0,
+        sensor_interval_seconds=5, ingest_settle_seconds=0,
+    )  # fmt: skip
+    console.print(f"Sinh dữ liệu {len(codes)} tỉnh ({', '.join(codes)}) → {settings.inbox}", highlight=False)
+    sim.generate_provinces(settings.inbox, codes, year_list)
+    console.print(f"Chạy qua Dagster ({max_concurrent_runs} lượt cùng lúc)…", highlight=False)
+    result = sim.simulate(settings, folder / "dagster", year_list, max_concurrent_runs=max_concurrent_runs,
+                          timeout=timeout)  # fmt: skip
+    for line in sim.report_lines(result, max_concurrent_runs):
+        console.print(line, markup=False, highlight=False)
+    (folder / "simulation.json").write_text(
+        json.dumps({"runs": [vars(r) for r in result.runs], "wall_seconds": result.wall_seconds,
+                    "sum_seconds": result.sum_seconds}, indent=1), encoding="utf-8",
+    )  # fmt: skip
+    sys.exit(0 if all(r.status == "SUCCESS" for r in result.runs) and not result.overlapping(True) else 1)
 
 
 def _register_optional() -> None:

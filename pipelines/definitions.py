@@ -7,6 +7,12 @@ Every way of launching a school year runs like `cds_school_year_job`: the in-pro
 code location's default (DuckDB has one writer), and the UI's default asset job ("Materialize all" →
 a partition, which Dagster names `__ASSET_JOB`) is defined here as the same selection with the same
 `cds/warehouse` tag, so the run queue's one-run-at-a-time limit and the run-summary sensor see it too.
+
+A multi-province deployment (`CDS_PROVINCES`) builds the same graph partitioned by province × school
+year: the resources' paths are templates resolved per run (`pipelines.resources`), the sensor starts one
+run per changed (province, year), the schedule one run per province, and the jobs carry no
+`cds/warehouse` tag: the run queue limits runs per province on Dagster's own partition tag
+(`dagster/partition/province`, README "Many provinces"), so different provinces run at the same time.
 """
 
 from __future__ import annotations
@@ -25,21 +31,35 @@ from pipelines.assets.scoring import build_scoring_assets
 from pipelines.assets.validate import build_validate_assets
 from pipelines.lake_resource import LakeResource
 from pipelines.lock_resource import LockedWarehouseResource
-from pipelines.partitions import school_year_partitions
-from pipelines.resources import PipelineConfig
+from pipelines.partitions import province_year_partitions, school_year_partitions, school_years
+from pipelines.resources import PROVINCE, PipelineConfig
 from pipelines.schedules import build_nightly_schedule
 from pipelines.season import build_season_sensor
 from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_groups
 from pipelines.settings import Settings, get_settings
+from warehouse.connection import province_warehouse
 
 YEAR_JOB = "cds_school_year_job"
 #: The name Dagster gives the asset graph's own job ("Materialize all" / "Materialize" in the UI).
 UI_ASSET_JOB = "__ASSET_JOB"
 RUN_TAGS = {"cds/warehouse": "exclusive"}
+#: The tags of a multi-province deployment's jobs: no exclusive tag (the queue limits runs per province).
+PROVINCE_RUN_TAGS = {"cds/deployment": "multi-province"}
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    parts = school_year_partitions()
+    provinces = settings.provinces
+    parts: dg.PartitionsDefinition = (
+        province_year_partitions(provinces) if provinces else school_year_partitions()
+    )
+    tags = PROVINCE_RUN_TAGS if provinces else RUN_TAGS
+    # one province: the paths as set; several: templates, `{province}` filled in when a run starts
+    inbox, warehouse, out = settings.inbox, settings.warehouse, settings.out
+    lake_folder = settings.lake or settings.warehouse.parent / "lake"
+    province_code = settings.province_code
+    if provinces:
+        inbox, warehouse, out = inbox / PROVINCE, province_warehouse(warehouse, PROVINCE), out / PROVINCE
+        province_code = PROVINCE
     assets = [
         *build_ingest_assets(parts),
         *build_validate_assets(parts),
@@ -54,21 +74,21 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
     job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(),
                               description="Chạy mọi giai đoạn cho một năm học.",
-                              executor_def=dg.in_process_executor, tags=RUN_TAGS)  # fmt: skip
+                              executor_def=dg.in_process_executor, tags=tags)  # fmt: skip
     # The UI's default asset job, as Dagster would build it but tagged like the school-year job (Dagster
     # gives its own no tags; a job of this name replaces it, see tests/integration/test_ui_launch.py).
     ui_job = dg.define_asset_job(UI_ASSET_JOB, selection=dg.AssetSelection.all(),
-                                 executor_def=dg.in_process_executor, tags=RUN_TAGS)  # fmt: skip
+                                 executor_def=dg.in_process_executor, tags=tags)  # fmt: skip
     resources = {
         "warehouse": LockedWarehouseResource(
-            path=str(settings.warehouse),
+            path=str(warehouse),
             threads=settings.duckdb_threads,
             memory_limit=settings.duckdb_memory_limit,
             lock_wait_seconds=settings.run_lock_wait_seconds,
         ),
         "pipeline": PipelineConfig(
-            inbox=str(settings.inbox),
-            out=str(settings.out),
+            inbox=str(inbox),
+            out=str(out),
             indicator_set=str(settings.indicator_set),
             hash_key=settings.hash_key.get_secret_value(),
             api_base_url=settings.api_base_url,
@@ -77,22 +97,23 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             province_name=settings.province_name,
         ),
         "lake": LakeResource(
-            folder=str(settings.lake or settings.warehouse.parent / "lake"),
+            folder=str(lake_folder),
             catalog_uri=settings.lake_catalog_uri.get_secret_value(),
             warehouse_uri=settings.lake_warehouse_uri,
-            province_code=settings.province_code,
+            province_code=province_code,
         ),
     }
-    keys = parts.get_partition_keys()
+    keys = school_years()
     checks = build_checks(parts, {k.to_user_string() for a in assets for k in a.keys})
-    schedules = [build_nightly_schedule(YEAR_JOB, keys)]
+    schedules = [build_nightly_schedule(YEAR_JOB, keys, provinces)]
     sensors = [
         build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
-                           settings.sensor_interval_seconds),
-        build_summary_sensor([job, ui_job], settings.warehouse, settings.out, step_groups(assets, checks),
+                           settings.sensor_interval_seconds, provinces=provinces),
+        build_summary_sensor([job, ui_job], warehouse, out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
-        build_season_sensor(settings.out),
     ]  # fmt: skip
+    if not provinces:  # the season calendar reads one province's status files (multi-province: not yet)
+        sensors.append(build_season_sensor(settings.out))
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
                           schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip
 

@@ -6,7 +6,8 @@ taken before the first step and released after the last one (or when the process
 The database is opened once for the run (after the lock is taken) and closed before the lock is
 released; steps work on cursors of it (see `WarehouseResource`). Starting a run also forgets the "last
 successful run" state of its year, so that a run which fails or is killed half-way never lets the next
-`cds run` take the no-change path.
+`cds run` take the no-change path. In a multi-province deployment the lock is the run's province's
+(`<province warehouse>.lock`): runs of different provinces never wait for each other.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pydantic import PrivateAttr
 
 from pipelines import inbox_state
 from pipelines.lock import warehouse_lock
-from pipelines.resources import WarehouseResource
+from pipelines.partitions import split_key
+from pipelines.resources import WarehouseResource, run_province
 
 
 class LockedWarehouseResource(WarehouseResource):
@@ -28,11 +30,13 @@ class LockedWarehouseResource(WarehouseResource):
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.bind_province(run_province(context))
         stack = contextlib.ExitStack()
         run_id = context.run_id or "?"
-        stack.enter_context(warehouse_lock(self.path, self.lock_wait_seconds, owner=f"dagster-run:{run_id}"))
+        stack.enter_context(warehouse_lock(self.file, self.lock_wait_seconds, owner=f"dagster-run:{run_id}"))
         self._stack = stack
-        year = context.dagster_run.tags.get("dagster/partition") if context.dagster_run else None
+        key = context.dagster_run.tags.get("dagster/partition") if context.dagster_run else None
+        year = split_key(key)[1] if key else None
         try:
             self.open_shared()
             with self.connect() as con:

@@ -1,5 +1,9 @@
 """Dagster resources: the DuckDB warehouse and the run configuration (inbox, outputs, keys), both built
-from `Settings` when the definitions load."""
+from `Settings` when the definitions load.
+
+In a multi-province deployment the paths are templates holding `{province}`: each run resolves them
+for the province of its partition when it starts (`bind_province`), so one code location serves every
+province and each run touches only its province's files."""
 
 from __future__ import annotations
 
@@ -12,6 +16,25 @@ import duckdb
 from pydantic import PrivateAttr
 
 from connectors import raw_store
+from pipelines.partitions import province_of_tags
+
+#: The placeholder of a multi-province deployment's paths (resolved per run).
+PROVINCE = "{province}"
+
+
+def resolve_province(template: str, province: str | None) -> str:
+    """`template` with `{province}` replaced by the run's province (unchanged when it has none)."""
+    if PROVINCE not in template:
+        return template
+    if not province:
+        raise ValueError(f"{template!r} needs a province: run a (province, school year) partition")
+    return template.replace(PROVINCE, province)
+
+
+def run_province(context: dg.InitResourceContext) -> str | None:
+    """The province of the run a resource is set up for (None outside a run or in a one-province one)."""
+    run = context.dagster_run
+    return province_of_tags(run.tags) if run is not None else None
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -25,11 +48,21 @@ class WarehouseResource(dg.ConfigurableResource):
     threads: int = 2
     memory_limit: str = "3GB"
     _shared: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _province: str | None = PrivateAttr(default=None)
+
+    def bind_province(self, province: str | None) -> None:
+        """Resolve `{province}` in `path` for the rest of the run."""
+        self._province = province
+
+    @property
+    def file(self) -> str:
+        """The warehouse file of this run (the path, its province filled in)."""
+        return resolve_province(self.path, self._province)
 
     def open_shared(self) -> None:
         """Open the database for the rest of the run (idempotent)."""
         if self._shared is None:
-            con = raw_store.connect(self.path, self.threads, self.memory_limit)
+            con = raw_store.connect(self.file, self.threads, self.memory_limit)
             try:
                 raw_store.ensure_schema(con)
             except Exception:
@@ -43,6 +76,7 @@ class WarehouseResource(dg.ConfigurableResource):
             self._shared = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.bind_province(run_province(context))
         self.open_shared()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -57,7 +91,7 @@ class WarehouseResource(dg.ConfigurableResource):
             finally:
                 cur.close()
             return
-        con = raw_store.connect(self.path, self.threads, self.memory_limit)
+        con = raw_store.connect(self.file, self.threads, self.memory_limit)
         try:
             raw_store.ensure_schema(con)
             yield con
@@ -76,17 +110,19 @@ class PipelineConfig(dg.ConfigurableResource):
     api_key: str = ""
     mode: str = ""  # development | production; empty = from the environment (CDS_MODE) at run start
     province_name: str = ""  # printed titles; empty = the province code of the school registry
+    _province: str | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Refuse to start a production run with the default hash key (before any step runs)."""
         from pipelines.settings import check_hash_key, get_settings
 
         check_hash_key(self.mode or get_settings().mode, self.hash_key)
+        self._province = run_province(context)
 
     @property
     def inbox_path(self) -> Path:
-        return Path(self.inbox)
+        return Path(resolve_province(self.inbox, self._province))
 
     @property
     def out_path(self) -> Path:
-        return Path(self.out)
+        return Path(resolve_province(self.out, self._province))

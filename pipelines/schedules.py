@@ -1,14 +1,16 @@
 """The nightly schedule: every day at 01:00 Vietnam time, run the school-year job for the school year
-that contains the scheduled day. It ships STOPPED; an operator turns it on in the Dagster UI.
+that contains the scheduled day (in a multi-province deployment: for every province). It ships STOPPED; an operator turns it on in the Dagster UI.
 
 What belongs here: schedule definitions and the pure function that maps a fire time to a partition.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.partitions import partition_key
 from pipelines.settings import current_school_year
 
 NIGHTLY_SCHEDULE = "cds_nightly_schedule"
@@ -25,8 +27,12 @@ def school_year_for(scheduled: dt.datetime | None) -> str:
     return current_school_year(when.astimezone(ZoneInfo(TIMEZONE)).date())
 
 
-def build_nightly_schedule(job_name: str, partition_keys: list[str]) -> dg.ScheduleDefinition:
-    """The 01:00 schedule for `job_name`; it skips (with a reason) when the year is not a partition."""
+def build_nightly_schedule(
+    job_name: str, partition_keys: list[str], provinces: Sequence[str] = ()
+) -> dg.ScheduleDefinition:
+    """The 01:00 schedule for `job_name`; it skips (with a reason) when the year is not a partition.
+    `partition_keys`: the school years; with `provinces` (a multi-province deployment) it requests one
+    run per province of that year."""
 
     @dg.schedule(
         name=NIGHTLY_SCHEDULE,
@@ -36,10 +42,15 @@ def build_nightly_schedule(job_name: str, partition_keys: list[str]) -> dg.Sched
         default_status=dg.DefaultScheduleStatus.STOPPED,
         description="Chạy hằng đêm lúc 01:00 (giờ Việt Nam) cho năm học hiện tại.",
     )
-    def _nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    def _nightly(
+        context: dg.ScheduleEvaluationContext,
+    ) -> dg.RunRequest | dg.SkipReason | list[dg.RunRequest]:
         year = school_year_for(context.scheduled_execution_time)
         if year not in partition_keys:
             return dg.SkipReason(f"school year {year} is not a partition (reload the code location)")
+        if provinces:
+            return [dg.RunRequest(partition_key=partition_key(p, year), run_key=f"{p}|{year}",
+                                  tags={"cds/trigger": "schedule"}) for p in provinces]  # fmt: skip
         return dg.RunRequest(partition_key=year, tags={"cds/trigger": "schedule"})
 
     return _nightly

@@ -6,7 +6,8 @@ when it has been unchanged, and the last fingerprint it started a run for. It st
 the fingerprint differs from the last one it ran for AND has stayed the same for `debounce_seconds`,
 so a school uploading 30 files over ten minutes starts one run, not 30. The run key is the
 fingerprint, so the same inbox state never starts two runs. The decision is the pure function
-`debounce`, which the tests drive with a fake clock.
+`debounce`, which the tests drive with a fake clock. In a multi-province deployment the unit is a
+(province, year) folder, `<inbox>/<province>/<year>/`: one run per changed province-year.
 """
 
 import datetime as dt
@@ -20,6 +21,8 @@ import dagster as dg
 
 from pipelines import inbox_state
 from pipelines.lock import warehouse_lock
+from pipelines.partitions import partition_key, province_of_tags, split_key
+from pipelines.resources import resolve_province
 
 INBOX_SENSOR = "cds_inbox_sensor"
 SUMMARY_SENSOR = "cds_run_summary_sensor"
@@ -72,6 +75,12 @@ def year_fingerprints(inbox: Path, years: list[str]) -> dict[str, str]:
             if y in years}  # fmt: skip
 
 
+def province_year_fingerprints(inbox: Path, provinces: Iterable[str], years: list[str]) -> dict[str, str]:
+    """Fingerprint of every `<province>/<year>` folder of a multi-province inbox, keyed `province|year`
+    (the string form of the partition key)."""
+    return {f"{p}|{y}": fp for p in provinces for y, fp in year_fingerprints(inbox / p, years).items()}
+
+
 def build_inbox_sensor(
     inbox: Path,
     job_name: str,
@@ -79,8 +88,16 @@ def build_inbox_sensor(
     debounce_seconds: int,
     interval_seconds: int = 60,
     clock: Callable[[], float] = time.time,
+    provinces: Iterable[str] = (),
 ) -> dg.SensorDefinition:
-    """The inbox sensor for `job_name` (STOPPED by default)."""
+    """The inbox sensor for `job_name` (STOPPED by default). `partition_keys`: the school years; with
+    `provinces`, one run per changed (province, year)."""
+    provinces = list(provinces)
+
+    def fingerprints() -> dict[str, str]:
+        if provinces:
+            return province_year_fingerprints(inbox, provinces, partition_keys)
+        return year_fingerprints(inbox, partition_keys)
 
     @dg.sensor(
         name=INBOX_SENSOR,
@@ -91,16 +108,14 @@ def build_inbox_sensor(
         "không còn thay đổi.",
     )
     def _inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        decision = debounce(
-            year_fingerprints(inbox, partition_keys), context.cursor, clock(), debounce_seconds
-        )
+        decision = debounce(fingerprints(), context.cursor, clock(), debounce_seconds)
         runs = [
             dg.RunRequest(
-                run_key=f"{year}:{fp[:16]}",
-                partition_key=year,
+                run_key=f"{key}:{fp[:16]}",
+                partition_key=partition_key(*split_key(key)),
                 tags={"cds/trigger": "inbox_sensor", "cds/inbox_fingerprint": fp[:16]},
             )
-            for year, fp in decision.requests
+            for key, fp in decision.requests
         ]
         return dg.SensorResult(
             run_requests=runs,
@@ -141,7 +156,8 @@ def build_summary_sensor(
     group_of_step: Mapping[str, str],
     lock_wait_seconds: int,
 ) -> dg.SensorDefinition:
-    """After each successful run of one of `jobs`, write out/run_summary_<year>.json and tag the run."""
+    """After each successful run of one of `jobs`, write out/run_summary_<year>.json and tag the run.
+    `warehouse` and `out` may hold `{province}` (a multi-province deployment): the run's province."""
 
     @dg.run_status_sensor(
         name=SUMMARY_SENSOR,
@@ -154,16 +170,20 @@ def build_summary_sensor(
         from pipelines.run_summary import build_summary, write_summary
 
         run = context.dagster_run
-        year = run.tags.get("dagster/partition")
-        if not year:
+        key = run.tags.get("dagster/partition")
+        if not key:
             return
+        year = split_key(key)[1]
+        province = province_of_tags(run.tags)
+        run_warehouse = Path(resolve_province(str(warehouse), province))
+        run_out = Path(resolve_province(str(out), province))
         stats = context.instance.get_run_stats(run.run_id)
         started = dt.datetime.fromtimestamp(stats.start_time or time.time())
         finished = dt.datetime.fromtimestamp(stats.end_time or time.time())
         from warehouse.connection import connect
 
-        with warehouse_lock(warehouse, lock_wait_seconds, owner=f"summary:{run.run_id}"):
-            con = connect(warehouse, None, None, read_only=True)
+        with warehouse_lock(run_warehouse, lock_wait_seconds, owner=f"summary:{run.run_id}"):
+            con = connect(run_warehouse, None, None, read_only=True)
             try:
                 summary = build_summary(
                     con, year=year, status="success", started_at=started, finished_at=finished,
@@ -172,7 +192,7 @@ def build_summary_sensor(
                 )  # fmt: skip
             finally:
                 con.close()
-        path = write_summary(out, summary)
+        path = write_summary(run_out, summary)
         f = summary["files"]
         context.instance.add_run_tags(
             run.run_id,

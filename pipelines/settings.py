@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     )
     lake_warehouse_uri: str = Field(default="", description="Lakehouse data files (empty = <lake>/warehouse)")
     province_code: str = Field(default="", description="Province published as (empty = from the registry)")
+    provinces: list[str] = Field(
+        default_factory=list,
+        description='Multi-province deployment: province codes, JSON list ["08", "14"]; the inbox holds '
+        "<code>/<year>/…, each province has its own warehouse file and lock (empty = one province)",
+    )
     mode: Literal["development", "production"] = Field(default="development", description="Run mode")
     duckdb_threads: int = Field(default=2, description="DuckDB threads")
     duckdb_memory_limit: str = Field(default="3GB", description="DuckDB memory limit (spills to disk beyond)")
@@ -153,6 +158,34 @@ class Settings(BaseSettings):
         default_factory=lambda: ["managing_unit", "province"], min_length=1,
         description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',
     )  # fmt: skip
+
+    @field_validator("provinces", mode="after")
+    @classmethod
+    def _province_codes(cls, v: list[str]) -> list[str]:
+        for code in v:
+            if not re.fullmatch(r"\d{2}", code):
+                raise ValueError(f"provinces: {code!r} is not a two-digit province code")
+        if len(set(v)) != len(v):
+            raise ValueError("provinces: each province once")
+        return sorted(v)
+
+    def for_province(self, code: str) -> Settings:
+        """The one-province view of province `code` of a multi-province deployment: its inbox folder,
+        its warehouse file (and lock), its output folder; the lakehouse stays the deployment's."""
+        from warehouse.connection import province_warehouse
+
+        if not re.fullmatch(r"\d{2}", code):
+            raise ValueError(f"{code!r} is not a two-digit province code")
+        return self.model_copy(
+            update={
+                "inbox": self.inbox / code,
+                "warehouse": province_warehouse(self.warehouse, code),
+                "out": self.out / code,
+                "lake": self.lake or self.warehouse.parent / "lake",
+                "province_code": code,
+                "provinces": [],
+            }
+        )
 
     @field_validator("thi_dua_groups", mode="after")
     @classmethod

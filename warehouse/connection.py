@@ -1,7 +1,8 @@
 """Opening the DuckDB warehouse: the one place the project calls `duckdb.connect` (a structure test
 holds it to that), so every connection gets the same settings.
 
-What belongs here: `connect` and the settings every warehouse connection carries. Nothing that reads or
+What belongs here: `connect`, the settings every warehouse connection carries, and where a province's
+warehouse file lives in a multi-province deployment (`province_warehouse`). Nothing that reads or
 writes a table (the raw tables live in `connectors.raw_store`, the models in `warehouse.sql_models`).
 """
 
@@ -17,6 +18,14 @@ import duckdb
 #: run, and it still left ~5% of the rows dead. Deleted rows are reclaimed by
 #: `connectors.raw_store.compact_raw_tables` instead, once a table carries enough of them.
 VACUUM_SETTING = "SET max_vacuum_tasks = 0"
+
+
+def province_warehouse(base: Path | str, province: str) -> Path:
+    """The warehouse file of one province of a multi-province deployment, beside `base`:
+    `data/warehouse.duckdb` → `data/warehouse_08.duckdb` (all the province's school years; its lock is
+    `<file>.lock`). `province` may be the `{province}` placeholder of a run's template."""
+    base = Path(base)
+    return base.with_name(f"{base.stem}_{province}{base.suffix}")
 
 
 def connect(

@@ -27,6 +27,7 @@ import duckdb
 
 from indicator_sets.model import load_indicator_set
 from pipelines import run_memo
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from quality import coverage
 from quality.audits import Audit, AuditResult, load_audits, run_audit
@@ -74,7 +75,7 @@ def _audit_check(
                     metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}",
                               "blocking": audit.blocking})  # fmt: skip
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        year = context.partition_key if context.has_partition_key else None
+        year = year_of(context) if context.has_partition_key else None
         with warehouse.connect() as con:
             result = audit_result(context, con, audit, year)
         return dg.AssetCheckResult(
@@ -123,7 +124,7 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
              pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
         from quality.gx_suites import run_raw_inputs_suite
 
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             cov = run_memo.once(context.run.run_id, ("coverage", year), lambda: coverage.collect(con, year))
             outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs" / year, cov=cov)
@@ -137,7 +138,7 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
                    pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
         from quality.gx_suites import run_published_suite
 
-        year = context.partition_key
+        year = year_of(context)
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()

@@ -10,6 +10,7 @@ from indicator_sets import reconcile as rc
 from indicator_sets.code_mapping import across_reform
 from indicator_sets.model import IndicatorSet, load_indicator_set
 from pipelines import run_memo
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.settings import get_settings
 from reports.reviewer_html import write_reviewer_html
@@ -93,7 +94,7 @@ def _shared_review(
 ) -> tuple[ReviewData, tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]]:
     """The year's ReviewData and thi đua frames, read and built once per run: the thi đua workbook, the
     reviewer workbook and the HTML report all run after every table they read (REVIEW_DEPS)."""
-    year = context.partition_key
+    year = year_of(context)
 
     def build() -> tuple[ReviewData, tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]]:
         iset = load_indicator_set(pipeline.indicator_set)
@@ -119,7 +120,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                            "out/indicator_values_<năm học>.csv và out/school_scores_<năm học>.csv (phía tính toán cuối cùng).")  # fmt: skip
     def _thi_dua(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         data, (table, summary, factors) = _shared_review(context, warehouse, pipeline)
         values = data.final  # final_indicator_values: document/mandatory points filled
         if values.empty:
@@ -157,7 +158,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
               kinds={"csv"}, description="out/findings_<năm học>.csv: mỗi phát hiện một dòng, theo thứ tự hàng đợi thẩm định.")  # fmt: skip
     def _findings_csv(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             found = _table(con, "findings", year)
         frame = findings_csv(found if len(found) else pd.DataFrame(columns=rc.FINDING_COLUMNS))
@@ -171,7 +172,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                            "(danh sách chọn) để điền và gửi lại vào thư mục nhận.")  # fmt: skip
     def _reviewer(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         data, _frames = _shared_review(context, warehouse, pipeline)
         path = write_reviewer_workbook(pipeline.out_path / f"reviewer_{year}.xlsx", data)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
@@ -182,7 +183,7 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                           "từng trường kèm so sánh với năm học trước).")  # fmt: skip
     def _html(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         data, (table, _summary, factors) = _shared_review(context, warehouse, pipeline)
         path = write_reviewer_html(pipeline.out_path / f"reviewer_{year}.html", data, table, factors)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})

@@ -9,6 +9,7 @@ import dagster as dg
 from connectors.entities import load_entities
 from connectors.filedrop import ingest_inbox
 from connectors.workers import Limits
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 
@@ -98,7 +99,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 
     @dg.multi_asset(name="ingest_inbox", specs=specs, partitions_def=partitions, can_subset=False)
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
                                    progress=throttled_progress(context.log.info), limits=parse_limits(),

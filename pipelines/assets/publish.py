@@ -9,6 +9,7 @@ from lakehouse.catalog import TABLES, open_catalog
 from lakehouse.national import national_marts
 from lakehouse.publish import extract, publish, registry_province
 from pipelines.lake_resource import LakeResource
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 PUBLISH_DEPS = ["final_indicator_values", "findings", "school_scores_final", "school_scores_self"]
@@ -22,9 +23,9 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
                           "lakehouse (Iceberg).")  # fmt: skip
     def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  lake: LakeResource) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
-            province = lake.province_code or registry_province(con, year)
+            province = lake.province or registry_province(con, year)
             tables = extract(con, province, year)
         pub = publish(open_catalog(lake.settings()), tables, province, year, context.run_id[:12],
                       namespace=lake.namespace)  # fmt: skip
@@ -38,7 +39,7 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
                           "và tiêu chí, tổng hợp thi đua (out/national/<năm học>/).")  # fmt: skip
     def _national(context: dg.AssetExecutionContext, lake: LakeResource,
                   pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         marts = national_marts(open_catalog(lake.settings()), year, lake.namespace)
         folder = pipeline.out_path / "national" / year
         folder.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipelines import run_memo
 from pipelines.assets.checks import audit_result
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.season import season_clock
 from quality import coverage
@@ -19,7 +20,7 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
                           "dữ liệu bị loại và lý do, nguồn còn thiếu (không có dữ liệu cá nhân).")  # fmt: skip
     def _report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             # the coverage frames and the audits' results are shared with the checks of the same run
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))

@@ -20,6 +20,7 @@ import pandas as pd
 from indicator_sets import decisions as dec
 from indicator_sets import reconcile as rc
 from indicator_sets.model import load_indicator_set
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 FINDINGS_DDL = """
@@ -100,7 +101,7 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
     @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
     def _findings(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         iset = load_indicator_set(pipeline.indicator_set)
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
             selfs = con.execute(
@@ -142,7 +143,7 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
     )
     def _decisions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         iset = load_indicator_set(pipeline.indicator_set)
-        year = context.partition_key
+        year = year_of(context)
         files = dec.find_decision_files(pipeline.inbox_path, year)
         raw = dec.read_decision_files(files, pipeline.inbox_path)
         with warehouse.connect() as con:

@@ -13,6 +13,7 @@ from indicator_sets.code_mapping import load_code_mapping, previous_units
 from pipelines import run_memo
 from pipelines.assets.checks import audit_result
 from pipelines.assets.exports import REVIEW_DEPS, _shared_review, previous_year
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.season import season_clock
 from pipelines.settings import get_settings
@@ -73,7 +74,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                           "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).")  # fmt: skip
     def _packs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         data, _frames = _shared_review(context, warehouse, pipeline)
         with warehouse.connect() as con:
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
@@ -115,7 +116,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                          "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.")  # fmt: skip
     def _season(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             cov = run_memo.once(context.run_id, ("coverage", year), lambda: coverage.collect(con, year))
             entities, schools, deadlines, today = collect_status(con, year, season_clock(year), cov)

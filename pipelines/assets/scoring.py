@@ -8,6 +8,7 @@ import dagster as dg
 from indicator_sets.config import load_config_tables
 from indicator_sets.model import load_indicator_set
 from indicator_sets.scoring import school_scores, score_values
+from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from warehouse.sql_models import discover, source_tables
 
@@ -38,7 +39,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     def _scored(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         iset = load_indicator_set(pipeline.indicator_set)
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             values = con.execute("SELECT * FROM mart_indicator_values WHERE school_year = ?", [year]).df()
             scored = score_values(values, iset)
@@ -53,7 +54,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     def _school_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         iset = load_indicator_set(pipeline.indicator_set)
-        year = context.partition_key
+        year = year_of(context)
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
             scores = school_scores(scored, iset)

@@ -4,6 +4,7 @@ go to quarantine_rows. The asset is thin: the work is `quality.validate.validate
 import dagster as dg
 
 from pipelines.assets.ingest import raw_asset_keys
+from pipelines.partitions import year_of
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
 from quality.validate import validate_new_files
@@ -15,7 +16,7 @@ def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
               description="Dòng bị loại khi nạp tệp hoặc khi kiểm tra cấu trúc (pandera), kèm lý do.")  # fmt: skip
     def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            failed = validate_new_files(con, context.partition_key, get_settings().validate_chunk_rows)
+            failed = validate_new_files(con, year_of(context), get_settings().validate_chunk_rows)
             by_stage = dict(con.execute(
                 "SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
         return dg.MaterializeResult(

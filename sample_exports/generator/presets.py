@@ -124,6 +124,25 @@ PRESETS: dict[str, Preset] = {
         (35, 45),
         False,
     ),
+    # the largest province after the 2025 merger (issue 22: sizes past a province; `cds-bench --sizes province-hanoi`)
+    "province-hanoi": Preset(
+        "province-hanoi",
+        "01",
+        "HÀ NỘI",
+        2800,
+        2_200_000,
+        (
+            ("TH", 0.40),
+            ("THCS", 0.33),
+            ("THPT", 0.17),
+            ("TH_THCS", 0.03),
+            ("THCS_THPT", 0.03),
+            ("TH_THCS_THPT", 0.01),
+            ("GDTX", 0.03),
+        ),
+        (35, 45),
+        False,
+    ),
 }
 
 
