@@ -37,7 +37,8 @@ COMMIT_ATTEMPTS = 8
 
 def registry_province(con: duckdb.DuckDBPyConnection, school_year: str) -> str:
     """The province this warehouse publishes as: the code most schools of the year's registry carry."""
-    return str(con.execute(_sql("province"), {"school_year": school_year}).fetchone()[0])
+    (code,) = con.execute(_sql("province"), {"school_year": school_year}).fetchone() or (None,)
+    return str(code)
 
 
 def _sql(name: str) -> str:
@@ -80,8 +81,15 @@ class Publication:
     rows: dict[str, int] = field(default_factory=dict)
 
 
+def _eq(column: str, value: str) -> EqualTo:
+    """`column = value` as a pyiceberg row filter."""
+    # pyiceberg 0.12's EqualTo takes (term, literal) in a hand-written __init__; its pydantic base types the
+    # synthesised field constructor (term, type, value) instead, which is what mypy sees
+    return EqualTo(column, value)  # type: ignore[call-arg, arg-type]
+
+
 def _partition(province_code: str, school_year: str) -> And:
-    return And(EqualTo("province_code", province_code), EqualTo("school_year", school_year))
+    return And(_eq("province_code", province_code), _eq("school_year", school_year))
 
 
 def _commit(catalog: SqlCatalog, namespace: str, name: str, data: pa.Table, where: And | None) -> int:
@@ -146,7 +154,7 @@ def publish(
 
 def latest_publications(catalog: SqlCatalog, school_year: str, namespace: str = NAMESPACE) -> pd.DataFrame:
     """The latest publication of each province for a school year: one row per province × table."""
-    log = load_table(catalog, namespace, PUBLICATIONS).scan(row_filter=EqualTo("school_year", school_year))
+    log = load_table(catalog, namespace, PUBLICATIONS).scan(row_filter=_eq("school_year", school_year))
     frame = log.to_arrow().to_pandas()
     if frame.empty:
         return frame
@@ -160,11 +168,12 @@ def read_published(catalog: SqlCatalog, name: str, school_year: str, namespace: 
     parts = [TABLES[name].empty_table()]
     if not pubs.empty:
         table = load_table(catalog, namespace, name)
-        for row in pubs[pubs["table_name"] == name].itertuples(index=False):
-            if int(row.snapshot_id) == 0:  # published empty into a table with no commit yet: no rows
+        mine = pubs[pubs["table_name"] == name]
+        for province, snapshot in zip(
+            mine["province_code"].tolist(), mine["snapshot_id"].tolist(), strict=True
+        ):
+            if int(snapshot) == 0:  # published empty into a table with no commit yet: no rows
                 continue
-            scan = table.scan(
-                row_filter=_partition(row.province_code, school_year), snapshot_id=int(row.snapshot_id)
-            )
+            scan = table.scan(row_filter=_partition(str(province), school_year), snapshot_id=int(snapshot))
             parts.append(conform(scan.to_arrow(), TABLES[name]))
     return pa.concat_tables(parts)

@@ -12,9 +12,11 @@ rule read.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from indicator_sets.model import IndicatorSet
@@ -47,9 +49,9 @@ class Explanation:
 
 
 def _num(v: object) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    f = float(v)  # type: ignore[arg-type]
+    f = float(str(v))  # a Python, NumPy or Decimal number (DuckDB returns each)
     return (f"{f:.6f}".rstrip("0").rstrip(".") if not f.is_integer() else str(int(f))).replace(".", ",")
 
 
@@ -110,7 +112,7 @@ def explain(
         "SELECT numerator, denominator, value, points, status, self_points, source_files FROM final_indicator_values "
         "WHERE school_code = ? AND school_year = ? AND criterion_code = ?", [school, year, criterion]).df()  # fmt: skip
     if len(fig):
-        out.figures = fig.iloc[0].to_dict()
+        out.figures = {str(k): v for k, v in fig.iloc[0].to_dict().items()}
     out.has_row_model = rule is not None and rule.type in COMPUTED_RULES
     if out.has_row_model:
         out.rows = counted_rows(con, year, school=school, criterion=criterion)
@@ -129,7 +131,8 @@ def lines(e: Explanation) -> list[str]:
                f"({STATUS_VI.get(str(f.get('status')), f.get('status'))}); trường tự chấm {_num(f.get('self_points'))}")  # fmt: skip
     if not e.has_row_model:
         files = f.get("source_files")
-        listed = "; ".join(map(str, files)) if files is not None and len(files) else "—"  # type: ignore[arg-type]
+        names = [str(x) for x in files] if isinstance(files, list | tuple | np.ndarray) else []
+        listed = "; ".join(names) or "—"
         out.append(
             f"Tiêu chí này theo tự khai của trường, không tính từ dữ liệu: không có dòng được đếm; tệp nguồn: {listed}"
         )
@@ -158,15 +161,19 @@ def lines(e: Explanation) -> list[str]:
                 "_e", kind="stable"
             )
         shown = None
-        for r in part.itertuples(index=False):
-            if len(entities) > 1 and r.entity != shown:
-                shown = r.entity
-                n = int((part["entity"] == r.entity).sum())
-                out.append(f"  {ENTITY_VI.get(str(r.entity), r.entity)} ({n}):")
-            if r.source_file is None or (isinstance(r.source_file, float) and pd.isna(r.source_file)):
+        for r in part.to_dict("records"):  # Python values (None or NaN where a field is missing)
+            if len(entities) > 1 and r["entity"] != shown:
+                shown = r["entity"]
+                n = int((part["entity"] == shown).sum())
+                out.append(f"  {ENTITY_VI.get(str(shown), shown)} ({n}):")
+            source_file, source_sheet, source_row = r["source_file"], r["source_sheet"], r["source_row"]
+            if not isinstance(source_file, str):  # None or NaN: a counted unit with no source row
                 where = "yêu cầu của bộ chỉ số (không có dòng nguồn)"
             else:
-                where = f"{r.source_file}" + (f", trang {r.source_sheet}" if r.source_sheet else "")
-                where += f", dòng {int(r.source_row)}" if not pd.isna(r.source_row) else ""
-            out.append(f"  - {where}: {r.fields_read}")
+                where = source_file + (
+                    f", trang {source_sheet}" if isinstance(source_sheet, str) and source_sheet else ""
+                )
+                if isinstance(source_row, int | float) and not math.isnan(source_row):
+                    where += f", dòng {int(source_row)}"
+            out.append(f"  - {where}: {r['fields_read']}")
     return out

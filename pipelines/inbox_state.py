@@ -129,13 +129,14 @@ def check_changes(
     if row[0] != config_sha:
         res.reason = "indicator set or SQL models changed"
         return res
-    if (
-        _table_exists(con, "ingest_pending")
-        and con.execute(  # work a run left (files still being written)
+    if _table_exists(con, "ingest_pending"):  # work a run left (files still being written)
+        (n_pending,) = con.execute(
             "SELECT count(*) FROM ingest_pending WHERE step = 'finalise' OR starts_with(step, ?)",
             [f"deferred:{year}/"],
-        ).fetchone()[0]
-    ):  # type: ignore[index]
+        ).fetchone() or (0,)
+    else:
+        n_pending = 0
+    if n_pending:
         res.reason = "ingest work left pending by the last run (files deferred while being written)"
         return res
     stored = {

@@ -75,7 +75,7 @@ class _ProgressHandler(logging.Handler):
 def progress_logger(console: Console) -> dg.LoggerDefinition:
     import dagster as dg
 
-    @dg.logger(description="Progress lines for the cds CLI")
+    @dg.logger(config_schema=None, description="Progress lines for the cds CLI")
     def _logger(_init_context: dg.InitLoggerContext) -> logging.Logger:
         log = logging.Logger("cds_progress", level=logging.DEBUG)
         log.addHandler(_ProgressHandler(console))

@@ -25,6 +25,9 @@ def current_school_year(today: dt.date | None = None) -> str:
     return f"{start}-{start + 1}"
 
 
+ThiDuaGroup = Literal["managing_unit", "commune", "school_level", "province"]  # a thi đua ranking group
+
+
 class SeasonDeadlines(BaseModel):
     """The season's two deadlines of one school year (the Phòng's letter: self-assessment entered into
     CSDL ngành by 25 May, external review done by 15 June of the school year's second calendar year)."""
@@ -154,8 +157,8 @@ class Settings(BaseSettings):
         description="School-code mapping across the 2025 reform (CSV: old_school_code, old_managing_unit, "
         "new_school_code; empty = none), used by year-over-year joins",
     )
-    thi_dua_groups: list[Literal["managing_unit", "commune", "school_level", "province"]] = Field(
-        default_factory=lambda: ["managing_unit", "province"], min_length=1,
+    thi_dua_groups: list[ThiDuaGroup] = Field(
+        default_factory=lambda: list[ThiDuaGroup](["managing_unit", "province"]), min_length=1,
         description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',
     )  # fmt: skip
 

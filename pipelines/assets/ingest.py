@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 
 from connectors.entities import load_entities
 from connectors.filedrop import ingest_inbox
@@ -65,16 +66,24 @@ def throttled_progress(log: Callable[[str], None], every_s: float = PROGRESS_EVE
     """A progress callback for `ingest_inbox` that logs the file count and the current file at most once
     per `every_s` (the first file included): a log line per file made a province's cold run store tens of
     thousands of Dagster events."""
-    state = {"n": 0, "last": None}
+    n = 0
+    last: float | None = None
 
     def progress(rel: str) -> None:
-        state["n"] += 1
+        nonlocal n, last
+        n += 1
         now = clock()
-        if state["last"] is None or now - state["last"] >= every_s:
-            state["last"] = now
-            log(f"ingesting file {state['n']} of the changed ones: {rel}")
+        if last is None or now - last >= every_s:
+            last = now
+            log(f"ingesting file {n} of the changed ones: {rel}")
 
     return progress
+
+
+def _rows_of_year(con: duckdb.DuckDBPyConnection, table: str, year: str) -> int:
+    """The number of rows a raw table holds for a school year (the ingest step's metadata)."""
+    (n,) = con.execute(f"SELECT count(*) FROM {table} WHERE school_year = ?", [year]).fetchone() or (0,)
+    return int(n)
 
 
 def raw_asset_keys() -> list[str]:
@@ -105,12 +114,7 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                                    progress=throttled_progress(context.log.info), limits=parse_limits(),
                                    settle_s=settle_seconds())  # fmt: skip
             api_meta = pull_api(con, pipeline, year, context.log)
-            counts = {
-                e.table: con.execute(
-                    f"SELECT count(*) FROM {e.table} WHERE school_year = ?", [year]
-                ).fetchone()[0]
-                for e in load_entities().values()
-            }
+            counts = {e.table: _rows_of_year(con, e.table, year) for e in load_entities().values()}
         context.log.info(
             f"ingest {year}: seen={summary.files_seen} new={summary.ingested} replaced={summary.replaced} "
             f"skipped={summary.skipped} quarantined={summary.quarantined} retired={summary.retired}"

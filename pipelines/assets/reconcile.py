@@ -123,7 +123,7 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         yield dg.MaterializeResult(asset_key="school_scores_final", metadata={"schools": len(comp)})
         yield dg.MaterializeResult(asset_key="school_scores_self", metadata={"schools": len(own)})
         yield dg.MaterializeResult(asset_key="findings", metadata={
-            "findings": len(found), **{f"n_{k.lower()}": int(v) for k, v in by.items()}})  # fmt: skip
+            "findings": len(found), **{f"n_{str(k).lower()}": int(v) for k, v in by.items()}})  # fmt: skip
 
     dspecs = [
         dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
