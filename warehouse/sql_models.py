@@ -7,9 +7,9 @@ the header says otherwise (`-- materialized: view`, for a model whose rows cost 
 to compute again in its few readers, e.g. one read by one other model only, or a large cross-walk its
 readers look up a few keys in; the header line says why). A mart also describes every column it outputs
 in its header, one line each: `-- column: name (type): description` (the type as DuckDB names it,
-lower case); the asset spec carries them as Dagster column schema metadata. Audits (`audits/`) are queries that return
-offending rows and are run by the asset checks, never materialised. There is no hand-kept list of
-dependencies anywhere.
+lower case); the asset spec carries them as Dagster column schema metadata. Audits (`audits/`) are
+queries that return offending rows and are run by the asset checks, never materialised. There is no
+hand-kept list of dependencies anywhere.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ class SqlModel:
         return tuple(k.strip() for k in m.group(1).split(",")) if m else ()
 
     def duplicate_keys_sql(self, limit: int = 5) -> str:
-        """A query returning up to `limit` grain keys held by more than one row (none when the grain holds)."""
+        """A query returning up to `limit` grain keys held by more than one row (none when the grain
+        holds)."""
         keys = ", ".join(self.grain_keys)
         return (f"SELECT {keys}, count(*) AS n_rows FROM {self.name} GROUP BY {keys} "
                 f"HAVING count(*) > 1 ORDER BY n_rows DESC LIMIT {int(limit)}")  # fmt: skip
