@@ -133,7 +133,9 @@ def test_every_preset_defaults_to_real_exports(tmp_path: Path) -> None:
     options: the small preset's default (0.5, seed 7) makes schools 08000001, 08000002, 08000004 and
     08000005 real, so the vnEdu books (R1, R2), the MISA class books (R6) and the CSDL lists are written,
     with the same truth as the committed sample (which is `small` at share 0: `make sample`)."""
-    assert all(0 < p.real_share < 1 for p in PRESETS.values()), {p.name: p.real_share for p in PRESETS.values()}
+    assert all(0 < p.real_share < 1 for p in PRESETS.values()), {
+        p.name: p.real_share for p in PRESETS.values()
+    }
     generate("small", 7, YEARS[1:], tmp_path, 1.0)
     structures = {read_expected(e).structure for e in (tmp_path / RE.EXPECTED_DIR).rglob("*.json")}
     assert {"R1", "R2", "R6", "R7", "R8"} <= structures, structures
