@@ -55,10 +55,10 @@ typecheck: $(STAMP)
 sqllint: $(STAMP)
 	$(BIN)/sqlfluff lint dbt_like_sql
 
-## sample: regenerate the committed sample inbox from the generator
+## sample: regenerate the committed sample inbox from the generator (small preset, contract files only: --real-exports 0)
 sample: $(STAMP)
 	rm -rf sample_exports/inbox
-	$(BIN)/cds generate --preset small --seed 7 --years 2023-2024,2024-2025 --messiness 1 --out sample_exports/inbox
+	$(BIN)/cds generate --preset small --seed 7 --years 2023-2024,2024-2025 --messiness 1 --real-exports 0 --out sample_exports/inbox
 
 bench: $(STAMP)
 	$(BIN)/cds-bench

@@ -9,7 +9,8 @@ that layout's canonical column (else to another layout's of the same entity), it
 synonyms; entity, key, shape, metadata and options come from the nearest layout. Comments say where each
 metadata item sits (a column, a title phrase, the file name, the delivery folders) and which columns the
 draft leaves unread. The draft is validated with the pydantic layout model before it is shown; nothing is
-stored.
+stored. A JSON export has no YAML layout to draft (JSON layouts are code, detected by their keys):
+`json_draft_text` gives its JSON layout's columns and the keys it does not read instead.
 """
 
 from __future__ import annotations
@@ -171,6 +172,23 @@ def _metadata_notes(grid: Grid, match: HeaderMatch, columns: dict[str, Any], pat
     return notes
 
 
+def json_draft_text(path: Path, layout_id: str) -> str:
+    """For a JSON export: no YAML draft (JSON layouts are code in connectors/json_layouts.py, detected by
+    their keys) but the JSON layout that reads it, where each canonical column comes from and the keys it
+    does not read, as YAML comments (Vietnamese)."""
+    from connectors.inspection import describe_json
+
+    desc = describe_json(path)
+    head = [
+        f"Tệp «{path.name}» là JSON: không phác thảo mẫu YAML (mẫu JSON là mã trong connectors/json_layouts.py, "
+        "nhận theo khóa chứ không theo tên tệp; một dạng JSON mới cần thêm mã, mã mẫu "
+        f"«{layout_id}» không dùng đến).",
+    ]
+    if desc.layout is not None:
+        head.append("Mẫu JSON đang đọc tệp này và nguồn của từng cột:")
+    return "".join(f"# {line}\n" for line in [*head, *desc.lines()])
+
+
 def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None = None) -> DraftLayout:
     """Draft a layout with id `layout_id` (`vendor.name.v1`) from the header of `path`'s first sheet that
     has one; raises `DraftError` (Vietnamese) when the id is malformed or no sheet has a known header."""
@@ -282,4 +300,4 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
     return draft
 
 
-__all__ = ["DraftError", "DraftLayout", "draft_layout"]
+__all__ = ["DraftError", "DraftLayout", "draft_layout", "json_draft_text"]

@@ -113,12 +113,18 @@ def indicator_set_check(file: Path) -> None:
 
 @main.command(
     help="Xem cách một tệp được đọc: mẫu báo cáo chọn và mẫu xếp thứ hai, các tầng tiêu đề, từng cột "
-    "được đọc hay không, thông tin tìm thấy và ở đâu, các bản ghi đầu, các dòng bị loại."
+    "được đọc hay không, thông tin tìm thấy và ở đâu, các bản ghi đầu, các dòng bị loại; với tệp JSON: mẫu "
+    "JSON và nguồn của từng cột. Mã thoát: 0 đã mô tả tệp (nạp được hay bị cách ly); 3 bước nạp không đọc "
+    "tệp (tên tệp hoặc thư mục bắt đầu bằng _ hoặc ., như _truth/ của bộ sinh dữ liệu)."
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def inspect(file: Path) -> None:
-    from connectors.inspection import format_inspection, inspect_file
+    from connectors.inspection import NOT_INGESTED_EXIT, format_inspection, inspect_file, not_ingested
 
+    why = not_ingested(file)
+    if why is not None:
+        print(f"Tệp: {file}\nKết quả: không nạp — {why}")
+        sys.exit(NOT_INGESTED_EXIT)
     print(format_inspection(inspect_file(file)))
 
 
@@ -128,14 +134,32 @@ def layout() -> None:
 
 
 @layout.command(
-    name="draft", help="Phác thảo một mẫu báo cáo (YAML) từ dòng tiêu đề cột của tệp, để người xem lại."
+    name="draft",
+    help="Phác thảo một mẫu báo cáo (YAML) từ dòng tiêu đề cột của tệp, để người xem lại; với tệp JSON: in "
+    "mẫu JSON đang đọc nó và nguồn của từng cột (không có YAML). Mã thoát: 0 đã in (hoặc ghi) bản phác thảo; "
+    "2 không phác thảo được (mã mẫu sai dạng, tệp không đọc được, không có dòng tiêu đề quen thuộc, --out "
+    "với tệp JSON); 3 bước nạp không đọc tệp (tên tệp hoặc thư mục bắt đầu bằng _ hoặc ., như _truth/).",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "layout_id", required=True, help="Mã mẫu mới, dạng nhà_cung_cấp.tên.v1.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Ghi vào tệp này.")
 def layout_draft(file: Path, layout_id: str, out: Path | None) -> None:
-    from connectors.layout_draft import DraftError, draft_layout
+    from connectors.inspection import NOT_INGESTED_EXIT, not_ingested
+    from connectors.layout_draft import DraftError, draft_layout, json_draft_text
+    from connectors.readers import JSON_TYPES
 
+    why = not_ingested(file)
+    if why is not None:
+        console.print(f"Không phác thảo «{file.name}»: {why}", markup=False, highlight=False)
+        sys.exit(NOT_INGESTED_EXIT)
+    if file.suffix.lower() in JSON_TYPES:
+        print(json_draft_text(file, layout_id), end="")
+        if out is not None:
+            console.print(
+                f"Không ghi {out}: tệp JSON không có mẫu YAML", style="red", markup=False, highlight=False
+            )
+            sys.exit(2)
+        return
     try:
         text = draft_layout(file, layout_id).yaml()
     except DraftError as exc:

@@ -43,9 +43,10 @@ def _years(value: str) -> list[str]:
 @click.option(
     "--real-exports",
     type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of schools sending real vendor exports (docs/real_exports.md R1–R9; docs/real_exports.md).",
+    default=None,
+    help="Share of schools sending real vendor exports (docs/real_exports.md R1–R9); default: the preset's "
+    + ", ".join(f"{p.name} {p.real_share:g}" for p in PRESETS.values())
+    + " (0: contract files only, as the committed sample inbox).",
 )
 @click.option(
     "--real-structures",
@@ -68,7 +69,7 @@ def generate(
     messiness: float,
     quiet: bool,
     workers: int,
-    real_exports: float,
+    real_exports: float | None,
     real_structures: str,
     key_synonym_share: float,
 ) -> None:
@@ -77,7 +78,8 @@ def generate(
     wanted = frozenset(x.strip().upper() for x in real_structures.split(",") if x.strip())
     if not wanted <= STRUCTURES:
         raise click.BadParameter(f"cấu trúc không hợp lệ: {sorted(wanted - STRUCTURES)} (R1…R9)")
-    real = RealOptions(real_exports, key_synonym_share, wanted)
+    share = PRESETS[preset].real_share if real_exports is None else real_exports
+    real = RealOptions(share, key_synonym_share, wanted)
     t0 = time.perf_counter()
     if quiet:
         run = run_generate(preset, seed, year_list, out, messiness, workers=workers or None, real=real)

@@ -67,10 +67,12 @@ class Preset:
     level_mix: tuple[tuple[str, float], ...]
     class_size: tuple[int, int]
     mountain: bool
+    #: default share of schools sending real vendor exports (docs/real_exports.md R1–R9; `--real-exports`)
+    real_share: float = 0.0
 
 
 PRESETS: dict[str, Preset] = {
-    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 35), False),
+    "small": Preset("small", "08", "TUYÊN QUANG", 5, 2500, (), (15, 35), False, real_share=0.5),
     "province-mountain": Preset(
         "province-mountain",
         "14",
@@ -88,6 +90,7 @@ PRESETS: dict[str, Preset] = {
         ),
         (15, 30),
         True,
+        real_share=0.3,
     ),
     "province-lowland": Preset(
         "province-lowland",
@@ -105,6 +108,7 @@ PRESETS: dict[str, Preset] = {
         ),
         (30, 45),
         False,
+        real_share=0.3,
     ),
     "hanoi-like": Preset(
         "hanoi-like",
@@ -123,6 +127,7 @@ PRESETS: dict[str, Preset] = {
         ),
         (35, 45),
         False,
+        real_share=0.3,
     ),
     # the largest province after the 2025 merger (issue 22: sizes past a province; `cds-bench --sizes province-hanoi`)
     "province-hanoi": Preset(

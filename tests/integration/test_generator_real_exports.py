@@ -122,10 +122,32 @@ def test_vnedu_ck1_book_holds_the_plan_marks(real: Path) -> None:
             assert checked > 100
 
 
-def test_default_options_write_no_real_file(tmp_path: Path) -> None:
-    generate("small", 3, YEARS[1:], tmp_path, 0.5)
+def test_share_zero_writes_no_real_file(tmp_path: Path) -> None:
+    generate("small", 3, YEARS[1:], tmp_path, 0.5, real=RE.RealOptions())
     assert not (tmp_path / RE.EXPECTED_DIR).exists()
     assert not list(tmp_path.rglob("so_diem_tong_ket_*"))
+
+
+def test_every_preset_defaults_to_real_exports(tmp_path: Path) -> None:
+    """Each preset has a default share of real-structure schools, which `generate` takes when given no
+    options: the small preset's default (0.5, seed 7) makes schools 08000001, 08000002, 08000004 and
+    08000005 real, so the vnEdu books (R1, R2), the MISA class books (R6) and the CSDL lists are written,
+    with the same truth as the committed sample (which is `small` at share 0: `make sample`)."""
+    assert all(0 < p.real_share < 1 for p in PRESETS.values()), {
+        p.name: p.real_share for p in PRESETS.values()
+    }
+    generate("small", 7, YEARS[1:], tmp_path, 1.0)
+    structures = {read_expected(e).structure for e in (tmp_path / RE.EXPECTED_DIR).rglob("*.json")}
+    assert {"R1", "R2", "R6", "R7", "R8"} <= structures, structures
+    vn = tmp_path / YEARS[1] / "08000001"
+    assert (vn / "so_diem_tong_ket_khoi_khoi_4.xls").is_file() and not (vn / "TT27_CK1.xlsx").exists()
+    assert (tmp_path / YEARS[1] / "08000003" / "CSDL_HocSinh.xls").is_file()  # not a real school
+    inbox = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox" / "_truth"
+    year = YEARS[1]
+    for name in TRUTH:
+        mine = [r for r in (tmp_path / "_truth" / name).read_text(encoding="utf-8").splitlines() if year in r]
+        theirs = [r for r in (inbox / name).read_text(encoding="utf-8").splitlines() if year in r]
+        assert mine and mine == theirs, name
 
 
 def test_lowland_schools_emit_the_csdl_template_and_keep_their_truth(

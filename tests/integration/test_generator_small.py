@@ -13,6 +13,7 @@ from sample_exports.generator import rules as R
 from sample_exports.generator.plan import IdCounter, build_year
 from sample_exports.generator.presets import PRESETS, build_schools
 from sample_exports.generator.province import generate
+from sample_exports.generator.real_province import RealOptions
 from sample_exports.generator.sheets import QUIRKS
 
 pytestmark = pytest.mark.integration
@@ -73,7 +74,7 @@ def hashes(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("small")
-    run = generate("small", 7, YEARS, out, 1.0)
+    run = generate("small", 7, YEARS, out, 1.0, real=RealOptions())  # `make sample`: no real exports
     return out, run
 
 

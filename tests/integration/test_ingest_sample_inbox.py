@@ -20,6 +20,7 @@ from connectors import raw_store
 from connectors.filedrop import ingest_inbox
 from connectors.json_layouts import PUSH_SCHOOLS, PUSH_USERS, RESOURCES
 from connectors.layouts import load_layouts
+from sample_exports.generator.real_province import RealOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # whole sample inbox: minutes at current speed
 INBOX = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox"
@@ -81,7 +82,7 @@ def generate_observed(out: Path) -> Generated:
 
     P.build_year, P.render_sheet, P.emit, P.emit_json = build_seen, render_seen, emit_seen, emit_json_seen
     try:
-        P.generate("small", 7, YEARS, out, 1.0)
+        P.generate("small", 7, YEARS, out, 1.0, real=RealOptions())  # the sample: no real exports
     finally:
         P.build_year, P.render_sheet, P.emit, P.emit_json = build, render, emit, emit_json
     code_cols = GL.code_sheet().blocks[0].cols
