@@ -147,6 +147,7 @@ PRESETS: dict[str, Preset] = {
         ),
         (35, 45),
         False,
+        real_share=0.3,
     ),
 }
 
