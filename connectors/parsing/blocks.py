@@ -118,16 +118,22 @@ def _block_bounds(grid: Grid, match: HeaderMatch, events: list[tuple[int, str]],
                 bounds.append((seg_start, r - 1, current_header, meta))
             in_footer = True
             continue
-        t0 = r  # header repeat: title rows are the key-less rows right above it
-        while t0 - 1 >= seg_start and bool(key_empty_at.get(t0 - 1, False)):
+        t0 = r  # header repeat: title rows are the key-less or one-cell title rows right above it
+        while t0 - 1 >= seg_start and (bool(key_empty_at.get(t0 - 1, False)) or _title_row(grid, t0 - 1)):
             t0 -= 1
         if not in_footer:
             bounds.append((seg_start, t0 - 1, current_header, meta))
         prev_data = [b for b in bounds if b[1] >= b[0]]
         lo = max((b[1] for b in prev_data), default=match.row) + 1
         above = grid.values[grid.span(lo, r - 1)]
-        if len(above) and key_j is not None:  # title rows: those whose key cell is not data-like
-            above = above[[not _data_like(v) for v in above[:, key_j]]]
+        if len(above) and key_j is not None:  # title rows: key cell not data-like, or a one-cell title
+            rows_above = grid.row_index[grid.span(lo, r - 1)].tolist()
+            above = above[
+                [
+                    not _data_like(v) or _title_row(grid, int(k))
+                    for v, k in zip(above[:, key_j], rows_above, strict=True)
+                ]
+            ]
         new_meta = parse_title(above)
         meta = {**{k: v for k, v in meta.items() if k in {"school_code", "school_name"}}, **new_meta}
         current_header = r
@@ -136,6 +142,15 @@ def _block_bounds(grid: Grid, match: HeaderMatch, events: list[tuple[int, str]],
     if not in_footer:
         bounds.append((seg_start, int(idx[-1]), current_header, meta))
     return bounds
+
+
+def _title_row(grid: Grid, row: int) -> bool:
+    """A row holding one non-blank cell that reads as a title (e.g. `LỚP 1B` in the key column of a sheet
+    with no STT column, R9): a block's title, never a data row, although its text has a digit."""
+    at = grid.span(row, row)
+    if at.stop - at.start != 1 or int(grid.nonblank[at].sum()) != 1:
+        return False
+    return bool(parse_title(grid.values[at]))
 
 
 def _data_like(v: object) -> bool:

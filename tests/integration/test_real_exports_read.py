@@ -383,20 +383,15 @@ def test_r9_admission_class_split_both_id_headers(tmp_path: Path, id_header: str
         ).fetchall()
     }
     want = {rec["row"]: (rec["has_citizen_id"], "08000001", YEAR) for rec in exp.sheets[0].records}
-    assert want.items() <= got.items() and len(want) == 25  # every pupil (the extra title row: xfail below)
+    assert got == want and len(want) == 25  # every pupil, and no block title read as a pupil
     (sheet,) = json.loads(report)["sheets"]
     assert sheet["not_read"] == [] and set(exp.sheets[0].non_empty) <= set(sheet["read"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/sheet_parser.split_blocks: R9 has no STT column, so a block's title `LỚP 1B` sits "
-    "in the key column (`Họ và tên`); a key cell with a digit is taken as data-like, so the title row is "
-    "stored as an application named `LỚP 1B` and every block after the first loses its class "
-    "(assigned_class and target_grade NULL). The contract sheet has `STT` in column A and reads. The fix "
-    "belongs to the parser rewrite (connectors/sheet_parser.py is not this branch's).",
-)
 def test_r9_every_block_keeps_its_class_and_titles_are_no_rows(tmp_path: Path) -> None:
+    """R9 has no STT column, so a block's title `LỚP 1B` sits in the key column (`Họ và tên`); its digit made
+    it look like data: the title was stored as an application and every later block lost its class. A
+    one-cell row that reads as a title is a title (connectors/parsing/blocks.py)."""
     exp, con = _r9(tmp_path, "Số CCCD")
     got = dict(con.execute("SELECT source_row, assigned_class FROM raw_admission_application").fetchall())
     assert got == {rec["row"]: rec["assigned_class"] for rec in exp.sheets[0].records}
