@@ -112,8 +112,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_summary_sensor([job, ui_job], warehouse, out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
     ]  # fmt: skip
-    if not provinces:  # the season calendar reads one province's status files (multi-province: not yet)
-        sensors.append(build_season_sensor(settings.out))
+    sensors.append(build_season_sensor(settings.out, provinces))  # each province's status files
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
                           schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip
 

@@ -9,6 +9,7 @@ The decision is the pure function `deadline_report`, which the tests drive with 
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -69,27 +70,46 @@ def deadline_report(
     return f"{year}:{which}", " ".join(parts)
 
 
-def build_season_sensor(out: Path, interval_seconds: int = 3600) -> dg.SensorDefinition:
+def build_season_sensor(
+    out: Path, provinces: Iterable[str] = (), interval_seconds: int = 3600
+) -> dg.SensorDefinition:
+    """The deadline sensor over one province's `out` folder, or over `out/<province>/` of each province of
+    a multi-province deployment (each province reported once per deadline, its alert in its own folder)."""
+    folders = {p: Path(out) / p for p in provinces} or {"": Path(out)}
+
     @dg.sensor(name=SEASON_SENSOR, minimum_interval_seconds=interval_seconds,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Sau hạn tự đánh giá / đánh giá ngoài của năm học hiện tại: báo (một lần) các trường "
-                           "còn thiếu hoặc gửi dữ liệu sau hạn (out/season_alert_<năm học>.txt).")  # fmt: skip
+                           "còn thiếu hoặc gửi dữ liệu sau hạn (out/season_alert_<năm học>.txt; nhiều tỉnh: "
+                           "out/<mã tỉnh>/season_alert_<năm học>.txt).")  # fmt: skip
     def _season(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         settings = get_settings()
         today = settings.season_today or dt.date.today()
         year = current_school_year(today)
-        found = deadline_report(year, settings.season(year), today, read_status(out, year))
-        if found is None:
-            return dg.SkipReason(f"{year}: chưa đến hạn")
-        key, message = found
         reported = set(json.loads(context.cursor or "[]"))
-        if key in reported:
-            return dg.SkipReason(f"{key}: đã báo")
-        path = Path(out) / f"season_alert_{year}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(message + "\n", encoding="utf-8")
-        context.log.warning(message)
-        context.update_cursor(json.dumps(sorted(reported | {key})))
-        return dg.SkipReason(message)
+        said: list[str] = []
+        due = False
+        for province, folder in folders.items():
+            found = deadline_report(year, settings.season(year), today, read_status(folder, year))
+            if found is None:
+                continue
+            due = True
+            key, message = found
+            key = f"{province}|{key}" if province else key
+            if key in reported:
+                continue
+            message = f"Tỉnh/thành phố {province}: {message}" if province else message
+            path = folder / f"season_alert_{year}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(message + "\n", encoding="utf-8")
+            context.log.warning(message)
+            reported.add(key)
+            said.append(message)
+        if not due:
+            return dg.SkipReason(f"{year}: chưa đến hạn")
+        if not said:
+            return dg.SkipReason(f"{year}: đã báo")
+        context.update_cursor(json.dumps(sorted(reported)))
+        return dg.SkipReason("\n".join(said))
 
     return _season

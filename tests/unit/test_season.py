@@ -154,3 +154,24 @@ def test_the_sensor_reports_once_after_the_deadline(tmp_path: Path, monkeypatch:
         assert json.loads(ctx.cursor or "[]") == [f"{YEAR}:self_assessment"]
         again = sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
         assert "đã báo" in (again.skip_message or "")
+
+
+def test_the_sensor_reports_each_province_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-province deployment: each province's status file (`out/<province>/`) is read, each province
+    is reported once per deadline in its own alert file, and a province with no run yet is said so."""
+    entities, schools = season_status(_coverage(), D, dt.date(2025, 5, 27), warn_days=7)
+    write_csv(tmp_path / "08" / f"season_status_{YEAR}.csv", entities, schools)
+    sensor = build_season_sensor(tmp_path, ["08", "14"])
+    monkeypatch.setenv("CDS_SEASON_TODAY", "2025-05-27")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        res = sensor(ctx)
+        assert isinstance(res, dg.SkipReason)
+        a08 = (tmp_path / "08" / f"season_alert_{YEAR}.txt").read_text(encoding="utf-8")
+        a14 = (tmp_path / "14" / f"season_alert_{YEAR}.txt").read_text(encoding="utf-8")
+        assert a08.startswith("Tỉnh/thành phố 08: Năm học 2024-2025: đã qua hạn tự đánh giá")
+        assert "C (Khám sức khỏe học sinh)" in a08 and "C (" not in a14
+        assert "Chưa có lượt chạy nào" in a14
+        assert json.loads(ctx.cursor or "[]") == [f"08|{YEAR}:self_assessment", f"14|{YEAR}:self_assessment"]
+        again = sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        assert "đã báo" in (again.skip_message or "")
