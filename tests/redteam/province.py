@@ -16,9 +16,11 @@ import shutil
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -362,25 +364,101 @@ API_KEY = "redteam-key-0123456789"
 API_DEADLINE_SECONDS = 2.0
 
 
-def dripping_api() -> tuple[ThreadingHTTPServer, str]:
-    """An LMS metrics API on 127.0.0.1 that answers a byte every 0.25 s (a valid answer if one waited 10 s
-    for it): only the pull's wall-clock deadline stops it. Returns the server and its base URL."""
-    from tests.integration.test_http_client_limits import Served, _RawHandler, _RawServer, drip_body
+def api_server(script: Callable[..., None]) -> tuple[ThreadingHTTPServer, str]:
+    """An LMS metrics API on 127.0.0.1 answering every request with `script` (the raw server of
+    tests/integration/test_http_client_limits.py). Returns the server and its base URL."""
+    from tests.integration.test_http_client_limits import Served, _RawHandler, _RawServer
 
     srv = _RawServer(("127.0.0.1", 0), _RawHandler)
-    srv.script, srv.served = drip_body, Served()  # type: ignore[attr-defined]
+    srv.script, srv.served = script, Served()  # type: ignore[attr-defined]
     threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return srv, f"http://127.0.0.1:{srv.server_address[1]}"
 
 
-def run_both(root: Path) -> Runs:
-    """Generate the province, run it clean, copy its warehouse (and lake), plant every class into a copy
-    of its inbox and run again on the copy, with a settle window and file permissions obeyed."""
+def stop_server(server: ThreadingHTTPServer) -> None:
+    server.served.stop.set()  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+
+
+def dripping_api() -> tuple[ThreadingHTTPServer, str]:
+    """An API that answers a byte every 0.25 s (a valid answer if one waited 10 s for it): only the pull's
+    wall-clock deadline stops it."""
+    from tests.integration.test_http_client_limits import drip_body
+
+    return api_server(drip_body)
+
+
+def redirect_elsewhere(h: Any, served: Any) -> None:
+    """An API answering `302` to another origin (another port of 127.0.0.1): the client must not follow
+    it, so the API key is never sent there."""
+    from tests.integration.test_http_client_limits import send
+
+    send(
+        h,
+        served,
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/v1/metrics\r\nContent-Length: 0\r\n\r\n",
+    )
+
+
+def huge_body(h: Any, served: Any) -> None:
+    """An API streaming a 256 MiB JSON answer, chunked (no announced length to refuse it by)."""
+    from tests.integration.test_http_client_limits import huge_chunked
+
+    huge_chunked(256 * 2**20)(h, served)
+
+
+@dataclass
+class Clean:
+    """The clean run: the folder holding its warehouse (`clean/`) and outputs (`clean_out/`)."""
+
+    root: Path
+    province: Province
+    seconds: float
+
+
+def run_clean(root: Path) -> Clean:
+    """Generate the province and run it clean on a fresh warehouse."""
     province = generate_province(root / "inbox")
-    env = harness.child_env()
     rc, err, clean_s, _ = _run(province.inbox, root / "clean" / "w.duckdb", root / "clean_out",
-                               root / "clean.log", env, unprivileged=False)  # fmt: skip
+                               root / "clean.log", harness.child_env(), unprivileged=False)  # fmt: skip
     assert rc == 0, f"the clean run failed:\n{err[-5000:]}"
+    return Clean(root, province, clean_s)
+
+
+@dataclass
+class ApiRun:
+    """A run whose only change from the clean one is an LMS API at a hostile server."""
+
+    out: Path
+    db: Path
+    rc: int
+    stderr: str
+
+
+def run_api_class(clean: Clean, name: str, script: Callable[..., None], **settings: str) -> ApiRun:
+    """The clean run's next run (on a copy of its warehouse, the inbox unchanged, forced) with the LMS
+    API at a server answering with `script`; `settings`: extra `CDS_*` settings."""
+    root = clean.root
+    shutil.copytree(root / "clean", root / f"api_{name}")
+    env = {k: v for k, v in harness.child_env().items() if "proxy" not in k.lower()}
+    server, base = api_server(script)
+    env.update(
+        {"CDS_API_BASE_URL": base, "CDS_API_KEY": API_KEY, "NO_PROXY": "127.0.0.1,localhost", **settings}
+    )
+    try:
+        rc, err, _s, _peak = _run(clean.province.inbox, root / f"api_{name}" / "w.duckdb", root / f"api_{name}_out",
+                                  root / f"api_{name}.log", env, unprivileged=False)  # fmt: skip
+    finally:
+        stop_server(server)
+    return ApiRun(root / f"api_{name}_out", root / f"api_{name}" / "w.duckdb", rc, err)
+
+
+def run_both(clean: Clean) -> Runs:
+    """After the clean run: copy its warehouse (and lake), plant every class into a copy of its inbox and
+    run again on the copy, with a settle window and file permissions obeyed."""
+    root, province, clean_s = clean.root, clean.province, clean.seconds
+    env = harness.child_env()
     shutil.copytree(root / "clean", root / "hostile")
     hostile_inbox = root / "hostile_inbox"
     shutil.copytree(province.inbox, hostile_inbox, symlinks=True)
@@ -400,9 +478,7 @@ def run_both(root: Path) -> Runs:
                                         root / "hostile.log", hostile_env, unprivileged=True, tree=True)  # fmt: skip
     finally:
         restore_permissions(hostile_inbox)
-        server.served.stop.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
+        stop_server(server)
     return Runs(province, plants, root / "clean_out", root / "hostile_out", root / "hostile" / "w.duckdb", rc, err,
                 clean_s, hostile_s, peak, skipped)  # fmt: skip
 

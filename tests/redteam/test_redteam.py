@@ -10,7 +10,9 @@ a CSV still being written, a cut last CSV line, CR-only and mixed line ends, a N
 8-bit encoding, a registry listing a code twice, JSON too large and too deep, a file and a school folder
 the pipeline may not read, a title naming no school of the registry, and an LMS API on 127.0.0.1 that
 drips its answer a byte at a time). The hostile run is the
-province's next run after a good season: bad files arriving, as they do.
+province's next run after a good season: bad files arriving, as they do. The API classes a run can meet
+only one at a time (a redirect to another origin, a body over the size limit) are in
+test_redteam_api.py; the clean run is shared (conftest.py).
 
 Per class: the run exits 0; the reason code is where the class puts it (the file's manifest row, its
 row rejects, its sheets report, the run's deferred events, or the API pull's record and the run
@@ -53,8 +55,8 @@ MAX_TREE_RSS_BYTES = 4 * 1024**3  # the README's bound for the run and its parse
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> rt.Runs:
-    return rt.run_both(tmp_path_factory.mktemp("redteam"))
+def runs(clean_run: rt.Clean) -> rt.Runs:
+    return rt.run_both(clean_run)
 
 
 @pytest.fixture(scope="module")
