@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,21 @@ class _ProgressHandler(logging.Handler):
             )
         elif kind == "STEP_FAILURE":
             self.console.print(f"  [red]✗[/red] {step}: {record.getMessage()[:500]}", highlight=False)
+
+
+def _inbox_refusal(inbox: Path) -> str | None:
+    """A Vietnamese message when the inbox folder exists but the run's account may not list it (None
+    otherwise: a missing or empty inbox is an empty run)."""
+    try:
+        if inbox.is_dir():
+            os.scandir(inbox).close()
+    except PermissionError as exc:
+        return (
+            f"Không mở được thư mục nhận tệp {inbox}: tài khoản chạy pipeline không có quyền đọc thư mục "
+            f"này ({exc.strerror}). Hãy cấp quyền đọc cho tài khoản đó (hoặc sửa CDS_INBOX) rồi chạy lại; "
+            "kho dữ liệu chưa bị thay đổi."
+        )
+    return None
 
 
 def progress_logger(console: Console) -> dg.LoggerDefinition:
@@ -163,6 +179,11 @@ def run_pipeline(
             log.error("refused: invalid code mapping file")
             console.print(str(exc), style="red", markup=False, highlight=False)
             return RunOutcome(False, "refused")
+    refusal = _inbox_refusal(Path(settings.inbox))
+    if refusal is not None:  # a set-up error, not a school's file: refuse before touching the warehouse
+        log.error("refused: the inbox folder cannot be listed")
+        console.print(refusal, style="red", markup=False, highlight=False)
+        return RunOutcome(False, "refused")
     year = settings.school_year
     wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
     started = dt.datetime.now()

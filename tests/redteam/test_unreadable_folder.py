@@ -70,3 +70,23 @@ def test_a_folder_that_cannot_be_listed_is_reported_and_its_data_kept(tmp_path: 
     rows, files = state(db)
     assert rows == rows_before and files[FOLDER][0] == "retired"
     assert {f: v for f, v in files.items() if f != FOLDER} == files_before
+
+
+@pytest.mark.skipif(harness.permissions_apply() is not None, reason=str(harness.permissions_apply()))
+def test_an_inbox_that_cannot_be_listed_is_refused_in_vietnamese(tmp_path: Path) -> None:
+    """The inbox folder itself unreadable is the deployment's error, not a school's: the run is refused
+    before it touches the warehouse, with a Vietnamese sentence saying what to fix (no English traceback)."""
+    inbox = harness.good_inbox(tmp_path / "in")
+    db, out, log = tmp_path / "w.duckdb", tmp_path / "out", tmp_path / "run.log"
+    inbox.chmod(0)
+    try:
+        done = harness.run_limited(
+            ["run", str(inbox), str(db), str(out), str(log)], timeout=300, unprivileged=True
+        )
+    finally:
+        inbox.chmod(0o755)
+    assert done.returncode == 1, done.stderr[-3000:]
+    console = log.with_suffix(".console").read_text(encoding="utf-8")
+    assert "Không mở được thư mục nhận tệp" in console and "không có quyền đọc" in console, console
+    assert "Traceback" not in done.stderr and "PermissionError" not in console
+    assert not db.exists(), "refused before the warehouse is created"
