@@ -22,6 +22,7 @@ from indicator_sets import reconcile as rc
 from indicator_sets.model import load_indicator_set
 from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
+from warehouse.tables import replace_year
 
 FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS findings (
@@ -40,32 +41,6 @@ CREATE TABLE IF NOT EXISTS reviewer_decision_rejects (
     school_year VARCHAR, finding_id VARCHAR, decision_text VARCHAR, adjusted_raw VARCHAR, source_file VARCHAR,
     source_sheet VARCHAR, source_row INTEGER, reason_code VARCHAR, message VARCHAR)
 """
-
-
-def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, year: str) -> None:
-    """Replace the year's rows of `table` with `frame` (creating the table from the frame if needed;
-    columns the table lacks are added)."""
-    frame = frame.copy()
-    for c in frame.columns:  # an all-null object column would give DuckDB's NULL type: make it text
-        if frame[c].dtype == object and frame[c].isna().all():
-            frame[c] = frame[c].astype("string")
-    con.register("_frame", frame)
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _frame LIMIT 0")
-        described = con.execute(f"DESCRIBE {table}").fetchall()
-        for row in described:
-            if row[1] == '"NULL"' or row[1] == "NULL":
-                con.execute(f'ALTER TABLE {table} ALTER COLUMN "{row[0]}" TYPE VARCHAR')
-        have = {r[0] for r in described}
-        for row in con.execute("DESCRIBE SELECT * FROM _frame").fetchall():
-            name, typ = row[0], row[1]
-            if name not in have:
-                con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {typ}')
-        con.execute(f"DELETE FROM {table} WHERE school_year = ?", [year])
-        if len(frame):
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
 
 
 def no_evidence_layouts() -> frozenset[str]:

@@ -11,6 +11,7 @@ from indicator_sets.scoring import school_scores, score_values
 from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from warehouse.sql_models import discover, source_tables
+from warehouse.tables import replace_year
 
 
 def config_table_names() -> list[str]:
@@ -43,9 +44,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         with warehouse.connect() as con:
             values = con.execute("SELECT * FROM mart_indicator_values WHERE school_year = ?", [year]).df()
             scored = score_values(values, iset)
-            con.execute("CREATE TABLE IF NOT EXISTS scored_indicator_values AS SELECT * FROM scored LIMIT 0")
-            con.execute("DELETE FROM scored_indicator_values WHERE school_year = ?", [year])
-            con.execute("INSERT INTO scored_indicator_values BY NAME SELECT * FROM scored")
+            replace_year(con, "scored_indicator_values", scored, year)
         return dg.MaterializeResult(metadata={"rows": len(scored), "indicator_set": iset.id})
 
     @dg.asset(name="school_scores", group_name="scoring", partitions_def=partitions,
@@ -58,9 +57,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         with warehouse.connect() as con:
             scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
             scores = school_scores(scored, iset)
-            con.execute("CREATE TABLE IF NOT EXISTS school_scores AS SELECT * FROM scores LIMIT 0")
-            con.execute("DELETE FROM school_scores WHERE school_year = ?", [year])
-            con.execute("INSERT INTO school_scores BY NAME SELECT * FROM scores")
+            replace_year(con, "school_scores", scores, year)
         levels = scores["level"].value_counts().sort_index()
         return dg.MaterializeResult(
             metadata={"schools": len(scores), **{f"schools_level_{k}": int(v) for k, v in levels.items()}}
