@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .ids import COMMUNE_WORDS
@@ -129,27 +129,12 @@ PRESETS: dict[str, Preset] = {
         False,
         real_share=0.3,
     ),
-    # the largest province after the 2025 merger (issue 22: sizes past a province; `cds-bench --sizes province-hanoi`)
-    "province-hanoi": Preset(
-        "province-hanoi",
-        "01",
-        "HÀ NỘI",
-        2800,
-        2_200_000,
-        (
-            ("TH", 0.40),
-            ("THCS", 0.33),
-            ("THPT", 0.17),
-            ("TH_THCS", 0.03),
-            ("THCS_THPT", 0.03),
-            ("TH_THCS_THPT", 0.01),
-            ("GDTX", 0.03),
-        ),
-        (35, 45),
-        False,
-        real_share=0.3,
-    ),
 }
+# the largest province after the 2025 merger (issue 22: sizes past a province; `cds-bench --sizes province-hanoi`):
+# the level mix, class sizes and real-export share of `hanoi-like`
+PRESETS["province-hanoi"] = replace(
+    PRESETS["hanoi-like"], name="province-hanoi", n_schools=2800, pupils=2_200_000
+)
 
 
 @dataclass
