@@ -84,6 +84,12 @@ def write_instance(home: Path, max_concurrent_runs: int = 2) -> Path:
         "  enabled: false\n",
         encoding="utf-8",
     )
+    # create the instance's storage (its SQLite files and their schema) once, here: a daemon and a
+    # `dagster sensor start` that create it at the same moment race on the schema revision and one fails
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     return path
 
 
@@ -184,10 +190,15 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def start_sensor(env: dict[str, str], name: str) -> None:
-    """Turn a sensor on in the instance of `env` (as an operator would: `dagster sensor start`)."""
+    """Turn a sensor on in the instance of `env` (as an operator would: `dagster sensor start`).
+    Call it before the daemon starts: the daemon reads the sensor's state when it ticks."""
     exe = Path(sys.executable).parent / "dagster"
-    subprocess.run([str(exe), "sensor", "start", name, "-w", str(WORKSPACE)], env=env, cwd=REPO_ROOT,
-                   check=True, capture_output=True)  # fmt: skip
+    done = subprocess.run(
+        [str(exe), "sensor", "start", name, "-w", str(WORKSPACE)], env=env, cwd=REPO_ROOT,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"dagster sensor start {name} exited {done.returncode}: {done.stderr[-3000:]}")
 
 
 def wait_for_runs(
@@ -221,8 +232,8 @@ def simulate(
 
     write_instance(home, max_concurrent_runs)
     env = deployment_env(settings, home)
+    start_sensor(env, INBOX_SENSOR)
     with daemon(env, home / "daemon.log"):
-        start_sensor(env, INBOX_SENSOR)
         runs = wait_for_runs(home, YEAR_JOB, len(settings.provinces) * len(years), timeout)
     sim = Simulation(runs=runs)
     if runs:

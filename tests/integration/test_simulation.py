@@ -79,8 +79,8 @@ def test_three_provinces_through_the_run_queue(tmp_path: Path, pg_uri: str) -> N
     env = sim.deployment_env(settings, home, CDS_LAKE_WAREHOUSE_URI=settings.lake_warehouse_uri)
     lake = LakeSettings(catalog_uri=pg_uri, warehouse=settings.lake_warehouse_uri)
 
+    sim.start_sensor(env, INBOX_SENSOR)
     with sim.daemon(env, home / "daemon.log"):
-        sim.start_sensor(env, INBOX_SENSOR)
         runs = sim.wait_for_runs(home, YEAR_JOB, len(codes) + 1, timeout=1800)
         result = sim.Simulation(runs=runs, wall_seconds=max(r.end for r in runs) - min(r.start for r in runs))
         print("\n".join(sim.report_lines(result)))
