@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from indicator_sets.model import IndicatorSet
+from reports.review_exports import counted_rows
 
 ROLE_VI = {
     "numerator": "tử số",
     "denominator": "mẫu số",
     "other": "đọc nhưng không tính vào tử số hay mẫu số",
 }
-PROVENANCE = "mart_indicator_provenance"
 #: how a role's rows are named when they come from several entities (the parts of a composite rule)
 ENTITY_VI = {"teaching_assignment": "cặp lớp × môn của sổ điểm (theo dòng phân công; các dòng điểm tóm tắt)",
              "student": "học sinh đang học", "transcript": "học bạ đã ký"}  # fmt: skip
@@ -53,41 +53,6 @@ def _num(v: object) -> str:
         return "—"
     f = float(str(v))  # a Python, NumPy or Decimal number (DuckDB returns each)
     return (f"{f:.6f}".rstrip("0").rstrip(".") if not f.is_integer() else str(int(f))).replace(".", ",")
-
-
-def counted_rows(
-    con: duckdb.DuckDBPyConnection,
-    year: str,
-    school: str | None = None,
-    criterion: str | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """The rows counted for `year` (one school and criterion when given) from `mart_indicator_provenance`,
-    numerator first, in file, sheet and row order, with `n_role` = how many rows the school × criterion ×
-    role has; with `limit`, at most that many per school × criterion × role (the reviewer outputs: a
-    criterion counting every student of a school would otherwise put thousands of rows in them)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [PROVENANCE]
-    ).fetchone()
-    if not exists or not exists[0]:
-        return pd.DataFrame(columns=["school_code", "criterion_code", "role", "entity", "item_code", "source_file",
-                                     "source_sheet", "source_row", "amount", "fields_read", "n_role", "amount_role"])  # fmt: skip
-    where, params = ["school_year = ?"], [year]
-    for col, v in (("school_code", school), ("criterion_code", criterion)):
-        if v is not None:
-            where.append(f"{col} = ?")
-            params.append(v)
-    keep = f"WHERE rn <= {int(limit)}" if limit is not None else ""
-    return con.execute(
-        "SELECT school_code, criterion_code, role, entity, item_code, source_file, source_sheet, source_row, amount, "
-        "fields_read, n_role, amount_role FROM ("
-        "  SELECT *, count(*) OVER w AS n_role, sum(amount) OVER w AS amount_role, row_number() OVER (w ORDER BY "
-        "    source_file NULLS FIRST, source_sheet, source_row, item_code, fields_read) AS rn "
-        f"  FROM {PROVENANCE} WHERE {' AND '.join(where)} "
-        "  WINDOW w AS (PARTITION BY school_code, criterion_code, role)"
-        f") {keep} "
-        "ORDER BY school_code, criterion_code, CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 ELSE 2 END, "
-        "rn", params).df()  # fmt: skip
 
 
 def explain(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 from rich.console import Console
 
-from pipelines import inbox_state, run_memo
+from pipelines import inbox_state
 from pipelines.lock import warehouse_lock
 from pipelines.run_summary import build_summary, summary_lines, summary_path, write_summary
 from pipelines.settings import InsecureHashKeyError, Settings, check_hash_key
@@ -149,7 +149,6 @@ def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str,
             run_config={"loggers": {"progress": {}}}, tags={"cds/trigger": "cli"},
         )  # fmt: skip
         steps = step_seconds_of(instance, result.run_id)
-    run_memo.forget()  # the values the run's steps shared (pipelines.run_memo)
     return result.success, result.run_id, steps, group_of_step
 
 

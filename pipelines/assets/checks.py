@@ -23,28 +23,15 @@ import warnings
 from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 
 from indicator_sets.model import load_indicator_set
-from pipelines import run_memo
 from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from quality import coverage
-from quality.audits import Audit, AuditResult, load_audits, run_audit
+from quality.audits import Audit, load_audits, run_audit
 
 if TYPE_CHECKING:  # Great Expectations is imported by the GX checks when they run (seconds of start-up)
     from quality.gx_suites import SuiteOutcome
-
-
-def audit_result(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
-    con: duckdb.DuckDBPyConnection,
-    audit: Audit,
-    year: str | None,
-) -> AuditResult:
-    """The audit's result for `year`, run once per run: its asset check and the data-quality report
-    share it (both run after every table the audit reads, see `audit_deps`)."""
-    return run_memo.once(context.run.run_id, ("audit", audit.name, year), lambda: run_audit(con, audit, year))
 
 
 def audit_deps(audit: Audit, assets: set[str]) -> list[str]:
@@ -77,7 +64,7 @@ def _audit_check(
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         year = year_of(context) if context.has_partition_key else None
         with warehouse.connect() as con:
-            result = audit_result(context, con, audit, year)
+            result = run_audit(con, audit, year)
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if audit.blocking else dg.AssetCheckSeverity.WARN,
@@ -118,15 +105,19 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     """The two Great Expectations suites as checks (raw inputs: warning; published outputs: blocking)."""
 
     @partitioned_check(asset="quarantine_rows", name="gx_raw_inputs", blocking=False, partitions_def=partitions,
+                    additional_ins={"cov": dg.AssetIn("delivery_coverage")},
                     description="GX – dữ liệu đầu vào: mỗi trường nộp đủ nguồn, tệp mới nhất không quá cũ, số "
                                 "dòng mỗi nguồn không đổi quá mức so với lần chạy trước.")  # fmt: skip
-    def _raw(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-             pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+    def _raw(
+        context: dg.AssetCheckExecutionContext,
+        cov: coverage.Coverage,
+        warehouse: WarehouseResource,
+        pipeline: PipelineConfig,
+    ) -> dg.AssetCheckResult:
         from quality.gx_suites import run_raw_inputs_suite
 
         year = year_of(context)
         with warehouse.connect() as con:
-            cov = run_memo.once(context.run.run_id, ("coverage", year), lambda: coverage.collect(con, year))
             outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs" / year, cov=cov)
         return _gx_result(outcome, blocking=False)
 

@@ -1,5 +1,8 @@
 """Validate stage: pandera schemas (quality/schemas.py) over rows of new or changed files; failing rows
-go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`."""
+go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`. Then
+what arrived per school × source (`delivery_coverage`, quality/coverage.py), read once per run and
+handed as an asset input to the data-quality report, the season status, the school packs and the GX
+raw-input check (codes and counts only)."""
 
 import dagster as dg
 
@@ -7,6 +10,7 @@ from pipelines.assets.ingest import raw_asset_keys
 from pipelines.partitions import year_of
 from pipelines.resources import WarehouseResource
 from pipelines.settings import get_settings
+from quality import coverage
 from quality.validate import validate_new_files
 
 
@@ -28,4 +32,22 @@ def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
             }
         )
 
-    return [_validate]
+    @dg.asset(
+        name="delivery_coverage",
+        group_name="validate",
+        partitions_def=partitions,
+        deps=[_validate.key],
+        kinds={"python"},
+        description="Dữ liệu đã nhận theo từng trường × nguồn (tệp, số dòng, dòng bị loại, nguồn còn "
+        "thiếu), đọc một lần cho mỗi lượt chạy.",
+    )
+    def _coverage(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> coverage.Coverage:
+        with warehouse.connect() as con:
+            cov = coverage.collect(con, year_of(context))
+        delivered = int(cov.matrix["delivered"].sum()) if len(cov.matrix) else 0
+        context.add_output_metadata(
+            {"schools": len(cov.schools), "expected_delivered": delivered, "files": len(cov.files)}
+        )
+        return cov
+
+    return [_validate, _coverage]

@@ -166,19 +166,24 @@ def test_writers_sharing_one_review_data_write_what_each_writes_alone(tmp_path: 
 
 
 def test_export_assets_of_one_run_read_the_review_data_once(tmp_path: Path, monkeypatch) -> None:
+    """The `review_data` asset reads the review tables once and hands them to the three writers (an
+    asset input, no cache between steps)."""
     import dagster as dg
 
     from pipelines.assets import exports
     from pipelines.partitions import school_year_partitions
     from pipelines.resources import PipelineConfig, WarehouseResource
+    from reports.review_exports import Review, thi_dua_frames
 
     calls: list[str] = []
 
-    def fake_load(con, year, iset):  # the warehouse is empty: serve the small review data
-        calls.append(year)
-        return review_data()
+    def fake_load(con, year, iset, code_mapping=None, groups=()):
+        calls.append(year)  # the warehouse is empty: serve the small data
+        data = review_data()
+        table, summary, factors = thi_dua_frames(data)
+        return Review(data, table, summary, factors, data.final)
 
-    monkeypatch.setattr(exports, "load_review_data", fake_load)
+    monkeypatch.setattr(exports, "load_review", fake_load)
     monkeypatch.setattr(exports, "load_indicator_set", lambda _path: small_set())
     assets = [
         a for a in exports.build_export_assets(school_year_partitions()) if "findings_csv" not in a.op.name

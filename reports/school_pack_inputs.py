@@ -1,0 +1,136 @@
+"""What the school packs of one school year need besides the review data, read from the warehouse, and
+the loop that builds and writes every school's pack.
+
+What belongs here: the year's rejected rows with where they are, the audits' counts and correction
+texts per school, the exports each school did not deliver (from the delivery coverage), last year's
+units for the code mapping, and `write_school_packs` (reports/school_pack.py builds and writes one
+pack). Codes, file references and the connectors' and audits' Vietnamese messages only; the rejected
+cells' values that are personal data are masked by reports/school_pack.py (`pii`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from indicator_sets.code_mapping import CodeMapping, load_code_mapping, previous_units
+from quality import coverage
+from quality.audits import AuditResult, load_audits, run_audit
+from reports.data_quality import _pii_columns, audit_counts_by_school
+from reports.review_exports import previous_year
+from reports.reviewer_workbook import ReviewData
+from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
+
+
+def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+    """The year's rejected rows (every school), with where they are and the connectors' message."""
+    return con.execute(
+        "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
+        "canonical_column, reason_code, message FROM quarantine_rows WHERE school_year = ? "
+        "ORDER BY school_code, source_file, source_sheet, source_row, column_letter",
+        [year],
+    ).df()
+
+
+def _where(r: dict) -> str:
+    """ "file, dòng N" of an audit row (the parts it has)."""
+    row = f"dòng {int(r['source_row'])}" if pd.notna(r.get("source_row")) else ""
+    return ", ".join(p for p in (str(r.get("source_file") or ""), row) if p)
+
+
+def audit_details(results: list[AuditResult]) -> dict[tuple[str, str], str]:
+    """(school code, audit name) → what to correct, for the audits whose rows say it in Vietnamese
+    (a `problem_vi` column, e.g. the registry's administrative-unit check): each distinct text with its
+    file and row, at most 5 ("…" when more). The texts carry codes only, never a person's data."""
+    out: dict[tuple[str, str], str] = {}
+    for res in results:
+        if not res.count or "problem_vi" not in res.rows.columns:
+            continue
+        for code, rows in res.rows.groupby("school_code"):
+            texts = []
+            for r in rows.to_dict("records"):
+                where = _where(r)
+                text = f"{where}: {r['problem_vi']}" if where else str(r["problem_vi"])
+                if pd.notna(r.get("problem_vi")) and text not in texts:
+                    texts.append(text)
+            out[(str(code), res.name)] = "; ".join(texts[:5]) + ("; …" if len(texts) > 5 else "")
+    return out
+
+
+def missing_by_school(cov: coverage.Coverage) -> dict[str, list[str]]:
+    """Per school: the Vietnamese labels of the expected exports that did not arrive."""
+    out: dict[str, list[str]] = {}
+    miss = cov.matrix[~cov.matrix["delivered"]]
+    for code, entity in zip(miss["school_code"].tolist(), miss["entity"].tolist(), strict=True):
+        out.setdefault(str(code), []).append(coverage.SOURCE_LABELS_VI.get(entity, entity))
+    return out
+
+
+def delivered_by_school(cov: coverage.Coverage) -> dict[str, set[str]]:
+    """Per school: the sources (entities) it delivered rows of."""
+    out: dict[str, set[str]] = {}
+    by_source = cov.by_source
+    for code, entity in zip(by_source["school_code"].tolist(), by_source["entity"].tolist(), strict=True):
+        out.setdefault(str(code), set()).add(str(entity))
+    return out
+
+
+@dataclass
+class PackInputs:
+    """The warehouse reads of the year's packs besides the review data and the coverage."""
+
+    year: str
+    rejects: pd.DataFrame
+    audits: dict[str, list[dict]] = field(default_factory=dict)  # school → audits with counts, details
+    units: dict[str, str] = field(default_factory=dict)  # last year's unit per school (code mapping)
+    mapping: CodeMapping | None = None
+
+
+def read_pack_inputs(
+    con: duckdb.DuckDBPyConnection, year: str, code_mapping: Path | None = None
+) -> PackInputs:
+    """The year's rejected rows, every audit's result per school (with what to correct) and, with a
+    code mapping, last year's units."""
+    audits = load_audits()
+    results = [run_audit(con, a, year) for a in audits.values()]
+    per_audit = audit_counts_by_school(results, audits)
+    details = audit_details(results)
+    for code, entries in per_audit.items():
+        for a in entries:
+            a["details"] = details.get((code, a["name"]), "")
+    mapping = load_code_mapping(code_mapping) if code_mapping else None
+    units = previous_units(con, previous_year(year))
+    return PackInputs(year, year_rejects(con, year), per_audit, units, mapping)
+
+
+def write_school_packs(
+    folder: Path, data: ReviewData, cov: coverage.Coverage, inputs: PackInputs
+) -> list[str]:
+    """Build and write `<folder>/<school_code>.xlsx` and `.html` for every school the review data or
+    the coverage knows; returns the school codes."""
+    files = cov.files
+    quarantined = files[(files["status"] == "quarantined") & files["school_code"].notna()]
+    missing = missing_by_school(cov)
+    delivered = delivered_by_school(cov)
+    pii = _pii_columns()
+    codes = sorted({*data.units()["school_code"].astype(str), *cov.schools["school_code"].astype(str)})
+    mapping = inputs.mapping
+    for code in codes:
+        pack = build_pack(
+            data,
+            code,
+            rejects=inputs.rejects,
+            quarantined=quarantined,
+            missing=missing.get(code, []),
+            delivered=delivered.get(code, set()),
+            pii=pii,
+            previous_year=previous_year(inputs.year),
+            audits=inputs.audits.get(code, []),
+            previous_code="" if mapping is None else mapping.previous_code(code, inputs.units),
+        )
+        write_pack_xlsx(folder / f"{code}.xlsx", pack)
+        write_pack_html(folder / f"{code}.html", pack)
+    return codes
