@@ -17,6 +17,8 @@ run per changed (province, year), the schedule one run per province, and the job
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from pipelines.assets.checks import build_checks  # data quality: audits + GX suites
@@ -39,6 +41,9 @@ from pipelines.sensors import build_inbox_sensor, build_summary_sensor, step_gro
 from pipelines.settings import Settings, get_settings
 from warehouse.connection import province_warehouse
 
+if TYPE_CHECKING:  # what dg.define_asset_job returns (not exported at the top level)
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 YEAR_JOB = "cds_school_year_job"
 #: The name Dagster gives the asset graph's own job ("Materialize all" / "Materialize" in the UI).
 UI_ASSET_JOB = "__ASSET_JOB"
@@ -47,20 +52,9 @@ RUN_TAGS = {"cds/warehouse": "exclusive"}
 PROVINCE_RUN_TAGS = {"cds/deployment": "multi-province"}
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
-    provinces = settings.provinces
-    parts: dg.PartitionsDefinition = (
-        province_year_partitions(provinces) if provinces else school_year_partitions()
-    )
-    tags = PROVINCE_RUN_TAGS if provinces else RUN_TAGS
-    # one province: the paths as set; several: templates, `{province}` filled in when a run starts
-    inbox, warehouse, out = settings.inbox, settings.warehouse, settings.out
-    lake_folder = settings.lake or settings.warehouse.parent / "lake"
-    province_code = settings.province_code
-    if provinces:
-        inbox, warehouse, out = inbox / PROVINCE, province_warehouse(warehouse, PROVINCE), out / PROVINCE
-        province_code = PROVINCE
-    assets = [
+def build_assets(parts: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every asset of the project, stage by stage."""
+    return [
         *build_ingest_assets(parts),
         *build_validate_assets(parts),
         *build_model_assets(parts),
@@ -71,6 +65,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         *build_quality_report_assets(parts),
         *build_publish_assets(parts),
     ]
+
+
+def build_jobs(tags: dict[str, str]) -> list[UnresolvedAssetJobDefinition]:
+    """The school-year job and the UI's default asset job, both in-process and tagged alike."""
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
     job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(),
                               description="Chạy mọi giai đoạn cho một năm học.",
@@ -79,7 +77,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # gives its own no tags; a job of this name replaces it, see tests/integration/test_ui_launch.py).
     ui_job = dg.define_asset_job(UI_ASSET_JOB, selection=dg.AssetSelection.all(),
                                  executor_def=dg.in_process_executor, tags=tags)  # fmt: skip
-    resources = {
+    return [job, ui_job]
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """The warehouse, pipeline and lake resources; with several provinces their paths are templates
+    (`{province}` filled in when a run starts, pipelines.resources)."""
+    inbox, warehouse, out = settings.inbox, settings.warehouse, settings.out
+    lake_folder = settings.lake or settings.warehouse.parent / "lake"
+    province_code = settings.province_code
+    if settings.provinces:
+        inbox, warehouse, out = inbox / PROVINCE, province_warehouse(warehouse, PROVINCE), out / PROVINCE
+        province_code = PROVINCE
+    return {
         "warehouse": LockedWarehouseResource(
             path=str(warehouse),
             threads=settings.duckdb_threads,
@@ -103,17 +113,29 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             province_code=province_code,
         ),
     }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    provinces = settings.provinces
+    parts: dg.PartitionsDefinition = (
+        province_year_partitions(provinces) if provinces else school_year_partitions()
+    )
+    assets = build_assets(parts)
+    jobs = build_jobs(PROVINCE_RUN_TAGS if provinces else RUN_TAGS)
+    # the summary sensor reads the run's warehouse and writes its summary beside the outputs
+    warehouse = province_warehouse(settings.warehouse, PROVINCE) if provinces else settings.warehouse
+    out = settings.out / PROVINCE if provinces else settings.out
     keys = school_years()
     checks = build_checks(parts, {k.to_user_string() for a in assets for k in a.keys})
     schedules = [build_nightly_schedule(YEAR_JOB, keys, provinces)]
     sensors = [
         build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
                            settings.sensor_interval_seconds, provinces=provinces),
-        build_summary_sensor([job, ui_job], warehouse, out, step_groups(assets, checks),
+        build_summary_sensor([*jobs], warehouse, out, step_groups(assets, checks),
                              settings.run_lock_wait_seconds),
     ]  # fmt: skip
     sensors.append(build_season_sensor(settings.out, provinces))  # each province's status files
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job, ui_job], resources=resources,
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, resources=build_resources(settings),
                           schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip
 
 

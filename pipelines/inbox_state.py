@@ -114,21 +114,16 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def check_changes(
-    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], config_sha: str
-) -> ChangeCheck:
-    """Has anything that feeds `year` changed since the last successful run?"""
-    res = ChangeCheck(files_seen=len(snap))
+def _rerun_reason(con: duckdb.DuckDBPyConnection, year: str, config_sha: str) -> str:
+    """Why `year` must run whatever the files say (no previous run, another configuration, work left
+    pending), or "" when only the files decide."""
     if not (_table_exists(con, "ops_run_state") and _table_exists(con, "ingest_manifest")):
-        res.reason = "no previous successful run"
-        return res
+        return "no previous successful run"
     row = con.execute("SELECT config_sha256 FROM ops_run_state WHERE school_year = ?", [year]).fetchone()
     if row is None:
-        res.reason = "no previous successful run for this year"
-        return res
+        return "no previous successful run for this year"
     if row[0] != config_sha:
-        res.reason = "indicator set or SQL models changed"
-        return res
+        return "indicator set or SQL models changed"
     if _table_exists(con, "ingest_pending"):  # work a run left (files still being written)
         (n_pending,) = con.execute(
             "SELECT count(*) FROM ingest_pending WHERE step = 'finalise' OR starts_with(step, ?)",
@@ -137,8 +132,15 @@ def check_changes(
     else:
         n_pending = 0
     if n_pending:
-        res.reason = "ingest work left pending by the last run (files deferred while being written)"
-        return res
+        return "ingest work left pending by the last run (files deferred while being written)"
+    return ""
+
+
+def _compare_files(
+    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], res: ChangeCheck
+) -> None:
+    """Add to `res` the files of `snap` that are new or changed since the recorded state (hashing only
+    those whose size or mtime differ) and the files of `year` that vanished."""
     stored = {
         r[0]: (int(r[1]), int(r[2]))
         for r in con.execute(
@@ -173,6 +175,17 @@ def check_changes(
             continue
         if delivery_year in (None, year):  # a file of this year vanished: it must be retired
             res.changed.append(rel)
+
+
+def check_changes(
+    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], config_sha: str
+) -> ChangeCheck:
+    """Has anything that feeds `year` changed since the last successful run?"""
+    res = ChangeCheck(files_seen=len(snap))
+    res.reason = _rerun_reason(con, year, config_sha)
+    if res.reason:
+        return res
+    _compare_files(con, inbox, year, snap, res)
     if res.changed:
         res.reason = f"{len(res.changed)} file(s) new, changed or removed"
     return res

@@ -152,6 +152,88 @@ def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str,
     return result.success, result.run_id, steps, group_of_step
 
 
+def _refusal(settings: Settings) -> str | None:
+    """The message of a set-up error that refuses the run before the warehouse is touched (production
+    mode with the default hash key, an invalid code mapping file, an inbox that cannot be listed)."""
+    try:
+        check_hash_key(settings.mode, settings.hash_key.get_secret_value())
+    except InsecureHashKeyError as exc:
+        log.error("refused: production mode with the default hash key")
+        return str(exc)
+    if settings.code_mapping is not None:  # a wrong join is worse than none: refuse before any stage
+        from indicator_sets.code_mapping import CodeMappingError, load_code_mapping
+
+        try:
+            load_code_mapping(settings.code_mapping)
+        except CodeMappingError as exc:
+            log.error("refused: invalid code mapping file")
+            return str(exc)
+    refusal = _inbox_refusal(Path(settings.inbox))
+    if refusal is not None:  # a set-up error, not a school's file
+        log.error("refused: the inbox folder cannot be listed")
+    return refusal
+
+
+def _change_check(
+    settings: Settings, snap: dict[str, inbox_state.FileStat], config_sha: str, force: bool
+) -> inbox_state.ChangeCheck:
+    """Whether the year must run: forced, no warehouse or previous outputs yet, or the inbox or the
+    configuration changed since the last successful run."""
+    check = inbox_state.ChangeCheck(files_seen=len(snap), reason="forced" if force else "")
+    if force:
+        return check
+    if not Path(settings.warehouse).exists():
+        check.reason = "no warehouse yet"
+    elif not _previous_outputs_exist(settings):
+        check.reason = "previous outputs missing"
+    else:
+        con = _connect(settings)
+        try:
+            check = inbox_state.check_changes(con, settings.inbox, settings.school_year, snap, config_sha)
+        finally:
+            con.close()
+    return check
+
+
+def _full_run(
+    settings: Settings,
+    console: Console,
+    started: dt.datetime,
+    snap: dict[str, inbox_state.FileStat],
+    config_sha: str,
+    check: inbox_state.ChangeCheck,
+) -> tuple[bool, dict[str, Any], list[str], Path]:
+    """Run the job for the year and write its summary: (success, summary, outputs, summary path)."""
+    year = settings.school_year
+    log.info("full run for %s: %s", year, check.reason)
+    console.print(
+        f"[bold]Chạy pipeline năm học {year}[/bold] — thư mục nhận: {settings.inbox}, "
+        f"kho dữ liệu: {settings.warehouse}",
+        highlight=False,
+    )
+    con = _connect(settings)
+    try:
+        inbox_state.invalidate_state(con, year)
+    finally:
+        con.close()
+    ok, run_id, steps, group_of_step = _execute(settings, console)
+    con = _connect(settings)
+    try:
+        if ok:
+            inbox_state.record_state(con, year, snap, config_sha)
+        summary = build_summary(
+            con, year=year, status="success" if ok else "failed", started_at=started,
+            finished_at=dt.datetime.now(), trigger="cli", run_id=run_id, files_seen=len(snap),
+            step_seconds=steps, group_of_step=group_of_step, changed_files=check.changed,
+        )  # fmt: skip
+    finally:
+        con.close()
+    outputs = sorted(str(p) for p in settings.out.glob(f"*{year}*") if not p.name.startswith("run_summary_"))
+    summary["outputs"] = outputs if ok else []
+    path = write_summary(settings.out, summary)
+    return ok, summary, outputs, path
+
+
 def run_pipeline(
     settings: Settings,
     console: Console | None = None,
@@ -163,24 +245,8 @@ def run_pipeline(
     run (`force` runs anyway). Raises `pipelines.lock.WarehouseBusyError` when another run holds the
     warehouse for longer than `wait_seconds` (default: the `lock_wait_seconds` setting)."""
     console = console or make_console()
-    try:
-        check_hash_key(settings.mode, settings.hash_key.get_secret_value())
-    except InsecureHashKeyError as exc:  # refuse before touching the warehouse
-        log.error("refused: production mode with the default hash key")
-        console.print(str(exc), style="red", markup=False, highlight=False)
-        return RunOutcome(False, "refused")
-    if settings.code_mapping is not None:  # a wrong join is worse than none: refuse before any stage
-        from indicator_sets.code_mapping import CodeMappingError, load_code_mapping
-
-        try:
-            load_code_mapping(settings.code_mapping)
-        except CodeMappingError as exc:
-            log.error("refused: invalid code mapping file")
-            console.print(str(exc), style="red", markup=False, highlight=False)
-            return RunOutcome(False, "refused")
-    refusal = _inbox_refusal(Path(settings.inbox))
-    if refusal is not None:  # a set-up error, not a school's file: refuse before touching the warehouse
-        log.error("refused: the inbox folder cannot be listed")
+    refusal = _refusal(settings)
+    if refusal is not None:  # refuse before touching the warehouse
         console.print(refusal, style="red", markup=False, highlight=False)
         return RunOutcome(False, "refused")
     year = settings.school_year
@@ -191,48 +257,10 @@ def run_pipeline(
         config_sha = inbox_state.config_fingerprint(
             settings.indicator_set, [settings.code_mapping], settings.model_dump(include=OUTPUT_SETTINGS)
         )
-        check = inbox_state.ChangeCheck(files_seen=len(snap), reason="forced" if force else "")
-        if not force:
-            if not Path(settings.warehouse).exists():
-                check.reason = "no warehouse yet"
-            elif not _previous_outputs_exist(settings):
-                check.reason = "previous outputs missing"
-            else:
-                con = _connect(settings)
-                try:
-                    check = inbox_state.check_changes(con, settings.inbox, year, snap, config_sha)
-                finally:
-                    con.close()
+        check = _change_check(settings, snap, config_sha, force)
         if not check.has_changes:
             return _no_changes(settings, console, started, check)
-        log.info("full run for %s: %s", year, check.reason)
-        console.print(
-            f"[bold]Chạy pipeline năm học {year}[/bold] — thư mục nhận: {settings.inbox}, "
-            f"kho dữ liệu: {settings.warehouse}",
-            highlight=False,
-        )
-        con = _connect(settings)
-        try:
-            inbox_state.invalidate_state(con, year)
-        finally:
-            con.close()
-        ok, run_id, steps, group_of_step = _execute(settings, console)
-        con = _connect(settings)
-        try:
-            if ok:
-                inbox_state.record_state(con, year, snap, config_sha)
-            summary = build_summary(
-                con, year=year, status="success" if ok else "failed", started_at=started,
-                finished_at=dt.datetime.now(), trigger="cli", run_id=run_id, files_seen=len(snap),
-                step_seconds=steps, group_of_step=group_of_step, changed_files=check.changed,
-            )  # fmt: skip
-        finally:
-            con.close()
-        outputs = sorted(
-            str(p) for p in settings.out.glob(f"*{year}*") if not p.name.startswith("run_summary_")
-        )
-        summary["outputs"] = outputs if ok else []
-        path = write_summary(settings.out, summary)
+        ok, summary, outputs, path = _full_run(settings, console, started, snap, config_sha, check)
     for line in summary_lines(summary):
         console.print(f"  {line}", highlight=False, markup=False)
     if not ok:

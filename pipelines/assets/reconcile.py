@@ -14,7 +14,6 @@ Tables written (one school year per run; other years are kept):
 """
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from indicator_sets import decisions as dec
@@ -53,13 +52,8 @@ def no_evidence_layouts() -> frozenset[str]:
                      if lay.entity == "self_assessment" and "evidence_ref" not in lay.columns)  # fmt: skip
 
 
-def _school_units(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
-    return con.execute(
-        "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit "
-        "FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
-
-
-def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The computed side completed from the self-assessment, both sides' totals and the findings."""
     specs = [
         dg.AssetSpec("final_indicator_values", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh chứng/ĐKBB "
@@ -100,6 +94,11 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         yield dg.MaterializeResult(asset_key="findings", metadata={
             "findings": len(found), **{f"n_{str(k).lower()}": int(v) for k, v in by.items()}})  # fmt: skip
 
+    return _findings
+
+
+def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The reviewers' decisions read from the inbox, validated and applied: the proposed points."""
     dspecs = [
         dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      deps=["findings"],
@@ -149,4 +148,9 @@ def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         yield dg.MaterializeResult(asset_key="proposed_indicator_values", metadata={"rows": len(prop)})
         yield dg.MaterializeResult(asset_key="school_scores_proposed", metadata={"schools": len(pscores)})
 
-    return [_findings, _decisions]
+    return _decisions
+
+
+def build_reconcile_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The findings stage and the reviewer-decisions stage of one school year."""
+    return [_findings_asset(partitions), _decisions_asset(partitions)]
