@@ -31,13 +31,25 @@ def main() -> None:
     default=None,
     help="Số giây chờ nếu một lượt chạy khác đang dùng kho dữ liệu (mặc định: CDS_LOCK_WAIT_SECONDS).",
 )
-@click.option("--force", is_flag=True, default=False,
-              help="Chạy mọi bước kể cả khi thư mục nhận không có thay đổi.")  # fmt: skip
-@click.option("--province", "provinces", multiple=True,
-              help="Mã tỉnh (hai chữ số) khi thư mục nhận có cấp tỉnh (<thư mục nhận>/<mã tỉnh>/<năm học>/…); "
-                   "lặp lại để chạy nhiều tỉnh, lần lượt từng tỉnh. Mặc định: mọi tỉnh của CDS_PROVINCES.")  # fmt: skip
-def run(inbox: Path | None, warehouse: Path | None, out: Path | None, year: str | None,
-        wait_seconds: float | None, force: bool, provinces: tuple[str, ...]) -> None:  # fmt: skip
+@click.option(
+    "--force", is_flag=True, default=False, help="Chạy mọi bước kể cả khi thư mục nhận không có thay đổi."
+)
+@click.option(
+    "--province",
+    "provinces",
+    multiple=True,
+    help="Mã tỉnh (hai chữ số) khi thư mục nhận có cấp tỉnh (<thư mục nhận>/<mã tỉnh>/<năm học>/…); "
+    "lặp lại để chạy nhiều tỉnh, lần lượt từng tỉnh. Mặc định: mọi tỉnh của CDS_PROVINCES.",
+)
+def run(
+    inbox: Path | None,
+    warehouse: Path | None,
+    out: Path | None,
+    year: str | None,
+    wait_seconds: float | None,
+    force: bool,
+    provinces: tuple[str, ...],
+) -> None:
     from pipelines.lock import WarehouseBusyError
     from pipelines.runner import run_pipeline
     from pipelines.settings import get_settings
@@ -183,23 +195,40 @@ def config_cmd() -> None:
 
 
 @main.command(
-    help="Mô phỏng cả nước trên máy này: sinh bộ dữ liệu nhỏ dưới N mã tỉnh, chạy qua Dagster (daemon, hàng đợi "
-    "lượt chạy, mỗi tỉnh một lượt một lúc) và in thời gian, số lượt chạy đồng thời."
+    help="Mô phỏng cả nước trên máy này: sinh bộ dữ liệu nhỏ dưới N mã tỉnh, chạy qua Dagster "
+    "(daemon, hàng đợi lượt chạy, mỗi tỉnh một lượt một lúc) và in thời gian, số lượt chạy đồng thời."
 )
-@click.option("--provinces", "n_provinces", type=click.IntRange(1, 63), default=34, show_default=True,
-              help="Số tỉnh.")  # fmt: skip
-@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=Path("simulation"),
-              show_default=True, help="Thư mục làm việc (thư mục nhận, kho dữ liệu, kết quả, Dagster).")  # fmt: skip
+@click.option(
+    "--provinces", "n_provinces", type=click.IntRange(1, 63), default=34, show_default=True, help="Số tỉnh."
+)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("simulation"),
+    show_default=True,
+    help="Thư mục làm việc (thư mục nhận, kho dữ liệu, kết quả, Dagster).",
+)
 @click.option("--years", default="2024-2025", show_default=True, help="Các năm học, cách nhau bởi dấu phẩy.")
-@click.option("--max-concurrent-runs", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Số lượt chạy cùng lúc (hàng đợi của Dagster).")  # fmt: skip
+@click.option(
+    "--max-concurrent-runs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Số lượt chạy cùng lúc (hàng đợi của Dagster).",
+)
 @click.option(
     "--catalog-uri", default="", help="Catalog của lakehouse (SQLAlchemy URI; mặc định: SQLite nhúng)."
 )
-@click.option("--timeout", type=click.FloatRange(min=1), default=7200, show_default=True,
-              help="Số giây tối đa chờ mọi lượt chạy xong.")  # fmt: skip
-def simulate(n_provinces: int, folder: Path, years: str, max_concurrent_runs: int, catalog_uri: str,
-             timeout: float) -> None:  # fmt: skip
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=7200,
+    show_default=True,
+    help="Số giây tối đa chờ mọi lượt chạy xong.",
+)
+def simulate(
+    n_provinces: int, folder: Path, years: str, max_concurrent_runs: int, catalog_uri: str, timeout: float
+) -> None:
     import json
 
     from pipelines import simulate as sim
@@ -209,21 +238,35 @@ def simulate(n_provinces: int, folder: Path, years: str, max_concurrent_runs: in
     year_list = [y.strip() for y in years.split(",") if y.strip()]
     codes = sim.province_codes(n_provinces)
     settings = get_settings(
-        inbox=folder / "inbox", warehouse=folder / "data" / "warehouse.duckdb", out=folder / "out",
-        lake=folder / "lake", lake_catalog_uri=catalog_uri, provinces=codes, sensor_debounce_seconds=0,
-        sensor_interval_seconds=5, ingest_settle_seconds=0,
-    )  # fmt: skip
+        inbox=folder / "inbox",
+        warehouse=folder / "data" / "warehouse.duckdb",
+        out=folder / "out",
+        lake=folder / "lake",
+        lake_catalog_uri=catalog_uri,
+        provinces=codes,
+        sensor_debounce_seconds=0,
+        sensor_interval_seconds=5,
+        ingest_settle_seconds=0,
+    )
     console.print(f"Sinh dữ liệu {len(codes)} tỉnh ({', '.join(codes)}) → {settings.inbox}", highlight=False)
     sim.generate_provinces(settings.inbox, codes, year_list)
     console.print(f"Chạy qua Dagster ({max_concurrent_runs} lượt cùng lúc)…", highlight=False)
-    result = sim.simulate(settings, folder / "dagster", year_list, max_concurrent_runs=max_concurrent_runs,
-                          timeout=timeout)  # fmt: skip
+    result = sim.simulate(
+        settings, folder / "dagster", year_list, max_concurrent_runs=max_concurrent_runs, timeout=timeout
+    )
     for line in sim.report_lines(result, max_concurrent_runs):
         console.print(line, markup=False, highlight=False)
     (folder / "simulation.json").write_text(
-        json.dumps({"runs": [vars(r) for r in result.runs], "wall_seconds": result.wall_seconds,
-                    "sum_seconds": result.sum_seconds}, indent=1), encoding="utf-8",
-    )  # fmt: skip
+        json.dumps(
+            {
+                "runs": [vars(r) for r in result.runs],
+                "wall_seconds": result.wall_seconds,
+                "sum_seconds": result.sum_seconds,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     sys.exit(0 if all(r.status == "SUCCESS" for r in result.runs) and not result.overlapping(True) else 1)
 
 

@@ -70,13 +70,18 @@ def build_assets(parts: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
 def build_jobs(tags: dict[str, str]) -> list[UnresolvedAssetJobDefinition]:
     """The school-year job and the UI's default asset job, both in-process and tagged alike."""
     # In-process executor: one DuckDB writer at a time, and the warehouse lock is held once per run.
-    job = dg.define_asset_job(YEAR_JOB, selection=dg.AssetSelection.all(),
-                              description="Chạy mọi giai đoạn cho một năm học.",
-                              executor_def=dg.in_process_executor, tags=tags)  # fmt: skip
+    job = dg.define_asset_job(
+        YEAR_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Chạy mọi giai đoạn cho một năm học.",
+        executor_def=dg.in_process_executor,
+        tags=tags,
+    )
     # The UI's default asset job, as Dagster would build it but tagged like the school-year job (Dagster
     # gives its own no tags; a job of this name replaces it, see tests/integration/test_ui_launch.py).
-    ui_job = dg.define_asset_job(UI_ASSET_JOB, selection=dg.AssetSelection.all(),
-                                 executor_def=dg.in_process_executor, tags=tags)  # fmt: skip
+    ui_job = dg.define_asset_job(
+        UI_ASSET_JOB, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor, tags=tags
+    )
     return [job, ui_job]
 
 
@@ -129,14 +134,28 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     checks = build_checks(parts, {k.to_user_string() for a in assets for k in a.keys})
     schedules = [build_nightly_schedule(YEAR_JOB, keys, provinces)]
     sensors = [
-        build_inbox_sensor(settings.inbox, YEAR_JOB, keys, settings.sensor_debounce_seconds,
-                           settings.sensor_interval_seconds, provinces=provinces),
-        build_summary_sensor([*jobs], warehouse, out, step_groups(assets, checks),
-                             settings.run_lock_wait_seconds),
-    ]  # fmt: skip
+        build_inbox_sensor(
+            settings.inbox,
+            YEAR_JOB,
+            keys,
+            settings.sensor_debounce_seconds,
+            settings.sensor_interval_seconds,
+            provinces=provinces,
+        ),
+        build_summary_sensor(
+            [*jobs], warehouse, out, step_groups(assets, checks), settings.run_lock_wait_seconds
+        ),
+    ]
     sensors.append(build_season_sensor(settings.out, provinces))  # each province's status files
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, resources=build_resources(settings),
-                          schedules=schedules, sensors=sensors, executor=dg.in_process_executor)  # fmt: skip
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=jobs,
+        resources=build_resources(settings),
+        schedules=schedules,
+        sensors=sensors,
+        executor=dg.in_process_executor,
+    )
 
 
 @dg.definitions

@@ -28,11 +28,18 @@ ROLE_VI = {
     "other": "đọc nhưng không tính vào tử số hay mẫu số",
 }
 #: how a role's rows are named when they come from several entities (the parts of a composite rule)
-ENTITY_VI = {"teaching_assignment": "cặp lớp × môn của sổ điểm (theo dòng phân công; các dòng điểm tóm tắt)",
-             "student": "học sinh đang học", "transcript": "học bạ đã ký"}  # fmt: skip
+ENTITY_VI = {
+    "teaching_assignment": "cặp lớp × môn của sổ điểm (theo dòng phân công; các dòng điểm tóm tắt)",
+    "student": "học sinh đang học",
+    "transcript": "học bạ đã ký",
+}
 COMPUTED_RULES = ("presence", "ratio", "composite")
-STATUS_VI = {"ok": "tính được", "no_data": "thiếu dữ liệu", "not_applicable": "không áp dụng",
-             "self_declared": "theo tự khai"}  # fmt: skip
+STATUS_VI = {
+    "ok": "tính được",
+    "no_data": "thiếu dữ liệu",
+    "not_applicable": "không áp dụng",
+    "self_declared": "theo tự khai",
+}
 
 
 @dataclass
@@ -65,14 +72,17 @@ def explain(
     rule_text = f"Tiêu chí {crit.code} – {crit.name} (tối đa {_num(crit.max_points)} điểm"
     rule_text += ", điều kiện bắt buộc)" if crit.mandatory else ")"
     if rule is not None:
-        detail = {"ratio": f"tỉ lệ tử số/mẫu số, đủ điểm khi đạt {_num(rule.target)}",
-                  "presence": f"đủ điểm khi đếm được ít nhất {rule.min_count}",
-                  "composite": "kết hợp " + ", ".join(f"{k} × {_num(w)}" for k, w in rule.parts.items()),
-                  "document": "theo tự khai có mã minh chứng", "mandatory": "đạt/chưa đạt theo tự khai có minh chứng",
-                  }[rule.type]  # fmt: skip
+        detail = {
+            "ratio": f"tỉ lệ tử số/mẫu số, đủ điểm khi đạt {_num(rule.target)}",
+            "presence": f"đủ điểm khi đếm được ít nhất {rule.min_count}",
+            "composite": "kết hợp " + ", ".join(f"{k} × {_num(w)}" for k, w in rule.parts.items()),
+            "document": "theo tự khai có mã minh chứng",
+            "mandatory": "đạt/chưa đạt theo tự khai có minh chứng",
+        }[rule.type]
         params = "; ".join(f"{k} = {v}" for k, v in rule.params.items())
         rule_text += f"; quy tắc: {detail}" + (f" ({params})" if params else "")
     out = Explanation(school, criterion, year, rule_text)
+    # fmt: skip below: this statement names a table being renamed on another branch (kept as written)
     fig = con.execute(
         "SELECT numerator, denominator, value, points, status, self_points, source_files FROM final_indicator_values "
         "WHERE school_code = ? AND school_year = ? AND criterion_code = ?", [school, year, criterion]).df()  # fmt: skip
@@ -91,15 +101,19 @@ def lines(e: Explanation) -> list[str]:
     if not f:
         out.append("Chưa có giá trị cho trường và tiêu chí này trong kho dữ liệu (hãy chạy `cds run`).")
         return out
-    out.append(f"Kết quả: tử số {_num(f.get('numerator'))}, mẫu số {_num(f.get('denominator'))}, giá trị "
-               f"{_num(f.get('value'))}, điểm {_num(f.get('points'))} "
-               f"({STATUS_VI.get(str(f.get('status')), f.get('status'))}); trường tự chấm {_num(f.get('self_points'))}")  # fmt: skip
+    out.append(
+        f"Kết quả: tử số {_num(f.get('numerator'))}, mẫu số {_num(f.get('denominator'))}, giá trị "
+        f"{_num(f.get('value'))}, điểm {_num(f.get('points'))} "
+        f"({STATUS_VI.get(str(f.get('status')), f.get('status'))}); "
+        f"trường tự chấm {_num(f.get('self_points'))}"
+    )
     if not e.has_row_model:
         files = f.get("source_files")
         names = [str(x) for x in files] if isinstance(files, list | tuple | np.ndarray) else []
         listed = "; ".join(names) or "—"
         out.append(
-            f"Tiêu chí này theo tự khai của trường, không tính từ dữ liệu: không có dòng được đếm; tệp nguồn: {listed}"
+            "Tiêu chí này theo tự khai của trường, không tính từ dữ liệu: không có dòng được đếm; "
+            f"tệp nguồn: {listed}"
         )
         return out
     if not len(e.rows):

@@ -98,7 +98,8 @@ def season_summary(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, Any] 
         return None
     rows = con.execute(
         "SELECT school_code, at_risk, n_late, missing_labels, late_labels, self_assessment_deadline, "
-        "external_review_deadline, today, days_left FROM season_status WHERE school_year = ? ORDER BY school_code",
+        "external_review_deadline, today, days_left FROM season_status WHERE school_year = ? "
+        "ORDER BY school_code",
         [year],
     ).fetchall()
     if not rows:
@@ -184,9 +185,16 @@ _STATUS_VI = {
     "no_changes": "không có thay đổi (no changes) — bỏ qua các bước xử lý",
     "completed_with_failed_source": "hoàn tất nhưng có nguồn dữ liệu bị lỗi (API số liệu LMS)",
 }
-_STAGE_VI = {"ingest": "nạp tệp", "validate": "kiểm tra", "models": "mô hình SQL", "scoring": "chấm điểm",
-             "reconcile": "đối chiếu", "exports": "xuất kết quả", "checks": "kiểm tra chất lượng",
-             "quality": "báo cáo chất lượng"}  # fmt: skip
+_STAGE_VI = {
+    "ingest": "nạp tệp",
+    "validate": "kiểm tra",
+    "models": "mô hình SQL",
+    "scoring": "chấm điểm",
+    "reconcile": "đối chiếu",
+    "exports": "xuất kết quả",
+    "checks": "kiểm tra chất lượng",
+    "quality": "báo cáo chất lượng",
+}
 
 
 _SEVERITY_VI = {"high": "cao", "medium": "trung bình", "low": "thấp"}
@@ -213,8 +221,10 @@ def season_lines(season: Mapping[str, Any] | None) -> list[str]:
     lines = [f"Lịch đánh giá: hạn {what} {_day(deadline)}, {when}"]
     risk = season["schools_at_risk"]
     if risk:
-        lines.append("Trường có nguy cơ không kịp hạn: "
-                     + "; ".join(f"{r['school_code']} (thiếu {r['missing']})" for r in risk))  # fmt: skip
+        lines.append(
+            "Trường có nguy cơ không kịp hạn: "
+            + "; ".join(f"{r['school_code']} (thiếu {r['missing']})" for r in risk)
+        )
     late = season["schools_late"]
     if late:
         lines.append(

@@ -34,8 +34,16 @@ log = logging.getLogger(__name__)
 _EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "ASSET_MATERIALIZATION"}
 
 #: settings that change the outputs of unchanged inputs: a change makes `cds run` run again
-OUTPUT_SETTINGS = {"province_name", "province_code", "thi_dua_groups", "season_self_assessment",
-                   "season_external_review", "season_deadlines", "season_warn_days", "season_today"}  # fmt: skip
+OUTPUT_SETTINGS = {
+    "province_name",
+    "province_code",
+    "thi_dua_groups",
+    "season_self_assessment",
+    "season_external_review",
+    "season_deadlines",
+    "season_warn_days",
+    "season_today",
+}
 
 
 def make_console() -> Console:
@@ -145,9 +153,12 @@ def _execute(settings: Settings, console: Console) -> tuple[bool, str, dict[str,
     job = defs.resolve_job_def(YEAR_JOB).with_logger_defs({"progress": progress_logger(console)})
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            partition_key=settings.school_year, instance=instance, raise_on_error=False,
-            run_config={"loggers": {"progress": {}}}, tags={"cds/trigger": "cli"},
-        )  # fmt: skip
+            partition_key=settings.school_year,
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={"cds/trigger": "cli"},
+        )
         steps = step_seconds_of(instance, result.run_id)
     return result.success, result.run_id, steps, group_of_step
 
@@ -222,10 +233,18 @@ def _full_run(
         if ok:
             inbox_state.record_state(con, year, snap, config_sha)
         summary = build_summary(
-            con, year=year, status="success" if ok else "failed", started_at=started,
-            finished_at=dt.datetime.now(), trigger="cli", run_id=run_id, files_seen=len(snap),
-            step_seconds=steps, group_of_step=group_of_step, changed_files=check.changed,
-        )  # fmt: skip
+            con,
+            year=year,
+            status="success" if ok else "failed",
+            started_at=started,
+            finished_at=dt.datetime.now(),
+            trigger="cli",
+            run_id=run_id,
+            files_seen=len(snap),
+            step_seconds=steps,
+            group_of_step=group_of_step,
+            changed_files=check.changed,
+        )
     finally:
         con.close()
     outputs = sorted(str(p) for p in settings.out.glob(f"*{year}*") if not p.name.startswith("run_summary_"))
@@ -281,9 +300,14 @@ def _no_changes(
     con = connect(settings.warehouse, None, None, read_only=True)
     try:
         summary = build_summary(
-            con, year=settings.school_year, status="no_changes", started_at=started,
-            finished_at=dt.datetime.now(), trigger="cli", files_seen=check.files_seen,
-        )  # fmt: skip
+            con,
+            year=settings.school_year,
+            status="no_changes",
+            started_at=started,
+            finished_at=dt.datetime.now(),
+            trigger="cli",
+            files_seen=check.files_seen,
+        )
     finally:
         con.close()
     prev = json.loads(summary_path(settings.out, settings.school_year).read_text(encoding="utf-8"))

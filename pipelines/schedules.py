@@ -1,5 +1,6 @@
 """The nightly schedule: every day at 01:00 Vietnam time, run the school-year job for the school year
-that contains the scheduled day (in a multi-province deployment: for every province). It ships STOPPED; an operator turns it on in the Dagster UI.
+that contains the scheduled day (in a multi-province deployment: for every province). It ships
+STOPPED; an operator turns it on in the Dagster UI.
 
 What belongs here: schedule definitions and the pure function that maps a fire time to a partition.
 """
@@ -49,8 +50,14 @@ def build_nightly_schedule(
         if year not in partition_keys:
             return dg.SkipReason(f"school year {year} is not a partition (reload the code location)")
         if provinces:
-            return [dg.RunRequest(partition_key=partition_key(p, year), run_key=f"{p}|{year}",
-                                  tags={"cds/trigger": "schedule"}) for p in provinces]  # fmt: skip
+            return [
+                dg.RunRequest(
+                    partition_key=partition_key(p, year),
+                    run_key=f"{p}|{year}",
+                    tags={"cds/trigger": "schedule"},
+                )
+                for p in provinces
+            ]
         return dg.RunRequest(partition_key=year, tags={"cds/trigger": "schedule"})
 
     return _nightly

@@ -41,8 +41,14 @@ def deadline_report(
 ) -> tuple[str, str] | None:
     """(key, Vietnamese message) when a deadline of `year` has passed (the later one when both have),
     None before. `rows`: the season-status CSV rows (one per school × expected source)."""
-    passed = [(k, d) for k, d in (("self_assessment", deadlines.self_assessment),
-                                  ("external_review", deadlines.external_review)) if today > d]  # fmt: skip
+    passed = [
+        (k, d)
+        for k, d in (
+            ("self_assessment", deadlines.self_assessment),
+            ("external_review", deadlines.external_review),
+        )
+        if today > d
+    ]
     if not passed:
         return None
     which, day = passed[-1]
@@ -60,13 +66,19 @@ def deadline_report(
         return f"{year}:{which}", head + " Chưa có lượt chạy nào ghi tình trạng nộp dữ liệu của các trường."
     parts = [head]
     if missing:
-        parts.append("Trường còn thiếu dữ liệu: "
-                     + "; ".join(f"{c} ({', '.join(m)})" for c, m in sorted(missing.items())) + ".")  # fmt: skip
+        parts.append(
+            "Trường còn thiếu dữ liệu: "
+            + "; ".join(f"{c} ({', '.join(m)})" for c, m in sorted(missing.items()))
+            + "."
+        )
     else:
         parts.append("Mọi trường đã gửi đủ các nguồn dữ liệu bắt buộc.")
     if late:
-        parts.append("Trường gửi dữ liệu sau hạn tự đánh giá: "
-                     + "; ".join(f"{c} ({n} nguồn)" for c, n in sorted(late.items())) + ".")  # fmt: skip
+        parts.append(
+            "Trường gửi dữ liệu sau hạn tự đánh giá: "
+            + "; ".join(f"{c} ({n} nguồn)" for c, n in sorted(late.items()))
+            + "."
+        )
     return f"{year}:{which}", " ".join(parts)
 
 
@@ -77,11 +89,14 @@ def build_season_sensor(
     a multi-province deployment (each province reported once per deadline, its alert in its own folder)."""
     folders = {p: Path(out) / p for p in provinces} or {"": Path(out)}
 
-    @dg.sensor(name=SEASON_SENSOR, minimum_interval_seconds=interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="Sau hạn tự đánh giá / đánh giá ngoài của năm học hiện tại: báo (một lần) các trường "
-                           "còn thiếu hoặc gửi dữ liệu sau hạn (out/season_alert_<năm học>.txt; nhiều tỉnh: "
-                           "out/<mã tỉnh>/season_alert_<năm học>.txt).")  # fmt: skip
+    @dg.sensor(
+        name=SEASON_SENSOR,
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Sau hạn tự đánh giá / đánh giá ngoài của năm học hiện tại: báo (một lần) các trường "
+        "còn thiếu hoặc gửi dữ liệu sau hạn (out/season_alert_<năm học>.txt; nhiều tỉnh: "
+        "out/<mã tỉnh>/season_alert_<năm học>.txt).",
+    )
     def _season(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         settings = get_settings()
         today = settings.season_today or dt.date.today()

@@ -71,8 +71,11 @@ def debounce(
 
 def year_fingerprints(inbox: Path, years: list[str]) -> dict[str, str]:
     """Fingerprint of every school-year folder of the inbox that is also a partition."""
-    return {y: inbox_state.fingerprint(inbox_state.snapshot(inbox, y)) for y in inbox_state.years_in(inbox)
-            if y in years}  # fmt: skip
+    return {
+        y: inbox_state.fingerprint(inbox_state.snapshot(inbox, y))
+        for y in inbox_state.years_in(inbox)
+        if y in years
+    }
 
 
 def province_year_fingerprints(inbox: Path, provinces: Iterable[str], years: list[str]) -> dict[str, str]:
@@ -186,21 +189,30 @@ def build_summary_sensor(
             con = connect(run_warehouse, None, None, read_only=True)
             try:
                 summary = build_summary(
-                    con, year=year, status="success", started_at=started, finished_at=finished,
-                    trigger=run.tags.get("cds/trigger", "dagster"), run_id=run.run_id,
-                    step_seconds=step_seconds_of(context.instance, run.run_id), group_of_step=group_of_step,
-                )  # fmt: skip
+                    con,
+                    year=year,
+                    status="success",
+                    started_at=started,
+                    finished_at=finished,
+                    trigger=run.tags.get("cds/trigger", "dagster"),
+                    run_id=run.run_id,
+                    step_seconds=step_seconds_of(context.instance, run.run_id),
+                    group_of_step=group_of_step,
+                )
             finally:
                 con.close()
         path = write_summary(run_out, summary)
         f = summary["files"]
         context.instance.add_run_tags(
             run.run_id,
-            {"cds/summary_path": str(path), "cds/files_seen": str(f["seen"]),
-             "cds/files_changed": str(f["ingested"] + f["replaced"] + f["retired"]),
-             "cds/files_quarantined": str(f["quarantined"]),
-             "cds/schools_by_level": json.dumps(summary["schools_by_level"])},
-        )  # fmt: skip
+            {
+                "cds/summary_path": str(path),
+                "cds/files_seen": str(f["seen"]),
+                "cds/files_changed": str(f["ingested"] + f["replaced"] + f["retired"]),
+                "cds/files_quarantined": str(f["quarantined"]),
+                "cds/schools_by_level": json.dumps(summary["schools_by_level"]),
+            },
+        )
         context.log.info(f"run summary written to {path}")
 
     return _summary

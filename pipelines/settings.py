@@ -86,7 +86,8 @@ class Settings(BaseSettings):
     )
     lake_catalog_uri: SecretStr = Field(
         default=SecretStr(""),
-        description="Lakehouse catalog (SQLAlchemy URI, e.g. postgresql+psycopg2://…; empty = embedded SQLite)",
+        description="Lakehouse catalog (SQLAlchemy URI, e.g. postgresql+psycopg2://…; "
+        "empty = embedded SQLite)",
     )
     lake_warehouse_uri: str = Field(default="", description="Lakehouse data files (empty = <lake>/warehouse)")
     province_code: str = Field(default="", description="Province published as (empty = from the registry)")
@@ -131,13 +132,15 @@ class Settings(BaseSettings):
         default=1800, ge=0, description="Seconds a Dagster run (schedule/sensor) waits for the warehouse lock"
     )
     season_self_assessment: str = Field(
-        default="05-25", pattern=_MONTH_DAY,
+        default="05-25",
+        pattern=_MONTH_DAY,
         description="Season: self-assessment deadline (MM-DD of the school year's second calendar year)",
-    )  # fmt: skip
+    )
     season_external_review: str = Field(
-        default="06-15", pattern=_MONTH_DAY,
+        default="06-15",
+        pattern=_MONTH_DAY,
         description="Season: external-review deadline (MM-DD of the school year's second calendar year)",
-    )  # fmt: skip
+    )
     season_deadlines: dict[str, SeasonDeadlines] = Field(
         default_factory=dict,
         description='Season: deadlines of given school years, JSON {"2024-2025": {"self_assessment": '
@@ -158,9 +161,11 @@ class Settings(BaseSettings):
         "new_school_code; empty = none), used by year-over-year joins",
     )
     thi_dua_groups: list[ThiDuaGroup] = Field(
-        default_factory=lambda: list[ThiDuaGroup](["managing_unit", "province"]), min_length=1,
-        description='Thi đua: ranking groups, JSON list of "managing_unit", "commune", "school_level", "province"',
-    )  # fmt: skip
+        default_factory=lambda: list[ThiDuaGroup](["managing_unit", "province"]),
+        min_length=1,
+        description="Thi đua: ranking groups, JSON list of "
+        '"managing_unit", "commune", "school_level", "province"',
+    )
 
     @field_validator("provinces", mode="after")
     @classmethod

@@ -5,14 +5,19 @@ are thin: they run a pure function from `quality/` and publish the count and a m
 Blocking vs warning (the `-- blocking:` header of each audit; blocking = severity ERROR and the
 downstream assets are not materialised while offending rows exist):
 
-| audit | asset | kind | why |
-|---|---|---|---|
-| audit_student__duplicate_in_school_year | raw_student | warning | the models count enrolled students by distinct moet_id, so duplicates cannot inflate a published ratio; the school must still fix its list |
-| audit_grade_entry__student_not_enrolled | raw_grade_entry | warning | 2.3.3 only looks at enrolled students' marks, so these rows cannot change a score; one school's messy grade book must not stop the province's publication |
-| audit_student__class_of_other_school | raw_student | warning | the student still counts for its own school; only the class link is wrong |
-| audit_teaching_assignment__class_missing | raw_teaching_assignment | warning | no criterion is scored from assignments to unknown classes; the school must fix its class list |
-| audit_csdl_sync_log__unknown_school | raw_csdl_sync_log | warning | rows of an unknown school reach no published score; the registry must be completed |
-| audit_fee_transaction__paid_above_due | raw_fee_transaction | warning | 2.4.3 counts cashless payments, not amounts; overpayment is a finance issue to report |
+- audit_student__duplicate_in_school_year (raw_student, warning): the models count enrolled students
+  by distinct moet_id, so duplicates cannot inflate a published ratio; the school must still fix its list.
+- audit_grade_entry__student_not_enrolled (raw_grade_entry, warning): 2.3.3 only looks at enrolled
+  students' marks, so these rows cannot change a score; one school's messy grade book must not stop the
+  province's publication.
+- audit_student__class_of_other_school (raw_student, warning): the student still counts for its own
+  school; only the class link is wrong.
+- audit_teaching_assignment__class_missing (raw_teaching_assignment, warning): no criterion is scored
+  from assignments to unknown classes; the school must fix its class list.
+- audit_csdl_sync_log__unknown_school (raw_csdl_sync_log, warning): rows of an unknown school reach no
+  published score; the registry must be completed.
+- audit_fee_transaction__paid_above_due (raw_fee_transaction, warning): 2.4.3 counts cashless payments,
+  not amounts; overpayment is a finance issue to report.
 
 The Great Expectations checks are warnings on the raw side (completeness, freshness and volume are
 findings for the data-quality report, not reasons to stop) and blocking on the published side
@@ -57,10 +62,15 @@ def partitioned_check(**kwargs: object):  # type: ignore[no-untyped-def]
 def _audit_check(
     audit: Audit, partitions: dg.PartitionsDefinition, assets: set[str]
 ) -> dg.AssetChecksDefinition:
-    @partitioned_check(asset=audit.asset, name=audit.name, description=audit.description, blocking=audit.blocking,
-                    partitions_def=partitions, additional_deps=audit_deps(audit, assets),
-                    metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}",
-                              "blocking": audit.blocking})  # fmt: skip
+    @partitioned_check(
+        asset=audit.asset,
+        name=audit.name,
+        description=audit.description,
+        blocking=audit.blocking,
+        partitions_def=partitions,
+        additional_deps=audit_deps(audit, assets),
+        metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}", "blocking": audit.blocking},
+    )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         year = year_of(context) if context.has_partition_key else None
         with warehouse.connect() as con:
@@ -87,8 +97,10 @@ def build_audit_checks(
 
 
 def _gx_result(outcome: "SuiteOutcome", blocking: bool) -> dg.AssetCheckResult:
-    failed = [f"{f.get('description') or f['expectation']} ({f['expectation']} {f['kwargs']}): {f['result']}"
-              for f in outcome.failed]  # fmt: skip
+    failed = [
+        f"{f.get('description') or f['expectation']} ({f['expectation']} {f['kwargs']}): {f['result']}"
+        for f in outcome.failed
+    ]
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
@@ -104,10 +116,15 @@ def _gx_result(outcome: "SuiteOutcome", blocking: bool) -> dg.AssetCheckResult:
 def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
     """The two Great Expectations suites as checks (raw inputs: warning; published outputs: blocking)."""
 
-    @partitioned_check(asset="quarantine_rows", name="gx_raw_inputs", blocking=False, partitions_def=partitions,
-                    additional_ins={"cov": dg.AssetIn("delivery_coverage")},
-                    description="GX – dữ liệu đầu vào: mỗi trường nộp đủ nguồn, tệp mới nhất không quá cũ, số "
-                                "dòng mỗi nguồn không đổi quá mức so với lần chạy trước.")  # fmt: skip
+    @partitioned_check(
+        asset="quarantine_rows",
+        name="gx_raw_inputs",
+        blocking=False,
+        partitions_def=partitions,
+        additional_ins={"cov": dg.AssetIn("delivery_coverage")},
+        description="GX – dữ liệu đầu vào: mỗi trường nộp đủ nguồn, tệp mới nhất không quá cũ, số "
+        "dòng mỗi nguồn không đổi quá mức so với lần chạy trước.",
+    )
     def _raw(
         context: dg.AssetCheckExecutionContext,
         cov: coverage.Coverage,
@@ -121,12 +138,18 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
             outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs" / year, cov=cov)
         return _gx_result(outcome, blocking=False)
 
-    @partitioned_check(asset="school_scores", name="gx_published_outputs", blocking=True, partitions_def=partitions,
-                    additional_deps=["scored_indicator_values"],
-                    description="GX – kết quả công bố: một dòng cho mỗi trường × tiêu chí, điểm trong khoảng "
-                                "0..tối đa, mức đạt khớp với tổng điểm các nhóm.")  # fmt: skip
-    def _published(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                   pipeline: PipelineConfig) -> dg.AssetCheckResult:  # fmt: skip
+    @partitioned_check(
+        asset="school_scores",
+        name="gx_published_outputs",
+        blocking=True,
+        partitions_def=partitions,
+        additional_deps=["scored_indicator_values"],
+        description="GX – kết quả công bố: một dòng cho mỗi trường × tiêu chí, điểm trong khoảng "
+        "0..tối đa, mức đạt khớp với tổng điểm các nhóm.",
+    )
+    def _published(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
+    ) -> dg.AssetCheckResult:
         from quality.gx_suites import run_published_suite
 
         year = year_of(context)

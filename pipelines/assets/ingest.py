@@ -30,14 +30,18 @@ def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
     settings = get_settings()
     try:
         summary = pull_lms_metrics(
-            con, pipeline.api_base_url, year, api_key=pipeline.api_key or None, hash_key=pipeline.hash_key,
+            con,
+            pipeline.api_base_url,
+            year,
+            api_key=pipeline.api_key or None,
+            hash_key=pipeline.hash_key,
             policy=RetryPolicy(total_budget_s=settings.api_request_deadline_seconds),
-            pull_budget_s=settings.api_pull_deadline_seconds, max_body_bytes=settings.api_max_body_bytes,
-        )  # fmt: skip
+            pull_budget_s=settings.api_pull_deadline_seconds,
+            max_body_bytes=settings.api_max_body_bytes,
+        )
     except PullError as exc:
         log.warning(f"LMS API pull failed ({exc.code}): {exc}")
-        return {"lms_api": "failed", "lms_api_error_code": exc.code,
-                "lms_api_message": exc.message_vi}  # fmt: skip
+        return {"lms_api": "failed", "lms_api_error_code": exc.code, "lms_api_message": exc.message_vi}
     return {"lms_api": "ok", **{f"lms_api_{k}": v for k, v in summary.as_metadata().items()}}
 
 
@@ -47,8 +51,11 @@ def parse_limits() -> Limits:
     from pipelines.settings import get_settings
 
     s = get_settings()
-    return Limits(memory_bytes=s.ingest_worker_memory_mb * 1024 * 1024, cpu_seconds=s.ingest_worker_cpu_seconds,
-                  max_cells=s.ingest_max_sheet_cells)  # fmt: skip
+    return Limits(
+        memory_bytes=s.ingest_worker_memory_mb * 1024 * 1024,
+        cpu_seconds=s.ingest_worker_cpu_seconds,
+        max_cells=s.ingest_max_sheet_cells,
+    )
 
 
 def settle_seconds() -> int:
@@ -61,8 +68,9 @@ def settle_seconds() -> int:
 PROGRESS_EVERY_S = 10.0  # at most one progress line per this many seconds (each is a stored Dagster event)
 
 
-def throttled_progress(log: Callable[[str], None], every_s: float = PROGRESS_EVERY_S,
-                       clock: Callable[[], float] = time.monotonic) -> Callable[[str], None]:  # fmt: skip
+def throttled_progress(
+    log: Callable[[str], None], every_s: float = PROGRESS_EVERY_S, clock: Callable[[], float] = time.monotonic
+) -> Callable[[str], None]:
     """A progress callback for `ingest_inbox` that logs the file count and the current file at most once
     per `every_s` (the first file included): a log line per file made a province's cold run store tens of
     thousands of Dagster events."""
@@ -101,18 +109,31 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
         )
         for e in load_entities().values()
     ]
-    specs.append(dg.AssetSpec("ingest_manifest", group_name="ingest", partitions_def=partitions, kinds={"duckdb"},
-                              description="One row per inbox file: hash, layout, source rows read/kept/rejected "
-                                          "(read = kept + rejected), records written to the raw tables, status "
-                                          "and the reason when quarantined."))  # fmt: skip
+    specs.append(
+        dg.AssetSpec(
+            "ingest_manifest",
+            group_name="ingest",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="One row per inbox file: hash, layout, source rows read/kept/rejected "
+            "(read = kept + rejected), records written to the raw tables, status "
+            "and the reason when quarantined.",
+        )
+    )
 
     @dg.multi_asset(name="ingest_inbox", specs=specs, partitions_def=partitions, can_subset=False)
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         year = year_of(context)
         with warehouse.connect() as con:
-            summary = ingest_inbox(con, pipeline.inbox_path, year, hash_key=pipeline.hash_key,
-                                   progress=throttled_progress(context.log.info), limits=parse_limits(),
-                                   settle_s=settle_seconds())  # fmt: skip
+            summary = ingest_inbox(
+                con,
+                pipeline.inbox_path,
+                year,
+                hash_key=pipeline.hash_key,
+                progress=throttled_progress(context.log.info),
+                limits=parse_limits(),
+                settle_s=settle_seconds(),
+            )
             api_meta = pull_api(con, pipeline, year, context.log)
             counts = {e.table: _rows_of_year(con, e.table, year) for e in load_entities().values()}
         context.log.info(
@@ -141,10 +162,15 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 
         yield dg.MaterializeResult(
             asset_key="ingest_manifest",
-            metadata={"files_seen": summary.files_seen, "files_ingested": summary.ingested,
-                      "files_replaced": summary.replaced, "files_skipped": summary.skipped,
-                      "files_quarantined": summary.quarantined, "files_retired": summary.retired,
-                      "files_deferred": len(summary.deferred)},
-        )  # fmt: skip
+            metadata={
+                "files_seen": summary.files_seen,
+                "files_ingested": summary.ingested,
+                "files_replaced": summary.replaced,
+                "files_skipped": summary.skipped,
+                "files_quarantined": summary.quarantined,
+                "files_retired": summary.retired,
+                "files_deferred": len(summary.deferred),
+            },
+        )
 
     return [_ingest]

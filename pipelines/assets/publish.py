@@ -16,37 +16,59 @@ PUBLISH_DEPS = ["final_indicator_values", "findings", "school_scores_final", "sc
 
 
 def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    @dg.asset(name="lake_publication", group_name="exports", partitions_def=partitions, deps=PUBLISH_DEPS,
-              kinds={"iceberg"},
-              description="Các bảng công bố của năm học (giá trị tiêu chí, phát hiện, điểm và mức, hệ số "
-                          "xác minh, số liệu chất lượng dữ liệu) thay phân vùng tỉnh × năm học trong kho "
-                          "lakehouse (Iceberg).")  # fmt: skip
-    def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                 lake: LakeResource) -> dg.MaterializeResult:  # fmt: skip
+    @dg.asset(
+        name="lake_publication",
+        group_name="exports",
+        partitions_def=partitions,
+        deps=PUBLISH_DEPS,
+        kinds={"iceberg"},
+        description="Các bảng công bố của năm học (giá trị tiêu chí, phát hiện, điểm và mức, hệ số "
+        "xác minh, số liệu chất lượng dữ liệu) thay phân vùng tỉnh × năm học trong kho "
+        "lakehouse (Iceberg).",
+    )
+    def _publish(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
+    ) -> dg.MaterializeResult:
         year = year_of(context)
         with warehouse.connect() as con:
             province = lake.province or registry_province(con, year)
             tables = extract(con, province, year)
-        pub = publish(open_catalog(lake.settings()), tables, province, year, context.run_id[:12],
-                      namespace=lake.namespace)  # fmt: skip
+        pub = publish(
+            open_catalog(lake.settings()),
+            tables,
+            province,
+            year,
+            context.run_id[:12],
+            namespace=lake.namespace,
+        )
         return dg.MaterializeResult(
             metadata={"province_code": province, **{f"rows_{k}": v for k, v in pub.rows.items()}}
         )
 
-    @dg.asset(name="national_marts", group_name="exports", partitions_def=partitions, deps=[_publish.key],
-              kinds={"csv"},
-              description="Bảng tổng hợp toàn quốc đọc qua catalog: mức theo tỉnh, hệ số xác minh theo tỉnh "
-                          "và tiêu chí, tổng hợp thi đua (out/national/<năm học>/).")  # fmt: skip
-    def _national(context: dg.AssetExecutionContext, lake: LakeResource,
-                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+    @dg.asset(
+        name="national_marts",
+        group_name="exports",
+        partitions_def=partitions,
+        deps=[_publish.key],
+        kinds={"csv"},
+        description="Bảng tổng hợp toàn quốc đọc qua catalog: mức theo tỉnh, hệ số xác minh theo tỉnh "
+        "và tiêu chí, tổng hợp thi đua (out/national/<năm học>/).",
+    )
+    def _national(
+        context: dg.AssetExecutionContext, lake: LakeResource, pipeline: PipelineConfig
+    ) -> dg.MaterializeResult:
         year = year_of(context)
         marts = national_marts(open_catalog(lake.settings()), year, lake.namespace)
         folder = pipeline.out_path / "national" / year
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in marts.items():
             frame.to_csv(folder / f"{name}.csv", index=False)
-        return dg.MaterializeResult(metadata={"folder": dg.MetadataValue.path(str(folder)),
-                                              **{name: len(frame) for name, frame in marts.items()},
-                                              "tables_read": len(TABLES)})  # fmt: skip
+        return dg.MaterializeResult(
+            metadata={
+                "folder": dg.MetadataValue.path(str(folder)),
+                **{name: len(frame) for name, frame in marts.items()},
+                "tables_read": len(TABLES),
+            }
+        )
 
     return [_publish, _national]

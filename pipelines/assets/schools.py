@@ -17,10 +17,15 @@ from reports.season import collect_status, store, write_csv
 
 
 def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(name="school_packs", group_name="exports", partitions_def=partitions,
-              deps=["quarantine_rows"], kinds={"excel", "html"},
-              description="out/schools/<năm học>/<mã trường>.xlsx và .html: phản hồi riêng cho từng trường "
-                          "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).")  # fmt: skip
+    @dg.asset(
+        name="school_packs",
+        group_name="exports",
+        partitions_def=partitions,
+        deps=["quarantine_rows"],
+        kinds={"excel", "html"},
+        description="out/schools/<năm học>/<mã trường>.xlsx và .html: phản hồi riêng cho từng trường "
+        "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).",
+    )
     def _packs(
         context: dg.AssetExecutionContext,
         review_data: Review,
@@ -41,9 +46,15 @@ def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
 
 
 def _season_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(name="season_status", group_name="exports", partitions_def=partitions, deps=["quarantine_rows"],
-              kinds={"csv"}, description="out/season_status_<năm học>.csv và bảng season_status: mỗi trường đã "
-                                         "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.")  # fmt: skip
+    @dg.asset(
+        name="season_status",
+        group_name="exports",
+        partitions_def=partitions,
+        deps=["quarantine_rows"],
+        kinds={"csv"},
+        description="out/season_status_<năm học>.csv và bảng season_status: mỗi trường đã "
+        "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.",
+    )
     def _season(
         context: dg.AssetExecutionContext,
         delivery_coverage: coverage.Coverage,

@@ -15,14 +15,20 @@ from quality.validate import validate_new_files
 
 
 def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    @dg.asset(name="quarantine_rows", group_name="validate", partitions_def=partitions,
-              deps=raw_asset_keys(), kinds={"duckdb", "pandera"},
-              description="Dòng bị loại khi nạp tệp hoặc khi kiểm tra cấu trúc (pandera), kèm lý do.")  # fmt: skip
+    @dg.asset(
+        name="quarantine_rows",
+        group_name="validate",
+        partitions_def=partitions,
+        deps=raw_asset_keys(),
+        kinds={"duckdb", "pandera"},
+        description="Dòng bị loại khi nạp tệp hoặc khi kiểm tra cấu trúc (pandera), kèm lý do.",
+    )
     def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             failed = validate_new_files(con, year_of(context), get_settings().validate_chunk_rows)
-            by_stage = dict(con.execute(
-                "SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
+            by_stage = dict(
+                con.execute("SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall()
+            )
         return dg.MaterializeResult(
             metadata={
                 "failed_rows_this_run": sum(failed.values()),
