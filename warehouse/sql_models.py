@@ -10,10 +10,19 @@ in its header, one line each: `-- column: name (type): description` (the type as
 lower case); the asset spec carries them as Dagster column schema metadata. Audits (`audits/`) are
 queries that return offending rows and are run by the asset checks, never materialised. There is no
 hand-kept list of dependencies anywhere.
+
+A model whose rows of one school year depend only on that year's rows of what it reads says so in its
+header: `-- partition: school_year` (validated: the only partition column, and a table's grain keys
+hold it; `-- partition: none (why)` says a model reads across years). A run of one year then rebuilds
+only that year of such a table (its rows of the year deleted and the year's result inserted, in the
+run's transaction) and skips it when the year's fingerprint (its SQL and the year's rows of its inputs,
+see `Fingerprints`) equals the one recorded by the last build; the other years' rows are left as they
+are. Other tables are rebuilt whole; views are always re-created (a view costs nothing to create).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
@@ -32,6 +41,7 @@ SQL_ROOT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
 LAYERS = ("staging", "intermediate", "marts")
 _HEADER = re.compile(r"^\s*--", re.MULTILINE)
 _GRAIN_KEYS = re.compile(r"^([a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)\s*(?:\(.*\))?$")
+PARTITION_COLUMN = "school_year"
 _COLUMN = re.compile(r"^--\s*column\s*:\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*:\s*(.+)$", re.IGNORECASE)
 
 
@@ -58,6 +68,7 @@ class SqlModel:
 
     materialized: str = ""  # from a `-- materialized: view|table` header line; empty = by layer
     columns: tuple[ColumnDoc, ...] = ()  # from the `-- column:` header lines, in file order
+    partition: str = ""  # from a `-- partition: school_year` header line; empty = not restricted to a year
 
     @property
     def grain_keys(self) -> tuple[str, ...]:
@@ -167,9 +178,21 @@ def column_docs(text: str) -> tuple[ColumnDoc, ...]:
     return tuple(out)
 
 
+def _partition(text: str, path: Path, grain_keys: tuple[str, ...], materialization: str) -> str:
+    """The `-- partition:` header, validated: `school_year` or nothing; a table must hold it in its grain."""
+    value = (_header_value(text, "partition").split() or [""])[0].lower()
+    if value == "none":  # said on purpose, with the reason in the line: built whole
+        return ""
+    if value and value != PARTITION_COLUMN:
+        raise ValueError(f"{path.name}: '-- partition: {value}': only '{PARTITION_COLUMN}' is supported")
+    if value and materialization == "table" and PARTITION_COLUMN not in grain_keys:
+        raise ValueError(f"{path.name}: partitioned by {PARTITION_COLUMN} but its grain keys do not hold it")
+    return value
+
+
 def load_model(path: Path, layer: str) -> SqlModel:
     text = path.read_text(encoding="utf-8")
-    return SqlModel(
+    model = SqlModel(
         name=path.stem,
         layer=layer,
         path=path,
@@ -180,6 +203,8 @@ def load_model(path: Path, layer: str) -> SqlModel:
         materialized=(_header_value(text, "materialized").split() or [""])[0].lower(),
         columns=column_docs(text),
     )
+    partition = _partition(text, path, model.grain_keys, model.materialization)
+    return dataclasses.replace(model, partition=partition) if partition else model
 
 
 @cache
@@ -245,7 +270,11 @@ def drop_changed_kinds(con: duckdb.DuckDBPyConnection, models: list[SqlModel]) -
             con.execute(f"DROP TABLE {m.name}")
 
 
-STATE_DDL = "CREATE TABLE IF NOT EXISTS ops_models_state (fingerprint VARCHAR, built_at TIMESTAMP)"
+STATE_DDL = (
+    "CREATE TABLE IF NOT EXISTS ops_model_partitions "
+    "(model VARCHAR, school_year VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP)"
+)
+WHOLE = "*"  # the `school_year` of a model's state row recording the SQL its table was last built whole with
 # Bookkeeping columns of the source tables: the same for every row of one source file (its hash, when it
 # was ingested or validated, by which run, its size). A model that neither names them nor outputs them
 # cannot see them change, so they stay out of the inputs' fingerprint: re-saving a file with the same
@@ -253,76 +282,152 @@ STATE_DDL = "CREATE TABLE IF NOT EXISTS ops_models_state (fingerprint VARCHAR, b
 BOOKKEEPING_COLUMNS = ("file_sha256", "size_bytes", "ingested_at", "run_id", "recorded_at", "validated_at")
 
 
-def inputs_fingerprint(con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel] | None = None) -> str:
-    """A hash of everything the models' results depend on: the DuckDB version, every model's SQL and
-    the rows (as multisets: count and sum of row hashes) of every source table they read, bookkeeping
-    columns left out unless a model names one or has one among its columns."""
-    models = models or discover()
-    texts = "\n".join(models[n].sql for n in sorted(models))
-    skip = {c for c in BOOKKEEPING_COLUMNS if not re.search(rf"\b{c}\b", texts, re.IGNORECASE)}
-    columns: dict[str, list[str]] = defaultdict(list)
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-    ).fetchall():
-        columns[table].append(column)
-    if any(c in skip for n in models for c in columns.get(n, [])):
-        skip = set()  # a model passes a bookkeeping column on (e.g. through *): hash every column
-    h = hashlib.sha256(f"duckdb {duckdb.__version__}\n{texts}".encode())
-    for table in sorted(source_tables(models)):
-        if table not in columns:
-            h.update(f"\n{table}: missing".encode())
-            continue
-        excluded = [f'"{c}"' for c in columns[table] if c in skip]
+def _sha(*parts: object) -> str:
+    return hashlib.sha256("\n".join(str(p) for p in parts).encode()).hexdigest()
+
+
+class Fingerprints:
+    """Fingerprints of one school year's rows of the models, for the build of that year.
+
+    A source table is hashed as a multiset of its rows (count and sum of row hashes): those of the year
+    (and those without a year) when it has a `school_year` column, all of them otherwise; bookkeeping
+    columns left out unless a model names one or has one among its columns. A partitioned model or a view
+    is the hash of its SQL, the DuckDB version and the fingerprints of what it reads (a view read by a
+    partitioned model counts as year-local only when it is partitioned itself; otherwise all years of its
+    inputs count); a table rebuilt whole counts by its rows (of the year, when it has the column), taken
+    after this run built it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel], year: str) -> None:
+        self.con, self.models, self.year = con, models, year
+        texts = "\n".join(models[n].sql for n in sorted(models))
+        self._skip = {c for c in BOOKKEEPING_COLUMNS if not re.search(rf"\b{c}\b", texts, re.IGNORECASE)}
+        self._columns: dict[str, list[str]] = defaultdict(list)
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+        ).fetchall():
+            self._columns[table].append(column)
+        if any(c in self._skip for n in models for c in self._columns.get(n, [])):
+            self._skip = set()  # a model passes a bookkeeping column on (e.g. through *): hash every column
+        self._memo: dict[tuple[str, bool], str] = {}
+
+    def _rows(self, table: str, of_year: bool) -> str:
+        """Count and sum of row hashes of a table (its rows of the year, or all)."""
+        if table in self.models:  # a table this run may have just created: its columns as they are now
+            self._columns[table] = [r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                "AND table_name = ?", [table]).fetchall()]  # fmt: skip
+        if not self._columns.get(table):
+            return "missing"
+        excluded = [f'"{c}"' for c in self._columns[table] if c in self._skip]
         select = "*" + (f" EXCLUDE ({', '.join(excluded)})" if excluded else "")
-        row = con.execute(f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}) r").fetchone()
+        where, params = "", []
+        if of_year and PARTITION_COLUMN in self._columns[table]:
+            where, params = f" WHERE {PARTITION_COLUMN} = ? OR {PARTITION_COLUMN} IS NULL", [self.year]
+        row = self.con.execute(
+            f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}{where}) r", params
+        ).fetchone()
         n, total = row if row else (0, None)
-        h.update(f"\n{table}: {n} {total}".encode())
-    return h.hexdigest()
+        return f"{n} {total}"
+
+    def of(self, name: str, of_year: bool = True) -> str:
+        """The fingerprint of `name` (a model or a source table) as read by a model of the year (`of_year`)
+        or by one that reads every year."""
+        key = (name, of_year)
+        if key not in self._memo:
+            model = self.models.get(name)
+            if model is None:
+                self._memo[key] = _sha(name, self._rows(name, of_year))
+            elif model.materialization == "table" and not model.partition:
+                self._memo[key] = _sha(name, self._rows(name, of_year))  # as built by this run
+            else:
+                year_local = of_year and bool(model.partition)
+                reads = [f"{r}: {self.of(r, year_local)}" for r in sorted(model.reads)]
+                self._memo[key] = _sha(f"duckdb {duckdb.__version__}", model.sql, *reads)
+        return self._memo[key]
 
 
-def models_current(
-    con: duckdb.DuckDBPyConnection, fingerprint: str, models: dict[str, SqlModel] | None = None
-) -> bool:
-    """True when the last full build recorded `fingerprint` and every model still exists as its kind."""
-    models = models or discover()
-    con.execute(STATE_DDL)
-    row = con.execute("SELECT fingerprint FROM ops_models_state").fetchall()
-    if len(row) != 1 or row[0][0] != fingerprint:
-        return False
-    kinds = dict(
+def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(
         con.execute(
             "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()
     )
-    want = {"view": "VIEW", "table": "BASE TABLE"}
-    return all(kinds.get(n) == want[m.materialization] for n, m in models.items())
+
+
+def build_year(con: duckdb.DuckDBPyConnection, model: SqlModel, year: str) -> int:
+    """Replace one year's rows of a partitioned table with the year's result of its query (the year filter
+    reaches the scans of its inputs); returns the rows inserted. The other years' rows are not touched."""
+    body = model.sql.strip().rstrip(";")
+    con.execute(f"DELETE FROM {model.name} WHERE {PARTITION_COLUMN} = ?", [year])
+    res = con.execute(
+        f"INSERT INTO {model.name} BY NAME SELECT * FROM (\n{body}\n) AS q WHERE q.{PARTITION_COLUMN} = ?",
+        [year],
+    ).fetchone()
+    return int(res[0]) if res else 0
+
+
+@dataclass(frozen=True)
+class Built:
+    """What `build_models` did to one model."""
+
+    name: str
+    how: str  # "view" (re-created), "table" (built whole), "year" (the year's rows replaced), "skipped"
+    rows: int | None  # rows written (None for a view or a skipped table)
+    seconds: float
 
 
 def build_models(
     con: duckdb.DuckDBPyConnection,
     models: dict[str, SqlModel] | None = None,
     selected: list[str] | None = None,
-    fingerprint: str | None = None,
-) -> list[tuple[str, int | None, float]]:
-    """Build the (selected) models in dependency order in one transaction (one commit instead of one
-    per model; a failure leaves every model as it was); returns (name, table rows, seconds) per model.
+    year: str | None = None,
+) -> list[Built]:
+    """Build the (selected) models in dependency order in one transaction (one commit instead of one per
+    model; a failure leaves every model as it was).
 
-    `fingerprint` (of a build of every model, see `inputs_fingerprint`) is recorded with the build, so
-    that the next run can tell the models are current; any other build forgets the recorded one."""
+    With `year`, a partitioned table whose SQL is the one it was last built whole with is rebuilt for
+    that year only, or skipped when the year's fingerprint equals the one recorded for it; any other
+    table (or a partitioned one built with other SQL, or missing) is built whole. Without `year`, every
+    table is built whole and the recorded fingerprints are forgotten."""
     models = models or discover()
-    out: list[tuple[str, int | None, float]] = []
+    out: list[Built] = []
     order = run_order(models, selected)
     con.execute(STATE_DDL)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM ops_models_state")
         drop_changed_kinds(con, [models[n] for n in order])
+        kinds = _kinds(con)
+        state = {
+            (m, y): fp
+            for m, y, fp in con.execute(
+                "SELECT model, school_year, fingerprint FROM ops_model_partitions"
+            ).fetchall()
+        }
+        fps = Fingerprints(con, models, year) if year is not None else None
         for name in order:
-            t0 = time.perf_counter()
-            n = build_model(con, models[name])
-            out.append((name, n, time.perf_counter() - t0))
-        if fingerprint is not None and len(order) == len(models):
-            con.execute("INSERT INTO ops_models_state VALUES (?, now())", [fingerprint])
+            model, t0 = models[name], time.perf_counter()
+            if model.materialization == "view" or not model.partition or fps is None or year is None:
+                n = build_model(con, model)
+                how = "view" if model.materialization == "view" else "table"
+                if model.partition and how == "table":  # built whole without a year: no year is known
+                    con.execute("DELETE FROM ops_model_partitions WHERE model = ?", [name])
+            else:
+                fp = fps.of(name)
+                whole_ok = kinds.get(name) == "BASE TABLE" and state.get((name, WHOLE)) == _sha(model.sql)
+                if whole_ok and state.get((name, year)) == fp:
+                    n, how = None, "skipped"
+                else:
+                    if whole_ok:
+                        n, how = build_year(con, model, year), "year"
+                        con.execute("DELETE FROM ops_model_partitions WHERE model = ? AND school_year = ?",
+                                    [name, year])  # fmt: skip
+                    else:
+                        n, how = build_model(con, model), "table"
+                        con.execute("DELETE FROM ops_model_partitions WHERE model = ?", [name])
+                        con.execute("INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())",
+                                    [name, WHOLE, _sha(model.sql)])  # fmt: skip
+                    con.execute("INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())", [name, year, fp])
+            out.append(Built(name, how, n, time.perf_counter() - t0))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -1,5 +1,6 @@
 -- purpose: classes of each school and year with grade and size (Sĩ số of the class list, else the count of its enrolled students)
 -- grain: school_code, school_year, class_name (one row per school × school year × class)
+-- partition: school_year
 with class_list as (
     select school_code, school_year, class_name, max(grade) as grade, max(n_students) as n_students
     from stg_csdl__classes

@@ -1,5 +1,6 @@
 -- purpose: the application rows 2.4.2 counts, with their role (the one home of this rule; int_criteria__admission aggregates them): every application of the year of entry to an entry grade of the school's level (cfg_params.entry_grades; a school of unknown level keeps every entry grade) with a counted channel (cfg_params.counted_channels: online or paper) in the denominator, those through an online channel (cfg_params.online_channel) in the numerator, and the eligible applications of an unknown channel under role 'other' (they decide no_data when nothing else is counted); fields_read names the values the rule read, no personal data (application code, grade, channel, status)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's applications of a year; read by int_criteria__admission and by `cds explain`)
 with schools as (
     select * from int_schools__universe

@@ -1,5 +1,6 @@
 -- purpose: the source rows the room-list criteria count, with their role (the one home of these rules; int_criteria__facility aggregates them): 1.7.1 classrooms (denominator) and those with both projector/TV and Internet (numerator); 1.7.2 the IT-lab rooms whose working computers are summed (numerator, amount = computers_working) and the largest class of the Informatics grades (denominator, amount = class size; the class-list row when the size comes from it); 2.3.5 every room of the year's list (numerator); fields_read names the values the rule read, no personal data
 -- grain: school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (small: a school's rooms and classes; read by int_criteria__facility and by `cds explain`)
 with rooms as (
     select * from stg_csdl__rooms

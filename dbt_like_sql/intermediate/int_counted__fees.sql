@@ -1,5 +1,6 @@
 -- purpose: the fee-transaction rows 2.4.3 counts, with their role and amount (the one home of this rule; int_criteria__fees aggregates them): every transaction paid in the school year (paid statuses from cfg_params, paid_at inside the year) in the denominator, those through a cashless channel (cfg_params) also in the numerator; amount = amount_paid in VND; fields_read names the values the rule read, no personal data (transaction code, amount, channel, status, date)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's payments of a year: hundreds to thousands of rows; read by int_criteria__fees and by `cds explain`)
 with schools as (
     select * from int_schools__universe

@@ -1,5 +1,6 @@
 -- purpose: the LMS rows the presence criteria 1.3.1–1.3.5 count (the one home of these rules; int_criteria__lms aggregates them): every LMS activity row of the school whose metric is the criterion's (cfg_params.metric) measured in the school year (measured_at, else period_end), any role, in the numerator with amount = its value (the criterion has no denominator); fields_read names the values the rule read (metric, value, date, role), no personal data (no user_pin)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's LMS rows: per period and user; read by int_criteria__lms and by `cds explain`)
 with schools as (
     select * from int_schools__universe

@@ -1,5 +1,6 @@
 -- purpose: the units 1.4 counts, with their role (the one home of this rule; int_criteria__resources aggregates them): every (subject, grade) pair of the year's teaching assignments (grade from the class list, else the class name) in the denominator, at its first assignment row, and the pairs with at least 1 approved resource (approval/moderation statuses from cfg_params) created on or before the end of the year in the numerator, at that pair's first such resource row; fields_read names the values the rule read, no personal data
 -- grain: school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row (item_code: the class/subject or subject/grade pair a teaching-assignment row stands for; one row can hold several)
+-- partition: school_year
 -- materialized: view (a school's subjects × grades: tens of rows; read by int_criteria__resources and by `cds explain`)
 with schools as (
     select * from int_schools__universe

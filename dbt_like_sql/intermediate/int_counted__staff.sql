@@ -1,5 +1,6 @@
 -- purpose: the staff-list rows 2.3.4 counts, with their role (the one home of this rule; int_criteria__staff aggregates them): every active staff member (int_staff__active) in the denominator and those whose record is complete in the numerator, one row per staff member at the first working row of that staff id in the CSDL staff list (a staff id listed twice is counted once: fields_read says how many rows it has); fields_read names the values the rule read, no personal data (no name, no staff id: the file, sheet and row find the person)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's staff list: tens of rows; read by int_criteria__staff and by `cds explain`)
 with active as (
     select * from int_staff__active

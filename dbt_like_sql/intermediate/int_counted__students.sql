@@ -1,5 +1,6 @@
 -- purpose: the source rows the student-based ratios count, with their role (the one home of these rules; int_criteria__students aggregates them), one row per student counted (students matched by moet_id, else through the cross-walk): 2.3.2 enrolled CSDL students (denominator, their CSDL row) and those present in a platform student list (numerator, their platform row); 2.3.6 enrolled students (denominator, their row in the list int_students__enrolled read) and those with a health record measured in the year (numerator, their first such record); 2.4.1 enrolled students (denominator) and those with an active parent account (cfg_params status) used in the year (numerator, their first such account); a student listed on several rows is counted once, at its first row; fields_read names the values the rule read, no personal data (no name, no moet_id: the file, sheet and row find the student)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a few rows per student of a school; read by int_criteria__students for every school and by `cds explain` for one, which the view filters down to)
 with schools as (
     select * from int_schools__universe

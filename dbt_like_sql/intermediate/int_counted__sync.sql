@@ -1,5 +1,6 @@
 -- purpose: the units 2.3.8 counts, with their role (the one home of this rule; int_criteria__sync aggregates them): every required sync of a school that delivered a sync log (entities × milestones from cfg_params, the MM-DD deadline placed inside the school year) in the denominator (a requirement, not a source row: no file), and those met by a successful sync (cfg_params result) of that entity and period sent on or before the end of the deadline day in the numerator, at the first such log row; fields_read names the values the rule read, no personal data
 -- grain: school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's required syncs: a handful of rows; read by int_criteria__sync and by `cds explain`)
 with schools as (
     select * from int_schools__universe

@@ -1,5 +1,6 @@
 -- purpose: the source rows the teacher shares 1.6.1–1.6.3 count, with their role (the one home of these rules; int_criteria__teachers aggregates them): the active teachers (int_staff__active, is_teacher) in every denominator, one row per teacher at the first working row of its staff id in the CSDL staff list; 1.6.1 numerator: the teacher's first training account whose status is active (cfg_params) matched to its staff id; 1.6.2 numerator: the teacher's staff row when its LMS events of the metric (cfg_params) measured in the year add up to at least min_events (the counted unit is the teacher: fields_read gives the sum and the number of LMS rows behind it rather than every LMS row); 1.6.3 numerator: the teacher's first authored resource created on or before the end of the year when it has at least min_resources; fields_read names the values the rule read, no personal data (no name, no staff id)
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's teachers: tens of rows; read by int_criteria__teachers and by `cds explain`)
 with schools as (
     select * from int_schools__universe

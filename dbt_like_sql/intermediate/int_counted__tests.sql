@@ -1,5 +1,6 @@
 -- purpose: the units 1.5.1 and 1.5.2 count, with their role (the one home of these rules; int_criteria__tests aggregates them): 1.5.1 every scored subject of the year's assignments (cfg_subjects assessed_by 'score' for the class grade) in the denominator, at its first assignment row, and those with a periodic computer-based test (kinds and modes from cfg_params) held in the year in the numerator, at the subject's first such test row; 1.5.2 every test held in the year whose results were synced (numerator; no denominator); fields_read names the values the rule read, no personal data
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's subjects and tests: tens of rows; read by int_criteria__tests and by `cds explain`)
 with schools as (
     select * from int_schools__universe

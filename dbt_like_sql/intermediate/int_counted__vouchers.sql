@@ -1,5 +1,6 @@
 -- purpose: the voucher rows 2.3.7 counts (the one home of this rule; int_criteria__vouchers aggregates them): every distinct voucher number dated in the school year, at its first row (numerator; the criterion has no denominator); fields_read names the values the rule read (voucher number, type, date), no personal data
 -- grain: school_code, school_year, criterion_code, role, entity, source_file, source_sheet, source_row
+-- partition: school_year
 -- materialized: view (a school's vouchers of a year; read by int_criteria__vouchers and by `cds explain`)
 with schools as (
     select * from int_schools__universe

@@ -1,5 +1,6 @@
 -- purpose: 2.4.2 online admission: applications of the year of entry to an entry grade of the school's level, online over online + paper; not applicable without an entry grade or without applications, no data when every channel is unknown (the rows counted and the rule live in int_counted__admission; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with schools as (
     select * from int_schools__universe
 ),

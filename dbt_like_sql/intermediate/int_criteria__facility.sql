@@ -1,5 +1,6 @@
 -- purpose: room-list criteria: 1.7.1 classrooms with projector/TV and Internet, 1.7.2 working computers in IT labs over the largest class of the Informatics grades (not applicable without such a class), 2.3.5 rooms in the year's room list
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with schools as (
     select * from int_schools__universe
 ),

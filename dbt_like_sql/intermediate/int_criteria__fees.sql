@@ -1,5 +1,6 @@
 -- purpose: 2.4.3 cashless fee collection: amount paid in the year through cashless channels over all amount paid, for schools that delivered transactions (the rows counted and the rule live in int_counted__fees; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with counted as (
     select * from int_counted__fees
 ),

@@ -1,5 +1,6 @@
 -- purpose: 2.3.3 electronic grade book and học bạ số: weighted sum (cfg_params.parts) of semester-1 grade-book completeness (complete (class, subject) pairs over all pairs) and the share of enrolled students with an issued transcript (the units counted and the rule live in int_counted__gradebook; here they are added up and weighed, and whether the inputs were delivered decides the status)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with counted as (
     select * from int_counted__gradebook
 ),

@@ -1,5 +1,6 @@
 -- purpose: presence criteria counted from LMS metrics (1.3.1–1.3.5): the sum of the criterion's metric over LMS rows of the school measured in the year, any role; only schools that delivered LMS rows for the year (the rows counted and the rule live in int_counted__lms; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with activity as (
     select * from stg_lms__activity
 ),

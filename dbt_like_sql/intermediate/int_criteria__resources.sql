@@ -1,5 +1,6 @@
 -- purpose: 1.4 digitised learning materials: (subject, grade) pairs of the year's teaching assignments that have at least 1 approved resource (approval/moderation statuses from cfg_params) created on or before the end of the year (the units counted and the rule live in int_counted__resources; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with counted as (
     select * from int_counted__resources
 ),

@@ -1,5 +1,6 @@
 -- purpose: 2.3.4 staff module: active staff whose record is complete over active staff (the rows counted and the rule live in int_counted__staff; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with counted as (
     select * from int_counted__staff
 ),

@@ -1,5 +1,6 @@
 -- purpose: student-based ratios: 2.3.2 enrolled CSDL students present in a platform student list, 2.3.6 enrolled students with a health record measured in the year, 2.4.1 enrolled students with an active parent account used in the year (the rows counted and the rules live in int_counted__students; here they are added up, and whether the inputs were delivered decides the status)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with students as (
     select * from stg_school__students
 ),

@@ -1,5 +1,6 @@
 -- purpose: 1.6.1–1.6.3 shares of active teachers: with an active training account (matched staff id), with at least min_events LMS activity events in the year (user_pin = staff_id), who authored a resource created on or before the end of the year (the rows counted and the rules live in int_counted__teachers; here they are added up, and whether the inputs were delivered decides the status)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with schools as (
     select * from int_schools__universe
 ),

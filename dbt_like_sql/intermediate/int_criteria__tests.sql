@@ -1,5 +1,6 @@
 -- purpose: 1.5.1 scored subjects of the year's assignments with a periodic computer-based test held in the year and 1.5.2 count of tests held in the year whose results were synced; only schools with a test list (the units counted and the rules live in int_counted__tests; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with counted as (
     select * from int_counted__tests
 ),

@@ -1,5 +1,6 @@
 -- purpose: 2.3.7 accounting module: count of vouchers dated in the year, for schools that delivered vouchers for the year (the rows counted and the rule live in int_counted__vouchers; here they are added up)
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 with schools as (
     select * from int_schools__universe
 ),

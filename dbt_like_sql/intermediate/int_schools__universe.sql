@@ -1,5 +1,6 @@
 -- purpose: every school known for a school year (registry, or any delivered data), with its level (Cấp học) and the school-year window from cfg_params
 -- grain: school_code, school_year (one row per school × school year)
+-- partition: none (a school without a level in the registry of a year takes its latest level of any year)
 with registry as (
     select school_code, school_year, level from stg_csdl__schools
 ),

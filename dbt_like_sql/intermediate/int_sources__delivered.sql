@@ -1,5 +1,6 @@
 -- purpose: which entities each school delivered for each school year, from the ingest manifest: a file of a recognised layout counts as delivered when it was loaded, partly loaded, or quarantined only because it has no data rows (`empty_file`: the school sent its list and the list is empty, so a rule reads it as zero rows, not as missing data), or quarantined as `too_many_rejects` with every data row rejected (nothing of it could be kept even if it were loaded: zero usable rows, as for an empty list; a file with rows that would be kept is withheld, so its entity stays undelivered → no_data); every school and year with rows in a raw table delivered that entity; a file without rows (header-only) names its delivery folder's school and year; province files without rows name no school
 -- grain: entity, school_code, school_year (one row per entity × school × school year)
+-- partition: school_year
 with manifest as (
     select * from ingest_manifest
 ),

@@ -1,5 +1,6 @@
 -- purpose: the files behind the source rows, from one pass over the raw rows of every entity the criteria read (the entities of int_sources__rows): each file's schools and years with its raw rows and how many of them the validate stage kept (the rows of the staging models, after the same exclusion on file, sheet and row); read by int_sources__delivered and int_schools__universe (raw rows) and mart_indicator_values (kept rows) instead of three passes over every raw row
 -- grain: entity, source_file, school_code, school_year (one row per entity × source file × school × school year)
+-- partition: school_year
 with raw_rows as not materialized (
     -- not materialized: read once for the counts, once more (only the rows of files with a validate
     -- reject, found by their file) for the rejects

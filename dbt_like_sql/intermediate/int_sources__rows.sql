@@ -1,5 +1,6 @@
 -- purpose: the validated source rows of every entity the criteria read (after validate-stage exclusions), for provenance
 -- grain: entity, source_file, source_sheet, source_row (one row per entity × source file × sheet × row: distinct for the entities whose rows hold several records — marks, assignment classes, activity metrics)
+-- partition: school_year
 -- materialized: view (read by the provenance view and, file by file, by mart_indicator_values: a table would copy every source row once more)
 with final as (
     select 'school' as entity, school_code, school_year, source_file, source_sheet, source_row

@@ -1,5 +1,6 @@
 -- purpose: active staff (employment_status = working) with the teacher flag and whether the record is complete (position and status filled; teachers also at least one subject)
 -- grain: school_code, school_year, staff_id (one row per school × school year × staff member)
+-- partition: school_year
 with staff as (
     select * from stg_csdl__staff
 ),

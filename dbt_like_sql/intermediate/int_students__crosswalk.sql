@@ -1,5 +1,6 @@
 -- purpose: local-code → moet_id cross-walk of each school and year (platform student lists), plus every moet_id mapped to itself, used to match students in other entities; `code` is the zero-padded form (a 1–9 digit code left-padded to 10: moet_ids and vnEdu local codes are 10 digits and lose leading zeros when stored as numbers), so callers join on the padded form of their key
 -- grain: school_code, school_year, code (one row per school × school year × student code)
+-- partition: school_year
 -- materialized: view (read by two models, each for the few keys without a moet_id: writing its 0.5 M rows cost more than computing them in each reader)
 with students as not materialized (
     -- not materialized: each of the two readers below scans the few columns it needs rather than a copy

@@ -1,5 +1,6 @@
 -- purpose: enrolled students of each school and year: the CSDL ngành export (csdl.student.v1) when the school has one for the year, else its platform student list; student_id is the moet_id, else the local code; the class comes from the row, else from the class list by class_code, else from the platform list
 -- grain: school_code, school_year, student_id (one row per school × school year × student)
+-- partition: school_year
 with students as not materialized (
     -- not materialized: each of the three readers below scans the few columns it needs rather than a copy
     -- of every column of every student row

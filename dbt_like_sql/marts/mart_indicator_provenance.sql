@@ -1,5 +1,6 @@
 -- purpose: the source rows behind each computed criterion value, exactly those its rule counted: the rows of every int_counted__* model (one per family of criteria, each the one home of its rules), with their role (numerator, denominator; 'other' for rows read but counted in neither, e.g. admission applications of an unknown channel), the unit's code where it is not personal, the amount added up and the fields the rule read; no personal data; a reviewer drills down from a value to files, sheets and rows (`cds explain`, the reviewer HTML and workbook read it)
 -- grain: school_code, school_year, criterion_code, role, entity, item_code, source_file, source_sheet, source_row (one row per school × school year × criterion × role × counted unit (a source row; for the grade book a class × subject pair, for 2.3.8 a required sync without a file))
+-- partition: school_year
 -- materialized: view (the union of the int_counted__* models; a reviewer's drill-down reads one school or criterion, which the view filters down to)
 -- column: school_code (varchar): the school's code in the education database (CSDL) registry
 -- column: school_year (varchar): the school year, as 'YYYY-YYYY' (e.g. 2024-2025)

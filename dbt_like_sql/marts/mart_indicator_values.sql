@@ -1,5 +1,6 @@
 -- purpose: the value of every leaf criterion for every known school: computed ones (ok, no_data, not_applicable) with numerator, denominator and value, document and mandatory ones as self_declared (their points come from the self-assessment), with the source files behind each value
 -- grain: school_code, school_year, criterion_code (one row per school × criterion × school year)
+-- partition: school_year
 -- column: school_code (varchar): the school's code in the education database (CSDL) registry
 -- column: school_year (varchar): the school year, as 'YYYY-YYYY' (e.g. 2024-2025)
 -- column: criterion_code (varchar): the leaf criterion of Decision 4725 (e.g. 1.3.1), as in cfg_criteria

@@ -1,5 +1,6 @@
 -- purpose: admission applications (the school year is the year of entry); rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × application)
+-- partition: school_year
 with raw as (
     select * from raw_admission_application
 ),

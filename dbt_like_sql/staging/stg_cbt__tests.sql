@@ -1,5 +1,6 @@
 -- purpose: computer-based tests; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × test)
+-- partition: school_year
 with raw as (
     select * from raw_computer_based_test
 ),

@@ -1,5 +1,6 @@
 -- purpose: staff with employment status, position and subjects; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × staff member)
+-- partition: school_year
 with raw as (
     select * from raw_staff
 ),

@@ -1,5 +1,6 @@
 -- purpose: LMS activity metrics; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row, metric (a record of a row of the file: one row can hold several; in business terms one row per school × school year × user × metric × period)
+-- partition: school_year
 with raw as (
     select * from raw_lms_activity
 ),

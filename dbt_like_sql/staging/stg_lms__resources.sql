@@ -1,5 +1,6 @@
 -- purpose: digital learning resources with approval and moderation status; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × resource)
+-- partition: school_year
 with raw as (
     select * from raw_learning_resource
 ),

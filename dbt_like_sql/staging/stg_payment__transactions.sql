@@ -1,5 +1,6 @@
 -- purpose: fee payments with channel and status; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × transaction)
+-- partition: school_year
 with raw as (
     select * from raw_fee_transaction
 ),

@@ -1,5 +1,6 @@
 -- purpose: grade-book marks in long form (TT22 and TT27); rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row, subject_code, semester, period, component, slot (a mark of a row of the file; in business terms one row per school × school year × student × subject × semester × period × component × slot)
+-- partition: school_year
 with raw as (
     select * from raw_grade_entry
 ),

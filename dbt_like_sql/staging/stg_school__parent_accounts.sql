@@ -1,5 +1,6 @@
 -- purpose: parent-app accounts per student; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × student × parent account)
+-- partition: school_year
 with raw as (
     select * from raw_parent_app_account
 ),

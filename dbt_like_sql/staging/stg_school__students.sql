@@ -1,5 +1,6 @@
 -- purpose: students from the CSDL export and the platform lists, flagged by origin; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × source list × student)
+-- partition: school_year
 with raw as (
     select * from raw_student
 ),

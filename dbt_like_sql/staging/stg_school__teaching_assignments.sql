@@ -1,5 +1,6 @@
 -- purpose: teaching assignments (staff × class × subject × semester); rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row, class_name, subject_code, semester (a record of a row of the file: one row can hold several; in business terms one row per school × school year × staff × class × subject × semester)
+-- partition: school_year
 with raw as (
     select * from raw_teaching_assignment
 ),

@@ -1,5 +1,6 @@
 -- purpose: digital school records (học bạ số) and their signing status; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × school year × student)
+-- partition: school_year
 with raw as (
     select * from raw_transcript
 ),

@@ -1,5 +1,6 @@
 -- purpose: teacher-training portal accounts matched to staff; rows quarantined by the validate stage are excluded
 -- grain: source_file, source_sheet, source_row (a row of the file; in business terms one row per school × delivered school year × account)
+-- partition: school_year
 with raw as (
     select * from raw_training_account
 ),

@@ -4,23 +4,18 @@ models in dependency order on one connection and in one transaction (one step an
 of one per model keep a run's fixed overhead flat as models are added; a failed model leaves every model
 as it was).
 
-When every model is selected and the inputs' fingerprint (model SQL and the source tables' rows, see
-`warehouse.sql_models.inputs_fingerprint`) equals the one recorded by the last full build, nothing is
-rebuilt: e.g. a run where files were re-saved with the same rows."""
+A run is for one school year (the partition): a model whose header says `-- partition: school_year` has
+only that year's rows rebuilt, or none when the year's fingerprint (its SQL and the year's rows of its
+inputs) is the one recorded by its last build, e.g. a run where files were re-saved with the same rows;
+the other models are rebuilt whole (`warehouse.sql_models.build_models`). The step's log names both."""
 
 from collections.abc import Iterator
 
 import dagster as dg
 
+from pipelines.partitions import year_of
 from pipelines.resources import WarehouseResource
-from warehouse.sql_models import (
-    SqlModel,
-    build_models,
-    discover,
-    inputs_fingerprint,
-    models_current,
-    run_order,
-)
+from warehouse.sql_models import SqlModel, build_models, discover
 
 
 def model_spec(model: SqlModel) -> dg.AssetSpec:
@@ -33,6 +28,7 @@ def model_spec(model: SqlModel) -> dg.AssetSpec:
         metadata={
             "sql_file": dg.MetadataValue.path(str(model.path.relative_to(model.path.parents[2]))),
             "materialization": model.materialization,
+            "partition": model.partition or "none",
             **model.column_schema_metadata(),
         },
     )
@@ -47,18 +43,26 @@ def build_model_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:
         selected = [k.to_user_string() for k in context.selected_asset_keys]
+        year = year_of(context)
         with warehouse.connect() as con:
-            fingerprint = inputs_fingerprint(con, models) if set(selected) == set(models) else None
-            if fingerprint is not None and models_current(con, fingerprint, models):
-                context.log.info("models: inputs unchanged since the last build, nothing to rebuild")
-                for name in run_order(models):
-                    yield dg.MaterializeResult(asset_key=name, metadata={"rebuilt": False})
-                return
-            built = build_models(con, models, selected, fingerprint)
-        for name, n, seconds in built:
-            meta: dict[str, dg.MetadataValue | int | float] = {"seconds": round(seconds, 3)}
-            if n is not None:  # tables only: counting a view would run its query again
-                meta["rows"] = dg.MetadataValue.int(n)
-            yield dg.MaterializeResult(asset_key=name, metadata=meta)
+            built = build_models(con, models, selected, year)
+        by_how: dict[str, list[str]] = {}
+        for b in built:
+            by_how.setdefault(b.how, []).append(b.name)
+        context.log.info(
+            f"models for {year}: {len(by_how.get('year', []))} rebuilt for the year only, "
+            f"{len(by_how.get('skipped', []))} unchanged for the year (skipped), "
+            f"built whole: {sorted(by_how.get('table', [])) or 'none'}, "
+            f"{len(by_how.get('view', []))} views re-created"
+        )
+        for b in built:
+            meta: dict[str, dg.MetadataValue | int | float | str] = {
+                "seconds": round(b.seconds, 3),
+                "built": b.how,
+                "rebuilt": b.how != "skipped",
+            }
+            if b.rows is not None:  # tables only: counting a view would run its query again
+                meta["rows"] = dg.MetadataValue.int(b.rows)
+            yield dg.MaterializeResult(asset_key=b.name, metadata=meta)
 
     return [_models]
