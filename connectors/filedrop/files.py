@@ -14,11 +14,7 @@ from pathlib import Path
 from connectors.inbox import walk_inbox
 
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
-
-
 MAX_FILE_BYTES = 200 * 1024 * 1024
-
-
 MAX_JSON_BYTES = 16 * 1024 * 1024
 
 

@@ -29,11 +29,7 @@ from connectors.messages import reason_text
 from connectors.workers import Limits, Worker, WorkerFailed
 
 INGEST_WORKERS = 2  # parse processes at once (the machine has 2 cores); 0 parses in this process, uncontained
-
-
 PARSE_BATCH_FILES = 64  # files parsed together (their sheets of one layout in one pass)
-
-
 PARSE_BATCH_BYTES = 16 * 1024 * 1024  # ... or fewer files when they are this large
 
 

@@ -30,8 +30,6 @@ from connectors.filedrop.store import (
 from connectors.workers import Limits
 
 STORE_BATCH_FILES = 64  # parsed files stored per transaction (each file stays atomic)
-
-
 STORE_BATCH_ROWS = 200_000  # ... or fewer files when they hold this many rows
 
 
