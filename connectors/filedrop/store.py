@@ -154,58 +154,11 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
     now = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
-        old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
-        by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
-        kept = previous_entries(con, [it for it in items if not it.fresh])
-        if kept is not None:
-            by_entity["school"] = [kept]
-        if old:  # files the manifest knew: remove what they contributed before
-            raw_store.delete_files_rows(con, old)
-        rejects: list[dict] = []  # one frame for the batch's rejects (and one for its warnings)
-        warnings: list[dict] = []
-        manifest: list[dict] = []
-        events: list[tuple[str, str, str]] = []
-        pack([it.res for it in items if it.res.parts is None])  # parsed here (no pool)
-        files_of: dict[int, tuple[Part, set[str]]] = {}  # a part → the files of this transaction it holds
-        for it in items:
-            for part in it.res.parts or []:
-                files_of.setdefault(id(part), (part, set()))[1].add(it.res.source_file)
-        for part, files in files_of.values():  # a file parsed again (registry change) has new parts
-            by_entity.setdefault(part.entity, []).append(part.rows_of(files))
-        for it in items:
-            res = it.res
-            rejects.extend(
-                {"source_sheet": r.sheet, "source_row": r.row, "column_letter": r.column, "header": r.header,
-                 "canonical_column": r.canonical, "value": r.value, "reason_code": r.reason_code,
-                 "message": r.message, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
-                 "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now,
-                 "school_code": it.school, "school_year": it.year, "check_name": r.reason_code}
-                for s in res.sheets for r in s.rejects
-            )  # fmt: skip
-            warnings.extend(
-                {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
-                 "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
-                for s in res.sheets for w in s.warnings
-            )  # fmt: skip
-            layouts = sorted({s.layout.id for s in res.sheets})
-            entities = sorted({s.layout.entity for s in res.sheets})
-            manifest.append(
-                {
-                    "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
-                    "delivery_year": it.year, "delivery_school": it.school, "layout_ids": ",".join(layouts),
-                    "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
-                    "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
-                    "rows_rejected": res.rows_rejected, "records_written": res.records_written,
-                    "rows_skipped": sum(s.rows_skipped for s in res.sheets),
-                    "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
-                    "ingested_at": now, "run_id": run_id,
-                    "sheets_report": sheets_report(res.sheets, res.unread_sheets),
-                }
-            )  # fmt: skip
-            action = (
-                "quarantined" if res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
-            )
-            events.append((res.source_file, res.sha256, action))
+        by_entity = _replace_rows(con, items)
+        rejects = [row for it in items for row in _reject_rows(it, now)]  # one frame for the batch's rejects
+        warnings = [row for it in items for row in _warning_rows(it.res)]  # (and one for its warnings)
+        manifest = [_manifest_row(it, now, run_id) for it in items]
+        events = [(it.res.source_file, it.res.sha256, _action(it)) for it in items]
         # one statement per entity of the batch; the raw tables are sets, so DuckDB may append in parallel
         con.execute("SET SESSION preserve_insertion_order = false")
         try:
@@ -221,6 +174,74 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, items: list[StoreItem]
+) -> dict[str, list[pa.Table | pd.DataFrame]]:
+    """Inside the transaction: the rows the files' manifest entries contributed before are deleted (the
+    registry entries kept for a code listed twice are read first, to be stored again); the rows to insert
+    per raw table are returned (files parsed here, without the pool, are packed first)."""
+    old = [(it.res.source_file, it.prev_entities) for it in items if not it.fresh]
+    by_entity: dict[str, list[pa.Table | pd.DataFrame]] = {}
+    kept = previous_entries(con, [it for it in items if not it.fresh])
+    if kept is not None:
+        by_entity["school"] = [kept]
+    if old:  # files the manifest knew: remove what they contributed before
+        raw_store.delete_files_rows(con, old)
+    pack([it.res for it in items if it.res.parts is None])  # parsed here (no pool)
+    files_of: dict[int, tuple[Part, set[str]]] = {}  # a part → the files of this transaction it holds
+    for it in items:
+        for part in it.res.parts or []:
+            files_of.setdefault(id(part), (part, set()))[1].add(it.res.source_file)
+    for part, files in files_of.values():  # a file parsed again (registry change) has new parts
+        by_entity.setdefault(part.entity, []).append(part.rows_of(files))
+    return by_entity
+
+
+def _reject_rows(it: StoreItem, now: dt.datetime) -> list[dict]:
+    """The `quarantine_rows` entries of a file's row rejects."""
+    res = it.res
+    return [
+        {"source_sheet": r.sheet, "source_row": r.row, "column_letter": r.column, "header": r.header,
+         "canonical_column": r.canonical, "value": r.value, "reason_code": r.reason_code,
+         "message": r.message, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
+         "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now,
+         "school_code": it.school, "school_year": it.year, "check_name": r.reason_code}
+        for s in res.sheets for r in s.rejects
+    ]  # fmt: skip
+
+
+def _warning_rows(res: FileResult) -> list[dict]:
+    """The `ingest_warnings` entries of a file's row warnings."""
+    return [
+        {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
+         "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
+        for s in res.sheets for w in s.warnings
+    ]  # fmt: skip
+
+
+def _manifest_row(it: StoreItem, now: dt.datetime, run_id: str) -> dict:
+    """A file's `ingest_manifest` row."""
+    res = it.res
+    layouts = sorted({s.layout.id for s in res.sheets})
+    entities = sorted({s.layout.entity for s in res.sheets})
+    return {
+        "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
+        "delivery_year": it.year, "delivery_school": it.school, "layout_ids": ",".join(layouts),
+        "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
+        "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
+        "rows_rejected": res.rows_rejected, "records_written": res.records_written,
+        "rows_skipped": sum(s.rows_skipped for s in res.sheets),
+        "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
+        "ingested_at": now, "run_id": run_id,
+        "sheets_report": sheets_report(res.sheets, res.unread_sheets),
+    }  # fmt: skip
+
+
+def _action(it: StoreItem) -> str:
+    """The file's event in `ingest_events`."""
+    return "quarantined" if it.res.status == "quarantined" else ("replaced" if it.replaced else "ingested")
 
 
 def previous_entries(con: duckdb.DuckDBPyConnection, items: list[StoreItem]) -> pa.Table | None:

@@ -110,14 +110,7 @@ def pull_lms_metrics(
     summary = PullSummary(run_id or uuid.uuid4().hex[:12], base, sy, get_cursor(con, base, sy))
     source_file = source_file_of(base)
     try:
-        try:
-            key = resolve_api_key(api_key, api_key_env)
-        except ValueError as exc:
-            raise PullError(
-                str(exc),
-                f"Chưa cấu hình khóa API LMS ({api_key_env}); không lấy dữ liệu từ API.",
-                code="no_api_key",
-            ) from exc
+        key = _api_key(api_key, api_key_env)  # checked even when a client is given
         cl = client or JsonClient(key, policy or RetryPolicy(), max_body_bytes=max_body_bytes)
         try:
             incoming = _fetch_rows(cl, summary, source_file, t0 + pull_budget_s, pull_budget_s, page_size,
@@ -136,6 +129,18 @@ def pull_lms_metrics(
              source_file, sy, summary.pages, summary.objects, summary.objects_quarantined,
              summary.rows_loaded, summary.rows_replaced)  # fmt: skip
     return summary
+
+
+def _api_key(api_key: Any, api_key_env: str) -> str:
+    """`resolve_api_key`, its failure as the pull's `no_api_key` error."""
+    try:
+        return resolve_api_key(api_key, api_key_env)
+    except ValueError as exc:
+        raise PullError(
+            str(exc),
+            f"Chưa cấu hình khóa API LMS ({api_key_env}); không lấy dữ liệu từ API.",
+            code="no_api_key",
+        ) from exc
 
 
 def _fetch_rows(cl: JsonClient, summary: PullSummary, source_file: str, deadline: float, budget_s: float,

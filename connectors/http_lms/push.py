@@ -255,59 +255,14 @@ def push_to_rows(
     if semester is None:
         raise PushRejected("unknown_value", "semester_code", str(semester_raw)[:20])
     measured_at = measured_at_local(_req(body, "measured_at", ""))
-    day = period_day(measured_at)
     platform = str(body.get("platform") or "hub").strip() or "hub"
     top_extra = {k: body[k] for k in ("provdoet_code", "school_level") if body.get(k) is not None}
-
-    rows: list[dict[str, Any]] = []
-
-    def add_metrics(metrics: Any, path: str, school_code: str, user_pin: str | None, role: str | None,
-                    extra: dict[str, Any]) -> None:  # fmt: skip
-        if not isinstance(metrics, list):
-            raise PushRejected("missing_required_column", f"{path}metrics")
-        for j, m in enumerate(metrics):
-            mp = f"{path}metrics[{j}]."
-            if not isinstance(m, dict):
-                raise PushRejected("missing_required_column", mp.rstrip("."))
-            key = str(_req(m, "key", mp))
-            value = _value(m.get("value"), f"{mp}value")
-            subject, subject_raw = _subject(m.get("subject_code"), hub_subjects)
-            row_extra = dict(extra)
-            if subject_raw is not None:
-                row_extra["subject_code_raw"] = subject_raw
-            dim = m.get("dim_value")
-            rows.append({
-                "school_code": school_code, "user_pin": user_pin, "role": role, "metric": metric_of(key),
-                "value": value, "subject_code": subject, "grade": _grade(m.get("grade_code", m.get("grade"))),
-                "dim_value": None if _missing(dim) else str(dim).strip(),
-                "src_extra": json.dumps(row_extra, ensure_ascii=False, sort_keys=True) if row_extra else None,
-            })  # fmt: skip
-
     if layout == LAYOUT_USERS:
-        school_code = school_code_of(_req(body, "school_code", ""))
-        for i, u in enumerate(body["users"]):
-            up = f"users[{i}]."
-            if not isinstance(u, dict):
-                raise PushRejected("missing_required_column", up.rstrip("."))
-            pin = _id_text(_req(u, "user_pin", up))
-            if len(pin) > 36:
-                raise PushRejected("bad_id_format", f"{up}user_pin", pin[:40])
-            add_metrics(u.get("metrics"), up, school_code, pin, role_of(u.get("role"), pin), top_extra)
+        rows = _user_rows(body, top_extra, hub_subjects)
     else:
-        for i, s in enumerate(body["schools"]):
-            sp = f"schools[{i}]."
-            if not isinstance(s, dict):
-                raise PushRejected("missing_required_column", sp.rstrip("."))
-            code = school_code_of(_req(s, "school_code", sp))
-            extra = dict(top_extra)
-            extra.update(
-                {k: s[k] for k in ("school_level", "has_lms", "shared_to_hub") if s.get(k) is not None}
-            )
-            add_metrics(s.get("metrics"), sp, code, None, "school", extra)
-
-    frame = pd.DataFrame(rows, columns=[c for c in ROW_COLUMNS if c not in
-                                        ("school_year", "source_system", "layout_id", "period_start",
-                                         "period_end", "measured_at", "semester", "platform")])  # fmt: skip
+        rows = _school_rows(body, top_extra, hub_subjects)
+    frame = pd.DataFrame(rows, columns=[c for c in ROW_COLUMNS if c not in _OBJECT_COLUMNS])
+    day = period_day(measured_at)
     frame["school_year"] = school_year
     frame["source_system"] = f"lms:{platform}"
     frame["layout_id"] = layout
@@ -319,3 +274,67 @@ def push_to_rows(
     frame["grade"] = frame["grade"].astype("Int64")
     frame["value"] = frame["value"].astype("float64")
     return frame[ROW_COLUMNS]
+
+
+# The columns one push object gives all its rows (the others come from each metric entry).
+_OBJECT_COLUMNS = ("school_year", "source_system", "layout_id", "period_start", "period_end", "measured_at",
+                   "semester", "platform")  # fmt: skip
+
+
+def _user_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
+               hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+    """The metric rows of a `dti.push_users.v1` object: one per metric entry of each user."""
+    school_code = school_code_of(_req(body, "school_code", ""))
+    rows: list[dict[str, Any]] = []
+    for i, u in enumerate(body["users"]):
+        up = f"users[{i}]."
+        if not isinstance(u, dict):
+            raise PushRejected("missing_required_column", up.rstrip("."))
+        pin = _id_text(_req(u, "user_pin", up))
+        if len(pin) > 36:
+            raise PushRejected("bad_id_format", f"{up}user_pin", pin[:40])
+        rows += _metric_rows(u.get("metrics"), up, school_code, pin, role_of(u.get("role"), pin), top_extra,
+                             hub_subjects)  # fmt: skip
+    return rows
+
+
+def _school_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
+                 hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+    """The metric rows of a `dti.push_schools.v1` object: one per metric entry of each school."""
+    rows: list[dict[str, Any]] = []
+    for i, s in enumerate(body["schools"]):
+        sp = f"schools[{i}]."
+        if not isinstance(s, dict):
+            raise PushRejected("missing_required_column", sp.rstrip("."))
+        code = school_code_of(_req(s, "school_code", sp))
+        extra = dict(top_extra)
+        extra.update({k: s[k] for k in ("school_level", "has_lms", "shared_to_hub") if s.get(k) is not None})
+        rows += _metric_rows(s.get("metrics"), sp, code, None, "school", extra, hub_subjects)
+    return rows
+
+
+def _metric_rows(metrics: Any, path: str, school_code: str, user_pin: str | None, role: str | None,
+                 extra: dict[str, Any], hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per entry of a user's or school's `metrics` list (`path`: where the list is, for the
+    rejection of a bad entry)."""
+    if not isinstance(metrics, list):
+        raise PushRejected("missing_required_column", f"{path}metrics")
+    rows: list[dict[str, Any]] = []
+    for j, m in enumerate(metrics):
+        mp = f"{path}metrics[{j}]."
+        if not isinstance(m, dict):
+            raise PushRejected("missing_required_column", mp.rstrip("."))
+        key = str(_req(m, "key", mp))
+        value = _value(m.get("value"), f"{mp}value")
+        subject, subject_raw = _subject(m.get("subject_code"), hub_subjects)
+        row_extra = dict(extra)
+        if subject_raw is not None:
+            row_extra["subject_code_raw"] = subject_raw
+        dim = m.get("dim_value")
+        rows.append({
+            "school_code": school_code, "user_pin": user_pin, "role": role, "metric": metric_of(key),
+            "value": value, "subject_code": subject, "grade": _grade(m.get("grade_code", m.get("grade"))),
+            "dim_value": None if _missing(dim) else str(dim).strip(),
+            "src_extra": json.dumps(row_extra, ensure_ascii=False, sort_keys=True) if row_extra else None,
+        })  # fmt: skip
+    return rows
