@@ -93,15 +93,36 @@ class ApiError(Exception):
     """A request that failed for good. `str()` is the English log line; `message_vi` is for the report;
     `code` is stable for bookkeeping (see `ApiError.CODES`)."""
 
-    CODES = frozenset({
-        "auth_refused", "rate_limited", "server_error", "http_error", "timeout", "connection_failed",
-        "bad_json", "redirect_refused", "too_many_redirects", "body_too_large", "request_deadline",
-        "pull_deadline",
-    })  # fmt: skip
+    CODES = frozenset(
+        {
+            "auth_refused",
+            "rate_limited",
+            "server_error",
+            "http_error",
+            "timeout",
+            "connection_failed",
+            "bad_json",
+            "redirect_refused",
+            "too_many_redirects",
+            "body_too_large",
+            "request_deadline",
+            "pull_deadline",
+        }
+    )
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None, attempts: int = 0,
-                 elapsed_s: float = 0.0, retryable: bool = True, code: str | None = None,
-                 limit: float | None = None, target: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        attempts: int = 0,
+        elapsed_s: float = 0.0,
+        retryable: bool = True,
+        code: str | None = None,
+        limit: float | None = None,
+        target: str = "",
+    ) -> None:
         self.url = url
         self.reason = reason
         self.status = status
@@ -233,8 +254,9 @@ def origin_text(url: str) -> str:
 class _Stop(Exception):
     """Inside one attempt: a failure that no retry can fix (refused redirect, body over the limit)."""
 
-    def __init__(self, code: str, reason: str, status: int | None, *, limit: float | None = None,
-                 target: str = "") -> None:  # fmt: skip
+    def __init__(
+        self, code: str, reason: str, status: int | None, *, limit: float | None = None, target: str = ""
+    ) -> None:
         super().__init__(reason)
         self.code, self.reason, self.status, self.limit, self.target = code, reason, status, limit, target
 
@@ -258,9 +280,16 @@ class _Attempts:
         self.stop_at, self.deadline_limit = self.start + self.budget_s, self.budget_s
 
     def error(self, **kw: Any) -> ApiError:
-        return ApiError(self.shown, self.reason, status=self.status, attempts=self.attempt,
-                        elapsed_s=time.monotonic() - self.start, code=self.code,
-                        limit=self.deadline_limit if self.code == self.deadline_code else None, **kw)  # fmt: skip
+        return ApiError(
+            self.shown,
+            self.reason,
+            status=self.status,
+            attempts=self.attempt,
+            elapsed_s=time.monotonic() - self.start,
+            code=self.code,
+            limit=self.deadline_limit if self.code == self.deadline_code else None,
+            **kw,
+        )
 
 
 @dataclass
@@ -301,8 +330,9 @@ class JsonClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None,
-                 deadline: float | None = None) -> Any:  # fmt: skip
+    def get_json(
+        self, url: str, params: Mapping[str, Any] | None = None, deadline: float | None = None
+    ) -> Any:
         """GET `url` and return its decoded JSON body, retrying transient faults; raise `ApiError`.
 
         `deadline` (a `time.monotonic()` value) further limits the request's own deadline, e.g. for a
@@ -330,12 +360,20 @@ class JsonClient:
             if time.monotonic() + delay >= t.stop_at:
                 t.reason += f"; next wait {delay:.1f}s would pass the deadline"
                 break
-            log.warning("GET %s: %s; attempt %d/%d, retrying in %.2fs", t.shown, t.reason, t.attempt,
-                        pol.max_attempts, delay)  # fmt: skip
+            log.warning(
+                "GET %s: %s; attempt %d/%d, retrying in %.2fs",
+                t.shown,
+                t.reason,
+                t.attempt,
+                pol.max_attempts,
+                delay,
+            )
             time.sleep(delay)
         raise t.error()
 
-    def _attempt(self, url: str, params: Mapping[str, Any] | None, remaining: float, t: _Attempts) -> _Outcome:
+    def _attempt(
+        self, url: str, params: Mapping[str, Any] | None, remaining: float, t: _Attempts
+    ) -> _Outcome:
         """One attempt of `get_json` under the deadline's watchdog; what went wrong is left in `t`."""
         watchdog = Deadline(t.stop_at)
         try:
@@ -347,13 +385,24 @@ class JsonClient:
                     resp.close()
         except _Stop as stop:
             t.reason, t.code, t.status = stop.reason, stop.code, stop.status
-            raise ApiError(t.shown, t.reason, status=t.status, attempts=t.attempt, retryable=False, code=t.code,
-                           elapsed_s=time.monotonic() - t.start, limit=stop.limit, target=stop.target) from None  # fmt: skip
+            raise ApiError(
+                t.shown,
+                t.reason,
+                status=t.status,
+                attempts=t.attempt,
+                retryable=False,
+                code=t.code,
+                elapsed_s=time.monotonic() - t.start,
+                limit=stop.limit,
+                target=stop.target,
+            ) from None
         except (requests.RequestException, OSError) as exc:  # OSError: a socket shut down mid-read
             t.status = None
             if watchdog.fired:
-                t.reason = (f"wall-clock deadline reached while waiting for or reading the response "
-                            f"({type(exc).__name__}); connection closed")  # fmt: skip
+                t.reason = (
+                    f"wall-clock deadline reached while waiting for or reading the response "
+                    f"({type(exc).__name__}); connection closed"
+                )
                 t.code = t.deadline_code
                 return _Outcome(stop=True)
             if isinstance(exc, requests.Timeout):
@@ -383,7 +432,10 @@ class JsonClient:
         try:
             return _Outcome(done=True, value=json.loads(body))
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            t.reason, t.code = f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})", "bad_json"
+            t.reason, t.code = (
+                f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})",
+                "bad_json",
+            )
             return _Outcome()
 
     def _send(
@@ -397,16 +449,27 @@ class JsonClient:
         query: dict[str, Any] | None = {k: v for k, v in (params or {}).items() if v is not None}
         timeout = (min(pol.connect_timeout_s, remaining), min(pol.read_timeout_s, remaining))
         for _hop in range(self.max_redirects + 1):
-            resp = self.session.get(target, params=query, headers={self.key_header: self.api_key},
-                                    timeout=timeout, stream=True, allow_redirects=False)  # fmt: skip
+            resp = self.session.get(
+                target,
+                params=query,
+                headers={self.key_header: self.api_key},
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
             if not resp.is_redirect:
                 return resp
             status = resp.status_code
             nxt = urljoin(resp.url, resp.headers["Location"])
             resp.close()
             if origin_of(nxt) != origin:
-                raise _Stop("redirect_refused", f"HTTP {status} redirect to another origin ({origin_text(nxt)}) "
-                            "refused; the API key is not sent there", status, target=origin_text(nxt))  # fmt: skip
+                raise _Stop(
+                    "redirect_refused",
+                    f"HTTP {status} redirect to another origin ({origin_text(nxt)}) "
+                    "refused; the API key is not sent there",
+                    status,
+                    target=origin_text(nxt),
+                )
             log.info("GET %s: HTTP %d redirect within %s followed", shown, status, origin_text(url))
             target, query = nxt, None
         raise _Stop("too_many_redirects", f"more than {self.max_redirects} redirects", None)
@@ -416,12 +479,20 @@ class JsonClient:
         limit = self.max_body_bytes
         announced = (resp.headers.get("Content-Length") or "").strip()
         if announced.isdigit() and int(announced) > limit:
-            raise _Stop("body_too_large", f"response body of {int(announced)} bytes announced, over the "
-                        f"{limit}-byte limit; not read", resp.status_code, limit=limit)  # fmt: skip
+            raise _Stop(
+                "body_too_large",
+                f"response body of {int(announced)} bytes announced, over the {limit}-byte limit; not read",
+                resp.status_code,
+                limit=limit,
+            )
         body = bytearray()
         for chunk in resp.iter_content(READ_CHUNK_BYTES):
             body += chunk
             if len(body) > limit:
-                raise _Stop("body_too_large", f"response body over the {limit}-byte limit; stopped after "
-                            f"{len(body)} bytes", resp.status_code, limit=limit)  # fmt: skip
+                raise _Stop(
+                    "body_too_large",
+                    f"response body over the {limit}-byte limit; stopped after {len(body)} bytes",
+                    resp.status_code,
+                    limit=limit,
+                )
         return body

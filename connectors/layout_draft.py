@@ -69,7 +69,8 @@ class DraftLayout:
         head = [
             f"# Bản phác thảo mẫu báo cáo (cds layout draft) từ trang «{self.sheet}», tiêu đề cột dòng "
             f"{self.header_rows[0]}–{self.header_rows[1]}; mẫu gần nhất: {self.nearest}.",
-            "# Cần người xem lại trước khi đặt vào connectors/layouts/ (cột neo, khóa, cột không đọc, thông tin).",
+            "# Cần người xem lại trước khi đặt vào connectors/layouts/ "
+            "(cột neo, khóa, cột không đọc, thông tin).",
             *[f"# {n}" for n in self.notes],
         ]
         return "\n".join([*head, *_yaml_lines(self.data)]) + "\n"
@@ -180,9 +181,9 @@ def json_draft_text(path: Path, layout_id: str) -> str:
 
     desc = describe_json(path)
     head = [
-        f"Tệp «{path.name}» là JSON: không phác thảo mẫu YAML (mẫu JSON là mã trong connectors/json_layouts.py, "
-        "nhận theo khóa chứ không theo tên tệp; một dạng JSON mới cần thêm mã, mã mẫu "
-        f"«{layout_id}» không dùng đến).",
+        f"Tệp «{path.name}» là JSON: không phác thảo mẫu YAML (mẫu JSON là mã trong "
+        "connectors/json_layouts.py, nhận theo khóa chứ không theo tên tệp; một dạng JSON mới cần thêm mã, "
+        f"mã mẫu «{layout_id}» không dùng đến).",
     ]
     if desc.layout is not None:
         head.append("Mẫu JSON đang đọc tệp này và nguồn của từng cột:")
@@ -207,8 +208,10 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
     data = _draft_data(layout_id, near, key, _draft_options(path, grid, match, columns), columns, anchors)
     draft = DraftLayout(data, grid.sheet, (match.row, match.row + match.depth - 1), near.id)
     lay = draft.layout  # validated: a draft the registry could not load is never shown
-    notes = [f"cách tìm: {how} {near.id} ({match.score} điểm)" + (
-        f"; xếp thứ hai {match.runner_up[0]} ({match.runner_up[1]} điểm)" if match.runner_up else "")]  # fmt: skip
+    notes = [
+        f"cách tìm: {how} {near.id} ({match.score} điểm)"
+        + (f"; xếp thứ hai {match.runner_up[0]} ({match.runner_up[1]} điểm)" if match.runner_up else "")
+    ]
     if not near.id.startswith(layout_id.split(".")[0] + "."):
         notes.append(f"source_system lấy từ mẫu gần nhất ({near.source_system}): sửa nếu nhà cung cấp khác")
     notes += _metadata_notes(grid, match, columns, path)
@@ -262,8 +265,10 @@ def _draft_anchors(grid: Grid, match: HeaderMatch, columns: dict[str, dict[str, 
         if n not in anchors:
             spec.pop("anchor", None)
     if len(anchors) < 2:  # too few: add the file's own top-row headers the parser maps (key first)
-        extra = sorted((n for n in columns if n not in anchors and nz.norm(columns[n]["headers"][0]) in top_row),
-                       key=lambda n: n != near.key)  # fmt: skip
+        extra = sorted(
+            (n for n in columns if n not in anchors and nz.norm(columns[n]["headers"][0]) in top_row),
+            key=lambda n: n != near.key,
+        )
         for n in extra[: 2 - len(anchors)]:
             columns[n]["anchor"] = True
             anchors.append(n)
@@ -285,8 +290,14 @@ def _draft_options(path: Path, grid: Grid, match: HeaderMatch, columns: dict[str
     return options
 
 
-def _draft_data(layout_id: str, near: Layout, key: str, options: dict, columns: dict[str, dict[str, Any]],
-                anchors: list[str]) -> dict[str, Any]:  # fmt: skip
+def _draft_data(
+    layout_id: str,
+    near: Layout,
+    key: str,
+    options: dict,
+    columns: dict[str, dict[str, Any]],
+    anchors: list[str],
+) -> dict[str, Any]:
     """The draft's YAML content: the nearest layout's settings that still apply to the drafted columns."""
     data: dict[str, Any] = {
         "id": layout_id,
@@ -319,8 +330,11 @@ def _draft_data(layout_id: str, near: Layout, key: str, options: dict, columns: 
     return data
 
 
-def _column_notes(grid: Grid, match: HeaderMatch, lay: Layout, columns: dict[str, dict[str, Any]]) -> list[str]:
-    """Notes on the file's columns the drafted layout reads as marks, or does not read though they hold data."""
+def _column_notes(
+    grid: Grid, match: HeaderMatch, lay: Layout, columns: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Notes on the file's columns the drafted layout reads as marks, or does not read though they hold
+    data."""
     mapping, mpaths = map_columns(grid, match.row, match.depth, lay)
     uses = account_columns(grid, HeaderMatch(lay, match.row, match.depth, mapping, mpaths, 0))
     notes: list[str] = []

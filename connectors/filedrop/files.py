@@ -23,8 +23,10 @@ def json_too_large(ext: str, size: int) -> tuple[str, str] | None:
     if ext != ".json" or size <= MAX_JSON_BYTES:
         return None
     mb = f"{size / 2**20:.1f}".replace(".", ",")  # Vietnamese decimal comma
-    return ("file_too_large", f"tệp JSON {mb} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: "
-            "hãy xuất riêng từng trường hoặc từng học kỳ")  # fmt: skip
+    return (
+        "file_too_large",
+        f"tệp JSON {mb} MB, tối đa {MAX_JSON_BYTES // 2**20} MB: hãy xuất riêng từng trường hoặc từng học kỳ",
+    )
 
 
 def sha256_of(path: Path) -> str:

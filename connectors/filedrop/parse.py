@@ -173,15 +173,7 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
         sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
     res = FileResult(rel, sha, size, "quarantined")
     try:
-        if ext not in SUPPORTED:
-            raise FileRejected("unsupported_type", ext)
-        if size == 0:
-            raise FileRejected("empty_file")
-        if size > MAX_FILE_BYTES:
-            raise FileRejected("file_too_large")
-        too_large = json_too_large(ext, size)
-        if too_large:
-            raise FileRejected(*too_large)
+        _check_type_and_size(ext, size)
         if ext == ".json":
             from connectors import json_layouts
 
@@ -193,9 +185,7 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
                 raise FileRejected(*blocked)
         hidden: list[tuple[str, str]] = []
         grids = read_grids(path, data, hidden)
-        res.unread_sheets = [(name, "hidden_sheet", reason_text("hidden_sheet")
-                              + (" (trang ẩn sâu — very hidden)" if state == "veryhidden" else " (trang ẩn)"))
-                             for name, state in hidden]  # fmt: skip
+        res.unread_sheets = [(name, "hidden_sheet", _hidden_text(state)) for name, state in hidden]
         if ext in CSV_TYPES:  # a CSV has no sheets: its rows and rejects carry a blank sheet
             for g in grids:
                 g.sheet = ""
@@ -212,11 +202,33 @@ def _locate(job: ParseJob, layouts: tuple[Layout, ...]) -> FileResult | _Located
             if near and not errors:  # a near miss names the header it lacks (issue 19)
                 raise FileRejected("incomplete_header", near[0][2])
             shown = ", ".join(f"“{n}”" for n, _ in hidden)
-            raise FileRejected(errors[0] if errors else "unrecognized_layout",
-                               f"các trang ẩn không được đọc: {shown}" if hidden else "")  # fmt: skip
+            raise FileRejected(
+                errors[0] if errors else "unrecognized_layout",
+                f"các trang ẩn không được đọc: {shown}" if hidden else "",
+            )
         return _Located(res, found, errors, cut_last_line(data, grids) if ext in CSV_TYPES else None)
     except BaseException as exc:
         return _rejected(res, exc, path, rel)
+
+
+def _check_type_and_size(ext: str, size: int) -> None:
+    """Raise the `FileRejected` of a file not read for its type or size (empty, too large)."""
+    if ext not in SUPPORTED:
+        raise FileRejected("unsupported_type", ext)
+    if size == 0:
+        raise FileRejected("empty_file")
+    if size > MAX_FILE_BYTES:
+        raise FileRejected("file_too_large")
+    too_large = json_too_large(ext, size)
+    if too_large:
+        raise FileRejected(*too_large)
+
+
+def _hidden_text(state: str) -> str:
+    """The Vietnamese reason a hidden sheet (`hidden` or `veryhidden`) is not read."""
+    return reason_text("hidden_sheet") + (
+        " (trang ẩn sâu — very hidden)" if state == "veryhidden" else " (trang ẩn)"
+    )
 
 
 def cut_last_line(data: bytes | None, grids: list[Grid]) -> tuple[int, int, int] | None:
@@ -254,7 +266,10 @@ def _rejected(res: FileResult, exc: BaseException, path: Path, rel: str) -> File
         return res
     if isinstance(exc, RecursionError):  # json.loads of arrays or objects nested ~1,000 deep
         res.reason_code = "unreadable_file"
-        res.reason = f"{reason_text('unreadable_file')} (cấu trúc lồng nhau quá sâu: quá nhiều cấp [ hoặc {{ lồng nhau)"
+        res.reason = (
+            f"{reason_text('unreadable_file')} "
+            "(cấu trúc lồng nhau quá sâu: quá nhiều cấp [ hoặc { lồng nhau)"
+        )
         return res
     if isinstance(exc, MemoryError):  # the worker's address-space limit, met in Python code
         res.reason_code = "file_too_large"
@@ -332,8 +347,11 @@ def _finish(jobs: list[ParseJob], located: dict[int, _Located]) -> dict[int, lis
     members = [(i, n, grid, match) for i, loc in located.items() for n, (grid, match) in enumerate(loc.found)]
     out: dict[tuple[int, int], SheetResult] = {}
     for idxs in group_sheets([m[3] for m in members]):
-        got = parse_sheets([members[x][2] for x in idxs], [members[x][3] for x in idxs],
-                           [jobs[members[x][0]].ctx for x in idxs])  # fmt: skip
+        got = parse_sheets(
+            [members[x][2] for x in idxs],
+            [members[x][3] for x in idxs],
+            [jobs[members[x][0]].ctx for x in idxs],
+        )
         for x, r in zip(idxs, got, strict=True):
             out[(members[x][0], members[x][1])] = r
     return {i: [out[(i, n)] for n in range(len(loc.found))] for i, loc in located.items()}

@@ -113,8 +113,13 @@ def _stat(path: Path) -> tuple[int, int, float]:
     return st.st_size, st.st_mtime_ns, st.st_mtime
 
 
-def plan_files(inbox: Path, year: str | None, known: dict[str, ManifestEntry], summary: IngestSummary,
-               settle_s: float = 0.0) -> Plan:  # fmt: skip
+def plan_files(
+    inbox: Path,
+    year: str | None,
+    known: dict[str, ManifestEntry],
+    summary: IngestSummary,
+    settle_s: float = 0.0,
+) -> Plan:
     """Decide per file, in parse order: the path checks (no read), the hash, unchanged → skipped; only a
     file whose hash the manifest does not hold gets the content checks (zip directory, width…). File
     contents read for the hash are kept for the parse up to HOLD_BYTES. A file still being written —

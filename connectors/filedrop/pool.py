@@ -66,8 +66,15 @@ class ParsedFiles:
     they would have, and a file whose worker dies alone is quarantined naming what stopped it
     (`file_too_large` for a memory or CPU limit, `reader_crashed` otherwise)."""
 
-    def __init__(self, todo: list[FileDecision], registry: Registry, hash_key: str, workers: int | None,
-                 progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        todo: list[FileDecision],
+        registry: Registry,
+        hash_key: str,
+        workers: int | None,
+        progress: Callable[[str], None] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.todo, self.registry, self.hash_key, self.progress = todo, registry, hash_key, progress
         self.limits = limits or Limits()
         self.batches = parse_batches(self.todo)
@@ -94,8 +101,14 @@ class ParsedFiles:
     def _take(self, i: int, d: FileDecision) -> FileResult:
         if d.blocked:
             size = d.path.lstat().st_size
-            return FileResult(d.rel, d.sha256, size, "quarantined", d.blocked[0],
-                              f"{reason_text(d.blocked[0])} ({d.blocked[1]})")  # fmt: skip
+            return FileResult(
+                d.rel,
+                d.sha256,
+                size,
+                "quarantined",
+                d.blocked[0],
+                f"{reason_text(d.blocked[0])} ({d.blocked[1]})",
+            )
         b = self.batch_of[i]
         if i not in self.parsed:
             self._collect(b, i)
@@ -106,9 +119,17 @@ class ParsedFiles:
         return res
 
     def _jobs(self, idxs: list[int]) -> list[ParseJob]:
-        return [ParseJob(self.todo[i].path, self.todo[i].rel, self.registry.context(self.todo[i].rel, self.hash_key),
-                         self.todo[i].sha256 or None, self.todo[i].data, self.limits.max_cells)
-                for i in idxs]  # fmt: skip
+        return [
+            ParseJob(
+                self.todo[i].path,
+                self.todo[i].rel,
+                self.registry.context(self.todo[i].rel, self.hash_key),
+                self.todo[i].sha256 or None,
+                self.todo[i].data,
+                self.limits.max_cells,
+            )
+            for i in idxs
+        ]
 
     def _submit_ahead(self) -> None:
         """Keep `workers` batches in their workers."""

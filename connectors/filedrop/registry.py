@@ -76,8 +76,14 @@ class Registry:
 
     def context(self, rel: str, hash_key: str) -> ParseContext:
         fy, fs = delivery_of(Path(rel))
-        return ParseContext(file=rel, folder_year=fy, folder_school=fs, school_names=self.names,
-                            hash_key=hash_key, platform_by_school=self.platforms)  # fmt: skip
+        return ParseContext(
+            file=rel,
+            folder_year=fy,
+            folder_school=fs,
+            school_names=self.names,
+            hash_key=hash_key,
+            platform_by_school=self.platforms,
+        )
 
 
 def is_registry_file(d: FileDecision, layouts: tuple[Layout, ...], max_cells: int | None = None) -> bool:

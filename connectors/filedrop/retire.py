@@ -24,8 +24,13 @@ def _retires(rel: str, entry: ManifestEntry, seen: set[str], year: str | None) -
     return rel not in seen and entry.status != "retired" and not (year and fy and fy != year)
 
 
-def retire_missing(con: duckdb.DuckDBPyConnection, known: dict[str, ManifestEntry], seen: set[str],
-                   year: str | None, summary: IngestSummary) -> None:  # fmt: skip
+def retire_missing(
+    con: duckdb.DuckDBPyConnection,
+    known: dict[str, ManifestEntry],
+    seen: set[str],
+    year: str | None,
+    summary: IngestSummary,
+) -> None:
     """Files the manifest holds that are no longer in the inbox (of this year): their rows leave, each in
     its own transaction, and the manifest marks them retired."""
     for rel, entry in known.items():

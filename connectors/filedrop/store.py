@@ -43,9 +43,16 @@ class StoreItem:
     fresh: bool = False
 
 
-def store_file(con: duckdb.DuckDBPyConnection, res: FileResult, run_id: str, year: str | None,
-               school: str | None, replaced: bool, prev_entities: list[str] | None = None,
-               fresh: bool = False) -> None:  # fmt: skip
+def store_file(
+    con: duckdb.DuckDBPyConnection,
+    res: FileResult,
+    run_id: str,
+    year: str | None,
+    school: str | None,
+    replaced: bool,
+    prev_entities: list[str] | None = None,
+    fresh: bool = False,
+) -> None:
     """Write one parsed file atomically: old rows out, new rows, rejects and manifest in.
 
     Old rows are removed from the raw tables of `prev_entities` (the entities of its manifest row)
@@ -96,16 +103,26 @@ def pack(results: list[FileResult]) -> list[FileResult]:
             if s.parent is not None:  # a slice of a grouped parse's frame: one part for the group
                 key: tuple = ("group", id(s.parent[0]), layout.entity, layout.id, layout.source_system)
             else:  # sheets of one file and layout with the same columns and dtypes
-                key = ("file", id(res), layout.entity, layout.id, layout.source_system, tuple(s.rows.columns),
-                       tuple(map(str, s.rows.dtypes)))  # fmt: skip
+                key = (
+                    "file",
+                    id(res),
+                    layout.entity,
+                    layout.id,
+                    layout.source_system,
+                    tuple(s.rows.columns),
+                    tuple(map(str, s.rows.dtypes)),
+                )
             buckets.setdefault(key, []).append((res, s))
     for key, members in buckets.items():
         sheets = [s for _, s in members]
         if key[0] == "group":
             parent = sheets[0].parent[0]  # type: ignore[index]
             spans = [(s.parent[1], s.parent[2]) for s in sheets]  # type: ignore[index]
-            whole = spans[0][0] == 0 and spans[-1][1] == len(parent) and \
-                all(b == a2 for (_, b), (a2, _) in itertools.pairwise(spans))  # fmt: skip
+            whole = (
+                spans[0][0] == 0
+                and spans[-1][1] == len(parent)
+                and all(b == a2 for (_, b), (a2, _) in itertools.pairwise(spans))
+            )
             idx = None if whole else np.concatenate([np.arange(a, b) for a, b in spans])
             frame = parent.copy(deep=False) if idx is None else parent.iloc[idx]
         else:
@@ -203,22 +220,44 @@ def _reject_rows(it: StoreItem, now: dt.datetime) -> list[dict]:
     """The `quarantine_rows` entries of a file's row rejects."""
     res = it.res
     return [
-        {"source_sheet": r.sheet, "source_row": r.row, "column_letter": r.column, "header": r.header,
-         "canonical_column": r.canonical, "value": r.value, "reason_code": r.reason_code,
-         "message": r.message, "stage": "ingest", "entity": s.layout.entity, "layout_id": s.layout.id,
-         "source_file": res.source_file, "file_sha256": res.sha256, "recorded_at": now,
-         "school_code": it.school, "school_year": it.year, "check_name": r.reason_code}
-        for s in res.sheets for r in s.rejects
-    ]  # fmt: skip
+        {
+            "source_sheet": r.sheet,
+            "source_row": r.row,
+            "column_letter": r.column,
+            "header": r.header,
+            "canonical_column": r.canonical,
+            "value": r.value,
+            "reason_code": r.reason_code,
+            "message": r.message,
+            "stage": "ingest",
+            "entity": s.layout.entity,
+            "layout_id": s.layout.id,
+            "source_file": res.source_file,
+            "file_sha256": res.sha256,
+            "recorded_at": now,
+            "school_code": it.school,
+            "school_year": it.year,
+            "check_name": r.reason_code,
+        }
+        for s in res.sheets
+        for r in s.rejects
+    ]
 
 
 def _warning_rows(res: FileResult) -> list[dict]:
     """The `ingest_warnings` entries of a file's row warnings."""
     return [
-        {"source_file": res.source_file, "file_sha256": res.sha256, "source_sheet": w.sheet,
-         "source_row": w.row, "reason_code": w.reason_code, "detail": w.detail}
-        for s in res.sheets for w in s.warnings
-    ]  # fmt: skip
+        {
+            "source_file": res.source_file,
+            "file_sha256": res.sha256,
+            "source_sheet": w.sheet,
+            "source_row": w.row,
+            "reason_code": w.reason_code,
+            "detail": w.detail,
+        }
+        for s in res.sheets
+        for w in s.warnings
+    ]
 
 
 def _manifest_row(it: StoreItem, now: dt.datetime, run_id: str) -> dict:
@@ -227,16 +266,26 @@ def _manifest_row(it: StoreItem, now: dt.datetime, run_id: str) -> dict:
     layouts = sorted({s.layout.id for s in res.sheets})
     entities = sorted({s.layout.entity for s in res.sheets})
     return {
-        "source_file": res.source_file, "file_sha256": res.sha256, "size_bytes": res.size,
-        "delivery_year": it.year, "delivery_school": it.school, "layout_ids": ",".join(layouts),
-        "entities": ",".join(entities), "status": res.status, "reason_code": res.reason_code,
-        "reason": res.reason, "rows_read": res.rows_read, "rows_kept": res.rows_kept,
-        "rows_rejected": res.rows_rejected, "records_written": res.records_written,
+        "source_file": res.source_file,
+        "file_sha256": res.sha256,
+        "size_bytes": res.size,
+        "delivery_year": it.year,
+        "delivery_school": it.school,
+        "layout_ids": ",".join(layouts),
+        "entities": ",".join(entities),
+        "status": res.status,
+        "reason_code": res.reason_code,
+        "reason": res.reason,
+        "rows_read": res.rows_read,
+        "rows_kept": res.rows_kept,
+        "rows_rejected": res.rows_rejected,
+        "records_written": res.records_written,
         "rows_skipped": sum(s.rows_skipped for s in res.sheets),
         "duplicates_dropped": sum(s.duplicates_dropped for s in res.sheets),
-        "ingested_at": now, "run_id": run_id,
+        "ingested_at": now,
+        "run_id": run_id,
         "sheets_report": sheets_report(res.sheets, res.unread_sheets),
-    }  # fmt: skip
+    }
 
 
 def _action(it: StoreItem) -> str:
@@ -249,13 +298,17 @@ def previous_entries(con: duckdb.DuckDBPyConnection, items: list[StoreItem]) -> 
     (`FileResult.kept_previous`), as they were (their file, row and time): stored again with the new
     version, the school keeps its previous entry until the registry is corrected. None when there are
     none (a code listed twice in the first registry has no entry: its school's files wait for one)."""
-    keys = [f"{it.res.source_file}|{code}|{year}" for it in items if it.res.status != "quarantined"
-            for code, year in it.res.kept_previous]  # fmt: skip
+    keys = [
+        f"{it.res.source_file}|{code}|{year}"
+        for it in items
+        if it.res.status != "quarantined"
+        for code, year in it.res.kept_previous
+    ]
     if not keys:
         return None
     table = con.sql(
-        "SELECT * FROM raw_school WHERE list_contains($keys::VARCHAR[], concat_ws('|', source_file, school_code, "
-        "school_year))",
+        "SELECT * FROM raw_school "
+        "WHERE list_contains($keys::VARCHAR[], concat_ws('|', source_file, school_code, school_year))",
         params={"keys": keys},
     ).to_arrow_table()
     return table if table.num_rows else None

@@ -37,8 +37,11 @@ def unmatched_school_name(found: list[tuple[Grid, HeaderMatch]], ctx: ParseConte
                         return (
                             f"tiêu đề ghi “{line.strip()}” nhưng chưa có danh sách trường của Sở để đối chiếu"
                         )
-                    return (f"tiêu đề ghi “{line.strip()}” nhưng tên này không khớp trường nào trong danh sách "
-                            "trường của Sở: sửa tên trường cho đúng danh sách, hoặc đặt tệp vào thư mục của trường")  # fmt: skip
+                    return (
+                        f"tiêu đề ghi “{line.strip()}” nhưng tên này không khớp trường nào trong danh sách "
+                        "trường của Sở: sửa tên trường cho đúng danh sách, hoặc đặt tệp vào thư mục của "
+                        "trường"
+                    )
     return None
 
 
@@ -53,8 +56,16 @@ def reject_cut_line(res: FileResult, cut: tuple[int, int, int]) -> None:
         if not mine.any() and not any(r.row == row for r in s.rejects):
             continue
         s.rows, s.parent = s.rows[~mine], None
-        s.rejects.append(RowIssue.reject(res.source_file, s.sheet, row, "truncated_row", entity=s.layout.entity,
-                                         expected=f"{width} cột, dòng chỉ có {fields} cột"))  # fmt: skip
+        s.rejects.append(
+            RowIssue.reject(
+                res.source_file,
+                s.sheet,
+                row,
+                "truncated_row",
+                entity=s.layout.entity,
+                expected=f"{width} cột, dòng chỉ có {fields} cột",
+            )
+        )
 
 
 def reject_nul_rows(res: FileResult, found: list[tuple[Grid, HeaderMatch]]) -> None:
@@ -80,10 +91,19 @@ def reject_nul_rows(res: FileResult, found: list[tuple[Grid, HeaderMatch]]) -> N
         for r, (col, value) in sorted(first.items()):
             if r not in rejected and not (s.rows["source_row"] == r).any():
                 continue  # not a data row (title, footer)
-            s.rejects.append(RowIssue.reject(res.source_file, s.sheet, r, "nul_character", entity=s.layout.entity,
-                                             canonical=match.mapping.get(col, ""), column=col,
-                                             header=" / ".join(match.paths.get(col, [])),
-                                             value=value.replace("\x00", "␀")))  # fmt: skip
+            s.rejects.append(
+                RowIssue.reject(
+                    res.source_file,
+                    s.sheet,
+                    r,
+                    "nul_character",
+                    entity=s.layout.entity,
+                    canonical=match.mapping.get(col, ""),
+                    column=col,
+                    header=" / ".join(match.paths.get(col, [])),
+                    value=value.replace("\x00", "␀"),
+                )
+            )
         s.rows, s.parent = s.rows[~mine], None
 
 
@@ -122,11 +142,25 @@ def duplicate_school_codes(
         s.rejects = [r for r in s.rejects if r.row not in redo or r.reason_code != "duplicate_key"]
         for (code, year), rows in sorted(rows_of.items()):
             listed = ", ".join(str(r) for r in sorted(rows))
-            expected = (f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {year}); "
-                        "tạm giữ thông tin trường này của lần nạp trước")  # fmt: skip
-            s.rejects += [RowIssue.reject(res.source_file, s.sheet, r, "duplicate_school_code", entity="school",
-                                          canonical="school_code", column=col, header=header, value=code,
-                                          expected=expected) for r in sorted(rows)]  # fmt: skip
+            expected = (
+                f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {year}); "
+                "tạm giữ thông tin trường này của lần nạp trước"
+            )
+            s.rejects += [
+                RowIssue.reject(
+                    res.source_file,
+                    s.sheet,
+                    r,
+                    "duplicate_school_code",
+                    entity="school",
+                    canonical="school_code",
+                    column=col,
+                    header=header,
+                    value=code,
+                    expected=expected,
+                )
+                for r in sorted(rows)
+            ]
         s.rows, s.parent = s.rows[~hit.to_numpy()], None
         conflicts |= set(rows_of)
     return sorted(conflicts)

@@ -45,8 +45,11 @@ class BatchWriter:
     def add(self, d: FileDecision, res: FileResult) -> None:
         """Queue one file (stored now when the batch is full)."""
         fy, fs = d.delivery
-        self.items.append(StoreItem(res, fy, fs, replaced=d.prev is not None, prev_entities=d.prev_entities,
-                                    fresh=d.prev is None))  # fmt: skip
+        self.items.append(
+            StoreItem(
+                res, fy, fs, replaced=d.prev is not None, prev_entities=d.prev_entities, fresh=d.prev is None
+            )
+        )
         self.rows += sum(s.records for s in res.sheets) + len(res.sheets)
         if len(self.items) >= STORE_BATCH_FILES or self.rows >= STORE_BATCH_ROWS:
             self.flush()
@@ -73,9 +76,16 @@ def _block_unknown_school(
     return False
 
 
-def take_files(con: duckdb.DuckDBPyConnection, todo: list[FileDecision], registry: Registry, hash_key: str,
-               workers: int | None, progress: Callable[[str], None] | None, summary: IngestSummary,
-               limits: Limits | None = None) -> None:  # fmt: skip
+def take_files(
+    con: duckdb.DuckDBPyConnection,
+    todo: list[FileDecision],
+    registry: Registry,
+    hash_key: str,
+    workers: int | None,
+    progress: Callable[[str], None] | None,
+    summary: IngestSummary,
+    limits: Limits | None = None,
+) -> None:
     """Parse the files with one registry snapshot (in workers under `limits`) and store them in order,
     a batch per transaction."""
     if not todo:

@@ -98,16 +98,19 @@ def ensure_api_tables(con: duckdb.DuckDBPyConnection) -> None:
 def get_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str) -> str | None:
     """The stored resume cursor of (base_url, school_year), None when there is none."""
     ensure_api_tables(con)
-    row = con.execute("SELECT cursor FROM api_cursors WHERE base_url = ? AND school_year = ?",
-                      [base_url.rstrip("/"), school_year]).fetchall()  # fmt: skip
+    row = con.execute(
+        "SELECT cursor FROM api_cursors WHERE base_url = ? AND school_year = ?",
+        [base_url.rstrip("/"), school_year],
+    ).fetchall()
     return row[0][0] if row else None
 
 
 def reset_cursor(con: duckdb.DuckDBPyConnection, base_url: str, school_year: str) -> None:
     """Forget the cursor: the next pull asks for everything again (rows are de-duplicated)."""
     ensure_api_tables(con)
-    con.execute("DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
-                [base_url.rstrip("/"), school_year])  # fmt: skip
+    con.execute(
+        "DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?", [base_url.rstrip("/"), school_year]
+    )
 
 
 # Codes of a failed pull: the transport's (`ApiError.CODES`) and the pull's own.
@@ -153,33 +156,60 @@ def _dedupe_key() -> list[str]:
     return [*load_entities()[ENTITY].grain, "measured_at"]
 
 
-def _pull_record(summary: PullSummary, source_file: str, started_at: dt.datetime,
-                 error: PullError | None) -> list[Any]:  # fmt: skip
+def _pull_record(
+    summary: PullSummary, source_file: str, started_at: dt.datetime, error: PullError | None
+) -> list[Any]:
     """One `api_pulls` row, in the table's column order."""
     return [
-        summary.run_id, summary.base_url, source_file, summary.school_year, started_at, dt.datetime.now(),
-        "failed" if error else "ok", summary.pages, summary.objects, summary.objects_quarantined,
-        0 if error else summary.rows_loaded, error.code if error else None,
-        error.http_status if error else None, str(error) if error else None,
+        summary.run_id,
+        summary.base_url,
+        source_file,
+        summary.school_year,
+        started_at,
+        dt.datetime.now(),
+        "failed" if error else "ok",
+        summary.pages,
+        summary.objects,
+        summary.objects_quarantined,
+        0 if error else summary.rows_loaded,
+        error.code if error else None,
+        error.http_status if error else None,
+        str(error) if error else None,
         error.message_vi if error else None,
-    ]  # fmt: skip
+    ]
 
 
 _INSERT_PULL = "INSERT INTO api_pulls VALUES (" + ", ".join(["?"] * 15) + ")"
 
 
-def _record_failure(con: duckdb.DuckDBPyConnection, summary: PullSummary, source_file: str,
-                    started_at: dt.datetime, error: PullError) -> None:  # fmt: skip
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    summary: PullSummary,
+    source_file: str,
+    started_at: dt.datetime,
+    error: PullError,
+) -> None:
     """Record a failed pull; a warehouse that cannot take the record is logged, the `PullError` stands."""
     try:
         con.execute(_INSERT_PULL, _pull_record(summary, source_file, started_at, error))
     except duckdb.Error as exc:
-        log.error("LMS API pull %s %s failed (%s) and could not be recorded in api_pulls: %s",
-                  source_file, summary.school_year, error.code, exc)  # fmt: skip
+        log.error(
+            "LMS API pull %s %s failed (%s) and could not be recorded in api_pulls: %s",
+            source_file,
+            summary.school_year,
+            error.code,
+            exc,
+        )
 
 
-def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: pd.DataFrame,
-                keycols: list[str], source_file: str, started_at: dt.datetime) -> None:  # fmt: skip
+def _store_pull(
+    con: duckdb.DuckDBPyConnection,
+    summary: PullSummary,
+    incoming: pd.DataFrame,
+    keycols: list[str],
+    source_file: str,
+    started_at: dt.datetime,
+) -> None:
     """One transaction: supersede earlier rows of the same key, insert, quarantine, move the cursor,
     record the pull as ok."""
     table = load_entities()[ENTITY].table
@@ -209,13 +239,24 @@ def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: 
             finally:
                 con.unregister("_lms_q")
             raw_store.insert_frame(con, "quarantine_rows", q)
-        con.execute("DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
-                    [summary.base_url, summary.school_year])  # fmt: skip
+        con.execute(
+            "DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
+            [summary.base_url, summary.school_year],
+        )
         con.execute(
             "INSERT INTO api_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [summary.base_url, summary.school_year, summary.cursor_after, dt.datetime.now(), summary.run_id,
-             summary.pages, summary.objects, summary.objects_quarantined, summary.rows_loaded],
-        )  # fmt: skip
+            [
+                summary.base_url,
+                summary.school_year,
+                summary.cursor_after,
+                dt.datetime.now(),
+                summary.run_id,
+                summary.pages,
+                summary.objects,
+                summary.objects_quarantined,
+                summary.rows_loaded,
+            ],
+        )
         con.execute(_INSERT_PULL, _pull_record(summary, source_file, started_at, None))
         con.execute("COMMIT")
     except Exception:
@@ -262,8 +303,9 @@ class PullStatus:
 _PULL_COLUMNS = [f.name for f in dataclasses.fields(PullStatus)]
 
 
-def latest_pull_status(con: duckdb.DuckDBPyConnection, school_year: str,
-                       since: dt.datetime | None = None) -> PullStatus | None:  # fmt: skip
+def latest_pull_status(
+    con: duckdb.DuckDBPyConnection, school_year: str, since: dt.datetime | None = None
+) -> PullStatus | None:
     """The latest recorded API pull of `school_year` (started at or after `since` when given, e.g. the
     start of a run), None when there is none or no pull was ever recorded. Reads only: a read-only
     connection to a warehouse without the table works."""

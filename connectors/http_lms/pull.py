@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,8 +52,8 @@ def _page_items(doc: Any, url: str) -> tuple[list[Any], str | None, str | None]:
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise PullError(
             f"GET {url}: unexpected response shape (expected an object with a 'data' list)",
-            f"API {urlsplit(url).netloc} trả về dữ liệu không đúng cấu trúc (thiếu danh sách 'data'); lần lấy "
-            "dữ liệu này bị hủy, dữ liệu đã có không bị thay đổi.",
+            f"API {urlsplit(url).netloc} trả về dữ liệu không đúng cấu trúc (thiếu danh sách 'data'); "
+            "lần lấy dữ liệu này bị hủy, dữ liệu đã có không bị thay đổi.",
             code="bad_shape",
         )
     nxt = doc.get("next_cursor")
@@ -101,20 +102,23 @@ def pull_lms_metrics(
     """
     t0 = time.monotonic()
     started_at = dt.datetime.now()
-    base = base_url.rstrip("/")
-    sy = school_year_of(str(school_year))
-    if sy is None:
-        raise ValueError(f"Not a school year: {school_year!r}")
-    raw_store.ensure_schema(con)
-    ensure_api_tables(con)
-    summary = PullSummary(run_id or uuid.uuid4().hex[:12], base, sy, get_cursor(con, base, sy))
-    source_file = source_file_of(base)
+    summary = _start(con, base_url, school_year, run_id)
+    source_file = source_file_of(summary.base_url)
     try:
         key = _api_key(api_key, api_key_env)  # checked even when a client is given
         cl = client or JsonClient(key, policy or RetryPolicy(), max_body_bytes=max_body_bytes)
         try:
-            incoming = _fetch_rows(cl, summary, source_file, t0 + pull_budget_s, pull_budget_s, page_size,
-                                   max_pages, hash_key, hub_subjects)  # fmt: skip
+            fetch = _Fetch(
+                cl,
+                source_file,
+                t0 + pull_budget_s,
+                pull_budget_s,
+                page_size,
+                max_pages,
+                hash_key,
+                hub_subjects,
+            )
+            incoming = _fetch_rows(fetch, summary)
         finally:
             if client is None:
                 cl.close()
@@ -125,10 +129,44 @@ def pull_lms_metrics(
 
     _store_pull(con, summary, incoming, _dedupe_key(), source_file, started_at)
     summary.elapsed_s = round(time.monotonic() - t0, 3)
-    log.info("LMS API pull %s %s: %d page(s), %d object(s), %d quarantined, %d row(s) loaded, %d replaced",
-             source_file, sy, summary.pages, summary.objects, summary.objects_quarantined,
-             summary.rows_loaded, summary.rows_replaced)  # fmt: skip
+    log.info("LMS API pull %s %s: %s", source_file, summary.school_year, _counts_text(summary))
     return summary
+
+
+def _start(
+    con: duckdb.DuckDBPyConnection, base_url: str, school_year: str | int, run_id: str | None
+) -> PullSummary:
+    """The pull's summary before its first page (from the stored cursor), the tables it needs created."""
+    base = base_url.rstrip("/")
+    sy = school_year_of(str(school_year))
+    if sy is None:
+        raise ValueError(f"Not a school year: {school_year!r}")
+    raw_store.ensure_schema(con)
+    ensure_api_tables(con)
+    return PullSummary(run_id or uuid.uuid4().hex[:12], base, sy, get_cursor(con, base, sy))
+
+
+def _counts_text(summary: PullSummary) -> str:
+    """The pull's counts for its log line."""
+    return (
+        f"{summary.pages} page(s), {summary.objects} object(s), {summary.objects_quarantined} quarantined, "
+        f"{summary.rows_loaded} row(s) loaded, {summary.rows_replaced} replaced"
+    )
+
+
+@dataclass(frozen=True)
+class _Fetch:
+    """How one pull fetches its pages: the client, the endpoint's provenance name, the pull's deadline (a
+    `time.monotonic()` value) and budget, its page limits, and what mapping a push object needs."""
+
+    client: JsonClient
+    source_file: str
+    deadline: float
+    budget_s: float
+    page_size: int
+    max_pages: int
+    hash_key: str
+    hub_subjects: Mapping[str, str] | None
 
 
 def _api_key(api_key: Any, api_key_env: str) -> str:
@@ -143,35 +181,24 @@ def _api_key(api_key: Any, api_key_env: str) -> str:
         ) from exc
 
 
-def _fetch_rows(cl: JsonClient, summary: PullSummary, source_file: str, deadline: float, budget_s: float,
-                page_size: int, max_pages: int, hash_key: str,
-                hub_subjects: Mapping[str, str] | None) -> pd.DataFrame:  # fmt: skip
+def _fetch_rows(fetch: _Fetch, summary: PullSummary) -> pd.DataFrame:
     """Fetch every page from the stored cursor on, mapping each as it arrives (its JSON is then
     dropped); the rows, de-duplicated on the grain. Fills the summary's counts and `cursor_after`."""
     url = f"{summary.base_url}/v1/metrics"
-    host = urlsplit(url).netloc
     cursor, last_requested, resume = summary.cursor_before, summary.cursor_before, None
     seen: set[str | None] = set()
     frames: list[pd.DataFrame] = []
     now = dt.datetime.now()
     while True:
-        if cursor in seen:
-            raise PullError(
-                f"GET {url}: next_cursor {cursor!r} was already fetched in this pull (cursor loop)",
-                f"API {host} trả về vị trí trang lặp lại; lần lấy dữ liệu này bị hủy, "
-                "dữ liệu đã có không bị thay đổi.",
-                code="cursor_loop",
-            )
-        if summary.pages >= max_pages:
-            raise PullError(f"GET {url}: more than {max_pages} pages in one pull",
-                            f"API {host} trả về quá {max_pages} trang; lần lấy dữ liệu "
-                            "này bị hủy, dữ liệu đã có không bị thay đổi.", code="too_many_pages")  # fmt: skip
-        if time.monotonic() >= deadline:
-            raise _pull_deadline_error(url, budget_s, summary.pages)
+        _may_fetch(fetch, summary, url, cursor, seen)
         seen.add(cursor)
-        params = {"school_year": start_year(summary.school_year), "cursor": cursor, "page_size": page_size}
+        params = {
+            "school_year": start_year(summary.school_year),
+            "cursor": cursor,
+            "page_size": fetch.page_size,
+        }
         try:
-            doc = cl.get_json(url, params, deadline=deadline)
+            doc = fetch.client.get_json(url, params, deadline=fetch.deadline)
         except ApiError as exc:
             if (
                 exc.status == 410
@@ -183,12 +210,16 @@ def _fetch_rows(cl: JsonClient, summary: PullSummary, source_file: str, deadline
                 cursor = last_requested = None
                 continue
             if exc.code == "pull_deadline":
-                raise _pull_deadline_error(url, budget_s, summary.pages, exc) from exc
+                raise _pull_deadline_error(url, fetch.budget_s, summary.pages, exc) from exc
             raise PullError(str(exc), exc.message_vi, code=exc.code, http_status=exc.status) from exc
         items, nxt, resume = _page_items(doc, url)
         del doc
         summary.pages += 1
-        frames.extend(_map_page(items, cursor or "start", summary, source_file, hash_key, hub_subjects, now))
+        frames.extend(
+            _map_page(
+                items, cursor or "start", summary, fetch.source_file, fetch.hash_key, fetch.hub_subjects, now
+            )
+        )
         last_requested = cursor
         if nxt is None:
             break
@@ -202,8 +233,39 @@ def _fetch_rows(cl: JsonClient, summary: PullSummary, source_file: str, deadline
     return incoming
 
 
-def _map_page(items: list[Any], sheet: str, summary: PullSummary, source_file: str, hash_key: str,
-              hub_subjects: Mapping[str, str] | None, now: dt.datetime) -> list[pd.DataFrame]:  # fmt: skip
+def _may_fetch(
+    fetch: _Fetch, summary: PullSummary, url: str, cursor: str | None, seen: set[str | None]
+) -> None:
+    """Raise the `PullError` that stops the pull before it asks for `cursor`: a cursor already fetched
+    (a loop), too many pages, or the pull's deadline passed."""
+    host = urlsplit(url).netloc
+    if cursor in seen:
+        raise PullError(
+            f"GET {url}: next_cursor {cursor!r} was already fetched in this pull (cursor loop)",
+            f"API {host} trả về vị trí trang lặp lại; lần lấy dữ liệu này bị hủy, "
+            "dữ liệu đã có không bị thay đổi.",
+            code="cursor_loop",
+        )
+    if summary.pages >= fetch.max_pages:
+        raise PullError(
+            f"GET {url}: more than {fetch.max_pages} pages in one pull",
+            f"API {host} trả về quá {fetch.max_pages} trang; lần lấy dữ liệu "
+            "này bị hủy, dữ liệu đã có không bị thay đổi.",
+            code="too_many_pages",
+        )
+    if time.monotonic() >= fetch.deadline:
+        raise _pull_deadline_error(url, fetch.budget_s, summary.pages)
+
+
+def _map_page(
+    items: list[Any],
+    sheet: str,
+    summary: PullSummary,
+    source_file: str,
+    hash_key: str,
+    hub_subjects: Mapping[str, str] | None,
+    now: dt.datetime,
+) -> list[pd.DataFrame]:
     """Map one page's objects; an invalid one is quarantined (into the summary), the others load."""
     frames: list[pd.DataFrame] = []
     for idx, obj in enumerate(items):
@@ -228,8 +290,9 @@ def _map_page(items: list[Any], sheet: str, summary: PullSummary, source_file: s
     return frames
 
 
-def _quarantine_row(exc: PushRejected, obj: Any, source_file: str, sha: str, sheet: str, idx: int,
-                    now: dt.datetime) -> dict[str, Any]:  # fmt: skip
+def _quarantine_row(
+    exc: PushRejected, obj: Any, source_file: str, sha: str, sheet: str, idx: int, now: dt.datetime
+) -> dict[str, Any]:
     body = unwrap_push(obj) if isinstance(obj, dict) else {}
     body = body if isinstance(body, dict) else {}
     school = body.get("school_code")
@@ -239,11 +302,21 @@ def _quarantine_row(exc: PushRejected, obj: Any, source_file: str, sha: str, she
     except PushRejected:
         sy = None
     return {
-        "stage": "ingest", "entity": ENTITY, "layout_id": push_layout(body),
-        "school_code": None if _missing(school) else school_code_of(school), "school_year": sy,
-        "source_file": source_file, "file_sha256": sha, "source_sheet": sheet, "source_row": idx,
-        "column_letter": None, "header": exc.field, "canonical_column": None, "value": None,
-        "reason_code": exc.code, "check_name": exc.code,
+        "stage": "ingest",
+        "entity": ENTITY,
+        "layout_id": push_layout(body),
+        "school_code": None if _missing(school) else school_code_of(school),
+        "school_year": sy,
+        "source_file": source_file,
+        "file_sha256": sha,
+        "source_sheet": sheet,
+        "source_row": idx,
+        "column_letter": None,
+        "header": exc.field,
+        "canonical_column": None,
+        "value": None,
+        "reason_code": exc.code,
+        "check_name": exc.code,
         "message": f"API {source_file}, trang '{sheet}', đối tượng {idx}: {exc.message_vi}.",
         "recorded_at": now,
-    }  # fmt: skip
+    }

@@ -35,11 +35,20 @@ HUB_METRICS: dict[str, str] = {
 }
 
 
-PROJECT_METRICS = frozenset({
-    "live_sessions", "lessons_assigned", "questions_answered", "tests_graded", "parent_views",
-    "active_events", "exercises_submitted", "resources_shared", "teacher_online_minutes",
-    "student_online_minutes",
-})  # fmt: skip
+PROJECT_METRICS = frozenset(
+    {
+        "live_sessions",
+        "lessons_assigned",
+        "questions_answered",
+        "tests_graded",
+        "parent_views",
+        "active_events",
+        "exercises_submitted",
+        "resources_shared",
+        "teacher_online_minutes",
+        "student_online_minutes",
+    }
+)
 
 
 HUB_ROLES = {"GV": "teacher", "HS": "student", "PH": "parent"}
@@ -47,17 +56,58 @@ CANONICAL_ROLES = frozenset({"teacher", "student", "parent", "school"})
 
 
 # Project subject codes (§4). A hub 4-digit code is mapped through `hub_subjects`; the rest → UNKNOWN.
-PROJECT_SUBJECTS = frozenset({
-    "TOAN", "VAN", "NN1", "GDCD", "LSDL", "KHTN", "LS", "DL", "GDKTPL", "LY", "HOA", "SINH", "CNGH",
-    "TIN", "GDQPAN", "GDTC", "NT", "AN", "MT", "HDTN", "GDDP", "TV", "DD", "TNXH", "KH", "TDT", "TINCN",
-})  # fmt: skip
+PROJECT_SUBJECTS = frozenset(
+    {
+        "TOAN",
+        "VAN",
+        "NN1",
+        "GDCD",
+        "LSDL",
+        "KHTN",
+        "LS",
+        "DL",
+        "GDKTPL",
+        "LY",
+        "HOA",
+        "SINH",
+        "CNGH",
+        "TIN",
+        "GDQPAN",
+        "GDTC",
+        "NT",
+        "AN",
+        "MT",
+        "HDTN",
+        "GDDP",
+        "TV",
+        "DD",
+        "TNXH",
+        "KH",
+        "TDT",
+        "TINCN",
+    }
+)
 
 
 ROW_COLUMNS = [
-    "school_code", "school_year", "source_system", "layout_id", "period_start", "period_end",
-    "measured_at", "semester", "user_pin", "role", "subject_code", "grade", "metric", "value",
-    "dim_value", "platform", "src_extra",
-]  # fmt: skip
+    "school_code",
+    "school_year",
+    "source_system",
+    "layout_id",
+    "period_start",
+    "period_end",
+    "measured_at",
+    "semester",
+    "user_pin",
+    "role",
+    "subject_code",
+    "grade",
+    "metric",
+    "value",
+    "dim_value",
+    "platform",
+    "src_extra",
+]
 
 
 class PushRejected(FileRejected):
@@ -277,12 +327,21 @@ def push_to_rows(
 
 
 # The columns one push object gives all its rows (the others come from each metric entry).
-_OBJECT_COLUMNS = ("school_year", "source_system", "layout_id", "period_start", "period_end", "measured_at",
-                   "semester", "platform")  # fmt: skip
+_OBJECT_COLUMNS = (
+    "school_year",
+    "source_system",
+    "layout_id",
+    "period_start",
+    "period_end",
+    "measured_at",
+    "semester",
+    "platform",
+)
 
 
-def _user_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
-               hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+def _user_rows(
+    body: Mapping[str, Any], top_extra: dict[str, Any], hub_subjects: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
     """The metric rows of a `dti.push_users.v1` object: one per metric entry of each user."""
     school_code = school_code_of(_req(body, "school_code", ""))
     rows: list[dict[str, Any]] = []
@@ -293,13 +352,15 @@ def _user_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
         pin = _id_text(_req(u, "user_pin", up))
         if len(pin) > 36:
             raise PushRejected("bad_id_format", f"{up}user_pin", pin[:40])
-        rows += _metric_rows(u.get("metrics"), up, school_code, pin, role_of(u.get("role"), pin), top_extra,
-                             hub_subjects)  # fmt: skip
+        rows += _metric_rows(
+            u.get("metrics"), up, school_code, pin, role_of(u.get("role"), pin), top_extra, hub_subjects
+        )
     return rows
 
 
-def _school_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
-                 hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+def _school_rows(
+    body: Mapping[str, Any], top_extra: dict[str, Any], hub_subjects: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
     """The metric rows of a `dti.push_schools.v1` object: one per metric entry of each school."""
     rows: list[dict[str, Any]] = []
     for i, s in enumerate(body["schools"]):
@@ -313,8 +374,15 @@ def _school_rows(body: Mapping[str, Any], top_extra: dict[str, Any],
     return rows
 
 
-def _metric_rows(metrics: Any, path: str, school_code: str, user_pin: str | None, role: str | None,
-                 extra: dict[str, Any], hub_subjects: Mapping[str, str] | None) -> list[dict[str, Any]]:  # fmt: skip
+def _metric_rows(
+    metrics: Any,
+    path: str,
+    school_code: str,
+    user_pin: str | None,
+    role: str | None,
+    extra: dict[str, Any],
+    hub_subjects: Mapping[str, str] | None,
+) -> list[dict[str, Any]]:
     """One row per entry of a user's or school's `metrics` list (`path`: where the list is, for the
     rejection of a bad entry)."""
     if not isinstance(metrics, list):
@@ -331,10 +399,17 @@ def _metric_rows(metrics: Any, path: str, school_code: str, user_pin: str | None
         if subject_raw is not None:
             row_extra["subject_code_raw"] = subject_raw
         dim = m.get("dim_value")
-        rows.append({
-            "school_code": school_code, "user_pin": user_pin, "role": role, "metric": metric_of(key),
-            "value": value, "subject_code": subject, "grade": _grade(m.get("grade_code", m.get("grade"))),
-            "dim_value": None if _missing(dim) else str(dim).strip(),
-            "src_extra": json.dumps(row_extra, ensure_ascii=False, sort_keys=True) if row_extra else None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "school_code": school_code,
+                "user_pin": user_pin,
+                "role": role,
+                "metric": metric_of(key),
+                "value": value,
+                "subject_code": subject,
+                "grade": _grade(m.get("grade_code", m.get("grade"))),
+                "dim_value": None if _missing(dim) else str(dim).strip(),
+                "src_extra": json.dumps(row_extra, ensure_ascii=False, sort_keys=True) if row_extra else None,
+            }
+        )
     return rows
