@@ -237,8 +237,9 @@ def admission_split(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     cid = _col(df, "citizen_id_hash").astype("string")
     row_ids = pd.Series(
         [hashlib.sha256(f"{ops.ctx.file}|{ops.sheet}|{r}".encode()).hexdigest()[:16] for r in df.index],
-        index=df.index, dtype="string",
-    )  # fmt: skip
+        index=df.index,
+        dtype="string",
+    )
     df["application_id"] = ("TAM-" + cid).fillna("ROW-" + row_ids)
     return df.drop(columns=["class_name"], errors="ignore")
 
@@ -267,8 +268,12 @@ def self_assessment(df: pd.DataFrame, ops: RowOps) -> pd.DataFrame:
     raw_code = ops.raw.get("criterion_code", pd.Series(pd.NA, index=df.index)).astype("string")
     code = raw_code.str.extract(f"({CRITERION_RX.pattern})")[0]
     composite = code.isin(COMPOSITE_CRITERIA)
-    ops.reject(raw_code.notna() & ~code.isin(LEAF_CRITERIA) & ~composite, "criterion_code", "unknown_value",
-               "mã tiêu chí lá của QĐ 4725 (1.1 … 2.4.3)")  # fmt: skip
+    ops.reject(
+        raw_code.notna() & ~code.isin(LEAF_CRITERIA) & ~composite,
+        "criterion_code",
+        "unknown_value",
+        "mã tiêu chí lá của QĐ 4725 (1.1 … 2.4.3)",
+    )
     df["criterion_code"] = code
     ops.skipped += int(composite.sum())
     df = df[~composite]
@@ -289,9 +294,15 @@ def score_columns(df: pd.DataFrame, ops: RowOps, raw_score: pd.Series | None) ->
     met_text = text.where(mandatory)
     flag_keys = met_text.fillna("").pipe(nz.norm_series)
     met = vocabulary().self_assessment.mandatory_met
-    from_score = pd.Series(np.where(flag_keys.isin(norm_set(met["true"])), True,
-                                    np.where(flag_keys.isin(norm_set(met["false"])), False, None)),  # type: ignore[call-overload]
-                           index=df.index, dtype="object")  # fmt: skip
+    from_score = pd.Series(
+        np.where(
+            flag_keys.isin(norm_set(met["true"])),
+            True,
+            np.where(flag_keys.isin(norm_set(met["false"])), False, None),  # type: ignore[call-overload]
+        ),
+        index=df.index,
+        dtype="object",
+    )
     if "mandatory_met" in df.columns:
         df["mandatory_met"] = (
             df["mandatory_met"].astype("object").where(df["mandatory_met"].notna(), from_score)

@@ -28,25 +28,21 @@ Limits (each failure is an `ApiError` with its `code`):
     shuts the request's socket down when the deadline passes, so a server that drips bytes of its
     headers or body (each socket read well inside the read timeout) cannot hold the caller: the blocked
     read returns at once and the request fails. The sockets are found through a connection class of our
-    own mounted on the session (`_GuardedAdapter`); only plain HTTP(S) connections and HTTP proxies are
-    guarded (SOCKS proxies keep the per-read timeouts only). The TCP connect is bounded by the connect
-    timeout, the TLS handshake as a whole by Python's `ssl` (its socket timeout is the handshake's total
-    duration), both capped at the time left before the deadline.
+    own mounted on the session (`connectors.http_deadline`); only plain HTTP(S) connections and HTTP
+    proxies are guarded (SOCKS proxies keep the per-read timeouts only). The TCP connect is bounded by
+    the connect timeout, the TLS handshake as a whole by Python's `ssl` (its socket timeout is the
+    handshake's total duration), both capped at the time left before the deadline.
 
 The API key travels only in a request header; it never appears in a URL, a log line or an error.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
 import email.utils
 import json
 import logging
 import random
-import socket
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,9 +50,8 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
-from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from connectors.http_deadline import Deadline, GuardedAdapter
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +93,36 @@ class ApiError(Exception):
     """A request that failed for good. `str()` is the English log line; `message_vi` is for the report;
     `code` is stable for bookkeeping (see `ApiError.CODES`)."""
 
-    CODES = frozenset({
-        "auth_refused", "rate_limited", "server_error", "http_error", "timeout", "connection_failed",
-        "bad_json", "redirect_refused", "too_many_redirects", "body_too_large", "request_deadline",
-        "pull_deadline",
-    })  # fmt: skip
+    CODES = frozenset(
+        {
+            "auth_refused",
+            "rate_limited",
+            "server_error",
+            "http_error",
+            "timeout",
+            "connection_failed",
+            "bad_json",
+            "redirect_refused",
+            "too_many_redirects",
+            "body_too_large",
+            "request_deadline",
+            "pull_deadline",
+        }
+    )
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None, attempts: int = 0,
-                 elapsed_s: float = 0.0, retryable: bool = True, code: str | None = None,
-                 limit: float | None = None, target: str = "") -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        attempts: int = 0,
+        elapsed_s: float = 0.0,
+        retryable: bool = True,
+        code: str | None = None,
+        limit: float | None = None,
+        target: str = "",
+    ) -> None:
         self.url = url
         self.reason = reason
         self.status = status
@@ -233,113 +249,58 @@ def origin_text(url: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The wall-clock deadline: a timer that shuts the request's sockets down
-# ---------------------------------------------------------------------------------------------
-class _Deadline:
-    """Active around one attempt: the sockets its requests read from are shut down at `at`
-    (a `time.monotonic()` value), which makes a blocked read return at once."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-        self.fired = False
-        self._socks: list[Any] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, at - time.monotonic()), self._fire)
-        self._timer.daemon = True
-        self._token: contextvars.Token[_Deadline | None] | None = None
-
-    def __enter__(self) -> _Deadline:
-        self._token = _ACTIVE_DEADLINE.set(self)
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        if self._token is not None:
-            _ACTIVE_DEADLINE.reset(self._token)
-
-    def watch(self, sock: Any) -> None:
-        with self._lock:
-            if not self.fired:
-                self._socks.append(sock)
-                return
-        _shutdown(sock)
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            socks, self._socks = self._socks, []
-        for sock in socks:
-            _shutdown(sock)
-
-
-_ACTIVE_DEADLINE: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
-    "cds_http_deadline", default=None
-)
-
-
-def _shutdown(sock: Any) -> None:
-    """Shut a socket down from another thread. For TLS the plain socket's method is used: the SSL
-    object stays in place, so the blocked read fails with an ordinary connection error."""
-    with contextlib.suppress(OSError, ValueError):
-        if isinstance(sock, socket.socket):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def _watch_active_deadline(sock: Any) -> None:
-    deadline = _ACTIVE_DEADLINE.get()
-    if deadline is not None and sock is not None:
-        deadline.watch(sock)
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _watch_active_deadline(self.sock)  # before the status line and headers are read
-        return super().getresponse()
-
-
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> Any:  # type: ignore[override]
-        _watch_active_deadline(self.sock)
-        return super().getresponse()
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-def _guard_pools(manager: PoolManager) -> None:
-    if manager.pool_classes_by_scheme.get("http") is HTTPConnectionPool:  # not SOCKS: its own classes
-        manager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-
-class _GuardedAdapter(HTTPAdapter):
-    """`requests`' adapter whose connections register their socket with the active `_Deadline`."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        _guard_pools(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        _guard_pools(manager)
-        return manager
-
-
-# ---------------------------------------------------------------------------------------------
 # The client
 # ---------------------------------------------------------------------------------------------
 class _Stop(Exception):
     """Inside one attempt: a failure that no retry can fix (refused redirect, body over the limit)."""
 
-    def __init__(self, code: str, reason: str, status: int | None, *, limit: float | None = None,
-                 target: str = "") -> None:  # fmt: skip
+    def __init__(
+        self, code: str, reason: str, status: int | None, *, limit: float | None = None, target: str = ""
+    ) -> None:
         super().__init__(reason)
         self.code, self.reason, self.status, self.limit, self.target = code, reason, status, limit, target
+
+
+@dataclass
+class _Attempts:
+    """One `get_json` request across its attempts: its deadline and what the last attempt met."""
+
+    shown: str  # the URL as logs and errors show it (no key)
+    start: float
+    budget_s: float
+    attempt: int = 0
+    status: int | None = None
+    code: str = ""
+    reason: str = "deadline reached before the first attempt"
+    deadline_code: str = "request_deadline"  # `pull_deadline` when the caller's deadline comes first
+    deadline_limit: float | None = field(default=None)
+    stop_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.stop_at, self.deadline_limit = self.start + self.budget_s, self.budget_s
+
+    def error(self, **kw: Any) -> ApiError:
+        return ApiError(
+            self.shown,
+            self.reason,
+            status=self.status,
+            attempts=self.attempt,
+            elapsed_s=time.monotonic() - self.start,
+            code=self.code,
+            limit=self.deadline_limit if self.code == self.deadline_code else None,
+            **kw,
+        )
+
+
+@dataclass
+class _Outcome:
+    """One attempt's end: `done` with the JSON `value`, or a retry (after `wait` when the server asked),
+    or `stop` (no further attempt)."""
+
+    done: bool = False
+    value: Any = None
+    stop: bool = False
+    wait: float | None = None
 
 
 @dataclass
@@ -357,8 +318,8 @@ class JsonClient:
 
     def __post_init__(self) -> None:
         self.session.headers.update({"Accept": "application/json", "User-Agent": "cds-assessment/0.1"})
-        self.session.mount("http://", _GuardedAdapter())
-        self.session.mount("https://", _GuardedAdapter())
+        self.session.mount("http://", GuardedAdapter())
+        self.session.mount("https://", GuardedAdapter())
 
     def close(self) -> None:
         self.session.close()
@@ -369,8 +330,9 @@ class JsonClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None,
-                 deadline: float | None = None) -> Any:  # fmt: skip
+    def get_json(
+        self, url: str, params: Mapping[str, Any] | None = None, deadline: float | None = None
+    ) -> Any:
         """GET `url` and return its decoded JSON body, retrying transient faults; raise `ApiError`.
 
         `deadline` (a `time.monotonic()` value) further limits the request's own deadline, e.g. for a
@@ -378,84 +340,103 @@ class JsonClient:
         is the caller's, `request_deadline` otherwise).
         """
         pol = self.policy
-        shown = safe_url(url, params)
-        start = time.monotonic()
-        stop_at = start + pol.total_budget_s
-        deadline_code = "request_deadline"
-        deadline_limit: float | None = pol.total_budget_s
-        if deadline is not None and deadline < stop_at:
-            stop_at, deadline_code, deadline_limit = deadline, "pull_deadline", None
-        attempt = 0
-        status: int | None = None
-        code = deadline_code
-        reason = "deadline reached before the first attempt"
-
-        def error(**kw: Any) -> ApiError:
-            return ApiError(shown, reason, status=status, attempts=attempt, elapsed_s=time.monotonic() - start,
-                            code=code, limit=deadline_limit if code == deadline_code else None, **kw)  # fmt: skip
-
-        while attempt < pol.max_attempts:
-            remaining = stop_at - time.monotonic()
+        t = _Attempts(safe_url(url, params), time.monotonic(), pol.total_budget_s)
+        if deadline is not None and deadline < t.stop_at:
+            t.stop_at, t.deadline_code, t.deadline_limit = deadline, "pull_deadline", None
+        t.code = t.deadline_code
+        while t.attempt < pol.max_attempts:
+            remaining = t.stop_at - time.monotonic()
             if remaining <= 0:
-                if attempt:
-                    reason += "; deadline reached"
+                if t.attempt:
+                    t.reason += "; deadline reached"
                 break
-            attempt += 1
-            wait: float | None = None
-            watchdog = _Deadline(stop_at)
-            try:
-                with watchdog:
-                    resp = self._send(url, params, remaining, shown)
-                    try:
-                        status = resp.status_code
-                        if status in RETRYABLE_STATUS:
-                            reason, code = f"server answered HTTP {status}", _code_of_status(status)
-                            if status == 429 or "Retry-After" in resp.headers:
-                                wait = parse_retry_after(resp.headers.get("Retry-After"))
-                                if wait is not None and wait > pol.max_retry_after_s:
-                                    reason += (f" with Retry-After {wait:.0f}s (over the "
-                                               f"{pol.max_retry_after_s:.0f}s cap)")  # fmt: skip
-                                    break
-                        elif status >= 300:  # 4xx, or a 3xx that is not a usable redirect
-                            reason, code = f"server answered HTTP {status}", _code_of_status(status)
-                            raise error(retryable=False)
-                        else:
-                            body = self._read_body(resp)
-                            try:
-                                return json.loads(body)
-                            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                                reason = (
-                                    f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})"
-                                )
-                                code = "bad_json"
-                    finally:
-                        resp.close()
-            except _Stop as stop:
-                reason, code, status = stop.reason, stop.code, stop.status
-                raise ApiError(shown, reason, status=status, attempts=attempt, retryable=False, code=code,
-                               elapsed_s=time.monotonic() - start, limit=stop.limit,
-                               target=stop.target) from None  # fmt: skip
-            except (requests.RequestException, OSError) as exc:  # OSError: a socket shut down mid-read
-                status = None
-                if watchdog.fired:
-                    reason = (f"wall-clock deadline reached while waiting for or reading the response "
-                              f"({type(exc).__name__}); connection closed")  # fmt: skip
-                    code = deadline_code
-                    break
-                if isinstance(exc, requests.Timeout):
-                    reason, code = f"timeout ({type(exc).__name__})", "timeout"
-                else:
-                    reason, code = f"connection failed or reset ({type(exc).__name__})", "connection_failed"
-            if attempt >= pol.max_attempts:
+            t.attempt += 1
+            got = self._attempt(url, params, remaining, t)
+            if got.done:
+                return got.value
+            if got.stop or t.attempt >= pol.max_attempts:
                 break
-            delay = wait if wait is not None else pol.backoff(attempt, self.rng)
-            if time.monotonic() + delay >= stop_at:
-                reason += f"; next wait {delay:.1f}s would pass the deadline"
+            delay = got.wait if got.wait is not None else pol.backoff(t.attempt, self.rng)
+            if time.monotonic() + delay >= t.stop_at:
+                t.reason += f"; next wait {delay:.1f}s would pass the deadline"
                 break
-            log.warning("GET %s: %s; attempt %d/%d, retrying in %.2fs", shown, reason, attempt,
-                        pol.max_attempts, delay)  # fmt: skip
+            log.warning(
+                "GET %s: %s; attempt %d/%d, retrying in %.2fs",
+                t.shown,
+                t.reason,
+                t.attempt,
+                pol.max_attempts,
+                delay,
+            )
             time.sleep(delay)
-        raise error()
+        raise t.error()
+
+    def _attempt(
+        self, url: str, params: Mapping[str, Any] | None, remaining: float, t: _Attempts
+    ) -> _Outcome:
+        """One attempt of `get_json` under the deadline's watchdog; what went wrong is left in `t`."""
+        watchdog = Deadline(t.stop_at)
+        try:
+            with watchdog:
+                resp = self._send(url, params, remaining, t.shown)
+                try:
+                    return self._answer(resp, t)
+                finally:
+                    resp.close()
+        except _Stop as stop:
+            t.reason, t.code, t.status = stop.reason, stop.code, stop.status
+            raise ApiError(
+                t.shown,
+                t.reason,
+                status=t.status,
+                attempts=t.attempt,
+                retryable=False,
+                code=t.code,
+                elapsed_s=time.monotonic() - t.start,
+                limit=stop.limit,
+                target=stop.target,
+            ) from None
+        except (requests.RequestException, OSError) as exc:  # OSError: a socket shut down mid-read
+            t.status = None
+            if watchdog.fired:
+                t.reason = (
+                    f"wall-clock deadline reached while waiting for or reading the response "
+                    f"({type(exc).__name__}); connection closed"
+                )
+                t.code = t.deadline_code
+                return _Outcome(stop=True)
+            if isinstance(exc, requests.Timeout):
+                t.reason, t.code = f"timeout ({type(exc).__name__})", "timeout"
+            else:
+                t.reason, t.code = f"connection failed or reset ({type(exc).__name__})", "connection_failed"
+            return _Outcome()
+
+    def _answer(self, resp: requests.Response, t: _Attempts) -> _Outcome:
+        """What one response means: its JSON, a retry (after the server's Retry-After when it gives one),
+        the end of the retries (a Retry-After over the cap) or an `ApiError` (4xx, an unusable 3xx)."""
+        pol = self.policy
+        status = t.status = resp.status_code
+        if status in RETRYABLE_STATUS:
+            t.reason, t.code = f"server answered HTTP {status}", _code_of_status(status)
+            wait = None
+            if status == 429 or "Retry-After" in resp.headers:
+                wait = parse_retry_after(resp.headers.get("Retry-After"))
+                if wait is not None and wait > pol.max_retry_after_s:
+                    t.reason += f" with Retry-After {wait:.0f}s (over the {pol.max_retry_after_s:.0f}s cap)"
+                    return _Outcome(stop=True)
+            return _Outcome(wait=wait)
+        if status >= 300:  # 4xx, or a 3xx that is not a usable redirect
+            t.reason, t.code = f"server answered HTTP {status}", _code_of_status(status)
+            raise t.error(retryable=False)
+        body = self._read_body(resp)
+        try:
+            return _Outcome(done=True, value=json.loads(body))
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            t.reason, t.code = (
+                f"malformed or truncated JSON ({type(exc).__name__}: {str(exc)[:80]})",
+                "bad_json",
+            )
+            return _Outcome()
 
     def _send(
         self, url: str, params: Mapping[str, Any] | None, remaining: float, shown: str
@@ -468,16 +449,27 @@ class JsonClient:
         query: dict[str, Any] | None = {k: v for k, v in (params or {}).items() if v is not None}
         timeout = (min(pol.connect_timeout_s, remaining), min(pol.read_timeout_s, remaining))
         for _hop in range(self.max_redirects + 1):
-            resp = self.session.get(target, params=query, headers={self.key_header: self.api_key},
-                                    timeout=timeout, stream=True, allow_redirects=False)  # fmt: skip
+            resp = self.session.get(
+                target,
+                params=query,
+                headers={self.key_header: self.api_key},
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
             if not resp.is_redirect:
                 return resp
             status = resp.status_code
             nxt = urljoin(resp.url, resp.headers["Location"])
             resp.close()
             if origin_of(nxt) != origin:
-                raise _Stop("redirect_refused", f"HTTP {status} redirect to another origin ({origin_text(nxt)}) "
-                            "refused; the API key is not sent there", status, target=origin_text(nxt))  # fmt: skip
+                raise _Stop(
+                    "redirect_refused",
+                    f"HTTP {status} redirect to another origin ({origin_text(nxt)}) "
+                    "refused; the API key is not sent there",
+                    status,
+                    target=origin_text(nxt),
+                )
             log.info("GET %s: HTTP %d redirect within %s followed", shown, status, origin_text(url))
             target, query = nxt, None
         raise _Stop("too_many_redirects", f"more than {self.max_redirects} redirects", None)
@@ -487,12 +479,20 @@ class JsonClient:
         limit = self.max_body_bytes
         announced = (resp.headers.get("Content-Length") or "").strip()
         if announced.isdigit() and int(announced) > limit:
-            raise _Stop("body_too_large", f"response body of {int(announced)} bytes announced, over the "
-                        f"{limit}-byte limit; not read", resp.status_code, limit=limit)  # fmt: skip
+            raise _Stop(
+                "body_too_large",
+                f"response body of {int(announced)} bytes announced, over the {limit}-byte limit; not read",
+                resp.status_code,
+                limit=limit,
+            )
         body = bytearray()
         for chunk in resp.iter_content(READ_CHUNK_BYTES):
             body += chunk
             if len(body) > limit:
-                raise _Stop("body_too_large", f"response body over the {limit}-byte limit; stopped after "
-                            f"{len(body)} bytes", resp.status_code, limit=limit)  # fmt: skip
+                raise _Stop(
+                    "body_too_large",
+                    f"response body over the {limit}-byte limit; stopped after {len(body)} bytes",
+                    resp.status_code,
+                    limit=limit,
+                )
         return body

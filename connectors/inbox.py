@@ -1,6 +1,6 @@
 """The inbox layout (docs/exports.md §1.7): which files under `<school year>/<school code or province>/` the
-connector reads, and the key a file is known by (`file_key`). Only the standard library: the operations code walks the inbox too (change checks, the
-sensor) without loading the parsing stack."""
+connector reads, and the key a file is known by (`file_key`). Only the standard library: the operations
+code walks the inbox too (change checks, the sensor) without loading the parsing stack."""
 
 from __future__ import annotations
 
@@ -32,8 +32,11 @@ def walk_inbox(inbox: Path, year: str | None = None, unreadable: list[str] | Non
     for dirpath, dirnames, filenames in os.walk(root, onerror=failed):
         rel_dir = os.path.relpath(dirpath, root)
         parts = () if rel_dir == "." else tuple(rel_dir.split(os.sep))
-        dirnames[:] = [d for d in dirnames if not d.startswith(("_", "."))
-                       and not (year and not parts and _YEAR_DIR.match(d) and d != year)]  # fmt: skip
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not d.startswith(("_", ".")) and not (year and not parts and _YEAR_DIR.match(d) and d != year)
+        ]
         for name in filenames:
             if name.startswith(("_", ".")):
                 continue

@@ -69,15 +69,19 @@ def not_ingested(path: Path) -> str | None:
     if root is not None and skipped is None:
         if "/".join(rel_parts) in set(walk_inbox(root)):
             return None
-        return (f"bước nạp không đọc tệp này: nó không nằm trong danh sách tệp của hộp thư «{root.name}» "
-                "(tệp qua một thư mục liên kết không được đọc)")  # fmt: skip
+        return (
+            f"bước nạp không đọc tệp này: nó không nằm trong danh sách tệp của hộp thư «{root.name}» "
+            "(tệp qua một thư mục liên kết không được đọc)"
+        )
     if skipped is None:
         return None
     kind = "tệp" if skipped == rel_parts[-1] else "thư mục"
-    text = (f"bước nạp không đọc tệp này: {kind} «{skipped}» có tên bắt đầu bằng «{skipped[0]}», mà khi nạp hộp "
-            "thư mọi tệp và thư mục có tên bắt đầu bằng «_» hoặc «.» đều bị bỏ qua (không đọc, không ghi vào "
-            "sổ nạp, không tính cho trường nào). Muốn tệp được nạp: đặt nó vào <năm học>/<mã trường>/ với tên "
-            "không bắt đầu bằng «_» hoặc «.».")  # fmt: skip
+    text = (
+        f"bước nạp không đọc tệp này: {kind} «{skipped}» có tên bắt đầu bằng «{skipped[0]}», mà khi nạp hộp "
+        "thư mọi tệp và thư mục có tên bắt đầu bằng «_» hoặc «.» đều bị bỏ qua (không đọc, không ghi vào "
+        "sổ nạp, không tính cho trường nào). Muốn tệp được nạp: đặt nó vào <năm học>/<mã trường>/ với tên "
+        "không bắt đầu bằng «_» hoặc «.»."
+    )
     if TRUTH_FOLDER in rel_parts[:-1]:
         text += " " + _TRUTH_NOTE
     return text
@@ -107,21 +111,31 @@ JSON_FIELDS: dict[str, dict[str, str]] = {
         **_PUSH_METRIC,
     },
     "lms.resources.v1": {
-        "resource_id": "[].Id", "title": "[].Title", "subject_code": "[].SubjectCode", "grade": "[].GradeCode",
-        "content_type": "[].ContentType", "author_id": "[].AuthorPin", "school_code": "[].SchoolCode",
-        "approval_status": "[].ApprovalStatus", "moderation_status": "[].ModerationStatus",
-        "created_at": "[].CreatedAt", "downloads": "[].DownloadCount",
+        "resource_id": "[].Id",
+        "title": "[].Title",
+        "subject_code": "[].SubjectCode",
+        "grade": "[].GradeCode",
+        "content_type": "[].ContentType",
+        "author_id": "[].AuthorPin",
+        "school_code": "[].SchoolCode",
+        "approval_status": "[].ApprovalStatus",
+        "moderation_status": "[].ModerationStatus",
+        "created_at": "[].CreatedAt",
+        "downloads": "[].DownloadCount",
     },
-}  # fmt: skip
+}
 JSON_DETECTED_BY = {
     "dti.push_users.v1": "khóa users[].user_pin",
     "dti.push_schools.v1": "khóa schools[]",
     "lms.resources.v1": "mảng các đối tượng có khóa ApprovalStatus",
 }
 _PUSH_BODY = {
-    "provdoet_code": "mã sở", "school_year_code": "→ năm học", "semester_code": "→ học kỳ",
-    "measured_at": "→ thời điểm đo, kỳ đo (ngày)", "school_code": "trường của mọi người dùng",
-}  # fmt: skip
+    "provdoet_code": "mã sở",
+    "school_year_code": "→ năm học",
+    "semester_code": "→ học kỳ",
+    "measured_at": "→ thời điểm đo, kỳ đo (ngày)",
+    "school_code": "trường của mọi người dùng",
+}
 _READ_KEYS = {
     "dti.push_users.v1": ({*_PUSH_BODY, "users"}, {"user_pin", "role", "school_code", "metrics"}),
     "dti.push_schools.v1": ({*_PUSH_BODY, "schools"}, {"school_code", "metrics"}),
@@ -152,8 +166,11 @@ class JsonDescription:
             return [
                 "Không mẫu JSON nào nhận ra tệp (mẫu JSON nhận theo khóa, không theo tên tệp: " + known + ")"
             ]
-        out = [f"Mẫu JSON: {self.layout} (nhận theo {self.detected_by}; mẫu JSON là mã trong "
-               "connectors/json_layouts.py, không phải tệp YAML của connectors/layouts/)", "Cột:"]  # fmt: skip
+        out = [
+            f"Mẫu JSON: {self.layout} (nhận theo {self.detected_by}; mẫu JSON là mã trong "
+            "connectors/json_layouts.py, không phải tệp YAML của connectors/layouts/)",
+            "Cột:",
+        ]
         out += [f"  {col} ← {src}" for col, src in self.fields.items()]
         if self.body:
             out.append("Thông tin của thân tệp:")
@@ -190,9 +207,12 @@ def describe_json(path: Path) -> JsonDescription:
     ):
         read = {src.removeprefix("[].") for src in JSON_FIELDS["lms.resources.v1"].values()}
         keys = dict.fromkeys(k for x in data if isinstance(x, dict) for k in x)
-        return JsonDescription("lms.resources.v1", JSON_DETECTED_BY["lms.resources.v1"],
-                               dict(JSON_FIELDS["lms.resources.v1"]),
-                               kept_extra=[k for k in keys if k not in read])  # fmt: skip
+        return JsonDescription(
+            "lms.resources.v1",
+            JSON_DETECTED_BY["lms.resources.v1"],
+            dict(JSON_FIELDS["lms.resources.v1"]),
+            kept_extra=[k for k in keys if k not in read],
+        )
     else:
         return JsonDescription(None)
     top_read, item_read = _READ_KEYS[lay]
@@ -208,8 +228,7 @@ def describe_json(path: Path) -> JsonDescription:
     not_read += [f"metrics[].{k}" for k in metric_keys if k not in _METRIC_KEYS]
     from connectors.json_layouts import HUB_METRICS, PROJECT_METRICS
 
-    other = sorted({str(m["key"]) for m in metrics if "key" in m}
-                   - set(HUB_METRICS) - PROJECT_METRICS)  # fmt: skip
+    other = sorted({str(m["key"]) for m in metrics if "key" in m} - set(HUB_METRICS) - PROJECT_METRICS)
     return JsonDescription(
         lay, JSON_DETECTED_BY[lay], dict(JSON_FIELDS[lay]), body, not_read, other_metrics=other
     )
@@ -309,10 +328,13 @@ def inspect_file(path: Path) -> FileInspection:
 def _masked(head: Any, entity: str) -> list[dict[str, Any]]:
     """Records as shown: personal values masked as in the reject messages, blanks and extras left out."""
     return [
-        {str(k): shown_value(v, entity, str(k)) for k, v in r.items()
-         if v is not None and v == v and k != "src_extra"}
+        {
+            str(k): shown_value(v, entity, str(k))
+            for k, v in r.items()
+            if v is not None and v == v and k != "src_extra"
+        }
         for r in head.to_dict("records")
-    ]  # fmt: skip
+    ]
 
 
 _USE_VI = {"not_read": "KHÔNG ĐỌC"}

@@ -72,15 +72,38 @@ class RowIssue:
     message: str = field(default="", compare=False)
 
     @classmethod
-    def reject(cls, file: str, sheet: str, row: int, reason_code: str, *, entity: str, canonical: str = "",
-               column: int | None = None, header: str = "", value: object = None,
-               expected: str = "") -> RowIssue:  # fmt: skip
+    def reject(
+        cls,
+        file: str,
+        sheet: str,
+        row: int,
+        reason_code: str,
+        *,
+        entity: str,
+        canonical: str = "",
+        column: int | None = None,
+        header: str = "",
+        value: object = None,
+        expected: str = "",
+    ) -> RowIssue:
         """A rejected row: `column` is the 0-based sheet column of the cell (None: the whole row)."""
         letter = column_letter(column) if column is not None else ""
         shown = shown_value(value, entity, canonical)
         message = row_message(file, sheet, row, letter, header, shown, reason_code, expected)
-        return cls("reject", file, sheet, int(row), reason_code, letter, header, canonical, shown, expected, "",
-                   message)  # fmt: skip
+        return cls(
+            "reject",
+            file,
+            sheet,
+            int(row),
+            reason_code,
+            letter,
+            header,
+            canonical,
+            shown,
+            expected,
+            "",
+            message,
+        )
 
     @classmethod
     def warning(cls, file: str, sheet: str, row: int, reason_code: str, detail: str = "") -> RowIssue:

@@ -69,7 +69,8 @@ class DraftLayout:
         head = [
             f"# Bản phác thảo mẫu báo cáo (cds layout draft) từ trang «{self.sheet}», tiêu đề cột dòng "
             f"{self.header_rows[0]}–{self.header_rows[1]}; mẫu gần nhất: {self.nearest}.",
-            "# Cần người xem lại trước khi đặt vào connectors/layouts/ (cột neo, khóa, cột không đọc, thông tin).",
+            "# Cần người xem lại trước khi đặt vào connectors/layouts/ "
+            "(cột neo, khóa, cột không đọc, thông tin).",
             *[f"# {n}" for n in self.notes],
         ]
         return "\n".join([*head, *_yaml_lines(self.data)]) + "\n"
@@ -180,9 +181,9 @@ def json_draft_text(path: Path, layout_id: str) -> str:
 
     desc = describe_json(path)
     head = [
-        f"Tệp «{path.name}» là JSON: không phác thảo mẫu YAML (mẫu JSON là mã trong connectors/json_layouts.py, "
-        "nhận theo khóa chứ không theo tên tệp; một dạng JSON mới cần thêm mã, mã mẫu "
-        f"«{layout_id}» không dùng đến).",
+        f"Tệp «{path.name}» là JSON: không phác thảo mẫu YAML (mẫu JSON là mã trong "
+        "connectors/json_layouts.py, nhận theo khóa chứ không theo tên tệp; một dạng JSON mới cần thêm mã, "
+        f"mã mẫu «{layout_id}» không dùng đến).",
     ]
     if desc.layout is not None:
         head.append("Mẫu JSON đang đọc tệp này và nguồn của từng cột:")
@@ -199,20 +200,41 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
             f"tệp «{path.name}» là JSON: mẫu JSON nằm trong connectors/json_layouts.py, chưa phác thảo được"
         )
     layouts = layouts or load_layouts()
+    grid, match, how = _first_header(path, layouts)
+    near = match.layout
+    columns = _draft_columns(grid, match, layouts)
+    anchors = _draft_anchors(grid, match, columns)
+    key = near.key if near.key in columns else next(iter(columns), near.key)
+    data = _draft_data(layout_id, near, key, _draft_options(path, grid, match, columns), columns, anchors)
+    draft = DraftLayout(data, grid.sheet, (match.row, match.row + match.depth - 1), near.id)
+    lay = draft.layout  # validated: a draft the registry could not load is never shown
+    notes = [
+        f"cách tìm: {how} {near.id} ({match.score} điểm)"
+        + (f"; xếp thứ hai {match.runner_up[0]} ({match.runner_up[1]} điểm)" if match.runner_up else "")
+    ]
+    if not near.id.startswith(layout_id.split(".")[0] + "."):
+        notes.append(f"source_system lấy từ mẫu gần nhất ({near.source_system}): sửa nếu nhà cung cấp khác")
+    notes += _metadata_notes(grid, match, columns, path)
+    draft.notes = notes + _column_notes(grid, match, lay, columns)
+    return draft
+
+
+def _first_header(path: Path, layouts: tuple[Layout, ...]) -> tuple[Grid, HeaderMatch, str]:
+    """The first sheet of the file with a known header, its match and how it was found."""
     try:
         grids = read_grids(path)
     except FileRejected as exc:
         raise DraftError(f"không đọc được tệp «{path.name}»: {REASONS_VI.get(exc.code, exc.code)}") from exc
-    found = None
     for grid in grids:
         if not grid.empty and (located := _locate(grid, layouts)) is not None:
-            found = (grid, *located)
-            break
-    if found is None:
-        raise DraftError(f"tệp «{path.name}» không có trang nào có dòng tiêu đề cột quen thuộc để phác thảo")
-    grid, match, how = found
-    near = match.layout
-    paths = match.paths
+            return (grid, *located)
+    raise DraftError(f"tệp «{path.name}» không có trang nào có dòng tiêu đề cột quen thuộc để phác thảo")
+
+
+def _draft_columns(grid: Grid, match: HeaderMatch, layouts: tuple[Layout, ...]) -> dict[str, dict[str, Any]]:
+    """The draft's columns in the file's order: those the nearest layout maps, then those another layout
+    of the same entity maps, each spec taken from the layout that maps it."""
+    near, paths = match.layout, match.paths
     columns: dict[str, dict[str, Any]] = {}
     by_col: dict[int, str] = {}
     for c, name in sorted(match.mapping.items()):
@@ -224,7 +246,13 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
             if c not in by_col and name not in columns and c in paths:
                 columns[name] = _spec(other, name, paths[c][-1])
                 by_col[c] = name
-    columns = {by_col[c]: columns[by_col[c]] for c in sorted(by_col)}  # the file's column order
+    return {by_col[c]: columns[by_col[c]] for c in sorted(by_col)}  # the file's column order
+
+
+def _draft_anchors(grid: Grid, match: HeaderMatch, columns: dict[str, dict[str, Any]]) -> list[str]:
+    """Mark the draft's anchor columns (the nearest layout's; when fewer than 2, the file's own top-row
+    headers the parser maps, key first) in `columns`; returns them."""
+    near = match.layout
     top_row = {
         nz.norm(v)
         for v in grid.values[grid.span(match.row, match.row)].ravel().tolist()
@@ -237,12 +265,20 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
         if n not in anchors:
             spec.pop("anchor", None)
     if len(anchors) < 2:  # too few: add the file's own top-row headers the parser maps (key first)
-        extra = sorted((n for n in columns if n not in anchors and nz.norm(columns[n]["headers"][0]) in top_row),
-                       key=lambda n: n != near.key)  # fmt: skip
+        extra = sorted(
+            (n for n in columns if n not in anchors and nz.norm(columns[n]["headers"][0]) in top_row),
+            key=lambda n: n != near.key,
+        )
         for n in extra[: 2 - len(anchors)]:
             columns[n]["anchor"] = True
             anchors.append(n)
-    key = near.key if near.key in columns else next(iter(columns), near.key)
+    return anchors
+
+
+def _draft_options(path: Path, grid: Grid, match: HeaderMatch, columns: dict[str, dict[str, Any]]) -> dict:
+    """The nearest layout's options, with the header depth read from the file and the period taken from
+    the file name when neither a column nor the title gives it."""
+    near = match.layout
     options = dict(near.options)
     if match.depth > 1 or "header_rows" in options:
         options["header_rows"] = max(match.depth, int(options.get("header_rows", 1)))
@@ -251,6 +287,18 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
         title = parse_title(grid.values[grid.span(None, match.row - 1)])
         if "period" not in title:
             options["file_name_meta"] = sorted({*options.get("file_name_meta", []), "period"})
+    return options
+
+
+def _draft_data(
+    layout_id: str,
+    near: Layout,
+    key: str,
+    options: dict,
+    columns: dict[str, dict[str, Any]],
+    anchors: list[str],
+) -> dict[str, Any]:
+    """The draft's YAML content: the nearest layout's settings that still apply to the drafted columns."""
     data: dict[str, Any] = {
         "id": layout_id,
         "entity": near.entity,
@@ -279,25 +327,25 @@ def draft_layout(path: Path, layout_id: str, layouts: tuple[Layout, ...] | None 
     derived = {k: v for k, v in near.derived.items() if v.get("from") in columns}
     if derived:
         data["derived"] = derived
-    draft = DraftLayout(data, grid.sheet, (match.row, match.row + match.depth - 1), near.id)
-    lay = draft.layout  # validated: a draft the registry could not load is never shown
-    notes = [f"cách tìm: {how} {near.id} ({match.score} điểm)" + (
-        f"; xếp thứ hai {match.runner_up[0]} ({match.runner_up[1]} điểm)" if match.runner_up else "")]  # fmt: skip
-    if not near.id.startswith(layout_id.split(".")[0] + "."):
-        notes.append(f"source_system lấy từ mẫu gần nhất ({near.source_system}): sửa nếu nhà cung cấp khác")
-    notes += _metadata_notes(grid, match, columns, path)
+    return data
+
+
+def _column_notes(
+    grid: Grid, match: HeaderMatch, lay: Layout, columns: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Notes on the file's columns the drafted layout reads as marks, or does not read though they hold
+    data."""
     mapping, mpaths = map_columns(grid, match.row, match.depth, lay)
     uses = account_columns(grid, HeaderMatch(lay, match.row, match.depth, mapping, mpaths, 0))
-    unread = [u for u in uses if not u.read and u.non_empty]
+    notes: list[str] = []
     marks = [u for u in uses if u.use.startswith("mark:") and u.use[5:] not in columns]
     if marks:
         notes.append(f"cột điểm/đánh giá đọc theo dạng {lay.shape}: " + ", ".join(u.letter for u in marks))
-    for u in unread:
+    for u in (u for u in uses if not u.read and u.non_empty):
         notes.append(
             f"cột {u.letter} «{' '.join(u.header.split())}» có dữ liệu nhưng KHÔNG ĐỌC: thêm cột nếu cần"
         )
-    draft.notes = notes
-    return draft
+    return notes
 
 
 __all__ = ["DraftError", "DraftLayout", "draft_layout", "json_draft_text"]

@@ -23,10 +23,26 @@ from connectors.vocabulary import vocabulary
 LAYOUT_DIR = Path(__file__).with_name("layouts")
 
 Parse = Literal[
-    "text", "id", "school_code", "int", "float", "amount", "date", "datetime", "flag", "sex",
-    "female_flag", "class_name", "school_year", "semester", "period", "subject", "citizen_id",
-    "phone", "grade",
-]  # fmt: skip
+    "text",
+    "id",
+    "school_code",
+    "int",
+    "float",
+    "amount",
+    "date",
+    "datetime",
+    "flag",
+    "sex",
+    "female_flag",
+    "class_name",
+    "school_year",
+    "semester",
+    "period",
+    "subject",
+    "citizen_id",
+    "phone",
+    "grade",
+]
 
 
 class ColumnSpec(BaseModel):

@@ -14,27 +14,36 @@ REASONS_VI: dict[str, str] = {
     "bad_encoding": "Tệp CSV không ở mã UTF-8",
     "unrecognized_layout": "Không nhận ra mẫu báo cáo: không trang nào có đủ các cột bắt buộc",
     "ambiguous_layout": "Mẫu báo cáo khớp với nhiều loại dữ liệu khác nhau",
-    "incomplete_header": "Trang tính gần khớp một mẫu báo cáo nhưng thiếu một cột bắt buộc (xem tên cột thiếu)",
+    "incomplete_header": "Trang tính gần khớp một mẫu báo cáo nhưng thiếu một cột bắt buộc (xem tên cột "
+    "thiếu)",
     "missing_metadata": "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
     "missing_required_column": "Tệp JSON thiếu trường bắt buộc",
-    "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục trường)",
+    "school_unresolved": "Không xác định được trường của tệp (không có Mã trường, tên trường hay thư mục "
+    "trường)",
     "empty_file": "Tệp không có dòng dữ liệu nào",
     "too_many_rejects": "Hơn 50% số dòng của tệp bị loại nên cả tệp bị cách ly",
-    "permission_denied": "Máy chủ không có quyền đọc tệp (tệp không hỏng: quyền truy cập của tệp trên máy chủ "
-    "không cho tài khoản chạy hệ thống đọc); người quản trị cần cấp quyền đọc, tệp sẽ được đọc ở lần chạy sau",
+    "permission_denied": "Máy chủ không có quyền đọc tệp (tệp không hỏng: quyền truy cập của tệp trên máy "
+    "chủ "
+    "không cho tài khoản chạy hệ thống đọc); người quản trị cần cấp quyền đọc, tệp sẽ được đọc ở lần chạy "
+    "sau",
     "unsafe_path": "Đường dẫn tệp không an toàn (liên kết ra ngoài thư mục nhận hoặc tên tệp không hợp lệ)",
     "file_too_large": "Tệp quá lớn hoặc giải nén ra quá lớn",
     "reader_crashed": "Trình đọc tệp bị dừng đột ngột khi đọc tệp này (tệp hỏng hoặc có cấu trúc bất thường, "
-    "ví dụ ô dữ liệu ở rất xa vùng dữ liệu); các tệp khác vẫn được đọc; hãy mở tệp bằng Excel, xóa vùng thừa, "
+    "ví dụ ô dữ liệu ở rất xa vùng dữ liệu); các tệp khác vẫn được đọc; hãy mở tệp bằng Excel, xóa vùng "
+    "thừa, "
     "lưu lại rồi gửi lại",
-    "unexpected_folder": "Thư mục năm học không đúng quy ước (cần dạng 2024-2025, ví dụ 2024-2025/<mã trường>/): "
+    "unexpected_folder": "Thư mục năm học không đúng quy ước (cần dạng 2024-2025, ví dụ 2024-2025/<mã "
+    "trường>/): "
     "tệp không được đọc để không bị tính trùng sang năm học khác; hãy đổi tên thư mục",
-    "unreadable_folder": "Máy chủ không có quyền mở thư mục nộp (quyền truy cập của thư mục trên máy chủ không "
-    "cho tài khoản chạy hệ thống đọc): không tệp nào trong thư mục được đọc ở lần chạy này, dữ liệu đã nạp trước "
+    "unreadable_folder": "Máy chủ không có quyền mở thư mục nộp (quyền truy cập của thư mục trên máy chủ "
+    "không "
+    "cho tài khoản chạy hệ thống đọc): không tệp nào trong thư mục được đọc ở lần chạy này, dữ liệu đã nạp "
+    "trước "
     "đó của thư mục được giữ nguyên; người quản trị cần cấp quyền đọc, thư mục sẽ được đọc ở lần chạy sau",
     "unknown_school": "Mã trường ở tên thư mục nộp không có trong danh sách trường của Sở cho năm học này: "
     "kiểm tra tên thư mục (mã trường) hoặc đề nghị Sở bổ sung trường vào danh sách; tệp chưa được đọc",
-    "duplicate_file": "Tệp là bản sao (trùng từng byte) của một tệp khác trong cùng thư mục nộp của trường và "
+    "duplicate_file": "Tệp là bản sao (trùng từng byte) của một tệp khác trong cùng thư mục nộp của trường "
+    "và "
     "năm học: chỉ đọc tệp gốc một lần; hãy xóa bản sao",
     # file recognised here, read by another step (not an error)
     "read_by_reviewer_decisions": "Tệp quyết định của người thẩm định: được đọc ở bước ghi nhận quyết định "
@@ -48,12 +57,16 @@ REASONS_VI: dict[str, str] = {
     "out_of_range": "Giá trị nằm ngoài khoảng cho phép",
     "unknown_value": "Giá trị không có trong danh mục",
     "duplicate_key": "Dòng trùng khóa với một dòng sau trong cùng tệp",
-    "unknown_school_name": "Tên trường không có trong danh sách trường của Sở (so khớp không phân biệt chữ hoa, "
-    "thường, có dấu hay không dấu; tên mà hai trường cùng có thì không dùng được): kiểm tra tên trường hoặc đề "
+    "unknown_school_name": "Tên trường không có trong danh sách trường của Sở (so khớp không phân biệt chữ "
+    "hoa, "
+    "thường, có dấu hay không dấu; tên mà hai trường cùng có thì không dùng được): kiểm tra tên trường hoặc "
+    "đề "
     "nghị Sở bổ sung trường vào danh sách; dòng chưa được đọc",
-    "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): tệp "
+    "truncated_row": "Dòng cuối của tệp CSV bị cắt dở (thiếu cột và tệp không kết thúc bằng dấu xuống dòng): "
+    "tệp "
     "có thể được gửi khi chưa ghi xong; dòng này bị loại, hãy xuất lại tệp đầy đủ rồi gửi lại",
-    "nul_character": "Dòng có ký tự NUL (mã 0, hiện là ␀) trong ô: tệp CSV có thể bị hỏng hoặc được gửi khi chưa "
+    "nul_character": "Dòng có ký tự NUL (mã 0, hiện là ␀) trong ô: tệp CSV có thể bị hỏng hoặc được gửi khi "
+    "chưa "
     "ghi xong; dòng này bị loại, các dòng khác vẫn được đọc; hãy xuất lại tệp rồi gửi lại",
     "duplicate_school_code": "Mã trường xuất hiện nhiều lần trong danh sách trường với thông tin khác nhau "
     "(cấp học, tên…): tất cả các dòng của mã này bị loại; hãy sửa danh sách để mỗi trường chỉ có một dòng",
@@ -68,7 +81,8 @@ REASONS_VI: dict[str, str] = {
     "(chuột phải vào tên trang → Bỏ ẩn) rồi lưu lại; nếu là dữ liệu cũ, hãy xóa trang",
     "folder_mismatch": "Năm học hoặc trường ghi trong tệp khác thư mục nộp (tệp ghi trường khác thì cả tệp "
     "bị cách ly, không tính cho trường nào: hãy đặt tệp vào đúng thư mục trường)",
-    "other_level": "Dòng của trường thuộc cấp học khác (mầm non, mẫu giáo…) trong danh sách toàn tỉnh: không đọc, "
+    "other_level": "Dòng của trường thuộc cấp học khác (mầm non, mẫu giáo…) trong danh sách toàn tỉnh: không "
+    "đọc, "
     "chỉ đếm",
 }
 

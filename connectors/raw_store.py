@@ -193,8 +193,12 @@ def insert_rows(con: duckdb.DuckDBPyConnection, entity: str, frame: pd.DataFrame
     return insert_many(con, entity, [frame])
 
 
-def insert_many(con: duckdb.DuckDBPyConnection, entity: str, frames: list[pd.DataFrame | pa.Table],
-                ingested_at: dt.datetime | None = None) -> int:  # fmt: skip
+def insert_many(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    frames: list[pd.DataFrame | pa.Table],
+    ingested_at: dt.datetime | None = None,
+) -> int:
     """Insert several parts (DataFrames or Arrow tables) of one entity in one statement; each part is
     cast to the table types on its own (as separate inserts would), then the parts are unioned by
     name. Arrow tables of one schema are concatenated first (casting their union equals casting each).
@@ -264,8 +268,9 @@ def insert_frames(con: duckdb.DuckDBPyConnection, table: str, frames: list[pd.Da
             name = f"_incoming_{i}"
             con.register(name, frame)
             names.append(name)
-            select = ", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in types else f'"{c}"'
-                               for c in frame.columns)  # fmt: skip
+            select = ", ".join(
+                f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in types else f'"{c}"' for c in frame.columns
+            )
             selects.append(f"SELECT {select} FROM {name}")
         con.execute(f"INSERT INTO {table} BY NAME " + " UNION ALL BY NAME ".join(selects))
     finally:
@@ -280,13 +285,17 @@ def upsert_manifest_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> No
     if len(rows) == 1:
         upsert_manifest(con, rows[0])
         return
-    con.execute("DELETE FROM ingest_manifest WHERE list_contains(?::VARCHAR[], source_file)",
-                [[r["source_file"] for r in rows]])  # fmt: skip
+    con.execute(
+        "DELETE FROM ingest_manifest WHERE list_contains(?::VARCHAR[], source_file)",
+        [[r["source_file"] for r in rows]],
+    )
     cols = list(rows[0])
     names = ", ".join(f'"{c}"' for c in cols)
     marks = "(" + ", ".join("?" for _ in cols) + ")"
-    con.execute(f"INSERT INTO ingest_manifest ({names}) VALUES " + ", ".join(marks for _ in rows),
-                [r[c] for r in rows for c in cols])  # fmt: skip
+    con.execute(
+        f"INSERT INTO ingest_manifest ({names}) VALUES " + ", ".join(marks for _ in rows),
+        [r[c] for r in rows for c in cols],
+    )
 
 
 def log_events(
@@ -296,10 +305,16 @@ def log_events(
     if not events:
         return
     con.execute(  # three lists, one statement: a VALUES list binds five parameters per event
-        "INSERT INTO ingest_events SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), ?",
-        [run_id, [f for f, _, _ in events], [sha for _, sha, _ in events], [a for _, _, a in events],
-         dt.datetime.now()],
-    )  # fmt: skip
+        "INSERT INTO ingest_events "
+        "SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), ?",
+        [
+            run_id,
+            [f for f, _, _ in events],
+            [sha for _, sha, _ in events],
+            [a for _, _, a in events],
+            dt.datetime.now(),
+        ],
+    )
 
 
 def upsert_manifest(con: duckdb.DuckDBPyConnection, row: dict) -> None:

@@ -225,7 +225,8 @@ def _xlrd_text(value: object, ctype: int) -> str | None:
 
 RESAVE_UTF8 = (
     "hãy mở tệp bằng Excel, chọn Tệp → Lưu thành → kiểu “CSV UTF-8 (Comma delimited) (*.csv)” rồi gửi lại "
-    "(tệp soạn bằng Unikey/Vietkey với bảng mã cũ: chuyển mã sang Unicode bằng công cụ chuyển mã của Unikey trước)"
+    "(tệp soạn bằng Unikey/Vietkey với bảng mã cũ: chuyển mã sang Unicode bằng công cụ chuyển mã của "
+    "Unikey trước)"
 )
 
 

@@ -18,7 +18,10 @@ STUDENT_REF_TABLES = ("raw_grade_entry", "raw_parent_app_account", "raw_fee_tran
 _DETAIL = "ref:"
 
 # norm() of docs/exports.md §1.3 in DuckDB: no accents, đ→d, lower, non-alphanumerics → one space
-_NORM = "trim(regexp_replace(lower(strip_accents(replace(replace({x}, 'đ', 'd'), 'Đ', 'd'))), '[^a-z0-9]+', ' ', 'g'))"
+_NORM = (
+    "trim(regexp_replace(lower(strip_accents(replace(replace({x}, 'đ', 'd'), 'Đ', 'd'))), "
+    "'[^a-z0-9]+', ' ', 'g'))"
+)
 
 
 #: A digit-only code shorter than 10 restored to 10 digits: moet_ids and vnEdu local codes are 10 digits,
@@ -113,8 +116,10 @@ def resolve_all(con: duckdb.DuckDBPyConnection) -> None:
     """Re-resolve every cross-file reference in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM ingest_warnings WHERE reason_code = 'unresolved_reference' "
-                    f"AND detail LIKE '{_DETAIL}%'")  # fmt: skip
+        con.execute(
+            f"DELETE FROM ingest_warnings WHERE reason_code = 'unresolved_reference' "
+            f"AND detail LIKE '{_DETAIL}%'"
+        )
         for table in STUDENT_REF_TABLES:
             resolve_students(con, table)
         match_training_accounts(con)

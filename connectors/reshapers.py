@@ -12,6 +12,14 @@ from connectors.parsing.tt22 import classify_tt22
 from connectors.parsing.tt27 import classify_tt27
 
 __all__ = [
-    "MARK_KINDS", "SHAPES", "account_columns", "annotate", "can_group", "classify_tt22", "classify_tt27",
-    "parse_sheet", "parse_sheets", "sheet_group_key",
-]  # fmt: skip
+    "MARK_KINDS",
+    "SHAPES",
+    "account_columns",
+    "annotate",
+    "can_group",
+    "classify_tt22",
+    "classify_tt27",
+    "parse_sheet",
+    "parse_sheets",
+    "sheet_group_key",
+]

@@ -47,7 +47,11 @@ CSV_PEEK_LINES = 40
 
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ENCRYPTION_MARKERS = tuple(n.encode("utf-16-le") for n in ("EncryptionInfo", "EncryptedPackage"))
-_CELL_RC = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>\s*(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?(?:v|is)\b')  # fmt: skip
+_CELL_RC = re.compile(
+    rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>\s*'  # a cell and its reference
+    rb"(?:<(?:\w+:)?f[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?"  # an optional formula
+    rb"<(?:\w+:)?(?:v|is)\b"  # then its value
+)
 _WORKSHEET = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 _WIDE_AT = re.compile(rb'r="[A-Z]{3}[0-9]')  # a cell reference of 3 letters (beyond column ZZ)
 _TWO_LETTER_COLUMNS = 26 + 26 * 26  # the widest column with a 2-letter name (ZZ)
@@ -164,8 +168,10 @@ def _check_cfb(path: Path) -> Blocked | None:
         while chunk := fh.read(1 << 20):
             block = tail + chunk
             if any(m in block for m in _ENCRYPTION_MARKERS):
-                return ("unreadable_file",
-                        "tệp được đặt mật khẩu (mã hóa); hãy gỡ mật khẩu, lưu lại rồi gửi lại")  # fmt: skip
+                return (
+                    "unreadable_file",
+                    "tệp được đặt mật khẩu (mã hóa); hãy gỡ mật khẩu, lưu lại rồi gửi lại",
+                )
             tail = chunk[-40:]
     return None  # another compound file (e.g. a renamed .xls): the reader decides
 
@@ -237,8 +243,10 @@ def _check_zip(path: Path, size: int) -> Blocked | None:
                 if i.compress_type == zipfile.ZIP_DEFLATED and i.compress_size > i.file_size * 1.01 + 1024:
                     return "unreadable_file", "tệp nén khai báo sai kích thước (nghi là bom nén)"
             if any(i.filename.lower().endswith("vbaproject.bin") for i in infos):
-                return ("unsupported_type",
-                        "tệp chứa macro (vbaProject.bin); hãy lưu lại dạng .xlsx không có macro")  # fmt: skip
+                return (
+                    "unsupported_type",
+                    "tệp chứa macro (vbaProject.bin); hãy lưu lại dạng .xlsx không có macro",
+                )
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -276,12 +284,22 @@ def check_sheet_widths(source: Path | bytes, max_cells: int | None = None) -> Bl
                     )
                 rows = last - first + 1 if last else 0
                 if cap and rows * width > cap:
-                    return ("file_too_large",
-                            f"trang tính “{shown}” có vùng dữ liệu {rows} dòng × {width} cột = {rows * width} ô "
-                            f"(từ dòng {first} đến dòng {last}), tối đa {cap} ô; hãy xóa các ô thừa ở xa "
-                            "vùng dữ liệu rồi lưu lại")  # fmt: skip
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, RuntimeError,
-            OSError, zlib.error):  # fmt: skip
+                    return (
+                        "file_too_large",
+                        f"trang tính “{shown}” có vùng dữ liệu {rows} dòng × {width} cột = {rows * width} ô "
+                        f"(từ dòng {first} đến dòng {last}), tối đa {cap} ô; hãy xóa các ô thừa ở xa "
+                        "vùng dữ liệu rồi lưu lại",
+                    )
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        OSError,
+        zlib.error,
+    ):
         return None  # the reader reports a broken container as unreadable_file
     return None
 

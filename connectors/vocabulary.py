@@ -25,9 +25,17 @@ VOCAB_DIR = Path(__file__).with_name("layouts") / "vocabulary"
 
 Words = list[str]
 TitleField = Literal[
-    "school_year", "semester", "period", "class_name", "grade", "subject", "school_code", "school_name",
-    "date_from", "date_to",
-]  # fmt: skip
+    "school_year",
+    "semester",
+    "period",
+    "class_name",
+    "grade",
+    "subject",
+    "school_code",
+    "school_name",
+    "date_from",
+    "date_to",
+]
 Period = Literal["DN", "GK1", "CK1", "GK2", "CN"]
 Semester = Literal["1", "2", "CN"]
 Truth = Literal["true", "false"]
@@ -66,7 +74,8 @@ class CommonVocabulary(_Model):
     class_title_words: Words
     footer_prefixes: Words
     footer_date_words: Words
-    # phrases of a title line that give the period or the semester without a `Key:` (docs/real_exports.md R1–R3)
+    # phrases of a title line that give the period or the semester without a `Key:`
+    # (docs/real_exports.md R1–R3)
     title_periods: dict[Period, Words] = {}
     title_semesters: dict[Semester, Words] = {}
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors import filedrop, raw_store
+from connectors import raw_store
 from connectors.filedrop import ingest_inbox
+from connectors.filedrop import plan as filedrop_plan
 from pipelines.inbox_state import check_changes, record_state, snapshot
 from pipelines.settings import get_settings
 from reports.data_quality import collect, render
@@ -83,7 +84,7 @@ def test_a_file_written_while_it_is_read_is_deferred(tmp_path: Path, monkeypatch
     csv.parent.mkdir(parents=True)
     csv.write_text("\r\n".join([HEADER, "1,C1,Phòng C1,Phòng học,x,x"]) + "\r\n", encoding="utf-8")
     age(csv)
-    real_hash = filedrop._hash
+    real_hash = filedrop_plan._hash
 
     def hash_then_append(path: Path, size: int, hold: bool):  # the other writer, racing the read
         got = real_hash(path, size, hold)
@@ -91,12 +92,12 @@ def test_a_file_written_while_it_is_read_is_deferred(tmp_path: Path, monkeypatch
             f.write("2,C2,Phòng C2,Phòng học,x,x\r\n")
         return got
 
-    monkeypatch.setattr(filedrop, "_hash", hash_then_append)
+    monkeypatch.setattr(filedrop_plan, "_hash", hash_then_append)
     con = raw_store.connect(":memory:")
     run = ingest_inbox(con, root, YEAR, hash_key="k", settle_s=60)
     assert run.deferred == [f"{YEAR}/08000001/Phong.csv"]
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 0
-    monkeypatch.setattr(filedrop, "_hash", real_hash)
+    monkeypatch.setattr(filedrop_plan, "_hash", real_hash)
     ingest_inbox(con, root, YEAR, hash_key="k", settle_s=0)
     assert [r[0] for r in con.execute("SELECT room_code FROM raw_facility ORDER BY 1").fetchall()] == [
         "C1",

@@ -120,7 +120,7 @@ def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: py
     (the manifest holds no hash of its bytes) and skipped."""
     import os
 
-    from connectors import filedrop
+    from connectors.filedrop import plan as filedrop_plan
 
     ib = tmp_path / "inbox"
     touched = B.write_xlsx(ib / Y / S / "phong.xlsx", {"Phong": rooms(4)})
@@ -129,13 +129,13 @@ def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: py
     wide = ib / Y / S / "rong.csv"
     wide.write_bytes(b",".join([b"c"] * 1005) + b"\n1\n")  # blocked by the content checks
     inspected: list[str] = []
-    real_check = filedrop.check_content
+    real_check = filedrop_plan.check_content
 
     def spy(resolved: Path, ext: str, size: int):  # type: ignore[no-untyped-def]
         inspected.append(resolved.name)
         return real_check(resolved, ext, size)
 
-    monkeypatch.setattr(filedrop, "check_content", spy)
+    monkeypatch.setattr(filedrop_plan, "check_content", spy)
     con = _con(tmp_path)
     s1 = ingest_inbox(con, ib, hash_key="k")
     assert (s1.ingested, s1.quarantined) == (3, 1)
