@@ -51,7 +51,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
-from connectors.http_deadline import Deadline, GuardedAdapter
+from connectors.http_deadline import Deadline, GuardedAdapter, timed_out_at_deadline
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +398,9 @@ class JsonClient:
             ) from None
         except (requests.RequestException, OSError) as exc:  # OSError: a socket shut down mid-read
             t.status = None
-            if watchdog.fired:
+            if watchdog.fired or timed_out_at_deadline(
+                exc, remaining, self.policy.connect_timeout_s, self.policy.read_timeout_s
+            ):
                 t.reason = (
                     f"wall-clock deadline reached while waiting for or reading the response "
                     f"({type(exc).__name__}); connection closed"

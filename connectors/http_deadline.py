@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -112,3 +113,12 @@ class GuardedAdapter(HTTPAdapter):
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         _guard_pools(manager)
         return manager
+
+
+def timed_out_at_deadline(exc: BaseException, remaining: float, connect_cap: float, read_cap: float) -> bool:
+    """Whether a socket timeout of an attempt is the deadline: its timeout was capped at the time left when
+    the attempt started, and every read starts after that, so it ends at or after the deadline, whichever of
+    the timer and the socket noticed first (they race when the two fall together)."""
+    if not isinstance(exc, requests.Timeout):
+        return False
+    return remaining < (connect_cap if isinstance(exc, requests.ConnectTimeout) else read_cap)
