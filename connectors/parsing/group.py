@@ -6,6 +6,7 @@ frame (`group_raw`), finished once (`finish.finish_group`), and split back per s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,27 +112,32 @@ def collect_members(
     return gm
 
 
-def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
-    """Unknown columns of each row as one JSON object (`src_extra`, raw storage only)."""
-    if not cols:
-        return None
-    ex = part[cols].copy()
-    ex.columns = [" / ".join(match.paths[c]) for c in cols]
-    ex = ex.loc[:, ~ex.columns.duplicated()].dropna(how="all", axis=1)
-    if not len(ex.columns):
-        return None
-    return pd.Series(
-        ex.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=part.index
-    )
-
-
 def extra_values(sr: SheetRows, match: HeaderMatch, extra: list[int]) -> np.ndarray | None:
-    """`src_extra` of each data row of a sheet (its unknown columns as JSON), None when it has none."""
-    if not extra:
+    """`src_extra` of each data row of a sheet: its unknown columns as one JSON object (raw storage only),
+    keyed by the header tiers joined by " / " (a repeated header: its first column), columns without a
+    value left out; None when there is none. Written as pandas' `to_json(orient="records")` writes it
+    (`/` escaped as `\\/`, non-ASCII kept), each distinct cell encoded once per column."""
+    parts: list[list[str]] = []
+    seen: set[str] = set()
+    for c in extra:
+        label = " / ".join(match.paths[c])
+        if label in seen:
+            continue
+        seen.add(label)
+        codes, uniques = pd.factorize(sr.cells[:, sr.col_pos[c]], use_na_sentinel=True)
+        if not len(uniques):  # every cell missing: the column is left out
+            continue
+        key = _json(label) + ":"
+        enc = [key + _json(u) for u in uniques.tolist()] + [key + "null"]
+        parts.append([enc[k] for k in codes.tolist()])  # code -1 (missing) → the last: null
+    if not parts:
         return None
-    part = pd.DataFrame(sr.cells[:, [sr.col_pos[c] for c in extra]], index=sr.rows, columns=extra)
-    ex = extra_json(part, match, extra)
-    return None if ex is None else ex.to_numpy(dtype=object)
+    return np.array(["{" + ",".join(row) + "}" for row in zip(*parts, strict=True)], dtype=object)
+
+
+def _json(value: object) -> str:
+    """One JSON value as pandas' `to_json` writes a cell (`force_ascii=False`)."""
+    return json.dumps(value, ensure_ascii=False).replace("/", "\\/")
 
 
 def group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
