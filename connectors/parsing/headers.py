@@ -174,11 +174,14 @@ def _candidate_rows(top: np.ndarray, index: _AnchorIndex) -> dict[int, set[int]]
         if h is None:
             hits[k] = index.layouts_of(uniques[k])
     cand: dict[int, set[int]] = {}
+    hit = np.fromiter((bool(h) for h in hits), dtype=bool, count=len(hits))
+    if not hit.any():
+        return cand
     width = top.shape[1] if top.ndim == 2 else 0
-    for u in [u for u, h in enumerate(hits) if h]:
-        for pos in np.flatnonzero(codes == u).tolist():
-            for li in hits[u] or ():
-                cand.setdefault(li, set()).add(pos // width)
+    at = np.flatnonzero((codes >= 0) & np.append(hit, False)[codes])  # cells holding an anchor form
+    for pos, u in zip(at.tolist(), codes[at].tolist(), strict=True):
+        for li in hits[u] or ():
+            cand.setdefault(li, set()).add(pos // width)
     return cand
 
 
