@@ -135,7 +135,9 @@ class WideGroup:
         a grain within their sheet (the last wins; each dropped one a `duplicate_key` reject) and give
         each member its result: a slice of the group's records. Returns the results, records, and the
         member of each record."""
-        long = long.iloc[np.argsort(self.sid[long["row"].to_numpy()], kind="stable")]
+        lsid = self.sid[long["row"].to_numpy()]
+        if len(lsid) > 1 and not (np.diff(lsid) >= 0).all():  # records sheet by sheet (already, mostly)
+            long = long.iloc[np.argsort(lsid, kind="stable")]
         drop = [c for c in ("src_extra",) if c in self.good.columns]
         long = long.join(self.good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
         long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
