@@ -16,6 +16,7 @@ from connectors import gradebook_checks
 from connectors import normalize as nz
 from connectors.parsing.marks import WideGroup, member_column, open_group, place
 from connectors.parsing.model import Grid, HeaderMatch, ParseContext, SheetResult
+from connectors.parsing.values import per_distinct
 from connectors.vocabulary import norm_set, vocabulary
 
 
@@ -108,7 +109,7 @@ def _marks(wg: WideGroup, cells: pd.DataFrame) -> pd.DataFrame:
     key = text.map({t: nz.norm(t) for t in text.dropna().unique()})  # marks repeat: norm each once
     marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
     is_text = key.isin(list(marks))
-    num, bad = nz.parse_number(text.where(~is_text))
+    num, bad = per_distinct(nz.parse_number, text.where(~is_text))  # marks repeat: each parsed once
     oor = (num < 0) | (num > 10)
     wg.cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M")
     wg.cell_rejects(cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10")

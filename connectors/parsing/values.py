@@ -48,6 +48,19 @@ def _expand(vals: pd.Series, pos: np.ndarray, index: pd.Index) -> pd.Series:
     return out
 
 
+def per_distinct(
+    parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]], raw: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """An elementwise parser's (values, bad mask) of a column, run once per distinct value when the
+    column repeats its values (`_distinct`) and expanded back to every row."""
+    d = _distinct(raw)
+    if d is None:
+        return parse(raw)
+    small, pos = d
+    vals, bad = parse(small)
+    return _expand(vals, pos, raw.index), _expand(bad, pos, raw.index)
+
+
 def parse_column(
     spec: ColumnSpec, raw: pd.Series, ctx: ParseContext
 ) -> tuple[pd.Series, pd.Series, str, str]:
