@@ -38,8 +38,9 @@ def group_key(match: HeaderMatch) -> tuple:
     return (match.layout.id, tuple(sorted(match.mapping.values())))
 
 
-def parse_tables(grids: list[Grid], matches: list[HeaderMatch],
-                 ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+def parse_tables(
+    grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext]
+) -> list[SheetResult]:
     """Plain-table sheets of one group (from one file or several: `ctx` is then one context per sheet):
     value parsing runs once over all their rows."""
     layout = matches[0].layout
@@ -49,8 +50,17 @@ def parse_tables(grids: list[Grid], matches: list[HeaderMatch],
     if not gm.members:
         return results  # type: ignore[return-value]
     sid, srow, raw = gm.row_arrays()
-    grp = finish_group(raw, sid, srow, layout, [grids[i].sheet for i in gm.members],
-                       [ctxs[i] for i in gm.members], gm.texts_of, gm.cols_of, gm.skipped)  # fmt: skip
+    grp = finish_group(
+        raw,
+        sid,
+        srow,
+        layout,
+        [grids[i].sheet for i in gm.members],
+        [ctxs[i] for i in gm.members],
+        gm.texts_of,
+        gm.cols_of,
+        gm.skipped,
+    )
     for k, r in enumerate(grp.results):
         results[gm.members[k]] = r
     return results  # type: ignore[return-value]
@@ -104,8 +114,9 @@ def collect_members(
         gm.extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
 
         name_col = layout.options.get("school_name_column")  # read for the school even when not stored
-        gm.value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"
-                            or n == name_col])  # fmt: skip
+        gm.value_of.append(
+            [(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value" or n == name_col]
+        )
         gm.skipped.append(sr.skipped)
         gm.texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
         gm.cols_of.append({n: c for c, n in m.mapping.items()})
@@ -140,8 +151,12 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).replace("/", "\\/")
 
 
-def group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
-              sizes: list[int]) -> pd.DataFrame:  # fmt: skip
+def group_raw(
+    collected: list[SheetRows],
+    value_of: list[list[tuple[str, int]]],
+    extras: list[np.ndarray | None],
+    sizes: list[int],
+) -> pd.DataFrame:
     """The `mapped_frame` of every member sheet, concatenated (index 0..n-1), built from the sheets'
     cell matrices in one DataFrame: value columns, src_extra, block metadata (missing → None)."""
     n = sum(sizes)
