@@ -23,9 +23,9 @@ def _tt27_words() -> dict[str, dict[str, str]]:
     """The TT27 vocabulary as lookups: groups, competences, qualities, year end, leaves, value words."""
     voc = vocabulary().tt27
     out: dict[str, dict[str, str]] = {
-        "groups": lookup(voc.groups),
+        "groups": lookup(voc.groups),  # type: ignore[arg-type]
         "competences": lookup(voc.competences),  # type: ignore[arg-type]
-        "qualities": lookup(voc.qualities),
+        "qualities": lookup(voc.qualities),  # type: ignore[arg-type]
         "end": lookup(voc.year_end),  # type: ignore[arg-type]
         "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
         "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
