@@ -64,8 +64,9 @@ class _BodyRows:
     skip: np.ndarray
 
 
-def _body_rows(grid: Grid, match: HeaderMatch, arr: np.ndarray, nonblank: np.ndarray, idx: np.ndarray,
-               key_j: int | None) -> _BodyRows:  # fmt: skip
+def _body_rows(
+    grid: Grid, match: HeaderMatch, arr: np.ndarray, nonblank: np.ndarray, idx: np.ndarray, key_j: int | None
+) -> _BodyRows:
     """Classify the rows under the header."""
     is_blank = ~nonblank.any(axis=1)
     key_keys = match.layout.columns[match.layout.key].header_keys()
@@ -73,8 +74,9 @@ def _body_rows(grid: Grid, match: HeaderMatch, arr: np.ndarray, nonblank: np.nda
     key_list = _trimmed(arr[:, key_j]) if key_j is not None else [""] * len(idx)
     if key_list is not None:  # Arrow trim as `.str.strip()`; `\d` searched with `re` as pandas does
         key_empty = np.fromiter((v is None or v == "" for v in key_list), dtype=bool, count=len(idx))
-        cand_np = np.fromiter((v is not None and _DIGIT.search(v) is None for v in key_list), dtype=bool,
-                              count=len(idx))  # fmt: skip
+        cand_np = np.fromiter(
+            (v is not None and _DIGIT.search(v) is None for v in key_list), dtype=bool, count=len(idx)
+        )
         cand_vals = [v for v, c in zip(key_list, cand_np.tolist(), strict=True) if c]
     else:
         key_vals = pd.Series(arr[:, key_j], index=idx, dtype=object).astype("string").str.strip()
@@ -101,9 +103,15 @@ def _body_rows(grid: Grid, match: HeaderMatch, arr: np.ndarray, nonblank: np.nda
     return _BodyRows(key_empty, footer, is_header, is_blank | colnum | footer | is_header)
 
 
-def _block_bounds(grid: Grid, match: HeaderMatch, events: list[tuple[int, str]], idx: np.ndarray,
-                  key_empty: np.ndarray, key_j: int | None,
-                  meta: dict[str, str]) -> list[tuple[int, int, int, dict[str, str]]]:  # fmt: skip
+def _block_bounds(
+    grid: Grid,
+    match: HeaderMatch,
+    events: list[tuple[int, str]],
+    idx: np.ndarray,
+    key_empty: np.ndarray,
+    key_j: int | None,
+    meta: dict[str, str],
+) -> list[tuple[int, int, int, dict[str, str]]]:
     """(first row, last row, header row, title metadata) of each block: a footer ends a block, a repeated
     header starts one (its title rows, the key-less rows right above it, give its metadata; the school
     carries over)."""

@@ -78,23 +78,37 @@ class _Rows:
         for g in mask[mask].index:
             k, r = int(self.sid[g]), int(self.srow[g])
             value = raw.at[g, column] if column in raw.columns else None
-            self.rejects[k].append(RowIssue.reject(self.ctxs[k].file, self.sheets[k], r, code, entity=entity,
-                                                   canonical=column, column=self.col_of[k].get(column),
-                                                   header=self.header_texts[k].get(column, ""), value=value,
-                                                   expected=expected))  # fmt: skip
+            self.rejects[k].append(
+                RowIssue.reject(
+                    self.ctxs[k].file,
+                    self.sheets[k],
+                    r,
+                    code,
+                    entity=entity,
+                    canonical=column,
+                    column=self.col_of[k].get(column),
+                    header=self.header_texts[k].get(column, ""),
+                    value=value,
+                    expected=expected,
+                )
+            )
         self.bad_any = self.bad_any | mask
 
     def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:
         mask = mask.fillna(False).astype(bool) & ~self.bad_any
         for g in mask[mask].index:
             k = int(self.sid[g])
-            self.warnings[k].append(RowIssue.warning(self.ctxs[k].file, self.sheets[k], int(self.srow[g]), code,
-                                                     detail))  # fmt: skip
+            self.warnings[k].append(
+                RowIssue.warning(self.ctxs[k].file, self.sheets[k], int(self.srow[g]), code, detail)
+            )
 
     def per_row(self, values: list) -> pd.Series:
         """A per-sheet value as a column (each row its sheet's)."""
-        return pd.Series(np.array(values, dtype=object)[self.sid[self.out.index.to_numpy()]],
-                         index=self.out.index, dtype="object")  # fmt: skip
+        return pd.Series(
+            np.array(values, dtype=object)[self.sid[self.out.index.to_numpy()]],
+            index=self.out.index,
+            dtype="object",
+        )
 
     def all_na(self, s: pd.Series) -> pd.Series:
         """Per row: is the column missing in every row of that row's sheet."""
@@ -138,8 +152,18 @@ def finish_group(
     delivery folders differ; registry lookups and the hash key are the same for all of them).
     With `sheet_rows=False` the results of sheets with kept rows carry no rows (callers that reshape
     `good` themselves need not split it per sheet)."""
-    rs = _Rows(raw, sid, srow, layout, sheets, sheet_contexts(ctx, len(sheets)), header_texts, col_of,
-               np.bincount(sid, minlength=len(sheets)), np.array(skipped, dtype=np.int64))  # fmt: skip
+    rs = _Rows(
+        raw,
+        sid,
+        srow,
+        layout,
+        sheets,
+        sheet_contexts(ctx, len(sheets)),
+        header_texts,
+        col_of,
+        np.bincount(sid, minlength=len(sheets)),
+        np.array(skipped, dtype=np.int64),
+    )
     ctx0 = rs.ctxs[0]
     parse_values(raw, rs.out, layout, ctx0, rs.reject, rs.warn)
     meta = raw.filter(like="_meta_")
@@ -201,8 +225,9 @@ def _school_by_name(rs: _Rows) -> None:
     names = rs.out[name_col] if name_col in rs.out.columns else rs.raw.get(name_col)
     if names is None:
         return
-    by_name = names.astype("string").map(lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str)
-                                         else None)  # fmt: skip
+    by_name = names.astype("string").map(
+        lambda v: ctx.school_names.get(nz.norm(v)) if isinstance(v, str) else None
+    )
     out = rs.out
     out["school_code"] = out["school_code"].fillna(by_name) if "school_code" in out.columns else by_name
     if not layout.options.get("school_name_strict"):
@@ -210,11 +235,22 @@ def _school_by_name(rs: _Rows) -> None:
     left_out = other_level(names, layout) & out["school_code"].isna()
     if left_out.any():  # rows of other education levels: left out with a count, never rejected
         for k, (first, n_left) in rs.first_per_sheet(left_out).items():
-            rs.warnings[k].append(RowIssue.warning(rs.ctxs[k].file, rs.sheets[k], first, "other_level",
-                                                   f"{n_left} dòng của trường cấp học khác (mầm non…) không đọc"))  # fmt: skip
+            rs.warnings[k].append(
+                RowIssue.warning(
+                    rs.ctxs[k].file,
+                    rs.sheets[k],
+                    first,
+                    "other_level",
+                    f"{n_left} dòng của trường cấp học khác (mầm non…) không đọc",
+                )
+            )
         rs.drop(left_out)
-    rs.reject(rs.out["school_code"].isna(), name_col, "unknown_school_name",
-              "tên trường có trong danh sách trường của Sở")  # fmt: skip
+    rs.reject(
+        rs.out["school_code"].isna(),
+        name_col,
+        "unknown_school_name",
+        "tên trường có trong danh sách trường của Sở",
+    )
 
 
 def _school_code(rs: _Rows, meta: pd.DataFrame) -> None:
@@ -252,8 +288,9 @@ def _folder_mismatch(rs: _Rows) -> None:
     mism = (out["school_year"].notna() & (out["school_year"] != expect)).fillna(False).astype(bool)
     mism &= expect.notna()
     for k, (first, count) in rs.first_per_sheet(mism).items():
-        rs.warnings[k].append(RowIssue.warning(rs.ctxs[k].file, rs.sheets[k], first, "folder_mismatch",
-                                               str(count)))  # fmt: skip
+        rs.warnings[k].append(
+            RowIssue.warning(rs.ctxs[k].file, rs.sheets[k], first, "folder_mismatch", str(count))
+        )
 
 
 def _post(rs: _Rows) -> None:
@@ -279,8 +316,16 @@ def _post(rs: _Rows) -> None:
     def warn(mask: pd.Series, code: str, detail: str = "") -> None:
         rs.warn(back(mask), code, detail)
 
-    ops = derive.RowOps(raw=relabel(rs.raw), reject=reject, warn=warn, ctx=rs.ctxs[0], layout=rs.layout,
-                        sheet=rs.sheets[0], header_texts=rs.header_texts[0], col_of=rs.col_of[0])  # fmt: skip
+    ops = derive.RowOps(
+        raw=relabel(rs.raw),
+        reject=reject,
+        warn=warn,
+        ctx=rs.ctxs[0],
+        layout=rs.layout,
+        sheet=rs.sheets[0],
+        header_texts=rs.header_texts[0],
+        col_of=rs.col_of[0],
+    )
     out = relabel(rs.out)
     for name in rs.layout.post:
         out = derive.get(name)(out, ops)
@@ -309,13 +354,27 @@ def _dedupe(rs: _Rows, good: pd.DataFrame, gsid: np.ndarray) -> tuple[pd.DataFra
     good, gsid, tmp = good[~exact], gsid[~exact], tmp[~exact]
     dup = tmp.duplicated(subset=[*grain, "_sid"], keep="last").to_numpy()
     for k, r in zip(gsid[dup].tolist(), good.loc[dup, "source_row"].tolist(), strict=True):
-        rs.rejects[k].append(RowIssue.reject(rs.ctxs[k].file, rs.sheets[k], int(r), "duplicate_key",
-                                             entity=rs.layout.entity, canonical=rs.layout.key))  # fmt: skip
+        rs.rejects[k].append(
+            RowIssue.reject(
+                rs.ctxs[k].file,
+                rs.sheets[k],
+                int(r),
+                "duplicate_key",
+                entity=rs.layout.entity,
+                canonical=rs.layout.key,
+            )
+        )
     return good[~dup], gsid[~dup], n_exact
 
 
-def _results(rs: _Rows, good: pd.DataFrame, gsid: np.ndarray, n_exact: np.ndarray,
-             errors: list[tuple[str, str] | None], sheet_rows: bool) -> GroupRows:  # fmt: skip
+def _results(
+    rs: _Rows,
+    good: pd.DataFrame,
+    gsid: np.ndarray,
+    n_exact: np.ndarray,
+    errors: list[tuple[str, str] | None],
+    sheet_rows: bool,
+) -> GroupRows:
     """Each sheet's result: its rows a slice of `good` (one sheet: all of it, index reset)."""
     in_order = bool(len(gsid) < 2 or (np.diff(gsid) >= 0).all())  # sheet by sheet already (no melt)
     order = np.arange(len(gsid)) if in_order else np.argsort(gsid, kind="stable")
@@ -335,15 +394,33 @@ def _results(rs: _Rows, good: pd.DataFrame, gsid: np.ndarray, n_exact: np.ndarra
         else:
             rows_k = good.iloc[0:0]
         err = errors[k]
-        results.append(SheetResult(rs.layout, rs.sheets[k], rows_k, rs.rejects[k], rs.warnings[k],
-                                   int(rs.rows_read[k]), int(rs.skipped[k]), int(n_exact[k]),
-                                   err[0] if err else None, parent=parent,
-                                   file_error_detail=err[1] if err else None))  # fmt: skip
+        results.append(
+            SheetResult(
+                rs.layout,
+                rs.sheets[k],
+                rows_k,
+                rs.rejects[k],
+                rs.warnings[k],
+                int(rs.rows_read[k]),
+                int(rs.skipped[k]),
+                int(n_exact[k]),
+                err[0] if err else None,
+                parent=parent,
+                file_error_detail=err[1] if err else None,
+            )
+        )
     return GroupRows(results, good, gsid, counts)
 
 
-def finish_rows(raw: pd.DataFrame, layout: Layout, sheet: str, ctx: ParseContext, header_texts: dict[str, str],
-                col_of: dict[str, int], skipped: int) -> SheetResult:  # fmt: skip
+def finish_rows(
+    raw: pd.DataFrame,
+    layout: Layout,
+    sheet: str,
+    ctx: ParseContext,
+    header_texts: dict[str, str],
+    col_of: dict[str, int],
+    skipped: int,
+) -> SheetResult:
     """`finish_group` of one sheet's rows whose index is their row number (JSON pushes: the position of
     the user, school or metric)."""
     srow = raw.index.to_numpy(dtype=np.int64)

@@ -6,6 +6,7 @@ frame (`group_raw`), finished once (`finish.finish_group`), and split back per s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +38,9 @@ def group_key(match: HeaderMatch) -> tuple:
     return (match.layout.id, tuple(sorted(match.mapping.values())))
 
 
-def parse_tables(grids: list[Grid], matches: list[HeaderMatch],
-                 ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+def parse_tables(
+    grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext]
+) -> list[SheetResult]:
     """Plain-table sheets of one group (from one file or several: `ctx` is then one context per sheet):
     value parsing runs once over all their rows."""
     layout = matches[0].layout
@@ -48,8 +50,17 @@ def parse_tables(grids: list[Grid], matches: list[HeaderMatch],
     if not gm.members:
         return results  # type: ignore[return-value]
     sid, srow, raw = gm.row_arrays()
-    grp = finish_group(raw, sid, srow, layout, [grids[i].sheet for i in gm.members],
-                       [ctxs[i] for i in gm.members], gm.texts_of, gm.cols_of, gm.skipped)  # fmt: skip
+    grp = finish_group(
+        raw,
+        sid,
+        srow,
+        layout,
+        [grids[i].sheet for i in gm.members],
+        [ctxs[i] for i in gm.members],
+        gm.texts_of,
+        gm.cols_of,
+        gm.skipped,
+    )
     for k, r in enumerate(grp.results):
         results[gm.members[k]] = r
     return results  # type: ignore[return-value]
@@ -103,39 +114,49 @@ def collect_members(
         gm.extras.append(extra_values(sr, m, [c for c in m.paths if c not in m.mapping and c not in kinds]))
 
         name_col = layout.options.get("school_name_column")  # read for the school even when not stored
-        gm.value_of.append([(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value"
-                            or n == name_col])  # fmt: skip
+        gm.value_of.append(
+            [(n, c) for c, n in m.mapping.items() if layout.columns[n].role == "value" or n == name_col]
+        )
         gm.skipped.append(sr.skipped)
         gm.texts_of.append({n: " / ".join(m.paths.get(c, [n])) for c, n in m.mapping.items()})
         gm.cols_of.append({n: c for c, n in m.mapping.items()})
     return gm
 
 
-def extra_json(part: pd.DataFrame, match: HeaderMatch, cols: list[int]) -> pd.Series | None:
-    """Unknown columns of each row as one JSON object (`src_extra`, raw storage only)."""
-    if not cols:
-        return None
-    ex = part[cols].copy()
-    ex.columns = [" / ".join(match.paths[c]) for c in cols]
-    ex = ex.loc[:, ~ex.columns.duplicated()].dropna(how="all", axis=1)
-    if not len(ex.columns):
-        return None
-    return pd.Series(
-        ex.to_json(orient="records", lines=True, force_ascii=False).splitlines(), index=part.index
-    )
-
-
 def extra_values(sr: SheetRows, match: HeaderMatch, extra: list[int]) -> np.ndarray | None:
-    """`src_extra` of each data row of a sheet (its unknown columns as JSON), None when it has none."""
-    if not extra:
+    """`src_extra` of each data row of a sheet: its unknown columns as one JSON object (raw storage only),
+    keyed by the header tiers joined by " / " (a repeated header: its first column), columns without a
+    value left out; None when there is none. Written as pandas' `to_json(orient="records")` writes it
+    (`/` escaped as `\\/`, non-ASCII kept), each distinct cell encoded once per column."""
+    parts: list[list[str]] = []
+    seen: set[str] = set()
+    for c in extra:
+        label = " / ".join(match.paths[c])
+        if label in seen:
+            continue
+        seen.add(label)
+        codes, uniques = pd.factorize(sr.cells[:, sr.col_pos[c]], use_na_sentinel=True)
+        if not len(uniques):  # every cell missing: the column is left out
+            continue
+        key = _json(label) + ":"
+        enc = [key + _json(u) for u in uniques.tolist()] + [key + "null"]
+        parts.append([enc[k] for k in codes.tolist()])  # code -1 (missing) → the last: null
+    if not parts:
         return None
-    part = pd.DataFrame(sr.cells[:, [sr.col_pos[c] for c in extra]], index=sr.rows, columns=extra)
-    ex = extra_json(part, match, extra)
-    return None if ex is None else ex.to_numpy(dtype=object)
+    return np.array(["{" + ",".join(row) + "}" for row in zip(*parts, strict=True)], dtype=object)
 
 
-def group_raw(collected: list[SheetRows], value_of: list[list[tuple[str, int]]], extras: list[np.ndarray | None],
-              sizes: list[int]) -> pd.DataFrame:  # fmt: skip
+def _json(value: object) -> str:
+    """One JSON value as pandas' `to_json` writes a cell (`force_ascii=False`)."""
+    return json.dumps(value, ensure_ascii=False).replace("/", "\\/")
+
+
+def group_raw(
+    collected: list[SheetRows],
+    value_of: list[list[tuple[str, int]]],
+    extras: list[np.ndarray | None],
+    sizes: list[int],
+) -> pd.DataFrame:
     """The `mapped_frame` of every member sheet, concatenated (index 0..n-1), built from the sheets'
     cell matrices in one DataFrame: value columns, src_extra, block metadata (missing → None)."""
     n = sum(sizes)

@@ -22,8 +22,11 @@ HEADER_SCAN_ROWS = 40
 
 def _row_forms(arr: np.ndarray, columns: list[int], i: int) -> list[tuple[int, tuple[str, ...]]]:
     """(column, header forms) of every non-blank text cell of matrix row i (forms cached per text)."""
-    return [(columns[j], nz.header_forms_t(v)) for j, v in enumerate(arr[i].tolist())
-            if isinstance(v, str) and v.strip()]  # fmt: skip
+    return [
+        (columns[j], nz.header_forms_t(v))
+        for j, v in enumerate(arr[i].tolist())
+        if isinstance(v, str) and v.strip()
+    ]
 
 
 def _cell_matches(forms: Sequence[str], keys: set[str]) -> bool:
@@ -107,8 +110,9 @@ def _distinct_weights(layouts: tuple[Layout, ...]) -> dict[str, dict[str, int]]:
 _WEIGHTS: dict[int, tuple[tuple[Layout, ...], dict[str, dict[str, int]]]] = {}
 
 
-def evidence_score(match_layout: Layout, paths: dict[int, list[str]], mapping: dict[int, str],
-                   layouts: tuple[Layout, ...]) -> int:  # fmt: skip
+def evidence_score(
+    match_layout: Layout, paths: dict[int, list[str]], mapping: dict[int, str], layouts: tuple[Layout, ...]
+) -> int:
     """A mapped column counts 1, or 3 when its header is one only this layout's entity has (a student
     list's `Lớp học`, a summary book's `HỌ VÀ TÊN HỌC SINH`): shared anchors never outweigh them."""
     weights = _distinct_weights(layouts).get(match_layout.entity, {})
@@ -174,16 +178,20 @@ def _candidate_rows(top: np.ndarray, index: _AnchorIndex) -> dict[int, set[int]]
         if h is None:
             hits[k] = index.layouts_of(uniques[k])
     cand: dict[int, set[int]] = {}
+    hit = np.fromiter((bool(h) for h in hits), dtype=bool, count=len(hits))
+    if not hit.any():
+        return cand
     width = top.shape[1] if top.ndim == 2 else 0
-    for u in [u for u, h in enumerate(hits) if h]:
-        for pos in np.flatnonzero(codes == u).tolist():
-            for li in hits[u] or ():
-                cand.setdefault(li, set()).add(pos // width)
+    at = np.flatnonzero((codes >= 0) & np.append(hit, False)[codes])  # cells holding an anchor form
+    for pos, u in zip(at.tolist(), codes[at].tolist(), strict=True):
+        for li in hits[u] or ():
+            cand.setdefault(li, set()).add(pos // width)
     return cand
 
 
-def _match_layout(grid: Grid, top: _TopRows, layout: Layout, rows: list[int], layouts: tuple[Layout, ...],
-                  want_near: bool) -> tuple[HeaderMatch | None, NearMiss | None]:  # fmt: skip
+def _match_layout(
+    grid: Grid, top: _TopRows, layout: Layout, rows: list[int], layouts: tuple[Layout, ...], want_near: bool
+) -> tuple[HeaderMatch | None, NearMiss | None]:
     """The first candidate row where a layout's anchors all appear (its match), else the first row
     missing one anchor (a near miss, when asked)."""
     anchors = layout.anchors
@@ -193,16 +201,22 @@ def _match_layout(grid: Grid, top: _TopRows, layout: Layout, rows: list[int], la
         cells, forms_here = top.forms_of(i)
         r = top.rows[i]
         found = {a for a, keys in anchors.items() if keys & forms_here}
-        if want_near and missed is None and not layout.min_anchor_count and len(anchors) >= 2 \
-                and len(found) == len(anchors) - 1:  # fmt: skip
+        if (
+            want_near
+            and missed is None
+            and not layout.min_anchor_count
+            and len(anchors) >= 2
+            and len(found) == len(anchors) - 1
+        ):
             (lost,) = set(anchors) - found
             missed = NearMiss(layout, r, layout.columns[lost].headers[0])
         if len(found) >= need and (layout.min_anchor_count or found == set(anchors)):
             n_codes = _code_columns(top, layout, i)
             if n_codes is None:
                 continue
-            key_col = next((c for c, f in cells if _cell_matches(f, layout.columns[layout.key].header_keys())),
-                           None)  # fmt: skip
+            key_col = next(
+                (c for c, f in cells if _cell_matches(f, layout.columns[layout.key].header_keys())), None
+            )
             depth = header_depth(grid, r, key_col, int(layout.options.get("header_rows", 1)))
             mapping, paths = map_columns(grid, r, depth, layout)
             score = evidence_score(layout, paths, mapping, layouts) + n_codes
@@ -217,8 +231,13 @@ def _code_columns(top: _TopRows, layout: Layout, i: int) -> int | None:
     if not code_rx:
         return 0
     r = top.rows[i]
-    texts = [str(v) for k in (i, i + 1, i + 2) if k < len(top.values) and top.rows[k] - r == k - i
-             for v in top.values[k].tolist() if isinstance(v, str)]  # fmt: skip
+    texts = [
+        str(v)
+        for k in (i, i + 1, i + 2)
+        if k < len(top.values) and top.rows[k] - r == k - i
+        for v in top.values[k].tolist()
+        if isinstance(v, str)
+    ]
     n_codes = len({m.group(0) for t in texts for m in [re.search(code_rx, t)] if m})
     return None if n_codes < int(layout.options.get("min_code_columns", 1)) else n_codes
 

@@ -20,8 +20,16 @@ from connectors.parsing.finish import finish_group
 from connectors.parsing.group import GroupMembers, collect_members
 from connectors.parsing.model import Grid, HeaderMatch, ParseContext, SheetResult, sheet_contexts
 
-LONG_GRAIN = ("school_code", "school_year", "student_key", "subject_code", "semester", "period", "component",
-              "slot")  # fmt: skip
+LONG_GRAIN = (
+    "school_code",
+    "school_year",
+    "student_key",
+    "subject_code",
+    "semester",
+    "period",
+    "component",
+    "slot",
+)
 
 
 def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple], np.ndarray]:
@@ -50,8 +58,12 @@ def mark_positions(marks_of: list[list[tuple[int, tuple]]]) -> tuple[list[tuple]
 
 def _column_cells(collected: list, cols_of: list[int | None]) -> np.ndarray:
     """One column per member (None where a member has none), rows in member order."""
-    return np.concatenate([sr.cells[:, sr.col_pos[c]] if c is not None else np.full(len(sr.rows), None, dtype=object)
-                           for sr, c in zip(collected, cols_of, strict=True)])  # fmt: skip
+    return np.concatenate(
+        [
+            sr.cells[:, sr.col_pos[c]] if c is not None else np.full(len(sr.rows), None, dtype=object)
+            for sr, c in zip(collected, cols_of, strict=True)
+        ]
+    )
 
 
 def mark_matrix(gm: GroupMembers, abs_cols: np.ndarray) -> np.ndarray:
@@ -71,8 +83,13 @@ def stacked_cells(part: pd.DataFrame, rows: np.ndarray, cols: list, keep_blank: 
     """Non-blank cells (every cell with `keep_blank`) of `cols` for the given rows of `part`: columns
     row, col, text (row by row)."""
     if not cols or not len(rows):
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "col": pd.Series(dtype="int64"),
-                             "text": pd.Series(dtype="string")})  # fmt: skip
+        return pd.DataFrame(
+            {
+                "row": pd.Series(dtype="int64"),
+                "col": pd.Series(dtype="int64"),
+                "text": pd.Series(dtype="string"),
+            }
+        )
     block = part.loc[rows, cols]
     st = nz.clean_text(cast(pd.Series, block.stack(future_stack=True).astype("string")))
     st = st if keep_blank else st.dropna()
@@ -118,24 +135,38 @@ class WideGroup:
         for g, j, t in zip(bad["row"].tolist(), bad["col"].tolist(), bad["text"].tolist(), strict=True):
             k, r = int(self.sid[g]), int(self.srow[g])
             c = int(self.abs_cols[k][int(j)])
-            self.rejects[k].append(RowIssue.reject(self.ctxs[k].file, self.sheets[k], r, code,
-                                                   entity=self.layout.entity, canonical="value", column=c,
-                                                   header=" / ".join(self.gm.matches[k].paths.get(c, [])),
-                                                   value=t, expected=expected))  # fmt: skip
+            self.rejects[k].append(
+                RowIssue.reject(
+                    self.ctxs[k].file,
+                    self.sheets[k],
+                    r,
+                    code,
+                    entity=self.layout.entity,
+                    canonical="value",
+                    column=c,
+                    header=" / ".join(self.gm.matches[k].paths.get(c, [])),
+                    value=t,
+                    expected=expected,
+                )
+            )
 
     def cell_warnings(self, cells: pd.DataFrame, mask: pd.Series, code: str, detail: str) -> None:
         for g in cells["row"].to_numpy()[mask.to_numpy(dtype=bool)].tolist():
             k = int(self.sid[g])
-            self.warnings[k].append(RowIssue.warning(self.ctxs[k].file, self.sheets[k], int(self.srow[g]), code,
-                                                     detail))  # fmt: skip
+            self.warnings[k].append(
+                RowIssue.warning(self.ctxs[k].file, self.sheets[k], int(self.srow[g]), code, detail)
+            )
 
-    def close(self, long: pd.DataFrame, grain: tuple[str, ...] = LONG_GRAIN) -> tuple[list[SheetResult], pd.DataFrame,
-                                                                                     np.ndarray]:  # fmt: skip
+    def close(
+        self, long: pd.DataFrame, grain: tuple[str, ...] = LONG_GRAIN
+    ) -> tuple[list[SheetResult], pd.DataFrame, np.ndarray]:
         """Join the identity columns onto the long records (sheet by sheet), drop the records that repeat
         a grain within their sheet (the last wins; each dropped one a `duplicate_key` reject) and give
         each member its result: a slice of the group's records. Returns the results, records, and the
         member of each record."""
-        long = long.iloc[np.argsort(self.sid[long["row"].to_numpy()], kind="stable")]
+        lsid = self.sid[long["row"].to_numpy()]
+        if len(lsid) > 1 and not (np.diff(lsid) >= 0).all():  # records sheet by sheet (already, mostly)
+            long = long.iloc[np.argsort(lsid, kind="stable")]
         drop = [c for c in ("src_extra",) if c in self.good.columns]
         long = long.join(self.good.drop(columns=drop), on="row", how="inner", rsuffix="__ident")
         long = long.drop(columns=[c for c in long.columns if c.endswith("__ident")])
@@ -143,8 +174,15 @@ class WideGroup:
         keys = [g for g in grain if g in long.columns]
         dup = long[keys].assign(_sid=lsid).duplicated(subset=[*keys, "_sid"], keep="last").to_numpy()
         for k, g in zip(lsid[dup].tolist(), long.loc[dup, "row"].tolist(), strict=True):
-            self.rejects[k].append(RowIssue.reject(self.ctxs[k].file, self.sheets[k], int(self.srow[g]),
-                                                   "duplicate_key", entity=self.layout.entity))  # fmt: skip
+            self.rejects[k].append(
+                RowIssue.reject(
+                    self.ctxs[k].file,
+                    self.sheets[k],
+                    int(self.srow[g]),
+                    "duplicate_key",
+                    entity=self.layout.entity,
+                )
+            )
         long = long[~dup].drop(columns=["row", "col", "text"], errors="ignore")
         lsid = lsid[~dup]
         bounds = np.searchsorted(lsid, np.arange(len(self.sheets) + 1))
@@ -153,18 +191,32 @@ class WideGroup:
         for k, ident in enumerate(self.idents):
             a, b = int(bounds[k]), int(bounds[k + 1])
             rows = long.reset_index(drop=True) if single else long.iloc[a:b]
-            done.append(SheetResult(self.layout, ident.sheet, rows, ident.rejects + self.rejects[k],
-                                    ident.warnings + self.warnings[k], ident.rows_read, ident.rows_skipped,
-                                    ident.duplicates_dropped, ident.file_error,
-                                    parent=(long, a, b) if b > a and not single else None,
-                                    file_error_detail=ident.file_error_detail))  # fmt: skip
+            done.append(
+                SheetResult(
+                    self.layout,
+                    ident.sheet,
+                    rows,
+                    ident.rejects + self.rejects[k],
+                    ident.warnings + self.warnings[k],
+                    ident.rows_read,
+                    ident.rows_skipped,
+                    ident.duplicates_dropped,
+                    ident.file_error,
+                    parent=(long, a, b) if b > a and not single else None,
+                    file_error_detail=ident.file_error_detail,
+                )
+            )
         return done, long, lsid
 
 
-def open_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext],
-               kinds_of: Callable[[HeaderMatch], dict[int, Any]], results: list[SheetResult | None],
-               marks_of: Callable[[dict[int, Any]], list[tuple[int, tuple]]] = lambda kinds: list(kinds.items()),
-               ) -> WideGroup | None:  # fmt: skip
+def open_group(
+    grids: list[Grid],
+    matches: list[HeaderMatch],
+    ctx: ParseContext | list[ParseContext],
+    kinds_of: Callable[[HeaderMatch], dict[int, Any]],
+    results: list[SheetResult | None],
+    marks_of: Callable[[dict[int, Any]], list[tuple[int, tuple]]] = lambda kinds: list(kinds.items()),
+) -> WideGroup | None:
     """Collect and finish the identity of a group of wide sheets. Sheets without data rows, or whose
     rows are all rejected, get their result in `results` now; None when no sheet is left to reshape."""
     layout = matches[0].layout
@@ -177,8 +229,9 @@ def open_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext 
     member_ctxs = [ctxs[i] for i in gm.members]
     sid, srow, raw = gm.row_arrays()
     part = pd.DataFrame(mark_matrix(gm, abs_cols), dtype=object)
-    grp = finish_group(raw, sid, srow, layout, sheets, member_ctxs, gm.texts_of, gm.cols_of, gm.skipped,
-                       sheet_rows=False)  # fmt: skip
+    grp = finish_group(
+        raw, sid, srow, layout, sheets, member_ctxs, gm.texts_of, gm.cols_of, gm.skipped, sheet_rows=False
+    )
     nonempty = grp.counts > 0
     for k, r in enumerate(grp.results):
         if not nonempty[k]:
@@ -186,8 +239,22 @@ def open_group(grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext 
     if not nonempty.any():
         return None
     n = len(sheets)
-    return WideGroup(layout, gm, sheets, member_ctxs, sid, srow, kinds, abs_cols, part, grp.results, grp.good,
-                     nonempty, [[] for _ in range(n)], [[] for _ in range(n)])  # fmt: skip
+    return WideGroup(
+        layout,
+        gm,
+        sheets,
+        member_ctxs,
+        sid,
+        srow,
+        kinds,
+        abs_cols,
+        part,
+        grp.results,
+        grp.good,
+        nonempty,
+        [[] for _ in range(n)],
+        [[] for _ in range(n)],
+    )
 
 
 def member_column(wg: WideGroup, cols_of: list[int | None]) -> np.ndarray:

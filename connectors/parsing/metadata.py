@@ -71,8 +71,10 @@ def missing_metadata_detail(layout: Layout, item: str, file: str) -> str:
     if from_name and item == "period":
         stem, dot, ext = name.rpartition(".")
         stem, ext = (stem, f".{ext}") if dot else (name, "")
-        text += (f". Hãy đặt tên tệp có kỳ đánh giá, ví dụ {stem}_GK1{ext} (giữa học kỳ I), {stem}_HK1{ext} "
-                 f"(cuối học kỳ I), {stem}_GK2{ext} (giữa học kỳ II) hoặc {stem}_CuoiNam{ext} (cuối năm)")  # fmt: skip
+        text += (
+            f". Hãy đặt tên tệp có kỳ đánh giá, ví dụ {stem}_GK1{ext} (giữa học kỳ I), {stem}_HK1{ext} "
+            f"(cuối học kỳ I), {stem}_GK2{ext} (giữa học kỳ II) hoặc {stem}_CuoiNam{ext} (cuối năm)"
+        )
     elif item in _ITEM_VI:
         text += (
             f". Hãy ghi {what} ở dòng tiêu đề (ví dụ «{_TITLE_EXAMPLE.get(item, what)}») hoặc trong một cột"
@@ -80,8 +82,13 @@ def missing_metadata_detail(layout: Layout, item: str, file: str) -> str:
     return text
 
 
-_TITLE_EXAMPLE = {"period": "Kỳ đánh giá: Cuối năm", "semester": "Học kỳ: 1", "school_year": "Năm học: 2024-2025",
-                  "class_name": "Lớp: 6A", "school_code": "Mã trường: 08000001"}  # fmt: skip
+_TITLE_EXAMPLE = {
+    "period": "Kỳ đánh giá: Cuối năm",
+    "semester": "Học kỳ: 1",
+    "school_year": "Năm học: 2024-2025",
+    "class_name": "Lớp: 6A",
+    "school_code": "Mã trường: 08000001",
+}
 
 
 def explode_and_melt(good: pd.DataFrame, layout: Layout) -> pd.DataFrame:

@@ -26,8 +26,14 @@ class Grid:
     (`row_index`) and the column of each matrix column (`columns`); `cells` is the same as a DataFrame,
     built only when something asks for it (readers hand over the matrix)."""
 
-    def __init__(self, sheet: str, cells: pd.DataFrame | None = None, *, values: np.ndarray | None = None,
-                 columns: list[int] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        sheet: str,
+        cells: pd.DataFrame | None = None,
+        *,
+        values: np.ndarray | None = None,
+        columns: list[int] | None = None,
+    ) -> None:
         self.sheet = sheet
         self._cells = cells
         self._values = values
@@ -39,8 +45,9 @@ class Grid:
     @property
     def cells(self) -> pd.DataFrame:
         if self._cells is None:
-            self._cells = pd.DataFrame(self.values, index=self.row_index, columns=self.columns, dtype=object,
-                                       copy=False)  # fmt: skip
+            self._cells = pd.DataFrame(
+                self.values, index=self.row_index, columns=self.columns, dtype=object, copy=False
+            )
         return self._cells
 
     @property
@@ -184,13 +191,18 @@ def sheets_report(sheets: list[SheetResult], unread: list[tuple[str, str, str]])
     per sheet not parsed its reason code and Vietnamese detail. None when there is nothing to say."""
 
     parsed = [
-        {"sheet": s.sheet, "layout": s.layout.id, "score": s.score,
-         "runner_up": list(s.runner_up) if s.runner_up else None,
-         "header_rows": [s.header_row, s.header_row + s.header_depth - 1] if s.header_row else None,
-         "read": [c.letter for c in s.columns if c.read],
-         "not_read": [[c.letter, c.header] for c in s.columns if not c.read and c.non_empty]}
-        for s in sheets if s.columns or s.header_row
-    ]  # fmt: skip
+        {
+            "sheet": s.sheet,
+            "layout": s.layout.id,
+            "score": s.score,
+            "runner_up": list(s.runner_up) if s.runner_up else None,
+            "header_rows": [s.header_row, s.header_row + s.header_depth - 1] if s.header_row else None,
+            "read": [c.letter for c in s.columns if c.read],
+            "not_read": [[c.letter, c.header] for c in s.columns if not c.read and c.non_empty],
+        }
+        for s in sheets
+        if s.columns or s.header_row
+    ]
     other = [{"sheet": name, "reason_code": code, "detail": detail} for name, code, detail in unread]
     if not parsed and not other:
         return None

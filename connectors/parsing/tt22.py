@@ -16,6 +16,7 @@ from connectors import gradebook_checks
 from connectors import normalize as nz
 from connectors.parsing.marks import WideGroup, member_column, open_group, place
 from connectors.parsing.model import Grid, HeaderMatch, ParseContext, SheetResult
+from connectors.parsing.values import per_distinct
 from connectors.vocabulary import norm_set, vocabulary
 
 
@@ -72,8 +73,9 @@ def _mark_kinds(kinds: dict[int, tuple[str, int]]) -> list[tuple[int, tuple]]:
     return [(c, k) for c, k in kinds.items() if k[0] != "comment"]
 
 
-def parse_group(grids: list[Grid], matches: list[HeaderMatch],
-                ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+def parse_group(
+    grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext]
+) -> list[SheetResult]:
     """TT22 sheets of one group (from one file or several: `ctx` is then one context per sheet):
     parsing and reshaping run once over all their rows; each result is that of its sheet alone."""
     results: list[SheetResult | None] = [None] * len(grids)
@@ -101,26 +103,38 @@ def _marks(wg: WideGroup, cells: pd.DataFrame) -> pd.DataFrame:
     kind = cells["col"].map({j: k[0] for j, k in enumerate(wg.kinds)})
     slot = cells["col"].map({j: k[1] for j, k in enumerate(wg.kinds)}).astype("int64")
     good = wg.good
-    file_sem = good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns \
-        else np.full(len(cells), None)  # fmt: skip
+    file_sem = (
+        good["semester"].reindex(cells["row"]).to_numpy()
+        if "semester" in good.columns
+        else np.full(len(cells), None)
+    )
     component, sem = _tt22_components(kind, pd.Series(file_sem, index=cells.index, dtype="object"))
     text = cells["text"]
     key = text.map({t: nz.norm(t) for t in text.dropna().unique()})  # marks repeat: norm each once
     marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
     is_text = key.isin(list(marks))
-    num, bad = nz.parse_number(text.where(~is_text))
+    num, bad = per_distinct(nz.parse_number, text.where(~is_text))  # marks repeat: each parsed once
     oor = (num < 0) | (num > 10)
     wg.cell_rejects(cells, bad & ~is_text, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M")
     wg.cell_rejects(cells, oor.fillna(False) & ~bad, "out_of_range", "điểm từ 0 đến 10")
     rounded = nz.round_half_up(num, 1)
-    wg.cell_warnings(cells, num.notna() & ((rounded - num).abs() > 1e-9), "precision",
-                     "điểm làm tròn 1 chữ số thập phân")  # fmt: skip
+    wg.cell_warnings(
+        cells, num.notna() & ((rounded - num).abs() > 1e-9), "precision", "điểm làm tròn 1 chữ số thập phân"
+    )
     keep = ~((bad & ~is_text) | oor.fillna(False))
-    return pd.DataFrame({
-        "row": cells["row"], "col": cells["col"], "scheme": "TT22", "component": component,
-        "slot": slot.where(component == "tx", 0), "semester": sem, "period": _semester_period(sem),
-        "value_num": rounded, "value_text": key.map(marks).where(is_text),
-    })[keep.to_numpy()]  # fmt: skip
+    return pd.DataFrame(
+        {
+            "row": cells["row"],
+            "col": cells["col"],
+            "scheme": "TT22",
+            "component": component,
+            "slot": slot.where(component == "tx", 0),
+            "semester": sem,
+            "period": _semester_period(sem),
+            "value_num": rounded,
+            "value_text": key.map(marks).where(is_text),
+        }
+    )[keep.to_numpy()]
 
 
 def _subject_fallback(wg: WideGroup) -> dict[int, str]:
@@ -139,7 +153,10 @@ def _with_subject(long: pd.DataFrame, wg: WideGroup, fallback: dict[int, str]) -
         return long
     fb = pd.Series(wg.sid[long["row"].to_numpy()]).map(fallback).to_numpy()
     good = wg.good
-    cur = good["subject_code"].astype("object").reindex(long["row"]).to_numpy() if "subject_code" in good.columns \
-        else np.full(len(long), None, dtype=object)  # fmt: skip
+    cur = (
+        good["subject_code"].astype("object").reindex(long["row"]).to_numpy()
+        if "subject_code" in good.columns
+        else np.full(len(long), None, dtype=object)
+    )
     long["subject_code"] = np.where(pd.notna(fb), fb, cur)
     return long

@@ -23,13 +23,15 @@ def _tt27_words() -> dict[str, dict[str, str]]:
     """The TT27 vocabulary as lookups: groups, competences, qualities, year end, leaves, value words."""
     voc = vocabulary().tt27
     out: dict[str, dict[str, str]] = {
-        "groups": lookup(voc.groups), "competences": lookup(voc.competences),  # type: ignore[arg-type]
-        "qualities": lookup(voc.qualities), "end": lookup(voc.year_end),  # type: ignore[arg-type]
+        "groups": lookup(voc.groups),  # type: ignore[arg-type]
+        "competences": lookup(voc.competences),  # type: ignore[arg-type]
+        "qualities": lookup(voc.qualities),  # type: ignore[arg-type]
+        "end": lookup(voc.year_end),  # type: ignore[arg-type]
         "level_leaf": {k: "level" for k in norm_set(voc.level_leaves)},
         "test_leaf": {k: "test" for k in norm_set(voc.test_leaves)},
         "final_group": {k: "final" for k in norm_set(voc.final_groups)},
         "final_tick": lookup(voc.final_ticks),  # type: ignore[arg-type]
-    }  # fmt: skip
+    }
     for kind, words in voc.values.items():
         out[f"values:{kind}"] = lookup(words)
     return out
@@ -119,15 +121,25 @@ class _TT27Values:
         """The long rows of the cells that pass every check."""
         keep = ~(self.bad_code | self.bad_num | self.oor | self.bad_flag | self.unticked)
         semester = self.period.map(vocabulary().tt27.period_semester)
-        return pd.DataFrame({
-            "row": cells["row"], "col": cells["col"], "scheme": "TT27", "component": self.comp, "slot": 0,
-            "subject_code": self.subj.fillna("ALL"), "semester": semester, "period": self.period,
-            "value_num": self.num, "value_text": self.value_text,
-        })[keep.to_numpy()]  # fmt: skip
+        return pd.DataFrame(
+            {
+                "row": cells["row"],
+                "col": cells["col"],
+                "scheme": "TT27",
+                "component": self.comp,
+                "slot": 0,
+                "subject_code": self.subj.fillna("ALL"),
+                "semester": semester,
+                "period": self.period,
+                "value_num": self.num,
+                "value_text": self.value_text,
+            }
+        )[keep.to_numpy()]
 
 
-def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]],
-                 period_by_row: pd.Series | None) -> _TT27Values:  # fmt: skip
+def _tt27_values(
+    cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]], period_by_row: pd.Series | None
+) -> _TT27Values:
     """Parse and check TT27 cells (`row`, `col`, `text`); `kind_of`: cell column → (component, subject)."""
     comp = cells["col"].map({c: k[0] for c, k in kind_of.items()})
     subj = cells["col"].map({c: k[1] for c, k in kind_of.items()})
@@ -165,8 +177,9 @@ def _tt27_values(cells: pd.DataFrame, kind_of: dict[int, tuple[str, str | None]]
     return _TT27Values(comp, subj, period, text, value_text, num, bad_code, bad_num, oor, bad_flag, unticked)
 
 
-def parse_group(grids: list[Grid], matches: list[HeaderMatch],
-                ctx: ParseContext | list[ParseContext]) -> list[SheetResult]:  # fmt: skip
+def parse_group(
+    grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext]
+) -> list[SheetResult]:
     """TT27 sheets of one group (from one file or several: `ctx` is then one context per sheet):
     identity parsing, value checks and reshaping run once over all their rows, on the union of their
     assessment columns; each result is that of its sheet alone."""
@@ -187,8 +200,10 @@ def parse_group(grids: list[Grid], matches: list[HeaderMatch],
 def _year_end_blanks(wg: WideGroup, cells: pd.DataFrame, period_by_row: pd.Series | None) -> pd.DataFrame:
     """At CN, completed/promoted always give a record: a blank year-end cell of a CN row is added as
     "" (after the sheet's cells)."""
-    end_pos = np.array([j for j, k in enumerate(wg.kinds) if k[0] in ("completed", "promoted", "not_promoted")],
-                       dtype=np.int64)  # fmt: skip
+    end_pos = np.array(
+        [j for j, k in enumerate(wg.kinds) if k[0] in ("completed", "promoted", "not_promoted")],
+        dtype=np.int64,
+    )
     if not len(end_pos) or period_by_row is None:
         return cells
     n_pos = len(wg.kinds)

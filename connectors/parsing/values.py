@@ -48,6 +48,19 @@ def _expand(vals: pd.Series, pos: np.ndarray, index: pd.Index) -> pd.Series:
     return out
 
 
+def per_distinct(
+    parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]], raw: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """An elementwise parser's (values, bad mask) of a column, run once per distinct value when the
+    column repeats its values (`_distinct`) and expanded back to every row."""
+    d = _distinct(raw)
+    if d is None:
+        return parse(raw)
+    small, pos = d
+    vals, bad = parse(small)
+    return _expand(vals, pos, raw.index), _expand(bad, pos, raw.index)
+
+
 def parse_column(
     spec: ColumnSpec, raw: pd.Series, ctx: ParseContext
 ) -> tuple[pd.Series, pd.Series, str, str]:
@@ -190,12 +203,26 @@ def _p_simple(
 
 
 _PARSERS: dict[str, Callable[[ColumnSpec, pd.Series, ParseContext], Parsed]] = {
-    "text": _p_text, "id": _p_id, "school_code": _p_id, "subject": _p_subject, "grade": _p_grade,
-    "int": _p_number, "float": _p_number, "amount": _p_amount, "date": _p_date, "datetime": _p_date,
-    "flag": _p_flag, "sex": _p_simple(nz.parse_sex), "female_flag": _p_simple(nz.parse_female_flag),
-    "class_name": _p_simple(nz.class_name_of), "school_year": _p_school_year, "semester": _p_semester,
-    "period": _p_period, "citizen_id": _p_citizen_id, "phone": _p_phone,
-}  # fmt: skip
+    "text": _p_text,
+    "id": _p_id,
+    "school_code": _p_id,
+    "subject": _p_subject,
+    "grade": _p_grade,
+    "int": _p_number,
+    "float": _p_number,
+    "amount": _p_amount,
+    "date": _p_date,
+    "datetime": _p_date,
+    "flag": _p_flag,
+    "sex": _p_simple(nz.parse_sex),
+    "female_flag": _p_simple(nz.parse_female_flag),
+    "class_name": _p_simple(nz.class_name_of),
+    "school_year": _p_school_year,
+    "semester": _p_semester,
+    "period": _p_period,
+    "citizen_id": _p_citizen_id,
+    "phone": _p_phone,
+}
 
 
 class _Missing:
@@ -224,8 +251,11 @@ def parse_values(
             continue
         vals, bad, code, expected = parse_column(spec, raw[name], ctx)
         if spec.parse == "subject":
-            warn(nz.clean_text(raw[name]).notna() & (vals == "UNKNOWN").fillna(False), "unknown_value",
-                 f"{name}: môn học không có trong danh mục")  # fmt: skip
+            warn(
+                nz.clean_text(raw[name]).notna() & (vals == "UNKNOWN").fillna(False),
+                "unknown_value",
+                f"{name}: môn học không có trong danh mục",
+            )
         if spec.values is not None and spec.unknown not in (None, "reject", "null", "keep"):
             text = nz.clean_text(raw[name])
             unk = text.notna() & ~text.fillna("").pipe(nz.norm_series).isin(set(value_lookup(spec)))

@@ -41,8 +41,11 @@ def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResu
     cells = wg.cells()
     cells = cells[~cells["text"].isin(vocabulary().tt22.blank_marks)].reset_index(drop=True)
     good = wg.good
-    sem = pd.Series(good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns else None,
-                    index=cells.index, dtype="object")  # fmt: skip
+    sem = pd.Series(
+        good["semester"].reindex(cells["row"]).to_numpy() if "semester" in good.columns else None,
+        index=cells.index,
+        dtype="object",
+    )
     text = cells["text"]
     key = text.map({t: nz.norm(t) for t in text.dropna().unique()})
     marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
@@ -52,13 +55,20 @@ def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResu
     oor = ((num < 0) | (num > 10)).fillna(False) & ~bad
     wg.cell_rejects(cells, bad, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M")
     wg.cell_rejects(cells, oor, "out_of_range", "điểm từ 0 đến 10")
-    long = pd.DataFrame({
-        "row": cells["row"], "col": cells["col"], "scheme": "TT22",
-        "component": cells["col"].map({j: k[0] for j, k in enumerate(wg.kinds)}), "slot": 0,
-        "subject_code": cells["col"].map({j: k[1] for j, k in enumerate(wg.kinds)}), "semester": sem,
-        "period": _semester_period(sem), "value_num": nz.round_half_up(num, 1),
-        "value_text": key.map(marks).where(is_text),
-    })[~(bad | oor).to_numpy()]  # fmt: skip
+    long = pd.DataFrame(
+        {
+            "row": cells["row"],
+            "col": cells["col"],
+            "scheme": "TT22",
+            "component": cells["col"].map({j: k[0] for j, k in enumerate(wg.kinds)}),
+            "slot": 0,
+            "subject_code": cells["col"].map({j: k[1] for j, k in enumerate(wg.kinds)}),
+            "semester": sem,
+            "period": _semester_period(sem),
+            "value_num": nz.round_half_up(num, 1),
+            "value_text": key.map(marks).where(is_text),
+        }
+    )[~(bad | oor).to_numpy()]
     return wg.close(long)[0][0]
 
 
@@ -117,8 +127,9 @@ def _criteria(wg: WideGroup) -> pd.DataFrame:
     df = pd.DataFrame({"criterion_code": cells["criterion_code"]}, index=cells.index)
     key = cells["text"].fillna("").pipe(nz.norm_series)
     met = norm_set(vocabulary().self_assessment.mandatory_met_wide)
-    df["mandatory_met"] = pd.Series(np.where(key.isin(met), True, False), index=cells.index,
-                                    dtype="object").where(mandatory, None)  # fmt: skip
+    df["mandatory_met"] = pd.Series(
+        np.where(key.isin(met), True, False), index=cells.index, dtype="object"
+    ).where(mandatory, None)
 
     class _Ops:  # the subset of RowOps that score_columns uses
         def warn(self, mask: pd.Series, code: str, detail: str = "") -> None:
@@ -148,5 +159,12 @@ def _totals(wg: WideGroup, df: pd.DataFrame) -> None:
         )
         diff = (declared - calc.reindex(declared.index).fillna(0)).abs() > 0.05
         for g in diff[diff.fillna(False)].index:
-            wg.warnings[0].append(RowIssue.warning(wg.ctxs[0].file, wg.sheets[0], int(wg.srow[g]), "total_mismatch",
-                                                   f"Tổng điểm nhóm {which}"))  # fmt: skip
+            wg.warnings[0].append(
+                RowIssue.warning(
+                    wg.ctxs[0].file,
+                    wg.sheets[0],
+                    int(wg.srow[g]),
+                    "total_mismatch",
+                    f"Tổng điểm nhóm {which}",
+                )
+            )
