@@ -823,7 +823,7 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 raw_store.insert_many(con, entity, parts, ingested_at=now)
         finally:
             con.execute("RESET SESSION preserve_insertion_order")
-        raw_store.insert_frames(con, "quarantine_rows", [pd.DataFrame(rejects)] if rejects else [])
+        raw_store.insert_frames(con, "dq_quarantine_rows", [pd.DataFrame(rejects)] if rejects else [])
         raw_store.insert_frames(con, "ingest_warnings", [pd.DataFrame(warnings)] if warnings else [])
         raw_store.upsert_manifest_rows(con, manifest)
         raw_store.log_events(con, run_id, events)
@@ -1412,7 +1412,7 @@ def keep_entries_listed_twice(con: duckdb.DuckDBPyConnection, rel: str) -> None:
     con.execute(
         """
         UPDATE raw_school AS r SET source_file = q.source_file
-        FROM (SELECT value AS school_code, school_year, min(source_file) AS source_file FROM quarantine_rows
+        FROM (SELECT value AS school_code, school_year, min(source_file) AS source_file FROM dq_quarantine_rows
               WHERE reason_code = 'duplicate_school_code' AND source_file <> $rel GROUP BY ALL) AS q
         WHERE r.source_file = $rel AND r.school_code = q.school_code
           AND (q.school_year IS NULL OR q.school_year = r.school_year)

@@ -40,7 +40,7 @@ Storage
 - De-duplication key: the entity grain + measured_at; the latest received wins, both within the pull
   and against rows of earlier pulls from the same API (`source_file`). Rows of file drops are left to
   `connectors.filedrop`, which owns them.
-- An object that is invalid (a required field missing, a bad value) goes to `quarantine_rows` with a
+- An object that is invalid (a required field missing, a bad value) goes to `dq_quarantine_rows` with a
   Vietnamese message; the others load.
 - All pages are fetched first (each mapped to rows as it arrives, so only one page's JSON is held at a
   time); the rows, quarantine entries, the new cursor (`api_cursors`) and the pull's record
@@ -766,12 +766,12 @@ def _store_pull(con: duckdb.DuckDBPyConnection, summary: PullSummary, incoming: 
             con.register("_lms_q", q[["source_file", "file_sha256"]])
             try:  # the same bad object fetched again replaces its earlier entry
                 con.execute(
-                    "DELETE FROM quarantine_rows q WHERE EXISTS (SELECT 1 FROM _lms_q n "
+                    "DELETE FROM dq_quarantine_rows q WHERE EXISTS (SELECT 1 FROM _lms_q n "
                     "WHERE n.source_file = q.source_file AND n.file_sha256 = q.file_sha256)"
                 ).fetchall()
             finally:
                 con.unregister("_lms_q")
-            raw_store.insert_frame(con, "quarantine_rows", q)
+            raw_store.insert_frame(con, "dq_quarantine_rows", q)
         con.execute("DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
                     [summary.base_url, summary.school_year])  # fmt: skip
         con.execute(

@@ -17,8 +17,8 @@ from reports.reviewer_html import write_reviewer_html
 from reports.reviewer_workbook import ReviewData, findings_csv, write_reviewer_workbook
 from reports.thi_dua import build_summary, build_table, write_thi_dua
 
-REVIEW_DEPS = ["findings", "final_indicator_values", "school_scores_final", "school_scores_self",
-               "reviewer_decisions", "proposed_indicator_values", "school_scores_proposed"]  # fmt: skip
+REVIEW_DEPS = ["rec_findings", "score_indicators__final", "score_schools__final", "score_schools__self",
+               "review_decisions", "score_indicators__proposed", "score_schools__proposed"]  # fmt: skip
 
 
 def previous_year(year: str) -> str:
@@ -54,17 +54,17 @@ def load_review_data(con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorS
         "SELECT school_code, school_year, any_value(name) AS school_name, any_value(managing_unit) AS managing_unit, "
         "any_value(commune_code) AS commune_code, any_value(commune_name) AS commune_name, "
         "any_value(level) AS level_code FROM raw_school WHERE school_year = ? GROUP BY ALL", [year]).df()  # fmt: skip
-    findings = _table(con, "findings", year)
+    findings = _table(con, "rec_findings", year)
     if findings.empty:
         findings = pd.DataFrame(columns=rc.FINDING_COLUMNS)
-    stored = _table(con, "reviewer_decisions", year)
+    stored = _table(con, "review_decisions", year)
     return ReviewData(
-        year=year, iset=iset, schools=schools, final=_table(con, "final_indicator_values", year), findings=findings,
-        states=dec.decision_states(stored, findings), rejects=_table(con, "reviewer_decision_rejects", year),
-        self_scores=_table(con, "school_scores_self", year), final_scores=_table(con, "school_scores_final", year),
-        proposed=_table(con, "proposed_indicator_values", year),
-        proposed_scores=_table(con, "school_scores_proposed", year),
-        previous=across_reform(con, previous_year(year), _table(con, "final_indicator_values", previous_year(year)),
+        year=year, iset=iset, schools=schools, final=_table(con, "score_indicators__final", year), findings=findings,
+        states=dec.decision_states(stored, findings), rejects=_table(con, "review_decisions__rejected", year),
+        self_scores=_table(con, "score_schools__self", year), final_scores=_table(con, "score_schools__final", year),
+        proposed=_table(con, "score_indicators__proposed", year),
+        proposed_scores=_table(con, "score_schools__proposed", year),
+        previous=across_reform(con, previous_year(year), _table(con, "score_indicators__final", previous_year(year)),
                                schools["school_code"], get_settings().code_mapping),  # under this year's codes
         counted=counted_rows(con, year),
     )  # fmt: skip
@@ -122,11 +122,11 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
                  pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = year_of(context)
         data, (table, summary, factors) = _shared_review(context, warehouse, pipeline)
-        values = data.final  # final_indicator_values: document/mandatory points filled
+        values = data.final  # score_indicators__final: document/mandatory points filled
         if values.empty:
             with warehouse.connect() as con:
-                values = _table(con, "scored_indicator_values", year)
-        final_scores = data.final_scores  # school_scores_final
+                values = _table(con, "score_indicators__scored", year)
+        final_scores = data.final_scores  # score_schools__final
         path = write_thi_dua(pipeline.out_path / f"thi_dua_{year}.xlsx", table, year, summary=summary,
                              criterion_factors=factors.get("criterion"), iset=data.iset,
                              province=pipeline.province_name or _province_code(warehouse, year),
@@ -154,13 +154,13 @@ def build_export_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             }
         )
 
-    @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["findings"],
+    @dg.asset(name="findings_csv", group_name="exports", partitions_def=partitions, deps=["rec_findings"],
               kinds={"csv"}, description="out/findings_<năm học>.csv: mỗi phát hiện một dòng, theo thứ tự hàng đợi thẩm định.")  # fmt: skip
     def _findings_csv(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         year = year_of(context)
         with warehouse.connect() as con:
-            found = _table(con, "findings", year)
+            found = _table(con, "rec_findings", year)
         frame = findings_csv(found if len(found) else pd.DataFrame(columns=rc.FINDING_COLUMNS))
         path = pipeline.out_path / f"findings_{year}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from reports.data_quality import write_report
 
 def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="data_quality_report", group_name="exports", partitions_def=partitions,
-              deps=["quarantine_rows"], kinds={"html"},
+              deps=["dq_quarantine_rows"], kinds={"html"},
               description="out/data_quality_<năm học>.html: theo từng trường và nguồn, dữ liệu đã nhận, "
                           "dữ liệu bị loại và lý do, nguồn còn thiếu (không có dữ liệu cá nhân).")  # fmt: skip
     def _report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

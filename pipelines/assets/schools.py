@@ -28,7 +28,7 @@ def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     """The year's rejected rows (every school), with where they are and the connectors' message."""
     return con.execute(
         "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
-        "canonical_column, reason_code, message FROM quarantine_rows WHERE school_year = ? "
+        "canonical_column, reason_code, message FROM dq_quarantine_rows WHERE school_year = ? "
         "ORDER BY school_code, source_file, source_sheet, source_row, column_letter",
         [year],
     ).df()
@@ -69,7 +69,7 @@ def missing_by_school(cov: coverage.Coverage) -> dict[str, list[str]]:
 
 def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(name="school_packs", group_name="exports", partitions_def=partitions,
-              deps=[*REVIEW_DEPS, "quarantine_rows"], kinds={"excel", "html"},
+              deps=[*REVIEW_DEPS, "dq_quarantine_rows"], kinds={"excel", "html"},
               description="out/schools/<năm học>/<mã trường>.xlsx và .html: phản hồi riêng cho từng trường "
                           "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).")  # fmt: skip
     def _packs(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
@@ -111,7 +111,7 @@ def build_school_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
             metadata={"folder": dg.MetadataValue.path(str(folder)), "schools": len(codes)}
         )
 
-    @dg.asset(name="season_status", group_name="exports", partitions_def=partitions, deps=["quarantine_rows"],
+    @dg.asset(name="season_status", group_name="exports", partitions_def=partitions, deps=["dq_quarantine_rows"],
               kinds={"csv"}, description="out/season_status_<năm học>.csv và bảng season_status: mỗi trường đã "
                                          "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.")  # fmt: skip
     def _season(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

@@ -1,5 +1,5 @@
 """Validate stage: pandera schemas (quality/schemas.py) over rows of new or changed files; failing rows
-go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`."""
+go to dq_quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`."""
 
 import dagster as dg
 
@@ -11,14 +11,14 @@ from quality.validate import validate_new_files
 
 
 def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    @dg.asset(name="quarantine_rows", group_name="validate", partitions_def=partitions,
+    @dg.asset(name="dq_quarantine_rows", group_name="validate", partitions_def=partitions,
               deps=raw_asset_keys(), kinds={"duckdb", "pandera"},
               description="Dòng bị loại khi nạp tệp hoặc khi kiểm tra cấu trúc (pandera), kèm lý do.")  # fmt: skip
     def _validate(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             failed = validate_new_files(con, year_of(context), get_settings().validate_chunk_rows)
             by_stage = dict(con.execute(
-                "SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
+                "SELECT stage, count(*) FROM dq_quarantine_rows GROUP BY stage").fetchall())  # fmt: skip
         return dg.MaterializeResult(
             metadata={
                 "failed_rows_this_run": sum(failed.values()),

@@ -33,17 +33,17 @@ def test_once_per_run_and_nothing_kept_outside_a_run() -> None:
 
 
 def test_audit_checks_run_after_every_table_their_sql_reads() -> None:
-    """The duplicate-student audit reads quarantine_rows (validate), so its check, whose result the
+    """The duplicate-student audit reads dq_quarantine_rows (validate), so its check, whose result the
     data-quality report reuses, must not run before validate."""
     audits = load_audits()
-    assets = {a.asset for a in audits.values()} | {"quarantine_rows", "raw_class", "raw_school"}
+    assets = {a.asset for a in audits.values()} | {"dq_quarantine_rows", "raw_class", "raw_school"}
     checks = build_audit_checks(school_year_partitions(), assets)
     deps = {
         spec.name: {d.asset_key.to_user_string() for d in spec.additional_deps}
         for c in checks
         for spec in c.check_specs
     }
-    assert "quarantine_rows" in deps["audit_student__duplicate_in_school_year"]
+    assert "dq_quarantine_rows" in deps["audit_student__duplicate_in_school_year"]
     for name, audit in audits.items():
         assert deps[name] == {t for t in audit.model.reads if t in assets and t != audit.asset}
 
@@ -57,5 +57,7 @@ def test_the_job_orders_the_duplicate_audit_after_validate(tmp_path) -> None:
     )
     graph = defs.resolve_asset_graph()
     key = dg.AssetCheckKey(dg.AssetKey("raw_student"), "audit_student__duplicate_in_school_year")
-    assert dg.AssetKey("quarantine_rows") in {d.asset_key for d in graph.get_check_spec(key).additional_deps}
+    assert dg.AssetKey("dq_quarantine_rows") in {
+        d.asset_key for d in graph.get_check_spec(key).additional_deps
+    }
     assert defs.resolve_job_def(YEAR_JOB) is not None
