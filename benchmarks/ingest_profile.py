@@ -7,7 +7,7 @@ with a golden dump. A script, not a test.
     python benchmarks/ingest_profile.py --inbox sample_exports/inbox --year 2024-2025 --profile
     python benchmarks/ingest_profile.py --inbox sample_exports/inbox --year 2024-2025 --floor
 
-The dump holds every raw_* table, quarantine_rows, ingest_warnings, ingest_manifest and ingest_events
+The dump holds every raw_* table, dq_quarantine_rows, ingest_warnings, ingest_manifest and ingest_events
 without the columns that vary per run (timestamps, run ids), sorted, one parquet file per table.
 `--compare` ingests the same years, dumps to a temporary folder and reports the rows that differ.
 """
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]  # the checkout: its out/ and sample 
 
 
 VOLATILE = {"ingested_at", "run_id", "recorded_at", "event_at"}
-EXTRA_TABLES = ("quarantine_rows", "ingest_warnings", "ingest_manifest", "ingest_events")
+EXTRA_TABLES = ("dq_quarantine_rows", "ingest_warnings", "ingest_manifest", "ingest_events")
 DEFAULT_YEARS = ("2023-2024", "2024-2025")
 
 

@@ -4,7 +4,7 @@ Every issue names the file, the sheet, the row and, where it concerns a cell, th
 platform's header text and the Excel column letter) and the value; its Vietnamese message is always
 built from the reason table (`connectors.messages`), never written by hand. The value of a column that
 `entities.yaml` flags as personal (`pii: true`: names, birth dates, phones, citizen ids…) is stored
-masked, in the issue and in its message, so that `quarantine_rows` never holds it in clear.
+masked, in the issue and in its message, so that `dq_quarantine_rows` never holds it in clear.
 
 What belongs here: the issue type, its constructors and the masking rule. Where issues are raised is
 the parser's business; where they are stored, the file-drop connector's.

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS ingest_events (
 """
 
 QUARANTINE_DDL = """
-CREATE TABLE IF NOT EXISTS quarantine_rows (
+CREATE TABLE IF NOT EXISTS dq_quarantine_rows (
   stage VARCHAR,           -- ingest | validate
   entity VARCHAR,
   layout_id VARCHAR,
@@ -168,7 +168,7 @@ def delete_file_rows(
     names = list(ents) if entities is None else [e for e in entities if e in ents]
     for name in names:
         con.execute(f"DELETE FROM {ents[name].table} WHERE source_file = ?", [source_file])
-    con.execute("DELETE FROM quarantine_rows WHERE source_file = ?", [source_file])
+    con.execute("DELETE FROM dq_quarantine_rows WHERE source_file = ?", [source_file])
     con.execute("DELETE FROM ingest_warnings WHERE source_file = ?", [source_file])
 
 
@@ -179,7 +179,7 @@ def delete_files_rows(con: duckdb.DuckDBPyConnection, files: list[tuple[str, lis
     per_table: dict[str, list[str]] = {}
     for source_file, entities in files:
         names = list(ents) if entities is None else [e for e in entities if e in ents]
-        for name in [*[ents[n].table for n in names], "quarantine_rows", "ingest_warnings"]:
+        for name in [*[ents[n].table for n in names], "dq_quarantine_rows", "ingest_warnings"]:
             per_table.setdefault(name, []).append(source_file)
     for table, names in per_table.items():
         if len(names) == 1:

@@ -59,7 +59,7 @@ def extract(con: duckdb.DuckDBPyConnection, province_code: str, school_year: str
     """The published tables of one school year of a province warehouse."""
     params = {"school_year": school_year}
     frames = {name: con.execute(_sql(name), params).df() for name in TABLES if name != "verification_factors"}
-    final = con.execute("SELECT * FROM final_indicator_values WHERE school_year = $school_year", params).df()
+    final = con.execute("SELECT * FROM score_indicators__final WHERE school_year = $school_year", params).df()
     frames["verification_factors"] = verification_factors(final)["criterion"]
     out: dict[str, pa.Table] = {}
     for name, frame in frames.items():

@@ -84,7 +84,7 @@ def explain(
     out = Explanation(school, criterion, year, rule_text)
     # fmt: skip below: this statement names a table being renamed on another branch (kept as written)
     fig = con.execute(
-        "SELECT numerator, denominator, value, points, status, self_points, source_files FROM final_indicator_values "
+        "SELECT numerator, denominator, value, points, status, self_points, source_files FROM score_indicators__final "
         "WHERE school_code = ? AND school_year = ? AND criterion_code = ?", [school, year, criterion]).df()  # fmt: skip
     if len(fig):
         out.figures = {str(k): v for k, v in fig.iloc[0].to_dict().items()}

@@ -56,21 +56,21 @@ def row_counts(con: duckdb.DuckDBPyConnection, year: str, since: dt.datetime) ->
             [since, year],
         ).fetchone()  # type: ignore[misc]
         out["loaded_this_run"], out["kept_in_year"] = int(loaded), int(kept)
-    if _table_columns(con, "quarantine_rows"):
-        row = con.execute("SELECT count(*) FROM quarantine_rows WHERE school_year = ?", [year]).fetchone()
+    if _table_columns(con, "dq_quarantine_rows"):
+        row = con.execute("SELECT count(*) FROM dq_quarantine_rows WHERE school_year = ?", [year]).fetchone()
         out["rejected_in_year"] = int(row[0]) if row else 0
     return out
 
 
 def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
-    """Counts from the reconciliation `findings` table when it exists (zeros until then)."""
+    """Counts from the reconciliation `rec_findings` table when it exists (zeros until then)."""
     counts = dict.fromkeys(SEVERITIES, 0)
-    cols = _table_columns(con, "findings")
+    cols = _table_columns(con, "rec_findings")
     if "severity" not in cols:
         return counts
     where, params = ("WHERE school_year = ?", [year]) if "school_year" in cols else ("", [])
     for sev, n in con.execute(
-        f"SELECT severity, count(*) FROM findings {where} GROUP BY severity", params
+        f"SELECT severity, count(*) FROM rec_findings {where} GROUP BY severity", params
     ).fetchall():
         counts[str(sev)] = int(n)
     return counts
@@ -79,7 +79,7 @@ def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str,
 def schools_by_level(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
     """Schools per computed level: the final computed side (after reconciliation fills the mandatory and
     document criteria) when it exists, else the scoring stage's table."""
-    for table in ("school_scores_final", "school_scores"):
+    for table in ("score_schools__final", "score_schools__scored"):
         if {"level", "school_year"} <= _table_columns(con, table):
             rows = con.execute(
                 f"SELECT level, count(*) FROM {table} WHERE school_year = ? GROUP BY level ORDER BY level",

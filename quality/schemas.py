@@ -460,7 +460,7 @@ BUILTIN_REASONS = {"not_nullable": "missing_key"}
 
 @cache
 def rules_for(entity: str) -> dict[str, Rule]:
-    """Every row-level rule of one entity, keyed by rule name (the `check_name` in quarantine_rows)."""
+    """Every row-level rule of one entity, keyed by rule name (the `check_name` in dq_quarantine_rows)."""
     ent = load_entities()[entity]
     rules: list[Rule] = list(_PROVENANCE_RULES)
     for c in ent.columns:

@@ -1,5 +1,5 @@
 """The validate stage: run each entity's pandera schema (lazily, all failures at once) over the rows
-of files not yet validated, and put failing rows in `quarantine_rows` (stage `validate`) with the
+of files not yet validated, and put failing rows in `dq_quarantine_rows` (stage `validate`) with the
 failed check, the value, the reason code and a Vietnamese message naming file, sheet, row and column.
 Good rows are untouched; staging models exclude the quarantined ones.
 
@@ -9,7 +9,7 @@ file versions were validated. The rules themselves live in `quality/schemas.py` 
 Speed and memory: one pandera run per batch of whole files of an entity (not one per file, not the
 whole table at once: a batch holds at most `chunk_rows` rows unless one file alone is larger), vectorised
 checks, and set-based writes. Each batch is written in its own transaction together with its
-`validated_files` rows, so an interrupted run resumes with the batches not yet validated. Every rule is
+`dq_validated_files` rows, so an interrupted run resumes with the batches not yet validated. Every rule is
 row-wise, so batching does not change any result.
 """
 
@@ -35,7 +35,7 @@ from quality.schemas import BUILTIN_REASONS, rules_for, schema_for
 log = logging.getLogger(__name__)
 
 VALIDATED_DDL = """
-CREATE TABLE IF NOT EXISTS validated_files (
+CREATE TABLE IF NOT EXISTS dq_validated_files (
   entity VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, rows_checked BIGINT, rows_failed BIGINT,
   validated_at TIMESTAMP
 )
@@ -142,7 +142,7 @@ def _headers(rows: pd.DataFrame, columns: pd.Series) -> list[str]:
 
 
 def quarantine_frame(frame: pd.DataFrame, fc: pd.DataFrame, entity: str, now: dt.datetime) -> pd.DataFrame:
-    """quarantine_rows rows (stage `validate`) for the failure cases of `frame`."""
+    """dq_quarantine_rows rows (stage `validate`) for the failure cases of `frame`."""
     rows = frame.loc[fc["index"].to_numpy()].reset_index(drop=True)
     values = [_value_text(v) for v in fc["failure_case"]]
     q = pd.DataFrame(
@@ -276,7 +276,7 @@ def validate_new_files(
         todo = con.execute(
             f"""SELECT r.source_file, r.file_sha256, count(*) AS n_rows, min(r.rowid) AS first_rowid,
                        max(r.rowid) AS last_rowid FROM {ent.table} r
-                ANTI JOIN (SELECT * FROM validated_files WHERE entity = ?) v
+                ANTI JOIN (SELECT * FROM dq_validated_files WHERE entity = ?) v
                     ON v.source_file = r.source_file AND v.file_sha256 IS NOT DISTINCT FROM r.file_sha256
                 {year_filter}
                 GROUP BY ALL ORDER BY r.source_file, r.file_sha256""",
@@ -298,7 +298,7 @@ def _validate_batch(
     todo: pd.DataFrame,
     now: dt.datetime,
 ) -> int:
-    """Validate `columns` of the rows of the files in `todo` and store their quarantine and validated_files
+    """Validate `columns` of the rows of the files in `todo` and store their quarantine and dq_validated_files
     rows in one transaction; returns the number of failed rows.
 
     The rows are read through the files' rowid ranges (from `todo`; the scan then skips the row groups of
@@ -345,12 +345,12 @@ def _validate_batch(
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute(
-            "DELETE FROM quarantine_rows WHERE stage = 'validate' AND entity = ? "
+            "DELETE FROM dq_quarantine_rows WHERE stage = 'validate' AND entity = ? "
             "AND source_file IN (SELECT source_file FROM _todo_files)",
             [entity],
         )
         con.execute(
-            "DELETE FROM validated_files WHERE entity = ? "
+            "DELETE FROM dq_validated_files WHERE entity = ? "
             "AND source_file IN (SELECT source_file FROM _todo_files)",
             [entity],
         )
@@ -358,8 +358,8 @@ def _validate_batch(
             q = q.drop_duplicates(
                 subset=["source_file", "source_sheet", "source_row", "canonical_column", "check_name"]
             )
-            raw_store.insert_frame(con, "quarantine_rows", q)
-        raw_store.insert_frame(con, "validated_files", stats)
+            raw_store.insert_frame(con, "dq_quarantine_rows", q)
+        raw_store.insert_frame(con, "dq_validated_files", stats)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

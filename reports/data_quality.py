@@ -94,7 +94,7 @@ def _pii_columns() -> set[tuple[str, str]]:
 def _rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     return con.execute(
         "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
-        "canonical_column, reason_code, check_name, value FROM quarantine_rows WHERE school_year = ? "
+        "canonical_column, reason_code, check_name, value FROM dq_quarantine_rows WHERE school_year = ? "
         "ORDER BY school_code, entity, reason_code, source_file, source_sheet, source_row",
         [year],
     ).df()

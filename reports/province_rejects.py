@@ -22,7 +22,7 @@ SECTION = """{% if d.province_rejects %}
 """
 
 _OF_YEAR = (
-    "FROM quarantine_rows q JOIN ingest_manifest m ON m.source_file = q.source_file AND m.file_sha256 = "
+    "FROM dq_quarantine_rows q JOIN ingest_manifest m ON m.source_file = q.source_file AND m.file_sha256 = "
     "q.file_sha256 WHERE m.delivery_year = ? AND m.delivery_school IS NULL AND m.status <> 'retired' "
     "AND q.stage = 'ingest'"
 )

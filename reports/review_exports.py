@@ -124,24 +124,24 @@ def load_review_data(
     """Read every table the reviewer outputs need for `year` (and last year's final values, under this
     year's school codes when a code mapping is set: indicator_sets/code_mapping.py)."""
     schools = school_registry(con, year)
-    findings = year_rows(con, "findings", year)
+    findings = year_rows(con, "rec_findings", year)
     if findings.empty:
         findings = pd.DataFrame(columns=rc.FINDING_COLUMNS)
-    stored = year_rows(con, "reviewer_decisions", year)
+    stored = year_rows(con, "review_decisions", year)
     before = previous_year(year)
-    previous = year_rows(con, "final_indicator_values", before)
+    previous = year_rows(con, "score_indicators__final", before)
     return ReviewData(
         year=year,
         iset=iset,
         schools=schools,
-        final=year_rows(con, "final_indicator_values", year),
+        final=year_rows(con, "score_indicators__final", year),
         findings=findings,
         states=dec.decision_states(stored, findings),
-        rejects=year_rows(con, "reviewer_decision_rejects", year),
-        self_scores=year_rows(con, "school_scores_self", year),
-        final_scores=year_rows(con, "school_scores_final", year),
-        proposed=year_rows(con, "proposed_indicator_values", year),
-        proposed_scores=year_rows(con, "school_scores_proposed", year),
+        rejects=year_rows(con, "review_decisions__rejected", year),
+        self_scores=year_rows(con, "score_schools__self", year),
+        final_scores=year_rows(con, "score_schools__final", year),
+        proposed=year_rows(con, "score_indicators__proposed", year),
+        proposed_scores=year_rows(con, "score_schools__proposed", year),
         # last year's values under this year's codes
         previous=across_reform(con, before, previous, schools["school_code"], code_mapping),
         counted=counted_rows(con, year, limit=COUNTED_ROWS_SHOWN),
@@ -205,7 +205,7 @@ def load_review(
     registry's province code."""
     data = load_review_data(con, year, iset, code_mapping)
     table, summary, factors = thi_dua_frames(data, groups)
-    values = data.final if not data.final.empty else year_rows(con, "scored_indicator_values", year)
+    values = data.final if not data.final.empty else year_rows(con, "score_indicators__scored", year)
     row = con.execute(
         "SELECT any_value(province_code) FROM raw_school WHERE school_year = ?", [year]
     ).fetchone()

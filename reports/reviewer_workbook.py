@@ -77,7 +77,7 @@ class ReviewData:
     year: str
     iset: IndicatorSet
     schools: pd.DataFrame  # school_code, school_year, school_name, managing_unit
-    final: pd.DataFrame  # final_indicator_values
+    final: pd.DataFrame  # score_indicators__final
     findings: pd.DataFrame
     states: pd.DataFrame = field(default_factory=pd.DataFrame)  # decision_states()
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -85,7 +85,7 @@ class ReviewData:
     final_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed: pd.DataFrame = field(default_factory=pd.DataFrame)
     proposed_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
-    previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's final_indicator_values
+    previous: pd.DataFrame = field(default_factory=pd.DataFrame)  # last year's score_indicators__final
     counted: pd.DataFrame = field(default_factory=pd.DataFrame)  # mart_indicator_provenance rows (drill-down)
     # frames derived from the ones above, computed once (the thi đua, reviewer workbook and HTML writers of
     # one run share one ReviewData); callers must not modify the frames they get

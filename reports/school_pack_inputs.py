@@ -29,7 +29,7 @@ def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
     """The year's rejected rows (every school), with where they are and the connectors' message."""
     return con.execute(
         "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
-        "canonical_column, reason_code, message FROM quarantine_rows WHERE school_year = ? "
+        "canonical_column, reason_code, message FROM dq_quarantine_rows WHERE school_year = ? "
         "ORDER BY school_code, source_file, source_sheet, source_row, column_letter",
         [year],
     ).df()

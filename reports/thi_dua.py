@@ -1,7 +1,7 @@
 """The thi đua workbook for the emulation board (`out/thi_dua_<year>.xlsx`).
 
 One row per school: the self-declared group totals and level, the computed-side totals and level
-(`school_scores_final`), the proposed externally-verified totals and level (reviewer decision where
+(`score_schools__final`), the proposed externally-verified totals and level (reviewer decision where
 present, else computed points where available, else self points) with the origin of each group's points,
 the rank within each configured ranking group, and the counts of open findings. Further sheets: a
 summary per managing unit with the verification factor, the ranking groups, the factor per criterion,

@@ -3,7 +3,9 @@ holds it to that), so every connection gets the same settings.
 
 What belongs here: `connect`, the settings every warehouse connection carries, and where a province's
 warehouse file lives in a multi-province deployment (`province_warehouse`). Nothing that reads or
-writes a table (the raw tables live in `connectors.raw_store`, the models in `warehouse.sql_models`).
+writes a table (the raw tables live in `connectors.raw_store`, the models in `warehouse.sql_models`,
+the table names and their renames in `warehouse.tables`, whose `migrate_names` every writable
+connection to a file runs).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def connect(
     """Open the warehouse file at `path` (created with its folder when missing, unless `read_only`),
     or an in-memory database for ":memory:". `threads` and `memory_limit` are DuckDB's settings (None
     keeps DuckDB's default: every core, 80 % of the memory); a writable connection never vacuums at
-    checkpoints (`VACUUM_SETTING`)."""
+    checkpoints (`VACUUM_SETTING`) and renames the tables an older warehouse holds under names older
+    than the grammar (`warehouse.tables.migrate_names`: one catalog query when there is nothing to do)."""
     if str(path) != ":memory:" and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
@@ -48,4 +51,8 @@ def connect(
         con.execute("SET memory_limit = ?", [memory_limit])
     if not read_only:
         con.execute(VACUUM_SETTING)
+        if str(path) != ":memory:":
+            from warehouse.tables import migrate_names
+
+            migrate_names(con)
     return con

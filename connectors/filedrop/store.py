@@ -183,7 +183,7 @@ def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: 
                 raw_store.insert_many(con, entity, parts, ingested_at=now)
         finally:
             con.execute("RESET SESSION preserve_insertion_order")
-        raw_store.insert_frames(con, "quarantine_rows", [pd.DataFrame(rejects)] if rejects else [])
+        raw_store.insert_frames(con, "dq_quarantine_rows", [pd.DataFrame(rejects)] if rejects else [])
         raw_store.insert_frames(con, "ingest_warnings", [pd.DataFrame(warnings)] if warnings else [])
         raw_store.upsert_manifest_rows(con, manifest)
         raw_store.log_events(con, run_id, events)
@@ -217,7 +217,7 @@ def _replace_rows(
 
 
 def _reject_rows(it: StoreItem, now: dt.datetime) -> list[dict]:
-    """The `quarantine_rows` entries of a file's row rejects."""
+    """The `dq_quarantine_rows` entries of a file's row rejects."""
     res = it.res
     return [
         {

@@ -40,7 +40,7 @@ Storage
 - De-duplication key: the entity grain + measured_at; the latest received wins, both within the pull
   and against rows of earlier pulls from the same API (`source_file`). Rows of file drops are left to
   `connectors.filedrop`, which owns them.
-- An object that is invalid (a required field missing, a bad value) goes to `quarantine_rows` with a
+- An object that is invalid (a required field missing, a bad value) goes to `dq_quarantine_rows` with a
   Vietnamese message; the others load.
 - All pages are fetched first (each mapped to rows as it arrives, so only one page's JSON is held at a
   time); the rows, quarantine entries, the new cursor (`api_cursors`) and the pull's record

@@ -233,12 +233,12 @@ def _store_pull(
             con.register("_lms_q", q[["source_file", "file_sha256"]])
             try:  # the same bad object fetched again replaces its earlier entry
                 con.execute(
-                    "DELETE FROM quarantine_rows q WHERE EXISTS (SELECT 1 FROM _lms_q n "
+                    "DELETE FROM dq_quarantine_rows q WHERE EXISTS (SELECT 1 FROM _lms_q n "
                     "WHERE n.source_file = q.source_file AND n.file_sha256 = q.file_sha256)"
                 ).fetchall()
             finally:
                 con.unregister("_lms_q")
-            raw_store.insert_frame(con, "quarantine_rows", q)
+            raw_store.insert_frame(con, "dq_quarantine_rows", q)
         con.execute(
             "DELETE FROM api_cursors WHERE base_url = ? AND school_year = ?",
             [summary.base_url, summary.school_year],

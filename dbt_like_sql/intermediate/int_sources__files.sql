@@ -55,7 +55,7 @@ with raw_rows as not materialized (
 
 rejected as (
     select entity, source_file, source_sheet, source_row
-    from quarantine_rows
+    from dq_quarantine_rows
     where stage = 'validate'
 ),
 

@@ -10,7 +10,7 @@ with manifest as (
 ),
 
 quarantine as (
-    select * from quarantine_rows
+    select * from dq_quarantine_rows
     where school_year = $school_year
 ),
 

@@ -20,7 +20,7 @@ with final as (
         self_points,
         computed_points,
         points_at_stake
-    from findings
+    from rec_findings
     where school_year = $school_year
 )
 

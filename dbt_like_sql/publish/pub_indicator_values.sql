@@ -30,7 +30,7 @@ with final as (
         self_points,
         coalesce(declared, false) as is_declared,
         coalesce(has_evidence, false) as has_evidence
-    from final_indicator_values
+    from score_indicators__final
     where school_year = $school_year
 )
 

@@ -21,7 +21,7 @@ with scores as (
         group_qt_points,
         group_qt_level,
         level
-    from school_scores_self
+    from score_schools__self
     where school_year = $school_year
     union all
     select
@@ -33,7 +33,7 @@ with scores as (
         group_qt_points,
         group_qt_level,
         level
-    from school_scores_final
+    from score_schools__final
     where school_year = $school_year
 ),
 

@@ -7,7 +7,7 @@ with raw as (
 
 rejected as (
     select source_file, source_sheet, source_row
-    from quarantine_rows
+    from dq_quarantine_rows
     where stage = 'validate' and entity = 'csdl_sync_log'
 ),
 

@@ -21,7 +21,7 @@ downstream assets are not materialised while offending rows exist):
 
 The Great Expectations checks are warnings on the raw side (completeness, freshness and volume are
 findings for the data-quality report, not reasons to stop) and blocking on the published side
-(`scored_indicator_values`: a duplicated school × criterion or points outside 0..max are wrong scores).
+(`score_indicators__scored`: a duplicated school × criterion or points outside 0..max are wrong scores).
 """
 
 import warnings
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # Great Expectations is imported by the GX checks when they r
 
 def audit_deps(audit: Audit, assets: set[str]) -> list[str]:
     """The tables the audit reads besides its own asset that are assets of the project (e.g. the
-    duplicate-student audit reads quarantine_rows): its check runs after them."""
+    duplicate-student audit reads dq_quarantine_rows): its check runs after them."""
     return sorted(t for t in audit.model.reads if t != audit.asset and t in assets)
 
 
@@ -117,7 +117,7 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     """The two Great Expectations suites as checks (raw inputs: warning; published outputs: blocking)."""
 
     @partitioned_check(
-        asset="quarantine_rows",
+        asset="dq_quarantine_rows",
         name="gx_raw_inputs",
         blocking=False,
         partitions_def=partitions,
@@ -139,11 +139,11 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
         return _gx_result(outcome, blocking=False)
 
     @partitioned_check(
-        asset="school_scores",
+        asset="score_schools__scored",
         name="gx_published_outputs",
         blocking=True,
         partitions_def=partitions,
-        additional_deps=["scored_indicator_values"],
+        additional_deps=["score_indicators__scored"],
         description="GX – kết quả công bố: một dòng cho mỗi trường × tiêu chí, điểm trong khoảng "
         "0..tối đa, mức đạt khớp với tổng điểm các nhóm.",
     )
@@ -155,8 +155,8 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
         year = year_of(context)
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
-            scores = con.execute("SELECT * FROM school_scores WHERE school_year = ?", [year]).df()
+            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
+            scores = con.execute("SELECT * FROM score_schools__scored WHERE school_year = ?", [year]).df()
         outcome = run_published_suite(
             scored, scores, pipeline.out_path / "data_docs" / year, iset.level_of, year
         )

@@ -19,8 +19,8 @@ from reports.reviewer_workbook import findings_csv, write_reviewer_workbook
 from reports.thi_dua import write_thi_dua
 
 # fmt: skip kept below: the table names are being renamed on another branch; one line keeps that merge simple
-REVIEW_DEPS = ["findings", "final_indicator_values", "school_scores_final", "school_scores_self",
-               "reviewer_decisions", "proposed_indicator_values", "school_scores_proposed"]  # fmt: skip
+REVIEW_DEPS = ["rec_findings", "score_indicators__final", "score_schools__final", "score_schools__self",
+               "review_decisions", "score_indicators__proposed", "score_schools__proposed"]  # fmt: skip
 
 
 def _review_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -89,7 +89,7 @@ def _findings_csv_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         name="findings_csv",
         group_name="exports",
         partitions_def=partitions,
-        deps=["findings"],
+        deps=["rec_findings"],
         kinds={"csv"},
         description="out/findings_<năm học>.csv: mỗi phát hiện một dòng, theo thứ tự hàng đợi thẩm định.",
     )
@@ -98,7 +98,7 @@ def _findings_csv_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     ) -> dg.MaterializeResult:
         year = year_of(context)
         with warehouse.connect() as con:
-            found = year_rows(con, "findings", year)
+            found = year_rows(con, "rec_findings", year)
         frame = findings_csv(found if len(found) else pd.DataFrame(columns=rc.FINDING_COLUMNS))
         path = pipeline.out_path / f"findings_{year}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pipelines.lake_resource import LakeResource
 from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 
-PUBLISH_DEPS = ["final_indicator_values", "findings", "school_scores_final", "school_scores_self"]
+PUBLISH_DEPS = ["score_indicators__final", "rec_findings", "score_schools__final", "score_schools__self"]
 
 
 def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

@@ -16,7 +16,7 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
         name="data_quality_report",
         group_name="exports",
         partitions_def=partitions,
-        deps=["quarantine_rows"],
+        deps=["dq_quarantine_rows"],
         kinds={"html"},
         description="out/data_quality_<năm học>.html: theo từng trường và nguồn, dữ liệu đã nhận, "
         "dữ liệu bị loại và lý do, nguồn còn thiếu (không có dữ liệu cá nhân).",

@@ -1,15 +1,15 @@
 """Reconcile stage: the schools' own scores against the computed ones, and the reviewers' decisions.
 
 Tables written (one school year per run; other years are kept):
-- `final_indicator_values` — THE final computed side: every leaf criterion of every school, `data`
+- `score_indicators__final` — THE final computed side: every leaf criterion of every school, `data`
   criteria as scored, `document` criteria and mandatory conditions filled from the self-assessment
   (status `self_declared`), with the self-side columns beside them;
-- `school_scores_final` — the computed-side totals and levels over `final_indicator_values`;
-- `school_scores_self` — the self-declared totals and levels;
-- `findings` — one row per finding (stable `finding_id`), in reviewer-queue order;
-- `reviewer_decisions` — decisions read from reviewer workbooks in the inbox, kept across runs;
-- `reviewer_decision_rejects` — decision rows that were not applied, with the reason;
-- `proposed_indicator_values` / `school_scores_proposed` — the proposed external points and levels
+- `score_schools__final` — the computed-side totals and levels over `score_indicators__final`;
+- `score_schools__self` — the self-declared totals and levels;
+- `rec_findings` — one row per finding (stable `finding_id`), in reviewer-queue order;
+- `review_decisions` — decisions read from reviewer workbooks in the inbox, kept across runs;
+- `review_decisions__rejected` — decision rows that were not applied, with the reason;
+- `score_indicators__proposed` / `score_schools__proposed` — the proposed external points and levels
   (reviewer decision, else computed, else self) that the thi đua workbook shows.
 """
 
@@ -24,19 +24,19 @@ from pipelines.resources import PipelineConfig, WarehouseResource
 from warehouse.tables import replace_year
 
 FINDINGS_DDL = """
-CREATE TABLE IF NOT EXISTS findings (
+CREATE TABLE IF NOT EXISTS rec_findings (
     finding_id VARCHAR, school_code VARCHAR, school_year VARCHAR, criterion_code VARCHAR, finding VARCHAR,
     severity VARCHAR, self_points DOUBLE, computed_points DOUBLE, points_at_stake DOUBLE)
 """
 DECISIONS_DDL = """
-CREATE TABLE IF NOT EXISTS reviewer_decisions (
+CREATE TABLE IF NOT EXISTS review_decisions (
     finding_id VARCHAR PRIMARY KEY, school_code VARCHAR, school_year VARCHAR, criterion_code VARCHAR,
     finding VARCHAR, decision VARCHAR, adjusted_points DOUBLE, comment VARCHAR,
     self_points_at_decision DOUBLE, computed_points_at_decision DOUBLE, source_file VARCHAR,
     source_sheet VARCHAR, source_row INTEGER, file_sha256 VARCHAR, recorded_at TIMESTAMP)
 """
 REJECTS_DDL = """
-CREATE TABLE IF NOT EXISTS reviewer_decision_rejects (
+CREATE TABLE IF NOT EXISTS review_decisions__rejected (
     school_year VARCHAR, finding_id VARCHAR, decision_text VARCHAR, adjusted_raw VARCHAR, source_file VARCHAR,
     source_sheet VARCHAR, source_row INTEGER, reason_code VARCHAR, message VARCHAR)
 """
@@ -55,15 +55,15 @@ def no_evidence_layouts() -> frozenset[str]:
 def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The computed side completed from the self-assessment, both sides' totals and the findings."""
     specs = [
-        dg.AssetSpec("final_indicator_values", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+        dg.AssetSpec("score_indicators__final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh chứng/ĐKBB "
                                  "lấy từ tự đánh giá (self_declared), kèm các cột phía tự đánh giá.",
-                     deps=["scored_indicator_values", "raw_self_assessment"]),
-        dg.AssetSpec("school_scores_final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Tổng điểm và mức phía tính toán (từ final_indicator_values)."),
-        dg.AssetSpec("school_scores_self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     deps=["score_indicators__scored", "raw_self_assessment"]),
+        dg.AssetSpec("score_schools__final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     description="Tổng điểm và mức phía tính toán (từ score_indicators__final)."),
+        dg.AssetSpec("score_schools__self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      description="Tổng điểm và mức theo tự đánh giá của trường."),
-        dg.AssetSpec("findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+        dg.AssetSpec("rec_findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
                      description="Phát hiện đối chiếu, theo thứ tự hàng đợi thẩm định."),
     ]  # fmt: skip
 
@@ -72,7 +72,7 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         iset = load_indicator_set(pipeline.indicator_set)
         year = year_of(context)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
+            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
             selfs = con.execute(
                 "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]
             ).df()
@@ -82,16 +82,16 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             comp = rc.computed_scores(final, iset)  # an empty year still writes its (empty) tables
             own = rc.self_scores(final, iset)
             con.execute(FINDINGS_DDL)
-            replace_year(con, "findings", found, year)
-            replace_year(con, "final_indicator_values", final, year)
-            replace_year(con, "school_scores_final", comp, year)
-            replace_year(con, "school_scores_self", own, year)
+            replace_year(con, "rec_findings", found, year)
+            replace_year(con, "score_indicators__final", final, year)
+            replace_year(con, "score_schools__final", comp, year)
+            replace_year(con, "score_schools__self", own, year)
         by = found["finding"].value_counts().to_dict() if len(found) else {}
         context.log.info(f"reconcile {year}: {len(final)} values, {len(found)} findings {by}")
-        yield dg.MaterializeResult(asset_key="final_indicator_values", metadata={"rows": len(final)})
-        yield dg.MaterializeResult(asset_key="school_scores_final", metadata={"schools": len(comp)})
-        yield dg.MaterializeResult(asset_key="school_scores_self", metadata={"schools": len(own)})
-        yield dg.MaterializeResult(asset_key="findings", metadata={
+        yield dg.MaterializeResult(asset_key="score_indicators__final", metadata={"rows": len(final)})
+        yield dg.MaterializeResult(asset_key="score_schools__final", metadata={"schools": len(comp)})
+        yield dg.MaterializeResult(asset_key="score_schools__self", metadata={"schools": len(own)})
+        yield dg.MaterializeResult(asset_key="rec_findings", metadata={
             "findings": len(found), **{f"n_{str(k).lower()}": int(v) for k, v in by.items()}})  # fmt: skip
 
     return _findings
@@ -100,15 +100,15 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
 def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The reviewers' decisions read from the inbox, validated and applied: the proposed points."""
     dspecs = [
-        dg.AssetSpec("reviewer_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     deps=["findings"],
+        dg.AssetSpec("review_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
+                     deps=["rec_findings"],
                      description="Quyết định thẩm định đọc từ reviewer_*.xlsx trong thư mục nhận, lưu qua các lần chạy."),
-        dg.AssetSpec("reviewer_decision_rejects", group_name="reconcile", partitions_def=partitions,
+        dg.AssetSpec("review_decisions__rejected", group_name="reconcile", partitions_def=partitions,
                      kinds={"duckdb"}, description="Dòng quyết định không được áp dụng, kèm lý do."),
-        dg.AssetSpec("proposed_indicator_values", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, deps=["final_indicator_values"],
+        dg.AssetSpec("score_indicators__proposed", group_name="reconcile", partitions_def=partitions,
+                     kinds={"duckdb"}, deps=["score_indicators__final"],
                      description="Điểm đề xuất (đánh giá ngoài) theo tiêu chí, kèm nguồn điểm."),
-        dg.AssetSpec("school_scores_proposed", group_name="reconcile", partitions_def=partitions,
+        dg.AssetSpec("score_schools__proposed", group_name="reconcile", partitions_def=partitions,
                      kinds={"duckdb"}, description="Tổng điểm và mức đề xuất (đánh giá ngoài)."),
     ]  # fmt: skip
 
@@ -124,29 +124,29 @@ def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
             con.execute(FINDINGS_DDL)
             con.execute(DECISIONS_DDL)
             con.execute(REJECTS_DDL)
-            found = con.execute("SELECT * FROM findings WHERE school_year = ?", [year]).df()
-            final = con.execute("SELECT * FROM final_indicator_values WHERE school_year = ?", [year]).df()
-            stored = con.execute("SELECT * FROM reviewer_decisions WHERE school_year = ?", [year]).df()
+            found = con.execute("SELECT * FROM rec_findings WHERE school_year = ?", [year]).df()
+            final = con.execute("SELECT * FROM score_indicators__final WHERE school_year = ?", [year]).df()
+            stored = con.execute("SELECT * FROM review_decisions WHERE school_year = ?", [year]).df()
             valid, rejects = dec.validate_decisions(raw, found, iset, year)
             merged = dec.merge_decisions(stored, valid)
-            replace_year(con, "reviewer_decisions", merged.reindex(columns=dec.STORED_COLUMNS), year)
-            replace_year(con, "reviewer_decision_rejects", rejects, year)
+            replace_year(con, "review_decisions", merged.reindex(columns=dec.STORED_COLUMNS), year)
+            replace_year(con, "review_decisions__rejected", rejects, year)
             states = dec.decision_states(merged, found)
             prop = rc.proposed_values(final, found, states, iset) if len(final) else pd.DataFrame()
             pscores = rc.proposed_scores(prop, iset) if len(prop) else pd.DataFrame()
             if len(prop):
-                replace_year(con, "proposed_indicator_values", prop, year)
-                replace_year(con, "school_scores_proposed", pscores, year)
+                replace_year(con, "score_indicators__proposed", prop, year)
+                replace_year(con, "score_schools__proposed", pscores, year)
         counts = states["state"].value_counts().to_dict() if len(states) else {}
         context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
                          f"rejected={len(rejects)} states={counts}")  # fmt: skip
         for line in dec.reject_lines(rejects):  # read by the reviewer on the console: Vietnamese
             context.log.warning(line)
-        yield dg.MaterializeResult(asset_key="reviewer_decisions", metadata={
+        yield dg.MaterializeResult(asset_key="review_decisions", metadata={
             "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
-        yield dg.MaterializeResult(asset_key="reviewer_decision_rejects", metadata={"rows": len(rejects)})
-        yield dg.MaterializeResult(asset_key="proposed_indicator_values", metadata={"rows": len(prop)})
-        yield dg.MaterializeResult(asset_key="school_scores_proposed", metadata={"schools": len(pscores)})
+        yield dg.MaterializeResult(asset_key="review_decisions__rejected", metadata={"rows": len(rejects)})
+        yield dg.MaterializeResult(asset_key="score_indicators__proposed", metadata={"rows": len(prop)})
+        yield dg.MaterializeResult(asset_key="score_schools__proposed", metadata={"schools": len(pscores)})
 
     return _decisions
 

@@ -21,7 +21,7 @@ def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         name="school_packs",
         group_name="exports",
         partitions_def=partitions,
-        deps=["quarantine_rows"],
+        deps=["dq_quarantine_rows"],
         kinds={"excel", "html"},
         description="out/schools/<năm học>/<mã trường>.xlsx và .html: phản hồi riêng cho từng trường "
         "(điểm từng tiêu chí, phát hiện, lỗi dữ liệu, so với năm trước, việc cần làm).",
@@ -50,7 +50,7 @@ def _season_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         name="season_status",
         group_name="exports",
         partitions_def=partitions,
-        deps=["quarantine_rows"],
+        deps=["dq_quarantine_rows"],
         kinds={"csv"},
         description="out/season_status_<năm học>.csv và bảng season_status: mỗi trường đã "
         "nhận nguồn dữ liệu nào, khi nào, chất lượng, còn bao nhiêu ngày đến hạn.",

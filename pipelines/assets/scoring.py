@@ -34,7 +34,7 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
                 asset_key=t, metadata={"rows": counts.get(t, 0), "indicator_set": iset.id}
             )
 
-    @dg.asset(name="scored_indicator_values", group_name="scoring", partitions_def=partitions,
+    @dg.asset(name="score_indicators__scored", group_name="scoring", partitions_def=partitions,
               deps=["mart_indicator_values"], kinds={"duckdb", "python"},
               description="Điểm theo trường × tiêu chí × năm học, theo quy tắc của bộ chỉ số.")  # fmt: skip
     def _scored(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
@@ -44,20 +44,20 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         with warehouse.connect() as con:
             values = con.execute("SELECT * FROM mart_indicator_values WHERE school_year = ?", [year]).df()
             scored = score_values(values, iset)
-            replace_year(con, "scored_indicator_values", scored, year)
+            replace_year(con, "score_indicators__scored", scored, year)
         return dg.MaterializeResult(metadata={"rows": len(scored), "indicator_set": iset.id})
 
-    @dg.asset(name="school_scores", group_name="scoring", partitions_def=partitions,
-              deps=["scored_indicator_values"], kinds={"duckdb", "python"},
+    @dg.asset(name="score_schools__scored", group_name="scoring", partitions_def=partitions,
+              deps=["score_indicators__scored"], kinds={"duckdb", "python"},
               description="Tổng điểm nhóm và mức theo trường × năm học (phía tính toán).")  # fmt: skip
     def _school_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
         iset = load_indicator_set(pipeline.indicator_set)
         year = year_of(context)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM scored_indicator_values WHERE school_year = ?", [year]).df()
+            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
             scores = school_scores(scored, iset)
-            replace_year(con, "school_scores", scores, year)
+            replace_year(con, "score_schools__scored", scores, year)
         levels = scores["level"].value_counts().sort_index()
         return dg.MaterializeResult(
             metadata={"schools": len(scores), **{f"schools_level_{k}": int(v) for k, v in levels.items()}}

@@ -1,5 +1,5 @@
 """Validate stage: pandera schemas (quality/schemas.py) over rows of new or changed files; failing rows
-go to quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`. Then
+go to dq_quarantine_rows. The asset is thin: the work is `quality.validate.validate_new_files`. Then
 what arrived per school × source (`delivery_coverage`, quality/coverage.py), read once per run and
 handed as an asset input to the data-quality report, the season status, the school packs and the GX
 raw-input check (codes and counts only)."""
@@ -16,7 +16,7 @@ from quality.validate import validate_new_files
 
 def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
-        name="quarantine_rows",
+        name="dq_quarantine_rows",
         group_name="validate",
         partitions_def=partitions,
         deps=raw_asset_keys(),
@@ -27,7 +27,7 @@ def build_validate_assets(partitions: dg.PartitionsDefinition) -> list[dg.Assets
         with warehouse.connect() as con:
             failed = validate_new_files(con, year_of(context), get_settings().validate_chunk_rows)
             by_stage = dict(
-                con.execute("SELECT stage, count(*) FROM quarantine_rows GROUP BY stage").fetchall()
+                con.execute("SELECT stage, count(*) FROM dq_quarantine_rows GROUP BY stage").fetchall()
             )
         return dg.MaterializeResult(
             metadata={

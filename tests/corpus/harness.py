@@ -259,7 +259,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
         rows = con.execute("SELECT * FROM ingest_manifest").df().to_dict("records")
         rejects: dict[str, set[str]] = {}
         for f, code in con.execute(
-            "SELECT DISTINCT source_file, reason_code FROM quarantine_rows"
+            "SELECT DISTINCT source_file, reason_code FROM dq_quarantine_rows"
         ).fetchall():
             rejects.setdefault(f, set()).add(code)
         events = con.execute(

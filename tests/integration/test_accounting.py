@@ -37,7 +37,7 @@ def _account(con: duckdb.DuckDBPyConnection, inbox: Path) -> Accounting:
     tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
                                          "WHERE table_name LIKE 'raw_%'").fetchall()]  # fmt: skip
     rows: dict[tuple[str, str], set[int]] = {}
-    for t in [*tables, "quarantine_rows"]:
+    for t in [*tables, "dq_quarantine_rows"]:
         cols = {
             c
             for (c,) in con.execute(

@@ -77,7 +77,7 @@ def _raw_dump(db: Path, files: list[str]) -> dict[str, str]:
     try:
         tables = [t for (t,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%' "
-            "OR table_name IN ('quarantine_rows', 'ingest_warnings', 'ingest_manifest') ORDER BY 1").fetchall()]  # fmt: skip
+            "OR table_name IN ('dq_quarantine_rows', 'ingest_warnings', 'ingest_manifest') ORDER BY 1").fetchall()]  # fmt: skip
         out = {}
         for t in tables:
             cols = [c for (c,) in con.execute(

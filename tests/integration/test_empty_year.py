@@ -79,9 +79,11 @@ def test_the_run_after_an_all_deferred_first_run_loads_and_scores(
     con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
     try:
         n_first = con.execute("SELECT count(*) FROM ingest_events WHERE action = 'deferred'").fetchone()
-        scored = {c for (c,) in con.execute("SELECT DISTINCT school_code FROM school_scores").fetchall()}
+        scored = {
+            c for (c,) in con.execute("SELECT DISTINCT school_code FROM score_schools__scored").fetchall()
+        }
         types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'school_scores'").fetchall())  # fmt: skip
+                                 "WHERE table_name = 'score_schools__scored'").fetchall())  # fmt: skip
     finally:
         con.close()
     assert n_first is not None and n_first[0] > 0, "the first run deferred the files"

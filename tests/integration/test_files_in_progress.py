@@ -127,7 +127,7 @@ def test_a_csv_whose_last_line_is_cut_rejects_that_row(tmp_path: Path) -> None:
     ).fetchone()
     assert (status, kept, rejected) == ("partly_loaded", 5, 1)
     row, message = con.execute(
-        "SELECT source_row, message FROM quarantine_rows WHERE source_file = ? AND reason_code = 'truncated_row'",
+        "SELECT source_row, message FROM dq_quarantine_rows WHERE source_file = ? AND reason_code = 'truncated_row'",
         [cut],
     ).fetchone()
     assert (

@@ -246,7 +246,7 @@ def test_happy_path_pages_provenance_and_quarantine(
     assert school["metric"] == "resources_shared" and school["layout_id"] == "dti.push_schools.v1"
     assert str(first["period_start"].iloc[0])[:10] == "2025-01-10"
     assert str(first["measured_at"].iloc[0]) == "2025-01-10 23:00:00"
-    q = con.execute("SELECT * FROM quarantine_rows").df()
+    q = con.execute("SELECT * FROM dq_quarantine_rows").df()
     assert len(q) == 1
     assert q.loc[0, "reason_code"] == "missing_required_column"
     assert q.loc[0, "source_sheet"] == "seq:2" and q.loc[0, "source_row"] == 1
@@ -380,7 +380,7 @@ def test_persistent_failure_is_clear_bounded_and_writes_nothing(
     fake.handler = log
     pull(con, base)
     state = (n_rows(con), get_cursor(con, base, "2024-2025"))
-    quarantine = con.execute("SELECT count(*) FROM quarantine_rows").fetchall()
+    quarantine = con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchall()
 
     # new data: page 1 answers, page 2 keeps failing
     bad = copy.deepcopy(users_push(5))
@@ -404,7 +404,7 @@ def test_persistent_failure_is_clear_bounded_and_writes_nothing(
     assert err.value.message_vi.startswith("Không lấy được dữ liệu từ API 127.0.0.1")
     assert "máy chủ gặp lỗi (HTTP 503)" in err.value.message_vi
     assert (n_rows(con), get_cursor(con, base, "2024-2025")) == state
-    assert con.execute("SELECT count(*) FROM quarantine_rows").fetchall() == quarantine
+    assert con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchall() == quarantine
     assert KEY not in caplog.text and KEY not in msg and KEY not in err.value.message_vi
 
     fake.handler = log  # once the server is back, the pull resumes from the old cursor

@@ -56,9 +56,9 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
     assert man.loc[f"{Y}/{S}/ghi_chu.txt", "reason_code"] == "unsupported_type"
     assert not any("_truth" in f for f in man.index)
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 7
-    msg = con.execute("SELECT message FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[
-        0
-    ]
+    msg = con.execute(
+        "SELECT message FROM dq_quarantine_rows WHERE source_file LIKE '%/phong.xlsx'"
+    ).fetchone()[0]
     assert msg == (f"Tệp {Y}/{S}/phong.xlsx, trang Phong, dòng 12, cột D (Loại phòng): Giá trị không có trong "
                    "danh mục — giá trị 'Phòng bí ẩn'; yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, "
                    "Phòng học bộ môn, Thư viện, Phòng studio, Phòng y tế, Phòng hành chính, Khác.")  # fmt: skip
@@ -79,9 +79,9 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
     assert s3.replaced == 1 and s3.skipped == s1.files_seen - 1
     assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == 9
     assert (
-        con.execute("SELECT count(*) FROM quarantine_rows WHERE source_file LIKE '%/phong.xlsx'").fetchone()[
-            0
-        ]
+        con.execute(
+            "SELECT count(*) FROM dq_quarantine_rows WHERE source_file LIKE '%/phong.xlsx'"
+        ).fetchone()[0]
         == 0
     )
     # delete one file: retired, its rows gone

@@ -78,7 +78,7 @@ def test_header_line_breaks_and_upper_case(tmp_path: Path) -> None:
             3,
         )
         assert rooms_loaded(con, rel) == expected_rooms(3), name
-    assert con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchone()[0] == 0
 
 
 def _shrink_dimension(path: Path, ref: str) -> None:
@@ -121,7 +121,7 @@ def test_folder_mismatch_is_a_warning_and_the_file_year_wins(tmp_path: Path) -> 
     # one warning per sheet: the first row whose year differs and how many rows do
     assert warns == [(rel, "Phong", 8, "folder_mismatch", "4")]
     assert reason_text("folder_mismatch").startswith("Năm học hoặc trường ghi trong tệp khác thư mục nộp")
-    assert con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchone()[0] == 0
 
 
 def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Path) -> None:
@@ -193,7 +193,9 @@ def test_csv_rows_have_a_blank_sheet(tmp_path: Path) -> None:
         1,
     )
     assert con.execute("SELECT DISTINCT source_sheet FROM raw_facility").fetchall() == [("",)]
-    q = con.execute("SELECT source_sheet, source_row, reason_code, message FROM quarantine_rows").fetchall()
+    q = con.execute(
+        "SELECT source_sheet, source_row, reason_code, message FROM dq_quarantine_rows"
+    ).fetchall()
     assert q == [("", 9, "unknown_value",
                   f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị 'Phòng bí ẩn'; "
                   "yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, Phòng học bộ môn, Thư viện, "

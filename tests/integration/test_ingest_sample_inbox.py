@@ -1,5 +1,5 @@
 """The generator's committed sample inbox: every planted bad row of `_truth/bad_rows.csv` lands in
-quarantine_rows (file, sheet, row, reason), nothing else is rejected, the manifest's row accounting
+dq_quarantine_rows (file, sheet, row, reason), nothing else is rejected, the manifest's row accounting
 holds, and every good row the generator planted is in the raw tables (count equality per file and per
 entity, in source rows: a grade-book row melted into one record per mark counts once)."""
 
@@ -140,7 +140,7 @@ def test_planted_bad_rows_are_quarantined(con: duckdb.DuckDBPyConnection) -> Non
     truth = pd.read_csv(INBOX / "_truth" / "bad_rows.csv", dtype=str, keep_default_na=False)
     # a CSV has no sheets: the connector, like the truth, gives its rows a blank sheet
     got = con.execute(
-        "SELECT source_file, source_sheet, CAST(source_row AS VARCHAR), reason_code FROM quarantine_rows"
+        "SELECT source_file, source_sheet, CAST(source_row AS VARCHAR), reason_code FROM dq_quarantine_rows"
     ).fetchall()
     want = set(map(tuple, truth[["file", "sheet", "row", "reason_code"]].to_numpy().tolist()))
     assert any(f.lower().endswith(".csv") for f, *_ in want)
@@ -187,7 +187,7 @@ def test_good_rows_per_file_and_entity_match_the_generator(con: duckdb.DuckDBPyC
     ]
     raw = con.execute(
         "SELECT entity, source_file, count(*) AS n FROM (SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts)
-        + ")) r WHERE NOT EXISTS (SELECT 1 FROM quarantine_rows q WHERE q.source_file = r.source_file "
+        + ")) r WHERE NOT EXISTS (SELECT 1 FROM dq_quarantine_rows q WHERE q.source_file = r.source_file "
         "AND q.source_sheet IS NOT DISTINCT FROM r.source_sheet AND q.source_row = r.source_row) GROUP BY 1, 2"
     ).df()  # fmt: skip
     per_file = planted.merge(raw, on="source_file", how="left").fillna({"n": 0})

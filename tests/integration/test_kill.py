@@ -119,7 +119,7 @@ def check_consistent(warehouse: Path) -> list[str]:
         problems += [
             f"{f}: {n} raw rows without a manifest row" for f, n in counts.items() if f not in manifest
         ]
-        for table in ("quarantine_rows", "ingest_warnings"):
+        for table in ("dq_quarantine_rows", "ingest_warnings"):
             orphans = con.execute(
                 f"SELECT DISTINCT source_file FROM {table} WHERE source_file NOT IN (SELECT source_file FROM ingest_manifest)"
             ).fetchall()  # fmt: skip
@@ -143,7 +143,7 @@ def snapshot(warehouse: Path, out: Path) -> dict[str, str]:
     snap = {f"out/{p.name}": _without_times(p) for p in sorted(out.glob("*.csv"))}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        for t in [*_raw_tables(con), "ingest_manifest", "quarantine_rows", "ingest_warnings"]:
+        for t in [*_raw_tables(con), "ingest_manifest", "dq_quarantine_rows", "ingest_warnings"]:
             cols = [c for (c,) in con.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
                 [t]).fetchall() if c not in IGNORED_COLUMNS]  # fmt: skip

@@ -221,7 +221,7 @@ def test_dagster_runs_refuse_production_with_the_default_key(
 
 
 # Tables that hold people by design (docs/exports.md §6): the raw tables and the staging models. Every
-# other table (quarantine_rows, ingest_warnings, marts, findings…) must not carry a name or birth date.
+# other table (dq_quarantine_rows, ingest_warnings, marts, findings…) must not carry a name or birth date.
 _PERSONAL_LAYER = re.compile(r"^(raw_|stg_)")
 
 
@@ -230,7 +230,7 @@ def test_no_table_of_the_warehouse_carries_clear_personal_values(
 ) -> None:
     """Issue 24: every VARCHAR column of every table of the warehouse, scanned for the people of the inbox
     and the corpus: no clear phone or citizen id anywhere (rejected values of personal columns are masked
-    in `quarantine_rows` and `ingest_warnings` too), no name or birth date outside the personal layer."""
+    in `dq_quarantine_rows` and `ingest_warnings` too), no name or birth date outside the personal layer."""
     con = duckdb.connect(str(corpus_run.hostile_db), read_only=True)
     try:
         cols = con.execute(
@@ -238,9 +238,9 @@ def test_no_table_of_the_warehouse_carries_clear_personal_values(
             "WHERE data_type = 'VARCHAR' ORDER BY ALL"
         ).fetchall()
         tables = {t for _, t, _ in cols}
-        assert {"quarantine_rows", "ingest_warnings", "raw_student"} <= tables
+        assert {"dq_quarantine_rows", "ingest_warnings", "raw_student"} <= tables
         masked = con.execute(
-            "SELECT count(*) FROM quarantine_rows q WHERE q.canonical_column IN ('phone_hash', 'citizen_id_hash', "
+            "SELECT count(*) FROM dq_quarantine_rows q WHERE q.canonical_column IN ('phone_hash', 'citizen_id_hash', "
             "'parent_phone_hash', 'dob', 'full_name') AND q.value IS NOT NULL"
         ).fetchone()[0]
         problems = []

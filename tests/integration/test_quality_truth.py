@@ -23,8 +23,8 @@ TRUTH = INBOX / "_truth" / "bad_rows.csv"
 
 
 VALIDATE_ROWS = (
-    "SELECT * EXCLUDE (recorded_at) FROM quarantine_rows WHERE stage = 'validate'",
-    "SELECT * EXCLUDE (validated_at) FROM validated_files",
+    "SELECT * EXCLUDE (recorded_at) FROM dq_quarantine_rows WHERE stage = 'validate'",
+    "SELECT * EXCLUDE (validated_at) FROM dq_validated_files",
 )
 SMALL_BATCH = 5_000  # the sample's grade books hold ~130k marks a year: many batches
 
@@ -42,8 +42,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _validate_afresh(con: duckdb.DuckDBPyConnection, chunk_rows: int) -> list[pd.DataFrame]:
-    con.execute("DELETE FROM quarantine_rows WHERE stage = 'validate'")
-    con.execute("DELETE FROM validated_files")
+    con.execute("DELETE FROM dq_quarantine_rows WHERE stage = 'validate'")
+    con.execute("DELETE FROM dq_validated_files")
     validate_new_files(con, None, chunk_rows=chunk_rows)
     return [con.execute(sql).df() for sql in VALIDATE_ROWS]
 
@@ -76,7 +76,7 @@ def quarantine(warehouse: Path) -> pd.DataFrame:
     q = con.execute(
         # a CSV has no sheets: the connector, like the truth, gives its rows a blank sheet
         "SELECT DISTINCT source_file AS file, coalesce(source_sheet, '') AS sheet, source_row AS row, "
-        "reason_code, stage, check_name FROM quarantine_rows WHERE source_row IS NOT NULL"
+        "reason_code, stage, check_name FROM dq_quarantine_rows WHERE source_row IS NOT NULL"
     ).df()
     con.close()
     return q

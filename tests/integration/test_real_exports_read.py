@@ -336,7 +336,7 @@ def test_r8_province_staff_list_split_per_school(tmp_path: Path) -> None:
     per_school = dict(con.execute("SELECT school_code, count(*) FROM raw_staff GROUP BY 1").fetchall())
     assert per_school == summary["rows_per_school"]
     rejected = con.execute(
-        "SELECT reason_code, value, message FROM quarantine_rows WHERE source_file LIKE '%ToanTinh%'"
+        "SELECT reason_code, value, message FROM dq_quarantine_rows WHERE source_file LIKE '%ToanTinh%'"
     ).fetchall()
     named = sorted(RL.registry_key(v) for _r, v, _m in rejected)  # as written: upper-case or NFD too
     assert named == sorted(RL.registry_key(k) for k, n in summary["unmatched_rows"].items() for _ in range(n))

@@ -69,7 +69,7 @@ def test_registry_code_listed_twice_keeps_the_previous_entry(tmp_path: Path) -> 
     ).fetchone()
     assert (status, kept, rejected) == ("partly_loaded", 4, 2)
     rejects = con.execute(
-        "SELECT source_row, column_letter, value, message FROM quarantine_rows "
+        "SELECT source_row, column_letter, value, message FROM dq_quarantine_rows "
         "WHERE source_file = ? AND reason_code = 'duplicate_school_code' ORDER BY source_row",
         [REG],
     ).fetchall()
@@ -92,7 +92,9 @@ def test_registry_code_listed_twice_keeps_the_previous_entry(tmp_path: Path) -> 
     assert ("08000002", YEAR, "Trường THCS Thạnh Vân", "THPT") in [
         r[:4] for r in con.execute(SCHOOLS).fetchall()
     ]
-    assert not con.execute("SELECT count(*) FROM quarantine_rows WHERE source_file = ?", [REG]).fetchone()[0]
+    assert not con.execute("SELECT count(*) FROM dq_quarantine_rows WHERE source_file = ?", [REG]).fetchone()[
+        0
+    ]
 
 
 def test_first_registry_with_a_twin_code_gives_that_school_no_entry(tmp_path: Path) -> None:

@@ -167,9 +167,9 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert t.loc["08000001", "Mức đề xuất (đánh giá ngoài)"] == 2
     assert "Thẩm định" in t.loc["08000001", "Nguồn điểm đề xuất nhóm I"]
     assert t.loc["08000002", "Đề xuất – điểm nhóm I"] == pytest.approx(18.0)  # rejected 99 not applied
-    rejects = query(tmp_path, "SELECT reason_code FROM reviewer_decision_rejects")["reason_code"]
+    rejects = query(tmp_path, "SELECT reason_code FROM review_decisions__rejected")["reason_code"]
     assert sorted(rejects) == ["invalid_decision", "out_of_range", "unknown_finding"]
-    stored = query(tmp_path, "SELECT * FROM reviewer_decisions")
+    stored = query(tmp_path, "SELECT * FROM review_decisions")
     assert sorted(stored["decision"]) == ["accept_self", "adjust"]
     wb = openpyxl.load_workbook(out / f"reviewer_{YEAR}.xlsx")
     assert wb["QĐ không hợp lệ"].max_row == 4  # header + 3 rejected rows
@@ -177,11 +177,11 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert "3 dòng quyết định thẩm định không hợp lệ" in html
     # the console names the sheet and row of each rejected decision, in Vietnamese
     console = printed.getvalue()
-    reject_rows = query(tmp_path, "SELECT source_sheet, source_row, message FROM reviewer_decision_rejects")
+    reject_rows = query(tmp_path, "SELECT source_sheet, source_row, message FROM review_decisions__rejected")
     for sheet, row, message in reject_rows.itertuples(index=False):
         line = f"Quyết định thẩm định chưa được áp dụng — tệp {YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
         assert line in console, console
-    assert "reviewer_decision_rejects" not in console
+    assert "review_decisions__rejected" not in console
     # the reviewer's comments survive: stored (masked), written back into the regenerated workbook and
     # shown in the HTML next to the decision; the name typed in them is masked everywhere
     assert set(stored["comment"]) == {"Đã gọi [tên đã ẩn]"}
@@ -197,7 +197,7 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     # re-dropping the regenerated workbook changes nothing: the masked comment is read back as stored
     wb.save(dropped)
     out = run(inbox, tmp_path)
-    again = query(tmp_path, "SELECT * FROM reviewer_decisions")
+    again = query(tmp_path, "SELECT * FROM review_decisions")
     assert list(again["recorded_at"]) == list(stored["recorded_at"])
     # the returned workbook is recognised by the file-drop connector (its header, not its name): listed as
     # read by the reviewer-decisions step, never quarantined, and absent from the data-quality report's
@@ -207,7 +207,7 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     assert entry.to_dict("records") == [{"status": "loaded", "reason_code": "read_by_reviewer_decisions",
                                           "rows_read": 0, "layout_ids": ""}]  # fmt: skip
     assert (
-        query(tmp_path, "SELECT count(*) AS n FROM quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
+        query(tmp_path, "SELECT count(*) AS n FROM dq_quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
             "n"
         ].iloc[0]
         == 0

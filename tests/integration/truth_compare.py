@@ -3,7 +3,7 @@
 Shared by the truth tests of the committed sample inbox (small preset) and of the medium preset:
 run every school year of an inbox into one warehouse, then compare cell by cell the
 `out/indicator_values_<year>.csv` files with `_truth/indicator_values.csv`, the computed-side levels
-(`school_scores_final`) with `_truth/school_levels.csv` and the findings with `_truth/findings.csv`.
+(`score_schools__final`) with `_truth/school_levels.csv` and the findings with `_truth/findings.csv`.
 Each comparison returns what differs (and what it compared), so a test can print it and fail on it.
 """
 
@@ -117,7 +117,7 @@ def compare_levels(truth_dir: Path, warehouse: Path) -> tuple[int, pd.DataFrame]
     the differing rows — a truth row without a computed one differs)."""
     want = pd.read_csv(truth_dir / "school_levels.csv", dtype={"school_code": str})
     got = _query(warehouse, "SELECT school_code, school_year, group_dh_points, group_qt_points, level "
-                            "FROM school_scores_final")  # fmt: skip
+                            "FROM score_schools__final")  # fmt: skip
     m = want.merge(got, on=["school_code", "school_year"], how="left", suffixes=("_truth", ""))
     bad = m[(m["level"] != m["level_truth"])
             | ~((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= POINTS_TOLERANCE)
@@ -126,10 +126,10 @@ def compare_levels(truth_dir: Path, warehouse: Path) -> tuple[int, pd.DataFrame]
 
 
 def compare_findings(truth_dir: Path, warehouse: Path) -> tuple[int, list[tuple], list[tuple]]:
-    """The planted findings against the `findings` table; returns (planted count, missing, extra)."""
+    """The planted findings against the `rec_findings` table; returns (planted count, missing, extra)."""
     cols = ["school_code", "school_year", "criterion_code", "finding"]
     want = pd.read_csv(truth_dir / "findings.csv", dtype=str, keep_default_na=False)
-    got = _query(warehouse, f"SELECT {', '.join(cols)} FROM findings").fillna("")
+    got = _query(warehouse, f"SELECT {', '.join(cols)} FROM rec_findings").fillna("")
     w = set(map(tuple, want[cols].to_numpy().tolist()))
     g = set(map(tuple, got[cols].to_numpy().tolist()))
     return len(w), sorted(w - g), sorted(g - w)

@@ -50,7 +50,7 @@ class Plant:
     scoring outputs exactly as in the clean run (the input is quarantined, deferred or not read), so
     the target is compared too. `files`: the offending inputs as the manifest names them. `reason`: the
     reason code expected, found where `where` says: `manifest` (the file's manifest row is
-    quarantined with it), `rows` (row rejects of a loaded file in quarantine_rows), `sheets` (a sheet not
+    quarantined with it), `rows` (row rejects of a loaded file in dq_quarantine_rows), `sheets` (a sheet not
     read, in the manifest's sheets report), `deferred` (the run's events), `loaded` (read whole, nothing
     to report: the class was that good rows were lost), `api` (the run's LMS API pull failed with it,
     the run completed with a failed source). `shown`: texts the data-quality report must

@@ -36,7 +36,7 @@ def test_a_nul_in_a_row_rejects_that_row(tmp_path: Path) -> None:
     ).fetchone()
     assert (status, kept, rejected) == ("partly_loaded", 6, 2)
     rejects = con.execute(
-        "SELECT source_row, column_letter, value, message FROM quarantine_rows ORDER BY source_row"
+        "SELECT source_row, column_letter, value, message FROM dq_quarantine_rows ORDER BY source_row"
     ).fetchall()
     assert [r[:3] for r in rejects] == [(4, "B", "C␀3"), (7, "C", "Phòng␀ C6")]
     assert all("Dòng có ký tự NUL" in r[3] and "\x00" not in r[3] for r in rejects)
@@ -59,6 +59,6 @@ def test_a_blank_key_is_not_shown_as_nan(tmp_path: Path) -> None:
     con = raw_store.connect(":memory:")
     ingest_inbox(con, tmp_path, YEAR, hash_key="k")
     value, message = con.execute(
-        "SELECT value, message FROM quarantine_rows WHERE reason_code = 'missing_key'"
+        "SELECT value, message FROM dq_quarantine_rows WHERE reason_code = 'missing_key'"
     ).fetchone()
     assert value is None and "'nan'" not in message and "Thiếu giá trị ở cột khóa; yêu cầu" in message

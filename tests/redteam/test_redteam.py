@@ -75,7 +75,7 @@ def warehouse(runs: rt.Runs) -> dict[str, object]:
         }
         rejects: dict[str, set[str]] = {}
         for f, code in con.execute(
-            "SELECT DISTINCT source_file, reason_code FROM quarantine_rows"
+            "SELECT DISTINCT source_file, reason_code FROM dq_quarantine_rows"
         ).fetchall():
             rejects.setdefault(f, set()).add(code)
         last_run = con.execute("SELECT run_id FROM ingest_events ORDER BY event_at DESC LIMIT 1").fetchone()[

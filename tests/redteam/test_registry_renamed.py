@@ -50,7 +50,7 @@ def test_the_previous_entry_from_another_registry_file_is_kept(tmp_path: Path, s
     assert [r[:4] for r in con.execute(SCHOOLS).fetchall()] == schools
     assert con.execute(ROWS).fetchall() == rows  # 08000002's rooms still load (not `unknown_school`)
     codes = con.execute(
-        "SELECT DISTINCT value FROM quarantine_rows WHERE reason_code = 'duplicate_school_code'"
+        "SELECT DISTINCT value FROM dq_quarantine_rows WHERE reason_code = 'duplicate_school_code'"
     ).fetchall()
     assert codes == [("08000002",)]
     again = ingest_inbox(con, root, YEAR, hash_key="k")

@@ -1,6 +1,6 @@
 """Fixture tests of the SQL models: one folder per case, `tests/sql/<model>/<case>/`.
 
-A case holds input CSVs named after the table they fill (`raw_<entity>.csv`, `quarantine_rows.csv`,
+A case holds input CSVs named after the table they fill (`raw_<entity>.csv`, `dq_quarantine_rows.csv`,
 or a `cfg_*` table to override the indicator set's) and `expect.csv`. The runner creates every raw table
 and the quarantine table in an in-memory DuckDB, loads the cfg tables from the indicator-set YAML, loads
 the inputs, builds the model and the models it reads (found by `warehouse.sql_models`), and compares

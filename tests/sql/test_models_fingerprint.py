@@ -75,7 +75,7 @@ def test_quarantine_and_model_sql_change_it(con: duckdb.DuckDBPyConnection) -> N
     edited = {**models, name: dataclasses.replace(models[name], sql=models[name].sql + "\n-- edited\n")}
     assert fingerprint(con, edited) != before
     con.execute(
-        "INSERT INTO quarantine_rows (stage, entity, source_file, source_sheet, source_row, school_year) "
+        "INSERT INTO dq_quarantine_rows (stage, entity, source_file, source_sheet, source_row, school_year) "
         "VALUES ('validate', 'grade_entry', 'a.xlsx', 'Sheet1', 3, '2024-2025')"
     )
     assert fingerprint(con, models) != before

@@ -23,7 +23,7 @@ BUILT, OTHER = "2024-2025", "2025-2026"  # the year a run builds, the year it mu
 def _source_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         "SELECT table_name FROM information_schema.columns WHERE table_schema = 'main' AND column_name = ? "
-        "AND (table_name LIKE 'raw_%' OR table_name = 'quarantine_rows')",
+        "AND (table_name LIKE 'raw_%' OR table_name = 'dq_quarantine_rows')",
         [PARTITION_COLUMN],
     ).fetchall()
     return sorted(r[0] for r in rows)

@@ -54,9 +54,9 @@ def test_no_asset_node_outside_a_stage(defs: dg.Definitions) -> None:
 def test_expected_assets_per_stage(defs: dg.Definitions) -> None:
     groups = _groups(defs)
     assert {e.table for e in load_entities().values()} <= groups["ingest"]
-    assert "quarantine_rows" in groups["validate"]
+    assert "dq_quarantine_rows" in groups["validate"]
     assert set(discover()) <= groups["models"]
-    assert {"scored_indicator_values", "school_scores"} <= groups["scoring"]
+    assert {"score_indicators__scored", "score_schools__scored"} <= groups["scoring"]
     assert "thi_dua_workbook" in groups["exports"]
 
 

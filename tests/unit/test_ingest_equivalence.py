@@ -73,7 +73,7 @@ def _rooms(n: int, bad: int = 0) -> list[list]:
 
 def _dump(con) -> dict[str, list]:
     out = {}
-    for t in ("raw_facility", "quarantine_rows", "ingest_warnings", "ingest_manifest"):
+    for t in ("raw_facility", "dq_quarantine_rows", "ingest_warnings", "ingest_manifest"):
         cols = [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()
                 if r[0] not in ("ingested_at", "run_id", "recorded_at")]  # fmt: skip
         sel = ", ".join(cols)

@@ -85,7 +85,7 @@ def con() -> duckdb.DuckDBPyConnection:
     raw_store.insert_rows(c, "health_record", _prov(pd.DataFrame({
         "school_code": ["08000002"] * 2, "student_key": ["0800000001", "0800000002"],
         "height_cm": [140.0, 777.0]}), f"{Y}/08000002/suckhoe.xlsx"))  # fmt: skip
-    raw_store.insert_frame(c, "quarantine_rows", pd.DataFrame([
+    raw_store.insert_frame(c, "dq_quarantine_rows", pd.DataFrame([
         {"stage": "validate", "entity": "health_record", "school_code": "08000002", "school_year": Y,
          "source_file": f"{Y}/08000002/suckhoe.xlsx", "source_sheet": "Sheet1", "source_row": 3,
          "canonical_column": "height_cm", "value": "777", "reason_code": "out_of_range",
@@ -146,7 +146,7 @@ def test_rejected_rows_count_per_reason_examples_and_rows_without_a_school(
          "source_file": f"{Y}/x/phong.xlsx", "source_sheet": "Sheet1", "source_row": 2,
          "canonical_column": "room_code", "value": "Z", "reason_code": "out_of_range", "check_name": "c"},
     ]  # fmt: skip
-    raw_store.insert_frame(con, "quarantine_rows", pd.DataFrame(rows))
+    raw_store.insert_frame(con, "dq_quarantine_rows", pd.DataFrame(rows))
     data = collect(con, Y)
     by_code = {s.school_code: s for s in data.schools}
     s2 = by_code["08000002"]

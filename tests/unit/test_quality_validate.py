@@ -107,7 +107,7 @@ def test_each_violation_quarantined_with_exact_message(con: duckdb.DuckDBPyConne
     failed = validate_new_files(con, YEAR)
     assert failed == {"grade_entry": 5, "health_record": 3, "computer_based_test": 2, "fee_transaction": 2}
     q = con.execute(
-        "SELECT entity, source_row, check_name, message, reason_code, stage FROM quarantine_rows"
+        "SELECT entity, source_row, check_name, message, reason_code, stage FROM dq_quarantine_rows"
     ).df()
     got = {(e, int(r), c): m for e, r, c, m in zip(q["entity"], q["source_row"], q["check_name"], q["message"],
                                                   strict=True)}  # fmt: skip
@@ -119,16 +119,18 @@ def test_each_violation_quarantined_with_exact_message(con: duckdb.DuckDBPyConne
 def test_only_new_or_changed_files_are_validated(con: duckdb.DuckDBPyConnection) -> None:
     validate_new_files(con, YEAR)
     assert validate_new_files(con, YEAR) == {}
-    n = con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchone()[0]
     # the file changes: its rows are replaced by good ones
     con.execute("DELETE FROM raw_fee_transaction")
     raw_store.insert_rows(con, "fee_transaction", pd.DataFrame({
         **_prov(1, "GiaoDich", sha="sha2"), "transaction_id": ["T1"], "amount_due": [1], "amount_paid": [1],
         "channel": ["cash"]}))  # fmt: skip
     assert validate_new_files(con, YEAR) == {"fee_transaction": 0}
-    left = con.execute("SELECT count(*) FROM quarantine_rows WHERE entity = 'fee_transaction'").fetchone()[0]
+    left = con.execute("SELECT count(*) FROM dq_quarantine_rows WHERE entity = 'fee_transaction'").fetchone()[
+        0
+    ]
     assert left == 0
-    assert con.execute("SELECT count(*) FROM quarantine_rows").fetchone()[0] == n - 2
+    assert con.execute("SELECT count(*) FROM dq_quarantine_rows").fetchone()[0] == n - 2
 
 
 def test_other_year_not_validated(con: duckdb.DuckDBPyConnection) -> None:
@@ -148,7 +150,7 @@ def test_message_names_the_column_header_of_the_platform_layout() -> None:
     raw_store.insert_rows(c, "grade_entry", pd.DataFrame(marks))
     validate_new_files(c, YEAR)
     q = c.execute(
-        "SELECT entity, header, message FROM quarantine_rows ORDER BY entity, check_name"
+        "SELECT entity, header, message FROM dq_quarantine_rows ORDER BY entity, check_name"
     ).fetchall()
     assert q[0] == (
         "facility", "Số máy tính hoạt động",

@@ -48,7 +48,7 @@ def small_set() -> IndicatorSet:
 
 
 def scored(rows: list[tuple], school: str = "S1") -> pd.DataFrame:
-    """(code, status, points) rows of scored_indicator_values."""
+    """(code, status, points) rows of score_indicators__scored."""
     return pd.DataFrame([
         {"school_code": school, "school_year": Y, "criterion_code": c, "numerator": None, "denominator": None,
          "value": None, "status": s, "source_files": ["f.xlsx"], "points": p} for c, s, p in rows

@@ -58,7 +58,7 @@ def test_rowid_ranges_cover_every_file_merge_neighbours_and_stay_few() -> None:
 
 def test_a_batch_whose_rowids_moved_is_read_by_file_name() -> None:
     """Ranges that no longer cover the files' rows (rowids changed after a checkpoint) fall back to
-    reading the batch by file name: same quarantine and validated_files rows."""
+    reading the batch by file name: same quarantine and dq_validated_files rows."""
     import datetime as dt
 
     import duckdb
@@ -69,7 +69,7 @@ def test_a_batch_whose_rowids_moved_is_read_by_file_name() -> None:
     def run(todo_extra: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         con = duckdb.connect(":memory:")
         raw_store.ensure_schema(con)
-        con.execute("CREATE TABLE validated_files (entity VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, "
+        con.execute("CREATE TABLE dq_validated_files (entity VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, "
                     "rows_checked BIGINT, rows_failed BIGINT, validated_at TIMESTAMP)")  # fmt: skip
         n = 6
         raw_store.insert_rows(con, "health_record", pd.DataFrame({
@@ -87,8 +87,8 @@ def test_a_batch_whose_rowids_moved_is_read_by_file_name() -> None:
             con, "health_record", "raw_health_record", cols, todo, dt.datetime(2025, 1, 2)
         )
         assert failed == 2
-        q = con.execute("SELECT * EXCLUDE (recorded_at) FROM quarantine_rows ORDER BY ALL").df()
-        v = con.execute("SELECT * EXCLUDE (validated_at) FROM validated_files ORDER BY ALL").df()
+        q = con.execute("SELECT * EXCLUDE (recorded_at) FROM dq_quarantine_rows ORDER BY ALL").df()
+        v = con.execute("SELECT * EXCLUDE (validated_at) FROM dq_validated_files ORDER BY ALL").df()
         return q, v
 
     by_name = run({})
