@@ -113,13 +113,21 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
             with dg.DagsterInstance.ephemeral() as instance:
                 c0 = time.process_time()
                 res = job.execute_in_process(
-                    partition_key=year, instance=instance, asset_selection=keys,
+                    partition_key=year,
+                    instance=instance,
+                    asset_selection=keys,
                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                )  # fmt: skip
+                )
                 cpu = time.process_time() - c0
                 step = step_seconds_of(instance, res.run_id)["sql_models"]
-            out.append({"step_s": step, "process_cpu_s": cpu, "fingerprint_s": parts.get("fingerprint", 0.0),
-                        "build_s": parts.get("build", 0.0)})  # fmt: skip
+            out.append(
+                {
+                    "step_s": step,
+                    "process_cpu_s": cpu,
+                    "fingerprint_s": parts.get("fingerprint", 0.0),
+                    "build_s": parts.get("build", 0.0),
+                }
+            )
             out[-1]["rest_s"] = step - out[-1]["build_s"] - out[-1]["fingerprint_s"]
     finally:
         for module, attr, fn in originals:
@@ -183,9 +191,11 @@ def main() -> int:
             con.close()
             runs = time_stage(copy, s, args.year, args.stage)
             for i, r in enumerate(runs):
-                print(f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
-                      f"process cpu {r['process_cpu_s']:.3f} s; fingerprint {r['fingerprint_s']:.3f} s, "
-                      f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s")  # fmt: skip
+                print(
+                    f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
+                    f"process cpu {r['process_cpu_s']:.3f} s; fingerprint {r['fingerprint_s']:.3f} s, "
+                    f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s"
+                )
             con = connect(copy, None, None)
         names = _saved(models)
         if args.save:
