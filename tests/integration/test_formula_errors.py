@@ -27,8 +27,11 @@ def write_with_errors(path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("DanhSachPhong")
     ws.write_row(0, 0, [f"Năm học: {YEAR}"])
-    ws.write_row(1, 0, ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet",
-                        "Số máy tính"])  # fmt: skip
+    ws.write_row(
+        1,
+        0,
+        ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet", "Số máy tính"],
+    )
     for i, code in enumerate(("M1", "M2", "M3")):
         ws.write_row(2 + i, 0, [i + 1, code, f"Phòng {code}", "Phòng Tin học", "x", "x"])
         if code == "M2":

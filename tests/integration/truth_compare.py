@@ -87,8 +87,14 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
         got = pd.read_csv(out / f"indicator_values_{year}.csv", dtype=str, keep_default_na=False)
         merged = truth.merge(got, on=KEYS, how="outer", suffixes=("_truth", "_got"), indicator=True)
         for _, r in merged[merged["_merge"] != "both"].iterrows():
-            res.unmatched.append((r.school_code, r.school_year, r.criterion_code,
-                                  "truth" if r["_merge"] == "left_only" else "output"))  # fmt: skip
+            res.unmatched.append(
+                (
+                    r.school_code,
+                    r.school_year,
+                    r.criterion_code,
+                    "truth" if r["_merge"] == "left_only" else "output",
+                )
+            )
         both = merged[merged["_merge"] == "both"]
         res.rows += len(both)
         schools.update(both["school_code"])
@@ -98,8 +104,9 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
                     continue
                 res.cells += 1
                 if not _same(r[f"{col}_truth"], r[f"{col}_got"]):
-                    res.mismatches.append((year, r.school_code, r.criterion_code, col, r[f"{col}_truth"],
-                                           r[f"{col}_got"]))  # fmt: skip
+                    res.mismatches.append(
+                        (year, r.school_code, r.criterion_code, col, r[f"{col}_truth"], r[f"{col}_got"])
+                    )
     res.schools = len(schools)
     return res
 
@@ -116,12 +123,16 @@ def compare_levels(truth_dir: Path, warehouse: Path) -> tuple[int, pd.DataFrame]
     """Computed-side group totals and school level of every school × year; returns (rows compared,
     the differing rows — a truth row without a computed one differs)."""
     want = pd.read_csv(truth_dir / "school_levels.csv", dtype={"school_code": str})
-    got = _query(warehouse, "SELECT school_code, school_year, group_dh_points, group_qt_points, level "
-                            "FROM school_scores_final")  # fmt: skip
+    got = _query(
+        warehouse,
+        "SELECT school_code, school_year, group_dh_points, group_qt_points, level FROM school_scores_final",
+    )
     m = want.merge(got, on=["school_code", "school_year"], how="left", suffixes=("_truth", ""))
-    bad = m[(m["level"] != m["level_truth"])
-            | ~((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= POINTS_TOLERANCE)
-            | ~((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= POINTS_TOLERANCE)]  # fmt: skip
+    bad = m[
+        (m["level"] != m["level_truth"])
+        | ~((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= POINTS_TOLERANCE)
+        | ~((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= POINTS_TOLERANCE)
+    ]
     return len(m), bad
 
 
