@@ -127,7 +127,8 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
     cold.update(input_bytes=nbytes, bytes_ingested=nbytes)
     fig["cold"] = cold
     _echo(
-        f"{size}: cold {cold['status']} in {cold['wall_s']:.1f} s, peak {cold['peak_rss_bytes'] / 2**20:.0f} MiB"
+        f"{size}: cold {cold['status']} in {cold['wall_s']:.1f} s, peak "
+        f"{cold['peak_rss_bytes'] / 2**20:.0f} MiB"
     )
     if not cold.get("ok"):
         return fig, inbox, files
@@ -201,7 +202,8 @@ NOTES = [
     "RSS figures are of the pipeline's main process; worker processes (e.g. the ingest parse pool) are "
     "not in them: the largest worker's peak (RUSAGE_CHILDREN) is shown next to the run's total.",
     "MB = 2^20 bytes of the files as delivered (xlsx/xls/csv/json).",
-    "`medium` = province-mountain scaled to 60 schools (preset added in the bench process; generator unchanged).",
+    "`medium` = province-mountain scaled to 60 schools (preset added in the bench process; "
+    "generator unchanged).",
 ]
 
 
@@ -256,7 +258,8 @@ def bench(
     ratios: bool,
     out: Path,
 ) -> None:
-    """Đo hiệu năng pipeline (chạy nguội, chạy gia tăng, so sánh bộ đọc) và ghi out/bench/results.{json,md}."""
+    """Đo hiệu năng pipeline (chạy nguội, chạy gia tăng, so sánh bộ đọc) và ghi
+    out/bench/results.{json,md}."""
     names = [s.strip() for s in sizes.split(",") if s.strip()]
     bad = [s for s in names if s not in datasets.SIZES]
     if bad:

@@ -375,7 +375,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     g = results.get("growth") or {}
     if g:
         parts += [
-            f"Growth exponent (log-log slope of cold wall time): vs MB {fmt_num(g.get('exponent_vs_mb'), 2)}, "
+            "Growth exponent (log-log slope of cold wall time): vs MB "
+            f"{fmt_num(g.get('exponent_vs_mb'), 2)}, "
             f"vs rows {fmt_num(g.get('exponent_vs_rows'), 2)} over {', '.join(g.get('sizes', []))}.",
             "",
         ]

@@ -178,7 +178,8 @@ def main() -> int:
             con.execute(scan["sql"]).fetchall()
         scan_cpu = (time.process_time() - c0) / 3
         print(
-            f"scan {scan.get('table')} ({scan.get('rows')} rows): wall {scan.get('scan_s')} s, cpu {scan_cpu:.3f} s"
+            f"scan {scan.get('table')} ({scan.get('rows')} rows): wall {scan.get('scan_s')} s, "
+            f"cpu {scan_cpu:.3f} s"
         )
         print(
             f"models: wall {wall:.3f} s ({wall / scan['scan_s']:.1f}× scan), "
@@ -192,7 +193,8 @@ def main() -> int:
             runs = time_stage(copy, s, args.year, args.stage)
             for i, r in enumerate(runs):
                 print(
-                    f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
+                    f"stage run {i + 1}: step {r['step_s']:.3f} s "
+                    f"({r['step_s'] / scan['scan_s']:.1f}× scan), "
                     f"process cpu {r['process_cpu_s']:.3f} s; fingerprint {r['fingerprint_s']:.3f} s, "
                     f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s"
                 )

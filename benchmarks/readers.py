@@ -239,7 +239,10 @@ def one_scan(warehouse: Path, threads: int, repeat: int = 3) -> dict[str, Any]:
         ).fetchall()
         if not tables:
             return {}
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for (t,) in tables}  # type: ignore[index]
+        counts = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            for (t,) in tables
+        }
         table = max(counts, key=lambda t: counts[t])
         ncols = len(con.execute(f'SELECT * FROM "{table}" LIMIT 0').description or [])
         sql = f'SELECT count(*), sum(hash(COLUMNS(*))) FROM "{table}"'
