@@ -436,9 +436,11 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         ),
     )
     laughs = (
-        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+        '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
         + "".join(f'<!ENTITY lol{k} "{("&lol" + str(k - 1) + ";") * 10}">' for k in range(3, 10))
-        + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+        + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        'uniqueCount="1">'
         "<si><t>&lol9;</t></si></sst>"
     )
     add(
@@ -602,8 +604,8 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         "unterminated_quote_csv",
         f"{s}/ngoac_kep.csv",
         LOADED_ANY | {"unrecognized_layout", "empty_file", "too_many_rejects"},
-        b'STT,M\xc3\xa3 ph\xc3\xb2ng,T\xc3\xaan ph\xc3\xb2ng,Lo\xe1\xba\xa1i ph\xc3\xb2ng\r\n1,C001,"Ph\xc3\xb2ng 1,Ph\xc3\xb2ng h\xe1\xbb\x8dc\r\n'
-        * 3,
+        b"STT,M\xc3\xa3 ph\xc3\xb2ng,T\xc3\xaan ph\xc3\xb2ng,Lo\xe1\xba\xa1i "
+        b'ph\xc3\xb2ng\r\n1,C001,"Ph\xc3\xb2ng 1,Ph\xc3\xb2ng h\xe1\xbb\x8dc\r\n' * 3,
     )
 
     # --- JSON --------------------------------------------------------------------------------------

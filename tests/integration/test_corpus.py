@@ -87,7 +87,8 @@ def _raw_dump(db: Path, files: list[str]) -> dict[str, str]:
             cols = [
                 c
                 for (c,) in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
                     [t],
                 ).fetchall()
                 if c not in (*RAW_EXCLUDE, "recorded_at", "run_id")

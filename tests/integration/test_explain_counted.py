@@ -203,7 +203,8 @@ def test_explain_gradebook(run: Path) -> None:
     num_pairs = block(text, "Dòng tính vào tử số")
     pairs = [line for line in num_pairs if "Sổ điểm lớp" in line]
     # class 1A, Toán: assigned on row 8 of PhanCong_HK1.xlsx; its marks are rows 7–31 of sheet 1A of
-    # TT27_CK1.xlsx (25 students, one row each, with a level and a test score: 50 marks), every student complete
+    # TT27_CK1.xlsx (25 students, one row each, with a level and a test score: 50 marks), every
+    # student complete
     line = next(line for line in pairs if "lớp 1A, môn TOAN" in line)
     assert line.startswith(f"  - {YEAR}/{SCHOOL}/PhanCong_HK1.xlsx, trang PhanCong, dòng 8:")
     assert "25/25 học sinh đủ điểm; đủ" in line

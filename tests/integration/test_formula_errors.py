@@ -57,7 +57,8 @@ def test_a_cached_formula_error_is_a_reject_naming_the_cell(tmp_path: Path) -> N
     ).fetchall()
     assert loaded == [("M1", 20), ("M3", 20)]  # M2 is not loaded with a blank count
     rejects = con.execute(
-        "SELECT source_sheet, source_row, column_letter, value, message FROM quarantine_rows WHERE source_file = ?",
+        "SELECT source_sheet, source_row, column_letter, value, message FROM quarantine_rows "
+        "WHERE source_file = ?",
         [REL],
     ).fetchall()
     assert [r[:4] for r in rejects] == [("DanhSachPhong", 4, "G", "#DIV/0!")]

@@ -178,7 +178,8 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
         (
             no_school,
             "school_unresolved",
-            "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh sách trường của Sở "
+            "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh "
+            "sách trường của Sở "
             "để đối chiếu)",
             "",
         ),
@@ -242,7 +243,8 @@ def test_csv_rows_have_a_blank_sheet(tmp_path: Path) -> None:
             "",
             9,
             "unknown_value",
-            f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị 'Phòng bí ẩn'; "
+            f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị "
+            "'Phòng bí ẩn'; "
             "yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, Phòng học bộ môn, Thư viện, "
             "Phòng studio, Phòng y tế, Phòng hành chính, Khác.",
         )

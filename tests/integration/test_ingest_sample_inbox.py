@@ -190,7 +190,8 @@ def test_good_rows_per_file_and_entity_match_the_generator(
         "SELECT entity, source_file, count(*) AS n FROM (SELECT DISTINCT * FROM ("
         + " UNION ALL ".join(parts)
         + ")) r WHERE NOT EXISTS (SELECT 1 FROM quarantine_rows q WHERE q.source_file = r.source_file "
-        "AND q.source_sheet IS NOT DISTINCT FROM r.source_sheet AND q.source_row = r.source_row) GROUP BY 1, 2"
+        "AND q.source_sheet IS NOT DISTINCT FROM r.source_sheet AND q.source_row = r.source_row) "
+        "GROUP BY 1, 2"
     ).df()
     per_file = planted.merge(raw, on="source_file", how="left").fillna({"n": 0})
     wrong = per_file[per_file["n"] != per_file["good_rows"]]

@@ -103,7 +103,8 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         t
         for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1"
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\\_%' "
+            "ESCAPE '\\' ORDER BY 1"
         ).fetchall()
     ]
 
@@ -141,7 +142,8 @@ def check_consistent(warehouse: Path) -> list[str]:
         ]
         for table in ("quarantine_rows", "ingest_warnings"):
             orphans = con.execute(
-                f"SELECT DISTINCT source_file FROM {table} WHERE source_file NOT IN (SELECT source_file FROM ingest_manifest)"
+                f"SELECT DISTINCT source_file FROM {table} WHERE source_file NOT IN (SELECT "
+                "source_file FROM ingest_manifest)"
             ).fetchall()
             problems += [f"{f}: {table} rows without a manifest row" for (f,) in orphans]
     finally:
@@ -167,7 +169,8 @@ def snapshot(warehouse: Path, out: Path) -> dict[str, str]:
             cols = [
                 c
                 for (c,) in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
                     [t],
                 ).fetchall()
                 if c not in IGNORED_COLUMNS
@@ -202,7 +205,8 @@ def test_killed_runs_leave_a_consistent_warehouse_and_rerun_matches(tmp_path: Pa
         last = _kill_at(inbox, warehouse, out, marker, delay)
         problems = check_consistent(warehouse)
         log.append(
-            f"trial {trial}: {'fresh' if fresh else 'continued'}, killed {delay:.1f} s after {marker!r} (last {last!r}): "
+            f"trial {trial}: {'fresh' if fresh else 'continued'}, killed {delay:.1f} s after "
+            f"{marker!r} (last {last!r}): "
             f"{problems or 'consistent'}"
         )
         assert not problems, "\n".join(log)

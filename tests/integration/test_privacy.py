@@ -274,7 +274,8 @@ def test_no_table_of_the_warehouse_carries_clear_personal_values(
         tables = {t for _, t, _ in cols}
         assert {"quarantine_rows", "ingest_warnings", "raw_student"} <= tables
         masked = con.execute(
-            "SELECT count(*) FROM quarantine_rows q WHERE q.canonical_column IN ('phone_hash', 'citizen_id_hash', "
+            "SELECT count(*) FROM quarantine_rows q WHERE q.canonical_column IN ('phone_hash', "
+            "'citizen_id_hash', "
             "'parent_phone_hash', 'dob', 'full_name') AND q.value IS NOT NULL"
         ).fetchone()[0]
         problems = []

@@ -156,7 +156,8 @@ def test_r1_r2_vnedu_summary_book_every_value_per_pupil(
     manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
     assert manifest == [("loaded", "vnedu.tt27_summary.v1", n_pupils, n_pupils)]
     meta = con.execute(
-        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM raw_grade_entry"
+        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM "
+        "raw_grade_entry"
     ).fetchall()
     assert meta == [("08000001", YEAR, period, "CN" if period == "CN" else "1", "vnedu", None)]
     got = _tt27_values(con)
@@ -199,12 +200,14 @@ def test_r3_vnedu_lower_secondary_summary_stored_as_term_results(tmp_path: Path,
     manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
     assert manifest == [("loaded", "vnedu.tt22_summary.v1", n_pupils, n_pupils)]
     meta = con.execute(
-        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id FROM raw_grade_entry"
+        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id "
+        "FROM raw_grade_entry"
     ).fetchall()
     assert meta == [("08000004", YEAR, "2", "CN", "TT22", "avg_sem", None)]
     got: dict[tuple[str, int], set] = {}
     for sheet, row, cls, subj, num, text in con.execute(
-        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM raw_grade_entry"
+        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM "
+        "raw_grade_entry"
     ).fetchall():
         assert cls == sheet
         got.setdefault((sheet, row), set()).add((subj, "avg_sem", text if text is not None else num))

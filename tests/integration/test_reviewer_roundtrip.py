@@ -228,7 +228,10 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     console = printed.getvalue()
     reject_rows = query(tmp_path, "SELECT source_sheet, source_row, message FROM reviewer_decision_rejects")
     for sheet, row, message in reject_rows.itertuples(index=False):
-        line = f"Quyết định thẩm định chưa được áp dụng — tệp {YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
+        line = (
+            "Quyết định thẩm định chưa được áp dụng — tệp "
+            f"{YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
+        )
         assert line in console, console
     assert "reviewer_decision_rejects" not in console
     # the reviewer's comments survive: stored (masked), written back into the regenerated workbook and

@@ -63,8 +63,10 @@ class ValuesComparison:
 
     def summary(self) -> str:
         return (
-            f"compared {self.cells} cells ({self.rows} school × criterion × year rows, {self.schools} schools, "
-            f"{self.years} school years); {len(self.unmatched)} unmatched rows, {len(self.mismatches)} mismatches"
+            f"compared {self.cells} cells ({self.rows} school × criterion × year rows, "
+            f"{self.schools} schools, "
+            f"{self.years} school years); {len(self.unmatched)} unmatched rows, "
+            f"{len(self.mismatches)} mismatches"
         )
 
     def details(self, limit: int = 200) -> str:

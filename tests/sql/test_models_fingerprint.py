@@ -21,8 +21,10 @@ GRADES = """
 INSERT INTO raw_grade_entry (school_code, school_year, scheme, class_name, student_key, moet_id, subject_code,
     semester, component, slot, value_num, source_file, file_sha256, source_sheet, source_row)
 VALUES
-    ('S1', '2024-2025', 'TT22', '6A', 'k1', '0000000001', 'TOAN', 'HK1', 'tx', 1, 7.0, 'a.xlsx', 'h1', 'Sheet1', 2),
-    ('S1', '2024-2025', 'TT22', '6A', 'k2', '0000000002', 'TOAN', 'HK1', 'tx', 1, 8.0, 'a.xlsx', 'h1', 'Sheet1', 3)
+    ('S1', '2024-2025', 'TT22', '6A', 'k1', '0000000001', 'TOAN', 'HK1', 'tx', 1, 7.0,
+        'a.xlsx', 'h1', 'Sheet1', 2),
+    ('S1', '2024-2025', 'TT22', '6A', 'k2', '0000000002', 'TOAN', 'HK1', 'tx', 1, 8.0,
+        'a.xlsx', 'h1', 'Sheet1', 3)
 """
 
 

@@ -74,19 +74,21 @@ def test_payment_csv_amount_text_with_three_zero_group(tmp_path: Path) -> None:
 def _warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     raw_store.ensure_schema(con)
-    con.execute("""INSERT INTO raw_student (school_code, school_year, student_key, moet_id, local_id, layout_id,
-                   source_file, source_sheet, source_row) VALUES
+    con.execute("""INSERT INTO raw_student (school_code, school_year, student_key, moet_id, local_id,
+                   layout_id, source_file, source_sheet, source_row) VALUES
         ('08000003', '2024-2025', '0800000001', '0800000001', NULL, 'csdl.student.v1', 'a.xls', 'S', 1),
-        ('08000003', '2024-2025', '329535838', '0800000002', '329535838', 'school.student_list.v1', 'b.xls', 'S', 1),
-        ('08000003', '2024-2025', '0329535839', '0800000003', '0329535839', 'school.student_list.v1', 'b.xls', 'S', 2)
+        ('08000003', '2024-2025', '329535838', '0800000002', '329535838', 'school.student_list.v1',
+            'b.xls', 'S', 1),
+        ('08000003', '2024-2025', '0329535839', '0800000003', '0329535839', 'school.student_list.v1',
+            'b.xls', 'S', 2)
     """)
     return con
 
 
 def test_student_keys_resolved_through_zero_padding() -> None:
     con = _warehouse()
-    con.execute("""INSERT INTO raw_grade_entry (school_code, school_year, student_key, source_file, source_sheet,
-                   source_row) VALUES
+    con.execute("""INSERT INTO raw_grade_entry (school_code, school_year, student_key, source_file,
+                   source_sheet, source_row) VALUES
         ('08000003', '2024-2025', '800000001', 'g.xlsx', 'TOAN', 1),
         ('08000003', '2024-2025', '0329535838', 'g.xlsx', 'TOAN', 2),
         ('08000003', '2024-2025', '329535839', 'g.xlsx', 'TOAN', 3),

@@ -82,15 +82,18 @@ def test_scored_subject_semester_and_year_averages(tmp_path: Path) -> None:
         )
         + [
             hdr,
-            # (8 + 7.5 + 9 + 8 + 2·7.5 + 3·8.5) / 9 = 8.11 → 8.1; year (8.0 + 2·8.1) / 3 = 8.07 → 8.1: no warning
+            # (8 + 7.5 + 9 + 8 + 2·7.5 + 3·8.5) / 9 = 8.11 → 8.1; year (8.0 + 2·8.1) / 3 = 8.07 → 8.1:
+            # no warning
             [1, "HS01", "An", "05/09/2012", 8, 7.5, 9, 8, 7.5, 8.5, 8.0, 8.1, 8.1],
             # 3 tx marks (Toán: 140 periods → 4); (24 + 14 + 24) / 8 = 7.75 → 7.8, the file says 7.9
             [2, "HS02", "Bình", "05/09/2012", 8, 7, 9, None, 7, 8, 7.0, 7.9, 7.6],
             # no ck: the semester is not closed for this student; no average to check
             [3, "HS03", "Chi", "05/09/2012", 8, 7, None, None, 7, None, 7.0, None, None],
-            # semester average right ((30 + 14 + 24) / 9 = 7.56 → 7.6), year average wrong ((7 + 15.2) / 3 = 7.4)
+            # semester average right ((30 + 14 + 24) / 9 = 7.56 → 7.6), year average wrong
+            # ((7 + 15.2) / 3 = 7.4)
             [4, "HS04", "Dũng", "05/09/2012", 8, 7, 9, 6, 7, 8, 7.0, 7.6, 9.0],
-            # half-up with decimal arithmetic: (3·6.4 + 2·6.5 + 3·7) / 8 = 6.65 → 6.7 (the file is right); 3 tx
+            # half-up with decimal arithmetic: (3·6.4 + 2·6.5 + 3·7) / 8 = 6.65 → 6.7 (the file is right);
+            # 3 tx
             [5, "HS05", "Giang", "05/09/2012", 6.4, 6.4, 6.4, None, 6.5, 7, 6.0, 6.7, 6.5],
             # an out-of-range mark is rejected: the row is not checked (its counts are incomplete)
             [6, "HS06", "Hà", "05/09/2012", 12, 8, None, None, 8, 8, 7.0, 8.0, 7.7],

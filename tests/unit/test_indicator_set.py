@@ -182,7 +182,8 @@ def test_params_reach_sql_as_data() -> None:
     con = duckdb.connect()
     load_config_tables(con, YAML)
     rows = con.execute(
-        "SELECT key, value FROM cfg_params WHERE criterion_code = '2.3.8' AND param = 'deadlines' ORDER BY key"
+        "SELECT key, value FROM cfg_params WHERE criterion_code = '2.3.8' AND param = 'deadlines' "
+        "ORDER BY key"
     ).fetchall()
     assert rows == [("CK1", "01-15"), ("CN", "05-31"), ("DN", "09-30")]
     assert con.execute("SELECT count(*) FROM cfg_subjects").fetchone()[0] > 40

@@ -141,7 +141,8 @@ EXPECTED = {
         "grade_entry",
         13,
         "value_text:allowed_for_component",
-    ): "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 13, cột value_text: Giá trị không có trong danh mục "
+    ): "Tệp 2024-2025/08000001/bad.xlsx, trang Toan, dòng 13, cột value_text: Giá trị không có "
+    "trong danh mục "
     "— giá trị 'X'; yêu cầu: Đ/CĐ (TT22), T/H/C (mức đạt), T/Đ/C (năng lực, phẩm chất), HTXS/HTT/HT/CHT "
     "(xếp loại).",
     (
@@ -166,7 +167,8 @@ EXPECTED = {
         "computer_based_test",
         10,
         "n_submitted:not_above_candidates",
-    ): "Tệp 2024-2025/08000001/bad.xlsx, trang BaiKiemTra, dòng 10, cột n_submitted: Giá trị nằm ngoài khoảng "
+    ): "Tệp 2024-2025/08000001/bad.xlsx, trang BaiKiemTra, dòng 10, cột n_submitted: Giá trị nằm "
+    "ngoài khoảng "
     "cho phép — giá trị '41'; yêu cầu: không lớn hơn Số thí sinh.",
     (
         "health_record",
@@ -266,7 +268,8 @@ def test_message_names_the_column_header_of_the_platform_layout() -> None:
     assert q[0] == (
         "facility",
         "Số máy tính hoạt động",
-        "Tệp 2024-2025/08000001/bad.xlsx, trang Phong, dòng 9, cột computers_working (Số máy tính hoạt động): "
+        "Tệp 2024-2025/08000001/bad.xlsx, trang Phong, dòng 9, cột computers_working (Số máy tính "
+        "hoạt động): "
         "Giá trị nằm ngoài khoảng cho phép — giá trị '12'; yêu cầu: không lớn hơn Số máy tính.",
     )
     marks_q = q[1:]

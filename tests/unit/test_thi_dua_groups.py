@@ -64,7 +64,8 @@ def test_rank_within_each_grouping() -> None:
     assert _ranks(t["rank_commune"]) == {"S1": None, "S3": 1, "S2": 2, "S5": None, "S4": 3}
     assert _ranks(t["rank_school_level"]) == {"S1": 1, "S3": 2, "S2": None, "S5": None, "S4": 3}
     assert t.loc["S5", "rank_note"] == (
-        "Đơn vị quản lý U3 chỉ có 1 trường: không xếp hạng; Xã, phường Xã Ba chỉ có 1 trường: không xếp hạng; "
+        "Đơn vị quản lý U3 chỉ có 1 trường: không xếp hạng; Xã, phường Xã Ba chỉ có 1 trường: "
+        "không xếp hạng; "
         "Cấp học Trung học phổ thông chỉ có 1 trường: không xếp hạng"
     )
     assert t.loc["S3", "rank_note"] == ""
