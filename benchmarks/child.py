@@ -82,8 +82,12 @@ def main(spec_path: str, result_path: str) -> int:
 
     runner._execute = _execute  # type: ignore[assignment]
 
-    settings = get_settings(inbox=Path(spec["inbox"]), warehouse=Path(spec["warehouse"]),
-                            out=Path(spec["out"]), school_year=spec["year"])  # fmt: skip
+    settings = get_settings(
+        inbox=Path(spec["inbox"]),
+        warehouse=Path(spec["warehouse"]),
+        out=Path(spec["out"]),
+        school_year=spec["year"],
+    )
     log_file = open(spec["log"], "a", encoding="utf-8") if spec.get("log") else sys.stdout  # noqa: SIM115
     console = Console(file=log_file, width=140, force_terminal=False, color_system=None)
     t0 = time.perf_counter()

@@ -36,8 +36,9 @@ def _echo(msg: str) -> None:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=True).stdout.rstrip()  # fmt: skip
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -76,8 +77,9 @@ def run_child(label: str, spec: dict[str, Any], work: Path) -> dict[str, Any]:
     # finished, not being written, so no settle time (else the cold run defers every file and loads nothing)
     env["CDS_INGEST_SETTLE_SECONDS"] = "0"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", str(spec_path), str(result_path)],
-                            cwd=REPO_ROOT, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.child", str(spec_path), str(result_path)], cwd=REPO_ROOT, env=env
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
@@ -104,16 +106,29 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
     year = opts["year"]
     files = datasets.year_files(inbox, year)
     nbytes = sum(p.stat().st_size for p in files)
-    fig: dict[str, Any] = {"inbox": {"files": len(files), "bytes": nbytes, "schools": datasets.school_count(size),
-                                     "cache_key": info["key"], "generate_s": info.get("generate_s")}}  # fmt: skip
-    spec = {"inbox": str(inbox), "warehouse": str(work / "warehouse.duckdb"), "out": str(work / "out"),
-            "year": year, "force": False}  # fmt: skip
+    fig: dict[str, Any] = {
+        "inbox": {
+            "files": len(files),
+            "bytes": nbytes,
+            "schools": datasets.school_count(size),
+            "cache_key": info["key"],
+            "generate_s": info.get("generate_s"),
+        }
+    }
+    spec = {
+        "inbox": str(inbox),
+        "warehouse": str(work / "warehouse.duckdb"),
+        "out": str(work / "out"),
+        "year": year,
+        "force": False,
+    }
     _echo(f"{size}: cold run on {len(files)} files, {nbytes / 1e6:.1f} MB (log: {work / 'cold.log'})")
     cold = run_child("cold", spec, work)
     cold.update(input_bytes=nbytes, bytes_ingested=nbytes)
     fig["cold"] = cold
     _echo(
-        f"{size}: cold {cold['status']} in {cold['wall_s']:.1f} s, peak {cold['peak_rss_bytes'] / 2**20:.0f} MiB"
+        f"{size}: cold {cold['status']} in {cold['wall_s']:.1f} s, peak "
+        f"{cold['peak_rss_bytes'] / 2**20:.0f} MiB"
     )
     if not cold.get("ok"):
         return fig, inbox, files
@@ -131,8 +146,10 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
         inc = run_child("incremental", spec, work)
         inc.update(input_bytes=nbytes, bytes_ingested=changed_bytes, changed=changed)
         fig["incremental"] = inc
-        _echo(f"{size}: incremental {inc['status']} in {inc['wall_s']:.1f} s "
-              f"({inc['wall_s'] / cold['wall_s']:.0%} of cold)")  # fmt: skip
+        _echo(
+            f"{size}: incremental {inc['status']} in {inc['wall_s']:.1f} s "
+            f"({inc['wall_s'] / cold['wall_s']:.0%} of cold)"
+        )
     return fig, inbox, files
 
 
@@ -185,7 +202,8 @@ NOTES = [
     "RSS figures are of the pipeline's main process; worker processes (e.g. the ingest parse pool) are "
     "not in them: the largest worker's peak (RUSAGE_CHILDREN) is shown next to the run's total.",
     "MB = 2^20 bytes of the files as delivered (xlsx/xls/csv/json).",
-    "`medium` = province-mountain scaled to 60 schools (preset added in the bench process; generator unchanged).",
+    "`medium` = province-mountain scaled to 60 schools (preset added in the bench process; "
+    "generator unchanged).",
 ]
 
 
@@ -221,11 +239,27 @@ NOTES = [
 )
 @click.option("--incremental/--no-incremental", default=True, show_default=True)
 @click.option("--ratios/--no-ratios", default=True, show_default=True)
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=REPO_ROOT / "out" / "bench",
-              show_default=True)  # fmt: skip
-def bench(sizes: str, seed: int, years: str, messiness: float, change_fraction: float, ratios_on: str | None,
-          repeat: int, incremental: bool, ratios: bool, out: Path) -> None:  # fmt: skip
-    """Đo hiệu năng pipeline (chạy nguội, chạy gia tăng, so sánh bộ đọc) và ghi out/bench/results.{json,md}."""
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "out" / "bench",
+    show_default=True,
+)
+def bench(
+    sizes: str,
+    seed: int,
+    years: str,
+    messiness: float,
+    change_fraction: float,
+    ratios_on: str | None,
+    repeat: int,
+    incremental: bool,
+    ratios: bool,
+    out: Path,
+) -> None:
+    """Đo hiệu năng pipeline (chạy nguội, chạy gia tăng, so sánh bộ đọc) và ghi
+    out/bench/results.{json,md}."""
     names = [s.strip() for s in sizes.split(",") if s.strip()]
     bad = [s for s in names if s not in datasets.SIZES]
     if bad:
@@ -233,8 +267,14 @@ def bench(sizes: str, seed: int, years: str, messiness: float, change_fraction: 
             f"unknown size(s) {bad}; choose from {list(datasets.SIZES)}", param_hint="--sizes"
         )
     year_list = [y.strip() for y in years.split(",") if y.strip()]
-    opts = {"seed": seed, "years": year_list, "year": year_list[-1], "messiness": messiness,
-            "change_fraction": change_fraction, "incremental": incremental}  # fmt: skip
+    opts = {
+        "seed": seed,
+        "years": year_list,
+        "year": year_list[-1],
+        "messiness": messiness,
+        "change_fraction": change_fraction,
+        "incremental": incremental,
+    }
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
         "meta": _meta(),
@@ -250,8 +290,10 @@ def bench(sizes: str, seed: int, years: str, messiness: float, change_fraction: 
             from benchmarks.readers import measure_readers
 
             _echo(f"{size}: reader ratios on the year's Excel files")
-            results["ratios"] = {"size": size, **measure_readers(inbox, files, opts["year"],
-                                                                 out / "work" / f"{size}-readers", repeat)}  # fmt: skip
+            results["ratios"] = {
+                "size": size,
+                **measure_readers(inbox, files, opts["year"], out / "work" / f"{size}-readers", repeat),
+            }
             shutil.rmtree(out / "work" / f"{size}-readers", ignore_errors=True)
         _write(results, out, final=False)
     results["growth"] = growth(results["sizes"])

@@ -118,8 +118,15 @@ def stage_rows(run: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows, nbytes = run.get("rows_loaded", 0), run.get("bytes_ingested", 0)
         else:
             rows, nbytes = run.get("rows_kept", 0), run.get("input_bytes", 0)
-        out.append({"stage": s, "seconds": secs, "rows_per_s": rate(rows, secs),
-                    "mb_per_s": rate(nbytes / MIB, secs), "peak_rss_bytes": peaks.get(s)})  # fmt: skip
+        out.append(
+            {
+                "stage": s,
+                "seconds": secs,
+                "rows_per_s": rate(rows, secs),
+                "mb_per_s": rate(nbytes / MIB, secs),
+                "peak_rss_bytes": peaks.get(s),
+            }
+        )
     return out
 
 
@@ -155,20 +162,33 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             shares.append((name, inc["wall_s"] / cold["wall_s"]))
     if shares:
         fig = ", ".join(f"{n} {v:.0%}" for n, v in shares)
-        out.append({"target": "incremental 5% < 10% of cold", "figure": fig,
-                    "met": all(v < TARGET_INCREMENTAL_SHARE for _, v in shares)})  # fmt: skip
+        out.append(
+            {
+                "target": "incremental 5% < 10% of cold",
+                "figure": fig,
+                "met": all(v < TARGET_INCREMENTAL_SHARE for _, v in shares),
+            }
+        )
     else:
         out.append({"target": "incremental 5% < 10% of cold", "figure": "not run", "met": None})
 
     r = results.get("ratios") or {}
     floor, pandas_x = r.get("connector_vs_fastexcel"), r.get("connector_vs_pandas")
     pool_floor, pool_pandas = r.get("pool_vs_fastexcel"), r.get("pool_vs_pandas")
-    out.append({"target": "ingest ≥ 0.5× fastexcel floor",
-                "figure": f"{_x(floor)} (1 process; 2-process pool: {_x(pool_floor)})",
-                "met": None if floor is None else floor >= TARGET_FLOOR_SHARE})  # fmt: skip
-    out.append({"target": "ingest ≥ 10× pandas+openpyxl",
-                "figure": f"{_x(pandas_x)} (1 process; 2-process pool: {_x(pool_pandas)})",
-                "met": None if pandas_x is None else pandas_x >= TARGET_PANDAS_MULTIPLE})  # fmt: skip
+    out.append(
+        {
+            "target": "ingest ≥ 0.5× fastexcel floor",
+            "figure": f"{_x(floor)} (1 process; 2-process pool: {_x(pool_floor)})",
+            "met": None if floor is None else floor >= TARGET_FLOOR_SHARE,
+        }
+    )
+    out.append(
+        {
+            "target": "ingest ≥ 10× pandas+openpyxl",
+            "figure": f"{_x(pandas_x)} (1 process; 2-process pool: {_x(pool_pandas)})",
+            "met": None if pandas_x is None else pandas_x >= TARGET_PANDAS_MULTIPLE,
+        }
+    )
 
     scans = [
         (n, s["scan"]["marts_vs_scan"], s["scan"].get("floor_vs_scan"))
@@ -177,8 +197,13 @@ def evaluate_targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
     if scans:
         fig = ", ".join(f"{n} {v:.1f}×" + (f" (marks fold alone {f:.1f}×)" if f else "") for n, v, f in scans)
-        out.append({"target": "marts ≤ 2× one scan", "figure": fig,
-                    "met": all(v <= TARGET_MARTS_VS_SCAN for _, v, _f in scans)})  # fmt: skip
+        out.append(
+            {
+                "target": "marts ≤ 2× one scan",
+                "figure": fig,
+                "met": all(v <= TARGET_MARTS_VS_SCAN for _, v, _f in scans),
+            }
+        )
     else:
         out.append({"target": "marts ≤ 2× one scan", "figure": "not measured", "met": None})
 
@@ -210,14 +235,21 @@ def structure_targets(st: Mapping[str, Any] | None) -> list[dict[str, Any]]:
             f"{len(items)} over ({shown}{', …' if len(items) > 3 else ''} {unit})" if items else "none over"
         )
 
-    out = [{"target": "connectors: no function > 60 lines", "figure": worst(fns, "lines"), "met": not fns},
-           {"target": "connectors: no module > 500 lines", "figure": worst(mods, "lines"), "met": not mods}]  # fmt: skip
+    out = [
+        {"target": "connectors: no function > 60 lines", "figure": worst(fns, "lines"), "met": not fns},
+        {"target": "connectors: no module > 500 lines", "figure": worst(mods, "lines"), "met": not mods},
+    ]
     if mypy.get("ran"):
         fig = f"{mypy['errors']} errors in {len(mypy.get('files', []))} files"
         out.append({"target": "connectors: mypy clean", "figure": fig, "met": mypy["errors"] == 0})
     else:
-        out.append({"target": "connectors: mypy clean", "figure": f"not run: {mypy.get('why', '')}"[:120],
-                    "met": None})  # fmt: skip
+        out.append(
+            {
+                "target": "connectors: mypy clean",
+                "figure": f"not run: {mypy.get('why', '')}"[:120],
+                "met": None,
+            }
+        )
     return out
 
 
@@ -228,8 +260,11 @@ def _x(v: float | None) -> str:
 def render_markdown(results: Mapping[str, Any]) -> str:
     """The short Markdown report (out/bench/results.md)."""
     meta = results.get("meta", {})
-    parts = [f"# cds-bench — {meta.get('commit', '?')[:10]}{' (dirty)' if meta.get('dirty') else ''}, "
-             f"{meta.get('date', '')}, {meta.get('cpus', '?')} CPUs, load {meta.get('load', '?')}", ""]  # fmt: skip
+    parts = [
+        f"# cds-bench — {meta.get('commit', '?')[:10]}{' (dirty)' if meta.get('dirty') else ''}, "
+        f"{meta.get('date', '')}, {meta.get('cpus', '?')} CPUs, load {meta.get('load', '?')}",
+        "",
+    ]
     sizes: Mapping[str, Any] = results.get("sizes", {})
 
     rows = []
@@ -241,21 +276,48 @@ def render_markdown(results: Mapping[str, Any]) -> str:
                 continue
             label = f"{name} {kind}"
             for st in stage_rows(run):
-                rows.append([label, st["stage"], fmt_num(st["seconds"]), fmt_num(st["rows_per_s"], 0),
-                             fmt_num(st["mb_per_s"], 3), fmt_mib(st["peak_rss_bytes"])])  # fmt: skip
+                rows.append(
+                    [
+                        label,
+                        st["stage"],
+                        fmt_num(st["seconds"]),
+                        fmt_num(st["rows_per_s"], 0),
+                        fmt_num(st["mb_per_s"], 3),
+                        fmt_mib(st["peak_rss_bytes"]),
+                    ]
+                )
             status = "" if run.get("ok") else f" ({run.get('status')})"
             if run.get("workers_maxrss_bytes"):
                 status += f" (+ worker ≤ {fmt_mib(run['workers_maxrss_bytes'])} MiB each)"
-            rows.append([label, f"**total**{status}", fmt_num(run.get("wall_s")),
-                         fmt_num(rate(run.get("rows_kept", 0), run.get("wall_s")), 0),
-                         fmt_num(rate(inp.get("bytes", 0) / MIB, run.get("wall_s")), 3),
-                         fmt_mib(run.get("peak_rss_bytes"))])  # fmt: skip
+            rows.append(
+                [
+                    label,
+                    f"**total**{status}",
+                    fmt_num(run.get("wall_s")),
+                    fmt_num(rate(run.get("rows_kept", 0), run.get("wall_s")), 0),
+                    fmt_num(rate(inp.get("bytes", 0) / MIB, run.get("wall_s")), 3),
+                    fmt_mib(run.get("peak_rss_bytes")),
+                ]
+            )
     if rows:
-        parts += ["## Stages (wall s, rows/s, MB/s, peak RSS MiB)", "",
-                  markdown_table(["run", "stage", "wall s", "rows/s", "MB/s", "peak MiB"], rows), ""]  # fmt: skip
+        parts += [
+            "## Stages (wall s, rows/s, MB/s, peak RSS MiB)",
+            "",
+            markdown_table(["run", "stage", "wall s", "rows/s", "MB/s", "peak MiB"], rows),
+            "",
+        ]
 
-    inputs = [[n, s["inbox"]["files"], f"{s['inbox']['bytes'] / MIB:.1f}", fmt_num(s.get("cold", {}).get("rows_kept"), 0),
-               s["inbox"].get("schools", "—")] for n, s in sizes.items() if s.get("inbox")]  # fmt: skip
+    inputs = [
+        [
+            n,
+            s["inbox"]["files"],
+            f"{s['inbox']['bytes'] / MIB:.1f}",
+            fmt_num(s.get("cold", {}).get("rows_kept"), 0),
+            s["inbox"].get("schools", "—"),
+        ]
+        for n, s in sizes.items()
+        if s.get("inbox")
+    ]
     if inputs:
         parts += [
             "## Inputs (one school year)",
@@ -266,30 +328,69 @@ def render_markdown(results: Mapping[str, Any]) -> str:
 
     r = results.get("ratios") or {}
     if r.get("readers"):
-        rr = [[x["reader"], x["files"], fmt_num(x["seconds"]), fmt_num(x["mb_per_s"], 2), fmt_num(x["rows_per_s"], 0),
-               _x(r["connector_mb_per_s"] / x["mb_per_s"]) if x["mb_per_s"] else "—"] for x in r["readers"]]  # fmt: skip
-        parts += [f"## Readers on the same {r.get('files', 0)} Excel files of `{r.get('size')}` "
-                  f"({r.get('bytes', 0) / MIB:.1f} MB; connector = `{r.get('connector')}`)", "",
-                  markdown_table(["reader", "files", "s", "MB/s", "rows/s", "connector ÷ reader"], rr), ""]  # fmt: skip
+        rr = [
+            [
+                x["reader"],
+                x["files"],
+                fmt_num(x["seconds"]),
+                fmt_num(x["mb_per_s"], 2),
+                fmt_num(x["rows_per_s"], 0),
+                _x(r["connector_mb_per_s"] / x["mb_per_s"]) if x["mb_per_s"] else "—",
+            ]
+            for x in r["readers"]
+        ]
+        parts += [
+            f"## Readers on the same {r.get('files', 0)} Excel files of `{r.get('size')}` "
+            f"({r.get('bytes', 0) / MIB:.1f} MB; connector = `{r.get('connector')}`)",
+            "",
+            markdown_table(["reader", "files", "s", "MB/s", "rows/s", "connector ÷ reader"], rr),
+            "",
+        ]
 
-    scans = [[n, s["scan"]["table"], fmt_num(s["scan"]["rows"], 0), fmt_num(s["scan"]["scan_s"], 3),
-              fmt_num(s["scan"]["marts_s"]), fmt_num(s["scan"].get("marts_vs_scan")),
-              fmt_num(s["scan"].get("floor_s"), 3), fmt_num(s["scan"].get("floor_vs_scan"))]
-             for n, s in sizes.items() if s.get("scan")]  # fmt: skip
+    scans = [
+        [
+            n,
+            s["scan"]["table"],
+            fmt_num(s["scan"]["rows"], 0),
+            fmt_num(s["scan"]["scan_s"], 3),
+            fmt_num(s["scan"]["marts_s"]),
+            fmt_num(s["scan"].get("marts_vs_scan")),
+            fmt_num(s["scan"].get("floor_s"), 3),
+            fmt_num(s["scan"].get("floor_vs_scan")),
+        ]
+        for n, s in sizes.items()
+        if s.get("scan")
+    ]
     if scans:
-        parts += ["## Marts (models stage) vs one scan of the largest raw table", "",
-                  markdown_table(["size", "table", "rows", "scan s", "models s", "ratio",
-                                  "marks fold alone s", "fold ÷ scan"], scans), ""]  # fmt: skip
+        parts += [
+            "## Marts (models stage) vs one scan of the largest raw table",
+            "",
+            markdown_table(
+                ["size", "table", "rows", "scan s", "models s", "ratio", "marks fold alone s", "fold ÷ scan"],
+                scans,
+            ),
+            "",
+        ]
 
     g = results.get("growth") or {}
     if g:
-        parts += [f"Growth exponent (log-log slope of cold wall time): vs MB {fmt_num(g.get('exponent_vs_mb'), 2)}, "
-                  f"vs rows {fmt_num(g.get('exponent_vs_rows'), 2)} over {', '.join(g.get('sizes', []))}.", ""]  # fmt: skip
+        parts += [
+            "Growth exponent (log-log slope of cold wall time): vs MB "
+            f"{fmt_num(g.get('exponent_vs_mb'), 2)}, "
+            f"vs rows {fmt_num(g.get('exponent_vs_rows'), 2)} over {', '.join(g.get('sizes', []))}.",
+            "",
+        ]
 
     tg = results.get("targets") or []
     if tg:
-        parts += ["## Targets", "", markdown_table(["target", "figure", "verdict"],
-                                                   [[t["target"], t["figure"], t["verdict"]] for t in tg]), ""]  # fmt: skip
+        parts += [
+            "## Targets",
+            "",
+            markdown_table(
+                ["target", "figure", "verdict"], [[t["target"], t["figure"], t["verdict"]] for t in tg]
+            ),
+            "",
+        ]
     notes = results.get("notes") or []
     if notes:
         parts += ["## Method", "", *(f"- {n}" for n in notes), ""]

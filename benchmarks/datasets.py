@@ -37,10 +37,20 @@ def generator_tree_hash() -> str:
         content.update(p.relative_to(GENERATOR_DIR).as_posix().encode())
         content.update(p.read_bytes())
     try:
-        tree = subprocess.run(["git", "rev-parse", "HEAD:sample_exports/generator"], cwd=REPO_ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "sample_exports/generator"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        tree = subprocess.run(
+            ["git", "rev-parse", "HEAD:sample_exports/generator"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "sample_exports/generator"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "c" + content.hexdigest()[:15]
     return f"{tree[:12]}{('+' + content.hexdigest()[:8]) if dirty else ''}"
@@ -73,8 +83,16 @@ def ensure_inbox(size: str, seed: int, years: list[str], messiness: float, log=p
     log(f"generating {size} (seed {seed}, years {','.join(years)}, messiness {messiness:g}) → {root}")
     t0 = time.perf_counter()
     run = generate(size, seed, years, tmp / "inbox", messiness)
-    info = {"key": key, "size": size, "seed": seed, "years": years, "messiness": messiness,
-            "generator_tree": tree, "files": run.files, "generate_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
+    info = {
+        "key": key,
+        "size": size,
+        "seed": seed,
+        "years": years,
+        "messiness": messiness,
+        "generator_tree": tree,
+        "files": run.files,
+        "generate_s": round(time.perf_counter() - t0, 1),
+    }
     (tmp / DONE).write_text(json.dumps(info, indent=2), encoding="utf-8")
     shutil.rmtree(root, ignore_errors=True)
     tmp.rename(root)

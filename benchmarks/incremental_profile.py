@@ -63,16 +63,24 @@ def copy_work(work: Path, dest: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("work", help="a size `cds-bench` ran (its work folder under out/bench) or a folder holding "
-                                 "warehouse.duckdb, inbox/ and out/")  # fmt: skip
+    ap.add_argument(
+        "work",
+        help="a size `cds-bench` ran (its work folder under out/bench) or a folder holding "
+        "warehouse.duckdb, inbox/ and out/",
+    )
     ap.add_argument("--year", default="2024-2025")
     ap.add_argument("--fraction", type=float, default=0.05, help="share of the year's files to change")
     ap.add_argument("--seed", type=int, default=11, help="which files change (the bench's own run uses 7)")
     ap.add_argument(
         "--profile", type=int, metavar="N", help="cProfile the run; print the N costliest functions"
     )
-    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                    help="a DuckDB setting for the run's warehouse connections, e.g. max_vacuum_tasks=0")  # fmt: skip
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a DuckDB setting for the run's warehouse connections, e.g. max_vacuum_tasks=0",
+    )
     ap.add_argument("--scratch", type=Path, help="copy here instead of a temporary folder (must not exist)")
     args = ap.parse_args()
 
@@ -120,8 +128,9 @@ def main() -> int:
         runner._connect = lambda st: _with_settings(runner_connect(st))  # this process only
 
         ingest_asset.ingest_inbox = timed_ingest  # this process only
-        settings = get_settings(inbox=inbox, warehouse=scratch / "warehouse.duckdb", out=scratch / "out",
-                                school_year=args.year)  # fmt: skip
+        settings = get_settings(
+            inbox=inbox, warehouse=scratch / "warehouse.duckdb", out=scratch / "out", school_year=args.year
+        )
         prof = cProfile.Profile() if args.profile else None
         with (scratch / "run.log").open("w", encoding="utf-8") as log:
             console = Console(file=log, width=140)

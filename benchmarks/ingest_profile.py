@@ -36,8 +36,12 @@ DEFAULT_YEARS = ("2023-2024", "2024-2025")
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                        "WHERE table_schema = 'main' ORDER BY 1").fetchall()]  # fmt: skip
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+    ]
     return [n for n in names if n.startswith("raw_") or n in EXTRA_TABLES]
 
 
@@ -121,9 +125,11 @@ def run_ingest(
         cpu = _cpu() - c0
         records = getattr(s, "records_written", s.rows_kept)  # older code counted records in rows_kept
         total_rows += records
-        print(f"{year}: {len(files)} files, {mb:.2f} MB, {records} records written ({s.rows_kept} source rows "
-              f"kept, {s.rows_rejected} rejected), {dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → "
-              f"{records / dt_:,.0f} records/s, {mb / dt_:.2f} MB/s")  # fmt: skip
+        print(
+            f"{year}: {len(files)} files, {mb:.2f} MB, {records} records written ({s.rows_kept} source rows "
+            f"kept, {s.rows_rejected} rejected), {dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → "
+            f"{records / dt_:,.0f} records/s, {mb / dt_:.2f} MB/s"
+        )
     if prof:
         buf = io.StringIO()
         st = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
@@ -161,8 +167,10 @@ def floor(inbox: Path, years: list[str], openpyxl: bool) -> None:
                 continue
             with contextlib.suppress(Exception):
                 pd.read_excel(p, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-        print(f"pandas.read_excel(openpyxl): {time.perf_counter() - t0:.2f} s wall ({_cpu() - c0:.2f} s CPU), "
-              "xlsx only")  # fmt: skip
+        print(
+            f"pandas.read_excel(openpyxl): {time.perf_counter() - t0:.2f} s wall ({_cpu() - c0:.2f} s CPU), "
+            "xlsx only"
+        )
 
 
 def main() -> int:

@@ -117,9 +117,11 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
             with dg.DagsterInstance.ephemeral() as instance:
                 c0 = time.process_time()
                 res = job.execute_in_process(
-                    partition_key=year, instance=instance, asset_selection=keys,
+                    partition_key=year,
+                    instance=instance,
+                    asset_selection=keys,
                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                )  # fmt: skip
+                )
                 cpu = time.process_time() - c0
                 step = step_seconds_of(instance, res.run_id)["sql_models"]
             out.append({"step_s": step, "process_cpu_s": cpu, "build_s": parts.get("build", 0.0)})
@@ -192,7 +194,8 @@ def main() -> int:
             con.execute(scan["sql"]).fetchall()
         scan_cpu = (time.process_time() - c0) / 3
         print(
-            f"scan {scan.get('table')} ({scan.get('rows')} rows): wall {scan.get('scan_s')} s, cpu {scan_cpu:.3f} s"
+            f"scan {scan.get('table')} ({scan.get('rows')} rows): wall {scan.get('scan_s')} s, cpu "
+            f"{scan_cpu:.3f} s"
         )
         print(
             f"models: wall {wall:.3f} s ({wall / scan['scan_s']:.1f}× scan), "
@@ -202,17 +205,23 @@ def main() -> int:
         for name, (w, c) in sorted(best.items(), key=lambda kv: -kv[1][1])[:15]:
             print(f"  {w:6.3f}  {c:7.3f}  {name}")
         year_wall = time_year(con, models, args.year, max(1, args.repeat))
-        print(f"models of {args.year} only: wall {year_wall[0]:.3f} s ({year_wall[0] / scan['scan_s']:.1f}× scan), "
-              f"cpu {year_wall[1]:.3f} s ({year_wall[1] / scan_cpu:.1f}× scan cpu); slowest:")  # fmt: skip
+        print(
+            f"models of {args.year} only: wall {year_wall[0]:.3f} s "
+            f"({year_wall[0] / scan['scan_s']:.1f}× scan), "
+            f"cpu {year_wall[1]:.3f} s ({year_wall[1] / scan_cpu:.1f}× scan cpu); slowest:"
+        )
         for b in sorted(year_wall[2], key=lambda b: -b.seconds)[:10]:
             print(f"  {b.seconds:6.3f}  {b.how:<7} {b.name}")
         if args.stage:
             con.close()
             runs = time_stage(copy, s, args.year, args.stage)
             for i, r in enumerate(runs):
-                print(f"stage run {i + 1}: step {r['step_s']:.3f} s ({r['step_s'] / scan['scan_s']:.1f}× scan), "
-                      f"process cpu {r['process_cpu_s']:.3f} s; "
-                      f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s")  # fmt: skip
+                print(
+                    f"stage run {i + 1}: step {r['step_s']:.3f} s "
+                    f"({r['step_s'] / scan['scan_s']:.1f}× scan), "
+                    f"process cpu {r['process_cpu_s']:.3f} s; "
+                    f"build {r['build_s']:.3f} s, rest (connect, Dagster events) {r['rest_s']:.3f} s"
+                )
             con = connect(copy, None, None)
         names = _saved(models)
         if args.save:

@@ -48,8 +48,9 @@ def read_pandas(path: Path) -> int:
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frames = pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl")
     else:  # xlrd logs to stdout unless given a log file
-        frames = pd.read_excel(path, sheet_name=None, header=None, engine="xlrd",
-                               engine_kwargs={"logfile": io.StringIO()})  # fmt: skip
+        frames = pd.read_excel(
+            path, sheet_name=None, header=None, engine="xlrd", engine_kwargs={"logfile": io.StringIO()}
+        )
     return sum(len(f) for f in frames.values())
 
 
@@ -73,8 +74,9 @@ def copy_inbox(inbox: Path, files: list[Path], dest: Path) -> Path:
     return dest
 
 
-def time_connector(inbox: Path, files: list[Path], year: str, work: Path, workers: int, repeat: int = 1,
-                   label: str = "") -> dict[str, Any]:  # fmt: skip
+def time_connector(
+    inbox: Path, files: list[Path], year: str, work: Path, workers: int, repeat: int = 1, label: str = ""
+) -> dict[str, Any]:
     """The connector as the pipeline runs it: `connectors.filedrop.ingest_inbox` on a fresh DuckDB file over
     a copy of the files (read, layout detection, parse and normalise in batches, load into DuckDB, manifest),
     with `workers` parse processes (0: all in this process). Best of `repeat`; `cpu_s` counts this process
@@ -96,8 +98,12 @@ def time_connector(inbox: Path, files: list[Path], year: str, work: Path, worker
         wall = time.perf_counter() - t0
         after = os.times()
         con.close()
-        cpu = (after.user - before.user) + (after.system - before.system) + \
-            (after.children_user - before.children_user) + (after.children_system - before.children_system)  # fmt: skip
+        cpu = (
+            (after.user - before.user)
+            + (after.system - before.system)
+            + (after.children_user - before.children_user)
+            + (after.children_system - before.children_system)
+        )
         if not best or wall < best["seconds"]:
             best = {
                 "seconds": wall,
@@ -106,10 +112,16 @@ def time_connector(inbox: Path, files: list[Path], year: str, work: Path, worker
                 "rows": summary.rows_kept,
             }
     nbytes = sum(p.stat().st_size for p in files)
-    return {"reader": label or f"connector ingest_inbox ({workers or 1} process{'es' if workers > 1 else ''})",
-            "files": len(files), "seconds": round(best["seconds"], 3), "cpu_s": round(best["cpu_s"], 3),
-            "rows": best["rows"], "records": best["records"], "mb_per_s": rate(nbytes / MIB, best["seconds"]),
-            "rows_per_s": rate(best["rows"], best["seconds"])}  # fmt: skip
+    return {
+        "reader": label or f"connector ingest_inbox ({workers or 1} process{'es' if workers > 1 else ''})",
+        "files": len(files),
+        "seconds": round(best["seconds"], 3),
+        "cpu_s": round(best["cpu_s"], 3),
+        "rows": best["rows"],
+        "records": best["records"],
+        "mb_per_s": rate(nbytes / MIB, best["seconds"]),
+        "rows_per_s": rate(best["rows"], best["seconds"]),
+    }
 
 
 def best_of(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -126,8 +138,14 @@ def time_reader(name: str, reader: Reader, files: list[Path], repeat: int = 1) -
     """Best-of-`repeat` wall time of one reader over all files (rows from the last pass)."""
     best, rows = best_of(lambda: sum(reader(p) for p in files), repeat)
     nbytes = sum(p.stat().st_size for p in files)
-    return {"reader": name, "files": len(files), "seconds": round(best, 3), "rows": rows,
-            "mb_per_s": rate(nbytes / MIB, best), "rows_per_s": rate(rows, best)}  # fmt: skip
+    return {
+        "reader": name,
+        "files": len(files),
+        "seconds": round(best, 3),
+        "rows": rows,
+        "mb_per_s": rate(nbytes / MIB, best),
+        "rows_per_s": rate(rows, best),
+    }
 
 
 def usable_files(files: list[Path], readers: dict[str, Reader]) -> tuple[list[Path], list[str]]:
@@ -166,8 +184,10 @@ def measure_readers(inbox: Path, files: list[Path], year: str, work: Path, repea
         PANDAS: read_pandas,
     }
     common, skipped = usable_files(excel, readers)  # also warms the page cache
-    timed = [time_connector(inbox, common, year, work, 0, repeat, CONNECTOR),
-             time_connector(inbox, common, year, work, 2, repeat, CONNECTOR_POOL)]  # fmt: skip
+    timed = [
+        time_connector(inbox, common, year, work, 0, repeat, CONNECTOR),
+        time_connector(inbox, common, year, work, 2, repeat, CONNECTOR_POOL),
+    ]
     timed += [time_reader(n, r, common, repeat) for n, r in readers.items()]
     by = {t["reader"]: t for t in timed}
     conn, pool = by[CONNECTOR]["mb_per_s"], by[CONNECTOR_POOL]["mb_per_s"]
@@ -219,7 +239,10 @@ def one_scan(warehouse: Path, threads: int, repeat: int = 3) -> dict[str, Any]:
         ).fetchall()
         if not tables:
             return {}
-        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for (t,) in tables}  # type: ignore[index]
+        counts = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # type: ignore[index]
+            for (t,) in tables
+        }
         table = max(counts, key=lambda t: counts[t])
         ncols = len(con.execute(f'SELECT * FROM "{table}" LIMIT 0').description or [])
         sql = f'SELECT count(*), sum(hash(COLUMNS(*))) FROM "{table}"'

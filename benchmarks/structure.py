@@ -61,8 +61,9 @@ def measure_sizes(root: Path = REPO_ROOT, package: str = PACKAGE) -> dict[str, A
 def run_mypy(root: Path = REPO_ROOT, package: str = PACKAGE) -> dict[str, Any]:
     """mypy on the package with the project's configuration: its error count, or why it did not run."""
     try:
-        proc = subprocess.run([sys.executable, "-m", "mypy", package], cwd=root, capture_output=True, text=True,
-                              timeout=900)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "mypy", package], cwd=root, capture_output=True, text=True, timeout=900
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"ran": False, "why": type(exc).__name__}
     if "No module named mypy" in proc.stderr:
@@ -70,8 +71,12 @@ def run_mypy(root: Path = REPO_ROOT, package: str = PACKAGE) -> dict[str, Any]:
     m = re.search(r"Found (\d+) errors? in (\d+) files?", proc.stdout)
     errors = int(m.group(1)) if m else (0 if proc.returncode == 0 else None)
     files = sorted({ln.split(":", 1)[0] for ln in proc.stdout.splitlines() if ": error:" in ln})
-    return {"ran": errors is not None, "errors": errors, "files": files, "why": "" if errors is not None
-            else proc.stdout[-300:] + proc.stderr[-300:]}  # fmt: skip
+    return {
+        "ran": errors is not None,
+        "errors": errors,
+        "files": files,
+        "why": "" if errors is not None else proc.stdout[-300:] + proc.stderr[-300:],
+    }
 
 
 def measure_structure(root: Path = REPO_ROOT) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Synthetic province generator (issue 3): emits every export layout and quirk of docs/exports.md and the truth.
+"""Synthetic province generator (issue 3): emits every export layout and quirk of docs/exports.md and the
+truth.
 
 Modules: presets (scale + school skeleton), plan (per school-year records), curriculum (§4 rules),
 layouts (one builder per reference layout), sheets (grid model + cell quirks), writers (file formats +

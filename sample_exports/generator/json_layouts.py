@@ -1,4 +1,5 @@
-"""JSON layouts: hub pushes `dti.push_users.v1` / `dti.push_schools.v1` (§3.8) and `lms.resources.v1` (§3.9 B)."""
+"""JSON layouts: hub pushes `dti.push_users.v1` / `dti.push_schools.v1` (§3.8) and `lms.resources.v1`
+(§3.9 B)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Layout builders: one function per reference layout of docs/exports.md §3, turning plan records into `Book`s.
+"""Layout builders: one function per reference layout of docs/exports.md §3, turning plan records into
+`Book`s.
 
 Builders only describe content (title block T, headers with synonyms, rows, footer F, planted bad rows);
 rendering and quirks live in `sheets.py`, file writing in `writers.py`.

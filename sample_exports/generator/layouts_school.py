@@ -506,7 +506,8 @@ GB_C_COLS = [
 
 
 def tt22_class_book(ctx: Ctx, plan: YearPlan, relpath: str, ci: int, flat: bool) -> Book:
-    """school.tt22_gradebook.v1 (vnEdu, merged tx header) or smas.tt22_gradebook.v1 (flat): one class, semester 1."""
+    """school.tt22_gradebook.v1 (vnEdu, merged tx header) or smas.tt22_gradebook.v1 (flat): one class,
+    semester 1."""
     c = plan.classes[ci]
     sheets = []
     for a in plan.assignments:

@@ -130,8 +130,8 @@ PRESETS: dict[str, Preset] = {
         real_share=0.3,
     ),
 }
-# the largest province after the 2025 merger (issue 22: sizes past a province; `cds-bench --sizes province-hanoi`):
-# the level mix, class sizes and real-export share of `hanoi-like`
+# the largest province after the 2025 merger (issue 22: sizes past a province;
+# `cds-bench --sizes province-hanoi`): the level mix, class sizes and real-export share of `hanoi-like`
 PRESETS["province-hanoi"] = replace(
     PRESETS["hanoi-like"], name="province-hanoi", n_schools=2800, pupils=2_200_000
 )

@@ -588,7 +588,8 @@ def _generate_parallel(
     track: Callable[[Iterable[Any], str], Iterable[Any]],
     workers: int,
 ) -> None:
-    """School-years in `workers` processes (bounded queue); truth and province files in this process, in order."""
+    """School-years in `workers` processes (bounded queue); truth and province files in this process, in
+    order."""
     blocks = id_blocks(schools, years)
     registry_file(run, years[0], schools)
     # with messiness > 0, the first school-year forces the switches not seen yet (see quirks.py)

@@ -28,7 +28,10 @@ from .writers import ZIP_DATE, write_xls, write_xlsx
 TICK = "\uf0fc"
 TICKS: tuple[str | int, ...] = (TICK, "✓", "✔", "x", "X", 1)
 #: The 63 two-digit province codes (GSO, before the 2025 merger; the 34 kept codes are among them).
-_CODES = "01 02 04 06 08 10 11 12 14 15 17 19 20 22 24 25 26 27 30 31 33 34 35 36 37 38 40 42 44 45 46 48 49 51 52 54 56 58 60 62 64 66 67 68 70 72 74 75 77 79 80 82 83 84 86 87 89 91 92 93 94 95 96"
+_CODES = (
+    "01 02 04 06 08 10 11 12 14 15 17 19 20 22 24 25 26 27 30 31 33 34 35 36 37 38 40 42 44 "
+    "45 46 48 49 51 52 54 56 58 60 62 64 66 67 68 70 72 74 75 77 79 80 82 83 84 86 87 89 91 92 93 94 95 96"
+)
 PROVINCE_CODES = frozenset(_CODES.split(" "))
 #: Two-digit prefixes that are no province code and do not start with 0 (a number keeps all 10 digits).
 LOCAL_PREFIXES = tuple(f"{k:02d}" for k in range(10, 100) if f"{k:02d}" not in PROVINCE_CODES)
@@ -218,7 +221,8 @@ _DIM = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
 def set_xlsx_dimension(path: Path, ref: str) -> None:
-    """Rewrite every sheet's declared `<dimension ref>` to `ref` (a wrong one), keeping the zip deterministic."""
+    """Rewrite every sheet's declared `<dimension ref>` to `ref` (a wrong one), keeping the zip
+    deterministic."""
     zin = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:

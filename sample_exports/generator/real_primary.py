@@ -1,5 +1,5 @@
-"""Writers of the real primary (TT27) exports of docs/real_exports.md: the vnEdu summary book at the end of the
-year (R1) and of the first semester (R2), and the CSDL TT27 import template (R5).
+"""Writers of the real primary (TT27) exports of docs/real_exports.md: the vnEdu summary book at the end of
+the year (R1) and of the first semester (R2), and the CSDL TT27 import template (R5).
 
 Each writer takes classes of made-up pupils (`PrimaryClass`, built by `fake_primary_class` or from a
 generator plan by `real_province`), writes one real file and returns its `Expected` reading. A pupil's

@@ -1,7 +1,7 @@
 """Numeric constants of the 4725 indicator set, as the generator's truth uses them.
 
-These values MIRROR the shared domain notes docs/indicators.md §2 (criteria table, "Definitions the rules use",
-"Computing, rounding, not-applicable" and "Reconciliation"). The pipeline reads its own indicator-set
+These values MIRROR the shared domain notes docs/indicators.md §2 (criteria table, "Definitions the rules
+use", "Computing, rounding, not-applicable" and "Reconciliation"). The pipeline reads its own indicator-set
 YAML; this module exists only so that the generator can compute its truth from its own plan without
 importing the pipeline. If docs/indicators.md changes, change this file and regenerate the sample inbox.
 """

@@ -1,4 +1,5 @@
-"""Planted self-assessments and their province-wide layouts (docs/exports.md §3.19 A long, B wide, two-tier wide).
+"""Planted self-assessments and their province-wide layouts (docs/exports.md §3.19 A long, B wide, two-tier
+wide).
 
 Planting policy, per school × year, from the computed values of `truth.py`:
 - honest by default: self score = computed points rounded to the nearest 0.5 (always within tolerance);

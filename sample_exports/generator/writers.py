@@ -85,7 +85,8 @@ class _FastSheet(xlsxwriter.worksheet.Worksheet):
         self.fh.write("".join(out))
 
     def _fill(self, rows: list[list[Any]], skip: dict[int, set[int]], wrap: Any) -> None:
-        """Store every non-empty, non-merged cell of `rows` (row-major, the order of per-cell `write_*` calls)."""
+        """Store every non-empty, non-merged cell of `rows` (row-major, the order of per-cell `write_*`
+        calls)."""
         sst = self.str_table
         table = sst.string_table  # inlined `SharedStringTable._get_shared_string_index`
         count = 0
@@ -236,7 +237,8 @@ class _FastWorkbook(xlsxwriter.Workbook):
 
 
 def write_xlsx(path: Path, grids: list[tuple[str, Grid]]) -> None:
-    """Write sheets to an .xlsx with fixed document properties (byte-identical to per-cell xlsxwriter calls)."""
+    """Write sheets to an .xlsx with fixed document properties (byte-identical to per-cell xlsxwriter
+    calls)."""
     wb = _FastWorkbook(
         str(path),
         {

@@ -87,9 +87,16 @@ def _unprivileged() -> None:  # runs in the child before exec
 def child_env(**extra: str) -> dict[str, str]:
     """Environment of a child run: development mode, a test key, no API, English-free locale issues."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_")}
-    env.update({"CDS_HASH_KEY": TEST_HASH_KEY, "CDS_MODE": "development", "PYTHONIOENCODING": "utf-8",
-                "CDS_INGEST_SETTLE_SECONDS": "0",
-                "DAGSTER_HOME": env.get("DAGSTER_HOME", ""), **extra})  # fmt: skip
+    env.update(
+        {
+            "CDS_HASH_KEY": TEST_HASH_KEY,
+            "CDS_MODE": "development",
+            "PYTHONIOENCODING": "utf-8",
+            "CDS_INGEST_SETTLE_SECONDS": "0",
+            "DAGSTER_HOME": env.get("DAGSTER_HOME", ""),
+            **extra,
+        }
+    )
     if not env["DAGSTER_HOME"]:
         env.pop("DAGSTER_HOME")
     return env
@@ -101,10 +108,15 @@ def run_limited(
     """Run `python -m tests.corpus.harness <args>` with the memory limit (and, `unprivileged`, obeying
     file permissions even as root: `permissions_apply`); raises on timeout."""
     return subprocess.run(
-        [sys.executable, "-m", "tests.corpus.harness", *args], cwd=REPO_ROOT, env=env or child_env(),
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "tests.corpus.harness", *args],
+        cwd=REPO_ROOT,
+        env=env or child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
         preexec_fn=_unprivileged if unprivileged else _limit_memory,
-    )  # fmt: skip
+    )
 
 
 def _capture_logs(log_file: Path) -> None:
@@ -123,8 +135,13 @@ def _ingest(inbox: Path, warehouse: Path, log_file: Path) -> None:
     _capture_logs(log_file)
     con = raw_store.connect(warehouse)
     try:
-        summary = ingest_inbox(con, inbox, YEAR, hash_key=TEST_HASH_KEY,
-                               progress=lambda f: logging.getLogger("corpus").info("ingesting %s", f))  # fmt: skip
+        summary = ingest_inbox(
+            con,
+            inbox,
+            YEAR,
+            hash_key=TEST_HASH_KEY,
+            progress=lambda f: logging.getLogger("corpus").info("ingesting %s", f),
+        )
     finally:
         con.close()
     print(f"files_seen={summary.files_seen} quarantined={summary.quarantined}", flush=True)
@@ -209,9 +226,14 @@ class TreeMemory(threading.Thread):
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.corpus.harness", *args], cwd=REPO_ROOT, env=child_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_limit_memory,
-    )  # fmt: skip
+        [sys.executable, "-m", "tests.corpus.harness", *args],
+        cwd=REPO_ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_limit_memory,
+    )
 
 
 def _finish(proc: subprocess.Popen[str], what: str) -> int:
@@ -272,8 +294,22 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
     for f, at in events:  # a file's time = from the previous file's commit to its own
         seconds[f] = (at - previous).total_seconds() if previous else 0.0
         previous = at
-    run = CorpusRun(root, inbox, root / "out", root / "run.log", cases, {r["source_file"]: r for r in rows},
-                    rejects, seconds, root / "hostile.duckdb", root / "baseline.duckdb", wall, rss, tree_peak, rc == 0)  # fmt: skip
+    run = CorpusRun(
+        root,
+        inbox,
+        root / "out",
+        root / "run.log",
+        cases,
+        {r["source_file"]: r for r in rows},
+        rejects,
+        seconds,
+        root / "hostile.duckdb",
+        root / "baseline.duckdb",
+        wall,
+        rss,
+        tree_peak,
+        rc == 0,
+    )
     _RUNS["run"] = run
     return run
 

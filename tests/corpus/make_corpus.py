@@ -52,9 +52,14 @@ class Case:
 
 # ---------------------------------------------------------------------------------------------- rows
 def title(kind: str) -> list[Row]:
-    return [["SỞ GIÁO DỤC VÀ ĐÀO TẠO TUYÊN QUANG", None, None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
-            ["TRƯỜNG THPT SƠN PHÚ", None, None, None, "Độc lập - Tự do - Hạnh phúc"], [],
-            [kind], [f"Năm học: {YEAR}"], []]  # fmt: skip
+    return [
+        ["SỞ GIÁO DỤC VÀ ĐÀO TẠO TUYÊN QUANG", None, None, None, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+        ["TRƯỜNG THPT SƠN PHÚ", None, None, None, "Độc lập - Tự do - Hạnh phúc"],
+        [],
+        [kind],
+        [f"Năm học: {YEAR}"],
+        [],
+    ]
 
 
 ROOM_HEAD = [
@@ -66,12 +71,30 @@ ROOM_HEAD = [
     "Máy chiếu/TV",
     "Kết nối Internet",
 ]
-STUDENT_HEAD = ["STT", "MÃ\nHỌC SINH", "MÃ ĐỊNH DANH BỘ GD&ĐT", "HỌ VÀ TÊN", "NGÀY SINH", "GIỚI TÍNH", "LỚP",
-                "DÂN TỘC", "TRẠNG THÁI", "SỐ ĐIỆN THOẠI LIÊN HỆ"]  # fmt: skip
+STUDENT_HEAD = [
+    "STT",
+    "MÃ\nHỌC SINH",
+    "MÃ ĐỊNH DANH BỘ GD&ĐT",
+    "HỌ VÀ TÊN",
+    "NGÀY SINH",
+    "GIỚI TÍNH",
+    "LỚP",
+    "DÂN TỘC",
+    "TRẠNG THÁI",
+    "SỐ ĐIỆN THOẠI LIÊN HỆ",
+]
 
 #: The corpus' own people: names, birth dates and phones that must never reach an output or a log.
-CORPUS_PEOPLE = [(f"03{i:08d}", f"08000039{i:02d}", f"Phạm Thử Nghiệm Số {i}", f"{(i % 27) + 1:02d}/0{(i % 9) + 1}/2008",
-                  f"09{i:08d}") for i in range(1, 13)]  # fmt: skip
+CORPUS_PEOPLE = [
+    (
+        f"03{i:08d}",
+        f"08000039{i:02d}",
+        f"Phạm Thử Nghiệm Số {i}",
+        f"{(i % 27) + 1:02d}/0{(i % 9) + 1}/2008",
+        f"09{i:08d}",
+    )
+    for i in range(1, 13)
+]
 
 
 def rooms(n: int = 10, prefix: str = "C") -> list[Row]:
@@ -193,8 +216,14 @@ def cfb(streams: dict[str, bytes]) -> bytes:
 
     def entry(name: str, kind: int, left: int, right: int, child: int, start: int, size: int) -> bytes:
         raw = (name + "\0").encode("utf-16-le")
-        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, left, right, child)
-                + b"\0" * 16 + b"\0" * 4 + b"\0" * 16 + struct.pack("<IQ", start, size))  # fmt: skip
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBBIII", len(raw), kind, 1, left, right, child)
+            + b"\0" * 16
+            + b"\0" * 4
+            + b"\0" * 16
+            + struct.pack("<IQ", start, size)
+        )
 
     names = sorted(range(len(bodies)), key=lambda i: (len(bodies[i][0]), bodies[i][0].upper()))
     dirs = [entry("Root Entry", 5, nostream, nostream, 1 if bodies else nostream, end, 0)]
@@ -203,9 +232,15 @@ def cfb(streams: dict[str, bytes]) -> bytes:
         dirs.append(entry(bodies[i][0], 2, nostream, right, nostream, starts[i], len(streams[bodies[i][0]])))
     dirs += [b"\0" * 64 + struct.pack("<HBBIII", 0, 0, 0, nostream, nostream, nostream) + b"\0" * 48]
     directory = b"".join(dirs)[:sec].ljust(sec, b"\0")
-    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
-              + struct.pack("<I", 0) + struct.pack("<I", free) * 108)  # fmt: skip
+    header = (
+        bytes.fromhex("D0CF11E0A1B11AE1")
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
     assert len(header) == sec
     return header + struct.pack(f"<{sec // 4}I", *fat) + directory + b"".join(b for _, b in bodies)
 
@@ -226,8 +261,29 @@ def zip_bomb(inflated_mb: int, lie: bool = False) -> bytes:
     size = 10_000 if lie else inflated_mb << 20
     name = b"xl/worksheets/sheet1.xml"
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), size, len(name), 0) + name
-    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(data), size,
-                          len(name), 0, 0, 0, 0, 0, 0) + name  # fmt: skip
+    central = (
+        struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            20,
+            20,
+            0,
+            8,
+            0,
+            0,
+            crc,
+            len(data),
+            size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        + name
+    )
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
     return local + data + central + eocd
 
@@ -269,8 +325,15 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
             at.parent.mkdir(parents=True, exist_ok=True)
             os.mkfifo(at)
 
-    def add(name: str, rel: str, expect: frozenset[str] | set[str], data: bytes | None = None,
-            rows: list[Row] | None = None, note: str = "", row_reasons: frozenset[str] = frozenset()) -> Path:  # fmt: skip
+    def add(
+        name: str,
+        rel: str,
+        expect: frozenset[str] | set[str],
+        data: bytes | None = None,
+        rows: list[Row] | None = None,
+        note: str = "",
+        row_reasons: frozenset[str] = frozenset(),
+    ) -> Path:
         path = inbox / rel
         if data is not None and not _DRY:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,8 +349,14 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
     add("zero_byte_csv", f"{s}/rong.csv", {"empty_file"}, b"")
     add("bom_only_csv", f"{s}/chi_bom.csv", {"empty_file"}, b"\xef\xbb\xbf")
     add("truncated_xlsx", f"{s}/cat_ngang.xlsx", UNREADABLE, good[: len(good) // 2])
-    add("truncated_xls", f"{s}/cat_ngang.xls", UNREADABLE,
-        (Path(__file__).resolve().parents[2] / "sample_exports/inbox" / YEAR / "08000001/DS_Lop.xls").read_bytes()[:1500])  # fmt: skip
+    add(
+        "truncated_xls",
+        f"{s}/cat_ngang.xls",
+        UNREADABLE,
+        (
+            Path(__file__).resolve().parents[2] / "sample_exports/inbox" / YEAR / "08000001/DS_Lop.xls"
+        ).read_bytes()[:1500],
+    )
     add(
         "text_renamed_xlsx",
         f"{s}/van_ban.xlsx",
@@ -311,9 +380,13 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         b"\x04\x00\x04\x00\x40\x00\x00\x00"
         + b'<?xml version="1.0"?><encryption xmlns="http://schemas.microsoft.com/office/2006/encryption"/>'
     )
-    add("encrypted_ooxml", f"{s}/mat_khau.xlsx", UNREADABLE,
+    add(
+        "encrypted_ooxml",
+        f"{s}/mat_khau.xlsx",
+        UNREADABLE,
         cfb({"EncryptionInfo": info, "EncryptedPackage": struct.pack("<Q", 5000) + os.urandom(5000)}),
-        note="password-protected workbook (CFB with EncryptionInfo)")  # fmt: skip
+        note="password-protected workbook (CFB with EncryptionInfo)",
+    )
     add("cfb_renamed_xlsx", f"{s}/cfb_khong_ma.xlsx", UNREADABLE, cfb({"Workbook": b"\x09\x08" * 100}))
     vba = cfb({"VBA": b'Attribute VB_Name = "Module1"\r\nSub AutoOpen()\r\nShell "calc"\r\nEnd Sub\r\n'})
     add(
@@ -344,21 +417,38 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
     add("zip_20k_members", f"{s}/nhieu_muc.xlsx", UNREADABLE | {"file_too_large"}, many.getvalue())
     add("dimension_million", f"{s}/kich_thuoc_lon.xlsx", LOADED, styled_million_rows(good, True, False))
     add("styled_row_1048576", f"{s}/dong_cuoi_dinh_dang.xlsx", LOADED, styled_million_rows(good, True, True))
-    wide = [*title("DANH SÁCH PHÒNG HỌC"), ROOM_HEAD + [f"Cột {i}" for i in range(16_000)],
-            *[r + ["x"] * 16_000 for r in rooms(3)]]  # fmt: skip
+    wide = [
+        *title("DANH SÁCH PHÒNG HỌC"),
+        ROOM_HEAD + [f"Cột {i}" for i in range(16_000)],
+        *[r + ["x"] * 16_000 for r in rooms(3)],
+    ]
     add(
         "columns_16k_xlsx", f"{s}/rat_nhieu_cot.xlsx", {"file_too_large"}, xlsx_bytes({"DanhSachPhong": wide})
     )
     write_csv(school / "rat_nhieu_cot.csv", [ROOM_HEAD + [f"c{i}" for i in range(100_000)], *rooms(2)])
     add("columns_100k_csv", f"{s}/rat_nhieu_cot.csv", {"file_too_large"})
-    add("sheets_300", f"{s}/nhieu_trang.xlsx", LOADED,
-        xlsx_bytes({"DanhSachPhong": room_file(), **{f"DM_{i}": [["MÃ", "TÊN"], [i, "x"]] for i in range(300)}}))  # fmt: skip
-    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-              + "".join(f'<!ENTITY lol{k} "{("&lol" + str(k - 1) + ";") * 10}">' for k in range(3, 10))
-              + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-              "<si><t>&lol9;</t></si></sst>")  # fmt: skip
-    add("billion_laughs", f"{s}/xml_thuc_the.xlsx", UNREADABLE | LOADED_ANY | {"unrecognized_layout"},
-        rezip(good, lambda n, b: laughs.encode() if n == "xl/sharedStrings.xml" else b))  # fmt: skip
+    add(
+        "sheets_300",
+        f"{s}/nhieu_trang.xlsx",
+        LOADED,
+        xlsx_bytes(
+            {"DanhSachPhong": room_file(), **{f"DM_{i}": [["MÃ", "TÊN"], [i, "x"]] for i in range(300)}}
+        ),
+    )
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+        '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        + "".join(f'<!ENTITY lol{k} "{("&lol" + str(k - 1) + ";") * 10}">' for k in range(3, 10))
+        + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        'uniqueCount="1">'
+        "<si><t>&lol9;</t></si></sst>"
+    )
+    add(
+        "billion_laughs",
+        f"{s}/xml_thuc_the.xlsx",
+        UNREADABLE | LOADED_ANY | {"unrecognized_layout"},
+        rezip(good, lambda n, b: laughs.encode() if n == "xl/sharedStrings.xml" else b),
+    )
 
     # --- headers -----------------------------------------------------------------------------------
     add(
@@ -376,10 +466,17 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         xlsx_bytes({"P": title("DS PHÒNG")}),
     )
     dup = [*title("DS PHÒNG"), [*ROOM_HEAD, "Mã phòng", "Tên phòng"], *[[*r, "Z9", "khác"] for r in rooms()]]
-    add("duplicate_headers", f"{s}/cot_trung.xlsx", LOADED_ANY | {"ambiguous_layout", "unrecognized_layout"},
-        xlsx_bytes({"P": dup}))  # fmt: skip
-    blank = [*title("DS PHÒNG"), [None, *ROOM_HEAD[:3], None, *ROOM_HEAD[3:], None],
-             *[[None, *r[:3], None, *r[3:], None] for r in rooms()]]  # fmt: skip
+    add(
+        "duplicate_headers",
+        f"{s}/cot_trung.xlsx",
+        LOADED_ANY | {"ambiguous_layout", "unrecognized_layout"},
+        xlsx_bytes({"P": dup}),
+    )
+    blank = [
+        *title("DS PHÒNG"),
+        [None, *ROOM_HEAD[:3], None, *ROOM_HEAD[3:], None],
+        *[[None, *r[:3], None, *r[3:], None] for r in rooms()],
+    ]
     add("empty_headers", f"{s}/cot_trong.xlsx", LOADED_ANY, xlsx_bytes({"P": blank}))
     add(
         "tab_separated_csv",
@@ -389,9 +486,14 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
     )
 
     # --- values: formulas, dates, numbers, ids ------------------------------------------------------
-    formulas = [*title("DS PHÒNG"), ROOM_HEAD,
-                *[[i, f'="C"&TEXT({i},"000")', f'=CONCATENATE("Phòng ",{i})', "Phòng học", "=6*9", "x", "x"]
-                  for i in range(1, 11)]]  # fmt: skip
+    formulas = [
+        *title("DS PHÒNG"),
+        ROOM_HEAD,
+        *[
+            [i, f'="C"&TEXT({i},"000")', f'=CONCATENATE("Phòng ",{i})', "Phòng học", "=6*9", "x", "x"]
+            for i in range(1, 11)
+        ],
+    ]
     write_xlsx(school / "cong_thuc.xlsx", {"P": formulas})
     add(
         "formulas_without_values",
@@ -420,11 +522,33 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         row_reasons=frozenset({"bad_date"}),
     )
     some = student_file(["31/02/2008", 99999, "2099-01-01"])  # 3 of 12 rows odd → partly loaded
-    add("odd_dates_some", f"{s}/ngay_sai_mot_phan.xlsx", {"partly_loaded"}, xlsx_bytes({"HS": some}),
-        row_reasons=frozenset({"bad_date"}))  # fmt: skip
+    add(
+        "odd_dates_some",
+        f"{s}/ngay_sai_mot_phan.xlsx",
+        {"partly_loaded"},
+        xlsx_bytes({"HS": some}),
+        row_reasons=frozenset({"bad_date"}),
+    )
     nums = [*title("DS PHÒNG"), ROOM_HEAD]
-    for i, area in enumerate(["1.250,5", "1e308", "NaN", "inf", "-0", "١٢", "５４", "10" * 20, "12 m²", "54,5",
-                              "54.5", "60", "45", "50"], 1):  # fmt: skip
+    for i, area in enumerate(
+        [
+            "1.250,5",
+            "1e308",
+            "NaN",
+            "inf",
+            "-0",
+            "١٢",
+            "５４",
+            "10" * 20,
+            "12 m²",
+            "54,5",
+            "54.5",
+            "60",
+            "45",
+            "50",
+        ],
+        1,
+    ):
         nums.append([i, f"N{i:03d}", f"Phòng {i}", "Phòng học", area, "x", "x"])
     add("odd_numbers", f"{s}/so_la.xlsx", LOADED_ANY | {"too_many_rejects"}, xlsx_bytes({"P": nums}))
     ids = student_file()
@@ -476,15 +600,28 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
     huge[7][2] = "y" * 300_000  # beyond the csv module's default field limit
     write_csv(school / "o_qua_dai.csv", huge)
     add("cell_300k_csv", f"{s}/o_qua_dai.csv", LOADED_ANY | UNREADABLE)
-    add("unterminated_quote_csv", f"{s}/ngoac_kep.csv", LOADED_ANY | {"unrecognized_layout", "empty_file", "too_many_rejects"},
-        b'STT,M\xc3\xa3 ph\xc3\xb2ng,T\xc3\xaan ph\xc3\xb2ng,Lo\xe1\xba\xa1i ph\xc3\xb2ng\r\n1,C001,"Ph\xc3\xb2ng 1,Ph\xc3\xb2ng h\xe1\xbb\x8dc\r\n' * 3)  # fmt: skip
+    add(
+        "unterminated_quote_csv",
+        f"{s}/ngoac_kep.csv",
+        LOADED_ANY | {"unrecognized_layout", "empty_file", "too_many_rejects"},
+        b"STT,M\xc3\xa3 ph\xc3\xb2ng,T\xc3\xaan ph\xc3\xb2ng,Lo\xe1\xba\xa1i "
+        b'ph\xc3\xb2ng\r\n1,C001,"Ph\xc3\xb2ng 1,Ph\xc3\xb2ng h\xe1\xbb\x8dc\r\n' * 3,
+    )
 
     # --- JSON --------------------------------------------------------------------------------------
-    add("json_deep_nesting", f"{s}/long_sau.json", UNREADABLE | {"unrecognized_layout", "missing_required_column"},
-        b"[" * 100_000 + b"]" * 100_000)  # fmt: skip
+    add(
+        "json_deep_nesting",
+        f"{s}/long_sau.json",
+        UNREADABLE | {"unrecognized_layout", "missing_required_column"},
+        b"[" * 100_000 + b"]" * 100_000,
+    )
     add("json_invalid", f"{s}/hong.json", UNREADABLE | {"unrecognized_layout"}, b'{"users": [{"user_pin": ')
-    add("json_huge_number", f"{s}/so_lon.json", UNREADABLE | {"unrecognized_layout", "missing_required_column"},
-        b'{"users": [{"user_pin": 1e999999, "x": ' + b"9" * 50_000 + b"}]}")  # fmt: skip
+    add(
+        "json_huge_number",
+        f"{s}/so_lon.json",
+        UNREADABLE | {"unrecognized_layout", "missing_required_column"},
+        b'{"users": [{"user_pin": 1e999999, "x": ' + b"9" * 50_000 + b"}]}",
+    )
 
     # --- names and paths ---------------------------------------------------------------------------
     add(
@@ -494,8 +631,16 @@ def build_corpus(inbox: Path, outside: Path) -> list[Case]:
         xlsx_bytes({"P": room_file(3, prefix="W")}),
         note="a name starting with '.' is not an inbox file (§1.2.7)",
     )
-    for i, name in enumerate(["$(reboot); rm -rf ~.xlsx", "<script>alert(1)<\\script>.xlsx",
-                              "=HYPERLINK(\"http---x\").xlsx", "dòng\nmới.xlsx", " .xlsx", "x" * 240 + ".xlsx"]):  # fmt: skip
+    for i, name in enumerate(
+        [
+            "$(reboot); rm -rf ~.xlsx",
+            "<script>alert(1)<\\script>.xlsx",
+            '=HYPERLINK("http---x").xlsx',
+            "dòng\nmới.xlsx",
+            " .xlsx",
+            "x" * 240 + ".xlsx",
+        ]
+    ):
         add(f"odd_name_{i}", f"{s}/{name}", LOADED, xlsx_bytes({"P": room_file(3, prefix=f"T{i}")}))
     deep = "/".join(f"muc{k}" for k in range(60))
     add("deep_nesting", f"{s}/{deep}/phong.xlsx", LOADED, xlsx_bytes({"P": room_file(3, prefix="D")}))

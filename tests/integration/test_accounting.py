@@ -34,8 +34,12 @@ class Accounting:
 def _account(con: duckdb.DuckDBPyConnection, inbox: Path) -> Accounting:
     """Every sheet of every file of the manifest and every non-empty column of its stored or rejected
     rows, checked against the files (read with the project's reader) and the manifest's report."""
-    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_name LIKE 'raw_%'").fetchall()]  # fmt: skip
+    tables = [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%'"
+        ).fetchall()
+    ]
     rows: dict[tuple[str, str], set[int]] = {}
     for t in [*tables, "dq_quarantine_rows"]:
         cols = {
@@ -115,8 +119,15 @@ def test_near_miss_sheet_is_reported_with_its_missing_header(tmp_path: Path) -> 
         header = ["STT", "Mã định danh Bộ GD&ĐT", "Họ tên", "Ngày sinh", *(["Trạng thái"] if status else [])]
         ws.append(header)  # type: ignore[attr-defined]
         for i in range(3):
-            ws.append([i + 1, f"GV{i:04d}", f"Nguyễn Văn {chr(65 + i)}", "01/02/1980",  # type: ignore[attr-defined]
-                       *(["Đang làm việc"] if status else [])])  # fmt: skip
+            ws.append(
+                [
+                    i + 1,
+                    f"GV{i:04d}",
+                    f"Nguyễn Văn {chr(65 + i)}",
+                    "01/02/1980",  # type: ignore[attr-defined]
+                    *(["Đang làm việc"] if status else []),
+                ]
+            )
 
     folder = tmp_path / "inbox" / "2024-2025" / "08000001"
     folder.mkdir(parents=True)
@@ -131,8 +142,12 @@ def test_near_miss_sheet_is_reported_with_its_missing_header(tmp_path: Path) -> 
     wb.save(folder / "CanBo.xlsx")
     con = raw_store.connect(":memory:")
     ingest_inbox(con, tmp_path / "inbox", hash_key="test")
-    got = {f.rsplit("/", 1)[-1]: (st, code, reason, rep) for f, st, code, reason, rep in con.execute(
-        "SELECT source_file, status, reason_code, reason, sheets_report FROM ingest_manifest").fetchall()}  # fmt: skip
+    got = {
+        f.rsplit("/", 1)[-1]: (st, code, reason, rep)
+        for f, st, code, reason, rep in con.execute(
+            "SELECT source_file, status, reason_code, reason, sheets_report FROM ingest_manifest"
+        ).fetchall()
+    }
     st, code, reason, _rep = got["CanBo_thieu_cot.xlsx"]
     assert (st, code) == ("quarantined", "incomplete_header")
     assert "csdl.staff.v1" in reason and "thiếu cột «Trạng thái CB»" in reason and "«CanBo»" in reason
@@ -162,8 +177,12 @@ def test_generated_province_with_real_exports_every_sheet_and_column_accounted(t
         for (v,) in con.execute("SELECT layout_ids FROM ingest_manifest").fetchall()
         for x in (v or "").split(",")
     }
-    assert {"vnedu.tt27_summary.v1", "vnedu.tt22_summary.v1", "csdl.student_list_so.v1",
-            "csdl.staff_province.v1"} <= layouts  # fmt: skip
+    assert {
+        "vnedu.tt27_summary.v1",
+        "vnedu.tt22_summary.v1",
+        "csdl.student_list_so.v1",
+        "csdl.staff_province.v1",
+    } <= layouts
     assert acc.n_sheets > 300 and acc.n_cols > 2000
     assert acc.unaccounted_sheets == []
     assert acc.unaccounted_cols == []

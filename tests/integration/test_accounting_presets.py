@@ -3,8 +3,9 @@ with its default share of schools sending real vendor exports (`Preset.real_shar
 checked like the sample inbox (tests/integration/test_accounting.py): 0 sheets and 0 non-empty columns
 unaccounted.
 
-`small` is generated whole (default suite); the others are marked slow. The other presets (province-mountain, province-lowland, hanoi-like, the
-bench's `medium`, and any preset added later) are **scaled down** to keep the test minutes, not hours:
+`small` is generated whole (default suite); the others are marked slow. The other presets
+(province-mountain, province-lowland, hanoi-like, the bench's `medium`, and any preset added later) are
+**scaled down** to keep the test minutes, not hours:
 their own school skeleton (same seed, same levels, platforms and sizes) reduced to, per platform, the
 smallest real school with primary classes, the smallest real school with secondary classes, plus the
 smallest school that is not real; the real/not-real choice is the preset's default share, unchanged.

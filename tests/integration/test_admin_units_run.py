@@ -57,7 +57,9 @@ def test_planted_wrong_commune_codes_are_reported(tmp_path: Path) -> None:
 
     where = f"{YEAR}/province/DanhSachTruong.xlsx"
     expected = {
-        "08000003": f"{where}, dòng {rows['08000003']}: Mã xã 99999 không có trong danh mục đơn vị hành chính",
+        "08000003": (
+            f"{where}, dòng {rows['08000003']}: Mã xã 99999 không có trong danh mục đơn vị hành chính"
+        ),
         "08000005": f"{where}, dòng {rows['08000005']}: Mã xã 00004 thuộc tỉnh 01, không thuộc tỉnh 08",
     }
     for code in ("08000001", "08000002", "08000003", "08000004", "08000005"):

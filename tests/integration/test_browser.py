@@ -21,8 +21,16 @@ from tests.unit.test_reports import review_data, table_of
 pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 Y = "2024-2025"
 
 
@@ -33,18 +41,39 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     out = tmp_path_factory.mktemp("html")
     data = review_data()
-    data.counted = pd.DataFrame([  # the rows 1.4 of S1 counted (drill-down)
-        {"school_code": "S1", "criterion_code": "1.4", "role": role, "source_file": "S1/phancong.xlsx",
-         "source_sheet": "PC", "source_row": row, "fields_read": f"Môn Toán, khối {row}"}
-        for role, row in (("numerator", 8), ("denominator", 8), ("denominator", 9))])  # fmt: skip
+    data.counted = pd.DataFrame(
+        [  # the rows 1.4 of S1 counted (drill-down)
+            {
+                "school_code": "S1",
+                "criterion_code": "1.4",
+                "role": role,
+                "source_file": "S1/phancong.xlsx",
+                "source_sheet": "PC",
+                "source_row": row,
+                "fields_read": f"Môn Toán, khối {row}",
+            }
+            for role, row in (("numerator", 8), ("denominator", 8), ("denominator", 9))
+        ]
+    )
     table, factors = table_of(data)
     reviewer = write_reviewer_html(out / f"reviewer_{Y}.html", data, table, factors)
-    section = SchoolSection("08000001", "Trường THCS Hòa Bình", arrived=[{"label": "Danh sách phòng", "entity":
-                            "facility", "files": 1, "rows": 4}], n_rows=4, missing=["Danh sách lớp"])  # fmt: skip
+    section = SchoolSection(
+        "08000001",
+        "Trường THCS Hòa Bình",
+        arrived=[{"label": "Danh sách phòng", "entity": "facility", "files": 1, "rows": 4}],
+        n_rows=4,
+        missing=["Danh sách lớp"],
+    )
     quality = out / f"data_quality_{Y}.html"
     quality.write_text(render(ReportData(Y, dt.datetime(2025, 3, 1, 8, 0), [section], [])), encoding="utf-8")
-    scored = pd.DataFrame({"school_code": ["A", "B"], "criterion_code": ["1.4", "1.4"], "points": [2.0, 1.0],
-                           "max_points": [4.0, 4.0]})  # fmt: skip
+    scored = pd.DataFrame(
+        {
+            "school_code": ["A", "B"],
+            "criterion_code": ["1.4", "1.4"],
+            "points": [2.0, 1.0],
+            "max_points": [4.0, 4.0],
+        }
+    )
     scores = pd.DataFrame({"school_code": ["A", "B"], "level": [1, 1]})
     docs = run_published_suite(scored, scores, out / "data_docs" / Y, year=Y).docs_index
     assert docs is not None
@@ -59,8 +88,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 
     profile = tmp_path_factory.mktemp("chromium_profile")  # a new, empty profile
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, args=FLAGS,
-                                                       headless=True, viewport={"width": 1280, "height": 900})  # fmt: skip
+        context = p.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            args=FLAGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
         yield context
         context.close()
 

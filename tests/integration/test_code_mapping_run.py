@@ -29,8 +29,10 @@ def _sheet(path: Path, name: str) -> list[dict]:
 
 def test_year_over_year_across_the_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mapping = tmp_path / "code_mapping.csv"
-    mapping.write_text("Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,UBND xã Thủy Thượng,08000002\n",
-                       encoding="utf-8")  # fmt: skip
+    mapping.write_text(
+        "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,UBND xã Thủy Thượng,08000002\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("CDS_CODE_MAPPING", str(mapping))
     monkeypatch.setenv("CDS_THI_DUA_GROUPS", '["managing_unit", "commune", "school_level", "province"]')
     wh, out = run_years(INBOX, tmp_path, ["2023-2024", "2024-2025"])
@@ -55,8 +57,10 @@ def test_year_over_year_across_the_mapping(tmp_path: Path, monkeypatch: pytest.M
     assert overview["Hệ số xác thực năm học trước"] == first[factor] == "1,09"
     # the reviewer page compares 08000002 with 08000001's 2023-2024 figures (its own code had 4/12 rooms)
     page = (out / "reviewer_2024-2025.html").read_text(encoding="utf-8")
-    assert ('1.7.1</td><td class="n">5,33</td><td class="n">2,91</td><td class="n">-2,42</td>'
-            "<td>tử số 6 → 4; mẫu số 9 → 11") in page  # fmt: skip
+    assert (
+        '1.7.1</td><td class="n">5,33</td><td class="n">2,91</td><td class="n">-2,42</td>'
+        "<td>tử số 6 → 4; mẫu số 9 → 11"
+    ) in page
     assert '1.7.1</td><td class="n">2,67</td><td class="n">2,91</td>' not in page  # 4/12 → 4/11
     _ranking_by_each_grouping(wh, out / "thi_dua_2024-2025.xlsx")
 
@@ -64,8 +68,10 @@ def test_year_over_year_across_the_mapping(tmp_path: Path, monkeypatch: pytest.M
 def _ranking_by_each_grouping(warehouse: Path, workbook: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        registry = con.execute("SELECT school_code, managing_unit, commune_name, level FROM raw_school "
-                               "WHERE school_year = '2024-2025'").fetchall()  # fmt: skip
+        registry = con.execute(
+            "SELECT school_code, managing_unit, commune_name, level FROM raw_school "
+            "WHERE school_year = '2024-2025'"
+        ).fetchall()
     finally:
         con.close()
     expected = {("Toàn tỉnh", "Toàn tỉnh"): len(registry)}
@@ -78,12 +84,16 @@ def _ranking_by_each_grouping(warehouse: Path, workbook: Path) -> None:
     assert sorted(g["Số trường"] for g in groups if g["Cách nhóm"] == "Cấp học") == sorted(levels.values())
     assert all((g["Có xếp hạng"] == "Có") == (g["Số trường"] >= 2) for g in groups)
     assert {g["Nhóm"] for g in groups if g["Cách nhóm"] == "Xã, phường" and g["Có xếp hạng"] == "Có"} == {
-        "Xã Thủy Thượng", "Xã Thạnh Vân"
-    }, "the sample: two communes of two schools, Sơn Phú has one"  # fmt: skip
+        "Xã Thủy Thượng",
+        "Xã Thạnh Vân",
+    }, "the sample: two communes of two schools, Sơn Phú has one"
 
     rows = _sheet(workbook, "Thi đua 2024-2025")
-    columns = {"Đơn vị quản lý": "Xếp hạng trong đơn vị quản lý", "Xã, phường": "Xếp hạng trong xã, phường",
-               "Cấp học": "Xếp hạng trong cấp học"}  # fmt: skip
+    columns = {
+        "Đơn vị quản lý": "Xếp hạng trong đơn vị quản lý",
+        "Xã, phường": "Xếp hạng trong xã, phường",
+        "Cấp học": "Xếp hạng trong cấp học",
+    }
     for group_col, rank_col in columns.items():
         by_group: dict[str, list[dict]] = {}
         for r in rows:

@@ -27,9 +27,24 @@ def test_cds_run_console_is_clean_and_unwrapped(tmp_path: Path) -> None:
         "CDS_INGEST_SETTLE_SECONDS": "0",
     }
     with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
-        done = subprocess.run([str(cds), "run", "--inbox", str(inbox), "--warehouse", str(deep / "wh.duckdb"),
-                               "--out", str(tmp_path / "out"), "--year", YEAR],
-                              stdout=out, stderr=err, env=env, timeout=600)  # fmt: skip
+        done = subprocess.run(
+            [
+                str(cds),
+                "run",
+                "--inbox",
+                str(inbox),
+                "--warehouse",
+                str(deep / "wh.duckdb"),
+                "--out",
+                str(tmp_path / "out"),
+                "--year",
+                YEAR,
+            ],
+            stdout=out,
+            stderr=err,
+            env=env,
+            timeout=600,
+        )
     stdout = (tmp_path / "out.txt").read_text(encoding="utf-8")
     stderr = (tmp_path / "err.txt").read_text(encoding="utf-8")
     assert done.returncode == 0, stdout + stderr

@@ -75,14 +75,24 @@ def _raw_dump(db: Path, files: list[str]) -> dict[str, str]:
     """Every raw table's rows (and rejects, warnings, manifest) of `files`, as sorted CSV text."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%' "
-            "OR table_name IN ('dq_quarantine_rows', 'ingest_warnings', 'ingest_manifest') ORDER BY 1").fetchall()]  # fmt: skip
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%' "
+                "OR table_name IN ('dq_quarantine_rows', 'ingest_warnings', 'ingest_manifest') ORDER BY 1"
+            ).fetchall()
+        ]
         out = {}
         for t in tables:
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                [t]).fetchall() if c not in (*RAW_EXCLUDE, "recorded_at", "run_id")]  # fmt: skip
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [t],
+                ).fetchall()
+                if c not in (*RAW_EXCLUDE, "recorded_at", "run_id")
+            ]
             select = ", ".join(f'"{c}"' for c in cols)
             frame = con.execute(
                 f"SELECT {select} FROM {t} WHERE source_file IN (SELECT unnest(?)) ORDER BY ALL", [files]

@@ -58,7 +58,10 @@ def test_line_ends_and_legacy_encodings(tmp_path: Path) -> None:
             "SELECT reason_code, reason FROM ingest_manifest WHERE source_file = ?", [f"{S}/{name}"]
         ).fetchone()
         assert code == "bad_encoding" and f"có vẻ là bảng mã cũ {guess}" in reason and "CSV UTF-8" in reason
-    q = "SELECT * EXCLUDE (ingested_at) FROM raw_facility WHERE NOT ends_with(source_file, '.csv') ORDER BY ALL"
+    q = (
+        "SELECT * EXCLUDE (ingested_at) FROM raw_facility WHERE NOT ends_with(source_file, "
+        "'.csv') ORDER BY ALL"
+    )
     assert con.execute(q).fetchall() == clean.execute(q).fetchall()
 
 

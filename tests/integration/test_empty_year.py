@@ -36,8 +36,13 @@ def test_first_run_of_an_empty_year_completes(
     )
     outcome = run_pipeline(settings, Console(file=open(os.devnull, "w")))  # noqa: SIM115
     assert outcome.ok, outcome.summary
-    for name in (f"thi_dua_{YEAR}.xlsx", f"reviewer_{YEAR}.xlsx", f"reviewer_{YEAR}.html", f"findings_{YEAR}.csv",
-                 f"data_quality_{YEAR}.html"):  # fmt: skip
+    for name in (
+        f"thi_dua_{YEAR}.xlsx",
+        f"reviewer_{YEAR}.xlsx",
+        f"reviewer_{YEAR}.html",
+        f"findings_{YEAR}.csv",
+        f"data_quality_{YEAR}.html",
+    ):
         assert (tmp_path / "out" / name).is_file(), name
     if inbox_kind == "all_deferred":
         con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
@@ -82,8 +87,12 @@ def test_the_run_after_an_all_deferred_first_run_loads_and_scores(
         scored = {
             c for (c,) in con.execute("SELECT DISTINCT school_code FROM score_schools__scored").fetchall()
         }
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'score_schools__scored'").fetchall())  # fmt: skip
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'score_schools__scored'"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert n_first is not None and n_first[0] > 0, "the first run deferred the files"

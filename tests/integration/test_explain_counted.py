@@ -22,8 +22,14 @@ pytestmark = pytest.mark.integration
 YEAR = "2024-2025"
 SCHOOL = "08000001"
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox" / YEAR / SCHOOL
-KEEP = ("CSDL_HocSinh.xls", "DanhSachHocSinh.xls", "DS_Lop.xls", "PhanCong_HK1.xlsx", "TT27_CK1.xlsx",
-        "HocBaSo.xlsx")  # fmt: skip
+KEEP = (
+    "CSDL_HocSinh.xls",
+    "DanhSachHocSinh.xls",
+    "DS_Lop.xls",
+    "PhanCong_HK1.xlsx",
+    "TT27_CK1.xlsx",
+    "HocBaSo.xlsx",
+)
 
 # the CSDL staff list: (staff id, position, job group, subjects, status); header on sheet row 1, so the
 # staff are rows 2…6
@@ -53,23 +59,55 @@ def write_staff(path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Sheet1"
-    ws.append(["STT", "VỊ TRÍ VIỆC LÀM", "MÃ CÁN BỘ", "HỌ TÊN", "NHÓM CHỨC VỤ", "GIỚI TÍNH", "MÔN DẠY",
-               "TRẠNG THÁI CB"])  # fmt: skip
+    ws.append(
+        [
+            "STT",
+            "VỊ TRÍ VIỆC LÀM",
+            "MÃ CÁN BỘ",
+            "HỌ TÊN",
+            "NHÓM CHỨC VỤ",
+            "GIỚI TÍNH",
+            "MÔN DẠY",
+            "TRẠNG THÁI CB",
+        ]
+    )
     for i, (code, pos, group, subj, status) in enumerate(STAFF, 1):
         ws.append([i, pos, code, f"Người Thử {i}", group, "Nữ", subj, status])
     wb.save(path)
 
 
 def write_fees(path: Path) -> None:
-    head = ["STT", "Mã giao dịch", "Mã hóa đơn", "Mã học sinh", "Họ tên học sinh", "Lớp", "Khoản thu", "Kỳ thu",
-            "Số tiền phải nộp", "Số tiền đã nộp", "Hình thức thanh toán", "Đơn vị thanh toán", "Phí giao dịch",
-            "Ngày thanh toán", "Trạng thái"]  # fmt: skip
-    lines = ["SỞ GIÁO DỤC VÀ ĐÀO TẠO TỈNH THỬ NGHIỆM;;;;;;;;;;;CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-             "TRƯỜNG THỬ NGHIỆM;;;;;;;;;;;Độc lập - Tự do - Hạnh phúc", "", "BÁO CÁO ĐỐI SOÁT THU PHÍ",
-             "Từ ngày: 01/08/2024 - Đến ngày: 31/07/2025", "", ";".join(head)]  # fmt: skip
+    head = [
+        "STT",
+        "Mã giao dịch",
+        "Mã hóa đơn",
+        "Mã học sinh",
+        "Họ tên học sinh",
+        "Lớp",
+        "Khoản thu",
+        "Kỳ thu",
+        "Số tiền phải nộp",
+        "Số tiền đã nộp",
+        "Hình thức thanh toán",
+        "Đơn vị thanh toán",
+        "Phí giao dịch",
+        "Ngày thanh toán",
+        "Trạng thái",
+    ]
+    lines = [
+        "SỞ GIÁO DỤC VÀ ĐÀO TẠO TỈNH THỬ NGHIỆM;;;;;;;;;;;CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "TRƯỜNG THỬ NGHIỆM;;;;;;;;;;;Độc lập - Tự do - Hạnh phúc",
+        "",
+        "BÁO CÁO ĐỐI SOÁT THU PHÍ",
+        "Từ ngày: 01/08/2024 - Đến ngày: 31/07/2025",
+        "",
+        ";".join(head),
+    ]
     for i, (tx, due, paid, method, at, status) in enumerate(FEES, 1):
-        lines.append(f"{i};{tx};HD9{i:05d};900000{i:03d};Học Sinh Thử {i};1A;Học phí;09/2024;{due};{paid};"
-                     f"{method};Ngân hàng;;{at};{status}")  # fmt: skip
+        lines.append(
+            f"{i};{tx};HD9{i:05d};900000{i:03d};Học Sinh Thử {i};1A;Học phí;09/2024;{due};{paid};"
+            f"{method};Ngân hàng;;{at};{status}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
 
 
@@ -91,8 +129,23 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def explain(run: Path, criterion: str) -> str:
     cds = Path(sys.executable).with_name("cds")
-    done = subprocess.run([str(cds), "explain", "--school", SCHOOL, "--criterion", criterion, "--year", YEAR,
-                           "--warehouse", str(run / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [
+            str(cds),
+            "explain",
+            "--school",
+            SCHOOL,
+            "--criterion",
+            criterion,
+            "--year",
+            YEAR,
+            "--warehouse",
+            str(run / "wh.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -150,7 +203,8 @@ def test_explain_gradebook(run: Path) -> None:
     num_pairs = block(text, "Dòng tính vào tử số")
     pairs = [line for line in num_pairs if "Sổ điểm lớp" in line]
     # class 1A, Toán: assigned on row 8 of PhanCong_HK1.xlsx; its marks are rows 7–31 of sheet 1A of
-    # TT27_CK1.xlsx (25 students, one row each, with a level and a test score: 50 marks), every student complete
+    # TT27_CK1.xlsx (25 students, one row each, with a level and a test score: 50 marks), every
+    # student complete
     line = next(line for line in pairs if "lớp 1A, môn TOAN" in line)
     assert line.startswith(f"  - {YEAR}/{SCHOOL}/PhanCong_HK1.xlsx, trang PhanCong, dòng 8:")
     assert "25/25 học sinh đủ điểm; đủ" in line
@@ -179,8 +233,15 @@ def test_reviewer_outputs_link_the_same_rows(run: Path) -> None:
     assert f'href="#r-{SCHOOL}-2.3.4"' in html
     part = html.split(f'id="r-{SCHOOL}-2.3.4"')[1].split("</details>")[0]
     cells = re.findall(r'<td>(Tử số|Mẫu số)</td><td>[^<]*</td><td>[^<]*</td><td class="n">(\d+)</td>', part)
-    assert cells == [("Tử số", "2"), ("Tử số", "5"), ("Tử số", "6"),
-                     ("Mẫu số", "2"), ("Mẫu số", "3"), ("Mẫu số", "5"), ("Mẫu số", "6")]  # fmt: skip
+    assert cells == [
+        ("Tử số", "2"),
+        ("Tử số", "5"),
+        ("Tử số", "6"),
+        ("Mẫu số", "2"),
+        ("Mẫu số", "3"),
+        ("Mẫu số", "5"),
+        ("Mẫu số", "6"),
+    ]
     # 266 enrolled students: the HTML shows the first rows of each role and names `cds explain` for the rest
     part = html.split(f'id="r-{SCHOOL}-2.3.2"')[1].split("</details>")[0]
     assert "(532)" in part and f"cds explain --school {SCHOOL} --criterion 2.3.2 --year {YEAR}" in part
@@ -188,8 +249,15 @@ def test_reviewer_outputs_link_the_same_rows(run: Path) -> None:
     sheet = wb["Dòng được đếm"]
     rows = [tuple(c.value for c in r) for r in sheet.iter_rows(min_row=2)]
     staff = [r for r in rows if r[1] == "2.3.4"]
-    assert [(r[2], r[5]) for r in staff] == [("Tử số", 2), ("Tử số", 5), ("Tử số", 6),
-                                             ("Mẫu số", 2), ("Mẫu số", 3), ("Mẫu số", 5), ("Mẫu số", 6)]  # fmt: skip
+    assert [(r[2], r[5]) for r in staff] == [
+        ("Tử số", 2),
+        ("Tử số", 5),
+        ("Tử số", 6),
+        ("Mẫu số", 2),
+        ("Mẫu số", 3),
+        ("Mẫu số", 5),
+        ("Mẫu số", 6),
+    ]
     first = 2 + rows.index(staff[0])
     links = [
         c.hyperlink.location

@@ -47,9 +47,14 @@ def test_a_file_the_pipeline_may_not_read_is_permission_denied(tmp_path: Path) -
         drop = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
     (tmp_path / "child.py").write_text(CHILD, encoding="utf-8")
     wh = tmp_path / "wh.duckdb"
-    done = subprocess.run([*drop, sys.executable, str(tmp_path / "child.py"), str(root), str(wh)], cwd=REPO,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [*drop, sys.executable, str(tmp_path / "child.py"), str(root), str(wh)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     con = raw_store.connect(wh)
     rows = {r[0]: r[1:] for r in con.execute(MANIFEST).fetchall()}

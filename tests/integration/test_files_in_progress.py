@@ -127,7 +127,8 @@ def test_a_csv_whose_last_line_is_cut_rejects_that_row(tmp_path: Path) -> None:
     ).fetchone()
     assert (status, kept, rejected) == ("partly_loaded", 5, 1)
     row, message = con.execute(
-        "SELECT source_row, message FROM dq_quarantine_rows WHERE source_file = ? AND reason_code = 'truncated_row'",
+        "SELECT source_row, message FROM dq_quarantine_rows WHERE source_file = ? AND reason_code "
+        "= 'truncated_row'",
         [cut],
     ).fetchone()
     assert (
@@ -138,5 +139,8 @@ def test_a_csv_whose_last_line_is_cut_rejects_that_row(tmp_path: Path) -> None:
         "SELECT count(*) FROM raw_facility WHERE source_file = ?", [f"{YEAR}/08000001/du.csv"]
     ).fetchone()[0]
     assert whole == 5
-    q = "SELECT * EXCLUDE (ingested_at) FROM raw_facility WHERE NOT ends_with(source_file, '.csv') ORDER BY ALL"
+    q = (
+        "SELECT * EXCLUDE (ingested_at) FROM raw_facility WHERE NOT ends_with(source_file, "
+        "'.csv') ORDER BY ALL"
+    )
     assert con.execute(q).fetchall() == clean.execute(q).fetchall()

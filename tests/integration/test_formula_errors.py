@@ -27,8 +27,11 @@ def write_with_errors(path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("DanhSachPhong")
     ws.write_row(0, 0, [f"Năm học: {YEAR}"])
-    ws.write_row(1, 0, ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet",
-                        "Số máy tính"])  # fmt: skip
+    ws.write_row(
+        1,
+        0,
+        ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet", "Số máy tính"],
+    )
     for i, code in enumerate(("M1", "M2", "M3")):
         ws.write_row(2 + i, 0, [i + 1, code, f"Phòng {code}", "Phòng Tin học", "x", "x"])
         if code == "M2":
@@ -54,7 +57,8 @@ def test_a_cached_formula_error_is_a_reject_naming_the_cell(tmp_path: Path) -> N
     ).fetchall()
     assert loaded == [("M1", 20), ("M3", 20)]  # M2 is not loaded with a blank count
     rejects = con.execute(
-        "SELECT source_sheet, source_row, column_letter, value, message FROM dq_quarantine_rows WHERE source_file = ?",
+        "SELECT source_sheet, source_row, column_letter, value, message FROM dq_quarantine_rows "
+        "WHERE source_file = ?",
         [REL],
     ).fetchall()
     assert [r[:4] for r in rejects] == [("DanhSachPhong", 4, "G", "#DIV/0!")]

@@ -1,5 +1,5 @@
-"""The generator's real-export option (docs/real_exports.md R1–R9 inside a generated province): off by default,
-same truth when on, every real file agrees with its expected reading, and the CK1 values of the vnEdu
+"""The generator's real-export option (docs/real_exports.md R1–R9 inside a generated province): off by
+default, same truth when on, every real file agrees with its expected reading, and the CK1 values of the vnEdu
 book are the plan's (the ones the truth of 2.3.3 is computed from)."""
 
 from __future__ import annotations

@@ -36,8 +36,14 @@ from connectors.http_lms import PullError, get_cursor, latest_pull_status, pull_
 pytestmark = pytest.mark.integration
 
 KEY = "test-key-s3cr3t-value"
-FAST = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=5.0, max_attempts=3, backoff_base_s=0.02,
-                   backoff_max_s=0.1, total_budget_s=8.0)  # fmt: skip
+FAST = RetryPolicy(
+    connect_timeout_s=1.0,
+    read_timeout_s=5.0,
+    max_attempts=3,
+    backoff_base_s=0.02,
+    backoff_max_s=0.1,
+    total_budget_s=8.0,
+)
 PAGE = {"data": [], "next_cursor": None}
 
 
@@ -227,8 +233,11 @@ def send(h: BaseHTTPRequestHandler, served: Served, data: bytes) -> None:
 
 
 def head(h: BaseHTTPRequestHandler, served: Served, **headers: str) -> None:
-    lines = ["HTTP/1.1 200 OK", "Content-Type: application/json", *(f"{k.replace('_', '-')}: {v}"
-                                                                   for k, v in headers.items())]  # fmt: skip
+    lines = [
+        "HTTP/1.1 200 OK",
+        "Content-Type: application/json",
+        *(f"{k.replace('_', '-')}: {v}" for k, v in headers.items()),
+    ]
     send(h, served, ("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))
 
 
@@ -354,8 +363,9 @@ def drip_chunked(h: BaseHTTPRequestHandler, served: Served) -> None:
 
 def drip_headers(h: BaseHTTPRequestHandler, served: Served) -> None:
     body = b'{"data": [], "next_cursor": null}'
-    raw_head = (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nX-Slow: " + "z" * DRIP_BYTES
-                + "\r\n\r\n").encode()  # fmt: skip
+    raw_head = (
+        f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nX-Slow: " + "z" * DRIP_BYTES + "\r\n\r\n"
+    ).encode()
     for b in raw_head:
         if served.stop.wait(DRIP_S / 2):
             return
@@ -370,8 +380,9 @@ def test_dripping_server_cannot_hold_a_request_past_its_deadline(
     raw: Callable[..., tuple[str, Served]], script: Script
 ) -> None:
     base, served = raw(script)
-    policy = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=5.0, max_attempts=3, backoff_base_s=0.02,
-                         total_budget_s=1.0)  # fmt: skip
+    policy = RetryPolicy(
+        connect_timeout_s=1.0, read_timeout_s=5.0, max_attempts=3, backoff_base_s=0.02, total_budget_s=1.0
+    )
     t0 = time.monotonic()
     with JsonClient(KEY, policy) as client, pytest.raises(ApiError) as err:
         client.get_json(f"{base}/v1/metrics")
@@ -397,8 +408,14 @@ def test_deadline_is_the_request_not_each_attempt(raw: Callable[..., tuple[str, 
         drip_body(h, served)
 
     base, _ = raw(flaky_then_drip)
-    policy = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=5.0, max_attempts=5, backoff_base_s=0.02,
-                         backoff_max_s=0.05, total_budget_s=1.2)  # fmt: skip
+    policy = RetryPolicy(
+        connect_timeout_s=1.0,
+        read_timeout_s=5.0,
+        max_attempts=5,
+        backoff_base_s=0.02,
+        backoff_max_s=0.05,
+        total_budget_s=1.2,
+    )
     t0 = time.monotonic()
     with JsonClient(KEY, policy) as client, pytest.raises(ApiError) as err:
         client.get_json(f"{base}/v1/metrics")
@@ -454,18 +471,26 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 

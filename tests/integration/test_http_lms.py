@@ -38,8 +38,15 @@ from connectors.http_lms import (
 pytestmark = pytest.mark.integration
 
 KEY = "test-key-s3cr3t-value"
-FAST = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=4, backoff_base_s=0.02,
-                   backoff_max_s=0.1, max_retry_after_s=5.0, total_budget_s=8.0)  # fmt: skip
+FAST = RetryPolicy(
+    connect_timeout_s=1.0,
+    read_timeout_s=2.0,
+    max_attempts=4,
+    backoff_base_s=0.02,
+    backoff_max_s=0.1,
+    max_retry_after_s=5.0,
+    total_budget_s=8.0,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,26 +154,56 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 # ---------------------------------------------------------------------------------------------
 # Push objects and a change-log API over them
 # ---------------------------------------------------------------------------------------------
-def users_push(day: int, school: str = "08000123", pins: tuple[str, ...] = ("CB00001234",), value: float = 1,
-               envelope: bool = False) -> dict[str, Any]:  # fmt: skip
+def users_push(
+    day: int,
+    school: str = "08000123",
+    pins: tuple[str, ...] = ("CB00001234",),
+    value: float = 1,
+    envelope: bool = False,
+) -> dict[str, Any]:
     body = {
-        "provdoet_code": "08", "school_code": school, "school_level": "03", "school_year_code": 2024,
-        "semester_code": 1, "measured_at": f"2025-01-{day:02d}T23:00:00+07:00",
-        "users": [{"user_pin": p, "metrics": [
-            {"key": "total_lessons", "value": value, "subject_code": "TOAN", "grade_code": "06",
-             "dim_value": "video"},
-            {"key": "live_sessions", "value": value + 1}]} for p in pins],
-    }  # fmt: skip
+        "provdoet_code": "08",
+        "school_code": school,
+        "school_level": "03",
+        "school_year_code": 2024,
+        "semester_code": 1,
+        "measured_at": f"2025-01-{day:02d}T23:00:00+07:00",
+        "users": [
+            {
+                "user_pin": p,
+                "metrics": [
+                    {
+                        "key": "total_lessons",
+                        "value": value,
+                        "subject_code": "TOAN",
+                        "grade_code": "06",
+                        "dim_value": "video",
+                    },
+                    {"key": "live_sessions", "value": value + 1},
+                ],
+            }
+            for p in pins
+        ],
+    }
     return {"error_code": 0, "data": body, "message": ""} if envelope else body
 
 
 def schools_push(day: int) -> dict[str, Any]:
     return {
-        "provdoet_code": "08", "school_year_code": 2024, "semester_code": 1,
+        "provdoet_code": "08",
+        "school_year_code": 2024,
+        "semester_code": 1,
         "measured_at": f"2025-01-{day:02d}T23:00:00+07:00",
-        "schools": [{"school_code": "08000123", "school_level": "03", "has_lms": True, "shared_to_hub": 3,
-                     "metrics": [{"key": "total_shared_to_hub", "value": 3}]}],
-    }  # fmt: skip
+        "schools": [
+            {
+                "school_code": "08000123",
+                "school_level": "03",
+                "has_lms": True,
+                "shared_to_hub": 3,
+                "metrics": [{"key": "total_shared_to_hub", "value": 3}],
+            }
+        ],
+    }
 
 
 def rows_per(obj: dict[str, Any]) -> int:
@@ -197,8 +234,10 @@ def n_rows(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def n_distinct_keys(con: duckdb.DuckDBPyConnection) -> int:
-    sql = ("SELECT count(*) FROM (SELECT DISTINCT school_code, school_year, user_pin, metric, period_start, "
-           "period_end, subject_code, grade, dim_value, measured_at FROM raw_lms_activity)")  # fmt: skip
+    sql = (
+        "SELECT count(*) FROM (SELECT DISTINCT school_code, school_year, user_pin, metric, period_start, "
+        "period_end, subject_code, grade, dim_value, measured_at FROM raw_lms_activity)"
+    )
     return con.execute(sql).fetchall()[0][0]
 
 
@@ -217,8 +256,13 @@ def test_happy_path_pages_provenance_and_quarantine(
     fake, base = api
     bad = users_push(9)
     del bad["users"][0]["user_pin"]
-    items = [users_push(10, envelope=True), users_push(11, pins=("CB00001234", "0812345678")), schools_push(11),
-             bad, users_push(12, pins=("PH00000001",))]  # fmt: skip
+    items = [
+        users_push(10, envelope=True),
+        users_push(11, pins=("CB00001234", "0812345678")),
+        schools_push(11),
+        bad,
+        users_push(12, pins=("PH00000001",)),
+    ]
     fake.handler = ChangeLog(items)
 
     s = pull(con, base)
@@ -307,8 +351,9 @@ def test_read_timeout_then_success(api: tuple[FakeApi, str], con: duckdb.DuckDBP
     fake, base = api
     fake.handler = ChangeLog([users_push(1)])
     fake.script = [Reply(200, {"data": [], "next_cursor": None}, delay_s=1.0)]
-    policy = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=0.3, max_attempts=3, backoff_base_s=0.02,
-                         total_budget_s=5.0)  # fmt: skip
+    policy = RetryPolicy(
+        connect_timeout_s=1.0, read_timeout_s=0.3, max_attempts=3, backoff_base_s=0.02, total_budget_s=5.0
+    )
     t0 = time.monotonic()
     s = pull(con, base, policy=policy)
     assert time.monotonic() - t0 < 1.0  # gave up on the slow answer at the read timeout
@@ -335,8 +380,9 @@ def test_transient_fault_then_success(
     assert n_rows(con) == 2 * rows_per(users_push(1))
 
 
-def test_repeated_and_shrinking_pages_give_no_duplicates(api: tuple[FakeApi, str],
-                                                         con: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_repeated_and_shrinking_pages_give_no_duplicates(
+    api: tuple[FakeApi, str], con: duckdb.DuckDBPyConnection
+) -> None:
     fake, base = api
     a, b, c, d = users_push(1), users_push(2), users_push(3), users_push(4)
     # pull 1: page 2 repeats page 1 under another cursor, page 3 overlaps; no resume cursor given
@@ -361,8 +407,10 @@ def test_repeated_and_shrinking_pages_give_no_duplicates(api: tuple[FakeApi, str
     s2 = pull(con, base)
     assert s2.rows_replaced == 3 * rows_per(a)
     assert n_rows(con) == distinct == n_distinct_keys(con)
-    v = con.execute("SELECT value FROM raw_lms_activity WHERE metric = 'lessons_assigned' "
-                    "AND period_start = DATE '2025-01-04'").fetchall()  # fmt: skip
+    v = con.execute(
+        "SELECT value FROM raw_lms_activity WHERE metric = 'lessons_assigned' "
+        "AND period_start = DATE '2025-01-04'"
+    ).fetchall()
     assert v == [(9.0,)]
 
     # pull 3: the very same page fetched twice (a re-run with an unchanged server) → still no duplicates
@@ -392,8 +440,9 @@ def test_persistent_failure_is_clear_bounded_and_writes_nothing(
 
     fake.handler = flaky
     caplog.set_level(logging.DEBUG)
-    policy = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=1.0, max_attempts=3, backoff_base_s=0.05,
-                         total_budget_s=5.0)  # fmt: skip
+    policy = RetryPolicy(
+        connect_timeout_s=1.0, read_timeout_s=1.0, max_attempts=3, backoff_base_s=0.05, total_budget_s=5.0
+    )
     t0 = time.monotonic()
     with pytest.raises(PullError) as err:
         pull(con, base, policy=policy)
@@ -412,8 +461,9 @@ def test_persistent_failure_is_clear_bounded_and_writes_nothing(
     assert (s.cursor_before, s.objects, s.objects_quarantined) == ("seq:2", 3, 1)
 
 
-def test_persistent_bad_json_gives_up_with_clear_error(api: tuple[FakeApi, str],
-                                                       con: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_persistent_bad_json_gives_up_with_clear_error(
+    api: tuple[FakeApi, str], con: duckdb.DuckDBPyConnection
+) -> None:
     fake, base = api
     fake.handler = lambda q: Reply(200, b'{"data": [{"users": [')
     with pytest.raises(PullError) as err:
@@ -432,8 +482,9 @@ def test_bad_key_is_not_retried(api: tuple[FakeApi, str], con: duckdb.DuckDBPyCo
     assert "CDS_API_KEY" in err.value.message_vi and "wrong-key" not in str(err.value)
 
 
-def test_api_key_from_environment(api: tuple[FakeApi, str], con: duckdb.DuckDBPyConnection,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_api_key_from_environment(
+    api: tuple[FakeApi, str], con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake, base = api
     fake.handler = ChangeLog([users_push(1)])
     monkeypatch.setenv("CDS_API_KEY", KEY)
@@ -482,8 +533,9 @@ def test_every_pull_is_recorded_and_the_latest_is_read(api: tuple[FakeApi, str],
     assert before <= st.started_at <= st.finished_at <= dt.datetime.now()
 
     fake.handler = lambda q: Reply(503, {"error": "down"})
-    quick = RetryPolicy(connect_timeout_s=1.0, read_timeout_s=1.0, max_attempts=2, backoff_base_s=0.02,
-                        total_budget_s=5.0)  # fmt: skip
+    quick = RetryPolicy(
+        connect_timeout_s=1.0, read_timeout_s=1.0, max_attempts=2, backoff_base_s=0.02, total_budget_s=5.0
+    )
     with pytest.raises(PullError) as err:
         pull(con, base, policy=quick)
     assert (err.value.code, err.value.http_status) == ("server_error", 503)

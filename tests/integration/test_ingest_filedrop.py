@@ -16,15 +16,27 @@ from connectors.filedrop import ingest_inbox
 
 pytestmark = pytest.mark.integration
 Y, S = "2024-2025", "08000123"
-ROOM_HDR = ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet", "Số máy tính",
-            "Số máy tính hoạt động"]  # fmt: skip
+ROOM_HDR = [
+    "STT",
+    "Mã phòng",
+    "Tên phòng",
+    "Loại phòng",
+    "Máy chiếu/Ti vi",
+    "Kết nối Internet",
+    "Số máy tính",
+    "Số máy tính hoạt động",
+]
 
 
 def rooms(n: int, bad: int = 0) -> list[list]:
     body = [[i, f"P{i:02d}", f"Phòng {i}", "Phòng học", "x", "", 0, 0] for i in range(1, n + 1)]
     body += [[n + i, f"Q{i:02d}", "Lạ", "Phòng bí ẩn", "x", "", 0, 0] for i in range(1, bad + 1)]
-    return [*B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", "Năm học: 2024-2025"), ROOM_HDR, *body,
-            *B.footer(n + bad)]  # fmt: skip
+    return [
+        *B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", "Năm học: 2024-2025"),
+        ROOM_HDR,
+        *body,
+        *B.footer(n + bad),
+    ]
 
 
 @pytest.fixture()
@@ -59,12 +71,19 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
     msg = con.execute(
         "SELECT message FROM dq_quarantine_rows WHERE source_file LIKE '%/phong.xlsx'"
     ).fetchone()[0]
-    assert msg == (f"Tệp {Y}/{S}/phong.xlsx, trang Phong, dòng 12, cột D (Loại phòng): Giá trị không có trong "
-                   "danh mục — giá trị 'Phòng bí ẩn'; yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, "
-                   "Phòng học bộ môn, Thư viện, Phòng studio, Phòng y tế, Phòng hành chính, Khác.")  # fmt: skip
+    assert msg == (
+        f"Tệp {Y}/{S}/phong.xlsx, trang Phong, dòng 12, cột D (Loại phòng): Giá trị không có trong "
+        "danh mục — giá trị 'Phòng bí ẩn'; yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, "
+        "Phòng học bộ môn, Thư viện, Phòng studio, Phòng y tế, Phòng hành chính, Khác."
+    )
     # column offset 2: the letter is the true Excel column (F), not the grid's
-    assert con.execute("SELECT count(*) FROM raw_facility WHERE room_name = 'Phòng 1' AND source_file LIKE "
-                       "'%phong2.xlsx'").fetchone()[0] == 1  # fmt: skip
+    assert (
+        con.execute(
+            "SELECT count(*) FROM raw_facility WHERE room_name = 'Phòng 1' AND source_file LIKE "
+            "'%phong2.xlsx'"
+        ).fetchone()[0]
+        == 1
+    )
     # idempotent re-run: only skipped events, same counts
     s2 = ingest_inbox(con, inbox, hash_key="k")
     assert s2.skipped == s1.files_seen and not s2.changed
@@ -95,11 +114,25 @@ def test_outcomes_rerun_modify_delete(inbox: Path, tmp_path: Path) -> None:
 def test_student_codes_resolved_across_files(tmp_path: Path) -> None:
     ib = tmp_path / "inbox"
     hdr = ["STT", "Mã học sinh", "Mã định danh Bộ GD&ĐT", "Họ và tên", "Ngày sinh", "Giới tính", "Lớp"]
-    B.write_xlsx(ib / Y / S / "ds.xlsx", {"DS": [*B.title("TRƯỜNG THCS A", "DANH SÁCH HỌC SINH LỚP 6A",
-                 "Năm học: 2024-2025"), hdr, [1, "2501234567", "0800012345", "An", "05/09/2012", "Nữ", "6A"]]})  # fmt: skip
-    gb = [*B.title("TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC", "Lớp: 6A - Môn học: Toán - Học kỳ: I - Năm học: 2024-2025"),
-          ["STT", "Mã HS", "Họ tên", "Điểm TX1", "Điểm GK", "Điểm CK"],
-          [1, "2501234567", "An", 8, 7, 9], [2, "0800012345", "An", 8, 7, 9], [3, "2599999999", "X", 5, 5, 5]]  # fmt: skip
+    B.write_xlsx(
+        ib / Y / S / "ds.xlsx",
+        {
+            "DS": [
+                *B.title("TRƯỜNG THCS A", "DANH SÁCH HỌC SINH LỚP 6A", "Năm học: 2024-2025"),
+                hdr,
+                [1, "2501234567", "0800012345", "An", "05/09/2012", "Nữ", "6A"],
+            ]
+        },
+    )
+    gb = [
+        *B.title(
+            "TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC", "Lớp: 6A - Môn học: Toán - Học kỳ: I - Năm học: 2024-2025"
+        ),
+        ["STT", "Mã HS", "Họ tên", "Điểm TX1", "Điểm GK", "Điểm CK"],
+        [1, "2501234567", "An", 8, 7, 9],
+        [2, "0800012345", "An", 8, 7, 9],
+        [3, "2599999999", "X", 5, 5, 5],
+    ]
     B.write_xlsx(ib / Y / S / "a_diem.xlsx", {"Toan": gb})
     con = _con(tmp_path)
     ingest_inbox(con, ib, hash_key="k")
@@ -162,8 +195,12 @@ def test_unchanged_files_skip_the_content_checks(tmp_path: Path, monkeypatch: py
     events = dict(
         con.execute("SELECT source_file, action FROM ingest_events WHERE run_id = ?", [s2.run_id]).fetchall()
     )
-    assert events == {f"{Y}/{S}/phong.xlsx": "skipped", f"{Y}/{S}/rong.csv": "skipped",
-                      f"{Y}/{S}/phong.csv": "replaced", f"{Y}/{S}/phong3.xlsx": "replaced"}  # fmt: skip
+    assert events == {
+        f"{Y}/{S}/phong.xlsx": "skipped",
+        f"{Y}/{S}/rong.csv": "skipped",
+        f"{Y}/{S}/phong.csv": "replaced",
+        f"{Y}/{S}/phong3.xlsx": "replaced",
+    }
     rows = con.execute("SELECT source_file, count(*) FROM raw_facility GROUP BY 1").fetchall()
     assert dict(rows) == {f"{Y}/{S}/phong.xlsx": 4, f"{Y}/{S}/phong.csv": 3, f"{Y}/{S}/phong3.xlsx": 5}
     assert con.execute("SELECT count(*) FROM raw_facility WHERE room_name = 'Phòng 9'").fetchone()[0] == 1

@@ -23,16 +23,28 @@ from connectors.messages import reason_text
 
 pytestmark = pytest.mark.integration
 Y, S = "2024-2025", "08000123"
-ROOM_HDR = ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet", "Số máy tính",
-            "Số máy tính hoạt động"]  # fmt: skip
+ROOM_HDR = [
+    "STT",
+    "Mã phòng",
+    "Tên phòng",
+    "Loại phòng",
+    "Máy chiếu/Ti vi",
+    "Kết nối Internet",
+    "Số máy tính",
+    "Số máy tính hoạt động",
+]
 
 
 def room_rows(n: int, header: list[str] = ROOM_HDR, year: str = Y) -> list[list]:
     body = [
         [i, f"P{i:02d}", f"Phòng {i}", "Phòng Tin học", "x", "x", 20 + i, 18 + i] for i in range(1, n + 1)
     ]
-    return [*B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", f"Năm học: {year}"), header, *body,
-            *B.footer(n)]  # fmt: skip
+    return [
+        *B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", f"Năm học: {year}"),
+        header,
+        *body,
+        *B.footer(n),
+    ]
 
 
 def ingest(inbox: Path) -> duckdb.DuckDBPyConnection:
@@ -60,8 +72,16 @@ def expected_rooms(n: int) -> list[tuple]:
 def test_header_line_breaks_and_upper_case(tmp_path: Path) -> None:
     # generator quirks `header_linebreaks` (a break inside the label, or a second line in brackets) and
     # `header_case`: every column is still mapped, so no value is lost and nothing is rejected
-    broken = ["STT", "Mã\nphòng", "Tên phòng", "Loại phòng\n(theo danh mục)", "Máy chiếu/\nTi vi", "Kết nối\nInternet",
-              "Số máy\ntính", "Số máy tính\nhoạt động"]  # fmt: skip
+    broken = [
+        "STT",
+        "Mã\nphòng",
+        "Tên phòng",
+        "Loại phòng\n(theo danh mục)",
+        "Máy chiếu/\nTi vi",
+        "Kết nối\nInternet",
+        "Số máy\ntính",
+        "Số máy tính\nhoạt động",
+    ]
     upper = [h.upper() for h in ROOM_HDR]
     both = [h.upper() for h in broken]
     inbox = tmp_path / "inbox"
@@ -129,9 +149,17 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
     assign_hdr = ["STT", "Mã giáo viên", "Họ tên giáo viên", "Môn học", "Lớp", "Số tiết/tuần"]
     # a teaching assignment needs the semester: neither a title `Học kỳ` nor a column gives it
     no_semester = f"{Y}/{S}/phan_cong.xlsx"
-    B.write_xlsx(inbox / no_semester, {"PC": [*B.title("TRƯỜNG THCS A", "BẢNG PHÂN CÔNG GIẢNG DẠY",
-                                                       "Năm học: 2024-2025"), assign_hdr,
-                                              [1, "CB00000001", "Cô A", "Toán", "6A", 4], *B.footer(1)]})  # fmt: skip
+    B.write_xlsx(
+        inbox / no_semester,
+        {
+            "PC": [
+                *B.title("TRƯỜNG THCS A", "BẢNG PHÂN CÔNG GIẢNG DẠY", "Năm học: 2024-2025"),
+                assign_hdr,
+                [1, "CB00000001", "Cô A", "Toán", "6A", 4],
+                *B.footer(1),
+            ]
+        },
+    )
     # a school file delivered in the province folder: no `Mã trường`, a school name not in the registry
     no_school = f"{Y}/province/phong.xlsx"
     B.write_xlsx(inbox / no_school, {"Phong": room_rows(2)})
@@ -140,14 +168,22 @@ def test_missing_metadata_and_school_unresolved_quarantine_the_file(tmp_path: Pa
     B.write_xlsx(inbox / in_folder, {"Phong": room_rows(2)})
     con = ingest(inbox)
     for rel, code, text, detail in (
-        (no_semester, "missing_metadata",
-         "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
-         " (không tìm thấy học kỳ; đã tìm ở dòng tiêu đề và các cột. Hãy ghi học kỳ ở dòng tiêu đề (ví dụ "
-         "«Học kỳ: 1») hoặc trong một cột)"),
-        (no_school, "school_unresolved",
-         "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh sách trường của Sở "
-         "để đối chiếu)", ""),
-    ):  # fmt: skip
+        (
+            no_semester,
+            "missing_metadata",
+            "Thiếu thông tin bắt buộc (năm học, mã trường, học kỳ…) ở tiêu đề hoặc trong cột",
+            " (không tìm thấy học kỳ; đã tìm ở dòng tiêu đề và các cột. Hãy ghi học kỳ ở dòng tiêu đề (ví dụ "
+            "«Học kỳ: 1») hoặc trong một cột)",
+        ),
+        (
+            no_school,
+            "school_unresolved",
+            "Không xác định được trường của tệp (tiêu đề ghi “TRƯỜNG THCS A” nhưng chưa có danh "
+            "sách trường của Sở "
+            "để đối chiếu)",
+            "",
+        ),
+    ):
         row = manifest_row(con, rel)
         assert (row["status"], row["reason_code"], row["reason"]) == ("quarantined", code, text + detail)
         assert (row["rows_kept"], row["records_written"]) == (0, 0)
@@ -163,8 +199,16 @@ def test_header_matching_two_entities_is_ambiguous(tmp_path: Path) -> None:
     # the four anchors of csdl.rooms.v1 and of misa.vouchers.v1 in one header: same score, two entities
     inbox = tmp_path / "inbox"
     rel = f"{Y}/{S}/hai_loai.xlsx"
-    header = ["Mã phòng", "Loại phòng", "Máy chiếu/TV", "Internet", "Số chứng từ", "Ngày chứng từ", "Loại chứng từ",
-              "Số tiền"]  # fmt: skip
+    header = [
+        "Mã phòng",
+        "Loại phòng",
+        "Máy chiếu/TV",
+        "Internet",
+        "Số chứng từ",
+        "Ngày chứng từ",
+        "Loại chứng từ",
+        "Số tiền",
+    ]
     B.write_xlsx(
         inbox / rel, {"X": [header, ["P01", "Phòng học", "x", "", "PT001", "05/09/2024", "Phiếu thu", 1000]]}
     )
@@ -196,10 +240,17 @@ def test_csv_rows_have_a_blank_sheet(tmp_path: Path) -> None:
     q = con.execute(
         "SELECT source_sheet, source_row, reason_code, message FROM dq_quarantine_rows"
     ).fetchall()
-    assert q == [("", 9, "unknown_value",
-                  f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị 'Phòng bí ẩn'; "
-                  "yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, Phòng học bộ môn, Thư viện, "
-                  "Phòng studio, Phòng y tế, Phòng hành chính, Khác.")]  # fmt: skip
+    assert q == [
+        (
+            "",
+            9,
+            "unknown_value",
+            f"Tệp {rel}, dòng 9, cột D (Loại phòng): Giá trị không có trong danh mục — giá trị "
+            "'Phòng bí ẩn'; "
+            "yêu cầu: một trong: Phòng học, Phòng Tin học, Phòng Ngoại ngữ, Phòng học bộ môn, Thư viện, "
+            "Phòng studio, Phòng y tế, Phòng hành chính, Khác.",
+        )
+    ]
 
 
 def test_empty_json_array_is_an_empty_resource_list(tmp_path: Path) -> None:

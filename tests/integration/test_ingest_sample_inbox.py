@@ -171,8 +171,9 @@ def test_manifest_row_accounting(con: duckdb.DuckDBPyConnection) -> None:
     assert (loaded["records_written"] > loaded["rows_read"]).any()  # grade books: one record per mark
 
 
-def test_good_rows_per_file_and_entity_match_the_generator(con: duckdb.DuckDBPyConnection,
-                                                           generated: Generated) -> None:  # fmt: skip
+def test_good_rows_per_file_and_entity_match_the_generator(
+    con: duckdb.DuckDBPyConnection, generated: Generated
+) -> None:
     planted = generated.rows
     man = raw_store.manifest(con).set_index("source_file")
     assert set(planted["source_file"]) == set(man.index), "every generated file has a manifest row"
@@ -186,10 +187,12 @@ def test_good_rows_per_file_and_entity_match_the_generator(con: duckdb.DuckDBPyC
         for table, entity in _raw_tables(con).items()
     ]
     raw = con.execute(
-        "SELECT entity, source_file, count(*) AS n FROM (SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts)
+        "SELECT entity, source_file, count(*) AS n FROM (SELECT DISTINCT * FROM ("
+        + " UNION ALL ".join(parts)
         + ")) r WHERE NOT EXISTS (SELECT 1 FROM dq_quarantine_rows q WHERE q.source_file = r.source_file "
-        "AND q.source_sheet IS NOT DISTINCT FROM r.source_sheet AND q.source_row = r.source_row) GROUP BY 1, 2"
-    ).df()  # fmt: skip
+        "AND q.source_sheet IS NOT DISTINCT FROM r.source_sheet AND q.source_row = r.source_row) "
+        "GROUP BY 1, 2"
+    ).df()
     per_file = planted.merge(raw, on="source_file", how="left").fillna({"n": 0})
     wrong = per_file[per_file["n"] != per_file["good_rows"]]
     assert wrong.empty, f"raw tables hold another number of good rows:\n{wrong.to_string()}"
@@ -201,8 +204,10 @@ def test_good_rows_per_file_and_entity_match_the_generator(con: duckdb.DuckDBPyC
     have = raw.groupby("entity")["n"].sum().reindex(want.index, fill_value=0)
     assert have.to_dict() == want.to_dict()
     # figures for the report (pytest -s)
-    print(f"\nper-file comparison: {len(planted)} files, {int(planted['good_rows'].sum())} good and "
-          f"{int(planted['bad_rows'].sum())} bad source rows; {len(want)} entities")  # fmt: skip
+    print(
+        f"\nper-file comparison: {len(planted)} files, {int(planted['good_rows'].sum())} good and "
+        f"{int(planted['bad_rows'].sum())} bad source rows; {len(want)} entities"
+    )
 
 
 def expected_grade_warnings(plans: list[Any]) -> set[tuple[str, ...]]:
@@ -235,8 +240,9 @@ def expected_grade_warnings(plans: list[Any]) -> set[tuple[str, ...]]:
     return out
 
 
-def test_grade_book_warnings_match_the_generator_marks(con: duckdb.DuckDBPyConnection,
-                                                       generated: Generated) -> None:  # fmt: skip
+def test_grade_book_warnings_match_the_generator_marks(
+    con: duckdb.DuckDBPyConnection, generated: Generated
+) -> None:
     want = expected_grade_warnings(generated.plans)
     rows = con.execute(
         "SELECT DISTINCT w.reason_code, g.school_code, g.school_year, g.subject_code, g.student_key, "
@@ -253,5 +259,7 @@ def test_grade_book_warnings_match_the_generator_marks(con: duckdb.DuckDBPyConne
     assert {w[0] for w in want} == {"incomplete_tx", "avg_mismatch"}
     assert got - want == set(), sorted(got - want)[:10]
     assert want - got == set(), sorted(want - got)[:10]
-    print(f"\ngrade-book warnings: {sum(w[0] == 'incomplete_tx' for w in got)} incomplete_tx, "
-          f"{sum(w[0] == 'avg_mismatch' for w in got)} avg_mismatch")  # fmt: skip
+    print(
+        f"\ngrade-book warnings: {sum(w[0] == 'incomplete_tx' for w in got)} incomplete_tx, "
+        f"{sum(w[0] == 'avg_mismatch' for w in got)} avg_mismatch"
+    )

@@ -31,8 +31,16 @@ def big_push(path: Path) -> None:
         "metrics": [{"key": "live_sessions", "value": 3}, {"key": "total_tests", "value": 1}],
     }
     users = [{"user_pin": f"CB{i:08d}", **user} for i in range(MAX_JSON_BYTES // 90)]
-    data = {"error_code": 0, "data": {"school_code": "08000003", "school_year_code": 2024, "semester_code": 1,
-                                      "measured_at": "2025-01-12T23:00:00+07:00", "users": users}}  # fmt: skip
+    data = {
+        "error_code": 0,
+        "data": {
+            "school_code": "08000003",
+            "school_year_code": 2024,
+            "semester_code": 1,
+            "measured_at": "2025-01-12T23:00:00+07:00",
+            "users": users,
+        },
+    }
     path.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     assert path.stat().st_size > MAX_JSON_BYTES
 

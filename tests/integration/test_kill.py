@@ -39,11 +39,28 @@ LOAD_TIME_COLUMNS = ("first_arrived", "last_arrived")  # out/season_status_<year
 
 def _cds_run(inbox: Path, warehouse: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "run", "--force", "--inbox", str(inbox), "--warehouse",
-         str(warehouse), "--out", str(out), "--year", harness.YEAR],
-        cwd=harness.REPO_ROOT, env=harness.child_env(PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "run",
+            "--force",
+            "--inbox",
+            str(inbox),
+            "--warehouse",
+            str(warehouse),
+            "--out",
+            str(out),
+            "--year",
+            harness.YEAR,
+        ],
+        cwd=harness.REPO_ROOT,
+        env=harness.child_env(PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _run_to_end(inbox: Path, warehouse: Path, out: Path) -> tuple[list[str], float]:
@@ -83,9 +100,13 @@ def _kill_at(inbox: Path, warehouse: Path, out: Path, marker: str, delay: float)
 
 
 def _raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [t for (t,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1"
-    ).fetchall()]  # fmt: skip
+    return [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw\\_%' "
+            "ESCAPE '\\' ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def check_consistent(warehouse: Path) -> list[str]:
@@ -121,8 +142,9 @@ def check_consistent(warehouse: Path) -> list[str]:
         ]
         for table in ("dq_quarantine_rows", "ingest_warnings"):
             orphans = con.execute(
-                f"SELECT DISTINCT source_file FROM {table} WHERE source_file NOT IN (SELECT source_file FROM ingest_manifest)"
-            ).fetchall()  # fmt: skip
+                f"SELECT DISTINCT source_file FROM {table} WHERE source_file NOT IN (SELECT "
+                "source_file FROM ingest_manifest)"
+            ).fetchall()
             problems += [f"{f}: {table} rows without a manifest row" for (f,) in orphans]
     finally:
         con.close()
@@ -144,9 +166,15 @@ def snapshot(warehouse: Path, out: Path) -> dict[str, str]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         for t in [*_raw_tables(con), "ingest_manifest", "dq_quarantine_rows", "ingest_warnings"]:
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-                [t]).fetchall() if c not in IGNORED_COLUMNS]  # fmt: skip
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [t],
+                ).fetchall()
+                if c not in IGNORED_COLUMNS
+            ]
             select = ", ".join(f'"{c}"' for c in cols)
             snap[t] = con.execute(f"SELECT {select} FROM {t} ORDER BY ALL").df().to_csv(index=False)
     finally:
@@ -176,8 +204,11 @@ def test_killed_runs_leave_a_consistent_warehouse_and_rerun_matches(tmp_path: Pa
             marker, delay = rng.choice(steps), rng.uniform(0.0, 1.0)
         last = _kill_at(inbox, warehouse, out, marker, delay)
         problems = check_consistent(warehouse)
-        log.append(f"trial {trial}: {'fresh' if fresh else 'continued'}, killed {delay:.1f} s after {marker!r} (last {last!r}): "
-                   f"{problems or 'consistent'}")  # fmt: skip
+        log.append(
+            f"trial {trial}: {'fresh' if fresh else 'continued'}, killed {delay:.1f} s after "
+            f"{marker!r} (last {last!r}): "
+            f"{problems or 'consistent'}"
+        )
         assert not problems, "\n".join(log)
         if trial in CHECKPOINTS:
             _run_to_end(inbox, warehouse, out)

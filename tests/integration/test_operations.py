@@ -62,10 +62,25 @@ def test_cds_run_exits_with_a_bilingual_message_and_leaves_the_warehouse_alone(t
     holder = _hold_lock_in_child(warehouse, 20)
     try:
         proc = subprocess.run(
-            [str(BIN / "cds"), "run", "--inbox", str(SAMPLE), "--warehouse", str(warehouse), "--out",
-             str(tmp_path / "out"), "--year", YEAR, "--wait", "0"],
-            capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
-        )  # fmt: skip
+            [
+                str(BIN / "cds"),
+                "run",
+                "--inbox",
+                str(SAMPLE),
+                "--warehouse",
+                str(warehouse),
+                "--out",
+                str(tmp_path / "out"),
+                "--year",
+                YEAR,
+                "--wait",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO_ROOT,
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -172,8 +187,12 @@ def test_changing_one_schools_file_reingests_only_that_file(first_run: dict) -> 
 
 
 def test_cds_config_masks_secrets(tmp_path: Path) -> None:
-    env = {**os.environ, "CDS_HASH_KEY": "very-secret-hash", "CDS_API_KEY": "very-secret-api",
-           "CDS_WAREHOUSE": str(tmp_path / "w.duckdb")}  # fmt: skip
+    env = {
+        **os.environ,
+        "CDS_HASH_KEY": "very-secret-hash",
+        "CDS_API_KEY": "very-secret-api",
+        "CDS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+    }
     proc = subprocess.run([str(BIN / "cds"), "config"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "very-secret" not in proc.stdout
@@ -187,7 +206,11 @@ def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     proc = subprocess.run(
         [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        capture_output=True, text=True, timeout=180, cwd=REPO_ROOT, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO_ROOT,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "All code locations passed validation" in proc.stdout + proc.stderr

@@ -41,9 +41,12 @@ if __name__ == "__main__":
 
 def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
     tables = [e.table for e in load_entities().values()] + ["ingest_warnings"]
-    return {t: con.execute(f"SELECT * EXCLUDE (ingested_at) FROM {t} ORDER BY ALL").fetchall()
-            if t != "ingest_warnings" else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in tables}  # fmt: skip
+    return {
+        t: con.execute(f"SELECT * EXCLUDE (ingested_at) FROM {t} ORDER BY ALL").fetchall()
+        if t != "ingest_warnings"
+        else con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+        for t in tables
+    }
 
 
 def test_a_kill_before_the_references_are_resolved_is_repaired_by_the_next_run(tmp_path: Path) -> None:
@@ -54,8 +57,14 @@ def test_a_kill_before_the_references_are_resolved_is_repaired_by_the_next_run(t
     wh = tmp_path / "wh.duckdb"
     script = tmp_path / "killed_run.py"
     script.write_text(KILLED_RUN)
-    proc = subprocess.run([sys.executable, str(script), str(wh), str(INBOX), YEAR], cwd=harness.REPO_ROOT,
-                          env=harness.child_env(), capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(script), str(wh), str(INBOX), YEAR],
+        cwd=harness.REPO_ROOT,
+        env=harness.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
 
     con = raw_store.connect(wh)

@@ -25,8 +25,14 @@ def make_inbox(root: Path) -> Path:
 def test_ingest_pulls_api_rows(api, tmp_path: Path) -> None:  # noqa: F811
     fake, base = api
     fake.handler = lambda q: Reply(200, {"data": [users_push(5, school="08000001")], "next_cursor": None})
-    settings = get_settings(inbox=make_inbox(tmp_path / "inbox"), warehouse=tmp_path / "w.duckdb",
-                            out=tmp_path / "out", school_year=YEAR, api_base_url=base, api_key=KEY)  # fmt: skip
+    settings = get_settings(
+        inbox=make_inbox(tmp_path / "inbox"),
+        warehouse=tmp_path / "w.duckdb",
+        out=tmp_path / "out",
+        school_year=YEAR,
+        api_base_url=base,
+        api_key=KEY,
+    )
     assert run_pipeline(settings)
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     rows = con.execute(
@@ -39,7 +45,13 @@ def test_ingest_pulls_api_rows(api, tmp_path: Path) -> None:  # noqa: F811
 def test_failing_api_does_not_fail_the_run(api, tmp_path: Path) -> None:  # noqa: F811
     fake, base = api
     fake.handler = lambda q: Reply(401, {"error": "bad key"})
-    settings = get_settings(inbox=make_inbox(tmp_path / "inbox"), warehouse=tmp_path / "w.duckdb",
-                            out=tmp_path / "out", school_year=YEAR, api_base_url=base, api_key="wrong")  # fmt: skip
+    settings = get_settings(
+        inbox=make_inbox(tmp_path / "inbox"),
+        warehouse=tmp_path / "w.duckdb",
+        out=tmp_path / "out",
+        school_year=YEAR,
+        api_base_url=base,
+        api_key="wrong",
+    )
     assert run_pipeline(settings)
     assert points_from_workbook(tmp_path / "out") == EXPECTED_POINTS

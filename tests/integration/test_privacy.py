@@ -56,8 +56,14 @@ def _people() -> dict[str, set[str]]:
     clear: set[str] = set()
     for rel in PEOPLE_FILES:
         path = harness.SAMPLE / harness.YEAR / rel
-        ctx = ParseContext(file=rel, folder_year=harness.YEAR, folder_school=rel.split("/")[0],
-                           school_names={}, hash_key=harness.TEST_HASH_KEY, platform_by_school={})  # fmt: skip
+        ctx = ParseContext(
+            file=rel,
+            folder_year=harness.YEAR,
+            folder_school=rel.split("/")[0],
+            school_names={},
+            hash_key=harness.TEST_HASH_KEY,
+            platform_by_school={},
+        )
         res = parse_file(path, rel, ctx)
         assert res.status != "quarantined", res.reason
         for sheet in res.sheets:
@@ -116,7 +122,12 @@ def test_people_loaded_then_hashed_in_raw(corpus_run: harness.CorpusRun, people:
         ).fetchall()
         problems = []
         for table, col in cols:
-            values = [v for (v,) in con.execute(f'SELECT DISTINCT "{col}" FROM {table} WHERE "{col}" IS NOT NULL').fetchall()]  # fmt: skip
+            values = [
+                v
+                for (v,) in con.execute(
+                    f'SELECT DISTINCT "{col}" FROM {table} WHERE "{col}" IS NOT NULL'
+                ).fetchall()
+            ]
             if col.endswith("_hash"):
                 problems += [f"{table}.{col} = {v!r} is not an HMAC" for v in values if not _HEX64.match(v)]
             for v in values:
@@ -172,8 +183,14 @@ def test_workbooks_are_formula_safe_and_html_escapes(corpus_run: harness.CorpusR
 
 # ----------------------------------------------------------------------------- production hash key
 def test_run_pipeline_refuses_production_with_the_default_key(tmp_path: Path) -> None:
-    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out",
-                            school_year=harness.YEAR, mode="production", hash_key=DEFAULT_HASH_KEY)  # fmt: skip
+    settings = get_settings(
+        inbox=tmp_path / "inbox",
+        warehouse=tmp_path / "wh.duckdb",
+        out=tmp_path / "out",
+        school_year=harness.YEAR,
+        mode="production",
+        hash_key=DEFAULT_HASH_KEY,
+    )
     console = Console(record=True, width=300)
     outcome = run_pipeline(settings, console)
     assert not outcome and outcome.status == "refused"
@@ -185,10 +202,27 @@ def test_run_pipeline_refuses_production_with_the_default_key(tmp_path: Path) ->
 def test_cds_run_refuses_production_with_the_default_key(tmp_path: Path) -> None:
     env = harness.child_env(CDS_MODE="production", CDS_HASH_KEY=DEFAULT_HASH_KEY)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(tmp_path), "--warehouse",
-         str(tmp_path / "wh.duckdb"), "--out", str(tmp_path / "out"), "--year", harness.YEAR],
-        cwd=harness.REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "run",
+            "--inbox",
+            str(tmp_path),
+            "--warehouse",
+            str(tmp_path / "wh.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+            "--year",
+            harness.YEAR,
+        ],
+        cwd=harness.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "CDS_HASH_KEY" in proc.stdout and "Refusing to run in production mode" in proc.stdout
     assert not (tmp_path / "wh.duckdb").exists()
@@ -240,13 +274,18 @@ def test_no_table_of_the_warehouse_carries_clear_personal_values(
         tables = {t for _, t, _ in cols}
         assert {"dq_quarantine_rows", "ingest_warnings", "raw_student"} <= tables
         masked = con.execute(
-            "SELECT count(*) FROM dq_quarantine_rows q WHERE q.canonical_column IN ('phone_hash', 'citizen_id_hash', "
+            "SELECT count(*) FROM dq_quarantine_rows q WHERE q.canonical_column IN ('phone_hash', "
+            "'citizen_id_hash', "
             "'parent_phone_hash', 'dob', 'full_name') AND q.value IS NOT NULL"
         ).fetchone()[0]
         problems = []
         for schema, table, col in cols:
-            values = [v for (v,) in con.execute(
-                f'SELECT DISTINCT "{col}" FROM "{schema}"."{table}" WHERE "{col}" IS NOT NULL').fetchall()]  # fmt: skip
+            values = [
+                v
+                for (v,) in con.execute(
+                    f'SELECT DISTINCT "{col}" FROM "{schema}"."{table}" WHERE "{col}" IS NOT NULL'
+                ).fetchall()
+            ]
             text = "\n".join(values)
             problems += [f"{table}.{col} holds clear {c}" for c in people["clear"] if c in text]
             if not _PERSONAL_LAYER.match(table):

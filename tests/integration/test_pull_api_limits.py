@@ -34,12 +34,21 @@ class Log:
 
 
 def config(tmp_path: Path, base: str) -> PipelineConfig:
-    return PipelineConfig(inbox=str(tmp_path), out=str(tmp_path), indicator_set="x", hash_key="k",
-                          api_base_url=base, api_key=KEY)  # fmt: skip
+    return PipelineConfig(
+        inbox=str(tmp_path),
+        out=str(tmp_path),
+        indicator_set="x",
+        hash_key="k",
+        api_base_url=base,
+        api_key=KEY,
+    )
 
 
-def test_a_failed_pull_shows_on_the_asset_in_vietnamese(api, tmp_path: Path,  # noqa: F811
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_failed_pull_shows_on_the_asset_in_vietnamese(
+    api,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake, base = api
     fake.handler = ChangeLog(
         [users_push(d, pins=tuple(f"CB{i:08d}" for i in range(20))) for d in range(1, 4)]
@@ -69,8 +78,14 @@ def test_a_dripping_api_cannot_hold_the_run(raw, tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("CDS_API_PULL_DEADLINE_SECONDS", "1.5")
     for school, rooms in ROOMS.items():
         write_rooms(tmp_path / "inbox" / YEAR / school / "phong_hoc.xlsx", school, rooms)
-    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "w.duckdb", out=tmp_path / "out",
-                            school_year=YEAR, api_base_url=base, api_key=KEY)  # fmt: skip
+    settings = get_settings(
+        inbox=tmp_path / "inbox",
+        warehouse=tmp_path / "w.duckdb",
+        out=tmp_path / "out",
+        school_year=YEAR,
+        api_base_url=base,
+        api_key=KEY,
+    )
     t0 = time.monotonic()
     outcome = run_pipeline(settings)
     elapsed = time.monotonic() - t0

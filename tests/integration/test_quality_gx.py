@@ -22,10 +22,17 @@ NOW = dt.datetime(2025, 3, 1, 12, 0)
 
 
 def _facility(n: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "school_code": "08000001", "school_year": Y, "source_file": "f.xlsx", "source_sheet": "S",
-        "source_row": range(n), "room_code": [f"P{i}" for i in range(n)], "ingested_at": NOW - dt.timedelta(days=1),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "school_code": "08000001",
+            "school_year": Y,
+            "source_file": "f.xlsx",
+            "source_sheet": "S",
+            "source_row": range(n),
+            "room_code": [f"P{i}" for i in range(n)],
+            "ingested_at": NOW - dt.timedelta(days=1),
+        }
+    )
 
 
 def test_raw_and_published_suites(tmp_path: Path) -> None:
@@ -33,9 +40,21 @@ def test_raw_and_published_suites(tmp_path: Path) -> None:
     con = duckdb.connect(":memory:")
     raw_store.ensure_schema(con)
     raw_store.insert_rows(con, "facility", _facility(10))
-    raw_store.insert_frame(con, "ingest_manifest", pd.DataFrame([
-        {"source_file": "f.xlsx", "delivery_year": Y, "delivery_school": "08000001", "status": "loaded",
-         "ingested_at": NOW - dt.timedelta(days=1)}]))  # fmt: skip
+    raw_store.insert_frame(
+        con,
+        "ingest_manifest",
+        pd.DataFrame(
+            [
+                {
+                    "source_file": "f.xlsx",
+                    "delivery_year": Y,
+                    "delivery_school": "08000001",
+                    "status": "loaded",
+                    "ingested_at": NOW - dt.timedelta(days=1),
+                }
+            ]
+        ),
+    )
     first = run_raw_inputs_suite(con, Y, docs, now=NOW)
     assert (docs / "index.html").is_file() and first.docs_index == docs / "index.html"
     failed = {(f["expectation"], f["kwargs"].get("column")) for f in first.failed}
@@ -45,15 +64,25 @@ def test_raw_and_published_suites(tmp_path: Path) -> None:
     failed = {(f["expectation"], f["kwargs"].get("column")) for f in second.failed}
     assert ("expect_column_values_to_be_between", "ratio") in failed
 
-    scored = pd.DataFrame({"school_code": ["A", "A", "B", "B"], "criterion_code": ["1.4", "1.7.1", "1.4", "1.4"],
-                           "points": [2.0, 9.0, 1.0, 1.0], "max_points": [4.0, 8.0, 4.0, 4.0]})  # fmt: skip
-    scores = pd.DataFrame({"school_code": ["A", "B"], "group_1_points": [60.0, 60.0], "group_1_level": [2, 3],
-                           "level": [2, 3]})  # fmt: skip
+    scored = pd.DataFrame(
+        {
+            "school_code": ["A", "A", "B", "B"],
+            "criterion_code": ["1.4", "1.7.1", "1.4", "1.4"],
+            "points": [2.0, 9.0, 1.0, 1.0],
+            "max_points": [4.0, 8.0, 4.0, 4.0],
+        }
+    )
+    scores = pd.DataFrame(
+        {"school_code": ["A", "B"], "group_1_points": [60.0, 60.0], "group_1_level": [2, 3], "level": [2, 3]}
+    )
     out = run_published_suite(scored, scores, docs, level_of=lambda p: 3 if p > 80 else 2 if p >= 50 else 1)
     assert not out.success
     failed = {f["expectation"] for f in out.failed}
-    assert failed == {"expect_compound_columns_to_be_unique", "expect_column_pair_values_a_to_be_greater_than_b",
-                      "expect_column_values_to_be_in_set"}  # fmt: skip
+    assert failed == {
+        "expect_compound_columns_to_be_unique",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_values_to_be_in_set",
+    }
     html = (docs / "index.html").read_text(encoding="utf-8")
     # both suites of the year on one offline page, in Vietnamese
     assert "Dữ liệu đầu vào" in html and "Kết quả công bố" in html

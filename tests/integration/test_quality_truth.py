@@ -54,8 +54,10 @@ def test_small_batches_validate_like_one_batch(warehouse: Path, tmp_path: Path) 
     con = raw_store.connect(copy)
     try:
         # marks out of range in about one grade book row in 400, spread over many files
-        con.execute("UPDATE raw_grade_entry SET value_num = 12.5 "
-                    "WHERE value_num IS NOT NULL AND hash(source_file, source_row, slot) % 400 = 0")  # fmt: skip
+        con.execute(
+            "UPDATE raw_grade_entry SET value_num = 12.5 "
+            "WHERE value_num IS NOT NULL AND hash(source_file, source_row, slot) % 400 = 0"
+        )
         batched = _validate_afresh(con, SMALL_BATCH)
         whole = _validate_afresh(con, 10**9)
     finally:

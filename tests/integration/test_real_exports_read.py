@@ -56,11 +56,18 @@ def test_r4_so_student_list_loads_as_students_not_staff(tmp_path: Path) -> None:
         ).fetchall()
     }
     want = {
-        (sheet.name, rec["row"]): (rec["moet_id"], rec["status"], rec["is_enrolled"], rec["class_name"],
-                                   rec["grade"], "08000003", YEAR)
+        (sheet.name, rec["row"]): (
+            rec["moet_id"],
+            rec["status"],
+            rec["is_enrolled"],
+            rec["class_name"],
+            rec["grade"],
+            "08000003",
+            YEAR,
+        )
         for sheet in expected.sheets
         for rec in sheet.records
-    }  # fmt: skip
+    }
     assert got == want
     # no column left unaccounted: every non-empty header of the file is a column of the layout
     layout = next(lay for lay in load_layouts() if lay.id == "csdl.student_list_so.v1")
@@ -116,15 +123,26 @@ def _write_vnedu(
     ]
     path = tmp_path / "inbox" / YEAR / "08000001" / RP.vnedu_summary_file_name(grade)
     path.parent.mkdir(parents=True)
-    exp = RP.write_vnedu_summary(path, classes, school_name="Trường Tiểu học Tân Hòa", district="Sơn Dương",
-                                 year=YEAR, period=period, tick=tick, **options)  # fmt: skip
+    exp = RP.write_vnedu_summary(
+        path,
+        classes,
+        school_name="Trường Tiểu học Tân Hòa",
+        district="Sơn Dương",
+        year=YEAR,
+        period=period,
+        tick=tick,
+        **options,
+    )
     return path, exp
 
 
-@pytest.mark.parametrize(("structure", "period", "tick"), [("R1", "CN", "\uf0fc"), ("R1", "CN", "x"),
-                                                          ("R1", "CN", "✔"), ("R2", "CK1", "\uf0fc")])  # fmt: skip
-def test_r1_r2_vnedu_summary_book_every_value_per_pupil(tmp_path: Path, structure: str, period: str,
-                                                        tick: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("structure", "period", "tick"),
+    [("R1", "CN", "\uf0fc"), ("R1", "CN", "x"), ("R1", "CN", "✔"), ("R2", "CK1", "\uf0fc")],
+)
+def test_r1_r2_vnedu_summary_book_every_value_per_pupil(
+    tmp_path: Path, structure: str, period: str, tick: str
+) -> None:
     """The vnEdu primary summary book (R1 end of year, R2 first semester; `.xls` container xlrd refuses)
     is read as the vnEdu layout, never the CSDL import layout: the period from the title line only, the
     year from the title, the school from the folder; the 4 header tiers read from the file; every subject
@@ -138,7 +156,8 @@ def test_r1_r2_vnedu_summary_book_every_value_per_pupil(tmp_path: Path, structur
     manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
     assert manifest == [("loaded", "vnedu.tt27_summary.v1", n_pupils, n_pupils)]
     meta = con.execute(
-        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM raw_grade_entry"
+        "SELECT DISTINCT school_code, school_year, period, semester, source_system, moet_id FROM "
+        "raw_grade_entry"
     ).fetchall()
     assert meta == [("08000001", YEAR, period, "CN" if period == "CN" else "1", "vnedu", None)]
     got = _tt27_values(con)
@@ -181,12 +200,14 @@ def test_r3_vnedu_lower_secondary_summary_stored_as_term_results(tmp_path: Path,
     manifest = con.execute("SELECT status, layout_ids, rows_read, rows_kept FROM ingest_manifest").fetchall()
     assert manifest == [("loaded", "vnedu.tt22_summary.v1", n_pupils, n_pupils)]
     meta = con.execute(
-        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id FROM raw_grade_entry"
+        "SELECT DISTINCT school_code, school_year, semester, period, scheme, component, moet_id "
+        "FROM raw_grade_entry"
     ).fetchall()
     assert meta == [("08000004", YEAR, "2", "CN", "TT22", "avg_sem", None)]
     got: dict[tuple[str, int], set] = {}
     for sheet, row, cls, subj, num, text in con.execute(
-        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM raw_grade_entry"
+        "SELECT source_sheet, source_row, class_name, subject_code, value_num, value_text FROM "
+        "raw_grade_entry"
     ).fetchall():
         assert cls == sheet
         got.setdefault((sheet, row), set()).add((subj, "avg_sem", text if text is not None else num))
@@ -202,9 +223,16 @@ def test_r3_vnedu_lower_secondary_summary_stored_as_term_results(tmp_path: Path,
 
 @pytest.mark.parametrize(
     ("name", "period"),
-    [("KQGD_TT27_Khoi1-2_HK1.xlsx", "CK1"), ("KQGD_HKI.xlsx", "CK1"), ("KQGD_GK1.xlsx", "GK1"),
-     ("KQGD_CuoiNam.xlsx", "CN"), ("KQGD_Cuoi_nam.xlsx", "CN"), ("Kết quả cuối năm.xlsx", "CN"), ("KQ CN.xlsx", "CN")],
-)  # fmt: skip
+    [
+        ("KQGD_TT27_Khoi1-2_HK1.xlsx", "CK1"),
+        ("KQGD_HKI.xlsx", "CK1"),
+        ("KQGD_GK1.xlsx", "GK1"),
+        ("KQGD_CuoiNam.xlsx", "CN"),
+        ("KQGD_Cuoi_nam.xlsx", "CN"),
+        ("Kết quả cuối năm.xlsx", "CN"),
+        ("KQ CN.xlsx", "CN"),
+    ],
+)
 def test_r5_csdl_tt27_template_period_from_file_name(tmp_path: Path, name: str, period: str) -> None:
     """The CSDL TT27 import template (R5: no title, three tiers from row 1) takes its period from the file
     name; year and school from the delivery folders; every template value per pupil (primary `TH-CN (Tin
@@ -212,8 +240,10 @@ def test_r5_csdl_tt27_template_period_from_file_name(tmp_path: Path, name: str, 
     from sample_exports.generator import real_primary as RP
 
     rng = random.Random(5)
-    classes = [RP.fake_primary_class(rng, "1A", 1, 10, moet_prefix="08"),
-               RP.fake_primary_class(rng, "2A", 2, 8, moet_prefix="08")]  # fmt: skip
+    classes = [
+        RP.fake_primary_class(rng, "1A", 1, 10, moet_prefix="08"),
+        RP.fake_primary_class(rng, "2A", 2, 8, moet_prefix="08"),
+    ]
     path = tmp_path / "inbox" / YEAR / "08000001" / name
     path.parent.mkdir(parents=True)
     exp = RP.write_csdl_tt27_import(path, classes, year=YEAR, period=period)
@@ -282,9 +312,14 @@ def test_cds_inspect_shows_layout_runner_up_tiers_columns_and_metadata(tmp_path:
 
 @pytest.mark.parametrize(
     ("grade", "options"),
-    [(1, {}), (3, {"tick": "1"}), (5, {"key_header": "Mã số học sinh", "family_name_column": True}),
-     (2, {"footer_titles": True, "tick": "✓", "ethnic_language": True}), (4, {"corrupt": False, "key_numeric": False})],
-)  # fmt: skip
+    [
+        (1, {}),
+        (3, {"tick": "1"}),
+        (5, {"key_header": "Mã số học sinh", "family_name_column": True}),
+        (2, {"footer_titles": True, "tick": "✓", "ethnic_language": True}),
+        (4, {"corrupt": False, "key_numeric": False}),
+    ],
+)
 def test_r1_other_grades_and_variants(tmp_path: Path, grade: int, options: dict) -> None:
     """R1 across grades (32 to 49 columns) and the writer's variants (tick `1`/`✓`, `Mã số học sinh`, the
     family-name column, footer titles, `Tiếng dân tộc`, a valid container, text ids): every value per

@@ -40,9 +40,24 @@ def write_registry_with_twin(path: Path) -> None:
     ws = wb.active
     ws.insert_rows(13)
     for col, value in enumerate(
-        [6, "08000002", "Trường THPT Thạnh Vân", "THPT", "Công lập", None, "08", "02215", "Xã Thạnh Vân",
-         "Sở GD&ĐT", 1, None, "x", "SMAS"], start=1
-    ):  # fmt: skip
+        [
+            6,
+            "08000002",
+            "Trường THPT Thạnh Vân",
+            "THPT",
+            "Công lập",
+            None,
+            "08",
+            "02215",
+            "Xã Thạnh Vân",
+            "Sở GD&ĐT",
+            1,
+            None,
+            "x",
+            "SMAS",
+        ],
+        start=1,
+    ):
         ws.cell(13, col, value)
     wb.save(path)
 

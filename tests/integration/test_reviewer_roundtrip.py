@@ -32,10 +32,18 @@ SCHOOLS = [
     ("08000003", SCRIPT_NAME, ""),
 ]
 ROOMS = {
-    "08000001": [("P01", "Phòng học", "x", "x"), ("P02", "Phòng học", None, "x"), ("P03", "Phòng học", "x", "x")],
+    "08000001": [
+        ("P01", "Phòng học", "x", "x"),
+        ("P02", "Phòng học", None, "x"),
+        ("P03", "Phòng học", "x", "x"),
+    ],
     "08000002": [("A1", "Phòng học", "x", "x"), ("A2", "Phòng học", "x", "x")],
-    "08000003": [("B1", "Phòng học", "x", None), ("B2", "Phòng học", None, None), ("B3", "Phòng học", "x", "x")],
-}  # fmt: skip  # 1.7.1 computed: 5.33, 8, 2.67
+    "08000003": [
+        ("B1", "Phòng học", "x", None),
+        ("B2", "Phòng học", None, None),
+        ("B3", "Phòng học", "x", "x"),
+    ],
+}  # 1.7.1 computed: 5.33, 8, 2.67
 #: Personal data planted in the self-assessment notes and the reviewer's comment: must reach no output.
 PII = ["Nguyễn Thị Bí Mật", "12/03/2011", "079123456789", "0912345678", "Trần Văn Duyệt"]
 NOTE = f"{PII[0]}, sinh {PII[1]}, CCCD {PII[2]}, ĐT {PII[3]}"
@@ -44,9 +52,19 @@ NOTE = f"{PII[0]}, sinh {PII[1]}, CCCD {PII[2]}, ĐT {PII[3]}"
 def self_rows(code: str, name: str) -> list[list]:
     mand = [[code, name, YEAR, c, "", "Đạt", f"H-{c}-01", ""] for c in ("1.1", "1.2", "2.1", "2.2")]
     if code == "08000001":  # DH 30 + 10 + 8 + 2 = 50 → Mức 2; QT 54 → Mức 2
-        scores = {**{f"1.3.{i}": ("6", "E") for i in range(1, 6)}, "1.4": ("10", "E"), "1.7.1": ("8", "E"),
-                  "1.7.3": ("2", ""), "2.3.1": ("6", "E"), "2.3.2": ("6", "E"), "2.3.3": ("10", "E"),
-                  "2.3.4": ("6", "E"), "2.3.5": ("10", "E"), "2.3.6": ("10", "E"), "2.3.7": ("6", "E")}  # fmt: skip
+        scores = {
+            **{f"1.3.{i}": ("6", "E") for i in range(1, 6)},
+            "1.4": ("10", "E"),
+            "1.7.1": ("8", "E"),
+            "1.7.3": ("2", ""),
+            "2.3.1": ("6", "E"),
+            "2.3.2": ("6", "E"),
+            "2.3.3": ("10", "E"),
+            "2.3.4": ("6", "E"),
+            "2.3.5": ("10", "E"),
+            "2.3.6": ("10", "E"),
+            "2.3.7": ("6", "E"),
+        }
     elif code == "08000002":
         scores = {"1.7.1": ("8", "E"), "1.4": ("10", "E")}
     else:
@@ -63,8 +81,16 @@ def inbox(tmp_path: Path) -> Path:
     B.write_csv(root / YEAR / "province" / "truong.csv", [head, *reg])  # CSV: the '=' name stays text
     for school, rooms in ROOMS.items():
         write_rooms(root / YEAR / school / "phong_hoc.xlsx", school, rooms)
-    sa_head = ["Mã trường", "Tên trường", "Năm học", "Mã tiêu chí", "Điểm tự đánh giá", "Đạt/Chưa đạt",
-               "Mã minh chứng", "Ghi chú"]  # fmt: skip
+    sa_head = [
+        "Mã trường",
+        "Tên trường",
+        "Năm học",
+        "Mã tiêu chí",
+        "Điểm tự đánh giá",
+        "Đạt/Chưa đạt",
+        "Mã minh chứng",
+        "Ghi chú",
+    ]
     rows = [r for c, n, _ in SCHOOLS for r in self_rows(c, n)]
     B.write_xlsx(root / YEAR / "province" / "tu_danh_gia.xlsx", {"TuDanhGia": [sa_head, *rows]})
     return root
@@ -96,8 +122,11 @@ def fill(path: Path, target: Path, decisions: dict[tuple[str, str, str], tuple[s
             continue
         col = {h: i + 1 for i, h in enumerate(head)}
         for r in range(2, ws.max_row + 1):
-            key = (ws.cell(r, col["Mã số trường"]).value, ws.cell(r, col["Mã TC"]).value or "",
-                   ws.cell(r, col["Loại phát hiện"]).value)  # fmt: skip
+            key = (
+                ws.cell(r, col["Mã số trường"]).value,
+                ws.cell(r, col["Mã TC"]).value or "",
+                ws.cell(r, col["Loại phát hiện"]).value,
+            )
             if key in decisions:
                 label, pts = decisions[key]
                 ws.cell(r, col["Quyết định của người thẩm định"], label)
@@ -127,14 +156,24 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     found = pd.read_csv(out / f"findings_{YEAR}.csv", dtype={"school_code": str, "criterion_code": str})
     found["criterion_code"] = found["criterion_code"].fillna("")
     kinds = set(zip(found["school_code"], found["criterion_code"], found["finding"], strict=True))
-    assert {("08000001", "1.7.1", "OVER_CLAIM"), ("08000001", "1.7.3", "MISSING_EVIDENCE"),
-            ("08000001", "", "LEVEL_CHANGE"), ("08000001", "1.4", "NO_DATA"), ("08000002", "1.4", "NO_DATA"),
-            ("08000003", "1.7.1", "INVALID_SELF_SCORE"), ("08000003", "1.7.1", "UNDER_CLAIM")} <= kinds  # fmt: skip
+    assert {
+        ("08000001", "1.7.1", "OVER_CLAIM"),
+        ("08000001", "1.7.3", "MISSING_EVIDENCE"),
+        ("08000001", "", "LEVEL_CHANGE"),
+        ("08000001", "1.4", "NO_DATA"),
+        ("08000002", "1.4", "NO_DATA"),
+        ("08000003", "1.7.1", "INVALID_SELF_SCORE"),
+        ("08000003", "1.7.1", "UNDER_CLAIM"),
+    } <= kinds
     assert not any(c == "08000002" and k == "1.7.1" for c, k, _ in kinds)  # self 8 = computed 8
     assert found.iloc[0]["severity"] == "high"
     over = found[(found["school_code"] == "08000001") & (found["finding"] == "OVER_CLAIM")].iloc[0]
     assert (over["severity"], over["self_points"], over["computed_points"], over["points_at_stake"]) == (
-        "high", 8.0, 5.33, 2.67)  # fmt: skip
+        "high",
+        8.0,
+        5.33,
+        2.67,
+    )
     t = thi_dua(out)
     assert (
         t.loc["08000001", "Mức tự đánh giá"] == 2 and t.loc["08000001", "Mức đề xuất (đánh giá ngoài)"] == 1
@@ -151,12 +190,22 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
         '"Chấp nhận điểm tự đánh giá,' in (dv.formula1 or "") for dv in ws.data_validations.dataValidation
     )
     dropped = inbox / YEAR / "province" / f"reviewer_{YEAR}.xlsx"
-    fill(reviewer, dropped, {
-        ("08000001", "1.7.1", "Tự đánh giá cao hơn dữ liệu"): ("Điều chỉnh điểm", 8),
-        ("08000001", "1.7.3", "Thiếu mã minh chứng"): ("Chấp nhận điểm tự đánh giá", None),
-        ("08000002", "1.4", "Không có dữ liệu để kiểm tra"): ("Điều chỉnh điểm", 99),  # > max 10: rejected
-        ("08000001", "1.4", "Không có dữ liệu để kiểm tra"): ("Đồng ý", None),  # not in the list: rejected
-    })  # fmt: skip
+    fill(
+        reviewer,
+        dropped,
+        {
+            ("08000001", "1.7.1", "Tự đánh giá cao hơn dữ liệu"): ("Điều chỉnh điểm", 8),
+            ("08000001", "1.7.3", "Thiếu mã minh chứng"): ("Chấp nhận điểm tự đánh giá", None),
+            ("08000002", "1.4", "Không có dữ liệu để kiểm tra"): (
+                "Điều chỉnh điểm",
+                99,
+            ),  # > max 10: rejected
+            ("08000001", "1.4", "Không có dữ liệu để kiểm tra"): (
+                "Đồng ý",
+                None,
+            ),  # not in the list: rejected
+        },
+    )
     n_self = query(tmp_path, "SELECT count(*) AS n FROM raw_self_assessment")["n"].iloc[0]
     printed = io.StringIO()
     out = run(inbox, tmp_path, Console(file=printed, soft_wrap=True))
@@ -179,7 +228,10 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     console = printed.getvalue()
     reject_rows = query(tmp_path, "SELECT source_sheet, source_row, message FROM review_decisions__rejected")
     for sheet, row, message in reject_rows.itertuples(index=False):
-        line = f"Quyết định thẩm định chưa được áp dụng — tệp {YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
+        line = (
+            "Quyết định thẩm định chưa được áp dụng — tệp "
+            f"{YEAR}/province/reviewer_{YEAR}.xlsx, trang “{sheet}”, dòng {row}: {message}"
+        )
         assert line in console, console
     assert "review_decisions__rejected" not in console
     # the reviewer's comments survive: stored (masked), written back into the regenerated workbook and
@@ -189,10 +241,15 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     ws = wb["UBND xã Thử Nghiệm"]
     head = [c.value for c in ws[1]]
     col = {h: i for i, h in enumerate(head)}
-    kept = {(r[col["Mã TC"]], r[col["Quyết định của người thẩm định"]], r[col["Nhận xét của người thẩm định"]])
-            for r in ws.iter_rows(min_row=2, values_only=True) if r[col["Nhận xét của người thẩm định"]]}  # fmt: skip
-    assert kept == {("1.7.1", "Điều chỉnh điểm", "Đã gọi [tên đã ẩn]"),
-                    ("1.7.3", "Chấp nhận điểm tự đánh giá", "Đã gọi [tên đã ẩn]")}  # fmt: skip
+    kept = {
+        (r[col["Mã TC"]], r[col["Quyết định của người thẩm định"]], r[col["Nhận xét của người thẩm định"]])
+        for r in ws.iter_rows(min_row=2, values_only=True)
+        if r[col["Nhận xét của người thẩm định"]]
+    }
+    assert kept == {
+        ("1.7.1", "Điều chỉnh điểm", "Đã gọi [tên đã ẩn]"),
+        ("1.7.3", "Chấp nhận điểm tự đánh giá", "Đã gọi [tên đã ẩn]"),
+    }
     assert html.count("Nhận xét: Đã gọi [tên đã ẩn]") >= 2
     # re-dropping the regenerated workbook changes nothing: the masked comment is read back as stored
     wb.save(dropped)
@@ -202,10 +259,14 @@ def test_round_trip_decisions_outputs_and_privacy(inbox: Path, tmp_path: Path) -
     # the returned workbook is recognised by the file-drop connector (its header, not its name): listed as
     # read by the reviewer-decisions step, never quarantined, and absent from the data-quality report's
     # quarantined files
-    entry = query(tmp_path, "SELECT status, reason_code, rows_read, layout_ids FROM ingest_manifest "
-                            f"WHERE source_file = '{YEAR}/province/reviewer_{YEAR}.xlsx'")  # fmt: skip
-    assert entry.to_dict("records") == [{"status": "loaded", "reason_code": "read_by_reviewer_decisions",
-                                          "rows_read": 0, "layout_ids": ""}]  # fmt: skip
+    entry = query(
+        tmp_path,
+        "SELECT status, reason_code, rows_read, layout_ids FROM ingest_manifest "
+        f"WHERE source_file = '{YEAR}/province/reviewer_{YEAR}.xlsx'",
+    )
+    assert entry.to_dict("records") == [
+        {"status": "loaded", "reason_code": "read_by_reviewer_decisions", "rows_read": 0, "layout_ids": ""}
+    ]
     assert (
         query(tmp_path, "SELECT count(*) AS n FROM dq_quarantine_rows WHERE source_file LIKE '%reviewer_%'")[
             "n"

@@ -129,8 +129,17 @@ def test_packs_carry_no_personal_data_nor_other_schools(out: Path) -> None:
 
 
 #: Columns that identify a pupil without being personal data by the entity files (the MOET id).
-_ID_COLUMNS = [(e, "moet_id") for e in ("student", "transcript", "grade_entry", "health_record",
-                                        "fee_transaction", "parent_app_account")]  # fmt: skip
+_ID_COLUMNS = [
+    (e, "moet_id")
+    for e in (
+        "student",
+        "transcript",
+        "grade_entry",
+        "health_record",
+        "fee_transaction",
+        "parent_app_account",
+    )
+]
 
 
 def _personal_values(warehouse: Path) -> dict[str, tuple[str, str]]:
@@ -139,8 +148,12 @@ def _personal_values(warehouse: Path) -> dict[str, tuple[str, str]]:
     than 6 characters, dates as dd/mm/yyyy and yyyy-mm-dd; hashes are left out (they are not clear)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        types = {(t, c): d for t, c, d in con.execute(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns").fetchall()}  # fmt: skip
+        types = {
+            (t, c): d
+            for t, c, d in con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            ).fetchall()
+        }
         values: dict[str, tuple[str, str]] = {}
         for entity, col in sorted(_pii_columns()) + _ID_COLUMNS:
             kind = types.get((f"raw_{entity}", col))
@@ -164,8 +177,11 @@ def test_privacy_scan_of_every_pack_against_the_runs_people(run: tuple[Path, Pat
     warehouse, out = run
     values = _personal_values(warehouse)
     kinds = {k for k in values.values()}
-    assert len(values) > 5000 and {("student", "full_name"), ("student", "dob"), ("staff", "email"),
-                                   ("student", "moet_id")} <= kinds, "the scan sees the people"  # fmt: skip
+    assert (
+        len(values) > 5000
+        and {("student", "full_name"), ("student", "dob"), ("staff", "email"), ("student", "moet_id")}
+        <= kinds
+    ), "the scan sees the people"
     packs = sorted((out / "schools").rglob("*.*"))
     assert len(packs) == 2 * len(YEARS) * len(SCHOOLS)
     leaks = [(p.name, v, values[v]) for p in packs for v in _found(_text_of(p), values)]

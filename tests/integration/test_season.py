@@ -33,8 +33,10 @@ def test_planted_late_and_missing_exports(tmp_path: Path, monkeypatch: pytest.Mo
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     try:  # every file arrived on 10 May, but 08000005's room list on 28 May
         con.execute("UPDATE ingest_manifest SET ingested_at = TIMESTAMP '2025-05-10 09:00:00'")
-        con.execute("UPDATE ingest_manifest SET ingested_at = TIMESTAMP '2025-05-28 15:00:00' "
-                    "WHERE source_file = ?", [f"{YEAR}/08000005/DanhSachPhong.xlsx"])  # fmt: skip
+        con.execute(
+            "UPDATE ingest_manifest SET ingested_at = TIMESTAMP '2025-05-28 15:00:00' WHERE source_file = ?",
+            [f"{YEAR}/08000005/DanhSachPhong.xlsx"],
+        )
     finally:
         con.close()
     assert run_pipeline(settings, force=True)

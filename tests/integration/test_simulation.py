@@ -67,10 +67,17 @@ def test_three_provinces_through_the_run_queue(tmp_path: Path, pg_uri: str) -> N
     codes = sim.province_codes(3)
     first = codes[0]
     settings = get_settings(
-        inbox=tmp_path / "inbox", warehouse=tmp_path / "data" / "warehouse.duckdb", out=tmp_path / "out",
-        lake=tmp_path / "lake", lake_catalog_uri=pg_uri, lake_warehouse_uri=(tmp_path / "files").as_uri(),
-        provinces=codes, sensor_debounce_seconds=0, sensor_interval_seconds=5, ingest_settle_seconds=0,
-    )  # fmt: skip
+        inbox=tmp_path / "inbox",
+        warehouse=tmp_path / "data" / "warehouse.duckdb",
+        out=tmp_path / "out",
+        lake=tmp_path / "lake",
+        lake_catalog_uri=pg_uri,
+        lake_warehouse_uri=(tmp_path / "files").as_uri(),
+        provinces=codes,
+        sensor_debounce_seconds=0,
+        sensor_interval_seconds=5,
+        ingest_settle_seconds=0,
+    )
     # the first province has two school years (two runs that must not overlap), the others one
     sim.generate_provinces(settings.inbox, [first], [OLD, YEAR])
     sim.generate_provinces(settings.inbox, codes[1:], [YEAR])
@@ -148,9 +155,13 @@ def test_three_provinces_through_the_run_queue(tmp_path: Path, pg_uri: str) -> N
 
     # one province's outputs = a one-province `cds run` of the same inbox (its own warehouse, lake, out)
     one = get_settings(
-        inbox=settings.inbox / first, warehouse=tmp_path / "single" / "wh.duckdb", out=tmp_path / "single" / "out",
-        lake=tmp_path / "single" / "lake", province_code=first, ingest_settle_seconds=0,
-    )  # fmt: skip
+        inbox=settings.inbox / first,
+        warehouse=tmp_path / "single" / "wh.duckdb",
+        out=tmp_path / "single" / "out",
+        lake=tmp_path / "single" / "lake",
+        province_code=first,
+        ingest_settle_seconds=0,
+    )
     for year in (OLD, YEAR):
         assert run_pipeline(one.model_copy(update={"school_year": year}), make_console(), force=True)
     single = sim.province_tables(one, first, YEAR)

@@ -19,12 +19,19 @@ pytestmark = pytest.mark.integration
 YEAR = "2024-2025"
 # (room code, room type, projector/TV, Internet)
 ROOMS = {
-    "08000001": [("P01", "Phòng học", "x", "x"), ("P02", "Phòng học", None, "x"),
-                 ("P03", "Phòng học", "x", "x"), ("P04", "Phòng Tin học", "x", "x")],
+    "08000001": [
+        ("P01", "Phòng học", "x", "x"),
+        ("P02", "Phòng học", None, "x"),
+        ("P03", "Phòng học", "x", "x"),
+        ("P04", "Phòng Tin học", "x", "x"),
+    ],
     "08000002": [("A1", "Phòng học", "x", "x"), ("A2", "Phòng học", "x", "x")],
-    "08000003": [("B1", "Phòng học", "x", None), ("B2", "Phòng học", None, None),
-                 ("B3", "Phòng học", "x", "x")],
-}  # fmt: skip
+    "08000003": [
+        ("B1", "Phòng học", "x", None),
+        ("B2", "Phòng học", None, None),
+        ("B3", "Phòng học", "x", "x"),
+    ],
+}
 # 1.7.1 = 8 × equipped classrooms / classrooms (the it_lab is not a classroom)
 EXPECTED_POINTS = {"08000001": 5.33, "08000002": 8.0, "08000003": 2.67}
 
@@ -118,8 +125,23 @@ def test_cds_explain_prints_exactly_the_rows_counted(inbox: Path, tmp_path: Path
 
     run(inbox, tmp_path)
     cds = Path(sys.executable).with_name("cds")
-    done = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "1.7.1", "--year", YEAR,
-                           "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [
+            str(cds),
+            "explain",
+            "--school",
+            "08000001",
+            "--criterion",
+            "1.7.1",
+            "--year",
+            YEAR,
+            "--warehouse",
+            str(tmp_path / "wh.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert "Tiêu chí 1.7.1" in text and "tối đa 8 điểm" in text
@@ -132,16 +154,49 @@ def test_cds_explain_prints_exactly_the_rows_counted(inbox: Path, tmp_path: Path
         f"{f} 10",
     ]
     assert [line.split(":")[0].strip(" -") for line in denominator.strip().splitlines()] == [
-        f"{f} 8", f"{f} 9", f"{f} 10"]  # fmt: skip
+        f"{f} 8",
+        f"{f} 9",
+        f"{f} 10",
+    ]
     assert "Mã phòng P02; loại classroom; máy chiếu/TV không; Internet có" in denominator
     assert "P04" not in text
     # a self-declared criterion says so instead of listing every row of its sources
-    other = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "1.7.3", "--year", YEAR,
-                            "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    other = subprocess.run(
+        [
+            str(cds),
+            "explain",
+            "--school",
+            "08000001",
+            "--criterion",
+            "1.7.3",
+            "--year",
+            YEAR,
+            "--warehouse",
+            str(tmp_path / "wh.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert other.returncode == 0 and "theo tự khai của trường, không tính từ dữ liệu" in other.stdout
     # a computed criterion whose inputs this inbox lacks (no staff list) lists no row
-    staff = subprocess.run([str(cds), "explain", "--school", "08000001", "--criterion", "2.3.4", "--year", YEAR,
-                            "--warehouse", str(tmp_path / "wh.duckdb")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    staff = subprocess.run(
+        [
+            str(cds),
+            "explain",
+            "--school",
+            "08000001",
+            "--criterion",
+            "2.3.4",
+            "--year",
+            YEAR,
+            "--warehouse",
+            str(tmp_path / "wh.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert staff.returncode == 0 and "Không có dòng nào được đếm" in staff.stdout
     # the reviewer HTML links the computed value to the same rows
     html = (tmp_path / "out" / f"reviewer_{YEAR}.html").read_text(encoding="utf-8")

@@ -24,8 +24,10 @@ Y = "2024-2025"
 
 def many_schools(table: pd.DataFrame, n: int = 70) -> pd.DataFrame:
     """The small table repeated as `n` schools (enough rows for several pages)."""
-    rows = [table.iloc[i % len(table)].to_dict() | {"school_code": f"08{i:06d}", "school_name": f"Trường số {i}"}
-            for i in range(n)]  # fmt: skip
+    rows = [
+        table.iloc[i % len(table)].to_dict() | {"school_code": f"08{i:06d}", "school_name": f"Trường số {i}"}
+        for i in range(n)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -34,8 +36,21 @@ def pdf_pages(xlsx: Path, tmp: Path) -> list[tuple[str, float, tuple[float, floa
     from pypdf import PdfReader
 
     profile = tmp / "lo_profile"
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp), str(xlsx)], check=True, capture_output=True, timeout=180)  # fmt: skip
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     out = []
     for page in PdfReader(tmp / f"{xlsx.stem}.pdf").pages:
         sizes: list[float] = []
@@ -55,8 +70,9 @@ def pdf_pages(xlsx: Path, tmp: Path) -> list[tuple[str, float, tuple[float, floa
 def test_print_sheet_prints_readable_a4_landscape_pages(tmp_path: Path) -> None:
     data = review_data()
     table, _ = table_of(data)
-    path = write_thi_dua(tmp_path / f"thi_dua_{Y}.xlsx", many_schools(table), Y, iset=data.iset,
-                         province="tỉnh Thử Nghiệm")  # fmt: skip
+    path = write_thi_dua(
+        tmp_path / f"thi_dua_{Y}.xlsx", many_schools(table), Y, iset=data.iset, province="tỉnh Thử Nghiệm"
+    )
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:2] == [f"Bản in {Y}", f"Thi đua {Y}"]  # the data sheet stays
     ws = wb[f"Bản in {Y}"]

@@ -66,8 +66,11 @@ def test_materialize_all_for_a_partition_runs_like_the_school_year_job(
             assert run.tags.get(key) == value
         assert run.tags.get("dagster/partition") == YEAR
         # in-process executor: the engine says so, and every step ran in the run's own process
-        engine = [e.message for e in instance.all_logs(run_id) if e.is_dagster_event and
-                  e.dagster_event.event_type == dg.DagsterEventType.ENGINE_EVENT]  # fmt: skip
+        engine = [
+            e.message
+            for e in instance.all_logs(run_id)
+            if e.is_dagster_event and e.dagster_event.event_type == dg.DagsterEventType.ENGINE_EVENT
+        ]
         assert any("in process" in (m or "").lower() for m in engine), engine
         assert not any("multiprocess" in (m or "").lower() for m in engine)
         starts = [e for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)]
@@ -81,9 +84,11 @@ def test_materialize_all_for_a_partition_runs_like_the_school_year_job(
         sensor = build_definitions(get_settings()).get_sensor_def(SUMMARY_SENSOR)
         success = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0]
         ctx = dg.build_run_status_sensor_context(
-            sensor_name=SUMMARY_SENSOR, dagster_instance=instance, dagster_run=run,
+            sensor_name=SUMMARY_SENSOR,
+            dagster_instance=instance,
+            dagster_run=run,
             dagster_event=success.dagster_event,  # type: ignore[arg-type]
-        )  # fmt: skip
+        )
         sensor(ctx)  # type: ignore[operator]
     summary = json.loads((out / f"run_summary_{YEAR}.json").read_text(encoding="utf-8"))
     assert summary["run_id"] == run_id and summary["status"] == "success"

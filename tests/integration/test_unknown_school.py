@@ -62,7 +62,8 @@ def test_misnamed_year_folder_is_reported_not_read(tmp_path: Path) -> None:
         ingest_inbox(con, tmp_path, year=year, hash_key="k")
         assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == len(ROOMS["08000001"])
         status, code, reason = con.execute(
-            "SELECT status, reason_code, reason FROM ingest_manifest WHERE starts_with(source_file, '2024_2025/')"
+            "SELECT status, reason_code, reason FROM ingest_manifest WHERE "
+            "starts_with(source_file, '2024_2025/')"
         ).fetchone()
         assert (status, code) == ("quarantined", "unexpected_folder")
         assert "cần dạng 2024-2025" in reason and "2024_2025" in reason

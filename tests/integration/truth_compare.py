@@ -63,8 +63,10 @@ class ValuesComparison:
 
     def summary(self) -> str:
         return (
-            f"compared {self.cells} cells ({self.rows} school × criterion × year rows, {self.schools} schools, "
-            f"{self.years} school years); {len(self.unmatched)} unmatched rows, {len(self.mismatches)} mismatches"
+            f"compared {self.cells} cells ({self.rows} school × criterion × year rows, "
+            f"{self.schools} schools, "
+            f"{self.years} school years); {len(self.unmatched)} unmatched rows, "
+            f"{len(self.mismatches)} mismatches"
         )
 
     def details(self, limit: int = 200) -> str:
@@ -87,8 +89,14 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
         got = pd.read_csv(out / f"indicator_values_{year}.csv", dtype=str, keep_default_na=False)
         merged = truth.merge(got, on=KEYS, how="outer", suffixes=("_truth", "_got"), indicator=True)
         for _, r in merged[merged["_merge"] != "both"].iterrows():
-            res.unmatched.append((r.school_code, r.school_year, r.criterion_code,
-                                  "truth" if r["_merge"] == "left_only" else "output"))  # fmt: skip
+            res.unmatched.append(
+                (
+                    r.school_code,
+                    r.school_year,
+                    r.criterion_code,
+                    "truth" if r["_merge"] == "left_only" else "output",
+                )
+            )
         both = merged[merged["_merge"] == "both"]
         res.rows += len(both)
         schools.update(both["school_code"])
@@ -98,8 +106,9 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
                     continue
                 res.cells += 1
                 if not _same(r[f"{col}_truth"], r[f"{col}_got"]):
-                    res.mismatches.append((year, r.school_code, r.criterion_code, col, r[f"{col}_truth"],
-                                           r[f"{col}_got"]))  # fmt: skip
+                    res.mismatches.append(
+                        (year, r.school_code, r.criterion_code, col, r[f"{col}_truth"], r[f"{col}_got"])
+                    )
     res.schools = len(schools)
     return res
 
@@ -116,12 +125,16 @@ def compare_levels(truth_dir: Path, warehouse: Path) -> tuple[int, pd.DataFrame]
     """Computed-side group totals and school level of every school × year; returns (rows compared,
     the differing rows — a truth row without a computed one differs)."""
     want = pd.read_csv(truth_dir / "school_levels.csv", dtype={"school_code": str})
-    got = _query(warehouse, "SELECT school_code, school_year, group_dh_points, group_qt_points, level "
-                            "FROM score_schools__final")  # fmt: skip
+    got = _query(
+        warehouse,
+        "SELECT school_code, school_year, group_dh_points, group_qt_points, level FROM score_schools__final",
+    )
     m = want.merge(got, on=["school_code", "school_year"], how="left", suffixes=("_truth", ""))
-    bad = m[(m["level"] != m["level_truth"])
-            | ~((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= POINTS_TOLERANCE)
-            | ~((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= POINTS_TOLERANCE)]  # fmt: skip
+    bad = m[
+        (m["level"] != m["level_truth"])
+        | ~((m["group_dh_points"] - m["group_dh_points_truth"]).abs() <= POINTS_TOLERANCE)
+        | ~((m["group_qt_points"] - m["group_qt_points_truth"]).abs() <= POINTS_TOLERANCE)
+    ]
     return len(m), bad
 
 

@@ -149,8 +149,16 @@ def _big_push(path: Path, school: str) -> None:
 
     user = {"role": "GV", "metrics": [{"key": "live_sessions", "value": 3}]}
     users = [{"user_pin": f"CB{i:08d}", **user} for i in range(MAX_JSON_BYTES // 60)]
-    data = {"error_code": 0, "data": {"school_code": school, "school_year_code": 2024, "semester_code": 1,
-                                      "measured_at": "2025-01-12T23:00:00+07:00", "users": users}}  # fmt: skip
+    data = {
+        "error_code": 0,
+        "data": {
+            "school_code": school,
+            "school_year_code": 2024,
+            "semester_code": 1,
+            "measured_at": "2025-01-12T23:00:00+07:00",
+            "users": users,
+        },
+    }
     path.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     assert path.stat().st_size > MAX_JSON_BYTES
 
@@ -182,8 +190,17 @@ def plant(province: Province, inbox: Path, permissions: bool) -> list[Plant]:
 
     s = next(schools)  # a cell-reference bomb: stops the run from native code if read
     _poison(y / s / "PhongHoc_bo_sung.xlsx", s)
-    out.append(Plant("poison_cell_bomb", s, True, (f"{YEAR}/{s}/PhongHoc_bo_sung.xlsx",), "file_too_large",
-                     "manifest", ("PhongHoc_bo_sung.xlsx", "Tệp quá lớn")))  # fmt: skip
+    out.append(
+        Plant(
+            "poison_cell_bomb",
+            s,
+            True,
+            (f"{YEAR}/{s}/PhongHoc_bo_sung.xlsx",),
+            "file_too_large",
+            "manifest",
+            ("PhongHoc_bo_sung.xlsx", "Tệp quá lớn"),
+        )
+    )
 
     s = next(schools)  # two names that print alike (NFC and NFD): the manifest keys must not collide
     nfc = "Phòng_bổ_sung.xlsx"
@@ -192,105 +209,271 @@ def plant(province: Province, inbox: Path, permissions: bool) -> list[Plant]:
     write_rooms(y / s / nfd, s, [("AL3", "Phòng Tin học", "x", "x")])
     from connectors.inbox import file_key
 
-    out.append(Plant("names_that_print_alike", s, False,
-                     (f"{YEAR}/{s}/{nfc}", file_key(f"{YEAR}/{s}/{nfd}")), "loaded", "loaded"))  # fmt: skip
+    out.append(
+        Plant(
+            "names_that_print_alike",
+            s,
+            False,
+            (f"{YEAR}/{s}/{nfc}", file_key(f"{YEAR}/{s}/{nfd}")),
+            "loaded",
+            "loaded",
+        )
+    )
 
     s = next(schools)  # a byte-identical copy beside its original
     shutil.copy2(y / s / "DanhSachPhong.xlsx", y / s / "DanhSachPhong - Copy.xlsx")
-    out.append(Plant("byte_identical_copy", s, True, (f"{YEAR}/{s}/DanhSachPhong - Copy.xlsx",), "duplicate_file",
-                     "manifest", ("DanhSachPhong - Copy.xlsx", "bản sao")))  # fmt: skip
+    out.append(
+        Plant(
+            "byte_identical_copy",
+            s,
+            True,
+            (f"{YEAR}/{s}/DanhSachPhong - Copy.xlsx",),
+            "duplicate_file",
+            "manifest",
+            ("DanhSachPhong - Copy.xlsx", "bản sao"),
+        )
+    )
 
     s = next(schools)  # another school's export in this school's folder (its title names `other`)
     extra = [("MP1", "Phòng học", "x", "x"), ("MP2", "Phòng Tin học", "x", "x")]
     write_titled_rooms(y / s / "PhongHoc_truong_khac.xlsx", province.names[other].upper(), extra)
-    out.append(Plant("export_in_another_schools_folder", s, True, (f"{YEAR}/{s}/PhongHoc_truong_khac.xlsx",),
-                     "folder_mismatch", "manifest", ("PhongHoc_truong_khac.xlsx", "khác thư mục nộp")))  # fmt: skip
+    out.append(
+        Plant(
+            "export_in_another_schools_folder",
+            s,
+            True,
+            (f"{YEAR}/{s}/PhongHoc_truong_khac.xlsx",),
+            "folder_mismatch",
+            "manifest",
+            ("PhongHoc_truong_khac.xlsx", "khác thư mục nộp"),
+        )
+    )
 
     write_rooms(y / PHANTOM / "DanhSachPhong.xlsx", PHANTOM, extra)  # a folder whose code is no school
-    out.append(Plant("unknown_school_folder", None, True, (f"{YEAR}/{PHANTOM}/DanhSachPhong.xlsx",),
-                     "unknown_school", "manifest", (f"{PHANTOM}/DanhSachPhong.xlsx", "không có trong danh sách trường")))  # fmt: skip
+    out.append(
+        Plant(
+            "unknown_school_folder",
+            None,
+            True,
+            (f"{YEAR}/{PHANTOM}/DanhSachPhong.xlsx",),
+            "unknown_school",
+            "manifest",
+            (f"{PHANTOM}/DanhSachPhong.xlsx", "không có trong danh sách trường"),
+        )
+    )
 
     s = next(schools)  # a misnamed year folder holding a copy of a school's room list
     bad_year = YEAR.replace("-", "_")
     (inbox / bad_year / s).mkdir(parents=True)
     shutil.copy2(y / s / "DanhSachPhong.xlsx", inbox / bad_year / s / "DanhSachPhong.xlsx")
-    out.append(Plant("misnamed_year_folder", s, True, (f"{bad_year}/{s}/DanhSachPhong.xlsx",), "unexpected_folder",
-                     "manifest", (f"{bad_year}/{s}/DanhSachPhong.xlsx", "Thư mục năm học không đúng quy ước")))  # fmt: skip
+    out.append(
+        Plant(
+            "misnamed_year_folder",
+            s,
+            True,
+            (f"{bad_year}/{s}/DanhSachPhong.xlsx",),
+            "unexpected_folder",
+            "manifest",
+            (f"{bad_year}/{s}/DanhSachPhong.xlsx", "Thư mục năm học không đúng quy ước"),
+        )
+    )
 
     s = next(schools)  # a very hidden sheet of last year's rooms in the school's room list
     _very_hidden(y / s / "DanhSachPhong.xlsx")
-    out.append(Plant("very_hidden_sheet", s, True, (f"{YEAR}/{s}/DanhSachPhong.xlsx",), "hidden_sheet", "sheets",
-                     ("NamCu", "very hidden")))  # fmt: skip
+    out.append(
+        Plant(
+            "very_hidden_sheet",
+            s,
+            True,
+            (f"{YEAR}/{s}/DanhSachPhong.xlsx",),
+            "hidden_sheet",
+            "sheets",
+            ("NamCu", "very hidden"),
+        )
+    )
 
     s = next(schools)  # cached formula errors
     _formula_errors(y / s / "PhongMay.xlsx")
-    out.append(Plant("cached_formula_errors", s, False, (f"{YEAR}/{s}/PhongMay.xlsx",), "bad_number", "rows",
-                     ("PhongMay.xlsx", "#DIV/0!"), rows_kept=2))  # fmt: skip
+    out.append(
+        Plant(
+            "cached_formula_errors",
+            s,
+            False,
+            (f"{YEAR}/{s}/PhongMay.xlsx",),
+            "bad_number",
+            "rows",
+            ("PhongMay.xlsx", "#DIV/0!"),
+            rows_kept=2,
+        )
+    )
 
     s = next(schools)  # a CSV still being written (modified inside the settle window)
     _csv(y / s / "PhongHoc_dang_ghi.csv", ("\r\n".join(_room_lines("DG")) + "\r\n").encode())
-    out.append(Plant("csv_being_written", s, True, (f"{YEAR}/{s}/PhongHoc_dang_ghi.csv",), "deferred", "deferred",
-                     ("PhongHoc_dang_ghi.csv", "Tệp đang được ghi, chưa đọc")))  # fmt: skip
+    out.append(
+        Plant(
+            "csv_being_written",
+            s,
+            True,
+            (f"{YEAR}/{s}/PhongHoc_dang_ghi.csv",),
+            "deferred",
+            "deferred",
+            ("PhongHoc_dang_ghi.csv", "Tệp đang được ghi, chưa đọc"),
+        )
+    )
 
     s = next(schools)  # a CSV whose last line is cut
     lines = _room_lines("CT")
     _csv(y / s / "PhongHoc_cat.csv", ("\r\n".join(lines) + "\r\n6,CT6,Phòng C").encode())
-    out.append(Plant("csv_last_line_cut", s, False, (f"{YEAR}/{s}/PhongHoc_cat.csv",), "truncated_row", "rows",
-                     ("PhongHoc_cat.csv", "bị cắt dở"), rows_kept=5))  # fmt: skip
+    out.append(
+        Plant(
+            "csv_last_line_cut",
+            s,
+            False,
+            (f"{YEAR}/{s}/PhongHoc_cat.csv",),
+            "truncated_row",
+            "rows",
+            ("PhongHoc_cat.csv", "bị cắt dở"),
+            rows_kept=5,
+        )
+    )
 
     s = next(schools)  # CR-only and mixed line ends: every row must load
     cr, mixed = _room_lines("CR"), _room_lines("MX")
     _csv(y / s / "PhongHoc_cr.csv", "\r".join(cr).encode() + b"\r")
-    _csv(y / s / "PhongHoc_tron.csv",
-         (mixed[0] + "\r\n" + mixed[1] + "\r" + mixed[2] + "\n" + "\r\n".join(mixed[3:]) + "\r").encode())  # fmt: skip
-    out.append(Plant("csv_cr_and_mixed_newlines", s, False,
-                     (f"{YEAR}/{s}/PhongHoc_cr.csv", f"{YEAR}/{s}/PhongHoc_tron.csv"), "loaded", "loaded", rows_kept=5))  # fmt: skip
+    _csv(
+        y / s / "PhongHoc_tron.csv",
+        (mixed[0] + "\r\n" + mixed[1] + "\r" + mixed[2] + "\n" + "\r\n".join(mixed[3:]) + "\r").encode(),
+    )
+    out.append(
+        Plant(
+            "csv_cr_and_mixed_newlines",
+            s,
+            False,
+            (f"{YEAR}/{s}/PhongHoc_cr.csv", f"{YEAR}/{s}/PhongHoc_tron.csv"),
+            "loaded",
+            "loaded",
+            rows_kept=5,
+        )
+    )
 
     s = next(schools)  # a NUL inside a row
     nul = _room_lines("NU", 6)
     nul[3] = "3,NU\x003,Phòng NU3,Phòng học,x,x"
     _csv(y / s / "PhongHoc_nul.csv", ("\r\n".join(nul) + "\r\n").encode())
-    out.append(Plant("csv_nul_row", s, False, (f"{YEAR}/{s}/PhongHoc_nul.csv",), "nul_character", "rows",
-                     ("PhongHoc_nul.csv", "Dòng có ký tự NUL"), rows_kept=5))  # fmt: skip
+    out.append(
+        Plant(
+            "csv_nul_row",
+            s,
+            False,
+            (f"{YEAR}/{s}/PhongHoc_nul.csv",),
+            "nul_character",
+            "rows",
+            ("PhongHoc_nul.csv", "Dòng có ký tự NUL"),
+            rows_kept=5,
+        )
+    )
 
     s = next(schools)  # a legacy 8-bit Vietnamese encoding
     _csv(y / s / "PhongHoc_cp1258.csv", cp1258("\r\n".join(_room_lines("LE")) + "\r\n"))
-    out.append(Plant("csv_legacy_encoding", s, True, (f"{YEAR}/{s}/PhongHoc_cp1258.csv",), "bad_encoding",
-                     "manifest", ("PhongHoc_cp1258.csv", "Windows-1258", "CSV UTF-8")))  # fmt: skip
+    out.append(
+        Plant(
+            "csv_legacy_encoding",
+            s,
+            True,
+            (f"{YEAR}/{s}/PhongHoc_cp1258.csv",),
+            "bad_encoding",
+            "manifest",
+            ("PhongHoc_cp1258.csv", "Windows-1258", "CSV UTF-8"),
+        )
+    )
 
     s = next(schools)  # the registry lists the school's code twice (another level): the previous entry stays
     _registry_twin(y / "province" / "DanhSachTruong.xlsx", s)
-    out.append(Plant("registry_duplicate_code", s, True, (f"{YEAR}/province/DanhSachTruong.xlsx",),
-                     "duplicate_school_code", "rows", ("DanhSachTruong.xlsx", "Mã trường xuất hiện nhiều lần"),
-                     rows_kept=len(province.schools) - 1))  # fmt: skip
+    out.append(
+        Plant(
+            "registry_duplicate_code",
+            s,
+            True,
+            (f"{YEAR}/province/DanhSachTruong.xlsx",),
+            "duplicate_school_code",
+            "rows",
+            ("DanhSachTruong.xlsx", "Mã trường xuất hiện nhiều lần"),
+            rows_kept=len(province.schools) - 1,
+        )
+    )
 
     s = next(schools)  # a JSON push over the size cap
     _big_push(y / s / f"dti_push_users_{s}_02.json", s)
-    out.append(Plant("json_too_large", s, True, (f"{YEAR}/{s}/dti_push_users_{s}_02.json",), "file_too_large",
-                     "manifest", (f"dti_push_users_{s}_02.json", "tệp JSON")))  # fmt: skip
+    out.append(
+        Plant(
+            "json_too_large",
+            s,
+            True,
+            (f"{YEAR}/{s}/dti_push_users_{s}_02.json",),
+            "file_too_large",
+            "manifest",
+            (f"dti_push_users_{s}_02.json", "tệp JSON"),
+        )
+    )
 
     s = next(schools)  # a JSON nested 100,000 deep
     (y / s / f"dti_push_users_{s}_03.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    out.append(Plant("json_too_deep", s, True, (f"{YEAR}/{s}/dti_push_users_{s}_03.json",), "unreadable_file",
-                     "manifest", (f"dti_push_users_{s}_03.json", "Không đọc được tệp")))  # fmt: skip
+    out.append(
+        Plant(
+            "json_too_deep",
+            s,
+            True,
+            (f"{YEAR}/{s}/dti_push_users_{s}_03.json",),
+            "unreadable_file",
+            "manifest",
+            (f"dti_push_users_{s}_03.json", "Không đọc được tệp"),
+        )
+    )
 
     if permissions:
         s = next(schools)  # a file the pipeline's account may not read
         write_rooms(y / s / "PhongHoc_khoa.xlsx", s, extra)
         (y / s / "PhongHoc_khoa.xlsx").chmod(0)
-        out.append(Plant("file_permission_denied", s, True, (f"{YEAR}/{s}/PhongHoc_khoa.xlsx",), "permission_denied",
-                         "manifest", ("PhongHoc_khoa.xlsx", "Máy chủ không có quyền đọc tệp")))  # fmt: skip
+        out.append(
+            Plant(
+                "file_permission_denied",
+                s,
+                True,
+                (f"{YEAR}/{s}/PhongHoc_khoa.xlsx",),
+                "permission_denied",
+                "manifest",
+                ("PhongHoc_khoa.xlsx", "Máy chủ không có quyền đọc tệp"),
+            )
+        )
         s = next(
             schools
         )  # a school folder the pipeline's account may not list (its data of the clean run stays)
         (y / s).chmod(0)
-        out.append(Plant("folder_permission_denied", s, True, (f"{YEAR}/{s}/",), "unreadable_folder", "manifest",
-                         (f"{YEAR}/{s}/", "Máy chủ không có quyền mở thư mục nộp")))  # fmt: skip
+        out.append(
+            Plant(
+                "folder_permission_denied",
+                s,
+                True,
+                (f"{YEAR}/{s}/",),
+                "unreadable_folder",
+                "manifest",
+                (f"{YEAR}/{s}/", "Máy chủ không có quyền mở thư mục nộp"),
+            )
+        )
 
     title = "TRƯỜNG THCS KHÔNG CÓ THẬT"  # a province-folder file naming a school the registry does not hold
     write_titled_rooms(y / "province" / "PhongHoc_truong_la.xlsx", title, extra)
-    out.append(Plant("school_name_matched_nothing", None, True, (f"{YEAR}/province/PhongHoc_truong_la.xlsx",),
-                     "school_unresolved", "manifest", ("PhongHoc_truong_la.xlsx", "không khớp trường nào")))  # fmt: skip
+    out.append(
+        Plant(
+            "school_name_matched_nothing",
+            None,
+            True,
+            (f"{YEAR}/province/PhongHoc_truong_la.xlsx",),
+            "school_unresolved",
+            "manifest",
+            ("PhongHoc_truong_la.xlsx", "không khớp trường nào"),
+        )
+    )
     assert other not in {p.school for p in out}, "the school a misplaced export names must not be targeted"
     return out
 
@@ -334,8 +517,9 @@ class Runs:
     skipped_permissions: str | None
 
 
-def _run(inbox: Path, db: Path, out: Path, log: Path, env: dict[str, str], unprivileged: bool,
-         tree: bool = False) -> tuple[int, str, float, int]:  # fmt: skip
+def _run(
+    inbox: Path, db: Path, out: Path, log: Path, env: dict[str, str], unprivileged: bool, tree: bool = False
+) -> tuple[int, str, float, int]:
     """One pipeline run in a child process under the memory limit: (exit code, stderr, seconds, peak
     resident memory of its process tree when `tree`)."""
     import subprocess
@@ -344,9 +528,13 @@ def _run(inbox: Path, db: Path, out: Path, log: Path, env: dict[str, str], unpri
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.corpus.harness", "run", str(inbox), str(db), str(out), str(log)],
-        cwd=harness.REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=harness.REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=harness._unprivileged if unprivileged else harness._limit_memory,
-    )  # fmt: skip
+    )
     sampler = harness.TreeMemory(proc.pid) if tree else None
     if sampler:
         sampler.start()
@@ -420,8 +608,14 @@ class Clean:
 def run_clean(root: Path) -> Clean:
     """Generate the province and run it clean on a fresh warehouse."""
     province = generate_province(root / "inbox")
-    rc, err, clean_s, _ = _run(province.inbox, root / "clean" / "w.duckdb", root / "clean_out",
-                               root / "clean.log", harness.child_env(), unprivileged=False)  # fmt: skip
+    rc, err, clean_s, _ = _run(
+        province.inbox,
+        root / "clean" / "w.duckdb",
+        root / "clean_out",
+        root / "clean.log",
+        harness.child_env(),
+        unprivileged=False,
+    )
     assert rc == 0, f"the clean run failed:\n{err[-5000:]}"
     return Clean(root, province, clean_s)
 
@@ -447,8 +641,14 @@ def run_api_class(clean: Clean, name: str, script: Callable[..., None], **settin
         {"CDS_API_BASE_URL": base, "CDS_API_KEY": API_KEY, "NO_PROXY": "127.0.0.1,localhost", **settings}
     )
     try:
-        rc, err, _s, _peak = _run(clean.province.inbox, root / f"api_{name}" / "w.duckdb", root / f"api_{name}_out",
-                                  root / f"api_{name}.log", env, unprivileged=False)  # fmt: skip
+        rc, err, _s, _peak = _run(
+            clean.province.inbox,
+            root / f"api_{name}" / "w.duckdb",
+            root / f"api_{name}_out",
+            root / f"api_{name}.log",
+            env,
+            unprivileged=False,
+        )
     finally:
         stop_server(server)
     return ApiRun(root / f"api_{name}_out", root / f"api_{name}" / "w.duckdb", rc, err)
@@ -467,20 +667,53 @@ def run_both(clean: Clean) -> Runs:
     written = {hostile_inbox / f for p in plants if p.where == "deferred" for f in p.files}
     age_files(hostile_inbox, written)
     server, base = dripping_api()
-    plants.append(Plant("api_dripping_server", None, True, (), "pull_deadline", "api",
-                        ("Nguồn API số liệu LMS", "CDS_API_PULL_DEADLINE_SECONDS")))  # fmt: skip
+    plants.append(
+        Plant(
+            "api_dripping_server",
+            None,
+            True,
+            (),
+            "pull_deadline",
+            "api",
+            ("Nguồn API số liệu LMS", "CDS_API_PULL_DEADLINE_SECONDS"),
+        )
+    )
     hostile_env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
-    hostile_env.update({"CDS_INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS), "CDS_API_BASE_URL": base,
-                        "CDS_API_KEY": API_KEY, "CDS_API_PULL_DEADLINE_SECONDS": str(API_DEADLINE_SECONDS),
-                        "NO_PROXY": "127.0.0.1,localhost"})  # fmt: skip
+    hostile_env.update(
+        {
+            "CDS_INGEST_SETTLE_SECONDS": str(SETTLE_SECONDS),
+            "CDS_API_BASE_URL": base,
+            "CDS_API_KEY": API_KEY,
+            "CDS_API_PULL_DEADLINE_SECONDS": str(API_DEADLINE_SECONDS),
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
     try:
-        rc, err, hostile_s, peak = _run(hostile_inbox, root / "hostile" / "w.duckdb", root / "hostile_out",
-                                        root / "hostile.log", hostile_env, unprivileged=True, tree=True)  # fmt: skip
+        rc, err, hostile_s, peak = _run(
+            hostile_inbox,
+            root / "hostile" / "w.duckdb",
+            root / "hostile_out",
+            root / "hostile.log",
+            hostile_env,
+            unprivileged=True,
+            tree=True,
+        )
     finally:
         restore_permissions(hostile_inbox)
         stop_server(server)
-    return Runs(province, plants, root / "clean_out", root / "hostile_out", root / "hostile" / "w.duckdb", rc, err,
-                clean_s, hostile_s, peak, skipped)  # fmt: skip
+    return Runs(
+        province,
+        plants,
+        root / "clean_out",
+        root / "hostile_out",
+        root / "hostile" / "w.duckdb",
+        rc,
+        err,
+        clean_s,
+        hostile_s,
+        peak,
+        skipped,
+    )
 
 
 # -------------------------------------------------------------------------------------------- outputs

@@ -81,8 +81,12 @@ def warehouse(runs: rt.Runs) -> dict[str, object]:
         last_run = con.execute("SELECT run_id FROM ingest_events ORDER BY event_at DESC LIMIT 1").fetchone()[
             0
         ]
-        deferred = {f for (f,) in con.execute(
-            "SELECT source_file FROM ingest_events WHERE action = 'deferred' AND run_id = ?", [last_run]).fetchall()}  # fmt: skip
+        deferred = {
+            f
+            for (f,) in con.execute(
+                "SELECT source_file FROM ingest_events WHERE action = 'deferred' AND run_id = ?", [last_run]
+            ).fetchall()
+        }
         pull = latest_pull_status(con, rt.YEAR)
     finally:
         con.close()
@@ -110,12 +114,28 @@ def differences(outputs: tuple[dict, dict], schools: list[str], kinds: tuple[str
 def plant_names() -> list[str]:
     """The classes by name, for parametrisation (the full list; the permission classes are skipped at
     run time when permissions cannot be obeyed)."""
-    return ["poison_cell_bomb", "names_that_print_alike", "byte_identical_copy", "export_in_another_schools_folder",
-            "unknown_school_folder", "misnamed_year_folder", "very_hidden_sheet", "cached_formula_errors",
-            "csv_being_written", "csv_last_line_cut", "csv_cr_and_mixed_newlines", "csv_nul_row",
-            "csv_legacy_encoding", "registry_duplicate_code", "json_too_large", "json_too_deep",
-            "file_permission_denied", "folder_permission_denied", "school_name_matched_nothing",
-            "api_dripping_server"]  # fmt: skip
+    return [
+        "poison_cell_bomb",
+        "names_that_print_alike",
+        "byte_identical_copy",
+        "export_in_another_schools_folder",
+        "unknown_school_folder",
+        "misnamed_year_folder",
+        "very_hidden_sheet",
+        "cached_formula_errors",
+        "csv_being_written",
+        "csv_last_line_cut",
+        "csv_cr_and_mixed_newlines",
+        "csv_nul_row",
+        "csv_legacy_encoding",
+        "registry_duplicate_code",
+        "json_too_large",
+        "json_too_deep",
+        "file_permission_denied",
+        "folder_permission_denied",
+        "school_name_matched_nothing",
+        "api_dripping_server",
+    ]
 
 
 def test_both_runs_exit_0_in_bounded_memory(runs: rt.Runs) -> None:
@@ -125,9 +145,11 @@ def test_both_runs_exit_0_in_bounded_memory(runs: rt.Runs) -> None:
         n for n in plant_names() if runs.skipped_permissions is None or "permission" not in n
     )
     assert len(untargeted(runs)) >= 5
-    print(f"\nred team: clean run {runs.clean_seconds:.1f} s, hostile run {runs.hostile_seconds:.1f} s, "
-          f"peak resident memory of the hostile run's process tree {runs.tree_peak_bytes / 2**20:.0f} MiB, "
-          f"{len(runs.plants)} classes, {len(untargeted(runs))} schools not targeted")  # fmt: skip
+    print(
+        f"\nred team: clean run {runs.clean_seconds:.1f} s, hostile run {runs.hostile_seconds:.1f} s, "
+        f"peak resident memory of the hostile run's process tree {runs.tree_peak_bytes / 2**20:.0f} MiB, "
+        f"{len(runs.plants)} classes, {len(untargeted(runs))} schools not targeted"
+    )
 
 
 def test_the_schools_not_targeted_are_unchanged(runs: rt.Runs, outputs: tuple[dict, dict]) -> None:

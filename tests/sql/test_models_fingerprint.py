@@ -22,8 +22,10 @@ GRADES = """
 INSERT INTO raw_grade_entry (school_code, school_year, scheme, class_name, student_key, moet_id, subject_code,
     semester, component, slot, value_num, source_file, file_sha256, source_sheet, source_row)
 VALUES
-    ('S1', '2024-2025', 'TT22', '6A', 'k1', '0000000001', 'TOAN', 'HK1', 'tx', 1, 7.0, 'a.xlsx', 'h1', 'Sheet1', 2),
-    ('S1', '2024-2025', 'TT22', '6A', 'k2', '0000000002', 'TOAN', 'HK1', 'tx', 1, 8.0, 'a.xlsx', 'h1', 'Sheet1', 3)
+    ('S1', '2024-2025', 'TT22', '6A', 'k1', '0000000001', 'TOAN', 'HK1', 'tx', 1, 7.0,
+        'a.xlsx', 'h1', 'Sheet1', 2),
+    ('S1', '2024-2025', 'TT22', '6A', 'k2', '0000000002', 'TOAN', 'HK1', 'tx', 1, 8.0,
+        'a.xlsx', 'h1', 'Sheet1', 3)
 """
 
 
@@ -81,8 +83,12 @@ def test_quarantine_and_model_sql_change_it(con: duckdb.DuckDBPyConnection) -> N
     assert fingerprint(con, models) != before
 
 
-def _how(con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel], selected: list[str] | None = None,
-         year: str | None = YEAR) -> dict[str, str]:  # fmt: skip
+def _how(
+    con: duckdb.DuckDBPyConnection,
+    models: dict[str, SqlModel],
+    selected: list[str] | None = None,
+    year: str | None = YEAR,
+) -> dict[str, str]:
     return {b.name: b.how for b in build_models(con, models, selected, year)}
 
 

@@ -86,8 +86,9 @@ def test_a_run_of_one_year_leaves_the_other_years_rows_as_they_were(
     _change_year(con, BUILT)
     built = {b.name: b.how for b in build_models(con, models, None, BUILT)}
     assert built["mart_indicator_values"] == "year" and built["int_counted__gradebook"] == "year"
-    assert {n for n, how in built.items() if how == "table"} == {n for n, m in models.items()
-                                                                 if m.materialization == "table" and not m.partition}  # fmt: skip
+    assert {n for n, how in built.items() if how == "table"} == {
+        n for n, m in models.items() if m.materialization == "table" and not m.partition
+    }
     changed = [n for n in models if _rows(con, n, OTHER) != before[n]]
     assert not changed, f"a run of {BUILT} changed rows of {OTHER} in {changed}"
     tables = [n for n, m in models.items() if m.materialization == "table"]

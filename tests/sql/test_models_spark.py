@@ -1,4 +1,5 @@
-"""The SQL fixture cases run on Spark (opt-in: `pytest -m spark`; needs `pip install -e '.[spark]'` and Java 17).
+"""The SQL fixture cases run on Spark (opt-in: `pytest -m spark`; needs `pip install -e '.[spark]'` and
+Java 17).
 
 Issue 22: the models are DuckDB SQL but must give the same rows on Spark SQL, so a national deployment
 can run them there. For each case of `tests/sql/<model>/<case>/` this test builds the case's inputs in

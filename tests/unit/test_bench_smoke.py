@@ -61,22 +61,42 @@ def test_markdown_table_and_report() -> None:
     assert lines[0].startswith("| a") and lines[1].startswith("|:") and len(lines) == 4
     assert len({len(ln) for ln in lines}) == 1
 
-    run = {"ok": True, "status": "success", "wall_s": 10.0, "rows_kept": 1000, "rows_loaded": 1000,
-           "input_bytes": 2**20, "bytes_ingested": 2**20, "peak_rss_bytes": 2**28,
-           "stage_seconds": {"models": 2.0, "ingest": 5.0, "checks": 1.0},
-           "stage_peak_rss_bytes": {"ingest": 2**27}}  # fmt: skip
+    run = {
+        "ok": True,
+        "status": "success",
+        "wall_s": 10.0,
+        "rows_kept": 1000,
+        "rows_loaded": 1000,
+        "input_bytes": 2**20,
+        "bytes_ingested": 2**20,
+        "peak_rss_bytes": 2**28,
+        "stage_seconds": {"models": 2.0, "ingest": 5.0, "checks": 1.0},
+        "stage_peak_rss_bytes": {"ingest": 2**27},
+    }
     rows = stage_rows(run)
     assert [r["stage"] for r in rows] == ["ingest", "models", "checks"]
     assert rows[0]["rows_per_s"] == pytest.approx(200.0) and rows[0]["mb_per_s"] == pytest.approx(0.2)
     results = {
         "meta": {"commit": "0123456789abcdef"},
-        "sizes": {"small": {"inbox": {"files": 3, "bytes": 2**20, "schools": 5}, "cold": run,
-                            "incremental": {**run, "wall_s": 0.5},
-                            "scan": {"table": "raw_x", "rows": 10, "scan_s": 1.0, "marts_s": 2.0,
-                                     "marts_vs_scan": 2.0, "floor_s": 1.5, "floor_vs_scan": 1.5}}},
+        "sizes": {
+            "small": {
+                "inbox": {"files": 3, "bytes": 2**20, "schools": 5},
+                "cold": run,
+                "incremental": {**run, "wall_s": 0.5},
+                "scan": {
+                    "table": "raw_x",
+                    "rows": 10,
+                    "scan_s": 1.0,
+                    "marts_s": 2.0,
+                    "marts_vs_scan": 2.0,
+                    "floor_s": 1.5,
+                    "floor_vs_scan": 1.5,
+                },
+            }
+        },
         "ratios": {"connector_vs_fastexcel": 0.4, "connector_vs_pandas": 12.0},
         "growth": {"exponent_vs_mb": None},
-    }  # fmt: skip
+    }
     targets = {t["target"]: t["verdict"] for t in evaluate_targets(results)}
     assert targets["incremental 5% < 10% of cold"] == "met"
     assert targets["ingest ≥ 0.5× fastexcel floor"] == "NOT met"
@@ -94,9 +114,11 @@ def test_markdown_table_and_report() -> None:
 def test_touch_xlsx_changes_one_number_of_the_first_sheet(tmp_path: Path) -> None:
     from benchmarks.datasets import touch_xlsx
 
-    sheet = (b'<worksheet><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
-             b'<row r="2"><c r="A2" s="1"><v>8.5</v></c><c r="B2"><v>1</v></c><c r="C2" t="s"><v>3</v></c></row>'
-             b"</worksheet>")  # fmt: skip
+    sheet = (
+        b'<worksheet><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        b'<row r="2"><c r="A2" s="1"><v>8.5</v></c><c r="B2"><v>1</v></c><c r="C2" t="s"><v>3</v></c></row>'
+        b"</worksheet>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("docProps/core.xml", "<cp:coreProperties/>")

@@ -24,9 +24,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_join_by_old_code_and_old_unit(tmp_path: Path) -> None:
     # two merged provinces' registries both had 08000002; each became a different school code
-    path = _write(tmp_path, "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n"
-                            "08000002,Phòng GD&ĐT huyện A,08100002\n"
-                            "08000002,Phòng GD&ĐT  huyện B,09200002\n")  # fmt: skip
+    path = _write(
+        tmp_path,
+        "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n"
+        "08000002,Phòng GD&ĐT huyện A,08100002\n"
+        "08000002,Phòng GD&ĐT  huyện B,09200002\n",
+    )
     mapping = load_code_mapping(path)
     last_year = {"08000002": "Phòng GD&ĐT huyện B", "08000003": "Sở GD&ĐT"}
     assert mapping.previous_code("09200002", last_year) == "08000002"
@@ -37,13 +40,16 @@ def test_join_by_old_code_and_old_unit(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_named_with_its_row(tmp_path: Path) -> None:
-    path = _write(tmp_path, "old_school_code,old_managing_unit,new_school_code\n"
-                            "08000001,Phòng A,08100001\n"
-                            "08000001,Phòng A,08100009\n"   # same old school twice
-                            "08000002,Phòng A,08100001\n"   # a new code for two schools
-                            "08000003,,08100003\n"          # no old unit
-                            "08 00004,Phòng A,08100004\n"   # not a code
-                            "08100001,Phòng B,08200001\n")  # fmt: skip
+    path = _write(
+        tmp_path,
+        "old_school_code,old_managing_unit,new_school_code\n"
+        "08000001,Phòng A,08100001\n"
+        "08000001,Phòng A,08100009\n"  # same old school twice
+        "08000002,Phòng A,08100001\n"  # a new code for two schools
+        "08000003,,08100003\n"  # no old unit
+        "08 00004,Phòng A,08100004\n"  # not a code
+        "08100001,Phòng B,08200001\n",
+    )
     with pytest.raises(CodeMappingError) as err:
         load_code_mapping(path)
     problems = err.value.problems
@@ -59,8 +65,9 @@ def test_every_problem_is_named_with_its_row(tmp_path: Path) -> None:
 def test_rekey_puts_last_year_under_this_years_codes() -> None:
     """08000001 became 08000002 while last year's 08000002 is another school (kept its code? no: the
     mapping says 08000002 now means the old 08000001); 08000003 is unmapped; 08000009 cannot be matched."""
-    mapping = CodeMapping([MappingRow("08000001", "UBND xã A", "08000002", 2),
-                           MappingRow("08000007", "Phòng B", "08000009", 3)])  # fmt: skip
+    mapping = CodeMapping(
+        [MappingRow("08000001", "UBND xã A", "08000002", 2), MappingRow("08000007", "Phòng B", "08000009", 3)]
+    )
     prev = pd.DataFrame(
         {"school_code": ["08000001", "08000002", "08000003", "08000007"], "points": [1, 2, 3, 7]}
     )
@@ -116,8 +123,9 @@ def test_a_run_with_an_invalid_mapping_is_refused_before_any_stage(tmp_path: Pat
 
     path = _write(tmp_path, "Mã trường cũ,Đơn vị quản lý cũ,Mã trường mới\n08000001,,08000002\n")
     buf = StringIO()
-    settings = get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out",
-                            code_mapping=path)  # fmt: skip
+    settings = get_settings(
+        inbox=tmp_path / "inbox", warehouse=tmp_path / "wh.duckdb", out=tmp_path / "out", code_mapping=path
+    )
     outcome = run_pipeline(settings, Console(file=buf, width=200), force=True)
     assert not outcome and outcome.status == "refused"
     assert "Tệp ánh xạ mã trường code_mapping.csv: dòng 2: cột old_managing_unit để trống" in buf.getvalue()

@@ -96,8 +96,9 @@ def test_asset_checks_are_attached_to_known_assets(defs: dg.Definitions) -> None
         assert check_key.asset_key in assets, check_key
 
 
-def test_definitions_resolve_settings_when_loaded_not_at_import(monkeypatch: pytest.MonkeyPatch,
-                                                                tmp_path: Path) -> None:  # fmt: skip
+def test_definitions_resolve_settings_when_loaded_not_at_import(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from pipelines import definitions
 
     monkeypatch.setenv("CDS_INBOX", str(tmp_path / "elsewhere"))

@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["quality", "reports", "indicator_sets"]
+PACKAGES = ["quality", "reports", "indicator_sets", "tests", "benchmarks", "sample_exports"]
 SKIP = re.compile(r"#\s*fmt:\s*(skip|off)\s*$")
 #: how many lines above a skipped statement its reason may stand (a comment naming `fmt: skip`)
 REASON_WITHIN = 8

@@ -27,8 +27,12 @@ def parse(path: Path):
 
 
 def warned(res) -> list[tuple[int, str]]:
-    return sorted((w.row, w.reason_code) for s in res.sheets for w in s.warnings
-                  if w.reason_code in ("incomplete_tx", "avg_mismatch"))  # fmt: skip
+    return sorted(
+        (w.row, w.reason_code)
+        for s in res.sheets
+        for w in s.warnings
+        if w.reason_code in ("incomplete_tx", "avg_mismatch")
+    )
 
 
 def test_texts_are_vietnamese() -> None:
@@ -57,23 +61,45 @@ def test_grade_of_one_class_name_agrees_with_the_series_version() -> None:
 
 
 def test_scored_subject_semester_and_year_averages(tmp_path: Path) -> None:
-    hdr = ["STT", "Mã HS", "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2", "Điểm TX3", "Điểm TX4", "Điểm GK",
-           "Điểm CK", "ĐTB HK1", "ĐTB HK2", "ĐTB CN"]  # fmt: skip
-    data = B.title("TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC", "Lớp: 6A - Môn học: Toán - Học kỳ: II - Năm học: 2024-2025") + [
-        hdr,
-        # (8 + 7.5 + 9 + 8 + 2·7.5 + 3·8.5) / 9 = 8.11 → 8.1; year (8.0 + 2·8.1) / 3 = 8.07 → 8.1: no warning
-        [1, "HS01", "An", "05/09/2012", 8, 7.5, 9, 8, 7.5, 8.5, 8.0, 8.1, 8.1],
-        # 3 tx marks (Toán: 140 periods → 4); (24 + 14 + 24) / 8 = 7.75 → 7.8, the file says 7.9
-        [2, "HS02", "Bình", "05/09/2012", 8, 7, 9, None, 7, 8, 7.0, 7.9, 7.6],
-        # no ck: the semester is not closed for this student; no average to check
-        [3, "HS03", "Chi", "05/09/2012", 8, 7, None, None, 7, None, 7.0, None, None],
-        # semester average right ((30 + 14 + 24) / 9 = 7.56 → 7.6), year average wrong ((7 + 15.2) / 3 = 7.4)
-        [4, "HS04", "Dũng", "05/09/2012", 8, 7, 9, 6, 7, 8, 7.0, 7.6, 9.0],
-        # half-up with decimal arithmetic: (3·6.4 + 2·6.5 + 3·7) / 8 = 6.65 → 6.7 (the file is right); 3 tx
-        [5, "HS05", "Giang", "05/09/2012", 6.4, 6.4, 6.4, None, 6.5, 7, 6.0, 6.7, 6.5],
-        # an out-of-range mark is rejected: the row is not checked (its counts are incomplete)
-        [6, "HS06", "Hà", "05/09/2012", 12, 8, None, None, 8, 8, 7.0, 8.0, 7.7],
-    ] + B.footer(6)  # fmt: skip
+    hdr = [
+        "STT",
+        "Mã HS",
+        "Họ tên",
+        "Ngày sinh",
+        "Điểm TX1",
+        "Điểm TX2",
+        "Điểm TX3",
+        "Điểm TX4",
+        "Điểm GK",
+        "Điểm CK",
+        "ĐTB HK1",
+        "ĐTB HK2",
+        "ĐTB CN",
+    ]
+    data = (
+        B.title(
+            "TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC", "Lớp: 6A - Môn học: Toán - Học kỳ: II - Năm học: 2024-2025"
+        )
+        + [
+            hdr,
+            # (8 + 7.5 + 9 + 8 + 2·7.5 + 3·8.5) / 9 = 8.11 → 8.1; year (8.0 + 2·8.1) / 3 = 8.07 → 8.1:
+            # no warning
+            [1, "HS01", "An", "05/09/2012", 8, 7.5, 9, 8, 7.5, 8.5, 8.0, 8.1, 8.1],
+            # 3 tx marks (Toán: 140 periods → 4); (24 + 14 + 24) / 8 = 7.75 → 7.8, the file says 7.9
+            [2, "HS02", "Bình", "05/09/2012", 8, 7, 9, None, 7, 8, 7.0, 7.9, 7.6],
+            # no ck: the semester is not closed for this student; no average to check
+            [3, "HS03", "Chi", "05/09/2012", 8, 7, None, None, 7, None, 7.0, None, None],
+            # semester average right ((30 + 14 + 24) / 9 = 7.56 → 7.6), year average wrong
+            # ((7 + 15.2) / 3 = 7.4)
+            [4, "HS04", "Dũng", "05/09/2012", 8, 7, 9, 6, 7, 8, 7.0, 7.6, 9.0],
+            # half-up with decimal arithmetic: (3·6.4 + 2·6.5 + 3·7) / 8 = 6.65 → 6.7 (the file is right);
+            # 3 tx
+            [5, "HS05", "Giang", "05/09/2012", 6.4, 6.4, 6.4, None, 6.5, 7, 6.0, 6.7, 6.5],
+            # an out-of-range mark is rejected: the row is not checked (its counts are incomplete)
+            [6, "HS06", "Hà", "05/09/2012", 12, 8, None, None, 8, 8, 7.0, 8.0, 7.7],
+        ]
+        + B.footer(6)
+    )
     res = parse(B.write_xlsx(tmp_path / "toan.xlsx", {"TOAN": data}))
     assert res.status == "partly_loaded", res.reason
     assert (res.rows_read, res.rows_kept, res.rows_rejected) == (6, 5, 1)
@@ -92,19 +118,129 @@ def test_scored_subject_semester_and_year_averages(tmp_path: Path) -> None:
 
 
 def test_comment_only_subject_and_exempt_student(tmp_path: Path) -> None:
-    top = ["STT", "Mã học sinh", "Họ và tên", "Ngày sinh", "Giới tính", "ĐĐGtx", None, None, None, None, "ĐĐGgk",
-           "ĐĐGck", "ĐTBmhkI", "ĐTBmhkII", "ĐTBmcn", "Nhận xét"]  # fmt: skip
+    top = [
+        "STT",
+        "Mã học sinh",
+        "Họ và tên",
+        "Ngày sinh",
+        "Giới tính",
+        "ĐĐGtx",
+        None,
+        None,
+        None,
+        None,
+        "ĐĐGgk",
+        "ĐĐGck",
+        "ĐTBmhkI",
+        "ĐTBmhkII",
+        "ĐTBmcn",
+        "Nhận xét",
+    ]
     sub = [None] * 5 + ["1", "2", "3", "4", "5"] + [None] * 6
-    title = B.title("TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC",
-                    "Lớp: 7A - Môn học: Giáo dục thể chất - Học kỳ: I - Năm học: 2024-2025")  # fmt: skip
+    title = B.title(
+        "TRƯỜNG THCS A",
+        "BẢNG ĐIỂM MÔN HỌC",
+        "Lớp: 7A - Môn học: Giáo dục thể chất - Học kỳ: I - Năm học: 2024-2025",
+    )
     d, cd = "Đ", "CĐ"
-    data = title + [top, sub,
-        [1, "HS01", "An", "05/09/2012", "Nam", d, d, d, None, None, d, d, d, None, None, None],  # all Đ → Đ
-        [2, "HS02", "Bình", "05/09/2012", "Nữ", d, cd, cd, None, None, d, d, d, None, None, None],  # 3/5 Đ → CĐ
-        [3, "HS03", "Chi", "05/09/2012", "Nam", d, d, cd, None, None, d, d, d, None, None, None],  # 4/5, ck Đ → Đ
-        [4, "HS04", "Dũng", "05/09/2012", "Nam", "M", None, None, None, None, None, None, None, None, None, None],
-        [5, "HS05", "Em", "05/09/2012", "Nữ", d, None, None, None, None, d, d, d, None, None, None],  # 1 tx of 3
-    ] + B.footer(5)  # fmt: skip
+    data = (
+        title
+        + [
+            top,
+            sub,
+            [
+                1,
+                "HS01",
+                "An",
+                "05/09/2012",
+                "Nam",
+                d,
+                d,
+                d,
+                None,
+                None,
+                d,
+                d,
+                d,
+                None,
+                None,
+                None,
+            ],  # all Đ → Đ
+            [
+                2,
+                "HS02",
+                "Bình",
+                "05/09/2012",
+                "Nữ",
+                d,
+                cd,
+                cd,
+                None,
+                None,
+                d,
+                d,
+                d,
+                None,
+                None,
+                None,
+            ],  # 3/5 Đ → CĐ
+            [
+                3,
+                "HS03",
+                "Chi",
+                "05/09/2012",
+                "Nam",
+                d,
+                d,
+                cd,
+                None,
+                None,
+                d,
+                d,
+                d,
+                None,
+                None,
+                None,
+            ],  # 4/5, ck Đ → Đ
+            [
+                4,
+                "HS04",
+                "Dũng",
+                "05/09/2012",
+                "Nam",
+                "M",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            ],
+            [
+                5,
+                "HS05",
+                "Em",
+                "05/09/2012",
+                "Nữ",
+                d,
+                None,
+                None,
+                None,
+                None,
+                d,
+                d,
+                d,
+                None,
+                None,
+                None,
+            ],  # 1 tx of 3
+        ]
+        + B.footer(5)
+    )
     res = parse(B.write_xlsx(tmp_path / "gdtc.xlsx", {"GDTC": data}))
     assert res.status == "loaded", res.reason
     assert res.sheets[0].layout.id == "school.tt22_gradebook.v1"
@@ -115,14 +251,30 @@ def test_comment_only_subject_and_exempt_student(tmp_path: Path) -> None:
 def test_requirement_follows_the_class_grade(tmp_path: Path) -> None:
     # csdl.tt22_import.v1: one subject (Công nghệ) for classes of several grades; 2 tx marks are enough in
     # grade 7 (35 periods) but not in grade 8 (52 periods → 3)
-    data = [["SỞ GD&ĐT LÂM ĐỒNG", None, None, "TRƯỜNG THCS A"], ["BẢNG ĐIỂM HỌC KỲ"],
-            ["Năm học: 2024-2025 - Học kỳ: 1"], ["Môn học: Công nghệ"],
-            ["STT", "Tên lớp", "Mã định danh", "Họ và tên", "Ngày sinh", "ĐĐGtx", None, None, None, "ĐĐGgk", "ĐĐGck"],
-            [None, None, None, None, None, "1", "2", "3", "4"],
-            ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"],
-            ["1", "7A", "0800012345", "An", "05/09/2012", "8", "7", None, None, "7", "8"],
-            ["2", "8A", "0800012346", "Bình", "05/09/2011", "8", "7", None, None, "7", "8"],
-            ["3", "8A", "0800012347", "Chi", "05/09/2011", "8", "7", "9", None, "7", "8"]]  # fmt: skip
+    data = [
+        ["SỞ GD&ĐT LÂM ĐỒNG", None, None, "TRƯỜNG THCS A"],
+        ["BẢNG ĐIỂM HỌC KỲ"],
+        ["Năm học: 2024-2025 - Học kỳ: 1"],
+        ["Môn học: Công nghệ"],
+        [
+            "STT",
+            "Tên lớp",
+            "Mã định danh",
+            "Họ và tên",
+            "Ngày sinh",
+            "ĐĐGtx",
+            None,
+            None,
+            None,
+            "ĐĐGgk",
+            "ĐĐGck",
+        ],
+        [None, None, None, None, None, "1", "2", "3", "4"],
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"],
+        ["1", "7A", "0800012345", "An", "05/09/2012", "8", "7", None, None, "7", "8"],
+        ["2", "8A", "0800012346", "Bình", "05/09/2011", "8", "7", None, None, "7", "8"],
+        ["3", "8A", "0800012347", "Chi", "05/09/2011", "8", "7", "9", None, "7", "8"],
+    ]
     res = parse(B.write_xlsx(tmp_path / "cngh.xlsx", {"CNGH": data}))
     assert res.status == "loaded", res.reason
     assert warned(res) == [(9, "incomplete_tx")]

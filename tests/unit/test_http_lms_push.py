@@ -38,12 +38,29 @@ pytestmark = pytest.mark.unit
 
 def users_push(**over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "provdoet_code": "08", "school_code": "08000123", "school_level": "03", "school_year_code": 2024,
-        "semester_code": 1, "measured_at": "2025-01-12T23:00:00+07:00",
-        "users": [{"user_pin": "CB00001234", "role": "GV", "metrics": [
-            {"key": "total_lessons", "value": 14, "subject_code": "TOAN", "grade_code": "06", "dim_value": "video"},
-            {"key": "live_sessions", "value": 3}]}],
-    }  # fmt: skip
+        "provdoet_code": "08",
+        "school_code": "08000123",
+        "school_level": "03",
+        "school_year_code": 2024,
+        "semester_code": 1,
+        "measured_at": "2025-01-12T23:00:00+07:00",
+        "users": [
+            {
+                "user_pin": "CB00001234",
+                "role": "GV",
+                "metrics": [
+                    {
+                        "key": "total_lessons",
+                        "value": 14,
+                        "subject_code": "TOAN",
+                        "grade_code": "06",
+                        "dim_value": "video",
+                    },
+                    {"key": "live_sessions", "value": 3},
+                ],
+            }
+        ],
+    }
     body.update(over)
     return body
 
@@ -53,7 +70,12 @@ def test_documented_example_maps_to_canonical_rows() -> None:
     assert list(df["metric"]) == ["lessons_assigned", "live_sessions"]
     r = df.iloc[0]
     assert (r["school_code"], r["school_year"], r["semester"], r["user_pin"], r["role"]) == (
-        "08000123", "2024-2025", "1", "CB00001234", "teacher")  # fmt: skip
+        "08000123",
+        "2024-2025",
+        "1",
+        "CB00001234",
+        "teacher",
+    )
     assert (r["subject_code"], r["grade"], r["dim_value"], r["value"]) == ("TOAN", 6, "video", 14.0)
     assert r["measured_at"] == pd.Timestamp("2025-01-12 23:00:00")
     assert r["period_start"] == r["period_end"] == pd.Timestamp("2025-01-12")
@@ -67,10 +89,21 @@ def test_envelope_is_unwrapped() -> None:
 
 
 def test_schools_shape_has_role_school() -> None:
-    obj = {"provdoet_code": "08", "school_year_code": 2024, "semester_code": 2,
-           "measured_at": "2025-03-01T23:00:00+07:00",
-           "schools": [{"school_code": 8000123, "school_level": "02", "has_lms": True, "shared_to_hub": 5,
-                        "metrics": [{"key": "total_shared_to_hub", "value": 5}, {"key": "new_hub_key", "value": 0}]}]}  # fmt: skip
+    obj = {
+        "provdoet_code": "08",
+        "school_year_code": 2024,
+        "semester_code": 2,
+        "measured_at": "2025-03-01T23:00:00+07:00",
+        "schools": [
+            {
+                "school_code": 8000123,
+                "school_level": "02",
+                "has_lms": True,
+                "shared_to_hub": 5,
+                "metrics": [{"key": "total_shared_to_hub", "value": 5}, {"key": "new_hub_key", "value": 0}],
+            }
+        ],
+    }
     df = push_to_rows(obj, "")
     assert set(df["role"]) == {"school"} and df["user_pin"].isna().all()
     assert list(df["metric"]) == ["resources_shared", "other:new_hub_key"]
@@ -81,21 +114,35 @@ def test_schools_shape_has_role_school() -> None:
 
 @pytest.mark.parametrize(
     ("key", "metric"),
-    [("total_lessons", "lessons_assigned"), ("total_tests", "tests_graded"),
-     ("total_exercises_submitted", "exercises_submitted"), ("total_shared_to_hub", "resources_shared"),
-     ("teacher_online_duration", "teacher_online_minutes"), ("student_online_duration", "student_online_minutes"),
-     ("parent_views", "parent_views"), ("active_events", "active_events"), ("foo_bar", "other:foo_bar")],
-)  # fmt: skip
+    [
+        ("total_lessons", "lessons_assigned"),
+        ("total_tests", "tests_graded"),
+        ("total_exercises_submitted", "exercises_submitted"),
+        ("total_shared_to_hub", "resources_shared"),
+        ("teacher_online_duration", "teacher_online_minutes"),
+        ("student_online_duration", "student_online_minutes"),
+        ("parent_views", "parent_views"),
+        ("active_events", "active_events"),
+        ("foo_bar", "other:foo_bar"),
+    ],
+)
 def test_hub_keys(key: str, metric: str) -> None:
     assert metric_of(key) == metric
 
 
 @pytest.mark.parametrize(
     ("role", "pin", "expected"),
-    [("GV", "x", "teacher"), ("HS", "x", "student"), ("PH", "x", "parent"), (None, "CB00001234", "teacher"),
-     (None, "PH00000001", "parent"), ("", "0812345678", "student"), (None, "HS12345678", None),
-     ("??", "0812345678", "student")],
-)  # fmt: skip
+    [
+        ("GV", "x", "teacher"),
+        ("HS", "x", "student"),
+        ("PH", "x", "parent"),
+        (None, "CB00001234", "teacher"),
+        (None, "PH00000001", "parent"),
+        ("", "0812345678", "student"),
+        (None, "HS12345678", None),
+        ("??", "0812345678", "student"),
+    ],
+)
 def test_role_resolution(role: str | None, pin: str, expected: str | None) -> None:
     assert role_of(role, pin) == expected
 
@@ -129,17 +176,27 @@ def test_unmapped_subject_becomes_unknown_and_keeps_the_raw_code() -> None:
 
 @pytest.mark.parametrize(
     ("mutate", "code", "field"),
-    [(lambda o: o.pop("school_code"), "missing_required_column", "school_code"),
-     (lambda o: o.pop("measured_at"), "missing_required_column", "measured_at"),
-     (lambda o: o.pop("semester_code"), "missing_required_column", "semester_code"),
-     (lambda o: o["users"][0].pop("user_pin"), "missing_required_column", "users[0].user_pin"),
-     (lambda o: o["users"][0].pop("metrics"), "missing_required_column", "users[0].metrics"),
-     (lambda o: o["users"][0]["metrics"][1].pop("value"), "missing_required_column", "users[0].metrics[1].value"),
-     (lambda o: o["users"][0]["metrics"][0].update(value=-1), "out_of_range", "users[0].metrics[0].value"),
-     (lambda o: o["users"][0]["metrics"][0].update(value="many"), "bad_number", "users[0].metrics[0].value"),
-     (lambda o: o.update(measured_at="12/01/2025"), "bad_date", "measured_at"),
-     (lambda o: o.pop("users"), "unrecognized_layout", "users|schools")],
-)  # fmt: skip
+    [
+        (lambda o: o.pop("school_code"), "missing_required_column", "school_code"),
+        (lambda o: o.pop("measured_at"), "missing_required_column", "measured_at"),
+        (lambda o: o.pop("semester_code"), "missing_required_column", "semester_code"),
+        (lambda o: o["users"][0].pop("user_pin"), "missing_required_column", "users[0].user_pin"),
+        (lambda o: o["users"][0].pop("metrics"), "missing_required_column", "users[0].metrics"),
+        (
+            lambda o: o["users"][0]["metrics"][1].pop("value"),
+            "missing_required_column",
+            "users[0].metrics[1].value",
+        ),
+        (lambda o: o["users"][0]["metrics"][0].update(value=-1), "out_of_range", "users[0].metrics[0].value"),
+        (
+            lambda o: o["users"][0]["metrics"][0].update(value="many"),
+            "bad_number",
+            "users[0].metrics[0].value",
+        ),
+        (lambda o: o.update(measured_at="12/01/2025"), "bad_date", "measured_at"),
+        (lambda o: o.pop("users"), "unrecognized_layout", "users|schools"),
+    ],
+)
 def test_invalid_objects_are_rejected_whole(mutate: Any, code: str, field: str) -> None:
     obj = users_push()
     mutate(obj)
@@ -192,10 +249,17 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 
 def test_api_error_messages() -> None:
-    e = ApiError("http://h:1/v1/metrics?school_year=2024", "server answered HTTP 503", status=503, attempts=5,
-                 elapsed_s=12.3)  # fmt: skip
-    assert str(e) == ("GET http://h:1/v1/metrics?school_year=2024 failed after 5 attempt(s) in 12.3s: "
-                      "server answered HTTP 503 (HTTP 503)")  # fmt: skip
+    e = ApiError(
+        "http://h:1/v1/metrics?school_year=2024",
+        "server answered HTTP 503",
+        status=503,
+        attempts=5,
+        elapsed_s=12.3,
+    )
+    assert str(e) == (
+        "GET http://h:1/v1/metrics?school_year=2024 failed after 5 attempt(s) in 12.3s: "
+        "server answered HTTP 503 (HTTP 503)"
+    )
     assert e.message_vi.startswith("Không lấy được dữ liệu từ API h:1 sau 5 lần thử")
 
 
@@ -212,8 +276,16 @@ def test_origin_is_scheme_host_and_port_with_defaults() -> None:
 def test_every_error_code_has_its_own_vietnamese_cause() -> None:
     causes = {}
     for code in sorted(ApiError.CODES):
-        e = ApiError("http://h:1/v1/metrics", "r", status=418, attempts=2, elapsed_s=3, code=code, limit=90,
-                     target="http://other:2")  # fmt: skip
+        e = ApiError(
+            "http://h:1/v1/metrics",
+            "r",
+            status=418,
+            attempts=2,
+            elapsed_s=3,
+            code=code,
+            limit=90,
+            target="http://other:2",
+        )
         assert e.code == code and e.message_vi.startswith("Không lấy được dữ liệu từ API h:1 sau 2 lần thử")
         causes[code] = e.why_vi
     assert len(set(causes.values())) == len(causes)  # none falls back to another's text
@@ -225,8 +297,17 @@ def test_every_error_code_has_its_own_vietnamese_cause() -> None:
     assert ApiError.CODES < PULL_ERROR_CODES
 
 
-@pytest.mark.parametrize(("status", "code"), [(401, "auth_refused"), (403, "auth_refused"), (429, "rate_limited"),
-                                              (502, "server_error"), (404, "http_error"), (None, "connection_failed")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (401, "auth_refused"),
+        (403, "auth_refused"),
+        (429, "rate_limited"),
+        (502, "server_error"),
+        (404, "http_error"),
+        (None, "connection_failed"),
+    ],
+)
 def test_error_code_from_status(status: int | None, code: str) -> None:
     assert ApiError("http://h/", "r", status=status).code == code
 

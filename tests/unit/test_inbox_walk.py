@@ -44,10 +44,20 @@ def _drop(inbox: Path, rel: str) -> None:
 
 def test_walk_lists_what_the_rglob_walk_listed(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    for rel in [f"{YEAR}/province/DanhSachTruong.xlsx", f"{YEAR}/08000001/a.csv", f"{YEAR}/08000001/.hidden",
-                f"{YEAR}/08000001/_tmp.csv", f"{YEAR}/_staging/b.csv", f"{YEAR}/.git/c.csv",
-                f"{YEAR}/08000001/2023-2024/d.csv", "2023-2024/08000002/e.csv", "2022-2023", "loose.csv",
-                "misc/notes.txt", f"{YEAR}/08000002/sub/deep/f.xlsx"]:  # fmt: skip
+    for rel in [
+        f"{YEAR}/province/DanhSachTruong.xlsx",
+        f"{YEAR}/08000001/a.csv",
+        f"{YEAR}/08000001/.hidden",
+        f"{YEAR}/08000001/_tmp.csv",
+        f"{YEAR}/_staging/b.csv",
+        f"{YEAR}/.git/c.csv",
+        f"{YEAR}/08000001/2023-2024/d.csv",
+        "2023-2024/08000002/e.csv",
+        "2022-2023",
+        "loose.csv",
+        "misc/notes.txt",
+        f"{YEAR}/08000002/sub/deep/f.xlsx",
+    ]:
         _drop(inbox, rel)
     (inbox / YEAR / "08000003").symlink_to(inbox / YEAR / "08000001", target_is_directory=True)
     (inbox / YEAR / "08000001" / "gone.csv").symlink_to(tmp_path / "missing.csv")

@@ -17,9 +17,37 @@ from pipelines.cli import main
 pytestmark = pytest.mark.unit
 
 YAML = Path(__file__).resolve().parents[2] / "indicator_sets" / "qd4725_2022.yaml"
-LEAVES = ["1.1", "1.2", "1.3.1", "1.3.2", "1.3.3", "1.3.4", "1.3.5", "1.4", "1.5.1", "1.5.2", "1.6.1", "1.6.2",
-          "1.6.3", "1.7.1", "1.7.2", "1.7.3", "2.1", "2.2", "2.3.1", "2.3.2", "2.3.3", "2.3.4", "2.3.5", "2.3.6",
-          "2.3.7", "2.3.8", "2.4.1", "2.4.2", "2.4.3"]  # fmt: skip
+LEAVES = [
+    "1.1",
+    "1.2",
+    "1.3.1",
+    "1.3.2",
+    "1.3.3",
+    "1.3.4",
+    "1.3.5",
+    "1.4",
+    "1.5.1",
+    "1.5.2",
+    "1.6.1",
+    "1.6.2",
+    "1.6.3",
+    "1.7.1",
+    "1.7.2",
+    "1.7.3",
+    "2.1",
+    "2.2",
+    "2.3.1",
+    "2.3.2",
+    "2.3.3",
+    "2.3.4",
+    "2.3.5",
+    "2.3.6",
+    "2.3.7",
+    "2.3.8",
+    "2.4.1",
+    "2.4.2",
+    "2.4.3",
+]
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -66,17 +94,26 @@ def test_cli_check_exits_zero_and_names_group_ii() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "needle", "message"),
     [
-        ("rule: {type: presence, min_count: 1, params: {metric: live_sessions}}",
-         "rule: {type: percent, min_count: 1, params: {metric: live_sessions}}", "type: percent", "rule.type"),
+        (
+            "rule: {type: presence, min_count: 1, params: {metric: live_sessions}}",
+            "rule: {type: percent, min_count: 1, params: {metric: live_sessions}}",
+            "type: percent",
+            "rule.type",
+        ),
         ('  - code: "1.3.2"', '  - code: "1.3.1"', None, "bị trùng"),
-        ('{label: "Từ 10 đến 20 điểm", min: 10, min_inclusive: true',
-         '{label: "Từ 10 đến 20 điểm", min: 11, min_inclusive: true', 'code: "1.3"', "có chỗ hở"),
+        (
+            '{label: "Từ 10 đến 20 điểm", min: 10, min_inclusive: true',
+            '{label: "Từ 10 đến 20 điểm", min: 11, min_inclusive: true',
+            'code: "1.3"',
+            "có chỗ hở",
+        ),
         ("    max_points: 30\n", "    max_points: 25\n", 'code: "1.3"', "vượt điểm tối đa"),
     ],
     ids=["unknown_rule_type", "duplicate_code", "band_gap", "points_above_max"],
-)  # fmt: skip
-def test_broken_copy_exits_non_zero_with_line(tmp_path: Path, old: str, new: str, needle: str | None,
-                                              message: str) -> None:  # fmt: skip
+)
+def test_broken_copy_exits_non_zero_with_line(
+    tmp_path: Path, old: str, new: str, needle: str | None, message: str
+) -> None:
     path = _copy(tmp_path)
     _edit(path, old, new)
     iset, problems = check(path)
@@ -125,8 +162,19 @@ def test_province_criterion_needs_no_code_change(tmp_path: Path) -> None:
     )
     import pandas as pd
 
-    values = pd.DataFrame([{"school_code": "S1", "school_year": "2024-2025", "criterion_code": "2.3.9",
-                            "numerator": 2.0, "denominator": 5.0, "value": 0.4, "status": "ok"}])  # fmt: skip
+    values = pd.DataFrame(
+        [
+            {
+                "school_code": "S1",
+                "school_year": "2024-2025",
+                "criterion_code": "2.3.9",
+                "numerator": 2.0,
+                "denominator": 5.0,
+                "value": 0.4,
+                "status": "ok",
+            }
+        ]
+    )
     assert score_values(values, iset)["points"].iloc[0] == 2.0  # 4 × min(1, 0.4 / 0.8)
 
 
@@ -134,7 +182,8 @@ def test_params_reach_sql_as_data() -> None:
     con = duckdb.connect()
     load_config_tables(con, YAML)
     rows = con.execute(
-        "SELECT key, value FROM cfg_params WHERE criterion_code = '2.3.8' AND param = 'deadlines' ORDER BY key"
+        "SELECT key, value FROM cfg_params WHERE criterion_code = '2.3.8' AND param = 'deadlines' "
+        "ORDER BY key"
     ).fetchall()
     assert rows == [("CK1", "01-15"), ("CN", "05-31"), ("DN", "09-30")]
     assert con.execute("SELECT count(*) FROM cfg_subjects").fetchone()[0] > 40

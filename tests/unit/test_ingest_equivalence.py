@@ -60,22 +60,37 @@ def test_hmac_hex_hashes_each_value() -> None:
     assert got.iloc[3] == hmac.new(b"k", b"2", hashlib.sha256).hexdigest()
 
 
-ROOM_HDR = ["STT", "Mã phòng", "Tên phòng", "Loại phòng", "Máy chiếu/Ti vi", "Kết nối Internet", "Số máy tính",
-            "Số máy tính hoạt động"]  # fmt: skip
+ROOM_HDR = [
+    "STT",
+    "Mã phòng",
+    "Tên phòng",
+    "Loại phòng",
+    "Máy chiếu/Ti vi",
+    "Kết nối Internet",
+    "Số máy tính",
+    "Số máy tính hoạt động",
+]
 
 
 def _rooms(n: int, bad: int = 0) -> list[list]:
     body = [[i, f"P{i:02d}", f"Phòng {i}", "Phòng học", "x", "", i, i] for i in range(1, n + 1)]
     body += [[n + i, f"Q{i:02d}", "Lạ", "Phòng bí ẩn", "x", "", 0, 0] for i in range(1, bad + 1)]
-    return [*B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC", "Năm học: 2024-2025"), ROOM_HDR, *body,
-            *B.footer(n + bad)]  # fmt: skip
+    return [
+        *B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC", "Năm học: 2024-2025"),
+        ROOM_HDR,
+        *body,
+        *B.footer(n + bad),
+    ]
 
 
 def _dump(con) -> dict[str, list]:
     out = {}
     for t in ("raw_facility", "dq_quarantine_rows", "ingest_warnings", "ingest_manifest"):
-        cols = [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()
-                if r[0] not in ("ingested_at", "run_id", "recorded_at")]  # fmt: skip
+        cols = [
+            r[0]
+            for r in con.execute(f"DESCRIBE {t}").fetchall()
+            if r[0] not in ("ingested_at", "run_id", "recorded_at")
+        ]
         sel = ", ".join(cols)
         out[t] = con.execute(f"SELECT {sel} FROM {t} ORDER BY ALL").fetchall()
     return out

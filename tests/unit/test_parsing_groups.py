@@ -16,8 +16,21 @@ from connectors.readers import read_grids
 from connectors.sheet_parser import Grid, ParseContext, SheetResult, find_headers, to_grid
 
 ROOT = Path(__file__).resolve().parents[2]
-HDR = ["STT", "Mã HS", "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2", "Điểm TX3", "Điểm TX4", "Điểm GK", "Điểm CK",
-       "ĐTB HK1", "ĐTB HK2", "ĐTB CN"]  # fmt: skip
+HDR = [
+    "STT",
+    "Mã HS",
+    "Họ tên",
+    "Ngày sinh",
+    "Điểm TX1",
+    "Điểm TX2",
+    "Điểm TX3",
+    "Điểm TX4",
+    "Điểm GK",
+    "Điểm CK",
+    "ĐTB HK1",
+    "ĐTB HK2",
+    "ĐTB CN",
+]
 
 
 def _sheet(
@@ -87,8 +100,9 @@ def test_grouped_tt22_equals_per_sheet() -> None:
         _sheet("XYZ", _rows(3), None, year="2023-2024"),  # unknown subject, folder-year mismatch
         _sheet("TIN", _rows(4), "Tin học"),
     ]
-    ctx = ParseContext(file="2024-2025/08000001/SoDiem.xlsx", folder_year="2024-2025", folder_school="08000001",
-                       hash_key="k")  # fmt: skip
+    ctx = ParseContext(
+        file="2024-2025/08000001/SoDiem.xlsx", folder_year="2024-2025", folder_school="08000001", hash_key="k"
+    )
     keys = {sheet_group_key(filedrop.choose(find_headers(g, load_layouts()))[0], 0) for g in grids}
     assert len(keys) == 1  # one group: the parsing runs once
     assert _compare(grids, ctx) == 5

@@ -16,8 +16,18 @@ TRICKY = ['a/b "c"', "tab\there", "dòng 1\ndòng 2", "ctl\x01\x1f", "back\\slas
 
 
 def test_src_extra_as_pandas_writes_it() -> None:
-    header = ["STT", "Mã CBGVNV", "Họ tên", "Email", "Trạng thái", "Chức vụ", "Môn dạy", "Ghi chú / Khác",
-              "Cột trống", "Ghi chú / Khác"]  # fmt: skip
+    header = [
+        "STT",
+        "Mã CBGVNV",
+        "Họ tên",
+        "Email",
+        "Trạng thái",
+        "Chức vụ",
+        "Môn dạy",
+        "Ghi chú / Khác",
+        "Cột trống",
+        "Ghi chú / Khác",
+    ]
     body = [
         [i + 1, f"CB{i:08d}", f"Cô {i}", "", "Đang làm việc", "Giáo viên", "Toán", text, None, "lặp"]
         for i, text in enumerate([*TRICKY, None])

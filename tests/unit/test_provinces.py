@@ -23,8 +23,9 @@ ICT = dt.timezone(dt.timedelta(hours=7))
 
 
 def _settings(tmp_path: Path, **kw: object) -> Settings:
-    return get_settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "data" / "wh.duckdb",
-                        out=tmp_path / "out", **kw)  # fmt: skip
+    return get_settings(
+        inbox=tmp_path / "inbox", warehouse=tmp_path / "data" / "wh.duckdb", out=tmp_path / "out", **kw
+    )
 
 
 def test_partition_keys_split_into_province_and_year() -> None:
@@ -66,8 +67,10 @@ def test_multi_province_definitions(tmp_path: Path) -> None:
     assert dims["province"] == ["08", "14"] and YEAR in dims["school_year"]
     assert "cds/warehouse" not in job.tags  # the queue limits runs per province, not one at a time
     graph = defs.resolve_asset_graph()
-    assert all(isinstance(graph.get(k).partitions_def, dg.MultiPartitionsDefinition)
-               for k in graph.get_all_asset_keys())  # fmt: skip
+    assert all(
+        isinstance(graph.get(k).partitions_def, dg.MultiPartitionsDefinition)
+        for k in graph.get_all_asset_keys()
+    )
     wh = defs.resources["warehouse"]
     assert wh.path.endswith("wh_{province}.duckdb")  # type: ignore[union-attr]
     sensors = {s.name for s in defs.sensors or []}
@@ -89,12 +92,17 @@ def _drop(path: Path) -> None:
 
 def test_the_sensor_starts_one_run_per_changed_province_year(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    for rel in ("08/2023-2024/08000001/a.csv", f"08/{YEAR}/08000001/a.csv", f"14/{YEAR}/province/b.csv",
-                f"99/{YEAR}/99000001/c.csv"):  # fmt: skip
+    for rel in (
+        "08/2023-2024/08000001/a.csv",
+        f"08/{YEAR}/08000001/a.csv",
+        f"14/{YEAR}/province/b.csv",
+        f"99/{YEAR}/99000001/c.csv",
+    ):
         _drop(inbox / rel)
     clock = [1000.0]
-    sensor = build_inbox_sensor(inbox, YEAR_JOB, ["2023-2024", YEAR], 0, clock=lambda: clock[0],
-                                provinces=["08", "14"])  # fmt: skip
+    sensor = build_inbox_sensor(
+        inbox, YEAR_JOB, ["2023-2024", YEAR], 0, clock=lambda: clock[0], provinces=["08", "14"]
+    )
     first = sensor(dg.build_sensor_context(cursor=None))
     assert isinstance(first, dg.SensorResult)
     keys = sorted(str(r.partition_key) for r in first.run_requests or [])
@@ -122,8 +130,18 @@ def test_cds_run_refuses_a_bad_province_code(tmp_path: Path) -> None:
 
     from pipelines.cli import main
 
-    result = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "inbox"), "--warehouse",
-                                       str(tmp_path / "wh.duckdb"), "--province", "8"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--inbox",
+            str(tmp_path / "inbox"),
+            "--warehouse",
+            str(tmp_path / "wh.duckdb"),
+            "--province",
+            "8",
+        ],
+    )
     assert result.exit_code == 2 and "Mã tỉnh không hợp lệ" in result.output
     assert not (tmp_path / "wh.duckdb").exists() and not (tmp_path / "wh_8.duckdb").exists()
 

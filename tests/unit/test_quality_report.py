@@ -82,23 +82,69 @@ def con() -> duckdb.DuckDBPyConnection:
             f"{Y}/08000001/phong.xlsx",
         ),
     )
-    raw_store.insert_rows(c, "health_record", _prov(pd.DataFrame({
-        "school_code": ["08000002"] * 2, "student_key": ["0800000001", "0800000002"],
-        "height_cm": [140.0, 777.0]}), f"{Y}/08000002/suckhoe.xlsx"))  # fmt: skip
-    raw_store.insert_frame(c, "dq_quarantine_rows", pd.DataFrame([
-        {"stage": "validate", "entity": "health_record", "school_code": "08000002", "school_year": Y,
-         "source_file": f"{Y}/08000002/suckhoe.xlsx", "source_sheet": "Sheet1", "source_row": 3,
-         "canonical_column": "height_cm", "value": "777", "reason_code": "out_of_range",
-         "check_name": "height_cm:max"},
-        {"stage": "ingest", "entity": "health_record", "school_code": "08000002", "school_year": Y,
-         "source_file": f"{Y}/08000002/suckhoe.xlsx", "source_sheet": "Sheet1", "source_row": 9,
-         "canonical_column": "measured_at", "value": "32/13/2024", "reason_code": "bad_date",
-         "check_name": ""},
-    ]))  # fmt: skip
-    raw_store.insert_frame(c, "ingest_manifest", pd.DataFrame([
-        {"source_file": f"{Y}/08000002/la.pdf", "delivery_year": Y, "delivery_school": "08000002",
-         "status": "quarantined", "reason_code": "unsupported_type"},
-    ]))  # fmt: skip
+    raw_store.insert_rows(
+        c,
+        "health_record",
+        _prov(
+            pd.DataFrame(
+                {
+                    "school_code": ["08000002"] * 2,
+                    "student_key": ["0800000001", "0800000002"],
+                    "height_cm": [140.0, 777.0],
+                }
+            ),
+            f"{Y}/08000002/suckhoe.xlsx",
+        ),
+    )
+    raw_store.insert_frame(
+        c,
+        "dq_quarantine_rows",
+        pd.DataFrame(
+            [
+                {
+                    "stage": "validate",
+                    "entity": "health_record",
+                    "school_code": "08000002",
+                    "school_year": Y,
+                    "source_file": f"{Y}/08000002/suckhoe.xlsx",
+                    "source_sheet": "Sheet1",
+                    "source_row": 3,
+                    "canonical_column": "height_cm",
+                    "value": "777",
+                    "reason_code": "out_of_range",
+                    "check_name": "height_cm:max",
+                },
+                {
+                    "stage": "ingest",
+                    "entity": "health_record",
+                    "school_code": "08000002",
+                    "school_year": Y,
+                    "source_file": f"{Y}/08000002/suckhoe.xlsx",
+                    "source_sheet": "Sheet1",
+                    "source_row": 9,
+                    "canonical_column": "measured_at",
+                    "value": "32/13/2024",
+                    "reason_code": "bad_date",
+                    "check_name": "",
+                },
+            ]
+        ),
+    )
+    raw_store.insert_frame(
+        c,
+        "ingest_manifest",
+        pd.DataFrame(
+            [
+                {
+                    "source_file": f"{Y}/08000002/la.pdf",
+                    "delivery_year": Y,
+                    "delivery_school": "08000002",
+                    "status": "quarantined",
+                    "reason_code": "unsupported_type",
+                },
+            ]
+        ),
+    )
     return c
 
 
@@ -115,8 +161,13 @@ def test_report_sections_escaping_and_privacy(con: duckdb.DuckDBPyConnection, tm
     assert p.h2[0] == "Tổng quan"
     assert p.h2[1].startswith("Trường 08000002")
     assert p.h2[2].startswith("Trường 08000001") and "<script>" in p.h2[2]
-    for section in ("Dữ liệu đã nhận", "Dữ liệu bị loại", "Tệp bị cách ly", "Nguồn dữ liệu còn thiếu",
-                    "Kiểm tra chéo"):  # fmt: skip
+    for section in (
+        "Dữ liệu đã nhận",
+        "Dữ liệu bị loại",
+        "Tệp bị cách ly",
+        "Nguồn dữ liệu còn thiếu",
+        "Kiểm tra chéo",
+    ):
         assert p.h3.count(section) == 2
     text = "".join(p.text)
     assert "Giá trị nằm ngoài khoảng cho phép" in text
@@ -135,17 +186,49 @@ def test_rejected_rows_count_per_reason_examples_and_rows_without_a_school(
     """One row failing two rules counts once in the school's rejected rows but under both reasons; a reason
     shows at most EXAMPLES_PER_REASON examples, in report order; a row without a school is in no section."""
     rows = [
-        {"stage": "validate", "entity": "health_record", "school_code": "08000002", "school_year": Y,
-         "source_file": f"{Y}/08000002/suckhoe.xlsx", "source_sheet": "Sheet1", "source_row": 3,
-         "canonical_column": "measured_at", "value": "x", "reason_code": "bad_date", "check_name": "c"},
-        *({"stage": "validate", "entity": "facility", "school_code": "08000001", "school_year": Y,
-           "source_file": f"{Y}/08000001/phong.xlsx", "source_sheet": "Sheet1", "source_row": r,
-           "canonical_column": "room_code", "value": f"P{r}", "reason_code": "out_of_range", "check_name": "c"}
-          for r in (9, 5, 7, 6, 8)),
-        {"stage": "validate", "entity": "facility", "school_code": None, "school_year": Y,
-         "source_file": f"{Y}/x/phong.xlsx", "source_sheet": "Sheet1", "source_row": 2,
-         "canonical_column": "room_code", "value": "Z", "reason_code": "out_of_range", "check_name": "c"},
-    ]  # fmt: skip
+        {
+            "stage": "validate",
+            "entity": "health_record",
+            "school_code": "08000002",
+            "school_year": Y,
+            "source_file": f"{Y}/08000002/suckhoe.xlsx",
+            "source_sheet": "Sheet1",
+            "source_row": 3,
+            "canonical_column": "measured_at",
+            "value": "x",
+            "reason_code": "bad_date",
+            "check_name": "c",
+        },
+        *(
+            {
+                "stage": "validate",
+                "entity": "facility",
+                "school_code": "08000001",
+                "school_year": Y,
+                "source_file": f"{Y}/08000001/phong.xlsx",
+                "source_sheet": "Sheet1",
+                "source_row": r,
+                "canonical_column": "room_code",
+                "value": f"P{r}",
+                "reason_code": "out_of_range",
+                "check_name": "c",
+            }
+            for r in (9, 5, 7, 6, 8)
+        ),
+        {
+            "stage": "validate",
+            "entity": "facility",
+            "school_code": None,
+            "school_year": Y,
+            "source_file": f"{Y}/x/phong.xlsx",
+            "source_sheet": "Sheet1",
+            "source_row": 2,
+            "canonical_column": "room_code",
+            "value": "Z",
+            "reason_code": "out_of_range",
+            "check_name": "c",
+        },
+    ]
     raw_store.insert_frame(con, "dq_quarantine_rows", pd.DataFrame(rows))
     data = collect(con, Y)
     by_code = {s.school_code: s for s in data.schools}
@@ -157,8 +240,9 @@ def test_rejected_rows_count_per_reason_examples_and_rows_without_a_school(
     s1 = by_code["08000001"]
     assert s1.n_rejected == 5 and [r["count"] for r in s1.rejected] == [5]
     assert [e["row"] for e in s1.rejected[0]["examples"]] == [5, 6, 7][:EXAMPLES_PER_REASON]
-    assert not any(e["file"] == f"{Y}/x/phong.xlsx" for s in data.schools for r in s.rejected
-                   for e in r["examples"])  # fmt: skip
+    assert not any(
+        e["file"] == f"{Y}/x/phong.xlsx" for s in data.schools for r in s.rejected for e in r["examples"]
+    )
 
 
 def test_report_from_precomputed_coverage_and_audits_equals_the_report_alone(

@@ -20,8 +20,10 @@ def _warehouse(tmp_path: Path, rows: int) -> duckdb.DuckDBPyConnection:
         "i / 10 FROM range(?) t(i)",
         [rows],
     )
-    con.execute("INSERT INTO raw_student (school_code, school_year, source_file, moet_id) "
-                "SELECT 'S1', '2024-2025', 'hs.xlsx', 'M' || i FROM range(200000) t(i)")  # fmt: skip
+    con.execute(
+        "INSERT INTO raw_student (school_code, school_year, source_file, moet_id) "
+        "SELECT 'S1', '2024-2025', 'hs.xlsx', 'M' || i FROM range(200000) t(i)"
+    )
     con.execute("CREATE VIEW v_marks AS SELECT school_code, count(*) AS n FROM raw_grade_entry GROUP BY 1")
     con.execute("FORCE CHECKPOINT")
     return con

@@ -27,45 +27,102 @@ Y = "2024-2025"
 
 def small_set() -> IndicatorSet:
     crit = [
-        {"code": "1.1", "name": "Kế hoạch", "group": "DH", "kind": "document", "mandatory": True,
-         "rule": {"type": "mandatory"}},
+        {
+            "code": "1.1",
+            "name": "Kế hoạch",
+            "group": "DH",
+            "kind": "document",
+            "mandatory": True,
+            "rule": {"type": "mandatory"},
+        },
         {"code": "1.4", "name": "Học liệu", "group": "DH", "max_points": 40, "rule": {"type": "ratio"}},
         {"code": "1.5.1", "name": "Kiểm tra", "group": "DH", "max_points": 40, "rule": {"type": "ratio"}},
-        {"code": "1.7.3", "name": "Studio", "group": "DH", "max_points": 20, "kind": "document",
-         "rule": {"type": "document"}},
-        {"code": "2.1", "name": "Đơn vị", "group": "QT", "kind": "document", "mandatory": True,
-         "rule": {"type": "mandatory"}},
-        {"code": "2.3.1", "name": "Quy chế", "group": "QT", "max_points": 50, "kind": "document",
-         "rule": {"type": "document"}},
+        {
+            "code": "1.7.3",
+            "name": "Studio",
+            "group": "DH",
+            "max_points": 20,
+            "kind": "document",
+            "rule": {"type": "document"},
+        },
+        {
+            "code": "2.1",
+            "name": "Đơn vị",
+            "group": "QT",
+            "kind": "document",
+            "mandatory": True,
+            "rule": {"type": "mandatory"},
+        },
+        {
+            "code": "2.3.1",
+            "name": "Quy chế",
+            "group": "QT",
+            "max_points": 50,
+            "kind": "document",
+            "rule": {"type": "document"},
+        },
         {"code": "2.3.2", "name": "Học sinh", "group": "QT", "max_points": 6, "rule": {"type": "ratio"}},
         {"code": "2.3.3", "name": "Sổ điểm", "group": "QT", "max_points": 44, "rule": {"type": "ratio"}},
-    ]  # fmt: skip
-    return IndicatorSet.model_validate({
-        "id": "t", "name": "t",
-        "groups": [{"code": "DH", "roman": "I", "name": "DH"}, {"code": "QT", "roman": "II", "name": "QT"}],
-        "criteria": crit,
-    })  # fmt: skip
+    ]
+    return IndicatorSet.model_validate(
+        {
+            "id": "t",
+            "name": "t",
+            "groups": [
+                {"code": "DH", "roman": "I", "name": "DH"},
+                {"code": "QT", "roman": "II", "name": "QT"},
+            ],
+            "criteria": crit,
+        }
+    )
 
 
 def scored(rows: list[tuple], school: str = "S1") -> pd.DataFrame:
     """(code, status, points) rows of score_indicators__scored."""
-    return pd.DataFrame([
-        {"school_code": school, "school_year": Y, "criterion_code": c, "numerator": None, "denominator": None,
-         "value": None, "status": s, "source_files": ["f.xlsx"], "points": p} for c, s, p in rows
-    ])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "school_code": school,
+                "school_year": Y,
+                "criterion_code": c,
+                "numerator": None,
+                "denominator": None,
+                "value": None,
+                "status": s,
+                "source_files": ["f.xlsx"],
+                "points": p,
+            }
+            for c, s, p in rows
+        ]
+    )
 
 
 def selfs(rows: list[tuple], school: str = "S1") -> pd.DataFrame:
     """(code, raw, score, issue, met, evidence) rows of raw_self_assessment."""
-    return pd.DataFrame([
-        {"school_code": school, "school_year": Y, "criterion_code": c, "self_score_raw": raw, "self_score": sc,
-         "self_score_issue": iss, "mandatory_met": met, "evidence_ref": ev, "note": "Nguyễn Văn A"}
-        for c, raw, sc, iss, met, ev in rows
-    ])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "school_code": school,
+                "school_year": Y,
+                "criterion_code": c,
+                "self_score_raw": raw,
+                "self_score": sc,
+                "self_score_issue": iss,
+                "mandatory_met": met,
+                "evidence_ref": ev,
+                "note": "Nguyễn Văn A",
+            }
+            for c, raw, sc, iss, met, ev in rows
+        ]
+    )
 
 
-BASE_SELF = [("1.1", "Đạt", None, None, True, "H1-1.1-01"), ("2.1", "Đạt", None, None, True, "H2-2.1-01"),
-             ("1.7.3", "20", 20.0, None, None, "H1"), ("2.3.1", "50", 50.0, None, None, "H2")]  # fmt: skip
+BASE_SELF = [
+    ("1.1", "Đạt", None, None, True, "H1-1.1-01"),
+    ("2.1", "Đạt", None, None, True, "H2-2.1-01"),
+    ("1.7.3", "20", 20.0, None, None, "H1"),
+    ("2.3.1", "50", 50.0, None, None, "H2"),
+]
 BASE_DATA = [("1.4", "ok", 40.0), ("1.5.1", "ok", 40.0), ("2.3.2", "ok", 6.0), ("2.3.3", "ok", 44.0)]
 
 
@@ -80,8 +137,16 @@ def kinds(f: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def test_no_findings_when_equal() -> None:
-    _, f = run(BASE_DATA, [*BASE_SELF, ("1.4", "40", 40.0, None, None, "e"), ("1.5.1", "40", 40.0, None, None, "e"),
-                          ("2.3.2", "6", 6.0, None, None, "e"), ("2.3.3", "44", 44.0, None, None, "e")])  # fmt: skip
+    _, f = run(
+        BASE_DATA,
+        [
+            *BASE_SELF,
+            ("1.4", "40", 40.0, None, None, "e"),
+            ("1.5.1", "40", 40.0, None, None, "e"),
+            ("2.3.2", "6", 6.0, None, None, "e"),
+            ("2.3.3", "44", 44.0, None, None, "e"),
+        ],
+    )
     assert f.empty
 
 
@@ -101,8 +166,11 @@ def test_no_findings_when_equal() -> None:
 )
 def test_tolerance_edges(max_code: str, self_score: float, computed: float, expected: set) -> None:
     data = [(c, s, computed if c == max_code else p) for c, s, p in BASE_DATA]
-    rows = [*BASE_SELF, *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA if c != max_code],
-            (max_code, str(self_score), self_score, None, None, "e")]  # fmt: skip
+    rows = [
+        *BASE_SELF,
+        *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA if c != max_code],
+        (max_code, str(self_score), self_score, None, None, "e"),
+    ]
     _, f = run(data, rows)
     assert kinds(f[f["finding"] != "LEVEL_CHANGE"]) == expected
 
@@ -130,8 +198,13 @@ def test_over_claim_severity_high_only_when_it_changes_a_level() -> None:
 
 
 def test_invalid_self_score_counts_as_zero() -> None:
-    rows = [*BASE_SELF, ("1.4", "abc", None, "bad_number", None, "e"), ("1.5.1", "45", 45.0, None, None, "e"),
-            ("2.3.2", "-1", None, "out_of_range", None, "e"), ("2.3.3", "44", 44.0, None, None, "e")]  # fmt: skip
+    rows = [
+        *BASE_SELF,
+        ("1.4", "abc", None, "bad_number", None, "e"),
+        ("1.5.1", "45", 45.0, None, None, "e"),
+        ("2.3.2", "-1", None, "out_of_range", None, "e"),
+        ("2.3.3", "44", 44.0, None, None, "e"),
+    ]
     final, f = run(BASE_DATA, rows)
     inv = f[f["finding"] == "INVALID_SELF_SCORE"]
     assert set(inv["criterion_code"]) == {"1.4", "1.5.1", "2.3.2"}  # 45 > max 40 from the set, not the file
@@ -143,8 +216,12 @@ def test_invalid_self_score_counts_as_zero() -> None:
 
 
 def test_mandatory_met_without_evidence() -> None:
-    rows = [("1.1", "Đạt", None, None, True, None), ("2.1", "Chưa đạt", None, None, False, None),
-            *BASE_SELF[2:], *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA]]  # fmt: skip
+    rows = [
+        ("1.1", "Đạt", None, None, True, None),
+        ("2.1", "Chưa đạt", None, None, False, None),
+        *BASE_SELF[2:],
+        *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA],
+    ]
     final, f = run(BASE_DATA, rows)
     assert kinds(f[f["finding"] != "LEVEL_CHANGE"]) == {("1.1", "MISSING_EVIDENCE")}  # declared not met: none
     v = final.set_index("criterion_code")
@@ -157,8 +234,12 @@ def test_mandatory_met_without_evidence() -> None:
 
 
 def test_document_criteria_points_from_evidence() -> None:
-    rows = [*BASE_SELF[:2], ("1.7.3", "15", 15.0, None, None, None), ("2.3.1", "0", 0.0, None, None, None),
-            *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA]]  # fmt: skip
+    rows = [
+        *BASE_SELF[:2],
+        ("1.7.3", "15", 15.0, None, None, None),
+        ("2.3.1", "0", 0.0, None, None, None),
+        *[(c, str(p), p, None, None, "e") for c, _, p in BASE_DATA],
+    ]
     final, f = run(BASE_DATA, rows)
     assert kinds(f[f["finding"] != "LEVEL_CHANGE"]) == {
         ("1.7.3", "MISSING_EVIDENCE")
@@ -172,10 +253,18 @@ def test_document_criteria_points_from_evidence() -> None:
 
 
 def test_no_data_only_when_declared_and_not_applicable_silent() -> None:
-    data = [("1.4", "no_data", None), ("1.5.1", "no_data", None), ("2.3.2", "not_applicable", None),
-            ("2.3.3", "ok", 44.0)]  # fmt: skip
-    rows = [*BASE_SELF, ("1.4", "30", 30.0, None, None, "e"), ("2.3.2", "6", 6.0, None, None, "e"),
-            ("2.3.3", "44", 44.0, None, None, "e")]  # fmt: skip
+    data = [
+        ("1.4", "no_data", None),
+        ("1.5.1", "no_data", None),
+        ("2.3.2", "not_applicable", None),
+        ("2.3.3", "ok", 44.0),
+    ]
+    rows = [
+        *BASE_SELF,
+        ("1.4", "30", 30.0, None, None, "e"),
+        ("2.3.2", "6", 6.0, None, None, "e"),
+        ("2.3.3", "44", 44.0, None, None, "e"),
+    ]
     _, f = run(data, rows)
     nd = f[f["finding"] == "NO_DATA"]
     assert list(nd["criterion_code"]) == ["1.4"] and nd.iloc[0]["points_at_stake"] == 30.0
@@ -243,8 +332,12 @@ def test_wide_form_without_evidence_column_keeps_declarations_with_low_findings(
     against a school whose form had the column (medium, value 0, 0 points), not against a school whose
     wide form had none (low, value 1, self points, never capped at Mức 1 for it)."""
     iset = small_set()
-    rows = [("1.1", "Đạt", None, None, True, None), ("2.1", "Đạt", None, None, True, None),
-            ("1.7.3", "20", 20.0, None, None, None), ("2.3.1", "50", 50.0, None, None, None)]  # fmt: skip
+    rows = [
+        ("1.1", "Đạt", None, None, True, None),
+        ("2.1", "Đạt", None, None, True, None),
+        ("1.7.3", "20", 20.0, None, None, None),
+        ("2.3.1", "50", 50.0, None, None, None),
+    ]
     long_form = selfs(rows, "S1").assign(layout_id="cds.self_assessment_long.v1")
     wide_form = selfs(rows, "S2").assign(layout_id="cds.self_assessment_wide.v1")
     data = pd.concat([scored(BASE_DATA, "S1"), scored(BASE_DATA, "S2")])

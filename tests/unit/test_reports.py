@@ -31,20 +31,43 @@ def review_data(states: pd.DataFrame | None = None) -> ReviewData:
         pd.concat([scored(data), scored(BASE_DATA, school="S2")]), rc.self_points(sa, iset), iset
     )
     found = rc.reconcile_findings(final, iset)
-    schools = pd.DataFrame({"school_code": ["S1", "S2"], "school_year": [Y, Y], "school_name": [EVIL, "<script>x()</script>"],
-                            "managing_unit": ["UBND xã A", None]})  # fmt: skip
+    schools = pd.DataFrame(
+        {
+            "school_code": ["S1", "S2"],
+            "school_year": [Y, Y],
+            "school_name": [EVIL, "<script>x()</script>"],
+            "managing_unit": ["UBND xã A", None],
+        }
+    )
     st = dec.decision_states(states, found) if states is not None else pd.DataFrame()
     prop = rc.proposed_values(final, found, st if len(st) else None, iset)
-    return ReviewData(year=Y, iset=iset, schools=schools, final=final, findings=found, states=st,
-                      self_scores=rc.self_scores(final, iset), final_scores=rc.computed_scores(final, iset),
-                      proposed=prop, proposed_scores=rc.proposed_scores(prop, iset))  # fmt: skip
+    return ReviewData(
+        year=Y,
+        iset=iset,
+        schools=schools,
+        final=final,
+        findings=found,
+        states=st,
+        self_scores=rc.self_scores(final, iset),
+        final_scores=rc.computed_scores(final, iset),
+        proposed=prop,
+        proposed_scores=rc.proposed_scores(prop, iset),
+    )
 
 
 def table_of(data: ReviewData) -> tuple[pd.DataFrame, dict]:
     factors = rc.verification_factors(data.final, data.units())
-    t = build_table(data.final_scores, data.units(), data.final, self_scores=data.self_scores,
-                    proposed_scores=data.proposed_scores, proposed=data.proposed, findings=data.findings,
-                    states=data.states, factors=factors["school"])  # fmt: skip
+    t = build_table(
+        data.final_scores,
+        data.units(),
+        data.final,
+        self_scores=data.self_scores,
+        proposed_scores=data.proposed_scores,
+        proposed=data.proposed,
+        findings=data.findings,
+        states=data.states,
+        factors=factors["school"],
+    )
     return t, factors
 
 
@@ -57,8 +80,12 @@ def test_workbook_round_trip_applies_valid_and_rejects_invalid(tmp_path: Path) -
     head = {c.value: c.column for c in ws[1]}
     first = ws.cell(2, head["Loại phát hiện"]).value
     assert ws.cell(2, head["Mức độ"]).value == "Cao" and first  # queue order: high first
-    over = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, head["Mã TC"]).value == "2.3.3"
-                and ws.cell(r, head["Loại phát hiện"]).value == "Tự đánh giá cao hơn dữ liệu")  # fmt: skip
+    over = next(
+        r
+        for r in range(2, ws.max_row + 1)
+        if ws.cell(r, head["Mã TC"]).value == "2.3.3"
+        and ws.cell(r, head["Loại phát hiện"]).value == "Tự đánh giá cao hơn dữ liệu"
+    )
     ws.cell(over, head[dec.COL_DECISION], "Điều chỉnh điểm")
     ws.cell(over, head[dec.COL_ADJUSTED], 30)
     ws.cell(over, head[dec.COL_COMMENT], "Đã liên hệ cô Lan")
@@ -89,9 +116,18 @@ def test_workbook_round_trip_applies_valid_and_rejects_invalid(tmp_path: Path) -
 def test_stale_decision_not_applied() -> None:
     data = review_data()
     fid = data.findings[data.findings["criterion_code"] == "2.3.3"].iloc[0]["finding_id"]
-    stored = pd.DataFrame([{**dict.fromkeys(dec.STORED_COLUMNS), "finding_id": fid, "decision": "adjust",
-                            "adjusted_points": 30.0, "self_points_at_decision": 44.0,
-                            "computed_points_at_decision": 10.0}])  # fmt: skip
+    stored = pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(dec.STORED_COLUMNS),
+                "finding_id": fid,
+                "decision": "adjust",
+                "adjusted_points": 30.0,
+                "self_points_at_decision": 44.0,
+                "computed_points_at_decision": 10.0,
+            }
+        ]
+    )
     st = dec.decision_states(stored, data.findings)  # the data said 10 then, 0 now
     assert st.iloc[0]["state"] == "stale" and not st.iloc[0]["in_force"]
     after = review_data(stored)
@@ -101,8 +137,14 @@ def test_stale_decision_not_applied() -> None:
 
 
 def test_merge_keeps_recorded_row_when_unchanged() -> None:
-    row = {**dict.fromkeys(dec.STORED_COLUMNS), "finding_id": "a", "decision": "adjust", "adjusted_points": 1.0,
-           "comment": "", "recorded_at": pd.Timestamp("2025-01-01")}  # fmt: skip
+    row = {
+        **dict.fromkeys(dec.STORED_COLUMNS),
+        "finding_id": "a",
+        "decision": "adjust",
+        "adjusted_points": 1.0,
+        "comment": "",
+        "recorded_at": pd.Timestamp("2025-01-01"),
+    }
     stored = pd.DataFrame([row])
     same = dec.merge_decisions(stored, pd.DataFrame([{**row, "recorded_at": pd.Timestamp("2025-06-01")}]))
     assert same.iloc[0]["recorded_at"] == pd.Timestamp("2025-01-01")
@@ -114,8 +156,12 @@ def test_formula_injection_and_html_escaping(tmp_path: Path) -> None:
     data = review_data()
     t, factors = table_of(data)
     summary = build_summary(t, factors["managing_unit"], 0.5, data.iset)
-    paths = [write_thi_dua(tmp_path / "t.xlsx", t, Y, summary=summary, criterion_factors=factors["criterion"],
-                           iset=data.iset), write_reviewer_workbook(tmp_path / "r.xlsx", data)]  # fmt: skip
+    paths = [
+        write_thi_dua(
+            tmp_path / "t.xlsx", t, Y, summary=summary, criterion_factors=factors["criterion"], iset=data.iset
+        ),
+        write_reviewer_workbook(tmp_path / "r.xlsx", data),
+    ]
     for p in paths:
         with zipfile.ZipFile(p) as z:
             sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
@@ -156,8 +202,14 @@ def test_writers_sharing_one_review_data_write_what_each_writes_alone(tmp_path: 
                 write_reviewer_workbook(out / "reviewer.xlsx", data)
             else:
                 summary = build_summary(table, factors["managing_unit"], None, data.iset)
-                write_thi_dua(out / "thi_dua.xlsx", table, Y, summary=summary,
-                              criterion_factors=factors["criterion"], iset=data.iset)  # fmt: skip
+                write_thi_dua(
+                    out / "thi_dua.xlsx",
+                    table,
+                    Y,
+                    summary=summary,
+                    criterion_factors=factors["criterion"],
+                    iset=data.iset,
+                )
         return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
     alone = write_all(tmp_path / "alone", None)
@@ -208,17 +260,25 @@ def test_decision_files_are_found_anywhere_in_the_year_oldest_first(tmp_path: Pa
 
     inbox = tmp_path / "inbox"
     made = {}
-    for i, rel in enumerate([f"{Y}/province/reviewer_{Y}.xlsx", f"{Y}/_cu/Reviewer_old.xlsx",
-                             f"{Y}/08000001/reviewer_x.XLSX", f"{Y}/08000001/bang.xlsx",
-                             "2023-2024/province/reviewer_2023-2024.xlsx"]):  # fmt: skip
+    for i, rel in enumerate(
+        [
+            f"{Y}/province/reviewer_{Y}.xlsx",
+            f"{Y}/_cu/Reviewer_old.xlsx",
+            f"{Y}/08000001/reviewer_x.XLSX",
+            f"{Y}/08000001/bang.xlsx",
+            "2023-2024/province/reviewer_2023-2024.xlsx",
+        ]
+    ):
         p = inbox / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(b"x")
         os.utime(p, (1_000_000 - i, 1_000_000 - i))
         made[rel] = p
     (inbox / Y / "province" / "reviewer_dir.xlsx").mkdir()
-    assert dec.find_decision_files(inbox, Y) == [made[f"{Y}/_cu/Reviewer_old.xlsx"],
-                                                 made[f"{Y}/province/reviewer_{Y}.xlsx"]]  # fmt: skip
+    assert dec.find_decision_files(inbox, Y) == [
+        made[f"{Y}/_cu/Reviewer_old.xlsx"],
+        made[f"{Y}/province/reviewer_{Y}.xlsx"],
+    ]
     assert dec.find_decision_files(inbox, "2099-2100") == []
 
 
@@ -239,8 +299,10 @@ def test_reviewer_html_does_not_contradict_itself() -> None:
     from reports.reviewer_workbook import _fmt, explain
 
     text = explain(change.iloc[0])
-    tip = re.search(r"<title>S1: tự đánh giá ([\d,]+); thay điểm tính từ dữ liệu \(nơi có số liệu\) ([\d,]+)</title>",
-                    html)  # fmt: skip
+    tip = re.search(
+        r"<title>S1: tự đánh giá ([\d,]+); thay điểm tính từ dữ liệu \(nơi có số liệu\) ([\d,]+)</title>",
+        html,
+    )
     assert tip is not None
     assert f"Tổng điểm tự đánh giá {tip.group(1)};" in text and f"được {tip.group(2)}:" in text
     assert tip.group(2) == _fmt(change.iloc[0]["computed_points"])
@@ -266,13 +328,17 @@ def test_findings_csv_keeps_codes_and_adds_vietnamese_names() -> None:
 def test_console_summary_is_vietnamese_with_decimal_commas() -> None:
     from pipelines.run_summary import summary_lines
 
-    lines = summary_lines({
-        "school_year": Y, "status": "success", "files": dict.fromkeys(
-            ("seen", "ingested", "replaced", "skipped", "quarantined", "retired"), 1),
-        "rows": {"loaded_this_run": 1, "kept_in_year": 1, "rejected_in_year": 0},
-        "findings_by_severity": {"high": 2, "medium": 1, "low": 0}, "schools_by_level": {"1": 3},
-        "stage_seconds": {"ingest": 1.25, "models": 10.0},
-    })  # fmt: skip
+    lines = summary_lines(
+        {
+            "school_year": Y,
+            "status": "success",
+            "files": dict.fromkeys(("seen", "ingested", "replaced", "skipped", "quarantined", "retired"), 1),
+            "rows": {"loaded_this_run": 1, "kept_in_year": 1, "rejected_in_year": 0},
+            "findings_by_severity": {"high": 2, "medium": 1, "low": 0},
+            "schools_by_level": {"1": 3},
+            "stage_seconds": {"ingest": 1.25, "models": 10.0},
+        }
+    )
     text = "\n".join(lines)
     assert "cao 2, trung bình 1, thấp 0" in text and "high" not in text
     assert "nạp tệp 1,2 giây" in text or "nạp tệp 1,3 giây" in text

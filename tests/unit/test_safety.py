@@ -63,7 +63,10 @@ def test_zip_guards(inbox: Path) -> None:
 
 
 def test_max_value_column_ignores_formatted_empty_cells() -> None:
-    xml = b'<c r="A1" t="s"><v>0</v></c><c r="XFD1048576" s="1"/><c r="AB3"><f>1+1</f><v>2</v></c><c r="B2" t="inlineStr"><is><t>x</t></is></c>'
+    xml = (
+        b'<c r="A1" t="s"><v>0</v></c><c r="XFD1048576" s="1"/><c '
+        b'r="AB3"><f>1+1</f><v>2</v></c><c r="B2" t="inlineStr"><is><t>x</t></is></c>'
+    )
     assert max_value_column(xml) == 28
     assert max_value_column(b'<x:c r="ZZ9" s="2"><x:v>1</x:v></x:c>') == 702
 

@@ -24,8 +24,10 @@ def _next_fires(start: dt.datetime, n: int) -> list[dt.datetime]:
 def test_next_fire_times_are_01_00_ict_every_day() -> None:
     fires = _next_fires(dt.datetime(2025, 3, 10, 12, 0, tzinfo=ICT), 3)
     assert [f.astimezone(ICT).replace(tzinfo=None) for f in fires] == [
-        dt.datetime(2025, 3, 11, 1, 0), dt.datetime(2025, 3, 12, 1, 0), dt.datetime(2025, 3, 13, 1, 0),
-    ]  # fmt: skip
+        dt.datetime(2025, 3, 11, 1, 0),
+        dt.datetime(2025, 3, 12, 1, 0),
+        dt.datetime(2025, 3, 13, 1, 0),
+    ]
     # 01:00 ICT is 18:00 UTC the day before (Vietnam has no daylight saving time).
     assert fires[0].astimezone(dt.UTC) == dt.datetime(2025, 3, 10, 18, 0, tzinfo=dt.UTC)
 

@@ -62,14 +62,23 @@ def test_grade_entry_component_dependent_rules() -> None:
     fc = failures(df, "grade_entry")
     got = set(zip(fc["index"], fc["check"], strict=True))
     assert got == {
-        (1, "value_num:tt22_mark_0_10"), (1, "value_num:max"), (2, "value_num:tt22_one_decimal"),
-        (4, "value_num:tt27_test_score_1_10"), (5, "value_num:tt27_test_score_integer"),
-    }  # fmt: skip
+        (1, "value_num:tt22_mark_0_10"),
+        (1, "value_num:max"),
+        (2, "value_num:tt22_one_decimal"),
+        (4, "value_num:tt27_test_score_1_10"),
+        (5, "value_num:tt27_test_score_integer"),
+    }
 
 
 def test_typed_and_untyped_frames_give_same_answer() -> None:
-    typed = pd.DataFrame({"school_code": ["08000001", "08000001"], "school_year": ["2024-2025"] * 2,
-                          "height_cm": [150.0, 400.0], "weight_kg": [40.0, 0.5]})  # fmt: skip
+    typed = pd.DataFrame(
+        {
+            "school_code": ["08000001", "08000001"],
+            "school_year": ["2024-2025"] * 2,
+            "height_cm": [150.0, 400.0],
+            "weight_kg": [40.0, 0.5],
+        }
+    )
     text = typed.astype(object)
     a = failures(typed, "health_record")[["index", "check"]]
     b = failures(text, "health_record")[["index", "check"]]
@@ -77,8 +86,13 @@ def test_typed_and_untyped_frames_give_same_answer() -> None:
 
 
 def test_school_year_window() -> None:
-    df = pd.DataFrame({"school_code": ["08000001"] * 3, "school_year": ["2024-2025"] * 3,
-                       "held_at": pd.to_datetime(["2024-08-01 00:00", "2025-07-31 23:00", "2025-08-01 00:00"])})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "school_code": ["08000001"] * 3,
+            "school_year": ["2024-2025"] * 3,
+            "held_at": pd.to_datetime(["2024-08-01 00:00", "2025-07-31 23:00", "2025-08-01 00:00"]),
+        }
+    )
     fc = failures(df, "computer_based_test")
     assert fc[["index", "check"]].values.tolist() == [[2, "held_at:school_year_window"]]
 
@@ -91,12 +105,30 @@ def test_rules_evaluated_per_distinct_value_equal_the_rules_on_every_row() -> No
     from quality.schemas import _per_distinct, rules_for
 
     rng = np.random.default_rng(5)
-    values = np.array(["2024-2025", "2024-2026", "abcd-efgh", "", " 2024-2025", "08000001", "0800000001",
-                       "TT22", "tx", "Đ", "12345", None, np.nan], dtype=object)  # fmt: skip
+    values = np.array(
+        [
+            "2024-2025",
+            "2024-2026",
+            "abcd-efgh",
+            "",
+            " 2024-2025",
+            "08000001",
+            "0800000001",
+            "TT22",
+            "tx",
+            "Đ",
+            "12345",
+            None,
+            np.nan,
+        ],
+        dtype=object,
+    )
     wrapped = [
-        r for e in ("grade_entry", "student", "school") for r in rules_for(e).values()
+        r
+        for e in ("grade_entry", "student", "school")
+        for r in rules_for(e).values()
         if not r.wide and r.fn.__name__ == "per_distinct"
-    ]  # fmt: skip
+    ]
     assert {"school_code:pattern", "school_year:consecutive"} <= {r.name for r in wrapped}
     for dtype in ("str", object):
         s = pd.Series(rng.choice(values, 3000), dtype=dtype, index=np.arange(3000) * 2 + 1)

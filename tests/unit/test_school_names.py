@@ -15,8 +15,12 @@ pytestmark = pytest.mark.unit
 def test_names_match_loosely_and_a_shared_name_matches_no_school() -> None:
     con = raw_store.connect(":memory:")
     raw_store.ensure_schema(con)
-    rows = [("08000001", "Trường Tiểu học Tân Hòa"), ("08000002", "Trường THCS Tân An"),
-            ("08000003", "Trường THCS Tấn An"), ("08000001", "TRƯỜNG TIỂU HỌC TÂN HÒA")]  # fmt: skip
+    rows = [
+        ("08000001", "Trường Tiểu học Tân Hòa"),
+        ("08000002", "Trường THCS Tân An"),
+        ("08000003", "Trường THCS Tấn An"),
+        ("08000001", "TRƯỜNG TIỂU HỌC TÂN HÒA"),
+    ]
     for code, name in rows:
         con.execute(
             "INSERT INTO raw_school (school_code, school_year, name) VALUES (?, '2024-2025', ?)", [code, name]

@@ -43,16 +43,45 @@ def test_points_per_rule(iset) -> None:
 
 
 def _rows(points: dict[str, float | None], mandatory: dict[str, int]) -> pd.DataFrame:
-    rows = [{"school_code": "S1", "school_year": "2024-2025", "criterion_code": k, "points": v, "value": None,
-             "status": "ok"} for k, v in points.items()]  # fmt: skip
-    rows += [{"school_code": "S1", "school_year": "2024-2025", "criterion_code": k, "points": None, "value": v,
-              "status": "self_declared"} for k, v in mandatory.items()]  # fmt: skip
+    rows = [
+        {
+            "school_code": "S1",
+            "school_year": "2024-2025",
+            "criterion_code": k,
+            "points": v,
+            "value": None,
+            "status": "ok",
+        }
+        for k, v in points.items()
+    ]
+    rows += [
+        {
+            "school_code": "S1",
+            "school_year": "2024-2025",
+            "criterion_code": k,
+            "points": None,
+            "value": v,
+            "status": "self_declared",
+        }
+        for k, v in mandatory.items()
+    ]
     return pd.DataFrame(rows)
 
 
 def test_levels_and_mandatory_cap(iset) -> None:
-    dh = {"1.3.1": 6, "1.3.2": 6, "1.3.3": 6, "1.3.4": 6, "1.3.5": 6, "1.4": 10, "1.5.1": 15, "1.5.2": 5,
-          "1.6.1": 7, "1.6.2": 7, "1.7.1": 1.01}  # fmt: skip  # 75.01 → Mức 3
+    dh = {
+        "1.3.1": 6,
+        "1.3.2": 6,
+        "1.3.3": 6,
+        "1.3.4": 6,
+        "1.3.5": 6,
+        "1.4": 10,
+        "1.5.1": 15,
+        "1.5.2": 5,
+        "1.6.1": 7,
+        "1.6.2": 7,
+        "1.7.1": 1.01,
+    }  # 75.01 → Mức 3
     qt = {"2.3.2": 6, "2.3.3": 10, "2.3.4": 6, "2.3.5": 10, "2.3.6": 10, "2.3.7": 6, "2.3.8": 2}  # 50 → Mức 2
     met = _rows({**dh, **qt}, {"1.1": 1, "1.2": 1, "2.1": 1, "2.2": 1})
     s = school_scores(met, iset).iloc[0]
@@ -77,12 +106,30 @@ def test_band_edges(iset) -> None:
 
 
 def test_score_values_adds_points(iset) -> None:
-    values = pd.DataFrame([
-        {"school_code": "S1", "school_year": "2024-2025", "criterion_code": "2.4.3", "numerator": 2.0,
-         "denominator": 3.0, "value": 0.666667, "value_exact": 2 / 3, "status": "ok"},
-        {"school_code": "S1", "school_year": "2024-2025", "criterion_code": "2.4.2", "numerator": None,
-         "denominator": None, "value": None, "value_exact": None, "status": "not_applicable"},
-    ])  # fmt: skip
+    values = pd.DataFrame(
+        [
+            {
+                "school_code": "S1",
+                "school_year": "2024-2025",
+                "criterion_code": "2.4.3",
+                "numerator": 2.0,
+                "denominator": 3.0,
+                "value": 0.666667,
+                "value_exact": 2 / 3,
+                "status": "ok",
+            },
+            {
+                "school_code": "S1",
+                "school_year": "2024-2025",
+                "criterion_code": "2.4.2",
+                "numerator": None,
+                "denominator": None,
+                "value": None,
+                "value_exact": None,
+                "status": "not_applicable",
+            },
+        ]
+    )
     out = score_values(values, iset)
     assert out["points"].iloc[0] == 6.67 and pd.isna(out["points"].iloc[1])
     assert out["group_code"].tolist() == ["QT", "QT"]

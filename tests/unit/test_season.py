@@ -64,15 +64,35 @@ def _coverage() -> Coverage:
             if code == "C" and e == "health_record":
                 continue
             when = late if (code, e) == ("B", "facility") else on_time
-            files.append({"source_file": f"{YEAR}/{code}/{e}.xlsx", "school_code": code, "entities": e,
-                          "status": "loaded", "reason_code": None, "rows_read": 10, "rows_kept": 9,
-                          "rows_rejected": 1, "ingested_at": when})  # fmt: skip
+            files.append(
+                {
+                    "source_file": f"{YEAR}/{code}/{e}.xlsx",
+                    "school_code": code,
+                    "entities": e,
+                    "status": "loaded",
+                    "reason_code": None,
+                    "rows_read": 10,
+                    "rows_kept": 9,
+                    "rows_rejected": 1,
+                    "ingested_at": when,
+                }
+            )
             by_source.append(
                 {"school_code": code, "entity": e, "n_files": 1, "n_rows": 9, "newest_ingest": when}
             )
-    files.append({"source_file": f"{YEAR}/C/x.xlsx", "school_code": "C", "entities": None, "status": "quarantined",
-                  "reason_code": "unknown_layout", "rows_read": 0, "rows_kept": 0, "rows_rejected": 0,
-                  "ingested_at": on_time})  # fmt: skip
+    files.append(
+        {
+            "source_file": f"{YEAR}/C/x.xlsx",
+            "school_code": "C",
+            "entities": None,
+            "status": "quarantined",
+            "reason_code": "unknown_layout",
+            "rows_read": 0,
+            "rows_kept": 0,
+            "rows_rejected": 0,
+            "ingested_at": on_time,
+        }
+    )
     bs = pd.DataFrame(by_source)
     return Coverage(
         YEAR, schools, bs, pd.DataFrame(files), delivery_matrix(None, YEAR, school_list=schools, by_source=bs)
@@ -110,10 +130,14 @@ def test_status_per_school_and_source_with_a_fixed_today(tmp_path: Path) -> None
 
 
 def test_run_summary_lines_name_the_schools() -> None:
-    season = {"self_assessment_deadline": "2025-05-25", "external_review_deadline": "2025-06-15",
-              "today": "2025-06-01", "days_left": 14,
-              "schools_at_risk": [{"school_code": "C", "missing": "Khám sức khỏe học sinh"}],
-              "schools_late": [{"school_code": "B", "n_late": 1, "late": "Phòng học, phòng chức năng"}]}  # fmt: skip
+    season = {
+        "self_assessment_deadline": "2025-05-25",
+        "external_review_deadline": "2025-06-15",
+        "today": "2025-06-01",
+        "days_left": 14,
+        "schools_at_risk": [{"school_code": "C", "missing": "Khám sức khỏe học sinh"}],
+        "schools_late": [{"school_code": "B", "n_late": 1, "late": "Phòng học, phòng chức năng"}],
+    }
     assert season_lines(season) == [
         "Lịch đánh giá: hạn đánh giá ngoài 15/06/2025, còn 14 ngày",
         "Trường có nguy cơ không kịp hạn: C (thiếu Khám sức khỏe học sinh)",
@@ -123,9 +147,11 @@ def test_run_summary_lines_name_the_schools() -> None:
 
 
 def test_deadline_report_before_and_after() -> None:
-    rows = [{"school_code": "C", "entity_label": "Khám sức khỏe học sinh", "status": "missing"},
-            {"school_code": "B", "entity_label": "Phòng học, phòng chức năng", "status": "late"},
-            {"school_code": "A", "entity_label": "Danh sách lớp", "status": "on_time"}]  # fmt: skip
+    rows = [
+        {"school_code": "C", "entity_label": "Khám sức khỏe học sinh", "status": "missing"},
+        {"school_code": "B", "entity_label": "Phòng học, phòng chức năng", "status": "late"},
+        {"school_code": "A", "entity_label": "Danh sách lớp", "status": "on_time"},
+    ]
     assert deadline_report(YEAR, D, dt.date(2025, 5, 25), rows) is None, "the deadline day itself is not late"
     key, msg = deadline_report(YEAR, D, dt.date(2025, 5, 26), rows)  # type: ignore[misc]
     assert key == f"{YEAR}:self_assessment"

@@ -119,8 +119,15 @@ def test_touch_changes_the_fingerprint_but_hidden_and_other_year_files_do_not(tm
 
 def test_snapshot_sees_exactly_the_files_the_connector_reads(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    for rel in [f"{YEAR}/province/DanhSachTruong.xlsx", f"{YEAR}/08000001/a.csv", f"{YEAR}/08000001/.hidden",
-                f"{YEAR}/_staging/b.csv", "2023-2024/08000001/a.csv", "loose.csv", "misc/notes.txt"]:  # fmt: skip
+    for rel in [
+        f"{YEAR}/province/DanhSachTruong.xlsx",
+        f"{YEAR}/08000001/a.csv",
+        f"{YEAR}/08000001/.hidden",
+        f"{YEAR}/_staging/b.csv",
+        "2023-2024/08000001/a.csv",
+        "loose.csv",
+        "misc/notes.txt",
+    ]:
         _drop(inbox, rel)
     for year in (YEAR, None):
         expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, year)}

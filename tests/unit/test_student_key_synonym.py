@@ -36,8 +36,13 @@ def test_every_layout_with_a_student_key_accepts_every_spelling() -> None:
 def _gradebook(key_header: str) -> list[list]:
     head = ["STT", key_header, "Họ tên", "Ngày sinh", "Điểm TX1", "Điểm TX2", "Điểm GK", "Điểm CK"]
     rows = [[i, f"HS0000000{i}", f"Học sinh {i}", "05/09/2012", "8", "7,5", "9", "8.5"] for i in range(1, 4)]
-    return B.title("TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC",
-                   "Lớp: 6A - Môn học: Toán - Học kỳ: I - Năm học: 2024-2025") + [head, *rows] + B.footer(3)  # fmt: skip
+    return (
+        B.title(
+            "TRƯỜNG THCS A", "BẢNG ĐIỂM MÔN HỌC", "Lớp: 6A - Môn học: Toán - Học kỳ: I - Năm học: 2024-2025"
+        )
+        + [head, *rows]
+        + B.footer(3)
+    )
 
 
 def _records(path: Path) -> pd.DataFrame:

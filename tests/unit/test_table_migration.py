@@ -92,7 +92,10 @@ def test_read_only_and_in_memory_connections_rename_nothing(tmp_path: Path) -> N
 
 def test_opening_a_connection_still_loads_duckdb_alone(tmp_path: Path) -> None:
     """The runner's pre-flight opens the warehouse before anything else: no pandas for the migration."""
-    code = "import sys; from warehouse.connection import connect; connect(sys.argv[1]).close(); print('pandas' in sys.modules)"
+    code = (
+        "import sys; from warehouse.connection import connect; connect(sys.argv[1]).close(); "
+        "print('pandas' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "w.duckdb")],
         capture_output=True,

@@ -29,11 +29,26 @@ def _table(groups: list[str]) -> pd.DataFrame:
         "S4": ("U2", "Xã Hai", "TH", 45.0, 45.0, 1),  # 90
         "S5": ("U3", "Xã Ba", "THPT", 55.0, 55.0, 2),  # 110
     }
-    scores = pd.DataFrame([{"school_code": k, "school_year": Y, "group_dh_points": dh, "group_qt_points": qt,
-                            "level": lv} for k, (_u, _c, _l, dh, qt, lv) in rows.items()])  # fmt: skip
-    schools = pd.DataFrame([{"school_code": k, "school_year": Y, "school_name": f"Trường {k}", "managing_unit": u,
-                             "commune_code": None, "commune_name": c, "level_code": lc}
-                            for k, (u, c, lc, *_x) in rows.items()])  # fmt: skip
+    scores = pd.DataFrame(
+        [
+            {"school_code": k, "school_year": Y, "group_dh_points": dh, "group_qt_points": qt, "level": lv}
+            for k, (_u, _c, _l, dh, qt, lv) in rows.items()
+        ]
+    )
+    schools = pd.DataFrame(
+        [
+            {
+                "school_code": k,
+                "school_year": Y,
+                "school_name": f"Trường {k}",
+                "managing_unit": u,
+                "commune_code": None,
+                "commune_name": c,
+                "level_code": lc,
+            }
+            for k, (u, c, lc, *_x) in rows.items()
+        ]
+    )
     values = pd.DataFrame({"school_code": list(rows), "school_year": Y, "status": "ok"})
     return build_table(scores, schools, values, groups=groups).set_index("school_code")
 
@@ -49,7 +64,8 @@ def test_rank_within_each_grouping() -> None:
     assert _ranks(t["rank_commune"]) == {"S1": None, "S3": 1, "S2": 2, "S5": None, "S4": 3}
     assert _ranks(t["rank_school_level"]) == {"S1": 1, "S3": 2, "S2": None, "S5": None, "S4": 3}
     assert t.loc["S5", "rank_note"] == (
-        "Đơn vị quản lý U3 chỉ có 1 trường: không xếp hạng; Xã, phường Xã Ba chỉ có 1 trường: không xếp hạng; "
+        "Đơn vị quản lý U3 chỉ có 1 trường: không xếp hạng; Xã, phường Xã Ba chỉ có 1 trường: "
+        "không xếp hạng; "
         "Cấp học Trung học phổ thông chỉ có 1 trường: không xếp hạng"
     )
     assert t.loc["S3", "rank_note"] == ""
@@ -60,12 +76,22 @@ def test_only_the_configured_groupings_and_unknown_values() -> None:
     assert "rank_commune" in t and not {"rank_unit", "rank_province", "rank_school_level"} & set(t.columns)
     groups = ranking_groups(t.reset_index(), ["commune"])
     assert groups.to_dict("records") == [
-        {"grouping": "Xã, phường", "group": "Xã Ba", "n_schools": 1, "ranked": "Không",
-         "note": "Chỉ có 1 trường: không xếp hạng (cần ít nhất 2)"},
+        {
+            "grouping": "Xã, phường",
+            "group": "Xã Ba",
+            "n_schools": 1,
+            "ranked": "Không",
+            "note": "Chỉ có 1 trường: không xếp hạng (cần ít nhất 2)",
+        },
         {"grouping": "Xã, phường", "group": "Xã Hai", "n_schools": 3, "ranked": "Có", "note": ""},
-        {"grouping": "Xã, phường", "group": "Xã Một", "n_schools": 1, "ranked": "Không",
-         "note": "Chỉ có 1 trường: không xếp hạng (cần ít nhất 2)"},
-    ]  # fmt: skip
+        {
+            "grouping": "Xã, phường",
+            "group": "Xã Một",
+            "n_schools": 1,
+            "ranked": "Không",
+            "note": "Chỉ có 1 trường: không xếp hạng (cần ít nhất 2)",
+        },
+    ]
 
 
 def test_workbook_groups_sheet_and_print_rank(tmp_path: Path) -> None:

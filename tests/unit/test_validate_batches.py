@@ -69,19 +69,36 @@ def test_a_batch_whose_rowids_moved_is_read_by_file_name() -> None:
     def run(todo_extra: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         con = duckdb.connect(":memory:")
         raw_store.ensure_schema(con)
-        con.execute("CREATE TABLE dq_validated_files (entity VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, "
-                    "rows_checked BIGINT, rows_failed BIGINT, validated_at TIMESTAMP)")  # fmt: skip
+        con.execute(
+            "CREATE TABLE dq_validated_files (entity VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, "
+            "rows_checked BIGINT, rows_failed BIGINT, validated_at TIMESTAMP)"
+        )
         n = 6
-        raw_store.insert_rows(con, "health_record", pd.DataFrame({
-            "school_code": ["08000001"] * n, "school_year": ["2024-2025"] * n, "source_system": ["x"] * n,
-            "layout_id": ["t.v1"] * n, "source_file": ["a.xlsx"] * 3 + ["b.xlsx"] * 3, "source_sheet": ["S"] * n,
-            "source_row": list(range(2, 2 + n)), "file_sha256": ["s"] * n, "ingested_at": [dt.datetime(2025, 1, 1)] * n,
-            "student_key": ["0800000001"] * n, "moet_id": ["0800000001"] * n,
-            "measured_at": [dt.date(2024, 10, 1)] * n, "height_cm": [140.0, 400.0, 140.0, 140.0, 140.0, 999.0],
-            "weight_kg": [35.0] * n,
-        }))  # fmt: skip
-        todo = pd.DataFrame({"source_file": ["a.xlsx", "b.xlsx"], "file_sha256": ["s", "s"], "n_rows": [3, 3],
-                             **todo_extra})  # fmt: skip
+        raw_store.insert_rows(
+            con,
+            "health_record",
+            pd.DataFrame(
+                {
+                    "school_code": ["08000001"] * n,
+                    "school_year": ["2024-2025"] * n,
+                    "source_system": ["x"] * n,
+                    "layout_id": ["t.v1"] * n,
+                    "source_file": ["a.xlsx"] * 3 + ["b.xlsx"] * 3,
+                    "source_sheet": ["S"] * n,
+                    "source_row": list(range(2, 2 + n)),
+                    "file_sha256": ["s"] * n,
+                    "ingested_at": [dt.datetime(2025, 1, 1)] * n,
+                    "student_key": ["0800000001"] * n,
+                    "moet_id": ["0800000001"] * n,
+                    "measured_at": [dt.date(2024, 10, 1)] * n,
+                    "height_cm": [140.0, 400.0, 140.0, 140.0, 140.0, 999.0],
+                    "weight_kg": [35.0] * n,
+                }
+            ),
+        )
+        todo = pd.DataFrame(
+            {"source_file": ["a.xlsx", "b.xlsx"], "file_sha256": ["s", "s"], "n_rows": [3, 3], **todo_extra}
+        )
         cols = [r[0] for r in con.execute("SELECT * FROM raw_health_record LIMIT 0").description]
         failed = _validate_batch(
             con, "health_record", "raw_health_record", cols, todo, dt.datetime(2025, 1, 2)

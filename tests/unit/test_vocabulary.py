@@ -31,8 +31,9 @@ def _copy(tmp_path: Path) -> Path:
 def test_a_word_with_two_meanings_is_refused(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     p = d / "values.yaml"
-    p.write_text(p.read_text(encoding="utf-8").replace('CN: [Cả năm, CN]', 'CN: [Cả năm, CN, HK1]'),
-                 encoding="utf-8")  # fmt: skip
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("CN: [Cả năm, CN]", "CN: [Cả năm, CN, HK1]"), encoding="utf-8"
+    )
     with pytest.raises(ValueError, match="HK1"):
         load_vocabulary(d)
 
