@@ -24,31 +24,77 @@ _KEYS = [pa.field("province_code", pa.string()), pa.field("school_year", pa.stri
 #: Published table → its Arrow schema (the Iceberg schema is derived from it). Kept unformatted: a field
 #: list per table reads better than one field per line.
 TABLES: dict[str, pa.Schema] = {
-    "indicator_values": pa.schema([*_KEYS,
-        ("school_code", pa.string()), ("criterion_code", pa.string()), ("group_code", pa.string()),
-        ("kind", pa.string()), ("status", pa.string()), ("numerator", pa.float64()),
-        ("denominator", pa.float64()), ("value", pa.float64()), ("points", pa.float64()),
-        ("max_points", pa.float64()), ("self_points", pa.float64()), ("is_declared", pa.bool_()),
-        ("has_evidence", pa.bool_())]),
-    "findings": pa.schema([*_KEYS,
-        ("finding_id", pa.string()), ("school_code", pa.string()), ("criterion_code", pa.string()),
-        ("finding", pa.string()), ("severity", pa.string()), ("self_points", pa.float64()),
-        ("computed_points", pa.float64()), ("points_at_stake", pa.float64())]),
-    "school_scores": pa.schema([*_KEYS,
-        ("school_code", pa.string()), ("side", pa.string()), ("managing_unit", pa.string()),
-        ("school_level", pa.string()), ("group_dh_points", pa.float64()), ("group_dh_level", pa.int64()),
-        ("group_qt_points", pa.float64()), ("group_qt_level", pa.int64()), ("level", pa.int64())]),
-    "verification_factors": pa.schema([*_KEYS,
-        ("criterion_code", pa.string()), ("n_criteria", pa.int64()), ("self_points", pa.float64()),
-        ("computed_points", pa.float64()), ("factor", pa.float64())]),
-    "data_quality_counts": pa.schema([*_KEYS,
-        ("measure", pa.string()), ("code", pa.string()), ("n", pa.int64())]),
-}  # fmt: skip
+    "indicator_values": pa.schema(
+        [
+            *_KEYS,
+            ("school_code", pa.string()),
+            ("criterion_code", pa.string()),
+            ("group_code", pa.string()),
+            ("kind", pa.string()),
+            ("status", pa.string()),
+            ("numerator", pa.float64()),
+            ("denominator", pa.float64()),
+            ("value", pa.float64()),
+            ("points", pa.float64()),
+            ("max_points", pa.float64()),
+            ("self_points", pa.float64()),
+            ("is_declared", pa.bool_()),
+            ("has_evidence", pa.bool_()),
+        ]
+    ),
+    "findings": pa.schema(
+        [
+            *_KEYS,
+            ("finding_id", pa.string()),
+            ("school_code", pa.string()),
+            ("criterion_code", pa.string()),
+            ("finding", pa.string()),
+            ("severity", pa.string()),
+            ("self_points", pa.float64()),
+            ("computed_points", pa.float64()),
+            ("points_at_stake", pa.float64()),
+        ]
+    ),
+    "school_scores": pa.schema(
+        [
+            *_KEYS,
+            ("school_code", pa.string()),
+            ("side", pa.string()),
+            ("managing_unit", pa.string()),
+            ("school_level", pa.string()),
+            ("group_dh_points", pa.float64()),
+            ("group_dh_level", pa.int64()),
+            ("group_qt_points", pa.float64()),
+            ("group_qt_level", pa.int64()),
+            ("level", pa.int64()),
+        ]
+    ),
+    "verification_factors": pa.schema(
+        [
+            *_KEYS,
+            ("criterion_code", pa.string()),
+            ("n_criteria", pa.int64()),
+            ("self_points", pa.float64()),
+            ("computed_points", pa.float64()),
+            ("factor", pa.float64()),
+        ]
+    ),
+    "data_quality_counts": pa.schema(
+        [*_KEYS, ("measure", pa.string()), ("code", pa.string()), ("n", pa.int64())]
+    ),
+}
 
 PUBLICATIONS = "publications"
-PUBLICATIONS_SCHEMA = pa.schema([*_KEYS,
-    ("run_id", pa.string()), ("published_at", pa.timestamp("us")), ("table_name", pa.string()),
-    ("snapshot_id", pa.int64()), ("n_rows", pa.int64())])  # fmt: skip
+PUBLICATIONS_SCHEMA = pa.schema(
+    [
+        *_KEYS,
+        ("run_id", pa.string()),
+        ("published_at", pa.timestamp("us")),
+        ("table_name", pa.string()),
+        ("snapshot_id", pa.int64()),
+        ("n_rows", pa.int64()),
+    ]
+)
 
 
 class LakeSettings(BaseModel):

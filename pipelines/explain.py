@@ -82,10 +82,12 @@ def explain(
         params = "; ".join(f"{k} = {v}" for k, v in rule.params.items())
         rule_text += f"; quy tắc: {detail}" + (f" ({params})" if params else "")
     out = Explanation(school, criterion, year, rule_text)
-    # fmt: skip below: this statement names a table being renamed on another branch (kept as written)
     fig = con.execute(
-        "SELECT numerator, denominator, value, points, status, self_points, source_files FROM score_indicators__final "
-        "WHERE school_code = ? AND school_year = ? AND criterion_code = ?", [school, year, criterion]).df()  # fmt: skip
+        "SELECT numerator, denominator, value, points, status, self_points, source_files "
+        "FROM score_indicators__final "
+        "WHERE school_code = ? AND school_year = ? AND criterion_code = ?",
+        [school, year, criterion],
+    ).df()
     if len(fig):
         out.figures = {str(k): v for k, v in fig.iloc[0].to_dict().items()}
     out.has_row_model = rule is not None and rule.type in COMPUTED_RULES

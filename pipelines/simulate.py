@@ -174,9 +174,13 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     exe = Path(sys.executable).parent / "dagster-daemon"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [str(exe), "run", "-w", str(WORKSPACE)], env=env, cwd=REPO_ROOT, stdout=fh, stderr=subprocess.STDOUT,
+            [str(exe), "run", "-w", str(WORKSPACE)],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         try:
             yield proc
         finally:
@@ -194,9 +198,12 @@ def start_sensor(env: dict[str, str], name: str) -> None:
     Call it before the daemon starts: the daemon reads the sensor's state when it ticks."""
     exe = Path(sys.executable).parent / "dagster"
     done = subprocess.run(
-        [str(exe), "sensor", "start", name, "-w", str(WORKSPACE)], env=env, cwd=REPO_ROOT,
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [str(exe), "sensor", "start", name, "-w", str(WORKSPACE)],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"dagster sensor start {name} exited {done.returncode}: {done.stderr[-3000:]}")
 
@@ -293,7 +300,8 @@ def report_lines(sim: Simulation, max_concurrent_runs: int = 2) -> list[str]:
     failed = [f"{r.province}|{r.year}" for r in sim.runs if r.status != "SUCCESS"]
     return [
         f"Số lượt chạy: {len(sim.runs)} (thất bại: {', '.join(failed) or 'không'})",
-        f"Thời gian thực: {num(sim.wall_seconds)} giây; tổng thời gian các lượt: {num(sim.sum_seconds)} giây; "
+        f"Thời gian thực: {num(sim.wall_seconds)} giây; "
+        f"tổng thời gian các lượt: {num(sim.sum_seconds)} giây; "
         f"tổng ÷ {max_concurrent_runs} = {num(ideal)} giây; tỉ lệ {f'{ratio:.2f}'.replace('.', ',')}× "
         "(mục tiêu ≤ 1,2×)",
         f"Cặp lượt chạy của hai tỉnh khác nhau chạy đồng thời: {len(sim.overlapping(False))}",

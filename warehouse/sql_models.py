@@ -82,8 +82,10 @@ class SqlModel:
         """A query returning up to `limit` grain keys held by more than one row (none when the grain
         holds)."""
         keys = ", ".join(self.grain_keys)
-        return (f"SELECT {keys}, count(*) AS n_rows FROM {self.name} GROUP BY {keys} "
-                f"HAVING count(*) > 1 ORDER BY n_rows DESC LIMIT {int(limit)}")  # fmt: skip
+        return (
+            f"SELECT {keys}, count(*) AS n_rows FROM {self.name} GROUP BY {keys} "
+            f"HAVING count(*) > 1 ORDER BY n_rows DESC LIMIT {int(limit)}"
+        )
 
     def column_schema_metadata(self) -> dict[str, object]:
         """The described columns as Dagster asset metadata (`dagster/column_schema`); empty when the model
@@ -313,9 +315,14 @@ class Fingerprints:
     def _rows(self, table: str, of_year: bool) -> str:
         """Count and sum of row hashes of a table (its rows of the year, or all)."""
         if table in self.models:  # a table this run may have just created: its columns as they are now
-            self._columns[table] = [r[0] for r in self.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
-                "AND table_name = ?", [table]).fetchall()]  # fmt: skip
+            self._columns[table] = [
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                    "AND table_name = ?",
+                    [table],
+                ).fetchall()
+            ]
         if not self._columns.get(table):
             return "missing"
         excluded = [f'"{c}"' for c in self._columns[table] if c in self._skip]
@@ -419,13 +426,17 @@ def build_models(
                 else:
                     if whole_ok:
                         n, how = build_year(con, model, year), "year"
-                        con.execute("DELETE FROM ops_model_partitions WHERE model = ? AND school_year = ?",
-                                    [name, year])  # fmt: skip
+                        con.execute(
+                            "DELETE FROM ops_model_partitions WHERE model = ? AND school_year = ?",
+                            [name, year],
+                        )
                     else:
                         n, how = build_model(con, model), "table"
                         con.execute("DELETE FROM ops_model_partitions WHERE model = ?", [name])
-                        con.execute("INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())",
-                                    [name, WHOLE, _sha(model.sql)])  # fmt: skip
+                        con.execute(
+                            "INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())",
+                            [name, WHOLE, _sha(model.sql)],
+                        )
                     con.execute("INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())", [name, year, fp])
             out.append(Built(name, how, n, time.perf_counter() - t0))
         con.execute("COMMIT")

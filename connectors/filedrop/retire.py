@@ -60,7 +60,8 @@ def keep_entries_listed_twice(con: duckdb.DuckDBPyConnection, rel: str) -> None:
     con.execute(
         """
         UPDATE raw_school AS r SET source_file = q.source_file
-        FROM (SELECT value AS school_code, school_year, min(source_file) AS source_file FROM dq_quarantine_rows
+        FROM (SELECT value AS school_code, school_year, min(source_file) AS source_file
+              FROM dq_quarantine_rows
               WHERE reason_code = 'duplicate_school_code' AND source_file <> $rel GROUP BY ALL) AS q
         WHERE r.source_file = $rel AND r.school_code = q.school_code
           AND (q.school_year IS NULL OR q.school_year = r.school_year)

@@ -18,9 +18,15 @@ from reports.reviewer_html import write_reviewer_html
 from reports.reviewer_workbook import findings_csv, write_reviewer_workbook
 from reports.thi_dua import write_thi_dua
 
-# fmt: skip kept below: the table names are being renamed on another branch; one line keeps that merge simple
-REVIEW_DEPS = ["rec_findings", "score_indicators__final", "score_schools__final", "score_schools__self",
-               "review_decisions", "score_indicators__proposed", "score_schools__proposed"]  # fmt: skip
+REVIEW_DEPS = [
+    "rec_findings",
+    "score_indicators__final",
+    "score_schools__final",
+    "score_schools__self",
+    "review_decisions",
+    "score_indicators__proposed",
+    "score_schools__proposed",
+]
 
 
 def _review_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

@@ -37,8 +37,12 @@ def model_spec(model: SqlModel) -> dg.AssetSpec:
 def build_model_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     models = discover()
 
-    @dg.multi_asset(name="sql_models", specs=[model_spec(m) for m in models.values()],
-                    partitions_def=partitions, can_subset=True)  # fmt: skip
+    @dg.multi_asset(
+        name="sql_models",
+        specs=[model_spec(m) for m in models.values()],
+        partitions_def=partitions,
+        can_subset=True,
+    )
     def _models(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:

@@ -48,24 +48,47 @@ def no_evidence_layouts() -> frozenset[str]:
     unknown is not evidence missing"). Read from the layout files, so a new layout needs no code."""
     from connectors.layouts import load_layouts
 
-    return frozenset(lay.id for lay in load_layouts()
-                     if lay.entity == "self_assessment" and "evidence_ref" not in lay.columns)  # fmt: skip
+    return frozenset(
+        lay.id
+        for lay in load_layouts()
+        if lay.entity == "self_assessment" and "evidence_ref" not in lay.columns
+    )
 
 
 def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The computed side completed from the self-assessment, both sides' totals and the findings."""
     specs = [
-        dg.AssetSpec("score_indicators__final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh chứng/ĐKBB "
-                                 "lấy từ tự đánh giá (self_declared), kèm các cột phía tự đánh giá.",
-                     deps=["score_indicators__scored", "raw_self_assessment"]),
-        dg.AssetSpec("score_schools__final", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Tổng điểm và mức phía tính toán (từ score_indicators__final)."),
-        dg.AssetSpec("score_schools__self", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Tổng điểm và mức theo tự đánh giá của trường."),
-        dg.AssetSpec("rec_findings", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     description="Phát hiện đối chiếu, theo thứ tự hàng đợi thẩm định."),
-    ]  # fmt: skip
+        dg.AssetSpec(
+            "score_indicators__final",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Phía tính toán cuối cùng: tiêu chí dữ liệu theo điểm đã tính, tiêu chí minh "
+            "chứng/ĐKBB lấy từ tự đánh giá (self_declared), kèm các cột phía tự đánh giá.",
+            deps=["score_indicators__scored", "raw_self_assessment"],
+        ),
+        dg.AssetSpec(
+            "score_schools__final",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Tổng điểm và mức phía tính toán (từ score_indicators__final).",
+        ),
+        dg.AssetSpec(
+            "score_schools__self",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Tổng điểm và mức theo tự đánh giá của trường.",
+        ),
+        dg.AssetSpec(
+            "rec_findings",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Phát hiện đối chiếu, theo thứ tự hàng đợi thẩm định.",
+        ),
+    ]
 
     @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
     def _findings(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
@@ -91,8 +114,10 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(asset_key="score_indicators__final", metadata={"rows": len(final)})
         yield dg.MaterializeResult(asset_key="score_schools__final", metadata={"schools": len(comp)})
         yield dg.MaterializeResult(asset_key="score_schools__self", metadata={"schools": len(own)})
-        yield dg.MaterializeResult(asset_key="rec_findings", metadata={
-            "findings": len(found), **{f"n_{str(k).lower()}": int(v) for k, v in by.items()}})  # fmt: skip
+        yield dg.MaterializeResult(
+            asset_key="rec_findings",
+            metadata={"findings": len(found), **{f"n_{str(k).lower()}": int(v) for k, v in by.items()}},
+        )
 
     return _findings
 
@@ -100,17 +125,39 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
 def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The reviewers' decisions read from the inbox, validated and applied: the proposed points."""
     dspecs = [
-        dg.AssetSpec("review_decisions", group_name="reconcile", partitions_def=partitions, kinds={"duckdb"},
-                     deps=["rec_findings"],
-                     description="Quyết định thẩm định đọc từ reviewer_*.xlsx trong thư mục nhận, lưu qua các lần chạy."),
-        dg.AssetSpec("review_decisions__rejected", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Dòng quyết định không được áp dụng, kèm lý do."),
-        dg.AssetSpec("score_indicators__proposed", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, deps=["score_indicators__final"],
-                     description="Điểm đề xuất (đánh giá ngoài) theo tiêu chí, kèm nguồn điểm."),
-        dg.AssetSpec("score_schools__proposed", group_name="reconcile", partitions_def=partitions,
-                     kinds={"duckdb"}, description="Tổng điểm và mức đề xuất (đánh giá ngoài)."),
-    ]  # fmt: skip
+        dg.AssetSpec(
+            "review_decisions",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            deps=["rec_findings"],
+            description=(
+                "Quyết định thẩm định đọc từ reviewer_*.xlsx trong thư mục nhận, lưu qua các lần chạy."
+            ),
+        ),
+        dg.AssetSpec(
+            "review_decisions__rejected",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Dòng quyết định không được áp dụng, kèm lý do.",
+        ),
+        dg.AssetSpec(
+            "score_indicators__proposed",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            deps=["score_indicators__final"],
+            description="Điểm đề xuất (đánh giá ngoài) theo tiêu chí, kèm nguồn điểm.",
+        ),
+        dg.AssetSpec(
+            "score_schools__proposed",
+            group_name="reconcile",
+            partitions_def=partitions,
+            kinds={"duckdb"},
+            description="Tổng điểm và mức đề xuất (đánh giá ngoài).",
+        ),
+    ]
 
     @dg.multi_asset(
         name="reviewer_decisions_ingest", specs=dspecs, partitions_def=partitions, can_subset=False
@@ -138,12 +185,20 @@ def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
                 replace_year(con, "score_indicators__proposed", prop, year)
                 replace_year(con, "score_schools__proposed", pscores, year)
         counts = states["state"].value_counts().to_dict() if len(states) else {}
-        context.log.info(f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
-                         f"rejected={len(rejects)} states={counts}")  # fmt: skip
+        context.log.info(
+            f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
+            f"rejected={len(rejects)} states={counts}"
+        )
         for line in dec.reject_lines(rejects):  # read by the reviewer on the console: Vietnamese
             context.log.warning(line)
-        yield dg.MaterializeResult(asset_key="review_decisions", metadata={
-            "files": len(files), "stored": len(merged), **{f"n_{k}": int(v) for k, v in counts.items()}})  # fmt: skip
+        yield dg.MaterializeResult(
+            asset_key="review_decisions",
+            metadata={
+                "files": len(files),
+                "stored": len(merged),
+                **{f"n_{k}": int(v) for k, v in counts.items()},
+            },
+        )
         yield dg.MaterializeResult(asset_key="review_decisions__rejected", metadata={"rows": len(rejects)})
         yield dg.MaterializeResult(asset_key="score_indicators__proposed", metadata={"rows": len(prop)})
         yield dg.MaterializeResult(asset_key="score_schools__proposed", metadata={"schools": len(pscores)})

@@ -20,9 +20,15 @@ def config_table_names() -> list[str]:
 
 
 def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    specs = [dg.AssetSpec(t, group_name="scoring", kinds={"duckdb", "yaml"},
-                          description="Bảng cấu hình từ tệp bộ chỉ số (YAML và bảng tham chiếu CSV)")
-             for t in config_table_names()]  # fmt: skip
+    specs = [
+        dg.AssetSpec(
+            t,
+            group_name="scoring",
+            kinds={"duckdb", "yaml"},
+            description="Bảng cấu hình từ tệp bộ chỉ số (YAML và bảng tham chiếu CSV)",
+        )
+        for t in config_table_names()
+    ]
 
     @dg.multi_asset(name="indicator_set_config", specs=specs, partitions_def=partitions, can_subset=False)
     def _config(warehouse: WarehouseResource, pipeline: PipelineConfig) -> Iterator[dg.MaterializeResult]:
@@ -34,11 +40,17 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
                 asset_key=t, metadata={"rows": counts.get(t, 0), "indicator_set": iset.id}
             )
 
-    @dg.asset(name="score_indicators__scored", group_name="scoring", partitions_def=partitions,
-              deps=["mart_indicator_values"], kinds={"duckdb", "python"},
-              description="Điểm theo trường × tiêu chí × năm học, theo quy tắc của bộ chỉ số.")  # fmt: skip
-    def _scored(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+    @dg.asset(
+        name="score_indicators__scored",
+        group_name="scoring",
+        partitions_def=partitions,
+        deps=["mart_indicator_values"],
+        kinds={"duckdb", "python"},
+        description="Điểm theo trường × tiêu chí × năm học, theo quy tắc của bộ chỉ số.",
+    )
+    def _scored(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
+    ) -> dg.MaterializeResult:
         iset = load_indicator_set(pipeline.indicator_set)
         year = year_of(context)
         with warehouse.connect() as con:
@@ -47,11 +59,17 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
             replace_year(con, "score_indicators__scored", scored, year)
         return dg.MaterializeResult(metadata={"rows": len(scored), "indicator_set": iset.id})
 
-    @dg.asset(name="score_schools__scored", group_name="scoring", partitions_def=partitions,
-              deps=["score_indicators__scored"], kinds={"duckdb", "python"},
-              description="Tổng điểm nhóm và mức theo trường × năm học (phía tính toán).")  # fmt: skip
-    def _school_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                       pipeline: PipelineConfig) -> dg.MaterializeResult:  # fmt: skip
+    @dg.asset(
+        name="score_schools__scored",
+        group_name="scoring",
+        partitions_def=partitions,
+        deps=["score_indicators__scored"],
+        kinds={"duckdb", "python"},
+        description="Tổng điểm nhóm và mức theo trường × năm học (phía tính toán).",
+    )
+    def _school_scores(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
+    ) -> dg.MaterializeResult:
         iset = load_indicator_set(pipeline.indicator_set)
         year = year_of(context)
         with warehouse.connect() as con:
