@@ -82,8 +82,11 @@ def tracked_files(root: Path = ROOT) -> list[str]:
     """Tracked (and new, not ignored) files, relative and `/`-separated."""
     listing = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sorted({f for f in listing.splitlines() if f})
 
 
@@ -96,9 +99,10 @@ def selected(files: list[str], prefixes: list[str]) -> list[str]:
     """The text files among `files` under one of `prefixes` (all of them when none is given)."""
     norm = [p.rstrip("/") for p in prefixes]
     return [
-        f for f in files
+        f
+        for f in files
         if is_text(f) and f not in SELF and (not norm or any(f == p or f.startswith(p + "/") for p in norm))
-    ]  # fmt: skip
+    ]
 
 
 def update_pending(prefixes: list[str]) -> None:

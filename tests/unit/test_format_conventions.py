@@ -24,6 +24,7 @@ PACKAGES = [
     "tests",
     "benchmarks",
     "sample_exports",
+    "docs",
 ]
 SKIP = re.compile(r"#\s*fmt:\s*(skip|off)\s*$")
 #: how many lines above a skipped statement its reason may stand (a comment naming `fmt: skip`)
