@@ -89,8 +89,9 @@ def migrate_names(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     is left alone: the new one is the live table, the old one a leftover nothing reads.
 
     After a rename the SQL models' views still read the old names until they are rebuilt: the state of
-    the last runs (`ops_run_state`) and of the models (`ops_models_state`) is forgotten, so the next run
-    of every year is a full run that rebuilds them (never the no-change path)."""
+    the last runs (`ops_run_state`) and of the models (`ops_model_partitions`, and `ops_models_state` of
+    older warehouses) is forgotten, so the next run of every year is a full run that rebuilds them (never
+    the no-change path)."""
     have = {
         r[0]
         for r in con.execute(
@@ -101,7 +102,7 @@ def migrate_names(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     done = [(old, new) for old, new in RENAMED.items() if old in have and new not in have]
     for old, new in done:
         con.execute(f"ALTER TABLE {old} RENAME TO {new}")
-    for state in ("ops_run_state", "ops_models_state"):
+    for state in ("ops_run_state", "ops_model_partitions", "ops_models_state"):
         if done and state in have:
             con.execute(f"DELETE FROM {state}")
     return done

@@ -47,6 +47,8 @@ def test_an_old_warehouse_is_renamed_when_opened(tmp_path: Path) -> None:
     con.execute("INSERT INTO ops_run_state VALUES ('2023-2024', 'abc')")
     con.execute("CREATE TABLE ops_models_state (fingerprint VARCHAR, built_at TIMESTAMP)")
     con.execute("INSERT INTO ops_models_state VALUES ('f', now())")
+    con.execute("CREATE TABLE ops_model_partitions (model VARCHAR, school_year VARCHAR, fingerprint VARCHAR)")
+    con.execute("INSERT INTO ops_model_partitions VALUES ('int_criteria__lms', '2023-2024', 'f')")
     con.close()
 
     con = connect(path)
@@ -55,6 +57,7 @@ def test_an_old_warehouse_is_renamed_when_opened(tmp_path: Path) -> None:
         assert con.execute("SELECT source_file FROM dq_quarantine_rows").fetchall() == [("a.xlsx",)]
         assert con.execute("SELECT count(*) FROM ops_run_state").fetchone() == (0,)  # next run: a full one
         assert con.execute("SELECT count(*) FROM ops_models_state").fetchone() == (0,)  # models rebuilt
+        assert con.execute("SELECT count(*) FROM ops_model_partitions").fetchone() == (0,)
         assert migrate_names(con) == []  # once: nothing left to rename
     finally:
         con.close()
