@@ -184,7 +184,13 @@ def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | N
     for s in sheets:
         if province_wide(s.layout) or "school_code" not in s.rows.columns or s.rows.empty:
             continue
-        codes = s.rows["school_code"].dropna().astype(str)
+        col = s.rows["school_code"]
+        differ = col.ne(folder)  # one pass; most sheets name only their folder's school
+        if differ.dtype != bool:  # a nullable column compares missing values to <NA>
+            differ = differ.fillna(True).astype(bool)
+        if not differ.any():
+            continue
+        codes = col[differ].dropna().astype(str)
         for code, n in codes[codes != folder].value_counts().items():
             counts[str(code)] = counts.get(str(code), 0) + int(n)
     if not counts:
