@@ -108,6 +108,13 @@ def migrate_names(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return done
 
 
+#: The output files written from a content fingerprint (reports/written_files.py): a file is left as it
+#: is while its fingerprint and its bytes on disk are those recorded.
+OPS_EXPORT_FILES_DDL = (
+    "CREATE TABLE IF NOT EXISTS ops_export_files (school_year VARCHAR, kind VARCHAR, output VARCHAR, "
+    "fingerprint VARCHAR, file_sha256 VARCHAR, written_at TIMESTAMP)"
+)
+
 _NULL_TYPES = ('"NULL"', "NULL")
 
 
