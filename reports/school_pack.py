@@ -20,6 +20,7 @@ never breaks a pack.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -448,14 +449,26 @@ def _problems(rejects: pd.DataFrame, code: str, pii: set[tuple[str, str]]) -> pd
     return pd.DataFrame(out, columns=cols).drop_duplicates().reset_index(drop=True)
 
 
+def _factor_words(v: object) -> str:
+    return "—" if is_missing(v) else f"{float(v):.2f}".replace(".", ",")  # type: ignore[arg-type]
+
+
 def factor_text(final: pd.DataFrame | None, code: str) -> str:
     """The school's verification factor (computed ÷ self points over its criteria with a computed value,
     `indicator_sets.reconcile.verification_factors`) as "0,85"; "—" when there is none."""
     if final is None or final.empty:
         return "—"
     f = verification_factors(final[final["school_code"] == code])["school"]
-    v = f["factor"].iloc[0] if len(f) else float("nan")
-    return "—" if is_missing(v) else f"{float(v):.2f}".replace(".", ",")
+    return _factor_words(f["factor"].iloc[0] if len(f) else float("nan"))
+
+
+def factor_texts(final: pd.DataFrame | None) -> dict[str, str]:
+    """`factor_text` of every school of `final` at once (one computation for the whole year instead of
+    one per school); a school it does not name has "—"."""
+    if final is None or final.empty:
+        return {}
+    f = verification_factors(final)["school"].drop_duplicates("school_code", keep="first")
+    return {str(c): _factor_words(v) for c, v in zip(f["school_code"], f["factor"], strict=True)}
 
 
 def _changes(data: ReviewData, code: str, previous_code: str | None) -> tuple[pd.DataFrame, bool]:
@@ -592,6 +605,7 @@ def build_pack(
     previous_code: str | None = "",
     previous_year: str = "",
     audits: list[dict] | None = None,
+    factors: tuple[dict[str, str], dict[str, str]] | None = None,
 ) -> SchoolPack:
     """One school's pack. `rejects`: the year's quarantine rows (every school; this school's are taken);
     `quarantined`: the year's quarantined files (source_file, school_code, reason_code); `missing`: the
@@ -602,7 +616,8 @@ def build_pack(
     the overview ("" = its own code; None = a code mapping names the school but matches nothing last year,
     so no comparison); `audits`: the SQL cross-checks with offending rows of the school
     (`reports.data_quality.audit_counts_by_school`, plus `details`: what to correct, when the audit says
-    it)."""
+    it); `factors`: `factor_texts` of `data.final` and `data.previous` when the caller computed them once
+    for every school (else computed here)."""
     from connectors.messages import reason_text
 
     units = data.units()
@@ -626,6 +641,11 @@ def build_pack(
     def level(d: dict) -> str:
         return lv.get(int(d["level"]), str(d["level"])) if d and not is_missing(d.get("level")) else "—"
 
+    factor_now = factors[0].get(code, "—") if factors else factor_text(data.final, code)
+
+    def factor_before() -> str:
+        return factors[1].get(code, "—") if factors else factor_text(data.previous, code)
+
     overview = [
         ("Mã trường", code),
         ("Tên trường", name),
@@ -646,8 +666,8 @@ def build_pack(
             f"{pts(pr.get('group_dh_points'))} / {pts(pr.get('group_qt_points'))}",
         ),
         ("Mức đề xuất", level(pr)),
-        ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_text(data.final, code)),
-        *([("Hệ số xác thực năm học trước", factor_text(data.previous, code))] if has_prev else []),
+        ("Hệ số xác thực (điểm tính từ dữ liệu ÷ điểm tự đánh giá)", factor_now),
+        *([("Hệ số xác thực năm học trước", factor_before())] if has_prev else []),
         ("Số phát hiện", str(len(findings))),
         ("Số dòng dữ liệu bị loại", str(len(problems))),
         ("Số tệp bị cách ly", str(len(files))),
@@ -719,7 +739,9 @@ def write_pack_xlsx(path: Path, pack: SchoolPack) -> Path:
     return write_sheets(path, sheets)
 
 
+@functools.cache
 def _env() -> jinja2.Environment:
+    """One environment for every pack of the process (its template compiled once)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,

@@ -22,7 +22,10 @@ from quality.audits import AuditResult, load_audits, run_audit
 from reports.data_quality import _pii_columns, audit_counts_by_school
 from reports.review_exports import previous_year
 from reports.reviewer_workbook import ReviewData
-from reports.school_pack import build_pack, write_pack_html, write_pack_xlsx
+from reports.school_pack import build_pack, factor_texts, write_pack_html, write_pack_xlsx
+from reports.written_files import WrittenFiles, fingerprint
+
+PACK_KIND = "school_pack"  # the packs' rows of ops_export_files
 
 
 def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
@@ -87,6 +90,8 @@ class PackInputs:
     audits: dict[str, list[dict]] = field(default_factory=dict)  # school → audits with counts, details
     units: dict[str, str] = field(default_factory=dict)  # last year's unit per school (code mapping)
     mapping: CodeMapping | None = None
+    written: int = 0  # schools whose pack this run wrote (set by `write_school_packs` with a warehouse)
+    kept: int = 0  # schools whose pack files were left as they were (unchanged)
 
 
 def read_pack_inputs(
@@ -107,10 +112,17 @@ def read_pack_inputs(
 
 
 def write_school_packs(
-    folder: Path, data: ReviewData, cov: coverage.Coverage, inputs: PackInputs
+    folder: Path,
+    data: ReviewData,
+    cov: coverage.Coverage,
+    inputs: PackInputs,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> list[str]:
-    """Build and write `<folder>/<school_code>.xlsx` and `.html` for every school the review data or
-    the coverage knows; returns the school codes."""
+    """Build `<folder>/<school_code>.xlsx` and `.html` for every school the review data or the coverage
+    knows; returns the school codes. With `con`, a school's two files are written only when its pack
+    (every value the files show: `reports.written_files.fingerprint`, with the code's version) differs
+    from the one recorded in `ops_export_files` for the files on disk, or a file is missing or edited;
+    without it every pack is written."""
     files = cov.files
     quarantined = files[(files["status"] == "quarantined") & files["school_code"].notna()]
     missing = missing_by_school(cov)
@@ -118,6 +130,8 @@ def write_school_packs(
     pii = _pii_columns()
     codes = sorted({*data.units()["school_code"].astype(str), *cov.schools["school_code"].astype(str)})
     mapping = inputs.mapping
+    factors = (factor_texts(data.final), factor_texts(data.previous))
+    state = None if con is None else WrittenFiles.load(con, inputs.year, PACK_KIND, folder)
     for code in codes:
         pack = build_pack(
             data,
@@ -130,7 +144,18 @@ def write_school_packs(
             previous_year=previous_year(inputs.year),
             audits=inputs.audits.get(code, []),
             previous_code="" if mapping is None else mapping.previous_code(code, inputs.units),
+            factors=factors,
         )
-        write_pack_xlsx(folder / f"{code}.xlsx", pack)
-        write_pack_html(folder / f"{code}.html", pack)
+        paths = (folder / f"{code}.xlsx", folder / f"{code}.html")
+        fp = "" if state is None else fingerprint(pack)
+        if state is not None and state.up_to_date(paths, fp):
+            continue
+        write_pack_xlsx(paths[0], pack)
+        write_pack_html(paths[1], pack)
+        if state is not None:
+            for path in paths:
+                state.wrote(path, fp)
+    if state is not None and con is not None:
+        state.save(con)
+        inputs.written, inputs.kept = len(state.written) // 2, len(state.kept) // 2
     return codes
