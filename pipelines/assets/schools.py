@@ -34,12 +34,17 @@ def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         pipeline: PipelineConfig,
     ) -> dg.MaterializeResult:
         year = year_of(context)
+        folder = pipeline.out_path / "schools" / year
         with warehouse.connect() as con:
             inputs = read_pack_inputs(con, year, get_settings().code_mapping)
-        folder = pipeline.out_path / "schools" / year
-        codes = write_school_packs(folder, review_data.data, delivery_coverage, inputs)
+            codes = write_school_packs(folder, review_data.data, delivery_coverage, inputs, con)
         return dg.MaterializeResult(
-            metadata={"folder": dg.MetadataValue.path(str(folder)), "schools": len(codes)}
+            metadata={
+                "folder": dg.MetadataValue.path(str(folder)),
+                "schools": len(codes),
+                "written": inputs.written,
+                "unchanged": inputs.kept,
+            }
         )
 
     return _packs
