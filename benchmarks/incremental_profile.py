@@ -128,6 +128,16 @@ def main() -> int:
         runner._connect = lambda st: _with_settings(runner_connect(st))  # this process only
 
         ingest_asset.ingest_inbox = timed_ingest  # this process only
+        from pipelines import sensors
+
+        step_times: dict[str, float] = {}
+        plain_steps = sensors.step_seconds_of
+
+        def keep_step_seconds(*a: Any, **k: Any) -> dict[str, float]:
+            step_times.update(plain_steps(*a, **k))
+            return step_times
+
+        sensors.step_seconds_of = keep_step_seconds  # this process only: the runner imports it per run
         settings = get_settings(
             inbox=inbox, warehouse=scratch / "warehouse.duckdb", out=scratch / "out", school_year=args.year
         )
@@ -149,6 +159,10 @@ def main() -> int:
             (outcome.summary or {}).get("stage_seconds", {}).items(), key=lambda x: -x[1]
         ):
             print(f"  {stage:<10} {secs:6.1f} s")
+        print("steps of 1 s or more:")
+        for step, secs in sorted(step_times.items(), key=lambda x: -x[1]):
+            if secs >= 1.0:
+                print(f"  {step:<40} {secs:6.1f} s")
         for timed in statements:
             print(f"ingest DuckDB statements: {sum(timed.seconds.values()):.1f} s")
             for key, secs in timed.seconds.most_common(15):
