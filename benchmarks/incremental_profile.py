@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
+import datetime as dt
 import pstats
 import resource
 import shutil
@@ -59,6 +60,24 @@ def copy_work(work: Path, dest: Path) -> None:
     shutil.copytree(work / "inbox", dest / "inbox", ignore=shutil.ignore_patterns("_truth"))
     if (work / "out").is_dir():
         shutil.copytree(work / "out", dest / "out")
+
+
+def rewritten_files(warehouse: Path, since: dt.datetime) -> str:
+    """Per kind, the output files the run wrote and those it left unchanged (`ops_export_files`)."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT kind, count(*) FILTER (WHERE written_at >= ?), count(*) FROM ops_export_files "
+            "GROUP BY kind",
+            [since],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return "(no ops_export_files table)"
+    finally:
+        con.close()
+    return ", ".join(f"{kind} {new} of {total}" for kind, new, total in rows) or "none recorded"
 
 
 def main() -> int:
@@ -144,6 +163,7 @@ def main() -> int:
         prof = cProfile.Profile() if args.profile else None
         with (scratch / "run.log").open("w", encoding="utf-8") as log:
             console = Console(file=log, width=140)
+            started = dt.datetime.now()
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
             if prof:
@@ -159,6 +179,8 @@ def main() -> int:
             (outcome.summary or {}).get("stage_seconds", {}).items(), key=lambda x: -x[1]
         ):
             print(f"  {stage:<10} {secs:6.1f} s")
+        written = rewritten_files(scratch / "warehouse.duckdb", started)
+        print(f"output files written again this run: {written}")
         print("steps of 1 s or more:")
         for step, secs in sorted(step_times.items(), key=lambda x: -x[1]):
             if secs >= 1.0:
