@@ -66,7 +66,9 @@ def rewritten_files(warehouse: Path, since: dt.datetime) -> str:
     """Per kind, the output files the run wrote and those it left unchanged (`ops_export_files`)."""
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    from warehouse.connection import connect
+
+    con = connect(warehouse, read_only=True)
     try:
         rows = con.execute(
             "SELECT kind, count(*) FILTER (WHERE written_at >= ?), count(*) FROM ops_export_files "
