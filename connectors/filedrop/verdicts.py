@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowExtensionArray
 
 from connectors.issues import RowIssue
 from connectors.layouts import Layout
@@ -185,7 +189,9 @@ def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | N
         if province_wide(s.layout) or "school_code" not in s.rows.columns or s.rows.empty:
             continue
         col = s.rows["school_code"]
-        differ = col.ne(folder)  # one pass; most sheets name only their folder's school
+        if _all_equal(col, folder):  # most sheets name only their folder's school
+            continue
+        differ = col.ne(folder)
         if differ.dtype != bool:  # a nullable column compares missing values to <NA>
             differ = differ.fillna(True).astype(bool)
         if not differ.any():
@@ -200,3 +206,18 @@ def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | N
         f"{c}{f' – {names[c]}' if c in names else ''} ({n} dòng)" for c, n in sorted(counts.items())
     )
     return f"nội dung tệp ghi trường {shown}, còn tệp nằm trong thư mục trường {folder}"
+
+
+def _all_equal(col: pd.Series, value: str) -> bool:
+    """Every value of the column is `value` (a missing one is not), in one pass in Arrow or numpy,
+    without building pandas masks (this runs for every sheet of every file)."""
+    arr = col.array
+    if isinstance(arr, ArrowExtensionArray):
+        data = pa.chunked_array(arr.__arrow_array__())
+        if data.null_count or not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+            return False
+        return bool(pc.all(pc.equal(data, value)).as_py())
+    try:
+        return bool((np.asarray(col, dtype=object) == value).all())
+    except TypeError:  # a pd.NA among the values: not all equal
+        return False

@@ -1,6 +1,6 @@
-"""Which code parses a layout's sheets: plain tables and the grade-book shapes (TT22, TT27) by groups
-(a sheet whose layout cannot share a group is a group of one), the other wide shapes one sheet at a
-time. A layout names its shape in `shape:`.
+"""Which code parses a layout's sheets: plain tables, the grade-book shapes (TT22, TT27) and term
+summaries by groups (a sheet whose layout cannot share a group is a group of one), the wide
+self-assessment one sheet at a time. A layout names its shape in `shape:`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from connectors.parsing.wide import self_assessment_wide, term_summary
 GroupParser = Callable[[list[Grid], list[HeaderMatch], list[ParseContext]], list[SheetResult]]
 SheetParser = Callable[[Grid, HeaderMatch, ParseContext], SheetResult]
 
-GROUPED: dict[str, GroupParser] = {"table": parse_tables, "tt22": tt22.parse_group, "tt27": tt27.parse_group}
-ALONE: dict[str, SheetParser] = {"term_summary": term_summary, "self_assessment_wide": self_assessment_wide}
+GROUPED: dict[str, GroupParser] = {
+    "table": parse_tables,
+    "tt22": tt22.parse_group,
+    "tt27": tt27.parse_group,
+    "term_summary": term_summary,
+}
+ALONE: dict[str, SheetParser] = {"self_assessment_wide": self_assessment_wide}
 SHAPES = frozenset(GROUPED) | frozenset(ALONE)
 
 

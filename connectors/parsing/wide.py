@@ -1,7 +1,8 @@
-"""Wide sheets read one by one: vnEdu term summary books (docs/real_exports.md R3: a class, subjects
-across → one `avg_sem` record per pupil × subject) and the wide self-assessment (docs/exports.md §3.19
-B: a school per row → one record per leaf criterion, group totals recomputed). Each is a group of one
-through the shared wide-sheet steps (`connectors.parsing.marks`).
+"""The other wide sheets: vnEdu term summary books (docs/real_exports.md R3: a class, subjects across →
+one `avg_sem` record per pupil × subject), reshaped by groups of sheets like the grade books, and the wide
+self-assessment (docs/exports.md §3.19 B: a school per row → one record per leaf criterion, group totals
+recomputed), read one sheet at a time (a group of one). Both go through the shared wide-sheet steps
+(`connectors.parsing.marks`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import pandas as pd
 
 from connectors import normalize as nz
 from connectors.issues import RowIssue
-from connectors.parsing.marks import WideGroup, open_group, stacked_cells
+from connectors.parsing.marks import WideGroup, open_group, place, stacked_cells
 from connectors.parsing.model import Grid, HeaderMatch, ParseContext, SheetResult
 from connectors.parsing.tt22 import _semester_period
+from connectors.parsing.values import per_distinct
 from connectors.vocabulary import lookup, norm_set, vocabulary
 
 
@@ -31,13 +33,17 @@ def summary_kinds(match: HeaderMatch) -> dict[int, tuple[str, str]]:
     return out
 
 
-def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResult:
-    """A term summary sheet (a class, subjects across) → one `avg_sem` record per pupil × subject, for the
-    semester of the title: a number (0–10, rounded to 1 decimal) or a comment word (Đ/CĐ/M)."""
-    results: list[SheetResult | None] = [None]
-    wg = open_group([grid], [match], ctx, summary_kinds, results)
+def term_summary(
+    grids: list[Grid], matches: list[HeaderMatch], ctx: ParseContext | list[ParseContext]
+) -> list[SheetResult]:
+    """Term summary sheets of one group (a class each, subjects across; from one file or several: `ctx`
+    is then one context per sheet) → one `avg_sem` record per pupil × subject, for the semester of each
+    sheet's title: a number (0–10, rounded to 1 decimal) or a comment word (Đ/CĐ/M). Parsing and
+    reshaping run once over all their rows; each result is that of its sheet alone."""
+    results: list[SheetResult | None] = [None] * len(grids)
+    wg = open_group(grids, matches, ctx, summary_kinds, results)
     if wg is None:
-        return results[0]  # type: ignore[return-value]
+        return results  # type: ignore[return-value]
     cells = wg.cells()
     cells = cells[~cells["text"].isin(vocabulary().tt22.blank_marks)].reset_index(drop=True)
     good = wg.good
@@ -50,7 +56,7 @@ def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResu
     key = text.map({t: nz.norm(t) for t in text.dropna().unique()})
     marks = {nz.norm(k): v for k, v in vocabulary().tt22.text_marks.items()}
     is_text = key.isin(list(marks))
-    num, bad = nz.parse_number(text.where(~is_text))
+    num, bad = per_distinct(nz.parse_number, text.where(~is_text))  # marks repeat: each parsed once
     bad = bad & ~is_text
     oor = ((num < 0) | (num > 10)).fillna(False) & ~bad
     wg.cell_rejects(cells, bad, "bad_number", "điểm từ 0 đến 10 hoặc Đ/CĐ/M")
@@ -69,7 +75,7 @@ def term_summary(grid: Grid, match: HeaderMatch, ctx: ParseContext) -> SheetResu
             "value_text": key.map(marks).where(is_text),
         }
     )[~(bad | oor).to_numpy()]
-    return wg.close(long)[0][0]
+    return place(wg, wg.close(long)[0], results)
 
 
 def self_assessment_columns(match: HeaderMatch) -> tuple[dict[int, str], dict[int, str]]:

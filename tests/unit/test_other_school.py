@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from connectors.filedrop.verdicts import other_school
+from connectors.filedrop.verdicts import _all_equal, other_school
 from connectors.layouts import load_layouts
 from connectors.parsing.model import ParseContext, SheetResult
 
@@ -24,13 +24,13 @@ def _sheet(codes: pd.Series) -> SheetResult:
 CTX = ParseContext(file=f"{FOLDER}/phong.xlsx", folder_school=FOLDER, school_names={"thcs b": "08000002"})
 
 
-@pytest.mark.parametrize("dtype", [object, "string"])
+@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]"])
 def test_only_the_folders_school_is_no_mismatch(dtype: object) -> None:
     codes = pd.Series([FOLDER, FOLDER, None], dtype=dtype)  # type: ignore[call-overload]
     assert other_school([_sheet(codes)], CTX) is None
 
 
-@pytest.mark.parametrize("dtype", [object, "string"])
+@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]"])
 def test_other_codes_are_counted_across_sheets(dtype: object) -> None:
     a = pd.Series([FOLDER, "08000002", "08000002", None], dtype=dtype)  # type: ignore[call-overload]
     b = pd.Series(["08000003", FOLDER], dtype=dtype)  # type: ignore[call-overload]
@@ -45,3 +45,14 @@ def test_a_number_that_reads_as_the_folders_code_is_no_mismatch() -> None:
     codes = pd.Series([int(FOLDER), 8000002], dtype=object)  # 8000001 reads "8000001", not the folder's
     got = other_school([_sheet(codes)], ParseContext(file="x.xlsx", folder_school="8000001"))
     assert got is not None and "8000002 (1 dòng)" in got and "8000001 (" not in got
+
+
+@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]"])
+def test_the_one_pass_check_is_true_only_when_every_code_is_the_folders(dtype: object) -> None:
+    def same(values: list) -> bool:
+        return _all_equal(pd.Series(values, dtype=dtype), FOLDER)  # type: ignore[call-overload]
+
+    assert same([FOLDER, FOLDER])
+    assert not same([FOLDER, None])  # a missing code goes to the full count (which leaves it out)
+    assert not same([FOLDER, "08000002"])
+    assert not _all_equal(pd.Series([int(FOLDER)], dtype=object), FOLDER)
