@@ -71,9 +71,10 @@ def write_instance(home: Path, max_concurrent_runs: int = 2) -> Path:
     `max_concurrent_runs` runs, and at most one per province (its warehouse has one writer).
 
     The queue is checked every second (the shortest interval: Dagster's setting is whole seconds) and
-    the runs it takes are launched from threads, so two freed slots get their runs at once: launching a
-    run waits until its new process has started (~2–3 s on this machine), and one after the other the
-    second run waited for the first one's (measured on `cds simulate --provinces 34`)."""
+    the runs one check takes are launched from threads: launching a run waits until its new process has
+    started (~2–3 s on this machine, 10 s and more when it is busy), so one after the other the second
+    run waited for the first one's. A slot freed while a check is still launching waits for the next
+    check (the daemon's checks do not overlap): `cds simulate` reports that wait as the handoff."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
     path.write_text(
