@@ -9,12 +9,15 @@ its latest publication, so a publication that died half-way is never read (see `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from pydantic import BaseModel
-from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import CommitFailedException
-from pyiceberg.table import Table
+
+if TYPE_CHECKING:  # pyiceberg (and SQLAlchemy under it) is imported where a catalog is opened: this
+    # module is imported when the Dagster definitions load, in every run's new process (~0.7 s)
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.table import Table
 
 NAMESPACE = "cds"
 PARTITION_COLUMNS = ("province_code", "school_year")
@@ -123,6 +126,8 @@ def open_catalog(settings: LakeSettings) -> SqlCatalog:
     """The catalog, with the namespace and every table (and its partition spec) created on first use,
     before any write: a writer must never race a spec change (pyiceberg's commit retry cannot rebase
     data files written for the previous spec)."""
+    from pyiceberg.catalog.sql import SqlCatalog  # see the note at the imports
+
     catalog = SqlCatalog("cds", uri=settings.catalog_uri, warehouse=settings.warehouse)
     catalog.create_namespace_if_not_exists(settings.namespace)
     for name in (*TABLES, PUBLICATIONS):
@@ -132,6 +137,8 @@ def open_catalog(settings: LakeSettings) -> SqlCatalog:
 
 def load_table(catalog: SqlCatalog, namespace: str, name: str) -> Table:
     """A published table (or the publications log), created on first use with its partition spec."""
+    from pyiceberg.exceptions import CommitFailedException  # see the note at the imports
+
     schema = PUBLICATIONS_SCHEMA if name == PUBLICATIONS else TABLES[name]
     ident = f"{namespace}.{name}"
     if catalog.table_exists(ident):

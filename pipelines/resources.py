@@ -15,7 +15,6 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from connectors import raw_store
 from pipelines.partitions import province_of_tags
 
 #: The placeholder of a multi-province deployment's paths (resolved per run).
@@ -62,6 +61,8 @@ class WarehouseResource(dg.ConfigurableResource):
     def open_shared(self) -> None:
         """Open the database for the rest of the run (idempotent)."""
         if self._shared is None:
+            from connectors import raw_store  # pandas: imported by a run, not by loading the definitions
+
             con = raw_store.connect(self.file, self.threads, self.memory_limit)
             try:
                 raw_store.ensure_schema(con)
@@ -91,6 +92,8 @@ class WarehouseResource(dg.ConfigurableResource):
             finally:
                 cur.close()
             return
+        from connectors import raw_store  # see `open_shared`
+
         con = raw_store.connect(self.file, self.threads, self.memory_limit)
         try:
             raw_store.ensure_schema(con)

@@ -68,13 +68,21 @@ def generate_provinces(inbox: Path, codes: Sequence[str], years: Sequence[str], 
 
 def write_instance(home: Path, max_concurrent_runs: int = 2) -> Path:
     """`$DAGSTER_HOME/dagster.yaml` of a multi-province deployment: the run queue runs at most
-    `max_concurrent_runs` runs, and at most one per province (its warehouse has one writer)."""
+    `max_concurrent_runs` runs, and at most one per province (its warehouse has one writer).
+
+    The queue is checked every second (the shortest interval: Dagster's setting is whole seconds) and
+    the runs one check takes are launched from threads: launching a run waits until its new process has
+    started (~2–3 s on this machine, 10 s and more when it is busy), so one after the other the second
+    run waited for the first one's. A slot freed while a check is still launching waits for the next
+    check (the daemon's checks do not overlap): `cds simulate` reports that wait as the handoff."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
     path.write_text(
         "run_queue:\n"
         f"  max_concurrent_runs: {max_concurrent_runs}\n"
         "  dequeue_interval_seconds: 1\n"
+        "  dequeue_use_threads: true\n"
+        f"  dequeue_num_workers: {max_concurrent_runs}\n"
         "  tag_concurrency_limits:\n"
         "    - key: dagster/partition/province\n"
         "      value:\n"
@@ -125,6 +133,7 @@ class RunTimes:
     status: str
     start: float
     end: float
+    launched: float = 0.0  # when the queue launched it (RUN_STARTING), before its process loaded the code
 
     @property
     def seconds(self) -> float:
@@ -141,6 +150,21 @@ class Simulation:
     @property
     def sum_seconds(self) -> float:
         return sum(r.seconds for r in self.runs)
+
+    def launch_seconds(self) -> list[float]:
+        """Per run, from its launch by the queue to the start of its own clock: a new process starting
+        and loading the code location, which holds a slot of the queue but is not in the run's time."""
+        return [r.start - r.launched for r in self.runs if r.launched and r.start]
+
+    def handoff_seconds(self) -> list[float]:
+        """Per run that waited for a slot, from the end of the run before it to its launch (the queue's
+        polling and its own bookkeeping)."""
+        out = []
+        for r in self.runs:
+            ended = [o.end for o in self.runs if o is not r and o.end and o.end <= r.launched]
+            if r.launched and ended:
+                out.append(r.launched - max(ended))
+        return out
 
     def overlapping(self, same_province: bool) -> list[tuple[str, str]]:
         """Pairs of runs whose run times overlap, of the same province or of different ones."""
@@ -164,6 +188,19 @@ def read_runs(home: Path, job_name: str) -> list[RunTimes]:
             province, year = split_key(run.tags.get("dagster/partition", ""))
             times = (rec.start_time or 0.0, rec.end_time or 0.0)
             out.append(RunTimes(run.run_id, province or "", year, run.status.value, *times))
+    return out
+
+
+def with_launch_times(home: Path, runs: list[RunTimes]) -> list[RunTimes]:
+    """`runs` with the time the queue launched each (its RUN_STARTING event in the instance at `home`)."""
+    import dagster as dg
+
+    out = []
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for r in runs:
+            found = instance.get_records_for_run(r.run_id, of_type=dg.DagsterEventType.RUN_STARTING, limit=1)
+            launched = found.records[0].timestamp if found.records else 0.0
+            out.append(dataclasses.replace(r, launched=launched))
     return out
 
 
@@ -242,7 +279,7 @@ def simulate(
     start_sensor(env, INBOX_SENSOR)
     with daemon(env, home / "daemon.log"):
         runs = wait_for_runs(home, YEAR_JOB, len(settings.provinces) * len(years), timeout)
-    sim = Simulation(runs=runs)
+    sim = Simulation(runs=with_launch_times(home, runs))
     if runs:
         sim.wall_seconds = max(r.end for r in runs) - min(r.start for r in runs)
     return sim
@@ -298,7 +335,7 @@ def report_lines(sim: Simulation, max_concurrent_runs: int = 2) -> list[str]:
     ideal = sim.sum_seconds / max_concurrent_runs
     ratio = sim.wall_seconds / ideal if ideal else 0.0
     failed = [f"{r.province}|{r.year}" for r in sim.runs if r.status != "SUCCESS"]
-    return [
+    lines = [
         f"Số lượt chạy: {len(sim.runs)} (thất bại: {', '.join(failed) or 'không'})",
         f"Thời gian thực: {num(sim.wall_seconds)} giây; "
         f"tổng thời gian các lượt: {num(sim.sum_seconds)} giây; "
@@ -307,3 +344,15 @@ def report_lines(sim: Simulation, max_concurrent_runs: int = 2) -> list[str]:
         f"Cặp lượt chạy của hai tỉnh khác nhau chạy đồng thời: {len(sim.overlapping(False))}",
         f"Cặp lượt chạy cùng một tỉnh chạy đồng thời (phải là 0): {len(sim.overlapping(True))}",
     ]
+    launch, handoff = sim.launch_seconds(), sim.handoff_seconds()
+    if launch:
+        lines.append(
+            f"Khởi động mỗi lượt (hàng đợi phát lệnh → lượt bắt đầu tính giờ: tiến trình mới nạp mã nguồn): "
+            f"trung bình {num(sum(launch) / len(launch))} giây, lâu nhất {num(max(launch))} giây"
+        )
+    if handoff:
+        lines.append(
+            "Từ khi một lượt xong đến khi hàng đợi phát lệnh lượt kế tiếp: "
+            f"trung bình {num(sum(handoff) / len(handoff))} giây, lâu nhất {num(max(handoff))} giây"
+        )
+    return lines

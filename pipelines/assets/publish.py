@@ -6,8 +6,6 @@ assets read, call, write."""
 import dagster as dg
 
 from lakehouse.catalog import TABLES, open_catalog
-from lakehouse.national import national_marts
-from lakehouse.publish import extract, publish, registry_province
 from pipelines.lake_resource import LakeResource
 from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
@@ -29,6 +27,10 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     def _publish(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, lake: LakeResource
     ) -> dg.MaterializeResult:
+        # imported when the asset runs, not when the definitions load (pyiceberg, pandas: tests/unit/
+        # test_definitions_imports.py)
+        from lakehouse.publish import extract, publish, registry_province
+
         year = year_of(context)
         with warehouse.connect() as con:
             province = lake.province or registry_province(con, year)
@@ -57,6 +59,8 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     def _national(
         context: dg.AssetExecutionContext, lake: LakeResource, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
+        from lakehouse.national import national_marts  # see `_publish`
+
         year = year_of(context)
         marts = national_marts(open_catalog(lake.settings()), year, lake.namespace)
         folder = pipeline.out_path / "national" / year

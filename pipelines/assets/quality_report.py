@@ -8,7 +8,6 @@ from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.season import season_clock
 from quality import coverage
-from reports.data_quality import write_report
 
 
 def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -27,6 +26,9 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
         warehouse: WarehouseResource,
         pipeline: PipelineConfig,
     ) -> dg.MaterializeResult:
+        # imported when the report is written, not when the definitions load (jinja2, the LMS client)
+        from reports.data_quality import write_report
+
         year = year_of(context)
         with warehouse.connect() as con:
             path, data = write_report(
