@@ -103,8 +103,8 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     inbox = datasets.work_copy(cached, work / "inbox")
-    year = opts["year"]
-    files = datasets.year_files(inbox, year)
+    school_year = opts["year"]
+    files = datasets.year_files(inbox, school_year)
     nbytes = sum(p.stat().st_size for p in files)
     fig: dict[str, Any] = {
         "inbox": {
@@ -119,7 +119,7 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
         "inbox": str(inbox),
         "warehouse": str(work / "warehouse.duckdb"),
         "out": str(work / "out"),
-        "year": year,
+        "year": school_year,
         "force": False,
     }
     _echo(f"{size}: cold run on {len(files)} files, {nbytes / 1e6:.1f} MB (log: {work / 'cold.log'})")
@@ -140,7 +140,7 @@ def bench_size(size: str, opts: dict[str, Any], out: Path) -> tuple[dict[str, An
         scan.update(marts_s=marts, marts_vs_scan=(marts / scan["scan_s"]) if scan["scan_s"] else None)
         fig["scan"] = scan
     if opts["incremental"]:
-        changed = datasets.pick_changes(inbox, year, opts["change_fraction"], opts["seed"])
+        changed = datasets.pick_changes(inbox, school_year, opts["change_fraction"], opts["seed"])
         changed_bytes = datasets.apply_changes(inbox, changed, stamp=f"{opts['seed']}-{time.time_ns()}")
         _echo(f"{size}: incremental run after changing {len(changed)}/{len(files)} files")
         inc = run_child("incremental", spec, work)

@@ -100,11 +100,11 @@ def ensure_inbox(size: str, seed: int, years: list[str], messiness: float, log=p
     return root / "inbox", info
 
 
-def year_files(inbox: Path, year: str) -> list[Path]:
+def year_files(inbox: Path, school_year: str) -> list[Path]:
     """The files the pipeline reads for `year` (the connector's own walk)."""
     from connectors.filedrop import iter_inbox
 
-    return list(iter_inbox(inbox, year))
+    return list(iter_inbox(inbox, school_year))
 
 
 def work_copy(inbox: Path, dest: Path) -> Path:
@@ -114,16 +114,18 @@ def work_copy(inbox: Path, dest: Path) -> Path:
     return dest
 
 
-def change_candidates(inbox: Path, year: str) -> list[str]:
+def change_candidates(inbox: Path, school_year: str) -> list[str]:
     """Files the 5% change may touch: the year's .xlsx files (their content can be changed without
     changing any cell data), as paths relative to the inbox."""
-    return [p.relative_to(inbox).as_posix() for p in year_files(inbox, year) if p.suffix.lower() == ".xlsx"]
+    return [
+        p.relative_to(inbox).as_posix() for p in year_files(inbox, school_year) if p.suffix.lower() == ".xlsx"
+    ]
 
 
-def pick_changes(inbox: Path, year: str, fraction: float, seed: int) -> list[str]:
+def pick_changes(inbox: Path, school_year: str, fraction: float, seed: int) -> list[str]:
     """The deterministic sample: `fraction` of all the year's files, drawn from the candidates."""
-    total = len(year_files(inbox, year))
-    return select_sample(change_candidates(inbox, year), n_to_change(total, fraction), seed)
+    total = len(year_files(inbox, school_year))
+    return select_sample(change_candidates(inbox, school_year), n_to_change(total, fraction), seed)
 
 
 _NUM_CELL = re.compile(rb'(<c r="[A-Z]+\d+"(?: s="\d+")?(?: t="n")?>)<v>(-?\d+(?:\.\d+)?)</v>')

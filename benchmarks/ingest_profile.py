@@ -111,14 +111,14 @@ def run_ingest(
     pooled = (filedrop.INGEST_WORKERS if workers is None else workers) > 1
     cpu_scope = "of this process only: pool workers not counted" if pooled else "single process"
     total_rows = 0
-    for year in years:
-        files = list(filedrop.iter_inbox(inbox, year))
+    for school_year in years:
+        files = list(filedrop.iter_inbox(inbox, school_year))
         mb = sum(p.stat().st_size for p in files) / 1e6
         t0 = time.perf_counter()
         c0 = _cpu()
         if prof:
             prof.enable()
-        s = filedrop.ingest_inbox(con, inbox, year, hash_key="test", **kwargs)
+        s = filedrop.ingest_inbox(con, inbox, school_year, hash_key="test", **kwargs)
         if prof:
             prof.disable()
         dt_ = time.perf_counter() - t0
@@ -126,7 +126,8 @@ def run_ingest(
         records = getattr(s, "records_written", s.rows_kept)  # older code counted records in rows_kept
         total_rows += records
         print(
-            f"{year}: {len(files)} files, {mb:.2f} MB, {records} records written ({s.rows_kept} source rows "
+            f"{school_year}: {len(files)} files, {mb:.2f} MB, {records} records written "
+            f"({s.rows_kept} source rows "
             f"kept, {s.rows_rejected} rejected), {dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → "
             f"{records / dt_:,.0f} records/s, {mb / dt_:.2f} MB/s"
         )

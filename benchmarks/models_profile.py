@@ -75,7 +75,7 @@ def compare(con: duckdb.DuckDBPyConnection, names: list[str], snap: Path) -> lis
     return bad
 
 
-def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> list[dict[str, float]]:
+def time_stage(warehouse: Path, settings: Settings, school_year: str, runs: int) -> list[dict[str, float]]:
     """Run the `sql_models` step through Dagster `runs` times on `warehouse` (a copy); per run: the step's
     duration from the event log, the process CPU, and the seconds of its parts."""
     import dagster as dg
@@ -111,13 +111,13 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
             con = connect(warehouse, None, None)
             con.execute(STATE_DDL)
             # forget the year's last build: this run rebuilds the year
-            con.execute("DELETE FROM ops_model_partitions WHERE school_year = ?", [year])
+            con.execute("DELETE FROM ops_model_partitions WHERE school_year = ?", [school_year])
             con.close()
             parts.clear()
             with dg.DagsterInstance.ephemeral() as instance:
                 c0 = time.process_time()
                 res = job.execute_in_process(
-                    partition_key=year,
+                    partition_key=school_year,
                     instance=instance,
                     asset_selection=keys,
                     run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -133,18 +133,18 @@ def time_stage(warehouse: Path, settings: Settings, year: str, runs: int) -> lis
 
 
 def time_year(
-    con: duckdb.DuckDBPyConnection, models: dict, year: str, runs: int
+    con: duckdb.DuckDBPyConnection, models: dict, school_year: str, runs: int
 ) -> tuple[float, float, list]:
     """Best wall and CPU of `runs` builds of one year (`build_models` with the year; its recorded
     fingerprints forgotten before each, so every partitioned table has the year's rows replaced), and
     what the best one did per model."""
     con.execute(STATE_DDL)
-    build_models(con, models, None, year)  # records the SQL each table is built whole with
+    build_models(con, models, None, school_year)  # records the SQL each table is built whole with
     best: tuple[float, float, list] | None = None
     for _ in range(runs):
-        con.execute("DELETE FROM ops_model_partitions WHERE school_year = ?", [year])
+        con.execute("DELETE FROM ops_model_partitions WHERE school_year = ?", [school_year])
         t0, c0 = time.perf_counter(), time.process_time()
-        built = build_models(con, models, None, year)
+        built = build_models(con, models, None, school_year)
         cur = (time.perf_counter() - t0, time.process_time() - c0, built)
         best = cur if best is None or cur[0] < best[0] else best
     assert best is not None

@@ -75,7 +75,13 @@ def copy_inbox(inbox: Path, files: list[Path], dest: Path) -> Path:
 
 
 def time_connector(
-    inbox: Path, files: list[Path], year: str, work: Path, workers: int, repeat: int = 1, label: str = ""
+    inbox: Path,
+    files: list[Path],
+    school_year: str,
+    work: Path,
+    workers: int,
+    repeat: int = 1,
+    label: str = "",
 ) -> dict[str, Any]:
     """The connector as the pipeline runs it: `connectors.filedrop.ingest_inbox` on a fresh DuckDB file over
     a copy of the files (read, layout detection, parse and normalise in batches, load into DuckDB, manifest),
@@ -94,7 +100,7 @@ def time_connector(
         con = raw_store.connect(db)
         before = os.times()
         t0 = time.perf_counter()
-        summary = filedrop.ingest_inbox(con, src, year, hash_key="bench", workers=workers)
+        summary = filedrop.ingest_inbox(con, src, school_year, hash_key="bench", workers=workers)
         wall = time.perf_counter() - t0
         after = os.times()
         con.close()
@@ -170,7 +176,9 @@ FLOOR = "fastexcel → Arrow (floor)"
 PANDAS = "pandas.read_excel (openpyxl; xlrd for .xls)"
 
 
-def measure_readers(inbox: Path, files: list[Path], year: str, work: Path, repeat: int = 1) -> dict[str, Any]:
+def measure_readers(
+    inbox: Path, files: list[Path], school_year: str, work: Path, repeat: int = 1
+) -> dict[str, Any]:
     """Throughput of each reader on the same Excel files and the connector's ratios to the others.
 
     The connector is timed as the pipeline runs it (read, detect, parse, normalise, load into DuckDB), once
@@ -185,8 +193,8 @@ def measure_readers(inbox: Path, files: list[Path], year: str, work: Path, repea
     }
     common, skipped = usable_files(excel, readers)  # also warms the page cache
     timed = [
-        time_connector(inbox, common, year, work, 0, repeat, CONNECTOR),
-        time_connector(inbox, common, year, work, 2, repeat, CONNECTOR_POOL),
+        time_connector(inbox, common, school_year, work, 0, repeat, CONNECTOR),
+        time_connector(inbox, common, school_year, work, 2, repeat, CONNECTOR_POOL),
     ]
     timed += [time_reader(n, r, common, repeat) for n, r in readers.items()]
     by = {t["reader"]: t for t in timed}

@@ -12,7 +12,7 @@ from pathlib import Path
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 
 
-def walk_inbox(inbox: Path, year: str | None = None, unreadable: list[str] | None = None) -> list[str]:
+def walk_inbox(inbox: Path, school_year: str | None = None, unreadable: list[str] | None = None) -> list[str]:
     """The files under the inbox (paths relative to it, `/`-separated) that the connector reads for
     `year` (all years when None), sorted with the province folders first so that the registry is known
     before school files are read. One `os.walk`: names starting with `_` or `.` are skipped (a folder's
@@ -35,13 +35,14 @@ def walk_inbox(inbox: Path, year: str | None = None, unreadable: list[str] | Non
         dirnames[:] = [
             d
             for d in dirnames
-            if not d.startswith(("_", ".")) and not (year and not parts and _YEAR_DIR.match(d) and d != year)
+            if not d.startswith(("_", "."))
+            and not (school_year and not parts and _YEAR_DIR.match(d) and d != school_year)
         ]
         for name in filenames:
             if name.startswith(("_", ".")):
                 continue
             rel = (*parts, name)
-            if year and _YEAR_DIR.match(rel[0]) and rel[0] != year:
+            if school_year and _YEAR_DIR.match(rel[0]) and rel[0] != school_year:
                 continue
             out.append("/".join(rel))
     return sorted(out, key=lambda rel: (0 if "province" in rel.split("/") else 1, rel))

@@ -270,8 +270,10 @@ def _context(path: Path) -> ParseContext:
         rel_parts = parts[-3:]
     elif len(parts) >= 2 and _YEAR.match(parts[-2]):
         rel_parts = parts[-2:]
-    year, school = delivery_of(Path(*rel_parts))  # as the ingest: the `province` folder gives no school
-    return ParseContext("/".join(rel_parts), year, school)
+    school_year, school = delivery_of(
+        Path(*rel_parts)
+    )  # as the ingest: the `province` folder gives no school
+    return ParseContext("/".join(rel_parts), school_year, school)
 
 
 def _metadata(grid: Any, row: int) -> dict[str, str]:

@@ -86,12 +86,12 @@ class CodeMapping:
         return pd.concat(parts, ignore_index=True)
 
 
-def previous_units(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, str]:
+def previous_units(con: duckdb.DuckDBPyConnection, school_year: str) -> dict[str, str]:
     """School code → managing unit in `year`'s registry (raw_school); empty when the year has none."""
     try:
         rows = con.execute(
             "SELECT school_code, any_value(managing_unit) FROM raw_school WHERE school_year = ? GROUP BY ALL",
-            [year],
+            [school_year],
         ).fetchall()
     except duckdb.CatalogException:
         return {}

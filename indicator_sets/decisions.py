@@ -124,11 +124,11 @@ def mask_personal_data(text: str) -> str:
     return text
 
 
-def find_decision_files(inbox: Path, year: str) -> list[Path]:
+def find_decision_files(inbox: Path, school_year: str) -> list[Path]:
     """`reviewer_*.xlsx` anywhere under `<inbox>/<year>/`, oldest first. The recommended place is
     `<inbox>/<year>/province/reviewer_<year>.xlsx`: a file in a `_`-folder is read here too, but the
     inbox sensor and `cds run` ignore such folders, so dropping it there alone starts no run."""
-    root = Path(inbox) / year
+    root = Path(inbox) / school_year
     if not root.is_dir():
         return []
     files = [  # os.walk: the names only (a school year holds ~17k files); links to folders not followed
@@ -214,7 +214,7 @@ def read_decision_files(paths: Iterable[Path], root: Path | None = None) -> pd.D
 
 
 def validate_decisions(
-    raw: pd.DataFrame, findings: pd.DataFrame, iset: IndicatorSet, year: str
+    raw: pd.DataFrame, findings: pd.DataFrame, iset: IndicatorSet, school_year: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split read rows into (valid decisions in the stored layout, rejected rows with a reason)."""
     crit = iset.by_code()
@@ -227,7 +227,7 @@ def validate_decisions(
         def reject(code: str, message: str, r: dict = r) -> None:
             bad.append(
                 {
-                    "school_year": year,
+                    "school_year": school_year,
                     **{k: r.get(k) for k in REJECT_COLUMNS if k in r},
                     "reason_code": code,
                     "message": message,
@@ -239,7 +239,7 @@ def validate_decisions(
             continue
         fid = r["finding_id"]
         if fid not in known.index:
-            reject("unknown_finding", f"Mã phát hiện {fid} không có trong năm học {year}")
+            reject("unknown_finding", f"Mã phát hiện {fid} không có trong năm học {school_year}")
             continue
         f = known.loc[fid]
         code = DECISIONS.get(r["decision_text"])

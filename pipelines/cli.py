@@ -23,7 +23,9 @@ def main() -> None:
 @click.option("--inbox", type=click.Path(path_type=Path), default=None, help="Thư mục nhận tệp xuất.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Thư mục kết quả.")
-@click.option("--year", default=None, help="Năm học, dạng YYYY-YYYY (mặc định: năm học hiện tại).")
+@click.option(
+    "--year", "school_year", default=None, help="Năm học, dạng YYYY-YYYY (mặc định: năm học hiện tại)."
+)
 @click.option(
     "--wait",
     "wait_seconds",
@@ -45,7 +47,7 @@ def run(
     inbox: Path | None,
     warehouse: Path | None,
     out: Path | None,
-    year: str | None,
+    school_year: str | None,
     wait_seconds: float | None,
     force: bool,
     provinces: tuple[str, ...],
@@ -54,7 +56,7 @@ def run(
     from pipelines.runner import run_pipeline
     from pipelines.settings import get_settings
 
-    settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=year)
+    settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=school_year)
     codes = list(provinces) or settings.provinces
     try:
         views = [settings.for_province(c) for c in codes] if codes else [settings]
@@ -78,9 +80,9 @@ def run(
 @main.command(help="Giải thích một giá trị: quy tắc, số liệu và các dòng nguồn được đếm (tử số, mẫu số).")
 @click.option("--school", required=True, help="Mã trường.")
 @click.option("--criterion", required=True, help="Mã tiêu chí, ví dụ 1.7.1.")
-@click.option("--year", required=True, help="Năm học, dạng YYYY-YYYY.")
+@click.option("--year", "school_year", required=True, help="Năm học, dạng YYYY-YYYY.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help="Tệp DuckDB.")
-def explain(school: str, criterion: str, year: str, warehouse: Path | None) -> None:
+def explain(school: str, criterion: str, school_year: str, warehouse: Path | None) -> None:
 
     from indicator_sets.model import load_indicator_set
     from pipelines.explain import explain as explain_value
@@ -91,7 +93,7 @@ def explain(school: str, criterion: str, year: str, warehouse: Path | None) -> N
     settings = get_settings(warehouse=warehouse)
     con = connect(settings.warehouse, None, None, read_only=True)
     try:
-        e = explain_value(con, load_indicator_set(settings.indicator_set), school, criterion, year)
+        e = explain_value(con, load_indicator_set(settings.indicator_set), school, criterion, school_year)
     except KeyError as exc:
         console.print(str(exc.args[0]), style="red", markup=False)
         sys.exit(2)

@@ -48,7 +48,7 @@ class Explanation:
 
     school: str
     criterion: str
-    year: str
+    school_year: str
     rule: str
     figures: dict[str, object] = field(default_factory=dict)
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -63,7 +63,7 @@ def _num(v: object) -> str:
 
 
 def explain(
-    con: duckdb.DuckDBPyConnection, iset: IndicatorSet, school: str, criterion: str, year: str
+    con: duckdb.DuckDBPyConnection, iset: IndicatorSet, school: str, criterion: str, school_year: str
 ) -> Explanation:
     crit = iset.by_code().get(criterion)
     if crit is None:
@@ -81,24 +81,24 @@ def explain(
         }[rule.type]
         params = "; ".join(f"{k} = {v}" for k, v in rule.params.items())
         rule_text += f"; quy tắc: {detail}" + (f" ({params})" if params else "")
-    out = Explanation(school, criterion, year, rule_text)
+    out = Explanation(school, criterion, school_year, rule_text)
     fig = con.execute(
         "SELECT numerator, denominator, value, points, status, self_points, source_files "
         "FROM score_indicators__final "
         "WHERE school_code = ? AND school_year = ? AND criterion_code = ?",
-        [school, year, criterion],
+        [school, school_year, criterion],
     ).df()
     if len(fig):
         out.figures = {str(k): v for k, v in fig.iloc[0].to_dict().items()}
     out.has_row_model = rule is not None and rule.type in COMPUTED_RULES
     if out.has_row_model:
-        out.rows = counted_rows(con, year, school=school, criterion=criterion)
+        out.rows = counted_rows(con, school_year, school=school, criterion=criterion)
     return out
 
 
 def lines(e: Explanation) -> list[str]:
     """The explanation as Vietnamese lines for the terminal."""
-    out = [f"Trường {e.school}, năm học {e.year}", e.rule]
+    out = [f"Trường {e.school}, năm học {e.school_year}", e.rule]
     f = e.figures
     if not f:
         out.append("Chưa có giá trị cho trường và tiêu chí này trong kho dữ liệu (hãy chạy `cds run`).")

@@ -39,7 +39,7 @@ STATE_DDL = (
 )
 
 
-def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
+def snapshot(inbox: Path, school_year: str | None = None) -> dict[str, FileStat]:
     """Files the file-drop connector would read for `year` (all years when None, `walk_inbox`), with size
     and mtime: one stat per file (a dangling link or a file removed mid-walk gets (-1, -1))."""
     out: dict[str, FileStat] = {}
@@ -47,7 +47,7 @@ def snapshot(inbox: Path, year: str | None = None) -> dict[str, FileStat]:
     if not inbox.is_dir():
         return out
     root = str(inbox)
-    for rel in walk_inbox(inbox, year):
+    for rel in walk_inbox(inbox, school_year):
         try:
             st = os.stat(os.path.join(root, rel))
         except OSError:  # a dangling symlink or a file removed mid-walk: the connector will see it
@@ -114,12 +114,14 @@ def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _rerun_reason(con: duckdb.DuckDBPyConnection, year: str, config_sha: str) -> str:
+def _rerun_reason(con: duckdb.DuckDBPyConnection, school_year: str, config_sha: str) -> str:
     """Why `year` must run whatever the files say (no previous run, another configuration, work left
     pending), or "" when only the files decide."""
     if not (_table_exists(con, "ops_run_state") and _table_exists(con, "ingest_manifest")):
         return "no previous successful run"
-    row = con.execute("SELECT config_sha256 FROM ops_run_state WHERE school_year = ?", [year]).fetchone()
+    row = con.execute(
+        "SELECT config_sha256 FROM ops_run_state WHERE school_year = ?", [school_year]
+    ).fetchone()
     if row is None:
         return "no previous successful run for this year"
     if row[0] != config_sha:
@@ -127,7 +129,7 @@ def _rerun_reason(con: duckdb.DuckDBPyConnection, year: str, config_sha: str) ->
     if _table_exists(con, "ingest_pending"):  # work a run left (files still being written)
         (n_pending,) = con.execute(
             "SELECT count(*) FROM ingest_pending WHERE step = 'finalise' OR starts_with(step, ?)",
-            [f"deferred:{year}/"],
+            [f"deferred:{school_year}/"],
         ).fetchone() or (0,)
     else:
         n_pending = 0
@@ -137,14 +139,15 @@ def _rerun_reason(con: duckdb.DuckDBPyConnection, year: str, config_sha: str) ->
 
 
 def _compare_files(
-    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], res: ChangeCheck
+    con: duckdb.DuckDBPyConnection, inbox: Path, school_year: str, snap: dict[str, FileStat], res: ChangeCheck
 ) -> None:
     """Add to `res` the files of `snap` that are new or changed since the recorded state (hashing only
     those whose size or mtime differ) and the files of `year` that vanished."""
     stored = {
         r[0]: (int(r[1]), int(r[2]))
         for r in con.execute(
-            "SELECT source_file, size_bytes, mtime_ns FROM ops_inbox_state WHERE school_year = ?", [year]
+            "SELECT source_file, size_bytes, mtime_ns FROM ops_inbox_state WHERE school_year = ?",
+            [school_year],
         ).fetchall()
     }
     known = {
@@ -173,48 +176,48 @@ def _compare_files(
     for rel, (_sha, status, delivery_year) in known.items():
         if status == "retired" or rel in keys:
             continue
-        if delivery_year in (None, year):  # a file of this year vanished: it must be retired
+        if delivery_year in (None, school_year):  # a file of this year vanished: it must be retired
             res.changed.append(rel)
 
 
 def check_changes(
-    con: duckdb.DuckDBPyConnection, inbox: Path, year: str, snap: dict[str, FileStat], config_sha: str
+    con: duckdb.DuckDBPyConnection, inbox: Path, school_year: str, snap: dict[str, FileStat], config_sha: str
 ) -> ChangeCheck:
     """Has anything that feeds `year` changed since the last successful run?"""
     res = ChangeCheck(files_seen=len(snap))
-    res.reason = _rerun_reason(con, year, config_sha)
+    res.reason = _rerun_reason(con, school_year, config_sha)
     if res.reason:
         return res
-    _compare_files(con, inbox, year, snap, res)
+    _compare_files(con, inbox, school_year, snap, res)
     if res.changed:
         res.reason = f"{len(res.changed)} file(s) new, changed or removed"
     return res
 
 
 def record_state(
-    con: duckdb.DuckDBPyConnection, year: str, snap: dict[str, FileStat], config_sha: str
+    con: duckdb.DuckDBPyConnection, school_year: str, snap: dict[str, FileStat], config_sha: str
 ) -> None:
     """Remember the snapshot taken at the start of a successful run (one transaction)."""
     for ddl in STATE_DDL:
         con.execute(ddl)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM ops_inbox_state WHERE school_year = ?", [year])
+        con.execute("DELETE FROM ops_inbox_state WHERE school_year = ?", [school_year])
         if snap:  # one statement (executemany costs a statement per file)
             con.execute(
                 "INSERT INTO ops_inbox_state SELECT ?, unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
                 "unnest(?::BIGINT[])",
                 [
-                    year,
+                    school_year,
                     [file_key(r) for r in snap],
                     [s for s, _ in snap.values()],
                     [m for _, m in snap.values()],
                 ],
             )
-        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
+        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [school_year])
         con.execute(
             "INSERT INTO ops_run_state VALUES (?, ?, ?, ?)",
-            [year, config_sha, fingerprint(snap), dt.datetime.now()],
+            [school_year, config_sha, fingerprint(snap), dt.datetime.now()],
         )
         con.execute("COMMIT")
     except Exception:
@@ -222,12 +225,12 @@ def record_state(
         raise
 
 
-def invalidate_state(con: duckdb.DuckDBPyConnection, year: str | None) -> None:
+def invalidate_state(con: duckdb.DuckDBPyConnection, school_year: str | None) -> None:
     """Forget the last successful run of `year` (all years when None): called when a run starts, so a
     run that fails or is killed half-way can never let the next `cds run` take the no-change path."""
     if not _table_exists(con, "ops_run_state"):
         return
-    if year:
-        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [year])
+    if school_year:
+        con.execute("DELETE FROM ops_run_state WHERE school_year = ?", [school_year])
     else:
         con.execute("DELETE FROM ops_run_state")

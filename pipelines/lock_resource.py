@@ -36,11 +36,11 @@ class LockedWarehouseResource(WarehouseResource):
         stack.enter_context(warehouse_lock(self.file, self.lock_wait_seconds, owner=f"dagster-run:{run_id}"))
         self._stack = stack
         key = context.dagster_run.tags.get("dagster/partition") if context.dagster_run else None
-        year = split_key(key)[1] if key else None
+        school_year = split_key(key)[1] if key else None
         try:
             self.open_shared()
             with self.connect() as con:
-                inbox_state.invalidate_state(con, year)
+                inbox_state.invalidate_state(con, school_year)
         except Exception:
             self.close_shared()
             stack.close()

@@ -45,11 +45,11 @@ def province_year_partitions(
     )
 
 
-def partition_key(province: str | None, year: str) -> str | dg.MultiPartitionKey:
+def partition_key(province: str | None, school_year: str) -> str | dg.MultiPartitionKey:
     """The partition key of a school year (one-province deployment: `province` None) or a province's year."""
     if province is None:
-        return year
-    return dg.MultiPartitionKey({PROVINCE_DIM: province, YEAR_DIM: year})
+        return school_year
+    return dg.MultiPartitionKey({PROVINCE_DIM: province, YEAR_DIM: school_year})
 
 
 def split_key(key: str) -> tuple[str | None, str]:
@@ -58,8 +58,8 @@ def split_key(key: str) -> tuple[str | None, str]:
         dims = key.keys_by_dimension
         return dims[PROVINCE_DIM], dims[YEAR_DIM]
     if "|" in key:  # the string form of a multi-partition key: dimensions in name order
-        province, year = key.split("|", 1)
-        return province, year
+        province, school_year = key.split("|", 1)
+        return province, school_year
     return None, key
 
 

@@ -41,7 +41,7 @@ def file_counts(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str,
     return counts
 
 
-def row_counts(con: duckdb.DuckDBPyConnection, year: str, since: dt.datetime) -> dict[str, int]:
+def row_counts(con: duckdb.DuckDBPyConnection, school_year: str, since: dt.datetime) -> dict[str, int]:
     """Records written to the raw tables (this run; held for the year) and rows rejected in the year."""
     out = {"loaded_this_run": 0, "kept_in_year": 0, "rejected_in_year": 0}
     cols = _table_columns(con, "ingest_manifest")
@@ -53,22 +53,24 @@ def row_counts(con: duckdb.DuckDBPyConnection, year: str, since: dt.datetime) ->
             f"SELECT coalesce(sum({records}) FILTER (WHERE ingested_at >= ?), 0), "
             f"coalesce(sum({records}) FILTER (WHERE status <> 'retired' AND "
             "(delivery_year = ? OR delivery_year IS NULL)), 0) FROM ingest_manifest",
-            [since, year],
+            [since, school_year],
         ).fetchone()  # type: ignore[misc]
         out["loaded_this_run"], out["kept_in_year"] = int(loaded), int(kept)
     if _table_columns(con, "dq_quarantine_rows"):
-        row = con.execute("SELECT count(*) FROM dq_quarantine_rows WHERE school_year = ?", [year]).fetchone()
+        row = con.execute(
+            "SELECT count(*) FROM dq_quarantine_rows WHERE school_year = ?", [school_year]
+        ).fetchone()
         out["rejected_in_year"] = int(row[0]) if row else 0
     return out
 
 
-def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
+def findings_by_severity(con: duckdb.DuckDBPyConnection, school_year: str) -> dict[str, int]:
     """Counts from the reconciliation `rec_findings` table when it exists (zeros until then)."""
     counts = dict.fromkeys(SEVERITIES, 0)
     cols = _table_columns(con, "rec_findings")
     if "severity" not in cols:
         return counts
-    where, params = ("WHERE school_year = ?", [year]) if "school_year" in cols else ("", [])
+    where, params = ("WHERE school_year = ?", [school_year]) if "school_year" in cols else ("", [])
     for sev, n in con.execute(
         f"SELECT severity, count(*) FROM rec_findings {where} GROUP BY severity", params
     ).fetchall():
@@ -76,21 +78,21 @@ def findings_by_severity(con: duckdb.DuckDBPyConnection, year: str) -> dict[str,
     return counts
 
 
-def schools_by_level(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, int]:
+def schools_by_level(con: duckdb.DuckDBPyConnection, school_year: str) -> dict[str, int]:
     """Schools per computed level: the final computed side (after reconciliation fills the mandatory and
     document criteria) when it exists, else the scoring stage's table."""
     for table in ("score_schools__final", "score_schools__scored"):
         if {"level", "school_year"} <= _table_columns(con, table):
             rows = con.execute(
                 f"SELECT level, count(*) FROM {table} WHERE school_year = ? GROUP BY level ORDER BY level",
-                [year],
+                [school_year],
             ).fetchall()
             if rows:
                 return {str(level): int(n) for level, n in rows}
     return {}
 
 
-def season_summary(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, Any] | None:
+def season_summary(con: duckdb.DuckDBPyConnection, school_year: str) -> dict[str, Any] | None:
     """The season's calendar from the `season_status` table (reports/season.py): the deadline, the days
     left and the schools at risk (missing exports near or past the deadline) and late; None before the
     table exists for the year."""
@@ -100,7 +102,7 @@ def season_summary(con: duckdb.DuckDBPyConnection, year: str) -> dict[str, Any] 
         "SELECT school_code, at_risk, n_late, missing_labels, late_labels, self_assessment_deadline, "
         "external_review_deadline, today, days_left FROM season_status WHERE school_year = ? "
         "ORDER BY school_code",
-        [year],
+        [school_year],
     ).fetchall()
     if not rows:
         return None
@@ -127,7 +129,7 @@ def stage_seconds(step_seconds: Mapping[str, float], group_of_step: Mapping[str,
 def build_summary(
     con: duckdb.DuckDBPyConnection,
     *,
-    year: str,
+    school_year: str,
     status: str,
     started_at: dt.datetime,
     finished_at: dt.datetime,
@@ -144,11 +146,11 @@ def build_summary(
     files["seen"] = files_seen if files_seen is not None else counted
     if status == "no_changes":
         files["skipped"] = files["seen"]
-    pull = latest_pull_status(con, year, since=started_at)
+    pull = latest_pull_status(con, school_year, since=started_at)
     if status == "success" and pull is not None and pull.failed:
         status = "completed_with_failed_source"  # the outputs are made, without that source's new data
     return {
-        "school_year": year,
+        "school_year": school_year,
         "status": status,
         "trigger": trigger,
         "run_id": run_id,
@@ -156,18 +158,18 @@ def build_summary(
         "finished_at": finished_at.isoformat(timespec="seconds"),
         "duration_s": round((finished_at - started_at).total_seconds(), 3),
         "files": files,
-        "rows": row_counts(con, year, started_at),
-        "findings_by_severity": findings_by_severity(con, year),
-        "schools_by_level": schools_by_level(con, year),
+        "rows": row_counts(con, school_year, started_at),
+        "findings_by_severity": findings_by_severity(con, school_year),
+        "schools_by_level": schools_by_level(con, school_year),
         "stage_seconds": stage_seconds(step_seconds or {}, group_of_step or {}),
         "changed_files": (changed_files or [])[:100],
         "sources": {"lms_api": pull.as_dict() if pull is not None else None},
-        "season": season_summary(con, year),
+        "season": season_summary(con, school_year),
     }
 
 
-def summary_path(out: Path, year: str) -> Path:
-    return Path(out) / f"run_summary_{year}.json"
+def summary_path(out: Path, school_year: str) -> Path:
+    return Path(out) / f"run_summary_{school_year}.json"
 
 
 def write_summary(out: Path, summary: Mapping[str, Any]) -> Path:

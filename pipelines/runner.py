@@ -215,26 +215,26 @@ def _full_run(
     check: inbox_state.ChangeCheck,
 ) -> tuple[bool, dict[str, Any], list[str], Path]:
     """Run the job for the year and write its summary: (success, summary, outputs, summary path)."""
-    year = settings.school_year
-    log.info("full run for %s: %s", year, check.reason)
+    school_year = settings.school_year
+    log.info("full run for %s: %s", school_year, check.reason)
     console.print(
-        f"[bold]Chạy pipeline năm học {year}[/bold] — thư mục nhận: {settings.inbox}, "
+        f"[bold]Chạy pipeline năm học {school_year}[/bold] — thư mục nhận: {settings.inbox}, "
         f"kho dữ liệu: {settings.warehouse}",
         highlight=False,
     )
     con = _connect(settings)
     try:
-        inbox_state.invalidate_state(con, year)
+        inbox_state.invalidate_state(con, school_year)
     finally:
         con.close()
     ok, run_id, steps, group_of_step = _execute(settings, console)
     con = _connect(settings)
     try:
         if ok:
-            inbox_state.record_state(con, year, snap, config_sha)
+            inbox_state.record_state(con, school_year, snap, config_sha)
         summary = build_summary(
             con,
-            year=year,
+            school_year=school_year,
             status="success" if ok else "failed",
             started_at=started,
             finished_at=dt.datetime.now(),
@@ -247,7 +247,9 @@ def _full_run(
         )
     finally:
         con.close()
-    outputs = sorted(str(p) for p in settings.out.glob(f"*{year}*") if not p.name.startswith("run_summary_"))
+    outputs = sorted(
+        str(p) for p in settings.out.glob(f"*{school_year}*") if not p.name.startswith("run_summary_")
+    )
     summary["outputs"] = outputs if ok else []
     path = write_summary(settings.out, summary)
     return ok, summary, outputs, path
@@ -268,11 +270,11 @@ def run_pipeline(
     if refusal is not None:  # refuse before touching the warehouse
         console.print(refusal, style="red", markup=False, highlight=False)
         return RunOutcome(False, "refused")
-    year = settings.school_year
+    school_year = settings.school_year
     wait = settings.lock_wait_seconds if wait_seconds is None else wait_seconds
     started = dt.datetime.now()
     with warehouse_lock(settings.warehouse, wait, owner="cds run"):
-        snap = inbox_state.snapshot(settings.inbox, year)
+        snap = inbox_state.snapshot(settings.inbox, school_year)
         config_sha = inbox_state.config_fingerprint(
             settings.indicator_set, [settings.code_mapping], settings.model_dump(include=OUTPUT_SETTINGS)
         )
@@ -301,7 +303,7 @@ def _no_changes(
     try:
         summary = build_summary(
             con,
-            year=settings.school_year,
+            school_year=settings.school_year,
             status="no_changes",
             started_at=started,
             finished_at=dt.datetime.now(),

@@ -46,18 +46,18 @@ def build_nightly_schedule(
     def _nightly(
         context: dg.ScheduleEvaluationContext,
     ) -> dg.RunRequest | dg.SkipReason | list[dg.RunRequest]:
-        year = school_year_for(context.scheduled_execution_time)
-        if year not in partition_keys:
-            return dg.SkipReason(f"school year {year} is not a partition (reload the code location)")
+        school_year = school_year_for(context.scheduled_execution_time)
+        if school_year not in partition_keys:
+            return dg.SkipReason(f"school year {school_year} is not a partition (reload the code location)")
         if provinces:
             return [
                 dg.RunRequest(
-                    partition_key=partition_key(p, year),
-                    run_key=f"{p}|{year}",
+                    partition_key=partition_key(p, school_year),
+                    run_key=f"{p}|{school_year}",
                     tags={"cds/trigger": "schedule"},
                 )
                 for p in provinces
             ]
-        return dg.RunRequest(partition_key=year, tags={"cds/trigger": "schedule"})
+        return dg.RunRequest(partition_key=school_year, tags={"cds/trigger": "schedule"})
 
     return _nightly

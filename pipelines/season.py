@@ -21,15 +21,15 @@ SEASON_SENSOR = "cds_season_deadline_sensor"
 _WHAT = {"self_assessment": "tự đánh giá", "external_review": "đánh giá ngoài"}
 
 
-def season_clock(year: str) -> SeasonClock:
+def season_clock(school_year: str) -> SeasonClock:
     """The calendar of `year` from the settings (`CDS_SEASON_*`), for the reports."""
     s = get_settings()
-    return SeasonClock(s.season(year), s.season_today or dt.date.today(), s.season_warn_days)
+    return SeasonClock(s.season(school_year), s.season_today or dt.date.today(), s.season_warn_days)
 
 
-def read_status(out: Path, year: str) -> list[dict[str, str]]:
+def read_status(out: Path, school_year: str) -> list[dict[str, str]]:
     """The rows of `out/season_status_<year>.csv` (empty when no run wrote it yet)."""
-    path = Path(out) / f"season_status_{year}.csv"
+    path = Path(out) / f"season_status_{school_year}.csv"
     if not path.is_file():
         return []
     with path.open(encoding="utf-8", newline="") as f:
@@ -37,7 +37,7 @@ def read_status(out: Path, year: str) -> list[dict[str, str]]:
 
 
 def deadline_report(
-    year: str, deadlines: SeasonDeadlines, today: dt.date, rows: list[dict[str, str]]
+    school_year: str, deadlines: SeasonDeadlines, today: dt.date, rows: list[dict[str, str]]
 ) -> tuple[str, str] | None:
     """(key, Vietnamese message) when a deadline of `year` has passed (the later one when both have),
     None before. `rows`: the season-status CSV rows (one per school × expected source)."""
@@ -60,10 +60,14 @@ def deadline_report(
         elif r.get("status") == "late":
             late[r["school_code"]] = late.get(r["school_code"], 0) + 1
     head = (
-        f"Năm học {year}: đã qua hạn {_WHAT[which]} {day.strftime('%d/%m/%Y')} ({(today - day).days} ngày)."
+        f"Năm học {school_year}: đã qua hạn {_WHAT[which]} {day.strftime('%d/%m/%Y')} "
+        f"({(today - day).days} ngày)."
     )
     if not rows:
-        return f"{year}:{which}", head + " Chưa có lượt chạy nào ghi tình trạng nộp dữ liệu của các trường."
+        return (
+            f"{school_year}:{which}",
+            head + " Chưa có lượt chạy nào ghi tình trạng nộp dữ liệu của các trường.",
+        )
     parts = [head]
     if missing:
         parts.append(
@@ -79,7 +83,7 @@ def deadline_report(
             + "; ".join(f"{c} ({n} nguồn)" for c, n in sorted(late.items()))
             + "."
         )
-    return f"{year}:{which}", " ".join(parts)
+    return f"{school_year}:{which}", " ".join(parts)
 
 
 def build_season_sensor(
@@ -100,12 +104,14 @@ def build_season_sensor(
     def _season(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         settings = get_settings()
         today = settings.season_today or dt.date.today()
-        year = current_school_year(today)
+        school_year = current_school_year(today)
         reported = set(json.loads(context.cursor or "[]"))
         said: list[str] = []
         due = False
         for province, folder in folders.items():
-            found = deadline_report(year, settings.season(year), today, read_status(folder, year))
+            found = deadline_report(
+                school_year, settings.season(school_year), today, read_status(folder, school_year)
+            )
             if found is None:
                 continue
             due = True
@@ -114,16 +120,16 @@ def build_season_sensor(
             if key in reported:
                 continue
             message = f"Tỉnh/thành phố {province}: {message}" if province else message
-            path = folder / f"season_alert_{year}.txt"
+            path = folder / f"season_alert_{school_year}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(message + "\n", encoding="utf-8")
             context.log.warning(message)
             reported.add(key)
             said.append(message)
         if not due:
-            return dg.SkipReason(f"{year}: chưa đến hạn")
+            return dg.SkipReason(f"{school_year}: chưa đến hạn")
         if not said:
-            return dg.SkipReason(f"{year}: đã báo")
+            return dg.SkipReason(f"{school_year}: đã báo")
         context.update_cursor(json.dumps(sorted(reported)))
         return dg.SkipReason("\n".join(said))
 

@@ -53,18 +53,18 @@ def debounce(
         state = {}
     decision = Decision()
     new_state: dict[str, dict] = {}
-    for year, fp in sorted(fingerprints.items()):
-        st = dict(state.get(year, {}))
+    for school_year, fp in sorted(fingerprints.items()):
+        st = dict(state.get(school_year, {}))
         if st.get("seen") != fp:
             st.update(seen=fp, since=now)
         stable_for = now - float(st.get("since", now))
         if st.get("fired") != fp:
             if stable_for >= debounce_seconds:
-                decision.requests.append((year, fp))
+                decision.requests.append((school_year, fp))
                 st["fired"] = fp
             else:
-                decision.waiting[year] = debounce_seconds - stable_for
-        new_state[year] = st
+                decision.waiting[school_year] = debounce_seconds - stable_for
+        new_state[school_year] = st
     decision.cursor = json.dumps({"years": new_state}, sort_keys=True)
     return decision
 
@@ -176,7 +176,7 @@ def build_summary_sensor(
         key = run.tags.get("dagster/partition")
         if not key:
             return
-        year = split_key(key)[1]
+        school_year = split_key(key)[1]
         province = province_of_tags(run.tags)
         run_warehouse = Path(resolve_province(str(warehouse), province))
         run_out = Path(resolve_province(str(out), province))
@@ -190,7 +190,7 @@ def build_summary_sensor(
             try:
                 summary = build_summary(
                     con,
-                    year=year,
+                    school_year=school_year,
                     status="success",
                     started_at=started,
                     finished_at=finished,

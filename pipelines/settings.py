@@ -211,11 +211,16 @@ class Settings(BaseSettings):
     @field_validator("season_deadlines", mode="after")
     @classmethod
     def _season_years(cls, v: dict[str, SeasonDeadlines]) -> dict[str, SeasonDeadlines]:
-        for year, d in v.items():
-            if not re.fullmatch(r"\d{4}-\d{4}", year) or int(year[5:]) != int(year[:4]) + 1:
-                raise ValueError(f"season_deadlines: {year!r} is not a school year YYYY-YYYY")
-            if not int(year[:4]) < d.self_assessment.year <= int(year[5:]) + 1:
-                raise ValueError(f"season_deadlines: {year}: the deadlines must fall in the school year")
+        for school_year, d in v.items():
+            if (
+                not re.fullmatch(r"\d{4}-\d{4}", school_year)
+                or int(school_year[5:]) != int(school_year[:4]) + 1
+            ):
+                raise ValueError(f"season_deadlines: {school_year!r} is not a school year YYYY-YYYY")
+            if not int(school_year[:4]) < d.self_assessment.year <= int(school_year[5:]) + 1:
+                raise ValueError(
+                    f"season_deadlines: {school_year}: the deadlines must fall in the school year"
+                )
         return v
 
     @model_validator(mode="after")
@@ -224,12 +229,12 @@ class Settings(BaseSettings):
             raise ValueError("season_external_review (MM-DD) cannot come before season_self_assessment")
         return self
 
-    def season(self, year: str) -> SeasonDeadlines:
+    def season(self, school_year: str) -> SeasonDeadlines:
         """The deadlines of `year`: its own entry of `season_deadlines`, else the MM-DD defaults in the
         school year's second calendar year."""
-        if year in self.season_deadlines:
-            return self.season_deadlines[year]
-        end = int(year[5:])
+        if school_year in self.season_deadlines:
+            return self.season_deadlines[school_year]
+        end = int(school_year[5:])
         return SeasonDeadlines(
             self_assessment=dt.date.fromisoformat(f"{end}-{self.season_self_assessment}"),
             external_review=dt.date.fromisoformat(f"{end}-{self.season_external_review}"),

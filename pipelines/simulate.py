@@ -129,7 +129,7 @@ class RunTimes:
 
     run_id: str
     province: str
-    year: str
+    school_year: str
     status: str
     start: float
     end: float
@@ -185,9 +185,9 @@ def read_runs(home: Path, job_name: str) -> list[RunTimes]:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for rec in instance.get_run_records(filters=dg.RunsFilter(job_name=job_name)):
             run = rec.dagster_run
-            province, year = split_key(run.tags.get("dagster/partition", ""))
+            province, school_year = split_key(run.tags.get("dagster/partition", ""))
             times = (rec.start_time or 0.0, rec.end_time or 0.0)
-            out.append(RunTimes(run.run_id, province or "", year, run.status.value, *times))
+            out.append(RunTimes(run.run_id, province or "", school_year, run.status.value, *times))
     return out
 
 
@@ -256,7 +256,7 @@ def wait_for_runs(
         if len(done) >= expected:
             return sorted(done, key=lambda r: r.start)
         if time.monotonic() > deadline:
-            states = sorted(f"{r.province}|{r.year}:{r.status}" for r in runs)
+            states = sorted(f"{r.province}|{r.school_year}:{r.status}" for r in runs)
             raise TimeoutError(f"{len(done)}/{expected} runs finished after {timeout:.0f} s: {states}")
         time.sleep(1.0)
 
@@ -286,14 +286,14 @@ def simulate(
 
 
 # ------------------------------------------------------------------------------------------ the checks
-def province_tables(settings: Settings, province: str, year: str) -> dict[str, pa.Table]:
+def province_tables(settings: Settings, province: str, school_year: str) -> dict[str, pa.Table]:
     """The published tables of one province's year, read from its own warehouse file."""
     from lakehouse.publish import extract
     from warehouse.connection import connect
 
     con = connect(settings.warehouse, None, None, read_only=True)
     try:
-        return extract(con, province, year)
+        return extract(con, province, school_year)
     finally:
         con.close()
 
@@ -334,7 +334,7 @@ def report_lines(sim: Simulation, max_concurrent_runs: int = 2) -> list[str]:
 
     ideal = sim.sum_seconds / max_concurrent_runs
     ratio = sim.wall_seconds / ideal if ideal else 0.0
-    failed = [f"{r.province}|{r.year}" for r in sim.runs if r.status != "SUCCESS"]
+    failed = [f"{r.province}|{r.school_year}" for r in sim.runs if r.status != "SUCCESS"]
     lines = [
         f"Số lượt chạy: {len(sim.runs)} (thất bại: {', '.join(failed) or 'không'})",
         f"Thời gian thực: {num(sim.wall_seconds)} giây; "

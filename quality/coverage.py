@@ -51,17 +51,17 @@ SOURCE_LABELS_VI: dict[str, str] = {
 }
 
 
-def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def schools(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     """Every school known for the year (registry, deliveries, raw rows): school_code, school_name."""
     raw_store.ensure_schema(con)
-    parts = ["SELECT school_code, name AS school_name FROM raw_school WHERE school_year = $year"]
+    parts = ["SELECT school_code, name AS school_name FROM raw_school WHERE school_year = $school_year"]
     # a folder whose code the registry does not hold is no school (issue 24: no phantom in any output)
     parts.append(
-        "SELECT delivery_school, NULL FROM ingest_manifest WHERE delivery_year = $year "
+        "SELECT delivery_school, NULL FROM ingest_manifest WHERE delivery_year = $school_year "
         "AND coalesce(reason_code, '') <> 'unknown_school'"
     )
     parts += [
-        f"SELECT DISTINCT school_code, NULL FROM {e.table} WHERE school_year = $year"
+        f"SELECT DISTINCT school_code, NULL FROM {e.table} WHERE school_year = $school_year"
         for e in load_entities().values()
         if e.name != "school"
     ]
@@ -70,23 +70,23 @@ def schools(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
         + " UNION ALL ".join(parts)
         + ") WHERE school_code IS NOT NULL GROUP BY school_code ORDER BY school_code"
     )
-    return con.execute(sql, {"year": year}).df()
+    return con.execute(sql, {"school_year": school_year}).df()
 
 
-def rows_by_source(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def rows_by_source(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     """Rows kept in the raw tables per school × source: school_code, entity, n_files, n_rows,
     newest_ingest."""
     raw_store.ensure_schema(con)
     parts = [
         f"SELECT school_code, '{e.name}' AS entity, count(DISTINCT source_file) AS n_files, "
         f"count(*) AS n_rows, max(ingested_at) AS newest_ingest FROM {e.table} "
-        "WHERE school_year = $year GROUP BY school_code"
+        "WHERE school_year = $school_year GROUP BY school_code"
         for e in load_entities().values()
     ]
-    return con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", {"year": year}).df()
+    return con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", {"school_year": school_year}).df()
 
 
-def files(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def files(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     """The manifest rows of the year's deliveries (one row per file, with its reason in Vietnamese); a
     file of a folder whose code the registry does not hold (`unknown_school`) has no school, and a file
     under a top-level folder that is no school year (`unexpected_folder`: it belongs to no year) is
@@ -98,23 +98,23 @@ def files(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
         "ingested_at "
         "FROM ingest_manifest WHERE (delivery_year = ? OR (delivery_year IS NULL AND reason_code = "
         "'unexpected_folder')) AND coalesce(status, '') <> 'retired' ORDER BY source_file",
-        [year],
+        [school_year],
     ).df()
 
 
 def delivery_matrix(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     *,
     school_list: pd.DataFrame | None = None,
     by_source: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per school × expected source: school_code, entity, n_files, n_rows, delivered.
     `school_list` and `by_source` (from `schools` and `rows_by_source`) are read when not given."""
-    sch = (schools(con, year) if school_list is None else school_list)[["school_code"]]
+    sch = (schools(con, school_year) if school_list is None else school_list)[["school_code"]]
     exp = pd.DataFrame({"entity": list(EXPECTED_SOURCES)})
     grid = sch.merge(exp, how="cross")
-    got = (rows_by_source(con, year) if by_source is None else by_source)[
+    got = (rows_by_source(con, school_year) if by_source is None else by_source)[
         ["school_code", "entity", "n_files", "n_rows"]
     ]
     out = grid.merge(got, on=["school_code", "entity"], how="left")
@@ -135,9 +135,9 @@ class Coverage:
     matrix: pd.DataFrame
 
 
-def collect(con: duckdb.DuckDBPyConnection, year: str) -> Coverage:
+def collect(con: duckdb.DuckDBPyConnection, school_year: str) -> Coverage:
     """`schools`, `rows_by_source`, `files` and `delivery_matrix` of one school year (one query each)."""
-    sch = schools(con, year)
-    by_source = rows_by_source(con, year)
-    matrix = delivery_matrix(con, year, school_list=sch, by_source=by_source)
-    return Coverage(year, sch, by_source, files(con, year), matrix)
+    sch = schools(con, school_year)
+    by_source = rows_by_source(con, school_year)
+    matrix = delivery_matrix(con, school_year, school_list=sch, by_source=by_source)
+    return Coverage(school_year, sch, by_source, files(con, school_year), matrix)

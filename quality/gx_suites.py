@@ -76,15 +76,15 @@ FRAME_TITLES_VI = {
 }
 
 DOCS_TEMPLATE = """<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}\
-</title>
+<html lang="vi"><head><meta charset="utf-8"><title>Kiểm tra dữ liệu (Great Expectations) – \
+năm học {{ school_year }}</title>
 <style>
 body{font-family:"Segoe UI",Arial,sans-serif;margin:1.5rem;color:#222}
 table{border-collapse:collapse;margin:.4rem 0 1.2rem;width:100%;font-size:14px}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef3f9}.ok{color:#070}.bad{color:#a00;font-weight:600}.muted{color:#666;font-size:13px}
 </style></head><body>
-<h1>Kiểm tra dữ liệu (Great Expectations) – năm học {{ year }}</h1>
+<h1>Kiểm tra dữ liệu (Great Expectations) – năm học {{ school_year }}</h1>
 <p class="muted">Tệp này không cần mạng: mọi định dạng nằm trong tệp. Lần chạy: {{ generated }}.</p>
 {% for suite in suites %}
 <section id="{{ suite.suite }}">
@@ -124,7 +124,9 @@ def _vi_number(v: object) -> str:
     return str(v)
 
 
-def write_docs(docs_dir: Path, year: str, outcome_results: list[dict], suite: str, success: bool) -> Path:
+def write_docs(
+    docs_dir: Path, school_year: str, outcome_results: list[dict], suite: str, success: bool
+) -> Path:
     """Keep this suite's results in docs_dir/<suite>.json and render docs_dir/index.html from every
     suite's results of the year; docs_dir/../index.html lists the years. Returns the year's page."""
     import json
@@ -157,7 +159,7 @@ def write_docs(docs_dir: Path, year: str, outcome_results: list[dict], suite: st
     page = docs_dir / "index.html"
     page.write_text(
         env.from_string(DOCS_TEMPLATE).render(
-            year=year, suites=suites, generated=now.strftime("%H:%M %d/%m/%Y")
+            school_year=school_year, suites=suites, generated=now.strftime("%H:%M %d/%m/%Y")
         ),
         encoding="utf-8",
     )
@@ -169,7 +171,7 @@ def write_docs(docs_dir: Path, year: str, outcome_results: list[dict], suite: st
 
 def raw_input_frames(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     now: dt.datetime | None = None,
     cov: coverage.Coverage | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -177,18 +179,18 @@ def raw_input_frames(
     coverage frames, read here when not given)."""
     now = now or dt.datetime.now()
     con.execute(ROW_COUNTS_DDL)
-    cov = cov or coverage.collect(con, year)
+    cov = cov or coverage.collect(con, school_year)
     deliveries = cov.matrix.copy()  # shared with the data-quality report: GX gets its own copy
     files = cov.files
     newest = pd.to_datetime(files["ingested_at"]).max() if not files.empty else pd.NaT
     age = (now - newest).total_seconds() / 86400 if pd.notna(newest) else None
-    freshness = pd.DataFrame({"school_year": [year], "newest_file_age_days": [age]})
+    freshness = pd.DataFrame({"school_year": [school_year], "newest_file_age_days": [age]})
     by_source = cov.by_source
     current = by_source.groupby("entity", as_index=False)["n_rows"].sum()
     prev = con.execute(
         "SELECT entity, arg_max(n_rows, recorded_at) AS prev_rows FROM dq_row_counts WHERE school_year = ? "
         "GROUP BY entity",
-        [year],
+        [school_year],
     ).df()
     volume = current.merge(prev, on="entity", how="left")
     volume["ratio"] = volume["n_rows"] / volume["prev_rows"].where(volume["prev_rows"] > 0)
@@ -196,12 +198,12 @@ def raw_input_frames(
 
 
 def record_row_counts(
-    con: duckdb.DuckDBPyConnection, year: str, volume: pd.DataFrame, now: dt.datetime
+    con: duckdb.DuckDBPyConnection, school_year: str, volume: pd.DataFrame, now: dt.datetime
 ) -> None:
     """Keep this run's counts for the next run's volume check."""
     con.execute(ROW_COUNTS_DDL)
     for entity, n in zip(volume["entity"], volume["n_rows"], strict=True):
-        con.execute("INSERT INTO dq_row_counts VALUES (?, ?, ?, ?)", [year, entity, int(n), now])
+        con.execute("INSERT INTO dq_row_counts VALUES (?, ?, ?, ?)", [school_year, entity, int(n), now])
 
 
 def published_frames(scored: pd.DataFrame, scores: pd.DataFrame, level_of=None) -> dict[str, pd.DataFrame]:
@@ -285,7 +287,7 @@ def _run(
 
 def run_raw_inputs_suite(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     docs_dir: Path,
     now: dt.datetime | None = None,
     record: bool = True,
@@ -294,7 +296,7 @@ def run_raw_inputs_suite(
     """Run the raw-input suite for one school year and write its Data Docs (`cov`: see
     `raw_input_frames`)."""
     now = now or dt.datetime.now()
-    frames = raw_input_frames(con, year, now, cov)
+    frames = raw_input_frames(con, school_year, now, cov)
     lo, hi = VOLUME_RATIO
     expectations: dict[str, list[gxe.Expectation]] = {
         "deliveries": [
@@ -330,14 +332,14 @@ def run_raw_inputs_suite(
     }
     ctx = _context()
     outcome, shown = _run(ctx, "raw_inputs", frames, expectations)
-    page = write_docs(docs_dir, year, shown, "raw_inputs", outcome.success)
+    page = write_docs(docs_dir, school_year, shown, "raw_inputs", outcome.success)
     if record:
-        record_row_counts(con, year, frames["volume"], now)
+        record_row_counts(con, school_year, frames["volume"], now)
     return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed, page)
 
 
 def run_published_suite(
-    scored: pd.DataFrame, scores: pd.DataFrame, docs_dir: Path, level_of=None, year: str = ""
+    scored: pd.DataFrame, scores: pd.DataFrame, docs_dir: Path, level_of=None, school_year: str = ""
 ) -> SuiteOutcome:
     """Run the published-output suite on the scored values and school scores of one year (`docs_dir`:
     the year's report folder, out/data_docs/<year>)."""
@@ -367,5 +369,5 @@ def run_published_suite(
     }
     ctx = _context()
     outcome, shown = _run(ctx, "published_outputs", frames, expectations)
-    page = write_docs(docs_dir, year or docs_dir.name, shown, "published_outputs", outcome.success)
+    page = write_docs(docs_dir, school_year or docs_dir.name, shown, "published_outputs", outcome.success)
     return SuiteOutcome(outcome.suite, outcome.success, outcome.n_expectations, outcome.failed, page)

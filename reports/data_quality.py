@@ -91,12 +91,12 @@ def _pii_columns() -> set[tuple[str, str]]:
     return {(e.name, c) for e in load_entities().values() for c in e.pii_columns}
 
 
-def _rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def _rejects(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     return con.execute(
         "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
         "canonical_column, reason_code, check_name, value FROM dq_quarantine_rows WHERE school_year = ? "
         "ORDER BY school_code, entity, reason_code, source_file, source_sheet, source_row",
-        [year],
+        [school_year],
     ).df()
 
 
@@ -187,7 +187,7 @@ def _rejected_by_school(rejects: pd.DataFrame) -> tuple[dict[str, int], dict[str
 
 def collect(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     with_audits: bool = True,
     *,
     cov: coverage.Coverage | None = None,
@@ -199,12 +199,12 @@ def collect(
     `cov` (quality.coverage.collect) and `audit_results` (every audit's result for the year) are read
     from the warehouse when not given; a run passes the ones its checks already computed."""
     raw_store.ensure_schema(con)
-    cov = cov or coverage.collect(con, year)
+    cov = cov or coverage.collect(con, school_year)
     schools, by_source, matrix, files = cov.schools, cov.by_source, cov.matrix, cov.files
-    rejects = _rejects(con, year)
+    rejects = _rejects(con, school_year)
     audits = load_audits()
     if with_audits and audit_results is None:
-        audit_results = [run_audit(con, a, year) for a in audits.values()]
+        audit_results = [run_audit(con, a, school_year) for a in audits.values()]
     per_audit = audit_counts_by_school(audit_results or [], audits) if with_audits else {}
     arrived: dict[str, list[dict]] = {}
     n_rows: dict[str, int] = {}
@@ -252,7 +252,7 @@ def collect(
     sections.sort(key=lambda s: (tuple(-x for x in s.severity), s.school_code))
     unassigned = files[files["school_code"].isna() & (files["status"] == "quarantined")]
     return ReportData(
-        school_year=year,
+        school_year=school_year,
         generated_at=dt.datetime.now().replace(microsecond=0),
         schools=sections,
         unassigned_files=[
@@ -261,11 +261,11 @@ def collect(
                 unassigned["source_file"], unassigned["reason_code"], unassigned["reason"], strict=True
             )
         ],
-        lms_api=latest_pull_status(con, year),
-        accounting_html=sheet_accounting.section_html(con, year),
-        season=season_section(con, year, season, cov) if season else "",
-        province_rejects=province.province_rejects(con, year),
-        deferred_files=deferred.deferred_files(con, year),
+        lms_api=latest_pull_status(con, school_year),
+        accounting_html=sheet_accounting.section_html(con, school_year),
+        season=season_section(con, school_year, season, cov) if season else "",
+        province_rejects=province.province_rejects(con, school_year),
+        deferred_files=deferred.deferred_files(con, school_year),
     )
 
 
@@ -377,7 +377,7 @@ def render(data: ReportData) -> str:
 def write_report(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
-    year: str,
+    school_year: str,
     *,
     cov: coverage.Coverage | None = None,
     audit_results: Iterable[AuditResult] | None = None,
@@ -385,8 +385,8 @@ def write_report(
 ) -> tuple[Path, ReportData]:
     """Collect, render and write `out_dir/data_quality_<year>.html` (`cov` and `audit_results`: see
     `collect`)."""
-    data = collect(con, year, cov=cov, audit_results=audit_results, season=season)
-    path = Path(out_dir) / f"data_quality_{year}.html"
+    data = collect(con, school_year, cov=cov, audit_results=audit_results, season=season)
+    path = Path(out_dir) / f"data_quality_{school_year}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(data), encoding="utf-8")
     return path, data

@@ -19,7 +19,7 @@ SECTION = """{% if d.deferred_files %}
 """
 
 
-def deferred_files(con: duckdb.DuckDBPyConnection, year: str) -> list[dict]:
+def deferred_files(con: duckdb.DuckDBPyConnection, school_year: str) -> list[dict]:
     """The files of `year` the last ingest deferred, by name, with when they were first deferred."""
     from connectors.filedrop import DEFERRED
 
@@ -29,6 +29,6 @@ def deferred_files(con: duckdb.DuckDBPyConnection, year: str) -> list[dict]:
         return []
     rows = con.execute(
         "SELECT substr(step, ?), since FROM ingest_pending WHERE starts_with(step, ?) ORDER BY 1",
-        [len(DEFERRED) + 1, f"{DEFERRED}{year}/"],
+        [len(DEFERRED) + 1, f"{DEFERRED}{school_year}/"],
     ).fetchall()
     return [{"file": f, "since": since} for f, since in rows]

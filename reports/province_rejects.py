@@ -28,16 +28,16 @@ _OF_YEAR = (
 )
 
 
-def province_rejects(con: duckdb.DuckDBPyConnection, year: str) -> dict | None:
+def province_rejects(con: duckdb.DuckDBPyConnection, school_year: str) -> dict | None:
     """The rejects of the current version of every province-folder file of `year`: their number and the
     first MAX_SHOWN by file, sheet and row (each message names the file, sheet, row and column; personal
     values are masked in it). None when there are none."""
-    (total,) = con.execute(f"SELECT count(*) {_OF_YEAR}", [year]).fetchone() or (0,)
+    (total,) = con.execute(f"SELECT count(*) {_OF_YEAR}", [school_year]).fetchone() or (0,)
     if not total:
         return None
     rows = con.execute(
         f"SELECT q.source_file, q.reason_code, q.message {_OF_YEAR} "
         "ORDER BY q.source_file, q.source_sheet, q.source_row, q.column_letter LIMIT ?",
-        [year, MAX_SHOWN],
+        [school_year, MAX_SHOWN],
     ).fetchall()
     return {"total": total, "rows": [{"file": f, "reason_code": c, "message": m} for f, c, m in rows]}

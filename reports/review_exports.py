@@ -55,25 +55,25 @@ VALUE_COLUMNS = [
 ]
 
 
-def previous_year(year: str) -> str:
+def previous_year(school_year: str) -> str:
     """ "2024-2025" → "2023-2024"."""
-    a, b = (int(x) for x in year.split("-"))
+    a, b = (int(x) for x in school_year.split("-"))
     return f"{a - 1}-{b - 1}"
 
 
-def year_rows(con: duckdb.DuckDBPyConnection, table: str, year: str) -> pd.DataFrame:
+def year_rows(con: duckdb.DuckDBPyConnection, table: str, school_year: str) -> pd.DataFrame:
     """Every row of `table` for `year` (an empty frame when the table does not exist yet)."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
     ).fetchone()
     if not exists or not exists[0]:
         return pd.DataFrame()
-    return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [year]).df()
+    return con.execute(f"SELECT * FROM {table} WHERE school_year = ?", [school_year]).df()
 
 
 def counted_rows(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     school: str | None = None,
     criterion: str | None = None,
     limit: int | None = None,
@@ -87,7 +87,7 @@ def counted_rows(
     ).fetchone()
     if not exists or not exists[0]:
         return pd.DataFrame(columns=COUNTED_COLUMNS)
-    where, params = ["school_year = ?"], [year]
+    where, params = ["school_year = ?"], [school_year]
     for col, v in (("school_code", school), ("criterion_code", criterion)):
         if v is not None:
             where.append(f"{col} = ?")
@@ -107,44 +107,44 @@ def counted_rows(
     return con.execute(sql, params).df()
 
 
-def school_registry(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def school_registry(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     """One row per school of the year's registry: code, name, managing unit, commune and level."""
     return con.execute(
         "SELECT school_code, school_year, any_value(name) AS school_name, "
         "any_value(managing_unit) AS managing_unit, any_value(commune_code) AS commune_code, "
         "any_value(commune_name) AS commune_name, any_value(level) AS level_code "
         "FROM raw_school WHERE school_year = ? GROUP BY ALL",
-        [year],
+        [school_year],
     ).df()
 
 
 def load_review_data(
-    con: duckdb.DuckDBPyConnection, year: str, iset: IndicatorSet, code_mapping: Path | None = None
+    con: duckdb.DuckDBPyConnection, school_year: str, iset: IndicatorSet, code_mapping: Path | None = None
 ) -> ReviewData:
     """Read every table the reviewer outputs need for `year` (and last year's final values, under this
     year's school codes when a code mapping is set: indicator_sets/code_mapping.py)."""
-    schools = school_registry(con, year)
-    findings = year_rows(con, "rec_findings", year)
+    schools = school_registry(con, school_year)
+    findings = year_rows(con, "rec_findings", school_year)
     if findings.empty:
         findings = pd.DataFrame(columns=rc.FINDING_COLUMNS)
-    stored = year_rows(con, "review_decisions", year)
-    before = previous_year(year)
+    stored = year_rows(con, "review_decisions", school_year)
+    before = previous_year(school_year)
     previous = year_rows(con, "score_indicators__final", before)
     return ReviewData(
-        year=year,
+        school_year=school_year,
         iset=iset,
         schools=schools,
-        final=year_rows(con, "score_indicators__final", year),
+        final=year_rows(con, "score_indicators__final", school_year),
         findings=findings,
         states=dec.decision_states(stored, findings),
-        rejects=year_rows(con, "review_decisions__rejected", year),
-        self_scores=year_rows(con, "score_schools__self", year),
-        final_scores=year_rows(con, "score_schools__final", year),
-        proposed=year_rows(con, "score_indicators__proposed", year),
-        proposed_scores=year_rows(con, "score_schools__proposed", year),
+        rejects=year_rows(con, "review_decisions__rejected", school_year),
+        self_scores=year_rows(con, "score_schools__self", school_year),
+        final_scores=year_rows(con, "score_schools__final", school_year),
+        proposed=year_rows(con, "score_indicators__proposed", school_year),
+        proposed_scores=year_rows(con, "score_schools__proposed", school_year),
         # last year's values under this year's codes
         previous=across_reform(con, before, previous, schools["school_code"], code_mapping),
-        counted=counted_rows(con, year, limit=COUNTED_ROWS_SHOWN),
+        counted=counted_rows(con, school_year, limit=COUNTED_ROWS_SHOWN),
     )
 
 
@@ -195,7 +195,7 @@ class Review:
 
 def load_review(
     con: duckdb.DuckDBPyConnection,
-    year: str,
+    school_year: str,
     iset: IndicatorSet,
     code_mapping: Path | None = None,
     groups: Sequence[str] = DEFAULT_GROUPS,
@@ -203,23 +203,23 @@ def load_review(
     """The year's review data, its thi đua frames, the values of the indicator-values CSV (the final
     values, document and mandatory points filled; the scoring stage's before reconciliation) and the
     registry's province code."""
-    data = load_review_data(con, year, iset, code_mapping)
+    data = load_review_data(con, school_year, iset, code_mapping)
     table, summary, factors = thi_dua_frames(data, groups)
-    values = data.final if not data.final.empty else year_rows(con, "score_indicators__scored", year)
+    values = data.final if not data.final.empty else year_rows(con, "score_indicators__scored", school_year)
     row = con.execute(
-        "SELECT any_value(province_code) FROM raw_school WHERE school_year = ?", [year]
+        "SELECT any_value(province_code) FROM raw_school WHERE school_year = ?", [school_year]
     ).fetchone()
     province = str(row[0]) if row and row[0] else ""
     return Review(data, table, summary, factors, values, province)
 
 
-def write_value_csvs(out: Path, year: str, review: Review) -> tuple[Path, Path]:
+def write_value_csvs(out: Path, school_year: str, review: Review) -> tuple[Path, Path]:
     """out/indicator_values_<year>.csv and out/school_scores_<year>.csv (the computed side after
     reconciliation; the scores file only when the final scores exist)."""
-    csv_path = out / f"indicator_values_{year}.csv"
+    csv_path = out / f"indicator_values_{school_year}.csv"
     values = review.values.reindex(columns=VALUE_COLUMNS)
     values.sort_values(["school_code", "criterion_code"]).to_csv(csv_path, index=False)
-    scores_path = out / f"school_scores_{year}.csv"
+    scores_path = out / f"school_scores_{school_year}.csv"
     final_scores = review.data.final_scores
     if not final_scores.empty:  # computed side after reconciliation (mandatory cap from evidence)
         prefixes = ("school_", "group_", "level", "criterion_1_3")

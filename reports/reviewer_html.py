@@ -277,7 +277,7 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
         f = f.assign(evidence_known=True)
     for (
         code,
-        year,
+        school_year,
         cc,
         kind,
         mx,
@@ -291,11 +291,13 @@ def _criterion_rows(data: ReviewData) -> dict[tuple[str, str], list[dict]]:
         evidence,
         known,
     ) in zip(*(f[c].tolist() for c in cols), strict=True):
-        if (isinstance(code, float) and code != code) or (isinstance(year, float) and year != year):
+        if (isinstance(code, float) and code != code) or (
+            isinstance(school_year, float) and school_year != school_year
+        ):
             continue  # groupby(KEYS) drops rows without a key
-        pr = prop.get((code, year, cc))
+        pr = prop.get((code, school_year, cc))
         mand = kind == "mandatory"
-        out.setdefault((code, year), []).append(
+        out.setdefault((code, school_year), []).append(
             {
                 "code": cc,
                 "name": crit[cc].name if cc in crit else "",
@@ -396,7 +398,7 @@ def render(data: ReviewData, table: pd.DataFrame, factors: dict[str, pd.DataFram
         _env()
         .get_template("reviewer_report.html.j2")
         .render(
-            year=data.year,
+            school_year=data.school_year,
             iset=data.iset,
             n_schools=len(schools),
             findings=findings,

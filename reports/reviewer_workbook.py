@@ -74,7 +74,7 @@ INPUT_COLUMNS = ("decision_label", "adjusted_points", "comment")
 class ReviewData:
     """Everything the reviewer outputs show for one school year (frames read from the warehouse)."""
 
-    year: str
+    school_year: str
     iset: IndicatorSet
     schools: pd.DataFrame  # school_code, school_year, school_name, managing_unit
     final: pd.DataFrame  # score_indicators__final
@@ -401,7 +401,7 @@ def write_reviewer_workbook(path: Path, data: ReviewData) -> Path:
         },
     )
     wb.set_properties(
-        {"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.year}"}
+        {"created": FIXED_CREATED, "author": "cds-assessment", "title": f"Thẩm định {data.school_year}"}
     )
     fmts = {
         "head": wb.add_format(

@@ -334,7 +334,9 @@ def _absent_inputs(c: Criterion | None, delivered: set[str]) -> tuple[list[str],
     ]
 
 
-def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: set[str], year: str) -> dict:
+def _finding_words(
+    f: dict, row: dict | None, c: Criterion | None, delivered: set[str], school_year: str
+) -> dict:
     """(declared, data shows, settle) of one finding, each a sentence made of the finding's figures."""
     kind = f["finding"]
     s, comp = pts(f.get("self_points")), pts(f.get("computed_points"))
@@ -361,10 +363,13 @@ def _finding_words(f: dict, row: dict | None, c: Criterion | None, delivered: se
         absent, need = _absent_inputs(c, delivered)
         if absent:
             shows = "Chưa có số liệu để kiểm tra: chưa có " + ", ".join(absent) + " của trường."
-            settle = f"Gửi tệp {', '.join(absent)} của năm học {year}."
+            settle = f"Gửi tệp {', '.join(absent)} của năm học {school_year}."
         else:
             shows = "Các tệp đã gửi (" + ", ".join(need) + ") không có số liệu của năm học cho tiêu chí này."
-            settle = f"Kiểm tra lại các tệp {', '.join(need)} (đúng năm học {year}, đủ các dòng) và gửi lại."
+            settle = (
+                f"Kiểm tra lại các tệp {', '.join(need)} (đúng năm học {school_year}, đủ các dòng) "
+                "và gửi lại."
+            )
     elif kind == "MISSING_EVIDENCE":
         shows = "Không có mã minh chứng đi kèm."
         known = (row or {}).get("evidence_known")
@@ -402,7 +407,7 @@ def _findings(data: ReviewData, code: str, crit_rows: pd.DataFrame, delivered: s
         row = by_code.get(cc)
         if row is not None:
             row = {**row, "source_files": shown.get(cc, {}).get("source_files", "")}
-        words = _finding_words(r, row, crit.get(cc), delivered, data.year)
+        words = _finding_words(r, row, crit.get(cc), delivered, data.school_year)
         out.append(
             {
                 "criterion_code": cc or "Cả trường",
@@ -650,7 +655,7 @@ def build_pack(
         ("Mã trường", code),
         ("Tên trường", name),
         ("Đơn vị quản lý", unit),
-        ("Năm học", data.year),
+        ("Năm học", data.school_year),
         (
             "Tự đánh giá – nhóm I / nhóm II",
             f"{pts(s.get('group_dh_points'))} / {pts(s.get('group_qt_points'))}",
@@ -686,7 +691,7 @@ def build_pack(
         school_code=code,
         school_name=name,
         managing_unit=unit,
-        school_year=data.year,
+        school_year=data.school_year,
         previous_year=previous_year,
         overview=overview,
         criteria=crit_rows,

@@ -28,13 +28,13 @@ from reports.written_files import WrittenFiles, fingerprint
 PACK_KIND = "school_pack"  # the packs' rows of ops_export_files
 
 
-def year_rejects(con: duckdb.DuckDBPyConnection, year: str) -> pd.DataFrame:
+def year_rejects(con: duckdb.DuckDBPyConnection, school_year: str) -> pd.DataFrame:
     """The year's rejected rows (every school), with where they are and the connectors' message."""
     return con.execute(
         "SELECT school_code, entity, source_file, source_sheet, source_row, column_letter, header, "
         "canonical_column, reason_code, message FROM dq_quarantine_rows WHERE school_year = ? "
         "ORDER BY school_code, source_file, source_sheet, source_row, column_letter",
-        [year],
+        [school_year],
     ).df()
 
 
@@ -85,7 +85,7 @@ def delivered_by_school(cov: coverage.Coverage) -> dict[str, set[str]]:
 class PackInputs:
     """The warehouse reads of the year's packs besides the review data and the coverage."""
 
-    year: str
+    school_year: str
     rejects: pd.DataFrame
     audits: dict[str, list[dict]] = field(default_factory=dict)  # school → audits with counts, details
     units: dict[str, str] = field(default_factory=dict)  # last year's unit per school (code mapping)
@@ -95,20 +95,20 @@ class PackInputs:
 
 
 def read_pack_inputs(
-    con: duckdb.DuckDBPyConnection, year: str, code_mapping: Path | None = None
+    con: duckdb.DuckDBPyConnection, school_year: str, code_mapping: Path | None = None
 ) -> PackInputs:
     """The year's rejected rows, every audit's result per school (with what to correct) and, with a
     code mapping, last year's units."""
     audits = load_audits()
-    results = [run_audit(con, a, year) for a in audits.values()]
+    results = [run_audit(con, a, school_year) for a in audits.values()]
     per_audit = audit_counts_by_school(results, audits)
     details = audit_details(results)
     for code, entries in per_audit.items():
         for a in entries:
             a["details"] = details.get((code, a["name"]), "")
     mapping = load_code_mapping(code_mapping) if code_mapping else None
-    units = previous_units(con, previous_year(year))
-    return PackInputs(year, year_rejects(con, year), per_audit, units, mapping)
+    units = previous_units(con, previous_year(school_year))
+    return PackInputs(school_year, year_rejects(con, school_year), per_audit, units, mapping)
 
 
 def write_school_packs(
@@ -131,7 +131,7 @@ def write_school_packs(
     codes = sorted({*data.units()["school_code"].astype(str), *cov.schools["school_code"].astype(str)})
     mapping = inputs.mapping
     factors = (factor_texts(data.final), factor_texts(data.previous))
-    state = None if con is None else WrittenFiles.load(con, inputs.year, PACK_KIND, folder)
+    state = None if con is None else WrittenFiles.load(con, inputs.school_year, PACK_KIND, folder)
     for code in codes:
         pack = build_pack(
             data,
@@ -141,7 +141,7 @@ def write_school_packs(
             missing=missing.get(code, []),
             delivered=delivered.get(code, set()),
             pii=pii,
-            previous_year=previous_year(inputs.year),
+            previous_year=previous_year(inputs.school_year),
             audits=inputs.audits.get(code, []),
             previous_code="" if mapping is None else mapping.previous_code(code, inputs.units),
             factors=factors,

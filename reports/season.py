@@ -205,16 +205,16 @@ def season_status(
 
 
 def collect_status(
-    con: duckdb.DuckDBPyConnection, year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
+    con: duckdb.DuckDBPyConnection, school_year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, SeasonDeadlines, dt.date]:
     """The season status of `year` on `clock` (the caller reads it from the settings)."""
     entities, schools = season_status(
-        cov or coverage.collect(con, year), clock.deadlines, clock.today, clock.warn_days
+        cov or coverage.collect(con, school_year), clock.deadlines, clock.today, clock.warn_days
     )
     return entities, schools, clock.deadlines, clock.today
 
 
-def store(con: duckdb.DuckDBPyConnection, year: str, schools: pd.DataFrame) -> None:
+def store(con: duckdb.DuckDBPyConnection, school_year: str, schools: pd.DataFrame) -> None:
     """Replace the year's rows of the `season_status` table (read by the run summary)."""
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {TABLE} (school_year VARCHAR, school_code VARCHAR, school_name VARCHAR, "
@@ -223,7 +223,7 @@ def store(con: duckdb.DuckDBPyConnection, year: str, schools: pd.DataFrame) -> N
         "late_labels VARCHAR, rows_rejected BIGINT, quarantined_files INTEGER, at_risk BOOLEAN, "
         "status_label VARCHAR)"
     )
-    con.execute(f"DELETE FROM {TABLE} WHERE school_year = ?", [year])
+    con.execute(f"DELETE FROM {TABLE} WHERE school_year = ?", [school_year])
     frame = schools[SCHOOL_COLUMNS]  # noqa: F841 (read by DuckDB's replacement scan)
     con.execute(f"INSERT INTO {TABLE} SELECT {', '.join(SCHOOL_COLUMNS)} FROM frame")
 
@@ -248,7 +248,7 @@ def write_csv(path: Path, entities: pd.DataFrame, schools: pd.DataFrame) -> Path
 
 
 SECTION = """<div id="lich-danh-gia">
-<h3>Lịch đánh giá năm học {{ year }}</h3>
+<h3>Lịch đánh giá năm học {{ school_year }}</h3>
 <p>Hạn tự đánh giá (nhập vào CSDL ngành): <b>{{ d.self_assessment.strftime('%d/%m/%Y') }}\
 </b>; hạn đánh giá ngoài:
 <b>{{ d.external_review.strftime('%d/%m/%Y') }}</b>. Tính đến ngày {{ today.strftime('%d/%m/%Y') }}:
@@ -269,20 +269,22 @@ SECTION = """<div id="lich-danh-gia">
 """
 
 
-def render_section(year: str, schools: pd.DataFrame, deadlines: SeasonDeadlines, today: dt.date) -> str:
+def render_section(
+    school_year: str, schools: pd.DataFrame, deadlines: SeasonDeadlines, today: dt.date
+) -> str:
     """The data-quality report's calendar section (HTML, every value escaped)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     ahead = today <= deadlines.self_assessment
     days_left = ((deadlines.self_assessment if ahead else deadlines.external_review) - today).days
     risk = sorted(schools.loc[schools["at_risk"].astype(bool), "school_code"]) if len(schools) else []
     return env.from_string(SECTION).render(
-        year=year, d=deadlines, today=today, schools=schools, days_left=days_left, risk=risk
+        school_year=school_year, d=deadlines, today=today, schools=schools, days_left=days_left, risk=risk
     )
 
 
 def season_section(
-    con: duckdb.DuckDBPyConnection, year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
+    con: duckdb.DuckDBPyConnection, school_year: str, clock: SeasonClock, cov: coverage.Coverage | None = None
 ) -> str:
     """The section for `reports.data_quality` (one call there)."""
-    _entities, schools, deadlines, today = collect_status(con, year, clock, cov)
-    return render_section(year, schools, deadlines, today)
+    _entities, schools, deadlines, today = collect_status(con, school_year, clock, cov)
+    return render_section(school_year, schools, deadlines, today)

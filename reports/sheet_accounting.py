@@ -34,7 +34,7 @@ class Accounting:
         return sum(c["count"] for c in self.columns_not_read)
 
 
-def collect(con: duckdb.DuckDBPyConnection, year: str) -> Accounting:
+def collect(con: duckdb.DuckDBPyConnection, school_year: str) -> Accounting:
     """The year's accounting from the manifest (files without a report, e.g. JSON, add nothing)."""
     cols = {
         c
@@ -48,7 +48,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: str) -> Accounting:
     rows = con.execute(
         "SELECT source_file, delivery_school, sheets_report FROM ingest_manifest "
         "WHERE delivery_year = ? AND sheets_report IS NOT NULL ORDER BY source_file",
-        [year],
+        [school_year],
     ).fetchall()
     by_header: dict[tuple[str, str], dict] = {}
     for file, school, report in rows:
@@ -106,7 +106,7 @@ không được đọc.</p>
 """
 
 
-def section_html(con: duckdb.DuckDBPyConnection, year: str) -> str:
+def section_html(con: duckdb.DuckDBPyConnection, school_year: str) -> str:
     """The section as HTML (every value escaped)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(SECTION).render(a=collect(con, year))
+    return env.from_string(SECTION).render(a=collect(con, school_year))

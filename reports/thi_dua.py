@@ -320,10 +320,10 @@ def cap_reasons(proposed: pd.DataFrame, schools: pd.DataFrame) -> list[str]:
     "ĐKBB 1.1 chưa đạt" (the mandatory conditions whose proposed value is not met); empty otherwise."""
     mand = proposed[(proposed["kind"] == "mandatory") & (proposed["proposed_met"].fillna(0) < 1)]
     by: dict[tuple, list[str]] = {}
-    for code, year, crit in zip(
+    for code, school_year, crit in zip(
         mand["school_code"], mand["school_year"], mand["criterion_code"], strict=True
     ):
-        by.setdefault((code, year), []).append(str(crit))
+        by.setdefault((code, school_year), []).append(str(crit))
     return [
         ("ĐKBB " + ", ".join(sorted(by[k])) + " chưa đạt") if k in by else ""
         for k in zip(schools["school_code"], schools["school_year"], strict=True)
@@ -413,13 +413,13 @@ def legend(iset: IndicatorSet | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def print_title(year: str, iset: IndicatorSet | None, province: str = "") -> list[str]:
+def print_title(school_year: str, iset: IndicatorSet | None, province: str = "") -> list[str]:
     """The title lines of the print sheet: province, school year, decision."""
     who = f"SỞ GIÁO DỤC VÀ ĐÀO TẠO {province}".strip().upper()
     decision = iset.name if iset is not None else "Quyết định 4725/QĐ-BGDĐT"
     return [
         who,
-        f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {year}",
+        f"BẢNG TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ – NĂM HỌC {school_year}",
         f"Theo {decision} (đề xuất sau thẩm định; mức của trường là mức thấp hơn của hai nhóm)",
     ]
 
@@ -427,7 +427,7 @@ def print_title(year: str, iset: IndicatorSet | None, province: str = "") -> lis
 def write_thi_dua(
     path: Path,
     table: pd.DataFrame,
-    year: str,
+    school_year: str,
     *,
     summary: pd.DataFrame | None = None,
     criterion_factors: pd.DataFrame | None = None,
@@ -438,7 +438,7 @@ def write_thi_dua(
     """The workbook: a print sheet (A4 landscape, title, page numbers, repeated header row, 10 pt at
     100 %), the full data sheet (school code and name frozen), the summary, factors and legend."""
     cols = {k: v for k, v in HEADERS.items() if k in table.columns}
-    sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {f"Thi đua {year}": (table, cols)}
+    sheets: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {f"Thi đua {school_year}": (table, cols)}
     if summary is not None:
         sheets["Tổng hợp"] = (summary, {k: v for k, v in SUMMARY_HEADERS.items() if k in summary.columns})
     sheets["Nhóm xếp hạng"] = (ranking_groups(table, groups), GROUP_HEADERS)
@@ -460,8 +460,8 @@ def write_thi_dua(
     return write_sheets(
         path,
         sheets,
-        freeze_columns={f"Thi đua {year}": "school_name"},
+        freeze_columns={f"Thi đua {school_year}": "school_name"},
         before=lambda wb: add_print_sheet(
-            wb, f"Bản in {year}", table, printed, print_title(year, iset, province)
+            wb, f"Bản in {school_year}", table, printed, print_title(school_year, iset, province)
         ),
     )

@@ -299,8 +299,8 @@ class Fingerprints:
     inputs count); a table rebuilt whole counts by its rows (of the year, when it has the column), taken
     after this run built it."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel], year: str) -> None:
-        self.con, self.models, self.year = con, models, year
+    def __init__(self, con: duckdb.DuckDBPyConnection, models: dict[str, SqlModel], school_year: str) -> None:
+        self.con, self.models, self.school_year = con, models, school_year
         texts = "\n".join(models[n].sql for n in sorted(models))
         self._skip = {c for c in BOOKKEEPING_COLUMNS if not re.search(rf"\b{c}\b", texts, re.IGNORECASE)}
         self._columns: dict[str, list[str]] = defaultdict(list)
@@ -329,7 +329,7 @@ class Fingerprints:
         select = "*" + (f" EXCLUDE ({', '.join(excluded)})" if excluded else "")
         where, params = "", []
         if of_year and PARTITION_COLUMN in self._columns[table]:
-            where, params = f" WHERE {PARTITION_COLUMN} = ? OR {PARTITION_COLUMN} IS NULL", [self.year]
+            where, params = f" WHERE {PARTITION_COLUMN} = ? OR {PARTITION_COLUMN} IS NULL", [self.school_year]
         row = self.con.execute(
             f"SELECT count(*), sum(hash(r)) FROM (SELECT {select} FROM {table}{where}) r", params
         ).fetchone()
@@ -361,14 +361,14 @@ def _kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     )
 
 
-def build_year(con: duckdb.DuckDBPyConnection, model: SqlModel, year: str) -> int:
+def build_year(con: duckdb.DuckDBPyConnection, model: SqlModel, school_year: str) -> int:
     """Replace one year's rows of a partitioned table with the year's result of its query (the year filter
     reaches the scans of its inputs); returns the rows inserted. The other years' rows are not touched."""
     body = model.sql.strip().rstrip(";")
-    con.execute(f"DELETE FROM {model.name} WHERE {PARTITION_COLUMN} = ?", [year])
+    con.execute(f"DELETE FROM {model.name} WHERE {PARTITION_COLUMN} = ?", [school_year])
     res = con.execute(
         f"INSERT INTO {model.name} BY NAME SELECT * FROM (\n{body}\n) AS q WHERE q.{PARTITION_COLUMN} = ?",
-        [year],
+        [school_year],
     ).fetchone()
     return int(res[0]) if res else 0
 
@@ -387,7 +387,7 @@ def build_models(
     con: duckdb.DuckDBPyConnection,
     models: dict[str, SqlModel] | None = None,
     selected: list[str] | None = None,
-    year: str | None = None,
+    school_year: str | None = None,
 ) -> list[Built]:
     """Build the (selected) models in dependency order in one transaction (one commit instead of one per
     model; a failure leaves every model as it was).
@@ -410,10 +410,10 @@ def build_models(
                 "SELECT model, school_year, fingerprint FROM ops_model_partitions"
             ).fetchall()
         }
-        fps = Fingerprints(con, models, year) if year is not None else None
+        fps = Fingerprints(con, models, school_year) if school_year is not None else None
         for name in order:
             model, t0 = models[name], time.perf_counter()
-            if model.materialization == "view" or not model.partition or fps is None or year is None:
+            if model.materialization == "view" or not model.partition or fps is None or school_year is None:
                 n = build_model(con, model)
                 how = "view" if model.materialization == "view" else "table"
                 if model.partition and how == "table":  # built whole without a year: no year is known
@@ -421,14 +421,14 @@ def build_models(
             else:
                 fp = fps.of(name)
                 whole_ok = kinds.get(name) == "BASE TABLE" and state.get((name, WHOLE)) == _sha(model.sql)
-                if whole_ok and state.get((name, year)) == fp:
+                if whole_ok and state.get((name, school_year)) == fp:
                     n, how = None, "skipped"
                 else:
                     if whole_ok:
-                        n, how = build_year(con, model, year), "year"
+                        n, how = build_year(con, model, school_year), "year"
                         con.execute(
                             "DELETE FROM ops_model_partitions WHERE model = ? AND school_year = ?",
-                            [name, year],
+                            [name, school_year],
                         )
                     else:
                         n, how = build_model(con, model), "table"
@@ -437,7 +437,9 @@ def build_models(
                             "INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())",
                             [name, WHOLE, _sha(model.sql)],
                         )
-                    con.execute("INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())", [name, year, fp])
+                    con.execute(
+                        "INSERT INTO ops_model_partitions VALUES (?, ?, ?, now())", [name, school_year, fp]
+                    )
             out.append(Built(name, how, n, time.perf_counter() - t0))
         con.execute("COMMIT")
     except BaseException:

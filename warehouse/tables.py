@@ -118,7 +118,7 @@ OPS_EXPORT_FILES_DDL = (
 _NULL_TYPES = ('"NULL"', "NULL")
 
 
-def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, year: str) -> None:
+def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, school_year: str) -> None:
     """Replace the `year` rows of `table` with `frame`, creating the table from the frame when missing.
 
     Column types follow the data, whichever run wrote first: an empty frame (a year with nothing to
@@ -142,7 +142,7 @@ def replace_year(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {typ}')
             elif have[name] in _NULL_TYPES and typ not in _NULL_TYPES:
                 con.execute(f'ALTER TABLE {table} ALTER COLUMN "{name}" TYPE {typ}')
-        con.execute(f"DELETE FROM {table} WHERE school_year = ?", [year])
+        con.execute(f"DELETE FROM {table} WHERE school_year = ?", [school_year])
         if len(frame):
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
     finally:

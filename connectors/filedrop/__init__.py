@@ -108,7 +108,7 @@ __all__ = [
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
-    year: str | None = None,
+    school_year: str | None = None,
     hash_key: str = "",
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
@@ -128,13 +128,13 @@ def ingest_inbox(
     ensure_manifest_columns(con)
     summary = IngestSummary(run_id or uuid.uuid4().hex[:12])
     known = manifest_state(con)
-    plan = plan_files(Path(inbox), year, known, summary, settle_s)
+    plan = plan_files(Path(inbox), school_year, known, summary, settle_s)
     summary.deferred = plan.deferred
     raw_store.log_events(
         con, summary.run_id, [*plan.skipped, *((rel, "", "deferred") for rel in plan.deferred)]
     )
-    mark_deferred(con, year, plan.deferred)
-    if plan.todo or any(_retires(rel, e, plan.seen, year) for rel, e in known.items()):
+    mark_deferred(con, school_year, plan.deferred)
+    if plan.todo or any(_retires(rel, e, plan.seen, school_year) for rel, e in known.items()):
         raw_store.mark_pending(con, "finalise")  # committed before any file is: a kill leaves it set
     first, rest = split_registry(plan.todo, limits, workers)
     take_files(
@@ -145,6 +145,6 @@ def ingest_inbox(
     rest = [d for d in rest if not _block_unknown_school(d, registry, summary, unchanged)]
     raw_store.log_events(con, summary.run_id, unchanged)
     take_files(con, rest, registry, hash_key, workers, progress, summary, limits)
-    retire_missing(con, known, plan.seen, year, summary)
+    retire_missing(con, known, plan.seen, school_year, summary)
     finalise(con, summary)
     return summary

@@ -40,17 +40,17 @@ def sha256_of(path: Path) -> str:
 def delivery_of(rel: Path) -> tuple[str | None, str | None]:
     """`<school year>/<school code>/<file>` → (year, school); `province` gives no school."""
     parts = rel.parts
-    year = parts[0] if parts and _YEAR_DIR.match(parts[0]) else None
+    school_year = parts[0] if parts and _YEAR_DIR.match(parts[0]) else None
     school = None
-    if year and len(parts) >= 3 and parts[1] != "province":
+    if school_year and len(parts) >= 3 and parts[1] != "province":
         school = parts[1]
-    return year, school
+    return school_year, school
 
 
-def iter_inbox(inbox: Path, year: str | None = None) -> Iterable[Path]:
+def iter_inbox(inbox: Path, school_year: str | None = None) -> Iterable[Path]:
     """`walk_inbox` as paths."""
     inbox = Path(inbox)
-    return [inbox / rel for rel in walk_inbox(inbox, year)]
+    return [inbox / rel for rel in walk_inbox(inbox, school_year)]
 
 
 def relative(path: Path, inbox: Path) -> str:

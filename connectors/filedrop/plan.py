@@ -115,7 +115,7 @@ def _stat(path: Path) -> tuple[int, int, float]:
 
 def plan_files(
     inbox: Path,
-    year: str | None,
+    school_year: str | None,
     known: dict[str, ManifestEntry],
     summary: IngestSummary,
     settle_s: float = 0.0,
@@ -129,7 +129,7 @@ def plan_files(
     copies = _ContentIndex()
     now = dt.datetime.now().timestamp()
     unreadable: list[str] = []
-    files = sorted(walk_inbox(inbox, year, unreadable), key=parse_order)
+    files = sorted(walk_inbox(inbox, school_year, unreadable), key=parse_order)
     for folder in unreadable:
         unreadable_folder(inbox, folder, known, plan, summary)
     for rel_raw in files:

@@ -61,18 +61,18 @@ class Registry:
     def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
         rows = con.execute("SELECT DISTINCT school_year, school_code FROM raw_school").fetchall()
         codes: dict[str, set[str]] = {}
-        for year, code in rows:
-            codes.setdefault(str(year), set()).add(str(code))
+        for school_year, code in rows:
+            codes.setdefault(str(school_year), set()).add(str(code))
         return cls(school_names(con), school_platforms(con), {y: frozenset(c) for y, c in codes.items()})
 
     def unknown_school(self, d: FileDecision) -> tuple[str, str] | None:
         """The block of a file delivered in a school folder whose code the registry of that year does not
         hold (None when it does, or when no registry of that year has arrived: nothing to judge by)."""
-        year, school = d.delivery
-        known = self.codes.get(year or "")
+        school_year, school = d.delivery
+        known = self.codes.get(school_year or "")
         if not school or not known or school in known:
             return None
-        return ("unknown_school", f"thư mục {school} — năm học {year}")
+        return ("unknown_school", f"thư mục {school} — năm học {school_year}")
 
     def context(self, rel: str, hash_key: str) -> ParseContext:
         fy, fs = delivery_of(Path(rel))

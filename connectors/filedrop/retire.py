@@ -18,23 +18,23 @@ from connectors.filedrop.plan import (
 )
 
 
-def _retires(rel: str, entry: ManifestEntry, seen: set[str], year: str | None) -> bool:
+def _retires(rel: str, entry: ManifestEntry, seen: set[str], school_year: str | None) -> bool:
     """A file the manifest holds that `retire_missing` retires in this run (gone from the inbox)."""
     fy, _ = delivery_of(Path(rel))
-    return rel not in seen and entry.status != "retired" and not (year and fy and fy != year)
+    return rel not in seen and entry.status != "retired" and not (school_year and fy and fy != school_year)
 
 
 def retire_missing(
     con: duckdb.DuckDBPyConnection,
     known: dict[str, ManifestEntry],
     seen: set[str],
-    year: str | None,
+    school_year: str | None,
     summary: IngestSummary,
 ) -> None:
     """Files the manifest holds that are no longer in the inbox (of this year): their rows leave, each in
     its own transaction, and the manifest marks them retired."""
     for rel, entry in known.items():
-        if not _retires(rel, entry, seen, year):
+        if not _retires(rel, entry, seen, school_year):
             continue
         con.execute("BEGIN TRANSACTION")
         keep_entries_listed_twice(con, rel)
@@ -87,11 +87,11 @@ def finalise(con: duckdb.DuckDBPyConnection, summary: IngestSummary) -> None:
 DEFERRED = "deferred:"  # `ingest_pending` step of a file deferred because it was still being written
 
 
-def mark_deferred(con: duckdb.DuckDBPyConnection, year: str | None, files: list[str]) -> None:
+def mark_deferred(con: duckdb.DuckDBPyConnection, school_year: str | None, files: list[str]) -> None:
     """Record the files this run deferred in `ingest_pending` (`DEFERRED` + file key, since when), in place
     of those of the last run of the same year(s): the no-change check of the next `cds run` sees them
     (`pipelines.inbox_state`) and the data-quality report lists them."""
-    prefix = DEFERRED + (f"{year}/" if year else "")
+    prefix = DEFERRED + (f"{school_year}/" if school_year else "")
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(

@@ -36,7 +36,7 @@ class StoreItem:
     """A parsed file waiting to be stored, with what `store_files` needs to know about it."""
 
     res: FileResult
-    year: str | None
+    school_year: str | None
     school: str | None
     replaced: bool
     prev_entities: list[str] | None = None
@@ -47,7 +47,7 @@ def store_file(
     con: duckdb.DuckDBPyConnection,
     res: FileResult,
     run_id: str,
-    year: str | None,
+    school_year: str | None,
     school: str | None,
     replaced: bool,
     prev_entities: list[str] | None = None,
@@ -57,7 +57,7 @@ def store_file(
 
     Old rows are removed from the raw tables of `prev_entities` (the entities of its manifest row)
     when given, else from every raw table; `fresh` (the manifest never knew the file) skips that."""
-    store_files(con, [StoreItem(res, year, school, replaced, prev_entities, fresh)], run_id)
+    store_files(con, [StoreItem(res, school_year, school, replaced, prev_entities, fresh)], run_id)
 
 
 @dataclass(eq=False)
@@ -236,7 +236,7 @@ def _reject_rows(it: StoreItem, now: dt.datetime) -> list[dict]:
             "file_sha256": res.sha256,
             "recorded_at": now,
             "school_code": it.school,
-            "school_year": it.year,
+            "school_year": it.school_year,
             "check_name": r.reason_code,
         }
         for s in res.sheets
@@ -269,7 +269,7 @@ def _manifest_row(it: StoreItem, now: dt.datetime, run_id: str) -> dict:
         "source_file": res.source_file,
         "file_sha256": res.sha256,
         "size_bytes": res.size,
-        "delivery_year": it.year,
+        "delivery_year": it.school_year,
         "delivery_school": it.school,
         "layout_ids": ",".join(layouts),
         "entities": ",".join(entities),
@@ -299,10 +299,10 @@ def previous_entries(con: duckdb.DuckDBPyConnection, items: list[StoreItem]) -> 
     version, the school keeps its previous entry until the registry is corrected. None when there are
     none (a code listed twice in the first registry has no entry: its school's files wait for one)."""
     keys = [
-        f"{it.res.source_file}|{code}|{year}"
+        f"{it.res.source_file}|{code}|{school_year}"
         for it in items
         if it.res.status != "quarantined"
-        for code, year in it.res.kept_previous
+        for code, school_year in it.res.kept_previous
     ]
     if not keys:
         return None

@@ -132,8 +132,10 @@ def duplicate_school_codes(
         rows_of: dict[tuple[str, str], list[int]] = {}
         for r in dropped:
             alone = parse_sheets([Grid(grid.sheet, cells[head | (cells.index == r)])], [match], [ctx])[0]
-            for code, year in alone.rows[["school_code", "school_year"]].astype(str).itertuples(index=False):
-                rows_of.setdefault((code, year), []).append(r)
+            for code, school_year in (
+                alone.rows[["school_code", "school_year"]].astype(str).itertuples(index=False)
+            ):
+                rows_of.setdefault((code, school_year), []).append(r)
         kept = s.rows[["school_code", "school_year"]].astype(str)
         hit = pd.Series([k in rows_of for k in kept.itertuples(index=False, name=None)], index=s.rows.index)
         for k, r in zip(
@@ -144,10 +146,10 @@ def duplicate_school_codes(
         header = " / ".join(match.paths.get(col, [])) if col is not None else ""
         redo = {r for rows in rows_of.values() for r in rows}
         s.rejects = [r for r in s.rejects if r.row not in redo or r.reason_code != "duplicate_key"]
-        for (code, year), rows in sorted(rows_of.items()):
+        for (code, school_year), rows in sorted(rows_of.items()):
             listed = ", ".join(str(r) for r in sorted(rows))
             expected = (
-                f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {year}); "
+                f"mỗi trường một dòng (mã {code} ở các dòng {listed}, năm học {school_year}); "
                 "tạm giữ thông tin trường này của lần nạp trước"
             )
             s.rejects += [

@@ -72,9 +72,9 @@ def _audit_check(
         metadata={"sql_file": f"dbt_like_sql/audits/{audit.model.path.name}", "blocking": audit.blocking},
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        year = year_of(context) if context.has_partition_key else None
+        school_year = year_of(context) if context.has_partition_key else None
         with warehouse.connect() as con:
-            result = run_audit(con, audit, year)
+            result = run_audit(con, audit, school_year)
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if audit.blocking else dg.AssetCheckSeverity.WARN,
@@ -133,9 +133,11 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     ) -> dg.AssetCheckResult:
         from quality.gx_suites import run_raw_inputs_suite
 
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            outcome = run_raw_inputs_suite(con, year, pipeline.out_path / "data_docs" / year, cov=cov)
+            outcome = run_raw_inputs_suite(
+                con, school_year, pipeline.out_path / "data_docs" / school_year, cov=cov
+            )
         return _gx_result(outcome, blocking=False)
 
     @partitioned_check(
@@ -152,13 +154,17 @@ def build_gx_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksD
     ) -> dg.AssetCheckResult:
         from quality.gx_suites import run_published_suite
 
-        year = year_of(context)
+        school_year = year_of(context)
         iset = load_indicator_set(pipeline.indicator_set)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
-            scores = con.execute("SELECT * FROM score_schools__scored WHERE school_year = ?", [year]).df()
+            scored = con.execute(
+                "SELECT * FROM score_indicators__scored WHERE school_year = ?", [school_year]
+            ).df()
+            scores = con.execute(
+                "SELECT * FROM score_schools__scored WHERE school_year = ?", [school_year]
+            ).df()
         outcome = run_published_suite(
-            scored, scores, pipeline.out_path / "data_docs" / year, iset.level_of, year
+            scored, scores, pipeline.out_path / "data_docs" / school_year, iset.level_of, school_year
         )
         return _gx_result(outcome, blocking=True)
 

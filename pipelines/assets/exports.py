@@ -42,11 +42,11 @@ def _review_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def _review(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
     ) -> Review:
-        year = year_of(context)
+        school_year = year_of(context)
         iset = load_indicator_set(pipeline.indicator_set)
         settings = get_settings()
         with warehouse.connect() as con:
-            review = load_review(con, year, iset, settings.code_mapping, settings.thi_dua_groups)
+            review = load_review(con, school_year, iset, settings.code_mapping, settings.thi_dua_groups)
         context.add_output_metadata({"schools": len(review.table), "findings": len(review.data.findings)})
         return review
 
@@ -65,19 +65,19 @@ def _thi_dua_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def _thi_dua(
         context: dg.AssetExecutionContext, review_data: Review, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
-        year = year_of(context)
+        school_year = year_of(context)
         review = review_data
         path = write_thi_dua(
-            pipeline.out_path / f"thi_dua_{year}.xlsx",
+            pipeline.out_path / f"thi_dua_{school_year}.xlsx",
             review.table,
-            year,
+            school_year,
             summary=review.summary,
             criterion_factors=review.factors.get("criterion"),
             iset=review.data.iset,
             province=pipeline.province_name or review.province_label,
             groups=get_settings().thi_dua_groups,
         )
-        csv_path, scores_path = write_value_csvs(pipeline.out_path, year, review)
+        csv_path, scores_path = write_value_csvs(pipeline.out_path, school_year, review)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
@@ -102,11 +102,11 @@ def _findings_csv_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     def _findings_csv(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            found = year_rows(con, "rec_findings", year)
+            found = year_rows(con, "rec_findings", school_year)
         frame = findings_csv(found if len(found) else pd.DataFrame(columns=rc.FINDING_COLUMNS))
-        path = pipeline.out_path / f"findings_{year}.csv"
+        path = pipeline.out_path / f"findings_{school_year}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "rows": len(frame)})
@@ -126,9 +126,9 @@ def _reviewer_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def _reviewer(
         context: dg.AssetExecutionContext, review_data: Review, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
-        year = year_of(context)
+        school_year = year_of(context)
         data = review_data.data
-        path = write_reviewer_workbook(pipeline.out_path / f"reviewer_{year}.xlsx", data)
+        path = write_reviewer_workbook(pipeline.out_path / f"reviewer_{school_year}.xlsx", data)
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(path)), "findings": len(data.findings)}
         )
@@ -148,10 +148,10 @@ def _html_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     def _html(
         context: dg.AssetExecutionContext, review_data: Review, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
-        year = year_of(context)
+        school_year = year_of(context)
         review = review_data
         path = write_reviewer_html(
-            pipeline.out_path / f"reviewer_{year}.html", review.data, review.table, review.factors
+            pipeline.out_path / f"reviewer_{school_year}.html", review.data, review.table, review.factors
         )
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 

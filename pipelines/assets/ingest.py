@@ -14,7 +14,7 @@ from pipelines.partitions import year_of
 from pipelines.resources import PipelineConfig, WarehouseResource
 
 
-def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
+def pull_api(con, pipeline: PipelineConfig, school_year: str, log) -> dict:
     """Pull the LMS metrics API when configured; a failing API is reported, not fatal for the files.
 
     The limits (`CDS_API_MAX_BODY_BYTES`, `CDS_API_REQUEST_DEADLINE_SECONDS`,
@@ -32,7 +32,7 @@ def pull_api(con, pipeline: PipelineConfig, year: str, log) -> dict:
         summary = pull_lms_metrics(
             con,
             pipeline.api_base_url,
-            year,
+            school_year,
             api_key=pipeline.api_key or None,
             hash_key=pipeline.hash_key,
             policy=RetryPolicy(total_budget_s=settings.api_request_deadline_seconds),
@@ -88,9 +88,11 @@ def throttled_progress(
     return progress
 
 
-def _rows_of_year(con: duckdb.DuckDBPyConnection, table: str, year: str) -> int:
+def _rows_of_year(con: duckdb.DuckDBPyConnection, table: str, school_year: str) -> int:
     """The number of rows a raw table holds for a school year (the ingest step's metadata)."""
-    (n,) = con.execute(f"SELECT count(*) FROM {table} WHERE school_year = ?", [year]).fetchone() or (0,)
+    (n,) = con.execute(f"SELECT count(*) FROM {table} WHERE school_year = ?", [school_year]).fetchone() or (
+        0,
+    )
     return int(n)
 
 
@@ -123,21 +125,22 @@ def build_ingest_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDe
 
     @dg.multi_asset(name="ingest_inbox", specs=specs, partitions_def=partitions, can_subset=False)
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
             summary = ingest_inbox(
                 con,
                 pipeline.inbox_path,
-                year,
+                school_year,
                 hash_key=pipeline.hash_key,
                 progress=throttled_progress(context.log.info),
                 limits=parse_limits(),
                 settle_s=settle_seconds(),
             )
-            api_meta = pull_api(con, pipeline, year, context.log)
-            counts = {e.table: _rows_of_year(con, e.table, year) for e in load_entities().values()}
+            api_meta = pull_api(con, pipeline, school_year, context.log)
+            counts = {e.table: _rows_of_year(con, e.table, school_year) for e in load_entities().values()}
         context.log.info(
-            f"ingest {year}: seen={summary.files_seen} new={summary.ingested} replaced={summary.replaced} "
+            f"ingest {school_year}: seen={summary.files_seen} new={summary.ingested} "
+            f"replaced={summary.replaced} "
             f"skipped={summary.skipped} quarantined={summary.quarantined} retired={summary.retired}"
         )
         for rel in summary.deferred:

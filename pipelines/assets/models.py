@@ -47,14 +47,14 @@ def build_model_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDef
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:
         selected = [k.to_user_string() for k in context.selected_asset_keys]
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            built = build_models(con, models, selected, year)
+            built = build_models(con, models, selected, school_year)
         by_how: dict[str, list[str]] = {}
         for b in built:
             by_how.setdefault(b.how, []).append(b.name)
         context.log.info(
-            f"models for {year}: {len(by_how.get('year', []))} rebuilt for the year only, "
+            f"models for {school_year}: {len(by_how.get('year', []))} rebuilt for the year only, "
             f"{len(by_how.get('skipped', []))} unchanged for the year (skipped), "
             f"built whole: {sorted(by_how.get('table', [])) or 'none'}, "
             f"{len(by_how.get('view', []))} views re-created"

@@ -31,15 +31,15 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         # test_definitions_imports.py)
         from lakehouse.publish import extract, publish, registry_province
 
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            province = lake.province or registry_province(con, year)
-            tables = extract(con, province, year)
+            province = lake.province or registry_province(con, school_year)
+            tables = extract(con, province, school_year)
         pub = publish(
             open_catalog(lake.settings()),
             tables,
             province,
-            year,
+            school_year,
             context.run_id[:12],
             namespace=lake.namespace,
         )
@@ -61,9 +61,9 @@ def build_publish_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
     ) -> dg.MaterializeResult:
         from lakehouse.national import national_marts  # see `_publish`
 
-        year = year_of(context)
-        marts = national_marts(open_catalog(lake.settings()), year, lake.namespace)
-        folder = pipeline.out_path / "national" / year
+        school_year = year_of(context)
+        marts = national_marts(open_catalog(lake.settings()), school_year, lake.namespace)
+        folder = pipeline.out_path / "national" / school_year
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in marts.items():
             frame.to_csv(folder / f"{name}.csv", index=False)

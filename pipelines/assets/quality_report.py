@@ -29,10 +29,10 @@ def build_quality_report_assets(partitions: dg.PartitionsDefinition) -> list[dg.
         # imported when the report is written, not when the definitions load (jinja2, the LMS client)
         from reports.data_quality import write_report
 
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
             path, data = write_report(
-                con, pipeline.out_path, year, cov=delivery_coverage, season=season_clock(year)
+                con, pipeline.out_path, school_year, cov=delivery_coverage, season=season_clock(school_year)
             )
         totals = data.totals
         return dg.MaterializeResult(

@@ -93,11 +93,13 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.multi_asset(name="reconcile_findings", specs=specs, partitions_def=partitions, can_subset=False)
     def _findings(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         iset = load_indicator_set(pipeline.indicator_set)
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
+            scored = con.execute(
+                "SELECT * FROM score_indicators__scored WHERE school_year = ?", [school_year]
+            ).df()
             selfs = con.execute(
-                "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [year]
+                "SELECT * EXCLUDE (note) FROM raw_self_assessment WHERE school_year = ?", [school_year]
             ).df()
             sp = rc.self_points(selfs, iset, no_evidence_layouts())
             final = rc.final_values(scored, sp, iset)
@@ -105,12 +107,12 @@ def _findings_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
             comp = rc.computed_scores(final, iset)  # an empty year still writes its (empty) tables
             own = rc.self_scores(final, iset)
             con.execute(FINDINGS_DDL)
-            replace_year(con, "rec_findings", found, year)
-            replace_year(con, "score_indicators__final", final, year)
-            replace_year(con, "score_schools__final", comp, year)
-            replace_year(con, "score_schools__self", own, year)
+            replace_year(con, "rec_findings", found, school_year)
+            replace_year(con, "score_indicators__final", final, school_year)
+            replace_year(con, "score_schools__final", comp, school_year)
+            replace_year(con, "score_schools__self", own, school_year)
         by = found["finding"].value_counts().to_dict() if len(found) else {}
-        context.log.info(f"reconcile {year}: {len(final)} values, {len(found)} findings {by}")
+        context.log.info(f"reconcile {school_year}: {len(final)} values, {len(found)} findings {by}")
         yield dg.MaterializeResult(asset_key="score_indicators__final", metadata={"rows": len(final)})
         yield dg.MaterializeResult(asset_key="score_schools__final", metadata={"schools": len(comp)})
         yield dg.MaterializeResult(asset_key="score_schools__self", metadata={"schools": len(own)})
@@ -164,29 +166,31 @@ def _decisions_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
     )
     def _decisions(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig):
         iset = load_indicator_set(pipeline.indicator_set)
-        year = year_of(context)
-        files = dec.find_decision_files(pipeline.inbox_path, year)
+        school_year = year_of(context)
+        files = dec.find_decision_files(pipeline.inbox_path, school_year)
         raw = dec.read_decision_files(files, pipeline.inbox_path)
         with warehouse.connect() as con:
             con.execute(FINDINGS_DDL)
             con.execute(DECISIONS_DDL)
             con.execute(REJECTS_DDL)
-            found = con.execute("SELECT * FROM rec_findings WHERE school_year = ?", [year]).df()
-            final = con.execute("SELECT * FROM score_indicators__final WHERE school_year = ?", [year]).df()
-            stored = con.execute("SELECT * FROM review_decisions WHERE school_year = ?", [year]).df()
-            valid, rejects = dec.validate_decisions(raw, found, iset, year)
+            found = con.execute("SELECT * FROM rec_findings WHERE school_year = ?", [school_year]).df()
+            final = con.execute(
+                "SELECT * FROM score_indicators__final WHERE school_year = ?", [school_year]
+            ).df()
+            stored = con.execute("SELECT * FROM review_decisions WHERE school_year = ?", [school_year]).df()
+            valid, rejects = dec.validate_decisions(raw, found, iset, school_year)
             merged = dec.merge_decisions(stored, valid)
-            replace_year(con, "review_decisions", merged.reindex(columns=dec.STORED_COLUMNS), year)
-            replace_year(con, "review_decisions__rejected", rejects, year)
+            replace_year(con, "review_decisions", merged.reindex(columns=dec.STORED_COLUMNS), school_year)
+            replace_year(con, "review_decisions__rejected", rejects, school_year)
             states = dec.decision_states(merged, found)
             prop = rc.proposed_values(final, found, states, iset) if len(final) else pd.DataFrame()
             pscores = rc.proposed_scores(prop, iset) if len(prop) else pd.DataFrame()
             if len(prop):
-                replace_year(con, "score_indicators__proposed", prop, year)
-                replace_year(con, "score_schools__proposed", pscores, year)
+                replace_year(con, "score_indicators__proposed", prop, school_year)
+                replace_year(con, "score_schools__proposed", pscores, school_year)
         counts = states["state"].value_counts().to_dict() if len(states) else {}
         context.log.info(
-            f"decisions {year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
+            f"decisions {school_year}: files={len(files)} rows={len(raw)} valid={len(valid)} "
             f"rejected={len(rejects)} states={counts}"
         )
         for line in dec.reject_lines(rejects):  # read by the reviewer on the console: Vietnamese

@@ -33,10 +33,10 @@ def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         pipeline: PipelineConfig,
     ) -> dg.MaterializeResult:
-        year = year_of(context)
-        folder = pipeline.out_path / "schools" / year
+        school_year = year_of(context)
+        folder = pipeline.out_path / "schools" / school_year
         with warehouse.connect() as con:
-            inputs = read_pack_inputs(con, year, get_settings().code_mapping)
+            inputs = read_pack_inputs(con, school_year, get_settings().code_mapping)
             codes = write_school_packs(folder, review_data.data, delivery_coverage, inputs, con)
         return dg.MaterializeResult(
             metadata={
@@ -66,12 +66,12 @@ def _season_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         pipeline: PipelineConfig,
     ) -> dg.MaterializeResult:
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            clock = season_clock(year)
-            entities, schools, deadlines, today = collect_status(con, year, clock, delivery_coverage)
-            store(con, year, schools)
-        path = write_csv(pipeline.out_path / f"season_status_{year}.csv", entities, schools)
+            clock = season_clock(school_year)
+            entities, schools, deadlines, today = collect_status(con, school_year, clock, delivery_coverage)
+            store(con, school_year, schools)
+        path = write_csv(pipeline.out_path / f"season_status_{school_year}.csv", entities, schools)
         at_risk = schools.loc[schools["at_risk"], "school_code"].tolist()
         return dg.MaterializeResult(
             metadata={

@@ -52,11 +52,13 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
         iset = load_indicator_set(pipeline.indicator_set)
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            values = con.execute("SELECT * FROM mart_indicator_values WHERE school_year = ?", [year]).df()
+            values = con.execute(
+                "SELECT * FROM mart_indicator_values WHERE school_year = ?", [school_year]
+            ).df()
             scored = score_values(values, iset)
-            replace_year(con, "score_indicators__scored", scored, year)
+            replace_year(con, "score_indicators__scored", scored, school_year)
         return dg.MaterializeResult(metadata={"rows": len(scored), "indicator_set": iset.id})
 
     @dg.asset(
@@ -71,11 +73,13 @@ def build_scoring_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsD
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineConfig
     ) -> dg.MaterializeResult:
         iset = load_indicator_set(pipeline.indicator_set)
-        year = year_of(context)
+        school_year = year_of(context)
         with warehouse.connect() as con:
-            scored = con.execute("SELECT * FROM score_indicators__scored WHERE school_year = ?", [year]).df()
+            scored = con.execute(
+                "SELECT * FROM score_indicators__scored WHERE school_year = ?", [school_year]
+            ).df()
             scores = school_scores(scored, iset)
-            replace_year(con, "score_schools__scored", scores, year)
+            replace_year(con, "score_schools__scored", scores, school_year)
         levels = scores["level"].value_counts().sort_index()
         return dg.MaterializeResult(
             metadata={"schools": len(scores), **{f"schools_level_{k}": int(v) for k, v in levels.items()}}

@@ -75,7 +75,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         }
     )
     scores = pd.DataFrame({"school_code": ["A", "B"], "level": [1, 1]})
-    docs = run_published_suite(scored, scores, out / "data_docs" / Y, year=Y).docs_index
+    docs = run_published_suite(scored, scores, out / "data_docs" / Y, school_year=Y).docs_index
     assert docs is not None
     return {"reviewer": reviewer, "quality": quality, "docs": docs}
 

@@ -53,13 +53,13 @@ def test_every_real_file_matches_its_expected_reading(real: Path) -> None:
 
 
 def test_real_files_replace_the_contract_files(real: Path) -> None:
-    for year in YEARS:
-        vn = real / year / "08000001"
+    for school_year in YEARS:
+        vn = real / school_year / "08000001"
         assert not (vn / "TT27_CK1.xlsx").exists() and (vn / "so_diem_tong_ket_khoi_khoi_4.xls").is_file()
         assert not (vn / "CSDL_HocSinh.xls").exists() and (vn / "DanhSachHocSinh_SoGD.xlsx").is_file()
-        misa = real / year / "08000004"
+        misa = real / school_year / "08000004"
         assert not (misa / "BangDiem_HK1.xlsx").exists() and (misa / "BangDiem_6A_HK1.xlsx").is_file()
-        assert (real / year / "province" / "DanhSachCBGVNV_ToanTinh.xlsx").is_file()
+        assert (real / school_year / "province" / "DanhSachCBGVNV_ToanTinh.xlsx").is_file()
 
 
 def test_key_synonym_share_of_gradebook_sheets(real: Path) -> None:
@@ -86,9 +86,9 @@ def test_vnedu_ck1_book_holds_the_plan_marks(real: Path) -> None:
     assign_formats(schools, "small")
     ids = IdCounter(preset.province_code)
     opts = RE.RealOptions(1.0, 0.1)
-    for year in YEARS:
+    for school_year in YEARS:
         for sch in schools:
-            plan = build_year(sch, year, ids, small=True)
+            plan = build_year(sch, school_year, ids, small=True)
             RE.prepare_plan(opts, 7, plan)
             if sch.platform != "vnedu" or not any(c.grade <= 5 for c in plan.classes):
                 continue
@@ -96,7 +96,11 @@ def test_vnedu_ck1_book_holds_the_plan_marks(real: Path) -> None:
             checked = 0
             for g in sorted({c.grade for c in plan.classes if c.grade <= 5}):
                 exp = read_expected(
-                    real / RE.EXPECTED_DIR / year / sch.code / f"so_diem_tong_ket_khoi_khoi_{g}.xls.json"
+                    real
+                    / RE.EXPECTED_DIR
+                    / school_year
+                    / sch.code
+                    / f"so_diem_tong_ket_khoi_khoi_{g}.xls.json"
                 )
                 assert exp.structure == "R2"
                 for sheet in exp.sheets:
@@ -143,10 +147,14 @@ def test_every_preset_defaults_to_real_exports(tmp_path: Path) -> None:
     assert (vn / "so_diem_tong_ket_khoi_khoi_4.xls").is_file() and not (vn / "TT27_CK1.xlsx").exists()
     assert (tmp_path / YEARS[1] / "08000003" / "CSDL_HocSinh.xls").is_file()  # not a real school
     inbox = Path(__file__).resolve().parents[2] / "sample_exports" / "inbox" / "_truth"
-    year = YEARS[1]
+    school_year = YEARS[1]
     for name in TRUTH:
-        mine = [r for r in (tmp_path / "_truth" / name).read_text(encoding="utf-8").splitlines() if year in r]
-        theirs = [r for r in (inbox / name).read_text(encoding="utf-8").splitlines() if year in r]
+        mine = [
+            r
+            for r in (tmp_path / "_truth" / name).read_text(encoding="utf-8").splitlines()
+            if school_year in r
+        ]
+        theirs = [r for r in (inbox / name).read_text(encoding="utf-8").splitlines() if school_year in r]
         assert mine and mine == theirs, name
 
 
@@ -188,11 +196,11 @@ def test_replacing_files_hold_the_plan_records(real: Path) -> None:
     ids = IdCounter(preset.province_code)
     opts = RE.RealOptions(1.0, 0.1)
     counts = {"R4": 0, "R6": 0, "R7": 0}
-    for year in YEARS:
+    for school_year in YEARS:
         for sch in schools:
-            plan = build_year(sch, year, ids, small=True)
+            plan = build_year(sch, school_year, ids, small=True)
             RE.prepare_plan(opts, 7, plan)
-            folder = real / RE.EXPECTED_DIR / year / sch.code
+            folder = real / RE.EXPECTED_DIR / school_year / sch.code
             by_moet = {s.moet_id: (i, s) for i, s in enumerate(plan.students)}
             for e in sorted(folder.glob("*.json")):
                 exp = read_expected(e)
@@ -239,16 +247,18 @@ def test_key_header_spelling_does_not_change_2_3_3(tmp_path: Path) -> None:
 
     from tests.integration.truth_compare import run_years
 
-    year = "2024-2025"
+    school_year = "2024-2025"
     inbox = tmp_path / "inbox"
-    generate("small", 7, [year], inbox, 1.0, real=RE.RealOptions(0.0, 0.1))
-    _, out = run_years(inbox, tmp_path, [year])
-    got = pd.read_csv(out / f"indicator_values_{year}.csv", dtype={"school_code": str, "criterion_code": str})
+    generate("small", 7, [school_year], inbox, 1.0, real=RE.RealOptions(0.0, 0.1))
+    _, out = run_years(inbox, tmp_path, [school_year])
+    got = pd.read_csv(
+        out / f"indicator_values_{school_year}.csv", dtype={"school_code": str, "criterion_code": str}
+    )
     truth = pd.read_csv(
         inbox / "_truth" / "indicator_values.csv", dtype={"school_code": str, "criterion_code": str}
     )
     got = got[got["criterion_code"] == "2.3.3"].set_index("school_code")["value"].sort_index()
-    want = truth[(truth["criterion_code"] == "2.3.3") & (truth["school_year"] == year)]
+    want = truth[(truth["criterion_code"] == "2.3.3") & (truth["school_year"] == school_year)]
     want = want.set_index("school_code")["value"].sort_index()
     assert len(got) == 5
     pd.testing.assert_series_equal(got, want, check_names=False, atol=1e-6)

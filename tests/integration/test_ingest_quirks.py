@@ -35,12 +35,12 @@ ROOM_HDR = [
 ]
 
 
-def room_rows(n: int, header: list[str] = ROOM_HDR, year: str = Y) -> list[list]:
+def room_rows(n: int, header: list[str] = ROOM_HDR, school_year: str = Y) -> list[list]:
     body = [
         [i, f"P{i:02d}", f"Phòng {i}", "Phòng Tin học", "x", "x", 20 + i, 18 + i] for i in range(1, n + 1)
     ]
     return [
-        *B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", f"Năm học: {year}"),
+        *B.title("TRƯỜNG THCS A", "DANH SÁCH PHÒNG HỌC, PHÒNG CHỨC NĂNG", f"Năm học: {school_year}"),
         header,
         *body,
         *B.footer(n),
@@ -131,7 +131,7 @@ def test_xlsx_with_too_small_dimension_reads_every_row(tmp_path: Path) -> None:
 def test_folder_mismatch_is_a_warning_and_the_file_year_wins(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     rel = f"{Y}/{S}/phong_nam_cu.xlsx"
-    B.write_xlsx(inbox / rel, {"Phong": room_rows(4, year="2023-2024")})
+    B.write_xlsx(inbox / rel, {"Phong": room_rows(4, school_year="2023-2024")})
     con = ingest(inbox)
     assert manifest_row(con, rel)["status"] == "loaded"
     assert con.execute("SELECT DISTINCT school_year FROM raw_facility").fetchall() == [("2023-2024",)]

@@ -89,7 +89,7 @@ def test_raw_and_published_suites(tmp_path: Path) -> None:
     assert "Điểm không vượt điểm tối đa" in html and "Không đạt" in html
     assert "http" not in html and "<script" not in html and "<link" not in html
     # another school year gets its own page; the first one stays
-    other = run_published_suite(scored, scores, docs.parent / "2023-2024", year="2023-2024")
+    other = run_published_suite(scored, scores, docs.parent / "2023-2024", school_year="2023-2024")
     assert other.docs_index == docs.parent / "2023-2024" / "index.html" and (docs / "index.html").is_file()
     years = (docs.parent / "index.html").read_text(encoding="utf-8")
     assert 'href="2023-2024/index.html"' in years and f'href="{Y}/index.html"' in years

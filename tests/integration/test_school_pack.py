@@ -42,11 +42,11 @@ def _sheet(path: Path, name: str) -> list[dict]:
 
 
 def test_a_pack_for_every_school_and_year(out: Path) -> None:
-    for year in YEARS:
+    for school_year in YEARS:
         for code in SCHOOLS:
             for ext in ("xlsx", "html"):
-                assert (out / "schools" / year / f"{code}.{ext}").is_file(), (year, code, ext)
-        wb = openpyxl.load_workbook(out / "schools" / year / f"{SCHOOLS[0]}.xlsx", read_only=True)
+                assert (out / "schools" / school_year / f"{code}.{ext}").is_file(), (school_year, code, ext)
+        wb = openpyxl.load_workbook(out / "schools" / school_year / f"{SCHOOLS[0]}.xlsx", read_only=True)
         assert wb.sheetnames[:4] == ["Tổng quan", "Việc cần làm", "Tiêu chí", "Phát hiện"]
 
 
@@ -118,14 +118,14 @@ def test_first_year_says_there_is_no_previous_year(out: Path) -> None:
 
 def test_packs_carry_no_personal_data_nor_other_schools(out: Path) -> None:
     people = _people()
-    for year in YEARS:
+    for school_year in YEARS:
         for code in SCHOOLS:
             others = [c for c in SCHOOLS if c != code]
             for ext in ("xlsx", "html"):
-                text = _text_of(out / "schools" / year / f"{code}.{ext}")
-                assert not _leaks(text, people), (year, code, ext)
+                text = _text_of(out / "schools" / school_year / f"{code}.{ext}")
+                assert not _leaks(text, people), (school_year, code, ext)
                 found = [c for c in others if re.search(rf"(?<!\d){c}(?!\d)", text)]
-                assert not found, (year, code, ext, found)
+                assert not found, (school_year, code, ext, found)
 
 
 #: Columns that identify a pupil without being personal data by the entity files (the MOET id).

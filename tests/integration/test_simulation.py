@@ -92,7 +92,7 @@ def test_three_provinces_through_the_run_queue(tmp_path: Path, pg_uri: str) -> N
         result = sim.Simulation(runs=runs, wall_seconds=max(r.end for r in runs) - min(r.start for r in runs))
         print("\n".join(sim.report_lines(result)))
         assert [r.status for r in runs] == ["SUCCESS"] * len(runs), (home / "daemon.log").read_text()[-3000:]
-        assert sorted((r.province, r.year) for r in runs) == sorted(
+        assert sorted((r.province, r.school_year) for r in runs) == sorted(
             [(first, OLD), *((c, YEAR) for c in codes)]
         )
         assert result.overlapping(same_province=False), (
@@ -162,8 +162,8 @@ def test_three_provinces_through_the_run_queue(tmp_path: Path, pg_uri: str) -> N
         province_code=first,
         ingest_settle_seconds=0,
     )
-    for year in (OLD, YEAR):
-        assert run_pipeline(one.model_copy(update={"school_year": year}), make_console(), force=True)
+    for school_year in (OLD, YEAR):
+        assert run_pipeline(one.model_copy(update={"school_year": school_year}), make_console(), force=True)
     single = sim.province_tables(one, first, YEAR)
     multi = sim.province_tables(settings.for_province(first), first, YEAR)
     for name in TABLES:

@@ -57,9 +57,9 @@ def test_misnamed_year_folder_is_reported_not_read(tmp_path: Path) -> None:
     `unexpected_folder`, never read (they would count in whatever year their content names, twice)."""
     write_rooms(tmp_path / YEAR / "08000001" / "PhongHoc.xlsx", "08000001", ROOMS["08000001"])
     write_rooms(tmp_path / "2024_2025" / "08000001" / "PhongHoc.xlsx", "08000001", ROOMS["08000001"])
-    for year in (None, YEAR):  # walked for every year, and for one
+    for school_year in (None, YEAR):  # walked for every year, and for one
         con = raw_store.connect(":memory:")
-        ingest_inbox(con, tmp_path, year=year, hash_key="k")
+        ingest_inbox(con, tmp_path, school_year=school_year, hash_key="k")
         assert con.execute("SELECT count(*) FROM raw_facility").fetchone()[0] == len(ROOMS["08000001"])
         status, code, reason = con.execute(
             "SELECT status, reason_code, reason FROM ingest_manifest WHERE "

@@ -28,10 +28,10 @@ POINTS_TOLERANCE = 0.011
 def run_years(inbox: Path, workdir: Path, years: Iterable[str]) -> tuple[Path, Path]:
     """Run the whole pipeline for each year of `inbox` into `workdir`; returns (warehouse, out dir)."""
     warehouse, out = workdir / "wh.duckdb", workdir / "out"
-    for year in years:
-        settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=year)
+    for school_year in years:
+        settings = get_settings(inbox=inbox, warehouse=warehouse, out=out, school_year=school_year)
         outcome = run_pipeline(settings, force=True)
-        assert outcome, f"pipeline run for {year} ended {outcome.status}"
+        assert outcome, f"pipeline run for {school_year} ended {outcome.status}"
     return warehouse, out
 
 
@@ -83,10 +83,10 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
     truth_all = pd.read_csv(truth_dir / "indicator_values.csv", dtype=str, keep_default_na=False)
     res = ValuesComparison()
     schools: set[str] = set()
-    for year in years:
+    for school_year in years:
         res.years += 1
-        truth = truth_all[truth_all.school_year == year]
-        got = pd.read_csv(out / f"indicator_values_{year}.csv", dtype=str, keep_default_na=False)
+        truth = truth_all[truth_all.school_year == school_year]
+        got = pd.read_csv(out / f"indicator_values_{school_year}.csv", dtype=str, keep_default_na=False)
         merged = truth.merge(got, on=KEYS, how="outer", suffixes=("_truth", "_got"), indicator=True)
         for _, r in merged[merged["_merge"] != "both"].iterrows():
             res.unmatched.append(
@@ -107,7 +107,14 @@ def compare_values(truth_dir: Path, out: Path, years: Iterable[str]) -> ValuesCo
                 res.cells += 1
                 if not _same(r[f"{col}_truth"], r[f"{col}_got"]):
                     res.mismatches.append(
-                        (year, r.school_code, r.criterion_code, col, r[f"{col}_truth"], r[f"{col}_got"])
+                        (
+                            school_year,
+                            r.school_code,
+                            r.criterion_code,
+                            col,
+                            r[f"{col}_truth"],
+                            r[f"{col}_got"],
+                        )
                     )
     res.schools = len(schools)
     return res

@@ -129,8 +129,10 @@ def test_published_columns_of_a_fixture_run(name: str, template_db: Path, tmp_pa
         case = next(case for m, case in _cases() if m == "stg_csdl__schools")
         _load_inputs(con, case)
         path = SQL_ROOT / "publish" / f"{name}.sql"
-        year = con.execute("SELECT min(school_year) FROM raw_school").fetchone()
-        cur = con.execute(path.read_text(encoding="utf-8"), {"school_year": year[0] if year else "2024-2025"})
+        school_year = con.execute("SELECT min(school_year) FROM raw_school").fetchone()
+        cur = con.execute(
+            path.read_text(encoding="utf-8"), {"school_year": school_year[0] if school_year else "2024-2025"}
+        )
         have = [(str(d[0]), str(d[1]).lower()) for d in cur.description or []]
     finally:
         con.close()

@@ -87,9 +87,9 @@ def _how(
     con: duckdb.DuckDBPyConnection,
     models: dict[str, SqlModel],
     selected: list[str] | None = None,
-    year: str | None = YEAR,
+    school_year: str | None = YEAR,
 ) -> dict[str, str]:
-    return {b.name: b.how for b in build_models(con, models, selected, year)}
+    return {b.name: b.how for b in build_models(con, models, selected, school_year)}
 
 
 def test_a_build_of_the_year_records_it_and_a_change_rebuilds_the_year(
@@ -105,12 +105,12 @@ def test_a_build_of_the_year_records_it_and_a_change_rebuilds_the_year(
     con.execute("DELETE FROM raw_grade_entry WHERE student_key = 'k2'")
     changed = _how(con, models)
     assert changed["int_counted__gradebook"] == "year" and changed[MART] == "year"
-    assert _how(con, models, year="2023-2024")[MART] == "year"  # a year never built here
-    assert _how(con, models, year="2023-2024")[MART] == "skipped"
+    assert _how(con, models, school_year="2023-2024")[MART] == "year"  # a year never built here
+    assert _how(con, models, school_year="2023-2024")[MART] == "skipped"
     edited = {**models, MART: dataclasses.replace(models[MART], sql=models[MART].sql + "\n-- edited\n")}
     assert _how(con, edited)[MART] == "table"  # other SQL: its other years were built with the old one
-    assert _how(con, edited, year="2023-2024")[MART] == "year"
-    _how(con, models, year=None)  # a build without a year forgets every recorded fingerprint
+    assert _how(con, edited, school_year="2023-2024")[MART] == "year"
+    _how(con, models, school_year=None)  # a build without a year forgets every recorded fingerprint
     assert _how(con, models)[MART] == "table"
     con.execute(f"DROP TABLE {MART}")  # a model gone: built whole whatever the fingerprint
     assert _how(con, models)[MART] == "table"

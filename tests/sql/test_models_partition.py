@@ -56,21 +56,23 @@ def two_years(template_db: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con.close()
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, year: str) -> list[str]:
+def _rows(con: duckdb.DuckDBPyConnection, name: str, school_year: str) -> list[str]:
     """A model's rows of a year, as sorted text (a multiset)."""
     return sorted(
-        map(repr, con.execute(f"SELECT * FROM {name} WHERE {PARTITION_COLUMN} = ?", [year]).fetchall())
+        map(repr, con.execute(f"SELECT * FROM {name} WHERE {PARTITION_COLUMN} = ?", [school_year]).fetchall())
     )
 
 
-def _change_year(con: duckdb.DuckDBPyConnection, year: str) -> None:
+def _change_year(con: duckdb.DuckDBPyConnection, school_year: str) -> None:
     """Drop every third source row of the year and move every fifth mark: a year's run with changed files."""
     for table in _source_tables(con):
-        con.execute(f"DELETE FROM {table} WHERE {PARTITION_COLUMN} = ? AND source_row % 3 = 0", [year])
-    con.execute("DELETE FROM ingest_manifest WHERE delivery_year = ? AND hash(source_file) % 3 = 0", [year])
+        con.execute(f"DELETE FROM {table} WHERE {PARTITION_COLUMN} = ? AND source_row % 3 = 0", [school_year])
+    con.execute(
+        "DELETE FROM ingest_manifest WHERE delivery_year = ? AND hash(source_file) % 3 = 0", [school_year]
+    )
     con.execute(
         "UPDATE raw_grade_entry SET value_num = value_num / 2 WHERE school_year = ? AND source_row % 5 = 1",
-        [year],
+        [school_year],
     )
 
 

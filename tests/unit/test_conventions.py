@@ -59,3 +59,35 @@ def test_no_machine_paths_in_tracked_files() -> None:
             if marker in text and f != "tests/unit/test_conventions.py":
                 bad.append(f"{f}: {marker}")
     assert not bad, bad
+
+
+#: the packages whose Python says `school_year` for a school year (sample_exports' generator is test tooling)
+SCHOOL_YEAR_PACKAGES = [p for p in PACKAGES if p != "sample_exports"]
+
+
+def bare_year_uses(tree: ast.AST) -> list[int]:
+    """Lines where a name, parameter, keyword or field is called `year` (a date's `.year` is fine)."""
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            (isinstance(node, ast.Name) and node.id == "year")
+            or (isinstance(node, ast.arg) and node.arg == "year")
+            or (isinstance(node, ast.keyword) and node.arg == "year")
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_school_year_has_one_name() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for pkg in SCHOOL_YEAR_PACKAGES
+        for path in sorted((ROOT / pkg).rglob("*.py"))
+        for line in bare_year_uses(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not found, "say `school_year`, not `year` (docs/conventions.md): " + ", ".join(found)
+
+
+def test_the_school_year_check_sees_each_kind_of_use() -> None:
+    planted = "def f(year):\n    return g(year=year)\n\nclass C:\n    year: str\n\nd.year\n"
+    assert sorted(bare_year_uses(ast.parse(planted))) == [1, 2, 2, 5]

@@ -139,7 +139,7 @@ def test_the_ui_default_asset_job_runs_like_the_school_year_job(defs: dg.Definit
     from pipelines.definitions import RUN_TAGS, UI_ASSET_JOB
 
     ui = defs.resolve_implicit_global_asset_job_def()
-    year = defs.resolve_job_def(YEAR_JOB)
+    school_year = defs.resolve_job_def(YEAR_JOB)
     assert ui.name == UI_ASSET_JOB
-    assert ui.executor_def.name == "in_process" and ui.tags == year.tags == RUN_TAGS
-    assert set(ui.asset_layer.executable_asset_keys) == set(year.asset_layer.executable_asset_keys)
+    assert ui.executor_def.name == "in_process" and ui.tags == school_year.tags == RUN_TAGS
+    assert set(ui.asset_layer.executable_asset_keys) == set(school_year.asset_layer.executable_asset_keys)

@@ -17,7 +17,7 @@ YEAR = "2024-2025"
 _YEAR_DIR = re.compile(r"^\d{4}-\d{4}$")
 
 
-def _rglob_walk(inbox: Path, year: str | None) -> list[str]:
+def _rglob_walk(inbox: Path, school_year: str | None) -> list[str]:
     """The walk as the connector did it before (reference)."""
     files = []
     for p in inbox.rglob("*"):
@@ -27,7 +27,7 @@ def _rglob_walk(inbox: Path, year: str | None) -> list[str]:
         if p.is_dir():
             continue
         y = rel.parts[0] if _YEAR_DIR.match(rel.parts[0]) else None
-        if year and y and y != year:
+        if school_year and y and y != school_year:
             continue
         files.append(p)
     order = sorted(
@@ -63,6 +63,6 @@ def test_walk_lists_what_the_rglob_walk_listed(tmp_path: Path) -> None:
     (inbox / YEAR / "08000001" / "gone.csv").symlink_to(tmp_path / "missing.csv")
     (inbox / YEAR / "08000001" / "alias.csv").symlink_to(inbox / YEAR / "08000001" / "a.csv")
     os.mkfifo(inbox / YEAR / "08000001" / "pipe.csv")
-    for year in (YEAR, "2023-2024", None):
-        assert walk_inbox(inbox, year) == _rglob_walk(inbox, year), year
+    for school_year in (YEAR, "2023-2024", None):
+        assert walk_inbox(inbox, school_year) == _rglob_walk(inbox, school_year), school_year
     assert f"{YEAR}/08000001/pipe.csv" in walk_inbox(inbox, YEAR)

@@ -34,10 +34,10 @@ HDR = [
 
 
 def _sheet(
-    name: str, rows: list[list], title_subject: str | None, offset: int = 0, year: str = "2024-2025"
+    name: str, rows: list[list], title_subject: str | None, offset: int = 0, school_year: str = "2024-2025"
 ) -> Grid:
     subj = f" - Môn học: {title_subject}" if title_subject else ""
-    title = [["BẢNG ĐIỂM MÔN HỌC"], [f"Lớp: 6A{subj} - Học kỳ: I - Năm học: {year}"]]
+    title = [["BẢNG ĐIỂM MÔN HỌC"], [f"Lớp: 6A{subj} - Học kỳ: I - Năm học: {school_year}"]]
     body = [[None] * offset + r for r in [*title, HDR, *rows, ["Giáo viên bộ môn"]]]
     return to_grid(body, name)
 
@@ -97,7 +97,7 @@ def test_grouped_tt22_equals_per_sheet() -> None:
         _sheet("TOAN", _rows(0), "Toán"),
         _sheet("VAN", _rows(1), None),  # subject from the sheet name
         _sheet("NN1", _rows(2), "Tiếng Anh", offset=2),  # columns elsewhere: same group, other letters
-        _sheet("XYZ", _rows(3), None, year="2023-2024"),  # unknown subject, folder-year mismatch
+        _sheet("XYZ", _rows(3), None, school_year="2023-2024"),  # unknown subject, folder-year mismatch
         _sheet("TIN", _rows(4), "Tin học"),
     ]
     ctx = ParseContext(

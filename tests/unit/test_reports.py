@@ -42,7 +42,7 @@ def review_data(states: pd.DataFrame | None = None) -> ReviewData:
     st = dec.decision_states(states, found) if states is not None else pd.DataFrame()
     prop = rc.proposed_values(final, found, st if len(st) else None, iset)
     return ReviewData(
-        year=Y,
+        school_year=Y,
         iset=iset,
         schools=schools,
         final=final,
@@ -229,8 +229,8 @@ def test_export_assets_of_one_run_read_the_review_data_once(tmp_path: Path, monk
 
     calls: list[str] = []
 
-    def fake_load(con, year, iset, code_mapping=None, groups=()):
-        calls.append(year)  # the warehouse is empty: serve the small data
+    def fake_load(con, school_year, iset, code_mapping=None, groups=()):
+        calls.append(school_year)  # the warehouse is empty: serve the small data
         data = review_data()
         table, summary, factors = thi_dua_frames(data)
         return Review(data, table, summary, factors, data.final)

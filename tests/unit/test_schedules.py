@@ -47,17 +47,17 @@ def test_year_boundary_is_read_in_vietnam_time() -> None:
 
 
 @pytest.mark.parametrize(
-    ("when", "year"),
+    ("when", "school_year"),
     [
         (dt.datetime(2025, 7, 31, 1, 0, tzinfo=ICT), "2024-2025"),
         (dt.datetime(2025, 8, 1, 1, 0, tzinfo=ICT), "2025-2026"),
     ],
 )
-def test_evaluating_the_schedule_requests_that_years_partition(when: dt.datetime, year: str) -> None:
+def test_evaluating_the_schedule_requests_that_years_partition(when: dt.datetime, school_year: str) -> None:
     schedule = build_nightly_schedule("job", KEYS)
     request = schedule(build_schedule_context(when))  # direct invocation runs the schedule function
     assert isinstance(request, dg.RunRequest)
-    assert request.partition_key == year
+    assert request.partition_key == school_year
     assert request.tags["cds/trigger"] == "schedule"
 
 

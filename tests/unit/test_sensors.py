@@ -129,9 +129,9 @@ def test_snapshot_sees_exactly_the_files_the_connector_reads(tmp_path: Path) -> 
         "misc/notes.txt",
     ]:
         _drop(inbox, rel)
-    for year in (YEAR, None):
-        expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, year)}
-        assert set(inbox_state.snapshot(inbox, year)) == expected
+    for school_year in (YEAR, None):
+        expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, school_year)}
+        assert set(inbox_state.snapshot(inbox, school_year)) == expected
 
 
 def test_sensor_ignores_year_folders_that_are_not_partitions(tmp_path: Path) -> None:
@@ -150,9 +150,9 @@ def test_snapshot_treats_links_like_the_connector(tmp_path: Path) -> None:
     (inbox / YEAR / "08000003").symlink_to(inbox / YEAR / "08000001", target_is_directory=True)
     (inbox / YEAR / "08000001" / "gone.csv").symlink_to(tmp_path / "missing.csv")
     (inbox / YEAR / "08000001" / "alias.csv").symlink_to(inbox / YEAR / "08000001" / "a.csv")
-    for year in (YEAR, "2023-2024", None):
-        expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, year)}
-        snap = inbox_state.snapshot(inbox, year)
+    for school_year in (YEAR, "2023-2024", None):
+        expected = {p.relative_to(inbox).as_posix() for p in iter_inbox(inbox, school_year)}
+        snap = inbox_state.snapshot(inbox, school_year)
         assert set(snap) == expected
     snap = inbox_state.snapshot(inbox, YEAR)
     assert snap[f"{YEAR}/08000001/gone.csv"] == (-1, -1)
