@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from connectors.filedrop.files import sha256_of
 from warehouse.tables import OPS_EXPORT_FILES_DDL
 
 _REPORTS = Path(__file__).resolve().parent
@@ -81,9 +82,9 @@ def fingerprint(*parts: Any) -> str:
 
 
 def file_sha(path: Path) -> str | None:
-    """SHA-256 of a file's bytes, or None when there is no such file."""
+    """SHA-256 of a file's bytes (the file drop's one hash of a file), or None when there is no such file."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path)
     except FileNotFoundError:
         return None
 
