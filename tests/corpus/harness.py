@@ -31,6 +31,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "sample_exports" / "inbox"
 YEAR = "2024-2025"
 TEST_HASH_KEY = "corpus-test-key-0123456789abcdef"
+# The calendar day child runs read the season at: fixed when the test session starts, so that two runs
+# compared by a test agree on "today" (and on the days left) even when the session crosses midnight.
+SESSION_DAY = dt.date.today().isoformat()
 #: A small good inbox: the registry, two schools' room lists, one school's students and staff.
 GOOD_FILES = (
     "province/DanhSachTruong.xlsx",
@@ -93,6 +96,7 @@ def child_env(**extra: str) -> dict[str, str]:
             "CDS_MODE": "development",
             "PYTHONIOENCODING": "utf-8",
             "CDS_INGEST_SETTLE_SECONDS": "0",
+            "CDS_SEASON_TODAY": SESSION_DAY,
             "DAGSTER_HOME": env.get("DAGSTER_HOME", ""),
             **extra,
         }
