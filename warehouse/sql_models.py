@@ -18,12 +18,22 @@ only that year of such a table (its rows of the year deleted and the year's resu
 run's transaction) and skips it when the year's fingerprint (its SQL and the year's rows of its inputs,
 see `Fingerprints`) equals the one recorded by the last build; the other years' rows are left as they
 are. Other tables are rebuilt whole; views are always re-created (a view costs nothing to create).
+
+Reading a model's dependencies parses its SQL (sqlglot, about 15 ms a model), and every process that loads
+the Dagster definitions does it for every model and audit: each queued run, the daemon, the CLI. So the
+tables each SQL text reads are remembered in `dbt_like_sql/target/referenced_tables.json` (like dbt's
+partial parsing in its `target/` folder), keyed by the text's SHA-256 and the sqlglot version: a changed
+file or a new sqlglot is parsed again, and a folder that cannot be written only costs the parse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import json
+import logging
+import os
 import re
 import time
 from collections import defaultdict
@@ -42,6 +52,8 @@ LAYERS = ("staging", "intermediate", "marts")
 _HEADER = re.compile(r"^\s*--", re.MULTILINE)
 _GRAIN_KEYS = re.compile(r"^([a-z_][a-z0-9_]*(?:\s*,\s*[a-z_][a-z0-9_]*)*)\s*(?:\(.*\))?$")
 PARTITION_COLUMN = "school_year"
+READS_CACHE = SQL_ROOT / "target" / "referenced_tables.json"
+log = logging.getLogger(__name__)
 _COLUMN = re.compile(r"^--\s*column\s*:\s*([a-z_][a-z0-9_]*)\s*(?:\(([^)]*)\))?\s*:\s*(.+)$", re.IGNORECASE)
 
 
@@ -192,14 +204,68 @@ def _partition(text: str, path: Path, grain_keys: tuple[str, ...], materializati
     return value
 
 
-def load_model(path: Path, layer: str) -> SqlModel:
+class ReadsCache:
+    """The tables each SQL text reads (`referenced_tables`), remembered across processes in one JSON file
+    keyed by the text's SHA-256 under the sqlglot version that parsed it. Saved by atomic replace, so
+    processes loading the definitions at once never read half a file; entries no process has used lately
+    are dropped when the file grows past four times what this process used."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parser = f"sqlglot {sqlglot.__version__}"
+        self.known: dict[str, list[str]] = self._load()
+        self.used: set[str] = set()
+        self.added = 0
+
+    def _load(self) -> dict[str, list[str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("parser") != self.parser:
+            return {}
+        entries = data.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def reads(self, sql: str) -> list[str]:
+        digest = hashlib.sha256(sql.encode("utf-8")).hexdigest()
+        self.used.add(digest)
+        hit = self.known.get(digest)
+        if not isinstance(hit, list):
+            hit = self.known[digest] = referenced_tables(sql)
+            self.added += 1
+        return list(hit)
+
+    def save(self) -> None:
+        """Write the file when this process parsed anything new (a read-only folder only logs)."""
+        if not self.added:
+            return
+        keep = self.known
+        if len(keep) > 4 * len(self.used):
+            keep = {k: v for k, v in keep.items() if k in self.used}
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(
+                json.dumps({"parser": self.parser, "entries": keep}, sort_keys=True), encoding="utf-8"
+            )
+            os.replace(tmp, self.path)
+        except OSError as e:
+            log.debug("SQL dependency cache not written (%s): %s", self.path, e)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        self.added = 0
+
+
+def load_model(path: Path, layer: str, reads: ReadsCache | None = None) -> SqlModel:
+    """One SQL file as a model (`reads`: where the tables it reads are remembered; none = parse it)."""
     text = path.read_text(encoding="utf-8")
     model = SqlModel(
         name=path.stem,
         layer=layer,
         path=path,
         sql=text,
-        reads=tuple(referenced_tables(text)),
+        reads=tuple(reads.reads(text) if reads else referenced_tables(text)),
         purpose=_header_value(text, "purpose"),
         grain=_header_value(text, "grain"),
         materialized=(_header_value(text, "materialized").split() or [""])[0].lower(),
@@ -210,21 +276,32 @@ def load_model(path: Path, layer: str) -> SqlModel:
 
 
 @cache
+def _reads_cache(root: Path) -> ReadsCache:
+    """One cache per SQL folder and process (models and audits share it, so neither prunes the other)."""
+    return ReadsCache(root / READS_CACHE.relative_to(SQL_ROOT))
+
+
+@cache
 def discover(root: Path = SQL_ROOT) -> dict[str, SqlModel]:
     """All models under the layer folders, keyed by name (file stem)."""
+    reads = _reads_cache(root)
     models: dict[str, SqlModel] = {}
     for layer in LAYERS:
         for path in sorted((root / layer).glob("*.sql")):
-            m = load_model(path, layer)
+            m = load_model(path, layer, reads)
             if m.name in models:
                 raise ValueError(f"duplicate model name {m.name}: {path} and {models[m.name].path}")
             models[m.name] = m
+    reads.save()
     return models
 
 
 def discover_audits(root: Path = SQL_ROOT) -> dict[str, SqlModel]:
     """Audit queries (they return the offending rows)."""
-    return {p.stem: load_model(p, "audits") for p in sorted((root / "audits").glob("*.sql"))}
+    reads = _reads_cache(root)
+    audits = {p.stem: load_model(p, "audits", reads) for p in sorted((root / "audits").glob("*.sql"))}
+    reads.save()
+    return audits
 
 
 def model_deps(models: dict[str, SqlModel]) -> dict[str, list[str]]:
