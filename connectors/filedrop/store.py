@@ -63,12 +63,13 @@ def store_file(
 @dataclass(eq=False)
 class Part:
     """Rows for one raw table from one or several files of a parse batch, ready to store: an Arrow IPC
-    stream (compact to send between processes: a pickled Arrow slice would carry the whole buffer it
-    views), or a DataFrame Arrow cannot type (a column mixing numbers and text). The rows carry their
+    stream from a parse worker (compact to send between processes: a pickled Arrow slice would carry
+    the whole buffer it views), the Arrow table itself when parsed in the storing process, or a
+    DataFrame Arrow cannot type (a column mixing numbers and text). The rows carry their
     `source_file`; `files` lists those files."""
 
     entity: str
-    data: bytes | pd.DataFrame
+    data: bytes | pa.Table | pd.DataFrame
     files: frozenset[str]
 
     def rows_of(self, files: set[str]) -> pa.Table | pd.DataFrame:
@@ -86,18 +87,19 @@ class Part:
         )
 
 
-def pack(results: list[FileResult]) -> list[FileResult]:
+def pack(results: list[FileResult], ipc: bool = True) -> list[FileResult]:
     """Hand parsed files' rows over for storing (the parse workers do it, so that the storing process only
     passes Arrow to DuckDB): the records of every kept file become Parts, one per raw table and group of
     sheets parsed together (or per sheet layout of a file parsed alone), with the provenance columns
-    (`ingested_at` is added when they are stored). The sheets keep their counts, not their rows."""
+    (`ingested_at` is added when they are stored). The sheets keep their counts, not their rows.
+    `ipc=False` (files parsed in the storing process) keeps each part an Arrow table, not a stream."""
     buckets: dict[tuple, list[tuple[FileResult, SheetResult]]] = {}
     for res in results:
         if res.parts is not None:
             continue
         res.parts = []
         for s in res.sheets if res.status != "quarantined" else []:
-            if s.rows.empty:
+            if s.records == 0 if s.frame is None else s.rows.empty:
                 continue
             layout = s.layout
             if s.parent is not None:  # a slice of a grouped parse's frame: one part for the group
@@ -130,13 +132,13 @@ def pack(results: list[FileResult]) -> list[FileResult]:
                 pd.concat([s.rows for s in sheets], ignore_index=True) if len(sheets) > 1 else sheets[0].rows
             )
             frame = frame.copy(deep=False)
-        lengths = [len(s.rows) for s in sheets]
+        lengths = [s.records for s in sheets]
         frame["source_file"] = np.repeat(np.array([r.source_file for r, _ in members], dtype=object), lengths)
         frame["file_sha256"] = np.repeat(np.array([r.sha256 for r, _ in members], dtype=object), lengths)
         frame["layout_id"] = key[3]
         if "source_system" not in frame.columns:
             frame["source_system"] = key[4]
-        part = Part(key[2], _ipc(frame), frozenset(r.source_file for r, _ in members))
+        part = Part(key[2], _arrow(frame, ipc), frozenset(r.source_file for r, _ in members))
         for res in {id(r): r for r, _ in members}.values():
             res.parts.append(part)  # type: ignore[union-attr]
     for res in results:
@@ -150,12 +152,15 @@ def pack(results: list[FileResult]) -> list[FileResult]:
 _HANDED_OVER = pd.DataFrame()
 
 
-def _ipc(frame: pd.DataFrame) -> bytes | pd.DataFrame:
-    """A frame as an Arrow IPC stream; the frame itself when Arrow cannot type one of its columns."""
+def _arrow(frame: pd.DataFrame, ipc: bool) -> bytes | pa.Table | pd.DataFrame:
+    """A frame as an Arrow table, or as an Arrow IPC stream (`ipc`); the frame itself when Arrow cannot
+    type one of its columns."""
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
         return frame
+    if not ipc:
+        return table
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -206,7 +211,7 @@ def _replace_rows(
         by_entity["school"] = [kept]
     if old:  # files the manifest knew: remove what they contributed before
         raw_store.delete_files_rows(con, old)
-    pack([it.res for it in items if it.res.parts is None])  # parsed here (no pool)
+    pack([it.res for it in items if it.res.parts is None], ipc=False)  # parsed here (no pool)
     files_of: dict[int, tuple[Part, set[str]]] = {}  # a part → the files of this transaction it holds
     for it in items:
         for part in it.res.parts or []:
