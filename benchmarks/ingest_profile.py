@@ -98,7 +98,12 @@ def _cpu() -> float:
 
 
 def run_ingest(
-    inbox: Path, years: list[str], db: str, workers: int | None, profile: bool, profile_out: Path | None = None
+    inbox: Path,
+    years: list[str],
+    db: str,
+    workers: int | None,
+    profile: bool,
+    profile_out: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
     from connectors import filedrop, raw_store
 
