@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.sheet_parser import Grid
 
@@ -78,11 +79,13 @@ def read_excel_grids(
             if path.suffix.lower() == ".xls":
                 return _read_xls_xlrd(path, exc, data, hidden)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
-        values = _arrow_matrix(table)
+        values, found = _arrow_matrix(table)
+        filled: np.ndarray | None = found
         columns: list[int] = cols if len(cols) == values.shape[1] else list(range(values.shape[1]))
-        if errors.get(name):
+        if errors.get(name):  # cells change: the grid finds its non-blank cells itself
             values, columns = _put_errors(values, columns, errors[name])
-        grids.append(Grid(name, values=values, columns=columns))
+            filled = None
+        grids.append(Grid(name, values=values, columns=columns, nonblank=filled))
     return grids
 
 
@@ -162,15 +165,23 @@ def _put_errors(
     return values, columns
 
 
-def _arrow_matrix(table: object) -> np.ndarray:
-    """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work)."""
+def _arrow_matrix(table: object) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work),
+    and which cells hold text other than whitespace (`Grid.nonblank`, found in Arrow while the cells
+    are still Arrow strings: one trim over all the columns)."""
     n_rows, n_cols = table.num_rows, table.num_columns  # type: ignore[attr-defined]
     arr = np.empty((n_rows, n_cols), dtype=object)
+    chunks: list[pa.Array] = []
     for j, col in enumerate(table.columns):  # type: ignore[attr-defined]
         if col.type != pa.string() and col.type != pa.large_string() and col.type != pa.null():
             col = col.cast(pa.string())
         arr[:, j] = col.to_numpy(zero_copy_only=False) if n_rows else []
-    return arr
+        chunks.extend(ch.cast(pa.large_string()) for ch in getattr(col, "chunks", [col]))
+    if not n_rows or not n_cols:
+        return arr, np.zeros((n_rows, n_cols), dtype=bool)
+    texts = pa.chunked_array(chunks, type=pa.large_string())
+    ok = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(texts), ""), False)
+    return arr, np.ascontiguousarray(ok.to_numpy(zero_copy_only=False).astype(bool).reshape(n_cols, n_rows).T)
 
 
 def _read_xls_xlrd(

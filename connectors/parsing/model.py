@@ -33,8 +33,11 @@ class Grid:
         *,
         values: np.ndarray | None = None,
         columns: list[int] | None = None,
+        nonblank: np.ndarray | None = None,
     ) -> None:
         self.sheet = sheet
+        if nonblank is not None:  # a reader that found them already (`nonblank` is then not computed)
+            self.__dict__["nonblank"] = nonblank
         self._cells = cells
         self._values = values
         self._columns = None if columns is None else pd.Index(columns)
