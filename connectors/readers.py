@@ -168,20 +168,25 @@ def _put_errors(
 def _arrow_matrix(table: object) -> tuple[np.ndarray, np.ndarray]:
     """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work),
     and which cells hold text other than whitespace (`Grid.nonblank`, found in Arrow while the cells
-    are still Arrow strings: one trim over all the columns)."""
+    are still Arrow strings: one trim over all the text columns; a column of nulls holds none)."""
     n_rows, n_cols = table.num_rows, table.num_columns  # type: ignore[attr-defined]
     arr = np.empty((n_rows, n_cols), dtype=object)
+    filled = np.zeros((n_cols, n_rows), dtype=bool)
+    texts: list[int] = []
     chunks: list[pa.Array] = []
     for j, col in enumerate(table.columns):  # type: ignore[attr-defined]
-        if col.type != pa.string() and col.type != pa.large_string() and col.type != pa.null():
+        if col.type == pa.null():
+            continue  # all None: `arr` holds None already
+        if col.type != pa.string():
             col = col.cast(pa.string())
         arr[:, j] = col.to_numpy(zero_copy_only=False) if n_rows else []
-        chunks.extend(ch.cast(pa.large_string()) for ch in getattr(col, "chunks", [col]))
-    if not n_rows or not n_cols:
-        return arr, np.zeros((n_rows, n_cols), dtype=bool)
-    texts = pa.chunked_array(chunks, type=pa.large_string())
-    ok = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(texts), ""), False)
-    return arr, np.ascontiguousarray(ok.to_numpy(zero_copy_only=False).astype(bool).reshape(n_cols, n_rows).T)
+        texts.append(j)
+        chunks.extend(getattr(col, "chunks", [col]))
+    if n_rows and texts:
+        trimmed = pc.utf8_trim_whitespace(pa.concat_arrays(chunks))
+        lengths = pc.binary_length(trimmed).to_numpy(zero_copy_only=False)  # a null cell: NaN
+        filled[texts] = (lengths > 0).reshape(len(texts), n_rows)
+    return arr, np.ascontiguousarray(filled.T)
 
 
 def _read_xls_xlrd(
