@@ -98,7 +98,12 @@ def _cpu() -> float:
 
 
 def run_ingest(
-    inbox: Path, years: list[str], db: str, workers: int | None, profile: bool
+    inbox: Path,
+    years: list[str],
+    db: str,
+    workers: int | None,
+    profile: bool,
+    profile_out: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
     from connectors import filedrop, raw_store
 
@@ -131,6 +136,8 @@ def run_ingest(
             f"kept, {s.rows_rejected} rejected), {dt_:.2f} s wall ({cpu:.2f} s CPU {cpu_scope}) → "
             f"{records / dt_:,.0f} records/s, {mb / dt_:.2f} MB/s"
         )
+    if prof and profile_out:
+        prof.dump_stats(str(profile_out))
     if prof:
         buf = io.StringIO()
         st = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
@@ -181,6 +188,7 @@ def main() -> int:
     ap.add_argument("--db", default=None, help="DuckDB file (default: a fresh temporary file)")
     ap.add_argument("--workers", type=int, default=None, help="parse workers (0/1 = sequential)")
     ap.add_argument("--profile", action="store_true", help="cProfile the ingest")
+    ap.add_argument("--profile-out", type=Path, help="with --profile: also write the pstats file here")
     ap.add_argument("--dump", type=Path, help="write the stable dump here (e.g. the golden baseline)")
     ap.add_argument("--compare", type=Path, help="compare with a golden dump (ingests both years by default)")
     ap.add_argument("--floor", action="store_true", help="time fastexcel→Arrow of the same files")
@@ -192,7 +200,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or str(Path(tmp) / "ingest.duckdb")
-        con = run_ingest(args.inbox, years, db, args.workers, args.profile)
+        con = run_ingest(args.inbox, years, db, args.workers, args.profile, args.profile_out)
         if args.dump:
             dump(con, args.dump)
             print(f"dump written to {args.dump}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.sheet_parser import Grid
 
@@ -78,11 +79,13 @@ def read_excel_grids(
             if path.suffix.lower() == ".xls":
                 return _read_xls_xlrd(path, exc, data, hidden)
             raise FileRejected("unreadable_file", f"{name}: {str(exc)[:200]}") from exc
-        values = _arrow_matrix(table)
+        values, found = _arrow_matrix(table)
+        filled: np.ndarray | None = found
         columns: list[int] = cols if len(cols) == values.shape[1] else list(range(values.shape[1]))
-        if errors.get(name):
+        if errors.get(name):  # cells change: the grid finds its non-blank cells itself
             values, columns = _put_errors(values, columns, errors[name])
-        grids.append(Grid(name, values=values, columns=columns))
+            filled = None
+        grids.append(Grid(name, values=values, columns=columns, nonblank=filled))
     return grids
 
 
@@ -162,15 +165,28 @@ def _put_errors(
     return values, columns
 
 
-def _arrow_matrix(table: object) -> np.ndarray:
-    """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work)."""
+def _arrow_matrix(table: object) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow table of text columns → one object matrix of str/None cells (no per-cell pandas work),
+    and which cells hold text other than whitespace (`Grid.nonblank`, found in Arrow while the cells
+    are still Arrow strings: one trim over all the text columns; a column of nulls holds none)."""
     n_rows, n_cols = table.num_rows, table.num_columns  # type: ignore[attr-defined]
     arr = np.empty((n_rows, n_cols), dtype=object)
+    filled = np.zeros((n_cols, n_rows), dtype=bool)
+    texts: list[int] = []
+    chunks: list[pa.Array] = []
     for j, col in enumerate(table.columns):  # type: ignore[attr-defined]
-        if col.type != pa.string() and col.type != pa.large_string() and col.type != pa.null():
+        if col.type == pa.null():
+            continue  # all None: `arr` holds None already
+        if col.type != pa.string():
             col = col.cast(pa.string())
         arr[:, j] = col.to_numpy(zero_copy_only=False) if n_rows else []
-    return arr
+        texts.append(j)
+        chunks.extend(getattr(col, "chunks", [col]))
+    if n_rows and texts:
+        trimmed = pc.utf8_trim_whitespace(pa.concat_arrays(chunks))
+        lengths = pc.binary_length(trimmed).to_numpy(zero_copy_only=False)  # a null cell: NaN
+        filled[texts] = (lengths > 0).reshape(len(texts), n_rows)
+    return arr, np.ascontiguousarray(filled.T)
 
 
 def _read_xls_xlrd(

@@ -63,12 +63,13 @@ def store_file(
 @dataclass(eq=False)
 class Part:
     """Rows for one raw table from one or several files of a parse batch, ready to store: an Arrow IPC
-    stream (compact to send between processes: a pickled Arrow slice would carry the whole buffer it
-    views), or a DataFrame Arrow cannot type (a column mixing numbers and text). The rows carry their
+    stream from a parse worker (compact to send between processes: a pickled Arrow slice would carry
+    the whole buffer it views), the Arrow table itself when parsed in the storing process, or a
+    DataFrame Arrow cannot type (a column mixing numbers and text). The rows carry their
     `source_file`; `files` lists those files."""
 
     entity: str
-    data: bytes | pd.DataFrame
+    data: bytes | pa.Table | pd.DataFrame
     files: frozenset[str]
 
     def rows_of(self, files: set[str]) -> pa.Table | pd.DataFrame:
@@ -86,18 +87,19 @@ class Part:
         )
 
 
-def pack(results: list[FileResult]) -> list[FileResult]:
+def pack(results: list[FileResult], ipc: bool = True) -> list[FileResult]:
     """Hand parsed files' rows over for storing (the parse workers do it, so that the storing process only
     passes Arrow to DuckDB): the records of every kept file become Parts, one per raw table and group of
     sheets parsed together (or per sheet layout of a file parsed alone), with the provenance columns
-    (`ingested_at` is added when they are stored). The sheets keep their counts, not their rows."""
+    (`ingested_at` is added when they are stored). The sheets keep their counts, not their rows.
+    `ipc=False` (files parsed in the storing process) keeps each part an Arrow table, not a stream."""
     buckets: dict[tuple, list[tuple[FileResult, SheetResult]]] = {}
     for res in results:
         if res.parts is not None:
             continue
         res.parts = []
         for s in res.sheets if res.status != "quarantined" else []:
-            if s.rows.empty:
+            if s.records == 0 if s.frame is None else s.rows.empty:
                 continue
             layout = s.layout
             if s.parent is not None:  # a slice of a grouped parse's frame: one part for the group
@@ -115,28 +117,11 @@ def pack(results: list[FileResult]) -> list[FileResult]:
             buckets.setdefault(key, []).append((res, s))
     for key, members in buckets.items():
         sheets = [s for _, s in members]
-        if key[0] == "group":
-            parent = sheets[0].parent[0]  # type: ignore[index]
-            spans = [(s.parent[1], s.parent[2]) for s in sheets]  # type: ignore[index]
-            whole = (
-                spans[0][0] == 0
-                and spans[-1][1] == len(parent)
-                and all(b == a2 for (_, b), (a2, _) in itertools.pairwise(spans))
-            )
-            idx = None if whole else np.concatenate([np.arange(a, b) for a, b in spans])
-            frame = parent.copy(deep=False) if idx is None else parent.iloc[idx]
-        else:
-            frame = (
-                pd.concat([s.rows for s in sheets], ignore_index=True) if len(sheets) > 1 else sheets[0].rows
-            )
-            frame = frame.copy(deep=False)
-        lengths = [len(s.rows) for s in sheets]
-        frame["source_file"] = np.repeat(np.array([r.source_file for r, _ in members], dtype=object), lengths)
-        frame["file_sha256"] = np.repeat(np.array([r.sha256 for r, _ in members], dtype=object), lengths)
-        frame["layout_id"] = key[3]
-        if "source_system" not in frame.columns:
-            frame["source_system"] = key[4]
-        part = Part(key[2], _ipc(frame), frozenset(r.source_file for r, _ in members))
+        provenance = _Provenance(
+            [r.source_file for r, _ in members], [r.sha256 for r, _ in members], [s.records for s in sheets]
+        )
+        data = _arrow(_part_frame(key, sheets), provenance, key[3], key[4], ipc)
+        part = Part(key[2], data, frozenset(provenance.files))
         for res in {id(r): r for r, _ in members}.values():
             res.parts.append(part)  # type: ignore[union-attr]
     for res in results:
@@ -150,16 +135,77 @@ def pack(results: list[FileResult]) -> list[FileResult]:
 _HANDED_OVER = pd.DataFrame()
 
 
-def _ipc(frame: pd.DataFrame) -> bytes | pd.DataFrame:
-    """A frame as an Arrow IPC stream; the frame itself when Arrow cannot type one of its columns."""
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
-        return frame
+def _part_frame(key: tuple, sheets: list[SheetResult]) -> pd.DataFrame:
+    """The records of a part's sheets: the rows of a grouped parse's frame that are theirs (all of it,
+    most often), or the sheets' own frames concatenated."""
+    if key[0] == "group":
+        parent = sheets[0].parent[0]  # type: ignore[index]
+        spans = [(s.parent[1], s.parent[2]) for s in sheets]  # type: ignore[index]
+        whole = (
+            spans[0][0] == 0
+            and spans[-1][1] == len(parent)
+            and all(b == a2 for (_, b), (a2, _) in itertools.pairwise(spans))
+        )
+        return parent if whole else parent.iloc[np.concatenate([np.arange(a, b) for a, b in spans])]
+    return pd.concat([s.rows for s in sheets], ignore_index=True) if len(sheets) > 1 else sheets[0].rows
+
+
+@dataclass
+class _Provenance:
+    """The file and sha256 of each sheet of a part, and its count of records (in part order)."""
+
+    files: list[str]
+    shas: list[str]
+    lengths: list[int]
+
+    def column(self, values: list[str]) -> pa.Array:
+        """A value per sheet repeated over its records, as an Arrow string column (one take)."""
+        at = np.repeat(np.arange(len(values)), self.lengths)
+        return pa.array(values, type=pa.string()).take(pa.array(at))
+
+
+_PROVENANCE = ("source_file", "file_sha256", "layout_id")
+
+
+def _arrow(
+    frame: pd.DataFrame, prov: _Provenance, layout_id: str, source_system: str, ipc: bool
+) -> bytes | pa.Table | pd.DataFrame:
+    """A part's records with their provenance columns (`source_file`, `file_sha256`, `layout_id`, and
+    `source_system` where the records carry none) as an Arrow table, or as an Arrow IPC stream
+    (`ipc`); a DataFrame when Arrow cannot type one of its columns."""
+    table = None if any(c in frame.columns for c in _PROVENANCE) else _arrow_table(frame)
+    if table is not None:  # the provenance columns added in Arrow (one take each)
+        n = sum(prov.lengths)
+        table = table.append_column("source_file", prov.column(prov.files))
+        table = table.append_column("file_sha256", prov.column(prov.shas))
+        at = pa.array(np.zeros(n, dtype=np.int64))
+        table = table.append_column("layout_id", pa.array([layout_id], pa.string()).take(at))
+        if "source_system" not in table.column_names:
+            table = table.append_column("source_system", pa.array([source_system], pa.string()).take(at))
+    else:  # records Arrow cannot type (or that name a provenance column): pandas adds them
+        frame = frame.copy(deep=False)
+        frame["source_file"] = np.repeat(np.array(prov.files, dtype=object), prov.lengths)
+        frame["file_sha256"] = np.repeat(np.array(prov.shas, dtype=object), prov.lengths)
+        frame["layout_id"] = layout_id
+        if "source_system" not in frame.columns:
+            frame["source_system"] = source_system
+        table = _arrow_table(frame)
+        if table is None:
+            return frame
+    if not ipc:
+        return table
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table | None:
+    """A frame as an Arrow table; None when Arrow cannot type one of its columns."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError):
+        return None
 
 
 def store_files(con: duckdb.DuckDBPyConnection, items: list[StoreItem], run_id: str) -> None:
@@ -206,7 +252,7 @@ def _replace_rows(
         by_entity["school"] = [kept]
     if old:  # files the manifest knew: remove what they contributed before
         raw_store.delete_files_rows(con, old)
-    pack([it.res for it in items if it.res.parts is None])  # parsed here (no pool)
+    pack([it.res for it in items if it.res.parts is None], ipc=False)  # parsed here (no pool)
     files_of: dict[int, tuple[Part, set[str]]] = {}  # a part → the files of this transaction it holds
     for it in items:
         for part in it.res.parts or []:

@@ -188,9 +188,9 @@ def other_school(sheets: list[SheetResult], ctx: ParseContext | None) -> str | N
         return None
     counts: dict[str, int] = {}
     for s in sheets:
-        if province_wide(s.layout) or "school_code" not in s.rows.columns or s.rows.empty:
+        col = None if province_wide(s.layout) else s.rows_column("school_code")
+        if col is None or col.empty:
             continue
-        col = s.rows["school_code"]
         if _all_equal(col, folder):  # most sheets name only their folder's school
             continue
         differ = col.ne(folder)

@@ -381,18 +381,21 @@ def _results(
     bounds = np.searchsorted(gsid[order], np.arange(rs.n + 1))
     counts = np.diff(bounds)
     results: list[SheetResult] = []
+    none_yet: pd.DataFrame | None = None
     for k in range(rs.n):
-        parent = None
+        parent: tuple[pd.DataFrame, int, int] | None = None
+        rows_k: pd.DataFrame | None
         if rs.n == 1 and sheet_rows:
             rows_k = good.reset_index(drop=True)
         elif sheet_rows or not counts[k]:
-            if in_order:  # a slice: the index is not meaningful
+            if in_order and counts[k]:  # a slice (cut when asked for): the index is not meaningful
+                rows_k, parent = None, (good, int(bounds[k]), int(bounds[k + 1]))
+            elif in_order:
                 rows_k = good.iloc[bounds[k] : bounds[k + 1]]
-                parent = (good, int(bounds[k]), int(bounds[k + 1])) if counts[k] else None
             else:
                 rows_k = good.iloc[order[bounds[k] : bounds[k + 1]]]
-        else:
-            rows_k = good.iloc[0:0]
+        else:  # the caller reshapes `good` itself: one shared empty frame
+            rows_k = none_yet = good.iloc[0:0] if none_yet is None else none_yet
         err = errors[k]
         results.append(
             SheetResult(

@@ -35,30 +35,34 @@ def _cell_matches(forms: Sequence[str], keys: set[str]) -> bool:
 
 @dataclass
 class _AnchorIndex:
-    """Anchor header form → positions of the layouts having it, a cache of cell text → the layouts one of
-    its header forms is an anchor of, and whether every anchor form holds a letter (then a text without
-    one, a mark, a date or a code, never matches and needs no header forms)."""
+    """Anchor header form → the anchors having it (numbered; `owners` gives each its layout position and
+    column), a cache of cell text → the anchors one of its header forms is a form of, and whether every
+    anchor form holds a letter (then a text without one, a mark, a date or a code, never matches and
+    needs no header forms)."""
 
     layouts: tuple[Layout, ...]
     forms: dict[str, tuple[int, ...]]
+    owners: list[tuple[int, str]]
     by_text: dict[str, frozenset[int]]
     needs_letter: bool
 
-    def layouts_of(self, text: object) -> frozenset[int]:
-        """The layouts one of whose anchors a cell text is a header form of (empty for most data cells)."""
+    def anchors_of(self, text: object) -> frozenset[int]:
+        """The anchors one of whose header forms a cell text is (empty for most data cells)."""
         if not isinstance(text, str):
-            return frozenset()
+            return _NO_ANCHOR
         hit = self.by_text.get(text)
         if hit is None:
             if not text.strip() or (self.needs_letter and not _LETTER.search(text)):
-                return frozenset()
-            hit = frozenset(li for f in nz.header_forms_t(text) for li in self.forms.get(f, ()))
-            if len(self.by_text) >= 1 << 16:
+                hit = _NO_ANCHOR
+            else:
+                hit = frozenset(a for f in nz.header_forms_t(text) for a in self.forms.get(f, ()))
+            if len(self.by_text) >= 1 << 17:
                 self.by_text.clear()
             self.by_text[text] = hit
         return hit
 
 
+_NO_ANCHOR: frozenset[int] = frozenset()
 _LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (header forms keep a-z and 0-9 only)
 _ANCHOR_INDEX: list[_AnchorIndex] = []
 
@@ -68,13 +72,15 @@ def _anchor_index(layouts: tuple[Layout, ...]) -> _AnchorIndex:
     for ai in _ANCHOR_INDEX:
         if ai.layouts is layouts:
             return ai
-    acc: dict[str, set[int]] = {}
+    acc: dict[str, list[int]] = {}
+    owners: list[tuple[int, str]] = []
     for li, layout in enumerate(layouts):
-        for keys in layout.anchors.values():
+        for name, keys in layout.anchors.items():
             for k in keys:
-                acc.setdefault(k, set()).add(li)
-    forms = {k: tuple(sorted(v)) for k, v in acc.items()}
-    _ANCHOR_INDEX[:] = [_AnchorIndex(layouts, forms, {}, all(_LETTER.search(k) for k in forms))]
+                acc.setdefault(k, []).append(len(owners))
+            owners.append((li, name))
+    forms = {k: tuple(v) for k, v in acc.items()}
+    _ANCHOR_INDEX[:] = [_AnchorIndex(layouts, forms, owners, {}, all(_LETTER.search(k) for k in forms))]
     return _ANCHOR_INDEX[0]
 
 
@@ -130,16 +136,20 @@ def find_headers(
     evidence, `evidence_score`) and the best other layout's (`runner_up`). With `near`, layouts missing
     one anchor in a row are added to it (each layout once, when it has no full match).
 
-    Only rows holding a cell that is a header form of some layout's anchor can match that layout: the
-    distinct texts of the top rows are looked up once, and the header forms of a row's cells are
-    gathered only for those rows."""
+    Only rows holding enough of a layout's anchors can match it: the distinct texts of the top rows are
+    looked up once in the anchor index, and the header forms of a row's cells are gathered only for
+    those rows (with `near`: for every row holding one of the layout's anchors)."""
     top = _TopRows(grid)
     cand = _candidate_rows(top.values, _anchor_index(layouts))
     matches: list[HeaderMatch] = []
     for li, layout in enumerate(layouts):
         if not layout.anchors or li not in cand:
             continue
-        found, missed = _match_layout(grid, top, layout, sorted(cand[li]), layouts, near is not None)
+        need = layout.min_anchor_count or len(layout.anchors)
+        rows = sorted(r for r, got in cand[li].items() if near is not None or len(got) >= need)
+        if not rows:
+            continue
+        found, missed = _match_layout(grid, top, layout, rows, layouts, near is not None)
         if found is not None:
             matches.append(found)
         elif missed is not None and near is not None:
@@ -169,23 +179,25 @@ class _TopRows:
         return self._cells[i], self._forms[i]
 
 
-def _candidate_rows(top: np.ndarray, index: _AnchorIndex) -> dict[int, set[int]]:
-    """Layout → the matrix rows holding one of its anchor forms (each distinct text looked up once)."""
+def _candidate_rows(top: np.ndarray, index: _AnchorIndex) -> dict[int, dict[int, set[str]]]:
+    """Layout → matrix row → its anchors found in that row (each distinct text looked up once)."""
     codes, uniques = pd.factorize(top.ravel(), use_na_sentinel=True)
     by_text = index.by_text
     hits = [by_text.get(u) if type(u) is str else None for u in uniques.tolist()]
     for k, h in enumerate(hits):  # texts not seen before (and anything that is not text)
         if h is None:
-            hits[k] = index.layouts_of(uniques[k])
-    cand: dict[int, set[int]] = {}
+            hits[k] = index.anchors_of(uniques[k])
+    cand: dict[int, dict[int, set[str]]] = {}
     hit = np.fromiter((bool(h) for h in hits), dtype=bool, count=len(hits))
     if not hit.any():
         return cand
     width = top.shape[1] if top.ndim == 2 else 0
     at = np.flatnonzero((codes >= 0) & np.append(hit, False)[codes])  # cells holding an anchor form
+    owners = index.owners
     for pos, u in zip(at.tolist(), codes[at].tolist(), strict=True):
-        for li in hits[u] or ():
-            cand.setdefault(li, set()).add(pos // width)
+        for a in hits[u] or ():
+            li, name = owners[a]
+            cand.setdefault(li, {}).setdefault(pos // width, set()).add(name)
     return cand
 
 

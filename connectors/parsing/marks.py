@@ -190,7 +190,7 @@ class WideGroup:
         done = []
         for k, ident in enumerate(self.idents):
             a, b = int(bounds[k]), int(bounds[k + 1])
-            rows = long.reset_index(drop=True) if single else long.iloc[a:b]
+            rows = long.reset_index(drop=True) if single else (None if b > a else long.iloc[a:b])
             done.append(
                 SheetResult(
                     self.layout,

@@ -33,8 +33,11 @@ class Grid:
         *,
         values: np.ndarray | None = None,
         columns: list[int] | None = None,
+        nonblank: np.ndarray | None = None,
     ) -> None:
         self.sheet = sheet
+        if nonblank is not None:  # a reader that found them already (`nonblank` is then not computed)
+            self.__dict__["nonblank"] = nonblank
         self._cells = cells
         self._values = values
         self._columns = None if columns is None else pd.Index(columns)
@@ -149,7 +152,7 @@ class SheetResult:
 
     layout: Layout
     sheet: str
-    rows: pd.DataFrame
+    frame: pd.DataFrame | None  # `rows`; None while they are only `parent`'s slice (sliced when asked)
     rejects: list[RowIssue]
     warnings: list[RowIssue]
     rows_read: int
@@ -168,9 +171,36 @@ class SheetResult:
     score: int = 0
 
     @property
+    def rows(self) -> pd.DataFrame:
+        """The sheet's records (a grouped parse's slice is cut from `parent` the first time it is asked
+        for: storing uses `parent` itself, so most slices are never cut)."""
+        if self.frame is None:
+            if self.parent is None:
+                raise ValueError(f"sheet {self.sheet!r}: no rows and no parent frame")
+            whole, a, b = self.parent
+            self.frame = whole.iloc[a:b]
+        return self.frame
+
+    @rows.setter
+    def rows(self, value: pd.DataFrame) -> None:
+        self.frame = value
+
+    def rows_column(self, name: str) -> pd.Series | None:
+        """One column of `rows` (None when the rows have no such column), without cutting the whole
+        slice from `parent`."""
+        if self.frame is None and self.parent is not None:
+            whole, a, b = self.parent
+            return whole[name].iloc[a:b] if name in whole.columns else None
+        return self.rows[name] if name in self.rows.columns else None
+
+    @property
     def records(self) -> int:
         """Records for the raw table (`rows`, or their count once packed for storing)."""
-        return len(self.rows) if self.n_records is None else self.n_records
+        if self.n_records is not None:
+            return self.n_records
+        if self.frame is None and self.parent is not None:
+            return self.parent[2] - self.parent[1]
+        return len(self.rows)
 
     @property
     def rows_rejected(self) -> int:
