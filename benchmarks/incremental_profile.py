@@ -20,6 +20,7 @@ import argparse
 import collections
 import cProfile
 import datetime as dt
+import os
 import pstats
 import resource
 import shutil
@@ -112,6 +113,9 @@ def main() -> int:
     from pipelines import runner
     from pipelines.settings import get_settings
 
+    # the changed files were written a moment ago but are finished: no settle time, as in `cds-bench`
+    # (else ingest defers every changed file and the run reads none of them)
+    os.environ["CDS_INGEST_SETTLE_SECONDS"] = "0"
     work = Path(args.work) if Path(args.work).is_dir() else ROOT / "out" / "bench" / "work" / args.work
     tmp = None if args.scratch else tempfile.TemporaryDirectory(prefix="cds-incr-")
     scratch = args.scratch or Path(tmp.name)  # type: ignore[union-attr]
