@@ -96,12 +96,20 @@ class PackInputs:
 
 
 def read_pack_inputs(
-    con: duckdb.DuckDBPyConnection, school_year: str, code_mapping: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    school_year: str,
+    code_mapping: Path | None = None,
+    audit_results: list[AuditResult] | None = None,
 ) -> PackInputs:
-    """The year's rejected rows, every audit's result per school (with what to correct) and, with a
-    code mapping, last year's units."""
+    """The year's rejected rows, every audit's result per school (with what to correct; `audit_results`:
+    the year's results when the caller has them, else the audits are run here) and, with a code mapping,
+    last year's units."""
     audits = load_audits()
-    results = [run_audit(con, a, school_year) for a in audits.values()]
+    results = (
+        audit_results
+        if audit_results is not None
+        else [run_audit(con, a, school_year) for a in audits.values()]
+    )
     per_audit = audit_counts_by_school(results, audits)
     details = audit_details(results)
     for code, entries in per_audit.items():
