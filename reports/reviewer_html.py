@@ -202,23 +202,32 @@ def _counted_by_school(counted: pd.DataFrame) -> tuple[dict[tuple, list[dict]], 
     totals: dict[tuple, int] = {}
     seen: set[tuple] = set()
     has_n = "n_role" in c.columns
-    for r in c.to_dict("records"):
-        key = (r["school_code"], r["criterion_code"])
-        row = r["source_row"]
-        file = r["source_file"]
+    names = [
+        "school_code",
+        "criterion_code",
+        "role",
+        "source_file",
+        "source_sheet",
+        "source_row",
+        "fields_read",
+    ]
+    columns = [c[n].tolist() for n in names]  # one pass per column, not a dict per row
+    n_role = c["n_role"].tolist() if has_n else [0] * len(c)
+    for school, criterion, role, file, sheet, row, fields, n in zip(*columns, n_role, strict=True):
+        key = (school, criterion)
         no_file = file is None or (isinstance(file, float) and pd.isna(file))
         out.setdefault(key, []).append(
             {
-                "role": ROLE_LABELS.get(r["role"], r["role"]),
+                "role": ROLE_LABELS.get(role, role),
                 "file": "(yêu cầu của bộ chỉ số)" if no_file else file,
-                "sheet": r["source_sheet"] or "",
+                "sheet": sheet or "",
                 "row": "" if row is None or pd.isna(row) else int(row),
-                "fields": r["fields_read"] or "",
+                "fields": fields or "",
             }
         )
-        if (key, r["role"]) not in seen:
-            seen.add((key, r["role"]))
-            totals[key] = totals.get(key, 0) + (int(r["n_role"]) if has_n else 0)
+        if (key, role) not in seen:
+            seen.add((key, role))
+            totals[key] = totals.get(key, 0) + int(n)
     if not has_n:
         totals = {k: len(v) for k, v in out.items()}
     return out, totals

@@ -258,15 +258,18 @@ def _write_frame(
             min(max(8, width + 2), 60 if c == "explanation" else 40),
             fmts["input"] if c in INPUT_COLUMNS else None,
         )
+        text_fmt, num_fmt = fmts["input"] if c in INPUT_COLUMNS else None, fmts["num"]
         for i, v in enumerate(values, start=1):
-            if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+            if type(v) is str:  # most cells: no other test needed
+                ws.write_string(i, j, str(safe_text(v)), text_fmt)
+            elif v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
                 continue
-            if isinstance(v, bool):
+            elif isinstance(v, bool):
                 ws.write_boolean(i, j, v)
             elif isinstance(v, int | float):
-                ws.write_number(i, j, float(v), fmts["num"])
+                ws.write_number(i, j, float(v), num_fmt)
             else:
-                ws.write_string(i, j, str(safe_text(str(v))), fmts["input"] if c in INPUT_COLUMNS else None)
+                ws.write_string(i, j, str(safe_text(str(v))), text_fmt)
     ws.freeze_panes(1, 0)
     if cols:
         ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)

@@ -1,13 +1,14 @@
 """Which output files a run may leave as they are: the bookkeeping of files written from a content
 fingerprint (the warehouse table `ops_export_files`, created by `warehouse.tables.OPS_EXPORT_FILES_DDL`).
 
-What belongs here: the fingerprint of what a file is made from (`fingerprint`: the values themselves,
-plus `code_version`: the source of the `reports` package, its templates and the writing libraries'
-versions) and `WrittenFiles`, which says whether a file must be written again and records what was
-written. A file is left as it is only when its fingerprint equals the recorded one AND the file on disk
-still holds the bytes recorded for it (their SHA-256): a missing, edited or truncated file is always
-written again, so the outputs are those of a full re-render. Files are named relative to the folder
-given (e.g. the year's pack folder), so a copied output folder with its warehouse keeps its bookkeeping.
+What belongs here: the fingerprint of what a file is made from (`fingerprint`: the values themselves, plus
+`code_version`: the source of the `reports` package, its templates, the modules outside it whose code the
+writers run and the writing libraries' versions) and `WrittenFiles`, which says whether a file must be written
+again and records what was written. A file is left as it is only when its fingerprint equals the recorded one
+AND the file on disk still holds the bytes recorded for it (their SHA-256): a missing, edited or truncated
+file is always written again, so the outputs are those of a full re-render. Files are named relative to the
+folder given (e.g. the year's pack folder), so a copied output folder with its warehouse keeps its
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -27,17 +28,24 @@ from connectors.filedrop.files import sha256_of
 from warehouse.tables import OPS_EXPORT_FILES_DDL
 
 _REPORTS = Path(__file__).resolve().parent
+# modules outside `reports` whose code the writers run on the values they are given (the connectors'
+# reason texts, the indicator set's accessors): part of the code's version
+_USED_SOURCES = (
+    _REPORTS.parent / "connectors" / "messages.py",
+    _REPORTS.parent / "indicator_sets" / "model.py",
+)
 _LIBRARIES = ("xlsxwriter", "jinja2", "markupsafe", "pandas")
 
 
 @cache
 def code_version() -> str:
-    """SHA-256 of every source file of the `reports` package and its templates, with the versions of
-    the libraries that write the files: a change to any of them writes every file again."""
+    """SHA-256 of every source file of the `reports` package and its templates and of the modules it
+    runs (`_USED_SOURCES`), with the versions of the libraries that write the files: a change to any of
+    them writes every file again."""
     h = hashlib.sha256()
-    for path in sorted([*_REPORTS.glob("*.py"), *(_REPORTS / "templates").rglob("*")]):
+    for path in sorted([*_REPORTS.glob("*.py"), *(_REPORTS / "templates").rglob("*"), *_USED_SOURCES]):
         if path.is_file():
-            h.update(path.relative_to(_REPORTS).as_posix().encode())
+            h.update(path.relative_to(_REPORTS.parent).as_posix().encode())
             h.update(path.read_bytes())
     for lib in _LIBRARIES:
         h.update(f"{lib}=={importlib.metadata.version(lib)}".encode())
@@ -69,6 +77,24 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return (type(value).__name__, [_canonical(v) for v in value])
     return value
+
+
+def rows_by(frame: pd.DataFrame | None, column: str) -> tuple[Any, dict[str, str]]:
+    """A frame taken apart by the value of one column, for fingerprints of its groups without a frame
+    per group: (its column names and types, {value: the `repr` of that value's rows as tuples, in their
+    order}). Rows whose `column` is missing belong to no group; the index is left out. Each row's values
+    are taken whole (`tolist`), their `repr` being exact, as `fingerprint` takes a frame's."""
+    if frame is None:
+        return None, {}
+    head = ([str(c) for c in frame.columns], [str(t) for t in frame.dtypes])
+    if column not in frame.columns or frame.empty:
+        return head, {}
+    groups: dict[str, list[tuple]] = {}
+    columns = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    for value, row in zip(frame[column].tolist(), zip(*columns, strict=True), strict=True):
+        if value is not None and not (isinstance(value, float) and value != value) and value is not pd.NA:
+            groups.setdefault(str(value), []).append(row)
+    return head, {value: repr(rows) for value, rows in groups.items()}
 
 
 def fingerprint(*parts: Any) -> str:

@@ -1,6 +1,7 @@
 """Exports stage, per school: each school's feedback pack `out/schools/<year>/<school_code>.xlsx` and
-`.html` (reports/school_pack_inputs.py reads what the packs need besides their two asset inputs — the
-`review_data` the reviewer exports show and the `delivery_coverage` — and writes them), and the
+`.html` (reports/school_pack_inputs.py reads what the packs need besides their asset inputs — the
+`review_data` the reviewer exports show, the `delivery_coverage` and the `audit_results` — and writes
+them), and the
 season's status per school (reports/season.py): `out/season_status_<year>.csv` and the warehouse table
 `season_status` the run summary reads."""
 
@@ -11,6 +12,7 @@ from pipelines.resources import PipelineConfig, WarehouseResource
 from pipelines.season import season_clock
 from pipelines.settings import get_settings
 from quality import coverage
+from quality.audits import AuditResult
 from reports.review_exports import Review
 from reports.school_pack_inputs import read_pack_inputs, write_school_packs
 from reports.season import collect_status, store, write_csv
@@ -30,13 +32,14 @@ def _packs_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         review_data: Review,
         delivery_coverage: coverage.Coverage,
+        audit_results: list[AuditResult],
         warehouse: WarehouseResource,
         pipeline: PipelineConfig,
     ) -> dg.MaterializeResult:
         school_year = year_of(context)
         folder = pipeline.out_path / "schools" / school_year
         with warehouse.connect() as con:
-            inputs = read_pack_inputs(con, school_year, get_settings().code_mapping)
+            inputs = read_pack_inputs(con, school_year, get_settings().code_mapping, audit_results)
             codes = write_school_packs(folder, review_data.data, delivery_coverage, inputs, con)
         return dg.MaterializeResult(
             metadata={

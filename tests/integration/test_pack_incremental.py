@@ -5,14 +5,19 @@ full run's on the same inbox, and the packs of schools whose pack did not change
 Files that carry a run's id or times are not compared (the run summary, the season status with the
 files' arrival times, the data-quality report, the expectation docs, the national marts). On the run's
 warehouse, `write_school_packs` writes again exactly the school whose figures changed, a pack file
-deleted or edited on disk, and every pack when it has no warehouse to remember them."""
+deleted or edited on disk, and every pack when it has no warehouse to remember them; and a change of any
+frame a pack is built from (one cell of one school's row at a time) leaves the packs equal to packs
+built afresh, so a pack is never kept on an input its fingerprint (`pack_keys`) does not hold."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.datasets import touch_xlsx
@@ -111,5 +116,79 @@ def test_changed_school_is_written_unchanged_ones_are_not(
         write_school_packs(folder, review.data, cov, read_pack_inputs(con, YEAR))  # no warehouse: all
         now = _stamps(folder)
         assert all(now[name] != stamps[name] for name in now)
+    finally:
+        con.close()
+
+
+def _mutated(frame: pd.DataFrame, code: str, column: str) -> pd.DataFrame | None:
+    """A copy of `frame` with `column` of `code`'s first row changed (None when it holds nothing that
+    can change: no row of the school, or a missing or structured value)."""
+    if "school_code" not in frame.columns:
+        return None
+    rows = frame.index[frame["school_code"].astype(str) == code]
+    if not len(rows):
+        return None
+    value = frame.at[rows[0], column]
+    if isinstance(value, bool | np.bool_):
+        new: object = not value
+    elif isinstance(value, int | float | np.number) and not pd.isna(value):
+        new = value + 1
+    elif isinstance(value, str):
+        new = value + " (sửa)"
+    else:
+        return None
+    out = frame.copy()
+    out[column] = out[column].astype(object)
+    out.at[rows[0], column] = new
+    return out.astype({column: frame[column].dtype}) if not isinstance(new, str) else out
+
+
+def _columns(frame: pd.DataFrame) -> list[str]:
+    """The columns changed in turn: every column but the school's code and year."""
+    return [c for c in frame.columns if c not in ("school_code", "school_year")]
+
+
+def test_a_changed_input_of_a_pack_is_picked_up(
+    incremental: tuple[Path, Path, Path, dict, dict], tmp_path: Path
+) -> None:
+    _, warehouse, out, _, _ = incremental
+    folder = tmp_path / "packs"
+    shutil.copytree(out / "schools" / YEAR, folder)
+    shutil.copy(warehouse, tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        review = load_review(con, YEAR, load_indicator_set(get_settings().indicator_set))
+        cov = coverage.collect(con, YEAR)
+        inputs = read_pack_inputs(con, YEAR)
+        codes = write_school_packs(folder, review.data, cov, inputs, con)
+        original = _tree(folder)
+        target = codes[1]
+        frames = {
+            f.name: getattr(review.data, f.name)
+            for f in dataclasses.fields(review.data)
+            if isinstance(getattr(review.data, f.name), pd.DataFrame) and not f.name.startswith("_")
+        }
+        cases: list[tuple[str, str, object, object]] = []
+        for name, frame in frames.items():
+            for column in _columns(frame):
+                changed = _mutated(frame, target, column)
+                if changed is not None:
+                    data = dataclasses.replace(review.data, **{name: changed}, _derived={})
+                    cases.append((name, column, data, inputs))
+        for column in _columns(inputs.rejects):
+            changed = _mutated(inputs.rejects, target, column)
+            if changed is not None:
+                cases.append(("rejects", column, review.data, dataclasses.replace(inputs, rejects=changed)))
+        assert {name for name, *_ in cases} >= {"final", "findings", "counted", "proposed", "final_scores"}
+        packs_changed = 0
+        for i, (name, column, data, pack_inputs) in enumerate(cases):
+            write_school_packs(folder, data, cov, pack_inputs, con)  # type: ignore[arg-type]
+            fresh = tmp_path / f"fresh{i}"
+            write_school_packs(fresh, data, cov, pack_inputs)  # type: ignore[arg-type]
+            mine, theirs = _tree(folder), _tree(fresh)
+            assert mine == theirs, (name, column, [n for n in mine if mine[n] != theirs.get(n)])
+            packs_changed += mine != original
+            shutil.rmtree(fresh)
+        assert packs_changed >= 20, "the check can fail: many of the changed cells are shown in the packs"
     finally:
         con.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from reports.written_files import WrittenFiles, fingerprint
+from reports.written_files import WrittenFiles, fingerprint, rows_by
 
 
 def test_fingerprint_tells_apart_values_types_and_order() -> None:
@@ -54,3 +54,19 @@ def test_a_file_is_up_to_date_only_with_its_fingerprint_and_bytes(tmp_path: Path
     state.save(con)  # neither written nor kept this time: forgotten
     assert con.execute("SELECT count(*) FROM ops_export_files").fetchone() == (0,)
     con.close()
+
+
+def test_rows_by_groups_tell_apart_what_fingerprint_tells_apart() -> None:
+    base = pd.DataFrame({"school_code": ["1", "2", "1", None], "v": [1.0, 2.0, 3.0, 4.0]})
+    head, groups = rows_by(base, "school_code")
+    assert sorted(groups) == ["1", "2"]  # a row without a code belongs to no school
+    assert rows_by(base.iloc[[2, 0, 1]], "school_code")[1]["1"] != groups["1"]  # row order
+    assert rows_by(base.set_axis([5, 6, 7, 8]), "school_code") == (head, groups)  # the index is left out
+    changed = base.assign(v=[1.0, 2.0, 3.0000000001, 4.0])
+    assert rows_by(changed, "school_code")[1] == {
+        "1": rows_by(changed, "school_code")[1]["1"],
+        "2": groups["2"],
+    }
+    assert rows_by(changed, "school_code")[1]["1"] != groups["1"]  # a tiny change of one school's number
+    assert rows_by(base.astype({"v": "float32"}), "school_code")[0] != head  # the column's type
+    assert rows_by(base.iloc[:0], "school_code") == (head, {})
