@@ -153,9 +153,11 @@ class ParsedFiles:
                 got = w.result()[-len(idxs) :]
             except WorkerFailed as exc:
                 got = self._alone(idxs, exc)
-            self._submit_ahead()
         for i, res in zip(idxs, got, strict=True):
             self.parsed[i] = res
+        # only now, with batch b's results in `parsed`: before, the window saw b as neither running nor
+        # parsed and started it again, in a worker nobody would read (its slot held until the end)
+        self._submit_ahead()
 
     def _alone(self, idxs: list[int], failure: WorkerFailed) -> list[FileResult]:
         """The files of a batch whose worker died, each parsed alone; one that dies alone is quarantined."""
